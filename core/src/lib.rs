@@ -5,6 +5,7 @@
 //! nothing here reads a clock or touches a file.
 //!
 //! - [`alert`]: the alert and system-notification model, with fixed capacities.
+//! - [`destination`]: destination ids and sets (bitmasks).
 //! - [`rule`]: forwarding rules and exclusions; which destinations an event goes to, and why.
 //! - [`format`]: the wire formats (text, HEC JSON, CEF, LEEF, RFC 5424 syslog).
 //! - [`record`]: the crash-safe spool record (CRC-32C, COBS framing).
@@ -30,6 +31,7 @@
 extern crate std;
 
 pub mod alert;
+pub mod destination;
 pub mod format;
 pub mod record;
 pub mod rule;
