@@ -370,6 +370,32 @@ impl Alert {
         }
     }
 
+    /// A realistic example: sensor `sensor-plant-a` saw engineering station `EWS-02` send an S7
+    /// stop command to `PLC-Line3`. Used by `icsfwd render --sample`, the firmware self-test,
+    /// and as the message `icsfwd test` sends to check a destination.
+    pub fn example(time_ms: u64) -> Alert {
+        let mut alert = Alert::new(1042, time_ms, Engine::Operational, Severity::Major);
+        alert.set_title("An S7 Stop PLC Command was Sent");
+        alert.set_message(
+            "EWS-02 sent a Stop command to PLC-Line3 (CPU 1516-3 PN/DP); \
+             the PLC halts its program until a Start command arrives.",
+        );
+        alert.set_protocol("S7");
+        alert.set_group("Restart and stop commands");
+        alert.source.ip = IpAddr::V4(Ipv4Addr::new(10, 20, 1, 12));
+        alert.source.mac = Some(MacAddr([0x00, 0x50, 0x56, 0x8a, 0x11, 0x02]));
+        alert.source.port = Some(49_152);
+        alert.set_source_name("EWS-02");
+        alert.destination.ip = IpAddr::V4(Ipv4Addr::new(10, 20, 3, 11));
+        alert.destination.mac = Some(MacAddr([0x00, 0x0e, 0x8c, 0x01, 0x02, 0x03]));
+        alert.destination.port = Some(102);
+        alert.set_destination_name("PLC-Line3");
+        alert.set_sensor_name("sensor-plant-a");
+        alert.sensor.ip = IpAddr::V4(Ipv4Addr::new(10, 1, 0, 5));
+        alert.set_sensor_version("22.3.1");
+        alert
+    }
+
     /// Sets the title; an over-long value is cut and marks the alert truncated.
     pub fn set_title(&mut self, title: &str) {
         self.truncated |= fill(&mut self.title, title);
@@ -656,6 +682,13 @@ mod tests {
         alert.set_title(&"t".repeat(MAX_TITLE));
         assert_eq!(alert.title.len(), MAX_TITLE);
         assert!(!alert.truncated);
+    }
+
+    #[test]
+    fn example_alert_fits_without_truncation() {
+        let alert = Alert::example(0);
+        assert!(!alert.truncated);
+        assert_eq!(format!("{}", alert.event_id()), "sensor-plant-a-1042");
     }
 
     #[test]

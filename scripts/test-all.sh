@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Runs every test level of icsfwd, in the order CI runs them, installing what is missing.
+#
+#   ./scripts/test-all.sh
+#
+# Steps: setup, fmt, clippy, test, core-thumbv7em, core-thumbv7em-defmt, firmware-qemu,
+# firmware-clippy, doc. Every warning is an error. A step that cannot run because the machine
+# cannot install its tool (the bare-metal target, qemu-system-arm) is reported loudly as
+# SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
+# ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TARGET=thumbv7em-none-eabihf
+SKIPPED=()
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step() { printf '\n==> step %s\n' "$1"; }
+loud() {
+  printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+  printf '!!! %s\n' "$@" >&2
+  printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+}
+
+step setup
+have_target=1
+if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+  echo "installing the bare-metal target $TARGET"
+  if ! rustup target add "$TARGET"; then
+    have_target=0
+    loud "cannot install the Rust target $TARGET: the bare-metal core build and the" \
+         "QEMU firmware run are SKIPPED; everything else still runs."
+  fi
+fi
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    rustup component add "$component"
+  fi
+done
+have_qemu=1
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+  echo "installing Debian package qemu-system-arm"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm >/dev/null) || true
+  fi
+  if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    have_qemu=0
+    loud "cannot install qemu-system-arm (apt-get install qemu-system-arm):" \
+         "the firmware image is built but NOT RUN; everything else still runs."
+  fi
+fi
+cargo --version
+rustc --version
+
+step fmt
+cargo fmt --all -- --check
+(cd firmware && cargo fmt --all -- --check)
+
+step clippy
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step test
+cargo test --workspace --locked
+
+step doc
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+if [ "$have_target" = 1 ]; then
+  step core-thumbv7em
+  cargo build -p icsfwd-core --target "$TARGET" --locked
+  step core-thumbv7em-defmt
+  cargo build -p icsfwd-core --target "$TARGET" --features defmt --locked
+  step firmware-clippy
+  (cd firmware && cargo clippy --locked -- -D warnings)
+  step firmware-qemu
+  if [ "$have_qemu" = 1 ]; then
+    firmware/run.sh
+  else
+    (cd firmware && cargo build --release --locked)
+    SKIPPED+=("firmware-qemu (no qemu-system-arm)")
+  fi
+else
+  SKIPPED+=("core-thumbv7em" "core-thumbv7em-defmt" "firmware-clippy" "firmware-qemu")
+fi
+
+printf '\n==> done\n'
+if [ "${#SKIPPED[@]}" -gt 0 ]; then
+  loud "SKIPPED: ${SKIPPED[*]}"
+  if [ "${ICSFWD_REQUIRE_ALL:-0}" = 1 ]; then
+    echo "ICSFWD_REQUIRE_ALL=1: a skipped step is a failure" >&2
+    exit 1
+  fi
+fi
+echo "all test levels passed"

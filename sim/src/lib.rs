@@ -1,0 +1,18 @@
+//! icsfwd-sim: the host simulator of the icsfwd OT alert forwarder.
+//!
+//! - [`catalogue`]: realistic kinds of OT alert, per engine.
+//! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
+//!
+//! The Splunk emulator and the scenario driver are built on top of these.
+//!
+//! ```
+//! use icsfwd_sim::generator::Generator;
+//!
+//! let mut alerts = Generator::new(42, 1_700_000_000_000);
+//! let first = alerts.next_alert();
+//! assert_eq!(first.id, 1);
+//! assert!(!first.title.is_empty());
+//! ```
+
+pub mod catalogue;
+pub mod generator;
