@@ -1,2 +1,160 @@
-//! placeholder
-fn main(){}
+//! `icsfwd`: the OT alert forwarder's command line. Thin: parse, call [`run`], map errors to
+//! exit codes.
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
+use icsfwd_core::format::{self, Kind, syslog};
+
+/// Exit code: a command-line usage error (clap's own).
+const EXIT_USAGE: u8 = 2;
+/// Exit code: the command ran and failed.
+const EXIT_FAILED: u8 = 1;
+
+/// icsfwd forwards the alerts of an OT/ICS network-security sensor to Splunk (splunkd REST on
+/// 8089, HTTP Event Collector on 8088) and to syslog receivers (text, CEF, LEEF), durably.
+#[derive(Debug, Parser)]
+#[command(name = "icsfwd", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render an alert the way a destination will receive it.
+    ///
+    /// With --sample, renders the built-in example alert (an S7 PLC stop command) and the
+    /// sensor-offline system notification in the chosen formats.
+    Render {
+        /// Render the built-in example alert and notification.
+        #[arg(long, required = true)]
+        sample: bool,
+        /// Which format to render; `all` renders every one, each under a heading.
+        #[arg(long, value_enum, default_value_t = FormatArg::All)]
+        format: FormatArg,
+        /// Event time in milliseconds since the Unix epoch (default: a fixed, documented time
+        /// so the output is reproducible).
+        #[arg(long, default_value_t = 1_700_000_000_000)]
+        time_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// Every format below.
+    All,
+    /// The classic Splunk event (splunkd receivers/simple).
+    Text,
+    /// The HTTP Event Collector JSON envelope.
+    Hec,
+    /// ArcSight Common Event Format.
+    Cef,
+    /// IBM QRadar LEEF 1.0.
+    Leef,
+    /// RFC 5424 syslog carrying the text payload.
+    SyslogText,
+    /// RFC 5424 syslog carrying a CEF payload.
+    SyslogCef,
+    /// RFC 5424 syslog carrying a LEEF payload.
+    SyslogLeef,
+}
+
+const EVERY_FORMAT: [FormatArg; 7] = [
+    FormatArg::Text,
+    FormatArg::Hec,
+    FormatArg::Cef,
+    FormatArg::Leef,
+    FormatArg::SyslogText,
+    FormatArg::SyslogCef,
+    FormatArg::SyslogLeef,
+];
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("icsfwd: error: {err:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Render {
+            sample: _,
+            format,
+            time_ms,
+        } => render_sample(format, time_ms),
+    }
+}
+
+fn render_sample(which: FormatArg, time_ms: u64) -> anyhow::Result<()> {
+    let alert = Event::from(Alert::example(time_ms));
+    let mut offline = Notification::new(1, time_ms + 60_000, NotificationKind::SensorOffline);
+    offline.sensor = Alert::example(time_ms).sensor;
+    offline.set_text("No heartbeat from sensor-plant-a for 300 s.");
+    let offline = Event::from(offline);
+
+    let formats: &[FormatArg] = if which == FormatArg::All {
+        &EVERY_FORMAT
+    } else {
+        std::slice::from_ref(&which)
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut buf = vec![0u8; syslog::MAX_LEN.max(format::MAX_LEN)];
+    for (i, &f) in formats.iter().enumerate() {
+        if formats.len() > 1 {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            let name = f
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            writeln!(out, "==> {name}")?;
+        }
+        for event in [&alert, &offline] {
+            let n = render(f, event, &mut buf)?;
+            let bytes = buf.get(..n).unwrap_or_default();
+            out.write_all(bytes)?;
+            if !bytes.ends_with(b"\n") {
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn render(which: FormatArg, event: &Event, buf: &mut [u8]) -> anyhow::Result<usize> {
+    let options = format::Options::default();
+    let mut sink = format::SliceWriter::new(buf);
+    let payload = match which {
+        FormatArg::All => anyhow::bail!("internal: `all` is expanded before rendering"),
+        FormatArg::Text => return Ok(format::write(Kind::Text, event, &options, &mut sink)?),
+        FormatArg::Hec => return Ok(format::write(Kind::Hec, event, &options, &mut sink)?),
+        FormatArg::Cef => return Ok(format::write(Kind::Cef, event, &options, &mut sink)?),
+        FormatArg::Leef => return Ok(format::write(Kind::Leef, event, &options, &mut sink)?),
+        FormatArg::SyslogText => syslog::Payload::Text(options.text.clone()),
+        FormatArg::SyslogCef => syslog::Payload::Cef(options.cef.clone()),
+        FormatArg::SyslogLeef => syslog::Payload::Leef(options.leef.clone()),
+    };
+    let syslog_options = syslog::Options {
+        payload,
+        ..syslog::Options::default()
+    };
+    Ok(syslog::write(event, &syslog_options, &mut sink)?)
+}

@@ -565,6 +565,12 @@ impl Notification {
 }
 
 /// Anything icsfwd forwards: an alert or a system notification.
+///
+/// The variants differ in size; both are stored inline because core has no allocator.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "no allocator in core: an event lives inline in fixed buffers"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Event {

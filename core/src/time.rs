@@ -74,11 +74,12 @@ impl Civil {
 
     /// The English three-letter month abbreviation, `Jan` … `Dec`.
     pub const fn month_abbrev(&self) -> &'static str {
-        let index = (self.month as usize).saturating_sub(1);
-        if index < MONTHS.len() {
-            MONTHS[index]
-        } else {
-            "???"
+        match self.month {
+            1..=12 => match MONTHS.split_at((self.month - 1) as usize).1.first() {
+                Some(name) => name,
+                None => "???",
+            },
+            _ => "???",
         }
     }
 
@@ -180,7 +181,8 @@ mod tests {
             let t = Civil::from_epoch_ms(days * MS_PER_DAY + 3_723_004);
             assert_eq!((t.year, t.month, t.day), (year, month, day), "day {days}");
             assert_eq!((t.hour, t.minute, t.second, t.millis), (1, 2, 3, 4));
-            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            let leap =
+                (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
             let len = match month {
                 2 if leap => 29,
                 2 => 28,

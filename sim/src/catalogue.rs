@@ -164,8 +164,16 @@ mod tests {
     #[test]
     fn every_entry_fits_the_core_capacities() {
         for e in CATALOGUE {
-            assert!(e.title.len() <= icsfwd_core::alert::MAX_TITLE, "{}", e.title);
-            assert!(e.group.len() <= icsfwd_core::alert::MAX_GROUP, "{}", e.group);
+            assert!(
+                e.title.len() <= icsfwd_core::alert::MAX_TITLE,
+                "{}",
+                e.title
+            );
+            assert!(
+                e.group.len() <= icsfwd_core::alert::MAX_GROUP,
+                "{}",
+                e.group
+            );
             assert!(!e.protocols.is_empty(), "{}", e.title);
         }
     }

@@ -50,13 +50,41 @@ struct Device {
 }
 
 const DEVICES: &[Device] = &[
-    Device { name: "HMI-07", ip: [10, 20, 1, 7], mac: [0x00, 0x1b, 0x1b, 0xaa, 0x0f, 0x9e] },
-    Device { name: "EWS-02", ip: [10, 20, 1, 12], mac: [0x00, 0x50, 0x56, 0x8a, 0x11, 0x02] },
-    Device { name: "PLC-Line3", ip: [10, 20, 3, 11], mac: [0x00, 0x0e, 0x8c, 0x01, 0x02, 0x03] },
-    Device { name: "PLC-Boiler1", ip: [10, 20, 3, 21], mac: [0x00, 0x1d, 0x9c, 0x55, 0x21, 0x01] },
-    Device { name: "RTU-Substation4", ip: [10, 30, 4, 2], mac: [0x00, 0x20, 0x4a, 0x10, 0x04, 0x02] },
-    Device { name: "Historian", ip: [10, 20, 0, 50], mac: [0x00, 0x15, 0x5d, 0x01, 0x00, 0x50] },
-    Device { name: "Laptop-Contractor", ip: [10, 20, 9, 140], mac: [0x3c, 0x22, 0xfb, 0x90, 0x12, 0x7e] },
+    Device {
+        name: "HMI-07",
+        ip: [10, 20, 1, 7],
+        mac: [0x00, 0x1b, 0x1b, 0xaa, 0x0f, 0x9e],
+    },
+    Device {
+        name: "EWS-02",
+        ip: [10, 20, 1, 12],
+        mac: [0x00, 0x50, 0x56, 0x8a, 0x11, 0x02],
+    },
+    Device {
+        name: "PLC-Line3",
+        ip: [10, 20, 3, 11],
+        mac: [0x00, 0x0e, 0x8c, 0x01, 0x02, 0x03],
+    },
+    Device {
+        name: "PLC-Boiler1",
+        ip: [10, 20, 3, 21],
+        mac: [0x00, 0x1d, 0x9c, 0x55, 0x21, 0x01],
+    },
+    Device {
+        name: "RTU-Substation4",
+        ip: [10, 30, 4, 2],
+        mac: [0x00, 0x20, 0x4a, 0x10, 0x04, 0x02],
+    },
+    Device {
+        name: "Historian",
+        ip: [10, 20, 0, 50],
+        mac: [0x00, 0x15, 0x5d, 0x01, 0x00, 0x50],
+    },
+    Device {
+        name: "Laptop-Contractor",
+        ip: [10, 20, 9, 140],
+        mac: [0x3c, 0x22, 0xfb, 0x90, 0x12, 0x7e],
+    },
 ];
 
 const SENSORS: &[(&str, [u8; 4])] = &[
@@ -87,7 +115,11 @@ impl Generator {
     pub fn next_alert(&mut self) -> Alert {
         let entry = self.rng.pick(CATALOGUE).copied().unwrap_or(FALLBACK);
         let (source, destination) = self.pick_pair();
-        let (sensor_name, sensor_ip) = self.rng.pick(SENSORS).copied().unwrap_or(("sensor", [0; 4]));
+        let (sensor_name, sensor_ip) = self
+            .rng
+            .pick(SENSORS)
+            .copied()
+            .unwrap_or(("sensor", [0; 4]));
         let protocol = self.rng.pick(entry.protocols).copied().unwrap_or("");
         self.time_ms += 1 + self.rng.below(5_000);
         let id = self.next_id;
@@ -139,7 +171,11 @@ const FALLBACK: Entry = Entry {
     message: "",
 };
 
-const FALLBACK_DEVICE: Device = Device { name: "unknown", ip: [0; 4], mac: [0; 6] };
+const FALLBACK_DEVICE: Device = Device {
+    name: "unknown",
+    ip: [0; 4],
+    mac: [0; 6],
+};
 
 fn endpoint(device: &Device) -> Endpoint {
     let (mut endpoint, _) = Endpoint::new(device.name, IpAddr::V4(Ipv4Addr::from(device.ip)));
