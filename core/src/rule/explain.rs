@@ -1,0 +1,309 @@
+//! Why an event goes where it goes: the suppressing exclusion and each rule's verdict.
+//!
+//! An [`Explanation`] borrows the rule set and the event and evaluates each rule lazily as its
+//! verdicts are iterated, so building one costs only the exclusion check. Its
+//! [`Display`](fmt::Display) is the multi-line report `icsfwd explain` prints; every name and
+//! protocol in it is quoted and escaped, so no value can forge a line.
+//!
+//! Guarantees: nothing here panics or allocates.
+//!
+//! ```
+//! use icsfwd_core::alert::{Alert, Engine, Event, Severity};
+//! use icsfwd_core::destination::DestinationId;
+//! use icsfwd_core::rule::{Rule, RuleSet, Verdict};
+//!
+//! let mut rules = RuleSet::new();
+//! rules.push_rule(Rule::new("modbus-only")?.with_protocols(["Modbus"])?
+//!     .with_action(DestinationId::new(1).unwrap()))?;
+//! let mut alert = Alert::new(9, 0, Engine::Operational, Severity::Major);
+//! alert.set_protocol("S7");
+//! let event = Event::from(alert);
+//! let explanation = rules.explain(&event, 0);
+//! let verdict = explanation.verdicts().next().unwrap();
+//! assert_eq!(verdict.verdict, Verdict::ProtocolNotListed { protocol: "S7" });
+//! assert_eq!(
+//!     format!("{verdict}"),
+//!     r#"rule "modbus-only": protocol "S7" not in the rule's protocols"#
+//! );
+//! assert!(explanation.destinations().is_empty());
+//! # Ok::<(), icsfwd_core::rule::Error>(())
+//! ```
+
+use core::fmt;
+use core::iter::{Enumerate, FusedIterator};
+use core::slice;
+
+use super::{Exclusion, Rule, RuleSet};
+use crate::alert::{Engine, Event, Severity};
+use crate::destination::DestinationSet;
+
+/// One rule's verdict on one event: matched, or the first condition that failed.
+///
+/// Conditions are checked in this order: event kind forwarded, severity, protocol, engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Verdict<'e> {
+    /// Every condition holds; the event goes to these destinations (unless suppressed).
+    Matched(DestinationSet),
+    /// The event is an alert and the rule does not forward alerts.
+    AlertsNotForwarded,
+    /// The event is a system notification and the rule does not forward those.
+    NotificationsNotForwarded,
+    /// The alert's severity is below the rule's minimum.
+    SeverityBelowMinimum {
+        /// The alert's severity.
+        severity: Severity,
+        /// The rule's minimal severity.
+        minimum: Severity,
+    },
+    /// The alert's protocol (trimmed) is not in the rule's list.
+    ProtocolNotListed {
+        /// The alert's protocol, trimmed.
+        protocol: &'e str,
+    },
+    /// The alert's engine is not in the rule's set.
+    EngineNotListed {
+        /// The alert's engine.
+        engine: Engine,
+    },
+}
+
+impl Verdict<'_> {
+    /// Whether the rule matched.
+    pub const fn is_matched(&self) -> bool {
+        matches!(self, Verdict::Matched(_))
+    }
+
+    /// The rule's destinations if it matched, else the empty set.
+    pub const fn destinations(&self) -> DestinationSet {
+        match self {
+            Verdict::Matched(set) => *set,
+            _ => DestinationSet::EMPTY,
+        }
+    }
+}
+
+/// Writes a text with the escapes of `{:?}` but without the quotes, so that a value can
+/// neither break a line nor be mistaken for a quoted one.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                c => write!(f, "{}", c.escape_debug())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `#0, #2`, or `no destinations` for the empty set.
+struct DestinationList(DestinationSet);
+
+impl fmt::Display for DestinationList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no destinations");
+        }
+        for (i, destination) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{destination}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Verdict<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Matched(set) if set.is_empty() => f.write_str("matched -> no destinations"),
+            Verdict::Matched(set) => write!(f, "matched -> destinations {}", DestinationList(*set)),
+            Verdict::AlertsNotForwarded => f.write_str("the rule does not forward alerts"),
+            Verdict::NotificationsNotForwarded => {
+                f.write_str("the rule does not forward system notifications")
+            }
+            Verdict::SeverityBelowMinimum { severity, minimum } => {
+                write!(f, "severity {severity} is below the minimum {minimum}")
+            }
+            Verdict::ProtocolNotListed { protocol } => {
+                write!(f, "protocol {protocol:?} not in the rule's protocols")
+            }
+            Verdict::EngineNotListed { engine } => {
+                write!(f, "engine {engine} not in the rule's engines")
+            }
+        }
+    }
+}
+
+/// A rule and its verdict, as yielded by [`Verdicts`]; displays as one report line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RuleVerdict<'a> {
+    /// The rule's position in the rule set.
+    pub index: usize,
+    /// The rule.
+    pub rule: &'a Rule,
+    /// Its verdict.
+    pub verdict: Verdict<'a>,
+}
+
+impl fmt::Display for RuleVerdict<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule {:?}: {}", self.rule.name.as_str(), self.verdict)
+    }
+}
+
+/// The exclusion that suppressed an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Suppression<'a> {
+    /// The exclusion's position in the rule set.
+    pub index: usize,
+    /// The exclusion.
+    pub exclusion: &'a Exclusion,
+}
+
+impl fmt::Display for Suppression<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "suppressed by exclusion {:?}",
+            self.exclusion.name.as_str()
+        )?;
+        if let Some(window) = &self.exclusion.window {
+            write!(f, " (active {window})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Each rule's verdict on one event, in rule order.
+#[derive(Debug, Clone)]
+pub struct Verdicts<'a> {
+    rules: Enumerate<slice::Iter<'a, Rule>>,
+    event: &'a Event,
+}
+
+impl<'a> Iterator for Verdicts<'a> {
+    type Item = RuleVerdict<'a>;
+
+    fn next(&mut self) -> Option<RuleVerdict<'a>> {
+        let (index, rule) = self.rules.next()?;
+        Some(RuleVerdict {
+            index,
+            rule,
+            verdict: rule.verdict(self.event),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rules.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Verdicts<'_> {}
+
+impl FusedIterator for Verdicts<'_> {}
+
+/// Why an event goes where it goes; see [`RuleSet::explain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Explanation<'a> {
+    rules: &'a RuleSet,
+    event: &'a Event,
+    suppressed_by: Option<Suppression<'a>>,
+}
+
+impl<'a> Explanation<'a> {
+    pub(super) fn new(
+        rules: &'a RuleSet,
+        event: &'a Event,
+        suppressed_by: Option<Suppression<'a>>,
+    ) -> Explanation<'a> {
+        Explanation {
+            rules,
+            event,
+            suppressed_by,
+        }
+    }
+
+    /// The event explained.
+    pub fn event(&self) -> &'a Event {
+        self.event
+    }
+
+    /// The first exclusion that suppresses the event, if any (never for a notification).
+    pub fn suppressed_by(&self) -> Option<Suppression<'a>> {
+        self.suppressed_by
+    }
+
+    /// Each rule's verdict, in rule order. Verdicts are reported even when the event is
+    /// suppressed, to show what the exclusion overrides.
+    pub fn verdicts(&self) -> Verdicts<'a> {
+        Verdicts {
+            rules: self.rules.rules().iter().enumerate(),
+            event: self.event,
+        }
+    }
+
+    /// Where the event goes: empty if suppressed, else the union of the matched rules'
+    /// destinations. Equal to [`RuleSet::route`] for the same event and time.
+    pub fn destinations(&self) -> DestinationSet {
+        if self.suppressed_by.is_some() {
+            return DestinationSet::EMPTY;
+        }
+        self.verdicts().fold(DestinationSet::EMPTY, |set, v| {
+            set.union(v.verdict.destinations())
+        })
+    }
+}
+
+impl fmt::Display for Explanation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.event {
+            Event::Alert(alert) => write!(
+                f,
+                "alert {}-{} {:?}: severity {}, engine {}, protocol {:?}",
+                Escaped(&alert.sensor.name),
+                alert.id,
+                alert.title.as_str(),
+                alert.severity,
+                alert.engine,
+                alert.protocol.trim()
+            )?,
+            Event::Notification(notification) => write!(
+                f,
+                "system notification {}-{} {:?}",
+                Escaped(&notification.sensor.name),
+                notification.id,
+                notification.kind.as_str()
+            )?,
+        }
+        if self.rules.rules().is_empty() {
+            f.write_str("\nno rules configured")?;
+        }
+        for verdict in self.verdicts() {
+            write!(f, "\n{verdict}")?;
+        }
+        let destinations = self.destinations();
+        match self.suppressed_by {
+            Some(suppression) => write!(f, "\nresult: not forwarded, {suppression}"),
+            None if destinations.is_empty() => {
+                if self.verdicts().any(|v| v.verdict.is_matched()) {
+                    f.write_str("\nresult: not forwarded, the matching rules have no destinations")
+                } else {
+                    f.write_str("\nresult: not forwarded, no rule matched")
+                }
+            }
+            None => write!(
+                f,
+                "\nresult: forwarded to {}",
+                DestinationList(destinations)
+            ),
+        }
+    }
+}
