@@ -1,1 +1,460 @@
-//! placeholder
+//! ArcSight Common Event Format (CEF) revision 0, one event per line.
+//!
+//! ```text
+//! CEF:0|Vendor|Product|Version|Signature ID|Name|Severity|Extension
+//! ```
+//!
+//! - Vendor and product come from [`Options`] (defaults `icsfwd`, `OT Sensor`); version is the
+//!   sensor's software version; the signature id is [`signature_id`] (what *kind* of event this
+//!   is, stable across occurrences); the name is the alert title (or the notification's name);
+//!   the severity is [`Severity::level_0_to_10`] (Warning 1, Minor 4, Major 8, Critical 10).
+//! - The extension uses ArcSight dictionary keys wherever one exists (`rt`, `externalId`, `cat`,
+//!   `app`, `src`, `spt`, `smac`, `shost`, `dst`, `dpt`, `dmac`, `dhost`, `dvc`, `dvchost`, `msg`)
+//!   and labelled custom strings for the rest (`cs1` engine, `cs2` severity word, `cs3`
+//!   truncated). `src`, `dst` and `dvc` are IPv4-only in the dictionary, so an IPv6 address goes
+//!   to `c6a2` (source), `c6a3` (destination) or `c6a1` (sensor), each with its label.
+//!   Empty values and absent ports or MACs are left out.
+//!
+//! Escaping (total, so no value can forge a key, a header field or a line):
+//!
+//! - Header fields: `\` becomes `\\` and `|` becomes `\|`; `=` is kept.
+//! - Extension values: `\` becomes `\\`, `=` becomes `\=`, LF becomes `\n` and CR becomes
+//!   `\r`; `|` is kept (the CEF specification does not escape it there).
+//! - Everywhere: any other control character (Unicode category Cc, U+0000–U+001F and
+//!   U+007F–U+009F, tab included; in the header also LF and CR) and U+2028/U+2029 (line and
+//!   paragraph separators) become U+FFFD REPLACEMENT CHARACTER. CEF defines no escape for them,
+//!   and the replacement shows the reader that something was there.
+//!
+//! Guarantees: [`write()`] never panics or allocates; any [`Event`] with any [`Options`] renders
+//! into [`MAX_LEN`] bytes; a smaller sink gets [`Error::BufferFull`].
+//!
+//! ```
+//! use icsfwd_core::alert::{Alert, Engine, Event, Severity};
+//! use icsfwd_core::format::{cef, SliceWriter};
+//!
+//! let mut alert = Alert::new(42, 1_557_059_334_123, Engine::Operational, Severity::Major);
+//! alert.set_title("PLC Program Stop");
+//! alert.set_message("a=b");
+//! alert.sensor.set_name("sensor-01");
+//! let mut buf = [0u8; cef::MAX_LEN];
+//! let mut out = SliceWriter::new(&mut buf);
+//! let n = cef::write(&Event::from(alert), &cef::Options::default(), &mut out).unwrap();
+//! let line = core::str::from_utf8(&out.written()[..n]).unwrap();
+//! assert!(line.starts_with("CEF:0|icsfwd|OT Sensor||OPERATIONAL:"));
+//! assert!(line.contains("|PLC Program Stop|8|rt=1557059334123 externalId=sensor-01-42 "));
+//! assert!(line.ends_with(" msg=a\\=b"));
+//! ```
+
+use core::fmt;
+use core::net::IpAddr;
+
+use embedded_io::Write;
+use heapless::String;
+
+use crate::alert::{
+    self, Alert, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
+    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind, Severity,
+};
+use crate::format::{Error, Out, display_chunks};
+
+/// Capacity in bytes of [`Options::vendor`].
+pub const MAX_VENDOR: usize = 64;
+/// Capacity in bytes of [`Options::product`].
+pub const MAX_PRODUCT: usize = 64;
+
+/// How a CEF line is labelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Options {
+    /// The `Device Vendor` header field. Default `icsfwd`.
+    pub vendor: String<MAX_VENDOR>,
+    /// The `Device Product` header field. Default `OT Sensor`.
+    pub product: String<MAX_PRODUCT>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let mut options = Options {
+            vendor: String::new(),
+            product: String::new(),
+        };
+        alert::fill(&mut options.vendor, "icsfwd");
+        alert::fill(&mut options.product, "OT Sensor");
+        options
+    }
+}
+
+/// The longest [`SignatureId`] rendering: `PROTOCOL_VIOLATION:` + 8 hex digits is 27 bytes,
+/// `notification:alerts_dropped` is 27 bytes; 32 leaves room and is what receivers are told.
+pub const MAX_SIGNATURE_ID: usize = 32;
+
+/// What kind of event this is, stable across occurrences: the CEF signature id and the LEEF
+/// event id.
+///
+/// Rendered as `<ENGINE_TOKEN>:<hash>` for an alert, where `<hash>` is the 32-bit FNV-1a hash of
+/// the title's UTF-8 bytes in 8 lower-case hex digits (e.g. `OPERATIONAL:9c9d0e3a`), and as
+/// `notification:<kind token>` for a notification (e.g. `notification:sensor_offline`). At most
+/// [`MAX_SIGNATURE_ID`] bytes, only `[A-Za-z0-9_:]`, so it needs no escaping anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SignatureId {
+    /// An alert: its engine and the hash of its title.
+    Alert {
+        /// The engine that raised it.
+        engine: Engine,
+        /// FNV-1a (32-bit) of the title.
+        title_hash: u32,
+    },
+    /// A system notification of this kind.
+    Notification(NotificationKind),
+}
+
+impl fmt::Display for SignatureId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignatureId::Alert { engine, title_hash } => {
+                write!(f, "{}:{title_hash:08x}", engine.token())
+            }
+            SignatureId::Notification(kind) => write!(f, "notification:{}", kind.token()),
+        }
+    }
+}
+
+/// The kind id of `event`: see [`SignatureId`].
+pub fn signature_id(event: &Event) -> SignatureId {
+    match event {
+        Event::Alert(a) => SignatureId::Alert {
+            engine: a.engine,
+            title_hash: fnv1a_32(a.title.as_bytes()),
+        },
+        Event::Notification(n) => SignatureId::Notification(n.kind),
+    }
+}
+
+/// The 32-bit FNV-1a hash (offset basis 0x811c9dc5, prime 0x01000193).
+pub const fn fnv1a_32(mut bytes: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    while let [byte, rest @ ..] = bytes {
+        hash ^= *byte as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        bytes = rest;
+    }
+    hash
+}
+
+/// The `cat` value of a system notification (alerts carry their alert group).
+pub const NOTIFICATION_CATEGORY: &str = "System notification";
+
+// Extension keys, written exactly as they appear; MAX_LEN sums their lengths.
+const RT: &str = "rt=";
+const EXTERNAL_ID: &str = " externalId=";
+const CAT: &str = " cat=";
+const APP: &str = " app=";
+const SRC: &str = " src=";
+const SRC_V6: &str = " c6a2Label=Source IPv6 Address c6a2=";
+const SPT: &str = " spt=";
+const SMAC: &str = " smac=";
+const SHOST: &str = " shost=";
+const DST: &str = " dst=";
+const DST_V6: &str = " c6a3Label=Destination IPv6 Address c6a3=";
+const DPT: &str = " dpt=";
+const DMAC: &str = " dmac=";
+const DHOST: &str = " dhost=";
+const DVC: &str = " dvc=";
+const DVC_V6: &str = " c6a1Label=Device IPv6 Address c6a1=";
+const DVCHOST: &str = " dvchost=";
+const ENGINE: &str = " cs1Label=engine cs1=";
+const SEVERITY: &str = " cs2Label=severity cs2=";
+const TRUNCATED: &str = " cs3Label=truncated cs3=true";
+const MSG: &str = " msg=";
+
+/// Worst-case growth of one input byte: a one-byte control character becomes the three-byte
+/// U+FFFD; `\`, `|`, `=`, LF and CR become two bytes.
+const GROWTH: usize = 3;
+/// Longest IPv4 address text (`255.255.255.255`).
+const IPV4_LEN: usize = 15;
+/// Longest IPv6 address text (eight groups of four hex digits and seven colons).
+const IPV6_LEN: usize = 39;
+/// Longest MAC text (`aa:bb:cc:dd:ee:ff`).
+const MAC_LEN: usize = 17;
+/// Longest port (`65535`).
+const PORT_LEN: usize = 5;
+/// Longest `u64` in decimal.
+const U64_LEN: usize = 20;
+
+pub(crate) const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
+/// The longest [`Engine::as_str`].
+pub(crate) const fn longest_engine_name() -> usize {
+    let mut engines: &[Engine] = &Engine::ALL;
+    let mut n = 0;
+    while let [engine, rest @ ..] = engines {
+        n = max(n, engine.as_str().len());
+        engines = rest;
+    }
+    n
+}
+
+/// The longest [`NotificationKind::as_str`] (used as a title).
+pub(crate) const fn longest_notification_name() -> usize {
+    let mut kinds: &[NotificationKind] = &NotificationKind::ALL;
+    let mut n = 0;
+    while let [kind, rest @ ..] = kinds {
+        n = max(n, kind.as_str().len());
+        kinds = rest;
+    }
+    n
+}
+
+/// The longest [`NotificationKind::token`].
+pub(crate) const fn longest_notification_token() -> usize {
+    let mut kinds: &[NotificationKind] = &NotificationKind::ALL;
+    let mut n = 0;
+    while let [kind, rest @ ..] = kinds {
+        n = max(n, kind.token().len());
+        kinds = rest;
+    }
+    n
+}
+
+/// The longest [`Severity::as_str`].
+pub(crate) const fn longest_severity_name() -> usize {
+    let mut severities: &[Severity] = &Severity::ALL;
+    let mut n = 0;
+    while let [severity, rest @ ..] = severities {
+        n = max(n, severity.as_str().len());
+        severities = rest;
+    }
+    n
+}
+
+/// Bound on an endpoint's keys and values (the IPv6 form is the longer one).
+const MAX_ENDPOINT: usize = max(SRC.len() + IPV4_LEN, SRC_V6.len() + IPV6_LEN)
+    + SPT.len()
+    + PORT_LEN
+    + SMAC.len()
+    + MAC_LEN
+    + SHOST.len()
+    + GROWTH * MAX_DEVICE_NAME;
+
+/// Upper bound on the output for any event and any [`Options`]: every field at its capacity,
+/// every byte of every text grown by `GROWTH` (3), every optional key present and the longer
+/// (IPv6) address form chosen. The `dst` keys are as long as their `src` counterparts except
+/// `Destination` vs `Source` in the label, hence the `DST_V6 - SRC_V6` term.
+pub const MAX_LEN: usize = "CEF:0|".len()
+    + GROWTH * MAX_VENDOR
+    + 1
+    + GROWTH * MAX_PRODUCT
+    + 1
+    + GROWTH * MAX_VERSION
+    + 1
+    + MAX_SIGNATURE_ID
+    + 1
+    + GROWTH * max(MAX_TITLE, longest_notification_name())
+    + 1
+    + "10|".len()
+    + RT.len()
+    + U64_LEN
+    + EXTERNAL_ID.len()
+    + GROWTH * MAX_SENSOR_NAME
+    + 1
+    + U64_LEN
+    + CAT.len()
+    + GROWTH * max(MAX_GROUP, NOTIFICATION_CATEGORY.len())
+    + APP.len()
+    + GROWTH * MAX_PROTOCOL
+    + 2 * MAX_ENDPOINT
+    + (DST_V6.len() - SRC_V6.len())
+    + max(DVC.len() + IPV4_LEN, DVC_V6.len() + IPV6_LEN)
+    + DVCHOST.len()
+    + GROWTH * MAX_SENSOR_NAME
+    + ENGINE.len()
+    + longest_engine_name()
+    + SEVERITY.len()
+    + longest_severity_name()
+    + TRUNCATED.len()
+    + MSG.len()
+    + GROWTH * max(MAX_MESSAGE, MAX_NOTIFICATION_TEXT);
+
+/// Control characters and the Unicode line/paragraph separators.
+fn is_control(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Header,
+    Extension,
+}
+
+/// Writes `value` escaped for `place` (see the module table).
+fn escaped<W: Write>(out: &mut Out<'_, W>, value: &str, place: Place) -> Result<(), Error> {
+    let mut start = 0;
+    for (at, c) in value.char_indices() {
+        let replacement = match (c, place) {
+            ('\\', _) => "\\\\",
+            ('|', Place::Header) => "\\|",
+            ('=', Place::Extension) => "\\=",
+            ('\n', Place::Extension) => "\\n",
+            ('\r', Place::Extension) => "\\r",
+            (c, _) if is_control(c) => "\u{FFFD}",
+            _ => continue,
+        };
+        out.str(value.get(start..at).unwrap_or(""))?;
+        out.str(replacement)?;
+        start = at + c.len_utf8();
+    }
+    out.str(value.get(start..).unwrap_or(""))
+}
+
+fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
+    escaped(out, value, Place::Header)?;
+    out.str("|")
+}
+
+/// ` key=value` with the value escaped, or nothing when the value is empty.
+fn text<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    out.str(key)?;
+    escaped(out, value, Place::Extension)
+}
+
+/// An address under its IPv4 key, or its IPv6 key (which carries its label).
+fn address<W: Write>(out: &mut Out<'_, W>, v4: &str, v6: &str, ip: IpAddr) -> Result<(), Error> {
+    match ip {
+        IpAddr::V4(ip) => out.fmt(format_args!("{v4}{ip}")),
+        IpAddr::V6(ip) => out.fmt(format_args!("{v6}{ip}")),
+    }
+}
+
+struct EndpointKeys {
+    ip_v4: &'static str,
+    ip_v6: &'static str,
+    port: &'static str,
+    mac: &'static str,
+    host: &'static str,
+}
+
+fn endpoint<W: Write>(
+    out: &mut Out<'_, W>,
+    keys: &EndpointKeys,
+    endpoint: &alert::Endpoint,
+) -> Result<(), Error> {
+    address(out, keys.ip_v4, keys.ip_v6, endpoint.ip)?;
+    if let Some(port) = endpoint.port {
+        out.fmt(format_args!("{}{port}", keys.port))?;
+    }
+    if let Some(mac) = endpoint.mac {
+        out.fmt(format_args!("{}{mac}", keys.mac))?;
+    }
+    text(out, keys.host, &endpoint.name)
+}
+
+fn alert_fields<W: Write>(out: &mut Out<'_, W>, a: &Alert) -> Result<(), Error> {
+    text(out, CAT, &a.group)?;
+    text(out, APP, &a.protocol)?;
+    let source = EndpointKeys {
+        ip_v4: SRC,
+        ip_v6: SRC_V6,
+        port: SPT,
+        mac: SMAC,
+        host: SHOST,
+    };
+    endpoint(out, &source, &a.source)?;
+    let destination = EndpointKeys {
+        ip_v4: DST,
+        ip_v6: DST_V6,
+        port: DPT,
+        mac: DMAC,
+        host: DHOST,
+    };
+    endpoint(out, &destination, &a.destination)
+}
+
+/// Renders `event` as one CEF line (no trailing newline) into `out`.
+///
+/// Returns the number of bytes written, or [`Error::BufferFull`] when `out` has no room (a
+/// buffer of [`MAX_LEN`] bytes always has).
+pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<usize, Error> {
+    let mut out = Out::new(out);
+    let sensor = event.sensor();
+    out.str("CEF:0|")?;
+    header(&mut out, &options.vendor)?;
+    header(&mut out, &options.product)?;
+    header(&mut out, &sensor.version)?;
+    out.fmt(format_args!("{}|", signature_id(event)))?;
+    header(&mut out, event.title())?;
+    out.fmt(format_args!("{}|", event.severity().level_0_to_10()))?;
+
+    out.fmt(format_args!("{RT}{}", event.time_ms()))?;
+    out.str(EXTERNAL_ID)?;
+    display_chunks(&event.event_id(), &mut |s| {
+        escaped(&mut out, s, Place::Extension)
+    })?;
+    match event {
+        Event::Alert(a) => alert_fields(&mut out, a)?,
+        Event::Notification(_) => text(&mut out, CAT, NOTIFICATION_CATEGORY)?,
+    }
+    address(&mut out, DVC, DVC_V6, sensor.ip)?;
+    text(&mut out, DVCHOST, &sensor.name)?;
+    if let Event::Alert(a) = event {
+        out.fmt(format_args!("{ENGINE}{}", a.engine.as_str()))?;
+    }
+    out.fmt(format_args!("{SEVERITY}{}", event.severity().as_str()))?;
+    if event.truncated() {
+        out.str(TRUNCATED)?;
+    }
+    let message = match event {
+        Event::Alert(a) => a.message.as_str(),
+        Event::Notification(n) => n.text.as_str(),
+    };
+    text(&mut out, MSG, message)?;
+    out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a_32(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a_32(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn every_signature_id_fits_its_bound() {
+        let mut ids = std::vec::Vec::new();
+        for engine in Engine::ALL {
+            ids.push(SignatureId::Alert {
+                engine,
+                title_hash: u32::MAX,
+            });
+        }
+        for kind in NotificationKind::ALL {
+            ids.push(SignatureId::Notification(kind));
+        }
+        for id in ids {
+            let text = std::format!("{id}");
+            assert!(text.len() <= MAX_SIGNATURE_ID, "{text}");
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':'),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn longest_name_helpers_see_every_variant() {
+        assert_eq!(longest_engine_name(), "Protocol Violation".len());
+        assert_eq!(longest_severity_name(), "Critical".len());
+        assert_eq!(longest_notification_name(), "Sensor offline".len());
+        assert_eq!(longest_notification_token(), "sensor_offline".len());
+    }
+}

@@ -11,9 +11,9 @@
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use icsfwd_core::alert::{
-    Alert, Endpoint, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE,
-    MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, MacAddr,
-    Notification, NotificationKind, Sensor, Severity,
+    Alert, Endpoint, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
+    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, MacAddr, Notification, NotificationKind,
+    Sensor, Severity,
 };
 use proptest::prelude::*;
 
@@ -90,7 +90,12 @@ pub fn max_alert(fill_char: char) -> Alert {
         while s.push(c).is_ok() {}
         s
     }
-    let mut a = Alert::new(u64::MAX, u64::MAX / 4, Engine::PolicyViolation, Severity::Warning);
+    let mut a = Alert::new(
+        u64::MAX,
+        u64::MAX / 4,
+        Engine::PolicyViolation,
+        Severity::Warning,
+    );
     a.title = full::<MAX_TITLE>(fill_char);
     a.message = full::<MAX_MESSAGE>(fill_char);
     a.protocol = full::<MAX_PROTOCOL>(fill_char);
@@ -172,11 +177,20 @@ pub fn arb_endpoint() -> impl Strategy<Value = Endpoint> {
         proptest::option::of(any::<[u8; 6]>().prop_map(MacAddr)),
         proptest::option::of(any::<u16>()),
     )
-        .prop_map(|(name, ip, mac, port)| Endpoint { name, ip, mac, port })
+        .prop_map(|(name, ip, mac, port)| Endpoint {
+            name,
+            ip,
+            mac,
+            port,
+        })
 }
 
 pub fn arb_sensor() -> impl Strategy<Value = Sensor> {
-    (arb_text::<MAX_SENSOR_NAME>(), arb_ip(), arb_text::<MAX_VERSION>())
+    (
+        arb_text::<MAX_SENSOR_NAME>(),
+        arb_ip(),
+        arb_text::<MAX_VERSION>(),
+    )
         .prop_map(|(name, ip, version)| Sensor { name, ip, version })
 }
 
@@ -190,7 +204,13 @@ pub fn arb_severity() -> impl Strategy<Value = Severity> {
 
 pub fn arb_alert() -> impl Strategy<Value = Alert> {
     (
-        (any::<u64>(), any::<u64>(), arb_engine(), arb_severity(), any::<bool>()),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            arb_engine(),
+            arb_severity(),
+            any::<bool>(),
+        ),
         (
             arb_text::<MAX_TITLE>(),
             arb_text::<MAX_MESSAGE>(),
@@ -230,14 +250,16 @@ pub fn arb_notification() -> impl Strategy<Value = Notification> {
         arb_text::<MAX_NOTIFICATION_TEXT>(),
         any::<bool>(),
     )
-        .prop_map(|(id, time_ms, kind, sensor, text, truncated)| Notification {
-            id,
-            time_ms,
-            kind,
-            sensor,
-            text,
-            truncated,
-        })
+        .prop_map(
+            |(id, time_ms, kind, sensor, text, truncated)| Notification {
+                id,
+                time_ms,
+                kind,
+                sensor,
+                text,
+                truncated,
+            },
+        )
 }
 
 pub fn arb_event() -> impl Strategy<Value = Event> {
@@ -256,8 +278,12 @@ pub fn check_golden(name: &str, actual: &[u8]) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create", path.display()));
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create",
+            path.display()
+        )
+    });
     if expected != actual {
         panic!(
             "{} differs from the rendered output:\n--- expected\n{}\n--- actual\n{}",
@@ -266,4 +292,30 @@ pub fn check_golden(name: &str, actual: &[u8]) {
             String::from_utf8_lossy(actual)
         );
     }
+}
+
+/// A notification with its text, sensor name and version at capacity, made of `fill_char`,
+/// the longest addresses and numbers, and the truncated flag set (the notification
+/// counterpart of `max_alert`).
+pub fn max_notification(fill_char: char) -> Notification {
+    let alert = max_alert(fill_char);
+    let mut n = Notification::new(u64::MAX, u64::MAX / 4, NotificationKind::SensorOffline);
+    while n.text.push(fill_char).is_ok() {}
+    n.sensor = alert.sensor;
+    n.truncated = true;
+    n
+}
+
+/// Renders with `render` into a fresh buffer of `capacity` bytes and returns what was written.
+pub fn render_into(
+    capacity: usize,
+    render: impl FnOnce(
+        &mut icsfwd_core::format::SliceWriter<'_>,
+    ) -> Result<usize, icsfwd_core::format::Error>,
+) -> Vec<u8> {
+    let mut buf = vec![0u8; capacity];
+    let mut out = icsfwd_core::format::SliceWriter::new(&mut buf);
+    let n = render(&mut out).unwrap();
+    assert_eq!(n, out.len(), "returned length must equal bytes written");
+    out.written().to_vec()
 }
