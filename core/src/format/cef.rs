@@ -53,9 +53,12 @@ use heapless::String;
 
 use crate::alert::{
     self, Alert, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
-    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind, Severity,
+    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind,
 };
-use crate::format::{Error, Out, display_chunks};
+use crate::format::{
+    Error, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, display_chunks, longest_engine_name,
+    longest_notification_name, longest_severity_name, max,
+};
 
 /// Capacity in bytes of [`Options::vendor`].
 pub const MAX_VENDOR: usize = 64;
@@ -175,67 +178,13 @@ const GROWTH: usize = 3;
 const IPV4_LEN: usize = 15;
 /// Longest IPv6 address text (eight groups of four hex digits and seven colons).
 const IPV6_LEN: usize = 39;
-/// Longest MAC text (`aa:bb:cc:dd:ee:ff`).
-const MAC_LEN: usize = 17;
-/// Longest port (`65535`).
-const PORT_LEN: usize = 5;
-/// Longest `u64` in decimal.
-const U64_LEN: usize = 20;
-
-pub(crate) const fn max(a: usize, b: usize) -> usize {
-    if a > b { a } else { b }
-}
-
-/// The longest [`Engine::as_str`].
-pub(crate) const fn longest_engine_name() -> usize {
-    let mut engines: &[Engine] = &Engine::ALL;
-    let mut n = 0;
-    while let [engine, rest @ ..] = engines {
-        n = max(n, engine.as_str().len());
-        engines = rest;
-    }
-    n
-}
-
-/// The longest [`NotificationKind::as_str`] (used as a title).
-pub(crate) const fn longest_notification_name() -> usize {
-    let mut kinds: &[NotificationKind] = &NotificationKind::ALL;
-    let mut n = 0;
-    while let [kind, rest @ ..] = kinds {
-        n = max(n, kind.as_str().len());
-        kinds = rest;
-    }
-    n
-}
-
-/// The longest [`NotificationKind::token`].
-pub(crate) const fn longest_notification_token() -> usize {
-    let mut kinds: &[NotificationKind] = &NotificationKind::ALL;
-    let mut n = 0;
-    while let [kind, rest @ ..] = kinds {
-        n = max(n, kind.token().len());
-        kinds = rest;
-    }
-    n
-}
-
-/// The longest [`Severity::as_str`].
-pub(crate) const fn longest_severity_name() -> usize {
-    let mut severities: &[Severity] = &Severity::ALL;
-    let mut n = 0;
-    while let [severity, rest @ ..] = severities {
-        n = max(n, severity.as_str().len());
-        severities = rest;
-    }
-    n
-}
 
 /// Bound on an endpoint's keys and values (the IPv6 form is the longer one).
 const MAX_ENDPOINT: usize = max(SRC.len() + IPV4_LEN, SRC_V6.len() + IPV6_LEN)
     + SPT.len()
-    + PORT_LEN
+    + MAX_PORT_TEXT
     + SMAC.len()
-    + MAC_LEN
+    + MAX_MAC_TEXT
     + SHOST.len()
     + GROWTH * MAX_DEVICE_NAME;
 
@@ -256,11 +205,11 @@ pub const MAX_LEN: usize = "CEF:0|".len()
     + 1
     + "10|".len()
     + RT.len()
-    + U64_LEN
+    + MAX_U64_TEXT
     + EXTERNAL_ID.len()
     + GROWTH * MAX_SENSOR_NAME
     + 1
-    + U64_LEN
+    + MAX_U64_TEXT
     + CAT.len()
     + GROWTH * max(MAX_GROUP, NOTIFICATION_CATEGORY.len())
     + APP.len()

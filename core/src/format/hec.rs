@@ -70,11 +70,11 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification,
     Sensor,
 };
-use crate::format::text::{
-    MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, longest_engine_name, longest_kind_name,
-    longest_severity_name, max,
-};
 use crate::format::{Error, Out, display_chunks};
+use crate::format::{
+    MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, longest_engine_name,
+    longest_notification_name, longest_notification_token, longest_severity_name, max,
+};
 use crate::time::{Civil, MAX_RFC3339};
 
 /// Capacity in bytes of each string in [`Options`].
@@ -206,16 +206,24 @@ const MAX_NOTIFICATION_LEN: usize = "{".len()
         string_member("id", EVENT_ID_TEXT)
             + raw_member("notification_id", MAX_U64_TEXT)
             + string_member("time", MAX_RFC3339)
-            + string_member("kind", longest_kind_name())
-            + string_member("title", longest_kind_name())
+            + string_member(
+                "kind",
+                max(longest_notification_name(), longest_notification_token()),
+            )
+            + string_member(
+                "title",
+                max(longest_notification_name(), longest_notification_token()),
+            )
             + string_member("severity", longest_severity_name())
             + string_member("text", ESCAPE_FACTOR * MAX_NOTIFICATION_TEXT)
             + SENSOR_MEMBERS,
     )
     + object_member(
         "fields",
-        string_member("kind", longest_kind_name())
-            + string_member("severity", longest_severity_name())
+        string_member(
+            "kind",
+            max(longest_notification_name(), longest_notification_token()),
+        ) + string_member("severity", longest_severity_name())
             + string_member("sensor", ESCAPE_FACTOR * MAX_SENSOR_NAME),
     )
     + "}".len();

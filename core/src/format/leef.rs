@@ -51,11 +51,11 @@ use crate::alert::{
     self, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT, MAX_PROTOCOL,
     MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION,
 };
-use crate::format::cef::{
-    self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY, longest_engine_name, longest_notification_name,
+use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
+use crate::format::{
+    Error, Out, display_chunks, longest_engine_name, longest_notification_name,
     longest_severity_name, max,
 };
-use crate::format::{Error, Out, display_chunks};
 use crate::time::{Civil, LEGACY_PATTERN};
 
 /// Capacity in bytes of [`Options::vendor`].

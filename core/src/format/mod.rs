@@ -101,6 +101,41 @@ impl Kind {
     }
 }
 
+/// Options for every payload format, so that one value configures any [`Kind`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Options {
+    /// Options of [`text`].
+    pub text: text::Options,
+    /// Options of [`hec`].
+    pub hec: hec::Options,
+    /// Options of [`cef`].
+    pub cef: cef::Options,
+    /// Options of [`leef`].
+    pub leef: leef::Options,
+}
+
+/// The longest output of [`write`] for any event and kind: a buffer of this size always
+/// suffices (with options within their capacities).
+pub const MAX_LEN: usize = max(max(text::MAX_LEN, hec::MAX_LEN), max(cef::MAX_LEN, leef::MAX_LEN));
+
+/// Renders `event` in the payload format `kind`; returns the number of bytes written.
+///
+/// For syslog, wrap a payload with [`syslog::write`] instead.
+pub fn write<W: Write>(
+    kind: Kind,
+    event: &crate::alert::Event,
+    options: &Options,
+    out: &mut W,
+) -> Result<usize, Error> {
+    match kind {
+        Kind::Text => text::write(event, &options.text, out),
+        Kind::Hec => hec::write(event, &options.hec, out),
+        Kind::Cef => cef::write(event, &options.cef, out),
+        Kind::Leef => leef::write(event, &options.leef, out),
+    }
+}
+
 /// A writer into a fixed byte buffer that reports [`Error::BufferFull`] instead of writing
 /// part of a chunk it has no room for.
 #[derive(Debug)]
@@ -266,6 +301,68 @@ pub(crate) fn display_chunks(
         Ok(()) => Ok(()),
         Err(fmt::Error) => Err(adapter.failed.unwrap_or(Error::BufferFull)),
     }
+}
+
+// ---- Output bounds shared by the formats' `MAX_LEN` expressions ----
+
+/// The longest `core::net::IpAddr` rendering: 45 bytes is the classic `INET6_ADDRSTRLEN - 1`
+/// (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`); core renders at most 39, so this is safe
+/// whatever form the formatter picks.
+pub(crate) const MAX_IP_TEXT: usize = 45;
+/// `aa:bb:cc:dd:ee:ff`.
+pub(crate) const MAX_MAC_TEXT: usize = 17;
+/// `65535`.
+pub(crate) const MAX_PORT_TEXT: usize = 5;
+/// `18446744073709551615`.
+pub(crate) const MAX_U64_TEXT: usize = 20;
+
+/// The larger of two lengths (`Ord::max` is not `const`).
+pub(crate) const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
+/// The longest [`Engine::as_str`](crate::alert::Engine::as_str).
+pub(crate) const fn longest_engine_name() -> usize {
+    let mut engines: &[crate::alert::Engine] = &crate::alert::Engine::ALL;
+    let mut n = 0;
+    while let [engine, rest @ ..] = engines {
+        n = max(n, engine.as_str().len());
+        engines = rest;
+    }
+    n
+}
+
+/// The longest [`NotificationKind::as_str`](crate::alert::NotificationKind::as_str).
+pub(crate) const fn longest_notification_name() -> usize {
+    let mut kinds: &[crate::alert::NotificationKind] = &crate::alert::NotificationKind::ALL;
+    let mut n = 0;
+    while let [kind, rest @ ..] = kinds {
+        n = max(n, kind.as_str().len());
+        kinds = rest;
+    }
+    n
+}
+
+/// The longest [`NotificationKind::token`](crate::alert::NotificationKind::token).
+pub(crate) const fn longest_notification_token() -> usize {
+    let mut kinds: &[crate::alert::NotificationKind] = &crate::alert::NotificationKind::ALL;
+    let mut n = 0;
+    while let [kind, rest @ ..] = kinds {
+        n = max(n, kind.token().len());
+        kinds = rest;
+    }
+    n
+}
+
+/// The longest [`Severity::as_str`](crate::alert::Severity::as_str).
+pub(crate) const fn longest_severity_name() -> usize {
+    let mut severities: &[crate::alert::Severity] = &crate::alert::Severity::ALL;
+    let mut n = 0;
+    while let [severity, rest @ ..] = severities {
+        n = max(n, severity.as_str().len());
+        severities = rest;
+    }
+    n
 }
 
 #[cfg(test)]

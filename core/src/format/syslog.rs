@@ -58,8 +58,10 @@ use core::net::IpAddr;
 use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
-use crate::format::cef::{longest_engine_name, longest_notification_token, longest_severity_name};
-use crate::format::{Counter, Error, Out, cef, display_chunks, leef, text};
+use crate::format::{
+    Counter, Error, Out, cef, display_chunks, leef, longest_engine_name,
+    longest_notification_token, longest_severity_name, max, text,
+};
 use crate::time::Civil;
 
 /// A syslog facility code, 0–23 (RFC 5424 §6.2.1).
@@ -265,10 +267,6 @@ const TIMESTAMP_LEN: usize = 24;
 const IP_LEN: usize = 39;
 /// Worst-case growth of one SD-PARAM byte: a one-byte control becomes the three-byte U+FFFD.
 const GROWTH: usize = 3;
-
-const fn max(a: usize, b: usize) -> usize {
-    if a > b { a } else { b }
-}
 
 /// Longest MSGID: `alert` or a notification token (RFC 5424 allows 32).
 const MSGID_LEN: usize = max(ALERT_MSGID.len(), longest_notification_token());

@@ -68,11 +68,13 @@ use embedded_io::Write;
 use heapless::String;
 
 use crate::alert::{
-    Alert, Endpoint, Engine, Event, MAX_DEVICE_NAME, MAX_EVENT_ID, MAX_GROUP, MAX_MESSAGE,
+    Alert, Endpoint, Event, MAX_DEVICE_NAME, MAX_EVENT_ID, MAX_GROUP, MAX_MESSAGE,
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, Notification,
-    NotificationKind, Severity,
 };
-use crate::format::{Error, Out, display_chunks};
+use crate::format::{
+    Error, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, display_chunks, longest_engine_name,
+    longest_notification_name, longest_notification_token, longest_severity_name, max,
+};
 use crate::time::{Civil, MAX_RFC3339};
 
 /// Capacity in bytes of [`Options::label`].
@@ -103,64 +105,6 @@ impl Default for Options {
 /// The widest escape of one byte: a one-byte control becomes `\xHH` (4 bytes), a two-byte C1
 /// control `\u{HHHH}` (8 bytes), a three-byte U+2028 also 8 bytes, `\` becomes `\\`.
 const ESCAPE_FACTOR: usize = 4;
-
-/// The longest `core::net::IpAddr` rendering: 45 bytes is the classic `INET6_ADDRSTRLEN - 1`
-/// (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`); core renders at most 39, so this is safe
-/// whatever form the formatter picks.
-pub(crate) const MAX_IP_TEXT: usize = 45;
-/// `aa:bb:cc:dd:ee:ff`.
-pub(crate) const MAX_MAC_TEXT: usize = 17;
-/// `65535`.
-pub(crate) const MAX_PORT_TEXT: usize = 5;
-/// `18446744073709551615`.
-pub(crate) const MAX_U64_TEXT: usize = 20;
-
-/// The longest engine display name.
-pub(crate) const fn longest_engine_name() -> usize {
-    let mut longest = 0;
-    let mut rest: &[Engine] = &Engine::ALL;
-    while let [engine, tail @ ..] = rest {
-        if engine.as_str().len() > longest {
-            longest = engine.as_str().len();
-        }
-        rest = tail;
-    }
-    longest
-}
-
-/// The longest severity display name.
-pub(crate) const fn longest_severity_name() -> usize {
-    let mut longest = 0;
-    let mut rest: &[Severity] = &Severity::ALL;
-    while let [severity, tail @ ..] = rest {
-        if severity.as_str().len() > longest {
-            longest = severity.as_str().len();
-        }
-        rest = tail;
-    }
-    longest
-}
-
-/// The longest notification kind display name or token.
-pub(crate) const fn longest_kind_name() -> usize {
-    let mut longest = 0;
-    let mut rest: &[NotificationKind] = &NotificationKind::ALL;
-    while let [kind, tail @ ..] = rest {
-        if kind.as_str().len() > longest {
-            longest = kind.as_str().len();
-        }
-        if kind.token().len() > longest {
-            longest = kind.token().len();
-        }
-        rest = tail;
-    }
-    longest
-}
-
-/// The larger of two lengths (`Ord::max` is not `const`).
-pub(crate) const fn max(a: usize, b: usize) -> usize {
-    if a > b { a } else { b }
-}
 
 /// One `Key: value\n` line whose value renders to at most `value` bytes.
 const fn line(key: &str, value: usize) -> usize {
@@ -205,8 +149,10 @@ const MAX_ALERT_LEN: usize = first_line("Alert", ESCAPE_FACTOR * MAX_TITLE)
     + line("Message", ESCAPE_FACTOR * MAX_MESSAGE)
     + SENSOR_AND_ID_LINES;
 
-const MAX_NOTIFICATION_LEN: usize = first_line("Notification", longest_kind_name())
-    + line("Type", NOTIFICATION_TYPE.len())
+const MAX_NOTIFICATION_LEN: usize = first_line(
+    "Notification",
+    max(longest_notification_name(), longest_notification_token()),
+) + line("Type", NOTIFICATION_TYPE.len())
     + line("Severity", longest_severity_name())
     + line("Message", ESCAPE_FACTOR * MAX_NOTIFICATION_TEXT)
     + SENSOR_AND_ID_LINES;
