@@ -1,0 +1,215 @@
+//! A sink that checks output against expected bytes as it is written.
+//!
+//! [`Checker`] implements [`embedded_io::Write`], so any formatter of icsfwd-core can write
+//! into it directly. It compares each chunk with the matching slice of the expected bytes,
+//! keeps only the offset (and byte) of the first difference and the total length, and never
+//! buffers the output: checking a 3 KiB event costs a few words of RAM. Writes never fail, so
+//! the whole output is always counted and a longer-than-expected output is reported as such.
+//!
+//! Guarantees: no method panics; [`Checker::verdict`] is total.
+//!
+//! ```
+//! use embedded_io::Write as _;
+//! use icsfwd_firmware::check::{Checker, Verdict};
+//!
+//! let mut c = Checker::new(b"hello world");
+//! c.write_all(b"hello ").unwrap();
+//! c.write_all(b"wurld").unwrap();
+//! assert_eq!(c.verdict(), Verdict::Differs { at: 7, got: Some(b'u'), want: Some(b'o'), len: 11 });
+//!
+//! let mut c = Checker::new(b"abc");
+//! c.feed(b"a");
+//! c.feed(b"bc");
+//! assert_eq!(c.verdict(), Verdict::Match { len: 3 });
+//! ```
+
+use core::convert::Infallible;
+
+use embedded_io::{ErrorType, Write};
+
+/// Compares written bytes with an expected byte string, incrementally.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    expected: &'static [u8],
+    len: usize,
+    first_difference: Option<(usize, u8)>,
+}
+
+/// What a [`Checker`] concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The output was exactly the expected bytes.
+    Match {
+        /// Its length.
+        len: usize,
+    },
+    /// The output differs: at byte offset `at` the output has `got` where `want` was
+    /// expected (`None` past the end of either).
+    Differs {
+        /// The offset of the first differing byte.
+        at: usize,
+        /// The output's byte there, `None` when the output ended before `at`.
+        got: Option<u8>,
+        /// The expected byte there, `None` when the output is longer than expected.
+        want: Option<u8>,
+        /// The output's total length.
+        len: usize,
+    },
+}
+
+impl Checker {
+    /// A checker expecting exactly `expected`.
+    pub const fn new(expected: &'static [u8]) -> Checker {
+        Checker {
+            expected,
+            len: 0,
+            first_difference: None,
+        }
+    }
+
+    /// Compares the next chunk of output.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.first_difference.is_none() {
+            let rest = self.expected.get(self.len..).unwrap_or(&[]);
+            if let Some(i) = chunk.iter().zip(rest).position(|(got, want)| got != want) {
+                self.record_difference(self.len.saturating_add(i), chunk.get(i));
+            } else if chunk.len() > rest.len() {
+                self.record_difference(self.expected.len(), chunk.get(rest.len()));
+            }
+        }
+        self.len = self.len.saturating_add(chunk.len());
+    }
+
+    fn record_difference(&mut self, at: usize, got: Option<&u8>) {
+        if let Some(&got) = got {
+            self.first_difference = Some((at, got));
+        }
+    }
+
+    /// Bytes written so far.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing has been written yet.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The verdict on everything written so far, as if the output ended here.
+    pub fn verdict(&self) -> Verdict {
+        match self.first_difference {
+            Some((at, got)) => Verdict::Differs {
+                at,
+                got: Some(got),
+                want: self.expected.get(at).copied(),
+                len: self.len,
+            },
+            None if self.len < self.expected.len() => Verdict::Differs {
+                at: self.len,
+                got: None,
+                want: self.expected.get(self.len).copied(),
+                len: self.len,
+            },
+            None => Verdict::Match { len: self.len },
+        }
+    }
+}
+
+impl ErrorType for Checker {
+    type Error = Infallible;
+}
+
+impl Write for Checker {
+    fn write(&mut self, data: &[u8]) -> Result<usize, Infallible> {
+        self.feed(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_split_into_any_chunks_matches() {
+        let expected: &'static [u8] = b"2019-05-05T12:28:54.123Z";
+        for cut in 0..=expected.len() {
+            let (a, b) = expected.split_at(cut);
+            let mut c = Checker::new(expected);
+            c.feed(a);
+            c.feed(b);
+            assert_eq!(
+                c.verdict(),
+                Verdict::Match {
+                    len: expected.len()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn first_differing_byte_is_reported_even_when_later_bytes_differ_too() {
+        let mut c = Checker::new(b"abcdef");
+        c.feed(b"abX");
+        c.feed(b"dYf");
+        assert_eq!(
+            c.verdict(),
+            Verdict::Differs {
+                at: 2,
+                got: Some(b'X'),
+                want: Some(b'c'),
+                len: 6
+            }
+        );
+    }
+
+    #[test]
+    fn short_output_differs_where_it_ended() {
+        let mut c = Checker::new(b"abcdef");
+        c.feed(b"abcd");
+        assert_eq!(
+            c.verdict(),
+            Verdict::Differs {
+                at: 4,
+                got: None,
+                want: Some(b'e'),
+                len: 4
+            }
+        );
+    }
+
+    #[test]
+    fn long_output_differs_where_the_expected_bytes_ended() {
+        let mut c = Checker::new(b"abc");
+        c.feed(b"ab");
+        c.feed(b"cde");
+        assert_eq!(
+            c.verdict(),
+            Verdict::Differs {
+                at: 3,
+                got: Some(b'd'),
+                want: None,
+                len: 5
+            }
+        );
+    }
+
+    #[test]
+    fn empty_output_matches_only_empty_expectation() {
+        assert_eq!(Checker::new(b"").verdict(), Verdict::Match { len: 0 });
+        assert_eq!(
+            Checker::new(b"x").verdict(),
+            Verdict::Differs {
+                at: 0,
+                got: None,
+                want: Some(b'x'),
+                len: 0
+            }
+        );
+    }
+}
