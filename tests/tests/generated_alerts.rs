@@ -1,9 +1,10 @@
 //! The simulator's realistic alerts go through the core's router and every wire format.
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
 use icsfwd_core::alert::{Engine, Event, Severity};
-use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::destination::DestinationId;
 use icsfwd_core::format::Kind;
-use icsfwd_core::rule::{Engines, Protocols, Rule, RuleSet};
+use icsfwd_core::rule::{Rule, RuleSet};
 use icsfwd_sim::generator::Generator;
 use icsfwd_tests::render;
 
@@ -40,15 +41,21 @@ fn generated_alerts_split_by_severity_and_engine_as_the_rules_say() {
     let mut rules = RuleSet::new();
     rules
         .push_rule(
-            Rule::new("major-and-above", Severity::Major)
-                .with_actions(DestinationSet::EMPTY.with(soc)),
+            Rule::new("major-and-above")
+                .unwrap()
+                .with_min_severity(Severity::Major)
+                .with_action(soc),
         )
         .unwrap();
-    let mut malware = Rule::new("malware", Severity::Warning)
-        .with_actions(DestinationSet::EMPTY.with(malware_team));
-    malware.engines = Engines::only(&[Engine::Malware]);
-    malware.protocols = Protocols::All;
-    rules.push_rule(malware).unwrap();
+    rules
+        .push_rule(
+            Rule::new("malware")
+                .unwrap()
+                .with_engines([Engine::Malware])
+                .unwrap()
+                .with_action(malware_team),
+        )
+        .unwrap();
 
     let mut counts = [0usize; 2];
     for alert in Generator::new(99, 0).take(5_000) {

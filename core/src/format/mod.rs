@@ -117,7 +117,10 @@ pub struct Options {
 
 /// The longest output of [`write`] for any event and kind: a buffer of this size always
 /// suffices (with options within their capacities).
-pub const MAX_LEN: usize = max(max(text::MAX_LEN, hec::MAX_LEN), max(cef::MAX_LEN, leef::MAX_LEN));
+pub const MAX_LEN: usize = max(
+    max(text::MAX_LEN, hec::MAX_LEN),
+    max(cef::MAX_LEN, leef::MAX_LEN),
+);
 
 /// Renders `event` in the payload format `kind`; returns the number of bytes written.
 ///
@@ -384,5 +387,13 @@ mod tests {
         let mut w = SliceWriter::new(&mut buf);
         let mut out = Out::new(&mut w);
         assert_eq!(out.fmt(format_args!("{}", 12345)), Err(Error::BufferFull));
+    }
+
+    #[test]
+    fn longest_name_helpers_see_every_variant() {
+        assert_eq!(longest_engine_name(), "Protocol Violation".len());
+        assert_eq!(longest_severity_name(), "Critical".len());
+        assert_eq!(longest_notification_name(), "Sensor offline".len());
+        assert_eq!(longest_notification_token(), "sensor_offline".len());
     }
 }
