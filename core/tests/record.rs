@@ -53,6 +53,18 @@ fn stuff(record: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A genuine version-1 record (valid header and CRC) around any body bytes.
+fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut record = b"IR\x01\x00".to_vec();
+    record.extend_from_slice(&7u64.to_le_bytes());
+    record.extend_from_slice(&1u32.to_le_bytes());
+    record.extend_from_slice(&u16::try_from(body.len()).unwrap().to_le_bytes());
+    record.extend_from_slice(body);
+    record.extend_from_slice(&[0; 4]);
+    reseal(&mut record);
+    record
+}
+
 /// Rewrites a record's CRC so that it is valid again after an edit.
 fn reseal(record: &mut [u8]) {
     let covered = record.len() - 4;
@@ -170,6 +182,66 @@ proptest! {
         let decoded = decode(&frame);
         prop_assert_eq!(decoded.outcomes, vec![Ok(record)]);
         prop_assert_eq!(decoded.torn, None);
+    }
+
+    #[test]
+    fn decoding_in_place_over_any_previous_record_equals_decoding_by_value(
+        record in arb_record(),
+        previous in arb_record(),
+        chunk in 1usize..300,
+    ) {
+        let frame = frame_of(&record);
+        let bytes = unstuff(&frame);
+        let view = RecordView::new_checked(&bytes).unwrap();
+        // The slot starts as an unrelated record, of either variant: nothing of it may remain.
+        let mut slot = previous.clone();
+        prop_assert_eq!(view.event_into(&mut slot.event), Ok(()));
+        prop_assert_eq!(&slot.event, &record.event);
+        let mut slot = previous.clone();
+        prop_assert_eq!(view.record_into(&mut slot), Ok(()));
+        prop_assert_eq!(&slot, &record);
+
+        // The streaming decoder, fed in chunks, fills the slot only when the frame completes.
+        let mut decoder = Decoder::new();
+        let mut slot = previous.clone();
+        let mut outcomes = Vec::new();
+        for piece in frame.chunks(chunk) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                let (used, outcome) = decoder.push_into(rest, &mut slot);
+                rest = &rest[used..];
+                match outcome {
+                    Some(outcome) => outcomes.push(outcome),
+                    None => prop_assert_eq!(&slot, &previous),
+                }
+            }
+        }
+        prop_assert_eq!(outcomes, vec![Ok(())]);
+        prop_assert_eq!(slot, record);
+        prop_assert_eq!(decoder.stats().records, 1);
+    }
+
+    #[test]
+    fn decoding_in_place_refuses_exactly_the_bodies_decoding_by_value_refuses(
+        event in arb_event(),
+        cut in 0usize..64,
+        junk in prop::collection::vec(any::<u8>(), 0..4),
+    ) {
+        // Truncated bodies, bodies with bytes left over, and arbitrary variant bytes.
+        let mut body = postcard::to_stdvec(&event).unwrap();
+        body.truncate(body.len().saturating_sub(cut));
+        body.extend_from_slice(&junk);
+        let record = sealed(&body);
+        let view = RecordView::new_checked(&record).unwrap();
+        let mut slot = Event::from(notification(NotificationKind::SensorOnline));
+        let in_place = view.event_into(&mut slot);
+        match view.event() {
+            Ok(by_value) => {
+                prop_assert_eq!(in_place, Ok(()));
+                prop_assert_eq!(slot, by_value);
+            }
+            Err(e) => prop_assert_eq!(in_place, Err(e)),
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! renderer reported equals the bytes it wrote.
 //!
 //! Expected bytes are either literal strings taken from the core's specs and doc examples, or
-//! committed files: `vectors/*.postcard` (regenerate on the host with
+//! committed files: `vectors/record_*.frame` (regenerate on the host with
 //! `UPDATE_VECTORS=1 cargo test --lib --target <host>`) and, for the wire formats, the host
 //! golden files themselves through `include_bytes!("../../core/tests/golden/<name>")`, so the
 //! image proves byte-identical output to the host tests.
@@ -16,7 +16,7 @@
 //! ```text
 //! Case {
 //!     name: "text.sample",
-//!     expected: include_bytes!("../../core/tests/golden/sample.text"),
+//!     expected: Expected::Bytes(include_bytes!("../../core/tests/golden/sample.text")),
 //!     run: |bench, out| {
 //!         let event = bench.load(Fixture::Sample);
 //!         format::text::write(event, &format::text::Options::default(), out)
@@ -31,11 +31,12 @@
 //! ```
 //! use icsfwd_firmware::bench::Bench;
 //! use icsfwd_firmware::cases::{run_case, Case, Failure, Outcome};
+//! use icsfwd_firmware::check::Expected;
 //! use icsfwd_core::format::Out;
 //!
 //! let case = Case {
 //!     name: "answer",
-//!     expected: b"42",
+//!     expected: Expected::Bytes(b"42"),
 //!     run: |_, out| {
 //!         let mut w = Out::new(out);
 //!         w.fmt(format_args!("{}", 6 * 7)).map_err(Failure::Format)?;
@@ -48,13 +49,14 @@
 
 use core::fmt;
 
-use icsfwd_core::alert::{Event, Notification, NotificationKind};
+use icsfwd_core::alert::{Event, NotificationKind};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
-use icsfwd_core::format::{self, Out};
+use icsfwd_core::format::{self, Out, syslog};
+use icsfwd_core::record;
 use icsfwd_core::time::Civil;
 
 use crate::bench::{Bench, Fixture};
-use crate::check::{Checker, Verdict};
+use crate::check::{Checker, Expected, Verdict};
 use crate::fixtures::SAMPLE_TIME_MS;
 
 /// One check the firmware runs.
@@ -62,8 +64,8 @@ use crate::fixtures::SAMPLE_TIME_MS;
 pub struct Case {
     /// What is checked, printed in the log (`ok <name> <n> bytes`).
     pub name: &'static str,
-    /// The exact bytes the case must write.
-    pub expected: &'static [u8],
+    /// What the case must write: exact bytes or, for long golden files, their digest.
+    pub expected: Expected,
     /// Renders into the checker and returns the length the renderer reports.
     pub run: fn(&mut Bench, &mut Checker) -> Result<usize, Failure>,
 }
@@ -74,10 +76,10 @@ pub struct Case {
 pub enum Failure {
     /// A formatter stopped with an error.
     Format(format::Error),
-    /// Encoding into the scratch buffer failed.
-    Encode(postcard::Error),
-    /// Decoding failed.
-    Decode(postcard::Error),
+    /// `record::encode` failed.
+    RecordEncode(record::EncodeError),
+    /// The record decoder skipped the frame.
+    RecordDecode(record::DecodeError),
     /// A decoded value differs from the one encoded.
     RoundTrip,
     /// A value the case needs could not be built.
@@ -88,8 +90,8 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Format(e) => write!(f, "format error: {e}"),
-            Failure::Encode(e) => write!(f, "encode error: {e}"),
-            Failure::Decode(e) => write!(f, "decode error: {e}"),
+            Failure::RecordEncode(e) => write!(f, "record encode error: {e}"),
+            Failure::RecordDecode(e) => write!(f, "record decode error: {e}"),
             Failure::RoundTrip => f.write_str("decoded value differs from the encoded one"),
             Failure::Setup(what) => write!(f, "setup failed: {what}"),
         }
@@ -119,6 +121,15 @@ pub enum Outcome {
         /// The expected length.
         expected_len: usize,
     },
+    /// The output's length or CRC-32C differs from an [`Expected::Digest`].
+    DigestMismatch {
+        /// The output's length.
+        len: usize,
+        /// The output's CRC-32C.
+        crc32c: u32,
+        /// The expected length.
+        expected_len: usize,
+    },
     /// The output was right but the renderer reported a different length.
     LengthDisagrees {
         /// The length the renderer returned.
@@ -139,7 +150,7 @@ impl Outcome {
 
 /// Runs `case` on `bench` and judges its output.
 pub fn run_case(case: &Case, bench: &mut Bench) -> Outcome {
-    let mut checker = Checker::new(case.expected);
+    let mut checker = Checker::expecting(case.expected);
     let reported = match (case.run)(bench, &mut checker) {
         Ok(n) => n,
         Err(e) => return Outcome::Failed(e),
@@ -150,6 +161,11 @@ pub fn run_case(case: &Case, bench: &mut Bench) -> Outcome {
             got,
             want,
             len,
+            expected_len: case.expected.len(),
+        },
+        Verdict::DigestDiffers { len, crc32c } => Outcome::DigestMismatch {
+            len,
+            crc32c,
             expected_len: case.expected.len(),
         },
         Verdict::Match { len } if len != reported => Outcome::LengthDisagrees {
@@ -245,59 +261,194 @@ fn destination_set_ops(out: &mut Checker) -> Result<usize, Failure> {
     w.finish().map_err(Failure::Format)
 }
 
-/// Encodes the fixture with postcard into the scratch buffer and checks the bytes: the target
-/// must encode exactly as the host did.
-fn postcard_encode(
-    bench: &mut Bench,
-    out: &mut Checker,
-    fixture: Fixture,
-) -> Result<usize, Failure> {
-    bench.load(fixture);
-    let Bench { event, scratch } = bench;
-    let encoded = postcard::to_slice(&*event, scratch).map_err(Failure::Encode)?;
-    out.feed(encoded);
-    Ok(encoded.len())
+/// One spool record the record cases write and read: a fixture with a sequence number and a
+/// destination set. `vectors/record_<name>.frame` is its frame as the host encodes it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordVector {
+    /// The vector's name.
+    pub name: &'static str,
+    /// The event.
+    pub fixture: Fixture,
+    /// The sequence number.
+    pub seq: u64,
+    /// The destination set's bits.
+    pub destinations: u32,
 }
 
-/// [`postcard_encode`] of a notification, then decodes the bytes and compares the decoded
-/// notification with the original.
-///
-/// The `Event` enum is decoded by hand here (postcard's spec: a varint variant index, `1` for
-/// `Notification`, then the variant's body) and only notifications are decoded on the target:
-/// `postcard::from_bytes::<Event>` through the serde-derived `Deserialize` reserves an 11 KiB
-/// stack frame on a Cortex-M4 (each 2 KiB string is built in a local, then moved into the
-/// struct, the `Result` and the enum), more than the image's 16 KiB RAM budget leaves beside
-/// its statics. The host test `postcard_round_trip_restores_every_fixture` proves the full
-/// round trip; on the target that belongs to the record module's decoder, which must fill an
-/// existing event in place.
-fn postcard_round_trip(
+/// The record vectors, with unlike sequence numbers and destination sets so that a header
+/// field written to the wrong place shows.
+pub const RECORDS: [RecordVector; 4] = [
+    RecordVector {
+        name: "sample",
+        fixture: Fixture::Sample,
+        seq: 1,
+        destinations: 0b101,
+    },
+    RecordVector {
+        name: "hostile",
+        fixture: Fixture::Hostile,
+        seq: u64::MAX,
+        destinations: 0x8000_0001,
+    },
+    RecordVector {
+        name: "sensor_offline",
+        fixture: Fixture::Notification(NotificationKind::SensorOffline),
+        seq: 0x0102_0304_0506_0708,
+        destinations: 0b10,
+    },
+    RecordVector {
+        name: "max_ascii",
+        fixture: Fixture::Max('x'),
+        seq: 3,
+        destinations: u32::MAX,
+    },
+];
+
+/// Loads `vector`'s record into the bench's record slot.
+fn load_record(bench: &mut Bench, vector: &RecordVector) {
+    bench.load(vector.fixture);
+    bench.record.seq = vector.seq;
+    bench.record.destinations = DestinationSet::from_bits(vector.destinations);
+}
+
+/// Writes `RECORDS[i]` with `record::encode` into the scratch buffer and checks the frame:
+/// the target must frame, checksum and stuff exactly as the host did.
+fn record_encode(bench: &mut Bench, out: &mut Checker, i: usize) -> Result<usize, Failure> {
+    let vector = RECORDS
+        .get(i)
+        .ok_or(Failure::Setup("no such record vector"))?;
+    load_record(bench, vector);
+    let (record, scratch) = bench.scratch().ok_or(Failure::Setup("no scratch buffer"))?;
+    let n = record::encode(record, scratch).map_err(Failure::RecordEncode)?;
+    out.feed(
+        scratch
+            .get(..n)
+            .ok_or(Failure::Setup("frame longer than scratch"))?,
+    );
+    Ok(n)
+}
+
+/// Bytes fed to the decoder at a time: an odd size, so frames arrive cut mid-field.
+const DECODE_CHUNK: usize = 61;
+
+/// Feeds `frame` (a committed vector, which the matching encode case proves is the target's
+/// own encoding) to a streaming `record::Decoder` in [`DECODE_CHUNK`]-byte pieces, decoding in
+/// place into the work area's record, and fails unless exactly one record comes out, equal
+/// to `RECORDS[i]`. Renders what was decoded:
+/// `records=1 bytes=<frame> seq=<seq> destinations=<bits> event=<event id>`.
+fn record_decode(
     bench: &mut Bench,
     out: &mut Checker,
-    kind: NotificationKind,
+    i: usize,
+    frame: &'static [u8],
 ) -> Result<usize, Failure> {
-    let len = postcard_encode(bench, out, Fixture::Notification(kind))?;
-    let Bench { event, scratch } = bench;
-    let Event::Notification(original) = event else {
-        return Err(Failure::Setup("the fixture is not a notification"));
-    };
-    let body = match scratch.get(..len) {
-        Some([NOTIFICATION_VARIANT, body @ ..]) => body,
-        _ => return Err(Failure::RoundTrip),
-    };
-    if !decodes_to(body, original)? {
-        return Err(Failure::RoundTrip);
+    let vector = RECORDS
+        .get(i)
+        .ok_or(Failure::Setup("no such record vector"))?;
+    load_record(bench, vector);
+    let (original, decoder, decoded) = bench.decoding().ok_or(Failure::Setup("no decoder"))?;
+    let mut rest = frame;
+    while !rest.is_empty() {
+        let (chunk, _) = rest.split_at(rest.len().min(DECODE_CHUNK));
+        let (used, outcome) = decoder.push_into(chunk, decoded);
+        rest = rest.get(used..).unwrap_or_default();
+        match outcome {
+            Some(Ok(())) if *decoded != *original => return Err(Failure::RoundTrip),
+            Some(Err(e)) => return Err(Failure::RecordDecode(e)),
+            _ => {}
+        }
     }
-    Ok(len)
+    if decoder.finish().is_some() {
+        return Err(Failure::Setup("the frame left a torn tail"));
+    }
+    let stats = decoder.stats();
+    let mut w = Out::new(out);
+    w.fmt(format_args!(
+        "records={} bytes={} seq={} destinations={:#010x} event={}",
+        stats.records,
+        stats.record_bytes,
+        decoded.seq,
+        decoded.destinations.bits(),
+        decoded.event.event_id()
+    ))
+    .map_err(Failure::Format)?;
+    w.finish().map_err(Failure::Format)
 }
 
-/// postcard's varint encoding of `Event::Notification`'s variant index.
-const NOTIFICATION_VARIANT: u8 = 1;
+/// A format case: renders the fixture with one formatter and checks it against the host's
+/// golden file of the same name, so the target proves byte-identical output.
+macro_rules! golden_case {
+    ($name:literal, $golden:literal, $fixture:expr, $render:expr) => {
+        Case {
+            name: $name,
+            expected: Expected::Bytes(include_bytes!(concat!("../../core/tests/golden/", $golden))),
+            run: |bench, out| $render(bench.load($fixture), out),
+        }
+    };
+    // The same against the golden file's length and CRC-32C (see `Expected::Digest`), for
+    // the long files the flash budget cannot hold.
+    (digest $name:literal, $golden:literal, $fixture:expr, $render:expr) => {
+        Case {
+            name: $name,
+            expected: Expected::digest(include_bytes!(concat!(
+                "../../core/tests/golden/",
+                $golden
+            ))),
+            run: |bench, out| $render(bench.load($fixture), out),
+        }
+    };
+}
 
-/// Kept out of line so the decoded notification's frame is not merged into the caller's.
-#[inline(never)]
-fn decodes_to(body: &[u8], original: &Notification) -> Result<bool, Failure> {
-    let decoded: Notification = postcard::from_bytes(body).map_err(Failure::Decode)?;
-    Ok(decoded == *original)
+/// `format::text` with default options (`core/tests/format_text.rs`).
+fn text(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    format::text::write(event, &format::text::Options::default(), out).map_err(Failure::Format)
+}
+
+/// `format::hec` with default options (`core/tests/format_hec.rs`).
+fn hec(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    format::hec::write(event, &format::hec::Options::default(), out).map_err(Failure::Format)
+}
+
+/// `format::cef` with default options (`core/tests/format_cef.rs`).
+fn cef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    format::cef::write(event, &format::cef::Options::default(), out).map_err(Failure::Format)
+}
+
+/// `format::leef` with default options (`core/tests/format_leef.rs`).
+fn leef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    format::leef::write(event, &format::leef::Options::default(), out).map_err(Failure::Format)
+}
+
+/// `format::syslog` with default options: facility user, the default level map, a CEF
+/// payload, no BOM (`golden_cases` in `core/tests/format_syslog.rs`).
+fn syslog_cef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    syslog::write(event, &syslog::Options::default(), out).map_err(Failure::Format)
+}
+
+/// `syslog_leef_hostile_bom`: facility local0, every message at level alert, a LEEF payload
+/// after a BOM.
+fn syslog_leef_bom(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    let options = syslog::Options {
+        facility: syslog::Facility::LOCAL0,
+        level: syslog::Level::Fixed(syslog::SeverityCode::ALERT),
+        payload: syslog::Payload::Leef(format::leef::Options::default()),
+        bom: true,
+    };
+    syslog::write(event, &options, out).map_err(Failure::Format)
+}
+
+/// `syslog_text_sensor_offline`: the defaults with a text payload.
+fn syslog_text(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    let options = syslog::Options {
+        payload: syslog::Payload::Text(format::text::Options::default()),
+        ..syslog::Options::default()
+    };
+    syslog::write(event, &options, out).map_err(Failure::Format)
+}
+
+/// `syslog_framed_cef_sensor_offline`: the defaults, octet-counting framed (RFC 6587).
+fn syslog_framed(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
+    syslog::write_framed(event, &syslog::Options::default(), out).map_err(Failure::Format)
 }
 
 /// Every case the firmware runs, in order.
@@ -305,43 +456,43 @@ pub static CASES: &[Case] = &[
     // time: facts from the calendar, as in the core's time tests and doc examples.
     Case {
         name: "time.rfc3339.epoch",
-        expected: b"1970-01-01T00:00:00.000Z",
+        expected: Expected::Bytes(b"1970-01-01T00:00:00.000Z"),
         run: |_, out| rfc3339(out, 0),
     },
     Case {
         name: "time.rfc3339.sample",
-        expected: b"2019-05-05T12:28:54.123Z",
+        expected: Expected::Bytes(b"2019-05-05T12:28:54.123Z"),
         run: |_, out| rfc3339(out, SAMPLE_TIME_MS),
     },
     Case {
         name: "time.rfc3339.leap_day",
-        expected: b"2024-02-29T23:59:59.999Z",
+        expected: Expected::Bytes(b"2024-02-29T23:59:59.999Z"),
         run: |_, out| rfc3339(out, 1_709_251_199_999),
     },
     Case {
         name: "time.legacy.sample",
-        expected: b"May 05 2019 12:28:54.123",
+        expected: Expected::Bytes(b"May 05 2019 12:28:54.123"),
         run: |_, out| legacy(out, SAMPLE_TIME_MS),
     },
     Case {
         name: "time.legacy.2100",
-        expected: b"Jan 01 2100 00:00:00.000",
+        expected: Expected::Bytes(b"Jan 01 2100 00:00:00.000"),
         run: |_, out| legacy(out, 4_102_444_800_000),
     },
     // event ids: `<sensor>-<id>`, the dedupe key Splunk searches use.
     Case {
         name: "event_id.sample",
-        expected: b"sensor-plant-a-1042",
+        expected: Expected::Bytes(b"sensor-plant-a-1042"),
         run: |bench, out| event_id(bench, out, Fixture::Sample),
     },
     Case {
         name: "event_id.hostile",
-        expected: b"sensor \"evil\"|=\\]\n-18446744073709551615",
+        expected: Expected::Bytes(b"sensor \"evil\"|=\\]\n-18446744073709551615"),
         run: |bench, out| event_id(bench, out, Fixture::Hostile),
     },
     Case {
         name: "event_id.sensor_offline",
-        expected: b"sensor-plant-a-77",
+        expected: Expected::Bytes(b"sensor-plant-a-77"),
         run: |bench, out| {
             event_id(
                 bench,
@@ -353,35 +504,196 @@ pub static CASES: &[Case] = &[
     // destinations: every set operation.
     Case {
         name: "destination.set_ops",
-        expected: b"ids=#0,#1,#2,#31 len=4 bits=0x80000007 id32=none",
+        expected: Expected::Bytes(b"ids=#0,#1,#2,#31 len=4 bits=0x80000007 id32=none"),
         run: |_, out| destination_set_ops(out),
     },
-    // postcard: the target encodes exactly as the host did, and decodes a notification back
-    // (see `postcard_round_trip` on why not an alert).
+    // records: the target frames each record exactly as the host did (the committed
+    // vectors), and its streaming decoder reads them back, in place, to the very record.
     Case {
-        name: "postcard.sample",
-        expected: include_bytes!("../vectors/sample.postcard"),
-        run: |bench, out| postcard_encode(bench, out, Fixture::Sample),
+        name: "record.encode.sample",
+        expected: Expected::Bytes(include_bytes!("../vectors/record_sample.frame")),
+        run: |bench, out| record_encode(bench, out, 0),
     },
     Case {
-        name: "postcard.hostile",
-        expected: include_bytes!("../vectors/hostile.postcard"),
-        run: |bench, out| postcard_encode(bench, out, Fixture::Hostile),
+        name: "record.encode.hostile",
+        expected: Expected::Bytes(include_bytes!("../vectors/record_hostile.frame")),
+        run: |bench, out| record_encode(bench, out, 1),
     },
     Case {
-        name: "postcard.max_ascii",
-        expected: include_bytes!("../vectors/max_ascii.postcard"),
-        run: |bench, out| postcard_encode(bench, out, Fixture::Max('x')),
+        name: "record.encode.sensor_offline",
+        expected: Expected::Bytes(include_bytes!("../vectors/record_sensor_offline.frame")),
+        run: |bench, out| record_encode(bench, out, 2),
     },
     Case {
-        name: "postcard.round_trip.sensor_offline",
-        expected: include_bytes!("../vectors/sensor_offline.postcard"),
-        run: |bench, out| postcard_round_trip(bench, out, NotificationKind::SensorOffline),
+        name: "record.encode.max_ascii",
+        expected: Expected::digest(include_bytes!("../vectors/record_max_ascii.frame")),
+        run: |bench, out| record_encode(bench, out, 3),
     },
-    // Still to come, one entry each (see the module docs for the pattern), once the modules
-    // land in core: rule.route of every fixture through a sample rule set; text, hec, cef,
-    // leef and syslog of every golden event against core/tests/golden/; record encode of
-    // every fixture against the record vectors, and record decode back to the event.
+    Case {
+        name: "record.decode.sample",
+        expected: Expected::Bytes(b"records=1 bytes=225 seq=1 destinations=0x00000005 event=sensor-plant-a-1042"),
+        run: |bench, out| record_decode(bench, out, 0, include_bytes!("../vectors/record_sample.frame")),
+    },
+    Case {
+        name: "record.decode.hostile",
+        expected: Expected::Bytes(b"records=1 bytes=369 seq=18446744073709551615 destinations=0x80000001 event=sensor \"evil\"|=\\]\n-18446744073709551615"),
+        run: |bench, out| record_decode(bench, out, 1, include_bytes!("../vectors/record_hostile.frame")),
+    },
+    Case {
+        name: "record.decode.sensor_offline",
+        expected: Expected::Bytes(b"records=1 bytes=121 seq=72623859790382856 destinations=0x00000002 event=sensor-plant-a-77"),
+        run: |bench, out| record_decode(bench, out, 2, include_bytes!("../vectors/record_sensor_offline.frame")),
+    },
+    // formats: every golden event of core/tests/golden/, rendered as the host tests render
+    // it (see golden_case!), byte for byte.
+    golden_case!("text.sample", "text_sample.txt", Fixture::Sample, text),
+    golden_case!(digest "text.hostile", "text_hostile.txt", Fixture::Hostile, text),
+    golden_case!(
+        digest "text.max_ascii",
+        "text_max_ascii.txt",
+        Fixture::Max('x'),
+        text
+    ),
+    golden_case!(
+        digest "text.sensor_online",
+        "text_sensor_online.txt",
+        Fixture::Notification(NotificationKind::SensorOnline),
+        text
+    ),
+    golden_case!(
+        "text.sensor_offline",
+        "text_sensor_offline.txt",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        text
+    ),
+    golden_case!(
+        digest "text.backup_failure",
+        "text_backup_failure.txt",
+        Fixture::Notification(NotificationKind::BackupFailure),
+        text
+    ),
+    golden_case!(
+        digest "text.alerts_dropped",
+        "text_alerts_dropped.txt",
+        Fixture::Notification(NotificationKind::AlertsDropped),
+        text
+    ),
+    golden_case!(digest "hec.sample", "hec_sample.json", Fixture::Sample, hec),
+    golden_case!(digest "hec.hostile", "hec_hostile.json", Fixture::Hostile, hec),
+    golden_case!(
+        digest "hec.max_ascii",
+        "hec_max_ascii.json",
+        Fixture::Max('x'),
+        hec
+    ),
+    golden_case!(
+        digest "hec.sensor_online",
+        "hec_sensor_online.json",
+        Fixture::Notification(NotificationKind::SensorOnline),
+        hec
+    ),
+    golden_case!(
+        "hec.sensor_offline",
+        "hec_sensor_offline.json",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        hec
+    ),
+    golden_case!(
+        digest "hec.backup_failure",
+        "hec_backup_failure.json",
+        Fixture::Notification(NotificationKind::BackupFailure),
+        hec
+    ),
+    golden_case!(
+        digest "hec.alerts_dropped",
+        "hec_alerts_dropped.json",
+        Fixture::Notification(NotificationKind::AlertsDropped),
+        hec
+    ),
+    golden_case!("cef.sample", "cef_sample", Fixture::Sample, cef),
+    golden_case!(digest "cef.hostile", "cef_hostile", Fixture::Hostile, cef),
+    golden_case!(digest "cef.max_ascii", "cef_max_ascii", Fixture::Max('x'), cef),
+    golden_case!(
+        digest "cef.sensor_online",
+        "cef_sensor_online",
+        Fixture::Notification(NotificationKind::SensorOnline),
+        cef
+    ),
+    golden_case!(
+        "cef.sensor_offline",
+        "cef_sensor_offline",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        cef
+    ),
+    golden_case!(
+        digest "cef.backup_failure",
+        "cef_backup_failure",
+        Fixture::Notification(NotificationKind::BackupFailure),
+        cef
+    ),
+    golden_case!(
+        digest "cef.alerts_dropped",
+        "cef_alerts_dropped",
+        Fixture::Notification(NotificationKind::AlertsDropped),
+        cef
+    ),
+    golden_case!("leef.sample", "leef_sample", Fixture::Sample, leef),
+    golden_case!(digest "leef.hostile", "leef_hostile", Fixture::Hostile, leef),
+    golden_case!(digest "leef.max_ascii", "leef_max_ascii", Fixture::Max('x'), leef),
+    golden_case!(
+        digest "leef.sensor_online",
+        "leef_sensor_online",
+        Fixture::Notification(NotificationKind::SensorOnline),
+        leef
+    ),
+    golden_case!(
+        "leef.sensor_offline",
+        "leef_sensor_offline",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        leef
+    ),
+    golden_case!(
+        digest "leef.backup_failure",
+        "leef_backup_failure",
+        Fixture::Notification(NotificationKind::BackupFailure),
+        leef
+    ),
+    golden_case!(
+        digest "leef.alerts_dropped",
+        "leef_alerts_dropped",
+        Fixture::Notification(NotificationKind::AlertsDropped),
+        leef
+    ),
+    golden_case!(
+        "syslog.cef.sample",
+        "syslog_cef_sample",
+        Fixture::Sample,
+        syslog_cef
+    ),
+    golden_case!(
+        digest "syslog.cef.hostile",
+        "syslog_cef_hostile",
+        Fixture::Hostile,
+        syslog_cef
+    ),
+    golden_case!(
+        digest "syslog.leef.hostile_bom",
+        "syslog_leef_hostile_bom",
+        Fixture::Hostile,
+        syslog_leef_bom
+    ),
+    golden_case!(
+        "syslog.text.sensor_offline",
+        "syslog_text_sensor_offline",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        syslog_text
+    ),
+    golden_case!(
+        "syslog.framed.cef.sensor_offline",
+        "syslog_framed_cef_sensor_offline",
+        Fixture::Notification(NotificationKind::SensorOffline),
+        syslog_framed
+    ),
 ];
 
 #[cfg(test)]
@@ -390,48 +702,32 @@ mod tests {
     use std::boxed::Box;
     use std::path::Path;
 
-    /// The vectors the postcard cases compare with, and how each is produced.
-    const VECTORS: &[(&str, Fixture)] = &[
-        ("sample.postcard", Fixture::Sample),
-        ("hostile.postcard", Fixture::Hostile),
-        ("max_ascii.postcard", Fixture::Max('x')),
-        (
-            "sensor_offline.postcard",
-            Fixture::Notification(NotificationKind::SensorOffline),
-        ),
-    ];
-
     #[test]
-    fn postcard_vectors_are_the_host_encoding_of_the_fixtures() {
+    fn record_vectors_are_the_host_encoding_of_the_records() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
         let mut bench = Box::new(Bench::new());
-        for &(name, fixture) in VECTORS {
-            let event = bench.load(fixture).clone();
-            let mut buf = std::vec![0u8; 8 * 1024];
-            let encoded = postcard::to_slice(&event, &mut buf).unwrap();
-            let path = dir.join(name);
+        for vector in &RECORDS {
+            load_record(&mut bench, vector);
+            let mut buf = std::vec![0u8; record::MAX_FRAME];
+            let n = record::encode(&bench.record, &mut buf).unwrap();
+            let path = dir.join(std::format!("record_{}.frame", vector.name));
             if std::env::var_os("UPDATE_VECTORS").is_some() {
-                std::fs::write(&path, &encoded).unwrap();
+                std::fs::write(&path, &buf[..n]).unwrap();
             } else {
                 let committed = std::fs::read(&path).unwrap();
                 assert_eq!(
-                    committed, encoded,
+                    committed,
+                    &buf[..n],
                     "{} is stale; rerun with UPDATE_VECTORS=1",
-                    name
+                    vector.name
                 );
             }
-        }
-    }
-
-    #[test]
-    fn postcard_round_trip_restores_every_fixture() {
-        let mut bench = Box::new(Bench::new());
-        for &(name, fixture) in VECTORS {
-            let event = bench.load(fixture).clone();
-            let mut buf = std::vec![0u8; 8 * 1024];
-            let encoded = postcard::to_slice(&event, &mut buf).unwrap();
-            let decoded: Event = postcard::from_bytes(encoded).unwrap();
-            assert_eq!(decoded, event, "{name}");
+            assert_eq!(
+                record::decode_frame(&buf[..n]).unwrap(),
+                bench.record,
+                "{}",
+                vector.name
+            );
         }
     }
 
@@ -458,7 +754,7 @@ mod tests {
     fn a_corrupted_expectation_fails_at_the_corrupted_byte() {
         let case = Case {
             name: "corrupt",
-            expected: b"2019-05-05T12:28:54.124Z",
+            expected: Expected::Bytes(b"2019-05-05T12:28:54.124Z"),
             run: |_, out| rfc3339(out, SAMPLE_TIME_MS),
         };
         let mut bench = Box::new(Bench::new());
@@ -478,7 +774,7 @@ mod tests {
     fn a_renderer_that_misreports_its_length_fails() {
         let case = Case {
             name: "liar",
-            expected: b"ab",
+            expected: Expected::Bytes(b"ab"),
             run: |_, out| {
                 out.feed(b"ab");
                 Ok(3)
@@ -498,7 +794,7 @@ mod tests {
     fn a_failing_renderer_is_reported_not_judged() {
         let case = Case {
             name: "broken",
-            expected: b"",
+            expected: Expected::Bytes(b""),
             run: |_, _| Err(Failure::Setup("nothing to render")),
         };
         let mut bench = Box::new(Bench::new());

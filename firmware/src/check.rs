@@ -26,11 +26,55 @@
 use core::convert::Infallible;
 
 use embedded_io::{ErrorType, Write};
+use icsfwd_core::record::crc;
+
+/// What a case must write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Exactly these bytes; a mismatch is reported at its first differing byte.
+    Bytes(&'static [u8]),
+    /// Bytes of this length and CRC-32C: for long golden files that would not fit the flash
+    /// budget. Build it with [`Expected::digest`] from `include_bytes!` in a `static`, so the
+    /// digest is computed at compile time and only its 8 bytes are kept in flash. Any output
+    /// that differs from the file in a burst of up to 32 bits is always caught; any other
+    /// difference is missed with probability 2^-32.
+    Digest {
+        /// The length in bytes.
+        len: usize,
+        /// The CRC-32C (Castagnoli) of the bytes.
+        crc32c: u32,
+    },
+}
+
+impl Expected {
+    /// The digest of `bytes` (a `const fn`: evaluate it at compile time).
+    pub const fn digest(bytes: &[u8]) -> Expected {
+        Expected::Digest {
+            len: bytes.len(),
+            crc32c: crc::checksum(bytes),
+        }
+    }
+
+    /// The expected length.
+    pub const fn len(&self) -> usize {
+        match self {
+            Expected::Bytes(bytes) => bytes.len(),
+            Expected::Digest { len, .. } => *len,
+        }
+    }
+
+    /// Whether nothing is expected.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Compares written bytes with an expected byte string, incrementally.
 #[derive(Debug, Clone)]
 pub struct Checker {
     expected: &'static [u8],
+    digest: Option<(usize, u32)>,
+    crc: crc::Crc32c,
     len: usize,
     first_difference: Option<(usize, u8)>,
 }
@@ -55,13 +99,31 @@ pub enum Verdict {
         /// The output's total length.
         len: usize,
     },
+    /// The output's length or CRC-32C differs from an [`Expected::Digest`].
+    DigestDiffers {
+        /// The output's length.
+        len: usize,
+        /// The output's CRC-32C.
+        crc32c: u32,
+    },
 }
 
 impl Checker {
     /// A checker expecting exactly `expected`.
     pub const fn new(expected: &'static [u8]) -> Checker {
+        Checker::expecting(Expected::Bytes(expected))
+    }
+
+    /// A checker expecting `expected`, bytes or digest.
+    pub const fn expecting(expected: Expected) -> Checker {
+        let (bytes, digest) = match expected {
+            Expected::Bytes(bytes) => (bytes, None),
+            Expected::Digest { len, crc32c } => (&[] as &'static [u8], Some((len, crc32c))),
+        };
         Checker {
-            expected,
+            expected: bytes,
+            digest,
+            crc: crc::Crc32c::new(),
             len: 0,
             first_difference: None,
         }
@@ -69,7 +131,9 @@ impl Checker {
 
     /// Compares the next chunk of output.
     pub fn feed(&mut self, chunk: &[u8]) {
-        if self.first_difference.is_none() {
+        if self.digest.is_some() {
+            self.crc.update(chunk);
+        } else if self.first_difference.is_none() {
             let rest = self.expected.get(self.len..).unwrap_or(&[]);
             if let Some(i) = chunk.iter().zip(rest).position(|(got, want)| got != want) {
                 self.record_difference(self.len.saturating_add(i), chunk.get(i));
@@ -98,6 +162,17 @@ impl Checker {
 
     /// The verdict on everything written so far, as if the output ended here.
     pub fn verdict(&self) -> Verdict {
+        if let Some((len, crc32c)) = self.digest {
+            let got = self.crc.finish();
+            return if (self.len, got) == (len, crc32c) {
+                Verdict::Match { len }
+            } else {
+                Verdict::DigestDiffers {
+                    len: self.len,
+                    crc32c: got,
+                }
+            };
+        }
         match self.first_difference {
             Some((at, got)) => Verdict::Differs {
                 at,
@@ -196,6 +271,29 @@ mod tests {
                 want: None,
                 len: 5
             }
+        );
+    }
+
+    #[test]
+    fn digest_matches_the_same_bytes_in_any_chunks_and_catches_one_flipped_bit() {
+        let golden: &'static [u8] = b"CEF:0|vendor|product|1|sig|name|5|msg=hello";
+        let expected = Expected::digest(golden);
+        for cut in 0..=golden.len() {
+            let (a, b) = golden.split_at(cut);
+            let mut c = Checker::expecting(expected);
+            c.feed(a);
+            c.feed(b);
+            assert_eq!(c.verdict(), Verdict::Match { len: golden.len() });
+        }
+        let mut flipped = golden.to_vec();
+        flipped[7] ^= 0x10;
+        let mut c = Checker::expecting(expected);
+        c.feed(&flipped);
+        assert!(matches!(c.verdict(), Verdict::DigestDiffers { len, .. } if len == golden.len()));
+        let mut c = Checker::expecting(expected);
+        c.feed(&golden[..golden.len() - 1]);
+        assert!(
+            matches!(c.verdict(), Verdict::DigestDiffers { len, .. } if len == golden.len() - 1)
         );
     }
 

@@ -28,7 +28,7 @@ fn exit_failure() -> ! {
     }
 }
 
-/// The workspace of every case (an event slot and a scratch buffer). A const-initialised
+/// The workspace of every case (a record slot and a shared work area). A const-initialised
 /// static of zeros: it lives in .bss and is never built on the stack (as `singleton!` would).
 static BENCH: Mutex<RefCell<Bench>> = Mutex::new(RefCell::new(Bench::new()));
 
@@ -49,6 +49,17 @@ fn report(case: &Case, outcome: &Outcome) {
             got,
             want,
             len,
+            expected_len
+        ),
+        Outcome::DigestMismatch {
+            len,
+            crc32c,
+            expected_len,
+        } => hprintln!(
+            "FAIL {} digest differs ({} bytes, CRC-32C {:#010x}; expected {} bytes)",
+            case.name,
+            len,
+            crc32c,
             expected_len
         ),
         Outcome::LengthDisagrees { reported, written } => hprintln!(

@@ -88,8 +88,9 @@ use core::ops::Range;
 use postcard::ser_flavors::Flavor;
 
 use crate::alert::{
-    Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT, MAX_PROTOCOL,
-    MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION,
+    Alert, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
+    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification, NotificationKind,
+    Severity,
 };
 use crate::destination::DestinationSet;
 
@@ -440,6 +441,102 @@ impl<'a> RecordView<'a> {
             event: self.event()?,
         })
     }
+
+    /// Decodes the body into an existing event, overwriting it field by field: the same result
+    /// as [`event`](RecordView::event), without building a second event.
+    ///
+    /// This is the decoder for small stacks. `event()` builds the decoded event in locals
+    /// and moves it through the `Result` and the enum: on a Cortex-M4 that reserves a stack
+    /// frame several times the size of an [`Alert`] (about 11 KiB).
+    /// `event_into` reads the variant index, keeps `event`'s variant when it is the right
+    /// one (or resets it to a blank of the right variant), and fills that in place with
+    /// serde's `deserialize_in_place`, so only one text field at a time is ever on the stack.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Body`], exactly when [`event`](RecordView::event) fails; `event` then
+    /// holds an unspecified but valid event.
+    ///
+    /// ```
+    /// use icsfwd_core::alert::{Alert, Engine, Event, Notification, NotificationKind, Severity};
+    /// use icsfwd_core::destination::DestinationSet;
+    /// use icsfwd_core::record::{self, cobs, Record, RecordView, MAX_FRAME};
+    ///
+    /// let mut alert = Alert::new(9, 1_700_000_000_000, Engine::Malware, Severity::Critical);
+    /// alert.set_title("Ransomware note dropped");
+    /// let record = Record { seq: 3, destinations: DestinationSet::EMPTY, event: alert.into() };
+    /// let mut frame = [0u8; MAX_FRAME];
+    /// let n = record::encode(&record, &mut frame).unwrap();
+    /// let len = cobs::decode_in_place(&mut frame[..n - 1]).unwrap();
+    /// let view = RecordView::new_checked(&frame[..len]).unwrap();
+    ///
+    /// // Any event will do as the slot, even one of the other variant.
+    /// let mut slot = Event::from(Notification::new(0, 0, NotificationKind::SensorOnline));
+    /// view.event_into(&mut slot).unwrap();
+    /// assert_eq!(slot, record.event);
+    /// ```
+    pub fn event_into(&self, event: &mut Event) -> Result<(), DecodeError> {
+        decode_event_into(self.body, event)
+    }
+
+    /// Decodes the whole record into an existing one, the event in place as
+    /// [`event_into`](RecordView::event_into) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`event_into`](RecordView::event_into); `record` is then unspecified but valid.
+    pub fn record_into(&self, record: &mut Record) -> Result<(), DecodeError> {
+        record.seq = self.seq;
+        record.destinations = self.destinations;
+        self.event_into(&mut record.event)
+    }
+}
+
+/// postcard's variant index of `Event::Alert` (declaration order in `alert.rs`).
+const ALERT_VARIANT: u32 = 0;
+/// postcard's variant index of `Event::Notification`.
+const NOTIFICATION_VARIANT: u32 = 1;
+
+/// [`RecordView::event_into`]. Out of line, so that its frame (one text field's worth) is
+/// only on the stack while a body is decoded, not merged into the caller's.
+#[inline(never)]
+fn decode_event_into(body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
+    use serde::Deserialize as _;
+
+    let mut de = postcard::Deserializer::from_bytes(body);
+    // postcard writes an enum's variant index as a varint u32, exactly as it writes a u32.
+    let variant = u32::deserialize(&mut de).map_err(|_| DecodeError::Body)?;
+    let filled = match variant {
+        ALERT_VARIANT => {
+            if !matches!(event, Event::Alert(_)) {
+                *event = Event::Alert(Alert::new(
+                    0,
+                    0,
+                    Engine::ProtocolViolation,
+                    Severity::Warning,
+                ));
+            }
+            match event {
+                Event::Alert(alert) => Alert::deserialize_in_place(&mut de, alert),
+                Event::Notification(_) => return Err(DecodeError::Body),
+            }
+        }
+        NOTIFICATION_VARIANT => {
+            if !matches!(event, Event::Notification(_)) {
+                *event =
+                    Event::Notification(Notification::new(0, 0, NotificationKind::SensorOnline));
+            }
+            match event {
+                Event::Notification(n) => Notification::deserialize_in_place(&mut de, n),
+                Event::Alert(_) => return Err(DecodeError::Body),
+            }
+        }
+        _ => return Err(DecodeError::Body),
+    };
+    match (filled, de.finalize()) {
+        (Ok(()), Ok([])) => Ok(()),
+        _ => Err(DecodeError::Body),
+    }
 }
 
 fn header(record: &Record, body_len: u16) -> [u8; HEADER_LEN] {
@@ -732,6 +829,56 @@ impl Decoder {
     /// Feeds bytes up to and including the first delimiter in `bytes`. Returns how many bytes
     /// were consumed and, when a non-empty frame was completed, its outcome.
     pub fn push(&mut self, bytes: &[u8]) -> (usize, Option<Result<Record, DecodeError>>) {
+        self.push_with(bytes, |view| view.to_record())
+    }
+
+    /// [`push`](Decoder::push) for small stacks: a completed record is decoded into `record`,
+    /// in place ([`RecordView::record_into`]), instead of being returned by value. `record` is
+    /// only written when a frame completes: on `Some(Ok(()))` it holds that record; on
+    /// `Some(Err(_))` it is unspecified but valid; on `None` it is untouched.
+    ///
+    /// ```
+    /// use icsfwd_core::alert::{Event, Notification, NotificationKind};
+    /// use icsfwd_core::destination::DestinationSet;
+    /// use icsfwd_core::record::{self, Decoder, Record, MAX_FRAME};
+    ///
+    /// let event = Event::from(Notification::new(7, 0, NotificationKind::BackupFailure));
+    /// let written = Record { seq: 5, destinations: DestinationSet::from_bits(1), event };
+    /// let mut frame = [0u8; MAX_FRAME];
+    /// let n = record::encode(&written, &mut frame).unwrap();
+    ///
+    /// let mut decoder = Decoder::new();
+    /// let mut slot = Record {
+    ///     seq: 0,
+    ///     destinations: DestinationSet::EMPTY,
+    ///     event: Notification::new(0, 0, NotificationKind::SensorOnline).into(),
+    /// };
+    /// let mut rest = &frame[..n];
+    /// let mut decoded = 0;
+    /// while !rest.is_empty() {
+    ///     let (used, outcome) = decoder.push_into(&rest[..rest.len().min(16)], &mut slot);
+    ///     rest = &rest[used..];
+    ///     if let Some(outcome) = outcome {
+    ///         outcome.unwrap();
+    ///         decoded += 1;
+    ///     }
+    /// }
+    /// assert_eq!((decoded, slot), (1, written));
+    /// ```
+    pub fn push_into(
+        &mut self,
+        bytes: &[u8],
+        record: &mut Record,
+    ) -> (usize, Option<Result<(), DecodeError>>) {
+        self.push_with(bytes, |view| view.record_into(record))
+    }
+
+    /// [`push`](Decoder::push), with `decode` turning a checked record into the outcome.
+    fn push_with<T>(
+        &mut self,
+        bytes: &[u8],
+        decode: impl FnOnce(&RecordView<'_>) -> Result<T, DecodeError>,
+    ) -> (usize, Option<Result<T, DecodeError>>) {
         let Some(end) = bytes.iter().position(|&b| b == DELIMITER) else {
             self.append(bytes);
             return (bytes.len(), None);
@@ -746,7 +893,7 @@ impl Decoder {
             self.stats.bytes_skipped += 1;
             None
         } else {
-            let outcome = self.complete_frame();
+            let outcome = self.complete_frame(decode);
             match &outcome {
                 Ok(_) => {
                     self.stats.records += 1;
@@ -775,14 +922,17 @@ impl Decoder {
         self.position += data.len() as u64;
     }
 
-    fn complete_frame(&mut self) -> Result<Record, DecodeError> {
+    fn complete_frame<T>(
+        &mut self,
+        decode: impl FnOnce(&RecordView<'_>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
         let frame = self
             .buf
             .get_mut(..self.pending)
             .ok_or(DecodeError::TooLong)?;
         let len = cobs::decode_in_place(frame).map_err(|_| DecodeError::Cobs)?;
         let record = frame.get(..len).ok_or(DecodeError::Cobs)?;
-        RecordView::new_checked(record)?.to_record()
+        decode(&RecordView::new_checked(record)?)
     }
 
     /// Ends the stream: an incomplete frame left over is a torn tail (a write cut short), not
