@@ -3,8 +3,8 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, core-thumbv7em, core-thumbv7em-defmt, firmware-qemu,
-# firmware-clippy, doc. Every warning is an error. A step that cannot run because the machine
+# Steps: setup, fmt, clippy, test, doc, fuzz-check, core-thumbv7em, core-thumbv7em-defmt,
+# firmware-clippy, firmware-qemu. Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm) is reported loudly as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
@@ -67,6 +67,11 @@ cargo test --workspace --locked
 
 step doc
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+
+step fuzz-check
+# The fuzz targets run on nightly with cargo-fuzz (see fuzz/README.md); here they are only
+# type-checked on stable so that an API change cannot leave them broken.
+(cd fuzz && cargo fmt -- --check && cargo check --locked --bins)
 
 if [ "$have_target" = 1 ]; then
   step core-thumbv7em

@@ -1,1 +1,197 @@
-fn main() {}
+//! Route + format per alert, for each wire format, and record encode/decode.
+//!
+//! `cargo bench -p icsfwd-core --bench route_format`
+//!
+//! The rule set is a realistic deployment: eight rules (severity tiers, per-engine and
+//! per-protocol rules, notifications) and two exclusions. Each routed alert is formatted into a
+//! buffer of the format's `MAX_LEN`, as the appliance's workers do. Bytes per alert are printed
+//! once per format before the timings.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a bench setup fails loudly"
+)]
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use icsfwd_core::alert::{Alert, Engine, Event, Severity};
+use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::format::{self, Kind, SliceWriter, syslog};
+use icsfwd_core::record::{self, Decoder, Record};
+use icsfwd_core::rule::{Exclusion, Rule, RuleSet};
+
+const NOW_MS: u64 = 1_700_000_000_000;
+
+fn dest(i: u8) -> DestinationId {
+    DestinationId::new(i).unwrap()
+}
+
+fn deployment() -> RuleSet {
+    let mut rules = RuleSet::new();
+    let mut push = |rule: Rule| rules.push_rule(rule).unwrap();
+    push(
+        Rule::new("critical-to-soc")
+            .unwrap()
+            .with_min_severity(Severity::Critical)
+            .with_action(dest(0)),
+    );
+    push(
+        Rule::new("major-to-splunk")
+            .unwrap()
+            .with_min_severity(Severity::Major)
+            .with_action(dest(1)),
+    );
+    push(
+        Rule::new("malware-team")
+            .unwrap()
+            .with_engines([Engine::Malware])
+            .unwrap()
+            .with_action(dest(2)),
+    );
+    push(
+        Rule::new("plc-commands")
+            .unwrap()
+            .with_protocols(["S7", "Modbus/TCP", "EtherNet/IP", "DNP3", "IEC 60870-5-104"])
+            .unwrap()
+            .with_engines([Engine::Operational, Engine::PolicyViolation])
+            .unwrap()
+            .with_action(dest(3)),
+    );
+    push(
+        Rule::new("protocol-violations")
+            .unwrap()
+            .with_min_severity(Severity::Minor)
+            .with_engines([Engine::ProtocolViolation])
+            .unwrap()
+            .with_action(dest(4)),
+    );
+    push(
+        Rule::new("anomaly-scan")
+            .unwrap()
+            .with_engines([Engine::Anomaly])
+            .unwrap()
+            .with_protocols(["ICMP", "TCP", "UDP", "ARP"])
+            .unwrap()
+            .with_action(dest(5)),
+    );
+    push(
+        Rule::new("notifications")
+            .unwrap()
+            .forwarding_alerts(false)
+            .forwarding_notifications(true)
+            .with_action(dest(0)),
+    );
+    push(
+        Rule::new("archive-everything")
+            .unwrap()
+            .with_action(dest(6)),
+    );
+    rules
+        .push_exclusion(
+            Exclusion::new("lab-subnet")
+                .unwrap()
+                .with_address("10.99.0.0/16")
+                .unwrap(),
+        )
+        .unwrap();
+    rules
+        .push_exclusion(
+            Exclusion::new("noisy-title")
+                .unwrap()
+                .with_title("ICMP Flooding")
+                .unwrap(),
+        )
+        .unwrap();
+    rules
+}
+
+fn bench_route_format(c: &mut Criterion) {
+    let rules = deployment();
+    let event = Event::from(Alert::example(NOW_MS));
+    assert!(!rules.route(&event, NOW_MS).is_empty());
+    let options = format::Options::default();
+    let mut buf = vec![0u8; format::MAX_LEN.max(syslog::MAX_FRAMED_LEN)];
+
+    let mut group = c.benchmark_group("route");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("example_alert", |b| {
+        b.iter(|| black_box(rules.route(black_box(&event), NOW_MS)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("route+format");
+    group.throughput(Throughput::Elements(1));
+    for kind in Kind::ALL {
+        let mut sink = SliceWriter::new(&mut buf);
+        let n = format::write(kind, &event, &options, &mut sink).unwrap();
+        eprintln!("bytes/alert {}: {n}", kind.as_str());
+        group.bench_with_input(
+            BenchmarkId::from_parameter(kind.as_str()),
+            &kind,
+            |b, &kind| {
+                b.iter(|| {
+                    let destinations = rules.route(black_box(&event), NOW_MS);
+                    let mut sink = SliceWriter::new(&mut buf);
+                    let n = format::write(kind, &event, &options, &mut sink).unwrap();
+                    black_box((destinations, n))
+                })
+            },
+        );
+    }
+    for (name, payload) in [
+        ("syslog-text", syslog::Payload::Text(options.text.clone())),
+        ("syslog-cef", syslog::Payload::Cef(options.cef.clone())),
+        ("syslog-leef", syslog::Payload::Leef(options.leef.clone())),
+    ] {
+        let syslog_options = syslog::Options {
+            payload,
+            ..syslog::Options::default()
+        };
+        let mut sink = SliceWriter::new(&mut buf);
+        let n = syslog::write_framed(&event, &syslog_options, &mut sink).unwrap();
+        eprintln!("bytes/alert {name} (octet-counted): {n}");
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                let destinations = rules.route(black_box(&event), NOW_MS);
+                let mut sink = SliceWriter::new(&mut buf);
+                let n = syslog::write_framed(&event, &syslog_options, &mut sink).unwrap();
+                black_box((destinations, n))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_record(c: &mut Criterion) {
+    let record = Record {
+        seq: 123_456,
+        destinations: DestinationSet::EMPTY.with(dest(0)).with(dest(3)),
+        event: Event::from(Alert::example(NOW_MS)),
+    };
+    let mut frame = vec![0u8; record::MAX_FRAME];
+    let n = record::encode(&record, &mut frame).unwrap();
+    eprintln!("bytes/record (framed): {n}");
+    let mut group = c.benchmark_group("record");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("encode", |b| {
+        b.iter(|| black_box(record::encode(black_box(&record), &mut frame).unwrap()))
+    });
+    let encoded = {
+        let mut v = vec![0u8; record::MAX_FRAME];
+        let n = record::encode(&record, &mut v).unwrap();
+        v.truncate(n);
+        v
+    };
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            let mut decoder = Decoder::new();
+            let decoded = decoder.feed(black_box(&encoded)).next().unwrap().unwrap();
+            black_box(decoded.seq)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_route_format, bench_record);
+criterion_main!(benches);

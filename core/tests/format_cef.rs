@@ -13,7 +13,7 @@ use core::net::IpAddr;
 
 use common::*;
 use icsfwd_core::alert::{Event, NotificationKind};
-use icsfwd_core::format::{Error, SliceWriter, cef};
+use icsfwd_core::format::{SliceWriter, cef};
 use proptest::prelude::*;
 
 fn render(event: &Event, options: &cef::Options) -> Vec<u8> {
@@ -264,29 +264,17 @@ fn golden_events_read_back_field_by_field() {
 #[test]
 fn prefilled_buffer_is_touched_exactly_as_far_as_reported() {
     let event = Event::from(sample_alert());
-    let mut buf = vec![0xA5u8; cef::MAX_LEN + 64];
-    let mut out = SliceWriter::new(&mut buf);
-    let n = cef::write(&event, &cef::Options::default(), &mut out).unwrap();
-    check_golden("cef_sample", &buf[..n]);
-    assert!(
-        buf[n..].iter().all(|&b| b == 0xA5),
-        "bytes past {n} touched"
-    );
+    assert_prefilled_render_matches_golden("cef_sample", cef::MAX_LEN, |out| {
+        cef::write(&event, &cef::Options::default(), out)
+    });
 }
 
 #[test]
 fn every_too_small_buffer_reports_buffer_full() {
     let event = Event::from(sample_alert());
-    let needed = render(&event, &cef::Options::default()).len();
-    for size in 0..needed {
-        let mut buf = vec![0u8; size];
-        let mut out = SliceWriter::new(&mut buf);
-        assert_eq!(
-            cef::write(&event, &cef::Options::default(), &mut out),
-            Err(Error::BufferFull),
-            "size {size}"
-        );
-    }
+    assert_every_short_buffer_reports_full("cef", |out| {
+        cef::write(&event, &cef::Options::default(), out)
+    });
 }
 
 #[test]

@@ -10,11 +10,12 @@
 mod common;
 
 use common::{
-    WORST_CHARS, arb_event, arb_text, check_golden, golden_events, max_alert, notification,
+    WORST_CHARS, arb_event, arb_text, assert_every_short_buffer_reports_full,
+    assert_prefilled_render_matches_golden, check_golden, golden_events, max_alert, notification,
     sample_alert,
 };
 use icsfwd_core::alert::{Endpoint, Event, NotificationKind, Sensor};
-use icsfwd_core::format::{Counter, Error, SliceWriter, hec};
+use icsfwd_core::format::{Counter, SliceWriter, hec};
 use icsfwd_core::time::Civil;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -175,17 +176,12 @@ fn every_golden_event_renders_as_its_committed_file() {
 #[test]
 fn rendering_touches_exactly_the_reported_bytes() {
     for (name, event) in golden_events() {
-        let mut buf = vec![0xA5u8; hec::MAX_LEN + 64];
-        let mut out = SliceWriter::new(&mut buf);
-        let n = hec::write(&event, &hec::Options::default(), &mut out).unwrap();
+        assert_prefilled_render_matches_golden(&format!("hec_{name}.json"), hec::MAX_LEN, |out| {
+            hec::write(&event, &hec::Options::default(), out)
+        });
         let mut counter = Counter::default();
-        hec::write(&event, &hec::Options::default(), &mut counter).unwrap();
-        assert_eq!(counter.count, n, "{name}: counted length");
-        check_golden(&format!("hec_{name}.json"), &buf[..n]);
-        assert!(
-            buf[n..].iter().all(|&b| b == 0xA5),
-            "{name}: bytes past {n} touched"
-        );
+        let counted = hec::write(&event, &hec::Options::default(), &mut counter).unwrap();
+        assert_eq!(counter.count, counted, "{name}: counted length");
     }
 }
 
@@ -332,17 +328,9 @@ fn every_short_buffer_reports_buffer_full() {
         Event::from(sample_alert()),
         Event::from(notification(NotificationKind::AlertsDropped)),
     ] {
-        let options = hec::Options::default();
-        let mut counter = Counter::default();
-        let needed = hec::write(&event, &options, &mut counter).unwrap();
-        for size in 0..needed {
-            let mut buf = vec![0u8; size];
-            let result = hec::write(&event, &options, &mut SliceWriter::new(&mut buf));
-            assert_eq!(result, Err(Error::BufferFull), "buffer of {size}/{needed}");
-        }
-        let mut buf = vec![0u8; needed];
-        let result = hec::write(&event, &options, &mut SliceWriter::new(&mut buf));
-        assert_eq!(result, Ok(needed));
+        assert_every_short_buffer_reports_full("hec", |out| {
+            hec::write(&event, &hec::Options::default(), out)
+        });
     }
 }
 

@@ -12,7 +12,7 @@ mod common;
 
 use common::*;
 use icsfwd_core::alert::{Event, NotificationKind};
-use icsfwd_core::format::{Error, SliceWriter, cef, leef};
+use icsfwd_core::format::{SliceWriter, cef, leef};
 use icsfwd_core::time::{Civil, LEGACY_PATTERN};
 use proptest::prelude::*;
 
@@ -185,29 +185,17 @@ fn golden_events_read_back_field_by_field() {
 #[test]
 fn prefilled_buffer_is_touched_exactly_as_far_as_reported() {
     let event = Event::from(sample_alert());
-    let mut buf = vec![0xA5u8; leef::MAX_LEN + 64];
-    let mut out = SliceWriter::new(&mut buf);
-    let n = leef::write(&event, &leef::Options::default(), &mut out).unwrap();
-    check_golden("leef_sample", &buf[..n]);
-    assert!(
-        buf[n..].iter().all(|&b| b == 0xA5),
-        "bytes past {n} touched"
-    );
+    assert_prefilled_render_matches_golden("leef_sample", leef::MAX_LEN, |out| {
+        leef::write(&event, &leef::Options::default(), out)
+    });
 }
 
 #[test]
 fn every_too_small_buffer_reports_buffer_full() {
     let event = Event::from(sample_alert());
-    let needed = render(&event, &leef::Options::default()).len();
-    for size in 0..needed {
-        let mut buf = vec![0u8; size];
-        let mut out = SliceWriter::new(&mut buf);
-        assert_eq!(
-            leef::write(&event, &leef::Options::default(), &mut out),
-            Err(Error::BufferFull),
-            "size {size}"
-        );
-    }
+    assert_every_short_buffer_reports_full("leef", |out| {
+        leef::write(&event, &leef::Options::default(), out)
+    });
 }
 
 #[test]

@@ -15,7 +15,7 @@ use icsfwd_core::alert::{Event, NotificationKind, Severity};
 use icsfwd_core::format::syslog::{
     self, Facility, Level, LevelMap, Options, Payload, SeverityCode,
 };
-use icsfwd_core::format::{Error, SliceWriter, cef, leef, text};
+use icsfwd_core::format::{SliceWriter, cef, leef, text};
 use icsfwd_core::time::Civil;
 use proptest::prelude::*;
 
@@ -297,14 +297,9 @@ fn golden_messages_read_back_field_by_field() {
 #[test]
 fn prefilled_buffer_is_touched_exactly_as_far_as_reported() {
     let event = Event::from(sample_alert());
-    let mut buf = vec![0xA5u8; syslog::MAX_LEN + 64];
-    let mut out = SliceWriter::new(&mut buf);
-    let n = syslog::write(&event, &Options::default(), &mut out).unwrap();
-    check_golden("syslog_cef_sample", &buf[..n]);
-    assert!(
-        buf[n..].iter().all(|&b| b == 0xA5),
-        "bytes past {n} touched"
-    );
+    assert_prefilled_render_matches_golden("syslog_cef_sample", syslog::MAX_LEN, |out| {
+        syslog::write(&event, &Options::default(), out)
+    });
 }
 
 #[test]
@@ -314,26 +309,12 @@ fn every_too_small_buffer_reports_buffer_full() {
         Options::default(),
         with_payload(Payload::Leef(leef::Options::default())),
     ] {
-        let needed = render(&event, &options).len();
-        for size in 0..needed {
-            let mut buf = vec![0u8; size];
-            let mut out = SliceWriter::new(&mut buf);
-            assert_eq!(
-                syslog::write(&event, &options, &mut out),
-                Err(Error::BufferFull),
-                "size {size}"
-            );
-        }
-        let needed = render_framed(&event, &options).len();
-        for size in 0..needed {
-            let mut buf = vec![0u8; size];
-            let mut out = SliceWriter::new(&mut buf);
-            assert_eq!(
-                syslog::write_framed(&event, &options, &mut out),
-                Err(Error::BufferFull),
-                "framed size {size}"
-            );
-        }
+        assert_every_short_buffer_reports_full("syslog", |out| {
+            syslog::write(&event, &options, out)
+        });
+        assert_every_short_buffer_reports_full("syslog framed", |out| {
+            syslog::write_framed(&event, &options, out)
+        });
     }
 }
 

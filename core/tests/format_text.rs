@@ -10,7 +10,8 @@
 mod common;
 
 use common::{
-    SAMPLE_TIME_MS, WORST_CHARS, arb_event, check_golden, golden_events, max_alert, notification,
+    SAMPLE_TIME_MS, WORST_CHARS, arb_event, assert_every_short_buffer_reports_full,
+    assert_prefilled_render_matches_golden, check_golden, golden_events, max_alert, notification,
     sample_alert,
 };
 use embedded_io::{ErrorKind, ErrorType};
@@ -153,17 +154,12 @@ fn every_golden_event_renders_as_its_committed_file() {
 #[test]
 fn rendering_touches_exactly_the_reported_bytes() {
     for (name, event) in golden_events() {
-        let mut buf = vec![0xA5u8; text::MAX_LEN + 64];
-        let mut out = SliceWriter::new(&mut buf);
-        let n = text::write(&event, &text::Options::default(), &mut out).unwrap();
+        assert_prefilled_render_matches_golden(&format!("text_{name}.txt"), text::MAX_LEN, |out| {
+            text::write(&event, &text::Options::default(), out)
+        });
         let mut counter = Counter::default();
-        text::write(&event, &text::Options::default(), &mut counter).unwrap();
-        assert_eq!(counter.count, n, "{name}: counted length");
-        check_golden(&format!("text_{name}.txt"), &buf[..n]);
-        assert!(
-            buf[n..].iter().all(|&b| b == 0xA5),
-            "{name}: bytes past {n} touched"
-        );
+        let counted = text::write(&event, &text::Options::default(), &mut counter).unwrap();
+        assert_eq!(counter.count, counted, "{name}: counted length");
     }
 }
 
@@ -292,24 +288,9 @@ fn every_short_buffer_reports_buffer_full() {
         Event::from(sample_alert()),
         Event::from(notification(NotificationKind::AlertsDropped)),
     ] {
-        let mut counter = Counter::default();
-        let needed = text::write(&event, &text::Options::default(), &mut counter).unwrap();
-        for size in 0..needed {
-            let mut buf = vec![0u8; size];
-            let result = text::write(
-                &event,
-                &text::Options::default(),
-                &mut SliceWriter::new(&mut buf),
-            );
-            assert_eq!(result, Err(Error::BufferFull), "buffer of {size}/{needed}");
-        }
-        let mut buf = vec![0u8; needed];
-        let result = text::write(
-            &event,
-            &text::Options::default(),
-            &mut SliceWriter::new(&mut buf),
-        );
-        assert_eq!(result, Ok(needed));
+        assert_every_short_buffer_reports_full("text", |out| {
+            text::write(&event, &text::Options::default(), out)
+        });
     }
 }
 

@@ -962,6 +962,138 @@ fn ipv4_mapped_ipv6_addresses_count_as_their_ipv4_address() {
     assert!(rules.route(&mapped_src, 0).is_empty());
 }
 
+// ---- small capacities (the firmware's rule set) ----
+
+const SMALL_RULES: usize = 4;
+const SMALL_EXCLUSIONS: usize = 2;
+const SMALL_PROTOCOL_NAMES: usize = 8;
+/// The size a Cortex-M4 image with 16 KiB of RAM (stack included) can afford.
+type SmallRuleSet = RuleSet<SMALL_RULES, SMALL_EXCLUSIONS, SMALL_PROTOCOL_NAMES>;
+
+#[test]
+fn small_rule_set_fits_the_firmware_ram_budget() {
+    use core::mem::size_of;
+    let small = size_of::<SmallRuleSet>();
+    // Measured on the host, where lengths are 8-byte `usize`s where they are not `u8`: the
+    // 32-bit target's value is smaller still.
+    assert!(
+        small < 6 * 1024,
+        "RuleSet<4, 2, 8> is {small} bytes (Rule {}, Exclusion {}): over the 6 KiB budget",
+        size_of::<Rule>(),
+        size_of::<Exclusion>()
+    );
+    // The capacities really are the parameters: the default set is much bigger.
+    assert!(size_of::<RuleSet>() > 4 * small);
+}
+
+#[test]
+fn small_rule_set_refuses_the_fifth_rule_at_its_own_capacity() {
+    let mut rules = SmallRuleSet::with_capacity();
+    for i in 0..SMALL_RULES {
+        let rule = Rule::new("r")
+            .unwrap()
+            .forwarding_alerts(i == SMALL_RULES - 1)
+            .with_action(dest(i as u8));
+        rules.push_rule(rule).unwrap();
+    }
+    let before = rules.clone();
+    let err = rules.push_rule(Rule::new("fifth").unwrap()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooMany {
+            list: List::Rules,
+            max: SMALL_RULES
+        }
+    );
+    assert_eq!(err.to_string(), "too many rules (at most 4)");
+    assert_eq!(rules, before);
+    // The last rule's bit is routed like any other.
+    assert_eq!(
+        rules.route(&Event::from(sample_alert()), 0),
+        DestinationSet::EMPTY.with(dest(3))
+    );
+}
+
+#[test]
+fn small_rule_set_refuses_the_third_exclusion_at_its_own_capacity() {
+    let excl = || Exclusion::new("e").unwrap().with_sensor("s").unwrap();
+    let err = SmallRuleSet::from_parts_with_capacity([], (0..=SMALL_EXCLUSIONS).map(|_| excl()))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooMany {
+            list: List::Exclusions,
+            max: SMALL_EXCLUSIONS
+        }
+    );
+    assert_eq!(err.to_string(), "too many exclusions (at most 2)");
+}
+
+#[test]
+fn small_protocol_table_refuses_a_rule_that_overflows_it_and_keeps_nothing_of_it() {
+    let mut set = SmallRuleSet::with_capacity();
+    let first: Vec<String> = (0..SMALL_PROTOCOL_NAMES - 1)
+        .map(|i| format!("P{i}"))
+        .collect();
+    set.push_rule(
+        Rule::new("first")
+            .unwrap()
+            .with_protocols(&first)
+            .unwrap()
+            .with_action(dest(0)),
+    )
+    .unwrap();
+    let before = set.clone();
+    // A known name (its entry gains the new rule's bit), one that still fits, one that does
+    // not: the whole rule is refused and the table is as it was.
+    let err = set
+        .push_rule(
+            Rule::new("overflow")
+                .unwrap()
+                .with_protocols(["p0", "New-1", "New-2"])
+                .unwrap()
+                .with_action(dest(1)),
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooMany {
+            list: List::ProtocolNames,
+            max: SMALL_PROTOCOL_NAMES
+        }
+    );
+    assert_eq!(set, before);
+    for protocol in ["P0", "New-1"] {
+        let routed = set.route(&alert(Severity::Major, Engine::Malware, protocol), 0);
+        let expected = if protocol == "P0" {
+            DestinationSet::EMPTY.with(dest(0))
+        } else {
+            DestinationSet::EMPTY
+        };
+        assert_eq!(routed, expected, "{protocol}");
+    }
+    // The last free entry is still usable.
+    set.push_rule(
+        Rule::new("fits")
+            .unwrap()
+            .with_protocols(["p0", "New-1"])
+            .unwrap()
+            .with_action(dest(1)),
+    )
+    .unwrap();
+    assert_eq!(
+        set.route(&alert(Severity::Major, Engine::Malware, "new-1"), 0),
+        DestinationSet::EMPTY.with(dest(1))
+    );
+}
+
+#[test]
+fn default_and_explicit_default_capacities_are_the_same_type() {
+    let explicit: RuleSet<MAX_RULES, MAX_EXCLUSIONS, MAX_PROTOCOL_NAMES> = RuleSet::with_capacity();
+    assert_eq!(explicit, RuleSet::new());
+    assert_eq!(SmallRuleSet::default(), SmallRuleSet::with_capacity());
+}
+
 // ---- properties ----
 
 const PROTOCOL_POOL: [&str; 5] = ["Modbus", "S7", "DNP3", "BACnet", "EtherNet/IP"];
@@ -1233,6 +1365,69 @@ proptest! {
         // The report has a header, one line per rule (or "no rules"), and a result.
         let text = explanation.to_string();
         prop_assert_eq!(text.lines().count(), 2 + rules.len().max(1));
+    }
+
+    #[test]
+    fn small_rule_set_routes_and_explains_like_the_default_one_up_to_its_capacity(
+        event in arb_event(),
+        raw_rules in prop::collection::vec(arb_raw_rule(), 0..=SMALL_RULES + 2),
+        raw_exclusions in prop::collection::vec(arb_raw_exclusion(), 0..=SMALL_EXCLUSIONS + 1),
+        now in 3u64..u64::MAX - 8,
+    ) {
+        // At most 7 distinct protocol names (the pool, the event's, "Profinet"): the small
+        // protocol table never overflows here, so only the rule and exclusion counts do.
+        let mut small = SmallRuleSet::with_capacity();
+        let mut default = RuleSet::new();
+        for (i, raw) in raw_rules.iter().enumerate() {
+            let rule = build_rule(raw, &event);
+            let pushed = small.push_rule(rule.clone());
+            if i < SMALL_RULES {
+                prop_assert_eq!(pushed, Ok(()));
+            } else {
+                prop_assert_eq!(
+                    pushed,
+                    Err(Error::TooMany { list: List::Rules, max: SMALL_RULES })
+                );
+                continue;
+            }
+            default.push_rule(rule).unwrap();
+        }
+        for (i, raw) in raw_exclusions.iter().enumerate() {
+            let exclusion = build_exclusion(raw, &event, now);
+            let pushed = small.push_exclusion(exclusion.clone());
+            if i < SMALL_EXCLUSIONS {
+                prop_assert_eq!(pushed, Ok(()));
+            } else {
+                prop_assert_eq!(
+                    pushed,
+                    Err(Error::TooMany { list: List::Exclusions, max: SMALL_EXCLUSIONS })
+                );
+                continue;
+            }
+            default.push_exclusion(exclusion).unwrap();
+        }
+        prop_assert_eq!(small.rules(), default.rules());
+        prop_assert_eq!(small.exclusions(), default.exclusions());
+
+        let routed = small.route(&event, now);
+        prop_assert_eq!(routed, default.route(&event, now));
+        let explanation = small.explain(&event, now);
+        prop_assert_eq!(explanation, default.explain(&event, now));
+        prop_assert_eq!(explanation.to_string(), default.explain(&event, now).to_string());
+        prop_assert_eq!(routed, explanation.destinations());
+
+        // And both follow the rule semantics, not merely each other.
+        for (v, rule) in explanation.verdicts().zip(small.rules()) {
+            prop_assert_eq!(v.verdict, model_verdict(rule, &event));
+        }
+        let suppressed = small.exclusions().iter().any(|x| model_suppresses(x, &event, now));
+        prop_assert_eq!(explanation.suppressed_by().is_some(), suppressed);
+        let matched = small
+            .rules()
+            .iter()
+            .map(|r| model_verdict(r, &event).destinations())
+            .fold(DestinationSet::EMPTY, DestinationSet::union);
+        prop_assert_eq!(routed, if suppressed { DestinationSet::EMPTY } else { matched });
     }
 
     #[test]

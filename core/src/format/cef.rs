@@ -7,7 +7,7 @@
 //! - Vendor and product come from [`Options`] (defaults `icsfwd`, `OT Sensor`); version is the
 //!   sensor's software version; the signature id is [`signature_id`] (what *kind* of event this
 //!   is, stable across occurrences); the name is the alert title (or the notification's name);
-//!   the severity is [`Severity::level_0_to_10`] (Warning 1, Minor 4, Major 8, Critical 10).
+//!   the severity is [`Severity::level_0_to_10`](crate::alert::Severity::level_0_to_10) (Warning 1, Minor 4, Major 8, Critical 10).
 //! - The extension uses ArcSight dictionary keys wherever one exists (`rt`, `externalId`, `cat`,
 //!   `app`, `src`, `spt`, `smac`, `shost`, `dst`, `dpt`, `dmac`, `dhost`, `dvc`, `dvchost`, `msg`)
 //!   and labelled custom strings for the rest (`cs1` engine, `cs2` severity word, `cs3`

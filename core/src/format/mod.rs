@@ -115,7 +115,7 @@ pub struct Options {
     pub leef: leef::Options,
 }
 
-/// The longest output of [`write`] for any event and kind: a buffer of this size always
+/// The longest output of [`write()`] for any event and kind: a buffer of this size always
 /// suffices (with options within their capacities).
 pub const MAX_LEN: usize = max(
     max(text::MAX_LEN, hec::MAX_LEN),

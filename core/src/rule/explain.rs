@@ -33,7 +33,7 @@ use core::fmt;
 use core::iter::{Enumerate, FusedIterator};
 use core::slice;
 
-use super::{Exclusion, Rule, RuleSet};
+use super::{Exclusion, Rule};
 use crate::alert::{Engine, Event, Severity};
 use crate::destination::DestinationSet;
 
@@ -209,18 +209,19 @@ impl ExactSizeIterator for Verdicts<'_> {}
 
 impl FusedIterator for Verdicts<'_> {}
 
-/// Why an event goes where it goes; see [`RuleSet::explain`].
+/// Why an event goes where it goes; see [`RuleSet::explain`](super::RuleSet::explain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Explanation<'a> {
-    rules: &'a RuleSet,
+    /// The rule set's rules: all an explanation needs, whatever the set's capacities.
+    rules: &'a [Rule],
     event: &'a Event,
     suppressed_by: Option<Suppression<'a>>,
 }
 
 impl<'a> Explanation<'a> {
     pub(super) fn new(
-        rules: &'a RuleSet,
+        rules: &'a [Rule],
         event: &'a Event,
         suppressed_by: Option<Suppression<'a>>,
     ) -> Explanation<'a> {
@@ -245,13 +246,14 @@ impl<'a> Explanation<'a> {
     /// suppressed, to show what the exclusion overrides.
     pub fn verdicts(&self) -> Verdicts<'a> {
         Verdicts {
-            rules: self.rules.rules().iter().enumerate(),
+            rules: self.rules.iter().enumerate(),
             event: self.event,
         }
     }
 
     /// Where the event goes: empty if suppressed, else the union of the matched rules'
-    /// destinations. Equal to [`RuleSet::route`] for the same event and time.
+    /// destinations. Equal to [`RuleSet::route`](super::RuleSet::route) for the same event and
+    /// time.
     pub fn destinations(&self) -> DestinationSet {
         if self.suppressed_by.is_some() {
             return DestinationSet::EMPTY;
@@ -283,7 +285,7 @@ impl fmt::Display for Explanation<'_> {
                 notification.kind.as_str()
             )?,
         }
-        if self.rules.rules().is_empty() {
+        if self.rules.is_empty() {
             f.write_str("\nno rules configured")?;
         }
         for verdict in self.verdicts() {

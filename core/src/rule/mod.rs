@@ -27,18 +27,21 @@
 //! [`RuleSet::route`] is the hot path. When a rule is added, the rule set records, per
 //! severity, per engine, per event kind and per distinct protocol name, the bitmask of the
 //! rules that accept it, and trims every stored name. Routing an alert is then a few mask
-//! operations and one pass over the distinct protocol names (at most [`MAX_PROTOCOL_NAMES`],
-//! mostly rejected on length), whatever the number of rules; exclusions are consulted only if
-//! some rule matched. Nothing is allocated. [`RuleSet::explain`] evaluates each rule on its
-//! own and reports the first failed condition; both agree (a property test proves it).
+//! operations and one pass over the distinct protocol names (at most the set's
+//! `PROTOCOL_NAMES`, mostly rejected on length), whatever the number of rules; exclusions are
+//! consulted only if some rule matched. Nothing is allocated. [`RuleSet::explain`] evaluates
+//! each rule on its own and reports the first failed condition; both agree (a property test
+//! proves it).
 //!
 //! Time windows are checked against the `now_ms` the caller passes (core reads no clock): the
 //! appliance passes the time it accepts the event, so a maintenance window silences what
 //! arrives during it, not what the sensor timestamped during it. Address matching, including
 //! how IPv4-mapped IPv6 addresses are treated, is described on [`Subnet`].
 //!
-//! Guarantees: no function here panics or allocates; every capacity is a `MAX_*` constant and
-//! exceeding one is an [`Error`] that names it.
+//! Guarantees: no function here panics or allocates; every capacity is fixed — a `MAX_*`
+//! constant for a rule's and an exclusion's lists, a const parameter of [`RuleSet`] (with the
+//! `MAX_*` constants as defaults) for the rule set's own — and exceeding one is an [`Error`]
+//! that names it and its actual capacity.
 //!
 //! ```
 //! use icsfwd_core::alert::{Alert, Engine, Event, Severity};
@@ -81,9 +84,11 @@ mod subnet;
 pub use explain::{Explanation, RuleVerdict, Suppression, Verdict, Verdicts};
 pub use subnet::{Subnet, SubnetError};
 
-/// How many rules a [`RuleSet`] holds (one bit each in a `u32` mask).
+/// How many rules a [`RuleSet`] holds by default (its `RULES` parameter). A rule set never
+/// holds more than 32 rules: each rule is one bit of the `u32` routing masks, and a larger
+/// `RULES` is refused at compile time.
 pub const MAX_RULES: usize = 32;
-/// How many exclusions a [`RuleSet`] holds.
+/// How many exclusions a [`RuleSet`] holds by default (its `EXCLUSIONS` parameter).
 pub const MAX_EXCLUSIONS: usize = 16;
 /// Capacity in bytes of a rule's or an exclusion's name.
 pub const MAX_RULE_NAME: usize = 64;
@@ -91,31 +96,38 @@ pub const MAX_RULE_NAME: usize = 64;
 pub const MAX_RULE_PROTOCOLS: usize = 16;
 /// How many subnets one exclusion can list.
 pub const MAX_EXCLUSION_ADDRESSES: usize = 16;
-/// How many titles one exclusion can list.
-pub const MAX_EXCLUSION_TITLES: usize = 8;
+/// How many titles one exclusion can list. Titles are the largest item (each up to
+/// [`alert::MAX_TITLE`] bytes, held inline), so this is kept small; since an exclusion's
+/// titles are alternatives, more titles with the same other criteria fit in a second
+/// exclusion with exactly the same effect.
+pub const MAX_EXCLUSION_TITLES: usize = 4;
 /// How many sensor names one exclusion can list.
 pub const MAX_EXCLUSION_SENSORS: usize = 8;
 /// How many distinct protocol names (ignoring ASCII case) all the rules of a [`RuleSet`] can
-/// list together. The rule set keeps one table of them, each with the mask of the rules that
-/// list it, so routing compares an alert's protocol with each distinct name once.
+/// list together by default (its `PROTOCOL_NAMES` parameter). The rule set keeps one table
+/// of them, each with the mask of the rules that list it, so routing compares an alert's
+/// protocol with each distinct name once.
 pub const MAX_PROTOCOL_NAMES: usize = 64;
 
-// A rule's bit in the routing masks.
+// A rule's bit in the routing masks; `RuleSet` checks at compile time that its `RULES` fit.
 type RuleMask = u32;
-const _: () = assert!(MAX_RULES <= RuleMask::BITS as usize);
+const MASK_BITS: usize = RuleMask::BITS as usize;
+const _: () = assert!(MAX_RULES <= MASK_BITS);
 
 /// A list with a capacity, named in [`Error`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum List {
-    /// The rules of a rule set ([`MAX_RULES`]).
+    /// The rules of a rule set (its `RULES` capacity, by default [`MAX_RULES`]).
     Rules,
-    /// The exclusions of a rule set ([`MAX_EXCLUSIONS`]).
+    /// The exclusions of a rule set (its `EXCLUSIONS` capacity, by default
+    /// [`MAX_EXCLUSIONS`]).
     Exclusions,
     /// A rule's protocols ([`MAX_RULE_PROTOCOLS`]).
     Protocols,
-    /// The distinct protocol names of all rules together ([`MAX_PROTOCOL_NAMES`]).
+    /// The distinct protocol names of all rules together (the rule set's `PROTOCOL_NAMES`
+    /// capacity, by default [`MAX_PROTOCOL_NAMES`]).
     ProtocolNames,
     /// A rule's engines.
     Engines,
@@ -271,8 +283,8 @@ impl From<SubnetError> for Error {
     }
 }
 
-/// `text` without surrounding blanks, as a `String<N>`, or why not.
-fn bounded<const N: usize>(text: &str, field: Field) -> Result<String<N>, Error> {
+/// `text` without surrounding blanks, as a `String<N, u8>`, or why not.
+fn bounded<const N: usize>(text: &str, field: Field) -> Result<String<N, u8>, Error> {
     let text = text.trim();
     if text.is_empty() {
         return Err(Error::Blank { field });
@@ -292,7 +304,7 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// Removes surrounding blanks, so that matching need not trim stored names per event.
-fn trim_in_place<const N: usize>(text: &mut String<N>) {
+fn trim_in_place<const N: usize>(text: &mut String<N, u8>) {
     if text.trim().len() != text.len() {
         let mut trimmed = String::new();
         // Shorter than the original, so it fits.
@@ -362,7 +374,7 @@ pub enum Protocols {
     /// Any protocol, including none ("Any protocol detected").
     All,
     /// Only these protocols, compared without regard to ASCII case or surrounding blanks.
-    Specific(Vec<String<{ alert::MAX_PROTOCOL }>, MAX_RULE_PROTOCOLS>),
+    Specific(Vec<String<{ alert::MAX_PROTOCOL }, u8>, MAX_RULE_PROTOCOLS, u8>),
 }
 
 impl Protocols {
@@ -374,8 +386,12 @@ impl Protocols {
     {
         let mut list = Vec::new();
         for name in names {
-            let name: String<{ alert::MAX_PROTOCOL }> = bounded(name.as_ref(), Field::Protocol)?;
-            if list.iter().any(|known: &String<_>| same_name(known, &name)) {
+            let name: String<{ alert::MAX_PROTOCOL }, u8> =
+                bounded(name.as_ref(), Field::Protocol)?;
+            if list
+                .iter()
+                .any(|known: &String<_, u8>| same_name(known, &name))
+            {
                 continue;
             }
             list.push(name).map_err(|_| Error::TooMany {
@@ -432,7 +448,7 @@ impl Engines {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Rule {
     /// The rule's name: only a label, shown by `explain`.
-    pub name: String<MAX_RULE_NAME>,
+    pub name: String<MAX_RULE_NAME, u8>,
     /// The lowest severity forwarded (inclusive).
     pub min_severity: Severity,
     /// The protocol condition.
@@ -631,13 +647,13 @@ impl fmt::Display for TimeWindow {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Exclusion {
     /// The exclusion's name: only a label, shown by `explain`.
-    pub name: String<MAX_RULE_NAME>,
+    pub name: String<MAX_RULE_NAME, u8>,
     /// Subnets; the alert matches if any contains its source or destination address.
-    pub addresses: Vec<Subnet, MAX_EXCLUSION_ADDRESSES>,
+    pub addresses: Vec<Subnet, MAX_EXCLUSION_ADDRESSES, u8>,
     /// Titles; the alert matches if its title equals one (ASCII case-insensitive, trimmed).
-    pub titles: Vec<String<{ alert::MAX_TITLE }>, MAX_EXCLUSION_TITLES>,
+    pub titles: Vec<String<{ alert::MAX_TITLE }, u8>, MAX_EXCLUSION_TITLES, u8>,
     /// Sensor names; the alert matches if its sensor is one (ASCII case-insensitive, trimmed).
-    pub sensors: Vec<String<{ alert::MAX_SENSOR_NAME }>, MAX_EXCLUSION_SENSORS>,
+    pub sensors: Vec<String<{ alert::MAX_SENSOR_NAME }, u8>, MAX_EXCLUSION_SENSORS, u8>,
     /// When set, the exclusion is active only while `now` is in this window.
     pub window: Option<TimeWindow>,
 }
@@ -788,14 +804,15 @@ impl<'a> Subject<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 struct ProtocolEntry {
-    name: String<{ alert::MAX_PROTOCOL }>,
+    name: String<{ alert::MAX_PROTOCOL }, u8>,
     rules: RuleMask,
 }
 
 /// Per condition value, the rules that accept it; kept in step with the rules on every push.
+/// `P` is the capacity of the protocol-name table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-struct Index {
+struct Index<const P: usize> {
     alerts: RuleMask,
     notifications: RuleMask,
     /// By severity (as index): rules whose minimum is at or below it.
@@ -805,11 +822,11 @@ struct Index {
     /// Rules with [`Protocols::All`].
     any_protocol: RuleMask,
     /// Every protocol name some rule lists, once (ignoring ASCII case).
-    protocols: Vec<ProtocolEntry, MAX_PROTOCOL_NAMES>,
+    protocols: Vec<ProtocolEntry, P>,
 }
 
-impl Index {
-    const fn new() -> Index {
+impl<const P: usize> Index<P> {
+    const fn new() -> Index<P> {
         Index {
             alerts: 0,
             notifications: 0,
@@ -820,27 +837,39 @@ impl Index {
         }
     }
 
-    /// How many of `rule`'s protocol names the table does not hold yet.
-    fn new_protocol_names(&self, rule: &Rule) -> usize {
-        let Protocols::Specific(names) = &rule.protocols else {
-            return 0;
-        };
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, name)| {
-                let known = self
-                    .protocols
-                    .iter()
-                    .any(|e| e.name.eq_ignore_ascii_case(name));
-                let repeated = names.iter().take(*i).any(|n| n.eq_ignore_ascii_case(name));
-                !known && !repeated
-            })
-            .count()
-    }
-
-    /// Adds `rule` as `bit`; the caller has checked that its protocol names fit.
+    /// Adds `rule` as `bit`, a bit no rule held yet. If its protocol names do not fit, the
+    /// index is restored as it was (in place: a copy would cost a whole index of stack, which
+    /// a small target does not have) and the error says so.
     fn add(&mut self, bit: RuleMask, rule: &Rule) -> Result<(), Error> {
+        if let Protocols::Specific(names) = &rule.protocols {
+            let known = self.protocols.len();
+            for name in names {
+                let added = match self
+                    .protocols
+                    .iter_mut()
+                    .find(|e| e.name.eq_ignore_ascii_case(name))
+                {
+                    Some(entry) => {
+                        entry.rules |= bit;
+                        Ok(())
+                    }
+                    None => self.protocols.push(ProtocolEntry {
+                        name: name.clone(),
+                        rules: bit,
+                    }),
+                };
+                if added.is_err() {
+                    self.protocols.truncate(known);
+                    self.protocols.iter_mut().for_each(|e| e.rules &= !bit);
+                    return Err(Error::TooMany {
+                        list: List::ProtocolNames,
+                        max: P,
+                    });
+                }
+            }
+        } else {
+            self.any_protocol |= bit;
+        }
         if rule.forward_alerts {
             self.alerts |= bit;
         }
@@ -857,30 +886,6 @@ impl Index {
                 *mask |= bit;
             }
         }
-        match &rule.protocols {
-            Protocols::All => self.any_protocol |= bit,
-            Protocols::Specific(names) => {
-                for name in names {
-                    match self
-                        .protocols
-                        .iter_mut()
-                        .find(|e| e.name.eq_ignore_ascii_case(name))
-                    {
-                        Some(entry) => entry.rules |= bit,
-                        None => self
-                            .protocols
-                            .push(ProtocolEntry {
-                                name: name.clone(),
-                                rules: bit,
-                            })
-                            .map_err(|_| Error::TooMany {
-                                list: List::ProtocolNames,
-                                max: MAX_PROTOCOL_NAMES,
-                            })?,
-                    }
-                }
-            }
-        }
         Ok(())
     }
 
@@ -892,12 +897,6 @@ impl Index {
             .find(|e| e.name.eq_ignore_ascii_case(protocol))
             .map_or(0, |e| e.rules);
         self.any_protocol | listed
-    }
-}
-
-impl Default for Index {
-    fn default() -> Index {
-        Index::new()
     }
 }
 
@@ -918,19 +917,90 @@ fn rule_bits(mut mask: RuleMask) -> impl Iterator<Item = usize> {
 /// Built empty and filled with [`RuleSet::push_rule`] and [`RuleSet::push_exclusion`] (or
 /// [`RuleSet::from_parts`]); both validate what they are given. The rules are kept private
 /// so that the routing index cannot fall out of step with them; read them through
-/// [`RuleSet::rules`]. The value is large (tens of KiB, dominated by exclusion titles):
-/// on a small target keep it in a `static`, built in place.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// [`RuleSet::rules`].
+///
+/// The capacities are parameters: at most `RULES` rules (never more than 32, one bit each in
+/// the routing masks: a larger value does not compile), `EXCLUSIONS` exclusions and
+/// `PROTOCOL_NAMES` distinct protocol names across the rules. Plain `RuleSet` is the
+/// appliance's size ([`MAX_RULES`], [`MAX_EXCLUSIONS`], [`MAX_PROTOCOL_NAMES`]), built with
+/// [`RuleSet::new`]; a small target names its own, e.g. `RuleSet<4, 2, 8>`, and builds it with
+/// [`RuleSet::with_capacity`]. Everything else, including [`Explanation`], works the same
+/// at any capacity. The value is held inline (the default one is tens of KiB, a
+/// `RuleSet<4, 2, 8>` under 6 KiB): on a small target keep it in a `static` and fill it in
+/// place rather than returning it by value.
+///
+/// ```
+/// use icsfwd_core::rule::{Error, List, Rule, RuleSet};
+///
+/// static EMPTY: RuleSet<4, 2, 8> = RuleSet::with_capacity();
+/// assert!(EMPTY.rules().is_empty());
+///
+/// let mut small = RuleSet::<2, 1, 4>::with_capacity();
+/// small.push_rule(Rule::new("a")?)?;
+/// small.push_rule(Rule::new("b")?)?;
+/// assert_eq!(
+///     small.push_rule(Rule::new("c")?),
+///     Err(Error::TooMany { list: List::Rules, max: 2 })
+/// );
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// More than 32 rules is a compile-time error:
+///
+/// ```compile_fail
+/// let too_big = icsfwd_core::rule::RuleSet::<33, 1, 1>::with_capacity();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct RuleSet {
-    rules: Vec<Rule, MAX_RULES>,
-    exclusions: Vec<Exclusion, MAX_EXCLUSIONS>,
-    index: Index,
+pub struct RuleSet<
+    const RULES: usize = MAX_RULES,
+    const EXCLUSIONS: usize = MAX_EXCLUSIONS,
+    const PROTOCOL_NAMES: usize = MAX_PROTOCOL_NAMES,
+> {
+    rules: Vec<Rule, RULES>,
+    exclusions: Vec<Exclusion, EXCLUSIONS>,
+    index: Index<PROTOCOL_NAMES>,
 }
 
 impl RuleSet {
-    /// A rule set without rules or exclusions: it routes nothing.
+    /// A rule set of the default capacities without rules or exclusions: it routes nothing.
+    /// For other capacities see [`RuleSet::with_capacity`].
     pub const fn new() -> RuleSet {
+        RuleSet::with_capacity()
+    }
+
+    /// A rule set of the default capacities holding `rules` and `exclusions`, in order; the
+    /// first refused item's error. For other capacities see
+    /// [`RuleSet::from_parts_with_capacity`].
+    pub fn from_parts<R, E>(rules: R, exclusions: E) -> Result<RuleSet, Error>
+    where
+        R: IntoIterator<Item = Rule>,
+        E: IntoIterator<Item = Exclusion>,
+    {
+        RuleSet::from_parts_with_capacity(rules, exclusions)
+    }
+}
+
+impl<const RULES: usize, const EXCLUSIONS: usize, const PROTOCOL_NAMES: usize> Default
+    for RuleSet<RULES, EXCLUSIONS, PROTOCOL_NAMES>
+{
+    fn default() -> Self {
+        Self::with_capacity()
+    }
+}
+
+impl<const RULES: usize, const EXCLUSIONS: usize, const PROTOCOL_NAMES: usize>
+    RuleSet<RULES, EXCLUSIONS, PROTOCOL_NAMES>
+{
+    /// A rule set of the capacities named in its type, without rules or exclusions: it routes
+    /// nothing. `RULES` above 32 is refused at compile time. Usable in a `static`.
+    pub const fn with_capacity() -> Self {
+        const {
+            assert!(
+                RULES <= MASK_BITS,
+                "a RuleSet holds at most 32 rules (one bit each in the routing masks)"
+            );
+        }
         RuleSet {
             rules: Vec::new(),
             exclusions: Vec::new(),
@@ -938,13 +1008,15 @@ impl RuleSet {
         }
     }
 
-    /// A rule set of `rules` and `exclusions`, in order; the first refused item's error.
-    pub fn from_parts<R, E>(rules: R, exclusions: E) -> Result<RuleSet, Error>
+    /// A rule set of the capacities named in its type holding `rules` and `exclusions`, in
+    /// order; the first refused item's error. The value is returned by value, so on a small
+    /// target prefer [`RuleSet::with_capacity`] in a `static` and the `push_*` methods.
+    pub fn from_parts_with_capacity<R, E>(rules: R, exclusions: E) -> Result<Self, Error>
     where
         R: IntoIterator<Item = Rule>,
         E: IntoIterator<Item = Exclusion>,
     {
-        let mut set = RuleSet::new();
+        let mut set = Self::with_capacity();
         for rule in rules {
             set.push_rule(rule)?;
         }
@@ -955,8 +1027,8 @@ impl RuleSet {
     }
 
     /// Appends a rule after checking it, and trims its protocol names. Refused with
-    /// [`Error::TooMany`] once [`MAX_RULES`] are held or when its protocols would take the
-    /// rule set past [`MAX_PROTOCOL_NAMES`] distinct names; refused too when a field built by
+    /// [`Error::TooMany`] once `RULES` rules are held or when its protocols would take the
+    /// rule set past `PROTOCOL_NAMES` distinct names; refused too when a field built by
     /// hand is blank or an empty `Specific` list. A refused rule changes nothing.
     pub fn push_rule(&mut self, mut rule: Rule) -> Result<(), Error> {
         trim_in_place(&mut rule.name);
@@ -964,35 +1036,30 @@ impl RuleSet {
             names.iter_mut().for_each(trim_in_place);
         }
         rule.validate()?;
-        if self.rules.is_full() {
-            return Err(Error::TooMany {
-                list: List::Rules,
-                max: MAX_RULES,
-            });
-        }
-        let new_names = self.index.new_protocol_names(&rule);
-        if self.index.protocols.len() + new_names > MAX_PROTOCOL_NAMES {
-            return Err(Error::TooMany {
-                list: List::ProtocolNames,
-                max: MAX_PROTOCOL_NAMES,
-            });
-        }
-        // Both checks passed, so neither the shift (fewer than MAX_RULES <= 32 rules) nor
-        // anything below can fail; the index and the rules stay in step.
-        let bit: RuleMask = 1 << self.rules.len();
-        let mut index = self.index.clone();
-        index.add(bit, &rule)?;
-        self.rules.push(rule).map_err(|_| Error::TooMany {
+        let full = Error::TooMany {
             list: List::Rules,
-            max: MAX_RULES,
-        })?;
-        self.index = index;
+            max: RULES,
+        };
+        // `with_capacity` proved RULES <= 32, so the shift cannot overflow while there is
+        // room; `checked_shl` only makes that local.
+        let bit = match u32::try_from(self.rules.len()) {
+            Ok(n) if !self.rules.is_full() => RuleMask::checked_shl(1, n).ok_or(full)?,
+            _ => return Err(full),
+        };
+        self.rules.push(rule).map_err(|_| full)?;
+        if let Some(rule) = self.rules.last()
+            && let Err(e) = self.index.add(bit, rule)
+        {
+            // `add` left the index as it was; so must the rules be.
+            self.rules.pop();
+            return Err(e);
+        }
         Ok(())
     }
 
     /// Appends an exclusion after checking it, and trims its names. Refused with
-    /// [`Error::TooMany`] once [`MAX_EXCLUSIONS`] are held, or when it has no criteria and no
-    /// window, an empty window, or a blank title or sensor.
+    /// [`Error::TooMany`] once `EXCLUSIONS` exclusions are held, or when it has no criteria
+    /// and no window, an empty window, or a blank title or sensor.
     pub fn push_exclusion(&mut self, mut exclusion: Exclusion) -> Result<(), Error> {
         trim_in_place(&mut exclusion.name);
         exclusion.titles.iter_mut().for_each(trim_in_place);
@@ -1000,7 +1067,7 @@ impl RuleSet {
         exclusion.validate()?;
         self.exclusions.push(exclusion).map_err(|_| Error::TooMany {
             list: List::Exclusions,
-            max: MAX_EXCLUSIONS,
+            max: EXCLUSIONS,
         })
     }
 
@@ -1043,7 +1110,7 @@ impl RuleSet {
     /// Why `event` goes where it goes at `now_ms`: the suppressing exclusion, if any, and each
     /// rule's verdict. Its [`Explanation::destinations`] always equals [`RuleSet::route`].
     pub fn explain<'a>(&'a self, event: &'a Event, now_ms: u64) -> Explanation<'a> {
-        Explanation::new(self, event, self.suppressed_by(event, now_ms))
+        Explanation::new(&self.rules, event, self.suppressed_by(event, now_ms))
     }
 
     /// The mask of rules matching `event`, through the index.

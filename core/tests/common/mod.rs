@@ -15,6 +15,7 @@ use icsfwd_core::alert::{
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, MacAddr, Notification, NotificationKind,
     Sensor, Severity,
 };
+use icsfwd_core::format::{Error as FormatError, SliceWriter};
 use proptest::prelude::*;
 
 /// 2019-05-05T12:28:54.123Z
@@ -318,4 +319,46 @@ pub fn render_into(
     let n = render(&mut out).unwrap();
     assert_eq!(n, out.len(), "returned length must equal bytes written");
     out.written().to_vec()
+}
+
+/// Renders with `render` into a buffer pre-filled with 0xA5 and larger than `max_len`, so stale
+/// bytes cannot hide a bug: the output must equal the golden file `golden`, the reported length
+/// must equal the bytes written, and no byte past it may be touched.
+pub fn assert_prefilled_render_matches_golden(
+    golden: &str,
+    max_len: usize,
+    render: impl Fn(&mut SliceWriter<'_>) -> Result<usize, FormatError>,
+) {
+    let mut buf = vec![0xA5u8; max_len + 64];
+    let mut out = SliceWriter::new(&mut buf);
+    let n = render(&mut out).unwrap_or_else(|e| panic!("{golden}: {e}"));
+    assert_eq!(n, out.len(), "{golden}: reported length");
+    check_golden(golden, &buf[..n]);
+    assert!(
+        buf[n..].iter().all(|&b| b == 0xA5),
+        "{golden}: bytes past {n} touched"
+    );
+}
+
+/// Every buffer shorter than the output makes `render` report `BufferFull` (never a panic or a
+/// partial success), and a buffer of exactly the needed size succeeds.
+pub fn assert_every_short_buffer_reports_full(
+    what: &str,
+    render: impl Fn(&mut SliceWriter<'_>) -> Result<usize, FormatError>,
+) {
+    let needed = render_into(1 << 16, |out| render(out)).len();
+    for size in 0..needed {
+        let mut buf = vec![0u8; size];
+        assert_eq!(
+            render(&mut SliceWriter::new(&mut buf)),
+            Err(FormatError::BufferFull),
+            "{what}: buffer of {size}/{needed}"
+        );
+    }
+    let mut buf = vec![0u8; needed];
+    assert_eq!(
+        render(&mut SliceWriter::new(&mut buf)),
+        Ok(needed),
+        "{what}"
+    );
 }
