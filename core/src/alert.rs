@@ -232,8 +232,9 @@ pub fn fill<const N: usize>(dst: &mut String<N>, src: &str) -> bool {
     while !src.is_char_boundary(end) {
         end -= 1;
     }
-    let (head, _) = src.split_at(end);
-    // `head` fits by construction, so this push cannot fail.
+    // `end` is a char boundary within `src` and at most `N`, so `head` is the whole prefix and
+    // fits; `get` keeps the (unreachable) failure a value rather than a panic path.
+    let head = src.get(..end).unwrap_or_default();
     let pushed = dst.push_str(head).is_ok();
     end < src.len() || !pushed
 }

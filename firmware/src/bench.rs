@@ -7,7 +7,8 @@
 //!
 //! The work area, [`Space`], is either a scratch buffer for encoders or a record decoder with
 //! the record it decodes into: never both at once, so the image pays for the larger of the two
-//! only (about 5.4 KiB), not their sum. [`Bench::scratch`] and [`Bench::decoding`] switch it.
+//! only (about 5.4 KiB), not their sum; a small rule set ([`FirmwareRules`]) shares it too.
+//! [`Bench::scratch`], [`Bench::decoding`] and [`Bench::rules`] switch it.
 //!
 //! Guarantees: no method panics or allocates.
 //!
@@ -26,6 +27,7 @@
 use icsfwd_core::alert::{Alert, Engine, Event, Notification, NotificationKind, Severity};
 use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::{Decoder, Record};
+use icsfwd_core::rule::RuleSet;
 
 use crate::fixtures;
 
@@ -48,6 +50,10 @@ pub enum Fixture {
     Notification(NotificationKind),
 }
 
+/// The rule set the firmware routes with: 4 rules, 1 exclusion, 8 distinct protocol names
+/// (about 4.2 KiB, so it shares the work area instead of adding to RAM).
+pub type FirmwareRules = RuleSet<4, 1, 8>;
+
 /// The shared work area; see the module docs.
 ///
 /// `repr(u8)` fixes the tag of [`Space::Scratch`] at 0, so that an empty [`Bench`] is all
@@ -69,6 +75,8 @@ pub enum Space {
         /// The slot [`Decoder::push_into`] fills.
         record: Record,
     },
+    /// A rule set being built or routed with.
+    Rules(FirmwareRules),
 }
 
 /// One record slot and the work area; see the module docs.
@@ -109,27 +117,7 @@ impl Bench {
 
     /// Overwrites the record slot's event with `fixture` and returns it.
     pub fn load(&mut self, fixture: Fixture) -> &Event {
-        let event = &mut self.record.event;
-        let wants_notification = matches!(fixture, Fixture::Notification(_));
-        if wants_notification != matches!(event, Event::Notification(_)) {
-            *event = if wants_notification {
-                blank_notification()
-            } else {
-                blank_alert()
-            };
-        }
-        match (&mut *event, fixture) {
-            (Event::Alert(a), Fixture::Sample) => fixtures::fill_sample_alert(a),
-            (Event::Alert(a), Fixture::Hostile) => fixtures::fill_hostile_alert(a),
-            (Event::Alert(a), Fixture::Max(c)) => fixtures::fill_max_alert(a, c),
-            (Event::Notification(n), Fixture::Notification(kind)) => {
-                fixtures::fill_notification(n, kind);
-            }
-            // The slot was given the fixture's variant just above, so no other pair occurs;
-            // if one ever did, the stale event would fail its case's comparison, not pass.
-            _ => {}
-        }
-        event
+        load_into(&mut self.record.event, fixture)
     }
 
     /// The record slot and the work area as a scratch buffer (its contents unspecified).
@@ -141,7 +129,18 @@ impl Bench {
         }
         match &mut self.space {
             Space::Scratch(bytes) => Some((&mut self.record, bytes)),
-            Space::Decoding { .. } => None,
+            Space::Decoding { .. } | Space::Rules(_) => None,
+        }
+    }
+
+    /// The record slot, and the work area as an empty rule set for the case to fill. Always
+    /// `Some`; an `Option` only so that no path can panic.
+    #[inline(never)] // switching builds a variant: keep that frame off the case's stack
+    pub fn rules(&mut self) -> Option<(&mut Record, &mut FirmwareRules)> {
+        self.space = Space::Rules(FirmwareRules::with_capacity());
+        match &mut self.space {
+            Space::Rules(rules) => Some((&mut self.record, rules)),
+            Space::Scratch(_) | Space::Decoding { .. } => None,
         }
     }
 
@@ -152,7 +151,7 @@ impl Bench {
     pub fn decoding(&mut self) -> Option<(&Record, &mut Decoder, &mut Record)> {
         match &mut self.space {
             Space::Decoding { decoder, .. } => *decoder = Decoder::new(),
-            Space::Scratch(_) => {
+            Space::Scratch(_) | Space::Rules(_) => {
                 self.space = Space::Decoding {
                     decoder: Decoder::new(),
                     record: Record {
@@ -165,9 +164,35 @@ impl Bench {
         }
         match &mut self.space {
             Space::Decoding { decoder, record } => Some((&self.record, decoder, record)),
-            Space::Scratch(_) => None,
+            Space::Scratch(_) | Space::Rules(_) => None,
         }
     }
+}
+
+/// Overwrites `event` with `fixture` in place (turning it into the fixture's variant first if
+/// needed) and returns it.
+#[inline(never)] // one copy, shared by every case (flash budget)
+pub fn load_into(event: &mut Event, fixture: Fixture) -> &Event {
+    let wants_notification = matches!(fixture, Fixture::Notification(_));
+    if wants_notification != matches!(event, Event::Notification(_)) {
+        *event = if wants_notification {
+            blank_notification()
+        } else {
+            blank_alert()
+        };
+    }
+    match (&mut *event, fixture) {
+        (Event::Alert(a), Fixture::Sample) => fixtures::fill_sample_alert(a),
+        (Event::Alert(a), Fixture::Hostile) => fixtures::fill_hostile_alert(a),
+        (Event::Alert(a), Fixture::Max(c)) => fixtures::fill_max_alert(a, c),
+        (Event::Notification(n), Fixture::Notification(kind)) => {
+            fixtures::fill_notification(n, kind);
+        }
+        // The event was given the fixture's variant just above, so no other pair occurs; if
+        // one ever did, the stale event would fail its case's comparison, not pass.
+        _ => {}
+    }
+    event
 }
 
 impl Default for Bench {

@@ -32,6 +32,18 @@ fn exit_failure() -> ! {
 /// static of zeros: it lives in .bss and is never built on the stack (as `singleton!` would).
 static BENCH: Mutex<RefCell<Bench>> = Mutex::new(RefCell::new(Bench::new()));
 
+/// A byte as `0x41`, or `end` where the output or the expectation had ended.
+struct ByteOrEnd(Option<u8>);
+
+impl core::fmt::Display for ByteOrEnd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(b) => write!(f, "{b:#04x}"),
+            None => f.write_str("end"),
+        }
+    }
+}
+
 /// Prints one case's outcome: `ok <name> <n> bytes` or `FAIL <name> ...`.
 fn report(case: &Case, outcome: &Outcome) {
     match outcome {
@@ -43,11 +55,11 @@ fn report(case: &Case, outcome: &Outcome) {
             len,
             expected_len,
         } => hprintln!(
-            "FAIL {} at byte {} (got {:?}, expected {:?}; {} bytes, expected {})",
+            "FAIL {} at byte {} (got {}, expected {}; {} bytes, expected {})",
             case.name,
             at,
-            got,
-            want,
+            ByteOrEnd(*got),
+            ByteOrEnd(*want),
             len,
             expected_len
         ),
@@ -184,12 +196,25 @@ mod memory {
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     // SAFETY: cortex-m-rt requires this handler to be `unsafe fn`; nothing in it is unsafe.
-    hprintln!("FAIL hard fault: {:?}", frame);
+    // The registers that locate the fault, in hex: `Debug` of the whole frame would link
+    // core's debug-builder machinery for this one line.
+    hprintln!(
+        "FAIL hard fault: pc={:#010x} lr={:#010x} xpsr={:#010x}",
+        frame.pc(),
+        frame.lr(),
+        frame.xpsr()
+    );
     exit_failure()
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("FAIL panic: {}", info);
+    // Only the location: printing the message would link the formatting code of every panic
+    // message in core and the harness (kilobytes of flash), and the location is enough to find
+    // the `panic!` that fired.
+    match info.location() {
+        Some(at) => hprintln!("FAIL panic at {}:{}", at.file(), at.line()),
+        None => hprintln!("FAIL panic"),
+    }
     exit_failure()
 }

@@ -83,20 +83,52 @@ impl Verdict<'_> {
     }
 }
 
-/// Writes a text with the escapes of `{:?}` but without the quotes, so that a value can
-/// neither break a line nor be mistaken for a quoted one.
+/// Writes a text with `\\`, `\"`, `\t`, `\r`, `\n`, `\0` and `\u{..}` escapes for every
+/// other control character (C0, DEL, C1) and for U+2028/U+2029, without the quotes, so that a
+/// value can neither break a line nor be mistaken for a quoted one. The escapes are those of
+/// `{:?}` for these characters; unlike `{:?}` no Unicode tables are needed, which keeps the
+/// firmware image small.
 struct Escaped<'a>(&'a str);
+
+/// Writes a text between double quotes, escaped as [`Escaped`].
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", Escaped(self.0))
+    }
+}
 
 impl fmt::Display for Escaped<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                c => write!(f, "{}", c.escape_debug())?,
+        let mut rest = self.0;
+        while let Some(at) = rest.find(needs_escape) {
+            // `find` returns a char boundary, so both halves exist; `get` avoids a panic path.
+            let (clean, tail) = (
+                rest.get(..at).unwrap_or_default(),
+                rest.get(at..).unwrap_or_default(),
+            );
+            f.write_str(clean)?;
+            let mut chars = tail.chars();
+            match chars.next() {
+                Some('"') => f.write_str("\\\"")?,
+                Some('\\') => f.write_str("\\\\")?,
+                Some('\t') => f.write_str("\\t")?,
+                Some('\r') => f.write_str("\\r")?,
+                Some('\n') => f.write_str("\\n")?,
+                Some('\0') => f.write_str("\\0")?,
+                Some(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                None => {}
             }
+            rest = chars.as_str();
         }
-        Ok(())
+        f.write_str(rest)
     }
+}
+
+/// Whether [`Escaped`] escapes `c`.
+fn needs_escape(c: char) -> bool {
+    matches!(c, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Writes `#0, #2`, or `no destinations` for the empty set.
@@ -130,7 +162,11 @@ impl fmt::Display for Verdict<'_> {
                 write!(f, "severity {severity} is below the minimum {minimum}")
             }
             Verdict::ProtocolNotListed { protocol } => {
-                write!(f, "protocol {protocol:?} not in the rule's protocols")
+                write!(
+                    f,
+                    "protocol {} not in the rule's protocols",
+                    Quoted(protocol)
+                )
             }
             Verdict::EngineNotListed { engine } => {
                 write!(f, "engine {engine} not in the rule's engines")
@@ -153,7 +189,7 @@ pub struct RuleVerdict<'a> {
 
 impl fmt::Display for RuleVerdict<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "rule {:?}: {}", self.rule.name.as_str(), self.verdict)
+        write!(f, "rule {}: {}", Quoted(&self.rule.name), self.verdict)
     }
 }
 
@@ -171,8 +207,8 @@ impl fmt::Display for Suppression<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "suppressed by exclusion {:?}",
-            self.exclusion.name.as_str()
+            "suppressed by exclusion {}",
+            Quoted(&self.exclusion.name)
         )?;
         if let Some(window) = &self.exclusion.window {
             write!(f, " (active {window})")?;
@@ -269,20 +305,20 @@ impl fmt::Display for Explanation<'_> {
         match self.event {
             Event::Alert(alert) => write!(
                 f,
-                "alert {}-{} {:?}: severity {}, engine {}, protocol {:?}",
+                "alert {}-{} {}: severity {}, engine {}, protocol {}",
                 Escaped(&alert.sensor.name),
                 alert.id,
-                alert.title.as_str(),
+                Quoted(&alert.title),
                 alert.severity,
                 alert.engine,
-                alert.protocol.trim()
+                Quoted(alert.protocol.trim())
             )?,
             Event::Notification(notification) => write!(
                 f,
-                "system notification {}-{} {:?}",
+                "system notification {}-{} {}",
                 Escaped(&notification.sensor.name),
                 notification.id,
-                notification.kind.as_str()
+                Quoted(notification.kind.as_str())
             )?,
         }
         if self.rules.is_empty() {
@@ -306,6 +342,25 @@ impl fmt::Display for Explanation<'_> {
                 "\nresult: forwarded to {}",
                 DestinationList(destinations)
             ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quoted;
+    use std::format;
+
+    #[test]
+    fn quoting_escapes_like_debug_for_controls_quotes_and_line_separators() {
+        for text in [
+            "plain rule-name",
+            "say \"hi\" \\ there",
+            "tab\there\r\nnext\u{0}nul\u{1b}esc\u{7f}del",
+            "c1 \u{85} \u{9f} and separators \u{2028}\u{2029}",
+            "non-ASCII stays: é 日本 😀",
+        ] {
+            assert_eq!(format!("{}", Quoted(text)), format!("{text:?}"), "{text:?}");
         }
     }
 }
