@@ -24,8 +24,12 @@
 //! ```
 
 use core::fmt;
+use core::net::IpAddr;
 
 use embedded_io::{ErrorKind, ErrorType, Write};
+
+use crate::alert::MacAddr;
+use crate::time::{Civil, MAX_RFC3339};
 
 pub mod cef;
 pub mod hec;
@@ -174,6 +178,7 @@ impl ErrorType for SliceWriter<'_> {
 }
 
 impl Write for SliceWriter<'_> {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
         let end = self.len.checked_add(data.len()).ok_or(Error::BufferFull)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(Error::BufferFull)?;
@@ -199,6 +204,7 @@ impl ErrorType for Counter {
 }
 
 impl Write for Counter {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> Result<usize, Self::Error> {
         self.count = self.count.saturating_add(data.len());
         Ok(data.len())
@@ -281,29 +287,386 @@ impl<W: Write> fmt::Write for Out<'_, W> {
     }
 }
 
-/// Renders `value` through [`fmt::Display`] and hands the text to `each` in pieces, so
-/// escapers can treat formatted values (addresses, ids) like string fields.
-pub(crate) fn display_chunks(
-    value: &dyn fmt::Display,
-    each: &mut dyn FnMut(&str) -> Result<(), Error>,
-) -> Result<(), Error> {
-    struct Adapter<'a> {
-        each: &'a mut dyn FnMut(&str) -> Result<(), Error>,
-        failed: Option<Error>,
+// ---- Numbers, addresses and times without `core::fmt` ----
+//
+// The formats write a dozen numbers, addresses and times per event; through `core::fmt` each
+// costs a `Formatter`, padding logic and several tiny writes. These writers assemble the text
+// on the stack and hand it to the sink in one write; unit tests prove each equals the
+// `Display` rendering it replaces.
+
+impl<W: Write> Out<'_, W> {
+    /// Writes `n` in decimal, as `u64`'s `Display` does.
+    pub fn decimal(&mut self, n: u64) -> Result<(), Error> {
+        let mut text = StackText::<MAX_U64_TEXT>::new();
+        text.push_decimal(n, 1);
+        self.bytes(text.as_bytes())
     }
-    impl fmt::Write for Adapter<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            (self.each)(s).map_err(|e| {
-                self.failed = Some(e);
-                fmt::Error
-            })
+
+    /// Writes an address as `IpAddr`'s `Display` does (an IPv4 address without `core::fmt`).
+    pub fn ip(&mut self, ip: IpAddr) -> Result<(), Error> {
+        match ip {
+            IpAddr::V4(ip) => {
+                let mut text = StackText::<{ "255.255.255.255".len() }>::new();
+                for (i, octet) in ip.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text.push(b'.');
+                    }
+                    text.push_decimal(u64::from(octet), 1);
+                }
+                self.bytes(text.as_bytes())
+            }
+            // Rare on OT networks, and its shortest-form rules are `core`'s to keep.
+            IpAddr::V6(ip) => self.fmt(format_args!("{ip}")),
         }
     }
-    let mut adapter = Adapter { each, failed: None };
-    match fmt::write(&mut adapter, format_args!("{value}")) {
-        Ok(()) => Ok(()),
-        Err(fmt::Error) => Err(adapter.failed.unwrap_or(Error::BufferFull)),
+
+    /// Writes a MAC address as `aa:bb:cc:dd:ee:ff` (lower-case hex), as `MacAddr`'s `Display`
+    /// does.
+    pub fn mac(&mut self, mac: MacAddr) -> Result<(), Error> {
+        let mut text = StackText::<MAX_MAC_TEXT>::new();
+        for (i, byte) in mac.0.into_iter().enumerate() {
+            if i > 0 {
+                text.push(b':');
+            }
+            text.push_hex(u32::from(byte), 2, Case::Lower);
+        }
+        self.bytes(text.as_bytes())
     }
+
+    /// Writes `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`), as
+    /// [`Rfc3339`](crate::time::Rfc3339)'s `Display` does.
+    pub fn rfc3339(&mut self, time: Civil) -> Result<(), Error> {
+        let mut text = StackText::<MAX_RFC3339>::new();
+        text.push_decimal(time.year, 4);
+        text.push(b'-');
+        text.push_decimal(u64::from(time.month), 2);
+        text.push(b'-');
+        text.push_decimal(u64::from(time.day), 2);
+        text.push(b'T');
+        text.push_clock(time);
+        text.push(b'Z');
+        self.bytes(text.as_bytes())
+    }
+
+    /// Writes `time` as `MMM dd yyyy HH:mm:ss.SSS` (`May 05 2019 12:28:54.123`), as
+    /// [`Legacy`](crate::time::Legacy)'s `Display` does.
+    pub fn legacy_time(&mut self, time: Civil) -> Result<(), Error> {
+        let mut text = StackText::<MAX_LEGACY_TIME>::new();
+        text.push_str(time.month_abbrev());
+        text.push(b' ');
+        text.push_decimal(u64::from(time.day), 2);
+        text.push(b' ');
+        text.push_decimal(time.year, 4);
+        text.push(b' ');
+        text.push_clock(time);
+        self.bytes(text.as_bytes())
+    }
+}
+
+/// The longest [`Out::legacy_time`]: `MMM dd `, a year of up to 20 digits, ` HH:mm:ss.SSS`.
+pub(crate) const MAX_LEGACY_TIME: usize = "MMM dd ".len() + MAX_U64_TEXT + " HH:mm:ss.SSS".len();
+
+/// Upper- or lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Case {
+    /// `0`–`9`, `a`–`f`.
+    Lower,
+    /// `0`–`9`, `A`–`F`.
+    Upper,
+}
+
+/// The hex digit of the low four bits of `value`.
+const fn hex_digit(value: u32, case: Case) -> u8 {
+    let nibble = (value & 0xf) as u8;
+    match (nibble, case) {
+        (0..=9, _) => b'0' + nibble,
+        (_, Case::Lower) => b'a' + nibble - 10,
+        (_, Case::Upper) => b'A' + nibble - 10,
+    }
+}
+
+/// Short ASCII text assembled on the stack, so that it reaches the sink in one write.
+///
+/// `N` is chosen by each user for its longest text; a push past `N` bytes is dropped rather
+/// than panicking (unit tests prove every user's text fits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StackText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    /// Empty text.
+    pub(crate) const fn new() -> Self {
+        StackText {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    /// The text so far.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Appends one byte.
+    pub(crate) fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// Appends a string.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        for byte in s.bytes() {
+            self.push(byte);
+        }
+    }
+
+    /// Appends `n` in decimal, zero-padded to at least `min_digits` digits (at most 20).
+    pub(crate) fn push_decimal(&mut self, mut n: u64, min_digits: usize) {
+        let mut digits = [b'0'; MAX_U64_TEXT];
+        let mut count = 0;
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+            count += 1;
+            if n == 0 && count >= min_digits {
+                break;
+            }
+        }
+        for &digit in digits.iter().skip(MAX_U64_TEXT - count) {
+            self.push(digit);
+        }
+    }
+
+    /// Appends the low `digits` hex digits of `value` (at most 8), most significant first.
+    pub(crate) fn push_hex(&mut self, value: u32, digits: u32, case: Case) {
+        for i in (0..digits.min(8)).rev() {
+            self.push(hex_digit(value >> (4 * i), case));
+        }
+    }
+
+    /// Appends `HH:mm:ss.SSS`.
+    fn push_clock(&mut self, time: Civil) {
+        self.push_decimal(u64::from(time.hour), 2);
+        self.push(b':');
+        self.push_decimal(u64::from(time.minute), 2);
+        self.push(b':');
+        self.push_decimal(u64::from(time.second), 2);
+        self.push(b'.');
+        self.push_decimal(u64::from(time.millis), 3);
+    }
+}
+
+// ---- Escaping shared by every format ----
+//
+// Every format copies most of a value as is and escapes a few characters. The characters any
+// format treats are the C0 controls and DEL, up to four ASCII punctuation bytes of its own
+// (its `AsciiSet`), the C1 controls U+0080–U+009F and the separators U+2028/U+2029 (every
+// format treats these, as they break lines or hide text in some reader). So `escape` scans
+// bytes, not `char`s, eight at a time: a word with no control, DEL, punctuation byte of the
+// rule or non-ASCII byte is skipped with a few integer operations; in a word that may hold
+// one, a byte can start a treated character only if it is ASCII and in the set, or the lead
+// byte `C2` (U+0080–U+00BF) or `E2` (U+2000–U+2FFF), which `special_at` then decodes. Each
+// run of clean bytes goes out in one write.
+
+/// The ASCII bytes one escaping rule treats: the C0 controls, DEL, and up to four more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsciiSet {
+    /// The rule's own bytes; unused slots hold NUL, a control already in the set.
+    extra: [u8; 4],
+}
+
+/// Eight copies of `byte`, one per byte of a `u64`.
+const fn splat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// Whether any byte of `word` is zero (exact: the borrow trick only errs above a zero byte).
+const fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(splat(0x01)) & !word & splat(0x80) != 0
+}
+
+impl AsciiSet {
+    /// The C0 controls U+0000–U+001F, DEL, and the ASCII bytes of `bytes`, of which at most
+    /// four are kept (the last four; no rule needs more, and each rule's unit test compares
+    /// the set with its documented one).
+    pub(crate) const fn controls_and(mut bytes: &[u8]) -> AsciiSet {
+        let mut packed = 0u32;
+        let mut first = 0;
+        while let [byte, rest @ ..] = bytes {
+            if byte.is_ascii() {
+                packed = packed << 8 | *byte as u32;
+                first = *byte;
+            }
+            bytes = rest;
+        }
+        // Unused slots repeat a byte of the set, so that the word test of a repeated byte is
+        // the same expression, which the compiler evaluates once.
+        let mut extra = packed.to_le_bytes();
+        let mut slots: &mut [u8] = &mut extra;
+        while let [slot, rest @ ..] = slots {
+            if *slot == 0 {
+                *slot = first;
+            }
+            slots = rest;
+        }
+        AsciiSet { extra }
+    }
+
+    /// Whether `byte` is in the set.
+    #[inline]
+    pub(crate) const fn contains(self, byte: u8) -> bool {
+        let [a, b, c, d] = self.extra;
+        byte < 0x20 || byte == 0x7f || byte == a || byte == b || byte == c || byte == d
+    }
+
+    /// Whether `byte` may start a treated character: in the set, or a lead byte `C2`/`E2`.
+    #[inline]
+    const fn may_start_special(self, byte: u8) -> bool {
+        self.contains(byte) || byte == 0xC2 || byte == 0xE2
+    }
+
+    /// Whether `word` (eight bytes) may hold a treated character's first byte: false only
+    /// when none of its bytes is a control, DEL, non-ASCII, or one of the rule's bytes.
+    /// (It may say true for a clean word; the caller then checks byte by byte.)
+    #[inline]
+    const fn may_hold_special(self, word: u64) -> bool {
+        // A byte below 0x20: subtracting 0x20 borrows into its high bit while the byte's own
+        // high bit is clear (exact for the any-test, as for `has_zero_byte`).
+        let below_space = word.wrapping_sub(splat(0x20)) & !word;
+        // A byte of 0x7F or more: it has its high bit, or adding 1 sets it. A carry out of a
+        // 0xFF byte can only flag its neighbour falsely, and the 0xFF byte itself is flagged.
+        let del_or_high = word | word.wrapping_add(splat(0x01));
+        let [a, b, c, d] = self.extra;
+        (below_space | del_or_high) & splat(0x80) != 0
+            || has_zero_byte(word ^ splat(a))
+            || has_zero_byte(word ^ splat(b))
+            || has_zero_byte(word ^ splat(c))
+            || has_zero_byte(word ^ splat(d))
+    }
+}
+
+/// One escape sequence: at most 8 bytes (text's `\u{HHHH}` is the longest).
+pub(crate) type Escaped = StackText<8>;
+
+impl Escaped {
+    /// A fixed escape.
+    pub(crate) fn of(s: &str) -> Escaped {
+        let mut escaped = Escaped::new();
+        escaped.push_str(s);
+        escaped
+    }
+
+    /// `prefix`, the low `digits` hex digits of `code`, then `suffix`.
+    pub(crate) fn hex(prefix: &str, code: u32, digits: u32, case: Case, suffix: &str) -> Escaped {
+        let mut escaped = Escaped::of(prefix);
+        escaped.push_hex(code, digits, case);
+        escaped.push_str(suffix);
+        escaped
+    }
+}
+
+/// One format's (or one place's) escaping rule for [`escape`].
+pub(crate) trait Escaper {
+    /// The ASCII bytes this rule treats; the C1 controls and U+2028/U+2029 always are.
+    fn ascii(&self) -> AsciiSet;
+
+    /// What a treated character is written as.
+    fn escape(&self, c: char) -> Escaped;
+
+    /// Whether [`escape`] treats `c` under this rule: the definition the scanner implements,
+    /// char by char, for tests.
+    #[cfg(test)]
+    fn is_special(&self, c: char) -> bool {
+        match u8::try_from(c) {
+            Ok(byte) if byte.is_ascii() => self.ascii().contains(byte),
+            _ => matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+        }
+    }
+}
+
+/// The treated character at the start of `bytes`, with its UTF-8 length, if there is one.
+fn special_at(bytes: &[u8], ascii: AsciiSet) -> Option<(char, usize)> {
+    match bytes {
+        [byte, ..] if byte.is_ascii() => ascii.contains(*byte).then_some((char::from(*byte), 1)),
+        // U+0080–U+009F is `C2` then the code point itself as the continuation byte.
+        [0xC2, second @ 0x80..=0x9F, ..] => Some((char::from(*second), 2)),
+        [0xE2, 0x80, 0xA8, ..] => Some(('\u{2028}', 3)),
+        [0xE2, 0x80, 0xA9, ..] => Some(('\u{2029}', 3)),
+        _ => None,
+    }
+}
+
+/// The offset in `bytes` of the first byte that may start a treated character.
+#[inline]
+fn next_candidate(bytes: &[u8], ascii: AsciiSet) -> Option<usize> {
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        if ascii.may_hold_special(u64::from_ne_bytes(*word))
+            && let Some(at) = word.iter().position(|&b| ascii.may_start_special(b))
+        {
+            return Some(8 * i + at);
+        }
+    }
+    let at = tail.iter().position(|&b| ascii.may_start_special(b))?;
+    Some(8 * words.len() + at)
+}
+
+/// Writes `value` under `rule`: runs of untreated bytes in one write each, every treated
+/// character (see [`Escaper::is_special`]) as `rule.escape(c)`.
+#[inline]
+pub(crate) fn escape<W: Write>(
+    out: &mut Out<'_, W>,
+    value: &str,
+    rule: &impl Escaper,
+) -> Result<(), Error> {
+    let ascii = rule.ascii();
+    let bytes = value.as_bytes();
+    // `bytes[..written]` is out; `bytes[written..scanned]` is clean and pending.
+    let mut written = 0;
+    let mut scanned = 0;
+    while let Some(tail) = bytes.get(scanned..) {
+        let Some(offset) = next_candidate(tail, ascii) else {
+            break;
+        };
+        let at = scanned + offset;
+        match special_at(tail.get(offset..).unwrap_or(&[]), ascii) {
+            Some((c, len)) => {
+                let clean = bytes.get(written..at).unwrap_or(&[]);
+                if !clean.is_empty() {
+                    out.bytes(clean)?;
+                }
+                out.bytes(rule.escape(c).as_bytes())?;
+                scanned = at + len;
+                written = scanned;
+            }
+            // A `C2`/`E2` character that is not treated is copied with its run.
+            None => scanned = at + 1,
+        }
+    }
+    let clean = bytes.get(written..).unwrap_or(&[]);
+    if clean.is_empty() {
+        return Ok(());
+    }
+    out.bytes(clean)
+}
+
+/// Writes the event id `<sensor>-<id>` (see [`EventId`](crate::alert::EventId)) with the
+/// sensor name escaped under `rule`; the `-` and the digits need no format's escaping.
+pub(crate) fn event_id<W: Write>(
+    out: &mut Out<'_, W>,
+    event: &crate::alert::Event,
+    rule: &impl Escaper,
+) -> Result<(), Error> {
+    let id = event.event_id();
+    escape(out, id.sensor, rule)?;
+    let mut text = StackText::<{ 1 + MAX_U64_TEXT }>::new();
+    text.push(b'-');
+    text.push_decimal(id.id, 1);
+    out.bytes(text.as_bytes())
 }
 
 // ---- Output bounds shared by the formats' `MAX_LEN` expressions ----
