@@ -7,7 +7,7 @@
 //! - Vendor and product come from [`Options`] (defaults `icsfwd`, `OT Sensor`); version is the
 //!   sensor's software version; the signature id is [`signature_id`] (what *kind* of event this
 //!   is, stable across occurrences); the name is the alert title (or the notification's name);
-//!   the severity is [`Severity::level_0_to_10`] (Warning 1, Minor 4, Major 8, Critical 10).
+//!   the severity is [`Severity::level_0_to_10`](crate::alert::Severity::level_0_to_10) (Warning 1, Minor 4, Major 8, Critical 10).
 //! - The extension uses ArcSight dictionary keys wherever one exists (`rt`, `externalId`, `cat`,
 //!   `app`, `src`, `spt`, `smac`, `shost`, `dst`, `dpt`, `dmac`, `dhost`, `dvc`, `dvchost`, `msg`)
 //!   and labelled custom strings for the rest (`cs1` engine, `cs2` severity word, `cs3`
@@ -246,8 +246,10 @@ pub const MAX_LEN: usize = "CEF:0|".len()
 
 /// Where a value goes: the two places escape differently (see the module docs).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
+pub(crate) enum Place {
+    /// A header field.
     Header,
+    /// An extension value.
     Extension,
 }
 
@@ -398,6 +400,23 @@ mod tests {
         assert_eq!(fnv1a_32(b""), 0x811c_9dc5);
         assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
         assert_eq!(fnv1a_32(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn signature_ids_render_engine_token_and_hash_or_notification_token() {
+        let alert = SignatureId::Alert {
+            engine: Engine::ProtocolViolation,
+            title_hash: 0x0012_abcd,
+        };
+        assert_eq!(
+            std::format!("{alert}"),
+            std::format!("{}:0012abcd", Engine::ProtocolViolation.token())
+        );
+        let notification = SignatureId::Notification(NotificationKind::ALL[0]);
+        assert_eq!(
+            std::format!("{notification}"),
+            std::format!("notification:{}", NotificationKind::ALL[0].token())
+        );
     }
 
     #[test]

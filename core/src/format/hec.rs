@@ -411,7 +411,7 @@ fn optional_string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> 
 }
 
 /// The inside of a JSON string (see the module docs).
-struct JsonString;
+pub(crate) struct JsonString;
 
 /// The ASCII characters [`JsonString`] escapes: controls, DEL, `"` and `\`.
 const ESCAPED_ASCII: AsciiSet = AsciiSet::controls_and(b"\"\\");
@@ -443,18 +443,6 @@ mod tests {
     fn default_source_fits_its_capacity() {
         assert_eq!(Options::default().source, DEFAULT_SOURCE);
         assert!(SOURCETYPE_NOTIFICATION.len() <= MAX_OPTION_LEN);
-    }
-
-    /// The documented set of escaped characters, char by char.
-    const fn needs_escape(c: char) -> bool {
-        matches!(c, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
-    }
-
-    #[test]
-    fn the_byte_scanner_treats_exactly_the_documented_characters() {
-        for c in ('\0'..='\u{3000}').chain(['\u{fffd}', '\u{10ffff}']) {
-            assert_eq!(JsonString.is_special(c), needs_escape(c), "{c:?}");
-        }
     }
 
     #[test]

@@ -174,8 +174,10 @@ pub const MAX_LEN: usize = "LEEF:1.0|".len()
 
 /// Where a value goes: a header field also escapes `|` (see the module docs).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
+pub(crate) enum Place {
+    /// A header field.
     Header,
+    /// An attribute value.
     Attribute,
 }
 

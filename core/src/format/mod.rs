@@ -119,7 +119,7 @@ pub struct Options {
     pub leef: leef::Options,
 }
 
-/// The longest output of [`write`] for any event and kind: a buffer of this size always
+/// The longest output of [`write()`] for any event and kind: a buffer of this size always
 /// suffices (with options within their capacities).
 pub const MAX_LEN: usize = max(
     max(text::MAX_LEN, hec::MAX_LEN),
@@ -750,6 +750,245 @@ mod tests {
         let mut w = SliceWriter::new(&mut buf);
         let mut out = Out::new(&mut w);
         assert_eq!(out.fmt(format_args!("{}", 12345)), Err(Error::BufferFull));
+    }
+
+    use core::net::{Ipv4Addr, Ipv6Addr};
+    use proptest::prelude::*;
+    use std::string::String as StdString;
+    use std::vec::Vec;
+    use std::{format, vec};
+
+    /// What `write` renders into a buffer of `len` bytes, as a string.
+    fn rendered(len: usize, write: impl FnOnce(&mut Out<'_, SliceWriter<'_>>)) -> StdString {
+        let mut buf = vec![0xA5u8; len];
+        let mut sink = SliceWriter::new(&mut buf);
+        let mut out = Out::new(&mut sink);
+        write(&mut out);
+        let n = out.finish().unwrap();
+        StdString::from_utf8(buf.get(..n).unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn decimal_writes_edge_values_like_display() {
+        for n in [0, 9, 10, 99, 100, 65_535, u64::from(u32::MAX), u64::MAX] {
+            let text = rendered(MAX_U64_TEXT, |out| out.decimal(n).unwrap());
+            assert_eq!(text, format!("{n}"));
+        }
+    }
+
+    #[test]
+    fn padded_decimal_pads_to_the_minimum_and_no_further() {
+        let mut text = StackText::<64>::new();
+        text.push_decimal(7, 4);
+        text.push_decimal(12_345, 4);
+        text.push_decimal(0, 1);
+        text.push_decimal(u64::MAX, 20);
+        assert_eq!(
+            text.as_bytes(),
+            b"0007123450"
+                .iter()
+                .chain(b"18446744073709551615")
+                .copied()
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn stack_text_drops_what_does_not_fit_instead_of_panicking() {
+        let mut text = StackText::<3>::new();
+        text.push_str("abcd");
+        text.push_decimal(u64::MAX, 1);
+        assert_eq!(text.as_bytes(), b"abc");
+    }
+
+    #[test]
+    fn ipv6_is_written_as_core_displays_it() {
+        for ip in [
+            Ipv6Addr::UNSPECIFIED,
+            Ipv6Addr::LOCALHOST,
+            Ipv6Addr::new(0xfe80, 0, 0, 0, 0x21b, 0x1bff, 0xfeaa, 0xf9e),
+            Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x0a01, 0x0005),
+            Ipv6Addr::new(
+                0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
+            ),
+        ] {
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V6(ip)).unwrap());
+            assert_eq!(text, format!("{ip}"));
+        }
+    }
+
+    /// Every rule of every format, with its documented set of treated characters written
+    /// char by char (independently of the byte scanner).
+    fn rules() -> [(&'static str, &'static dyn Fn(char) -> bool); 7] {
+        [
+            (
+                "text",
+                &|c| matches!(c, '\\' | '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+            ),
+            (
+                "hec",
+                &|c| matches!(c, '"' | '\\' | '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+            ),
+            ("cef header", &|c| {
+                matches!(c, '\\' | '|' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("cef extension", &|c| {
+                matches!(c, '\\' | '=' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("leef header", &|c| {
+                matches!(c, '\\' | '|' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("leef attribute", &|c| {
+                matches!(c, '\\' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("syslog param", &|c| {
+                matches!(c, '"' | '\\' | ']' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+        ]
+    }
+
+    /// `value` under the rule named `name`, through the byte scanner.
+    fn scanned(name: &str, value: &str) -> StdString {
+        rendered(8 * value.len() + 8, |out| {
+            match name {
+                "text" => escape(out, value, &text::TextValue),
+                "hec" => escape(out, value, &hec::JsonString),
+                "cef header" => escape(out, value, &cef::Place::Header),
+                "cef extension" => escape(out, value, &cef::Place::Extension),
+                "leef header" => escape(out, value, &leef::Place::Header),
+                "leef attribute" => escape(out, value, &leef::Place::Attribute),
+                _ => escape(out, value, &syslog::ParamValue),
+            }
+            .unwrap()
+        })
+    }
+
+    /// `value` under the rule named `name`, char by char: the reference for the scanner.
+    fn naive(name: &str, value: &str) -> StdString {
+        let escaped = |c: char| match name {
+            "text" => text::TextValue.escape(c),
+            "hec" => hec::JsonString.escape(c),
+            "cef header" => cef::Place::Header.escape(c),
+            "cef extension" => cef::Place::Extension.escape(c),
+            "leef header" => leef::Place::Header.escape(c),
+            "leef attribute" => leef::Place::Attribute.escape(c),
+            _ => syslog::ParamValue.escape(c),
+        };
+        let special = rules().into_iter().find(|(n, _)| *n == name).unwrap().1;
+        let mut out = StdString::new();
+        for c in value.chars() {
+            if special(c) {
+                out.push_str(core::str::from_utf8(escaped(c).as_bytes()).unwrap());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_rule_treats_exactly_its_documented_characters() {
+        for (name, special) in rules() {
+            for c in ('\0'..='\u{3000}').chain(['\u{fffd}', '\u{feff}', '\u{10ffff}']) {
+                let mut buf = [0u8; 4];
+                let value = c.encode_utf8(&mut buf);
+                let expect_changed = special(c);
+                assert_eq!(
+                    scanned(name, value) != *value,
+                    expect_changed,
+                    "{name}: {c:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_test_never_misses_a_byte_that_may_start_a_treated_character() {
+        let sets = [
+            AsciiSet::controls_and(b""),
+            AsciiSet::controls_and(b"\\"),
+            AsciiSet::controls_and(b"\"\\]"),
+            AsciiSet::controls_and(b"\\|=\"]"),
+        ];
+        for set in sets {
+            for byte in 0..=u8::MAX {
+                for position in 0..8 {
+                    let mut word = [b'a'; 8];
+                    if let Some(slot) = word.get_mut(position) {
+                        *slot = byte;
+                    }
+                    if set.may_start_special(byte) {
+                        assert!(set.may_hold_special(u64::from_ne_bytes(word)), "{byte:#x}");
+                    }
+                }
+            }
+            assert!(!set.may_hold_special(u64::from_ne_bytes(*b"abcXYZ09")));
+        }
+    }
+
+    #[test]
+    fn the_widest_escapes_fit_their_stack_text() {
+        assert_eq!(scanned("text", "\u{2029}"), "\\u{2029}");
+        assert_eq!(scanned("text", "\u{1}"), "\\x01");
+        assert_eq!(scanned("hec", "\u{1}\u{9f}"), "\\u0001\\u009f");
+        assert_eq!(
+            scanned("leef attribute", "\u{85}\u{2028}"),
+            "\\u0085\\u2028"
+        );
+        assert_eq!(scanned("cef extension", "\u{7}"), "\u{fffd}");
+    }
+
+    /// Strings rich in the characters that some rule treats, near misses, and other text.
+    fn arb_value() -> impl Strategy<Value = StdString> {
+        let interesting = prop::sample::select(vec![
+            '\\', '"', '|', '=', ']', '\n', '\r', '\t', '\0', '\u{8}', '\u{c}', '\u{1b}', '\u{7f}',
+            '\u{80}', '\u{85}', '\u{9f}', '\u{a0}', '\u{bf}', '\u{2027}', '\u{2028}', '\u{2029}',
+            '\u{202a}', '\u{20ac}', 'é', '日', '😀', 'a', ' ', '-',
+        ]);
+        prop::collection::vec(prop_oneof![interesting, any::<char>()], 0..48)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn scanner_equals_the_char_by_char_reference(value in arb_value()) {
+            for (name, _) in rules() {
+                prop_assert_eq!(scanned(name, &value), naive(name, &value), "{}", name);
+            }
+        }
+
+        #[test]
+        fn ipv4_is_written_as_core_displays_it(bits in any::<u32>()) {
+            let ip = Ipv4Addr::from(bits);
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V4(ip)).unwrap());
+            prop_assert_eq!(text, format!("{ip}"));
+        }
+
+        #[test]
+        fn mac_is_written_as_its_display(bytes in any::<[u8; 6]>()) {
+            let mac = MacAddr(bytes);
+            let text = rendered(MAX_MAC_TEXT, |out| out.mac(mac).unwrap());
+            prop_assert_eq!(text, format!("{mac}"));
+        }
+
+        #[test]
+        fn decimal_is_written_as_display(n in any::<u64>()) {
+            let text = rendered(MAX_U64_TEXT, |out| out.decimal(n).unwrap());
+            prop_assert_eq!(text, format!("{n}"));
+        }
+
+        #[test]
+        fn times_are_written_as_their_display(
+            ms in prop_oneof![any::<u64>(), 0..=253_402_300_799_999u64, Just(u64::MAX)]
+        ) {
+            let time = Civil::from_epoch_ms(ms);
+            let rfc3339 = rendered(MAX_RFC3339, |out| out.rfc3339(time).unwrap());
+            prop_assert_eq!(rfc3339, format!("{}", time.rfc3339()));
+            let legacy = rendered(MAX_LEGACY_TIME, |out| out.legacy_time(time).unwrap());
+            prop_assert_eq!(legacy, format!("{}", time.legacy()));
+        }
     }
 
     #[test]

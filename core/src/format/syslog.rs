@@ -321,7 +321,7 @@ const fn decimal_digits(mut n: usize) -> usize {
 pub const MAX_FRAMED_LEN: usize = decimal_digits(MAX_LEN) + 1 + MAX_LEN;
 
 /// An SD PARAM-VALUE (see the module docs).
-struct ParamValue;
+pub(crate) struct ParamValue;
 
 /// The ASCII characters escaped or replaced in a PARAM-VALUE: controls, DEL, `"`, `\`, `]`.
 const PARAM_VALUE_ASCII: AsciiSet = AsciiSet::controls_and(b"\"\\]");

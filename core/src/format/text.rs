@@ -299,7 +299,7 @@ fn field<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), E
 }
 
 /// The escaping of every text value (see the module docs).
-struct TextValue;
+pub(crate) struct TextValue;
 
 /// The ASCII characters [`TextValue`] escapes: controls, DEL and `\`.
 const ESCAPED_ASCII: AsciiSet = AsciiSet::controls_and(b"\\");
@@ -328,18 +328,6 @@ mod tests {
     #[test]
     fn default_label_fits_its_capacity() {
         assert_eq!(Options::default().label, DEFAULT_LABEL);
-    }
-
-    /// The documented set of escaped characters, char by char.
-    const fn needs_escape(c: char) -> bool {
-        matches!(c, '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
-    }
-
-    #[test]
-    fn the_byte_scanner_treats_exactly_the_documented_characters() {
-        for c in ('\0'..='\u{3000}').chain(['\u{fffd}', '\u{10ffff}']) {
-            assert_eq!(TextValue.is_special(c), needs_escape(c), "{c:?}");
-        }
     }
 
     #[test]
