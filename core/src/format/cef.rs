@@ -56,7 +56,7 @@ use crate::alert::{
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind,
 };
 use crate::format::{
-    AsciiSet, Case, Error, Escaped, Escaper, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out,
+    AsciiSet, Case, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, Rule,
     StackText, escape, event_id, longest_engine_name, longest_notification_name,
     longest_severity_name, max,
 };
@@ -244,44 +244,39 @@ pub const MAX_LEN: usize = "CEF:0|".len()
     + MSG.len()
     + GROWTH * max(MAX_MESSAGE, MAX_NOTIFICATION_TEXT);
 
-/// Where a value goes: the two places escape differently (see the module docs).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Place {
-    /// A header field.
-    Header,
-    /// An extension value.
-    Extension,
-}
-
-/// The ASCII characters escaped or replaced in a header field: controls, DEL, `\` and `|`.
-const HEADER_ASCII: AsciiSet = AsciiSet::controls_and(b"\\|");
-/// The ASCII characters escaped or replaced in an extension value: controls (LF and CR among
-/// them), DEL, `\` and `=`.
-const EXTENSION_ASCII: AsciiSet = AsciiSet::controls_and(b"\\=");
-
-impl Escaper for Place {
-    fn ascii(&self) -> AsciiSet {
-        match self {
-            Place::Header => HEADER_ASCII,
-            Place::Extension => EXTENSION_ASCII,
-        }
-    }
-
-    fn escape(&self, c: char) -> Escaped {
-        Escaped::of(match (c, self) {
-            ('\\', _) => "\\\\",
-            ('|', Place::Header) => "\\|",
-            ('=', Place::Extension) => "\\=",
-            ('\n', Place::Extension) => "\\n",
-            ('\r', Place::Extension) => "\\r",
-            // The other controls and U+2028/U+2029: CEF has no escape for them.
-            _ => "\u{FFFD}",
+/// Header fields: `\` and `|` escaped; controls (LF and CR among them), DEL, C1 and
+/// U+2028/U+2029 replaced.
+pub(crate) const HEADER: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\|"),
+    escape: |c| {
+        Escaped::of(match c {
+            '\\' => "\\\\",
+            '|' => "\\|",
+            _ => REPLACEMENT,
         })
-    }
-}
+    },
+};
+
+/// Extension values: `\`, `=`, LF and CR escaped; the other controls, DEL, C1 and
+/// U+2028/U+2029 replaced.
+pub(crate) const EXTENSION: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\="),
+    escape: |c| {
+        Escaped::of(match c {
+            '\\' => "\\\\",
+            '=' => "\\=",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            _ => REPLACEMENT,
+        })
+    },
+};
+
+/// What a control character or separator becomes: CEF defines no escape for them.
+const REPLACEMENT: &str = "\u{FFFD}";
 
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    escape(out, value, &Place::Header)?;
+    escape(out, value, HEADER)?;
     out.str("|")
 }
 
@@ -291,7 +286,7 @@ fn text<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Er
         return Ok(());
     }
     out.str(key)?;
-    escape(out, value, &Place::Extension)
+    escape(out, value, EXTENSION)
 }
 
 /// An address under its IPv4 key, or its IPv6 key (which carries its label).
@@ -367,7 +362,7 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     out.str(RT)?;
     out.decimal(event.time_ms())?;
     out.str(EXTERNAL_ID)?;
-    event_id(&mut out, event, &Place::Extension)?;
+    event_id(&mut out, event, EXTENSION)?;
     match event {
         Event::Alert(a) => alert_fields(&mut out, a)?,
         Event::Notification(_) => text(&mut out, CAT, NOTIFICATION_CATEGORY)?,

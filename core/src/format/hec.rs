@@ -68,7 +68,7 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification,
     Sensor,
 };
-use crate::format::{AsciiSet, Case, Error, Escaped, Escaper, Out, StackText, escape, event_id};
+use crate::format::{AsciiSet, Case, Error, Escaped, Out, Rule, StackText, escape, event_id};
 use crate::format::{
     MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, longest_engine_name,
     longest_notification_name, longest_notification_token, longest_severity_name, max,
@@ -272,7 +272,7 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
         optional_string(&mut out, string_key!("index"), index)?;
     }
     out.str(",\"event\":{\"id\":\"")?;
-    event_id(&mut out, event, &JsonString)?;
+    event_id(&mut out, event, STRING)?;
     out.str("\"")?;
     match event {
         Event::Alert(alert) => write_alert(alert, &mut out)?,
@@ -398,7 +398,7 @@ fn sensor<W: Write>(out: &mut Out<'_, W>, sensor: &Sensor, truncated: bool) -> R
 /// value escaped, and the closing quote.
 fn string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> Result<(), Error> {
     out.str(start)?;
-    escape(out, value, &JsonString)?;
+    escape(out, value, STRING)?;
     out.str("\"")
 }
 
@@ -411,29 +411,19 @@ fn optional_string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> 
 }
 
 /// The inside of a JSON string (see the module docs).
-pub(crate) struct JsonString;
-
-/// The ASCII characters [`JsonString`] escapes: controls, DEL, `"` and `\`.
-const ESCAPED_ASCII: AsciiSet = AsciiSet::controls_and(b"\"\\");
-
-impl Escaper for JsonString {
-    fn ascii(&self) -> AsciiSet {
-        ESCAPED_ASCII
-    }
-
-    fn escape(&self, c: char) -> Escaped {
-        match c {
-            '"' => Escaped::of("\\\""),
-            '\\' => Escaped::of("\\\\"),
-            '\n' => Escaped::of("\\n"),
-            '\r' => Escaped::of("\\r"),
-            '\t' => Escaped::of("\\t"),
-            '\u{8}' => Escaped::of("\\b"),
-            '\u{c}' => Escaped::of("\\f"),
-            _ => Escaped::hex("\\u", u32::from(c), 4, Case::Lower, ""),
-        }
-    }
-}
+pub(crate) const STRING: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\"\\"),
+    escape: |c| match c {
+        '"' => Escaped::of("\\\""),
+        '\\' => Escaped::of("\\\\"),
+        '\n' => Escaped::of("\\n"),
+        '\r' => Escaped::of("\\r"),
+        '\t' => Escaped::of("\\t"),
+        '\u{8}' => Escaped::of("\\b"),
+        '\u{c}' => Escaped::of("\\f"),
+        _ => Escaped::hex("\\u", u32::from(c), 4, Case::Lower, ""),
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -450,12 +440,12 @@ mod tests {
         for c in [
             'a', ' ', '/', '\'', '<', 'é', '\u{a0}', '\u{2027}', '\u{202a}',
         ] {
-            assert!(!JsonString.is_special(c), "{c:?}");
+            assert!(!STRING.is_special(c), "{c:?}");
         }
         for c in [
             '"', '\\', '\0', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{2029}',
         ] {
-            assert!(JsonString.is_special(c), "{c:?}");
+            assert!(STRING.is_special(c), "{c:?}");
         }
     }
 }

@@ -53,7 +53,7 @@ use crate::alert::{
 };
 use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
 use crate::format::{
-    AsciiSet, Case, Error, Escaped, Escaper, Out, escape, event_id, longest_engine_name,
+    self, AsciiSet, Case, Error, Escaped, Out, Rule, event_id, longest_engine_name,
     longest_notification_name, longest_severity_name, max,
 };
 use crate::time::{Civil, LEGACY_PATTERN};
@@ -172,43 +172,33 @@ pub const MAX_LEN: usize = "LEEF:1.0|".len()
     + MSG.len()
     + GROWTH * max(MAX_MESSAGE, MAX_NOTIFICATION_TEXT);
 
-/// Where a value goes: a header field also escapes `|` (see the module docs).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Place {
-    /// A header field.
-    Header,
-    /// An attribute value.
-    Attribute,
-}
+/// Header fields: as [`ATTRIBUTE`], and `|` too.
+pub(crate) const HEADER: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\|"),
+    escape,
+};
 
-/// The ASCII characters escaped in a header field: controls, DEL, `\` and `|`.
-const HEADER_ASCII: AsciiSet = AsciiSet::controls_and(b"\\|");
-/// The ASCII characters escaped in an attribute value: controls, DEL and `\`.
-const ATTRIBUTE_ASCII: AsciiSet = AsciiSet::controls_and(b"\\");
+/// Attribute values (see the module docs).
+pub(crate) const ATTRIBUTE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\"),
+    escape,
+};
 
-impl Escaper for Place {
-    fn ascii(&self) -> AsciiSet {
-        match self {
-            Place::Header => HEADER_ASCII,
-            Place::Attribute => ATTRIBUTE_ASCII,
-        }
-    }
-
-    fn escape(&self, c: char) -> Escaped {
-        match c {
-            '\\' => Escaped::of("\\\\"),
-            '\t' => Escaped::of("\\t"),
-            '\n' => Escaped::of("\\n"),
-            '\r' => Escaped::of("\\r"),
-            '|' => Escaped::of("\\|"),
-            // The other controls and U+2028/U+2029.
-            _ => Escaped::hex("\\u", u32::from(c), 4, Case::Upper, ""),
-        }
+/// The escape of a treated character (`|` is treated in header fields only).
+fn escape(c: char) -> Escaped {
+    match c {
+        '\\' => Escaped::of("\\\\"),
+        '\t' => Escaped::of("\\t"),
+        '\n' => Escaped::of("\\n"),
+        '\r' => Escaped::of("\\r"),
+        '|' => Escaped::of("\\|"),
+        // The other controls and U+2028/U+2029.
+        _ => Escaped::hex("\\u", u32::from(c), 4, Case::Upper, ""),
     }
 }
 
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    escape(out, value, &Place::Header)?;
+    format::escape(out, value, HEADER)?;
     out.str("|")
 }
 
@@ -218,7 +208,7 @@ fn text<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Er
         return Ok(());
     }
     out.str(key)?;
-    escape(out, value, &Place::Attribute)
+    format::escape(out, value, ATTRIBUTE)
 }
 
 struct EndpointKeys {
@@ -285,7 +275,7 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     }
     text(&mut out, TITLE, event.title())?;
     out.str(ID)?;
-    event_id(&mut out, event, &Place::Attribute)?;
+    event_id(&mut out, event, ATTRIBUTE)?;
     if let Event::Alert(a) = event {
         text(&mut out, PROTO, &a.protocol)?;
         let source = EndpointKeys {

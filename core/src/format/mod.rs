@@ -569,20 +569,24 @@ impl Escaped {
     }
 }
 
-/// One format's (or one place's) escaping rule for [`escape`].
-pub(crate) trait Escaper {
-    /// The ASCII bytes this rule treats; the C1 controls and U+2028/U+2029 always are.
-    fn ascii(&self) -> AsciiSet;
-
+/// One format's (or one place's) escaping rule for [`escape`]: which ASCII bytes it treats
+/// (the C1 controls and U+2028/U+2029 are always treated) and what a treated character
+/// becomes.
+#[derive(Clone, Copy)]
+pub(crate) struct Rule {
+    /// The ASCII bytes this rule treats.
+    pub(crate) ascii: AsciiSet,
     /// What a treated character is written as.
-    fn escape(&self, c: char) -> Escaped;
+    pub(crate) escape: fn(char) -> Escaped,
+}
 
+impl Rule {
     /// Whether [`escape`] treats `c` under this rule: the definition the scanner implements,
     /// char by char, for tests.
     #[cfg(test)]
-    fn is_special(&self, c: char) -> bool {
+    pub(crate) fn is_special(&self, c: char) -> bool {
         match u8::try_from(c) {
-            Ok(byte) if byte.is_ascii() => self.ascii().contains(byte),
+            Ok(byte) if byte.is_ascii() => self.ascii.contains(byte),
             _ => matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
         }
     }
@@ -616,14 +620,11 @@ fn next_candidate(bytes: &[u8], ascii: AsciiSet) -> Option<usize> {
 }
 
 /// Writes `value` under `rule`: runs of untreated bytes in one write each, every treated
-/// character (see [`Escaper::is_special`]) as `rule.escape(c)`.
+/// character (the ASCII bytes of `rule.ascii`, U+0080–U+009F, U+2028, U+2029) as
+/// `(rule.escape)(c)`.
 #[inline]
-pub(crate) fn escape<W: Write>(
-    out: &mut Out<'_, W>,
-    value: &str,
-    rule: &impl Escaper,
-) -> Result<(), Error> {
-    let ascii = rule.ascii();
+pub(crate) fn escape<W: Write>(out: &mut Out<'_, W>, value: &str, rule: Rule) -> Result<(), Error> {
+    let ascii = rule.ascii;
     let bytes = value.as_bytes();
     // `bytes[..written]` is out; `bytes[written..scanned]` is clean and pending.
     let mut written = 0;
@@ -639,7 +640,7 @@ pub(crate) fn escape<W: Write>(
                 if !clean.is_empty() {
                     out.bytes(clean)?;
                 }
-                out.bytes(rule.escape(c).as_bytes())?;
+                out.bytes((rule.escape)(c).as_bytes())?;
                 scanned = at + len;
                 written = scanned;
             }
@@ -659,7 +660,7 @@ pub(crate) fn escape<W: Write>(
 pub(crate) fn event_id<W: Write>(
     out: &mut Out<'_, W>,
     event: &crate::alert::Event,
-    rule: &impl Escaper,
+    rule: Rule,
 ) -> Result<(), Error> {
     let id = event.event_id();
     escape(out, id.sensor, rule)?;
@@ -851,13 +852,13 @@ mod tests {
     fn scanned(name: &str, value: &str) -> StdString {
         rendered(8 * value.len() + 8, |out| {
             match name {
-                "text" => escape(out, value, &text::TextValue),
-                "hec" => escape(out, value, &hec::JsonString),
-                "cef header" => escape(out, value, &cef::Place::Header),
-                "cef extension" => escape(out, value, &cef::Place::Extension),
-                "leef header" => escape(out, value, &leef::Place::Header),
-                "leef attribute" => escape(out, value, &leef::Place::Attribute),
-                _ => escape(out, value, &syslog::ParamValue),
+                "text" => escape(out, value, text::VALUE),
+                "hec" => escape(out, value, hec::STRING),
+                "cef header" => escape(out, value, cef::HEADER),
+                "cef extension" => escape(out, value, cef::EXTENSION),
+                "leef header" => escape(out, value, leef::HEADER),
+                "leef attribute" => escape(out, value, leef::ATTRIBUTE),
+                _ => escape(out, value, syslog::PARAM_VALUE),
             }
             .unwrap()
         })
@@ -866,13 +867,13 @@ mod tests {
     /// `value` under the rule named `name`, char by char: the reference for the scanner.
     fn naive(name: &str, value: &str) -> StdString {
         let escaped = |c: char| match name {
-            "text" => text::TextValue.escape(c),
-            "hec" => hec::JsonString.escape(c),
-            "cef header" => cef::Place::Header.escape(c),
-            "cef extension" => cef::Place::Extension.escape(c),
-            "leef header" => leef::Place::Header.escape(c),
-            "leef attribute" => leef::Place::Attribute.escape(c),
-            _ => syslog::ParamValue.escape(c),
+            "text" => (text::VALUE.escape)(c),
+            "hec" => (hec::STRING.escape)(c),
+            "cef header" => (cef::HEADER.escape)(c),
+            "cef extension" => (cef::EXTENSION.escape)(c),
+            "leef header" => (leef::HEADER.escape)(c),
+            "leef attribute" => (leef::ATTRIBUTE.escape)(c),
+            _ => (syslog::PARAM_VALUE.escape)(c),
         };
         let special = rules().into_iter().find(|(n, _)| *n == name).unwrap().1;
         let mut out = StdString::new();

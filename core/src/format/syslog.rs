@@ -59,7 +59,7 @@ use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
 use crate::format::{
-    AsciiSet, Counter, Error, Escaped, Escaper, Out, StackText, cef, event_id, leef,
+    AsciiSet, Counter, Error, Escaped, Out, Rule, StackText, cef, event_id, leef,
     longest_engine_name, longest_notification_token, longest_severity_name, max, text,
 };
 use crate::time::Civil;
@@ -320,27 +320,19 @@ const fn decimal_digits(mut n: usize) -> usize {
 /// Upper bound on [`write_framed()`]'s output: the length prefix, a space, and the message.
 pub const MAX_FRAMED_LEN: usize = decimal_digits(MAX_LEN) + 1 + MAX_LEN;
 
-/// An SD PARAM-VALUE (see the module docs).
-pub(crate) struct ParamValue;
-
-/// The ASCII characters escaped or replaced in a PARAM-VALUE: controls, DEL, `"`, `\`, `]`.
-const PARAM_VALUE_ASCII: AsciiSet = AsciiSet::controls_and(b"\"\\]");
-
-impl Escaper for ParamValue {
-    fn ascii(&self) -> AsciiSet {
-        PARAM_VALUE_ASCII
-    }
-
-    fn escape(&self, c: char) -> Escaped {
+/// An SD PARAM-VALUE (see the module docs): `"`, `\` and `]` escaped; the controls and
+/// U+2028/U+2029 replaced, so the header stays on one line.
+pub(crate) const PARAM_VALUE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\"\\]"),
+    escape: |c| {
         Escaped::of(match c {
             '"' => "\\\"",
             '\\' => "\\\\",
             ']' => "\\]",
-            // The controls and U+2028/U+2029 keep the header on one line.
             _ => "\u{FFFD}",
         })
-    }
-}
+    },
+};
 
 /// Writes the HOSTNAME field (see the module docs).
 fn hostname<W: Write>(out: &mut Out<'_, W>, name: &str, ip: IpAddr) -> Result<(), Error> {
@@ -397,7 +389,7 @@ fn header<W: Write>(out: &mut Out<'_, W>, event: &Event, options: &Options) -> R
     out.str(" [")?;
     out.str(SD_ID)?;
     out.str(" id=\"")?;
-    event_id(out, event, &ParamValue)?;
+    event_id(out, event, PARAM_VALUE)?;
     match event {
         Event::Alert(a) => {
             out.str("\" engine=\"")?;
@@ -438,6 +430,10 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
 /// Renders `event` with RFC 6587 octet-counting framing (`<length> <message>`), as sent over
 /// TCP or TLS: the length is measured by rendering once into a [`Counter`], then the frame is
 /// written.
+///
+/// So it costs about twice [`write()`] (less the copying): the prefix must precede a message
+/// whose length only rendering tells, and core has no buffer of [`MAX_LEN`] to spare for
+/// rendering once and moving. The message itself is [`write()`]; the frame is transport.
 ///
 /// Returns the number of bytes written, or [`Error::BufferFull`] when `out` has no room (a
 /// buffer of [`MAX_FRAMED_LEN`] bytes always has).

@@ -70,7 +70,7 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, Notification,
 };
 use crate::format::{
-    AsciiSet, Case, Error, Escaped, Escaper, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, escape,
+    AsciiSet, Case, Error, Escaped, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, escape,
     event_id, longest_engine_name, longest_notification_name, longest_notification_token,
     longest_severity_name, max,
 };
@@ -227,7 +227,7 @@ fn write_tail<W: Write>(event: &Event, out: &mut Out<'_, W>) -> Result<(), Error
     out.str("\nSensor IP: ")?;
     out.ip(sensor.ip)?;
     out.str("\nAlert ID: ")?;
-    event_id(out, event, &TextValue)?;
+    event_id(out, event, VALUE)?;
     if event.truncated() {
         out.str("\nTruncated: yes\n")
     } else {
@@ -245,9 +245,9 @@ fn first<W: Write>(
 ) -> Result<(), Error> {
     out.rfc3339(Civil::from_epoch_ms(time_ms))?;
     out.str(" ")?;
-    escape(out, &options.label, &TextValue)?;
+    escape(out, &options.label, VALUE)?;
     out.str(word)?;
-    escape(out, title, &TextValue)
+    escape(out, title, VALUE)
 }
 
 /// The keys of one side's lines, each with the previous line's `\n` and its `": "`.
@@ -295,31 +295,21 @@ fn endpoint<W: Write>(
 /// `key` carries the `\n` and the `": "`.
 fn field<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
     out.str(key)?;
-    escape(out, value, &TextValue)
+    escape(out, value, VALUE)
 }
 
 /// The escaping of every text value (see the module docs).
-pub(crate) struct TextValue;
-
-/// The ASCII characters [`TextValue`] escapes: controls, DEL and `\`.
-const ESCAPED_ASCII: AsciiSet = AsciiSet::controls_and(b"\\");
-
-impl Escaper for TextValue {
-    fn ascii(&self) -> AsciiSet {
-        ESCAPED_ASCII
-    }
-
-    fn escape(&self, c: char) -> Escaped {
-        match c {
-            '\\' => Escaped::of("\\\\"),
-            '\r' => Escaped::of("\\r"),
-            '\n' => Escaped::of("\\n"),
-            '\t' => Escaped::of("\\t"),
-            '\u{0}'..='\u{7f}' => Escaped::hex("\\x", u32::from(c), 2, Case::Lower, ""),
-            _ => Escaped::hex("\\u{", u32::from(c), 4, Case::Lower, "}"),
-        }
-    }
-}
+pub(crate) const VALUE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\"),
+    escape: |c| match c {
+        '\\' => Escaped::of("\\\\"),
+        '\r' => Escaped::of("\\r"),
+        '\n' => Escaped::of("\\n"),
+        '\t' => Escaped::of("\\t"),
+        '\u{0}'..='\u{7f}' => Escaped::hex("\\x", u32::from(c), 2, Case::Lower, ""),
+        _ => Escaped::hex("\\u{", u32::from(c), 4, Case::Lower, "}"),
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -335,12 +325,12 @@ mod tests {
         for c in [
             'a', ' ', ':', '|', '=', '"', 'é', '\u{a0}', '\u{2027}', '\u{202a}',
         ] {
-            assert!(!TextValue.is_special(c), "{c:?}");
+            assert!(!VALUE.is_special(c), "{c:?}");
         }
         for c in [
             '\\', '\0', '\n', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{2028}',
         ] {
-            assert!(TextValue.is_special(c), "{c:?}");
+            assert!(VALUE.is_special(c), "{c:?}");
         }
     }
 }
