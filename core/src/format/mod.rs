@@ -215,8 +215,10 @@ impl Write for Counter {
     }
 }
 
-/// The writer every formatter uses: counts bytes, turns sink errors into [`Error`], and lets
-/// `write!` render numbers, addresses and times without allocating.
+/// The writer every formatter uses: counts bytes, turns sink errors into [`Error`], and
+/// writes numbers, addresses and times without allocating ([`Out::decimal`], [`Out::ip`],
+/// [`Out::mac`], [`Out::rfc3339`], [`Out::legacy_time`], each in one write without
+/// `core::fmt`; [`Out::fmt`] for anything else).
 #[derive(Debug)]
 pub struct Out<'w, W: Write> {
     sink: &'w mut W,
@@ -263,7 +265,8 @@ impl<'w, W: Write> Out<'w, W> {
         self.bytes(s.as_bytes())
     }
 
-    /// Writes formatted arguments as is (no escaping); use for numbers, addresses and times.
+    /// Writes formatted arguments as is (no escaping); the dedicated writers below are faster
+    /// for numbers, addresses and times.
     pub fn fmt(&mut self, args: fmt::Arguments<'_>) -> Result<(), Error> {
         match fmt::Write::write_fmt(self, args) {
             Ok(()) => Ok(()),
@@ -475,7 +478,7 @@ impl<const N: usize> StackText<N> {
 /// The ASCII bytes one escaping rule treats: the C0 controls, DEL, and up to four more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct AsciiSet {
-    /// The rule's own bytes; unused slots hold NUL, a control already in the set.
+    /// The rule's own bytes; unused slots repeat one of them (or hold NUL, a control).
     extra: [u8; 4],
 }
 
@@ -484,9 +487,10 @@ const fn splat(byte: u8) -> u64 {
     u64::from_ne_bytes([byte; 8])
 }
 
-/// Whether any byte of `word` is zero (exact: the borrow trick only errs above a zero byte).
-const fn has_zero_byte(word: u64) -> bool {
-    word.wrapping_sub(splat(0x01)) & !word & splat(0x80) != 0
+/// The high bit of every byte of `word` that is zero, and possibly of bytes above one (the
+/// borrow), so it is non-zero exactly when some byte is zero.
+const fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(splat(0x01)) & !word & splat(0x80)
 }
 
 impl AsciiSet {
@@ -541,11 +545,13 @@ impl AsciiSet {
         // 0xFF byte can only flag its neighbour falsely, and the 0xFF byte itself is flagged.
         let del_or_high = word | word.wrapping_add(splat(0x01));
         let [a, b, c, d] = self.extra;
-        (below_space | del_or_high) & splat(0x80) != 0
-            || has_zero_byte(word ^ splat(a))
-            || has_zero_byte(word ^ splat(b))
-            || has_zero_byte(word ^ splat(c))
-            || has_zero_byte(word ^ splat(d))
+        // One OR of all tests and one branch: the words of a value are nearly all clean.
+        let hits = ((below_space | del_or_high) & splat(0x80))
+            | zero_bytes(word ^ splat(a))
+            | zero_bytes(word ^ splat(b))
+            | zero_bytes(word ^ splat(c))
+            | zero_bytes(word ^ splat(d));
+        hits != 0
     }
 }
 
