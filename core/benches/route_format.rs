@@ -159,6 +159,17 @@ fn bench_route_format(c: &mut Criterion) {
                 black_box((destinations, n))
             })
         });
+        // The message alone (what a UDP datagram carries): the format without the transport
+        // frame, which needs the length first and so renders twice.
+        let unframed = format!("{name}-unframed");
+        group.bench_function(BenchmarkId::from_parameter(unframed), |b| {
+            b.iter(|| {
+                let destinations = rules.route(black_box(&event), NOW_MS);
+                let mut sink = SliceWriter::new(&mut buf);
+                let n = syslog::write(&event, &syslog_options, &mut sink).unwrap();
+                black_box((destinations, n))
+            })
+        });
     }
     group.finish();
 }

@@ -56,8 +56,9 @@ use crate::alert::{
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind,
 };
 use crate::format::{
-    Error, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, display_chunks, longest_engine_name,
-    longest_notification_name, longest_severity_name, max,
+    AsciiSet, Case, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, Rule,
+    StackText, escape, event_id, longest_engine_name, longest_notification_name,
+    longest_severity_name, max,
 };
 
 /// Capacity in bytes of [`Options::vendor`].
@@ -112,14 +113,30 @@ pub enum SignatureId {
     Notification(NotificationKind),
 }
 
-impl fmt::Display for SignatureId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SignatureId {
+    /// The rendering, assembled on the stack for one write.
+    pub(crate) fn text(&self) -> StackText<MAX_SIGNATURE_ID> {
+        let mut text = StackText::new();
         match self {
             SignatureId::Alert { engine, title_hash } => {
-                write!(f, "{}:{title_hash:08x}", engine.token())
+                text.push_str(engine.token());
+                text.push(b':');
+                text.push_hex(*title_hash, 8, Case::Lower);
             }
-            SignatureId::Notification(kind) => write!(f, "notification:{}", kind.token()),
+            SignatureId::Notification(kind) => {
+                text.push_str("notification:");
+                text.push_str(kind.token());
+            }
         }
+        text
+    }
+}
+
+impl fmt::Display for SignatureId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The text is ASCII, so this never fails.
+        let text = self.text();
+        f.write_str(core::str::from_utf8(text.as_bytes()).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -227,39 +244,39 @@ pub const MAX_LEN: usize = "CEF:0|".len()
     + MSG.len()
     + GROWTH * max(MAX_MESSAGE, MAX_NOTIFICATION_TEXT);
 
-/// Control characters and the Unicode line/paragraph separators.
-fn is_control(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
+/// Header fields: `\` and `|` escaped; controls (LF and CR among them), DEL, C1 and
+/// U+2028/U+2029 replaced.
+pub(crate) const HEADER: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\|"),
+    escape: |c| {
+        Escaped::of(match c {
+            '\\' => "\\\\",
+            '|' => "\\|",
+            _ => REPLACEMENT,
+        })
+    },
+};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Header,
-    Extension,
-}
+/// Extension values: `\`, `=`, LF and CR escaped; the other controls, DEL, C1 and
+/// U+2028/U+2029 replaced.
+pub(crate) const EXTENSION: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\="),
+    escape: |c| {
+        Escaped::of(match c {
+            '\\' => "\\\\",
+            '=' => "\\=",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            _ => REPLACEMENT,
+        })
+    },
+};
 
-/// Writes `value` escaped for `place` (see the module table).
-fn escaped<W: Write>(out: &mut Out<'_, W>, value: &str, place: Place) -> Result<(), Error> {
-    let mut start = 0;
-    for (at, c) in value.char_indices() {
-        let replacement = match (c, place) {
-            ('\\', _) => "\\\\",
-            ('|', Place::Header) => "\\|",
-            ('=', Place::Extension) => "\\=",
-            ('\n', Place::Extension) => "\\n",
-            ('\r', Place::Extension) => "\\r",
-            (c, _) if is_control(c) => "\u{FFFD}",
-            _ => continue,
-        };
-        out.str(value.get(start..at).unwrap_or(""))?;
-        out.str(replacement)?;
-        start = at + c.len_utf8();
-    }
-    out.str(value.get(start..).unwrap_or(""))
-}
+/// What a control character or separator becomes: CEF defines no escape for them.
+const REPLACEMENT: &str = "\u{FFFD}";
 
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    escaped(out, value, Place::Header)?;
+    escape(out, value, HEADER)?;
     out.str("|")
 }
 
@@ -269,15 +286,13 @@ fn text<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Er
         return Ok(());
     }
     out.str(key)?;
-    escaped(out, value, Place::Extension)
+    escape(out, value, EXTENSION)
 }
 
 /// An address under its IPv4 key, or its IPv6 key (which carries its label).
 fn address<W: Write>(out: &mut Out<'_, W>, v4: &str, v6: &str, ip: IpAddr) -> Result<(), Error> {
-    match ip {
-        IpAddr::V4(ip) => out.fmt(format_args!("{v4}{ip}")),
-        IpAddr::V6(ip) => out.fmt(format_args!("{v6}{ip}")),
-    }
+    out.str(if ip.is_ipv4() { v4 } else { v6 })?;
+    out.ip(ip)
 }
 
 struct EndpointKeys {
@@ -295,10 +310,12 @@ fn endpoint<W: Write>(
 ) -> Result<(), Error> {
     address(out, keys.ip_v4, keys.ip_v6, endpoint.ip)?;
     if let Some(port) = endpoint.port {
-        out.fmt(format_args!("{}{port}", keys.port))?;
+        out.str(keys.port)?;
+        out.decimal(u64::from(port))?;
     }
     if let Some(mac) = endpoint.mac {
-        out.fmt(format_args!("{}{mac}", keys.mac))?;
+        out.str(keys.mac)?;
+        out.mac(mac)?;
     }
     text(out, keys.host, &endpoint.name)
 }
@@ -335,15 +352,17 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     header(&mut out, &options.vendor)?;
     header(&mut out, &options.product)?;
     header(&mut out, &sensor.version)?;
-    out.fmt(format_args!("{}|", signature_id(event)))?;
+    // The signature id needs no escaping (see `SignatureId`).
+    out.bytes(signature_id(event).text().as_bytes())?;
+    out.str("|")?;
     header(&mut out, event.title())?;
-    out.fmt(format_args!("{}|", event.severity().level_0_to_10()))?;
+    out.decimal(u64::from(event.severity().level_0_to_10()))?;
+    out.str("|")?;
 
-    out.fmt(format_args!("{RT}{}", event.time_ms()))?;
+    out.str(RT)?;
+    out.decimal(event.time_ms())?;
     out.str(EXTERNAL_ID)?;
-    display_chunks(&event.event_id(), &mut |s| {
-        escaped(&mut out, s, Place::Extension)
-    })?;
+    event_id(&mut out, event, EXTENSION)?;
     match event {
         Event::Alert(a) => alert_fields(&mut out, a)?,
         Event::Notification(_) => text(&mut out, CAT, NOTIFICATION_CATEGORY)?,
@@ -351,9 +370,11 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     address(&mut out, DVC, DVC_V6, sensor.ip)?;
     text(&mut out, DVCHOST, &sensor.name)?;
     if let Event::Alert(a) = event {
-        out.fmt(format_args!("{ENGINE}{}", a.engine.as_str()))?;
+        out.str(ENGINE)?;
+        out.str(a.engine.as_str())?;
     }
-    out.fmt(format_args!("{SEVERITY}{}", event.severity().as_str()))?;
+    out.str(SEVERITY)?;
+    out.str(event.severity().as_str())?;
     if event.truncated() {
         out.str(TRUNCATED)?;
     }
@@ -374,6 +395,23 @@ mod tests {
         assert_eq!(fnv1a_32(b""), 0x811c_9dc5);
         assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
         assert_eq!(fnv1a_32(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn signature_ids_render_engine_token_and_hash_or_notification_token() {
+        let alert = SignatureId::Alert {
+            engine: Engine::ProtocolViolation,
+            title_hash: 0x0012_abcd,
+        };
+        assert_eq!(
+            std::format!("{alert}"),
+            std::format!("{}:0012abcd", Engine::ProtocolViolation.token())
+        );
+        let notification = SignatureId::Notification(NotificationKind::ALL[0]);
+        assert_eq!(
+            std::format!("{notification}"),
+            std::format!("notification:{}", NotificationKind::ALL[0].token())
+        );
     }
 
     #[test]

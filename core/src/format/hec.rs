@@ -60,8 +60,6 @@
 //! # Ok::<(), icsfwd_core::format::Error>(())
 //! ```
 
-use core::fmt::Display;
-
 use embedded_io::Write;
 use heapless::String;
 
@@ -70,7 +68,7 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification,
     Sensor,
 };
-use crate::format::{Error, Out, display_chunks};
+use crate::format::{AsciiSet, Case, Error, Escaped, Out, Rule, StackText, escape, event_id};
 use crate::format::{
     MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, longest_engine_name,
     longest_notification_name, longest_notification_token, longest_severity_name, max,
@@ -236,6 +234,20 @@ const MAX_NOTIFICATION_LEN: usize = "{".len()
 /// addresses, longer times, the longest engine and severity names, and one comma per object.
 pub const MAX_LEN: usize = max(MAX_ALERT_LEN, MAX_NOTIFICATION_LEN);
 
+/// `,"<name>":"`: the start of a string member after another member.
+macro_rules! string_key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":\"")
+    };
+}
+
+/// `,"<name>":`: the start of a number or literal member after another member.
+macro_rules! raw_key {
+    ($name:literal) => {
+        concat!(",\"", $name, "\":")
+    };
+}
+
 /// Renders `event` as one HEC JSON envelope into `out`, without a trailing newline.
 ///
 /// Returns the number of bytes written, [`Error::BufferFull`] when `out` has no room (a
@@ -243,25 +255,24 @@ pub const MAX_LEN: usize = max(MAX_ALERT_LEN, MAX_NOTIFICATION_LEN);
 /// [`Error::Io`] when the sink fails otherwise. On error `out` may hold a prefix.
 pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<usize, Error> {
     let mut out = Out::new(out);
-    let ms = event.time_ms();
-    out.fmt(format_args!("{{\"time\":{}.{:03}", ms / 1000, ms % 1000))?;
+    epoch_seconds(&mut out, event.time_ms())?;
     let host = match &options.host {
         Some(host) => host.as_str(),
         None => event.sensor().name.as_str(),
     };
-    optional_string(&mut out, "host", host)?;
-    optional_string(&mut out, "source", &options.source)?;
+    optional_string(&mut out, string_key!("host"), host)?;
+    optional_string(&mut out, string_key!("source"), &options.source)?;
     let sourcetype = match (&options.sourcetype, event) {
         (Some(sourcetype), _) => sourcetype.as_str(),
         (None, Event::Alert(_)) => SOURCETYPE_ALERT,
         (None, Event::Notification(_)) => SOURCETYPE_NOTIFICATION,
     };
-    optional_string(&mut out, "sourcetype", sourcetype)?;
+    optional_string(&mut out, string_key!("sourcetype"), sourcetype)?;
     if let Some(index) = &options.index {
-        optional_string(&mut out, "index", index)?;
+        optional_string(&mut out, string_key!("index"), index)?;
     }
     out.str(",\"event\":{\"id\":\"")?;
-    display_chunks(&event.event_id(), &mut |chunk| escape(&mut out, chunk))?;
+    event_id(&mut out, event, STRING)?;
     out.str("\"")?;
     match event {
         Event::Alert(alert) => write_alert(alert, &mut out)?,
@@ -272,27 +283,34 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     out.finish()
 }
 
+/// `{"time":<seconds>.<millis>`: the envelope's opening and its time, in one write.
+fn epoch_seconds<W: Write>(out: &mut Out<'_, W>, ms: u64) -> Result<(), Error> {
+    const OPEN: &str = "{\"time\":";
+    let mut text = StackText::<{ OPEN.len() + MAX_TIME_TEXT }>::new();
+    text.push_str(OPEN);
+    text.push_decimal(ms / 1000, 1);
+    text.push(b'.');
+    text.push_decimal(ms % 1000, 3);
+    out.bytes(text.as_bytes())
+}
+
 fn write_alert<W: Write>(alert: &Alert, out: &mut Out<'_, W>) -> Result<(), Error> {
-    raw(out, "alert_id", &alert.id)?;
-    raw(
-        out,
-        "time",
-        &Quoted(Civil::from_epoch_ms(alert.time_ms).rfc3339()),
-    )?;
-    string(out, "engine", alert.engine.as_str())?;
-    string(out, "severity", alert.severity.as_str())?;
-    string(out, "title", &alert.title)?;
-    string(out, "message", &alert.message)?;
-    string(out, "protocol", &alert.protocol)?;
-    string(out, "alert_group", &alert.group)?;
-    endpoint(out, "src", &alert.source)?;
-    endpoint(out, "dest", &alert.destination)?;
+    out.str(raw_key!("alert_id"))?;
+    out.decimal(alert.id)?;
+    time(out, alert.time_ms)?;
+    string(out, string_key!("engine"), alert.engine.as_str())?;
+    string(out, string_key!("severity"), alert.severity.as_str())?;
+    string(out, string_key!("title"), &alert.title)?;
+    string(out, string_key!("message"), &alert.message)?;
+    string(out, string_key!("protocol"), &alert.protocol)?;
+    string(out, string_key!("alert_group"), &alert.group)?;
+    endpoint(out, &SOURCE, &alert.source)?;
+    endpoint(out, &DESTINATION, &alert.destination)?;
     sensor(out, &alert.sensor, alert.truncated)?;
-    out.str("},\"fields\":{")?;
-    first_string(out, "engine", alert.engine.as_str())?;
-    string(out, "severity", alert.severity.as_str())?;
-    string(out, "sensor", &alert.sensor.name)?;
-    string(out, "protocol", &alert.protocol)
+    string(out, "},\"fields\":{\"engine\":\"", alert.engine.as_str())?;
+    string(out, string_key!("severity"), alert.severity.as_str())?;
+    string(out, string_key!("sensor"), &alert.sensor.name)?;
+    string(out, string_key!("protocol"), &alert.protocol)
 }
 
 fn write_notification<W: Write>(
@@ -300,131 +318,112 @@ fn write_notification<W: Write>(
     out: &mut Out<'_, W>,
 ) -> Result<(), Error> {
     let kind = notification.kind;
-    raw(out, "notification_id", &notification.id)?;
-    raw(
-        out,
-        "time",
-        &Quoted(Civil::from_epoch_ms(notification.time_ms).rfc3339()),
-    )?;
-    string(out, "kind", kind.token())?;
-    string(out, "title", kind.as_str())?;
-    string(out, "severity", kind.severity().as_str())?;
-    string(out, "text", &notification.text)?;
+    out.str(raw_key!("notification_id"))?;
+    out.decimal(notification.id)?;
+    time(out, notification.time_ms)?;
+    string(out, string_key!("kind"), kind.token())?;
+    string(out, string_key!("title"), kind.as_str())?;
+    string(out, string_key!("severity"), kind.severity().as_str())?;
+    string(out, string_key!("text"), &notification.text)?;
     sensor(out, &notification.sensor, notification.truncated)?;
-    out.str("},\"fields\":{")?;
-    first_string(out, "kind", kind.token())?;
-    string(out, "severity", kind.severity().as_str())?;
-    string(out, "sensor", &notification.sensor.name)
+    string(out, "},\"fields\":{\"kind\":\"", kind.token())?;
+    string(out, string_key!("severity"), kind.severity().as_str())?;
+    string(out, string_key!("sensor"), &notification.sensor.name)
 }
 
-fn endpoint<W: Write>(out: &mut Out<'_, W>, side: &str, endpoint: &Endpoint) -> Result<(), Error> {
-    out.fmt(format_args!(",\"{side}_name\":\""))?;
-    escape(out, &endpoint.name)?;
-    out.fmt(format_args!("\",\"{side}_ip\":\"{}\"", endpoint.ip))?;
+/// The event's `time` member as an RFC 3339 string.
+fn time<W: Write>(out: &mut Out<'_, W>, time_ms: u64) -> Result<(), Error> {
+    out.str(string_key!("time"))?;
+    out.rfc3339(Civil::from_epoch_ms(time_ms))?;
+    out.str("\"")
+}
+
+/// One side's member keys, each with its leading `,"` and its `":` (and `"` for strings).
+struct EndpointKeys {
+    name: &'static str,
+    ip: &'static str,
+    mac: &'static str,
+    port: &'static str,
+}
+
+const SOURCE: EndpointKeys = EndpointKeys {
+    name: string_key!("src_name"),
+    ip: string_key!("src_ip"),
+    mac: string_key!("src_mac"),
+    port: raw_key!("src_port"),
+};
+
+const DESTINATION: EndpointKeys = EndpointKeys {
+    name: string_key!("dest_name"),
+    ip: string_key!("dest_ip"),
+    mac: string_key!("dest_mac"),
+    port: raw_key!("dest_port"),
+};
+
+fn endpoint<W: Write>(
+    out: &mut Out<'_, W>,
+    keys: &EndpointKeys,
+    endpoint: &Endpoint,
+) -> Result<(), Error> {
+    string(out, keys.name, &endpoint.name)?;
+    out.str(keys.ip)?;
+    out.ip(endpoint.ip)?;
+    out.str("\"")?;
     if let Some(mac) = endpoint.mac {
-        out.fmt(format_args!(",\"{side}_mac\":\"{mac}\""))?;
+        out.str(keys.mac)?;
+        out.mac(mac)?;
+        out.str("\"")?;
     }
     if let Some(port) = endpoint.port {
-        out.fmt(format_args!(",\"{side}_port\":{port}"))?;
+        out.str(keys.port)?;
+        out.decimal(u64::from(port))?;
     }
     Ok(())
 }
 
 fn sensor<W: Write>(out: &mut Out<'_, W>, sensor: &Sensor, truncated: bool) -> Result<(), Error> {
-    string(out, "sensor_name", &sensor.name)?;
-    raw(out, "sensor_ip", &Quoted(sensor.ip))?;
-    string(out, "sensor_version", &sensor.version)?;
-    raw(out, "truncated", &truncated)
-}
-
-/// Renders an address or time, whose text never needs escaping, as a JSON string.
-struct Quoted<T>(T);
-
-impl<T: Display> Display for Quoted<T> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "\"{}\"", self.0)
-    }
-}
-
-/// `,"key":value` for a number, boolean or [`Quoted`] value.
-fn raw<W: Write>(out: &mut Out<'_, W>, key: &str, value: &dyn Display) -> Result<(), Error> {
-    out.fmt(format_args!(",\"{key}\":{value}"))
-}
-
-/// `,"key":"value"` with the value escaped.
-fn string<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
-    out.str(",")?;
-    first_string(out, key, value)
-}
-
-/// `"key":"value"` with the value escaped: the first member of an object.
-fn first_string<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
+    string(out, string_key!("sensor_name"), &sensor.name)?;
+    out.str(string_key!("sensor_ip"))?;
+    out.ip(sensor.ip)?;
     out.str("\"")?;
-    out.str(key)?;
-    out.str("\":\"")?;
-    escape(out, value)?;
+    string(out, string_key!("sensor_version"), &sensor.version)?;
+    out.str(if truncated {
+        concat!(raw_key!("truncated"), "true")
+    } else {
+        concat!(raw_key!("truncated"), "false")
+    })
+}
+
+/// A string member: `start` (everything up to the opening quote, e.g. `,"title":"`), the
+/// value escaped, and the closing quote.
+fn string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> Result<(), Error> {
+    out.str(start)?;
+    escape(out, value, STRING)?;
     out.str("\"")
 }
 
 /// A metadata member, left out when its value is empty.
-fn optional_string<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
+fn optional_string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> Result<(), Error> {
     if value.is_empty() {
         return Ok(());
     }
-    string(out, key, value)
+    string(out, start, value)
 }
 
-/// Whether `c` is written as an escape rather than as itself.
-const fn needs_escape(c: char) -> bool {
-    matches!(c, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
-}
-
-const fn hex_digit(nibble: u32) -> u8 {
-    let nibble = (nibble & 0xf) as u8;
-    if nibble < 10 {
-        b'0' + nibble
-    } else {
-        b'a' + nibble - 10
-    }
-}
-
-/// Writes the inside of a JSON string: runs of plain characters in one piece, each other
-/// character as its escape.
-fn escape<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    // Every piece but possibly the last ends with a character that needs escaping.
-    for piece in value.split_inclusive(needs_escape) {
-        let mut chars = piece.chars();
-        match chars.next_back() {
-            Some(c) if needs_escape(c) => {
-                out.str(chars.as_str())?;
-                escape_char(out, c)?;
-            }
-            _ => out.str(piece)?,
-        }
-    }
-    Ok(())
-}
-
-fn escape_char<W: Write>(out: &mut Out<'_, W>, c: char) -> Result<(), Error> {
-    let code = u32::from(c);
-    match c {
-        '"' => out.str("\\\""),
-        '\\' => out.str("\\\\"),
-        '\n' => out.str("\\n"),
-        '\r' => out.str("\\r"),
-        '\t' => out.str("\\t"),
-        '\u{8}' => out.str("\\b"),
-        '\u{c}' => out.str("\\f"),
-        _ => out.bytes(&[
-            b'\\',
-            b'u',
-            hex_digit(code >> 12),
-            hex_digit(code >> 8),
-            hex_digit(code >> 4),
-            hex_digit(code),
-        ]),
-    }
-}
+/// The inside of a JSON string (see the module docs).
+pub(crate) const STRING: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\"\\"),
+    escape: |c| match c {
+        '"' => Escaped::of("\\\""),
+        '\\' => Escaped::of("\\\\"),
+        '\n' => Escaped::of("\\n"),
+        '\r' => Escaped::of("\\r"),
+        '\t' => Escaped::of("\\t"),
+        '\u{8}' => Escaped::of("\\b"),
+        '\u{c}' => Escaped::of("\\f"),
+        _ => Escaped::hex("\\u", u32::from(c), 4, Case::Lower, ""),
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -441,12 +440,12 @@ mod tests {
         for c in [
             'a', ' ', '/', '\'', '<', 'é', '\u{a0}', '\u{2027}', '\u{202a}',
         ] {
-            assert!(!needs_escape(c), "{c:?}");
+            assert!(!STRING.is_special(c), "{c:?}");
         }
         for c in [
             '"', '\\', '\0', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{2029}',
         ] {
-            assert!(needs_escape(c), "{c:?}");
+            assert!(STRING.is_special(c), "{c:?}");
         }
     }
 }

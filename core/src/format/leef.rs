@@ -53,8 +53,8 @@ use crate::alert::{
 };
 use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
 use crate::format::{
-    Error, Out, display_chunks, longest_engine_name, longest_notification_name,
-    longest_severity_name, max,
+    self, AsciiSet, Case, Error, Escaped, Out, Rule, event_id, longest_engine_name,
+    longest_notification_name, longest_severity_name, max,
 };
 use crate::time::{Civil, LEGACY_PATTERN};
 
@@ -172,31 +172,33 @@ pub const MAX_LEN: usize = "LEEF:1.0|".len()
     + MSG.len()
     + GROWTH * max(MAX_MESSAGE, MAX_NOTIFICATION_TEXT);
 
-/// Writes `value` escaped (see the module docs); `header` also escapes `|`.
-fn escaped<W: Write>(out: &mut Out<'_, W>, value: &str, header: bool) -> Result<(), Error> {
-    let mut start = 0;
-    for (at, c) in value.char_indices() {
-        let simple = match c {
-            '\\' => Some("\\\\"),
-            '\t' => Some("\\t"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '|' if header => Some("\\|"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => None,
-            _ => continue,
-        };
-        out.str(value.get(start..at).unwrap_or(""))?;
-        match simple {
-            Some(escape) => out.str(escape)?,
-            None => out.fmt(format_args!("\\u{:04X}", u32::from(c)))?,
-        }
-        start = at + c.len_utf8();
+/// Header fields: as [`ATTRIBUTE`], and `|` too.
+pub(crate) const HEADER: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\|"),
+    escape,
+};
+
+/// Attribute values (see the module docs).
+pub(crate) const ATTRIBUTE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\"),
+    escape,
+};
+
+/// The escape of a treated character (`|` is treated in header fields only).
+fn escape(c: char) -> Escaped {
+    match c {
+        '\\' => Escaped::of("\\\\"),
+        '\t' => Escaped::of("\\t"),
+        '\n' => Escaped::of("\\n"),
+        '\r' => Escaped::of("\\r"),
+        '|' => Escaped::of("\\|"),
+        // The other controls and U+2028/U+2029.
+        _ => Escaped::hex("\\u", u32::from(c), 4, Case::Upper, ""),
     }
-    out.str(value.get(start..).unwrap_or(""))
 }
 
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    escaped(out, value, true)?;
+    format::escape(out, value, HEADER)?;
     out.str("|")
 }
 
@@ -206,7 +208,7 @@ fn text<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Er
         return Ok(());
     }
     out.str(key)?;
-    escaped(out, value, false)
+    format::escape(out, value, ATTRIBUTE)
 }
 
 struct EndpointKeys {
@@ -221,19 +223,22 @@ fn endpoint<W: Write>(
     keys: &EndpointKeys,
     endpoint: &alert::Endpoint,
 ) -> Result<(), Error> {
-    out.fmt(format_args!("{}{}", keys.ip, endpoint.ip))?;
+    ip(out, keys.ip, endpoint.ip)?;
     text(out, keys.name, &endpoint.name)?;
     if let Some(mac) = endpoint.mac {
-        out.fmt(format_args!("{}{mac}", keys.mac))?;
+        out.str(keys.mac)?;
+        out.mac(mac)?;
     }
     if let Some(port) = endpoint.port {
-        out.fmt(format_args!("{}{port}", keys.port))?;
+        out.str(keys.port)?;
+        out.decimal(u64::from(port))?;
     }
     Ok(())
 }
 
 fn ip<W: Write>(out: &mut Out<'_, W>, key: &str, ip: IpAddr) -> Result<(), Error> {
-    out.fmt(format_args!("{key}{ip}"))
+    out.str(key)?;
+    out.ip(ip)
 }
 
 /// Renders `event` as one LEEF 1.0 line (no trailing newline) into `out`.
@@ -247,28 +252,30 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
     header(&mut out, &options.vendor)?;
     header(&mut out, &options.product)?;
     header(&mut out, &sensor.version)?;
-    out.fmt(format_args!("{}|", cef::signature_id(event)))?;
+    // The event id needs no escaping (see `cef::SignatureId`).
+    out.bytes(cef::signature_id(event).text().as_bytes())?;
+    out.str("|")?;
 
-    let time = Civil::from_epoch_ms(event.time_ms()).legacy();
-    out.fmt(format_args!(
-        "{DEV_TIME}{time}{DEV_TIME_FORMAT}{LEGACY_PATTERN}"
-    ))?;
+    out.str(DEV_TIME)?;
+    out.legacy_time(Civil::from_epoch_ms(event.time_ms()))?;
+    out.str(DEV_TIME_FORMAT)?;
+    out.str(LEGACY_PATTERN)?;
     let severity = event.severity();
-    out.fmt(format_args!(
-        "{SEV}{}{SEVERITY}{}",
-        severity.level_0_to_10(),
-        severity.as_str()
-    ))?;
+    out.str(SEV)?;
+    out.decimal(u64::from(severity.level_0_to_10()))?;
+    out.str(SEVERITY)?;
+    out.str(severity.as_str())?;
     match event {
         Event::Alert(a) => {
             text(&mut out, CAT, &a.group)?;
-            out.fmt(format_args!("{ENGINE}{}", a.engine.as_str()))?;
+            out.str(ENGINE)?;
+            out.str(a.engine.as_str())?;
         }
         Event::Notification(_) => text(&mut out, CAT, NOTIFICATION_CATEGORY)?,
     }
     text(&mut out, TITLE, event.title())?;
     out.str(ID)?;
-    display_chunks(&event.event_id(), &mut |s| escaped(&mut out, s, false))?;
+    event_id(&mut out, event, ATTRIBUTE)?;
     if let Event::Alert(a) = event {
         text(&mut out, PROTO, &a.protocol)?;
         let source = EndpointKeys {

@@ -24,8 +24,12 @@
 //! ```
 
 use core::fmt;
+use core::net::IpAddr;
 
 use embedded_io::{ErrorKind, ErrorType, Write};
+
+use crate::alert::MacAddr;
+use crate::time::{Civil, MAX_RFC3339};
 
 pub mod cef;
 pub mod hec;
@@ -174,6 +178,7 @@ impl ErrorType for SliceWriter<'_> {
 }
 
 impl Write for SliceWriter<'_> {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
         let end = self.len.checked_add(data.len()).ok_or(Error::BufferFull)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(Error::BufferFull)?;
@@ -199,6 +204,7 @@ impl ErrorType for Counter {
 }
 
 impl Write for Counter {
+    #[inline]
     fn write(&mut self, data: &[u8]) -> Result<usize, Self::Error> {
         self.count = self.count.saturating_add(data.len());
         Ok(data.len())
@@ -209,8 +215,10 @@ impl Write for Counter {
     }
 }
 
-/// The writer every formatter uses: counts bytes, turns sink errors into [`Error`], and lets
-/// `write!` render numbers, addresses and times without allocating.
+/// The writer every formatter uses: counts bytes, turns sink errors into [`Error`], and
+/// writes numbers, addresses and times without allocating ([`Out::decimal`], [`Out::ip`],
+/// [`Out::mac`], [`Out::rfc3339`], [`Out::legacy_time`], each in one write without
+/// `core::fmt`; [`Out::fmt`] for anything else).
 #[derive(Debug)]
 pub struct Out<'w, W: Write> {
     sink: &'w mut W,
@@ -257,7 +265,8 @@ impl<'w, W: Write> Out<'w, W> {
         self.bytes(s.as_bytes())
     }
 
-    /// Writes formatted arguments as is (no escaping); use for numbers, addresses and times.
+    /// Writes formatted arguments as is (no escaping); the dedicated writers below are faster
+    /// for numbers, addresses and times.
     pub fn fmt(&mut self, args: fmt::Arguments<'_>) -> Result<(), Error> {
         match fmt::Write::write_fmt(self, args) {
             Ok(()) => Ok(()),
@@ -281,29 +290,390 @@ impl<W: Write> fmt::Write for Out<'_, W> {
     }
 }
 
-/// Renders `value` through [`fmt::Display`] and hands the text to `each` in pieces, so
-/// escapers can treat formatted values (addresses, ids) like string fields.
-pub(crate) fn display_chunks(
-    value: &dyn fmt::Display,
-    each: &mut dyn FnMut(&str) -> Result<(), Error>,
-) -> Result<(), Error> {
-    struct Adapter<'a> {
-        each: &'a mut dyn FnMut(&str) -> Result<(), Error>,
-        failed: Option<Error>,
+// ---- Numbers, addresses and times without `core::fmt` ----
+//
+// The formats write a dozen numbers, addresses and times per event; through `core::fmt` each
+// costs a `Formatter`, padding logic and several tiny writes. These writers assemble the text
+// on the stack and hand it to the sink in one write; unit tests prove each equals the
+// `Display` rendering it replaces.
+
+impl<W: Write> Out<'_, W> {
+    /// Writes `n` in decimal, as `u64`'s `Display` does.
+    pub fn decimal(&mut self, n: u64) -> Result<(), Error> {
+        let mut text = StackText::<MAX_U64_TEXT>::new();
+        text.push_decimal(n, 1);
+        self.bytes(text.as_bytes())
     }
-    impl fmt::Write for Adapter<'_> {
-        fn write_str(&mut self, s: &str) -> fmt::Result {
-            (self.each)(s).map_err(|e| {
-                self.failed = Some(e);
-                fmt::Error
-            })
+
+    /// Writes an address as `IpAddr`'s `Display` does (an IPv4 address without `core::fmt`).
+    pub fn ip(&mut self, ip: IpAddr) -> Result<(), Error> {
+        match ip {
+            IpAddr::V4(ip) => {
+                let mut text = StackText::<{ "255.255.255.255".len() }>::new();
+                for (i, octet) in ip.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text.push(b'.');
+                    }
+                    text.push_decimal(u64::from(octet), 1);
+                }
+                self.bytes(text.as_bytes())
+            }
+            // Rare on OT networks, and its shortest-form rules are `core`'s to keep.
+            IpAddr::V6(ip) => self.fmt(format_args!("{ip}")),
         }
     }
-    let mut adapter = Adapter { each, failed: None };
-    match fmt::write(&mut adapter, format_args!("{value}")) {
-        Ok(()) => Ok(()),
-        Err(fmt::Error) => Err(adapter.failed.unwrap_or(Error::BufferFull)),
+
+    /// Writes a MAC address as `aa:bb:cc:dd:ee:ff` (lower-case hex), as `MacAddr`'s `Display`
+    /// does.
+    pub fn mac(&mut self, mac: MacAddr) -> Result<(), Error> {
+        let mut text = StackText::<MAX_MAC_TEXT>::new();
+        for (i, byte) in mac.0.into_iter().enumerate() {
+            if i > 0 {
+                text.push(b':');
+            }
+            text.push_hex(u32::from(byte), 2, Case::Lower);
+        }
+        self.bytes(text.as_bytes())
     }
+
+    /// Writes `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`), as
+    /// [`Rfc3339`](crate::time::Rfc3339)'s `Display` does.
+    pub fn rfc3339(&mut self, time: Civil) -> Result<(), Error> {
+        let mut text = StackText::<MAX_RFC3339>::new();
+        text.push_decimal(time.year, 4);
+        text.push(b'-');
+        text.push_decimal(u64::from(time.month), 2);
+        text.push(b'-');
+        text.push_decimal(u64::from(time.day), 2);
+        text.push(b'T');
+        text.push_clock(time);
+        text.push(b'Z');
+        self.bytes(text.as_bytes())
+    }
+
+    /// Writes `time` as `MMM dd yyyy HH:mm:ss.SSS` (`May 05 2019 12:28:54.123`), as
+    /// [`Legacy`](crate::time::Legacy)'s `Display` does.
+    pub fn legacy_time(&mut self, time: Civil) -> Result<(), Error> {
+        let mut text = StackText::<MAX_LEGACY_TIME>::new();
+        text.push_str(time.month_abbrev());
+        text.push(b' ');
+        text.push_decimal(u64::from(time.day), 2);
+        text.push(b' ');
+        text.push_decimal(time.year, 4);
+        text.push(b' ');
+        text.push_clock(time);
+        self.bytes(text.as_bytes())
+    }
+}
+
+/// The longest [`Out::legacy_time`]: `MMM dd `, a year of up to 20 digits, ` HH:mm:ss.SSS`.
+pub(crate) const MAX_LEGACY_TIME: usize = "MMM dd ".len() + MAX_U64_TEXT + " HH:mm:ss.SSS".len();
+
+/// Upper- or lower-case hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Case {
+    /// `0`–`9`, `a`–`f`.
+    Lower,
+    /// `0`–`9`, `A`–`F`.
+    Upper,
+}
+
+/// The hex digit of the low four bits of `value`.
+const fn hex_digit(value: u32, case: Case) -> u8 {
+    let nibble = (value & 0xf) as u8;
+    match (nibble, case) {
+        (0..=9, _) => b'0' + nibble,
+        (_, Case::Lower) => b'a' + nibble - 10,
+        (_, Case::Upper) => b'A' + nibble - 10,
+    }
+}
+
+/// Short ASCII text assembled on the stack, so that it reaches the sink in one write.
+///
+/// `N` is chosen by each user for its longest text; a push past `N` bytes is dropped rather
+/// than panicking (unit tests prove every user's text fits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StackText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    /// Empty text.
+    pub(crate) const fn new() -> Self {
+        StackText {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    /// The text so far.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Appends one byte.
+    pub(crate) fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// Appends a string.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        for byte in s.bytes() {
+            self.push(byte);
+        }
+    }
+
+    /// Appends `n` in decimal, zero-padded to at least `min_digits` digits (at most 20).
+    pub(crate) fn push_decimal(&mut self, mut n: u64, min_digits: usize) {
+        let mut digits = [b'0'; MAX_U64_TEXT];
+        let mut count = 0;
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+            count += 1;
+            if n == 0 && count >= min_digits {
+                break;
+            }
+        }
+        for &digit in digits.iter().skip(MAX_U64_TEXT - count) {
+            self.push(digit);
+        }
+    }
+
+    /// Appends the low `digits` hex digits of `value` (at most 8), most significant first.
+    pub(crate) fn push_hex(&mut self, value: u32, digits: u32, case: Case) {
+        for i in (0..digits.min(8)).rev() {
+            self.push(hex_digit(value >> (4 * i), case));
+        }
+    }
+
+    /// Appends `HH:mm:ss.SSS`.
+    fn push_clock(&mut self, time: Civil) {
+        self.push_decimal(u64::from(time.hour), 2);
+        self.push(b':');
+        self.push_decimal(u64::from(time.minute), 2);
+        self.push(b':');
+        self.push_decimal(u64::from(time.second), 2);
+        self.push(b'.');
+        self.push_decimal(u64::from(time.millis), 3);
+    }
+}
+
+// ---- Escaping shared by every format ----
+//
+// Every format copies most of a value as is and escapes a few characters. The characters any
+// format treats are the C0 controls and DEL, up to four ASCII punctuation bytes of its own
+// (its `AsciiSet`), the C1 controls U+0080–U+009F and the separators U+2028/U+2029 (every
+// format treats these, as they break lines or hide text in some reader). So `escape` scans
+// bytes, not `char`s, eight at a time: a word with no control, DEL, punctuation byte of the
+// rule or non-ASCII byte is skipped with a few integer operations; in a word that may hold
+// one, a byte can start a treated character only if it is ASCII and in the set, or the lead
+// byte `C2` (U+0080–U+00BF) or `E2` (U+2000–U+2FFF), which `special_at` then decodes. Each
+// run of clean bytes goes out in one write.
+
+/// The ASCII bytes one escaping rule treats: the C0 controls, DEL, and up to four more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsciiSet {
+    /// The rule's own bytes; unused slots repeat one of them (or hold NUL, a control).
+    extra: [u8; 4],
+}
+
+/// Eight copies of `byte`, one per byte of a `u64`.
+const fn splat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// The high bit of every byte of `word` that is zero, and possibly of bytes above one (the
+/// borrow), so it is non-zero exactly when some byte is zero.
+const fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(splat(0x01)) & !word & splat(0x80)
+}
+
+impl AsciiSet {
+    /// The C0 controls U+0000–U+001F, DEL, and the ASCII bytes of `bytes`, of which at most
+    /// four are kept (the last four; no rule needs more, and each rule's unit test compares
+    /// the set with its documented one).
+    pub(crate) const fn controls_and(mut bytes: &[u8]) -> AsciiSet {
+        let mut packed = 0u32;
+        let mut first = 0;
+        while let [byte, rest @ ..] = bytes {
+            if byte.is_ascii() {
+                packed = packed << 8 | *byte as u32;
+                first = *byte;
+            }
+            bytes = rest;
+        }
+        // Unused slots repeat a byte of the set, so that the word test of a repeated byte is
+        // the same expression, which the compiler evaluates once.
+        let mut extra = packed.to_le_bytes();
+        let mut slots: &mut [u8] = &mut extra;
+        while let [slot, rest @ ..] = slots {
+            if *slot == 0 {
+                *slot = first;
+            }
+            slots = rest;
+        }
+        AsciiSet { extra }
+    }
+
+    /// Whether `byte` is in the set.
+    #[inline]
+    pub(crate) const fn contains(self, byte: u8) -> bool {
+        let [a, b, c, d] = self.extra;
+        byte < 0x20 || byte == 0x7f || byte == a || byte == b || byte == c || byte == d
+    }
+
+    /// Whether `byte` may start a treated character: in the set, or a lead byte `C2`/`E2`.
+    #[inline]
+    const fn may_start_special(self, byte: u8) -> bool {
+        self.contains(byte) || byte == 0xC2 || byte == 0xE2
+    }
+
+    /// Whether `word` (eight bytes) may hold a treated character's first byte: false only
+    /// when none of its bytes is a control, DEL, non-ASCII, or one of the rule's bytes.
+    /// (It may say true for a clean word; the caller then checks byte by byte.)
+    #[inline]
+    const fn may_hold_special(self, word: u64) -> bool {
+        // A byte below 0x20: subtracting 0x20 borrows into its high bit while the byte's own
+        // high bit is clear (exact for the any-test, as for `has_zero_byte`).
+        let below_space = word.wrapping_sub(splat(0x20)) & !word;
+        // A byte of 0x7F or more: it has its high bit, or adding 1 sets it. A carry out of a
+        // 0xFF byte can only flag its neighbour falsely, and the 0xFF byte itself is flagged.
+        let del_or_high = word | word.wrapping_add(splat(0x01));
+        let [a, b, c, d] = self.extra;
+        // One OR of all tests and one branch: the words of a value are nearly all clean.
+        let hits = ((below_space | del_or_high) & splat(0x80))
+            | zero_bytes(word ^ splat(a))
+            | zero_bytes(word ^ splat(b))
+            | zero_bytes(word ^ splat(c))
+            | zero_bytes(word ^ splat(d));
+        hits != 0
+    }
+}
+
+/// One escape sequence: at most 8 bytes (text's `\u{HHHH}` is the longest).
+pub(crate) type Escaped = StackText<8>;
+
+impl Escaped {
+    /// A fixed escape.
+    pub(crate) fn of(s: &str) -> Escaped {
+        let mut escaped = Escaped::new();
+        escaped.push_str(s);
+        escaped
+    }
+
+    /// `prefix`, the low `digits` hex digits of `code`, then `suffix`.
+    pub(crate) fn hex(prefix: &str, code: u32, digits: u32, case: Case, suffix: &str) -> Escaped {
+        let mut escaped = Escaped::of(prefix);
+        escaped.push_hex(code, digits, case);
+        escaped.push_str(suffix);
+        escaped
+    }
+}
+
+/// One format's (or one place's) escaping rule for [`escape`]: which ASCII bytes it treats
+/// (the C1 controls and U+2028/U+2029 are always treated) and what a treated character
+/// becomes.
+#[derive(Clone, Copy)]
+pub(crate) struct Rule {
+    /// The ASCII bytes this rule treats.
+    pub(crate) ascii: AsciiSet,
+    /// What a treated character is written as.
+    pub(crate) escape: fn(char) -> Escaped,
+}
+
+impl Rule {
+    /// Whether [`escape`] treats `c` under this rule: the definition the scanner implements,
+    /// char by char, for tests.
+    #[cfg(test)]
+    pub(crate) fn is_special(&self, c: char) -> bool {
+        match u8::try_from(c) {
+            Ok(byte) if byte.is_ascii() => self.ascii.contains(byte),
+            _ => matches!(c, '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+        }
+    }
+}
+
+/// The treated character at the start of `bytes`, with its UTF-8 length, if there is one.
+fn special_at(bytes: &[u8], ascii: AsciiSet) -> Option<(char, usize)> {
+    match bytes {
+        [byte, ..] if byte.is_ascii() => ascii.contains(*byte).then_some((char::from(*byte), 1)),
+        // U+0080–U+009F is `C2` then the code point itself as the continuation byte.
+        [0xC2, second @ 0x80..=0x9F, ..] => Some((char::from(*second), 2)),
+        [0xE2, 0x80, 0xA8, ..] => Some(('\u{2028}', 3)),
+        [0xE2, 0x80, 0xA9, ..] => Some(('\u{2029}', 3)),
+        _ => None,
+    }
+}
+
+/// The offset in `bytes` of the first byte that may start a treated character.
+#[inline]
+fn next_candidate(bytes: &[u8], ascii: AsciiSet) -> Option<usize> {
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        if ascii.may_hold_special(u64::from_ne_bytes(*word))
+            && let Some(at) = word.iter().position(|&b| ascii.may_start_special(b))
+        {
+            return Some(8 * i + at);
+        }
+    }
+    let at = tail.iter().position(|&b| ascii.may_start_special(b))?;
+    Some(8 * words.len() + at)
+}
+
+/// Writes `value` under `rule`: runs of untreated bytes in one write each, every treated
+/// character (the ASCII bytes of `rule.ascii`, U+0080–U+009F, U+2028, U+2029) as
+/// `(rule.escape)(c)`.
+#[inline]
+pub(crate) fn escape<W: Write>(out: &mut Out<'_, W>, value: &str, rule: Rule) -> Result<(), Error> {
+    let ascii = rule.ascii;
+    let bytes = value.as_bytes();
+    // `bytes[..written]` is out; `bytes[written..scanned]` is clean and pending.
+    let mut written = 0;
+    let mut scanned = 0;
+    while let Some(tail) = bytes.get(scanned..) {
+        let Some(offset) = next_candidate(tail, ascii) else {
+            break;
+        };
+        let at = scanned + offset;
+        match special_at(tail.get(offset..).unwrap_or(&[]), ascii) {
+            Some((c, len)) => {
+                let clean = bytes.get(written..at).unwrap_or(&[]);
+                if !clean.is_empty() {
+                    out.bytes(clean)?;
+                }
+                out.bytes((rule.escape)(c).as_bytes())?;
+                scanned = at + len;
+                written = scanned;
+            }
+            // A `C2`/`E2` character that is not treated is copied with its run.
+            None => scanned = at + 1,
+        }
+    }
+    let clean = bytes.get(written..).unwrap_or(&[]);
+    if clean.is_empty() {
+        return Ok(());
+    }
+    out.bytes(clean)
+}
+
+/// Writes the event id `<sensor>-<id>` (see [`EventId`](crate::alert::EventId)) with the
+/// sensor name escaped under `rule`; the `-` and the digits need no format's escaping.
+pub(crate) fn event_id<W: Write>(
+    out: &mut Out<'_, W>,
+    event: &crate::alert::Event,
+    rule: Rule,
+) -> Result<(), Error> {
+    let id = event.event_id();
+    escape(out, id.sensor, rule)?;
+    let mut text = StackText::<{ 1 + MAX_U64_TEXT }>::new();
+    text.push(b'-');
+    text.push_decimal(id.id, 1);
+    out.bytes(text.as_bytes())
 }
 
 // ---- Output bounds shared by the formats' `MAX_LEN` expressions ----
@@ -387,6 +757,245 @@ mod tests {
         let mut w = SliceWriter::new(&mut buf);
         let mut out = Out::new(&mut w);
         assert_eq!(out.fmt(format_args!("{}", 12345)), Err(Error::BufferFull));
+    }
+
+    use core::net::{Ipv4Addr, Ipv6Addr};
+    use proptest::prelude::*;
+    use std::string::String as StdString;
+    use std::vec::Vec;
+    use std::{format, vec};
+
+    /// What `write` renders into a buffer of `len` bytes, as a string.
+    fn rendered(len: usize, write: impl FnOnce(&mut Out<'_, SliceWriter<'_>>)) -> StdString {
+        let mut buf = vec![0xA5u8; len];
+        let mut sink = SliceWriter::new(&mut buf);
+        let mut out = Out::new(&mut sink);
+        write(&mut out);
+        let n = out.finish().unwrap();
+        StdString::from_utf8(buf.get(..n).unwrap().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn decimal_writes_edge_values_like_display() {
+        for n in [0, 9, 10, 99, 100, 65_535, u64::from(u32::MAX), u64::MAX] {
+            let text = rendered(MAX_U64_TEXT, |out| out.decimal(n).unwrap());
+            assert_eq!(text, format!("{n}"));
+        }
+    }
+
+    #[test]
+    fn padded_decimal_pads_to_the_minimum_and_no_further() {
+        let mut text = StackText::<64>::new();
+        text.push_decimal(7, 4);
+        text.push_decimal(12_345, 4);
+        text.push_decimal(0, 1);
+        text.push_decimal(u64::MAX, 20);
+        assert_eq!(
+            text.as_bytes(),
+            b"0007123450"
+                .iter()
+                .chain(b"18446744073709551615")
+                .copied()
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn stack_text_drops_what_does_not_fit_instead_of_panicking() {
+        let mut text = StackText::<3>::new();
+        text.push_str("abcd");
+        text.push_decimal(u64::MAX, 1);
+        assert_eq!(text.as_bytes(), b"abc");
+    }
+
+    #[test]
+    fn ipv6_is_written_as_core_displays_it() {
+        for ip in [
+            Ipv6Addr::UNSPECIFIED,
+            Ipv6Addr::LOCALHOST,
+            Ipv6Addr::new(0xfe80, 0, 0, 0, 0x21b, 0x1bff, 0xfeaa, 0xf9e),
+            Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x0a01, 0x0005),
+            Ipv6Addr::new(
+                0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff,
+            ),
+        ] {
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V6(ip)).unwrap());
+            assert_eq!(text, format!("{ip}"));
+        }
+    }
+
+    /// Every rule of every format, with its documented set of treated characters written
+    /// char by char (independently of the byte scanner).
+    fn rules() -> [(&'static str, &'static dyn Fn(char) -> bool); 7] {
+        [
+            (
+                "text",
+                &|c| matches!(c, '\\' | '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+            ),
+            (
+                "hec",
+                &|c| matches!(c, '"' | '\\' | '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}'),
+            ),
+            ("cef header", &|c| {
+                matches!(c, '\\' | '|' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("cef extension", &|c| {
+                matches!(c, '\\' | '=' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("leef header", &|c| {
+                matches!(c, '\\' | '|' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("leef attribute", &|c| {
+                matches!(c, '\\' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+            ("syslog param", &|c| {
+                matches!(c, '"' | '\\' | ']' | '\u{2028}' | '\u{2029}') || c.is_control()
+            }),
+        ]
+    }
+
+    /// `value` under the rule named `name`, through the byte scanner.
+    fn scanned(name: &str, value: &str) -> StdString {
+        rendered(8 * value.len() + 8, |out| {
+            match name {
+                "text" => escape(out, value, text::VALUE),
+                "hec" => escape(out, value, hec::STRING),
+                "cef header" => escape(out, value, cef::HEADER),
+                "cef extension" => escape(out, value, cef::EXTENSION),
+                "leef header" => escape(out, value, leef::HEADER),
+                "leef attribute" => escape(out, value, leef::ATTRIBUTE),
+                _ => escape(out, value, syslog::PARAM_VALUE),
+            }
+            .unwrap()
+        })
+    }
+
+    /// `value` under the rule named `name`, char by char: the reference for the scanner.
+    fn naive(name: &str, value: &str) -> StdString {
+        let escaped = |c: char| match name {
+            "text" => (text::VALUE.escape)(c),
+            "hec" => (hec::STRING.escape)(c),
+            "cef header" => (cef::HEADER.escape)(c),
+            "cef extension" => (cef::EXTENSION.escape)(c),
+            "leef header" => (leef::HEADER.escape)(c),
+            "leef attribute" => (leef::ATTRIBUTE.escape)(c),
+            _ => (syslog::PARAM_VALUE.escape)(c),
+        };
+        let special = rules().into_iter().find(|(n, _)| *n == name).unwrap().1;
+        let mut out = StdString::new();
+        for c in value.chars() {
+            if special(c) {
+                out.push_str(core::str::from_utf8(escaped(c).as_bytes()).unwrap());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_rule_treats_exactly_its_documented_characters() {
+        for (name, special) in rules() {
+            for c in ('\0'..='\u{3000}').chain(['\u{fffd}', '\u{feff}', '\u{10ffff}']) {
+                let mut buf = [0u8; 4];
+                let value = c.encode_utf8(&mut buf);
+                let expect_changed = special(c);
+                assert_eq!(
+                    scanned(name, value) != *value,
+                    expect_changed,
+                    "{name}: {c:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_word_test_never_misses_a_byte_that_may_start_a_treated_character() {
+        let sets = [
+            AsciiSet::controls_and(b""),
+            AsciiSet::controls_and(b"\\"),
+            AsciiSet::controls_and(b"\"\\]"),
+            AsciiSet::controls_and(b"\\|=\"]"),
+        ];
+        for set in sets {
+            for byte in 0..=u8::MAX {
+                for position in 0..8 {
+                    let mut word = [b'a'; 8];
+                    if let Some(slot) = word.get_mut(position) {
+                        *slot = byte;
+                    }
+                    if set.may_start_special(byte) {
+                        assert!(set.may_hold_special(u64::from_ne_bytes(word)), "{byte:#x}");
+                    }
+                }
+            }
+            assert!(!set.may_hold_special(u64::from_ne_bytes(*b"abcXYZ09")));
+        }
+    }
+
+    #[test]
+    fn the_widest_escapes_fit_their_stack_text() {
+        assert_eq!(scanned("text", "\u{2029}"), "\\u{2029}");
+        assert_eq!(scanned("text", "\u{1}"), "\\x01");
+        assert_eq!(scanned("hec", "\u{1}\u{9f}"), "\\u0001\\u009f");
+        assert_eq!(
+            scanned("leef attribute", "\u{85}\u{2028}"),
+            "\\u0085\\u2028"
+        );
+        assert_eq!(scanned("cef extension", "\u{7}"), "\u{fffd}");
+    }
+
+    /// Strings rich in the characters that some rule treats, near misses, and other text.
+    fn arb_value() -> impl Strategy<Value = StdString> {
+        let interesting = prop::sample::select(vec![
+            '\\', '"', '|', '=', ']', '\n', '\r', '\t', '\0', '\u{8}', '\u{c}', '\u{1b}', '\u{7f}',
+            '\u{80}', '\u{85}', '\u{9f}', '\u{a0}', '\u{bf}', '\u{2027}', '\u{2028}', '\u{2029}',
+            '\u{202a}', '\u{20ac}', 'é', '日', '😀', 'a', ' ', '-',
+        ]);
+        prop::collection::vec(prop_oneof![interesting, any::<char>()], 0..48)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn scanner_equals_the_char_by_char_reference(value in arb_value()) {
+            for (name, _) in rules() {
+                prop_assert_eq!(scanned(name, &value), naive(name, &value), "{}", name);
+            }
+        }
+
+        #[test]
+        fn ipv4_is_written_as_core_displays_it(bits in any::<u32>()) {
+            let ip = Ipv4Addr::from(bits);
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V4(ip)).unwrap());
+            prop_assert_eq!(text, format!("{ip}"));
+        }
+
+        #[test]
+        fn mac_is_written_as_its_display(bytes in any::<[u8; 6]>()) {
+            let mac = MacAddr(bytes);
+            let text = rendered(MAX_MAC_TEXT, |out| out.mac(mac).unwrap());
+            prop_assert_eq!(text, format!("{mac}"));
+        }
+
+        #[test]
+        fn decimal_is_written_as_display(n in any::<u64>()) {
+            let text = rendered(MAX_U64_TEXT, |out| out.decimal(n).unwrap());
+            prop_assert_eq!(text, format!("{n}"));
+        }
+
+        #[test]
+        fn times_are_written_as_their_display(
+            ms in prop_oneof![any::<u64>(), 0..=253_402_300_799_999u64, Just(u64::MAX)]
+        ) {
+            let time = Civil::from_epoch_ms(ms);
+            let rfc3339 = rendered(MAX_RFC3339, |out| out.rfc3339(time).unwrap());
+            prop_assert_eq!(rfc3339, format!("{}", time.rfc3339()));
+            let legacy = rendered(MAX_LEGACY_TIME, |out| out.legacy_time(time).unwrap());
+            prop_assert_eq!(legacy, format!("{}", time.legacy()));
+        }
     }
 
     #[test]

@@ -59,8 +59,8 @@ use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
 use crate::format::{
-    Counter, Error, Out, cef, display_chunks, leef, longest_engine_name,
-    longest_notification_token, longest_severity_name, max, text,
+    AsciiSet, Counter, Error, Escaped, Out, Rule, StackText, cef, event_id, leef,
+    longest_engine_name, longest_notification_token, longest_severity_name, max, text,
 };
 use crate::time::Civil;
 
@@ -320,37 +320,30 @@ const fn decimal_digits(mut n: usize) -> usize {
 /// Upper bound on [`write_framed()`]'s output: the length prefix, a space, and the message.
 pub const MAX_FRAMED_LEN: usize = decimal_digits(MAX_LEN) + 1 + MAX_LEN;
 
-fn is_control(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
-}
-
-/// Writes an SD PARAM-VALUE escaped (see the module docs).
-fn param_value<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    let mut start = 0;
-    for (at, c) in value.char_indices() {
-        let replacement = match c {
+/// An SD PARAM-VALUE (see the module docs): `"`, `\` and `]` escaped; the controls and
+/// U+2028/U+2029 replaced, so the header stays on one line.
+pub(crate) const PARAM_VALUE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\"\\]"),
+    escape: |c| {
+        Escaped::of(match c {
             '"' => "\\\"",
             '\\' => "\\\\",
             ']' => "\\]",
-            c if is_control(c) => "\u{FFFD}",
-            _ => continue,
-        };
-        out.str(value.get(start..at).unwrap_or(""))?;
-        out.str(replacement)?;
-        start = at + c.len_utf8();
-    }
-    out.str(value.get(start..).unwrap_or(""))
-}
+            _ => "\u{FFFD}",
+        })
+    },
+};
 
 /// Writes the HOSTNAME field (see the module docs).
 fn hostname<W: Write>(out: &mut Out<'_, W>, name: &str, ip: IpAddr) -> Result<(), Error> {
     if name.is_empty() {
-        return out.fmt(format_args!("{ip}"));
+        return out.ip(ip);
     }
-    let printable = |c: char| c.is_ascii_graphic();
-    if name.chars().all(printable) {
+    // A non-ASCII character's bytes are all above 0x7F, so a byte test is a character test.
+    if name.bytes().all(|b| b.is_ascii_graphic()) {
         return out.str(name);
     }
+    let printable = |c: char| c.is_ascii_graphic();
     let mut start = 0;
     for (at, c) in name.char_indices() {
         if !printable(c) {
@@ -362,35 +355,58 @@ fn hostname<W: Write>(out: &mut Out<'_, W>, name: &str, ip: IpAddr) -> Result<()
     out.str(name.get(start..).unwrap_or(""))
 }
 
+/// `<PRI>1 `.
+fn pri<W: Write>(out: &mut Out<'_, W>, pri: u8) -> Result<(), Error> {
+    let mut text = StackText::<{ "<191>1 ".len() }>::new();
+    text.push(b'<');
+    text.push_decimal(u64::from(pri), 1);
+    text.push_str(">1 ");
+    out.bytes(text.as_bytes())
+}
+
 fn header<W: Write>(out: &mut Out<'_, W>, event: &Event, options: &Options) -> Result<(), Error> {
     let severity = event.severity();
-    let pri = options.facility.code() * 8 + options.level.get(severity).code();
-    out.fmt(format_args!("<{pri}>1 "))?;
+    pri(
+        out,
+        options.facility.code() * 8 + options.level.get(severity).code(),
+    )?;
     let time = Civil::from_epoch_ms(event.time_ms());
     if time.year <= 9999 {
-        out.fmt(format_args!("{} ", time.rfc3339()))?;
+        out.rfc3339(time)?;
+        out.str(" ")?;
     } else {
         out.str("- ")?;
     }
     let sensor = event.sensor();
     hostname(out, &sensor.name, sensor.ip)?;
-    out.fmt(format_args!(" {APP_NAME} - "))?;
+    out.str(" ")?;
+    out.str(APP_NAME)?;
+    out.str(" - ")?;
     match event {
         Event::Alert(_) => out.str(ALERT_MSGID)?,
         Event::Notification(n) => out.str(n.kind.token())?,
     }
-    out.fmt(format_args!(" [{SD_ID} id=\""))?;
-    display_chunks(&event.event_id(), &mut |s| param_value(out, s))?;
-    out.str("\"")?;
+    out.str(" [")?;
+    out.str(SD_ID)?;
+    out.str(" id=\"")?;
+    event_id(out, event, PARAM_VALUE)?;
     match event {
-        Event::Alert(a) => out.fmt(format_args!(" engine=\"{}\"", a.engine.as_str()))?,
-        Event::Notification(n) => out.fmt(format_args!(" kind=\"{}\"", n.kind.token()))?,
+        Event::Alert(a) => {
+            out.str("\" engine=\"")?;
+            out.str(a.engine.as_str())?;
+        }
+        Event::Notification(n) => {
+            out.str("\" kind=\"")?;
+            out.str(n.kind.token())?;
+        }
     }
-    out.fmt(format_args!(" severity=\"{}\"", severity.as_str()))?;
-    if event.truncated() {
-        out.str(" truncated=\"true\"")?;
-    }
-    out.str("] ")?;
+    out.str("\" severity=\"")?;
+    out.str(severity.as_str())?;
+    out.str(if event.truncated() {
+        "\" truncated=\"true\"] "
+    } else {
+        "\"] "
+    })?;
     if options.bom {
         out.str(BOM)?;
     }
@@ -415,6 +431,10 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
 /// TCP or TLS: the length is measured by rendering once into a [`Counter`], then the frame is
 /// written.
 ///
+/// So it costs about twice [`write()`] (less the copying): the prefix must precede a message
+/// whose length only rendering tells, and core has no buffer of [`MAX_LEN`] to spare for
+/// rendering once and moving. The message itself is [`write()`]; the frame is transport.
+///
 /// Returns the number of bytes written, or [`Error::BufferFull`] when `out` has no room (a
 /// buffer of [`MAX_FRAMED_LEN`] bytes always has).
 pub fn write_framed<W: Write>(
@@ -425,7 +445,8 @@ pub fn write_framed<W: Write>(
     let len = write(event, options, &mut Counter::default())?;
     let prefix = {
         let mut prefix = Out::new(out);
-        prefix.fmt(format_args!("{len} "))?;
+        prefix.decimal(len as u64)?;
+        prefix.str(" ")?;
         prefix.written()
     };
     let message = write(event, options, out)?;

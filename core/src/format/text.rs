@@ -62,8 +62,6 @@
 //! # Ok::<(), icsfwd_core::format::Error>(())
 //! ```
 
-use core::fmt::Display;
-
 use embedded_io::Write;
 use heapless::String;
 
@@ -72,8 +70,9 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, Notification,
 };
 use crate::format::{
-    Error, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, display_chunks, longest_engine_name,
-    longest_notification_name, longest_notification_token, longest_severity_name, max,
+    AsciiSet, Case, Error, Escaped, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, escape,
+    event_id, longest_engine_name, longest_notification_name, longest_notification_token,
+    longest_severity_name, max,
 };
 use crate::time::{Civil, MAX_RFC3339};
 
@@ -174,6 +173,8 @@ const NOTIFICATION_TYPE: &str = "System notification";
 /// [`SliceWriter`](crate::format::SliceWriter) of [`MAX_LEN`] bytes always has), or
 /// [`Error::Io`] when the sink fails otherwise. On error `out` may hold a prefix.
 pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<usize, Error> {
+    // Each line's `\n` goes out with the next line's key (`"\nType: "`), so a line costs one
+    // constant write besides its value; the last line's `\n` is written at the end.
     let mut out = Out::new(out);
     match event {
         Event::Alert(alert) => write_alert(alert, options, &mut out)?,
@@ -190,14 +191,14 @@ fn write_alert<W: Write>(
     options: &Options,
     out: &mut Out<'_, W>,
 ) -> Result<(), Error> {
-    first(out, alert.time_ms, options, "Alert", &alert.title)?;
-    field(out, "Type", alert.engine.as_str())?;
-    field(out, "Severity", alert.severity.as_str())?;
-    endpoint(out, "Source", &alert.source)?;
-    endpoint(out, "Destination", &alert.destination)?;
-    field(out, "Protocol", &alert.protocol)?;
-    field(out, "Alert group", &alert.group)?;
-    field(out, "Message", &alert.message)
+    first(out, alert.time_ms, options, " Alert: ", &alert.title)?;
+    field(out, "\nType: ", alert.engine.as_str())?;
+    field(out, "\nSeverity: ", alert.severity.as_str())?;
+    endpoint(out, &SOURCE, &alert.source)?;
+    endpoint(out, &DESTINATION, &alert.destination)?;
+    field(out, "\nProtocol: ", &alert.protocol)?;
+    field(out, "\nAlert group: ", &alert.group)?;
+    field(out, "\nMessage: ", &alert.message)
 }
 
 fn write_notification<W: Write>(
@@ -210,28 +211,31 @@ fn write_notification<W: Write>(
         out,
         notification.time_ms,
         options,
-        "Notification",
+        " Notification: ",
         kind.as_str(),
     )?;
-    field(out, "Type", NOTIFICATION_TYPE)?;
-    field(out, "Severity", kind.severity().as_str())?;
-    field(out, "Message", &notification.text)
+    field(out, "\nType: ", NOTIFICATION_TYPE)?;
+    field(out, "\nSeverity: ", kind.severity().as_str())?;
+    field(out, "\nMessage: ", &notification.text)
 }
 
-/// Sensor, sensor IP, event id and the truncation mark, shared by alerts and notifications.
+/// Sensor, sensor IP, event id and the truncation mark, shared by alerts and notifications,
+/// and the last line's `\n`.
 fn write_tail<W: Write>(event: &Event, out: &mut Out<'_, W>) -> Result<(), Error> {
     let sensor = event.sensor();
-    field(out, "Sensor", &sensor.name)?;
-    number(out, "Sensor IP", &sensor.ip)?;
-    out.str("Alert ID: ")?;
-    display_chunks(&event.event_id(), &mut |chunk| escape(out, chunk))?;
-    out.str("\n")?;
+    field(out, "\nSensor: ", &sensor.name)?;
+    out.str("\nSensor IP: ")?;
+    out.ip(sensor.ip)?;
+    out.str("\nAlert ID: ")?;
+    event_id(out, event, VALUE)?;
     if event.truncated() {
-        out.str("Truncated: yes\n")?;
+        out.str("\nTruncated: yes\n")
+    } else {
+        out.str("\n")
     }
-    Ok(())
 }
 
+/// The first line without its `\n`; `word` is `" Alert: "` or `" Notification: "`.
 fn first<W: Write>(
     out: &mut Out<'_, W>,
     time_ms: u64,
@@ -239,93 +243,73 @@ fn first<W: Write>(
     word: &str,
     title: &str,
 ) -> Result<(), Error> {
-    out.fmt(format_args!("{} ", Civil::from_epoch_ms(time_ms).rfc3339()))?;
-    escape(out, &options.label)?;
+    out.rfc3339(Civil::from_epoch_ms(time_ms))?;
     out.str(" ")?;
+    escape(out, &options.label, VALUE)?;
     out.str(word)?;
-    out.str(": ")?;
-    escape(out, title)?;
-    out.str("\n")
+    escape(out, title, VALUE)
 }
 
-fn endpoint<W: Write>(out: &mut Out<'_, W>, side: &str, endpoint: &Endpoint) -> Result<(), Error> {
-    out.fmt(format_args!("{side} name: "))?;
-    escape(out, &endpoint.name)?;
-    out.str("\n")?;
-    out.fmt(format_args!("{side} IP: {}\n", endpoint.ip))?;
+/// The keys of one side's lines, each with the previous line's `\n` and its `": "`.
+struct EndpointKeys {
+    name: &'static str,
+    ip: &'static str,
+    mac: &'static str,
+    port: &'static str,
+}
+
+const SOURCE: EndpointKeys = EndpointKeys {
+    name: "\nSource name: ",
+    ip: "\nSource IP: ",
+    mac: "\nSource MAC: ",
+    port: "\nSource port: ",
+};
+
+const DESTINATION: EndpointKeys = EndpointKeys {
+    name: "\nDestination name: ",
+    ip: "\nDestination IP: ",
+    mac: "\nDestination MAC: ",
+    port: "\nDestination port: ",
+};
+
+fn endpoint<W: Write>(
+    out: &mut Out<'_, W>,
+    keys: &EndpointKeys,
+    endpoint: &Endpoint,
+) -> Result<(), Error> {
+    field(out, keys.name, &endpoint.name)?;
+    out.str(keys.ip)?;
+    out.ip(endpoint.ip)?;
     if let Some(mac) = endpoint.mac {
-        out.fmt(format_args!("{side} MAC: {mac}\n"))?;
+        out.str(keys.mac)?;
+        out.mac(mac)?;
     }
     if let Some(port) = endpoint.port {
-        out.fmt(format_args!("{side} port: {port}\n"))?;
+        out.str(keys.port)?;
+        out.decimal(u64::from(port))?;
     }
     Ok(())
 }
 
-/// A `Key: value` line with an escaped text value.
+/// A `\nKey: value` piece (the previous line's end and this line) with an escaped value;
+/// `key` carries the `\n` and the `": "`.
 fn field<W: Write>(out: &mut Out<'_, W>, key: &str, value: &str) -> Result<(), Error> {
     out.str(key)?;
-    out.str(": ")?;
-    escape(out, value)?;
-    out.str("\n")
+    escape(out, value, VALUE)
 }
 
-/// A `Key: value` line whose value is an address or number: ASCII that never needs escaping.
-fn number<W: Write>(out: &mut Out<'_, W>, key: &str, value: &dyn Display) -> Result<(), Error> {
-    out.fmt(format_args!("{key}: {value}\n"))
-}
-
-/// Whether `c` is written as an escape rather than as itself.
-const fn needs_escape(c: char) -> bool {
-    matches!(c, '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
-}
-
-const fn hex_digit(nibble: u32) -> u8 {
-    let nibble = (nibble & 0xf) as u8;
-    if nibble < 10 {
-        b'0' + nibble
-    } else {
-        b'a' + nibble - 10
-    }
-}
-
-/// Writes `value` with the escapes documented in the module: runs of plain characters go out
-/// in one piece, each escaped character as its escape sequence.
-fn escape<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    // Every piece but possibly the last ends with a character that needs escaping.
-    for piece in value.split_inclusive(needs_escape) {
-        let mut chars = piece.chars();
-        match chars.next_back() {
-            Some(c) if needs_escape(c) => {
-                out.str(chars.as_str())?;
-                escape_char(out, c)?;
-            }
-            _ => out.str(piece)?,
-        }
-    }
-    Ok(())
-}
-
-fn escape_char<W: Write>(out: &mut Out<'_, W>, c: char) -> Result<(), Error> {
-    let code = u32::from(c);
-    match c {
-        '\\' => out.str("\\\\"),
-        '\r' => out.str("\\r"),
-        '\n' => out.str("\\n"),
-        '\t' => out.str("\\t"),
-        '\u{0}'..='\u{7f}' => out.bytes(&[b'\\', b'x', hex_digit(code >> 4), hex_digit(code)]),
-        _ => out.bytes(&[
-            b'\\',
-            b'u',
-            b'{',
-            hex_digit(code >> 12),
-            hex_digit(code >> 8),
-            hex_digit(code >> 4),
-            hex_digit(code),
-            b'}',
-        ]),
-    }
-}
+/// The escaping of every text value (see the module docs).
+pub(crate) const VALUE: Rule = Rule {
+    ascii: AsciiSet::controls_and(b"\\"),
+    escape: |c| match c {
+        '\\' => Escaped::of("\\\\"),
+        '\r' => Escaped::of("\\r"),
+        '\n' => Escaped::of("\\n"),
+        '\t' => Escaped::of("\\t"),
+        '\u{0}'..='\u{7f}' => Escaped::hex("\\x", u32::from(c), 2, Case::Lower, ""),
+        _ => Escaped::hex("\\u{", u32::from(c), 4, Case::Lower, "}"),
+    },
+};
 
 #[cfg(test)]
 mod tests {
@@ -341,12 +325,12 @@ mod tests {
         for c in [
             'a', ' ', ':', '|', '=', '"', 'é', '\u{a0}', '\u{2027}', '\u{202a}',
         ] {
-            assert!(!needs_escape(c), "{c:?}");
+            assert!(!VALUE.is_special(c), "{c:?}");
         }
         for c in [
             '\\', '\0', '\n', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{2028}',
         ] {
-            assert!(needs_escape(c), "{c:?}");
+            assert!(VALUE.is_special(c), "{c:?}");
         }
     }
 }
