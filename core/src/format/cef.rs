@@ -49,7 +49,6 @@ use core::fmt;
 use core::net::IpAddr;
 
 use embedded_io::Write;
-use heapless::String;
 
 use crate::alert::{
     self, Alert, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
@@ -61,32 +60,10 @@ use crate::format::{
     longest_severity_name, max,
 };
 
-/// Capacity in bytes of [`Options::vendor`].
-pub const MAX_VENDOR: usize = 64;
-/// Capacity in bytes of [`Options::product`].
-pub const MAX_PRODUCT: usize = 64;
+pub use crate::format::{MAX_PRODUCT, MAX_VENDOR};
 
-/// How a CEF line is labelled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Options {
-    /// The `Device Vendor` header field. Default `icsfwd`.
-    pub vendor: String<MAX_VENDOR>,
-    /// The `Device Product` header field. Default `OT Sensor`.
-    pub product: String<MAX_PRODUCT>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        let mut options = Options {
-            vendor: String::new(),
-            product: String::new(),
-        };
-        alert::fill(&mut options.vendor, "icsfwd");
-        alert::fill(&mut options.product, "OT Sensor");
-        options
-    }
-}
+/// How a CEF line (`Device Vendor` and `Device Product`) is labelled; see [`DeviceLabels`](crate::format::DeviceLabels).
+pub type Options = crate::format::DeviceLabels;
 
 /// The longest [`SignatureId`] rendering: `PROTOCOL_VIOLATION:` + 8 hex digits is 27 bytes,
 /// `notification:alerts_dropped` is 27 bytes; 32 leaves room and is what receivers are told.

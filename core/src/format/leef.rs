@@ -45,7 +45,6 @@
 use core::net::IpAddr;
 
 use embedded_io::Write;
-use heapless::String;
 
 use crate::alert::{
     self, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT, MAX_PROTOCOL,
@@ -58,32 +57,10 @@ use crate::format::{
 };
 use crate::time::{Civil, LEGACY_PATTERN};
 
-/// Capacity in bytes of [`Options::vendor`].
-pub const MAX_VENDOR: usize = 64;
-/// Capacity in bytes of [`Options::product`].
-pub const MAX_PRODUCT: usize = 64;
+pub use crate::format::{MAX_PRODUCT, MAX_VENDOR};
 
-/// How a LEEF line is labelled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Options {
-    /// The `Vendor` header field. Default `icsfwd`.
-    pub vendor: String<MAX_VENDOR>,
-    /// The `Product` header field. Default `OT Sensor`.
-    pub product: String<MAX_PRODUCT>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        let mut options = Options {
-            vendor: String::new(),
-            product: String::new(),
-        };
-        alert::fill(&mut options.vendor, "icsfwd");
-        alert::fill(&mut options.product, "OT Sensor");
-        options
-    }
-}
+/// How a LEEF line (`Vendor` and `Product`) is labelled; see [`DeviceLabels`](crate::format::DeviceLabels).
+pub type Options = crate::format::DeviceLabels;
 
 // Attribute keys with their delimiters, written exactly as they appear; MAX_LEN sums them.
 const DEV_TIME: &str = "devTime=";

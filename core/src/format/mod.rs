@@ -105,6 +105,33 @@ impl Kind {
     }
 }
 
+/// Capacity in bytes of [`DeviceLabels::vendor`].
+pub const MAX_VENDOR: usize = 64;
+/// Capacity in bytes of [`DeviceLabels::product`].
+pub const MAX_PRODUCT: usize = 64;
+
+/// The vendor and product a CEF or LEEF header names (`cef::Options`, `leef::Options`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DeviceLabels {
+    /// The vendor header field (CEF `Device Vendor`, LEEF `Vendor`). Default `icsfwd`.
+    pub vendor: heapless::String<MAX_VENDOR>,
+    /// The product header field (CEF `Device Product`, LEEF `Product`). Default `OT Sensor`.
+    pub product: heapless::String<MAX_PRODUCT>,
+}
+
+impl Default for DeviceLabels {
+    fn default() -> Self {
+        let mut labels = DeviceLabels {
+            vendor: heapless::String::new(),
+            product: heapless::String::new(),
+        };
+        crate::alert::fill(&mut labels.vendor, "icsfwd");
+        crate::alert::fill(&mut labels.product, "OT Sensor");
+        labels
+    }
+}
+
 /// Options for every payload format, so that one value configures any [`Kind`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
