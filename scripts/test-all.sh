@@ -4,8 +4,8 @@
 #   ./scripts/test-all.sh
 #
 # Steps: setup, fmt, clippy, test, doc, fuzz-check, core-thumbv7em, core-thumbv7em-defmt,
-# firmware-clippy, firmware-qemu. Every warning is an error. A step that cannot run because the machine
-# cannot install its tool (the bare-metal target, qemu-system-arm) is reported loudly as
+# firmware-clippy, firmware-qemu. Every warning is an error. A step that cannot run because
+# the machine cannot install its tool (the bare-metal target, qemu-system-arm) is reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
