@@ -52,8 +52,8 @@ use crate::alert::{
 };
 use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
 use crate::format::{
-    self, AsciiSet, Case, Error, Escaped, Out, Rule, event_id, longest_engine_name,
-    longest_notification_name, longest_severity_name, max,
+    self, AsciiSet, Case, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, event_id,
+    longest_engine_name, longest_notification_name, longest_severity_name, max,
 };
 use crate::time::{Civil, LEGACY_PATTERN};
 
@@ -90,10 +90,6 @@ const MSG: &str = "\tmsg=";
 const GROWTH: usize = 6;
 /// Longest IP address text (IPv6, eight groups of four hex digits and seven colons).
 const IP_LEN: usize = 39;
-/// Longest MAC text (`aa:bb:cc:dd:ee:ff`).
-const MAC_LEN: usize = 17;
-/// Longest port (`65535`).
-const PORT_LEN: usize = 5;
 /// Longest `u64` in decimal.
 const U64_LEN: usize = 20;
 /// Longest `devTime`: `MMM dd ` + a year of up to 20 digits + ` HH:mm:ss.SSS`.
@@ -105,9 +101,9 @@ const MAX_ENDPOINT: usize = SRC.len()
     + SRC_NAME.len()
     + GROWTH * MAX_DEVICE_NAME
     + SRC_MAC.len()
-    + MAC_LEN
+    + MAX_MAC_TEXT
     + SRC_PORT.len()
-    + PORT_LEN;
+    + MAX_PORT_TEXT;
 
 /// Upper bound on the output for any event and any [`Options`]: every field at its capacity,
 /// every byte of every text grown by `GROWTH` (6), every optional attribute present.
