@@ -2,6 +2,7 @@
 //!
 //! - [`catalogue`]: realistic kinds of OT alert, per engine.
 //! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
+//! - [`splunk`]: the Splunk emulator's SANS-IO protocol logic (HEC, splunkd REST).
 //!
 //! The Splunk emulator and the scenario driver are built on top of these.
 //!
@@ -16,3 +17,4 @@
 
 pub mod catalogue;
 pub mod generator;
+pub mod splunk;
