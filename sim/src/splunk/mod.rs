@@ -3,6 +3,8 @@
 //!
 //! - [`http`]: the shared request/response model and form/query decoding.
 //! - [`hec`]: the HTTP Event Collector (port 8088): envelopes, raw, channels, acks, health.
+//! - [`splunkd`]: the management REST API (port 8089): login, receivers, indexes, auth.
 
 pub mod hec;
 pub mod http;
+pub mod splunkd;
