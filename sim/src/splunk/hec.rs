@@ -70,7 +70,7 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::http::{Request, Response};
+use super::http::{Request, Response, basic_credentials};
 
 /// One row of the HEC status-code table (`splunk-wire.md` 2.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -809,37 +809,11 @@ fn token_from_authorization(header: &str) -> Result<String, Code> {
     if scheme.eq_ignore_ascii_case("splunk") {
         Ok(credentials.to_owned())
     } else if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64_decode(credentials).ok_or(Code::InvalidAuthorization)?;
-        let decoded = String::from_utf8(decoded).map_err(|_| Code::InvalidAuthorization)?;
-        let (_, password) = decoded.split_once(':').ok_or(Code::InvalidAuthorization)?;
-        Ok(password.to_owned())
+        let (_, password) = basic_credentials(credentials).ok_or(Code::InvalidAuthorization)?;
+        Ok(password)
     } else {
         Err(Code::InvalidAuthorization)
     }
-}
-
-/// Standard base64 with optional `=` padding; `None` on any other byte.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for byte in text.trim_end_matches('=').bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((buffer >> bits) & 0xff) as u8);
-        }
-    }
-    Some(out)
 }
 
 /// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits of either case.

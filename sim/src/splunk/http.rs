@@ -194,9 +194,34 @@ fn hex_value(digit: u8) -> Option<u8> {
     }
 }
 
+/// Decodes the credentials of `Authorization: Basic <base64(user:password)>` (the part after
+/// `Basic `) into the user and password; `None` when they are not base64 of UTF-8 with a `:`.
+/// Padding is optional, as clients differ.
+pub fn basic_credentials(encoded: &str) -> Option<(String, String)> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const BASE64: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let decoded = BASE64.decode(encoded.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_credentials_decode_with_or_without_padding() {
+        let pair = Some(("admin".to_owned(), "changeme".to_owned()));
+        assert_eq!(basic_credentials("YWRtaW46Y2hhbmdlbWU="), pair);
+        assert_eq!(basic_credentials("YWRtaW46Y2hhbmdlbWU"), pair);
+        assert_eq!(basic_credentials("bm9jb2xvbg=="), None, "no colon");
+        assert_eq!(basic_credentials("!!!"), None);
+    }
 
     #[test]
     fn percent_decoding_handles_plus_escapes_and_malformed_escapes() {

@@ -90,11 +90,9 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::json;
 
-use super::http::{Request, Response, parse_urlencoded};
+use super::http::{Request, Response, basic_credentials, parse_urlencoded};
 
 /// The index used when a request names none.
 pub const DEFAULT_INDEX: &str = "main";
@@ -447,11 +445,7 @@ impl Splunkd {
     }
 
     fn basic(&self, credentials: &str) -> Result<Caller, AuthFailure> {
-        let decoded = BASE64
-            .decode(credentials)
-            .map_err(|_| AuthFailure::Challenge)?;
-        let decoded = String::from_utf8(decoded).map_err(|_| AuthFailure::Challenge)?;
-        let (name, password) = decoded.split_once(':').ok_or(AuthFailure::Challenge)?;
+        let (name, password) = basic_credentials(credentials).ok_or(AuthFailure::Challenge)?;
         self.config
             .users
             .iter()
