@@ -1,14 +1,34 @@
 //! A seeded, deterministic generator of realistic OT alerts.
 //!
-//! The same seed always yields the same alerts, so a printed seed replays a run. Devices,
-//! sensors and times are drawn from a small plant model; kinds of alert from
-//! [`crate::catalogue::CATALOGUE`].
+//! Each alert is drawn in four steps: a kind of alert from [`crate::catalogue::CATALOGUE`]; one
+//! of its protocols; a destination device of the [`crate::plant`] whose role the entry allows
+//! and that speaks the protocol; a source device whose role the entry allows and that speaks the
+//! protocol too (a rogue laptop or an Internet host is assumed to speak anything). If no pair
+//! fits the drawn protocol the next protocol of the entry is tried; a test proves every
+//! (entry, protocol) has at least one pair. The sensor is one that watches the destination's
+//! zone (the source's zone when the destination is on the Internet). The destination port is the
+//! entry's override or the protocol's well-known port, the source port an ephemeral one
+//! (49152..=65535) when there is a destination port.
+//!
+//! Guarantees: the same seed yields the same alerts, so a printed seed replays a run; ids
+//! increase by one and times strictly increase (1 ms to 5 s apart); every field of the alert is
+//! filled and nothing is cut to a core capacity.
+//!
+//! ```
+//! use icsfwd_sim::generator::Generator;
+//!
+//! let a: Vec<_> = Generator::new(7, 1_700_000_000_000).take(3).collect();
+//! let b: Vec<_> = Generator::new(7, 1_700_000_000_000).take(3).collect();
+//! assert_eq!(a, b);
+//! assert!(a.iter().all(|alert| !alert.message.contains('{')));
+//! ```
 
 use core::net::{IpAddr, Ipv4Addr};
 
-use icsfwd_core::alert::{Alert, Endpoint, MacAddr, Sensor};
+use icsfwd_core::alert::{Alert, Endpoint, MacAddr, Sensor, Severity};
 
 use crate::catalogue::{CATALOGUE, Entry};
+use crate::plant::{DEVICES, Device, Role, SENSORS, SensorSite, Zone, well_known_port};
 
 /// SplitMix64: tiny, fast, and good enough for test data; not for cryptography.
 #[derive(Debug, Clone)]
@@ -41,58 +61,6 @@ impl Rng {
     }
 }
 
-/// A device of the simulated plant.
-#[derive(Debug, Clone, Copy)]
-struct Device {
-    name: &'static str,
-    ip: [u8; 4],
-    mac: [u8; 6],
-}
-
-const DEVICES: &[Device] = &[
-    Device {
-        name: "HMI-07",
-        ip: [10, 20, 1, 7],
-        mac: [0x00, 0x1b, 0x1b, 0xaa, 0x0f, 0x9e],
-    },
-    Device {
-        name: "EWS-02",
-        ip: [10, 20, 1, 12],
-        mac: [0x00, 0x50, 0x56, 0x8a, 0x11, 0x02],
-    },
-    Device {
-        name: "PLC-Line3",
-        ip: [10, 20, 3, 11],
-        mac: [0x00, 0x0e, 0x8c, 0x01, 0x02, 0x03],
-    },
-    Device {
-        name: "PLC-Boiler1",
-        ip: [10, 20, 3, 21],
-        mac: [0x00, 0x1d, 0x9c, 0x55, 0x21, 0x01],
-    },
-    Device {
-        name: "RTU-Substation4",
-        ip: [10, 30, 4, 2],
-        mac: [0x00, 0x20, 0x4a, 0x10, 0x04, 0x02],
-    },
-    Device {
-        name: "Historian",
-        ip: [10, 20, 0, 50],
-        mac: [0x00, 0x15, 0x5d, 0x01, 0x00, 0x50],
-    },
-    Device {
-        name: "Laptop-Contractor",
-        ip: [10, 20, 9, 140],
-        mac: [0x3c, 0x22, 0xfb, 0x90, 0x12, 0x7e],
-    },
-];
-
-const SENSORS: &[(&str, [u8; 4])] = &[
-    ("sensor-plant-a", [10, 1, 0, 5]),
-    ("sensor-plant-b", [10, 1, 0, 6]),
-    ("sensor-substation", [10, 1, 0, 7]),
-];
-
 /// Generates alerts from a seed, one after another, with increasing ids and times.
 #[derive(Debug, Clone)]
 pub struct Generator {
@@ -101,8 +69,12 @@ pub struct Generator {
     time_ms: u64,
 }
 
+/// The closing sentence of Major and Critical security alerts (our wording of the stock
+/// recommendation the reference describes).
+pub const RECOMMENDATION: &str = "Notify the security officer of the incident.";
+
 impl Generator {
-    /// A generator whose first alert is raised at `start_ms`.
+    /// A generator whose first alert is raised shortly after `start_ms`.
     pub fn new(seed: u64, start_ms: u64) -> Generator {
         Generator {
             rng: Rng::new(seed),
@@ -114,43 +86,84 @@ impl Generator {
     /// The next alert.
     pub fn next_alert(&mut self) -> Alert {
         let entry = self.rng.pick(CATALOGUE).copied().unwrap_or(FALLBACK);
-        let (source, destination) = self.pick_pair();
-        let (sensor_name, sensor_ip) = self
-            .rng
-            .pick(SENSORS)
-            .copied()
-            .unwrap_or(("sensor", [0; 4]));
-        let protocol = self.rng.pick(entry.protocols).copied().unwrap_or("");
+        let (protocol, source, destination) = self.pick_pair(&entry);
+        let sensor = self.pick_sensor(source, destination);
         self.time_ms += 1 + self.rng.below(5_000);
         let id = self.next_id;
         self.next_id += 1;
 
+        let dst_port = entry.port.or_else(|| well_known_port(protocol));
+        let src_port = dst_port.map(|_| 49_152 + (self.rng.below(16_384) as u16));
+        let detail = 1 + self.rng.below(999);
+
         let mut alert = Alert::new(id, self.time_ms, entry.engine, entry.severity);
         alert.set_title(entry.title);
-        let message = entry
-            .message
-            .replace("{src}", source.name)
-            .replace("{dst}", destination.name);
+        let mut message = fill(
+            entry.message,
+            &Context {
+                source,
+                destination,
+                protocol,
+                port: dst_port,
+                detail,
+            },
+        );
+        if entry.severity >= Severity::Major
+            && entry.engine != icsfwd_core::alert::Engine::Operational
+        {
+            message.push(' ');
+            message.push_str(RECOMMENDATION);
+        }
         alert.set_message(&message);
         alert.set_protocol(protocol);
         alert.set_group(entry.group);
-        alert.source = endpoint(&source);
-        alert.destination = endpoint(&destination);
-        let mut sensor = Sensor::unknown();
-        sensor.set_name(sensor_name);
-        sensor.ip = IpAddr::V4(Ipv4Addr::from(sensor_ip));
-        sensor.set_version("22.3.1");
-        alert.sensor = sensor;
+        alert.source = endpoint(source, src_port);
+        alert.destination = endpoint(destination, dst_port);
+        alert.sensor = sensor_of(sensor);
         alert
     }
 
-    fn pick_pair(&mut self) -> (Device, Device) {
-        let source = self.rng.pick(DEVICES).copied().unwrap_or(FALLBACK_DEVICE);
-        let mut destination = self.rng.pick(DEVICES).copied().unwrap_or(FALLBACK_DEVICE);
-        if destination.name == source.name {
-            destination = self.rng.pick(DEVICES).copied().unwrap_or(FALLBACK_DEVICE);
+    /// A protocol of `entry` and a plausible (source, destination) pair for it.
+    fn pick_pair(&mut self, entry: &Entry) -> (&'static str, &'static Device, &'static Device) {
+        let n = entry.protocols.len();
+        let start = usize::try_from(self.rng.below(n as u64)).unwrap_or(0);
+        for k in 0..n {
+            let Some(protocol) = entry.protocols.get((start + k) % n).copied() else {
+                continue;
+            };
+            let destinations = destinations(entry, protocol);
+            let Some(destination) = self.rng.pick(&destinations).copied() else {
+                continue;
+            };
+            let sources = sources(entry, protocol, destination);
+            if let Some(source) = self.rng.pick(&sources).copied() {
+                return (protocol, source, destination);
+            }
         }
-        (source, destination)
+        // Unreachable for the shipped catalogue (tested); keeps the generator total.
+        (
+            entry.protocols.first().copied().unwrap_or("TCP"),
+            DEVICES.first().unwrap_or(&FALLBACK_DEVICE),
+            DEVICES.last().unwrap_or(&FALLBACK_DEVICE),
+        )
+    }
+
+    /// A sensor that watches the destination's zone (the source's for Internet destinations).
+    fn pick_sensor(&mut self, source: &Device, destination: &Device) -> &'static SensorSite {
+        let zone = if destination.zone == Zone::Internet {
+            source.zone
+        } else {
+            destination.zone
+        };
+        let watching: Vec<&'static SensorSite> = SENSORS
+            .iter()
+            .filter(|s| s.watches.contains(&zone))
+            .collect();
+        self.rng
+            .pick(&watching)
+            .copied()
+            .or_else(|| SENSORS.first())
+            .unwrap_or(&FALLBACK_SENSOR)
     }
 }
 
@@ -162,25 +175,109 @@ impl Iterator for Generator {
     }
 }
 
+/// Whether `device` may send `protocol` traffic as a source: it speaks it, or it is a rogue or
+/// outside host, which we assume may speak anything.
+fn source_speaks(device: &Device, protocol: &str) -> bool {
+    device.speaks(protocol)
+        || matches!(
+            device.role,
+            Role::RogueLaptop | Role::InternetHost | Role::MaliciousHost
+        )
+}
+
+/// The devices that may be the destination of `entry` over `protocol`.
+pub fn destinations(entry: &Entry, protocol: &str) -> Vec<&'static Device> {
+    DEVICES
+        .iter()
+        .filter(|d| entry.destinations.contains(&d.role) && d.speaks(protocol))
+        .collect()
+}
+
+/// The devices that may be the source of `entry` over `protocol` towards `destination`.
+pub fn sources(entry: &Entry, protocol: &str, destination: &Device) -> Vec<&'static Device> {
+    DEVICES
+        .iter()
+        .filter(|d| {
+            d.name != destination.name
+                && entry.sources.contains(&d.role)
+                && source_speaks(d, protocol)
+        })
+        .collect()
+}
+
+/// What a message template is filled with.
+struct Context<'a> {
+    source: &'a Device,
+    destination: &'a Device,
+    protocol: &'a str,
+    port: Option<u16>,
+    detail: u64,
+}
+
+fn dotted(ip: [u8; 4]) -> String {
+    Ipv4Addr::from(ip).to_string()
+}
+
+/// Fills the placeholders of `template` (see [`crate::catalogue`]).
+fn fill(template: &str, cx: &Context<'_>) -> String {
+    let [a, b, _, _] = cx.destination.ip;
+    template
+        .replace("{src_ip}", &dotted(cx.source.ip))
+        .replace("{dst_ip}", &dotted(cx.destination.ip))
+        .replace("{dst_net16}", &format!("{a}.{b}.0.0/16"))
+        .replace("{src}", cx.source.name)
+        .replace("{dst}", cx.destination.name)
+        .replace("{protocol}", cx.protocol)
+        .replace(
+            "{port}",
+            &cx.port
+                .map_or_else(|| "unknown".to_owned(), |p| p.to_string()),
+        )
+        .replace("{n}", &cx.detail.to_string())
+}
+
 const FALLBACK: Entry = Entry {
+    row: 0,
     title: "Unknown",
     engine: icsfwd_core::alert::Engine::Anomaly,
-    severity: icsfwd_core::alert::Severity::Warning,
+    severity: Severity::Warning,
     group: "",
     protocols: &[],
+    sources: &[],
+    destinations: &[],
+    port: None,
     message: "",
 };
 
 const FALLBACK_DEVICE: Device = Device {
     name: "unknown",
+    role: Role::RogueLaptop,
+    zone: Zone::Supervisory,
     ip: [0; 4],
     mac: [0; 6],
+    protocols: &[],
 };
 
-fn endpoint(device: &Device) -> Endpoint {
+const FALLBACK_SENSOR: SensorSite = SensorSite {
+    name: "sensor",
+    ip: [0; 4],
+    version: "",
+    watches: &[],
+};
+
+fn endpoint(device: &Device, port: Option<u16>) -> Endpoint {
     let (mut endpoint, _) = Endpoint::new(device.name, IpAddr::V4(Ipv4Addr::from(device.ip)));
     endpoint.mac = Some(MacAddr(device.mac));
+    endpoint.port = port;
     endpoint
+}
+
+fn sensor_of(site: &SensorSite) -> Sensor {
+    let mut sensor = Sensor::unknown();
+    sensor.set_name(site.name);
+    sensor.ip = IpAddr::V4(Ipv4Addr::from(site.ip));
+    sensor.set_version(site.version);
+    sensor
 }
 
 #[cfg(test)]
@@ -214,6 +311,138 @@ mod tests {
         let alerts: Vec<Alert> = Generator::new(1, 0).take(500).collect();
         for engine in icsfwd_core::alert::Engine::ALL {
             assert!(alerts.iter().any(|a| a.engine == engine), "{engine}");
+        }
+    }
+
+    #[test]
+    fn every_protocol_of_every_entry_has_a_plausible_pair() {
+        for entry in CATALOGUE {
+            for protocol in entry.protocols {
+                let pairs = destinations(entry, protocol)
+                    .into_iter()
+                    .map(|d| sources(entry, protocol, d).len())
+                    .sum::<usize>();
+                assert!(pairs > 0, "{} over {protocol}", entry.title);
+            }
+        }
+    }
+
+    #[test]
+    fn every_filled_message_fits_the_core_capacity_with_no_placeholder_left() {
+        use icsfwd_core::alert::MAX_MESSAGE;
+        for entry in CATALOGUE {
+            for protocol in entry.protocols {
+                for destination in destinations(entry, protocol) {
+                    for source in sources(entry, protocol, destination) {
+                        let cx = Context {
+                            source,
+                            destination,
+                            protocol,
+                            port: entry.port.or_else(|| well_known_port(protocol)),
+                            detail: 999,
+                        };
+                        let message = fill(entry.message, &cx);
+                        assert!(
+                            message.len() + 1 + RECOMMENDATION.len() <= MAX_MESSAGE,
+                            "{}",
+                            entry.title
+                        );
+                        assert!(!message.contains(['{', '}']), "{message}");
+                        assert!(!message.contains("unknown"), "{message}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ten_thousand_alerts_are_never_truncated() {
+        for alert in Generator::new(3, 0).take(10_000) {
+            assert!(!alert.truncated, "{alert:?}");
+            assert!(!alert.source.name.is_empty() && !alert.destination.name.is_empty());
+            assert!(alert.source.mac.is_some() && alert.destination.mac.is_some());
+            assert_ne!(alert.source.ip, alert.destination.ip);
+        }
+    }
+
+    #[test]
+    fn ports_match_the_protocol_or_the_entry_override() {
+        for alert in Generator::new(11, 0).take(10_000) {
+            let entry = CATALOGUE.iter().find(|e| e.title == alert.title.as_str());
+            let Some(entry) = entry else {
+                unreachable!("{} is not in the catalogue", alert.title)
+            };
+            let expected = entry.port.or_else(|| well_known_port(&alert.protocol));
+            assert_eq!(alert.destination.port, expected, "{}", alert.title);
+            match alert.source.port {
+                Some(port) => assert!(port >= 49_152, "{port}"),
+                None => assert_eq!(expected, None),
+            }
+        }
+    }
+
+    #[test]
+    fn well_known_ports_appear_for_the_ot_protocols() {
+        let table = [
+            ("Modbus/TCP", 502),
+            ("S7", 102),
+            ("DNP3", 20000),
+            ("EtherNet/IP", 44818),
+            ("BACnet", 47808),
+            ("IEC 60870-5-104", 2404),
+            ("OPC UA", 4840),
+        ];
+        let alerts: Vec<Alert> = Generator::new(5, 0).take(10_000).collect();
+        for (protocol, port) in table {
+            let seen: Vec<_> = alerts
+                .iter()
+                .filter(|a| a.protocol.as_str() == protocol)
+                .collect();
+            assert!(!seen.is_empty(), "{protocol} never drawn");
+            for alert in seen {
+                if !alert.title.contains("Port 0") && !alert.title.contains("Standard Port") {
+                    assert_eq!(alert.destination.port, Some(port), "{}", alert.title);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_sensor_watches_the_zone_of_the_source_or_the_destination() {
+        use crate::plant::device_by_ip;
+        for alert in Generator::new(17, 0).take(10_000) {
+            let ip = |addr: IpAddr| match addr {
+                IpAddr::V4(v4) => v4.octets(),
+                IpAddr::V6(_) => [0; 4],
+            };
+            let src = device_by_ip(ip(alert.source.ip)).map(|d| d.zone);
+            let dst = device_by_ip(ip(alert.destination.ip)).map(|d| d.zone);
+            let sensor = SENSORS
+                .iter()
+                .find(|s| s.name == alert.sensor.name.as_str());
+            let Some(sensor) = sensor else {
+                unreachable!("unknown sensor {}", alert.sensor.name)
+            };
+            assert!(
+                src.is_some_and(|z| sensor.watches.contains(&z))
+                    || dst.is_some_and(|z| sensor.watches.contains(&z)),
+                "{} for {} -> {}",
+                sensor.name,
+                alert.source.name,
+                alert.destination.name
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_run_draws_every_entry() {
+        let alerts: Vec<Alert> = Generator::new(23, 0).take(10_000).collect();
+        for entry in CATALOGUE {
+            assert!(
+                alerts.iter().any(|a| a.title.as_str() == entry.title),
+                "{}",
+                entry.title
+            );
         }
     }
 }

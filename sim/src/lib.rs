@@ -2,6 +2,7 @@
 //!
 //! - [`catalogue`]: realistic kinds of OT alert, per engine.
 //! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
+//! - [`plant`]: the simulated plant: zones, devices, protocols and sensors.
 //! - [`splunk`]: the Splunk emulator's SANS-IO protocol logic (HEC, splunkd REST).
 //!
 //! The Splunk emulator and the scenario driver are built on top of these.
@@ -17,4 +18,5 @@
 
 pub mod catalogue;
 pub mod generator;
+pub mod plant;
 pub mod splunk;
