@@ -1,12 +1,17 @@
 //! `icsfwd-sim`: the host simulator's command line.
 
 use std::io::{self, Write as _};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind};
 use icsfwd_sim::generator::Generator;
+use icsfwd_sim::splunk::hec::{HecConfig, Token};
+use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
+use icsfwd_sim::splunk::{server, store};
 
 /// Host simulator for icsfwd: generates realistic OT/ICS alerts (and, in later releases,
 /// emulates Splunk's splunkd and HTTP Event Collector endpoints).
@@ -35,6 +40,35 @@ enum Command {
         /// Output format of each alert.
         #[arg(long, value_enum, default_value_t = FormatArg::Hec)]
         format: FormatArg,
+    },
+    /// Emulate Splunk on loopback: HEC and splunkd over plain HTTP, until Ctrl-C.
+    ///
+    /// Received events are kept in memory (bounded) and, with --jsonl, appended to a file.
+    Splunk {
+        /// Address to listen on; only loopback addresses are accepted.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: IpAddr,
+        /// HEC port.
+        #[arg(long, default_value_t = 8088)]
+        hec_port: u16,
+        /// splunkd management port.
+        #[arg(long, default_value_t = 8089)]
+        splunkd_port: u16,
+        /// HEC token value accepted in `Authorization: Splunk <token>`.
+        #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
+        token: String,
+        /// splunkd user as `name:password` (allowed to ingest).
+        #[arg(long, default_value = "admin:changeme")]
+        user: String,
+        /// Index that exists (and is the token's default); repeat for more.
+        #[arg(long = "index", default_value = "main")]
+        indexes: Vec<String>,
+        /// Append every received event to this file as a JSON line.
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+        /// Most events kept in memory; older ones are dropped and counted.
+        #[arg(long, default_value_t = store::DEFAULT_MAX_EVENTS)]
+        max_events: usize,
     },
 }
 
@@ -76,6 +110,95 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             start_ms,
             format,
         } => generate(seed, count, start_ms, format.into()),
+        Command::Splunk {
+            bind,
+            hec_port,
+            splunkd_port,
+            token,
+            user,
+            indexes,
+            jsonl,
+            max_events,
+        } => splunk(SplunkArgs {
+            bind,
+            hec_port,
+            splunkd_port,
+            token,
+            user,
+            indexes,
+            jsonl,
+            max_events,
+        }),
+    }
+}
+
+struct SplunkArgs {
+    bind: IpAddr,
+    hec_port: u16,
+    splunkd_port: u16,
+    token: String,
+    user: String,
+    indexes: Vec<String>,
+    jsonl: Option<PathBuf>,
+    max_events: usize,
+}
+
+fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
+    if !args.bind.is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {}: the emulator only listens on loopback (127.0.0.1 or ::1)",
+            args.bind
+        );
+    }
+    let (user, password) = args
+        .user
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("--user must be name:password, got {:?}", args.user))?;
+    let default_index = args
+        .indexes
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("at least one --index is needed"))?;
+    let store = store::Store::new(store::StoreConfig {
+        max_events: args.max_events,
+        jsonl: args.jsonl.clone(),
+    })
+    .map_err(|e| anyhow::anyhow!("opening the JSONL file: {e}"))?;
+
+    let mut token = Token::new("icsfwd-sim", &args.token);
+    token.default_index = Some(default_index);
+    let hec_config = HecConfig {
+        tokens: vec![token],
+        indexes: args.indexes.clone(),
+        ..HecConfig::default()
+    };
+    let splunkd_config = SplunkdConfig {
+        port: args.splunkd_port,
+        users: vec![User::new(user, password, true)],
+        indexes: args.indexes.clone(),
+        ..SplunkdConfig::default()
+    };
+    let hec_addr = SocketAddr::new(args.bind, args.hec_port);
+    let splunkd_addr = SocketAddr::new(args.bind, args.splunkd_port);
+    let hec = server::hec_server(hec_addr, hec_config, store.clone())
+        .map_err(|e| anyhow::anyhow!("starting HEC on {hec_addr}: {e}"))?;
+    let splunkd = server::splunkd_server(splunkd_addr, splunkd_config, store.clone())
+        .map_err(|e| anyhow::anyhow!("starting splunkd on {splunkd_addr}: {e}"))?;
+    println!("icsfwd-sim: HEC listening on http://{}", hec.local_addr());
+    println!(
+        "icsfwd-sim: splunkd listening on http://{}",
+        splunkd.local_addr()
+    );
+    println!("icsfwd-sim: HEC token {}", args.token);
+    println!("icsfwd-sim: splunkd user {user}");
+    if let Some(path) = &args.jsonl {
+        println!("icsfwd-sim: appending events to {}", path.display());
+    }
+    println!("icsfwd-sim: press Ctrl-C to stop");
+    io::stdout().flush()?;
+    // SIGINT's default action ends the process; both servers run on their own threads.
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
     }
 }
 

@@ -4,7 +4,11 @@
 //! - [`http`]: the shared request/response model and form/query decoding.
 //! - [`hec`]: the HTTP Event Collector (port 8088): envelopes, raw, channels, acks, health.
 //! - [`splunkd`]: the management REST API (port 8089): login, receivers, indexes, auth.
+//! - [`store`]: the shared, bounded store of received events (optional JSONL mirror).
+//! - [`server`]: the blocking HTTP/1.1 server that puts [`hec`] and [`splunkd`] on sockets.
 
 pub mod hec;
 pub mod http;
+pub mod server;
 pub mod splunkd;
+pub mod store;
