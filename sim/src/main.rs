@@ -44,32 +44,7 @@ enum Command {
     /// Emulate Splunk on loopback: HEC and splunkd over plain HTTP, until Ctrl-C.
     ///
     /// Received events are kept in memory (bounded) and, with --jsonl, appended to a file.
-    Splunk {
-        /// Address to listen on; only loopback addresses are accepted.
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: IpAddr,
-        /// HEC port.
-        #[arg(long, default_value_t = 8088)]
-        hec_port: u16,
-        /// splunkd management port.
-        #[arg(long, default_value_t = 8089)]
-        splunkd_port: u16,
-        /// HEC token value accepted in `Authorization: Splunk <token>`.
-        #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
-        token: String,
-        /// splunkd user as `name:password` (allowed to ingest).
-        #[arg(long, default_value = "admin:changeme")]
-        user: String,
-        /// Index that exists (and is the token's default); repeat for more.
-        #[arg(long = "index", default_value = "main")]
-        indexes: Vec<String>,
-        /// Append every received event to this file as a JSON line.
-        #[arg(long)]
-        jsonl: Option<PathBuf>,
-        /// Most events kept in memory; older ones are dropped and counted.
-        #[arg(long, default_value_t = store::DEFAULT_MAX_EVENTS)]
-        max_events: usize,
-    },
+    Splunk(SplunkArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,36 +85,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             start_ms,
             format,
         } => generate(seed, count, start_ms, format.into()),
-        Command::Splunk {
-            bind,
-            hec_port,
-            splunkd_port,
-            token,
-            user,
-            indexes,
-            jsonl,
-            max_events,
-        } => splunk(SplunkArgs {
-            bind,
-            hec_port,
-            splunkd_port,
-            token,
-            user,
-            indexes,
-            jsonl,
-            max_events,
-        }),
+        Command::Splunk(args) => splunk(args),
     }
 }
 
+/// The options of `icsfwd-sim splunk`.
+#[derive(Debug, clap::Args)]
 struct SplunkArgs {
+    /// Address to listen on; only loopback addresses are accepted.
+    #[arg(long, default_value = "127.0.0.1")]
     bind: IpAddr,
+    /// HEC port.
+    #[arg(long, default_value_t = 8088)]
     hec_port: u16,
+    /// splunkd management port.
+    #[arg(long, default_value_t = 8089)]
     splunkd_port: u16,
+    /// HEC token value accepted in `Authorization: Splunk <token>`.
+    #[arg(long, default_value = "00000000-0000-0000-0000-000000000000")]
     token: String,
+    /// splunkd user as `name:password` (allowed to ingest).
+    #[arg(long, default_value = "admin:changeme")]
     user: String,
+    /// Index that exists (and is the token's default); repeat for more.
+    #[arg(long = "index", default_value = "main")]
     indexes: Vec<String>,
+    /// Append every received event to this file as a JSON line.
+    #[arg(long)]
     jsonl: Option<PathBuf>,
+    /// Most events kept in memory; older ones are dropped and counted.
+    #[arg(long, default_value_t = store::DEFAULT_MAX_EVENTS)]
     max_events: usize,
 }
 
