@@ -11,8 +11,8 @@ mod common;
 
 use common::{
     WORST_CHARS, arb_event, arb_text, assert_every_short_buffer_reports_full,
-    assert_prefilled_render_matches_golden, check_golden, golden_events, max_alert, notification,
-    sample_alert,
+    assert_prefilled_render_matches_golden, check_golden, full, golden_events, max_alert,
+    notification, sample_alert,
 };
 use icsfwd_core::alert::{Endpoint, Event, NotificationKind, Sensor};
 use icsfwd_core::format::{Counter, SliceWriter, hec};
@@ -291,16 +291,11 @@ fn widest_alerts_fit_in_max_len_which_is_tight() {
     let mut widest = 0;
     for c in WORST_CHARS {
         let event = Event::from(max_alert(c));
-        let full = || {
-            let mut s = Text::new();
-            while s.push(c).is_ok() {}
-            s
-        };
         let mut options = hec::Options::default();
-        options.host = Some(full());
-        options.source = full();
-        options.sourcetype = Some(full());
-        options.index = Some(full());
+        options.host = Some(full(c));
+        options.source = full(c);
+        options.sourcetype = Some(full(c));
+        options.index = Some(full(c));
         let mut counter = Counter::default();
         hec::write(&event, &options, &mut counter).unwrap();
         assert!(counter.count <= hec::MAX_LEN, "{c:?}: {}", counter.count);

@@ -200,12 +200,8 @@ fn every_too_small_buffer_reports_buffer_full() {
 
 #[test]
 fn events_at_capacity_with_the_worst_characters_fit_max_len() {
-    let mut longest = leef::Options::default();
     for c in WORST_CHARS {
-        longest.vendor.clear();
-        longest.product.clear();
-        while longest.vendor.push(c).is_ok() {}
-        while longest.product.push(c).is_ok() {}
+        let longest = labels_at_capacity(c);
         for event in [Event::from(max_alert(c)), Event::from(max_notification(c))] {
             let mut buf = vec![0u8; leef::MAX_LEN];
             let mut out = SliceWriter::new(&mut buf);
@@ -220,11 +216,7 @@ fn max_len_is_within_a_few_bytes_of_the_worst_case() {
     // A bound far above reality wastes memory on every buffer; this keeps it honest.
     let mut worst = 0;
     for c in WORST_CHARS {
-        let mut options = leef::Options::default();
-        options.vendor.clear();
-        options.product.clear();
-        while options.vendor.push(c).is_ok() {}
-        while options.product.push(c).is_ok() {}
+        let options = labels_at_capacity(c);
         let event = Event::from(max_alert(c));
         worst = worst.max(render(&event, &options).len());
     }

@@ -321,18 +321,11 @@ fn every_too_small_buffer_reports_buffer_full() {
 #[test]
 fn events_at_capacity_with_the_worst_characters_fit_max_len() {
     for c in WORST_CHARS {
-        let mut cef_options = cef::Options::default();
-        let mut leef_options = leef::Options::default();
-        cef_options.vendor.clear();
-        cef_options.product.clear();
-        while cef_options.vendor.push(c).is_ok() {}
-        while cef_options.product.push(c).is_ok() {}
-        leef_options.vendor = cef_options.vendor.clone();
-        leef_options.product = cef_options.product.clone();
+        let labels = labels_at_capacity(c);
         for payload in [
             Payload::Text(text::Options::default()),
-            Payload::Cef(cef_options.clone()),
-            Payload::Leef(leef_options.clone()),
+            Payload::Cef(labels.clone()),
+            Payload::Leef(labels.clone()),
         ] {
             let options = Options {
                 facility: Facility::LOCAL7,

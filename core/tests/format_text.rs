@@ -11,8 +11,8 @@ mod common;
 
 use common::{
     SAMPLE_TIME_MS, WORST_CHARS, arb_event, assert_every_short_buffer_reports_full,
-    assert_prefilled_render_matches_golden, check_golden, golden_events, max_alert, notification,
-    sample_alert,
+    assert_prefilled_render_matches_golden, check_golden, full, golden_events, max_alert,
+    notification, sample_alert,
 };
 use embedded_io::{ErrorKind, ErrorType};
 use icsfwd_core::alert::{Endpoint, Event, NotificationKind};
@@ -257,8 +257,7 @@ fn widest_alerts_fit_in_max_len_which_is_tight() {
     for c in WORST_CHARS {
         let event = Event::from(max_alert(c));
         let mut options = text::Options::default();
-        options.label.clear();
-        while options.label.push(c).is_ok() {}
+        options.label = full(c);
         let mut counter = Counter::default();
         text::write(&event, &options, &mut counter).unwrap();
         assert!(counter.count <= text::MAX_LEN, "{c:?}: {}", counter.count);

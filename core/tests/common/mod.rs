@@ -82,15 +82,25 @@ pub fn hostile_alert() -> Alert {
     a
 }
 
+/// A string of `c` repeated to its capacity.
+pub fn full<const N: usize>(c: char) -> heapless::String<N> {
+    let mut s = heapless::String::new();
+    while s.push(c).is_ok() {}
+    s
+}
+
+/// CEF/LEEF vendor and product labels at their capacity, made of `c`.
+pub fn labels_at_capacity(c: char) -> icsfwd_core::format::DeviceLabels {
+    icsfwd_core::format::DeviceLabels {
+        vendor: full(c),
+        product: full(c),
+    }
+}
+
 /// An alert with every text field at its capacity, made of the characters that escape to the
 /// most bytes in some format (control characters, quotes, backslashes), and the longest
 /// numbers and addresses; with the truncated flag set.
 pub fn max_alert(fill_char: char) -> Alert {
-    fn full<const N: usize>(c: char) -> heapless::String<N> {
-        let mut s = heapless::String::new();
-        while s.push(c).is_ok() {}
-        s
-    }
     let mut a = Alert::new(
         u64::MAX,
         u64::MAX / 4,
