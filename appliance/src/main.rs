@@ -142,16 +142,21 @@ fn render_sample(which: FormatArg, time_ms: u64) -> anyhow::Result<()> {
 fn render(which: FormatArg, event: &Event, buf: &mut [u8]) -> anyhow::Result<usize> {
     let options = format::Options::default();
     let mut sink = format::SliceWriter::new(buf);
-    let payload = match which {
+    let (kind, in_syslog) = match which {
         FormatArg::All => anyhow::bail!("internal: `all` is expanded before rendering"),
-        FormatArg::Text => return Ok(format::write(Kind::Text, event, &options, &mut sink)?),
-        FormatArg::Hec => return Ok(format::write(Kind::Hec, event, &options, &mut sink)?),
-        FormatArg::Cef => return Ok(format::write(Kind::Cef, event, &options, &mut sink)?),
-        FormatArg::Leef => return Ok(format::write(Kind::Leef, event, &options, &mut sink)?),
-        FormatArg::SyslogText => syslog::Payload::Text(options.text.clone()),
-        FormatArg::SyslogCef => syslog::Payload::Cef(options.cef.clone()),
-        FormatArg::SyslogLeef => syslog::Payload::Leef(options.leef.clone()),
+        FormatArg::Text => (Kind::Text, false),
+        FormatArg::Hec => (Kind::Hec, false),
+        FormatArg::Cef => (Kind::Cef, false),
+        FormatArg::Leef => (Kind::Leef, false),
+        FormatArg::SyslogText => (Kind::Text, true),
+        FormatArg::SyslogCef => (Kind::Cef, true),
+        FormatArg::SyslogLeef => (Kind::Leef, true),
     };
+    if !in_syslog {
+        return Ok(format::write(kind, event, &options, &mut sink)?);
+    }
+    let payload = syslog::Payload::of(kind, &options)
+        .ok_or_else(|| anyhow::anyhow!("internal: {} is not a syslog payload", kind.as_str()))?;
     let syslog_options = syslog::Options {
         payload,
         ..syslog::Options::default()

@@ -139,19 +139,16 @@ fn bench_route_format(c: &mut Criterion) {
             },
         );
     }
-    for (name, payload) in [
-        ("syslog-text", syslog::Payload::Text(options.text.clone())),
-        ("syslog-cef", syslog::Payload::Cef(options.cef.clone())),
-        ("syslog-leef", syslog::Payload::Leef(options.leef.clone())),
-    ] {
+    for kind in syslog::Payload::KINDS {
+        let name = format!("syslog-{}", kind.as_str());
         let syslog_options = syslog::Options {
-            payload,
+            payload: syslog::Payload::of(kind, &options).unwrap(),
             ..syslog::Options::default()
         };
         let mut sink = SliceWriter::new(&mut buf);
         let n = syslog::write_framed(&event, &syslog_options, &mut sink).unwrap();
         eprintln!("bytes/alert {name} (octet-counted): {n}");
-        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+        group.bench_function(BenchmarkId::from_parameter(&name), |b| {
             b.iter(|| {
                 let destinations = rules.route(black_box(&event), NOW_MS);
                 let mut sink = SliceWriter::new(&mut buf);

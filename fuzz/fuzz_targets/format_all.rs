@@ -56,13 +56,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    for payload in [
-        syslog::Payload::Text(options.text.clone()),
-        syslog::Payload::Cef(options.cef.clone()),
-        syslog::Payload::Leef(options.leef.clone()),
-    ] {
+    for kind in syslog::Payload::KINDS {
         let syslog_options = syslog::Options {
-            payload,
+            payload: syslog::Payload::of(kind, &options).expect("a syslog payload kind"),
             ..syslog::Options::default()
         };
         let mut sink = SliceWriter::new(&mut buf);

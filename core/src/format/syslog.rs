@@ -59,7 +59,7 @@ use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
 use crate::format::{
-    AsciiSet, Counter, Error, Escaped, Out, Rule, StackText, cef, event_id, leef,
+    AsciiSet, Counter, Error, Escaped, Kind, Out, Rule, StackText, cef, event_id, leef,
     longest_engine_name, longest_notification_token, longest_severity_name, max, text,
 };
 use crate::time::Civil;
@@ -217,6 +217,20 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// Every kind a syslog message can carry, in the order `text`, `cef`, `leef`.
+    pub const KINDS: [Kind; 3] = [Kind::Text, Kind::Cef, Kind::Leef];
+
+    /// The payload of `kind` with its options taken from `options`; `None` for [`Kind::Hec`],
+    /// which is an HTTP envelope, not a syslog payload.
+    pub fn of(kind: Kind, options: &crate::format::Options) -> Option<Payload> {
+        match kind {
+            Kind::Text => Some(Payload::Text(options.text.clone())),
+            Kind::Cef => Some(Payload::Cef(options.cef.clone())),
+            Kind::Leef => Some(Payload::Leef(options.leef.clone())),
+            Kind::Hec => None,
+        }
+    }
+
     /// Renders the payload alone (what MSG carries after the optional BOM).
     pub fn write<W: Write>(&self, event: &Event, out: &mut W) -> Result<usize, Error> {
         match self {
