@@ -33,3 +33,25 @@ fn a_zero_count_is_refused() {
     let out = sim(&["generate", "--count", "0"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    // Far more output than a pipe buffers, so the generator is still writing when the reader
+    // goes away, as with `icsfwd-sim generate --count 1000000 | head -1`.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_icsfwd-sim"))
+        .args(["generate", "--count", "1000000", "--format", "hec"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.contains("error"), "{err}");
+}
