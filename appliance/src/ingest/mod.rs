@@ -6,11 +6,12 @@
 //! The normative description of the wire is `docs/ingest.md`, with `docs/ingest.schema.json`.
 //!
 //! ```
-//! use icsfwd::ingest::schema::encode_line;
+//! use icsfwd::ingest::schema::{Message, decode_line, encode_line};
 //! use icsfwd_core::alert::{Alert, Event};
 //!
-//! let line = encode_line(&Event::from(Alert::example(1_700_000_000_000)));
-//! assert!(!line.contains('\n'));
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! let decoded = decode_line(encode_line(&event).as_bytes(), 0).unwrap();
+//! assert_eq!(decoded.message, Message::Event(event));
 //! ```
 
 pub mod schema;
