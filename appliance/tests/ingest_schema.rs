@@ -644,6 +644,7 @@ fn example_alert_notification_and_heartbeat_round_trip() {
         r#"{"type":"heartbeat","time":"2023-11-14T22:13:20.000Z","sensor":{"name":"sensor-plant-a","ip":"10.1.0.5","version":"22.3.1"}}"#
     );
     let message = Message::Heartbeat(heartbeat);
+    assert_eq!(message.id(), "sensor-plant-a");
     assert_eq!(encode_message(&message), line);
     assert_eq!(decode_line(line.as_bytes(), 0).unwrap().message, message);
 }
@@ -765,6 +766,14 @@ fn answers_are_one_json_line_each_and_parse_back() {
         assert_eq!(Answer::parse(line).unwrap(), answer);
         assert_eq!(Answer::parse(&format!("{line}\n")).unwrap(), answer);
     }
+    assert_eq!(
+        Answer::parse(r#"{"status":"accepted","id":"a-1","queued_ms":3}"#).unwrap(),
+        Answer::Accepted {
+            id: "a-1".into(),
+            truncated: vec![]
+        },
+        "unknown answer fields are ignored, so the service can add some"
+    );
     assert!(Answer::parse(r#"{"status":"maybe"}"#).is_err());
     assert!(Answer::parse("").is_err());
 }
@@ -1016,6 +1025,7 @@ fn every_documented_exchange_gets_exactly_the_documented_answer() {
                     let Message::Event(event) = &decoded.message else {
                         panic!("exchange shows events: {sent}");
                     };
+                    assert_eq!(decoded.message.id(), event.event_id().to_string());
                     Answer::accepted(event.event_id(), &decoded)
                 }
                 Err(refusal) => {

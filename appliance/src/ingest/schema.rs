@@ -3,7 +3,7 @@
 //! A producer sends one JSON object per line (UTF-8, LF-terminated, at most [`MAX_LINE`] bytes
 //! without the LF). `"type"` says what the line is: `"alert"`, `"notification"` or
 //! `"heartbeat"`. [`decode_line`] validates every field and builds the core
-//! [`Event`](icsfwd_core::alert::Event) (or a [`Heartbeat`]); anything it cannot take exactly is
+//! [`Event`] (or a [`Heartbeat`]); anything it cannot take exactly is
 //! a [`Refusal`] naming the field path (`source.ip`), what was wrong and what is allowed.
 //! [`encode_line`] is the inverse: `decode_line(encode_line(e))` gives back `e` exactly. Each line
 //! is answered by one [`Answer`] line. `docs/ingest.md` is the full description, and
@@ -84,6 +84,17 @@ pub enum Message {
     Event(Event),
     /// A sensor heartbeat, to be recorded, never forwarded.
     Heartbeat(Heartbeat),
+}
+
+impl Message {
+    /// The id an accepted answer carries: the event id `<sensor>-<id>`, or for a heartbeat the
+    /// sensor name.
+    pub fn id(&self) -> String {
+        match self {
+            Message::Event(event) => event.event_id().to_string(),
+            Message::Heartbeat(heartbeat) => heartbeat.sensor.name.to_string(),
+        }
+    }
 }
 
 /// A line that was taken, and which of its fields had to be cut to a core capacity.
