@@ -134,6 +134,12 @@ fn bad_lines() -> Vec<Bad> {
             None,
             "malformed JSON at column 22: trailing characters",
         ),
+        bad(
+            format!(r#"{{"type":{}{}}}"#, "[".repeat(200), "]".repeat(200)),
+            Malformed,
+            None,
+            "malformed JSON at column 135: recursion limit exceeded",
+        ),
         bad("[1,2]", NotObject, None, "line is an array, not an object"),
         bad("null", NotObject, None, "line is null, not an object"),
         bad(
