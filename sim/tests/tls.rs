@@ -268,3 +268,37 @@ fn hec_over_tls_stores_a_posted_event() {
     assert_eq!(store.len(), 1);
     server.shutdown();
 }
+
+#[test]
+fn tls_1_3_and_1_2_clients_are_both_served_with_alpn_http_1_1() {
+    let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let server = echo_server(&material);
+    let versions: [&'static rustls::SupportedProtocolVersion; 2] =
+        [&rustls::version::TLS13, &rustls::version::TLS12];
+    for version in versions {
+        let mut roots = RootCertStore::empty();
+        roots.add(material.ca_der().clone()).unwrap();
+        let mut config =
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[version])
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+
+        let tcp = TcpStream::connect(server.local_addr()).unwrap();
+        tcp.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let conn =
+            ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
+        let mut stream = StreamOwned::new(conn, tcp);
+        stream.write_all(get("/v").as_bytes()).unwrap();
+        stream.flush().unwrap();
+        let mut reader = BufReader::new(stream);
+        let (status, _) = read_response(&mut reader).unwrap();
+        assert_eq!(status, 200, "{:?}", version.version);
+        let conn = &reader.get_ref().conn;
+        assert_eq!(conn.protocol_version(), Some(version.version));
+        assert_eq!(conn.alpn_protocol(), Some(&b"http/1.1"[..]));
+    }
+    server.shutdown();
+}
