@@ -6,9 +6,11 @@
 //! - [`splunkd`]: the management REST API (port 8089): login, receivers, indexes, auth.
 //! - [`store`]: the shared, bounded store of received events (optional JSONL mirror).
 //! - [`server`]: the blocking HTTP/1.1 server that puts [`hec`] and [`splunkd`] on sockets.
+//! - [`tls`]: a generated CA and server certificate, and the rustls transport for [`server`].
 
 pub mod hec;
 pub mod http;
 pub mod server;
 pub mod splunkd;
 pub mod store;
+pub mod tls;
