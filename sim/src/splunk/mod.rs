@@ -7,6 +7,7 @@
 //! - [`store`]: the shared, bounded store of received events (optional JSONL mirror).
 //! - [`server`]: the blocking HTTP/1.1 server that puts [`hec`] and [`splunkd`] on sockets.
 
+pub mod faults;
 pub mod hec;
 pub mod http;
 pub mod server;
