@@ -830,6 +830,17 @@ impl Faults {
         })
     }
 
+    /// Whether fault `id` was removed or has expired (what ends a `hang`; a spent `next=n`
+    /// hang keeps its connections hanging until removed).
+    #[must_use]
+    pub fn is_gone(&self, id: u64) -> bool {
+        let now = Instant::now();
+        !self.lock().entries.iter_mut().any(|entry| {
+            entry.refresh(now);
+            entry.info.id == id && entry.info.state != State::Expired
+        })
+    }
+
     /// Whether an active `down` fault targets `server` now.
     #[must_use]
     pub fn is_down(&self, server: Server) -> bool {

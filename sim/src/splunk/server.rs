@@ -61,7 +61,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::hec::{Hec, HecConfig};
+use super::hec::{AckHold, Hec, HecConfig};
 use super::http::{Request, Response};
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, Stored};
@@ -813,11 +813,19 @@ impl HecHandler {
     }
 }
 
-impl Handler for HecHandler {
-    fn handle(&self, req: &Request, _peer: SocketAddr) -> Response {
-        let (resp, events) = lock(&self.hec).handle(req, now_ms());
+impl HecHandler {
+    /// Handles `req` with the acks it issues held back as `hold` says (the fault hook).
+    #[must_use]
+    pub fn handle_holding_acks(&self, req: &Request, hold: AckHold) -> Response {
+        let (resp, events) = lock(&self.hec).handle_holding_acks(req, now_ms(), hold);
         store_batch(&self.store, events.into_iter().map(Stored::from).collect());
         resp
+    }
+}
+
+impl Handler for HecHandler {
+    fn handle(&self, req: &Request, _peer: SocketAddr) -> Response {
+        self.handle_holding_acks(req, AckHold::None)
     }
 }
 
@@ -858,11 +866,17 @@ impl Handler for SplunkdHandler {
 /// # Errors
 /// Binding failed.
 pub fn hec_server(addr: SocketAddr, config: HecConfig, store: Store) -> io::Result<RunningServer> {
-    let limits = Limits {
+    let limits = hec_limits(&config);
+    Server::start_with(addr, limits, PlainTcp, HecHandler::new(config, store))
+}
+
+/// The [`Limits`] [`hec_server`] uses for `config` (see there).
+#[must_use]
+pub fn hec_limits(config: &HecConfig) -> Limits {
+    Limits {
         max_body: config.max_content_length.min(DEFAULT_MAX_BODY),
         ..Limits::default()
-    };
-    Server::start_with(addr, limits, PlainTcp, HecHandler::new(config, store))
+    }
 }
 
 /// A plain-HTTP splunkd server on `addr` with default [`Limits`].
