@@ -9,10 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind};
 use icsfwd_sim::generator::Generator;
-use icsfwd_sim::splunk::hec::{HecConfig, Token};
-use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig};
 use icsfwd_sim::splunk::faults::FaultSpec;
+use icsfwd_sim::splunk::hec::{HecConfig, Token};
+use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
 use icsfwd_sim::splunk::store;
 
 /// Host simulator for icsfwd: generates realistic OT/ICS alerts (and, in later releases,

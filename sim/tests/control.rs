@@ -63,9 +63,17 @@ fn post_event(emulator: &RunningEmulator, envelope: &Value) -> u16 {
 fn a_fault_added_over_http_fires_counts_and_is_removed() {
     let emulator = emulator();
     let control = emulator.control_addr();
-    let (status, added) = json_call(control, "POST", "/_sim/faults", "hec:status=503,code=9,next=2");
+    let (status, added) = json_call(
+        control,
+        "POST",
+        "/_sim/faults",
+        "hec:status=503,code=9,next=2",
+    );
     assert_eq!(status, 201);
-    assert_eq!(added, json!({"id": 1, "spec": "hec:status=503,code=9,next=2"}));
+    assert_eq!(
+        added,
+        json!({"id": 1, "spec": "hec:status=503,code=9,next=2"})
+    );
     let event = json!({"event": "x"});
     assert_eq!(post_event(&emulator, &event), 503);
     let (_, listed) = json_call(control, "GET", "/_sim/faults", "");
@@ -125,7 +133,13 @@ fn events_are_listed_newest_last_searched_counted_and_cleared() {
     assert_eq!(all["matched"], 3);
     assert_eq!(all["events"][2]["event"], "plc start", "newest last");
     let (_, last) = json_call(control, "GET", "/_sim/events?index=ot&limit=1", "");
-    assert_eq!((last["matched"].clone(), last["events"].as_array().unwrap().len()), (json!(2), 1));
+    assert_eq!(
+        (
+            last["matched"].clone(),
+            last["events"].as_array().unwrap().len()
+        ),
+        (json!(2), 1)
+    );
     assert_eq!(last["events"][0]["event"], "plc start");
     for (query, matched) in [
         ("contains=plc", 2),
@@ -139,14 +153,26 @@ fn events_are_listed_newest_last_searched_counted_and_cleared() {
         assert_eq!(found["matched"], matched, "{query}");
     }
     let (_, counts) = json_call(control, "GET", "/_sim/events/count?by=index", "");
-    assert_eq!(counts, json!({"by": "index", "total": 3, "counts": {"ot": 2, "main": 1}}));
-    assert_eq!(json_call(control, "GET", "/_sim/events/count?by=colour", "").0, 400);
-    assert_eq!(json_call(control, "GET", "/_sim/events?limit=99999", "").0, 400);
+    assert_eq!(
+        counts,
+        json!({"by": "index", "total": 3, "counts": {"ot": 2, "main": 1}})
+    );
+    assert_eq!(
+        json_call(control, "GET", "/_sim/events/count?by=colour", "").0,
+        400
+    );
+    assert_eq!(
+        json_call(control, "GET", "/_sim/events?limit=99999", "").0,
+        400
+    );
     assert_eq!(
         json_call(control, "DELETE", "/_sim/events", "").1,
         json!({"removed": 3})
     );
-    assert_eq!(json_call(control, "GET", "/_sim/events", "").1["matched"], 0);
+    assert_eq!(
+        json_call(control, "GET", "/_sim/events", "").1["matched"],
+        0
+    );
 }
 
 #[test]

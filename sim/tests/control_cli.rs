@@ -69,7 +69,10 @@ fn faults_and_seed_from_the_command_line_are_printed_and_active() {
     }
     let printed = lines.join("\n");
     assert!(printed.contains("fault seed 1234"), "{printed}");
-    assert!(printed.contains("fault 1 hec:status=503,code=9,next=10"), "{printed}");
+    assert!(
+        printed.contains("fault 1 hec:status=503,code=9,next=10"),
+        "{printed}"
+    );
     assert!(printed.contains("fault 2 splunkd:slow=10"), "{printed}");
     let control: SocketAddr = lines
         .iter()

@@ -29,7 +29,10 @@ fn emulator_with(seed: u64, faults: &[&str]) -> RunningEmulator {
     let mut acked = Token::new("acked", ACK_TOKEN);
     acked.use_ack = true;
     config.hec.tokens.push(acked);
-    config.splunkd.users.push(User::new("admin", "changeme", true));
+    config
+        .splunkd
+        .users
+        .push(User::new("admin", "changeme", true));
     config.fault_seed = seed;
     config.faults = faults.iter().map(|spec| spec.parse().unwrap()).collect();
     Emulator::start(config).unwrap()
@@ -240,6 +243,7 @@ fn status_faults_answer_the_status_table_row_or_the_servers_error_body() {
         ("hec:status=401,code=2", 401, row(2), None),
         ("hec:status=401,code=3", 401, row(3), None),
         ("hec:status=503", 503, row(9), None),
+        ("hec:status=200", 200, row(0), None),
         (
             "hec:status=413",
             413,
@@ -272,9 +276,21 @@ fn a_path_filter_faults_only_matching_requests() {
     let emulator = emulator(&["hec:status=503,path=/services/collector/ack"]);
     let addr = emulator.hec_addr();
     let mut conn = connect(addr);
-    send(&mut conn, "POST", "/services/collector/event", ACK_TOKEN, r#"{"event":"a"}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/event",
+        ACK_TOKEN,
+        r#"{"event":"a"}"#,
+    );
     assert_eq!(read_reply(&mut conn).unwrap().status, 200);
-    send(&mut conn, "POST", "/services/collector/ack", ACK_TOKEN, r#"{"acks":[0]}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/ack",
+        ACK_TOKEN,
+        r#"{"acks":[0]}"#,
+    );
     assert_eq!(read_reply(&mut conn).unwrap().status, 503);
 }
 
@@ -282,7 +298,13 @@ fn a_path_filter_faults_only_matching_requests() {
 fn lost_response_indexes_the_event_but_the_client_gets_no_reply() {
     let emulator = emulator(&["hec:lost-response,next=1"]);
     let mut conn = connect(emulator.hec_addr());
-    send(&mut conn, "POST", "/services/collector/event", TOKEN, r#"{"event":"lost"}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/event",
+        TOKEN,
+        r#"{"event":"lost"}"#,
+    );
     let (bytes, error) = bytes_until_close(&mut conn);
     assert!(bytes.is_empty(), "no response bytes");
     assert_eq!(error, Some(io::ErrorKind::ConnectionReset));
@@ -294,7 +316,13 @@ fn lost_response_indexes_the_event_but_the_client_gets_no_reply() {
 fn reset_closes_the_connection_before_anything_is_indexed() {
     let emulator = emulator(&["hec:reset,next=1"]);
     let mut conn = connect(emulator.hec_addr());
-    send(&mut conn, "POST", "/services/collector/event", TOKEN, r#"{"event":"gone"}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/event",
+        TOKEN,
+        r#"{"event":"gone"}"#,
+    );
     let (bytes, error) = bytes_until_close(&mut conn);
     assert!(bytes.is_empty());
     assert_eq!(error, Some(io::ErrorKind::ConnectionReset));
@@ -311,7 +339,10 @@ fn hang_sends_nothing_and_shutdown_still_returns_promptly() {
     send(&mut conn, "GET", "/services/collector/health", TOKEN, "");
     let mut byte = [0u8; 1];
     let waited = conn.read(&mut byte).unwrap_err().kind();
-    assert!(matches!(waited, io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut));
+    assert!(matches!(
+        waited,
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    ));
     let (done_tx, done_rx) = mpsc::channel();
     thread::spawn(move || {
         emulator.shutdown();
@@ -354,7 +385,13 @@ fn trickle_writes_the_whole_answer_no_faster_than_the_rate() {
     let emulator = emulator(&["hec:trickle=500"]);
     let mut conn = connect(emulator.hec_addr());
     let start = Instant::now();
-    send(&mut conn, "POST", "/services/collector/event", TOKEN, r#"{"event":"t"}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/event",
+        TOKEN,
+        r#"{"event":"t"}"#,
+    );
     let reply = read_reply(&mut conn).unwrap();
     let elapsed = start.elapsed();
     assert_eq!(reply.body, r#"{"text":"Success","code":0}"#);
@@ -381,7 +418,13 @@ fn ack_state(addr: SocketAddr, id: u64) -> bool {
 
 fn post_acked(addr: SocketAddr) -> u64 {
     let mut conn = connect(addr);
-    send(&mut conn, "POST", "/services/collector/event", ACK_TOKEN, r#"{"event":"a"}"#);
+    send(
+        &mut conn,
+        "POST",
+        "/services/collector/event",
+        ACK_TOKEN,
+        r#"{"event":"a"}"#,
+    );
     let reply = read_reply(&mut conn).unwrap();
     reply.json()["ackId"].as_u64().unwrap()
 }
@@ -394,7 +437,11 @@ fn ack_never_keeps_acks_false_until_released_by_hand() {
     for _ in 0..5 {
         assert!(!ack_state(addr, id));
     }
-    assert_eq!(emulator.faults().list()[0].fired, 1, "ack polls do not count");
+    assert_eq!(
+        emulator.faults().list()[0].fired,
+        1,
+        "ack polls do not count"
+    );
     assert_eq!(emulator.hec().lock().unwrap().pending_total(), 1);
     assert_eq!(emulator.hec().lock().unwrap().release_acks(None), 1);
     assert!(ack_state(addr, id));

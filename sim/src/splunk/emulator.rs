@@ -50,8 +50,8 @@ use super::faults::{Action, FaultSpec, Faults, Server as Kind, status_response};
 use super::hec::{AckHold, Hec, HecConfig};
 use super::http::{Request, Response};
 use super::server::{
-    Handler, HecHandler, Limits, Outcome, PlainTcp, RunningServer, Server,
-    SplunkdHandler, hec_limits,
+    Handler, HecHandler, Limits, Outcome, PlainTcp, RunningServer, Server, SplunkdHandler,
+    hec_limits,
 };
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, StoreConfig};
@@ -245,7 +245,12 @@ impl Emulator {
             &config.transport,
             SocketAddr::new(config.bind, config.splunkd_port),
             Limits::default(),
-            Faulty::new(splunkd_handler, Kind::Splunkd, faults.clone(), stats.clone()),
+            Faulty::new(
+                splunkd_handler,
+                Kind::Splunkd,
+                faults.clone(),
+                stats.clone(),
+            ),
         )?;
         let control = control_server(
             SocketAddr::new(config.bind, config.control_port),

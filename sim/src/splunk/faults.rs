@@ -46,7 +46,8 @@
 //! - Ack faults match HEC event requests only (`/services/collector…` except `/ack` and
 //!   `/health`); a request whose token has no acks is unaffected.
 //! - Status bodies: HEC with `code=n` is that [`STATUS_TABLE`] row's JSON; without a code,
-//!   400→6, 401→2, 403→4, 429→26, 500→8, 503→9, any other status
+//!   200→0 (a success without `ackId`: the "missing ack id" case), 400→6, 401→2, 403→4,
+//!   429→26, 500→8, 503→9, any other status
 //!   `{"text":"<reason>","code":<http>}`. splunkd: its XML error body with `WARN` "call not
 //!   properly authenticated" for 401 and `ERROR` with the reason phrase otherwise.
 //!
@@ -157,7 +158,7 @@ pub enum Action {
     Status {
         /// The HTTP status (100–599).
         http: u16,
-        /// The HEC code whose [`STATUS_TABLE`](super::hec::STATUS_TABLE) row is the body.
+        /// The HEC code whose [`STATUS_TABLE`] row is the body.
         code: Option<u16>,
         /// A `Retry-After` header, in seconds.
         retry_after: Option<u64>,
@@ -239,7 +240,10 @@ impl FaultSpec {
                 && !path.starts_with("/services/collector/ack")
                 && !path.starts_with("/services/collector/health"));
         self.target.covers(server)
-            && self.path.as_deref().is_none_or(|prefix| path.starts_with(prefix))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|prefix| path.starts_with(prefix))
             && ack_path_ok
     }
 
@@ -567,9 +571,9 @@ impl FromStr for FaultSpec {
         };
         let mut spec = FaultSpec::new(target, action);
         for item in items {
-            let (key, value) = item.split_once('=').ok_or_else(|| {
-                ParseError::new(&format!("option {item:?}: expected key=value"))
-            })?;
+            let (key, value) = item
+                .split_once('=')
+                .ok_or_else(|| ParseError::new(&format!("option {item:?}: expected key=value")))?;
             match (key, &mut action) {
                 ("code", Action::Status { code, .. }) => {
                     let number: u16 = number("code", value, "a HEC status code")?;
@@ -934,6 +938,7 @@ pub fn status_response(
     let mut resp = match server {
         Server::Hec => {
             let default_code = match http {
+                200 => Some(Code::Success),
                 400 => Some(Code::InvalidDataFormat),
                 401 => Some(Code::TokenRequired),
                 403 => Some(Code::InvalidToken),
@@ -952,10 +957,7 @@ pub fn status_response(
             // Splunk's key order: text, then code.
             let body = format!("{{\"text\":{},\"code\":{number}}}", json!(text));
             let mut resp = Response::json(http, &body);
-            for (name, value) in [
-                ("Server", "Splunkd"),
-                ("X-Content-Type-Options", "nosniff"),
-            ] {
+            for (name, value) in [("Server", "Splunkd"), ("X-Content-Type-Options", "nosniff")] {
                 resp.headers.push((name.to_owned(), value.to_owned()));
             }
             resp
@@ -1005,7 +1007,12 @@ fn reason_phrase(http: u16) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
     use super::*;
 
     #[test]
@@ -1025,7 +1032,11 @@ mod tests {
         ] {
             let spec: FaultSpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);
-            assert_eq!(FaultSpec::from_json(&spec.to_json()).unwrap(), spec, "{text}");
+            assert_eq!(
+                FaultSpec::from_json(&spec.to_json()).unwrap(),
+                spec,
+                "{text}"
+            );
         }
     }
 
@@ -1097,9 +1108,15 @@ mod tests {
             assert_eq!(body["text"], text);
         }
         let too_big = status_response(Server::Hec, 413, None, None);
-        assert_eq!(too_big.body_text(), r#"{"text":"Payload Too Large","code":413}"#);
+        assert_eq!(
+            too_big.body_text(),
+            r#"{"text":"Payload Too Large","code":413}"#
+        );
         let busy = status_response(Server::Splunkd, 429, None, Some(5));
         assert_eq!(busy.header("retry-after"), Some("5"));
-        assert!(busy.body_text().contains("<msg type=\"ERROR\">Too Many Requests</msg>"));
+        assert!(
+            busy.body_text()
+                .contains("<msg type=\"ERROR\">Too Many Requests</msg>")
+        );
     }
 }

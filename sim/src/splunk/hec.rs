@@ -444,7 +444,10 @@ impl Hec {
     /// How many ack ids are pending on all channels together.
     #[must_use]
     pub fn pending_total(&self) -> usize {
-        self.channels.values().map(|state| state.pending.len()).sum()
+        self.channels
+            .values()
+            .map(|state| state.pending.len())
+            .sum()
     }
 
     /// [`Hec::handle`], with the acks this request issues held back as `hold` says.

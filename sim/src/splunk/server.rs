@@ -22,7 +22,17 @@
 //! - Known limit: an error reply (400/413/431/501) closes without draining the rest of the
 //!   body, so a client still writing may see a connection reset instead of the reply.
 //! - [`RunningServer::shutdown`] (and `Drop`) stops accepting, shuts down every open
-//!   connection's socket, and joins every thread before returning.
+//!   connection's socket, and joins every thread before returning; connections that are
+//!   delayed, trickling or hung wait in steps of at most 20 ms, so this is prompt for them too.
+//! - Outcomes beyond a reply ([`Handler::respond`] → [`Outcome`]): a delayed reply, a reply
+//!   trickled at a byte rate, a hang (read and discard, never answer, until the client closes,
+//!   the server stops or the outcome's release check says so), and a reset (`SO_LINGER` 0 via
+//!   `socket2`, so the close sends RST: the client's read fails with `ECONNRESET`, never any
+//!   response bytes). Framing of the requests themselves is unchanged.
+//! - Down/up: the accept thread polls a non-blocking listener every [`ACCEPT_POLL`]; while
+//!   [`Handler::accepting`] is false the listening socket is closed (connects are refused,
+//!   queued ones reset) and it is bound again on the same port (`SO_REUSEADDR`, as std sets
+//!   it) when it turns true; a failed re-bind is retried at the next poll.
 //! - No `Content-Length`/`Connection` header from the handler is sent: the server frames.
 //!
 //! Transport: the connection code is generic over any `Read + Write` stream produced by an
@@ -522,7 +532,9 @@ fn hang<R: Read>(
             Err(err)
                 if matches!(
                     err.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(_) => break,
         }
