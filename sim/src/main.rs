@@ -1,7 +1,7 @@
 //! `icsfwd-sim`: the host simulator's command line.
 
 use std::io::{self, Write as _};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind};
 use icsfwd_sim::generator::Generator;
+use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig};
+use icsfwd_sim::splunk::faults::FaultSpec;
 use icsfwd_sim::splunk::hec::{HecConfig, Token};
 use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
-use icsfwd_sim::splunk::{server, store};
+use icsfwd_sim::splunk::store;
 
 /// Host simulator for icsfwd: generates realistic OT/ICS alerts (and, in later releases,
 /// emulates Splunk's splunkd and HTTP Event Collector endpoints).
@@ -127,6 +129,16 @@ struct SplunkArgs {
     /// Most events kept in memory; older ones are dropped and counted.
     #[arg(long, default_value_t = store::DEFAULT_MAX_EVENTS)]
     max_events: usize,
+    /// Control API port (events, faults, stats under /_sim/; plain HTTP, loopback only).
+    #[arg(long, default_value_t = 8090)]
+    control_port: u16,
+    /// A fault active from the start, e.g. `hec:status=503,code=9,next=10`, `all:down,for=5s`,
+    /// `hec:ack=never`; repeat for more (see `icsfwd_sim::splunk::faults` for the syntax).
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<FaultSpec>,
+    /// Seed of the fault RNG (`fraction=` faults); printed at start so a run replays.
+    #[arg(long, default_value_t = 1)]
+    fault_seed: u64,
 }
 
 fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
@@ -145,44 +157,65 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("at least one --index is needed"))?;
-    let store = store::Store::new(store::StoreConfig {
-        max_events: args.max_events,
-        jsonl: args.jsonl.clone(),
-    })
-    .map_err(|e| anyhow::anyhow!("opening the JSONL file: {e}"))?;
-
     let mut token = Token::new("icsfwd-sim", &args.token);
     token.default_index = Some(default_index);
-    let hec_config = HecConfig {
-        tokens: vec![token],
-        indexes: args.indexes.clone(),
-        ..HecConfig::default()
+    let config = EmulatorConfig {
+        bind: args.bind,
+        hec_port: args.hec_port,
+        splunkd_port: args.splunkd_port,
+        control_port: args.control_port,
+        hec: HecConfig {
+            tokens: vec![token],
+            indexes: args.indexes.clone(),
+            ..HecConfig::default()
+        },
+        splunkd: SplunkdConfig {
+            port: args.splunkd_port,
+            users: vec![User::new(user, password, true)],
+            indexes: args.indexes.clone(),
+            ..SplunkdConfig::default()
+        },
+        store: store::StoreConfig {
+            max_events: args.max_events,
+            jsonl: args.jsonl.clone(),
+        },
+        fault_seed: args.fault_seed,
+        faults: args.faults.clone(),
+        ..EmulatorConfig::default()
     };
-    let splunkd_config = SplunkdConfig {
-        port: args.splunkd_port,
-        users: vec![User::new(user, password, true)],
-        indexes: args.indexes.clone(),
-        ..SplunkdConfig::default()
-    };
-    let hec_addr = SocketAddr::new(args.bind, args.hec_port);
-    let splunkd_addr = SocketAddr::new(args.bind, args.splunkd_port);
-    let hec = server::hec_server(hec_addr, hec_config, store.clone())
-        .map_err(|e| anyhow::anyhow!("starting HEC on {hec_addr}: {e}"))?;
-    let splunkd = server::splunkd_server(splunkd_addr, splunkd_config, store.clone())
-        .map_err(|e| anyhow::anyhow!("starting splunkd on {splunkd_addr}: {e}"))?;
-    println!("icsfwd-sim: HEC listening on http://{}", hec.local_addr());
+    let emulator = Emulator::start(config).map_err(|e| {
+        anyhow::anyhow!(
+            "starting the emulator on {} (HEC {}, splunkd {}, control {}): {e}",
+            args.bind,
+            args.hec_port,
+            args.splunkd_port,
+            args.control_port
+        )
+    })?;
+    println!(
+        "icsfwd-sim: HEC listening on http://{}",
+        emulator.hec_addr()
+    );
     println!(
         "icsfwd-sim: splunkd listening on http://{}",
-        splunkd.local_addr()
+        emulator.splunkd_addr()
+    );
+    println!(
+        "icsfwd-sim: control API listening on http://{}/_sim/",
+        emulator.control_addr()
     );
     println!("icsfwd-sim: HEC token {}", args.token);
     println!("icsfwd-sim: splunkd user {user}");
+    println!("icsfwd-sim: fault seed {}", args.fault_seed);
+    for fault in emulator.faults().list() {
+        println!("icsfwd-sim: fault {} {}", fault.id, fault.spec);
+    }
     if let Some(path) = &args.jsonl {
         println!("icsfwd-sim: appending events to {}", path.display());
     }
     println!("icsfwd-sim: press Ctrl-C to stop");
     io::stdout().flush()?;
-    // SIGINT's default action ends the process; both servers run on their own threads.
+    // SIGINT's default action ends the process; the servers run on their own threads.
     loop {
         std::thread::sleep(std::time::Duration::from_secs(3600));
     }

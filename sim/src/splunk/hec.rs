@@ -13,7 +13,8 @@
 //! - No input panics; a gzip body is inflated only up to [`HecConfig::max_inflated_length`].
 //! - Ack ids count from 0 per channel; an id reads `true` once, then is forgotten. With
 //!   [`Hec::ack_delay`] set, ids stay `false` until [`Hec::release_acks`] marks them indexed —
-//!   this is the hook the fault-injection layer uses for "slow" or "never" acks.
+//!   this is the hook the fault-injection layer uses for "slow" or "never" acks, as is
+//!   [`Hec::handle_holding_acks`] (per request: ids pending until a time, or for ever).
 //!
 //! Order of checks (the reference gives the codes, not their precedence; chosen here):
 //! route (404) → shutting down (23) → health (its own token check) → body over
@@ -347,7 +348,9 @@ pub struct StoredEvent {
 #[derive(Debug, Clone, Default)]
 struct Channel {
     next_ack_id: u64,
-    pending: BTreeSet<u64>,
+    /// Issued, not yet indexed: id → when it becomes indexed by itself (`None`: only by
+    /// [`Hec::release_acks`]).
+    pending: BTreeMap<u64, Option<u64>>,
     indexed: BTreeSet<u64>,
     last_used_ms: u64,
 }
@@ -361,7 +364,23 @@ pub struct Hec {
     /// When true, new ack ids stay pending (`false` on `/ack`) until [`Hec::release_acks`];
     /// when false (the default) they are indexed as soon as the request is handled.
     pub ack_delay: bool,
+    /// How the acks issued by the next handled request are held back, on top of
+    /// [`Hec::ack_delay`]; set per request by the fault-injection layer
+    /// ([`Hec::handle_holding_acks`]).
+    hold: AckHold,
     channels: BTreeMap<String, Channel>,
+}
+
+/// How a newly issued ack id is held back before it reads `true` (the fault-injection hook).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckHold {
+    /// Indexed at once (or as [`Hec::ack_delay`] says).
+    #[default]
+    None,
+    /// `false` until this many milliseconds after it was issued, then `true` once.
+    ForMs(u64),
+    /// `false` until [`Hec::release_acks`] (for ever, if nobody calls it).
+    Forever,
 }
 
 /// Why a request was refused: the code and the batch position, if per-event.
@@ -388,6 +407,7 @@ impl Hec {
             config,
             condition: Condition::Healthy,
             ack_delay: false,
+            hold: AckHold::None,
             channels: BTreeMap::new(),
         }
     }
@@ -406,7 +426,7 @@ impl Hec {
             if channel.is_none_or(|wanted| wanted == name) {
                 released += state.pending.len();
                 let pending = std::mem::take(&mut state.pending);
-                state.indexed.extend(pending);
+                state.indexed.extend(pending.into_keys());
             }
         }
         released
@@ -417,8 +437,30 @@ impl Hec {
     pub fn pending_acks(&self, channel: &str) -> Vec<u64> {
         self.channels
             .get(channel)
-            .map(|state| state.pending.iter().copied().collect())
+            .map(|state| state.pending.keys().copied().collect())
             .unwrap_or_default()
+    }
+
+    /// How many ack ids are pending on all channels together.
+    #[must_use]
+    pub fn pending_total(&self) -> usize {
+        self.channels
+            .values()
+            .map(|state| state.pending.len())
+            .sum()
+    }
+
+    /// [`Hec::handle`], with the acks this request issues held back as `hold` says.
+    pub fn handle_holding_acks(
+        &mut self,
+        req: &Request,
+        now_ms: u64,
+        hold: AckHold,
+    ) -> (Response, Vec<StoredEvent>) {
+        self.hold = hold;
+        let answer = self.handle(req, now_ms);
+        self.hold = AckHold::None;
+        answer
     }
 
     /// Handles one request at `now_ms` (epoch ms): the response, and the events indexed by it.
@@ -596,6 +638,16 @@ impl Hec {
         match state {
             Some(state) => {
                 state.last_used_ms = now_ms;
+                let due: Vec<u64> = state
+                    .pending
+                    .iter()
+                    .filter(|(_, release)| release.is_some_and(|at| at <= now_ms))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in due {
+                    state.pending.remove(&id);
+                    state.indexed.insert(id);
+                }
                 for id in ids {
                     answers.insert(id.to_string(), Value::Bool(state.indexed.remove(&id)));
                 }
@@ -616,10 +668,16 @@ impl Hec {
         let id = state.next_ack_id;
         state.next_ack_id = state.next_ack_id.saturating_add(1);
         state.last_used_ms = now_ms;
-        if self.ack_delay {
-            state.pending.insert(id);
-        } else {
-            state.indexed.insert(id);
+        match (self.hold, self.ack_delay) {
+            (AckHold::ForMs(ms), _) => {
+                state.pending.insert(id, Some(now_ms.saturating_add(ms)));
+            }
+            (AckHold::Forever, _) | (AckHold::None, true) => {
+                state.pending.insert(id, None);
+            }
+            (AckHold::None, false) => {
+                state.indexed.insert(id);
+            }
         }
         id
     }

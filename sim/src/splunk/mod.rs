@@ -7,7 +7,14 @@
 //! - [`store`]: the shared, bounded store of received events (optional JSONL mirror).
 //! - [`server`]: the blocking HTTP/1.1 server that puts [`hec`] and [`splunkd`] on sockets.
 //! - [`tls`]: a generated CA and server certificate, and the rustls transport for [`server`].
+//! - [`faults`]: the fault model (down, hang, slow, trickle, status, resets, held acks) and
+//!   its seeded registry.
+//! - [`control`]: the control API (events, faults, stats) on its own port.
+//! - [`emulator`]: HEC + splunkd + control started together over one store and one registry.
 
+pub mod control;
+pub mod emulator;
+pub mod faults;
 pub mod hec;
 pub mod http;
 pub mod server;

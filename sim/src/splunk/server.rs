@@ -22,7 +22,17 @@
 //! - Known limit: an error reply (400/413/431/501) closes without draining the rest of the
 //!   body, so a client still writing may see a connection reset instead of the reply.
 //! - [`RunningServer::shutdown`] (and `Drop`) stops accepting, shuts down every open
-//!   connection's socket, and joins every thread before returning.
+//!   connection's socket, and joins every thread before returning; connections that are
+//!   delayed, trickling or hung wait in steps of at most 20 ms, so this is prompt for them too.
+//! - Outcomes beyond a reply ([`Handler::respond`] → [`Outcome`]): a delayed reply, a reply
+//!   trickled at a byte rate, a hang (read and discard, never answer, until the client closes,
+//!   the server stops or the outcome's release check says so), and a reset (`SO_LINGER` 0 via
+//!   `socket2`, so the close sends RST: the client's read fails with `ECONNRESET`, never any
+//!   response bytes). Framing of the requests themselves is unchanged.
+//! - Down/up: the accept thread polls a non-blocking listener every [`ACCEPT_POLL`]; while
+//!   [`Handler::accepting`] is false the listening socket is closed (connects are refused,
+//!   queued ones reset) and it is bound again on the same port (`SO_REUSEADDR`, as std sets
+//!   it) when it turns true; a failed re-bind is retried at the next poll.
 //! - No `Content-Length`/`Connection` header from the handler is sent: the server frames.
 //!
 //! Transport: the connection code is generic over any `Read + Write` stream produced by an
@@ -61,7 +71,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::hec::{Hec, HecConfig};
+use super::hec::{AckHold, Hec, HecConfig};
 use super::http::{Request, Response};
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, Stored};
@@ -113,6 +123,70 @@ impl Default for Limits {
 pub trait Handler: Send + Sync + 'static {
     /// The response to `req`.
     fn handle(&self, req: &Request, peer: SocketAddr) -> Response;
+
+    /// What the connection does with `req`: by default, reply with [`Handler::handle`]. The
+    /// fault-injection layer overrides this to delay, trickle, hang or reset instead.
+    fn respond(&self, req: &Request, peer: SocketAddr) -> Outcome {
+        Outcome::Reply(self.handle(req, peer))
+    }
+
+    /// Whether the listener should be open now; polled by the accept thread every
+    /// [`ACCEPT_POLL`]. While false the listening socket is closed (connects are refused) and
+    /// it is bound again on the same port once true. Default: always true.
+    fn accepting(&self) -> bool {
+        true
+    }
+}
+
+/// How often the accept thread polls for connections, [`Handler::accepting`] and shutdown.
+pub const ACCEPT_POLL: Duration = Duration::from_millis(10);
+/// The longest single sleep of a connection thread that waits (delay, trickle, hang), so
+/// shutdown is never held up by more than about this.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+
+/// What a connection does with one request (see [`Handler::respond`]).
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Send this response now.
+    Reply(Response),
+    /// Send this response after this delay (cut short, without a reply, by shutdown).
+    Delayed(Duration, Response),
+    /// Send this response (head and body) at this many bytes per second (at least 1).
+    Trickle(Response, u64),
+    /// Send nothing and keep the connection open until the client closes it, the server shuts
+    /// down, or `release` (polled) returns true; then close without a reply.
+    Hang {
+        /// Ends the hang when it returns true; `None`: only the client or shutdown end it.
+        release: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+    },
+    /// Reset the connection (TCP RST: `SO_LINGER` 0, then close) without a reply. The client
+    /// sees `ECONNRESET` ("connection reset by peer") on its next read or write, or EOF if it
+    /// had already shut down its read side; never any response bytes.
+    Reset,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Reply(resp) => f.debug_tuple("Reply").field(&resp.status).finish(),
+            Self::Delayed(delay, resp) => f
+                .debug_tuple("Delayed")
+                .field(delay)
+                .field(&resp.status)
+                .finish(),
+            Self::Trickle(resp, rate) => f
+                .debug_tuple("Trickle")
+                .field(&resp.status)
+                .field(rate)
+                .finish(),
+            Self::Hang { release } => f
+                .debug_struct("Hang")
+                .field("release", &release.is_some())
+                .finish(),
+            Self::Reset => f.write_str("Reset"),
+        }
+    }
 }
 
 impl<F> Handler for F
@@ -169,7 +243,7 @@ impl Server {
         acceptor: A,
         handler: H,
     ) -> io::Result<RunningServer> {
-        let listener = TcpListener::bind(addr)?;
+        let listener = bind_polled(addr)?;
         let local_addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             stopping: AtomicBool::new(false),
@@ -185,7 +259,7 @@ impl Server {
         let accept_shared = Arc::clone(&shared);
         let accept_thread = thread::Builder::new()
             .name(format!("http-accept-{local_addr}"))
-            .spawn(move || accept_loop(&listener, &accept_shared, &context))?;
+            .spawn(move || accept_loop(listener, local_addr, &accept_shared, &context))?;
         Ok(RunningServer {
             local_addr,
             shared,
@@ -244,12 +318,7 @@ impl RunningServer {
             return;
         };
         self.shared.stopping.store(true, Ordering::SeqCst);
-        // Wake the blocking accept(); failure means it is not blocked there any more.
-        drop(TcpStream::connect_timeout(
-            &self.local_addr,
-            Duration::from_secs(1),
-        ));
-        // The accept thread ending means no new worker can be registered after this.
+        // The accept thread polls `stopping` every ACCEPT_POLL; it ending means no new worker can be registered after this.
         drop(accept_thread.join());
         for stream in lock(&self.shared.open).values() {
             drop(stream.shutdown(Shutdown::Both));
@@ -267,43 +336,75 @@ impl Drop for RunningServer {
     }
 }
 
+/// A non-blocking listener on `addr` (std sets `SO_REUSEADDR`, so a port closed for a "down"
+/// fault can be bound again while old connections linger in `TIME_WAIT`).
+fn bind_polled(addr: SocketAddr) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
 fn accept_loop<A: Accept, H: Handler>(
-    listener: &TcpListener,
+    listener: TcpListener,
+    local_addr: SocketAddr,
     shared: &Arc<Shared>,
     context: &Arc<Context<A, H>>,
 ) {
-    for incoming in listener.incoming() {
-        if shared.stopping.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(tcp) = incoming else { continue };
-        lock(&shared.workers).retain(|worker| !worker.is_finished());
-        let Ok(peer) = tcp.peer_addr() else { continue };
-        let Ok(clone) = tcp.try_clone() else { continue };
-        {
-            let mut open = lock(&shared.open);
-            if open.len() >= context.limits.max_connections {
-                drop(open);
-                refuse_busy(tcp);
-                continue;
+    let mut listener = Some(listener);
+    while !shared.stopping.load(Ordering::SeqCst) {
+        if context.handler.accepting() {
+            if listener.is_none() {
+                // Re-bind failures (the port taken meanwhile) are retried at the next poll.
+                listener = bind_polled(local_addr).ok();
             }
-            let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
-            open.insert(id, clone);
-            let worker_shared = Arc::clone(shared);
-            let worker_context = Arc::clone(context);
-            let spawned = thread::Builder::new()
-                .name(format!("http-conn-{peer}"))
-                .spawn(move || {
-                    run_connection(tcp, peer, &worker_shared, &worker_context);
-                    lock(&worker_shared.open).remove(&id);
-                });
-            match spawned {
-                Ok(worker) => lock(&shared.workers).push(worker),
-                Err(_) => {
-                    if let Some(stream) = open.remove(&id) {
-                        drop(stream.shutdown(Shutdown::Both));
-                    }
-                }
+        } else {
+            // Closing the socket refuses new connects and resets those still in the backlog.
+            listener = None;
+        }
+        let incoming = match &listener {
+            Some(open) => open.accept(),
+            None => Err(io::ErrorKind::WouldBlock.into()),
+        };
+        match incoming {
+            Ok((tcp, peer)) => serve(tcp, peer, shared, context),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_POLL),
+            Err(_) => {}
+        }
+    }
+}
+
+fn serve<A: Accept, H: Handler>(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: &Arc<Shared>,
+    context: &Arc<Context<A, H>>,
+) {
+    if tcp.set_nonblocking(false).is_err() {
+        return;
+    }
+    lock(&shared.workers).retain(|worker| !worker.is_finished());
+    let Ok(clone) = tcp.try_clone() else { return };
+    let mut open = lock(&shared.open);
+    if open.len() >= context.limits.max_connections {
+        drop(open);
+        refuse_busy(tcp);
+        return;
+    }
+    let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    open.insert(id, clone);
+    let worker_shared = Arc::clone(shared);
+    let worker_context = Arc::clone(context);
+    let spawned = thread::Builder::new()
+        .name(format!("http-conn-{peer}"))
+        .spawn(move || {
+            run_connection(tcp, peer, &worker_shared, &worker_context);
+            lock(&worker_shared.open).remove(&id);
+        });
+    match spawned {
+        Ok(worker) => lock(&shared.workers).push(worker),
+        Err(_) => {
+            if let Some(stream) = open.remove(&id) {
+                drop(stream.shutdown(Shutdown::Both));
             }
         }
     }
@@ -328,6 +429,8 @@ fn run_connection<A: Accept, H: Handler>(
     {
         return;
     }
+    // Kept to reach the socket under the transport: hang polling and reset.
+    let Ok(socket) = tcp.try_clone() else { return };
     let Ok(stream) = context.acceptor.accept(tcp) else {
         return;
     };
@@ -335,9 +438,29 @@ fn run_connection<A: Accept, H: Handler>(
     loop {
         match read_request(&mut reader, limits) {
             Ok(framed) => {
-                let resp = context.handler.handle(&framed.request, peer);
+                let outcome = context.handler.respond(&framed.request, peer);
                 let close = !framed.keep_alive || shared.stopping.load(Ordering::SeqCst);
-                if write_response(reader.get_mut(), &resp, close).is_err() || close {
+                let written = match outcome {
+                    Outcome::Reply(resp) => write_response(reader.get_mut(), &resp, close),
+                    Outcome::Delayed(delay, resp) => {
+                        if !pause(shared, delay) {
+                            break;
+                        }
+                        write_response(reader.get_mut(), &resp, close)
+                    }
+                    Outcome::Trickle(resp, rate) => {
+                        trickle(reader.get_mut(), &resp, close, rate, shared)
+                    }
+                    Outcome::Hang { release } => {
+                        hang(&mut reader, &socket, shared, release.as_deref(), limits);
+                        break;
+                    }
+                    Outcome::Reset => {
+                        reset(&socket);
+                        break;
+                    }
+                };
+                if written.is_err() || close {
                     break;
                 }
             }
@@ -348,6 +471,82 @@ fn run_connection<A: Accept, H: Handler>(
             }
         }
     }
+}
+
+/// Sleeps `total` in steps; false if the server began stopping meanwhile.
+fn pause(shared: &Shared, total: Duration) -> bool {
+    let mut left = total;
+    while !left.is_zero() {
+        if shared.stopping.load(Ordering::SeqCst) {
+            return false;
+        }
+        let step = left.min(WAIT_STEP);
+        thread::sleep(step);
+        left -= step;
+    }
+    !shared.stopping.load(Ordering::SeqCst)
+}
+
+/// Writes `resp` at about `rate` bytes per second (in slices of a tenth of a second's worth,
+/// at least one byte); gives up when the server stops.
+fn trickle<W: Write>(
+    out: &mut W,
+    resp: &Response,
+    close: bool,
+    rate: u64,
+    shared: &Shared,
+) -> io::Result<()> {
+    let mut bytes = Vec::new();
+    write_response(&mut bytes, resp, close)?;
+    let rate = rate.max(1);
+    let slice = usize::try_from((rate / 10).max(1)).unwrap_or(usize::MAX);
+    let slice_len = u64::try_from(slice).unwrap_or(u64::MAX);
+    let interval = Duration::from_millis(slice_len.saturating_mul(1000) / rate);
+    for piece in bytes.chunks(slice) {
+        out.write_all(piece)?;
+        out.flush()?;
+        if !pause(shared, interval) {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+    }
+    Ok(())
+}
+
+/// Reads and discards whatever the client sends, never answering, until it closes, the server
+/// stops or `release` says so.
+fn hang<R: Read>(
+    reader: &mut R,
+    socket: &TcpStream,
+    shared: &Shared,
+    release: Option<&(dyn Fn() -> bool + Send + Sync)>,
+    limits: &Limits,
+) {
+    if socket.set_read_timeout(Some(WAIT_STEP)).is_err() {
+        return;
+    }
+    let mut sink = [0u8; 1024];
+    while !shared.stopping.load(Ordering::SeqCst) && !release.is_some_and(|done| done()) {
+        match reader.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    drop(socket.set_read_timeout(Some(limits.idle_timeout)));
+}
+
+/// Makes the close of this socket send RST instead of FIN (`SO_LINGER` 0), then shuts reads
+/// so nothing more is processed; the RST goes out when the last handle is closed.
+fn reset(socket: &TcpStream) {
+    drop(socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO)));
+    drop(socket.shutdown(Shutdown::Read));
 }
 
 struct Framed {
@@ -583,8 +782,11 @@ fn write_response<W: Write>(out: &mut W, resp: &Response, close: bool) -> io::Re
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    out.write_all(head.as_bytes())?;
-    out.write_all(&resp.body)?;
+    // One write: a head and body in two small segments would meet Nagle + delayed ACK and
+    // stall every keep-alive exchange by ~40 ms.
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&resp.body);
+    out.write_all(&bytes)?;
     out.flush()
 }
 
@@ -626,11 +828,19 @@ impl HecHandler {
     }
 }
 
-impl Handler for HecHandler {
-    fn handle(&self, req: &Request, _peer: SocketAddr) -> Response {
-        let (resp, events) = lock(&self.hec).handle(req, now_ms());
+impl HecHandler {
+    /// Handles `req` with the acks it issues held back as `hold` says (the fault hook).
+    #[must_use]
+    pub fn handle_holding_acks(&self, req: &Request, hold: AckHold) -> Response {
+        let (resp, events) = lock(&self.hec).handle_holding_acks(req, now_ms(), hold);
         store_batch(&self.store, events.into_iter().map(Stored::from).collect());
         resp
+    }
+}
+
+impl Handler for HecHandler {
+    fn handle(&self, req: &Request, _peer: SocketAddr) -> Response {
+        self.handle_holding_acks(req, AckHold::None)
     }
 }
 
@@ -671,11 +881,17 @@ impl Handler for SplunkdHandler {
 /// # Errors
 /// Binding failed.
 pub fn hec_server(addr: SocketAddr, config: HecConfig, store: Store) -> io::Result<RunningServer> {
-    let limits = Limits {
+    let limits = hec_limits(&config);
+    Server::start_with(addr, limits, PlainTcp, HecHandler::new(config, store))
+}
+
+/// The [`Limits`] [`hec_server`] uses for `config` (see there).
+#[must_use]
+pub fn hec_limits(config: &HecConfig) -> Limits {
+    Limits {
         max_body: config.max_content_length.min(DEFAULT_MAX_BODY),
         ..Limits::default()
-    };
-    Server::start_with(addr, limits, PlainTcp, HecHandler::new(config, store))
+    }
 }
 
 /// A plain-HTTP splunkd server on `addr` with default [`Limits`].

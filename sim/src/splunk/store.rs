@@ -359,6 +359,14 @@ impl Store {
         self.lock().dropped
     }
 
+    /// Forgets every held record (the dropped count stays); returns how many there were.
+    pub fn clear(&self) -> usize {
+        let mut inner = self.lock();
+        let held = inner.events.len();
+        inner.events.clear();
+        held
+    }
+
     /// Copies of the records passing `filter`, oldest first.
     #[must_use]
     pub fn list(&self, filter: &Filter) -> Vec<Stored> {
