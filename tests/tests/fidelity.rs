@@ -22,7 +22,7 @@
     reason = "tests"
 )]
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -109,7 +109,9 @@ fn installed(what: &str, path: &Path) -> Option<PathBuf> {
         return Some(path.to_path_buf());
     }
     let bar = "!".repeat(78);
-    eprintln!(
+    // Straight to the process's stderr: libtest would swallow eprintln! of a passing test.
+    let _ = writeln!(
+        std::io::stderr(),
         "\n{bar}\n!!! SKIPPED: {what} is not installed ({}): run scripts/fidelity-deps.sh\n{bar}\n",
         path.display()
     );
@@ -185,7 +187,14 @@ fn python_sdk(harness: &Harness, python: &Path, password: &str) -> Run {
         .arg(workspace_root().join("tests/fidelity/python/sdk_fidelity.py"))
         .args(["--host", harness.client_host])
         .args(["--port", &harness.splunkd.local_addr().port().to_string()])
-        .args(["--scheme", harness.scheme, "--username", USER, "--index", "main"])
+        .args([
+            "--scheme",
+            harness.scheme,
+            "--username",
+            USER,
+            "--index",
+            "main",
+        ])
         .env("ICSFWD_FIDELITY_PASSWORD", password);
     if let Some(ca) = &harness.ca_file {
         command.arg("--ca-file").arg(ca);
@@ -251,7 +260,9 @@ fn python_sdk_login_submit_and_stream_store_exactly_what_it_sent() {
     let submitted = sent["submitted"].as_array().unwrap();
     assert_eq!(submitted.len(), 4, "{sent}");
     assert!(
-        submitted.iter().any(|e| !e["event"].as_str().unwrap().is_ascii()),
+        submitted
+            .iter()
+            .any(|e| !e["event"].as_str().unwrap().is_ascii()),
         "a non-ASCII event is among them"
     );
     assert!(
@@ -286,14 +297,20 @@ fn python_sdk_login_submit_and_stream_store_exactly_what_it_sent() {
             event
         })
         .collect();
-    assert_eq!(stored, expected, "receivers/simple stored the submits in order");
+    assert_eq!(
+        stored, expected,
+        "receivers/simple stored the submits in order"
+    );
 
     let streamed = &sent["streamed"];
     if harness.scheme == "https" {
         let arrived = eventually(Duration::from_secs(10), || {
             !harness.received(ReceiverKind::Stream).is_empty()
         });
-        assert!(arrived, "the attach() stream was stored once the SDK closed it");
+        assert!(
+            arrived,
+            "the attach() stream was stored once the SDK closed it"
+        );
         let stream = harness.received(ReceiverKind::Stream);
         assert_eq!(stream.len(), 1, "one stream = one stored body");
         let record = &stream[0];
@@ -306,7 +323,10 @@ fn python_sdk_login_submit_and_stream_store_exactly_what_it_sent() {
                 "sourcetype": streamed["sourcetype"],
             })
         );
-        assert_eq!(Body::Text(streamed["body"].as_str().unwrap().to_owned()), record.body);
+        assert_eq!(
+            Body::Text(streamed["body"].as_str().unwrap().to_owned()),
+            record.body
+        );
     } else {
         assert!(
             streamed["skipped"].is_string(),
@@ -346,7 +366,10 @@ fn node_hec_client_single_events_and_a_batch_store_exactly_what_it_sent() {
     let harness = Harness::start();
     let sent = summary(&node_hec(&harness, &script, HEC_TOKEN));
 
-    assert_eq!(sent["client_version"], "0.11.1", "the pinned client ran: {sent}");
+    assert_eq!(
+        sent["client_version"], "0.11.1",
+        "the pinned client ran: {sent}"
+    );
     assert_eq!(
         sent["requests"], 4,
         "three single requests and one batch request were answered"
@@ -396,7 +419,11 @@ fn node_hec_client_with_an_unknown_token_exits_with_an_error_and_stores_nothing(
     let Some(script) = node_client() else { return };
     let harness = Harness::start();
     let run = node_hec(&harness, &script, "00000000-0000-0000-0000-00000000dead");
-    assert!(!run.success, "an error callback must fail the run: {}", run.stdout);
+    assert!(
+        !run.success,
+        "an error callback must fail the run: {}",
+        run.stdout
+    );
     assert!(
         run.stderr.contains("Invalid token (code 4)"),
         "the client saw HEC code 4: {}",
