@@ -3,9 +3,10 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, doc, fuzz-check, core-thumbv7em, core-thumbv7em-defmt,
-# firmware-clippy, firmware-qemu. Every warning is an error. A step that cannot run because
-# the machine cannot install its tool (the bare-metal target, qemu-system-arm) is reported as
+# Steps: setup, fmt, clippy, test, fidelity, doc, fuzz-check, core-thumbv7em,
+# core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an error. A step that
+# cannot run because the machine cannot install its tool (the bare-metal target,
+# qemu-system-arm, Splunk's Python SDK / Node HEC client for the fidelity step) is reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
@@ -52,6 +53,13 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
          "the firmware image is built but NOT RUN; everything else still runs."
   fi
 fi
+have_fidelity=1
+echo "installing Splunk's official clients for the fidelity tests (scripts/fidelity-deps.sh)"
+if ! scripts/fidelity-deps.sh; then
+  have_fidelity=0
+  loud "cannot install splunk-sdk (pip) or splunk-logging (npm ci): the fidelity step is" \
+       "SKIPPED; everything else still runs."
+fi
 cargo --version
 rustc --version
 
@@ -64,6 +72,15 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step test
 cargo test --workspace --locked
+
+step fidelity
+# The same tests ran in `test`, where a missing client only prints SKIPPED; here the clients
+# were installed, so REQUIRE_ALL makes sure they really ran.
+if [ "$have_fidelity" = 1 ]; then
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test fidelity --locked
+else
+  SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
+fi
 
 step doc
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
