@@ -17,9 +17,10 @@
 //! - [`RunningEmulator::shutdown`] (and `Drop`) stops all three servers and joins their
 //!   threads, also with hung, delayed or trickling connections (each waits in short steps).
 //!
-//! Transport: [`Transport::Plain`] now; the enum is `#[non_exhaustive]` so a TLS variant (an
-//! acceptor implementing [`Accept`](super::server::Accept)) is added by matching it
-//! in `start_transport` without changing callers. The control API stays plain HTTP.
+//! Transport: [`Transport::Plain`] or [`Transport::Tls`] (a [`TlsAcceptor`], e.g. from
+//! [`TlsMaterial::generate`](super::tls::TlsMaterial::generate)) for the HEC and splunkd
+//! ports; the control API stays plain HTTP on loopback (it is a test tool's back door, not a
+//! Splunk endpoint).
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -55,6 +56,7 @@ use super::server::{
 };
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, StoreConfig};
+use super::tls::TlsAcceptor;
 
 /// How the HEC and splunkd ports speak.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +65,19 @@ pub enum Transport {
     /// Plain HTTP.
     #[default]
     Plain,
+    /// HTTPS with this acceptor's certificate.
+    Tls(TlsAcceptor),
+}
+
+impl Transport {
+    /// The URL scheme clients use: `http` or `https`.
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Transport::Plain => "http",
+            Transport::Tls(_) => "https",
+        }
+    }
 }
 
 /// Everything the emulator is started with.
@@ -252,6 +267,11 @@ impl Emulator {
                 stats.clone(),
             ),
         )?;
+        // The cookie and Atom ids carry the port actually bound (it differs with port 0).
+        splunkd_state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .set_port(splunkd.local_addr().port());
         let control = control_server(
             SocketAddr::new(config.bind, config.control_port),
             Control {
@@ -262,6 +282,7 @@ impl Emulator {
             },
         )?;
         Ok(RunningEmulator {
+            scheme: config.transport.scheme(),
             hec,
             splunkd,
             control,
@@ -283,12 +304,14 @@ fn start_transport<H: Handler>(
 ) -> io::Result<RunningServer> {
     match transport {
         Transport::Plain => Server::start_with(addr, limits, PlainTcp, handler),
+        Transport::Tls(acceptor) => Server::start_with(addr, limits, acceptor.clone(), handler),
     }
 }
 
 /// A started emulator; shut down explicitly or on drop.
 #[derive(Debug)]
 pub struct RunningEmulator {
+    scheme: &'static str,
     hec: RunningServer,
     splunkd: RunningServer,
     control: RunningServer,
@@ -304,6 +327,24 @@ impl RunningEmulator {
     #[must_use]
     pub fn hec_addr(&self) -> SocketAddr {
         self.hec.local_addr()
+    }
+
+    /// `http` or `https`: how the HEC and splunkd ports speak.
+    #[must_use]
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
+    }
+
+    /// HEC's base URL, e.g. `https://127.0.0.1:8088`.
+    #[must_use]
+    pub fn hec_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.hec_addr())
+    }
+
+    /// splunkd's base URL, e.g. `https://127.0.0.1:8089`.
+    #[must_use]
+    pub fn splunkd_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.splunkd_addr())
     }
 
     /// Where splunkd listens.

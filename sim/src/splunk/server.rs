@@ -207,6 +207,14 @@ pub trait Accept: Send + Sync + 'static {
     /// # Errors
     /// The wrapping failed; the connection is dropped.
     fn accept(&self, tcp: TcpStream) -> io::Result<Self::Stream>;
+
+    /// Ends a connection the server closes in an orderly way (after its last reply, or when
+    /// the client has finished): TLS sends its `close_notify` here so a client reading to the
+    /// end sees a clean end of stream rather than a truncation. Best effort; the default does
+    /// nothing. Not called for resets, hangs or I/O errors.
+    fn finish(&self, stream: &mut Self::Stream) {
+        let _ = stream;
+    }
 }
 
 /// Plain HTTP: the TCP stream itself.
@@ -429,14 +437,35 @@ fn run_connection<A: Accept, H: Handler>(
     {
         return;
     }
+    // One write per reply (head and body together) is the rule here, but a transport may
+    // still split it (TLS records); Nagle's algorithm would hold the second segment for the
+    // client's delayed ACK, about 40 ms per request.
+    if tcp.set_nodelay(true).is_err() {
+        return;
+    }
     // Kept to reach the socket under the transport: hang polling and reset.
     let Ok(socket) = tcp.try_clone() else { return };
     let Ok(stream) = context.acceptor.accept(tcp) else {
         return;
     };
     let mut reader = BufReader::new(stream);
+    if serve_requests(&mut reader, &socket, peer, shared, context) {
+        context.acceptor.finish(reader.get_mut());
+    }
+}
+
+/// Serves requests until the connection ends; true when it ends in an orderly way (the
+/// transport may then say goodbye), false after a reset, a hang or an I/O error.
+fn serve_requests<A: Accept, H: Handler>(
+    reader: &mut BufReader<A::Stream>,
+    socket: &TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    context: &Context<A, H>,
+) -> bool {
+    let limits = &context.limits;
     loop {
-        match read_request(&mut reader, limits) {
+        match read_request(reader, limits) {
             Ok(framed) => {
                 let outcome = context.handler.respond(&framed.request, peer);
                 let close = !framed.keep_alive || shared.stopping.load(Ordering::SeqCst);
@@ -444,7 +473,7 @@ fn run_connection<A: Accept, H: Handler>(
                     Outcome::Reply(resp) => write_response(reader.get_mut(), &resp, close),
                     Outcome::Delayed(delay, resp) => {
                         if !pause(shared, delay) {
-                            break;
+                            return false;
                         }
                         write_response(reader.get_mut(), &resp, close)
                     }
@@ -452,22 +481,25 @@ fn run_connection<A: Accept, H: Handler>(
                         trickle(reader.get_mut(), &resp, close, rate, shared)
                     }
                     Outcome::Hang { release } => {
-                        hang(&mut reader, &socket, shared, release.as_deref(), limits);
-                        break;
+                        hang(reader, socket, shared, release.as_deref(), limits);
+                        return false;
                     }
                     Outcome::Reset => {
-                        reset(&socket);
-                        break;
+                        reset(socket);
+                        return false;
                     }
                 };
-                if written.is_err() || close {
-                    break;
+                if written.is_err() {
+                    return false;
+                }
+                if close {
+                    return true;
                 }
             }
-            Err(ReadError::Closed) => break,
+            Err(ReadError::Closed) => return true,
             Err(ReadError::Reply(status, text)) => {
                 drop(write_response(reader.get_mut(), &plain(status, text), true));
-                break;
+                return true;
             }
         }
     }
@@ -660,10 +692,17 @@ fn read_request<R: BufRead>(reader: &mut R, limits: &Limits) -> Result<Framed, R
         keep_alive = false;
         let mut body = Vec::new();
         let limit = u64::try_from(limits.max_body).unwrap_or(u64::MAX);
-        reader
+        match reader
             .by_ref()
             .take(limit.saturating_add(1))
-            .read_to_end(&mut body)?;
+            .read_to_end(&mut body)
+        {
+            Ok(_) => {}
+            // A TLS client that shuts the socket without `close_notify` (the Python SDK's
+            // `attach()` does) ends its stream this way; what it sent is kept, as splunkd does.
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => {}
+            Err(err) => return Err(err.into()),
+        }
         if body.len() > limits.max_body {
             return Err(ReadError::Reply(413, "request body too large"));
         }

@@ -300,6 +300,13 @@ impl Splunkd {
         &self.config
     }
 
+    /// Sets the port the API is served on once it is known (a server bound to port 0 learns
+    /// it only after binding): it names the `splunkd_<port>` cookie and the Atom ids, as a real
+    /// splunkd names them after its own port.
+    pub fn set_port(&mut self, port: u16) {
+        self.config.port = port;
+    }
+
     /// The session keys currently issued (expired ones are dropped on the next request).
     pub fn session_keys(&self) -> impl Iterator<Item = &str> {
         self.sessions.keys().map(String::as_str)

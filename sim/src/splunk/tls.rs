@@ -459,6 +459,12 @@ impl Accept for TlsAcceptor {
         }
         Ok(StreamOwned::new(conn, tcp))
     }
+
+    /// Sends `close_notify` so the client sees an orderly end of the TLS stream.
+    fn finish(&self, stream: &mut Self::Stream) {
+        stream.conn.send_close_notify();
+        drop(stream.flush());
+    }
 }
 
 #[cfg(test)]
