@@ -168,10 +168,7 @@ pub fn render(draw: &Draw<'_>) -> Alert {
 }
 
 /// A protocol of `entry` and a plausible (source, destination) pair for it, drawn from `rng`.
-pub fn pick_pair(
-    rng: &mut Rng,
-    entry: &Entry,
-) -> (&'static str, &'static Device, &'static Device) {
+pub fn pick_pair(rng: &mut Rng, entry: &Entry) -> (&'static str, &'static Device, &'static Device) {
     let n = entry.protocols.len();
     let start = usize::try_from(rng.below(n as u64)).unwrap_or(0);
     for k in 0..n {

@@ -3,6 +3,7 @@
 //! - [`catalogue`]: realistic kinds of OT alert, per engine.
 //! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
 //! - [`plant`]: the simulated plant: zones, devices, protocols and sensors.
+//! - [`scenario`]: seeded attack and failure stories over a steady background, as timed events.
 //! - [`splunk`]: the Splunk emulator's SANS-IO protocol logic (HEC, splunkd REST).
 //!
 //! The Splunk emulator and the scenario driver are built on top of these.
@@ -19,4 +20,5 @@
 pub mod catalogue;
 pub mod generator;
 pub mod plant;
+pub mod scenario;
 pub mod splunk;
