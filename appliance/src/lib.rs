@@ -1,0 +1,18 @@
+//! icsfwd: the Linux service around [`icsfwd_core`] that takes alerts from the sensor's
+//! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
+//!
+//! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//!
+//! The binary `icsfwd` is a thin command line over this library.
+//!
+//! ```
+//! use icsfwd::ingest::schema::{Answer, encode_line};
+//! use icsfwd_core::alert::{Alert, Event};
+//!
+//! let line = encode_line(&Event::from(Alert::example(1_700_000_000_000)));
+//! assert!(line.starts_with(r#"{"type":"alert","#));
+//! let answer = Answer::Accepted { id: "sensor-plant-a-1042".into(), truncated: vec![] };
+//! assert_eq!(answer.to_line(), r#"{"status":"accepted","id":"sensor-plant-a-1042"}"#);
+//! ```
+
+pub mod ingest;
