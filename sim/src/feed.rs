@@ -767,3 +767,159 @@ fn flush(out: &mut BufWriter<Conn>, run: &mut Exchange<'_>) -> io::Result<()> {
         run.drop_with(format!("writing a line: {e}"));
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use super::*;
+    use crate::scenario::{Params, Scenario};
+
+    #[test]
+    fn targets_parse_from_their_command_line_form() {
+        let table = [
+            ("stdout", Some(Target::Stdout)),
+            ("-", Some(Target::Stdout)),
+            (
+                "file:/tmp/a.jsonl",
+                Some(Target::File("/tmp/a.jsonl".into())),
+            ),
+            (
+                "unix:/run/icsfwd/ingest.sock",
+                Some(Target::Unix("/run/icsfwd/ingest.sock".into())),
+            ),
+            (
+                "tcp:127.0.0.1:7000",
+                Some(Target::Tcp(SocketAddr::from(([127, 0, 0, 1], 7000)))),
+            ),
+            (
+                "tcp:[::1]:7000",
+                Some(Target::Tcp("[::1]:7000".parse().unwrap())),
+            ),
+            ("tcp:localhost:7000", None),
+            ("unix:", None),
+            ("ftp:host", None),
+            ("ingest.sock", None),
+        ];
+        for (text, expected) in table {
+            assert_eq!(text.parse::<Target>().ok(), expected, "{text}");
+            if let Some(target) = expected.filter(|t| *t != Target::Stdout) {
+                assert_eq!(target.to_string(), text);
+            }
+        }
+    }
+
+    #[test]
+    fn answers_are_tallied_by_kind_and_reason() {
+        let mut tally = Tally {
+            answers_expected: true,
+            sent: 6,
+            ..Tally::default()
+        };
+        for line in [
+            r#"{"status":"accepted","id":"s-1"}"#,
+            r#"{"status":"accepted","id":"s-2","truncated":["message"]}"#,
+            r#"{"status":"not_forwarded","id":"s-3","reason":"no rule matches"}"#,
+            r#"{"status":"refused","field":null,"error":"line is not JSON","allowed":null}"#,
+            r#"{"status":"refused","field":null,"error":"line is not JSON","allowed":null}"#,
+            "garbage",
+        ] {
+            tally.record(line);
+        }
+        assert_eq!((tally.accepted, tally.truncated), (2, 1));
+        assert_eq!(tally.not_forwarded_reasons.count("no rule matches"), 1);
+        assert_eq!(tally.refusal_reasons.count("line is not JSON"), 2);
+        assert_eq!((tally.unreadable, tally.unanswered()), (1, 0));
+        assert_eq!(tally.outcome(), Outcome::Dropped);
+    }
+
+    #[test]
+    fn the_outcome_is_the_worst_thing_that_happened() {
+        let base = Tally {
+            answers_expected: true,
+            sent: 2,
+            accepted: 2,
+            ..Tally::default()
+        };
+        let refused = Tally {
+            accepted: 1,
+            refused: 1,
+            ..base.clone()
+        };
+        let unanswered = Tally {
+            accepted: 1,
+            ..base.clone()
+        };
+        let unsent = Tally {
+            unsent: 1,
+            ..base.clone()
+        };
+        let both = Tally {
+            accepted: 0,
+            refused: 1,
+            ..base.clone()
+        };
+        let table = [
+            (&base, Outcome::Clean, 0),
+            (&refused, Outcome::Refused, 3),
+            (&unanswered, Outcome::Dropped, 4),
+            (&unsent, Outcome::Dropped, 4),
+            (&both, Outcome::Dropped, 4),
+        ];
+        for (tally, outcome, code) in table {
+            assert_eq!(tally.outcome(), outcome, "{tally:?}");
+            assert_eq!(outcome.exit_code(), code);
+        }
+    }
+
+    #[test]
+    fn reasons_are_bounded() {
+        let mut reasons = Reasons::default();
+        for i in 0..MAX_REASONS + 10 {
+            reasons.add(format!("reason {i}"));
+        }
+        reasons.add("reason 0".to_owned());
+        assert_eq!(reasons.by_count().len(), MAX_REASONS);
+        assert_eq!(reasons.by_count().first(), Some(&("reason 0", 2)));
+        assert_eq!(reasons.other(), 10);
+    }
+
+    #[test]
+    fn progress_is_reported_during_a_run() {
+        let path = std::env::temp_dir().join(format!("icsfwd-sim-progress-{}", std::process::id()));
+        let target = Target::File(path.clone());
+        let options = Options {
+            progress_every: Duration::ZERO,
+            ..Options::default()
+        };
+        let events = Scenario::Steady
+            .events(&Params {
+                count: 10,
+                ..Params::default()
+            })
+            .unwrap();
+        let mut seen = Vec::new();
+        let tally = send(events, &target, &options, &mut |t| seen.push(t.sent)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(tally.sent, 10);
+        assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn a_window_out_of_range_is_refused() {
+        for window in [0, MAX_WINDOW + 1] {
+            let options = Options {
+                window,
+                ..Options::default()
+            };
+            let events = Scenario::Steady.events(&Params::default()).unwrap();
+            let err = send(events, &Target::Stdout, &options, &mut |_| {}).unwrap_err();
+            assert!(matches!(err, FeedError::Window(w) if w == window));
+        }
+    }
+}
