@@ -189,12 +189,17 @@ fn alerts(args: &AlertsArgs) -> anyhow::Result<ExitCode> {
     };
     let count = args.count;
     let tally = feed::send(events, &args.to, &options, &mut |t| {
+        let answers = if t.answers_expected {
+            format!(
+                ", {} accepted, {} not forwarded, {} refused",
+                t.accepted, t.not_forwarded, t.refused
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "icsfwd-sim: {}/{count} sent, {} accepted, {} not forwarded, {} refused ({:.1}/s)",
+            "icsfwd-sim: {}/{count} sent{answers} ({:.1}/s)",
             t.sent,
-            t.accepted,
-            t.not_forwarded,
-            t.refused,
             t.rate()
         );
     })?;

@@ -173,7 +173,7 @@ pub const MIN_RATE: f64 = 0.001;
 /// The highest accepted [`Params::rate`], in events per second.
 pub const MAX_RATE: f64 = 1_000_000.0;
 /// The highest accepted [`Params::burst`] (an episode is built whole, so this bounds memory).
-pub const MAX_BURST: u32 = 100_000;
+pub const MAX_BURST: u32 = 10_000;
 
 /// Why [`Params`] were refused.
 #[derive(Debug, Clone, Copy, PartialEq)]
