@@ -86,8 +86,8 @@ impl Generator {
     /// The next alert.
     pub fn next_alert(&mut self) -> Alert {
         let entry = self.rng.pick(CATALOGUE).copied().unwrap_or(FALLBACK);
-        let (protocol, source, destination) = self.pick_pair(&entry);
-        let sensor = self.pick_sensor(source, destination);
+        let (protocol, source, destination) = pick_pair(&mut self.rng, &entry);
+        let sensor = pick_sensor(&mut self.rng, source, destination);
         self.time_ms += 1 + self.rng.below(5_000);
         let id = self.next_id;
         self.next_id += 1;
@@ -95,76 +95,124 @@ impl Generator {
         let dst_port = entry.port.or_else(|| well_known_port(protocol));
         let src_port = dst_port.map(|_| 49_152 + (self.rng.below(16_384) as u16));
         let detail = 1 + self.rng.below(999);
-
-        let mut alert = Alert::new(id, self.time_ms, entry.engine, entry.severity);
-        alert.set_title(entry.title);
-        let mut message = fill(
-            entry.message,
-            &Context {
-                source,
-                destination,
-                protocol,
-                port: dst_port,
-                detail,
-            },
-        );
-        if entry.severity >= Severity::Major
-            && entry.engine != icsfwd_core::alert::Engine::Operational
-        {
-            message.push(' ');
-            message.push_str(RECOMMENDATION);
-        }
-        alert.set_message(&message);
-        alert.set_protocol(protocol);
-        alert.set_group(entry.group);
-        alert.source = endpoint(source, src_port);
-        alert.destination = endpoint(destination, dst_port);
-        alert.sensor = sensor_of(sensor);
-        alert
+        render(&Draw {
+            entry: &entry,
+            protocol,
+            source,
+            destination,
+            sensor,
+            id,
+            time_ms: self.time_ms,
+            src_port,
+            dst_port,
+            detail,
+        })
     }
+}
 
-    /// A protocol of `entry` and a plausible (source, destination) pair for it.
-    fn pick_pair(&mut self, entry: &Entry) -> (&'static str, &'static Device, &'static Device) {
-        let n = entry.protocols.len();
-        let start = usize::try_from(self.rng.below(n as u64)).unwrap_or(0);
-        for k in 0..n {
-            let Some(protocol) = entry.protocols.get((start + k) % n).copied() else {
-                continue;
-            };
-            let destinations = destinations(entry, protocol);
-            let Some(destination) = self.rng.pick(&destinations).copied() else {
-                continue;
-            };
-            let sources = sources(entry, protocol, destination);
-            if let Some(source) = self.rng.pick(&sources).copied() {
-                return (protocol, source, destination);
-            }
-        }
-        // Unreachable for the shipped catalogue (tested); keeps the generator total.
-        (
-            entry.protocols.first().copied().unwrap_or("TCP"),
-            DEVICES.first().unwrap_or(&FALLBACK_DEVICE),
-            DEVICES.last().unwrap_or(&FALLBACK_DEVICE),
-        )
+/// Everything one alert is made of once the random choices are made; [`render`] turns it into
+/// an [`Alert`] without drawing anything, so scenarios can choose some parts themselves.
+#[derive(Debug, Clone, Copy)]
+pub struct Draw<'a> {
+    /// The kind of alert.
+    pub entry: &'a Entry,
+    /// The protocol, one of the entry's.
+    pub protocol: &'a str,
+    /// The source device.
+    pub source: &'a Device,
+    /// The destination device.
+    pub destination: &'a Device,
+    /// The sensor that raises the alert.
+    pub sensor: &'a SensorSite,
+    /// The alert id.
+    pub id: u64,
+    /// The alert time in milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// The source port, if any.
+    pub src_port: Option<u16>,
+    /// The destination port, if any (the generator uses the entry's override or the protocol's
+    /// well-known port).
+    pub dst_port: Option<u16>,
+    /// The detail number `{n}` of the message template (1..=999).
+    pub detail: u64,
+}
+
+/// Renders a drawn alert: title, filled message (with the stock recommendation for Major and
+/// Critical security alerts), protocol, group, endpoints and sensor.
+pub fn render(draw: &Draw<'_>) -> Alert {
+    let entry = draw.entry;
+    let mut alert = Alert::new(draw.id, draw.time_ms, entry.engine, entry.severity);
+    alert.set_title(entry.title);
+    let mut message = fill(
+        entry.message,
+        &Context {
+            source: draw.source,
+            destination: draw.destination,
+            protocol: draw.protocol,
+            port: draw.dst_port,
+            detail: draw.detail,
+        },
+    );
+    if entry.severity >= Severity::Major && entry.engine != icsfwd_core::alert::Engine::Operational
+    {
+        message.push(' ');
+        message.push_str(RECOMMENDATION);
     }
+    alert.set_message(&message);
+    alert.set_protocol(draw.protocol);
+    alert.set_group(entry.group);
+    alert.source = endpoint(draw.source, draw.src_port);
+    alert.destination = endpoint(draw.destination, draw.dst_port);
+    alert.sensor = sensor_of(draw.sensor);
+    alert
+}
 
-    /// A sensor that watches the destination's zone (the source's for Internet destinations).
-    fn pick_sensor(&mut self, source: &Device, destination: &Device) -> &'static SensorSite {
-        let zone = if destination.zone == Zone::Internet {
-            source.zone
-        } else {
-            destination.zone
+/// A protocol of `entry` and a plausible (source, destination) pair for it, drawn from `rng`.
+pub fn pick_pair(rng: &mut Rng, entry: &Entry) -> (&'static str, &'static Device, &'static Device) {
+    let n = entry.protocols.len();
+    let start = usize::try_from(rng.below(n as u64)).unwrap_or(0);
+    for k in 0..n {
+        let Some(protocol) = entry.protocols.get((start + k) % n).copied() else {
+            continue;
         };
-        let watching: Vec<&'static SensorSite> = SENSORS
-            .iter()
-            .filter(|s| s.watches.contains(&zone))
-            .collect();
-        self.rng
-            .pick(&watching)
-            .copied()
-            .or_else(|| SENSORS.first())
-            .unwrap_or(&FALLBACK_SENSOR)
+        let destinations = destinations(entry, protocol);
+        let Some(destination) = rng.pick(&destinations).copied() else {
+            continue;
+        };
+        let sources = sources(entry, protocol, destination);
+        if let Some(source) = rng.pick(&sources).copied() {
+            return (protocol, source, destination);
+        }
     }
+    // Unreachable for the shipped catalogue (tested); keeps the generator total.
+    (
+        entry.protocols.first().copied().unwrap_or("TCP"),
+        DEVICES.first().unwrap_or(&FALLBACK_DEVICE),
+        DEVICES.last().unwrap_or(&FALLBACK_DEVICE),
+    )
+}
+
+/// The sensors that watch the destination's zone (the source's for Internet destinations).
+pub fn watching(source: &Device, destination: &Device) -> Vec<&'static SensorSite> {
+    let zone = if destination.zone == Zone::Internet {
+        source.zone
+    } else {
+        destination.zone
+    };
+    SENSORS
+        .iter()
+        .filter(|s| s.watches.contains(&zone))
+        .collect()
+}
+
+/// One of the sensors [`watching`] the pair, drawn from `rng` (the first sensor of the plant if
+/// none does, which the plant's tests rule out).
+pub fn pick_sensor(rng: &mut Rng, source: &Device, destination: &Device) -> &'static SensorSite {
+    let watching = watching(source, destination);
+    rng.pick(&watching)
+        .copied()
+        .or_else(|| SENSORS.first())
+        .unwrap_or(&FALLBACK_SENSOR)
 }
 
 impl Iterator for Generator {
@@ -272,7 +320,8 @@ fn endpoint(device: &Device, port: Option<u16>) -> Endpoint {
     endpoint
 }
 
-fn sensor_of(site: &SensorSite) -> Sensor {
+/// The core [`Sensor`] of a plant sensor site.
+pub fn sensor_of(site: &SensorSite) -> Sensor {
     let mut sensor = Sensor::unknown();
     sensor.set_name(site.name);
     sensor.ip = IpAddr::V4(Ipv4Addr::from(site.ip));

@@ -1,8 +1,10 @@
 //! icsfwd-sim: the host simulator of the icsfwd OT alert forwarder.
 //!
 //! - [`catalogue`]: realistic kinds of OT alert, per engine.
+//! - [`feed`]: the sender: events as ingest JSON lines to stdout, a file or the forwarder's socket.
 //! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
 //! - [`plant`]: the simulated plant: zones, devices, protocols and sensors.
+//! - [`scenario`]: seeded attack and failure stories over a steady background, as timed events.
 //! - [`splunk`]: the Splunk emulator's SANS-IO protocol logic (HEC, splunkd REST).
 //!
 //! The Splunk emulator and the scenario driver are built on top of these.
@@ -17,6 +19,8 @@
 //! ```
 
 pub mod catalogue;
+pub mod feed;
 pub mod generator;
 pub mod plant;
+pub mod scenario;
 pub mod splunk;

@@ -4,13 +4,16 @@ use std::io::{self, Write as _};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind};
+use icsfwd_sim::feed::{self, Target};
 use icsfwd_sim::generator::Generator;
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig};
 use icsfwd_sim::splunk::faults::FaultSpec;
+use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::hec::{HecConfig, Token};
 use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
 use icsfwd_sim::splunk::store;
@@ -47,6 +50,16 @@ enum Command {
     ///
     /// Received events are kept in memory (bounded) and, with --jsonl, appended to a file.
     Splunk(SplunkArgs),
+    /// Tell a seeded scenario as alerts and send them, as ingest JSON lines, to the forwarder's
+    /// ingest socket, a file or standard output.
+    ///
+    /// The seed and start time are printed on standard error; giving them back replays the
+    /// exact same lines. To a socket, lines are paced at the scenario's times and each answer
+    /// is tallied. Exit codes: 0 every line written and, to a socket, accepted or not
+    /// forwarded; 1 the run could not start or write (socket missing, file not writable);
+    /// 2 bad arguments; 3 some lines were refused; 4 the connection dropped or stalled with
+    /// lines unanswered or unsent, or an answer was unreadable.
+    Alerts(AlertsArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,7 +84,7 @@ impl From<FormatArg> for Kind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("icsfwd-sim: error: {err:#}");
@@ -90,16 +103,112 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate {
             seed,
             count,
             start_ms,
             format,
-        } => generate(seed, count, start_ms, format.into()),
-        Command::Splunk(args) => splunk(args),
+        } => generate(seed, count, start_ms, format.into()).map(|()| ExitCode::SUCCESS),
+        Command::Splunk(args) => splunk(args).map(|()| ExitCode::SUCCESS),
+        Command::Alerts(args) => alerts(&args),
     }
+}
+
+/// The options of `icsfwd-sim alerts`.
+#[derive(Debug, clap::Args)]
+struct AlertsArgs {
+    /// The story to tell (see the scenario module docs).
+    #[arg(long, value_enum, default_value_t = Scenario::Mixed)]
+    scenario: Scenario,
+    /// Background events per second; also the pace of a socket run.
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Events in a burst (alerts of a scan or an outbreak, length of a sensor's silence).
+    #[arg(long, default_value_t = 50)]
+    burst: u32,
+    /// How many events to send.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    count: u64,
+    /// Seed of the scenario (default: drawn from the clock, and printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Time of the scenario's start, in milliseconds since the Unix epoch (default: now, and
+    /// printed).
+    #[arg(long)]
+    start_ms: Option<u64>,
+    /// Where the lines go: stdout, file:PATH, unix:PATH (the forwarder's ingest socket) or
+    /// tcp:IP:PORT.
+    #[arg(long, default_value = "stdout")]
+    to: Target,
+    /// Send at the scenario's times even to stdout or a file (a socket is always paced).
+    #[arg(long)]
+    realtime: bool,
+    /// Most lines sent and not yet answered; a slow forwarder slows the sender down.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    window: u64,
+    /// Seconds to wait for one answer before the connection is given up as stalled.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    answer_timeout: u64,
+}
+
+fn alerts(args: &AlertsArgs) -> anyhow::Result<ExitCode> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    // Any value will do; the clock's nanoseconds make runs differ unless a seed is given.
+    let seed = args.seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64 ^ u64::from(std::process::id()))
+    });
+    let params = Params {
+        rate: args.rate,
+        burst: args.burst,
+        count: args.count,
+        seed,
+        start_ms: args.start_ms.unwrap_or(now_ms),
+    };
+    let events = match args.scenario.events(&params) {
+        Ok(events) => events,
+        Err(err) => {
+            // Out-of-range options are usage errors, like clap's.
+            eprintln!("icsfwd-sim: error: {err}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    eprintln!(
+        "icsfwd-sim: scenario {}, {} events to {}, seed {seed}, start-ms {} (replay with --seed \
+         {seed} --start-ms {})",
+        args.scenario, args.count, args.to, params.start_ms, params.start_ms
+    );
+    let options = feed::Options {
+        window: usize::try_from(args.window)?,
+        pace: args.realtime || args.to.answers(),
+        answer_timeout: Duration::from_secs(args.answer_timeout),
+        ..feed::Options::default()
+    };
+    let count = args.count;
+    let tally = feed::send(events, &args.to, &options, &mut |t| {
+        let answers = if t.answers_expected {
+            format!(
+                ", {} accepted, {} not forwarded, {} refused",
+                t.accepted, t.not_forwarded, t.refused
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "icsfwd-sim: {}/{count} sent{answers} ({:.1}/s)",
+            t.sent,
+            t.rate()
+        );
+    })?;
+    for line in tally.to_string().lines() {
+        eprintln!("icsfwd-sim: {line}");
+    }
+    Ok(ExitCode::from(tally.outcome().exit_code()))
 }
 
 /// The options of `icsfwd-sim splunk`.
