@@ -11,15 +11,16 @@ use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind};
 use icsfwd_sim::feed::{self, Target};
 use icsfwd_sim::generator::Generator;
-use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig};
-use icsfwd_sim::splunk::faults::FaultSpec;
 use icsfwd_sim::scenario::{Params, Scenario};
+use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, Transport};
+use icsfwd_sim::splunk::faults::FaultSpec;
 use icsfwd_sim::splunk::hec::{HecConfig, Token};
 use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
 use icsfwd_sim::splunk::store;
+use icsfwd_sim::splunk::tls::TlsMaterial;
 
-/// Host simulator for icsfwd: generates realistic OT/ICS alerts (and, in later releases,
-/// emulates Splunk's splunkd and HTTP Event Collector endpoints).
+/// Host simulator for icsfwd: tells realistic OT/ICS alert scenarios and emulates Splunk's
+/// splunkd and HTTP Event Collector endpoints, with fault injection.
 #[derive(Debug, Parser)]
 #[command(name = "icsfwd-sim", version, about, long_about = None)]
 struct Cli {
@@ -46,9 +47,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Hec)]
         format: FormatArg,
     },
-    /// Emulate Splunk on loopback: HEC and splunkd over plain HTTP, until Ctrl-C.
+    /// Emulate Splunk on loopback: HEC and splunkd over HTTPS (a CA generated at start and
+    /// written to --ca-out) or plain HTTP, a control API, and faults, until Ctrl-C.
     ///
-    /// Received events are kept in memory (bounded) and, with --jsonl, appended to a file.
+    /// Received events are kept in memory (bounded) and, with --jsonl, appended to a file;
+    /// the control API lists, counts and searches them and adds or removes faults.
     Splunk(SplunkArgs),
     /// Tell a seeded scenario as alerts and send them, as ingest JSON lines, to the forwarder's
     /// ingest socket, a file or standard output.
@@ -248,6 +251,55 @@ struct SplunkArgs {
     /// Seed of the fault RNG (`fraction=` faults); printed at start so a run replays.
     #[arg(long, default_value_t = 1)]
     fault_seed: u64,
+    /// Serve HEC and splunkd over plain HTTP instead of HTTPS.
+    #[arg(long, conflicts_with_all = ["ca_out", "tls_cert", "tls_key", "tls_ca"])]
+    plain_http: bool,
+    /// Where to write the generated CA certificate (PEM) that clients verify the emulator
+    /// against (`curl --cacert`, the forwarder's `ca_file`).
+    #[arg(long, value_name = "PATH", default_value = "icsfwd-sim-ca.pem")]
+    ca_out: PathBuf,
+    /// Serve this certificate chain (PEM) instead of a generated one; needs --tls-key and
+    /// --tls-ca.
+    #[arg(long, value_name = "PATH", requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) that signed --tls-cert.
+    #[arg(long, value_name = "PATH", requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
+}
+
+/// The transport of the emulated ports, and a line saying how clients verify it.
+fn transport(args: &SplunkArgs) -> anyhow::Result<(Transport, String)> {
+    if args.plain_http {
+        return Ok((
+            Transport::Plain,
+            "plain HTTP (--plain-http): no TLS".to_owned(),
+        ));
+    }
+    let (material, trust) = match (&args.tls_cert, &args.tls_key, &args.tls_ca) {
+        (Some(cert), Some(key), Some(ca)) => (
+            TlsMaterial::from_pem_files(cert, key, ca)?,
+            format!(
+                "TLS with {}; clients verify it with {}",
+                cert.display(),
+                ca.display()
+            ),
+        ),
+        _ => {
+            let material = TlsMaterial::generate::<&str>(&[])?;
+            material.write_ca(&args.ca_out)?;
+            (
+                material,
+                format!(
+                    "TLS with a certificate generated now; clients verify it with the CA in {}",
+                    args.ca_out.display()
+                ),
+            )
+        }
+    };
+    Ok((Transport::Tls(material.acceptor()?), trust))
 }
 
 fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
@@ -266,6 +318,7 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
         .first()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("at least one --index is needed"))?;
+    let (transport, trust) = transport(&args)?;
     let mut token = Token::new("icsfwd-sim", &args.token);
     token.default_index = Some(default_index);
     let config = EmulatorConfig {
@@ -290,7 +343,7 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
         },
         fault_seed: args.fault_seed,
         faults: args.faults.clone(),
-        ..EmulatorConfig::default()
+        transport,
     };
     let emulator = Emulator::start(config).map_err(|e| {
         anyhow::anyhow!(
@@ -301,14 +354,12 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
             args.control_port
         )
     })?;
+    println!("icsfwd-sim: HEC listening on {}", emulator.hec_url());
     println!(
-        "icsfwd-sim: HEC listening on http://{}",
-        emulator.hec_addr()
+        "icsfwd-sim: splunkd listening on {}",
+        emulator.splunkd_url()
     );
-    println!(
-        "icsfwd-sim: splunkd listening on http://{}",
-        emulator.splunkd_addr()
-    );
+    println!("icsfwd-sim: {trust}");
     println!(
         "icsfwd-sim: control API listening on http://{}/_sim/",
         emulator.control_addr()

@@ -1,4 +1,5 @@
-//! `icsfwd-sim splunk` with faults from the command line, run as a user would.
+//! `icsfwd-sim splunk` run as a user would: HTTPS by default, plain HTTP on request, faults
+//! from the command line.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,8 +9,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
+
+use icsfwd_sim::splunk::tls::client_config_trusting;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 
 use serde_json::Value;
 
@@ -34,8 +41,9 @@ fn get(addr: SocketAddr, target: &str) -> Value {
     serde_json::from_str(reply.split_once("\r\n\r\n").unwrap().1).unwrap()
 }
 
-#[test]
-fn faults_and_seed_from_the_command_line_are_printed_and_active() {
+/// Starts `icsfwd-sim splunk` on ephemeral ports with `extra` arguments and returns it with
+/// what it printed up to its "Ctrl-C" line.
+fn start_splunk(extra: &[&str]) -> (Running, Vec<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_icsfwd-sim"))
         .args([
             "splunk",
@@ -45,13 +53,8 @@ fn faults_and_seed_from_the_command_line_are_printed_and_active() {
             "0",
             "--control-port",
             "0",
-            "--fault",
-            "hec:status=503,code=9,next=10",
-            "--fault",
-            "splunkd:slow=10",
-            "--fault-seed",
-            "1234",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -67,6 +70,100 @@ fn faults_and_seed_from_the_command_line_are_printed_and_active() {
             break;
         }
     }
+    (child, lines)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("icsfwd-sim-cli-{name}-{}", std::process::id()));
+    drop(std::fs::remove_dir_all(&dir));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The address printed after `prefix`.
+fn printed_addr(lines: &[String], prefix: &str) -> SocketAddr {
+    lines
+        .iter()
+        .find_map(|line| line.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix:?}: {lines:#?}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn the_splunk_command_serves_https_that_its_written_ca_verifies() {
+    let dir = temp_dir("https");
+    let ca = dir.join("ca.pem");
+    let (_child, lines) = start_splunk(&["--ca-out", ca.to_str().unwrap()]);
+    let hec = printed_addr(&lines, "icsfwd-sim: HEC listening on https://");
+    let splunkd = printed_addr(&lines, "icsfwd-sim: splunkd listening on https://");
+    let printed = lines.join("\n");
+    assert!(printed.contains(&ca.display().to_string()), "{printed}");
+
+    let config = client_config_trusting(&ca).unwrap();
+    for (addr, target, expected) in [
+        (
+            hec,
+            "/services/collector/health",
+            r#"{"text":"HEC is healthy","code":17}"#,
+        ),
+        (splunkd, "/services/auth/login", "<response>"),
+    ] {
+        let name = ServerName::try_from("localhost").unwrap();
+        let conn = ClientConnection::new(Arc::clone(&config), name).unwrap();
+        let mut tls = StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+        tls.sock
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let method = if target.ends_with("login") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let body = "username=admin&password=wrong";
+        tls.write_all(
+            format!(
+                "{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let mut reply = String::new();
+        tls.read_to_string(&mut reply)
+            .expect("the server ends the TLS stream with close_notify");
+        assert!(reply.starts_with("HTTP/1.1 "), "{reply}");
+        assert!(reply.contains(expected), "{target}: {reply}");
+    }
+}
+
+#[test]
+fn plain_http_is_served_only_when_asked_for() {
+    let (_child, lines) = start_splunk(&["--plain-http"]);
+    let hec = printed_addr(&lines, "icsfwd-sim: HEC listening on http://");
+    let mut conn = TcpStream::connect(hec).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(b"GET /services/collector/health HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    assert!(lines.join("\n").contains("no TLS"));
+}
+
+#[test]
+fn faults_and_seed_from_the_command_line_are_printed_and_active() {
+    let (_child, lines) = start_splunk(&[
+        "--plain-http",
+        "--fault",
+        "hec:status=503,code=9,next=10",
+        "--fault",
+        "splunkd:slow=10",
+        "--fault-seed",
+        "1234",
+    ]);
     let printed = lines.join("\n");
     assert!(printed.contains("fault seed 1234"), "{printed}");
     assert!(

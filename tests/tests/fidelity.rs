@@ -13,8 +13,10 @@
 //! it fails. Secrets (password, token) go to the clients through the environment, never on a
 //! command line.
 //!
-//! Transport: chosen in ONE place, [`Harness::start`] (plain HTTP until the TLS acceptor
-//! lands; switch it there to `https` + the CA file, the scripts already verify against it).
+//! Transport: HTTPS, as `icsfwd-sim splunk` serves by default: [`Harness::start`] generates a
+//! CA, writes it to a temp file, and both clients verify the emulator's certificate against it
+//! for the name `localhost` (the Python SDK through an `ssl.SSLContext` and `SSL_CERT_FILE`,
+//! `splunk-logging` through `NODE_EXTRA_CA_CERTS` with `strictSSL`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,16 +25,17 @@
 )]
 
 use std::io::{Read as _, Write as _};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::{HecConfig, Token};
-use icsfwd_sim::splunk::server::{RunningServer, hec_server, splunkd_server};
 use icsfwd_sim::splunk::splunkd::{SplunkdConfig, User};
-use icsfwd_sim::splunk::store::{Body, Filter, ReceiverKind, Store, StoreConfig, Stored};
+use icsfwd_sim::splunk::store::{Body, Filter, ReceiverKind, Store, Stored};
+use icsfwd_sim::splunk::tls::TlsMaterial;
 use serde_json::{Value, json};
 
 const HEC_TOKEN: &str = "5b7e3c1a-9f42-4d8e-b6a0-1c2d3e4f5a6b";
@@ -40,6 +43,8 @@ const USER: &str = "fidelity";
 const PASSWORD: &str = "s3cret-fidelity";
 /// How long one client run may take before the test kills it and fails.
 const CLIENT_DEADLINE: Duration = Duration::from_secs(120);
+/// Tells apart the CA files of harnesses running at once in this process.
+static NEXT_HARNESS: AtomicUsize = AtomicUsize::new(0);
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -48,40 +53,46 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The emulator under test: both servers over one store, and how clients reach them.
+/// The emulator under test over HTTPS, and how clients reach and verify it.
 struct Harness {
+    emulator: RunningEmulator,
     store: Store,
-    hec: RunningServer,
-    splunkd: RunningServer,
-    /// `http` or `https`, passed to both clients.
+    /// `https`, passed to both clients.
     scheme: &'static str,
-    /// The host name clients connect to (must match the certificate under TLS).
+    /// The host name clients connect to: a name in the certificate, so verification checks it.
     client_host: &'static str,
-    /// PEM CA the clients verify the server against (`Some` exactly when `https`).
-    ca_file: Option<PathBuf>,
+    /// PEM CA the clients verify the server against.
+    ca_file: PathBuf,
 }
 
 impl Harness {
-    /// THE transport switch. For TLS: build the `TlsAcceptor` (sim/src/splunk/tls.rs) with a
-    /// test CA written to a temp file, start both servers with `Server::start_with(..,
-    /// acceptor, ..)` (or the `Emulator` builder), and set `scheme: "https"`,
-    /// `ca_file: Some(path)`, `client_host` to a name in the certificate.
+    /// The whole emulator over TLS with a CA generated for this test and written to a temp
+    /// file, exactly as `icsfwd-sim splunk` serves it.
     fn start() -> Self {
-        let store = Store::new(StoreConfig::default()).unwrap();
-        let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let mut hec_config = HecConfig::default();
-        hec_config.tokens.push(Token::new("fidelity", HEC_TOKEN));
-        let mut splunkd_config = SplunkdConfig::default();
-        splunkd_config.users.push(User::new(USER, PASSWORD, true));
-        let hec = hec_server(loopback, hec_config, store.clone()).unwrap();
-        let splunkd = splunkd_server(loopback, splunkd_config, store.clone()).unwrap();
-        Self {
-            store,
+        let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let ca_file = std::env::temp_dir().join(format!(
+            "icsfwd-fidelity-ca-{}-{}.pem",
+            std::process::id(),
+            NEXT_HARNESS.fetch_add(1, Ordering::SeqCst)
+        ));
+        material.write_ca(&ca_file).unwrap();
+        let mut hec = HecConfig::default();
+        hec.tokens.push(Token::new("fidelity", HEC_TOKEN));
+        let mut splunkd = SplunkdConfig::default();
+        splunkd.users.push(User::new(USER, PASSWORD, true));
+        let emulator = Emulator::start(EmulatorConfig {
             hec,
             splunkd,
-            scheme: "http",
-            client_host: "127.0.0.1",
-            ca_file: None,
+            transport: Transport::Tls(material.acceptor().unwrap()),
+            ..EmulatorConfig::default()
+        })
+        .unwrap();
+        Self {
+            store: emulator.store().clone(),
+            scheme: emulator.scheme(),
+            emulator,
+            client_host: "localhost",
+            ca_file,
         }
     }
 
@@ -90,7 +101,7 @@ impl Harness {
             "{}://{}:{}",
             self.scheme,
             self.client_host,
-            self.hec.local_addr().port()
+            self.emulator.hec_addr().port()
         )
     }
 
@@ -186,7 +197,10 @@ fn python_sdk(harness: &Harness, python: &Path, password: &str) -> Run {
     command
         .arg(workspace_root().join("tests/fidelity/python/sdk_fidelity.py"))
         .args(["--host", harness.client_host])
-        .args(["--port", &harness.splunkd.local_addr().port().to_string()])
+        .args([
+            "--port",
+            &harness.emulator.splunkd_addr().port().to_string(),
+        ])
         .args([
             "--scheme",
             harness.scheme,
@@ -195,10 +209,9 @@ fn python_sdk(harness: &Harness, python: &Path, password: &str) -> Run {
             "--index",
             "main",
         ])
+        .arg("--ca-file")
+        .arg(&harness.ca_file)
         .env("ICSFWD_FIDELITY_PASSWORD", password);
-    if let Some(ca) = &harness.ca_file {
-        command.arg("--ca-file").arg(ca);
-    }
     run(command)
 }
 
@@ -207,10 +220,8 @@ fn node_hec(harness: &Harness, script: &Path, token: &str) -> Run {
     command
         .arg(script)
         .args(["--url", &harness.hec_url()])
-        .env("ICSFWD_FIDELITY_TOKEN", token);
-    if let Some(ca) = &harness.ca_file {
-        command.env("NODE_EXTRA_CA_CERTS", ca);
-    }
+        .env("ICSFWD_FIDELITY_TOKEN", token)
+        .env("NODE_EXTRA_CA_CERTS", &harness.ca_file);
     run(command)
 }
 
@@ -303,41 +314,29 @@ fn python_sdk_login_submit_and_stream_store_exactly_what_it_sent() {
     );
 
     let streamed = &sent["streamed"];
-    if harness.scheme == "https" {
-        let arrived = eventually(Duration::from_secs(10), || {
-            !harness.received(ReceiverKind::Stream).is_empty()
-        });
-        assert!(
-            arrived,
-            "the attach() stream was stored once the SDK closed it"
-        );
-        let stream = harness.received(ReceiverKind::Stream);
-        assert_eq!(stream.len(), 1, "one stream = one stored body");
-        let record = &stream[0];
-        assert_eq!(
-            metadata(record),
-            json!({
-                "index": "main",
-                "host": streamed["host"],
-                "source": streamed["source"],
-                "sourcetype": streamed["sourcetype"],
-            })
-        );
-        assert_eq!(
-            Body::Text(streamed["body"].as_str().unwrap().to_owned()),
-            record.body
-        );
-    } else {
-        assert!(
-            streamed["skipped"].is_string(),
-            "over http the SDK cannot attach(): {streamed}"
-        );
-        eprintln!(
-            "note: attach() streaming is exercised only over https (SDK limitation): {}",
-            streamed["skipped"]
-        );
-        assert!(harness.received(ReceiverKind::Stream).is_empty());
-    }
+    let arrived = eventually(Duration::from_secs(10), || {
+        !harness.received(ReceiverKind::Stream).is_empty()
+    });
+    assert!(
+        arrived,
+        "the attach() stream was stored once the SDK closed it: {streamed}"
+    );
+    let stream = harness.received(ReceiverKind::Stream);
+    assert_eq!(stream.len(), 1, "one stream = one stored body");
+    let record = &stream[0];
+    assert_eq!(
+        metadata(record),
+        json!({
+            "index": "main",
+            "host": streamed["host"],
+            "source": streamed["source"],
+            "sourcetype": streamed["sourcetype"],
+        })
+    );
+    assert_eq!(
+        Body::Text(streamed["body"].as_str().unwrap().to_owned()),
+        record.body
+    );
     assert_eq!(harness.store.dropped(), 0);
     assert!(harness.received(ReceiverKind::Hec).is_empty());
 }

@@ -2,9 +2,9 @@
 //!
 //! What it proves:
 //! - every HEC status code 0–23 (2.6) is produced by a request (and, where needed, a
-//!   [`Condition`]) and answered with the row's HTTP status and the exact JSON body built from
-//!   [`STATUS_TABLE`] — a code with neither a row nor a place in [`AWAITING_FAULT_LAYER`]
-//!   fails the coverage test;
+//!   [`Condition`] or, for code 8, an injected fault) and answered with the row's HTTP status
+//!   and the exact JSON body built from [`STATUS_TABLE`] — a code without a row fails the
+//!   coverage test;
 //! - every splunkd authentication case (1.2) and login form (1.3) gets its documented status
 //!   and body, and a request that fails authentication or authorization stores nothing.
 //!
@@ -20,11 +20,11 @@
 use std::collections::BTreeSet;
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use icsfwd_sim::splunk::hec::{Code, Condition, Hec, HecConfig, STATUS_TABLE, Token};
-use icsfwd_sim::splunk::server::{HecHandler, Limits, PlainTcp, RunningServer, Server};
+use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use icsfwd_sim::splunk::hec::{Code, Condition, HecConfig, STATUS_TABLE, Token};
+use icsfwd_sim::splunk::server::{Limits, PlainTcp, RunningServer, Server};
 use icsfwd_sim::splunk::splunkd::{
     BearerToken, MSG_FORBIDDEN, MSG_LOGIN_FAILED, MSG_LOGIN_MISSING, MSG_NOT_AUTHENTICATED,
     MSG_UNAUTHORIZED, SplunkdConfig, User,
@@ -136,6 +136,9 @@ struct HecRow {
     event_number: Option<usize>,
     /// Events the request must store.
     stores: usize,
+    /// A fault (the emulator's text syntax) armed for this request only, for the codes only a
+    /// failing Splunk produces.
+    fault: Option<&'static str>,
 }
 
 const fn row(
@@ -153,6 +156,7 @@ const fn row(
         body,
         event_number: None,
         stores: 0,
+        fault: None,
     }
 }
 
@@ -175,6 +179,7 @@ const fn health(
         body: "",
         event_number: None,
         stores: 0,
+        fault: None,
     }
 }
 
@@ -224,7 +229,16 @@ const HEC_ROWS: &[HecRow] = &[
         &[("Authorization", AUTH)],
         r#"{"event":"x","index":"nope"}"#,
     )),
-    // Code::InternalServerError (8): see AWAITING_FAULT_LAYER.
+    // An indexer failing inside: only the fault layer makes the emulator answer it.
+    HecRow {
+        fault: Some("hec:status=500,code=8,next=1"),
+        ..row(
+            Code::InternalServerError,
+            EVENT,
+            &[("Authorization", AUTH)],
+            ONE_EVENT,
+        )
+    },
     per_event(during(
         row(
             Code::ServerBusy,
@@ -312,11 +326,6 @@ const HEC_ROWS: &[HecRow] = &[
     ),
 ];
 
-/// INTEGRATOR: codes that need the fault layer (sim fault injection) to be produced. When it
-/// lands, add a row to [`HEC_ROWS`] for each and remove it here; the coverage test keeps the
-/// two lists honest.
-const AWAITING_FAULT_LAYER: &[Code] = &[Code::InternalServerError];
-
 /// The codes the table must cover: Splunk's 0–22 and the shutdown code 23.
 fn expected_codes() -> BTreeSet<u16> {
     (0..=Code::ShuttingDown.number()).collect()
@@ -336,11 +345,13 @@ fn hec_config() -> HecConfig {
     config
 }
 
-fn start_hec(store: &Store) -> (RunningServer, Arc<Mutex<Hec>>) {
-    let handler = HecHandler::new(hec_config(), store.clone());
-    let hec = Arc::clone(&handler.hec);
-    let server = Server::start_with(loopback(), Limits::default(), PlainTcp, handler).unwrap();
-    (server, hec)
+/// The whole emulator (faults included) with this file's tokens, over plain HTTP.
+fn start_hec() -> RunningEmulator {
+    Emulator::start(EmulatorConfig {
+        hec: hec_config(),
+        ..EmulatorConfig::default()
+    })
+    .unwrap()
 }
 
 fn expected_hec_body(row: &HecRow) -> String {
@@ -358,41 +369,25 @@ fn expected_hec_body(row: &HecRow) -> String {
 }
 
 #[test]
-fn hec_table_rows_cover_every_code_from_0_to_23_except_those_awaiting_the_fault_layer() {
+fn hec_table_rows_cover_every_code_from_0_to_23_once() {
     let covered: Vec<u16> = HEC_ROWS.iter().map(|row| row.code.number()).collect();
     let covered_set: BTreeSet<u16> = covered.iter().copied().collect();
     assert_eq!(covered.len(), covered_set.len(), "one row per code");
-    let awaiting: BTreeSet<u16> = AWAITING_FAULT_LAYER
-        .iter()
-        .map(|code| code.number())
-        .collect();
-    assert!(
-        covered_set.is_disjoint(&awaiting),
-        "a code with a row must leave AWAITING_FAULT_LAYER"
-    );
-    let all: BTreeSet<u16> = covered_set.union(&awaiting).copied().collect();
-    assert_eq!(
-        all,
-        expected_codes(),
-        "every code has a row or is awaiting the fault layer"
-    );
-    if !awaiting.is_empty() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: HEC codes {awaiting:?} have no wire row yet (need the fault layer)"
-        );
-    }
+    assert_eq!(covered_set, expected_codes(), "every code has a row");
 }
 
 #[test]
 fn every_hec_code_row_answers_its_table_status_and_exact_json_body() {
-    let store = Store::new(StoreConfig::default()).unwrap();
-    let (server, hec) = start_hec(&store);
+    let emulator = start_hec();
+    let store = emulator.store().clone();
     for row in HEC_ROWS {
-        hec.lock().unwrap().condition = row.condition;
+        emulator.hec().lock().unwrap().condition = row.condition;
+        if let Some(spec) = row.fault {
+            emulator.faults().add(spec.parse().unwrap()).unwrap();
+        }
         let before = store.len();
         let reply = send(
-            server.local_addr(),
+            emulator.hec_addr(),
             row.method,
             row.target,
             row.headers,
@@ -417,7 +412,7 @@ fn every_hec_code_row_answers_its_table_status_and_exact_json_body() {
             "code {code}: events stored"
         );
     }
-    server.shutdown();
+    emulator.shutdown();
 }
 
 // ---------------------------------------------------------------------------------------------
