@@ -916,6 +916,11 @@ impl<S: Storage> Spool<S> {
         {
             return Ok(first);
         }
+        self.start_segment()
+    }
+
+    /// Creates the segment for `next_seq` and makes its directory entry durable.
+    fn start_segment(&mut self) -> Result<u64, SpoolError> {
         let first = self.next_seq;
         let path = self.dir.join(segment::file_name(first));
         let created = self
@@ -1218,6 +1223,15 @@ impl<S: Storage> Spool<S> {
     /// An I/O error. If writing the checkpoint failed, no segment was removed; if a removal
     /// failed, the file stays and the next checkpoint removes it.
     pub fn checkpoint(&mut self) -> Result<CheckpointOutcome, SpoolError> {
+        // A fully delivered active segment would otherwise stay forever (the active segment
+        // is never removed) and hold its bytes against the quota: start a new one first.
+        let active_done = self
+            .segments
+            .last_key_value()
+            .is_some_and(|(_, seg)| seg.len > 0 && self.segment_done(seg));
+        if active_done && !self.failed {
+            self.start_segment()?;
+        }
         let firsts: Vec<u64> = self.segments.keys().copied().collect();
         let mut removable = Vec::new();
         for &first in firsts.iter().take(firsts.len().saturating_sub(1)) {
