@@ -1,6 +1,11 @@
 //! Group commit: producers get their sequence number only after the fsync of their batch,
 //! one fsync per batch, and a failed fsync accepts nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -18,8 +23,13 @@ const PER_PRODUCER: u64 = 40;
 fn eight_producers_get_their_seq_only_after_the_fsync_of_their_batch_and_one_fsync_per_batch() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Recording::new();
-    let (spool, _) =
-        Spool::open(storage.clone(), dir.path(), SpoolConfig::default(), &names(1)).unwrap();
+    let (spool, _) = Spool::open(
+        storage.clone(),
+        dir.path(),
+        SpoolConfig::default(),
+        &names(1),
+    )
+    .unwrap();
     let group = GroupCommit::start(spool, GroupConfig::default()).unwrap();
     let segment_path = dir.path().join(segment::file_name(1));
 
@@ -79,8 +89,13 @@ fn eight_producers_get_their_seq_only_after_the_fsync_of_their_batch_and_one_fsy
 fn a_failed_fsync_accepts_nothing_of_the_batch_and_stops_the_spool() {
     let dir = tempfile::tempdir().unwrap();
     let storage = Recording::new();
-    let (spool, _) =
-        Spool::open(storage.clone(), dir.path(), SpoolConfig::default(), &names(1)).unwrap();
+    let (spool, _) = Spool::open(
+        storage.clone(),
+        dir.path(),
+        SpoolConfig::default(),
+        &names(1),
+    )
+    .unwrap();
     let group = GroupCommit::start(spool, GroupConfig::default()).unwrap();
     let handle = group.handle();
     assert_eq!(handle.append(alert(1, Severity::Minor), set(&[0])), Ok(1));

@@ -1,6 +1,11 @@
 //! Model test: random append / peek / ack / checkpoint / reopen sequences against a simple
 //! model (per destination, the queue of records not yet acknowledged durably or in memory).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -48,9 +53,7 @@ impl Model {
     fn queue(&self, d: u8) -> VecDeque<(u64, u64)> {
         self.records
             .iter()
-            .filter(|(seq, dests, _)| {
-                dests.contains(dest(d)) && *seq > self.acked[usize::from(d)]
-            })
+            .filter(|(seq, dests, _)| dests.contains(dest(d)) && *seq > self.acked[usize::from(d)])
             .map(|&(seq, _, id)| (seq, id))
             .collect()
     }

@@ -1,6 +1,11 @@
 //! The quota: refuse when full, or evict the oldest queued alert of strictly lower severity
 //! (never a notification), persisted across reopen and counted.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -106,7 +111,10 @@ fn eviction_takes_the_oldest_strictly_lower_alert_and_survives_reopen() {
             ),
         }
         let live: Vec<u64> = seqs(&spool.peek(dest(0), 10).unwrap());
-        assert!(evicted.iter().all(|e| !live.contains(e)), "step {i}: {live:?}");
+        assert!(
+            evicted.iter().all(|e| !live.contains(e)),
+            "step {i}: {live:?}"
+        );
         assert_eq!(live.len(), 3, "step {i}");
     }
     let stats = spool.stats();

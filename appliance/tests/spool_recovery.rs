@@ -1,6 +1,11 @@
 //! Recovery at open: records survive, torn tails and corrupt frames are skipped and counted,
 //! cursors and sequence numbers carry on, unknown versions are refused.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -17,7 +22,12 @@ fn only_segment(dir: &Path) -> PathBuf {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "seg"))
         .collect();
-    assert_eq!(segments.len(), 1, "expected one segment in {}", dir.display());
+    assert_eq!(
+        segments.len(),
+        1,
+        "expected one segment in {}",
+        dir.display()
+    );
     segments.pop().unwrap()
 }
 
@@ -46,8 +56,7 @@ fn appended_records_are_returned_unchanged_after_reopen() {
 }
 
 #[test]
-fn torn_tail_at_every_byte_of_the_last_frame_is_skipped_counted_and_later_appends_are_readable()
-{
+fn torn_tail_at_every_byte_of_the_last_frame_is_skipped_counted_and_later_appends_are_readable() {
     // Reference bytes: two whole frames.
     let reference = tempfile::tempdir().unwrap();
     let (mut spool, _) = open(reference.path(), SpoolConfig::default(), 1);
@@ -84,7 +93,10 @@ fn torn_tail_at_every_byte_of_the_last_frame_is_skipped_counted_and_later_append
         assert_eq!(accepted, [Ok(2)], "cut at {cut}");
         drop(spool);
         let (mut spool, recovery) = open(dir.path(), SpoolConfig::default(), 1);
-        assert!(recovery.torn.is_empty() && recovery.corrupt.is_empty(), "cut at {cut}");
+        assert!(
+            recovery.torn.is_empty() && recovery.corrupt.is_empty(),
+            "cut at {cut}"
+        );
         let records = spool.peek(dest(0), 10).unwrap();
         assert_eq!(seqs(&records), [1, 2], "cut at {cut}");
         assert_eq!(records[1].event, alert(3, Severity::Critical));
@@ -163,7 +175,11 @@ fn unknown_record_version_is_refused_and_the_file_is_kept() {
         other => panic!("expected a refusal, got {other}"),
     }
     assert!(error.to_string().contains("version 2"), "{error}");
-    assert_eq!(std::fs::read(&path).unwrap(), bytes, "the file must be kept");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the file must be kept"
+    );
 }
 
 #[test]
@@ -296,6 +312,9 @@ fn reordered_destinations_are_refused_with_both_names() {
         &swapped,
     )
     .unwrap_err();
-    assert!(matches!(error, OpenError::DestinationMismatch { index: 0, .. }));
+    assert!(matches!(
+        error,
+        OpenError::DestinationMismatch { index: 0, .. }
+    ));
     assert!(error.to_string().contains("\"dest-0\""), "{error}");
 }

@@ -18,7 +18,7 @@
 //! sequence number the spool would give. The last line is the CRC-32C (as in
 //! `docs/record-format.md`) of all bytes before it, in hex.
 //!
-//! Guarantee: [`write`] replaces the file atomically and durably — write `checkpoint.tmp`,
+//! Guarantee: [`write()`] replaces the file atomically and durably — write `checkpoint.tmp`,
 //! fsync it, rename it over `checkpoint`, fsync the directory — so after a crash at any point
 //! the file is either the previous checkpoint or the new one, never a mix. A leftover
 //! `checkpoint.tmp` is an interrupted write and is ignored (the spool removes it).

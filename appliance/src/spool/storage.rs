@@ -68,7 +68,7 @@ pub trait Storage: Send {
 const MAX_OPEN_FILES: usize = 32;
 
 /// The real storage: `std::fs` with `fsync` of files and directories. Keeps up to
-/// [`MAX_OPEN_FILES`] handles open (the active segment and the segments being read).
+/// 32 handles open (the active segment and the segments being read).
 #[derive(Debug, Default)]
 pub struct FsStorage {
     open: HashMap<PathBuf, File>,
