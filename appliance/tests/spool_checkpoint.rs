@@ -48,6 +48,7 @@ fn segments_are_removed_only_after_rename_and_directory_sync_of_the_checkpoint()
             Op::SyncDir,
             Op::Remove(segment::file_name(1)),
             Op::Remove(segment::file_name(2)),
+            Op::SyncDir,
         ]
     );
     assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [3]);

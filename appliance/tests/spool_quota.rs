@@ -190,3 +190,36 @@ fn an_alert_delivered_everywhere_is_not_evicted_because_it_is_no_longer_queued()
     assert_eq!(seqs(&spool.peek(dest(1), 10).unwrap()), [3]);
     assert_eq!(spool.stats().evicted, [1, 0, 0, 0]);
 }
+
+#[test]
+fn segments_holding_only_evicted_alerts_are_removed_although_a_destination_is_stuck() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = SpoolConfig {
+        segment_bytes: 1,
+        ..config(2, OnFull::EvictLowerSeverity)
+    };
+    let (mut spool, _) = open(dir.path(), cfg, 1);
+    for (id, severity) in [
+        (1, Severity::Warning),
+        (2, Severity::Warning),
+        (3, Severity::Major),
+        (4, Severity::Major),
+    ] {
+        let result = spool
+            .append_batch(&[(alert(id, severity), set(&[0]))])
+            .unwrap();
+        assert_eq!(result, [Ok(id)]);
+    }
+    assert_eq!(spool.stats().evicted, [2, 0, 0, 0]);
+    // Destination 0 never acknowledged anything, yet segments 1 and 2 hold nothing for it.
+    let disk_before = spool.stats().disk_bytes;
+    let outcome = spool.checkpoint().unwrap();
+    assert_eq!(outcome.segments_removed, 2);
+    assert_eq!(spool.stats().disk_bytes, disk_before - 2 * alert_frame());
+    assert_eq!(spool.stats().live_bytes, 2 * alert_frame());
+    assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [3, 4]);
+    drop(spool);
+    let (mut spool, _) = open(dir.path(), cfg, 1);
+    assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [3, 4]);
+    assert_eq!(spool.stats().live_bytes, 2 * alert_frame());
+}

@@ -1216,7 +1216,10 @@ impl<S: Storage> Spool<S> {
     }
 
     /// Persists every cursor (temp file, fsync, rename, fsync of the directory) and only then
-    /// removes the segments every destination has passed (never the active one).
+    /// removes the segments every destination has passed (never the active one; a fully
+    /// delivered active segment is first replaced by a new, empty one), then fsyncs the
+    /// directory again so the removals are durable before a later checkpoint forgets the
+    /// evictions they held.
     ///
     /// # Errors
     ///
@@ -1255,7 +1258,11 @@ impl<S: Storage> Spool<S> {
             .get(removable.len())
             .copied()
             .unwrap_or(self.next_seq);
-        let kept_evictions = self.evicted.split_off(&keep_from);
+        // Evictions are forgotten only for segments whose removal an earlier checkpoint made
+        // durable (directory fsync): a segment removed now could reappear after a power cut,
+        // and its evicted records must then stay evicted.
+        let prune_below = firsts.first().copied().unwrap_or(self.next_seq);
+        let kept_evictions = self.evicted.split_off(&prune_below);
         let dropped_evictions = std::mem::replace(&mut self.evicted, kept_evictions);
         if let Err(e) = self.write_checkpoint() {
             self.evicted.extend(dropped_evictions);
@@ -1275,6 +1282,11 @@ impl<S: Storage> Spool<S> {
             }
             outcome.segments_removed += 1;
             self.stats.segments_removed += 1;
+        }
+        if outcome.segments_removed > 0 {
+            self.storage
+                .sync_dir(&self.dir)
+                .map_err(io_err("making segment removals durable"))?;
         }
         for queue in &mut self.alerts {
             while queue.front().is_some_and(|a| a.seq < keep_from) {
