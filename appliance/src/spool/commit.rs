@@ -393,7 +393,8 @@ impl<S: Storage + 'static> Handle<S> {
     /// Blocks until a batch made records durable beyond `seen_next_seq` (a value of
     /// [`next_seq`](Handle::next_seq)), the timeout passes, or shutdown begins.
     pub fn wait_for_records(&self, seen_next_seq: u64, timeout: Duration) -> Wait {
-        let deadline = Instant::now() + timeout;
+        // A timeout too large for the clock means "no timeout".
+        let deadline = Instant::now().checked_add(timeout);
         let mut durable = lock(&self.shared.durable);
         loop {
             if durable.next_seq > seen_next_seq {
@@ -402,16 +403,22 @@ impl<S: Storage + 'static> Handle<S> {
             if durable.stopping {
                 return Wait::ShuttingDown;
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return Wait::TimedOut;
-            }
-            durable = self
-                .shared
-                .durable_changed
-                .wait_timeout(durable, deadline - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
+            let changed = &self.shared.durable_changed;
+            durable = match deadline {
+                None => changed
+                    .wait(durable)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Wait::TimedOut;
+                    }
+                    changed
+                        .wait_timeout(durable, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
         }
     }
 }
