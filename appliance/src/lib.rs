@@ -2,6 +2,8 @@
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
+//!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
 //! The binary `icsfwd` is a thin command line over this library.
 //!
@@ -14,5 +16,7 @@
 //! let answer = Answer::Accepted { id: "sensor-plant-a-1042".into(), truncated: vec![] };
 //! assert_eq!(answer.to_line(), r#"{"status":"accepted","id":"sensor-plant-a-1042"}"#);
 //! ```
+#![deny(missing_docs)]
 
 pub mod ingest;
+pub mod spool;

@@ -1,0 +1,424 @@
+//! Group commit: many producer threads, one writer thread, one fsync per batch.
+//!
+//! [`GroupCommit::start`] moves a [`Spool`] into a writer thread. Producers call
+//! [`Handle::append`], which queues the event and blocks until the writer's batch holding it
+//! was written and fsynced — then returns its sequence number — or refused. The writer takes
+//! everything queued (up to [`GroupConfig::max_batch`]), does one write and one fsync, and
+//! wakes all producers of the batch; while it syncs, new events queue up for the next batch,
+//! so the fsync cost is shared by every producer that arrived meanwhile.
+//!
+//! - The queue is bounded ([`GroupConfig::queue_capacity`]): a producer blocks while it is
+//!   full (back-pressure to ingest).
+//! - Delivery workers use the same [`Handle`] to [`peek`](Handle::peek),
+//!   [`ack`](Handle::ack), [`checkpoint`](Handle::checkpoint), and wait for new records
+//!   without polling ([`Handle::wait_for_records`]).
+//! - Shutdown is one call, [`GroupCommit::shutdown`]: events already queued are still
+//!   written and answered, later appends get [`AppendError::ShuttingDown`], waiting readers
+//!   wake up with [`Wait::ShuttingDown`], and the spool is handed back for a final checkpoint.
+//!   Dropping the `GroupCommit` shuts down the same way.
+//!
+//! The spool lock is held by the writer during its write and fsync, so a reader's `peek`
+//! waits for at most one fsync.
+//!
+//! ```
+//! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+//! use icsfwd::spool::commit::Wait;
+//! use icsfwd_core::alert::{Alert, Event};
+//! use icsfwd_core::destination::{DestinationId, DestinationSet};
+//! use std::time::Duration;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let names = ["hec".to_string()];
+//! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+//! let group = GroupCommit::start(spool, GroupConfig::default())?;
+//! let hec = DestinationId::new(0).unwrap();
+//!
+//! let producer = group.handle();
+//! let worker = std::thread::spawn(move || {
+//!     producer.append(Alert::example(0).into(), DestinationSet::EMPTY.with(hec))
+//! });
+//! let reader = group.handle();
+//! let seen = 1; // the spool was empty: next_seq was 1
+//! assert_eq!(reader.wait_for_records(seen, Duration::from_secs(30)), Wait::NewRecords);
+//! assert_eq!(worker.join().unwrap(), Ok(1));
+//! assert_eq!(reader.peek(hec, 10)?.len(), 1);
+//!
+//! let spool = group.shutdown()?;
+//! assert_eq!(spool.stats().appended, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use icsfwd_core::alert::Event;
+use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::record::Record;
+
+use super::storage::{FsStorage, Storage};
+use super::{AppendError, CheckpointOutcome, Spool, SpoolError, SpoolStats};
+
+/// Settings of the group commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// Events queued at most; producers block beyond.
+    pub queue_capacity: usize,
+    /// Events written per batch at most.
+    pub max_batch: usize,
+}
+
+impl Default for GroupConfig {
+    /// 4096 queued, 1024 per batch.
+    fn default() -> Self {
+        GroupConfig {
+            queue_capacity: 4096,
+            max_batch: 1024,
+        }
+    }
+}
+
+/// Why the group commit could not shut down cleanly.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The writer thread panicked.
+    WriterPanicked,
+    /// The spool had already been taken.
+    AlreadyShutDown,
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShutdownError::WriterPanicked => f.write_str("spool writer thread panicked"),
+            ShutdownError::AlreadyShutDown => f.write_str("spool already shut down"),
+        }
+    }
+}
+
+impl std::error::Error for ShutdownError {}
+
+/// What [`Handle::wait_for_records`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Records were made durable since the sequence number given.
+    NewRecords,
+    /// The timeout passed first.
+    TimedOut,
+    /// The group commit is shutting down.
+    ShuttingDown,
+}
+
+type Ticket = u64;
+
+#[derive(Debug)]
+struct Queue {
+    items: VecDeque<(Ticket, Event, DestinationSet)>,
+    results: HashMap<Ticket, Result<u64, AppendError>>,
+    next_ticket: Ticket,
+    stopping: bool,
+}
+
+#[derive(Debug)]
+struct Durable {
+    next_seq: u64,
+    stopping: bool,
+}
+
+#[derive(Debug)]
+struct Shared<S: Storage> {
+    config: GroupConfig,
+    spool: Mutex<Option<Spool<S>>>,
+    queue: Mutex<Queue>,
+    /// The writer waits here for events.
+    work: Condvar,
+    /// Producers wait here for room in the queue.
+    room: Condvar,
+    /// Producers wait here for their result.
+    done: Condvar,
+    durable: Mutex<Durable>,
+    /// Readers wait here for new durable records.
+    durable_changed: Condvar,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves the data consistent enough for our use (results
+    // and counters); carry on rather than cascade the panic.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The threaded front of a [`Spool`]: see the [module docs](self).
+#[derive(Debug)]
+pub struct GroupCommit<S: Storage + 'static = FsStorage> {
+    shared: Arc<Shared<S>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// A cloneable handle for producers and readers.
+#[derive(Debug)]
+pub struct Handle<S: Storage + 'static = FsStorage> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: Storage + 'static> Clone for Handle<S> {
+    fn clone(&self) -> Self {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<S: Storage + 'static> GroupCommit<S> {
+    /// Starts the writer thread over `spool`.
+    ///
+    /// # Errors
+    ///
+    /// The thread could not be spawned.
+    pub fn start(spool: Spool<S>, config: GroupConfig) -> io::Result<GroupCommit<S>> {
+        let config = GroupConfig {
+            queue_capacity: config.queue_capacity.max(1),
+            max_batch: config.max_batch.max(1),
+        };
+        let shared = Arc::new(Shared {
+            config,
+            durable: Mutex::new(Durable {
+                next_seq: spool.next_seq(),
+                stopping: false,
+            }),
+            spool: Mutex::new(Some(spool)),
+            queue: Mutex::new(Queue {
+                items: VecDeque::new(),
+                results: HashMap::new(),
+                next_ticket: 0,
+                stopping: false,
+            }),
+            work: Condvar::new(),
+            room: Condvar::new(),
+            done: Condvar::new(),
+            durable_changed: Condvar::new(),
+        });
+        let writer_shared = Arc::clone(&shared);
+        let writer = std::thread::Builder::new()
+            .name("spool-writer".into())
+            .spawn(move || write_batches(&writer_shared))?;
+        Ok(GroupCommit {
+            shared,
+            writer: Some(writer),
+        })
+    }
+
+    /// A handle for a producer or a reader thread.
+    pub fn handle(&self) -> Handle<S> {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Stops: queued events are still written and answered, later appends are refused,
+    /// waiting readers wake up; returns the spool (e.g. for a final checkpoint).
+    ///
+    /// # Errors
+    ///
+    /// The writer thread panicked.
+    pub fn shutdown(mut self) -> Result<Spool<S>, ShutdownError> {
+        self.stop()?;
+        lock(&self.shared.spool)
+            .take()
+            .ok_or(ShutdownError::AlreadyShutDown)
+    }
+
+    fn stop(&mut self) -> Result<(), ShutdownError> {
+        lock(&self.shared.queue).stopping = true;
+        self.shared.work.notify_all();
+        self.shared.room.notify_all();
+        lock(&self.shared.durable).stopping = true;
+        self.shared.durable_changed.notify_all();
+        match self.writer.take() {
+            Some(writer) => writer.join().map_err(|_| ShutdownError::WriterPanicked),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<S: Storage + 'static> Drop for GroupCommit<S> {
+    fn drop(&mut self) {
+        // Errors have nowhere to go here; `shutdown` reports them.
+        let _ = self.stop();
+    }
+}
+
+/// The writer thread: take everything queued, one write + one fsync, wake everyone.
+fn write_batches<S: Storage>(shared: &Shared<S>) {
+    loop {
+        let mut queue = lock(&shared.queue);
+        while queue.items.is_empty() && !queue.stopping {
+            queue = shared
+                .work
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if queue.items.is_empty() {
+            return;
+        }
+        let n = queue.items.len().min(shared.config.max_batch);
+        let (tickets, events): (Vec<Ticket>, Vec<(Event, DestinationSet)>) = queue
+            .items
+            .drain(..n)
+            .map(|(ticket, event, dests)| (ticket, (event, dests)))
+            .unzip();
+        drop(queue);
+        shared.room.notify_all();
+
+        let (outcome, next_seq) = match lock(&shared.spool).as_mut() {
+            Some(spool) => (spool.append_batch(&events), spool.next_seq()),
+            None => (Err(SpoolError::Closed), 0),
+        };
+        let results: Vec<Result<u64, AppendError>> = match outcome {
+            Ok(results) => results,
+            Err(error) => {
+                let why = error.to_string();
+                tickets
+                    .iter()
+                    .map(|_| Err(AppendError::Failed(why.clone())))
+                    .collect()
+            }
+        };
+        let mut queue = lock(&shared.queue);
+        queue.results.extend(tickets.into_iter().zip(results));
+        drop(queue);
+        shared.done.notify_all();
+
+        let mut durable = lock(&shared.durable);
+        if next_seq > durable.next_seq {
+            durable.next_seq = next_seq;
+            drop(durable);
+            shared.durable_changed.notify_all();
+        }
+    }
+}
+
+impl<S: Storage + 'static> Handle<S> {
+    /// Appends one event and blocks until it is durable (its batch fsynced): returns its
+    /// sequence number, or why it was not accepted.
+    ///
+    /// # Errors
+    ///
+    /// See [`AppendError`]; [`AppendError::ShuttingDown`] after shutdown began.
+    pub fn append(&self, event: Event, destinations: DestinationSet) -> Result<u64, AppendError> {
+        let shared = &*self.shared;
+        let mut queue = lock(&shared.queue);
+        while !queue.stopping && queue.items.len() >= shared.config.queue_capacity {
+            queue = shared
+                .room
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        if queue.stopping {
+            return Err(AppendError::ShuttingDown);
+        }
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.items.push_back((ticket, event, destinations));
+        shared.work.notify_one();
+        loop {
+            if let Some(result) = queue.results.remove(&ticket) {
+                return result;
+            }
+            // The writer drains the queue before it exits, so every ticket gets a result.
+            queue = shared
+                .done
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn with_spool<T>(
+        &self,
+        f: impl FnOnce(&mut Spool<S>) -> Result<T, SpoolError>,
+    ) -> Result<T, SpoolError> {
+        match lock(&self.shared.spool).as_mut() {
+            Some(spool) => f(spool),
+            None => Err(SpoolError::Closed),
+        }
+    }
+
+    /// [`Spool::peek`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::peek`], or [`SpoolError::Closed`] after shutdown.
+    pub fn peek(&self, dest: DestinationId, max_records: usize) -> Result<Vec<Record>, SpoolError> {
+        self.with_spool(|spool| spool.peek(dest, max_records))
+    }
+
+    /// [`Spool::ack`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::ack`], or [`SpoolError::Closed`] after shutdown.
+    pub fn ack(&self, dest: DestinationId, upto: u64) -> Result<u64, SpoolError> {
+        self.with_spool(|spool| spool.ack(dest, upto))
+    }
+
+    /// [`Spool::checkpoint`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::checkpoint`], or [`SpoolError::Closed`] after shutdown.
+    pub fn checkpoint(&self) -> Result<CheckpointOutcome, SpoolError> {
+        self.with_spool(Spool::checkpoint)
+    }
+
+    /// [`Spool::stats`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpoolError::Closed`] after shutdown.
+    pub fn stats(&self) -> Result<SpoolStats, SpoolError> {
+        self.with_spool(|spool| Ok(spool.stats()))
+    }
+
+    /// The next sequence number as of the last durable batch: read it before a
+    /// [`peek`](Handle::peek) that finds nothing, then [`wait_for_records`] with it.
+    ///
+    /// [`wait_for_records`]: Handle::wait_for_records
+    pub fn next_seq(&self) -> u64 {
+        lock(&self.shared.durable).next_seq
+    }
+
+    /// Blocks until a batch made records durable beyond `seen_next_seq` (a value of
+    /// [`next_seq`](Handle::next_seq)), the timeout passes, or shutdown begins.
+    pub fn wait_for_records(&self, seen_next_seq: u64, timeout: Duration) -> Wait {
+        // A timeout too large for the clock means "no timeout".
+        let deadline = Instant::now().checked_add(timeout);
+        let mut durable = lock(&self.shared.durable);
+        loop {
+            if durable.next_seq > seen_next_seq {
+                return Wait::NewRecords;
+            }
+            if durable.stopping {
+                return Wait::ShuttingDown;
+            }
+            let changed = &self.shared.durable_changed;
+            durable = match deadline {
+                None => changed
+                    .wait(durable)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Wait::TimedOut;
+                    }
+                    changed
+                        .wait_timeout(durable, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}

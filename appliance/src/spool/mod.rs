@@ -1,0 +1,1313 @@
+//! The spool: the durable queue between ingest and the delivery workers.
+//!
+//! Every accepted event becomes an icsfwd-core record ([`icsfwd_core::record`]) appended to a
+//! segment file; each destination reads the records that name it, in order, and acknowledges
+//! them once its server confirmed them; a checkpoint persists those cursors and only then
+//! deletes segments every destination has passed. `docs/spool.md` has the on-disk layout,
+//! the crash-ordering argument and the quota arithmetic.
+//!
+//! Guarantees:
+//! - **Accepted = durable.** [`Spool::append_batch`] returns sequence numbers only after the
+//!   batch's one write and one `fsync` succeeded. If a write or an fsync fails, nothing of
+//!   that batch is reported accepted and the spool is **fail-stop**: every later append
+//!   returns [`SpoolError::Failed`] until it is opened again, when recovery rescans the
+//!   files (an fsync that failed is never retried and then trusted).
+//! - **Crash-ordered cleanup.** [`Spool::checkpoint`] writes the cursors (temp file, fsync,
+//!   rename, fsync of the directory) before it removes any segment.
+//! - **Recovery.** [`Spool::open`] scans every segment, skips and counts torn and corrupt
+//!   frames, cuts a torn tail off the segment it appends to, and resumes every destination at
+//!   its persisted cursor. A record of an unknown format version stops it with
+//!   [`OpenError::Refused`]; nothing is skipped or deleted then.
+//! - **Bounded.** [`SpoolConfig::max_bytes`] bounds the live record bytes; when full, an
+//!   append is refused with [`AppendError::Full`], or, with
+//!   [`OnFull::EvictLowerSeverity`], admitted by evicting the oldest queued alerts of strictly
+//!   lower severity (never notifications), persisted and counted.
+//! - Sequence numbers strictly increase, across restarts too.
+//!
+//! [`Spool`] is single-owner and sans-thread; [`commit::GroupCommit`] is the threaded front
+//! (many producers, one writer, one fsync per batch). All file access goes through a
+//! [`storage::Storage`], so tests inject faults.
+//!
+//! ```
+//! use icsfwd::spool::{Spool, SpoolConfig, storage::FsStorage};
+//! use icsfwd_core::alert::{Alert, Event};
+//! use icsfwd_core::destination::{DestinationId, DestinationSet};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let splunk = DestinationId::new(0).unwrap();
+//! let names = ["splunk".to_string()];
+//! let (mut spool, recovery) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+//! assert_eq!(recovery.records, 0);
+//!
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! let seqs = spool.append_batch(&[(event.clone(), DestinationSet::EMPTY.with(splunk))])?;
+//! assert_eq!(seqs[0], Ok(1));
+//!
+//! let records = spool.peek(splunk, 10)?;
+//! assert_eq!(records[0].event, event);
+//! spool.ack(splunk, records[0].seq)?;
+//! spool.checkpoint()?;
+//!
+//! // After a restart, the destination resumes after what it acknowledged.
+//! drop(spool);
+//! let (mut spool, recovery) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+//! assert_eq!(recovery.destinations[0].acked, 1);
+//! assert!(spool.peek(splunk, 10)?.is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod commit;
+pub mod cursor;
+pub mod segment;
+pub mod storage;
+pub mod verify;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use icsfwd_core::alert::{Event, Severity};
+use icsfwd_core::destination::{DestinationId, DestinationSet, MAX_DESTINATIONS};
+use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_FRAME, Record, TornTail};
+
+use self::cursor::{Checkpoint, CursorEntry, Found};
+use self::segment::SkippedFrame;
+use self::storage::{FsStorage, Storage};
+
+pub use self::commit::{GroupCommit, GroupConfig, Handle};
+pub use self::verify::{VerifyReport, verify, verify_with};
+
+/// What to do with an append that does not fit in [`SpoolConfig::max_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFull {
+    /// Refuse it: the producer is told "spool full, retry after" (nothing dropped).
+    #[default]
+    Refuse,
+    /// Admit it by evicting the oldest queued alerts of strictly lower severity; refuse it
+    /// when those are not enough. Notifications are never evicted.
+    EvictLowerSeverity,
+}
+
+/// The spool's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolConfig {
+    /// The most live record bytes the spool holds (frames on disk, minus evicted ones).
+    pub max_bytes: u64,
+    /// A new segment starts with the first batch after the active one reached this size.
+    pub segment_bytes: u64,
+    /// What to do when full.
+    pub on_full: OnFull,
+    /// The delay a refused producer is told to wait before retrying.
+    pub retry_after: Duration,
+}
+
+impl Default for SpoolConfig {
+    /// 256 MiB, 8 MiB segments, refuse when full, retry after 5 s.
+    fn default() -> Self {
+        SpoolConfig {
+            max_bytes: 256 << 20,
+            segment_bytes: 8 << 20,
+            on_full: OnFull::Refuse,
+            retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why one event of a batch was not accepted (the others may have been).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The spool is full: nothing was written; retry after the given delay.
+    Full {
+        /// How long to wait before retrying.
+        retry_after: Duration,
+    },
+    /// The destination set is empty: there is nothing to deliver.
+    NoDestination,
+    /// The destination set names a destination the spool was not opened with.
+    UnknownDestination {
+        /// The destination's index.
+        index: u8,
+    },
+    /// The event could not be encoded as a record.
+    Encode(EncodeError),
+    /// The spool failed (an I/O error; fail-stop): nothing of this batch was accepted.
+    Failed(String),
+    /// The group commit is shutting down; the event was not accepted.
+    ShuttingDown,
+}
+
+impl fmt::Display for AppendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendError::Full { retry_after } => {
+                write!(f, "spool full, retry after {} ms", retry_after.as_millis())
+            }
+            AppendError::NoDestination => f.write_str("event has no destination"),
+            AppendError::UnknownDestination { index } => {
+                write!(f, "destination #{index} is not configured")
+            }
+            AppendError::Encode(error) => write!(f, "event cannot be stored: {error}"),
+            AppendError::Failed(why) => write!(f, "spool failed, event not accepted: {why}"),
+            AppendError::ShuttingDown => f.write_str("spool shutting down, event not accepted"),
+        }
+    }
+}
+
+impl std::error::Error for AppendError {}
+
+/// Why the spool could not be opened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// A file operation failed.
+    Io {
+        /// What the spool was doing.
+        what: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// A genuine record this version cannot read (e.g. written by a newer icsfwd): the spool
+    /// refuses to start and keeps every file.
+    Refused {
+        /// The segment file.
+        segment: PathBuf,
+        /// The frame's offset in it.
+        offset: u64,
+        /// What is wrong with it.
+        error: DecodeError,
+    },
+    /// More than [`MAX_DESTINATIONS`] destinations.
+    TooManyDestinations(usize),
+    /// A destination name that is empty or has control characters.
+    BadDestinationName(String),
+    /// The checkpoint knows destination `index` under another name: the configuration's
+    /// destinations were reordered or renamed, and the records' destination bits would go to
+    /// the wrong server.
+    DestinationMismatch {
+        /// The index.
+        index: u8,
+        /// The name in the checkpoint.
+        checkpoint: String,
+        /// The name in the configuration.
+        config: String,
+    },
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Io { what, source } => write!(f, "spool: {what}: {source}"),
+            OpenError::Refused {
+                segment,
+                offset,
+                error,
+            } => write!(
+                f,
+                "spool: {} at offset {offset}: {error}; refusing to start (the record is kept; \
+                 run the icsfwd version that wrote it, or move the spool directory aside)",
+                segment.display()
+            ),
+            OpenError::TooManyDestinations(n) => {
+                write!(f, "spool: {n} destinations, at most {MAX_DESTINATIONS}")
+            }
+            OpenError::BadDestinationName(name) => {
+                write!(
+                    f,
+                    "spool: destination name {name:?} is empty or has control characters"
+                )
+            }
+            OpenError::DestinationMismatch {
+                index,
+                checkpoint,
+                config,
+            } => write!(
+                f,
+                "spool: destination #{index} is {config:?} in the configuration but {checkpoint:?} \
+                 in the spool checkpoint; keep the destination order (add new ones at the end)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OpenError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Why a spool operation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SpoolError {
+    /// A file operation failed.
+    Io {
+        /// What the spool was doing.
+        what: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// An earlier write or fsync failed; the spool is fail-stop until opened again.
+    Failed,
+    /// The destination is not one the spool was opened with.
+    UnknownDestination(DestinationId),
+    /// An acknowledgement beyond the last record given.
+    AckBeyondEnd {
+        /// The sequence number acknowledged.
+        upto: u64,
+        /// The last sequence number given.
+        last: u64,
+    },
+    /// The group commit was shut down; the spool is no longer shared.
+    Closed,
+    /// A frame that must be refused appeared while reading (see [`OpenError::Refused`]).
+    Refused {
+        /// The segment file.
+        segment: PathBuf,
+        /// The frame's offset.
+        offset: u64,
+        /// What is wrong.
+        error: DecodeError,
+    },
+}
+
+impl fmt::Display for SpoolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpoolError::Io { what, source } => write!(f, "spool: {what}: {source}"),
+            SpoolError::Failed => f.write_str(
+                "spool: an earlier write or fsync failed; stopped until the spool is reopened",
+            ),
+            SpoolError::Closed => f.write_str("spool: shut down"),
+            SpoolError::UnknownDestination(id) => write!(f, "spool: unknown destination {id}"),
+            SpoolError::AckBeyondEnd { upto, last } => write!(
+                f,
+                "spool: acknowledgement of {upto} beyond the last record {last}"
+            ),
+            SpoolError::Refused {
+                segment,
+                offset,
+                error,
+            } => write!(
+                f,
+                "spool: {} at offset {offset}: {error}",
+                segment.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SpoolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpoolError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> SpoolError {
+    let what = what.into();
+    move |source| SpoolError::Io { what, source }
+}
+
+fn open_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> OpenError {
+    let what = what.into();
+    move |source| OpenError::Io { what, source }
+}
+
+/// The state of the checkpoint file found at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckpointState {
+    /// None: every destination starts at the oldest record.
+    Missing,
+    /// Read and used.
+    Valid,
+    /// Damaged (the reason): ignored, every destination starts at the oldest record (records
+    /// may be delivered twice, none is lost) and evicted records come back.
+    Damaged(String),
+}
+
+/// Where one destination resumes after [`Spool::open`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// The destination's name.
+    pub name: String,
+    /// Every record up to this sequence number was delivered.
+    pub acked: u64,
+    /// Records still to deliver to it.
+    pub backlog: u64,
+}
+
+/// What [`Spool::open`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Segment files found.
+    pub segments: usize,
+    /// Records read (evicted ones included).
+    pub records: u64,
+    /// Torn tails found: segment file name and the tail.
+    pub torn: Vec<(String, TornTail)>,
+    /// Bytes cut off the active segment (its torn tail).
+    pub truncated_bytes: u64,
+    /// Corrupt frames skipped and counted: segment file name and frame.
+    pub corrupt: Vec<(String, SkippedFrame)>,
+    /// The checkpoint file.
+    pub checkpoint: CheckpointState,
+    /// Per configured destination, where it resumes.
+    pub destinations: Vec<Resume>,
+    /// Destinations in the checkpoint no longer configured (their cursors are dropped).
+    pub dropped_destinations: Vec<String>,
+    /// Evicted records still on disk (not delivered).
+    pub evicted: u64,
+    /// The next sequence number.
+    pub next_seq: u64,
+    /// Files in the directory the spool does not know (left alone).
+    pub unknown_files: Vec<String>,
+}
+
+/// Counters of one destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationStats {
+    /// The destination's name.
+    pub name: String,
+    /// Records waiting for it.
+    pub backlog: u64,
+    /// Records it acknowledged since open.
+    pub acked_records: u64,
+    /// Its cursor: every record up to this sequence number is acknowledged.
+    pub acked_seq: u64,
+}
+
+/// The spool's counters (since open, except `backlog`, which is the current state).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SpoolStats {
+    /// Records appended.
+    pub appended: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Segment fsyncs done by appends.
+    pub fsyncs: u64,
+    /// Checkpoints written.
+    pub checkpoints: u64,
+    /// Segments removed.
+    pub segments_removed: u64,
+    /// Torn tails found at open.
+    pub torn: u64,
+    /// Corrupt frames skipped at open.
+    pub corrupt: u64,
+    /// Evictions per severity of the evicted alert, indexed like [`Severity::ALL`].
+    pub evicted: [u64; 4],
+    /// Appends refused because the spool was full.
+    pub refused_full: u64,
+    /// Live record bytes (what [`SpoolConfig::max_bytes`] bounds).
+    pub live_bytes: u64,
+    /// Segment bytes on disk.
+    pub disk_bytes: u64,
+    /// Per configured destination.
+    pub destinations: Vec<DestinationStats>,
+}
+
+impl SpoolStats {
+    /// All evictions.
+    pub fn evicted_total(&self) -> u64 {
+        self.evicted.iter().sum()
+    }
+}
+
+/// What one [`Spool::checkpoint`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CheckpointOutcome {
+    /// Segments removed after the checkpoint was durable.
+    pub segments_removed: usize,
+    /// Their bytes.
+    pub bytes_removed: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Segment {
+    /// File length known durable (records are read up to here only).
+    len: u64,
+    /// Bytes of evicted records in it.
+    evicted_bytes: u64,
+    /// Per destination, the highest sequence number in it that names the destination (0:
+    /// none). Evicted records may still count (conservative) until a rescan.
+    last_for: [u64; MAX_DESTINATIONS],
+}
+
+impl Segment {
+    fn empty() -> Segment {
+        Segment {
+            len: 0,
+            evicted_bytes: 0,
+            last_for: [0; MAX_DESTINATIONS],
+        }
+    }
+
+    fn note(&mut self, seq: u64, destinations: DestinationSet) {
+        for d in destinations.iter() {
+            if let Some(last) = self.last_for.get_mut(usize::from(d.get())) {
+                *last = (*last).max(seq);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    acked: u64,
+    /// A frame boundary before which nothing is left for this destination:
+    /// (segment's first seq, offset).
+    hint: (u64, u64),
+    backlog: u64,
+    acked_records: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct QueuedAlert {
+    seq: u64,
+    bytes: u64,
+    destinations: DestinationSet,
+    segment: u64,
+}
+
+fn severity_index(severity: Severity) -> usize {
+    match severity {
+        Severity::Warning => 0,
+        Severity::Minor => 1,
+        Severity::Major => 2,
+        Severity::Critical => 3,
+    }
+}
+
+/// The spool: single owner, no threads. See the [module docs](self).
+#[derive(Debug)]
+pub struct Spool<S: Storage = FsStorage> {
+    storage: S,
+    dir: PathBuf,
+    config: SpoolConfig,
+    names: Vec<String>,
+    /// By first sequence number.
+    segments: BTreeMap<u64, Segment>,
+    next_seq: u64,
+    cursors: Vec<Cursor>,
+    evicted: BTreeSet<u64>,
+    /// Queued alerts by severity index, oldest first (only kept for `EvictLowerSeverity`).
+    alerts: [VecDeque<QueuedAlert>; 4],
+    live_bytes: u64,
+    failed: bool,
+    stats: SpoolStats,
+}
+
+impl<S: Storage> Spool<S> {
+    /// Opens (creating it if needed) the spool in `dir` and recovers it; `destinations` are
+    /// the configured destination names, index `i` being destination bit `i`.
+    ///
+    /// # Errors
+    ///
+    /// See [`OpenError`]; an unreadable record version is [`OpenError::Refused`].
+    pub fn open(
+        mut storage: S,
+        dir: &Path,
+        config: SpoolConfig,
+        destinations: &[String],
+    ) -> Result<(Spool<S>, Recovery), OpenError> {
+        if destinations.len() > MAX_DESTINATIONS {
+            return Err(OpenError::TooManyDestinations(destinations.len()));
+        }
+        if let Some(bad) = destinations
+            .iter()
+            .find(|n| n.is_empty() || n.chars().any(char::is_control))
+        {
+            return Err(OpenError::BadDestinationName(bad.clone()));
+        }
+        storage
+            .create_dir_all(dir)
+            .map_err(open_err(format!("creating {}", dir.display())))?;
+        let files = storage
+            .list(dir)
+            .map_err(open_err(format!("listing {}", dir.display())))?;
+        if files.iter().any(|f| f == cursor::TEMP) {
+            storage
+                .remove(&dir.join(cursor::TEMP))
+                .map_err(open_err("removing an interrupted checkpoint"))?;
+        }
+        let found =
+            cursor::read(&mut storage, dir, &files).map_err(open_err("reading the checkpoint"))?;
+        let (checkpoint, checkpoint_state) = match found {
+            Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
+            Found::Valid(c) => (c, CheckpointState::Valid),
+            Found::Damaged(e) => (
+                Checkpoint::default(),
+                CheckpointState::Damaged(e.to_string()),
+            ),
+        };
+        let mut cursors = vec![
+            Cursor {
+                acked: 0,
+                hint: (0, 0),
+                backlog: 0,
+                acked_records: 0,
+            };
+            destinations.len()
+        ];
+        let mut dropped_destinations = Vec::new();
+        for entry in &checkpoint.destinations {
+            match (
+                destinations.get(usize::from(entry.index)),
+                cursors.get_mut(usize::from(entry.index)),
+            ) {
+                (Some(name), Some(cursor)) if *name == entry.name => cursor.acked = entry.acked,
+                (Some(name), Some(_)) => {
+                    return Err(OpenError::DestinationMismatch {
+                        index: entry.index,
+                        checkpoint: entry.name.clone(),
+                        config: name.clone(),
+                    });
+                }
+                _ => dropped_destinations.push(entry.name.clone()),
+            }
+        }
+
+        let mut segment_names: Vec<(u64, String)> = files
+            .iter()
+            .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
+            .collect();
+        segment_names.sort();
+        let unknown_files = files
+            .iter()
+            .filter(|f| {
+                segment::parse_file_name(f).is_none()
+                    && f.as_str() != cursor::FILE
+                    && f.as_str() != cursor::TEMP
+            })
+            .cloned()
+            .collect();
+
+        let mut spool = Spool {
+            storage,
+            dir: dir.to_path_buf(),
+            config,
+            names: destinations.to_vec(),
+            segments: BTreeMap::new(),
+            next_seq: 1,
+            cursors,
+            evicted: checkpoint.evicted.clone(),
+            alerts: Default::default(),
+            live_bytes: 0,
+            failed: false,
+            stats: SpoolStats::default(),
+        };
+        let mut recovery = Recovery {
+            segments: segment_names.len(),
+            records: 0,
+            torn: Vec::new(),
+            truncated_bytes: 0,
+            corrupt: Vec::new(),
+            checkpoint: checkpoint_state,
+            destinations: Vec::new(),
+            dropped_destinations,
+            evicted: 0,
+            next_seq: 0,
+            unknown_files,
+        };
+        let mut max_seq = 0;
+        let last_index = segment_names.len().saturating_sub(1);
+        for (i, (first, name)) in segment_names.iter().enumerate() {
+            let path = dir.join(name);
+            let len = spool
+                .storage
+                .len(&path)
+                .map_err(open_err(format!("reading {}", path.display())))?;
+            let mut seg = Segment::empty();
+            let Spool {
+                storage,
+                cursors,
+                evicted,
+                alerts,
+                config,
+                ..
+            } = &mut spool;
+            let track_alerts = config.on_full == OnFull::EvictLowerSeverity;
+            let outcome = segment::scan(storage, &path, 0, len, |record, span| {
+                let bytes = span.end - span.start;
+                max_seq = max_seq.max(record.seq);
+                if evicted.contains(&record.seq) {
+                    seg.evicted_bytes += bytes;
+                    return true;
+                }
+                seg.note(record.seq, record.destinations);
+                let mut pending = false;
+                for d in record.destinations.iter() {
+                    if let Some(cursor) = cursors.get_mut(usize::from(d.get()))
+                        && record.seq > cursor.acked
+                    {
+                        cursor.backlog += 1;
+                        pending = true;
+                    }
+                }
+                if let (true, true, Event::Alert(alert)) = (track_alerts, pending, &record.event)
+                    && let Some(queue) = alerts.get_mut(severity_index(alert.severity))
+                {
+                    queue.push_back(QueuedAlert {
+                        seq: record.seq,
+                        bytes,
+                        destinations: record.destinations,
+                        segment: *first,
+                    });
+                }
+                true
+            })
+            .map_err(open_err(format!("reading {}", path.display())))?;
+            if let Some(refused) = outcome.refused {
+                return Err(OpenError::Refused {
+                    segment: path,
+                    offset: refused.offset,
+                    error: refused.error,
+                });
+            }
+            recovery.records += outcome.records;
+            spool.stats.corrupt += outcome.skipped.len() as u64;
+            recovery
+                .corrupt
+                .extend(outcome.skipped.iter().map(|s| (name.clone(), *s)));
+            seg.len = len;
+            if let Some(torn) = outcome.torn {
+                spool.stats.torn += 1;
+                recovery.torn.push((name.clone(), torn));
+                if i == last_index {
+                    // Appends go on here: cut the fragment so it cannot merge with the next
+                    // record (docs/record-format.md, the torn-tail rule).
+                    spool
+                        .storage
+                        .truncate(&path, torn.start)
+                        .and_then(|()| spool.storage.sync_file(&path))
+                        .map_err(open_err(format!(
+                            "cutting the torn tail of {}",
+                            path.display()
+                        )))?;
+                    recovery.truncated_bytes = len - torn.start;
+                    seg.len = torn.start;
+                }
+            }
+            spool.live_bytes += seg.len.saturating_sub(seg.evicted_bytes);
+            max_seq = max_seq.max(first.saturating_sub(1));
+            spool.segments.insert(*first, seg);
+        }
+        let max_acked = spool.cursors.iter().map(|c| c.acked).max().unwrap_or(0);
+        spool.next_seq = (max_seq + 1)
+            .max(checkpoint.next_seq)
+            .max(max_acked + 1)
+            .max(1);
+        let first_segment = spool.segments.keys().next().copied().unwrap_or(0);
+        for cursor in &mut spool.cursors {
+            cursor.hint = (first_segment, 0);
+        }
+        spool.evicted = spool.evicted.split_off(&first_segment);
+        recovery.evicted = spool.evicted.len() as u64;
+        recovery.next_seq = spool.next_seq;
+        recovery.destinations = spool
+            .names
+            .iter()
+            .zip(&spool.cursors)
+            .map(|(name, c)| Resume {
+                name: name.clone(),
+                acked: c.acked,
+                backlog: c.backlog,
+            })
+            .collect();
+        Ok((spool, recovery))
+    }
+
+    /// The spool directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configured destination names, by index.
+    pub fn destination_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The sequence number the next accepted event gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SpoolConfig {
+        &self.config
+    }
+
+    /// Whether an earlier write or fsync failed (fail-stop).
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The storage (for tests and fault injection).
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// Gives the storage back.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> SpoolStats {
+        let mut stats = self.stats.clone();
+        stats.live_bytes = self.live_bytes;
+        stats.disk_bytes = self.segments.values().map(|s| s.len).sum();
+        stats.destinations = self
+            .names
+            .iter()
+            .zip(&self.cursors)
+            .map(|(name, c)| DestinationStats {
+                name: name.clone(),
+                backlog: c.backlog,
+                acked_records: c.acked_records,
+                acked_seq: c.acked,
+            })
+            .collect();
+        stats
+    }
+
+    /// Appends `events` as one batch: one write and one fsync for all the accepted ones.
+    /// Returns, per event in order, its sequence number or why it was refused. Sequence
+    /// numbers are returned only after the fsync succeeded.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error (then nothing of the batch is accepted and the spool is fail-stop), or
+    /// [`SpoolError::Failed`] after an earlier one.
+    pub fn append_batch(
+        &mut self,
+        events: &[(Event, DestinationSet)],
+    ) -> Result<Vec<Result<u64, AppendError>>, SpoolError> {
+        if self.failed {
+            return Err(SpoolError::Failed);
+        }
+        let active = self.ensure_active_segment()?;
+        let mut frames = Vec::new();
+        let mut frame = vec![0u8; MAX_FRAME];
+        let mut results = Vec::with_capacity(events.len());
+        let mut accepted: Vec<(u64, DestinationSet, u64, Option<Severity>)> = Vec::new();
+        let mut evicted_now = false;
+        let configured = self.configured_mask();
+        for (event, destinations) in events {
+            let seq = self.next_seq + accepted.len() as u64;
+            if destinations.is_empty() {
+                results.push(Err(AppendError::NoDestination));
+                continue;
+            }
+            if let Some(d) = destinations
+                .iter()
+                .find(|d| configured & (1 << d.get()) == 0)
+            {
+                results.push(Err(AppendError::UnknownDestination { index: d.get() }));
+                continue;
+            }
+            let record = Record {
+                seq,
+                destinations: *destinations,
+                event: event.clone(),
+            };
+            let n = match record::encode(&record, &mut frame) {
+                Ok(n) => n,
+                Err(e) => {
+                    results.push(Err(AppendError::Encode(e)));
+                    continue;
+                }
+            };
+            let needed = self.live_bytes + frames.len() as u64 + n as u64;
+            if needed > self.config.max_bytes {
+                let over = needed - self.config.max_bytes;
+                let admitted = self.config.on_full == OnFull::EvictLowerSeverity
+                    && self.evict_lower(event.severity(), over);
+                if !admitted {
+                    self.stats.refused_full += 1;
+                    results.push(Err(AppendError::Full {
+                        retry_after: self.config.retry_after,
+                    }));
+                    continue;
+                }
+                evicted_now = true;
+            }
+            frames.extend_from_slice(frame.get(..n).unwrap_or_default());
+            let alert_severity = match event {
+                Event::Alert(alert) => Some(alert.severity),
+                Event::Notification(_) => None,
+            };
+            accepted.push((seq, *destinations, n as u64, alert_severity));
+            results.push(Ok(seq));
+        }
+        if accepted.is_empty() && !evicted_now {
+            return Ok(results);
+        }
+        let path = self.dir.join(segment::file_name(active));
+        if !frames.is_empty() {
+            let written = self
+                .storage
+                .append(&path, &frames)
+                .and_then(|()| self.storage.sync_file(&path));
+            if let Err(source) = written {
+                self.failed = true;
+                return Err(SpoolError::Io {
+                    what: format!("writing {}", path.display()),
+                    source,
+                });
+            }
+            self.stats.fsyncs += 1;
+        }
+        if evicted_now {
+            // The evictions become durable before the new records are reported accepted;
+            // a crash in between only brings the evicted records back (delivered, not lost).
+            if let Err(e) = self.write_checkpoint() {
+                self.failed = true;
+                return Err(e);
+            }
+        }
+        self.stats.batches += 1;
+        let track_alerts = self.config.on_full == OnFull::EvictLowerSeverity;
+        let Some(seg) = self.segments.get_mut(&active) else {
+            self.failed = true;
+            return Err(SpoolError::Failed);
+        };
+        for &(seq, destinations, bytes, severity) in &accepted {
+            seg.note(seq, destinations);
+            for d in destinations.iter() {
+                if let Some(c) = self.cursors.get_mut(usize::from(d.get())) {
+                    c.backlog += 1;
+                }
+            }
+            if let (true, Some(severity)) = (track_alerts, severity)
+                && let Some(queue) = self.alerts.get_mut(severity_index(severity))
+            {
+                queue.push_back(QueuedAlert {
+                    seq,
+                    bytes,
+                    destinations,
+                    segment: active,
+                });
+            }
+        }
+        seg.len += frames.len() as u64;
+        self.live_bytes += frames.len() as u64;
+        self.stats.appended += accepted.len() as u64;
+        self.next_seq += accepted.len() as u64;
+        Ok(results)
+    }
+
+    fn configured_mask(&self) -> u64 {
+        (1u64 << self.names.len()) - 1
+    }
+
+    /// The active segment's first seq, creating (and making durable) a new one when there is
+    /// none or the active one is full.
+    fn ensure_active_segment(&mut self) -> Result<u64, SpoolError> {
+        if let Some((&first, seg)) = self.segments.last_key_value()
+            && seg.len < self.config.segment_bytes
+        {
+            return Ok(first);
+        }
+        self.start_segment()
+    }
+
+    /// Creates the segment for `next_seq` and makes its directory entry durable.
+    fn start_segment(&mut self) -> Result<u64, SpoolError> {
+        let first = self.next_seq;
+        let path = self.dir.join(segment::file_name(first));
+        let created = self
+            .storage
+            .create(&path)
+            .and_then(|()| self.storage.sync_dir(&self.dir));
+        if let Err(source) = created {
+            self.failed = true;
+            return Err(SpoolError::Io {
+                what: format!("creating {}", path.display()),
+                source,
+            });
+        }
+        self.segments.insert(first, Segment::empty());
+        Ok(first)
+    }
+
+    /// Whether some configured destination still waits for `alert`.
+    fn is_queued(cursors: &[Cursor], alert: &QueuedAlert) -> bool {
+        alert.destinations.iter().any(|d| {
+            cursors
+                .get(usize::from(d.get()))
+                .is_some_and(|c| c.acked < alert.seq)
+        })
+    }
+
+    /// Evicts the oldest queued alerts of severity strictly below `severity` until `needed`
+    /// bytes are freed; evicts nothing and returns `false` when they are not enough.
+    fn evict_lower(&mut self, severity: Severity, needed: u64) -> bool {
+        let below = severity_index(severity);
+        let mut next = [0usize; 4];
+        let mut chosen: Vec<(usize, usize)> = Vec::new();
+        let mut freed = 0;
+        while freed < needed {
+            let mut best: Option<(usize, u64)> = None;
+            for (s, queue) in self.alerts.iter().enumerate().take(below) {
+                let Some(i) = next.get_mut(s) else { continue };
+                while let Some(alert) = queue.get(*i) {
+                    if Self::is_queued(&self.cursors, alert) {
+                        break;
+                    }
+                    *i += 1;
+                }
+                if let Some(alert) = queue.get(*i)
+                    && best.is_none_or(|(_, seq)| alert.seq < seq)
+                {
+                    best = Some((s, alert.seq));
+                }
+            }
+            let Some((s, _)) = best else {
+                return false;
+            };
+            let (Some(i), Some(queue)) = (next.get_mut(s), self.alerts.get(s)) else {
+                return false;
+            };
+            freed += queue.get(*i).map_or(0, |a| a.bytes);
+            chosen.push((s, *i));
+            *i += 1;
+        }
+        for (s, upto) in next.iter().enumerate() {
+            let Some(queue) = self.alerts.get_mut(s) else {
+                continue;
+            };
+            let drained: Vec<(usize, QueuedAlert)> = queue.drain(..*upto).enumerate().collect();
+            for (i, alert) in drained {
+                if !chosen.contains(&(s, i)) {
+                    continue;
+                }
+                self.evicted.insert(alert.seq);
+                if let Some(seg) = self.segments.get_mut(&alert.segment) {
+                    seg.evicted_bytes += alert.bytes;
+                }
+                self.live_bytes = self.live_bytes.saturating_sub(alert.bytes);
+                for d in alert.destinations.iter() {
+                    if let Some(c) = self.cursors.get_mut(usize::from(d.get()))
+                        && c.acked < alert.seq
+                    {
+                        c.backlog = c.backlog.saturating_sub(1);
+                    }
+                }
+                if let Some(count) = self.stats.evicted.get_mut(s) {
+                    *count += 1;
+                }
+            }
+        }
+        true
+    }
+
+    fn cursor(&self, dest: DestinationId) -> Result<Cursor, SpoolError> {
+        self.cursors
+            .get(usize::from(dest.get()))
+            .copied()
+            .ok_or(SpoolError::UnknownDestination(dest))
+    }
+
+    /// Walks the records of `dest` from its hint. `visit(record, already_acked)` returns
+    /// whether to go on; the hint advances over records that are done for `dest`
+    /// (acknowledged, evicted, or not for it) as long as `advance(record)` says so.
+    fn walk(
+        &mut self,
+        dest: DestinationId,
+        mut visit: impl FnMut(&Record) -> Walk,
+    ) -> Result<(), SpoolError> {
+        let cursor = self.cursor(dest)?;
+        let mut hint = cursor.hint;
+        let mut advancing = true;
+        let Spool {
+            storage,
+            segments,
+            evicted,
+            dir,
+            ..
+        } = self;
+        'segments: for (&first, seg) in segments.range(cursor.hint.0..) {
+            let start = if first == cursor.hint.0 {
+                cursor.hint.1
+            } else {
+                0
+            };
+            if advancing {
+                hint = (first, start);
+            }
+            let path = dir.join(segment::file_name(first));
+            let mut stop = false;
+            let outcome = segment::scan(storage, &path, start, seg.len, |record, span| {
+                let relevant = record.seq > cursor.acked
+                    && record.destinations.contains(dest)
+                    && !evicted.contains(&record.seq);
+                let step = if relevant { visit(&record) } else { Walk::Skip };
+                match step {
+                    Walk::Skip => {
+                        if advancing {
+                            hint = (first, span.end);
+                        }
+                        true
+                    }
+                    Walk::Pass => {
+                        if advancing {
+                            hint = (first, span.end);
+                        }
+                        true
+                    }
+                    Walk::Keep => {
+                        advancing = false;
+                        true
+                    }
+                    Walk::KeepAndStop => {
+                        advancing = false;
+                        stop = true;
+                        false
+                    }
+                    Walk::Stop => {
+                        stop = true;
+                        false
+                    }
+                }
+            })
+            .map_err(io_err(format!("reading {}", path.display())))?;
+            if let Some(refused) = outcome.refused {
+                return Err(SpoolError::Refused {
+                    segment: path,
+                    offset: refused.offset,
+                    error: refused.error,
+                });
+            }
+            if stop {
+                break 'segments;
+            }
+            if advancing {
+                hint = (first, outcome.whole_len);
+            }
+        }
+        if let Some(c) = self.cursors.get_mut(usize::from(dest.get())) {
+            c.hint = hint;
+        }
+        Ok(())
+    }
+
+    /// Up to `max_records` records still to deliver to `dest`, in sequence order, without
+    /// consuming them (a second call returns them again until [`ack`](Spool::ack)). Only
+    /// records whose batch was fsynced are ever returned; evicted ones never.
+    ///
+    /// # Errors
+    ///
+    /// An unknown destination, an I/O error reading a segment, or a record that must be
+    /// refused.
+    pub fn peek(
+        &mut self,
+        dest: DestinationId,
+        max_records: usize,
+    ) -> Result<Vec<Record>, SpoolError> {
+        let mut out = Vec::new();
+        if max_records == 0 {
+            self.cursor(dest)?;
+            return Ok(out);
+        }
+        self.walk(dest, |record| {
+            out.push(record.clone());
+            if out.len() >= max_records {
+                Walk::KeepAndStop
+            } else {
+                Walk::Keep
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Acknowledges, for `dest`, every record up to sequence number `upto`: delivered, it
+    /// will not be returned again. In memory; [`checkpoint`](Spool::checkpoint) persists it.
+    /// Returns how many records this acknowledged.
+    ///
+    /// # Errors
+    ///
+    /// An unknown destination, `upto` beyond the last sequence number given, or an I/O
+    /// error reading a segment.
+    pub fn ack(&mut self, dest: DestinationId, upto: u64) -> Result<u64, SpoolError> {
+        let cursor = self.cursor(dest)?;
+        if upto >= self.next_seq {
+            return Err(SpoolError::AckBeyondEnd {
+                upto,
+                last: self.next_seq - 1,
+            });
+        }
+        if upto <= cursor.acked {
+            return Ok(0);
+        }
+        let mut count = 0;
+        self.walk(dest, |record| {
+            if record.seq <= upto {
+                count += 1;
+                Walk::Pass
+            } else {
+                Walk::Stop
+            }
+        })?;
+        if let Some(c) = self.cursors.get_mut(usize::from(dest.get())) {
+            c.acked = upto;
+            c.backlog = c.backlog.saturating_sub(count);
+            c.acked_records += count;
+        }
+        Ok(count)
+    }
+
+    fn write_checkpoint(&mut self) -> Result<(), SpoolError> {
+        let checkpoint = Checkpoint {
+            next_seq: self.next_seq,
+            destinations: self
+                .names
+                .iter()
+                .zip(&self.cursors)
+                .enumerate()
+                .map(|(i, (name, c))| CursorEntry {
+                    index: u8::try_from(i).unwrap_or(u8::MAX),
+                    acked: c.acked,
+                    name: name.clone(),
+                })
+                .collect(),
+            evicted: self.evicted.clone(),
+        };
+        cursor::write(&mut self.storage, &self.dir, &checkpoint)
+            .map_err(io_err("writing the checkpoint"))?;
+        self.stats.checkpoints += 1;
+        Ok(())
+    }
+
+    /// Whether every configured destination is past every record of `seg`.
+    fn segment_done(&self, seg: &Segment) -> bool {
+        self.cursors
+            .iter()
+            .zip(&seg.last_for)
+            .all(|(c, &last)| last <= c.acked)
+    }
+
+    /// Recomputes `last_for` of segment `first` without its evicted records.
+    fn rescan_without_evicted(&mut self, first: u64) -> Result<(), SpoolError> {
+        let Some(len) = self.segments.get(&first).map(|s| s.len) else {
+            return Ok(());
+        };
+        let path = self.dir.join(segment::file_name(first));
+        let mut last_for = Segment::empty();
+        let evicted = &self.evicted;
+        segment::scan(&mut self.storage, &path, 0, len, |record, _| {
+            if !evicted.contains(&record.seq) {
+                last_for.note(record.seq, record.destinations);
+            }
+            true
+        })
+        .map_err(io_err(format!("reading {}", path.display())))?;
+        if let Some(seg) = self.segments.get_mut(&first) {
+            seg.last_for = last_for.last_for;
+        }
+        Ok(())
+    }
+
+    /// Persists every cursor (temp file, fsync, rename, fsync of the directory) and only then
+    /// removes the segments every destination has passed (never the active one; a fully
+    /// delivered active segment is first replaced by a new, empty one), then fsyncs the
+    /// directory again so the removals are durable before a later checkpoint forgets the
+    /// evictions they held.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error. If writing the checkpoint failed, no segment was removed; if a removal
+    /// failed, the file stays and the next checkpoint removes it.
+    pub fn checkpoint(&mut self) -> Result<CheckpointOutcome, SpoolError> {
+        // A fully delivered active segment would otherwise stay forever (the active segment
+        // is never removed) and hold its bytes against the quota: start a new one first.
+        let active_done = self
+            .segments
+            .last_key_value()
+            .is_some_and(|(_, seg)| seg.len > 0 && self.segment_done(seg));
+        if active_done && !self.failed {
+            self.start_segment()?;
+        }
+        let firsts: Vec<u64> = self.segments.keys().copied().collect();
+        let mut removable = Vec::new();
+        for &first in firsts.iter().take(firsts.len().saturating_sub(1)) {
+            let Some(seg) = self.segments.get(&first) else {
+                break;
+            };
+            let mut done = self.segment_done(seg);
+            if !done && seg.evicted_bytes > 0 {
+                self.rescan_without_evicted(first)?;
+                done = self
+                    .segments
+                    .get(&first)
+                    .is_some_and(|seg| self.segment_done(seg));
+            }
+            if !done {
+                break;
+            }
+            removable.push(first);
+        }
+        let keep_from = firsts
+            .get(removable.len())
+            .copied()
+            .unwrap_or(self.next_seq);
+        // Evictions are forgotten only for segments whose removal an earlier checkpoint made
+        // durable (directory fsync): a segment removed now could reappear after a power cut,
+        // and its evicted records must then stay evicted.
+        let prune_below = firsts.first().copied().unwrap_or(self.next_seq);
+        let kept_evictions = self.evicted.split_off(&prune_below);
+        let dropped_evictions = std::mem::replace(&mut self.evicted, kept_evictions);
+        if let Err(e) = self.write_checkpoint() {
+            self.evicted.extend(dropped_evictions);
+            return Err(e);
+        }
+        let mut outcome = CheckpointOutcome::default();
+        for first in removable {
+            let path = self.dir.join(segment::file_name(first));
+            self.storage
+                .remove(&path)
+                .map_err(io_err(format!("removing {}", path.display())))?;
+            if let Some(seg) = self.segments.remove(&first) {
+                self.live_bytes = self
+                    .live_bytes
+                    .saturating_sub(seg.len.saturating_sub(seg.evicted_bytes));
+                outcome.bytes_removed += seg.len;
+            }
+            outcome.segments_removed += 1;
+            self.stats.segments_removed += 1;
+        }
+        if outcome.segments_removed > 0 {
+            self.storage
+                .sync_dir(&self.dir)
+                .map_err(io_err("making segment removals durable"))?;
+        }
+        for queue in &mut self.alerts {
+            while queue.front().is_some_and(|a| a.seq < keep_from) {
+                queue.pop_front();
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// What [`Spool::walk`]'s visitor wants next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Not wanted; done for this destination (the hint may pass it).
+    Skip,
+    /// Wanted and done (being acknowledged): the hint may pass it.
+    Pass,
+    /// Wanted and kept: the hint stays before it.
+    Keep,
+    /// Kept, and enough.
+    KeepAndStop,
+    /// Stop before this record.
+    Stop,
+}

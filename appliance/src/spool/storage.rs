@@ -1,0 +1,186 @@
+//! Every file operation the spool performs, behind one trait.
+//!
+//! The spool never touches `std::fs` itself: it calls a [`Storage`]. [`FsStorage`] is the real
+//! one (std::fs, `fsync` of files and directories); tests and the fault-injection suite
+//! (power cut, EIO, ENOSPC) wrap or replace it. Paths are the spool directory joined with a
+//! file name; the trait makes no other assumption about them.
+//!
+//! Guarantee of [`FsStorage`]: `sync_file` returns only after `fsync(2)` of the file returned
+//! success, `sync_dir` only after `fsync(2)` of the directory did; nothing is buffered in user
+//! space (every `append` is one `write_all` on the file).
+//!
+//! ```
+//! use icsfwd::spool::storage::{FsStorage, Storage};
+//!
+//! let dir = std::env::temp_dir().join(format!("icsfwd-storage-doc-{}", std::process::id()));
+//! let mut fs = FsStorage::new();
+//! fs.create_dir_all(&dir)?;
+//! let file = dir.join("a");
+//! fs.create(&file)?;
+//! fs.append(&file, b"hello")?;
+//! fs.sync_file(&file)?;
+//! fs.sync_dir(&dir)?;
+//! let mut buf = [0u8; 5];
+//! assert_eq!(fs.read_at(&file, 0, &mut buf)?, 5);
+//! assert_eq!(&buf, b"hello");
+//! assert_eq!(fs.len(&file)?, 5);
+//! fs.remove(&file)?;
+//! std::fs::remove_dir(&dir)?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+
+/// The file operations of the spool. Every method maps to one system call or a short,
+/// documented sequence of them, so that a fault-injecting implementation can fail or cut
+/// "power" at each one.
+pub trait Storage: Send {
+    /// Creates `dir` and its parents if missing.
+    fn create_dir_all(&mut self, dir: &Path) -> io::Result<()>;
+    /// The names of the regular files directly in `dir` (any order).
+    fn list(&mut self, dir: &Path) -> io::Result<Vec<String>>;
+    /// Creates `path` empty (truncating an existing file).
+    fn create(&mut self, path: &Path) -> io::Result<()>;
+    /// Appends `data` at the end of `path` (one write of all of it, or an error).
+    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()>;
+    /// Cuts `path` to `len` bytes.
+    fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()>;
+    /// Reads from `offset` into `buf`; returns the bytes read (0 at the end of the file).
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    /// The length of `path` in bytes.
+    fn len(&mut self, path: &Path) -> io::Result<u64>;
+    /// Makes the content of `path` durable (`fsync`).
+    fn sync_file(&mut self, path: &Path) -> io::Result<()>;
+    /// Makes the entries of `dir` (creations, renames, removals) durable (`fsync` of the
+    /// directory).
+    fn sync_dir(&mut self, dir: &Path) -> io::Result<()>;
+    /// Renames `from` to `to`, replacing `to` atomically.
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes the file `path`.
+    fn remove(&mut self, path: &Path) -> io::Result<()>;
+}
+
+/// How many open file handles [`FsStorage`] keeps at most.
+const MAX_OPEN_FILES: usize = 32;
+
+/// The real storage: `std::fs` with `fsync` of files and directories. Keeps up to
+/// 32 handles open (the active segment and the segments being read).
+#[derive(Debug, Default)]
+pub struct FsStorage {
+    open: HashMap<PathBuf, File>,
+}
+
+impl FsStorage {
+    /// A storage with no file open.
+    pub fn new() -> FsStorage {
+        FsStorage::default()
+    }
+
+    fn file(&mut self, path: &Path) -> io::Result<&mut File> {
+        if !self.open.contains_key(path) {
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.open.clear();
+            }
+            let file = OpenOptions::new().read(true).append(true).open(path)?;
+            self.open.insert(path.to_path_buf(), file);
+        }
+        self.open
+            .get_mut(path)
+            .ok_or_else(|| io::Error::other("file handle vanished"))
+    }
+}
+
+impl Storage for FsStorage {
+    fn create_dir_all(&mut self, dir: &Path) -> io::Result<()> {
+        std::fs::create_dir_all(dir)
+    }
+
+    fn list(&mut self, dir: &Path) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file()
+                && let Some(name) = entry.file_name().to_str()
+            {
+                names.push(name.to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    fn create(&mut self, path: &Path) -> io::Result<()> {
+        self.open.remove(path);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        drop(file);
+        Ok(())
+    }
+
+    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.file(path)?.write_all(data)
+    }
+
+    fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        self.file(path)?.set_len(len)
+    }
+
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.file(path)?.read_at(buf, offset)
+    }
+
+    fn len(&mut self, path: &Path) -> io::Result<u64> {
+        Ok(std::fs::metadata(path)?.len())
+    }
+
+    fn sync_file(&mut self, path: &Path) -> io::Result<()> {
+        self.file(path)?.sync_all()
+    }
+
+    fn sync_dir(&mut self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
+        self.open.remove(from);
+        self.open.remove(to);
+        std::fs::rename(from, to)
+    }
+
+    fn remove(&mut self, path: &Path) -> io::Result<()> {
+        self.open.remove(path);
+        std::fs::remove_file(path)
+    }
+}
+
+/// Reads all of `path` (used for the small checkpoint file), refusing files over `limit` bytes.
+pub(crate) fn read_all(storage: &mut dyn Storage, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let len = storage.len(path)?;
+    if len > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is {len} bytes, more than the {limit} allowed",
+                path.display()
+            ),
+        ));
+    }
+    let mut buf = vec![0u8; usize::try_from(len).map_err(io::Error::other)?];
+    let mut done = 0;
+    while let Some(rest) = buf.get_mut(done..).filter(|rest| !rest.is_empty()) {
+        let n = storage.read_at(path, done as u64, rest)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    buf.truncate(done);
+    Ok(buf)
+}
