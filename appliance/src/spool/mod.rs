@@ -581,11 +581,7 @@ impl<S: Storage> Spool<S> {
         segment_names.sort();
         let unknown_files = files
             .iter()
-            .filter(|f| {
-                segment::parse_file_name(f).is_none()
-                    && f.as_str() != cursor::FILE
-                    && f.as_str() != cursor::TEMP
-            })
+            .filter(|f| !is_spool_file(f))
             .cloned()
             .collect();
 
@@ -1310,4 +1306,10 @@ enum Walk {
     KeepAndStop,
     /// Stop before this record.
     Stop,
+}
+
+/// Whether `name` is a file the spool writes (a segment, the checkpoint or its temp file):
+/// anything else in the directory is reported as unknown, never touched.
+pub(crate) fn is_spool_file(name: &str) -> bool {
+    segment::parse_file_name(name).is_some() || name == cursor::FILE || name == cursor::TEMP
 }

@@ -259,11 +259,7 @@ pub fn verify_with(storage: &mut dyn Storage, dir: &Path) -> io::Result<VerifyRe
         interrupted_checkpoint: files.iter().any(|f| f == cursor::TEMP),
         unknown_files: files
             .iter()
-            .filter(|f| {
-                segment::parse_file_name(f).is_none()
-                    && f.as_str() != cursor::FILE
-                    && f.as_str() != cursor::TEMP
-            })
+            .filter(|f| !super::is_spool_file(f))
             .cloned()
             .collect(),
     };
