@@ -145,7 +145,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 #[derive(Debug, clap::Args)]
 struct ControlArg {
     /// The control API's address, as `icsfwd-sim splunk` printed it (--control-port).
-    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8090", global = true)]
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        default_value = "127.0.0.1:8090",
+        global = true
+    )]
     control: SocketAddr,
 }
 
@@ -356,22 +361,30 @@ fn events(args: &EventsArgs) -> anyhow::Result<()> {
         let time = event
             .get("time_ms")
             .and_then(serde_json::Value::as_u64)
-            .map_or_else(String::new, |ms| {
-                icsfwd_core::time::Civil::from_epoch_ms(ms)
-                    .rfc3339()
-                    .to_string()
-            });
+            .map_or_else(
+                || "-".to_owned(),
+                |ms| {
+                    icsfwd_core::time::Civil::from_epoch_ms(ms)
+                        .rfc3339()
+                        .to_string()
+                },
+            );
         let body = match event.get("event") {
             Some(serde_json::Value::String(text)) => one_line(text),
             Some(other) => one_line(&other.to_string()),
             None => String::new(),
         };
+        // An empty field prints as `-` so every line keeps its columns.
+        let column = |name| match json_text(event, name) {
+            text if text.is_empty() => "-".to_owned(),
+            text => text,
+        };
         writeln!(
             out,
             "{time} {} {} {} {body}",
-            json_text(event, "index"),
-            json_text(event, "sourcetype"),
-            json_text(event, "host"),
+            column("index"),
+            column("sourcetype"),
+            column("host"),
         )?;
     }
     out.flush()?;

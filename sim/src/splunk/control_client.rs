@@ -111,7 +111,10 @@ impl fmt::Display for Error {
                  (e.g. 127.0.0.1:8090)"
             ),
             Self::Connect { addr, source } => {
-                write!(f, "cannot connect to the control API at {addr}: {source}; {RUNNING_HINT}")
+                write!(
+                    f,
+                    "cannot connect to the control API at {addr}: {source}; {RUNNING_HINT}"
+                )
             }
             Self::Io { addr, source } => write!(
                 f,
@@ -232,7 +235,11 @@ impl ControlClient {
     /// # Errors
     /// See [`Error`].
     pub fn events(&self, query: &Query) -> Result<Value, Error> {
-        self.call("GET", &with_query("/_sim/events", &query.to_query_string()), "")
+        self.call(
+            "GET",
+            &with_query("/_sim/events", &query.to_query_string()),
+            "",
+        )
     }
 
     /// `GET /_sim/events/count?by=`: `{"by":..,"total":n,"counts":{value:n}}` over the events
@@ -351,7 +358,9 @@ impl ControlClient {
         let io_err = |source| Error::Io { addr, source };
         let stream = TcpStream::connect_timeout(&addr, self.timeout)
             .map_err(|source| Error::Connect { addr, source })?;
-        stream.set_read_timeout(Some(self.timeout)).map_err(io_err)?;
+        stream
+            .set_read_timeout(Some(self.timeout))
+            .map_err(io_err)?;
         stream
             .set_write_timeout(Some(self.timeout))
             .map_err(io_err)?;
@@ -465,7 +474,12 @@ fn parse_status(line: &str) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
 
     use super::*;
 
