@@ -531,6 +531,62 @@ mod tests {
         }
     }
 
+    /// Answers one connection with `reply` after reading the request head; the client's
+    /// result of `GET /_sim/stats`.
+    fn stats_answered_with(reply: &'static [u8]) -> Result<Value, Error> {
+        use std::net::TcpListener;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(&conn);
+            while read_line(&mut reader).is_ok_and(|line| !line.is_empty()) {}
+            drop((&conn).write_all(reply));
+        });
+        let result = ControlClient::new(addr)
+            .with_timeout(Duration::from_secs(10))
+            .stats();
+        server.join().unwrap();
+        result
+    }
+
+    #[test]
+    fn answers_map_to_values_refusals_and_failures() {
+        let ok = stats_answered_with(b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+        assert_eq!(ok.unwrap(), serde_json::json!({"a": 1}));
+        let unframed = stats_answered_with(b"HTTP/1.1 200 OK\r\n\r\n[1]");
+        assert_eq!(unframed.unwrap(), serde_json::json!([1]));
+        let refused = stats_answered_with(
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 27\r\n\r\n{\"error\":\"no\",\"hint\":\"yes\"}",
+        );
+        assert!(
+            matches!(&refused, Err(Error::Refused { status: 400, error, hint }) if error == "no" && hint == "yes"),
+            "{refused:?}"
+        );
+        let failed = stats_answered_with(b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\noops");
+        assert!(
+            matches!(&failed, Err(Error::Server { status: 500, body }) if body == "oops"),
+            "{failed:?}"
+        );
+        let cut = stats_answered_with(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n{}");
+        assert!(matches!(cut, Err(Error::Io { .. })), "{cut:?}");
+        let huge = stats_answered_with(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n");
+        assert!(
+            matches!(&huge, Err(e) if e.to_string().contains("larger than")),
+            "{huge:?}"
+        );
+        let not_http = stats_answered_with(b"SSH-2.0-OpenSSH_9.6\r\n");
+        assert!(
+            matches!(not_http, Err(Error::Malformed { .. })),
+            "{not_http:?}"
+        );
+        let not_json = stats_answered_with(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+        assert!(
+            matches!(not_json, Err(Error::Malformed { .. })),
+            "{not_json:?}"
+        );
+    }
+
     #[test]
     fn a_non_loopback_address_is_refused_before_connecting() {
         let client = ControlClient::new("192.0.2.1:8090".parse().unwrap());
