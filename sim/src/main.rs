@@ -1,7 +1,7 @@
 //! `icsfwd-sim`: the host simulator's command line.
 
 use std::io::{self, Write as _};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -12,6 +12,7 @@ use icsfwd_core::format::{self, Kind};
 use icsfwd_sim::feed::{self, Target};
 use icsfwd_sim::generator::Generator;
 use icsfwd_sim::scenario::{Params, Scenario};
+use icsfwd_sim::splunk::control_client::{self, ControlClient, Query};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, Transport};
 use icsfwd_sim::splunk::faults::FaultSpec;
 use icsfwd_sim::splunk::hec::{HecConfig, Token};
@@ -63,6 +64,24 @@ enum Command {
     /// 2 bad arguments; 3 some lines were refused; 4 the connection dropped or stalled with
     /// lines unanswered or unsent, or an answer was unreadable.
     Alerts(AlertsArgs),
+    /// List, search, count or clear the events a running `icsfwd-sim splunk` received, through
+    /// its control API.
+    ///
+    /// Prints one line per event (time, index, sourcetype, host, the payload cut to one line),
+    /// oldest first, or the events as JSON lines with --json; --count-by prints a table of
+    /// counts; --clear empties the store. Exit codes: 0 done; 1 the control API cannot be
+    /// reached or failed; 2 bad arguments or a request the API refused.
+    Events(EventsArgs),
+    /// Add, list or remove the faults of a running `icsfwd-sim splunk`, through its control API.
+    ///
+    /// Exit codes: 0 done; 1 the control API cannot be reached or failed; 2 bad arguments or a
+    /// request the API refused (a bad fault spec, an unknown id).
+    Fault(FaultArgs),
+    /// Print the request counts, stored events, pending acks and faults of a running
+    /// `icsfwd-sim splunk` as JSON.
+    ///
+    /// Exit codes: 0 done; 1 the control API cannot be reached or failed; 2 bad arguments.
+    Stats(ControlArg),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,7 +135,316 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => generate(seed, count, start_ms, format.into()).map(|()| ExitCode::SUCCESS),
         Command::Splunk(args) => splunk(args).map(|()| ExitCode::SUCCESS),
         Command::Alerts(args) => alerts(&args),
+        Command::Events(args) => control_outcome(events(&args)),
+        Command::Fault(args) => control_outcome(fault(&args)),
+        Command::Stats(args) => control_outcome(stats(&args)),
     }
+}
+
+/// Where the emulator's control API listens.
+#[derive(Debug, clap::Args)]
+struct ControlArg {
+    /// The control API's address, as `icsfwd-sim splunk` printed it (--control-port).
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        default_value = "127.0.0.1:8090",
+        global = true
+    )]
+    control: SocketAddr,
+}
+
+impl ControlArg {
+    fn client(&self) -> ControlClient {
+        ControlClient::new(self.control)
+    }
+}
+
+/// A field events are counted by.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CountField {
+    Receiver,
+    Index,
+    Host,
+    Source,
+    Sourcetype,
+}
+
+impl CountField {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Receiver => "receiver",
+            Self::Index => "index",
+            Self::Host => "host",
+            Self::Source => "source",
+            Self::Sourcetype => "sourcetype",
+        }
+    }
+}
+
+/// The options of `icsfwd-sim events`.
+#[derive(Debug, clap::Args)]
+struct EventsArgs {
+    #[command(flatten)]
+    control: ControlArg,
+    /// Only events of this index.
+    #[arg(long)]
+    index: Option<String>,
+    /// Only events with this host.
+    #[arg(long)]
+    host: Option<String>,
+    /// Only events with this source.
+    #[arg(long)]
+    source: Option<String>,
+    /// Only events with this sourcetype.
+    #[arg(long)]
+    sourcetype: Option<String>,
+    /// Only events received through this endpoint: hec, simple or stream.
+    #[arg(long)]
+    receiver: Option<String>,
+    /// Only events whose payload contains this text.
+    #[arg(long, value_name = "TEXT")]
+    contains: Option<String>,
+    /// Show the last N matches (default 1000, at most 10000).
+    #[arg(long, value_name = "N", conflicts_with = "count_by")]
+    limit: Option<usize>,
+    /// Print the events as JSON lines (with --count-by: the counts as JSON).
+    #[arg(long)]
+    json: bool,
+    /// Print how many matching events have each value of this field.
+    #[arg(long, value_enum, value_name = "FIELD")]
+    count_by: Option<CountField>,
+    /// Remove every stored event (takes no filters).
+    #[arg(long, conflicts_with_all = [
+        "index", "host", "source", "sourcetype", "receiver", "contains", "limit", "json",
+        "count_by",
+    ])]
+    clear: bool,
+}
+
+/// The options of `icsfwd-sim fault`.
+#[derive(Debug, clap::Args)]
+struct FaultArgs {
+    #[command(subcommand)]
+    action: FaultAction,
+    #[command(flatten)]
+    control: ControlArg,
+}
+
+#[derive(Debug, Subcommand)]
+enum FaultAction {
+    /// Add a fault, e.g. `hec:status=503,code=9,next=10`, and print its id (see
+    /// `icsfwd_sim::splunk::faults` for the syntax).
+    Add {
+        /// The fault in the text syntax (or its JSON form).
+        spec: String,
+    },
+    /// List the faults: id, times fired, state and spec.
+    List {
+        /// Print the API's JSON answer instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the fault with this id.
+    Rm {
+        /// The id `fault add` printed.
+        id: u64,
+    },
+    /// Remove every fault.
+    Clear,
+}
+
+/// Maps a control API error to its exit code (2 refused, 1 otherwise) after printing it;
+/// other errors go to `main`.
+fn control_outcome(result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(err) => match err.downcast_ref::<control_client::Error>() {
+            Some(control) => {
+                eprintln!("icsfwd-sim: error: {control}");
+                Ok(ExitCode::from(if control.is_refusal() { 2 } else { 1 }))
+            }
+            None => Err(err),
+        },
+    }
+}
+
+/// `text` on one line: its first line (`…` marks a cut) with control characters escaped, so a
+/// received payload cannot rewrite the terminal.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("");
+    let mut out: String = first
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if lines.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn json_text(value: &serde_json::Value, name: &str) -> String {
+    match value.get(name) {
+        Some(serde_json::Value::String(text)) => one_line(text),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => one_line(&other.to_string()),
+    }
+}
+
+fn events(args: &EventsArgs) -> anyhow::Result<()> {
+    let client = args.control.client();
+    if args.clear {
+        let removed = client.clear_events()?;
+        eprintln!("icsfwd-sim: removed {removed} events");
+        return Ok(());
+    }
+    let query = Query {
+        index: args.index.clone(),
+        host: args.host.clone(),
+        source: args.source.clone(),
+        sourcetype: args.sourcetype.clone(),
+        receiver: args.receiver.clone(),
+        contains: args.contains.clone(),
+        limit: args.limit,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if let Some(field) = args.count_by {
+        let answer = client.count(field.name(), &query)?;
+        if args.json {
+            writeln!(out, "{answer}")?;
+        } else {
+            let counts: Vec<(String, String)> = answer
+                .get("counts")
+                .and_then(serde_json::Value::as_object)
+                .map(|counts| {
+                    counts
+                        .iter()
+                        .map(|(value, count)| (one_line(value), count.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let header = field.name().to_uppercase();
+            let width = counts
+                .iter()
+                .map(|(value, _)| value.chars().count())
+                .chain([header.len()])
+                .max()
+                .unwrap_or(0);
+            writeln!(out, "{header:<width$}  COUNT")?;
+            for (value, count) in &counts {
+                writeln!(out, "{value:<width$}  {count}")?;
+            }
+            eprintln!("icsfwd-sim: {} matching events", answer["total"]);
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let answer = client.events(&query)?;
+    let listed = answer
+        .get("events")
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    for event in listed {
+        if args.json {
+            writeln!(out, "{event}")?;
+            continue;
+        }
+        let time = event
+            .get("time_ms")
+            .and_then(serde_json::Value::as_u64)
+            .map_or_else(
+                || "-".to_owned(),
+                |ms| {
+                    icsfwd_core::time::Civil::from_epoch_ms(ms)
+                        .rfc3339()
+                        .to_string()
+                },
+            );
+        let body = match event.get("event") {
+            Some(serde_json::Value::String(text)) => one_line(text),
+            Some(other) => one_line(&other.to_string()),
+            None => String::new(),
+        };
+        // An empty field prints as `-` so every line keeps its columns.
+        let column = |name| match json_text(event, name) {
+            text if text.is_empty() => "-".to_owned(),
+            text => text,
+        };
+        writeln!(
+            out,
+            "{time} {} {} {} {body}",
+            column("index"),
+            column("sourcetype"),
+            column("host"),
+        )?;
+    }
+    out.flush()?;
+    eprintln!(
+        "icsfwd-sim: {} matching events, {} shown",
+        answer["matched"],
+        listed.len()
+    );
+    Ok(())
+}
+
+fn fault(args: &FaultArgs) -> anyhow::Result<()> {
+    let client = args.control.client();
+    match &args.action {
+        FaultAction::Add { spec } => {
+            let id = client.add_fault(spec)?;
+            writeln!(io::stdout(), "{id}")?;
+        }
+        FaultAction::List { json } => {
+            let answer = client.faults()?;
+            if *json {
+                writeln!(io::stdout(), "{answer}")?;
+                return Ok(());
+            }
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            writeln!(out, "{:<6} {:<6} {:<8} SPEC", "ID", "FIRED", "STATE")?;
+            let faults = answer
+                .get("faults")
+                .and_then(serde_json::Value::as_array)
+                .map_or(&[][..], Vec::as_slice);
+            for fault in faults {
+                writeln!(
+                    out,
+                    "{:<6} {:<6} {:<8} {}",
+                    json_text(fault, "id"),
+                    json_text(fault, "fired"),
+                    json_text(fault, "state"),
+                    json_text(fault, "spec"),
+                )?;
+            }
+            out.flush()?;
+            eprintln!("icsfwd-sim: fault seed {}", answer["seed"]);
+        }
+        FaultAction::Rm { id } => {
+            client.remove_fault(*id)?;
+            eprintln!("icsfwd-sim: removed fault {id}");
+        }
+        FaultAction::Clear => {
+            let removed = client.clear_faults()?;
+            eprintln!("icsfwd-sim: removed {removed} faults");
+        }
+    }
+    Ok(())
+}
+
+fn stats(args: &ControlArg) -> anyhow::Result<()> {
+    let answer = args.client().stats()?;
+    writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&answer)?)?;
+    Ok(())
 }
 
 /// The options of `icsfwd-sim alerts`.

@@ -10,9 +10,11 @@
 //! - [`faults`]: the fault model (down, hang, slow, trickle, status, resets, held acks) and
 //!   its seeded registry.
 //! - [`control`]: the control API (events, faults, stats) on its own port.
+//! - [`control_client`]: a blocking client of [`control`], for tests and the CLI.
 //! - [`emulator`]: HEC + splunkd + control started together over one store and one registry.
 
 pub mod control;
+pub mod control_client;
 pub mod emulator;
 pub mod faults;
 pub mod hec;
