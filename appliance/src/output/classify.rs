@@ -369,9 +369,9 @@ impl Backoff {
         } else {
             u128::from(self.next_u64()) % (span + 1)
         };
-        let jittered = self
-            .min
-            .saturating_add(Duration::from_nanos(u64::try_from(pick).unwrap_or(u64::MAX)));
+        let jittered = self.min.saturating_add(Duration::from_nanos(
+            u64::try_from(pick).unwrap_or(u64::MAX),
+        ));
         jittered.max(after.unwrap_or_default().min(self.max))
     }
 
@@ -387,7 +387,12 @@ impl Backoff {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
     use super::*;
 
     fn reply(status: u16, code: Option<u16>) -> HecReply {
@@ -424,19 +429,55 @@ mod tests {
     /// (status, code, invalid-event-number, ackId, retry-after s, batch len, acks, expected).
     #[test]
     fn hec_table_rows_give_their_documented_action() {
-        type Row = (u16, Option<u16>, Option<usize>, Option<u64>, Option<u64>, usize, bool, &'static str);
+        type Row = (
+            u16,
+            Option<u16>,
+            Option<usize>,
+            Option<u64>,
+            Option<u64>,
+            usize,
+            bool,
+            &'static str,
+        );
         let rows: &[Row] = &[
             (200, Some(0), None, None, None, 5, false, "delivered"),
             (200, None, None, None, None, 5, false, "delivered"),
             (200, Some(24), None, None, None, 5, false, "delivered"),
             (200, Some(0), None, Some(3), None, 5, true, "awaiting-ack"),
             (200, Some(0), None, None, None, 5, true, "park"),
-            (400, Some(6), Some(2), None, None, 5, false, "delivered|2:dead-letter|retry"),
-            (400, Some(6), Some(2), None, None, 5, true, "retry|2:dead-letter|retry"),
+            (
+                400,
+                Some(6),
+                Some(2),
+                None,
+                None,
+                5,
+                false,
+                "delivered|2:dead-letter|retry",
+            ),
+            (
+                400,
+                Some(6),
+                Some(2),
+                None,
+                None,
+                5,
+                true,
+                "retry|2:dead-letter|retry",
+            ),
             (400, Some(7), None, None, None, 1, false, "dead-letter"),
             (400, Some(12), None, None, None, 4, false, "bisect"),
             (400, Some(5), None, None, None, 1, false, "dead-letter"),
-            (400, Some(13), Some(0), None, None, 3, false, "delivered|0:dead-letter|retry"),
+            (
+                400,
+                Some(13),
+                Some(0),
+                None,
+                None,
+                3,
+                false,
+                "delivered|0:dead-letter|retry",
+            ),
             (400, Some(15), None, None, None, 1, false, "dead-letter"),
             (400, Some(10), None, None, None, 2, true, "park"),
             (400, Some(11), None, None, None, 2, true, "park"),
@@ -451,11 +492,29 @@ mod tests {
             (408, None, None, None, None, 2, false, "retry"),
             (413, Some(413), None, None, None, 2, false, "bisect"),
             (413, Some(413), None, None, None, 1, false, "dead-letter"),
-            (429, Some(26), None, None, Some(7), 2, false, "retry-after-7s"),
+            (
+                429,
+                Some(26),
+                None,
+                None,
+                Some(7),
+                2,
+                false,
+                "retry-after-7s",
+            ),
             (429, None, None, None, None, 2, false, "retry"),
             (500, Some(8), None, None, None, 2, false, "retry"),
             (503, Some(9), None, None, None, 2, false, "retry"),
-            (503, Some(9), Some(1), None, None, 3, false, "delivered|1:retry|retry"),
+            (
+                503,
+                Some(9),
+                Some(1),
+                None,
+                None,
+                3,
+                false,
+                "delivered|1:retry|retry",
+            ),
             (503, Some(9), Some(9), None, None, 3, false, "retry"),
             (502, None, None, None, None, 2, false, "retry"),
             (504, None, None, None, None, 2, false, "retry"),
@@ -480,7 +539,16 @@ mod tests {
 
     #[test]
     fn failover_happens_on_404_and_5xx_only() {
-        for (status, expected) in [(404, true), (500, true), (503, true), (504, true), (429, false), (401, false), (400, false), (200, false)] {
+        for (status, expected) in [
+            (404, true),
+            (500, true),
+            (503, true),
+            (504, true),
+            (429, false),
+            (401, false),
+            (400, false),
+            (200, false),
+        ] {
             assert_eq!(failover(status), expected, "{status}");
         }
     }
@@ -503,21 +571,28 @@ mod tests {
         ];
         for &(status, message, expected) in rows {
             let action = splunkd(status, message, Some(Duration::from_secs(3)));
-            let got = shape(&Verdict::Whole(action));
-            let want = if status == 429 { expected } else { expected };
-            assert_eq!(got, want, "status {status}");
+            assert_eq!(shape(&Verdict::Whole(action)), expected, "status {status}");
         }
     }
 
     #[test]
     fn transport_failures_retry_except_tls_and_url() {
-        let err = |kind| TransportError { kind, message: "x".into() };
+        let err = |kind| TransportError {
+            kind,
+            message: "x".into(),
+        };
         assert_eq!(transport(&err(TransportKind::Connect)), Action::RETRY);
         assert_eq!(transport(&err(TransportKind::Timeout)), Action::RETRY);
         assert_eq!(transport(&err(TransportKind::Broken)), Action::RETRY);
         assert_eq!(transport(&err(TransportKind::Protocol)), Action::RETRY);
-        assert!(matches!(transport(&err(TransportKind::Tls)), Action::Park { .. }));
-        assert!(matches!(transport(&err(TransportKind::Url)), Action::Park { .. }));
+        assert!(matches!(
+            transport(&err(TransportKind::Tls)),
+            Action::Park { .. }
+        ));
+        assert!(matches!(
+            transport(&err(TransportKind::Url)),
+            Action::Park { .. }
+        ));
     }
 
     #[test]
@@ -528,8 +603,13 @@ mod tests {
         for attempt in 0..40 {
             let d = a.delay(attempt, None);
             assert_eq!(d, b.delay(attempt, None), "same seed, same delays");
-            let cap = min.saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX)).min(max);
-            assert!(d >= min && d <= cap, "attempt {attempt}: {d:?} outside [{min:?}, {cap:?}]");
+            let cap = min
+                .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX))
+                .min(max);
+            assert!(
+                d >= min && d <= cap,
+                "attempt {attempt}: {d:?} outside [{min:?}, {cap:?}]"
+            );
         }
     }
 
@@ -537,7 +617,10 @@ mod tests {
     fn backoff_honours_retry_after_up_to_its_maximum() {
         let mut backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(60), 1);
         assert!(backoff.delay(0, Some(Duration::from_secs(5))) >= Duration::from_secs(5));
-        assert_eq!(backoff.delay(0, Some(Duration::from_secs(3600))), Duration::from_secs(60));
+        assert_eq!(
+            backoff.delay(0, Some(Duration::from_secs(3600))),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
@@ -550,7 +633,11 @@ mod tests {
         assert_eq!(parsed.code, Some(6));
         assert_eq!(parsed.text, "Invalid data format");
         assert_eq!(parsed.invalid_event_number, Some(75));
-        let ok = HecReply::parse(&Reply { status: 200, retry_after: None, body: br#"{"text":"Success","code":0,"ackId":4}"#.to_vec() });
+        let ok = HecReply::parse(&Reply {
+            status: 200,
+            retry_after: None,
+            body: br#"{"text":"Success","code":0,"ackId":4}"#.to_vec(),
+        });
         assert_eq!(ok.ack_id, Some(4));
     }
 }

@@ -579,7 +579,9 @@ impl HecSender {
                     let mid = range.start + len / 2;
                     self.send_request(batch, range.start..mid, now, outcome);
                     match outcome.parts.last().map(|p| p.action.clone()) {
-                        Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. }) => {
+                        Some(
+                            Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. },
+                        ) => {
                             self.send_request(batch, mid..range.end, now, outcome);
                         }
                         Some(action) => outcome.push(mid..range.end, action),
@@ -609,7 +611,8 @@ impl Deliver for HecSender {
             }
             self.send_request(batch, range, now, &mut outcome);
             match outcome.parts.last().map(|p| &p.action) {
-                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. }) | None => {}
+                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
+                | None => {}
                 Some(action) => stop = Some(action.clone()),
             }
         }
@@ -670,7 +673,12 @@ pub fn random_guid() -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
     use super::*;
 
     #[test]

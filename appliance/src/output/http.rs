@@ -445,7 +445,12 @@ pub(crate) fn bounded(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
     use super::*;
 
     #[test]
@@ -460,7 +465,10 @@ mod tests {
     fn redactor_replaces_every_secret() {
         let token = Secret::new("tok-123");
         let redactor = Redactor::new(&[&token, &Secret::new("")]);
-        assert_eq!(redactor.redact("a tok-123 b tok-123"), "a <redacted> b <redacted>");
+        assert_eq!(
+            redactor.redact("a tok-123 b tok-123"),
+            "a <redacted> b <redacted>"
+        );
     }
 
     #[test]

@@ -176,7 +176,8 @@ impl SplunkSender {
         if !valid {
             return Err(SplunkError::BadUrl(bounded(&options.url)));
         }
-        let client = HttpClient::new(&options.tls, &options.timeouts).map_err(SplunkError::Setup)?;
+        let client =
+            HttpClient::new(&options.tls, &options.timeouts).map_err(SplunkError::Setup)?;
         let mut query = format!(
             "host={}&source={}&sourcetype={}",
             percent_encode(&options.host),
@@ -290,7 +291,10 @@ impl SplunkSender {
             })
             .filter(|k| !k.is_empty() && k.len() <= MAX_SESSION_KEY);
         let Some(key) = key else {
-            let error = format!("{}: the login reply holds no usable sessionKey", self.login_url);
+            let error = format!(
+                "{}: the login reply holds no usable sessionKey",
+                self.login_url
+            );
             return Err((
                 Action::Park {
                     reason: error.clone(),
@@ -359,10 +363,10 @@ impl SplunkSender {
             }
             let message = splunkd_message(&reply);
             if !(200..300).contains(&reply.status) {
-                outcome.last_error = Some(self.redactor.redact(&format!(
-                    "{SIMPLE_PATH}: HTTP {} {message:?}",
-                    reply.status
-                )));
+                outcome.last_error = Some(
+                    self.redactor
+                        .redact(&format!("{SIMPLE_PATH}: HTTP {} {message:?}", reply.status)),
+                );
             }
             return match classify::splunkd(reply.status, &message, reply.retry_after) {
                 Action::Park { reason } => Action::Park {
@@ -460,19 +464,30 @@ pub fn percent_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
     use super::*;
 
     #[test]
     fn query_values_are_percent_encoded() {
-        assert_eq!(percent_encode("sensor a&b=c/ü"), "sensor%20a%26b%3Dc%2F%C3%BC");
+        assert_eq!(
+            percent_encode("sensor a&b=c/ü"),
+            "sensor%20a%26b%3Dc%2F%C3%BC"
+        );
         assert_eq!(percent_encode("10.0.0.1"), "10.0.0.1");
     }
 
     #[test]
     fn session_key_and_messages_are_read_from_splunkd_xml() {
         let login = "<response>\n  <sessionKey>abc&amp;def</sessionKey>\n</response>\n";
-        assert_eq!(element_text(login, "sessionKey").as_deref(), Some("abc&def"));
+        assert_eq!(
+            element_text(login, "sessionKey").as_deref(),
+            Some("abc&def")
+        );
         let error = Reply {
             status: 401,
             retry_after: None,

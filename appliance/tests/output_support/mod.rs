@@ -1,6 +1,11 @@
 //! Shared set-up of the output tests: a TLS emulator on 127.0.0.1 with its CA in a file,
 //! events, and the "no secret in any error" check.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 #![allow(dead_code, reason = "each test file uses part of it")]
 
 use std::path::PathBuf;
@@ -61,8 +66,10 @@ impl Drop for Tls {
 /// The emulator's configuration: HEC tokens with and without acks, a splunkd user and a
 /// bearer token, index `ot` besides `main`.
 pub fn config(tls: &Tls) -> EmulatorConfig {
-    let mut config = EmulatorConfig::default();
-    config.transport = Transport::Tls(tls.material.acceptor().unwrap());
+    let mut config = EmulatorConfig {
+        transport: Transport::Tls(tls.material.acceptor().unwrap()),
+        ..EmulatorConfig::default()
+    };
     config.hec.tokens.push(Token::new("icsfwd", HEC_TOKEN));
     let mut ack = Token::new("icsfwd-ack", ACK_TOKEN);
     ack.use_ack = true;
@@ -106,7 +113,11 @@ pub fn events(n: u64) -> Vec<Event> {
 
 /// The batch form senders take: sequence numbers from 100.
 pub fn batch(events: &[Event]) -> Vec<(u64, &Event)> {
-    events.iter().enumerate().map(|(i, e)| (100 + i as u64, e)).collect()
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (100 + i as u64, e))
+        .collect()
 }
 
 /// Every error string an outcome carries.
