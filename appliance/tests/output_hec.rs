@@ -428,6 +428,7 @@ fn a_reset_is_retried_and_flagged_uncertain() {
     assert_eq!(only_action(&outcome), &Action::Retry { after: None });
     assert!(outcome.uncertain);
     assert!(stored(&emulator).is_empty());
+    assert_no_secret(&errors(&outcome));
 }
 
 #[test]
@@ -451,6 +452,7 @@ fn a_down_collector_is_retried() {
         "{outcome:?}"
     );
     assert_eq!(sender.urls_down(now), vec![url.as_str()]);
+    assert_no_secret(&errors(&outcome));
 }
 
 #[test]
@@ -510,6 +512,7 @@ fn a_503_on_one_url_fails_over_to_the_next_in_the_same_send() {
     assert!(outcome.all_delivered(), "{outcome:?}");
     assert_eq!(stored(&ok).len(), 2);
     assert!(outcome.last_error.as_deref().unwrap().contains("503"));
+    assert_no_secret(&errors(&outcome));
 }
 
 #[test]
@@ -557,6 +560,10 @@ fn a_wrong_ca_fails_tls_verification_clearly_and_nothing_is_stored() {
     match only_action(&outcome) {
         Action::Park { reason } => {
             assert!(reason.contains("TLS verification failed"), "{reason}");
+            assert!(
+                reason.contains(&emulator.hec_url()),
+                "names the URL: {reason}"
+            );
             assert!(
                 reason.to_lowercase().contains("certificate") || reason.contains("UnknownIssuer"),
                 "{reason}"

@@ -27,6 +27,11 @@
 //!   [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); one ack query carries at most
 //!   [`MAX_ACK_IDS_PER_QUERY`] ids.
 //!
+//! Known limit: a server that answers 413 from the request head and closes without reading
+//! the body (the emulator does, above its body limit) breaks the body write; that is seen as
+//! a broken connection (Retry, uncertain), not as a 413, so keep [`BatchLimits::max_bytes`]
+//! below the server's `max_content_length`.
+//!
 //! Choices: the channel is generated per sender when not configured (a random v4-style GUID;
 //! Splunk requires one only with acks, and accepts it always); a batch is sent as envelopes
 //! separated by `\n` (HEC accepts whitespace between objects); gzip is
@@ -253,6 +258,7 @@ pub struct HecSender {
     rendered: Vec<u8>,
     spans: Vec<Range<usize>>,
     body: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl HecSender {
@@ -308,6 +314,7 @@ impl HecSender {
             rendered: Vec::new(),
             spans: Vec::new(),
             body: Vec::new(),
+            scratch: vec![0u8; format::hec::MAX_LEN],
         })
     }
 
@@ -426,9 +433,8 @@ impl HecSender {
     fn render(&mut self, batch: &[Item<'_>]) -> usize {
         self.rendered.clear();
         self.spans.clear();
-        let mut scratch = vec![0u8; format::hec::MAX_LEN];
         for (_, event) in batch {
-            let mut out = SliceWriter::new(&mut scratch);
+            let mut out = SliceWriter::new(&mut self.scratch);
             if format::write(format::Kind::Hec, event, &self.format, &mut out).is_err() {
                 break;
             }

@@ -340,8 +340,7 @@ impl SplunkSender {
             fresh_login = true;
         }
         loop {
-            let body = self.scratch.get(..len).unwrap_or_default().to_vec();
-            let reply = match self.post_event(&body) {
+            let reply = match self.post_event(self.scratch.get(..len).unwrap_or_default()) {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
