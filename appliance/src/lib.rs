@@ -2,6 +2,8 @@
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
+//!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
 //!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
@@ -19,4 +21,5 @@
 #![deny(missing_docs)]
 
 pub mod ingest;
+pub mod output;
 pub mod spool;

@@ -1,0 +1,730 @@
+//! The HTTP Event Collector sender: batches of HEC JSON envelopes to
+//! `POST /services/collector/event`, with gzip, a channel, indexer acks and several URLs.
+//!
+//! What it is: a [`HecSender`] is built from [`HecOptions`] (one agent, one channel for the
+//! sender's lifetime). [`HecSender::send`](Deliver::send) renders a batch with icsfwd-core's
+//! HEC format into a reused buffer, splits it by [`BatchLimits`], POSTs each request with
+//! `Authorization: Splunk <token>` and `X-Splunk-Request-Channel`, and classifies each reply
+//! with [`classify::hec`]. With acks ([`HecOptions::ack_deadline`]) a request answered with an
+//! `ackId` leaves its events [`Action::AwaitingAck`]; [`HecSender::poll_acks`] asks
+//! `/services/collector/ack` and reports which sequence numbers are indexed and which passed
+//! the deadline (to be resent, counted as possible duplicates).
+//!
+//! What it guarantees:
+//! - Without acks, `Delivered` means HEC *received* the events (a 200 code 0), not that they
+//!   were indexed; with acks, only an ack read `true` confirms them.
+//! - A 200 without an `ackId` while acks are on parks the destination with a clear reason: it
+//!   never falls back silently to unacknowledged delivery.
+//! - Several URLs (an indexer cluster): each request starts at the next URL in turn
+//!   (round-robin spread); a failed connection, a 404 or a 5xx marks that URL down for
+//!   [`HecOptions::down_for`] and the same request is tried on the next URL at once. URLs
+//!   marked down are tried last (earliest recovery first), never skipped, so a single-URL
+//!   sender is paced by the worker's backoff only.
+//! - Ack ids belong to the URL (indexer) that issued them and are polled there.
+//! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
+//!   sent at once) down to the single event, which is then dead-lettered.
+//! - Bounded: a request body is at most `max_bytes` or one event; a reply is read up to
+//!   [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); one ack query carries at most
+//!   [`MAX_ACK_IDS_PER_QUERY`] ids.
+//!
+//! Known limit: a server that answers 413 from the request head and closes without reading
+//! the body (the emulator does, above its body limit) breaks the body write; that is seen as
+//! a broken connection (Retry, uncertain), not as a 413, so keep [`BatchLimits::max_bytes`]
+//! below the server's `max_content_length`.
+//!
+//! Choices: the channel is generated per sender when not configured (a random v4-style GUID;
+//! Splunk requires one only with acks, and accepts it always); a batch is sent as envelopes
+//! separated by `\n` (HEC accepts whitespace between objects); gzip is
+//! `Content-Encoding: gzip` over the whole body (Splunk does not take `deflate`).
+//!
+//! ```no_run
+//! use std::time::{Duration, Instant};
+//! use icsfwd::output::{Deliver, Secret};
+//! use icsfwd::output::hec::{HecOptions, HecSender};
+//! use icsfwd_core::alert::{Alert, Event};
+//!
+//! let mut options = HecOptions::new(
+//!     vec!["https://splunk.example:8088".into()],
+//!     Secret::new("11111111-2222-3333-4444-555555555555"),
+//! );
+//! options.ack_deadline = Some(Duration::from_secs(300));
+//! let mut sender = HecSender::new(options)?;
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! let outcome = sender.send(&[(1, &event)], Instant::now());
+//! println!("{outcome:?}");
+//! let acks = sender.poll_acks(Instant::now());
+//! println!("indexed {:?}, to resend {:?}", acks.indexed, acks.expired);
+//! # Ok::<(), icsfwd::output::hec::HecError>(())
+//! ```
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write as _;
+use std::ops::Range;
+use std::time::{Duration, Instant, SystemTime};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use icsfwd_core::format::{self, SliceWriter};
+
+use super::classify::{self, Action, HecReply, Verdict};
+use super::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
+use super::{Deliver, Item, Outcome, Secret};
+
+/// Most ack ids in one `/services/collector/ack` query.
+pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
+
+/// Event path, appended to each base URL.
+pub const EVENT_PATH: &str = "/services/collector/event";
+/// Ack path, appended to each base URL.
+pub const ACK_PATH: &str = "/services/collector/ack";
+
+/// How a batch is cut into requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Most events per request (default 500; at least 1 is used).
+    pub max_events: usize,
+    /// Most body bytes per request before compression (default 1 MiB, Splunk 6.4's
+    /// `max_content_length`); one event larger than this still goes alone.
+    pub max_bytes: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        Self {
+            max_events: 500,
+            max_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl BatchLimits {
+    /// Cuts events of the given rendered `sizes` (each plus one separator byte) into
+    /// consecutive ranges within the limits; every range holds at least one event.
+    ///
+    /// ```
+    /// use icsfwd::output::hec::BatchLimits;
+    /// let limits = BatchLimits { max_events: 3, max_bytes: 100 };
+    /// assert_eq!(limits.split(&[10, 10, 10, 10, 200, 10]), vec![0..3, 3..4, 4..5, 5..6]);
+    /// ```
+    #[must_use]
+    pub fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
+        let max_events = self.max_events.max(1);
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        let mut bytes = 0usize;
+        for (i, size) in sizes.iter().enumerate() {
+            let size = size.saturating_add(1);
+            let count = i - start;
+            if count > 0 && (count >= max_events || bytes.saturating_add(size) > self.max_bytes) {
+                ranges.push(start..i);
+                start = i;
+                bytes = 0;
+            }
+            bytes = bytes.saturating_add(size);
+        }
+        if start < sizes.len() {
+            ranges.push(start..sizes.len());
+        }
+        ranges
+    }
+}
+
+/// Everything a [`HecSender`] is built from.
+#[derive(Debug, Clone)]
+pub struct HecOptions {
+    /// Base URLs, e.g. `https://idx1:8088` (the paths are appended).
+    pub urls: Vec<String>,
+    /// The HEC token.
+    pub token: Secret,
+    /// TLS options.
+    pub tls: TlsOptions,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Gzip request bodies.
+    pub gzip: bool,
+    /// The channel GUID; `None` generates one per sender.
+    pub channel: Option<String>,
+    /// With `Some(deadline)`, ask for indexer acks and resend what is not acknowledged within
+    /// `deadline` (Splunk's guidance: poll for at least 5 minutes).
+    pub ack_deadline: Option<Duration>,
+    /// Envelope metadata: host, source, sourcetype, index overrides.
+    pub format: format::hec::Options,
+    /// Request size limits.
+    pub limits: BatchLimits,
+    /// How long a failed URL is tried last.
+    pub down_for: Duration,
+}
+
+impl HecOptions {
+    /// Options with defaults: verified TLS, default timeouts, no gzip, generated channel, no
+    /// acks, core's default envelope metadata, default limits, 30 s down time.
+    #[must_use]
+    pub fn new(urls: Vec<String>, token: Secret) -> Self {
+        Self {
+            urls,
+            token,
+            tls: TlsOptions::default(),
+            timeouts: Timeouts::default(),
+            gzip: false,
+            channel: None,
+            ack_deadline: None,
+            format: format::hec::Options::default(),
+            limits: BatchLimits::default(),
+            down_for: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A [`HecSender`] could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HecError {
+    /// No URL was given.
+    NoUrls,
+    /// A URL is not `http(s)://host[:port]`.
+    BadUrl(String),
+    /// The configured channel is not a GUID (`8-4-4-4-12` hex digits).
+    BadChannel,
+    /// The HTTP client could not be built.
+    Setup(SetupError),
+}
+
+impl fmt::Display for HecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoUrls => f.write_str("no HEC URL configured"),
+            Self::BadUrl(url) => write!(f, "HEC URL {url:?} is not http(s)://host[:port]"),
+            Self::BadChannel => {
+                f.write_str("the HEC channel is not a GUID (8-4-4-4-12 hex digits)")
+            }
+            Self::Setup(err) => write!(f, "HEC client: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for HecError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Setup(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// What an ack poll found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AckReport {
+    /// Sequence numbers now indexed (ack `true`): remove from the spool.
+    pub indexed: Vec<u64>,
+    /// Sequence numbers whose ack did not come within the deadline: resend them, and count
+    /// them as possible duplicates.
+    pub expired: Vec<u64>,
+    /// The last query error (redacted), if a query failed; its ids stay pending.
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug)]
+struct Target {
+    base: String,
+    event_url: String,
+    ack_url: String,
+    down_until: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct PendingAck {
+    target: usize,
+    ack_id: u64,
+    seqs: Vec<u64>,
+    sent: Instant,
+}
+
+/// The HEC sender of one destination.
+#[derive(Debug)]
+pub struct HecSender {
+    client: HttpClient,
+    targets: Vec<Target>,
+    next: usize,
+    token_header: Secret,
+    redactor: Redactor,
+    channel: String,
+    gzip: bool,
+    ack_deadline: Option<Duration>,
+    format: format::Options,
+    limits: BatchLimits,
+    down_for: Duration,
+    pending: Vec<PendingAck>,
+    rendered: Vec<u8>,
+    spans: Vec<Range<usize>>,
+    body: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl HecSender {
+    /// Builds the sender (no connection is made yet).
+    ///
+    /// # Errors
+    /// No URL, a malformed URL or channel, or TLS files that cannot be used.
+    pub fn new(options: HecOptions) -> Result<Self, HecError> {
+        if options.urls.is_empty() {
+            return Err(HecError::NoUrls);
+        }
+        let mut targets = Vec::with_capacity(options.urls.len());
+        for url in &options.urls {
+            let base = url.trim_end_matches('/');
+            let valid = (base.starts_with("https://") || base.starts_with("http://"))
+                && base.split_once("://").is_some_and(|(_, rest)| {
+                    !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
+                });
+            if !valid {
+                return Err(HecError::BadUrl(super::http::bounded(url)));
+            }
+            targets.push(Target {
+                base: base.to_owned(),
+                event_url: format!("{base}{EVENT_PATH}"),
+                ack_url: format!("{base}{ACK_PATH}"),
+                down_until: None,
+            });
+        }
+        let channel = match options.channel {
+            Some(channel) if is_guid(&channel) => channel,
+            Some(_) => return Err(HecError::BadChannel),
+            None => random_guid(),
+        };
+        let client = HttpClient::new(&options.tls, &options.timeouts).map_err(HecError::Setup)?;
+        let token_header = Secret::new(format!("Splunk {}", options.token.expose()));
+        let redactor = Redactor::new(&[&options.token, &token_header]);
+        Ok(Self {
+            client,
+            targets,
+            next: 0,
+            token_header,
+            redactor,
+            channel,
+            gzip: options.gzip,
+            ack_deadline: options.ack_deadline,
+            format: format::Options {
+                hec: options.format,
+                ..format::Options::default()
+            },
+            limits: options.limits,
+            down_for: options.down_for,
+            pending: Vec::new(),
+            rendered: Vec::new(),
+            spans: Vec::new(),
+            body: Vec::new(),
+            scratch: vec![0u8; format::hec::MAX_LEN],
+        })
+    }
+
+    /// The channel GUID sent with every request.
+    #[must_use]
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+
+    /// Whether TLS verification is off (the service warns at every start).
+    #[must_use]
+    pub fn verification_disabled(&self) -> bool {
+        self.client.verification_disabled()
+    }
+
+    /// How many events wait for an ack.
+    #[must_use]
+    pub fn pending_acks(&self) -> usize {
+        self.pending.iter().map(|p| p.seqs.len()).sum()
+    }
+
+    /// The base URLs marked down at `now`.
+    #[must_use]
+    pub fn urls_down(&self, now: Instant) -> Vec<&str> {
+        self.targets
+            .iter()
+            .filter(|t| t.down_until.is_some_and(|until| until > now))
+            .map(|t| t.base.as_str())
+            .collect()
+    }
+
+    /// Asks each URL with pending acks which are indexed, then expires those sent at least
+    /// the ack deadline before `now`. Without acks configured, reports nothing.
+    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+        let mut report = AckReport::default();
+        let Some(deadline) = self.ack_deadline else {
+            return report;
+        };
+        for target in 0..self.targets.len() {
+            let ids: Vec<u64> = self
+                .pending
+                .iter()
+                .filter(|p| p.target == target)
+                .map(|p| p.ack_id)
+                .collect();
+            for chunk in ids.chunks(MAX_ACK_IDS_PER_QUERY) {
+                match self.query_acks(target, chunk) {
+                    Ok(acked) => {
+                        let mut kept = Vec::with_capacity(self.pending.len());
+                        for pending in self.pending.drain(..) {
+                            if pending.target == target && acked.contains(&pending.ack_id) {
+                                report.indexed.extend(pending.seqs);
+                            } else {
+                                kept.push(pending);
+                            }
+                        }
+                        self.pending = kept;
+                    }
+                    Err(message) => report.last_error = Some(message),
+                }
+            }
+        }
+        let mut kept = Vec::with_capacity(self.pending.len());
+        for pending in self.pending.drain(..) {
+            if now.saturating_duration_since(pending.sent) >= deadline {
+                report.expired.extend(pending.seqs);
+            } else {
+                kept.push(pending);
+            }
+        }
+        self.pending = kept;
+        report.indexed.sort_unstable();
+        report.expired.sort_unstable();
+        report
+    }
+
+    /// One `/ack` query: the ids read `true`, or a redacted error.
+    fn query_acks(&self, target: usize, ids: &[u64]) -> Result<Vec<u64>, String> {
+        let url = self
+            .targets
+            .get(target)
+            .map(|t| t.ack_url.as_str())
+            .unwrap_or_default();
+        let body = serde_json::json!({ "acks": ids }).to_string();
+        let headers = [
+            ("Authorization", self.token_header.expose()),
+            ("X-Splunk-Request-Channel", self.channel.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let reply = self
+            .client
+            .post(url, &headers, body.as_bytes(), &self.redactor)
+            .map_err(|err| err.message)?;
+        if reply.status != 200 {
+            let parsed = HecReply::parse(&reply);
+            return Err(self.redactor.redact(&format!(
+                "ack query to {url} refused: HTTP {} code {:?} {:?}",
+                reply.status, parsed.code, parsed.text
+            )));
+        }
+        let json: serde_json::Value = serde_json::from_slice(&reply.body)
+            .map_err(|_| format!("ack query to {url}: the reply is not JSON"))?;
+        let acks = json
+            .get("acks")
+            .and_then(serde_json::Value::as_object)
+            .ok_or_else(|| format!("ack query to {url}: the reply has no \"acks\" object"))?;
+        Ok(acks
+            .iter()
+            .filter(|(_, v)| v.as_bool() == Some(true))
+            .filter_map(|(k, _)| k.parse().ok())
+            .collect())
+    }
+
+    /// Renders `batch` into `self.rendered`; returns how many rendered (it stops at the first
+    /// event that does not render, which core's `MAX_LEN` bound rules out).
+    fn render(&mut self, batch: &[Item<'_>]) -> usize {
+        self.rendered.clear();
+        self.spans.clear();
+        for (_, event) in batch {
+            let mut out = SliceWriter::new(&mut self.scratch);
+            if format::write(format::Kind::Hec, event, &self.format, &mut out).is_err() {
+                break;
+            }
+            let start = self.rendered.len();
+            self.rendered.extend_from_slice(out.written());
+            self.spans.push(start..self.rendered.len());
+            self.rendered.push(b'\n');
+        }
+        self.spans.len()
+    }
+
+    /// The order in which to try the URLs for the next request: round-robin start, URLs
+    /// marked down last, earliest recovery first.
+    fn order(&mut self, now: Instant) -> Vec<usize> {
+        let n = self.targets.len();
+        let start = self.next % n;
+        self.next = (start + 1) % n;
+        let is_up = |t: &Target| t.down_until.is_none_or(|until| until <= now);
+        let (mut up, mut down): (Vec<usize>, Vec<usize>) = (0..n)
+            .map(|i| (start + i) % n)
+            .partition(|&i| self.targets.get(i).is_some_and(is_up));
+        down.sort_by_key(|&i| self.targets.get(i).and_then(|t| t.down_until));
+        up.append(&mut down);
+        up
+    }
+
+    fn mark_down(&mut self, target: usize, now: Instant) {
+        if let Some(t) = self.targets.get_mut(target) {
+            t.down_until = Some(now + self.down_for);
+        }
+    }
+
+    /// Builds the (optionally gzipped) body of events `range` into `self.body`.
+    fn build_body(&mut self, range: &Range<usize>) -> bool {
+        let (Some(first), Some(last)) = (
+            self.spans.get(range.start),
+            range.end.checked_sub(1).and_then(|i| self.spans.get(i)),
+        ) else {
+            return false;
+        };
+        let Some(raw) = self.rendered.get(first.start..last.end) else {
+            return false;
+        };
+        self.body.clear();
+        if self.gzip {
+            let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
+            if encoder.write_all(raw).is_err() {
+                return false;
+            }
+            match encoder.finish() {
+                Ok(body) => self.body = body,
+                Err(_) => return false,
+            }
+        } else {
+            self.body.extend_from_slice(raw);
+        }
+        true
+    }
+
+    /// Sends events `range` of `batch` as one request (bisecting when told to), appending
+    /// parts to `outcome`.
+    fn send_request(
+        &mut self,
+        batch: &[Item<'_>],
+        range: Range<usize>,
+        now: Instant,
+        outcome: &mut Outcome,
+    ) {
+        if !self.build_body(&range) {
+            outcome.push(range, Action::Retry { after: None });
+            outcome.last_error = Some("could not build the request body".to_owned());
+            return;
+        }
+        let acks = self.ack_deadline.is_some();
+        let len = range.len();
+        let mut final_action = Action::Retry { after: None };
+        for target in self.order(now) {
+            let Some(url) = self.targets.get(target).map(|t| t.event_url.clone()) else {
+                continue;
+            };
+            let mut headers = vec![
+                ("Authorization", self.token_header.expose()),
+                ("X-Splunk-Request-Channel", self.channel.as_str()),
+                ("Content-Type", "application/json"),
+            ];
+            if self.gzip {
+                headers.push(("Content-Encoding", "gzip"));
+            }
+            let reply = match self.client.post(&url, &headers, &self.body, &self.redactor) {
+                Ok(reply) => reply,
+                Err(err) => {
+                    outcome.uncertain |= err.maybe_delivered();
+                    final_action = classify::transport(&err);
+                    outcome.last_error = Some(err.message);
+                    self.mark_down(target, now);
+                    continue;
+                }
+            };
+            let parsed = HecReply::parse(&reply);
+            let verdict = classify::hec(&parsed, len, acks);
+            if !(200..300).contains(&reply.status) {
+                outcome.last_error = Some(self.redactor.redact(&format!(
+                    "{url}: HTTP {} code {:?} {:?}",
+                    reply.status, parsed.code, parsed.text
+                )));
+            }
+            match verdict {
+                Verdict::Whole(Action::Retry { after }) if classify::failover(reply.status) => {
+                    final_action = Action::Retry { after };
+                    self.mark_down(target, now);
+                }
+                Verdict::Whole(Action::AwaitingAck) => {
+                    if let Some(ack_id) = parsed.ack_id {
+                        let seqs = batch
+                            .get(range.clone())
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|(seq, _)| *seq)
+                            .collect();
+                        self.pending.push(PendingAck {
+                            target,
+                            ack_id,
+                            seqs,
+                            sent: now,
+                        });
+                    }
+                    outcome.push(range, Action::AwaitingAck);
+                    return;
+                }
+                Verdict::Whole(action) => {
+                    outcome.push(range, action);
+                    return;
+                }
+                Verdict::Partial {
+                    at,
+                    before,
+                    failed,
+                    after,
+                } => {
+                    let at = range.start + at;
+                    outcome.push(range.start..at, before);
+                    outcome.push(at..at + 1, failed);
+                    outcome.push(at + 1..range.end, after);
+                    return;
+                }
+                Verdict::Bisect { reason } => {
+                    outcome.last_error = Some(self.redactor.redact(&reason));
+                    let mid = range.start + len / 2;
+                    self.send_request(batch, range.start..mid, now, outcome);
+                    match outcome.parts.last().map(|p| p.action.clone()) {
+                        Some(
+                            Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. },
+                        ) => {
+                            self.send_request(batch, mid..range.end, now, outcome);
+                        }
+                        Some(action) => outcome.push(mid..range.end, action),
+                        None => outcome.push(mid..range.end, Action::Retry { after: None }),
+                    }
+                    return;
+                }
+            }
+        }
+        outcome.push(range, final_action);
+    }
+}
+
+impl Deliver for HecSender {
+    /// Sends `batch` in requests within the [`BatchLimits`]; stops at the first request that
+    /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
+    /// batch that request's action (unsent).
+    fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
+        let mut outcome = Outcome::default();
+        let rendered = self.render(batch);
+        let sizes: Vec<usize> = self.spans.iter().map(Range::len).collect();
+        let mut stop: Option<Action> = None;
+        for range in self.limits.split(&sizes) {
+            if let Some(action) = &stop {
+                outcome.push(range, action.clone());
+                continue;
+            }
+            self.send_request(batch, range, now, &mut outcome);
+            match outcome.parts.last().map(|p| &p.action) {
+                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
+                | None => {}
+                Some(action) => stop = Some(action.clone()),
+            }
+        }
+        if rendered < batch.len() {
+            let action = stop.unwrap_or(Action::DeadLetter {
+                reason: "the event could not be rendered as a HEC envelope".to_owned(),
+            });
+            outcome.push(rendered..rendered + 1, action);
+            outcome.push(rendered + 1..batch.len(), Action::Retry { after: None });
+        }
+        outcome
+    }
+}
+
+/// Whether `text` is a GUID: `8-4-4-4-12` hex digits.
+#[must_use]
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A random version-4-style GUID (lower-case hex), from the standard library's per-process
+/// random hash keys, the clock and a counter (a channel id needs uniqueness, not secrecy).
+#[must_use]
+pub fn random_guid() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut words = [0u64; 2];
+    for (i, word) in words.iter_mut().enumerate() {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        hasher.write_usize(i);
+        hasher.write_u128(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        );
+        hasher.write_u32(std::process::id());
+        *word = hasher.finish();
+    }
+    let [hi, lo] = words;
+    let hi = (hi & !0xF000) | 0x4000; // version 4
+    let lo = (lo & !(0xC << 60)) | (0x8 << 60); // variant 10xx
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+    use super::*;
+
+    #[test]
+    fn generated_channels_are_distinct_v4_guids() {
+        let a = random_guid();
+        let b = random_guid();
+        assert!(is_guid(&a), "{a}");
+        assert_ne!(a, b);
+        assert_eq!(a.as_bytes()[14], b'4', "version nibble: {a}");
+        assert!(
+            matches!(a.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
+            "variant: {a}"
+        );
+    }
+
+    #[test]
+    fn batch_limits_split_by_count_and_bytes_and_never_leave_a_range_empty() {
+        let limits = BatchLimits {
+            max_events: 2,
+            max_bytes: 25,
+        };
+        assert_eq!(limits.split(&[]), Vec::<Range<usize>>::new());
+        assert_eq!(limits.split(&[5, 5, 5]), vec![0..2, 2..3]);
+        assert_eq!(limits.split(&[20, 20]), vec![0..1, 1..2]);
+        assert_eq!(limits.split(&[100]), vec![0..1]);
+        let zero = BatchLimits {
+            max_events: 0,
+            max_bytes: 0,
+        };
+        assert_eq!(zero.split(&[1, 1]), vec![0..1, 1..2]);
+    }
+
+    #[test]
+    fn a_bad_channel_or_url_is_refused_at_construction() {
+        let mut options = HecOptions::new(vec!["https://h:8088".into()], Secret::new("t"));
+        options.channel = Some("not-a-guid".into());
+        assert!(matches!(HecSender::new(options), Err(HecError::BadChannel)));
+        let options = HecOptions::new(vec!["ftp://h".into()], Secret::new("t"));
+        assert!(matches!(HecSender::new(options), Err(HecError::BadUrl(_))));
+        let options = HecOptions::new(vec![], Secret::new("t"));
+        assert!(matches!(HecSender::new(options), Err(HecError::NoUrls)));
+    }
+}

@@ -1,0 +1,483 @@
+//! The HTTP(S) client every Splunk sender uses: one [`ureq`] agent per destination, with
+//! keep-alive, rustls (the `ring` provider) and bounded timeouts.
+//!
+//! What it is: [`HttpClient::new`] builds an agent from [`TlsOptions`] and [`Timeouts`];
+//! [`HttpClient::post`] sends one request and hands back a [`Reply`] for *every* status (ureq's
+//! `http_status_as_error` is off, so a 4xx/5xx arrives with its body and `Retry-After`), or a
+//! [`TransportError`] when no complete reply was read.
+//!
+//! What it guarantees:
+//! - TLS verification is on unless [`TlsOptions::verify`] is explicitly `false`; then
+//!   [`HttpClient::verification_disabled`] says so, for the service to warn at every start.
+//!   Without a CA file the Mozilla roots (webpki-roots) are trusted; with one, only its
+//!   certificates.
+//! - Timeouts: [`Timeouts::connect`] + [`Timeouts::tls`] bound the connect phase (ureq runs
+//!   the TLS handshake inside its connect phase, so the two form one budget);
+//!   [`Timeouts::response`] bounds the wait for the reply head, and the sum of all three bounds
+//!   the whole call.
+//! - Bounded input: a reply body is read up to [`MAX_REPLY_BODY`] bytes (more is an error), a
+//!   reply head up to 64 KiB.
+//! - No redirects are followed (a redirect would carry the `Authorization` header elsewhere):
+//!   a 3xx is returned as a [`Reply`].
+//! - Secrets: header values are never formatted into an error; every error message is also
+//!   passed through [`Redactor`] with the destination's secrets, so a server or library that
+//!   echoes one cannot leak it into logs.
+//!
+//! ```
+//! use std::time::Duration;
+//! use icsfwd::output::http::{HttpClient, Timeouts, TlsOptions};
+//!
+//! let client = HttpClient::new(&TlsOptions::default(), &Timeouts::default()).unwrap();
+//! assert!(!client.verification_disabled());
+//! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
+//! let insecure = TlsOptions { verify: false, ..TlsOptions::default() };
+//! assert!(HttpClient::new(&insecure, &Timeouts::default()).unwrap().verification_disabled());
+//! ```
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+
+use super::Secret;
+
+/// Largest reply body read (HEC and splunkd answers are small JSON or XML documents).
+pub const MAX_REPLY_BODY: u64 = 64 * 1024;
+
+/// Longest text taken from a server's message into an error or reason.
+pub const MAX_MESSAGE: usize = 256;
+
+/// How the server is authenticated, and how we authenticate to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOptions {
+    /// Verify the server's certificate and name (default `true`). `false` only when a
+    /// configuration says so explicitly.
+    pub verify: bool,
+    /// A PEM file of CA certificates to trust instead of the built-in roots.
+    pub ca_file: Option<PathBuf>,
+    /// A PEM client certificate chain and its PEM private key, for mutual TLS.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        Self {
+            verify: true,
+            ca_file: None,
+            client_cert: None,
+        }
+    }
+}
+
+/// Time limits of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP connect (default 5 s).
+    pub connect: Duration,
+    /// TLS handshake (default 5 s), added to `connect` for the connect phase.
+    pub tls: Duration,
+    /// From the request sent to the reply head received (default 30 s).
+    pub response: Duration,
+    /// How long an idle kept-alive connection is reused (default 10 s, below splunkd's and
+    /// HEC's idle timeouts, so a pooled connection is rarely found closed by the server).
+    pub idle: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            tls: Duration::from_secs(5),
+            response: Duration::from_secs(30),
+            idle: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A client could not be built from its options.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// A CA, certificate or key file could not be read.
+    Read {
+        /// Which file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A PEM file held nothing usable.
+    Pem {
+        /// Which file.
+        path: PathBuf,
+        /// What was wrong.
+        what: &'static str,
+    },
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Self::Pem { path, what } => write!(f, "{}: {what}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Read { source, .. } => Some(source),
+            Self::Pem { .. } => None,
+        }
+    }
+}
+
+/// A complete reply: any status, its bounded body and its `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// `Retry-After` in delta-seconds form (the HTTP-date form is ignored: `None`).
+    pub retry_after: Option<Duration>,
+    /// The body, at most [`MAX_REPLY_BODY`] bytes.
+    pub body: Vec<u8>,
+}
+
+/// What went wrong below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection: refused, unreachable, name not resolved, connect timeout.
+    Connect,
+    /// The TLS handshake failed (certificate not trusted, wrong name, protocol mismatch).
+    Tls,
+    /// The request may have been sent, but no complete reply arrived in time.
+    Timeout,
+    /// The connection broke after the request may have been sent (reset, EOF).
+    Broken,
+    /// The reply was not valid HTTP, or its body was over [`MAX_REPLY_BODY`].
+    Protocol,
+    /// The URL is not usable (configuration).
+    Url,
+}
+
+/// A request that got no usable reply. The message never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    /// The class of failure.
+    pub kind: TransportKind,
+    /// A redacted, human-readable description.
+    pub message: String,
+}
+
+impl TransportError {
+    /// Whether the server may have received (and acted on) the request: a resend may
+    /// duplicate it.
+    #[must_use]
+    pub fn maybe_delivered(&self) -> bool {
+        matches!(
+            self.kind,
+            TransportKind::Timeout | TransportKind::Broken | TransportKind::Protocol
+        )
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Replaces every occurrence of the secrets it holds by `<redacted>`.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<Secret>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+impl Redactor {
+    /// A redactor for these secrets (empty ones are ignored).
+    #[must_use]
+    pub fn new(secrets: &[&Secret]) -> Self {
+        Self {
+            secrets: secrets
+                .iter()
+                .filter(|s| !s.expose().is_empty())
+                .map(|s| (*s).clone())
+                .collect(),
+        }
+    }
+
+    /// Adds one more secret (e.g. a session key once known).
+    pub fn add(&mut self, secret: &Secret) {
+        if !secret.expose().is_empty() {
+            self.secrets.push(secret.clone());
+        }
+    }
+
+    /// `text` with every secret replaced.
+    #[must_use]
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            if out.contains(secret.expose()) {
+                out = out.replace(secret.expose(), "<redacted>");
+            }
+        }
+        out
+    }
+}
+
+/// One destination's HTTP agent (connection pool with keep-alive).
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    agent: Agent,
+    verification_disabled: bool,
+}
+
+impl HttpClient {
+    /// Builds the agent.
+    ///
+    /// # Errors
+    /// A CA file, client certificate or key that cannot be read or holds no PEM item of its
+    /// kind.
+    pub fn new(tls: &TlsOptions, timeouts: &Timeouts) -> Result<Self, SetupError> {
+        let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
+        if let Some(path) = &tls.ca_file {
+            let pem = read(path)?;
+            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(SetupError::Pem {
+                    path: path.clone(),
+                    what: "no PEM certificate in the CA file",
+                });
+            }
+            builder = builder.root_certs(RootCerts::new_with_certs(&certs));
+        } else {
+            builder = builder.root_certs(RootCerts::WebPki);
+        }
+        if let Some((chain_path, key_path)) = &tls.client_cert {
+            let pem = read(chain_path)?;
+            let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if chain.is_empty() {
+                return Err(SetupError::Pem {
+                    path: chain_path.clone(),
+                    what: "no PEM certificate in the client certificate file",
+                });
+            }
+            let key_pem = read(key_path)?;
+            // The key's parse error could quote key material: report only that it failed.
+            let key = PrivateKey::from_pem(&key_pem).map_err(|_| SetupError::Pem {
+                path: key_path.clone(),
+                what: "no usable PEM private key in the client key file",
+            })?;
+            builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
+        }
+        let connect = timeouts.connect.saturating_add(timeouts.tls);
+        let config = Agent::config_builder()
+            .tls_config(builder.build())
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .max_response_header_size(64 * 1024)
+            .timeout_connect(Some(connect))
+            .timeout_recv_response(Some(timeouts.response))
+            .timeout_recv_body(Some(timeouts.response))
+            .timeout_send_body(Some(timeouts.response))
+            .timeout_global(Some(connect.saturating_add(timeouts.response)))
+            .max_idle_age(timeouts.idle)
+            .user_agent(concat!("icsfwd/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Self {
+            agent: Agent::new_with_config(config),
+            verification_disabled: !tls.verify,
+        })
+    }
+
+    /// Whether certificate verification is off (`verify = false`): the service warns.
+    #[must_use]
+    pub fn verification_disabled(&self) -> bool {
+        self.verification_disabled
+    }
+
+    /// POSTs `body` to `url` with `headers`; any status is a [`Reply`].
+    ///
+    /// # Errors
+    /// A [`TransportError`] when no complete reply was read; its message is redacted with
+    /// `redactor`.
+    pub fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        redactor: &Redactor,
+    ) -> Result<Reply, TransportError> {
+        let mut request = self.agent.post(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let fail = |err: ureq::Error| transport_error(&err, url, redactor);
+        let mut response = request.send(body).map_err(fail)?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY_BODY)
+            .read_to_vec()
+            .map_err(fail)?;
+        Ok(Reply {
+            status,
+            retry_after,
+            body,
+        })
+    }
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, SetupError> {
+    std::fs::read(path).map_err(|source| SetupError::Read {
+        path: path.clone(),
+        source,
+    })
+}
+
+/// Maps a ureq error to a [`TransportError`] with a message naming the URL (never a header).
+fn transport_error(err: &ureq::Error, url: &str, redactor: &Redactor) -> TransportError {
+    use ureq::Error as E;
+    let kind = match err {
+        E::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => TransportKind::Connect,
+        E::Timeout(_) => TransportKind::Timeout,
+        E::HostNotFound | E::ConnectionFailed => TransportKind::Connect,
+        E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportKind::Tls,
+        E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => TransportKind::Url,
+        E::Io(io) => io_kind(io),
+        E::Protocol(_) | E::BodyExceedsLimit(_) => TransportKind::Protocol,
+        _ => TransportKind::Broken,
+    };
+    let what = match kind {
+        TransportKind::Connect => "cannot connect to",
+        TransportKind::Tls => "TLS handshake failed with",
+        TransportKind::Timeout => "no reply in time from",
+        TransportKind::Broken => "connection broken (the request may have arrived) with",
+        TransportKind::Protocol => "invalid reply from",
+        TransportKind::Url => "unusable URL",
+    };
+    let detail = match err {
+        E::Timeout(which) => format!("{which} timeout"),
+        other => other.to_string(),
+    };
+    let message = format!("{what} {}: {}", strip_userinfo(url), bounded(&detail));
+    TransportError {
+        kind,
+        message: redactor.redact(&message),
+    }
+}
+
+fn io_kind(io: &io::Error) -> TransportKind {
+    use io::ErrorKind as K;
+    let text = io.to_string();
+    // rustls reports handshake failures through io::Error(InvalidData, rustls::Error).
+    if io.kind() == K::InvalidData
+        && (text.contains("certificate") || text.contains("peer") || text.contains("TLS"))
+    {
+        return TransportKind::Tls;
+    }
+    match io.kind() {
+        K::ConnectionRefused
+        | K::AddrNotAvailable
+        | K::HostUnreachable
+        | K::NetworkUnreachable
+        | K::AddrInUse => TransportKind::Connect,
+        K::TimedOut | K::WouldBlock => TransportKind::Timeout,
+        _ => TransportKind::Broken,
+    }
+}
+
+/// The URL without any `user:password@` part.
+fn strip_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return bounded(url);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    // The query may carry metadata, never a secret we put there; cut it anyway for brevity.
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    bounded(&format!("{scheme}://{host}{path}"))
+}
+
+/// `text` cut to [`MAX_MESSAGE`] bytes on a character boundary.
+pub(crate) fn bounded(text: &str) -> String {
+    if text.len() <= MAX_MESSAGE {
+        return text.to_owned();
+    }
+    let mut end = MAX_MESSAGE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", text.get(..end).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+    use super::*;
+
+    #[test]
+    fn userinfo_and_query_are_cut_from_urls_in_messages() {
+        assert_eq!(
+            strip_userinfo("https://x:hunter2@splunk:8089/services/receivers/simple?host=a"),
+            "https://splunk:8089/services/receivers/simple"
+        );
+    }
+
+    #[test]
+    fn redactor_replaces_every_secret() {
+        let token = Secret::new("tok-123");
+        let redactor = Redactor::new(&[&token, &Secret::new("")]);
+        assert_eq!(
+            redactor.redact("a tok-123 b tok-123"),
+            "a <redacted> b <redacted>"
+        );
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_a_setup_error_naming_the_file() {
+        let tls = TlsOptions {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..TlsOptions::default()
+        };
+        let err = HttpClient::new(&tls, &Timeouts::default()).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+    }
+}

@@ -1,0 +1,515 @@
+//! The splunkd management-port sender: one classic text event per
+//! `POST /services/receivers/simple` request, on a kept-alive connection.
+//!
+//! What it is: a [`SplunkSender`] is built from [`SplunkOptions`]. Each event is rendered with
+//! icsfwd-core's `text` format and posted to
+//! `/services/receivers/simple?host=<sensor ip>&source=icsfwd&sourcetype=<sourcetype>[&index=..]`
+//! (all metadata in the query string, as splunkd takes it; values percent-encoded). The reply
+//! is classified with [`classify::splunkd`]. Authentication ([`Auth`]):
+//! - `Basic`: `Authorization: Basic base64(user:password)` on every request;
+//! - `Session`: `POST /services/auth/login` with the form `username`/`password`, the
+//!   `<sessionKey>` of the XML reply sent as `Authorization: Splunk <key>`; on a 401 (the key
+//!   expired, or splunkd restarted) the sender logs in again once and resends the event;
+//! - `Bearer`: `Authorization: Bearer <token>`.
+//!
+//! What it guarantees:
+//! - Order: events are sent one at a time in batch order; the first event that is not
+//!   delivered or dead-lettered stops the batch, and the rest get its action unsent.
+//! - `Delivered` means splunkd answered 2xx: the event was received (splunkd's REST receiver
+//!   offers no indexing acknowledgment).
+//! - Secrets (the password, the token, the Basic credentials and the session key) never
+//!   appear in an error or reason: every message is redacted.
+//! - Bounded: replies are read up to [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); a
+//!   session key longer than [`MAX_SESSION_KEY`] is refused.
+//!
+//! ```no_run
+//! use std::time::Instant;
+//! use icsfwd::output::{Deliver, Secret};
+//! use icsfwd::output::splunk::{Auth, SplunkOptions, SplunkSender};
+//! use icsfwd_core::alert::{Alert, Event};
+//!
+//! let auth = Auth::Session { username: "icsfwd".into(), password: Secret::new("s3cret") };
+//! let options = SplunkOptions::new("https://splunk.example:8089", auth, "10.1.2.3", "sensor-a");
+//! let mut sender = SplunkSender::new(options)?;
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! println!("{:?}", sender.send(&[(1, &event)], Instant::now()));
+//! # Ok::<(), icsfwd::output::splunk::SplunkError>(())
+//! ```
+
+use std::fmt;
+use std::time::Instant;
+
+use base64::Engine as _;
+use icsfwd_core::format::{self, SliceWriter};
+
+use super::classify::{self, Action};
+use super::http::{HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded};
+use super::{Deliver, Item, Outcome, Secret};
+
+/// Longest session key accepted from `auth/login`.
+pub const MAX_SESSION_KEY: usize = 4096;
+
+/// Path of the simple receiver.
+pub const SIMPLE_PATH: &str = "/services/receivers/simple";
+/// Path of the login endpoint.
+pub const LOGIN_PATH: &str = "/services/auth/login";
+
+/// How the sender authenticates to splunkd.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// HTTP Basic on every request.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// A session key from `auth/login`, renewed on 401.
+    Session {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// A Splunk authentication token (JWT), `Authorization: Bearer`.
+    Bearer(Secret),
+}
+
+/// Everything a [`SplunkSender`] is built from.
+#[derive(Debug, Clone)]
+pub struct SplunkOptions {
+    /// Base URL, e.g. `https://splunk:8089`.
+    pub url: String,
+    /// Authentication.
+    pub auth: Auth,
+    /// The `host` metadata: the sensor's IP address.
+    pub host: String,
+    /// The `source` metadata (default `icsfwd`).
+    pub source: String,
+    /// The `sourcetype` metadata (the sensor name by default).
+    pub sourcetype: String,
+    /// The index, or `None` for the user's default.
+    pub index: Option<String>,
+    /// TLS options.
+    pub tls: TlsOptions,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Options of the text format.
+    pub text: format::text::Options,
+}
+
+impl SplunkOptions {
+    /// Options with source `icsfwd`, sourcetype = `sensor_name`, no index, verified TLS,
+    /// default timeouts and text options.
+    #[must_use]
+    pub fn new(url: &str, auth: Auth, sensor_ip: &str, sensor_name: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            auth,
+            host: sensor_ip.to_owned(),
+            source: "icsfwd".to_owned(),
+            sourcetype: sensor_name.to_owned(),
+            index: None,
+            tls: TlsOptions::default(),
+            timeouts: Timeouts::default(),
+            text: format::text::Options::default(),
+        }
+    }
+}
+
+/// A [`SplunkSender`] could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SplunkError {
+    /// The URL is not `http(s)://host[:port]`.
+    BadUrl(String),
+    /// The HTTP client could not be built.
+    Setup(SetupError),
+}
+
+impl fmt::Display for SplunkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BadUrl(url) => write!(f, "splunkd URL {url:?} is not http(s)://host[:port]"),
+            Self::Setup(err) => write!(f, "splunkd client: {err}"),
+        }
+    }
+}
+
+impl std::error::Error for SplunkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Setup(err) => Some(err),
+            Self::BadUrl(_) => None,
+        }
+    }
+}
+
+/// The splunkd sender of one destination.
+#[derive(Debug)]
+pub struct SplunkSender {
+    client: HttpClient,
+    simple_url: String,
+    login_url: String,
+    auth: Auth,
+    /// The `Authorization` value for Basic or Bearer, fixed at construction.
+    static_header: Option<Secret>,
+    /// `Splunk <key>` once logged in.
+    session_header: Option<Secret>,
+    redactor: Redactor,
+    format: format::Options,
+    scratch: Vec<u8>,
+    logins: u64,
+}
+
+impl SplunkSender {
+    /// Builds the sender (no connection is made, no login done yet).
+    ///
+    /// # Errors
+    /// A malformed URL, or TLS files that cannot be used.
+    pub fn new(options: SplunkOptions) -> Result<Self, SplunkError> {
+        let base = options.url.trim_end_matches('/');
+        let valid = (base.starts_with("https://") || base.starts_with("http://"))
+            && base.split_once("://").is_some_and(|(_, rest)| {
+                !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
+            });
+        if !valid {
+            return Err(SplunkError::BadUrl(bounded(&options.url)));
+        }
+        let client =
+            HttpClient::new(&options.tls, &options.timeouts).map_err(SplunkError::Setup)?;
+        let mut query = format!(
+            "host={}&source={}&sourcetype={}",
+            percent_encode(&options.host),
+            percent_encode(&options.source),
+            percent_encode(&options.sourcetype)
+        );
+        if let Some(index) = &options.index {
+            query.push_str("&index=");
+            query.push_str(&percent_encode(index));
+        }
+        let static_header = match &options.auth {
+            Auth::Basic { username, password } => {
+                let pair = format!("{username}:{}", password.expose());
+                Some(Secret::new(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )))
+            }
+            Auth::Bearer(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
+            Auth::Session { .. } => None,
+        };
+        let mut redactor = Redactor::default();
+        match &options.auth {
+            Auth::Basic { password, .. } | Auth::Session { password, .. } => {
+                redactor.add(password);
+                redactor.add(&Secret::new(percent_encode(password.expose())));
+            }
+            Auth::Bearer(token) => redactor.add(token),
+        }
+        if let Some(header) = &static_header {
+            redactor.add(header);
+            if let Some((_, credentials)) = header.expose().split_once(' ') {
+                redactor.add(&Secret::new(credentials));
+            }
+        }
+        Ok(Self {
+            client,
+            simple_url: format!("{base}{SIMPLE_PATH}?{query}"),
+            login_url: format!("{base}{LOGIN_PATH}"),
+            auth: options.auth,
+            static_header,
+            session_header: None,
+            redactor,
+            format: format::Options {
+                text: options.text,
+                ..format::Options::default()
+            },
+            scratch: vec![0u8; format::text::MAX_LEN],
+            logins: 0,
+        })
+    }
+
+    /// Whether TLS verification is off (the service warns at every start).
+    #[must_use]
+    pub fn verification_disabled(&self) -> bool {
+        self.client.verification_disabled()
+    }
+
+    /// How many successful logins this sender made (session auth).
+    #[must_use]
+    pub fn logins(&self) -> u64 {
+        self.logins
+    }
+
+    /// Logs in (session auth) and keeps the key.
+    ///
+    /// # Errors
+    /// The action for the event that needed the login (Park when the credentials are
+    /// rejected, Retry when splunkd is unreachable), the error message, and whether the
+    /// request may have arrived.
+    fn login(&mut self) -> Result<(), (Action, String, bool)> {
+        let Auth::Session { username, password } = &self.auth else {
+            return Ok(());
+        };
+        let form = format!(
+            "username={}&password={}",
+            percent_encode(username),
+            percent_encode(password.expose())
+        );
+        let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+        let reply = self
+            .client
+            .post(&self.login_url, &headers, form.as_bytes(), &self.redactor)
+            .map_err(|err| {
+                let uncertain = err.maybe_delivered();
+                (classify::transport(&err), err.message, uncertain)
+            })?;
+        if reply.status != 200 {
+            let message = splunkd_message(&reply);
+            let action = match reply.status {
+                400 | 401 => Action::Park {
+                    reason: self.redactor.redact(&format!(
+                        "login failed, credentials rejected: HTTP {} {message:?}",
+                        reply.status
+                    )),
+                },
+                status => classify::splunkd(status, &message, reply.retry_after),
+            };
+            let error = self.redactor.redact(&format!(
+                "{}: HTTP {} {message:?}",
+                self.login_url, reply.status
+            ));
+            return Err((action, error, false));
+        }
+        let text = String::from_utf8_lossy(&reply.body);
+        let key = element_text(&text, "sessionKey")
+            .or_else(|| {
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("sessionKey")?.as_str().map(str::to_owned))
+            })
+            .filter(|k| !k.is_empty() && k.len() <= MAX_SESSION_KEY);
+        let Some(key) = key else {
+            let error = format!(
+                "{}: the login reply holds no usable sessionKey",
+                self.login_url
+            );
+            return Err((
+                Action::Park {
+                    reason: error.clone(),
+                },
+                error,
+                false,
+            ));
+        };
+        let key = Secret::new(key);
+        self.redactor.add(&key);
+        let header = Secret::new(format!("Splunk {}", key.expose()));
+        self.redactor.add(&header);
+        self.session_header = Some(header);
+        self.logins += 1;
+        Ok(())
+    }
+
+    fn post_event(&self, body: &[u8]) -> Result<Reply, super::http::TransportError> {
+        let auth = self
+            .static_header
+            .as_ref()
+            .or(self.session_header.as_ref())
+            .map(Secret::expose)
+            .unwrap_or_default();
+        let headers = [
+            ("Authorization", auth),
+            ("Content-Type", "text/plain; charset=utf-8"),
+        ];
+        self.client
+            .post(&self.simple_url, &headers, body, &self.redactor)
+    }
+
+    /// Sends one rendered event: its action, and the error seen if any.
+    fn send_one(&mut self, len: usize, outcome: &mut Outcome) -> Action {
+        let is_session = matches!(self.auth, Auth::Session { .. });
+        let mut fresh_login = false;
+        if is_session && self.session_header.is_none() {
+            if let Err((action, error, uncertain)) = self.login() {
+                outcome.last_error = Some(error);
+                outcome.uncertain |= uncertain;
+                return action;
+            }
+            fresh_login = true;
+        }
+        loop {
+            let reply = match self.post_event(self.scratch.get(..len).unwrap_or_default()) {
+                Ok(reply) => reply,
+                Err(err) => {
+                    outcome.uncertain |= err.maybe_delivered();
+                    let action = classify::transport(&err);
+                    outcome.last_error = Some(err.message);
+                    return action;
+                }
+            };
+            if reply.status == 401 && is_session && !fresh_login {
+                // The key expired or splunkd restarted: one new login, one resend.
+                self.session_header = None;
+                if let Err((action, error, uncertain)) = self.login() {
+                    outcome.last_error = Some(error);
+                    outcome.uncertain |= uncertain;
+                    return action;
+                }
+                fresh_login = true;
+                continue;
+            }
+            let message = splunkd_message(&reply);
+            if !(200..300).contains(&reply.status) {
+                outcome.last_error = Some(
+                    self.redactor
+                        .redact(&format!("{SIMPLE_PATH}: HTTP {} {message:?}", reply.status)),
+                );
+            }
+            return match classify::splunkd(reply.status, &message, reply.retry_after) {
+                Action::Park { reason } => Action::Park {
+                    reason: self.redactor.redact(&reason),
+                },
+                Action::DeadLetter { reason } => Action::DeadLetter {
+                    reason: self.redactor.redact(&reason),
+                },
+                other => other,
+            };
+        }
+    }
+}
+
+impl Deliver for SplunkSender {
+    fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
+        let mut outcome = Outcome::default();
+        for (i, (_, event)) in batch.iter().enumerate() {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            let mut out = SliceWriter::new(&mut scratch);
+            let rendered = format::write(format::Kind::Text, event, &self.format, &mut out);
+            self.scratch = scratch;
+            let action = match rendered {
+                Ok(len) => self.send_one(len, &mut outcome),
+                Err(_) => Action::DeadLetter {
+                    reason: "the event could not be rendered as text".to_owned(),
+                },
+            };
+            let blocking = !matches!(action, Action::Delivered | Action::DeadLetter { .. });
+            outcome.push(i..i + 1, action.clone());
+            if blocking {
+                outcome.push(i + 1..batch.len(), action);
+                break;
+            }
+        }
+        outcome
+    }
+}
+
+/// The text of the first `<msg>` of a splunkd XML reply, or the first JSON
+/// `messages[].text`, bounded; empty if none.
+fn splunkd_message(reply: &Reply) -> String {
+    let text = String::from_utf8_lossy(&reply.body);
+    if let Some(msg) = element_text(&text, "msg") {
+        return bounded(&msg);
+    }
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| {
+            v.get("messages")?
+                .get(0)?
+                .get("text")?
+                .as_str()
+                .map(bounded)
+        })
+        .unwrap_or_default()
+}
+
+/// The text inside the first `<name ...>` … `</name>` of `xml`, with the five XML entities
+/// decoded.
+fn element_text(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}");
+    let start = xml.find(&open)?;
+    let rest = xml.get(start + open.len()..)?;
+    // `<msg type="WARN">` or `<sessionKey>`; not `<sessionKeyX>`.
+    if !rest.starts_with(['>', ' ']) {
+        return None;
+    }
+    let content_start = rest.find('>')? + 1;
+    let content = rest.get(content_start..)?;
+    let end = content.find(&format!("</{name}>"))?;
+    let raw = content.get(..end)?.trim();
+    Some(
+        raw.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+#[must_use]
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            percent_encode("sensor a&b=c/ü"),
+            "sensor%20a%26b%3Dc%2F%C3%BC"
+        );
+        assert_eq!(percent_encode("10.0.0.1"), "10.0.0.1");
+    }
+
+    #[test]
+    fn session_key_and_messages_are_read_from_splunkd_xml() {
+        let login = "<response>\n  <sessionKey>abc&amp;def</sessionKey>\n</response>\n";
+        assert_eq!(
+            element_text(login, "sessionKey").as_deref(),
+            Some("abc&def")
+        );
+        let error = Reply {
+            status: 401,
+            retry_after: None,
+            body: br#"<response><messages><msg type="WARN">call not properly authenticated</msg></messages></response>"#.to_vec(),
+        };
+        assert_eq!(splunkd_message(&error), "call not properly authenticated");
+        let json = Reply {
+            status: 400,
+            retry_after: None,
+            body: br#"{"messages":[{"type":"WARN","text":"supplied index 'x' missing"}]}"#.to_vec(),
+        };
+        assert_eq!(splunkd_message(&json), "supplied index 'x' missing");
+    }
+
+    #[test]
+    fn the_simple_url_carries_the_metadata_in_the_query() {
+        let auth = Auth::Bearer(Secret::new("tok"));
+        let mut options = SplunkOptions::new("https://s:8089/", auth, "10.0.0.9", "sensor a");
+        options.index = Some("ot".into());
+        let sender = SplunkSender::new(options).unwrap();
+        assert_eq!(
+            sender.simple_url,
+            "https://s:8089/services/receivers/simple?host=10.0.0.9&source=icsfwd&sourcetype=sensor%20a&index=ot"
+        );
+    }
+}
