@@ -42,6 +42,8 @@ struct Ctx<'a> {
     origin: &'a Origin,
     env: &'a dyn Fn(&str) -> Option<String>,
     problems: Vec<(usize, Problem)>,
+    /// Keys already reported as wrong and taken out (full paths), not to be called missing.
+    removed: HashSet<String>,
 }
 
 impl Ctx<'_> {
@@ -91,6 +93,7 @@ pub(crate) fn config(
         origin,
         env,
         problems: Vec::new(),
+        removed: HashSet::new(),
     };
     let config = document(&mut ctx);
     let mut problems = ctx.problems;
@@ -166,40 +169,54 @@ fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
     build(ctx, sections)
 }
 
-/// Deserializes one table; on failure reports the first problem inside it.
+/// How many wrong keys one table may have before the rest are left unreported.
+const MAX_KEY_ERRORS_PER_TABLE: usize = 64;
+
+/// Deserializes one table. A key serde refuses (unknown, or a value of the wrong type) is
+/// reported, taken out, and the table tried again, so every such key is reported; a key taken
+/// out is remembered so that it is not reported again as missing.
 fn table<T: DeserializeOwned>(
     ctx: &mut Ctx<'_>,
     value: Spanned<DeValue<'_>>,
     path: &str,
 ) -> Option<(T, Range<usize>)> {
     let span = value.span();
-    if !value.get_ref().is_table() {
-        ctx.report(
-            span,
-            path,
-            format!(
-                "`{path}` must be a table, not a {}",
-                value.get_ref().type_str()
-            ),
-            format!("write it as a [{path}] section"),
-        );
-        return None;
-    }
-    match T::deserialize(ValueDeserializer::from(value.clone())) {
-        Ok(t) => Some((t, span)),
-        Err(e) => {
-            let at = e.span().unwrap_or(span.clone());
-            let inner = locate(value.get_ref(), at.start);
-            let key = if inner.is_empty() {
-                path.to_owned()
-            } else {
-                format!("{path}.{inner}")
-            };
-            let (message, fix) = explain_serde(e.message());
-            ctx.report(at, &key, message, fix);
-            None
+    let mut t = match value.into_inner() {
+        DeValue::Table(t) => t,
+        other => {
+            ctx.report(
+                span,
+                path,
+                format!("`{path}` must be a table, not a {}", other.type_str()),
+                format!("write it as a [{path}] section"),
+            );
+            return None;
         }
+    };
+    for _ in 0..=MAX_KEY_ERRORS_PER_TABLE {
+        let attempt = Spanned::new(span.clone(), DeValue::Table(t.clone()));
+        let e = match T::deserialize(ValueDeserializer::from(attempt)) {
+            Ok(parsed) => return Some((parsed, span)),
+            Err(e) => e,
+        };
+        let at = e.span().unwrap_or(span.clone());
+        let inner = locate_in_table(&t, at.start);
+        let key = if inner.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}.{inner}")
+        };
+        let (message, fix) = explain_serde(e.message());
+        ctx.report(at.clone(), &key, message, fix);
+        let top = t
+            .iter()
+            .find(|(k, v)| k.span().contains(&at.start) || v.span().contains(&at.start))
+            .map(|(k, _)| k.get_ref().to_string());
+        let Some(top) = top else { return None };
+        ctx.removed.insert(format!("{path}.{top}"));
+        t.remove(top.as_str());
     }
+    None
 }
 
 /// Deserializes an array of tables, element by element.
@@ -228,6 +245,11 @@ fn array<T: DeserializeOwned>(
             Vec::new()
         }
     }
+}
+
+/// The key path, inside `t`, of the key or value at `offset` (empty when none holds it).
+fn locate_in_table(t: &DeTable<'_>, offset: usize) -> String {
+    locate(&DeValue::Table(t.clone()), offset)
 }
 
 /// The key path, inside `value`, of the key or value at `offset` (empty when none holds it).
@@ -329,7 +351,17 @@ fn build(ctx: &mut Ctx<'_>, s: Sections) -> Option<Config> {
     let sensor = sensor(ctx, s.sensor);
     let destinations = destinations(ctx, &s.destinations, sensor.as_ref());
     let any_destination_failed = s.destinations.iter().any(Option::is_none);
-    let names: Vec<&str> = destinations.iter().map(|d| d.name.as_str()).collect();
+    // Rules resolve names against every destination written, valid or not, so that a rule
+    // naming a destination with a bad port is not also told the name is unknown.
+    let names: Vec<&str> = s
+        .destinations
+        .iter()
+        .map(|d| {
+            d.as_ref()
+                .and_then(|(raw, _)| raw.name.as_ref())
+                .map_or("", |n| n.get_ref().trim())
+        })
+        .collect();
     let rules = rule_set(ctx, &s.rules, &s.exclusions, &names, any_destination_failed);
     let spool = spool(ctx, s.spool.unwrap_or_default());
     let ingest = ingest(ctx, s.ingest.unwrap_or_default());
@@ -387,7 +419,7 @@ fn required<'r, T>(
     key: &str,
     fix: &str,
 ) -> Option<&'r S<T>> {
-    if v.is_none() {
+    if v.is_none() && !ctx.removed.contains(key) {
         ctx.report(owner.clone(), key, "is missing".to_owned(), fix.to_owned());
     }
     v.as_ref()
@@ -1903,7 +1935,10 @@ fn rule(
         Some(list) => {
             for (i, name) in list.get_ref().iter().enumerate() {
                 let wanted = name.get_ref().trim();
-                match destinations.iter().position(|d| *d == wanted) {
+                match destinations
+                    .iter()
+                    .position(|d| !d.is_empty() && *d == wanted)
+                {
                     Some(id) => match u8::try_from(id).ok().and_then(DestinationId::new) {
                         Some(id) => rule = rule.with_action(id),
                         None => ok = false,
@@ -1911,10 +1946,15 @@ fn rule(
                     None => {
                         ok = false;
                         if !destinations_incomplete {
-                            let known = if destinations.is_empty() {
+                            let defined: Vec<&str> = destinations
+                                .iter()
+                                .copied()
+                                .filter(|d| !d.is_empty())
+                                .collect();
+                            let known = if defined.is_empty() {
                                 "none is defined".to_owned()
                             } else {
-                                format!("defined: {}", destinations.join(", "))
+                                format!("defined: {}", defined.join(", "))
                             };
                             ctx.report(
                                 name.span(),
