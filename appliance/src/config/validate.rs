@@ -648,15 +648,17 @@ fn secret(
     file: &Option<S<String>>,
     env: &Option<S<String>>,
 ) -> Result<Option<Secret>, ()> {
-    let set: Vec<Range<usize>> = [inline, file, env]
+    let names = [what.to_owned(), format!("{what}_file"), format!("{what}_env")];
+    let mut set: Vec<(Range<usize>, &str)> = [inline, file, env]
         .into_iter()
-        .flatten()
-        .map(S::span)
+        .zip(&names)
+        .filter_map(|(v, name)| v.as_ref().map(|v| (v.span(), name.as_str())))
         .collect();
-    if let Some(second) = set.get(1) {
+    set.sort_by_key(|(span, _)| span.start);
+    if let Some((second, name)) = set.get(1) {
         ctx.report(
             second.clone(),
-            &key(prefix, what),
+            &key(prefix, name),
             format!("more than one of {what}, {what}_file, {what}_env is set"),
             format!("keep only one; {what}_file (mode 0600) is preferred"),
         );
