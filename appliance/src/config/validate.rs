@@ -169,6 +169,9 @@ fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
     build(ctx, sections)
 }
 
+/// Keys holding a secret inline, whose value serde's messages must not quote.
+const SECRET_KEYS: [&str; 2] = [".password", ".token"];
+
 /// How many wrong keys one table may have before the rest are left unreported.
 const MAX_KEY_ERRORS_PER_TABLE: usize = 64;
 
@@ -206,7 +209,11 @@ fn table<T: DeserializeOwned>(
         } else {
             format!("{path}.{inner}")
         };
-        let (message, fix) = explain_serde(e.message());
+        let (mut message, fix) = explain_serde(e.message());
+        if SECRET_KEYS.iter().any(|k| key.ends_with(k)) {
+            // serde quotes the value it refused; for a secret that must not be shown.
+            message = "wrong type (the value is not shown: it is a secret)".to_owned();
+        }
         ctx.report(at.clone(), &key, message, fix);
         let top = t
             .iter()
@@ -649,6 +656,10 @@ fn secret(
     env: &Option<S<String>>,
 ) -> Result<Option<Secret>, ()> {
     let names = [what.to_owned(), format!("{what}_file"), format!("{what}_env")];
+    if names.iter().any(|n| ctx.removed.contains(&key(prefix, n))) {
+        // Already reported as a wrong type; not missing as well.
+        return Err(());
+    }
     let mut set: Vec<(Range<usize>, &str)> = [inline, file, env]
         .into_iter()
         .zip(&names)
