@@ -1,6 +1,11 @@
 //! The commented example in `etc/icsfwd.example.toml` is a valid configuration, and what it
 //! builds for the service (rule set, format options) behaves as its comments say.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 #[path = "config/common.rs"]
 mod common;
@@ -27,7 +32,11 @@ fn example() -> Config {
 #[test]
 fn the_example_config_validates() {
     let config = example();
-    let names: Vec<&str> = config.destinations.iter().map(|d| d.name.as_str()).collect();
+    let names: Vec<&str> = config
+        .destinations
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
     assert_eq!(names, ["soc-hec", "soc-splunkd", "siem-syslog"]);
     assert_eq!(config.rules.rules().len(), 2);
     assert_eq!(config.rules.exclusions().len(), 2);
@@ -70,7 +79,12 @@ fn the_example_rule_set_routes_as_its_comments_say() {
     let mut stop = plc_stop;
     stop.set_title("PLC Program Stop");
     let in_window = 1_796_083_200_000 + 3 * 3_600_000; // 2026-12-01T03:00:00Z
-    assert!(config.rules.route(&Event::from(stop.clone()), in_window).is_empty());
+    assert!(
+        config
+            .rules
+            .route(&Event::from(stop.clone()), in_window)
+            .is_empty()
+    );
     assert!(!config.rules.route(&Event::from(stop), 0).is_empty());
 }
 

@@ -1,6 +1,11 @@
 //! Secrets: read from files, variables or (in a private config file) inline, refused with the
 //! fix when a file is readable by others, and never shown — not by `Debug`, not in any error.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 #[path = "config/common.rs"]
 mod common;
@@ -46,7 +51,10 @@ fn an_inline_secret_is_accepted_only_in_a_file_closed_to_group_and_others() {
                 assert_eq!((p.key.as_str(), p.line), ("destination[0].token", 9));
                 assert!(p.message.contains(&format!("mode {mode:04o}")), "{p}");
                 let chmod = format!("chmod 600 {}", dir.join("icsfwd.toml").display());
-                assert!(p.fix.contains(&chmod) && p.fix.contains("token_file"), "{p}");
+                assert!(
+                    p.fix.contains(&chmod) && p.fix.contains("token_file"),
+                    "{p}"
+                );
             }
             Err(e) => panic!("{e}"),
         }
@@ -69,7 +77,10 @@ fn a_secret_file_must_be_closed_to_group_and_others() {
                 assert!(!accepted, "mode {mode:o} refused: {problems}");
                 let p = problems.iter().next().unwrap();
                 assert_eq!(p.key, "destination[0].token_file");
-                assert!(p.fix.contains(&format!("chmod 600 {}", path.display())), "{p}");
+                assert!(
+                    p.fix.contains(&format!("chmod 600 {}", path.display())),
+                    "{p}"
+                );
             }
         }
     }
@@ -99,18 +110,29 @@ fn secrets_never_appear_in_debug_display_or_any_error() {
     let dir = scratch("never-shown");
     write(&dir, "ok.token", IN_FILE, 0o600);
     write(&dir, "open.token", IN_FILE, 0o644);
-    write(&dir, "multi.token", &format!("{IN_FILE}\nsecond line"), 0o600);
+    write(
+        &dir,
+        "multi.token",
+        &format!("{IN_FILE}\nsecond line"),
+        0o600,
+    );
     let splunk = |lines: &str| {
-        format!(
-            "{BASE}[[destination]]\nname = \"sp\"\nkind = \"splunk\"\nhost = \"h\"\n{lines}\n"
-        )
+        format!("{BASE}[[destination]]\nname = \"sp\"\nkind = \"splunk\"\nhost = \"h\"\n{lines}\n")
     };
     let accepted = [
         (hec_with(&format!("token = \"{INLINE}\"")), 0o600),
         (hec_with("token_file = \"ok.token\""), 0o644),
         (hec_with("token_env = \"TOKEN\""), 0o644),
-        (splunk("username = \"u\"\npassword_env = \"PASSWORD\""), 0o644),
-        (splunk(&format!("auth = \"session\"\nusername = \"u\"\npassword = \"{INLINE}\"")), 0o600),
+        (
+            splunk("username = \"u\"\npassword_env = \"PASSWORD\""),
+            0o644,
+        ),
+        (
+            splunk(&format!(
+                "auth = \"session\"\nusername = \"u\"\npassword = \"{INLINE}\""
+            )),
+            0o600,
+        ),
     ];
     for (text, mode) in &accepted {
         let config = parse_in(&dir, text, *mode).unwrap_or_else(|p| panic!("{p}"));
@@ -125,14 +147,39 @@ fn secrets_never_appear_in_debug_display_or_any_error() {
         (hec_with(&format!("token = \"{INLINE}\\u0007\"")), 0o600),
         (hec_with("token_file = \"open.token\""), 0o600),
         (hec_with("token_file = \"multi.token\""), 0o600),
-        (hec_with(&format!("token = \"{INLINE}\"\ntoken_env = \"TOKEN\"")), 0o600),
-        (splunk(&format!("auth = \"bearer\"\nusername = \"u\"\npassword = \"{INLINE}\"")), 0o600),
-        (splunk(&format!("username = \"u\"\npassword = \"{INLINE}\"\nport = 0")), 0o600),
-        (splunk(&format!("password = \"{INLINE}\"\ntoken_env = \"TOKEN\"")), 0o600),
-        (format!("{}\ncolour = \"{INLINE}\"", hec_with("token_env = \"TOKEN\"")), 0o600),
+        (
+            hec_with(&format!("token = \"{INLINE}\"\ntoken_env = \"TOKEN\"")),
+            0o600,
+        ),
+        (
+            splunk(&format!(
+                "auth = \"bearer\"\nusername = \"u\"\npassword = \"{INLINE}\""
+            )),
+            0o600,
+        ),
+        (
+            splunk(&format!(
+                "username = \"u\"\npassword = \"{INLINE}\"\nport = 0"
+            )),
+            0o600,
+        ),
+        (
+            splunk(&format!("password = \"{INLINE}\"\ntoken_env = \"TOKEN\"")),
+            0o600,
+        ),
+        (
+            format!(
+                "{}\ncolour = \"{INLINE}\"",
+                hec_with("token_env = \"TOKEN\"")
+            ),
+            0o600,
+        ),
         // A secret of the wrong type: serde would quote it.
         (hec_with("token = 918273645"), 0o600),
-        (splunk("username = \"u\"\npassword = [\"918273645\"]"), 0o600),
+        (
+            splunk("username = \"u\"\npassword = [\"918273645\"]"),
+            0o600,
+        ),
     ];
     for (text, mode) in &refused {
         let problems = parse_in(&dir, text, *mode).expect_err(text);
@@ -161,5 +208,8 @@ fn splunk_session_auth_keeps_the_user_and_the_password() {
     let SplunkAuth::Session { username, password } = &s.auth else {
         panic!("{:?}", s.auth)
     };
-    assert_eq!((username.as_str(), password.expose()), ("admin", "pw-from-file"));
+    assert_eq!(
+        (username.as_str(), password.expose()),
+        ("admin", "pw-from-file")
+    );
 }

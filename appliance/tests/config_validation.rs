@@ -1,6 +1,11 @@
 //! Bad configurations, each refused with the key, the line and a message that says what is
 //! wrong; and good ones, accepted with their defaults.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 #[path = "config/common.rs"]
 mod common;
@@ -27,13 +32,7 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         14,
         "unknown section or key `database`",
     ),
-    (
-        "TOML syntax error",
-        "[spool\n",
-        "",
-        14,
-        "TOML syntax",
-    ),
+    ("TOML syntax error", "[spool\n", "", 14, "TOML syntax"),
     (
         "wrong type",
         "[log]\nlevel = 3\n",
@@ -385,7 +384,9 @@ fn a_required_key_missing_is_reported_at_its_table() {
 }
 
 fn repeated(section: &str, n: usize) -> String {
-    (0..n).map(|i| section.replace("{i}", &i.to_string())).collect()
+    (0..n)
+        .map(|i| section.replace("{i}", &i.to_string()))
+        .collect()
 }
 
 #[test]
@@ -417,7 +418,10 @@ fn defaults_fill_what_is_left_out() {
     assert_eq!(config.spool.dir.to_str(), Some("/var/lib/icsfwd/spool"));
     assert_eq!(config.spool.max_bytes, 1 << 30);
     assert_eq!(config.spool.on_full, OnFull::Refuse);
-    assert_eq!(config.ingest.socket.to_str(), Some("/run/icsfwd/ingest.sock"));
+    assert_eq!(
+        config.ingest.socket.to_str(),
+        Some("/run/icsfwd/ingest.sock")
+    );
     assert_eq!(config.ingest.socket_mode, 0o660);
     assert_eq!(config.ingest.tcp, None);
     let d = &config.destinations[0];
@@ -444,7 +448,10 @@ fn splunk_defaults_are_port_8089_source_icsfwd_and_the_sensor_name_as_sourcetype
     let DestinationKind::Splunk(s) = &config.destinations[1].kind else {
         panic!()
     };
-    assert_eq!((s.port, s.source.as_str(), s.sourcetype.as_str()), (8089, "icsfwd", "s1"));
+    assert_eq!(
+        (s.port, s.source.as_str(), s.sourcetype.as_str()),
+        (8089, "icsfwd", "s1")
+    );
     assert!(matches!(
         &s.auth,
         icsfwd::config::SplunkAuth::Basic { username, password }
@@ -474,7 +481,10 @@ fn syslog_over_tls_defaults_to_port_6514_and_a_fixed_level_applies_to_every_seve
 
 #[test]
 fn verify_false_and_plain_http_are_accepted_but_warned_about() {
-    let text = BASE.replace("https://127.0.0.1:8088\"]", "http://127.0.0.1:8088\"]\nverify = false");
+    let text = BASE.replace(
+        "https://127.0.0.1:8088\"]",
+        "http://127.0.0.1:8088\"]\nverify = false",
+    );
     let config = parse(&text).unwrap();
     assert!(!config.destinations[0].tls.verify);
     let warnings = config.warnings().join("\n");

@@ -54,9 +54,11 @@
 //! // The token is there, but never printed.
 //! assert!(!format!("{config:?}").contains("0000-1111"));
 //!
-//! // A misspelt key is named with its place in the file.
-//! let err = Config::parse("[spool]\nmax_byte = 5\n", &origin, &env).unwrap_err();
-//! assert!(err.to_string().starts_with("icsfwd.toml:2:1: spool.max_byte: unknown key"));
+//! // A misspelt key is named with its place in the file (line 17, after the text above).
+//! let bad = format!("{text}[spool]\nmax_byte = 5\n");
+//! let err = Config::parse(&bad, &origin, &env).unwrap_err();
+//! assert_eq!(err.len(), 1);
+//! assert!(err.to_string().starts_with("icsfwd.toml:17:1: spool.max_byte: unknown key"));
 //! ```
 
 use std::fmt;

@@ -219,7 +219,7 @@ fn table<T: DeserializeOwned>(
             .iter()
             .find(|(k, v)| k.span().contains(&at.start) || v.span().contains(&at.start))
             .map(|(k, _)| k.get_ref().to_string());
-        let Some(top) = top else { return None };
+        let top = top?;
         ctx.removed.insert(format!("{path}.{top}"));
         t.remove(top.as_str());
     }
@@ -655,7 +655,11 @@ fn secret(
     file: &Option<S<String>>,
     env: &Option<S<String>>,
 ) -> Result<Option<Secret>, ()> {
-    let names = [what.to_owned(), format!("{what}_file"), format!("{what}_env")];
+    let names = [
+        what.to_owned(),
+        format!("{what}_file"),
+        format!("{what}_env"),
+    ];
     if names.iter().any(|n| ctx.removed.contains(&key(prefix, n))) {
         // Already reported as a wrong type; not missing as well.
         return Err(());
