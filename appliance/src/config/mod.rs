@@ -77,7 +77,7 @@ mod raw;
 pub mod secret;
 mod validate;
 
-pub use secret::{Secret, SecretSource};
+pub use secret::Secret;
 
 /// Where the service and `check-config` look by default.
 pub const DEFAULT_PATH: &str = "/etc/icsfwd/icsfwd.toml";

@@ -4,7 +4,7 @@
 //! inside any config struct, error or log line is never revealed by accident. The only way
 //! to the value is [`Secret::expose`], which the senders call when they build a request.
 //!
-//! Where a secret comes from ([`SecretSource`]), in order of preference:
+//! Where a secret comes from, in order of preference:
 //!
 //! - a file (`password_file`, `token_file`): the whole file, without a trailing line break;
 //!   the file must be a regular file, at most [`MAX_SECRET_LEN`] bytes, and not readable by
@@ -32,7 +32,7 @@ use std::fmt;
 use std::fs;
 use std::io::Read as _;
 use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Longest secret accepted from a file or a variable, in bytes. Tokens and passwords are far
 /// shorter; the bound keeps a mistaken `token_file = "/var/log/syslog"` from being read whole.
@@ -66,28 +66,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
-    }
-}
-
-/// Where a secret was read from (shown by `check-config` and in errors; never the value).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SecretSource {
-    /// A file.
-    File(PathBuf),
-    /// An environment variable, by name.
-    Env(String),
-    /// Inline in the config file.
-    Inline,
-}
-
-impl fmt::Display for SecretSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SecretSource::File(path) => write!(f, "file {}", path.display()),
-            SecretSource::Env(name) => write!(f, "environment variable {name}"),
-            SecretSource::Inline => f.write_str("inline in the config file"),
-        }
     }
 }
 
