@@ -1,6 +1,7 @@
 //! icsfwd: the Linux service around [`icsfwd_core`] that takes alerts from the sensor's
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
+//! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
@@ -20,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod ingest;
 pub mod output;
 pub mod spool;

@@ -2,13 +2,16 @@
 //! exit codes.
 
 use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use icsfwd::config::{self, Config, LoadError};
 use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
 use icsfwd_core::format::{self, Kind, syslog};
 
-/// Exit code: a command-line usage error (clap's own).
+/// Exit code: a command-line usage error (clap's own). `check-config` documents
+/// [`config::EXIT_USAGE`] (64) instead, since its 2 means "invalid configuration".
 const EXIT_USAGE: u8 = 2;
 /// Exit code: the command ran and failed.
 const EXIT_FAILED: u8 = 1;
@@ -40,7 +43,25 @@ enum Command {
         #[arg(long, default_value_t = 1_700_000_000_000)]
         time_ms: u64,
     },
+    /// Check a configuration file: every key, value, file and secret it names.
+    ///
+    /// Lists every problem found, each with file:line:column, the key (e.g.
+    /// `destination[2].port`) and how to fix it. Secrets are read to check them, never shown.
+    #[command(after_help = CHECK_CONFIG_EXIT_CODES)]
+    CheckConfig {
+        /// The configuration file.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
 }
+
+/// The exit codes of `check-config`, as `--help` shows them (and docs/configuration.md).
+const CHECK_CONFIG_EXIT_CODES: &str = "\
+Exit codes:
+  0   the configuration is valid (warnings, e.g. verify = false, go to stderr)
+  2   the configuration is invalid; every problem is listed on stderr
+  3   the file cannot be read (missing, not a regular file, too large, not UTF-8)
+  64  usage error (unknown option)";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
@@ -76,13 +97,18 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() { EXIT_USAGE } else { 0 };
+            let usage = if is_check_config(std::env::args_os()) {
+                config::EXIT_USAGE
+            } else {
+                EXIT_USAGE
+            };
+            let code = if err.use_stderr() { usage } else { 0 };
             let _ = err.print();
             return ExitCode::from(code);
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("icsfwd: error: {err:#}");
@@ -101,13 +127,62 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// Whether the command line names the `check-config` subcommand (its first word that is not
+/// an option), so that its usage errors get its documented code.
+fn is_check_config(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    args.skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .is_some_and(|a| a == "check-config")
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render {
             sample: _,
             format,
             time_ms,
-        } => render_sample(format, time_ms),
+        } => render_sample(format, time_ms).map(|()| ExitCode::SUCCESS),
+        Command::CheckConfig { config } => Ok(check_config(&config)),
+    }
+}
+
+/// `icsfwd check-config`: a summary on stdout, warnings and problems on stderr.
+fn check_config(path: &Path) -> ExitCode {
+    match Config::load(path) {
+        Ok(config) => {
+            for warning in config.warnings() {
+                eprintln!("icsfwd: warning: {warning}");
+            }
+            println!(
+                "{}: valid: sensor {:?}, {} destination(s), {} rule(s), {} exclusion(s)",
+                path.display(),
+                config.sensor.name,
+                config.destinations.len(),
+                config.rules.rules().len(),
+                config.rules.exclusions().len()
+            );
+            for d in &config.destinations {
+                println!("  destination {:?}: {}", d.name, d.kind.as_str());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err @ LoadError::Unreadable { .. }) => {
+            eprintln!("icsfwd: error: {err}");
+            ExitCode::from(err.exit_code())
+        }
+        Err(err) => {
+            if let LoadError::Invalid(problems) = &err {
+                for problem in problems {
+                    eprintln!("{problem}");
+                }
+                eprintln!(
+                    "icsfwd: {}: {} problem(s): the configuration is not valid",
+                    path.display(),
+                    problems.len()
+                );
+            }
+            ExitCode::from(err.exit_code())
+        }
     }
 }
 
