@@ -29,13 +29,12 @@
 //! use icsfwd::output::classify::Action;
 //!
 //! let token = Secret::new("11111111-2222-3333-4444-555555555555");
-//! assert_eq!(format!("{token:?}"), "Secret(<redacted>)");
+//! assert_eq!(format!("{token:?}"), "Secret([redacted])");
 //! let outcome = Outcome::whole(3, Action::Delivered);
 //! assert_eq!(outcome.parts, vec![Part { events: 0..3, action: Action::Delivered }]);
 //! assert!(outcome.all_delivered());
 //! ```
 
-use std::fmt;
 use std::ops::Range;
 
 use icsfwd_core::alert::Event;
@@ -47,35 +46,9 @@ pub mod splunk;
 
 use classify::Action;
 
-/// A secret (token, password, session key): `Debug` and `Display` print `<redacted>`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one place that puts it on the wire.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+/// A secret (token, password, session key): the configuration's redacting type, so a value
+/// read from the config reaches the wire without being copied into a printable string.
+pub use crate::config::Secret;
 
 /// One event of a batch: its spool sequence number and the event.
 pub type Item<'a> = (u64, &'a Event);
