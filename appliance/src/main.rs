@@ -10,9 +10,9 @@ use icsfwd::config::{self, Config, LoadError};
 use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
 use icsfwd_core::format::{self, Kind, syslog};
 
-/// Exit code: a command-line usage error (clap's own). `check-config` documents
-/// [`config::EXIT_USAGE`] (64) instead, since its 2 means "invalid configuration".
-const EXIT_USAGE: u8 = 2;
+/// Exit code of a command-line usage error, for every subcommand: 64 (BSD's `EX_USAGE`),
+/// because `check-config` gives 2 its own meaning ("invalid configuration").
+const EXIT_USAGE: u8 = config::EXIT_USAGE;
 /// Exit code: the command ran and failed.
 const EXIT_FAILED: u8 = 1;
 
@@ -97,12 +97,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let usage = if is_check_config(std::env::args_os()) {
-                config::EXIT_USAGE
-            } else {
-                EXIT_USAGE
-            };
-            let code = if err.use_stderr() { usage } else { 0 };
+            let code = if err.use_stderr() { EXIT_USAGE } else { 0 };
             let _ = err.print();
             return ExitCode::from(code);
         }
@@ -125,14 +120,6 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// Whether the command line names the `check-config` subcommand (its first word that is not
-/// an option), so that its usage errors get its documented code.
-fn is_check_config(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
-    args.skip(1)
-        .find(|a| !a.to_string_lossy().starts_with('-'))
-        .is_some_and(|a| a == "check-config")
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
