@@ -2,6 +2,8 @@
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
+//! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
+//!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
@@ -22,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod deliver;
 pub mod ingest;
 pub mod output;
 pub mod spool;

@@ -421,4 +421,18 @@ impl<S: Storage + 'static> Handle<S> {
             };
         }
     }
+
+    /// [`Spool::peek_after`]: the records for `dest` after sequence number `after_seq`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::peek_after`], or [`SpoolError::Closed`] after shutdown.
+    pub fn peek_after(
+        &self,
+        dest: DestinationId,
+        after_seq: u64,
+        max_records: usize,
+    ) -> Result<Vec<Record>, SpoolError> {
+        self.with_spool(|spool| spool.peek_after(dest, after_seq, max_records))
+    }
 }

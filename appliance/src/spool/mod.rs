@@ -1291,6 +1291,40 @@ impl<S: Storage> Spool<S> {
         }
         Ok(outcome)
     }
+
+    /// Like [`peek`](Spool::peek), but only records with a sequence number above
+    /// `after_seq`: a worker with records in flight (awaiting HEC acks) reads what follows
+    /// them without reading them again. Records up to `after_seq` stay unconsumed (they are
+    /// still scanned, and returned again by `peek`, until [`ack`](Spool::ack)).
+    ///
+    /// # Errors
+    ///
+    /// As [`peek`](Spool::peek).
+    pub fn peek_after(
+        &mut self,
+        dest: DestinationId,
+        after_seq: u64,
+        max_records: usize,
+    ) -> Result<Vec<Record>, SpoolError> {
+        let mut out = Vec::new();
+        if max_records == 0 {
+            self.cursor(dest)?;
+            return Ok(out);
+        }
+        self.walk(dest, |record| {
+            if record.seq <= after_seq {
+                // Unacknowledged but already read: keep the hint before it.
+                return Walk::Keep;
+            }
+            out.push(record.clone());
+            if out.len() >= max_records {
+                Walk::KeepAndStop
+            } else {
+                Walk::Keep
+            }
+        })?;
+        Ok(out)
+    }
 }
 
 /// What [`Spool::walk`]'s visitor wants next.

@@ -1,0 +1,123 @@
+//! The dead-letter file of a destination: records its server refused for good.
+//!
+//! What it is: `<spool dir>/deadletter/<destination>.jsonl`, one JSON object per line:
+//!
+//! ```text
+//! {"seq":42,"destination":"soc-hec","reason":"event refused: HTTP 400 code 6 ...",
+//!  "time":"2026-11-29T09:00:00.000Z","time_ms":1795942800000,"event":{"type":"alert",...}}
+//! ```
+//!
+//! (one line in the file). `event` is the event as an ingest schema line
+//! ([`encode_line`]), so a dead-lettered record can be replayed with `icsfwd send` after the
+//! cause is fixed (`jq -c .event <file> | icsfwd send -`).
+//!
+//! What it guarantees: [`DeadLetters::append`] returns only after the lines are written and
+//! `fsync`ed (and, when it created the file, the directory too): the worker acknowledges the
+//! records in the spool only after that, so a dead-lettered record is never lost. An append
+//! that fails leaves the records in the spool (the worker retries).
+//!
+//! ```
+//! use icsfwd::deliver::deadletter::DeadLetters;
+//! use icsfwd_core::alert::{Alert, Event};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut file = DeadLetters::new(dir.path(), "soc-hec");
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! file.append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
+//! let text = std::fs::read_to_string(dir.path().join("deadletter/soc-hec.jsonl"))?;
+//! let line: serde_json::Value = serde_json::from_str(text.trim_end())?;
+//! assert_eq!(line["seq"], 7);
+//! assert_eq!(line["event"]["type"], "alert");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use icsfwd_core::alert::Event;
+use icsfwd_core::time::Civil;
+
+use super::stats::now_ms;
+use crate::ingest::schema::encode_line;
+
+/// The directory, under the spool directory, holding the dead-letter files.
+pub const DIR: &str = "deadletter";
+
+/// The dead-letter file of one destination.
+#[derive(Debug)]
+pub struct DeadLetters {
+    dir: PathBuf,
+    path: PathBuf,
+    name: String,
+    file: Option<File>,
+}
+
+impl DeadLetters {
+    /// The dead-letter file of destination `name` under `spool_dir` (not opened yet).
+    #[must_use]
+    pub fn new(spool_dir: &Path, name: &str) -> Self {
+        let dir = spool_dir.join(DIR);
+        let path = dir.join(format!("{name}.jsonl"));
+        Self {
+            dir,
+            path,
+            name: name.to_owned(),
+            file: None,
+        }
+    }
+
+    /// The file's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one line per record, then fsyncs.
+    ///
+    /// # Errors
+    ///
+    /// Creating the directory or file, writing or syncing failed; the caller must keep the
+    /// records (not acknowledge them).
+    pub fn append(&mut self, records: &[(u64, &Event)], reason: &str) -> io::Result<()> {
+        let time_ms = now_ms();
+        let time = Civil::from_epoch_ms(time_ms).rfc3339().to_string();
+        let mut text = String::new();
+        for (seq, event) in records {
+            let event: serde_json::Value = serde_json::from_str(&encode_line(event))
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let line = serde_json::json!({
+                "seq": seq,
+                "destination": self.name,
+                "reason": reason,
+                "time": time,
+                "time_ms": time_ms,
+                "event": event,
+            });
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        let file = self.open()?;
+        file.write_all(text.as_bytes())?;
+        file.sync_data()
+    }
+
+    fn open(&mut self) -> io::Result<&mut File> {
+        if self.file.is_none() {
+            std::fs::create_dir_all(&self.dir)?;
+            let existed = self.path.exists();
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)?;
+            if !existed {
+                // The new name must survive a power cut before a record relies on it.
+                File::open(&self.dir)?.sync_all()?;
+            }
+            self.file = Some(file);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("dead-letter file not open"))
+    }
+}

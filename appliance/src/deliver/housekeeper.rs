@@ -1,0 +1,129 @@
+//! The housekeeper: checkpoints the spool periodically so delivered segments are removed.
+//!
+//! What it is: a thread that calls [`Handle::checkpoint`] every interval and once more when
+//! its [`Shutdown`] is triggered (after the workers stopped, so their last acknowledgements
+//! are persisted). It counts checkpoints, removed segments and errors ([`HousekeepingStats`])
+//! and logs each error.
+//!
+//! What it guarantees: it never sleeps without watching its [`Shutdown`]; a failed
+//! checkpoint removes nothing (the spool's own guarantee) and is retried at the next tick; a
+//! spool already shut down ([`SpoolError::Closed`]) ends the thread.
+//!
+//! ```
+//! use std::time::Duration;
+//! use icsfwd::deliver::Shutdown;
+//! use icsfwd::deliver::housekeeper::{Housekeeper, HousekeepingCell};
+//! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &["hec".to_string()])?;
+//! let group = GroupCommit::start(spool, GroupConfig::default())?;
+//! let shutdown = Shutdown::new();
+//! let cell = HousekeepingCell::default();
+//! let keeper = Housekeeper::new(group.handle(), Duration::from_secs(5), shutdown.clone(), cell.clone());
+//! let thread = std::thread::spawn(move || keeper.run());
+//! shutdown.trigger();
+//! thread.join().unwrap();
+//! assert!(cell.snapshot().checkpoints >= 1, "one more checkpoint at shutdown");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Priority, Shutdown, log};
+use crate::spool::{Handle, SpoolError};
+
+/// The housekeeper's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct HousekeepingStats {
+    /// Checkpoints written.
+    pub checkpoints: u64,
+    /// Segments removed by them.
+    pub segments_removed: u64,
+    /// Checkpoints that failed.
+    pub errors: u64,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// Shared [`HousekeepingStats`].
+#[derive(Debug, Clone, Default)]
+pub struct HousekeepingCell(Arc<Mutex<HousekeepingStats>>);
+
+impl HousekeepingCell {
+    /// A copy of the counters.
+    #[must_use]
+    pub fn snapshot(&self) -> HousekeepingStats {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut HousekeepingStats)) {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// See the [module docs](self).
+#[derive(Debug)]
+pub struct Housekeeper {
+    handle: Handle,
+    interval: Duration,
+    shutdown: Shutdown,
+    stats: HousekeepingCell,
+}
+
+impl Housekeeper {
+    /// A housekeeper checkpointing through `handle` every `interval`.
+    #[must_use]
+    pub fn new(
+        handle: Handle,
+        interval: Duration,
+        shutdown: Shutdown,
+        stats: HousekeepingCell,
+    ) -> Self {
+        Self {
+            handle,
+            interval,
+            shutdown,
+            stats,
+        }
+    }
+
+    /// Runs until the shutdown signal, then checkpoints once more.
+    pub fn run(self) {
+        loop {
+            let stopping = self.shutdown.wait_timeout(self.interval);
+            if !self.checkpoint() || stopping {
+                return;
+            }
+        }
+    }
+
+    /// One checkpoint; false when the spool is closed.
+    fn checkpoint(&self) -> bool {
+        match self.handle.checkpoint() {
+            Ok(outcome) => {
+                self.stats.update(|s| {
+                    s.checkpoints += 1;
+                    s.segments_removed += outcome.segments_removed as u64;
+                });
+                true
+            }
+            Err(SpoolError::Closed) => false,
+            Err(err) => {
+                let message = err.to_string();
+                log(
+                    Priority::Error,
+                    &format!("spool checkpoint failed (retried in {:?}): {message}", self.interval),
+                );
+                self.stats.update(|s| {
+                    s.errors += 1;
+                    s.last_error = Some(message);
+                });
+                true
+            }
+        }
+    }
+}

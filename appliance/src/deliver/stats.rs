@@ -1,0 +1,130 @@
+//! Per-destination delivery counters and state, shared between a worker and `icsfwd status`.
+//!
+//! What it is: a [`StatsCell`] (an `Arc<Mutex<DeliveryStats>>`) is written by one worker and
+//! read by anyone; [`StatsCell::snapshot`] copies it out. The lock is only held to copy or
+//! bump counters, never across network or disk I/O.
+//!
+//! What it guarantees: counters only grow; errors are stored as the senders report them
+//! (already redacted: no secret reaches a [`DeliveryStats`]); times are wall-clock epoch
+//! milliseconds so they serialize plainly.
+//!
+//! ```
+//! use icsfwd::deliver::stats::{State, StatsCell};
+//!
+//! let cell = StatsCell::new("soc-hec", "hec");
+//! cell.update(|s| {
+//!     s.delivered += 3;
+//!     s.state = State::Parked { reason: "credentials rejected: HTTP 401".into() };
+//! });
+//! let json = serde_json::to_value(cell.snapshot()).unwrap();
+//! assert_eq!(json["delivered"], 3);
+//! assert_eq!(json["state"]["state"], "parked");
+//! assert_eq!(json["state"]["reason"], "credentials rejected: HTTP 401");
+//! ```
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+/// What a destination's worker is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum State {
+    /// Nothing to send.
+    #[default]
+    Idle,
+    /// Sending (or waiting for a fuller batch, or for acks).
+    Sending,
+    /// The last send failed transiently: resending after a backoff.
+    Retrying,
+    /// A problem an operator must fix (the reason says what); retrying slowly.
+    Parked {
+        /// Why, and what to fix.
+        reason: String,
+    },
+    /// No worker runs for this destination (its sender could not be set up).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// The worker stopped (shutdown).
+    Stopped,
+}
+
+/// The counters and state of one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct DeliveryStats {
+    /// The destination's name.
+    pub name: String,
+    /// `splunk`, `hec` or `syslog`.
+    pub kind: String,
+    /// What the worker is doing.
+    #[serde(flatten)]
+    pub state: State,
+    /// Records in the spool for this destination not yet confirmed (filled in from the
+    /// spool's counters when a snapshot is taken by [`Running::stats`](super::Running::stats)).
+    pub backlog: u64,
+    /// Records confirmed by the destination (2xx, or HEC ack `true`).
+    pub delivered: u64,
+    /// Sends that failed transiently and were retried (one per failed send, not per record).
+    pub retries: u64,
+    /// Records sent again after an outcome that left them possibly received (lost response,
+    /// reset, timeout, HEC ack past its deadline): each may be a duplicate in Splunk.
+    pub possible_duplicates: u64,
+    /// Records moved to the dead-letter file.
+    pub dead_lettered: u64,
+    /// Records sent and waiting for a HEC ack.
+    pub acks_pending: u64,
+    /// The last error (redacted), if any.
+    pub last_error: Option<String>,
+    /// When the last error happened, epoch milliseconds.
+    pub last_error_at_ms: Option<u64>,
+    /// When a record was last confirmed, epoch milliseconds.
+    pub last_success_at_ms: Option<u64>,
+}
+
+/// The current wall-clock time in epoch milliseconds (0 if the clock is before 1970).
+#[must_use]
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Shared [`DeliveryStats`] of one destination.
+#[derive(Debug, Clone, Default)]
+pub struct StatsCell(Arc<Mutex<DeliveryStats>>);
+
+impl StatsCell {
+    /// Empty stats for destination `name` of `kind`.
+    #[must_use]
+    pub fn new(name: &str, kind: &str) -> Self {
+        Self(Arc::new(Mutex::new(DeliveryStats {
+            name: name.to_owned(),
+            kind: kind.to_owned(),
+            ..DeliveryStats::default()
+        })))
+    }
+
+    /// A copy of the current stats.
+    #[must_use]
+    pub fn snapshot(&self) -> DeliveryStats {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Changes the stats under the lock (keep `f` short: no I/O).
+    pub fn update(&self, f: impl FnOnce(&mut DeliveryStats)) {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Records `error` as the last error, now.
+    pub fn error(&self, error: &str) {
+        let at = now_ms();
+        self.update(|s| {
+            s.last_error = Some(error.to_owned());
+            s.last_error_at_ms = Some(at);
+        });
+    }
+}

@@ -1,0 +1,641 @@
+//! The worker of one destination: spool → batch → sender → spool cursor.
+//!
+//! What it is: [`Worker::run`] loops until its [`Shutdown`]: it polls HEC acks when due,
+//! acknowledges in the spool the prefix of its window that is confirmed, reads the records
+//! that follow its window ([`Handle::peek_after`]), sends a batch when it is full or its
+//! oldest record waited `linger` (and no backoff holds it), and otherwise waits for new
+//! durable records, the linger, the backoff or the next ack poll, whichever comes first.
+//!
+//! The window holds the records read and not yet acknowledged in the spool, in sequence
+//! order, each *pending* (to send), *awaiting* (a HEC ack) or *done* (delivered or
+//! dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//!
+//! | action | the records become | and the worker |
+//! | --- | --- | --- |
+//! | Delivered | done | counts them delivered, resets the backoff |
+//! | AwaitingAck | awaiting | polls acks every ack poll interval; `true` → done; past the deadline → pending again (a possible duplicate when resent) |
+//! | Retry { after } | pending | waits the backoff (at least `after`), state `retrying` |
+//! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
+//! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
+//!
+//! What it guarantees: see the [module](super) docs — confirmed-only removal, per-destination
+//! order, counted duplicates, no sleep that ignores the shutdown, bounded memory
+//! ([`WorkerSettings::max_in_flight`]).
+//!
+//! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use icsfwd::deliver::{Sender, Shutdown};
+//! use icsfwd::deliver::deadletter::DeadLetters;
+//! use icsfwd::deliver::stats::StatsCell;
+//! use icsfwd::deliver::worker::{Worker, WorkerSettings};
+//! use icsfwd::output::{Deliver, Item, Outcome};
+//! use icsfwd::output::classify::Action;
+//! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+//! use icsfwd_core::alert::{Alert, Event};
+//! use icsfwd_core::destination::{DestinationId, DestinationSet};
+//!
+//! struct Accept;
+//! impl Deliver for Accept {
+//!     fn send(&mut self, batch: &[Item<'_>], _: Instant) -> Outcome {
+//!         Outcome::whole(batch.len(), Action::Delivered)
+//!     }
+//! }
+//! impl Sender for Accept {}
+//!
+//! let dir = tempfile::tempdir()?;
+//! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &["a".to_string()])?;
+//! let group = GroupCommit::start(spool, GroupConfig::default())?;
+//! let dest = DestinationId::new(0).unwrap();
+//! group.handle().append(Event::from(Alert::example(0)), DestinationSet::EMPTY.with(dest))?;
+//!
+//! let settings = WorkerSettings::new(dest, "a");
+//! let (stats, shutdown) = (StatsCell::new("a", "test"), Shutdown::new());
+//! let worker = Worker::new(settings, Box::new(Accept), group.handle(), stats.clone(),
+//!     shutdown.clone(), DeadLetters::new(dir.path(), "a"));
+//! let thread = std::thread::spawn(move || worker.run());
+//! let give_up = Instant::now() + Duration::from_secs(30);
+//! while stats.snapshot().delivered < 1 && Instant::now() < give_up {
+//!     std::thread::sleep(Duration::from_millis(10));
+//! }
+//! shutdown.trigger();
+//! thread.join().unwrap();
+//! assert_eq!(stats.snapshot().delivered, 1);
+//! assert!(group.handle().peek(dest, 10)?.is_empty(), "acknowledged in the spool");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use icsfwd_core::alert::Event;
+use icsfwd_core::destination::DestinationId;
+
+use super::deadletter::DeadLetters;
+use super::stats::{State, StatsCell, now_ms};
+use super::{DeliveryOptions, Priority, SPLUNK_BATCH, Sender, Shutdown, log};
+use crate::config::{Destination, DestinationKind};
+use crate::output::classify::{Action, Backoff};
+use crate::spool::commit::Wait;
+use crate::spool::{Handle, SpoolError};
+
+/// How one worker batches, backs off and polls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerSettings {
+    /// The destination's id in the spool.
+    pub dest: DestinationId,
+    /// Its name (logs).
+    pub name: String,
+    /// Most records per `send`.
+    pub batch_max_events: usize,
+    /// How long the oldest record of a batch that is not full may wait for more.
+    pub linger: Duration,
+    /// Backoff minimum.
+    pub retry_min: Duration,
+    /// Backoff maximum, also the pace of a parked destination.
+    pub retry_max: Duration,
+    /// See [`DeliveryOptions::ack_poll_interval`].
+    pub ack_poll_interval: Duration,
+    /// See [`DeliveryOptions::idle_tick`].
+    pub idle_tick: Duration,
+    /// See [`DeliveryOptions::max_in_flight`].
+    pub max_in_flight: usize,
+    /// See [`DeliveryOptions::park_log_interval`].
+    pub park_log_interval: Duration,
+    /// Backoff jitter seed.
+    pub seed: u64,
+}
+
+impl WorkerSettings {
+    /// Settings with the defaults of [`DeliveryOptions`], 500 events per batch, 50 ms linger,
+    /// backoff 1 s to 300 s.
+    #[must_use]
+    pub fn new(dest: DestinationId, name: &str) -> Self {
+        let options = DeliveryOptions::default();
+        Self {
+            dest,
+            name: name.to_owned(),
+            batch_max_events: 500,
+            linger: Duration::from_millis(50),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            ack_poll_interval: options.ack_poll_interval,
+            idle_tick: options.idle_tick,
+            max_in_flight: options.max_in_flight,
+            park_log_interval: options.park_log_interval,
+            seed: seed(None, dest),
+        }
+    }
+
+    /// The settings of `destination`'s worker.
+    #[must_use]
+    pub fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
+        let (batch_max_events, linger) = match &destination.kind {
+            DestinationKind::Hec(hec) => (hec.batch.max_events, hec.batch.linger),
+            _ => (SPLUNK_BATCH, Duration::ZERO),
+        };
+        Self {
+            dest: destination.id,
+            name: destination.name.clone(),
+            batch_max_events: batch_max_events.max(1),
+            linger,
+            retry_min: destination.retry.min,
+            retry_max: destination.retry.max,
+            ack_poll_interval: options.ack_poll_interval,
+            idle_tick: options.idle_tick,
+            max_in_flight: options.max_in_flight.max(1),
+            park_log_interval: options.park_log_interval,
+            seed: seed(options.seed, destination.id),
+        }
+    }
+}
+
+fn seed(seed: Option<u64>, dest: DestinationId) -> u64 {
+    let base = seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos().into())
+            .unwrap_or(0)
+    });
+    base ^ u64::from(dest.get()).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Awaiting,
+    Done,
+}
+
+#[derive(Debug)]
+struct Entry {
+    seq: u64,
+    event: Event,
+    status: Status,
+    read_at: Instant,
+    /// Possibly received by the server already: a resend counts as a possible duplicate.
+    maybe_sent: bool,
+}
+
+/// The worker of one destination; see the [module docs](self).
+pub struct Worker {
+    settings: WorkerSettings,
+    sender: Box<dyn Sender>,
+    handle: Handle,
+    stats: StatsCell,
+    shutdown: Shutdown,
+    dead_letters: DeadLetters,
+    window: VecDeque<Entry>,
+    last_read: u64,
+    backoff: Backoff,
+    attempt: u32,
+    hold_until: Option<Instant>,
+    next_ack_poll: Instant,
+    parked: Option<String>,
+    last_park_log: Option<Instant>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("settings", &self.settings)
+            .field("window", &self.window.len())
+            .field("last_read", &self.last_read)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a spool call's failure means for the loop.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Worker {
+    /// A worker sending `settings.dest`'s records through `sender`.
+    #[must_use]
+    pub fn new(
+        settings: WorkerSettings,
+        sender: Box<dyn Sender>,
+        handle: Handle,
+        stats: StatsCell,
+        shutdown: Shutdown,
+        dead_letters: DeadLetters,
+    ) -> Self {
+        let backoff = Backoff::new(settings.retry_min, settings.retry_max, settings.seed);
+        Self {
+            settings,
+            sender,
+            handle,
+            stats,
+            shutdown,
+            dead_letters,
+            window: VecDeque::new(),
+            last_read: 0,
+            backoff,
+            attempt: 0,
+            hold_until: None,
+            next_ack_poll: Instant::now(),
+            parked: None,
+            last_park_log: None,
+        }
+    }
+
+    /// Runs until the shutdown signal (or the spool closes).
+    pub fn run(mut self) {
+        log(
+            Priority::Info,
+            &format!("destination {:?}: delivery started", self.settings.name),
+        );
+        while !self.shutdown.is_triggered() {
+            if let Flow::Stop = self.step() {
+                break;
+            }
+        }
+        // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
+        let _ = self.release_done();
+        let in_flight = self.window.len();
+        self.stats.update(|s| s.state = super::stats::State::Stopped);
+        log(
+            Priority::Info,
+            &format!(
+                "destination {:?}: delivery stopped ({in_flight} records in flight stay in \
+                 the spool)",
+                self.settings.name
+            ),
+        );
+    }
+
+    /// One turn of the loop.
+    fn step(&mut self) -> Flow {
+        let now = Instant::now();
+        if self.sender.pending_acks() > 0 && now >= self.next_ack_poll {
+            self.poll_acks(now);
+        }
+        if let Flow::Stop = self.release_done() {
+            return Flow::Stop;
+        }
+        let seen = self.handle.next_seq();
+        let room = self.settings.max_in_flight.saturating_sub(self.window.len());
+        if room > 0
+            && let Flow::Stop = self.read(room, now)
+        {
+            return Flow::Stop;
+        }
+        let holding = self.hold_until.is_some_and(|until| now < until);
+        let pending = self
+            .window
+            .iter()
+            .filter(|e| e.status == Status::Pending)
+            .count();
+        let mut wake = now + self.settings.idle_tick;
+        if pending > 0 && !holding {
+            let oldest = self
+                .window
+                .iter()
+                .find(|e| e.status == Status::Pending)
+                .map_or(now, |e| e.read_at);
+            let linger_until = oldest + self.settings.linger;
+            let full = pending >= self.settings.batch_max_events
+                || self.window.len() >= self.settings.max_in_flight;
+            if full || now >= linger_until {
+                self.send();
+                return Flow::Continue;
+            }
+            wake = wake.min(linger_until);
+        }
+        if pending == 0 && self.sender.pending_acks() == 0 && self.parked.is_none() {
+            self.set_state(State::Idle);
+        }
+        if self.sender.pending_acks() > 0 {
+            wake = wake.min(self.next_ack_poll.max(now));
+        }
+        if holding {
+            if let Some(until) = self.hold_until {
+                wake = wake.max(now).min(until.max(now));
+                if self.sender.pending_acks() > 0 {
+                    wake = wake.min(self.next_ack_poll.max(now));
+                }
+            }
+            self.shutdown.wait_timeout(wake.saturating_duration_since(now));
+            return Flow::Continue;
+        }
+        let timeout = wake.saturating_duration_since(now);
+        if timeout.is_zero() {
+            return Flow::Continue;
+        }
+        if room == 0 || pending > 0 {
+            // Nothing to read (window full) or lingering: new records do not matter.
+            self.shutdown.wait_timeout(timeout);
+        } else if self.handle.wait_for_records(seen, timeout) == Wait::ShuttingDown {
+            // The spool is closing: do not spin on its answer.
+            self.shutdown.wait_timeout(timeout);
+        }
+        Flow::Continue
+    }
+
+    fn set_state(&self, state: State) {
+        self.stats.update(|s| {
+            if s.state != state {
+                s.state = state;
+            }
+        });
+    }
+
+    /// Reads up to `room` records after the window.
+    fn read(&mut self, room: usize, now: Instant) -> Flow {
+        match self
+            .handle
+            .peek_after(self.settings.dest, self.last_read, room)
+        {
+            Ok(records) => {
+                for record in records {
+                    self.last_read = record.seq;
+                    self.window.push_back(Entry {
+                        seq: record.seq,
+                        event: record.event,
+                        status: Status::Pending,
+                        read_at: now,
+                        maybe_sent: false,
+                    });
+                }
+                Flow::Continue
+            }
+            Err(err) => self.spool_error(&err, "reading the spool"),
+        }
+    }
+
+    /// Acknowledges in the spool the confirmed prefix of the window.
+    fn release_done(&mut self) -> Flow {
+        let mut upto = None;
+        while let Some(front) = self.window.front() {
+            if front.status != Status::Done {
+                break;
+            }
+            upto = Some(front.seq);
+            self.window.pop_front();
+        }
+        let Some(upto) = upto else {
+            return Flow::Continue;
+        };
+        match self.handle.ack(self.settings.dest, upto) {
+            Ok(_) => Flow::Continue,
+            Err(err) => self.spool_error(&err, "acknowledging in the spool"),
+        }
+    }
+
+    fn spool_error(&mut self, err: &SpoolError, what: &str) -> Flow {
+        if matches!(err, SpoolError::Closed) {
+            return Flow::Stop;
+        }
+        let message = format!("{what}: {err}");
+        log(
+            Priority::Error,
+            &format!("destination {:?}: {message}", self.settings.name),
+        );
+        self.stats.error(&message);
+        let delay = self.backoff.delay(self.attempt, None);
+        self.attempt = self.attempt.saturating_add(1);
+        self.hold_until = Some(Instant::now() + delay);
+        Flow::Continue
+    }
+
+    fn poll_acks(&mut self, now: Instant) {
+        let report = self.sender.poll_acks(now);
+        self.next_ack_poll = now + self.settings.ack_poll_interval;
+        let mut indexed = 0u64;
+        for seq in &report.indexed {
+            if let Ok(i) = self.window.binary_search_by_key(seq, |e| e.seq)
+                && let Some(entry) = self.window.get_mut(i)
+                && entry.status == Status::Awaiting
+            {
+                entry.status = Status::Done;
+                indexed += 1;
+            }
+        }
+        let mut expired = 0u64;
+        for seq in &report.expired {
+            if let Ok(i) = self.window.binary_search_by_key(seq, |e| e.seq)
+                && let Some(entry) = self.window.get_mut(i)
+                && entry.status == Status::Awaiting
+            {
+                entry.status = Status::Pending;
+                entry.maybe_sent = true;
+                expired += 1;
+            }
+        }
+        if expired > 0 {
+            log(
+                Priority::Warning,
+                &format!(
+                    "destination {:?}: {expired} records not acknowledged within the ack \
+                     deadline: resending them (possible duplicates)",
+                    self.settings.name
+                ),
+            );
+        }
+        let pending = self.sender.pending_acks() as u64;
+        let at = now_ms();
+        self.stats.update(|s| {
+            s.delivered += indexed;
+            s.acks_pending = pending;
+            if indexed > 0 {
+                s.last_success_at_ms = Some(at);
+            }
+        });
+        if let Some(error) = report.last_error {
+            self.stats.error(&error);
+        }
+    }
+
+    /// Sends the first pending records of the window and applies the outcome.
+    fn send(&mut self) {
+        let indexes: Vec<usize> = self
+            .window
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.status == Status::Pending)
+            .map(|(i, _)| i)
+            .take(self.settings.batch_max_events)
+            .collect();
+        let mut resent = 0u64;
+        for &i in &indexes {
+            if let Some(entry) = self.window.get_mut(i)
+                && entry.maybe_sent
+            {
+                entry.maybe_sent = false;
+                resent += 1;
+            }
+        }
+        if self.parked.is_none() {
+            self.set_state(State::Sending);
+        }
+        let acks_before = self.sender.pending_acks();
+        let outcome = {
+            let batch: Vec<(u64, &Event)> = indexes
+                .iter()
+                .filter_map(|&i| self.window.get(i))
+                .map(|e| (e.seq, &e.event))
+                .collect();
+            self.sender.send(&batch, Instant::now())
+        };
+        let now = Instant::now();
+        if acks_before == 0 && self.sender.pending_acks() > 0 {
+            self.next_ack_poll = now + self.settings.ack_poll_interval;
+        }
+
+        let mut delivered = 0u64;
+        let mut dead_lettered = 0u64;
+        let mut retry: Option<Option<Duration>> = None;
+        let mut park: Option<String> = None;
+        let mut covered = 0usize;
+        for part in &outcome.parts {
+            let Some(slots) = indexes.get(part.events.clone()) else {
+                continue;
+            };
+            covered += slots.len();
+            match &part.action {
+                Action::Delivered => {
+                    self.mark(slots, Status::Done);
+                    delivered += slots.len() as u64;
+                }
+                Action::AwaitingAck => self.mark(slots, Status::Awaiting),
+                Action::DeadLetter { reason } => {
+                    let written = {
+                        let records: Vec<(u64, &Event)> = slots
+                            .iter()
+                            .filter_map(|&i| self.window.get(i))
+                            .map(|e| (e.seq, &e.event))
+                            .collect();
+                        self.dead_letters.append(&records, reason)
+                    };
+                    match written {
+                        Ok(()) => {
+                            self.mark(slots, Status::Done);
+                            dead_lettered += slots.len() as u64;
+                            log(
+                                Priority::Warning,
+                                &format!(
+                                    "destination {:?}: {} records dead-lettered to {}: {reason}",
+                                    self.settings.name,
+                                    slots.len(),
+                                    self.dead_letters.path().display()
+                                ),
+                            );
+                        }
+                        Err(err) => {
+                            let message = format!(
+                                "cannot write the dead-letter file {}: {err}",
+                                self.dead_letters.path().display()
+                            );
+                            log(
+                                Priority::Error,
+                                &format!("destination {:?}: {message}", self.settings.name),
+                            );
+                            self.stats.error(&message);
+                            retry.get_or_insert(None);
+                        }
+                    }
+                }
+                Action::Retry { after } => {
+                    if outcome.uncertain {
+                        self.mark_maybe_sent(slots);
+                    }
+                    let longest = match retry.flatten() {
+                        Some(d) => Some(after.unwrap_or_default().max(d)),
+                        None => *after,
+                    };
+                    retry = Some(longest);
+                }
+                Action::Park { reason } => {
+                    if outcome.uncertain {
+                        self.mark_maybe_sent(slots);
+                    }
+                    park.get_or_insert_with(|| reason.clone());
+                }
+            }
+        }
+        if covered < indexes.len() && retry.is_none() && park.is_none() {
+            // A sender must cover its batch; if not, the rest stays pending: back off.
+            retry = Some(None);
+        }
+
+        let at = now_ms();
+        let acks_pending = self.sender.pending_acks() as u64;
+        self.stats.update(|s| {
+            s.delivered += delivered;
+            s.dead_lettered += dead_lettered;
+            s.possible_duplicates += resent;
+            s.acks_pending = acks_pending;
+            if delivered > 0 {
+                s.last_success_at_ms = Some(at);
+            }
+        });
+        if let Some(error) = &outcome.last_error {
+            self.stats.error(error);
+        }
+
+        if let Some(reason) = park {
+            self.hold_until = Some(now + self.backoff.max());
+            let due = self
+                .last_park_log
+                .is_none_or(|t| now.saturating_duration_since(t) >= self.settings.park_log_interval);
+            if due || self.parked.as_deref() != Some(reason.as_str()) {
+                log(
+                    Priority::Error,
+                    &format!(
+                        "destination {:?} parked: {reason}; nothing is lost (records stay in \
+                         the spool), retrying every {:?} until it is fixed",
+                        self.settings.name,
+                        self.backoff.max()
+                    ),
+                );
+                self.last_park_log = Some(now);
+            }
+            self.stats.error(&reason);
+            self.set_state(State::Parked {
+                reason: reason.clone(),
+            });
+            self.parked = Some(reason);
+        } else if let Some(after) = retry {
+            let delay = self.backoff.delay(self.attempt, after);
+            self.attempt = self.attempt.saturating_add(1);
+            self.hold_until = Some(now + delay);
+            self.stats.update(|s| {
+                s.retries += 1;
+                s.state = State::Retrying;
+            });
+        } else {
+            self.attempt = 0;
+            self.hold_until = None;
+            if self.parked.take().is_some() {
+                log(
+                    Priority::Info,
+                    &format!(
+                        "destination {:?}: delivering again (no longer parked)",
+                        self.settings.name
+                    ),
+                );
+                self.last_park_log = None;
+            }
+            self.set_state(State::Sending);
+        }
+    }
+
+    fn mark(&mut self, slots: &[usize], status: Status) {
+        for &i in slots {
+            if let Some(entry) = self.window.get_mut(i) {
+                entry.status = status;
+            }
+        }
+    }
+
+    fn mark_maybe_sent(&mut self, slots: &[usize]) {
+        for &i in slots {
+            if let Some(entry) = self.window.get_mut(i) {
+                entry.maybe_sent = true;
+            }
+        }
+    }
+}
