@@ -57,7 +57,10 @@ impl HousekeepingCell {
     /// A copy of the counters.
     #[must_use]
     pub fn snapshot(&self) -> HousekeepingStats {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn update(&self, f: impl FnOnce(&mut HousekeepingStats)) {
@@ -116,7 +119,10 @@ impl Housekeeper {
                 let message = err.to_string();
                 log(
                     Priority::Error,
-                    &format!("spool checkpoint failed (retried in {:?}): {message}", self.interval),
+                    &format!(
+                        "spool checkpoint failed (retried in {:?}): {message}",
+                        self.interval
+                    ),
                 );
                 self.stats.update(|s| {
                     s.errors += 1;

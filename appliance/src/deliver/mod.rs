@@ -362,10 +362,7 @@ impl Delivery {
                     let reason = err.to_string();
                     log(
                         Priority::Error,
-                        &format!(
-                            "destination {:?}: no delivery: {reason}",
-                            destination.name
-                        ),
+                        &format!("destination {:?}: no delivery: {reason}", destination.name),
                     );
                     cell.update(|s| s.state = State::Failed { reason });
                     continue;

@@ -111,7 +111,10 @@ impl StatsCell {
     /// A copy of the current stats.
     #[must_use]
     pub fn snapshot(&self) -> DeliveryStats {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Changes the stats under the lock (keep `f` short: no I/O).

@@ -256,7 +256,8 @@ impl Worker {
         // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
         let _ = self.release_done();
         let in_flight = self.window.len();
-        self.stats.update(|s| s.state = super::stats::State::Stopped);
+        self.stats
+            .update(|s| s.state = super::stats::State::Stopped);
         log(
             Priority::Info,
             &format!(
@@ -277,7 +278,10 @@ impl Worker {
             return Flow::Stop;
         }
         let seen = self.handle.next_seq();
-        let room = self.settings.max_in_flight.saturating_sub(self.window.len());
+        let room = self
+            .settings
+            .max_in_flight
+            .saturating_sub(self.window.len());
         if room > 0
             && let Flow::Stop = self.read(room, now)
         {
@@ -318,7 +322,8 @@ impl Worker {
                     wake = wake.min(self.next_ack_poll.max(now));
                 }
             }
-            self.shutdown.wait_timeout(wake.saturating_duration_since(now));
+            self.shutdown
+                .wait_timeout(wake.saturating_duration_since(now));
             return Flow::Continue;
         }
         let timeout = wake.saturating_duration_since(now);
@@ -578,9 +583,9 @@ impl Worker {
 
         if let Some(reason) = park {
             self.hold_until = Some(now + self.backoff.max());
-            let due = self
-                .last_park_log
-                .is_none_or(|t| now.saturating_duration_since(t) >= self.settings.park_log_interval);
+            let due = self.last_park_log.is_none_or(|t| {
+                now.saturating_duration_since(t) >= self.settings.park_log_interval
+            });
             if due || self.parked.as_deref() != Some(reason.as_str()) {
                 log(
                     Priority::Error,

@@ -1,0 +1,103 @@
+//! Delivery workers to splunkd's REST receiver against the Splunk emulator over TLS on
+//! 127.0.0.1, with a real spool in a temp dir; and the setup of destinations without a sender.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod deliver_support;
+
+use std::time::Duration;
+
+use deliver_support::*;
+use icsfwd::deliver::stats::State;
+use icsfwd::deliver::{SetupError, sender_for};
+use icsfwd_sim::splunk::store::{Body, ReceiverKind};
+
+#[test]
+fn two_thousand_alerts_reach_splunkd_once_in_order_with_exact_fields_and_the_spool_empties() {
+    let tls = Tls::new();
+    let emulator = deliver_support::output_support::start(&tls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        &[splunk_destination(
+            "splunkd",
+            emulator.splunkd_addr().port(),
+            &tls,
+            "index = \"ot\"",
+        )],
+    );
+    let group = open_spool(dir.path(), &config);
+    let running = start(&config, &group, dir.path());
+    let events = events(2000);
+    let seqs = produce(&group.handle(), &events, all(&config), 4);
+    wait_until(Duration::from_secs(180), "2,000 delivered", || {
+        stats_of(&running, "splunkd").delivered == 2000
+    });
+    wait_until(Duration::from_secs(10), "backlog 0", || {
+        backlog(&group.handle(), 0) == 0
+    });
+    let store = stored(&emulator);
+    assert_eq!(store.len(), 2000, "each alert exactly once");
+    for (stored, &(_, i)) in store.iter().zip(&seqs) {
+        assert_eq!(stored.receiver, ReceiverKind::Simple);
+        assert_eq!(
+            stored.body,
+            Body::Text(text(&events[i])),
+            "in sequence order"
+        );
+        assert_eq!(stored.host, SENSOR_IP);
+        assert_eq!(stored.source, "icsfwd");
+        assert_eq!(stored.sourcetype, SENSOR_NAME);
+        assert_eq!(stored.index, "ot");
+        assert_eq!(stored.user.as_deref(), Some(USER));
+    }
+    let report = running.shutdown(Duration::from_secs(10));
+    assert!(report.still_running.is_empty(), "{report:?}");
+    let spool = group.handle().stats().unwrap();
+    assert!(spool.segments_removed > 0, "{spool:?}");
+    assert_eq!(spool.disk_bytes, 0, "{spool:?}");
+}
+
+#[test]
+fn a_syslog_destination_gets_no_worker_and_says_why_while_the_others_deliver() {
+    let tls = Tls::new();
+    let emulator = deliver_support::output_support::start(&tls);
+    let dir = tempfile::tempdir().unwrap();
+    let syslog =
+        "\n[[destination]]\nname = \"siem\"\nkind = \"syslog\"\nhost = \"127.0.0.1\"\n".to_owned();
+    let config = config(
+        dir.path(),
+        &[
+            syslog,
+            splunk_destination("splunkd", emulator.splunkd_addr().port(), &tls, ""),
+        ],
+    );
+    match sender_for(&config.destinations[0], &config.sensor) {
+        Err(err @ SetupError::Unsupported { kind: "syslog" }) => {
+            assert!(err.to_string().contains("part 2"), "{err}");
+        }
+        other => panic!("{:?}", other.map(|_| "a sender")),
+    }
+    let group = open_spool(dir.path(), &config);
+    let running = start(&config, &group, dir.path());
+    let events = events(10);
+    produce(&group.handle(), &events, all(&config), 1);
+    wait_until(Duration::from_secs(30), "splunkd delivered", || {
+        stats_of(&running, "splunkd").delivered == 10
+    });
+    match stats_of(&running, "siem").state {
+        State::Failed { reason } => assert!(reason.contains("not supported"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(backlog(&group.handle(), 0), 10, "kept for part 2");
+    assert!(
+        running
+            .shutdown(Duration::from_secs(10))
+            .still_running
+            .is_empty()
+    );
+}
