@@ -398,3 +398,32 @@ fn shutdown_during_a_retry_returns_within_the_deadline_and_a_restart_delivers_ev
 fn start_emulator(tls: &Tls) -> RunningEmulator {
     deliver_support::output_support::start(tls)
 }
+
+#[test]
+fn a_lost_response_is_resent_and_counted_as_possible_duplicates() {
+    let mut f = Fixture::new(HEC_TOKEN, "", |_| {});
+    f.emulator
+        .faults()
+        .add("hec:lost-response,next=1".parse().unwrap())
+        .unwrap();
+    let events = events(10);
+    produce(&f.group.handle(), &events, all(&f.config), 1);
+    wait_until(
+        Duration::from_secs(30),
+        "delivered after the resend",
+        || f.stats().delivered == 10 && f.backlog() == 0,
+    );
+    let stats = f.stats();
+    let store = stored(&f.emulator);
+    let duplicates = (store.len() - 10) as u64;
+    assert!(
+        duplicates >= 1,
+        "the lost request was indexed: {}",
+        store.len()
+    );
+    assert!(
+        stats.possible_duplicates >= duplicates,
+        "every duplicate is counted: {stats:?}, {duplicates} in the store"
+    );
+    f.stop();
+}

@@ -104,7 +104,12 @@ impl DeadLetters {
 
     fn open(&mut self) -> io::Result<&mut File> {
         if self.file.is_none() {
-            std::fs::create_dir_all(&self.dir)?;
+            if !self.dir.is_dir() {
+                std::fs::create_dir_all(&self.dir)?;
+                if let Some(spool_dir) = self.dir.parent() {
+                    File::open(spool_dir)?.sync_all()?;
+                }
+            }
             let existed = self.path.exists();
             let file = OpenOptions::new()
                 .create(true)

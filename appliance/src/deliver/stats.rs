@@ -18,8 +18,8 @@
 //! });
 //! let json = serde_json::to_value(cell.snapshot()).unwrap();
 //! assert_eq!(json["delivered"], 3);
-//! assert_eq!(json["state"]["state"], "parked");
-//! assert_eq!(json["state"]["reason"], "credentials rejected: HTTP 401");
+//! assert_eq!(json["state"], "parked");
+//! assert_eq!(json["reason"], "credentials rejected: HTTP 401");
 //! ```
 
 use std::sync::{Arc, Mutex, PoisonError};

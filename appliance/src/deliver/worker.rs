@@ -282,17 +282,15 @@ impl Worker {
             .settings
             .max_in_flight
             .saturating_sub(self.window.len());
+        // Read only while a batch is not full: a read walks past the records in flight.
         if room > 0
+            && self.pending() < self.settings.batch_max_events
             && let Flow::Stop = self.read(room, now)
         {
             return Flow::Stop;
         }
         let holding = self.hold_until.is_some_and(|until| now < until);
-        let pending = self
-            .window
-            .iter()
-            .filter(|e| e.status == Status::Pending)
-            .count();
+        let pending = self.pending();
         let mut wake = now + self.settings.idle_tick;
         if pending > 0 && !holding {
             let oldest = self
@@ -330,14 +328,21 @@ impl Worker {
         if timeout.is_zero() {
             return Flow::Continue;
         }
-        if room == 0 || pending > 0 {
-            // Nothing to read (window full) or lingering: new records do not matter.
+        if room == 0 || pending >= self.settings.batch_max_events {
+            // Nothing more would be read: new records do not matter.
             self.shutdown.wait_timeout(timeout);
         } else if self.handle.wait_for_records(seen, timeout) == Wait::ShuttingDown {
             // The spool is closing: do not spin on its answer.
             self.shutdown.wait_timeout(timeout);
         }
         Flow::Continue
+    }
+
+    fn pending(&self) -> usize {
+        self.window
+            .iter()
+            .filter(|e| e.status == Status::Pending)
+            .count()
     }
 
     fn set_state(&self, state: State) {
