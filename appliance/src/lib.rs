@@ -2,6 +2,7 @@
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//! - [`send`]: the `icsfwd send` client of the ingest socket.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
 //!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
@@ -19,4 +20,5 @@
 #![deny(missing_docs)]
 
 pub mod ingest;
+pub mod send;
 pub mod spool;
