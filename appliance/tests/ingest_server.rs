@@ -771,6 +771,10 @@ fn shutdown_with_lines_in_flight_answers_what_it_read_in_order_then_closes() {
     }
     let stats = stopper.join().unwrap();
     writer.join().unwrap();
+    assert!(
+        answered < 5000,
+        "the premise: the stop came with lines in flight"
+    );
     assert_eq!(stats.accepted, answered, "every accepted line was answered");
     assert_eq!(stats.connections_open, 0);
     drop(group.unwrap().shutdown().unwrap());
@@ -814,4 +818,37 @@ fn the_simulators_mixed_scenario_is_all_accepted() {
     let (stats, ids) = fixture.finish();
     assert_eq!(ids.len(), 2000);
     assert_eq!(stats.accepted, 2000);
+}
+
+#[test]
+fn a_stop_requested_from_another_thread_closes_idle_connections_and_wait_returns() {
+    let fixture = fs_fixture();
+    let idle = UnixStream::connect(&fixture.socket).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // Proven registered by an answer before the stop.
+    (&idle).write_all(&line(1, Severity::Major)).unwrap();
+    let mut reader = BufReader::new(idle);
+    let mut answer = String::new();
+    reader.read_line(&mut answer).unwrap();
+    assert_eq!(Answer::parse(&answer).unwrap(), accepted(1));
+
+    let Fixture {
+        dir, group, server, ..
+    } = fixture;
+    let server = server.unwrap();
+    let stop = server.stopper();
+    assert!(!stop.is_requested());
+    let requester = thread::spawn(move || stop.request());
+    let stats = server.wait();
+    requester.join().unwrap();
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).unwrap();
+    assert_eq!(
+        rest, "",
+        "the idle connection was closed without more answers"
+    );
+    assert_eq!((stats.accepted, stats.connections_open), (1, 0));
+    assert!(!dir.path().join("ingest.sock").exists());
+    drop(group);
 }

@@ -46,7 +46,12 @@
 //! - A TCP address must be a loopback address: ingest carries no authentication, so it must not
 //!   be reachable from the network.
 //! - Shut ingest down before the spool's group commit: lines admitted after the group commit
-//!   stopped are refused ("spool shutting down").
+//!   stopped are refused ("spool shutting down"). A producer that does not read its answers
+//!   can delay the shutdown by at most [`IngestConfig::idle_timeout`] (the write timeout).
+//! - The socket's temporary name is the path plus `.<pid>.tmp`, so the configured path must
+//!   be about 12 bytes shorter than the system's limit for socket paths (108 bytes on Linux).
+//! - Refusals by the spool (full, failed) are counted in [`IngestStats::refused_by_spool`] for
+//!   the service to alarm on.
 //!
 //! ```
 //! use icsfwd::ingest::server::{Admission, Admit, IngestConfig, IngestServer};
@@ -551,14 +556,15 @@ impl IngestServer {
             match spawned {
                 Ok(handle) => acceptors.push(handle),
                 Err(source) => {
-                    let running = RunningIngest {
+                    let mut running = RunningIngest {
                         shared,
                         acceptors,
                         socket: config.socket.clone(),
                         identity,
                         tcp_addr,
                     };
-                    drop(running);
+                    running.shared.stopping.store(true, Ordering::SeqCst);
+                    running.stop();
                     return Err(StartError::Io {
                         what: "cannot start the ingest acceptor thread".to_owned(),
                         source,
@@ -673,15 +679,34 @@ impl RunningIngest {
         self.tcp_addr
     }
 
+    /// A handle that asks the server to stop from another thread (a signal handler's, say);
+    /// [`wait`](RunningIngest::wait) then finishes the shutdown.
+    pub fn stopper(&self) -> IngestStop {
+        IngestStop {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
     /// Stops accepting, stops reading, answers every line already read, closes every
     /// connection, joins every thread, removes the socket file; returns the final counters.
+    ///
+    /// A producer that does not read its answers can hold this up for at most
+    /// [`IngestConfig::idle_timeout`] (the write timeout).
     pub fn shutdown(mut self) -> IngestStats {
+        self.shared.stopping.store(true, Ordering::SeqCst);
         self.stop();
         self.stats()
     }
 
+    /// Blocks until an [`IngestStop`] asks for the stop, then shuts down as
+    /// [`shutdown`](RunningIngest::shutdown) does.
+    pub fn wait(mut self) -> IngestStats {
+        self.stop();
+        self.stats()
+    }
+
+    /// Joins the acceptors (they return once `stopping` is set), then finishes the shutdown.
     fn stop(&mut self) {
-        self.shared.stopping.store(true, Ordering::SeqCst);
         for acceptor in self.acceptors.drain(..) {
             // A panicked acceptor has nothing left to clean up.
             let _ = acceptor.join();
@@ -700,9 +725,32 @@ impl RunningIngest {
 
 impl Drop for RunningIngest {
     fn drop(&mut self) {
-        if !self.acceptors.is_empty() || !self.shared.stopping.load(Ordering::SeqCst) {
+        if !self.acceptors.is_empty() {
+            self.shared.stopping.store(true, Ordering::SeqCst);
             self.stop();
         }
+    }
+}
+
+/// Asks a [`RunningIngest`] to stop: it stops accepting and reading at once; the owner's
+/// [`RunningIngest::wait`] finishes the answers and joins the threads. Cloneable.
+#[derive(Debug, Clone)]
+pub struct IngestStop {
+    shared: Arc<Shared>,
+}
+
+impl IngestStop {
+    /// Requests the stop (idempotent).
+    pub fn request(&self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        for (_, stream) in lock(&self.shared.open).iter() {
+            stream.shutdown(Shutdown::Read);
+        }
+    }
+
+    /// Whether the stop was requested.
+    pub fn is_requested(&self) -> bool {
+        self.shared.stopping.load(Ordering::SeqCst)
     }
 }
 
