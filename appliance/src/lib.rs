@@ -5,6 +5,7 @@
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
+//! - [`send`]: the `icsfwd send` client of the ingest socket.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
 //!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
@@ -24,4 +25,5 @@
 pub mod config;
 pub mod ingest;
 pub mod output;
+pub mod send;
 pub mod spool;
