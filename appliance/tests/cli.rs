@@ -67,7 +67,11 @@ fn render_time_option_sets_the_event_time() {
 #[test]
 fn render_without_an_input_is_a_usage_error_with_exit_code_64() {
     let output = icsfwd(&["render"]);
-    assert_eq!(output.status.code(), Some(64), "usage errors exit 64 (EX_USAGE): {output:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(64),
+        "usage errors exit 64 (EX_USAGE): {output:?}"
+    );
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("--sample"), "{err}");
 }
@@ -75,7 +79,11 @@ fn render_without_an_input_is_a_usage_error_with_exit_code_64() {
 #[test]
 fn unknown_format_is_refused_with_the_allowed_values() {
     let output = icsfwd(&["render", "--sample", "--format", "xml"]);
-    assert_eq!(output.status.code(), Some(64), "usage errors exit 64 (EX_USAGE): {output:?}");
+    assert_eq!(
+        output.status.code(),
+        Some(64),
+        "usage errors exit 64 (EX_USAGE): {output:?}"
+    );
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(
         err.contains("possible values") && err.contains("syslog-cef"),
