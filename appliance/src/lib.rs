@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
@@ -24,6 +25,7 @@
 
 pub mod config;
 pub mod ingest;
+pub mod logging;
 pub mod output;
 pub mod send;
 pub mod spool;
