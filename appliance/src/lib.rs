@@ -7,6 +7,7 @@
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
+//! - [`status`]: the snapshot the service writes and `icsfwd status` shows.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
 //!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
@@ -29,3 +30,4 @@ pub mod logging;
 pub mod output;
 pub mod send;
 pub mod spool;
+pub mod status;
