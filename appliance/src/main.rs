@@ -12,6 +12,7 @@ use icsfwd::config::{self, Config, LoadError};
 use icsfwd::ingest::schema::{self, Message};
 use icsfwd::send::{SendError, SendOptions, Target, open_input, run_send};
 use icsfwd::spool;
+use icsfwd::status;
 use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
 use icsfwd_core::format::{self, Kind, syslog};
 
@@ -92,7 +93,28 @@ enum Command {
     /// Inspect the spool.
     #[command(subcommand)]
     Spool(SpoolCommand),
+    /// Show what the running service reports: ingest and spool counters, and for each
+    /// destination its state (idle, sending, retrying, parked and why), backlog, deliveries,
+    /// retries, possible duplicates, dead letters, acks pending and the last error.
+    #[command(after_help = STATUS_EXIT_CODES)]
+    Status {
+        /// The configuration file of the service (its ingest socket's directory holds the
+        /// status file).
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// Print the snapshot as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+/// The exit codes of `status`.
+const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0   the service runs and every destination delivers
+  1   no status to read: the service is not running (or runs with another configuration)
+  2   the service runs but a destination is retrying or parked, or the status is stale
+  64  usage error";
 
 #[derive(Debug, Subcommand)]
 enum SpoolCommand {
@@ -213,7 +235,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => send(file.as_deref(), socket, tcp, config.as_deref()),
         Command::Explain { file, config } => explain(file.as_deref(), &config),
         Command::Spool(SpoolCommand::Verify { dir, config }) => spool_verify(dir, &config),
+        Command::Status { config, json } => status(&config, json),
     }
+}
+
+/// `icsfwd status`: the snapshot the service writes beside its socket.
+fn status(config: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let path = status::path_for(&load_config(config)?.ingest.socket);
+    let snapshot = match status::read(&path) {
+        Ok(snapshot) => snapshot,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            eprintln!(
+                "icsfwd: not running: no status file at {} (start it: systemctl start icsfwd)",
+                path.display()
+            );
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
+        Err(err) => return Err(anyhow::anyhow!("reading {}: {err}", path.display())),
+    };
+    let now = now_ms();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&snapshot)?);
+    } else {
+        print!("{}", snapshot.render(now));
+    }
+    Ok(
+        if snapshot.healthy() && snapshot.age_ms(now) <= status::STALE_AFTER_MS {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        },
+    )
 }
 
 /// Loads `path` or says exactly why not (every problem, as `check-config` does).
