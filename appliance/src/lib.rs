@@ -5,8 +5,11 @@
 //! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
 //!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
+//! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
+//! - [`send`]: the `icsfwd send` client of the ingest socket.
+//! - [`status`]: the snapshot the service writes and `icsfwd status` shows.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
 //!   (segment files of icsfwd-core records, group commit, per-destination cursors, quota).
 //!
@@ -26,5 +29,8 @@
 pub mod config;
 pub mod deliver;
 pub mod ingest;
+pub mod logging;
 pub mod output;
+pub mod send;
 pub mod spool;
+pub mod status;

@@ -1,12 +1,18 @@
 //! `icsfwd`: the OT alert forwarder's command line. Thin: parse, call [`run`], map errors to
 //! exit codes.
 
-use std::io::{self, Write as _};
+use std::io::{self, BufRead as _, Read as _, Write as _};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd::config::{self, Config, LoadError};
+use icsfwd::ingest::schema::{self, Message};
+use icsfwd::send::{SendError, SendOptions, Target, open_input, run_send};
+use icsfwd::spool;
+use icsfwd::status;
 use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
 use icsfwd_core::format::{self, Kind, syslog};
 
@@ -53,7 +59,98 @@ enum Command {
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Submit alerts (ingest JSON lines, docs/ingest.md) to the running forwarder and print
+    /// each answer, numbered by input line.
+    ///
+    /// Lines are pipelined; the answer `accepted` comes only once the alert is on disk.
+    #[command(after_help = SEND_EXIT_CODES)]
+    Send {
+        /// A file of JSON lines; `-` or nothing reads standard input.
+        #[arg(value_name = "FILE")]
+        file: Option<String>,
+        /// The ingest Unix socket (default: `[ingest] socket` of --config, else
+        /// /run/icsfwd/ingest.sock).
+        #[arg(long, value_name = "PATH", conflicts_with = "tcp")]
+        socket: Option<PathBuf>,
+        /// A loopback TCP ingest address instead of the socket (`[ingest] tcp`).
+        #[arg(long, value_name = "ADDR")]
+        tcp: Option<SocketAddr>,
+        /// The configuration file to take the socket path from.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Show which rules take an alert, and for each rule that does not, the first condition
+    /// that failed; then the destinations it would go to.
+    Explain {
+        /// A file holding one ingest JSON line (an alert or notification); `-` or nothing
+        /// reads standard input.
+        #[arg(value_name = "FILE")]
+        file: Option<String>,
+        /// The configuration file whose rules are explained.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Inspect the spool.
+    #[command(subcommand)]
+    Spool(SpoolCommand),
+    /// Show what the running service reports: ingest and spool counters, and for each
+    /// destination its state (idle, sending, retrying, parked and why), backlog, deliveries,
+    /// retries, possible duplicates, dead letters, acks pending and the last error.
+    #[command(after_help = STATUS_EXIT_CODES)]
+    Status {
+        /// The configuration file of the service (its ingest socket's directory holds the
+        /// status file).
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// Print the snapshot as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+/// The exit codes of `status`.
+const STATUS_EXIT_CODES: &str = "\
+Exit codes:
+  0   the service runs and every destination delivers
+  1   no status to read: the service is not running (or runs with another configuration)
+  2   the service runs but a destination is retrying or parked, or the status is stale
+  64  usage error";
+
+#[derive(Debug, Subcommand)]
+enum SpoolCommand {
+    /// Check a spool directory without changing it: segments, records, torn or corrupt
+    /// frames, the checkpoint, and each destination's backlog.
+    #[command(after_help = SPOOL_VERIFY_EXIT_CODES)]
+    Verify {
+        /// The spool directory (default: `[spool] dir` of --config).
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The configuration file to take the spool directory from.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+}
+
+/// The exit codes of `send`.
+const SEND_EXIT_CODES: &str = "\
+Exit codes:
+  0   every line was accepted or not forwarded (no rule takes it)
+  1   cannot connect (is icsfwd running?) or read the input
+  3   some lines were refused (each answer says which field and why)
+  4   the connection was lost or stalled with lines unanswered
+  64  usage error";
+
+/// The exit codes of `spool verify`.
+const SPOOL_VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0   the spool is clean
+  1   the directory cannot be read
+  2   damage was found (torn or corrupt frames, refused records, an interrupted checkpoint);
+      the report says where. The service skips and counts such frames when it starts.
+  64  usage error";
+
+/// The socket `send` uses without --socket or --config.
+const DEFAULT_INGEST_SOCKET: &str = "/run/icsfwd/ingest.sock";
 
 /// The exit codes of `check-config`, as `--help` shows them (and docs/configuration.md).
 const CHECK_CONFIG_EXIT_CODES: &str = "\
@@ -130,7 +227,151 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             time_ms,
         } => render_sample(format, time_ms).map(|()| ExitCode::SUCCESS),
         Command::CheckConfig { config } => Ok(check_config(&config)),
+        Command::Send {
+            file,
+            socket,
+            tcp,
+            config,
+        } => send(file.as_deref(), socket, tcp, config.as_deref()),
+        Command::Explain { file, config } => explain(file.as_deref(), &config),
+        Command::Spool(SpoolCommand::Verify { dir, config }) => spool_verify(dir, &config),
+        Command::Status { config, json } => status(&config, json),
     }
+}
+
+/// `icsfwd status`: the snapshot the service writes beside its socket.
+fn status(config: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let path = status::path_for(&load_config(config)?.ingest.socket);
+    let snapshot = match status::read(&path) {
+        Ok(snapshot) => snapshot,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            eprintln!(
+                "icsfwd: not running: no status file at {} (start it: systemctl start icsfwd)",
+                path.display()
+            );
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
+        Err(err) => return Err(anyhow::anyhow!("reading {}: {err}", path.display())),
+    };
+    let now = now_ms();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&snapshot)?);
+    } else {
+        print!("{}", snapshot.render(now));
+    }
+    Ok(
+        if snapshot.healthy() && snapshot.age_ms(now) <= status::STALE_AFTER_MS {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        },
+    )
+}
+
+/// Loads `path` or says exactly why not (every problem, as `check-config` does).
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|err| match &err {
+        LoadError::Invalid(problems) => {
+            let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "{} is not valid (run `icsfwd check-config -c {}`):\n{}",
+                path.display(),
+                path.display(),
+                listed.join("\n")
+            )
+        }
+        _ => anyhow::anyhow!("{err}"),
+    })
+}
+
+/// `icsfwd send`: numbered answers on stdout, the summary on stderr.
+fn send(
+    file: Option<&str>,
+    socket: Option<PathBuf>,
+    tcp: Option<SocketAddr>,
+    config: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let target = match (tcp, socket, config) {
+        (Some(addr), _, _) => Target::Tcp(addr),
+        (None, Some(path), _) => Target::Unix(path),
+        (None, None, Some(config)) => Target::Unix(load_config(config)?.ingest.socket),
+        (None, None, None) => Target::Unix(PathBuf::from(DEFAULT_INGEST_SOCKET)),
+    };
+    let summary = open_input(file).and_then(|input| {
+        let stdout = io::stdout();
+        run_send(input, &target, &mut stdout.lock(), &SendOptions::default())
+    });
+    match summary {
+        Ok(summary) => {
+            eprintln!("{summary}");
+            Ok(ExitCode::from(summary.exit_code()))
+        }
+        Err(err) => {
+            eprintln!("icsfwd: error: {err}");
+            Ok(ExitCode::from(SendError::EXIT_CODE))
+        }
+    }
+}
+
+/// `icsfwd explain`: the rule-by-rule explanation and the destinations, for one line.
+fn explain(file: Option<&str>, path: &Path) -> anyhow::Result<ExitCode> {
+    let config = load_config(path)?;
+    let mut line = Vec::new();
+    open_input(file)?
+        .take(u64::try_from(schema::MAX_LINE).unwrap_or(u64::MAX) + 1)
+        .read_until(b'\n', &mut line)?;
+    while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        line.pop();
+    }
+    let now_ms = now_ms();
+    let decoded = match schema::decode_line(&line, now_ms) {
+        Ok(decoded) => decoded,
+        Err(refusal) => {
+            eprintln!("icsfwd: the line would be refused: {refusal}");
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
+    };
+    let Message::Event(event) = decoded.message else {
+        println!("a heartbeat: it updates the sensor's liveness and is never forwarded");
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!("{}", config.rules.explain(&event, now_ms));
+    let destinations = config.rules.route(&event, now_ms);
+    let names: Vec<&str> = config
+        .destinations
+        .iter()
+        .filter(|d| destinations.contains(d.id))
+        .map(|d| d.name.as_str())
+        .collect();
+    if names.is_empty() {
+        println!("=> not forwarded: no rule takes it");
+    } else {
+        println!("=> forwarded to: {}", names.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `icsfwd spool verify`: the report on stdout; exit 2 when damage was found.
+fn spool_verify(dir: Option<PathBuf>, config: &Path) -> anyhow::Result<ExitCode> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => load_config(config)?.spool.dir,
+    };
+    let report = spool::verify(&dir)
+        .map_err(|e| anyhow::anyhow!("reading the spool directory {}: {e}", dir.display()))?;
+    println!("{report}");
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `icsfwd check-config`: a summary on stdout, warnings and problems on stderr.

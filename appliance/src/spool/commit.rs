@@ -2,7 +2,11 @@
 //!
 //! [`GroupCommit::start`] moves a [`Spool`] into a writer thread. Producers call
 //! [`Handle::append`], which queues the event and blocks until the writer's batch holding it
-//! was written and fsynced — then returns its sequence number — or refused. The writer takes
+//! was written and fsynced — then returns its sequence number — or refused. A producer that
+//! has several events in flight (a pipelining ingest connection) calls [`Handle::submit`]
+//! for each, which queues and returns a [`Pending`] at once, and later [`Pending::wait`]s for
+//! each: its events then share batches and fsyncs. A dropped [`Pending`] leaves nothing
+//! behind (its event is still written; its result is discarded). The writer takes
 //! everything queued (up to [`GroupConfig::max_batch`]), does one write and one fsync, and
 //! wakes all producers of the batch; while it syncs, new events queue up for the next batch,
 //! so the fsync cost is shared by every producer that arrived meanwhile.
@@ -48,7 +52,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -119,6 +123,9 @@ type Ticket = u64;
 struct Queue {
     items: VecDeque<(Ticket, Event, DestinationSet)>,
     results: HashMap<Ticket, Result<u64, AppendError>>,
+    /// Tickets whose [`Pending`] was dropped before its result came: the writer discards
+    /// their results.
+    abandoned: HashSet<Ticket>,
     next_ticket: Ticket,
     stopping: bool,
 }
@@ -193,6 +200,7 @@ impl<S: Storage + 'static> GroupCommit<S> {
             queue: Mutex::new(Queue {
                 items: VecDeque::new(),
                 results: HashMap::new(),
+                abandoned: HashSet::new(),
                 next_ticket: 0,
                 stopping: false,
             }),
@@ -288,7 +296,11 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
             }
         };
         let mut queue = lock(&shared.queue);
-        queue.results.extend(tickets.into_iter().zip(results));
+        for (ticket, result) in tickets.into_iter().zip(results) {
+            if !queue.abandoned.remove(&ticket) {
+                queue.results.insert(ticket, result);
+            }
+        }
         drop(queue);
         shared.done.notify_all();
 
@@ -303,12 +315,30 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
 
 impl<S: Storage + 'static> Handle<S> {
     /// Appends one event and blocks until it is durable (its batch fsynced): returns its
-    /// sequence number, or why it was not accepted.
+    /// sequence number, or why it was not accepted. Same as [`submit`](Handle::submit) then
+    /// [`Pending::wait`].
     ///
     /// # Errors
     ///
     /// See [`AppendError`]; [`AppendError::ShuttingDown`] after shutdown began.
     pub fn append(&self, event: Event, destinations: DestinationSet) -> Result<u64, AppendError> {
+        self.submit(event, destinations)?.wait()
+    }
+
+    /// Queues one event for the next batch and returns at once (blocking only while the queue
+    /// is full) with a [`Pending`] that [`wait`](Pending::wait)s for its result. A producer
+    /// that submits several events before waiting gets them written in one batch and one
+    /// fsync.
+    ///
+    /// # Errors
+    ///
+    /// [`AppendError::ShuttingDown`] after shutdown began; every other refusal comes from
+    /// [`Pending::wait`].
+    pub fn submit(
+        &self,
+        event: Event,
+        destinations: DestinationSet,
+    ) -> Result<Pending<S>, AppendError> {
         let shared = &*self.shared;
         let mut queue = lock(&shared.queue);
         while !queue.stopping && queue.items.len() >= shared.config.queue_capacity {
@@ -323,17 +353,12 @@ impl<S: Storage + 'static> Handle<S> {
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
         queue.items.push_back((ticket, event, destinations));
+        drop(queue);
         shared.work.notify_one();
-        loop {
-            if let Some(result) = queue.results.remove(&ticket) {
-                return result;
-            }
-            // The writer drains the queue before it exits, so every ticket gets a result.
-            queue = shared
-                .done
-                .wait(queue)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+        Ok(Pending {
+            shared: Arc::clone(&self.shared),
+            ticket: Some(ticket),
+        })
     }
 
     fn with_spool<T>(
@@ -434,5 +459,113 @@ impl<S: Storage + 'static> Handle<S> {
         max_records: usize,
     ) -> Result<Vec<Record>, SpoolError> {
         self.with_spool(|spool| spool.peek_after(dest, after_seq, max_records))
+    }
+}
+
+/// An event [`submit`](Handle::submit)ted and not yet known durable.
+///
+/// [`wait`](Pending::wait) blocks until its batch was written and fsynced. Dropping it
+/// without waiting abandons the result, not the event: the event is still written, and the
+/// writer discards the result instead of keeping it.
+#[derive(Debug)]
+#[must_use = "the event is not known durable until `wait` returns its sequence number"]
+pub struct Pending<S: Storage + 'static = FsStorage> {
+    shared: Arc<Shared<S>>,
+    /// `None` once the result was taken.
+    ticket: Option<Ticket>,
+}
+
+impl<S: Storage + 'static> Pending<S> {
+    /// Blocks until the event's batch is durable: returns its sequence number, or why it was
+    /// not accepted.
+    ///
+    /// # Errors
+    ///
+    /// See [`AppendError`].
+    pub fn wait(mut self) -> Result<u64, AppendError> {
+        let Some(ticket) = self.ticket.take() else {
+            return Err(AppendError::ShuttingDown);
+        };
+        let shared = &*self.shared;
+        let mut queue = lock(&shared.queue);
+        loop {
+            if let Some(result) = queue.results.remove(&ticket) {
+                return result;
+            }
+            // The writer drains the queue before it exits, so every ticket gets a result.
+            queue = shared
+                .done
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Whether the result is in (so [`wait`](Pending::wait) would not block).
+    pub fn is_ready(&self) -> bool {
+        self.ticket
+            .is_some_and(|ticket| lock(&self.shared.queue).results.contains_key(&ticket))
+    }
+}
+
+impl<S: Storage + 'static> Drop for Pending<S> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            let mut queue = lock(&self.shared.queue);
+            // Either the result is in (take it out), or the writer has not answered yet (it
+            // will skip an abandoned ticket).
+            if queue.results.remove(&ticket).is_none() {
+                queue.abandoned.insert(ticket);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use super::*;
+    use crate::spool::SpoolConfig;
+    use icsfwd_core::alert::Alert;
+    use icsfwd_core::destination::DestinationId;
+
+    #[test]
+    fn dropped_pending_leaves_no_result_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["hec".to_string()];
+        let (spool, _) =
+            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names).unwrap();
+        let group = GroupCommit::start(spool, GroupConfig::default()).unwrap();
+        let handle = group.handle();
+        let dests = DestinationSet::EMPTY.with(DestinationId::new(0).unwrap());
+        for i in 0..200 {
+            drop(handle.submit(Alert::example(i).into(), dests).unwrap());
+        }
+        // A waited-for event after the dropped ones: its batch is at or after theirs.
+        let last = handle.submit(Alert::example(999).into(), dests).unwrap();
+        assert_eq!(last.wait(), Ok(201));
+        let queue = lock(&group.shared.queue);
+        assert!(
+            queue.results.is_empty(),
+            "results kept: {}",
+            queue.results.len()
+        );
+        assert!(
+            queue.abandoned.is_empty(),
+            "abandoned kept: {}",
+            queue.abandoned.len()
+        );
+        drop(queue);
+        let spool = group.shutdown().unwrap();
+        assert_eq!(
+            spool.stats().appended,
+            201,
+            "dropped events are still written"
+        );
     }
 }
