@@ -235,7 +235,9 @@ fn a_rejected_token_parks_with_credentials_rejected_and_nothing_is_lost_once_fix
         other => panic!("{other:?}"),
     }
     let json = serde_json::to_string(&f.running().stats()).unwrap();
-    assert_no_secret(&[json]);
+    let status = serde_json::to_string(&parked.to_status()).unwrap();
+    assert!(status.contains(r#""state":"parked""#), "{status}");
+    assert_no_secret(&[json, status]);
     assert_eq!(f.backlog(), 10);
     assert!(stored(&f.emulator).is_empty());
 

@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Priority, Shutdown, log};
+use super::Shutdown;
 use crate::spool::{Handle, SpoolError};
 
 /// The housekeeper's counters.
@@ -117,12 +117,9 @@ impl Housekeeper {
             Err(SpoolError::Closed) => false,
             Err(err) => {
                 let message = err.to_string();
-                log(
-                    Priority::Error,
-                    &format!(
-                        "spool checkpoint failed (retried in {:?}): {message}",
-                        self.interval
-                    ),
+                log::error!(
+                    "spool checkpoint failed (retried in {:?}): {message}",
+                    self.interval
                 );
                 self.stats.update(|s| {
                     s.errors += 1;

@@ -51,8 +51,8 @@
 //!   file that cannot be read) gets no worker and the state
 //!   [`Failed`](stats::State::Failed) with the reason: its records stay in the spool, the
 //!   other destinations run.
-//! - Logs go to stderr, one line each, with a `<N>` syslog priority prefix that journald
-//!   understands.
+//! - Logs go through the `log` facade (target `icsfwd::deliver::…`), which
+//!   [`logging`](crate::logging) writes as journald lines.
 //!
 //! ```
 //! use std::time::Duration;
@@ -360,10 +360,7 @@ impl Delivery {
                 Ok(sender) => sender,
                 Err(err) => {
                     let reason = err.to_string();
-                    log(
-                        Priority::Error,
-                        &format!("destination {:?}: no delivery: {reason}", destination.name),
-                    );
+                    log::error!("destination {:?}: no delivery: {reason}", destination.name);
                     cell.update(|s| s.state = State::Failed { reason });
                     continue;
                 }
@@ -497,25 +494,4 @@ fn join_until(thread: JoinHandle<()>, until: Instant) -> Result<(), JoinHandle<(
     // A panicked thread has stopped too; its panic was already printed.
     let _ = thread.join();
     Ok(())
-}
-
-/// A log line's priority (the syslog levels journald reads from a `<N>` prefix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Priority {
-    /// `<3>`.
-    Error,
-    /// `<4>`.
-    Warning,
-    /// `<6>`.
-    Info,
-}
-
-/// Writes one log line to stderr with its journald priority prefix.
-pub fn log(priority: Priority, message: &str) {
-    let level = match priority {
-        Priority::Error => 3,
-        Priority::Warning => 4,
-        Priority::Info => 6,
-    };
-    eprintln!("<{level}>icsfwd: {message}");
 }

@@ -4,6 +4,9 @@
 //! read by anyone; [`StatsCell::snapshot`] copies it out. The lock is only held to copy or
 //! bump counters, never across network or disk I/O.
 //!
+//! [`DeliveryStats::to_status`] gives the [`DestinationStatus`] of the service's status
+//! snapshot ([`crate::status`]).
+//!
 //! What it guarantees: counters only grow; errors are stored as the senders report them
 //! (already redacted: no secret reaches a [`DeliveryStats`]); times are wall-clock epoch
 //! milliseconds so they serialize plainly.
@@ -20,12 +23,17 @@
 //! assert_eq!(json["delivered"], 3);
 //! assert_eq!(json["state"], "parked");
 //! assert_eq!(json["reason"], "credentials rejected: HTTP 401");
+//! // The entry `icsfwd status` shows.
+//! let status = cell.snapshot().to_status();
+//! assert_eq!((status.state.as_str(), status.delivered), ("parked", 3));
 //! ```
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+
+use crate::status::DestinationStatus;
 
 /// What a destination's worker is doing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -82,6 +90,49 @@ pub struct DeliveryStats {
     pub last_error_at_ms: Option<u64>,
     /// When a record was last confirmed, epoch milliseconds.
     pub last_success_at_ms: Option<u64>,
+}
+
+impl State {
+    /// `idle`, `sending`, `retrying`, `parked`, `failed` or `stopped`.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Sending => "sending",
+            State::Retrying => "retrying",
+            State::Parked { .. } => "parked",
+            State::Failed { .. } => "failed",
+            State::Stopped => "stopped",
+        }
+    }
+}
+
+impl DeliveryStats {
+    /// The destination's entry of the status snapshot `icsfwd status` shows: the reason is
+    /// the park or failure reason, or for `retrying` the last error.
+    #[must_use]
+    pub fn to_status(&self) -> DestinationStatus {
+        let reason = match &self.state {
+            State::Parked { reason } | State::Failed { reason } => Some(reason.clone()),
+            State::Retrying => self.last_error.clone(),
+            State::Idle | State::Sending | State::Stopped => None,
+        };
+        DestinationStatus {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            state: self.state.as_str().to_owned(),
+            reason,
+            backlog: self.backlog,
+            delivered: self.delivered,
+            retries: self.retries,
+            possible_duplicates: self.possible_duplicates,
+            dead_lettered: self.dead_lettered,
+            acks_pending: self.acks_pending,
+            last_error: self.last_error.clone(),
+            last_error_ms: self.last_error_at_ms,
+            last_success_ms: self.last_success_at_ms,
+        }
+    }
 }
 
 /// The current wall-clock time in epoch milliseconds (0 if the clock is before 1970).

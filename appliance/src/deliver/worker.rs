@@ -74,7 +74,7 @@ use icsfwd_core::destination::DestinationId;
 
 use super::deadletter::DeadLetters;
 use super::stats::{State, StatsCell, now_ms};
-use super::{DeliveryOptions, Priority, SPLUNK_BATCH, Sender, Shutdown, log};
+use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
 use crate::config::{Destination, DestinationKind};
 use crate::output::classify::{Action, Backoff};
 use crate::spool::commit::Wait;
@@ -244,10 +244,7 @@ impl Worker {
 
     /// Runs until the shutdown signal (or the spool closes).
     pub fn run(mut self) {
-        log(
-            Priority::Info,
-            &format!("destination {:?}: delivery started", self.settings.name),
-        );
+        log::info!("destination {:?}: delivery started", self.settings.name);
         while !self.shutdown.is_triggered() {
             if let Flow::Stop = self.step() {
                 break;
@@ -258,13 +255,10 @@ impl Worker {
         let in_flight = self.window.len();
         self.stats
             .update(|s| s.state = super::stats::State::Stopped);
-        log(
-            Priority::Info,
-            &format!(
-                "destination {:?}: delivery stopped ({in_flight} records in flight stay in \
+        log::info!(
+            "destination {:?}: delivery stopped ({in_flight} records in flight stay in \
                  the spool)",
-                self.settings.name
-            ),
+            self.settings.name
         );
     }
 
@@ -400,10 +394,7 @@ impl Worker {
             return Flow::Stop;
         }
         let message = format!("{what}: {err}");
-        log(
-            Priority::Error,
-            &format!("destination {:?}: {message}", self.settings.name),
-        );
+        log::error!("destination {:?}: {message}", self.settings.name);
         self.stats.error(&message);
         let delay = self.backoff.delay(self.attempt, None);
         self.attempt = self.attempt.saturating_add(1);
@@ -436,13 +427,10 @@ impl Worker {
             }
         }
         if expired > 0 {
-            log(
-                Priority::Warning,
-                &format!(
-                    "destination {:?}: {expired} records not acknowledged within the ack \
+            log::warn!(
+                "destination {:?}: {expired} records not acknowledged within the ack \
                      deadline: resending them (possible duplicates)",
-                    self.settings.name
-                ),
+                self.settings.name
             );
         }
         let pending = self.sender.pending_acks() as u64;
@@ -524,14 +512,11 @@ impl Worker {
                         Ok(()) => {
                             self.mark(slots, Status::Done);
                             dead_lettered += slots.len() as u64;
-                            log(
-                                Priority::Warning,
-                                &format!(
-                                    "destination {:?}: {} records dead-lettered to {}: {reason}",
-                                    self.settings.name,
-                                    slots.len(),
-                                    self.dead_letters.path().display()
-                                ),
+                            log::warn!(
+                                "destination {:?}: {} records dead-lettered to {}: {reason}",
+                                self.settings.name,
+                                slots.len(),
+                                self.dead_letters.path().display()
                             );
                         }
                         Err(err) => {
@@ -539,10 +524,7 @@ impl Worker {
                                 "cannot write the dead-letter file {}: {err}",
                                 self.dead_letters.path().display()
                             );
-                            log(
-                                Priority::Error,
-                                &format!("destination {:?}: {message}", self.settings.name),
-                            );
+                            log::error!("destination {:?}: {message}", self.settings.name);
                             self.stats.error(&message);
                             retry.get_or_insert(None);
                         }
@@ -592,14 +574,11 @@ impl Worker {
                 now.saturating_duration_since(t) >= self.settings.park_log_interval
             });
             if due || self.parked.as_deref() != Some(reason.as_str()) {
-                log(
-                    Priority::Error,
-                    &format!(
-                        "destination {:?} parked: {reason}; nothing is lost (records stay in \
+                log::error!(
+                    "destination {:?} parked: {reason}; nothing is lost (records stay in \
                          the spool), retrying every {:?} until it is fixed",
-                        self.settings.name,
-                        self.backoff.max()
-                    ),
+                    self.settings.name,
+                    self.backoff.max()
                 );
                 self.last_park_log = Some(now);
             }
@@ -620,12 +599,9 @@ impl Worker {
             self.attempt = 0;
             self.hold_until = None;
             if self.parked.take().is_some() {
-                log(
-                    Priority::Info,
-                    &format!(
-                        "destination {:?}: delivering again (no longer parked)",
-                        self.settings.name
-                    ),
+                log::info!(
+                    "destination {:?}: delivering again (no longer parked)",
+                    self.settings.name
                 );
                 self.last_park_log = None;
             }
