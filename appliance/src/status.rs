@@ -2,7 +2,7 @@
 //!
 //! What it is: the service writes a [`Snapshot`] — ingest counters, spool counters, and one
 //! [`DestinationStatus`] per destination — as JSON to a status file every second
-//! ([`write`]); `icsfwd status` reads it ([`read`]) and prints it for an operator
+//! ([`write()`]); `icsfwd status` reads it ([`read`]) and prints it for an operator
 //! ([`Snapshot::render`]) or as JSON.
 //!
 //! The file lives beside the ingest socket ([`path_for`]: `icsfwd.status.json` in the runtime
