@@ -8,6 +8,7 @@
 //! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
+//! - [`service`]: `icsfwd run`, assembled from the parts and stopped in order.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
 //! - [`status`]: the snapshot the service writes and `icsfwd status` shows.
 //! - [`spool`]: the durable, crash-safe queue between ingest and the delivery workers
@@ -32,5 +33,6 @@ pub mod ingest;
 pub mod logging;
 pub mod output;
 pub mod send;
+pub mod service;
 pub mod spool;
 pub mod status;

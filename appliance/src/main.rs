@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd::config::{self, Config, LoadError};
 use icsfwd::ingest::schema::{self, Message};
 use icsfwd::send::{SendError, SendOptions, Target, open_input, run_send};
-use icsfwd::spool;
 use icsfwd::status;
+use icsfwd::{logging, service, spool};
 use icsfwd_core::alert::{Alert, Event, Notification, NotificationKind};
 use icsfwd_core::format::{self, Kind, syslog};
 
@@ -33,6 +33,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the forwarder: take alerts on the ingest socket, keep them in the spool, deliver
+    /// them to every destination its rules name. Stops gracefully on SIGTERM or SIGINT.
+    ///
+    /// Logs go to stderr, one line per record with a journald priority prefix.
+    #[command(after_help = RUN_EXIT_CODES)]
+    Run {
+        /// The configuration file.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// Log level (default: `[log] level` of the configuration).
+        #[arg(long, value_enum)]
+        log_level: Option<LogLevelArg>,
+    },
     /// Render an alert the way a destination will receive it.
     ///
     /// With --sample, renders the built-in example alert (an S7 PLC stop command) and the
@@ -131,6 +144,36 @@ enum SpoolCommand {
     },
 }
 
+/// The exit codes of `run`.
+const RUN_EXIT_CODES: &str = "\
+Exit codes:
+  0   stopped gracefully (SIGTERM or SIGINT)
+  1   could not start: the spool or the ingest socket could not be set up (the log says why)
+  2   the configuration is invalid (every problem is listed, as by check-config)
+  3   the configuration file cannot be read
+  64  usage error";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogLevelArg {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl From<LogLevelArg> for config::LogLevel {
+    fn from(level: LogLevelArg) -> config::LogLevel {
+        match level {
+            LogLevelArg::Error => config::LogLevel::Error,
+            LogLevelArg::Warn => config::LogLevel::Warn,
+            LogLevelArg::Info => config::LogLevel::Info,
+            LogLevelArg::Debug => config::LogLevel::Debug,
+            LogLevelArg::Trace => config::LogLevel::Trace,
+        }
+    }
+}
+
 /// The exit codes of `send`.
 const SEND_EXIT_CODES: &str = "\
 Exit codes:
@@ -221,6 +264,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run { config, log_level } => Ok(run_service(&config, log_level)),
         Command::Render {
             sample: _,
             format,
@@ -266,6 +310,58 @@ fn status(config: &Path, json: bool) -> anyhow::Result<ExitCode> {
             ExitCode::from(2)
         },
     )
+}
+
+/// `icsfwd run`: the service until SIGTERM or SIGINT.
+fn run_service(path: &Path, level: Option<LogLevelArg>) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(config) => config,
+        Err(err) => {
+            if let LoadError::Invalid(problems) = &err {
+                for problem in problems {
+                    eprintln!("{problem}");
+                }
+            }
+            eprintln!("icsfwd: cannot start: {err}");
+            return ExitCode::from(err.exit_code());
+        }
+    };
+    let level = level.map_or(config.log.level, config::LogLevel::from);
+    logging::init(logging::filter(level));
+    let stop = service::Stop::new();
+    if let Err(e) = stop_on_signals(&stop) {
+        log::error!("cannot install the SIGTERM/SIGINT handler: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match service::run(&config, &stop) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("cannot run: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// Triggers `stop` at the first SIGTERM or SIGINT; a second one ends the process at once
+/// (the spool is crash-safe, so that loses nothing accepted).
+fn stop_on_signals(stop: &service::Stop) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+    let stop = stop.clone();
+    std::thread::Builder::new()
+        .name("signals".to_owned())
+        .spawn(move || {
+            let mut seen = signals.forever();
+            if let Some(signal) = seen.next() {
+                log::info!("signal {signal}: stopping gracefully (send it again to stop now)");
+                stop.trigger();
+            }
+            if seen.next().is_some() {
+                log::warn!("second signal: stopping now; the spool keeps every accepted alert");
+                std::process::exit(1);
+            }
+        })?;
+    Ok(())
 }
 
 /// Loads `path` or says exactly why not (every problem, as `check-config` does).

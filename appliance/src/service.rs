@@ -1,0 +1,230 @@
+//! `icsfwd run`: the service, assembled from its parts.
+//!
+//! What it is: [`run`] opens the spool (recovering what a crash left), starts the group
+//! commit, one delivery worker per destination with the housekeeper, and the ingest server,
+//! then writes a status snapshot every [`STATUS_INTERVAL`] until it is told to stop
+//! ([`Stop`], triggered by SIGTERM or SIGINT in the binary). It then stops in the order that
+//! keeps the delivery contract:
+//!
+//! 1. ingest stops taking lines; every line already read is answered after its fsync;
+//! 2. the delivery workers stop (within [`SHUTDOWN_DEADLINE`]); the housekeeper checkpoints
+//!    the cursors one last time;
+//! 3. the group commit drains and the spool closes;
+//! 4. the status file is removed, so `icsfwd status` says the service is not running.
+//!
+//! What it guarantees:
+//! - An alert is answered `accepted` only after it is on disk (the ingest server waits for
+//!   the group commit's fsync); a crash at any point loses no accepted alert, and the next
+//!   start resumes each destination at its last checkpoint (records delivered after it may be
+//!   sent again: counted as possible duplicates by the workers, never lost).
+//! - Nothing secret is logged: configuration secrets are `Secret`s and output errors come
+//!   redacted.
+//! - Every start logs what recovery found (records, torn tails, corrupt frames skipped) and
+//!   every configuration warning (e.g. `verify = false`), each time.
+
+use std::fs;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::{error, info, warn};
+
+use crate::config::{self, Config};
+use crate::deliver::{Delivery, Shutdown, stats::now_ms};
+use crate::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
+use crate::spool::storage::FsStorage;
+use crate::spool::{self, GroupCommit, GroupConfig, Spool, SpoolConfig};
+use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
+
+/// How often the status snapshot is written.
+pub const STATUS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long the delivery workers get to stop at shutdown.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The request to stop the service: the same named type the delivery workers watch.
+pub type Stop = Shutdown;
+
+/// Why the service could not start or had to stop.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// The spool directory could not be created or opened.
+    Spool(String),
+    /// The ingest socket could not be set up.
+    Ingest(io::Error),
+    /// A thread could not be started.
+    Threads(io::Error),
+}
+
+impl std::fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServiceError::Spool(why) => write!(f, "spool: {why}"),
+            ServiceError::Ingest(e) => write!(
+                f,
+                "ingest socket: {e} (is another icsfwd running? check [ingest] socket and its \
+                 directory's permissions)"
+            ),
+            ServiceError::Threads(e) => write!(f, "starting threads: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+/// What a graceful stop reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReport {
+    /// Destinations whose worker had not stopped by the deadline.
+    pub still_running: Vec<String>,
+    /// Lines answered `accepted` since start.
+    pub accepted: u64,
+}
+
+fn spool_config(config: &config::Spool) -> SpoolConfig {
+    SpoolConfig {
+        max_bytes: config.max_bytes,
+        segment_bytes: config.segment_bytes,
+        on_full: match config.on_full {
+            config::OnFull::Refuse => spool::OnFull::Refuse,
+            config::OnFull::EvictLowerSeverity => spool::OnFull::EvictLowerSeverity,
+        },
+        ..SpoolConfig::default()
+    }
+}
+
+/// Runs the service until `stop` is triggered; see the module docs for the order of things.
+///
+/// # Errors
+///
+/// The spool, the ingest socket or a thread could not be set up; nothing was accepted then.
+pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
+    let started_ms = now_ms();
+    for warning in config.warnings() {
+        warn!("{warning}");
+    }
+    let dir = &config.spool.dir;
+    fs::create_dir_all(dir)
+        .map_err(|e| ServiceError::Spool(format!("creating {}: {e}", dir.display())))?;
+    let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    let (spool, recovery) = Spool::open(FsStorage::new(), dir, spool_config(&config.spool), &names)
+        .map_err(|e| ServiceError::Spool(format!("opening {}: {e}", dir.display())))?;
+    info!(
+        "spool {}: {} record(s) in {} segment(s), {} torn tail(s) and {} corrupt frame(s) \
+         skipped, next sequence number {}",
+        dir.display(),
+        recovery.records,
+        recovery.segments,
+        recovery.torn.len(),
+        recovery.corrupt.len(),
+        recovery.next_seq
+    );
+    for resume in &recovery.destinations {
+        info!(
+            "destination {}: {} record(s) to deliver",
+            resume.name, resume.backlog
+        );
+    }
+    let damaged_frames = u64::try_from(recovery.torn.len() + recovery.corrupt.len()).unwrap_or(0);
+    let commit =
+        GroupCommit::start(spool, GroupConfig::default()).map_err(ServiceError::Threads)?;
+    let handle = commit.handle();
+    let delivery = Delivery::start(config, handle.clone(), dir).map_err(ServiceError::Threads)?;
+
+    let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
+    ingest_config.socket_mode = config.ingest.socket_mode;
+    ingest_config.tcp = config.ingest.tcp;
+    let admit = SpoolAdmit::new(
+        config.rules.clone(),
+        handle.clone(),
+        Box::new(|heartbeat| {
+            log::debug!("heartbeat from sensor {}", heartbeat.sensor.name.as_str());
+        }),
+    );
+    let ingest =
+        IngestServer::start(ingest_config, Arc::new(admit)).map_err(ServiceError::Ingest)?;
+    info!(
+        "icsfwd {} running for sensor {}: ingest on {}{}, {} destination(s)",
+        env!("CARGO_PKG_VERSION"),
+        config.sensor.name,
+        config.ingest.socket.display(),
+        config
+            .ingest
+            .tcp
+            .map(|a| format!(" and tcp {a}"))
+            .unwrap_or_default(),
+        config.destinations.len()
+    );
+
+    let status_path: PathBuf = status::path_for(&config.ingest.socket);
+    let mut snapshot = Snapshot::new(&config.sensor.name, started_ms);
+    snapshot.spool.max_bytes = config.spool.max_bytes;
+    snapshot.spool.damaged_frames = damaged_frames;
+    let mut status_failed = false;
+    loop {
+        let ingest_stats = ingest.stats();
+        snapshot.written_ms = now_ms();
+        snapshot.ingest = IngestStatus {
+            connections_open: ingest_stats.connections_open,
+            lines: ingest_stats.lines,
+            accepted: ingest_stats.accepted,
+            not_forwarded: ingest_stats.not_forwarded,
+            refused: ingest_stats.refused,
+            refused_by_spool: ingest_stats.refused_by_spool,
+        };
+        if let Ok(spool_stats) = handle.stats() {
+            snapshot.spool = SpoolStatus {
+                appended: spool_stats.appended,
+                fsyncs: spool_stats.fsyncs,
+                live_bytes: spool_stats.live_bytes,
+                max_bytes: config.spool.max_bytes,
+                disk_bytes: spool_stats.disk_bytes,
+                refused_full: spool_stats.refused_full,
+                evicted: spool_stats.evicted_total(),
+                damaged_frames,
+            };
+        }
+        snapshot.destinations = delivery.stats().iter().map(|d| d.to_status()).collect();
+        match status::write(&status_path, &snapshot) {
+            Ok(()) => status_failed = false,
+            Err(e) if !status_failed => {
+                // Once per failure streak: the service goes on, only `icsfwd status` is blind.
+                warn!("writing the status file {}: {e}", status_path.display());
+                status_failed = true;
+            }
+            Err(_) => {}
+        }
+        if stop.wait_timeout(STATUS_INTERVAL) {
+            break;
+        }
+    }
+
+    info!("stopping: answering the lines already read, then stopping the workers");
+    let ingest_stats = ingest.shutdown();
+    let report = delivery.shutdown(SHUTDOWN_DEADLINE);
+    if !report.still_running.is_empty() {
+        warn!(
+            "destination(s) still sending at the deadline: {}; their records stay in the spool",
+            report.still_running.join(", ")
+        );
+    }
+    match commit.shutdown() {
+        Ok(_spool) => {}
+        Err(e) => error!("closing the spool: {e}"),
+    }
+    if let Err(e) = fs::remove_file(&status_path)
+        && e.kind() != io::ErrorKind::NotFound
+    {
+        warn!("removing the status file {}: {e}", status_path.display());
+    }
+    info!(
+        "stopped: {} line(s) accepted since start",
+        ingest_stats.accepted
+    );
+    Ok(StopReport {
+        still_running: report.still_running,
+        accepted: ingest_stats.accepted,
+    })
+}
