@@ -217,13 +217,24 @@ pub fn open_input(arg: Option<&str>) -> Result<Box<dyn BufRead>, SendError> {
     }
 }
 
-enum Conn {
+/// A connection to an ingest endpoint, Unix or TCP, readable and writable, that can be cloned
+/// (one thread writes lines while another reads answers) and half-closed. Also used by the
+/// simulator's sender.
+#[derive(Debug)]
+pub enum Conn {
+    /// A Unix socket.
     Unix(UnixStream),
+    /// A TCP connection (`TCP_NODELAY`: lines are small and answered one by one).
     Tcp(TcpStream),
 }
 
 impl Conn {
-    fn connect(target: &Target) -> io::Result<Conn> {
+    /// Connects to `target`.
+    ///
+    /// # Errors
+    ///
+    /// The connection failed (nothing listening, permissions).
+    pub fn connect(target: &Target) -> io::Result<Conn> {
         match target {
             Target::Unix(path) => UnixStream::connect(path).map(Conn::Unix),
             Target::Tcp(addr) => {
@@ -234,14 +245,20 @@ impl Conn {
         }
     }
 
-    fn try_clone(&self) -> io::Result<Conn> {
+    /// A second handle on the same connection.
+    ///
+    /// # Errors
+    ///
+    /// The descriptor could not be duplicated.
+    pub fn try_clone(&self) -> io::Result<Conn> {
         match self {
             Conn::Unix(s) => s.try_clone().map(Conn::Unix),
             Conn::Tcp(s) => s.try_clone().map(Conn::Tcp),
         }
     }
 
-    fn shutdown(&self, how: Shutdown) {
+    /// Shuts down one or both directions; an error (the peer already gone) is ignored.
+    pub fn shutdown(&self, how: Shutdown) {
         // The peer may be gone already; the reader thread finds out on its own.
         let _ = match self {
             Conn::Unix(s) => s.shutdown(how),

@@ -110,10 +110,16 @@ fn the_readme_walkthrough_config_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/try.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let dir = common::scratch("try-toml");
-    std::fs::write(dir.join("ca.pem"), "not read by the validator beyond existing\n").unwrap();
+    std::fs::write(
+        dir.join("ca.pem"),
+        "not read by the validator beyond existing\n",
+    )
+    .unwrap();
     let text = text.replace("/tmp/icsfwd-try", dir.to_str().unwrap());
     let config = common::parse_in(&dir, &text, 0o600).unwrap_or_else(|p| panic!("{p}"));
     assert_eq!(config.destinations.len(), 2);
-    let open = common::parse_in(&dir, &text, 0o644).unwrap_err().to_string();
+    let open = common::parse_in(&dir, &text, 0o644)
+        .unwrap_err()
+        .to_string();
     assert!(open.contains("chmod 600"), "{open}");
 }

@@ -42,8 +42,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead as _, BufReader, BufWriter, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::unix::net::UnixStream;
+use std::net::{Shutdown, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -51,6 +50,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use icsfwd::ingest::schema::{Answer, encode_line};
+use icsfwd::send::{self, Conn};
 use icsfwd_core::alert::Event;
 
 /// The longest answer line read, without its LF.
@@ -433,20 +433,21 @@ pub fn send(
             write_lines(events, file, options, progress)
         }
         Target::Unix(path) => {
-            let stream = UnixStream::connect(path).map_err(|source| FeedError::Connect {
-                target: target.to_string(),
-                source,
+            let conn = Conn::connect(&send::Target::Unix(path.clone())).map_err(|source| {
+                FeedError::Connect {
+                    target: target.to_string(),
+                    source,
+                }
             })?;
-            exchange(events, Conn::Unix(stream), options, progress)
+            exchange(events, conn, options, progress)
         }
         Target::Tcp(addr) => {
-            let stream = TcpStream::connect(addr).map_err(|source| FeedError::Connect {
-                target: target.to_string(),
-                source,
-            })?;
-            // Lines are small and answered one by one: do not wait to fill a segment.
-            stream.set_nodelay(true).ok();
-            exchange(events, Conn::Tcp(stream), options, progress)
+            let conn =
+                Conn::connect(&send::Target::Tcp(*addr)).map_err(|source| FeedError::Connect {
+                    target: target.to_string(),
+                    source,
+                })?;
+            exchange(events, conn, options, progress)
         }
     }
 }
@@ -505,55 +506,6 @@ fn write_lines(
     out.flush().map_err(FeedError::Write)?;
     tally.elapsed = pacer.start.elapsed();
     Ok(tally)
-}
-
-/// A connected ingest socket.
-#[derive(Debug)]
-enum Conn {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-}
-
-impl Conn {
-    fn try_clone(&self) -> io::Result<Conn> {
-        match self {
-            Conn::Unix(s) => s.try_clone().map(Conn::Unix),
-            Conn::Tcp(s) => s.try_clone().map(Conn::Tcp),
-        }
-    }
-
-    fn shutdown(&self, how: Shutdown) {
-        // Shutting down a socket the peer already closed fails; there is nothing left to do.
-        let _ = match self {
-            Conn::Unix(s) => s.shutdown(how),
-            Conn::Tcp(s) => s.shutdown(how),
-        };
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Unix(s) => s.read(buf),
-            Conn::Tcp(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Unix(s) => s.write(buf),
-            Conn::Tcp(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Conn::Unix(s) => s.flush(),
-            Conn::Tcp(s) => s.flush(),
-        }
-    }
 }
 
 /// What the reader thread reports.

@@ -27,6 +27,7 @@ use super::{
     MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry, Scheme,
     Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
+use crate::output::hec::is_guid;
 
 const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";
 const MAX_HEC_URLS: usize = 16;
@@ -1377,15 +1378,6 @@ fn hec_url(text: &str) -> Result<HecUrl, &'static str> {
         host: host.to_owned(),
         port,
     })
-}
-
-fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn bounded_option(value: &str) -> Option<heapless::String<{ hec::MAX_OPTION_LEN }>> {
