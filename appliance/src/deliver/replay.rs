@@ -3,7 +3,7 @@
 //!
 //! What it is: [`list`] summarises every `<spool dir>/deadletter/<destination>.jsonl` (records,
 //! reasons grouped). [`replay`] reads one destination's file (the line format of
-//! [`deadletter`](super::deadletter)), decodes each record's `event` as an ingest schema line,
+//! [`deadletter`]), decodes each record's `event` as an ingest schema line,
 //! sends the records in file order, one per request, with the sender it is given (the
 //! destination's [`sender_for`](super::sender_for) in the CLI), reports each record through a
 //! callback, and rewrites the file with only the records not delivered.
@@ -19,7 +19,7 @@
 //!   the spool. A replay holds `<destination>.replay.lock` (an advisory `flock`) for its whole
 //!   run, so a second replay of the same destination fails at once with
 //!   [`ReplayError::Busy`]. The worker's appends and the replay's final rewrite are serialised
-//!   by [`deadletter::lock`](super::deadletter::lock): the replay notes the file's length under
+//!   by [`deadletter::lock`]: the replay notes the file's length under
 //!   that lock before it starts, and when it rewrites it copies everything appended after that
 //!   point, under the lock, into the new file. Nothing the worker appends during a replay is
 //!   lost.
