@@ -41,6 +41,10 @@
 //! kind = "hec"
 //! urls = ["https://splunk.example:8088"]
 //! token_env = "HEC_TOKEN"
+//!
+//! [[rule]]
+//! name = "everything"
+//! actions = ["soc-hec"]
 //! "#;
 //! let origin = Origin { path: "icsfwd.toml".into(), mode: 0o600 };
 //! let env = |_: &str| Some("11111111-2222-3333-4444-555555555555".to_owned());
