@@ -8,6 +8,7 @@
 //! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
+//! - [`probe`]: `icsfwd test <destination>`, one test alert sent and every step reported.
 //! - [`service`]: `icsfwd run`, assembled from the parts and stopped in order.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
 //! - [`status`]: the snapshot the service writes and `icsfwd status` shows.
@@ -32,6 +33,7 @@ pub mod deliver;
 pub mod ingest;
 pub mod logging;
 pub mod output;
+pub mod probe;
 pub mod send;
 pub mod service;
 pub mod spool;

@@ -9,7 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use icsfwd::config::{self, Config, LoadError};
+use icsfwd::deliver::{deadletter, replay};
 use icsfwd::ingest::schema::{self, Message};
+use icsfwd::probe;
 use icsfwd::send::{SendError, SendOptions, Target, open_input, run_send};
 use icsfwd::status;
 use icsfwd::{logging, service, spool};
@@ -106,6 +108,20 @@ enum Command {
     /// Inspect the spool.
     #[command(subcommand)]
     Spool(SpoolCommand),
+    /// Send one test alert to a destination (the "send test message" button) and print
+    /// exactly what happened: URL, TLS, the reply, its classification, HEC acks, and on
+    /// failure what to fix. Goes straight to the destination: the spool is not touched.
+    #[command(after_help = TEST_EXIT_CODES)]
+    Test {
+        /// The destination's `name` in the configuration.
+        destination: String,
+        /// The configuration file.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Inspect and replay the dead-letter files (records a destination refused for good).
+    #[command(subcommand)]
+    Deadletter(DeadletterCommand),
     /// Show what the running service reports: ingest and spool counters, and for each
     /// destination its state (idle, sending, retrying, parked and why), backlog, deliveries,
     /// retries, possible duplicates, dead letters, acks pending and the last error.
@@ -143,6 +159,52 @@ enum SpoolCommand {
         config: PathBuf,
     },
 }
+
+/// The exit codes of `test`.
+const TEST_EXIT_CODES: &str = "\
+Exit codes:
+  0   the destination confirmed the test alert (2xx; with HEC acks, the ack read true)
+  1   it did not: the output says why and what to fix
+  2   the configuration is invalid
+  3   the configuration file cannot be read
+  64  usage error, or no destination of that name (the defined names are listed)";
+
+#[derive(Debug, Subcommand)]
+enum DeadletterCommand {
+    /// Per destination: the dead-letter file, its records, their reasons grouped.
+    List {
+        /// The configuration file (its `[spool] dir` holds `deadletter/`).
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Send a destination's dead letters again, in order, and keep in the file only those
+    /// still not delivered.
+    ///
+    /// Sends directly to the destination (not through the spool), so it is safe while the
+    /// service runs; a lock file in the dead-letter directory keeps two replays of one
+    /// destination apart, and records the service appends meanwhile are kept.
+    #[command(after_help = REPLAY_EXIT_CODES)]
+    Replay {
+        /// The destination's `name` in the configuration.
+        destination: String,
+        /// The configuration file.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+        /// Decode and list what would be sent; send nothing, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The exit codes of `deadletter replay`.
+const REPLAY_EXIT_CODES: &str = "\
+Exit codes:
+  0   every record read was delivered (or nothing to replay; dry run: every record decodes)
+  1   some records are still in the file (refused again, not delivered, undecodable),
+      another replay is running, or the file could not be rewritten
+  2   the configuration is invalid
+  3   the configuration file cannot be read
+  64  usage error, or no destination of that name (the defined names are listed)";
 
 /// The exit codes of `run`.
 const RUN_EXIT_CODES: &str = "\
@@ -280,6 +342,158 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain { file, config } => explain(file.as_deref(), &config),
         Command::Spool(SpoolCommand::Verify { dir, config }) => spool_verify(dir, &config),
         Command::Status { config, json } => status(&config, json),
+        Command::Test {
+            destination,
+            config,
+        } => Ok(test_destination(&destination, &config)),
+        Command::Deadletter(DeadletterCommand::List { config }) => deadletter_list(&config),
+        Command::Deadletter(DeadletterCommand::Replay {
+            destination,
+            config,
+            dry_run,
+        }) => Ok(deadletter_replay(&destination, &config, dry_run)),
+    }
+}
+
+/// Loads `path` for a command whose exit codes follow `check-config` (2 invalid, 3
+/// unreadable); on failure prints why and gives the exit code.
+fn load_or_exit(path: &Path) -> Result<Config, ExitCode> {
+    Config::load(path).map_err(|err| {
+        if let LoadError::Invalid(problems) = &err {
+            for problem in problems {
+                eprintln!("{problem}");
+            }
+        }
+        eprintln!("icsfwd: {err}");
+        ExitCode::from(err.exit_code())
+    })
+}
+
+/// `icsfwd test <destination>`: the steps on stdout; exit 0 delivered, 1 failed.
+fn test_destination(name: &str, path: &Path) -> ExitCode {
+    let config = match load_or_exit(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let destination = match probe::find_destination(&config, name) {
+        Ok(destination) => destination,
+        Err(unknown) => {
+            eprintln!("icsfwd: {unknown}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let stdout = io::stdout();
+    match probe::run(
+        &config,
+        destination,
+        &mut stdout.lock(),
+        &probe::ProbeOptions::default(),
+    ) {
+        Ok(probe::Conclusion::Delivered) => ExitCode::SUCCESS,
+        Ok(probe::Conclusion::Failed { .. }) => ExitCode::from(EXIT_FAILED),
+        Err(err) => {
+            if err.kind() != io::ErrorKind::BrokenPipe {
+                eprintln!("icsfwd: error: {err}");
+            }
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// `icsfwd deadletter list`.
+fn deadletter_list(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = match load_or_exit(path) {
+        Ok(config) => config,
+        Err(code) => return Ok(code),
+    };
+    let files = replay::list(&config.spool.dir)?;
+    let mut out = io::stdout().lock();
+    if files.iter().all(|f| f.records == 0) {
+        writeln!(
+            out,
+            "no dead letters under {}",
+            config.spool.dir.join(deadletter::DIR).display()
+        )?;
+    }
+    for file in files.iter().filter(|f| f.records > 0) {
+        writeln!(
+            out,
+            "{}: {} record(s) in {}",
+            file.destination,
+            file.records,
+            file.path.display()
+        )?;
+        for (reason, count) in &file.reasons {
+            writeln!(out, "  {count:>6}  {reason}")?;
+        }
+        if file.undecodable > 0 {
+            writeln!(out, "  {:>6}  (undecodable lines)", file.undecodable)?;
+        }
+        if config.destination(&file.destination).is_none() {
+            writeln!(
+                out,
+                "  (no destination {:?} in the configuration: it cannot be replayed)",
+                file.destination
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `icsfwd deadletter replay <destination>`: one line per record, then the summary.
+fn deadletter_replay(name: &str, path: &Path, dry_run: bool) -> ExitCode {
+    let config = match load_or_exit(path) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let destination = match probe::find_destination(&config, name) {
+        Ok(destination) => destination,
+        Err(unknown) => {
+            eprintln!("icsfwd: {unknown}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut sender = match icsfwd::deliver::sender_for(destination, &config.sensor) {
+        Ok(sender) => sender,
+        Err(err) => {
+            eprintln!("icsfwd: destination {name:?}: cannot set up the sender: {err}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let options = replay::ReplayOptions {
+        dry_run,
+        ..replay::ReplayOptions::default()
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let result = replay::replay(
+        &config.spool.dir,
+        name,
+        sender.as_mut(),
+        &options,
+        &mut |record| {
+            let _ = writeln!(out, "{record}");
+        },
+    );
+    match result {
+        Ok(summary) => {
+            let _ = writeln!(out, "{summary}");
+            let clean = if summary.dry_run {
+                summary.undecodable == 0
+            } else {
+                summary.delivered == summary.records
+            };
+            if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILED)
+            }
+        }
+        Err(err) => {
+            eprintln!("icsfwd: replay of {name:?}: {err}");
+            ExitCode::from(EXIT_FAILED)
+        }
     }
 }
 

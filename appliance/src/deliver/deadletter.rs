@@ -16,6 +16,12 @@
 //! records in the spool only after that, so a dead-lettered record is never lost. An append
 //! that fails leaves the records in the spool (the worker retries).
 //!
+//! Appends and the rewrite by `icsfwd deadletter replay` ([`replay`](super::replay)) are
+//! serialised by an advisory lock (`flock`) on `<destination>.lock` beside the file
+//! ([`lock`]): an append holds it while it opens, writes and syncs, and opens the file anew
+//! each time, so it always appends to the file that is at the path now (a replay replaces it
+//! by a rename), never to a replaced one.
+//!
 //! ```
 //! use icsfwd::deliver::deadletter::DeadLetters;
 //! use icsfwd_core::alert::{Alert, Event};
@@ -50,7 +56,23 @@ pub struct DeadLetters {
     dir: PathBuf,
     path: PathBuf,
     name: String,
-    file: Option<File>,
+}
+
+/// Takes the append lock of destination `name`'s dead-letter file in `dir` (the dead-letter
+/// directory, which must exist), waiting for it; released when the returned file is dropped.
+/// Held by [`DeadLetters::append`] while it writes and by a replay while it rewrites.
+///
+/// # Errors
+///
+/// The lock file cannot be created or locked.
+pub fn lock(dir: &Path, name: &str) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{name}.lock")))?;
+    file.lock()?;
+    Ok(file)
 }
 
 impl DeadLetters {
@@ -63,7 +85,6 @@ impl DeadLetters {
             dir,
             path,
             name: name.to_owned(),
-            file: None,
         }
     }
 
@@ -97,32 +118,28 @@ impl DeadLetters {
             text.push_str(&line.to_string());
             text.push('\n');
         }
-        let file = self.open()?;
+        self.prepare_dir()?;
+        let _guard = lock(&self.dir, &self.name)?;
+        let existed = self.path.exists();
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        if !existed {
+            // The new name must survive a power cut before a record relies on it.
+            File::open(&self.dir)?.sync_all()?;
+        }
         file.write_all(text.as_bytes())?;
         file.sync_data()
     }
 
-    fn open(&mut self) -> io::Result<&mut File> {
-        if self.file.is_none() {
-            if !self.dir.is_dir() {
-                std::fs::create_dir_all(&self.dir)?;
-                if let Some(spool_dir) = self.dir.parent() {
-                    File::open(spool_dir)?.sync_all()?;
-                }
+    fn prepare_dir(&self) -> io::Result<()> {
+        if !self.dir.is_dir() {
+            std::fs::create_dir_all(&self.dir)?;
+            if let Some(spool_dir) = self.dir.parent() {
+                File::open(spool_dir)?.sync_all()?;
             }
-            let existed = self.path.exists();
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            if !existed {
-                // The new name must survive a power cut before a record relies on it.
-                File::open(&self.dir)?.sync_all()?;
-            }
-            self.file = Some(file);
         }
-        self.file
-            .as_mut()
-            .ok_or_else(|| io::Error::other("dead-letter file not open"))
+        Ok(())
     }
 }

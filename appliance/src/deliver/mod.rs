@@ -82,6 +82,7 @@ use crate::spool::Handle;
 
 pub mod deadletter;
 pub mod housekeeper;
+pub mod replay;
 pub mod stats;
 pub mod worker;
 
