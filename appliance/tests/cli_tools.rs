@@ -75,9 +75,10 @@ fn icsfwd(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input
-        .write_all(stdin.unwrap_or_default().as_bytes())
-        .unwrap();
+    // A command that fails early (a bad config) may exit before reading its input.
+    if let Err(e) = input.write_all(stdin.unwrap_or_default().as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(input);
     child.wait_with_output().unwrap()
 }
