@@ -1,7 +1,8 @@
 //! kill -9 of the real `icsfwd run` binary at random moments, against the TLS emulator's HEC.
 //!
-//! A producer thread sends alerts through the ingest socket one line at a time, reconnecting
-//! whenever the service is gone, and records every id answered `accepted` and, for every id,
+//! A producer thread sends the simulator's scenario alerts (`Scenario::Mixed`, same seed)
+//! through the ingest socket one line at a time, reconnecting whenever the service is gone,
+//! and records every id answered `accepted` and, for every id,
 //! how many kills had happened when its line was written. The test starts the service, kills
 //! it with SIGKILL after a seeded random delay, restarts it on the same spool and
 //! configuration, and repeats. Most delays are 0–400 ms after the restart (a kill during
@@ -44,16 +45,19 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use e2e::{Producer, Service, alert_line, hec_ids, scratch, socket_of, wait_for_status};
+use e2e::{Producer, Service, hec_ids, scratch, socket_of, wait_for_status};
+use icsfwd::ingest::schema::encode_line;
+use icsfwd_core::alert::Event;
 use icsfwd_sim::generator::Rng;
+use icsfwd_sim::scenario::{Params, Scenario};
 
 /// What the producer saw.
 #[derive(Default)]
 struct Sent {
-    /// Every id written, with the number of kills done when it was written.
-    written: BTreeMap<u64, u64>,
-    /// Ids answered `accepted`.
-    accepted: Vec<u64>,
+    /// Every event id written, with the number of kills done when it was written.
+    written: BTreeMap<String, u64>,
+    /// Event ids answered `accepted`.
+    accepted: Vec<String>,
     /// Answers other than `accepted` (none expected).
     other: Vec<String>,
 }
@@ -62,16 +66,29 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// Sends alert after alert until `stop`, reconnecting while the service is down.
+/// Sends the scenario's alerts one after another until `stop`, reconnecting while the
+/// service is down.
 fn produce(
     socket: std::path::PathBuf,
+    seed: u64,
     kills: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     sent: Arc<Mutex<Sent>>,
 ) {
+    let params = Params {
+        rate: 1_000_000.0,
+        count: 10_000_000,
+        seed,
+        start_ms: 1_700_000_000_000,
+        ..Params::default()
+    };
+    let mut alerts = Scenario::Mixed
+        .events(&params)
+        .unwrap()
+        .map(|(_, event)| event)
+        .filter(|event| matches!(event, Event::Alert(_)));
     let mut producer: Option<Producer> = None;
-    let mut id = 1;
-    let severities = ["Warning", "Minor", "Major", "Critical"];
+    let mut next: Option<(String, String)> = None;
     while !stop.load(Ordering::SeqCst) {
         let Some(connection) = producer.as_mut() else {
             producer = Producer::try_connect(&socket);
@@ -80,24 +97,30 @@ fn produce(
             }
             continue;
         };
-        let line = alert_line(
-            id,
-            severities[(id % 4) as usize],
-            &format!("Crash test {id}"),
-        );
-        sent.lock()
-            .unwrap()
-            .written
-            .insert(id, kills.load(Ordering::SeqCst));
-        let answer = connection.exchange(line.as_bytes());
-        match answer {
+        let (id, line) = match next.take() {
+            Some(pair) => pair,
+            None => {
+                let event = alerts.next().unwrap();
+                (event.event_id().to_string(), encode_line(&event))
+            }
+        };
+        {
+            let mut sent = sent.lock().unwrap();
+            if sent.written.contains_key(&id) {
+                // The scenario repeated an event id: skip it, so copies stay attributable.
+                continue;
+            }
+            sent.written
+                .insert(id.clone(), kills.load(Ordering::SeqCst));
+        }
+        match connection.exchange(line.as_bytes()) {
             Some(answer) if answer["status"] == "accepted" => {
+                assert_eq!(answer["id"], id.as_str());
                 sent.lock().unwrap().accepted.push(id);
             }
             Some(answer) => sent.lock().unwrap().other.push(answer.to_string()),
             None => producer = None,
         }
-        id += 1;
     }
 }
 
@@ -126,7 +149,7 @@ fn kill_9_at_random_moments_loses_no_accepted_alert_and_duplicates_only_interrup
     let producer = {
         let (socket, kills, stop, sent) =
             (socket.clone(), kills.clone(), stop.clone(), sent.clone());
-        std::thread::spawn(move || produce(socket, kills, stop, sent))
+        std::thread::spawn(move || produce(socket, seed, kills, stop, sent))
     };
 
     for cycle in 0..cycles {
@@ -175,7 +198,7 @@ fn kill_9_at_random_moments_loses_no_accepted_alert_and_duplicates_only_interrup
     let lost: Vec<_> = sent
         .accepted
         .iter()
-        .filter(|id| !stored.contains_key(&format!("sensor-plant-a-{id}")))
+        .filter(|id| !stored.contains_key(*id))
         .collect();
     assert!(
         lost.is_empty(),
@@ -184,10 +207,9 @@ fn kill_9_at_random_moments_loses_no_accepted_alert_and_duplicates_only_interrup
 
     let mut duplicates = 0;
     for (id, copies) in &stored {
-        let number: u64 = id.strip_prefix("sensor-plant-a-").unwrap().parse().unwrap();
         let written_at = *sent
             .written
-            .get(&number)
+            .get(id)
             .unwrap_or_else(|| panic!("{id} stored but never written"));
         let kills_after = total_kills - written_at;
         assert!(
