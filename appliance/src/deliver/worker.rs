@@ -460,6 +460,10 @@ impl Worker {
             .map(|(i, _)| i)
             .take(self.settings.batch_max_events)
             .collect();
+        if indexes.is_empty() {
+            // Every pending record was evicted: nothing to send.
+            return;
+        }
         let mut resent = 0u64;
         for &i in &indexes {
             if let Some(entry) = self.window.get_mut(i)
