@@ -449,6 +449,9 @@ impl Worker {
 
     /// Sends the first pending records of the window and applies the outcome.
     fn send(&mut self) {
+        if self.attempt > 0 || self.parked.is_some() {
+            self.drop_evicted();
+        }
         let indexes: Vec<usize> = self
             .window
             .iter()
@@ -457,6 +460,10 @@ impl Worker {
             .map(|(i, _)| i)
             .take(self.settings.batch_max_events)
             .collect();
+        if indexes.is_empty() {
+            // Every pending record was evicted: nothing to send.
+            return;
+        }
         let mut resent = 0u64;
         for &i in &indexes {
             if let Some(entry) = self.window.get_mut(i)
@@ -607,6 +614,29 @@ impl Worker {
             }
             self.set_state(State::Sending);
         }
+    }
+
+    /// Drops from the window the pending records the spool evicted while they waited for a
+    /// retry (`on_full = "evict-lower-severity"` evicts the oldest queued alerts, which are
+    /// the ones a worker holds when its destination is down): an evicted alert is counted
+    /// as dropped, so it must not be delivered after all. Only on the retry path: the spool
+    /// is read again (never-evicted records only, see `Spool::peek`), and the window is
+    /// exactly the unacknowledged records from the cursor, so the first `window.len()` live
+    /// records hold every live one of the window. If the read fails, the window is kept.
+    fn drop_evicted(&mut self) {
+        let Some(last) = self.window.back().map(|e| e.seq) else {
+            return;
+        };
+        let Ok(records) = self.handle.peek(self.settings.dest, self.window.len()) else {
+            return;
+        };
+        let live: std::collections::BTreeSet<u64> = records
+            .iter()
+            .map(|r| r.seq)
+            .filter(|&seq| seq <= last)
+            .collect();
+        self.window
+            .retain(|e| e.status != Status::Pending || live.contains(&e.seq));
     }
 
     fn mark(&mut self, slots: &[usize], status: Status) {
