@@ -182,11 +182,12 @@ fn a_twenty_second_hec_outage_while_producing_is_absorbed_by_the_spool_and_each_
     let stored = counted(stored_ids(&emulator, ReceiverKind::Hec));
     let ids: BTreeSet<String> = stored.keys().cloned().collect();
     assert_eq!(ids, all, "every alert, none lost");
+    // A down listener indexes nothing, so nothing arrives twice. (The worker may still count
+    // possible duplicates: a request reset on an open connection might have been indexed.)
     assert!(
         stored.values().all(|n| *n == 1),
-        "each exactly once (a down listener indexes nothing): {hec:#}"
+        "each exactly once: {hec:#}"
     );
-    assert_eq!(hec["possible_duplicates"], 0, "{hec:#}");
 
     shown.status_text(&config);
     stop(service, &mut shown);
@@ -206,7 +207,7 @@ fn delayed_acks_keep_records_in_the_backlog_until_acknowledged() {
         &[url(&emulator)],
         support::ACK_TOKEN,
         &tls.ca_file,
-        "ack = true\nack_deadline = \"60s\"",
+        "ack = true\nack_deadline = \"6s\"",
     );
     let mut shown = Shown::default();
     let events = steady(300, 1_000_000.0);
@@ -308,7 +309,7 @@ fn lost_responses_are_resent_and_every_extra_copy_is_counted() {
         &[url(&emulator)],
         support::ACK_TOKEN,
         &tls.ca_file,
-        "ack = true\nack_deadline = \"30s\"\nbatch_max_events = 100",
+        "ack = true\nack_deadline = \"6s\"\nbatch_max_events = 100",
     );
     let mut shown = Shown::default();
     let events = steady(1_000, 1_000_000.0);
@@ -409,5 +410,70 @@ fn when_one_of_two_hec_urls_goes_down_the_other_takes_everything() {
 
     shown.status_text(&config);
     stop(service, &mut shown);
+    shown.assert_no_secret();
+}
+
+#[test]
+fn rejected_credentials_park_both_kinds_and_never_show_the_password_or_token() {
+    let tls = support::Tls::new();
+    // An emulator that knows neither the token nor the password the forwarder sends.
+    let mut emulator_config = support::config(&tls);
+    emulator_config.hec.tokens.clear();
+    emulator_config
+        .hec
+        .tokens
+        .push(icsfwd_sim::splunk::hec::Token::new(
+            "other",
+            "0f0f0f0f-1111-2222-3333-444455556666",
+        ));
+    emulator_config.splunkd.users = vec![icsfwd_sim::splunk::splunkd::User::new(
+        support::USER,
+        "not-the-configured-password",
+        true,
+    )];
+    let emulator = icsfwd_sim::splunk::emulator::Emulator::start(emulator_config).unwrap();
+    let dir = scratch("credentials");
+    let body = format!(
+        "{hec}\n[[destination]]\nname = \"soc-splunkd\"\nkind = \"splunk\"\nhost = \"localhost\"\n\
+         port = {port}\nauth = \"session\"\nusername = \"{user}\"\npassword = \"{password}\"\n\
+         ca_file = \"{ca}\"\nretry_min = \"100ms\"\nretry_max = \"1s\"\n\n\
+         [[rule]]\nname = \"all\"\nactions = [\"soc-hec\", \"soc-splunkd\"]\n\n\
+         [log]\nlevel = \"debug\"\n",
+        hec = hec_destination(
+            "soc-hec",
+            &[url(&emulator)],
+            support::HEC_TOKEN,
+            &tls.ca_file,
+            ""
+        ),
+        port = emulator.splunkd_addr().port(),
+        user = support::USER,
+        password = support::PASSWORD,
+        ca = tls.ca_file.display(),
+    );
+    let config = e2e::write_config_body(&dir, &body);
+    let service = start_service(&config, &dir);
+    let mut shown = Shown::default();
+    assert_eq!(feed_all(&dir, steady(20, 1_000_000.0)).accepted, 20);
+
+    for name in ["soc-hec", "soc-splunkd"] {
+        let status = wait_for_destination(
+            &mut shown,
+            &config,
+            name,
+            "the destination to be parked",
+            Duration::from_secs(20),
+            |d| d["state"] == "parked" && d["backlog"] == 20,
+        );
+        let d = destination(&status, name);
+        let reason = d["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("credentials rejected"), "{d:#}");
+        assert_eq!(d["delivered"], 0, "{d:#}");
+    }
+    let text = shown.status_text(&config);
+    assert!(text.contains("credentials rejected"), "{text}");
+    let log = stop(service, &mut shown);
+    assert!(log.contains("credentials rejected"), "{log}");
+    assert_eq!(emulator.store().len(), 0);
     shown.assert_no_secret();
 }
