@@ -192,6 +192,7 @@ fn ten_thousand_generated_events_reach_hec_once_each_with_exact_fields() {
     assert!(exit.success(), "{exit:?}\n{}", log.join("\n"));
     shown.text(log.join("\n"));
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -288,6 +289,7 @@ fn ten_thousand_generated_events_reach_splunkd_once_each_with_the_exact_text_and
     assert!(exit.success(), "{exit:?}\n{}", log.join("\n"));
     shown.text(log.join("\n"));
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -336,4 +338,5 @@ fn a_wrong_ca_stores_nothing_and_parks_the_destination_naming_certificate_verifi
     assert_eq!(emulator.store().len(), 0, "nothing reached the emulator");
     shown.text(log);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }

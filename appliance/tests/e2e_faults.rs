@@ -192,6 +192,7 @@ fn a_twenty_second_hec_outage_while_producing_is_absorbed_by_the_spool_and_each_
     shown.status_text(&config);
     stop(service, &mut shown);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -242,6 +243,7 @@ fn delayed_acks_keep_records_in_the_backlog_until_acknowledged() {
 
     stop(service, &mut shown);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -290,6 +292,7 @@ fn acks_never_given_are_resent_after_the_deadline_and_counted_then_acked_once_fi
 
     stop(service, &mut shown);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -345,6 +348,7 @@ fn lost_responses_are_resent_and_every_extra_copy_is_counted() {
 
     stop(service, &mut shown);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -411,6 +415,7 @@ fn when_one_of_two_hec_urls_goes_down_the_other_takes_everything() {
     shown.status_text(&config);
     stop(service, &mut shown);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 #[test]
@@ -476,4 +481,5 @@ fn rejected_credentials_park_both_kinds_and_never_show_the_password_or_token() {
     assert!(log.contains("credentials rejected"), "{log}");
     assert_eq!(emulator.store().len(), 0);
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }

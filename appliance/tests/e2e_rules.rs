@@ -281,4 +281,5 @@ fn each_destination_receives_exactly_the_alerts_its_rules_take_and_explain_agree
     assert!(exit.success(), "{exit:?}\n{}", log.join("\n"));
     shown.text(log.join("\n"));
     shown.assert_no_secret();
+    drop(std::fs::remove_dir_all(&dir));
 }
