@@ -129,11 +129,21 @@ impl WorkerSettings {
     }
 
     /// The settings of `destination`'s worker.
+    ///
+    /// A HEC destination with acks polls at least twice per `ack_deadline`: the deadline is
+    /// only checked when acks are polled, so a deadline shorter than
+    /// [`DeliveryOptions::ack_poll_interval`] would otherwise act as that interval.
     #[must_use]
     pub fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
         let (batch_max_events, linger) = match &destination.kind {
             DestinationKind::Hec(hec) => (hec.batch.max_events, hec.batch.linger),
             _ => (SPLUNK_BATCH, Duration::ZERO),
+        };
+        let ack_poll_interval = match &destination.kind {
+            DestinationKind::Hec(hec) if hec.ack => {
+                options.ack_poll_interval.min(hec.ack_deadline / 2)
+            }
+            _ => options.ack_poll_interval,
         };
         Self {
             dest: destination.id,
@@ -142,7 +152,7 @@ impl WorkerSettings {
             linger,
             retry_min: destination.retry.min,
             retry_max: destination.retry.max,
-            ack_poll_interval: options.ack_poll_interval,
+            ack_poll_interval,
             idle_tick: options.idle_tick,
             max_in_flight: options.max_in_flight.max(1),
             park_log_interval: options.park_log_interval,
@@ -652,6 +662,50 @@ impl Worker {
             if let Some(entry) = self.window.get_mut(i) {
                 entry.maybe_sent = true;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, reason = "tests")]
+
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::WorkerSettings;
+    use crate::config::{Config, Origin};
+    use crate::deliver::DeliveryOptions;
+
+    fn destination_poll(hec_keys: &str) -> Duration {
+        let text = format!(
+            "[sensor]\nname = \"s\"\nip = \"10.0.0.1\"\n\n[[destination]]\nname = \"h\"\n\
+             kind = \"hec\"\nurls = [\"https://localhost:8088\"]\ntoken = \"t\"\n{hec_keys}\n\n\
+             [[rule]]\nname = \"all\"\nactions = [\"h\"]\n"
+        );
+        let origin = Origin {
+            path: PathBuf::from("/etc/icsfwd/icsfwd.toml"),
+            mode: 0o600,
+        };
+        let config = Config::parse(&text, &origin, &|_| None).unwrap_or_else(|p| panic!("{p}"));
+        let destination = config.destination("h").unwrap();
+        WorkerSettings::for_destination(destination, &DeliveryOptions::default()).ack_poll_interval
+    }
+
+    #[test]
+    fn acks_are_polled_at_least_twice_per_ack_deadline() {
+        let default = DeliveryOptions::default().ack_poll_interval;
+        for (keys, poll) in [
+            ("", default),
+            ("ack = true", default),
+            ("ack = true\nack_deadline = \"60s\"", default),
+            ("ack = true\nack_deadline = \"2s\"", Duration::from_secs(1)),
+            (
+                "ack = true\nack_deadline = \"1s\"",
+                Duration::from_millis(500),
+            ),
+        ] {
+            assert_eq!(destination_poll(keys), poll, "{keys:?}");
         }
     }
 }

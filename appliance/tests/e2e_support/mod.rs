@@ -340,3 +340,192 @@ pub fn hec_ids(
     }
     ids
 }
+
+// ---- Helpers of e2e_delivery.rs, e2e_rules.rs and e2e_faults.rs ----
+
+/// The ingest socket of a service configured by [`write_config_body`] in `dir`.
+pub fn socket_in(dir: &Path) -> PathBuf {
+    dir.join("run").join("ingest.sock")
+}
+
+/// A configuration file in `dir` (chmod 600, so inline secrets are allowed): sensor
+/// `sensor-plant-a` / `10.20.0.5`, then `body` (destinations, rules, exclusions), then the
+/// spool and ingest sections in `dir`.
+pub fn write_config_body(dir: &Path, body: &str) -> PathBuf {
+    let text = format!(
+        "[sensor]\nname = \"sensor-plant-a\"\nip = \"10.20.0.5\"\n\n{body}\n\n[spool]\ndir = \"{spool}\"\n\n[ingest]\nsocket = \"{socket}\"\n",
+        spool = dir.join("spool").display(),
+        socket = socket_in(dir).display(),
+    );
+    fs::create_dir_all(dir.join("run")).unwrap();
+    let path = dir.join("icsfwd.toml");
+    fs::write(&path, text).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+/// Sends `events` through the ingest socket in `dir` and returns the producer's tally.
+pub fn feed_all(
+    dir: &Path,
+    events: Vec<(u64, icsfwd_core::alert::Event)>,
+) -> icsfwd_sim::feed::Tally {
+    icsfwd_sim::feed::send(
+        events.into_iter(),
+        &icsfwd_sim::feed::Target::Unix(socket_in(dir)),
+        &icsfwd_sim::feed::Options::default(),
+        &mut |_| {},
+    )
+    .unwrap()
+}
+
+/// Everything an operator was shown (status outputs, error messages), kept to check that no
+/// secret ever appears in it.
+#[derive(Default)]
+pub struct Shown(pub Vec<String>);
+
+impl Shown {
+    /// `icsfwd status -c config --json`, parsed (Null when unreadable); the output is kept.
+    pub fn status_json(&mut self, config: &Path) -> serde_json::Value {
+        let output = icsfwd(&["status", "-c", config.to_str().unwrap(), "--json"]);
+        self.keep(&output);
+        serde_json::from_slice(&output.stdout).unwrap_or_default()
+    }
+
+    /// `icsfwd status -c config` as text; the output is kept.
+    pub fn status_text(&mut self, config: &Path) -> String {
+        let output = icsfwd(&["status", "-c", config.to_str().unwrap()]);
+        self.keep(&output);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Keeps stdout and stderr of a command.
+    pub fn keep(&mut self, output: &Output) {
+        self.0
+            .push(String::from_utf8_lossy(&output.stdout).into_owned());
+        self.0
+            .push(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+
+    /// Keeps any text (a log, an error message).
+    pub fn text(&mut self, text: impl Into<String>) {
+        self.0.push(text.into());
+    }
+
+    /// Panics if a password or token (or the Basic encoding of the password) was shown.
+    pub fn assert_no_secret(&self) {
+        support::assert_no_secret(&self.0);
+    }
+}
+
+/// The destination named `name` in a `status --json` snapshot (Null if absent).
+pub fn destination<'a>(status: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    status["destinations"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["name"] == name))
+        .unwrap_or(&serde_json::Value::Null)
+}
+
+/// Polls `status --json` until `done` holds for the destination `name`; returns that status.
+pub fn wait_for_destination(
+    shown: &mut Shown,
+    config: &Path,
+    name: &str,
+    what: &str,
+    deadline: Duration,
+    mut done: impl FnMut(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut last = serde_json::Value::Null;
+    let start = Instant::now();
+    loop {
+        let status = shown.status_json(config);
+        if done(destination(&status, name)) {
+            return status;
+        }
+        if !status.is_null() {
+            last = status;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out waiting for {what}; last status: {last:#}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The event id (`<sensor>-<id>`) of every record the emulator stored through `receiver`, in
+/// arrival order. HEC records carry it as `event.id` (or `event.notification_id` for a
+/// notification); splunkd text bodies in their `Alert ID: ` line.
+pub fn stored_ids(
+    emulator: &icsfwd_sim::splunk::emulator::RunningEmulator,
+    receiver: icsfwd_sim::splunk::store::ReceiverKind,
+) -> Vec<String> {
+    use icsfwd_sim::splunk::store::{Body, Filter};
+    emulator
+        .store()
+        .list(&Filter::default())
+        .iter()
+        .filter(|r| r.receiver == receiver)
+        .map(|r| match &r.body {
+            Body::Json(event) => event["id"].as_str().unwrap_or_default().to_owned(),
+            Body::Text(text) => text
+                .lines()
+                .find_map(|l| l.strip_prefix("Alert ID: "))
+                .unwrap_or_default()
+                .to_owned(),
+        })
+        .collect()
+}
+
+/// A `[[destination]]` of kind `hec` verified against `ca`, with short retries (100 ms – 1 s)
+/// and small, quick batches; `extra` adds keys or overrides those defaults (e.g.
+/// `ack = true`, `batch_max_events = 50`).
+pub fn hec_destination(name: &str, urls: &[String], token: &str, ca: &Path, extra: &str) -> String {
+    let urls: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
+    let mut text = format!(
+        "[[destination]]\nname = \"{name}\"\nkind = \"hec\"\nurls = [{urls}]\ntoken = \"{token}\"\n\
+         ca_file = \"{ca}\"\n",
+        urls = urls.join(", "),
+        ca = ca.display(),
+    );
+    let defaults = [
+        ("batch_max_events", "500"),
+        ("batch_linger", "\"20ms\""),
+        ("retry_min", "\"100ms\""),
+        ("retry_max", "\"1s\""),
+    ];
+    let overridden = |key: &str| {
+        extra
+            .lines()
+            .any(|l| l.split('=').next().is_some_and(|k| k.trim() == key))
+    };
+    for (key, value) in defaults {
+        if !overridden(key) {
+            text += &format!("{key} = {value}\n");
+        }
+    }
+    text + extra + "\n"
+}
+
+/// Starts the service on `config` and waits for its ingest socket (in `dir`); fails at once,
+/// with the service's log, if it exits instead.
+pub fn start_service(config: &Path, dir: &Path) -> Service {
+    let mut service = Service::start(config);
+    let socket = socket_in(dir);
+    wait_for("the ingest socket", Duration::from_secs(30), || {
+        if let Some(child) = &mut service.child
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            let log = service.stderr.take().map(|t| t.join().unwrap_or_default());
+            panic!("the service exited at start ({status}): {log:#?}");
+        }
+        socket.exists()
+    });
+    service
+}
+
+/// A rule sending every alert and system notification to `destination`.
+pub fn everything_to(destination: &str) -> String {
+    format!(
+        "[[rule]]\nname = \"everything\"\nsystem_notifications = true\nactions = [\"{destination}\"]\n"
+    )
+}
