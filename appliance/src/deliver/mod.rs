@@ -39,7 +39,9 @@
 //!
 //! Choices (not in the references):
 //! - HEC acks are polled every [`DeliveryOptions::ack_poll_interval`] (default 10 s, the
-//!   reference's "poll every ~10 s"; tests use less). A record whose ack passes the
+//!   reference's "poll every ~10 s"; tests use less), and every
+//!   [`BLOCKED_ACK_POLL`](worker::BLOCKED_ACK_POLL) while a worker's window is full of
+//!   records awaiting acks (it can do nothing else meanwhile). A record whose ack passes the
 //!   destination's `ack_deadline` is resent.
 //! - A parked destination is retried every `retry_max` and logs what to fix at most once per
 //!   [`DeliveryOptions::park_log_interval`] (default 60 s).

