@@ -22,6 +22,7 @@
 //! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of the paced 1,000 alerts/s run |
 //! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,latency,emulator` | which runs |
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
+//! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -570,6 +571,30 @@ fn latency(settings: &Settings) -> Latency {
     }
     emulator.shutdown();
     drop(fs::remove_dir_all(&dir));
+    if let Ok(slow) = std::env::var("ICSFWD_BENCH_SLOW_MS") {
+        // Where the slow answers are in the run (line i was written at i ms): stalls of the
+        // service show up as runs of consecutive slow lines.
+        let slow = Duration::from_millis(slow.parse().unwrap_or(20));
+        let mut runs: Vec<(usize, usize, Duration)> = Vec::new();
+        for (i, l) in produced.latencies.iter().enumerate() {
+            if *l < slow {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((_, end, worst)) if *end + 1 == i => {
+                    *end = i;
+                    *worst = (*worst).max(*l);
+                }
+                _ => runs.push((i, i, *l)),
+            }
+        }
+        for (first, last, worst) in runs {
+            eprintln!(
+                "slow answers: lines written at {first}..={last} ms, worst {} ms",
+                ms(worst)
+            );
+        }
+    }
     let mut ack = produced.latencies;
     ack.sort();
     delivered.sort();
