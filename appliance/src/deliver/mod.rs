@@ -41,7 +41,9 @@
 //! - HEC acks are polled every [`DeliveryOptions::ack_poll_interval`] (default 10 s, the
 //!   reference's "poll every ~10 s"; tests use less), or every half `ack_deadline` when that
 //!   is shorter (the deadline is checked at each poll, so it is honoured within half of
-//!   itself). A record whose ack passes the destination's `ack_deadline` is resent.
+//!   itself), and every [`BLOCKED_ACK_POLL`](worker::BLOCKED_ACK_POLL) while a worker's window
+//!   is full of records awaiting acks (it can do nothing else meanwhile). A record whose ack
+//!   passes the destination's `ack_deadline` is resent.
 //! - A parked destination is retried every `retry_max` and logs what to fix at most once per
 //!   [`DeliveryOptions::park_log_interval`] (default 60 s).
 //! - A worker keeps at most [`DeliveryOptions::max_in_flight`] records in memory (sent and
