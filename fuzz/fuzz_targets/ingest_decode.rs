@@ -13,13 +13,19 @@ fuzz_target!(|data: &[u8]| {
     match schema::decode_line(data, RECEIVED_MS) {
         Ok(decoded) => {
             let line = schema::encode_message(&decoded.message);
-            assert!(line.len() <= schema::MAX_LINE, "an accepted message re-encodes within MAX_LINE");
+            assert!(
+                line.len() <= schema::MAX_LINE,
+                "an accepted message re-encodes within MAX_LINE"
+            );
             let again = schema::decode_line(line.as_bytes(), RECEIVED_MS)
                 .expect("a re-encoded message decodes");
             assert_eq!(again.message, decoded.message);
             assert!(again.truncated.is_empty(), "nothing is cut twice");
             let answer = Answer::accepted(decoded.message.id(), &decoded).to_line();
-            assert_eq!(Answer::parse(&answer).map(|a| a.to_line()).ok(), Some(answer));
+            assert_eq!(
+                Answer::parse(&answer).map(|a| a.to_line()).ok(),
+                Some(answer)
+            );
         }
         Err(refusal) => {
             assert!(!refusal.error.is_empty());
