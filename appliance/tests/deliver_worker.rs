@@ -34,6 +34,10 @@ struct Script {
     awaiting: Vec<u64>,
     /// What the next ack poll reports indexed.
     indexed_next: Vec<u64>,
+    /// What the next ack poll reports past the ack deadline.
+    expired_next: Vec<u64>,
+    /// The alert ids of each batch sent (the events themselves, not just their seqs).
+    alert_ids: Vec<Vec<u64>>,
     polls: u64,
 }
 
@@ -45,6 +49,14 @@ impl Deliver for Scripted {
         let mut script = self.0.lock().unwrap();
         let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
         script.batches.push(seqs.clone());
+        let ids = batch
+            .iter()
+            .map(|(_, event)| match event {
+                Event::Alert(alert) => alert.id,
+                Event::Notification(n) => n.id,
+            })
+            .collect();
+        script.alert_ids.push(ids);
         let mut outcome = Outcome::default();
         match script.outcomes.pop_front() {
             Some(parts) => {
@@ -66,9 +78,13 @@ impl Sender for Scripted {
         let mut script = self.0.lock().unwrap();
         script.polls += 1;
         let indexed = std::mem::take(&mut script.indexed_next);
-        script.awaiting.retain(|s| !indexed.contains(s));
+        let expired = std::mem::take(&mut script.expired_next);
+        script
+            .awaiting
+            .retain(|s| !indexed.contains(s) && !expired.contains(s));
         AckReport {
             indexed,
+            expired,
             ..AckReport::default()
         }
     }
@@ -312,4 +328,29 @@ fn peek_after_returns_only_the_records_after_the_given_sequence_number() {
         2,
         "peek_after consumed nothing"
     );
+}
+
+#[test]
+fn an_expired_ack_resends_the_same_events_read_again_from_the_spool() {
+    let s = setup(3, 3, |_, script| {
+        script.outcomes.push_back(vec![(0..3, Action::AwaitingAck)]);
+    });
+    s.wait("the batch awaits its ack", |s| {
+        s.script.0.lock().unwrap().awaiting.len() == 3
+    });
+    // The worker keeps no event while it awaits an ack; the resend must read them back.
+    s.script.0.lock().unwrap().expired_next = vec![1, 2, 3];
+    s.wait("resent and delivered", |s| s.left().is_empty());
+    let script = s.script.0.lock().unwrap();
+    assert_eq!(script.batches, vec![vec![1, 2, 3], vec![1, 2, 3]]);
+    assert_eq!(
+        script.alert_ids,
+        vec![vec![1, 2, 3], vec![1, 2, 3]],
+        "the resent events are the ones first sent"
+    );
+    drop(script);
+    let stats = s.stats();
+    assert_eq!(stats.possible_duplicates, 3, "{stats:?}");
+    assert_eq!(stats.delivered, 3, "{stats:?}");
+    s.stop();
 }

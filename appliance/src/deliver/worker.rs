@@ -187,7 +187,10 @@ enum Status {
 #[derive(Debug)]
 struct Entry {
     seq: u64,
-    event: Event,
+    /// The event while it may still be sent; `None` once it awaits an ack or is done, so a
+    /// record in flight costs a few bytes instead of a whole event (~2.7 KB): a resend after
+    /// an expired ack reads it from the spool again.
+    event: Option<Event>,
     status: Status,
     read_at: Instant,
     /// Possibly received by the server already: a resend counts as a possible duplicate.
@@ -411,7 +414,7 @@ impl Worker {
                     self.last_read = record.seq;
                     self.window.push_back(Entry {
                         seq: record.seq,
-                        event: record.event,
+                        event: Some(record.event),
                         status: Status::Pending,
                         read_at: now,
                         maybe_sent: false,
@@ -518,6 +521,14 @@ impl Worker {
             // Every pending record was evicted: nothing to send.
             return;
         }
+        let indexes = match self.reload(indexes) {
+            Ok(indexes) if indexes.is_empty() => return,
+            Ok(indexes) => indexes,
+            Err(err) => {
+                let _ = self.spool_error(&err, "reading records to resend");
+                return;
+            }
+        };
         let mut resent = 0u64;
         for &i in &indexes {
             if let Some(entry) = self.window.get_mut(i)
@@ -535,7 +546,7 @@ impl Worker {
             let batch: Vec<(u64, &Event)> = indexes
                 .iter()
                 .filter_map(|&i| self.window.get(i))
-                .map(|e| (e.seq, &e.event))
+                .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event)))
                 .collect();
             self.sender.send(&batch, Instant::now())
         };
@@ -565,7 +576,7 @@ impl Worker {
                         let records: Vec<(u64, &Event)> = slots
                             .iter()
                             .filter_map(|&i| self.window.get(i))
-                            .map(|e| (e.seq, &e.event))
+                            .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event)))
                             .collect();
                         self.dead_letters.append(&records, reason)
                     };
@@ -697,8 +708,51 @@ impl Worker {
         for &i in slots {
             if let Some(entry) = self.window.get_mut(i) {
                 entry.status = status;
+                if status != Status::Pending {
+                    entry.event = None;
+                }
             }
         }
+    }
+
+    /// Gives every selected pending entry its event again, reading from the spool those
+    /// that dropped it while awaiting an ack (their ack expired). An entry the spool no
+    /// longer holds was evicted meanwhile: it is marked done and left out, like
+    /// [`drop_evicted`](Self::drop_evicted) does. Returns the entries to send, in order.
+    fn reload(&mut self, indexes: Vec<usize>) -> Result<Vec<usize>, SpoolError> {
+        let first_missing = indexes
+            .iter()
+            .copied()
+            .find(|&i| self.window.get(i).is_some_and(|e| e.event.is_none()));
+        let (Some(first), Some(&last)) = (first_missing, indexes.last()) else {
+            return Ok(indexes);
+        };
+        let after = self
+            .window
+            .get(first)
+            .map_or(0, |e| e.seq.saturating_sub(1));
+        let mut records = self
+            .handle
+            .peek_after(self.settings.dest, after, last - first + 1)?
+            .into_iter()
+            .peekable();
+        for &i in &indexes {
+            let Some(entry) = self.window.get_mut(i) else {
+                continue;
+            };
+            if entry.event.is_some() {
+                continue;
+            }
+            while records.next_if(|r| r.seq < entry.seq).is_some() {}
+            match records.next_if(|r| r.seq == entry.seq) {
+                Some(record) => entry.event = Some(record.event),
+                None => entry.status = Status::Done,
+            }
+        }
+        Ok(indexes
+            .into_iter()
+            .filter(|&i| self.window.get(i).is_some_and(|e| e.event.is_some()))
+            .collect())
     }
 
     fn mark_maybe_sent(&mut self, slots: &[usize]) {
