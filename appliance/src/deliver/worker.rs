@@ -188,9 +188,10 @@ enum Status {
 struct Entry {
     seq: u64,
     /// The event while it may still be sent; `None` once it awaits an ack or is done, so a
-    /// record in flight costs a few bytes instead of a whole event (~2.7 KB): a resend after
-    /// an expired ack reads it from the spool again.
-    event: Option<Event>,
+    /// record in flight costs a few bytes instead of a whole event (~2.7 KB: core events
+    /// hold their strings inline, hence the box): a resend after an expired ack reads it
+    /// from the spool again.
+    event: Option<Box<Event>>,
     status: Status,
     read_at: Instant,
     /// Possibly received by the server already: a resend counts as a possible duplicate.
@@ -414,7 +415,7 @@ impl Worker {
                     self.last_read = record.seq;
                     self.window.push_back(Entry {
                         seq: record.seq,
-                        event: Some(record.event),
+                        event: Some(Box::new(record.event)),
                         status: Status::Pending,
                         read_at: now,
                         maybe_sent: false,
@@ -546,7 +547,7 @@ impl Worker {
             let batch: Vec<(u64, &Event)> = indexes
                 .iter()
                 .filter_map(|&i| self.window.get(i))
-                .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event)))
+                .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
                 .collect();
             self.sender.send(&batch, Instant::now())
         };
@@ -576,7 +577,7 @@ impl Worker {
                         let records: Vec<(u64, &Event)> = slots
                             .iter()
                             .filter_map(|&i| self.window.get(i))
-                            .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event)))
+                            .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
                             .collect();
                         self.dead_letters.append(&records, reason)
                     };
@@ -745,7 +746,7 @@ impl Worker {
             }
             while records.next_if(|r| r.seq < entry.seq).is_some() {}
             match records.next_if(|r| r.seq == entry.seq) {
-                Some(record) => entry.event = Some(record.event),
+                Some(record) => entry.event = Some(Box::new(record.event)),
                 None => entry.status = Status::Done,
             }
         }

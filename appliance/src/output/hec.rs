@@ -565,6 +565,12 @@ impl HecSender {
                     return;
                 }
                 Verdict::Whole(action) => {
+                    // A 2xx the classification does not take as delivered (a success without
+                    // the ackId acks need): the collector took the events anyway, so a later
+                    // resend is a possible duplicate and must be counted as one.
+                    if (200..300).contains(&reply.status) && action != Action::Delivered {
+                        outcome.uncertain = true;
+                    }
                     outcome.push(range, action);
                     return;
                 }
