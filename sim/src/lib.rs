@@ -1,6 +1,7 @@
 //! icsfwd-sim: the host simulator of the icsfwd OT alert forwarder.
 //!
 //! - [`catalogue`]: realistic kinds of OT alert, per engine.
+//! - [`demo`]: the newcomer's demo: emulator, forwarder and scenario in one process.
 //! - [`feed`]: the sender: events as ingest JSON lines to stdout, a file or the forwarder's socket.
 //! - [`generator`]: a seeded, deterministic alert generator over that catalogue.
 //! - [`plant`]: the simulated plant: zones, devices, protocols and sensors.
@@ -19,6 +20,7 @@
 //! ```
 
 pub mod catalogue;
+pub mod demo;
 pub mod feed;
 pub mod generator;
 pub mod plant;

@@ -82,6 +82,30 @@ enum Command {
     ///
     /// Exit codes: 0 done; 1 the control API cannot be reached or failed; 2 bad arguments.
     Stats(ControlArg),
+    /// The newcomer's demo: starts the Splunk emulator (HTTPS) and the forwarder in this
+    /// process, sends the mixed scenario through the ingest socket, and prints what "Splunk"
+    /// received and the forwarder's status.
+    ///
+    /// Progress goes to standard error, the report to standard output. Exit codes: 0 every
+    /// destination received everything; 1 a part failed or the deadline passed; 2 bad arguments.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Events of the mixed scenario to send.
+    #[arg(long, default_value_t = 3_000,
+        value_parser = clap::value_parser!(u64).range(1..=icsfwd_sim::demo::MAX_COUNT))]
+    count: u64,
+    /// Seed of the scenario: the same seed sends the same events.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Time of the first event, in milliseconds since the Unix epoch (default: now).
+    #[arg(long)]
+    start_ms: Option<u64>,
+    /// Keep the temporary directory (configuration, CA, spool) and print its path.
+    #[arg(long)]
+    keep: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -138,6 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Events(args) => control_outcome(events(&args)),
         Command::Fault(args) => control_outcome(fault(&args)),
         Command::Stats(args) => control_outcome(stats(&args)),
+        Command::Demo(args) => demo(&args),
     }
 }
 
@@ -730,4 +755,19 @@ fn generate(seed: u64, count: u64, start_ms: u64, kind: Kind) -> anyhow::Result<
     }
     out.flush()?;
     Ok(())
+}
+
+fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let options = icsfwd_sim::demo::DemoOptions {
+        count: args.count,
+        seed: args.seed,
+        start_ms: args.start_ms,
+        keep: args.keep,
+        ..icsfwd_sim::demo::DemoOptions::default()
+    };
+    let summary = icsfwd_sim::demo::run(&options, &mut io::stderr())?;
+    let mut out = io::stdout().lock();
+    out.write_all(summary.render().as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }

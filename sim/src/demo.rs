@@ -1,0 +1,746 @@
+//! `icsfwd-sim demo`: the newcomer's demo, everything in one process.
+//!
+//! What it is: [`run`] starts the Splunk emulator over TLS (a CA generated for the run), writes
+//! a demo configuration into a fresh temporary directory, runs the forwarder
+//! ([`icsfwd::service::run`]) on a thread, sends the generator's `mixed` scenario through the
+//! forwarder's ingest socket, shows progress while it runs, waits until every destination's
+//! backlog is 0, and then prints what "Splunk" received ([`Summary::render`]): counts per
+//! destination, counts by engine, severity, protocol and sensor, one event in each format, and
+//! the forwarder's own status. It then stops the forwarder and the emulator and removes the
+//! directory (unless [`DemoOptions::keep`]).
+//!
+//! The demo configuration (three destinations, three rules):
+//!
+//! | destination | kind | Splunk side | rule |
+//! |---|---|---|---|
+//! | `soc-hec` | HEC, acks on | token with `useACK`, index `main` | every alert, and system notifications |
+//! | `ot-hec` | HEC, no acks | token without `useACK`, index `ot` | engines `malware` and `anomaly` |
+//! | `soc-splunkd` | splunkd REST | user `icsfwd` (Basic), index `ot` | severity `major` and above |
+//!
+//! Syslog is not in the demo yet: the places where a syslog destination and its receiver go
+//! are marked `SYSLOG:` in this file.
+//!
+//! What it guarantees:
+//! - Everything listens on 127.0.0.1 only, on ephemeral ports; TLS is verified against the
+//!   run's CA (nothing is configured with `verify = false`).
+//! - The temporary directory is mode 0700 and the configuration (which holds the demo's
+//!   secrets inline) mode 0600; the secrets are never printed.
+//! - Every wait has a deadline ([`DemoOptions::deadline`]): the demo ends with an error rather
+//!   than hanging, and tears everything down on every path.
+//! - The summary is computed from what the emulator stored, not from what was sent, so it
+//!   shows what actually arrived.
+//!
+//! ```no_run
+//! use icsfwd_sim::demo::{self, DemoOptions};
+//!
+//! let summary = demo::run(&DemoOptions { count: 300, ..DemoOptions::default() },
+//!     &mut std::io::sink())?;
+//! print!("{}", summary.render());
+//! assert_eq!(summary.backlog, 0);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context as _, anyhow, bail};
+use icsfwd::config::Config;
+use icsfwd::service::{self, ServiceError, Stop, StopReport};
+use icsfwd::status::{self, Snapshot};
+
+use crate::feed::{self, Options, Tally, Target};
+use crate::scenario::{Params, Scenario};
+use crate::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
+use crate::splunk::hec::Token;
+use crate::splunk::splunkd::User;
+use crate::splunk::store::{Body, Filter, ReceiverKind, Stored};
+use crate::splunk::tls::TlsMaterial;
+
+/// The largest `--count` (three destinations must fit the emulator's store).
+pub const MAX_COUNT: u64 = 20_000;
+
+/// The HEC destination with acks: every alert and the system notifications.
+pub const SOC_HEC: &str = "soc-hec";
+/// The HEC destination without acks: malware and anomaly alerts.
+pub const OT_HEC: &str = "ot-hec";
+/// The splunkd REST destination: major and critical alerts.
+pub const SOC_SPLUNKD: &str = "soc-splunkd";
+
+/// The index `soc-hec` writes to (each destination has its own index or endpoint, so the
+/// summary can tell them apart in the one store).
+const SOC_HEC_INDEX: &str = "main";
+const OT_INDEX: &str = "ot";
+
+// Demo secrets: loopback only, for one run, in a 0600 file; never printed.
+const ACK_TOKEN: &str = "5d0c9b1e-7a4f-4c2d-8e6b-3f1a2c4d5e6f";
+const PLAIN_TOKEN: &str = "c7e1a2b3-4d5f-4a6b-9c8d-0e1f2a3b4c5d";
+const USER: &str = "icsfwd";
+const PASSWORD: &str = "demo-pw-9f3K!x";
+
+/// How the demo runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoOptions {
+    /// Events of the `mixed` scenario to send (1..=[`MAX_COUNT`]).
+    pub count: u64,
+    /// The scenario's seed: the same seed sends the same events.
+    pub seed: u64,
+    /// Time of the first event, epoch milliseconds (`None`: now).
+    pub start_ms: Option<u64>,
+    /// Keep the temporary directory (config, CA, spool) and print its path.
+    pub keep: bool,
+    /// Longest time for the whole run; past it the demo stops with an error.
+    pub deadline: Duration,
+}
+
+impl Default for DemoOptions {
+    /// 3,000 events, seed 1, starting now, directory removed, 100 s deadline.
+    fn default() -> DemoOptions {
+        DemoOptions {
+            count: 3_000,
+            seed: 1,
+            start_ms: None,
+            keep: false,
+            deadline: Duration::from_secs(100),
+        }
+    }
+}
+
+/// What a destination received, as the emulator stored it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Received {
+    /// Alerts.
+    pub alerts: u64,
+    /// System notifications.
+    pub notifications: u64,
+}
+
+/// What the demo sent and what "Splunk" received.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// The seed of the scenario.
+    pub seed: u64,
+    /// The start time of the scenario.
+    pub start_ms: u64,
+    /// The sender's tally.
+    pub sent: u64,
+    /// Lines the forwarder answered `accepted`.
+    pub accepted: u64,
+    /// Lines answered `not forwarded` (no rule took them).
+    pub not_forwarded: u64,
+    /// Lines refused.
+    pub refused: u64,
+    /// Per destination name, what arrived.
+    pub received: BTreeMap<String, Received>,
+    /// `soc-hec`'s alerts by engine.
+    pub by_engine: BTreeMap<String, u64>,
+    /// `soc-hec`'s alerts by severity.
+    pub by_severity: BTreeMap<String, u64>,
+    /// `soc-hec`'s alerts by protocol.
+    pub by_protocol: BTreeMap<String, u64>,
+    /// `soc-hec`'s alerts by sensor.
+    pub by_sensor: BTreeMap<String, u64>,
+    /// One HEC event as stored (JSON line), if any arrived.
+    pub hec_example: Option<String>,
+    /// One splunkd event's text, if any arrived.
+    pub splunkd_example: Option<String>,
+    /// The forwarder's status, rendered.
+    pub status: String,
+    /// The sum of the destinations' backlogs at the end (0 when all was delivered).
+    pub backlog: u64,
+    /// Where the files are, when kept.
+    pub kept: Option<PathBuf>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs the whole demo, writing progress to `progress` (stderr in the CLI).
+///
+/// # Errors
+///
+/// A part could not start (emulator, configuration, forwarder), the sender failed, or the
+/// deadline passed before every destination's backlog was 0. Everything started is stopped
+/// and the directory removed (unless kept) on every path.
+pub fn run(options: &DemoOptions, progress: &mut dyn Write) -> anyhow::Result<Summary> {
+    if !(1..=MAX_COUNT).contains(&options.count) {
+        bail!("count {} is out of range: give 1 to {MAX_COUNT}", options.count);
+    }
+    let dir = temp_dir()?;
+    let result = run_in(options, &dir, progress);
+    if options.keep {
+        writeln!(progress, "demo: kept {}", dir.display())?;
+    } else if let Err(e) = fs::remove_dir_all(&dir) {
+        writeln!(progress, "demo: removing {}: {e}", dir.display())?;
+    }
+    let mut summary = result?;
+    if options.keep {
+        summary.kept = Some(dir);
+    }
+    Ok(summary)
+}
+
+/// A new directory only this user can enter.
+fn temp_dir() -> anyhow::Result<PathBuf> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir = std::env::temp_dir().join(format!("icsfwd-demo-{}-{nanos}", std::process::id()));
+    DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+fn emulator_config(tls: &TlsMaterial) -> anyhow::Result<EmulatorConfig> {
+    let mut config = EmulatorConfig {
+        transport: Transport::Tls(tls.acceptor().map_err(|e| anyhow!("TLS: {e}"))?),
+        ..EmulatorConfig::default()
+    };
+    let mut ack = Token::new("icsfwd-ack", ACK_TOKEN);
+    ack.use_ack = true;
+    config.hec.tokens.push(ack);
+    config.hec.tokens.push(Token::new("icsfwd", PLAIN_TOKEN));
+    config.hec.indexes.push(OT_INDEX.to_owned());
+    config.splunkd.users.push(User::new(USER, PASSWORD, true));
+    config.splunkd.indexes.push(OT_INDEX.to_owned());
+    Ok(config)
+}
+
+/// The demo configuration, pointing at the emulator's ports and the run's CA.
+fn config_text(dir: &Path, ca: &Path, emulator: &RunningEmulator) -> String {
+    let hec = emulator.hec_addr().port();
+    let splunkd = emulator.splunkd_addr().port();
+    let ca = ca.display();
+    let spool = dir.join("spool");
+    let socket = dir.join("run").join("ingest.sock");
+    format!(
+        r#"# icsfwd demo configuration, written by `icsfwd-sim demo` for one run.
+[sensor]
+name = "sensor-demo"
+ip = "127.0.0.1"
+
+# Every alert and the sensor's system notifications, with indexer acknowledgement.
+[[destination]]
+name = "{SOC_HEC}"
+kind = "hec"
+urls = ["https://localhost:{hec}"]
+token = "{ACK_TOKEN}"
+ack = true
+index = "{SOC_HEC_INDEX}"
+ca_file = "{ca}"
+batch_max_events = 500
+batch_linger = "20ms"
+retry_min = "100ms"
+retry_max = "2s"
+
+# Malware and anomalies for the OT team: HEC without acks.
+[[destination]]
+name = "{OT_HEC}"
+kind = "hec"
+urls = ["https://localhost:{hec}"]
+token = "{PLAIN_TOKEN}"
+index = "{OT_INDEX}"
+ca_file = "{ca}"
+batch_max_events = 500
+batch_linger = "20ms"
+retry_min = "100ms"
+retry_max = "2s"
+
+# Major and critical alerts through the splunkd REST receiver.
+[[destination]]
+name = "{SOC_SPLUNKD}"
+kind = "splunk"
+host = "localhost"
+port = {splunkd}
+username = "{USER}"
+password = "{PASSWORD}"
+index = "{OT_INDEX}"
+ca_file = "{ca}"
+retry_min = "100ms"
+retry_max = "2s"
+
+# SYSLOG: add the syslog destination here once `kind = "syslog"` exists, e.g.
+# [[destination]] name = "siem-syslog", kind = "syslog", host = "127.0.0.1", port = <the demo's
+# receiver>, transport = "tcp", payload = "cef"; and name it in a rule below.
+
+[[rule]]
+name = "everything to the SOC"
+system_notifications = true
+actions = ["{SOC_HEC}"]
+
+[[rule]]
+name = "malware and anomalies to the OT team"
+engines = ["malware", "anomaly"]
+actions = ["{OT_HEC}"]
+
+[[rule]]
+name = "major and critical to splunkd"
+min_severity = "major"
+actions = ["{SOC_SPLUNKD}"]
+
+[spool]
+dir = "{spool}"
+max_bytes = "256 MiB"
+segment_bytes = "8 MiB"
+
+[ingest]
+socket = "{socket}"
+"#,
+        spool = spool.display(),
+        socket = socket.display(),
+    )
+}
+
+/// Writes `text` to a new file of mode 0600.
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The forwarder on its thread.
+struct Forwarder {
+    stop: Stop,
+    thread: Option<JoinHandle<Result<StopReport, ServiceError>>>,
+}
+
+impl Forwarder {
+    fn start(config: Config) -> anyhow::Result<Forwarder> {
+        let stop = Stop::new();
+        let theirs = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("icsfwd-service".to_owned())
+            .spawn(move || service::run(&config, &theirs))
+            .context("starting the forwarder's thread")?;
+        Ok(Forwarder {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    fn has_ended(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stops the forwarder and waits for it.
+    fn stop(&mut self) -> anyhow::Result<StopReport> {
+        self.stop.trigger();
+        let thread = self
+            .thread
+            .take()
+            .ok_or_else(|| anyhow!("the forwarder was already stopped"))?;
+        match thread.join() {
+            Ok(Ok(report)) => Ok(report),
+            Ok(Err(e)) => Err(anyhow!("the forwarder: {e}")),
+            Err(_) => Err(anyhow!("the forwarder's thread panicked")),
+        }
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            drop(self.stop());
+        }
+    }
+}
+
+/// Polls `done` every 50 ms until it is true, or fails past `until`.
+fn wait_until(
+    what: &str,
+    until: Instant,
+    mut done: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    while !done()? {
+        if Instant::now() >= until {
+            bail!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn progress_line(tally: Option<&Tally>, snapshot: Option<&Snapshot>) -> String {
+    let mut line = String::from("demo:");
+    if let Some(tally) = tally {
+        let _ = write!(line, " sent {}, accepted {}", tally.sent, tally.accepted);
+    }
+    if let Some(snapshot) = snapshot {
+        if tally.is_none() {
+            let _ = write!(line, " accepted {}", snapshot.ingest.accepted);
+        }
+        for d in &snapshot.destinations {
+            let _ = write!(
+                line,
+                " | {} delivered {} backlog {}",
+                d.name, d.delivered, d.backlog
+            );
+        }
+    }
+    line
+}
+
+fn run_in(options: &DemoOptions, dir: &Path, progress: &mut dyn Write) -> anyhow::Result<Summary> {
+    let until = Instant::now() + options.deadline;
+    let tls = TlsMaterial::generate::<&str>(&[]).map_err(|e| anyhow!("TLS: {e}"))?;
+    let ca = dir.join("splunk-ca.pem");
+    tls.write_ca(&ca)
+        .map_err(|e| anyhow!("writing {}: {e}", ca.display()))?;
+    let emulator = Emulator::start(emulator_config(&tls)?).context("starting the emulator")?;
+    // SYSLOG: start the demo's syslog receiver here (127.0.0.1, port 0) and pass its port to
+    // `config_text`.
+    writeln!(
+        progress,
+        "demo: Splunk emulator on {} (HEC) and {} (splunkd), HTTPS",
+        emulator.hec_url(),
+        emulator.splunkd_url()
+    )?;
+    let result = run_with(options, dir, &ca, &emulator, until, progress);
+    emulator.shutdown();
+    result
+}
+
+fn run_with(
+    options: &DemoOptions,
+    dir: &Path,
+    ca: &Path,
+    emulator: &RunningEmulator,
+    until: Instant,
+    progress: &mut dyn Write,
+) -> anyhow::Result<Summary> {
+    DirBuilder::new()
+        .mode(0o700)
+        .create(dir.join("run"))
+        .context("creating the socket directory")?;
+    let config_path = dir.join("icsfwd.toml");
+    write_private(&config_path, &config_text(dir, ca, emulator))?;
+    let config = Config::load(&config_path).map_err(|e| anyhow!("{e}"))?;
+    let socket = config.ingest.socket.clone();
+    let status_path = status::path_for(&socket);
+    let mut forwarder = Forwarder::start(config)?;
+    wait_until("the forwarder's ingest socket", until, || {
+        if forwarder.has_ended() {
+            bail!("the forwarder stopped at start");
+        }
+        Ok(socket.exists())
+    })?;
+    writeln!(
+        progress,
+        "demo: forwarder running, ingest on {}",
+        socket.display()
+    )?;
+
+    let start_ms = options.start_ms.unwrap_or_else(now_ms);
+    let params = Params {
+        rate: 1_000.0,
+        count: options.count,
+        seed: options.seed,
+        start_ms,
+        ..Params::default()
+    };
+    let events = Scenario::Mixed
+        .events(&params)
+        .map_err(|e| anyhow!("scenario: {e}"))?;
+    let send_options = Options {
+        window: 256,
+        progress_every: Duration::from_millis(500),
+        ..Options::default()
+    };
+    writeln!(
+        progress,
+        "demo: sending {} event(s) of the mixed scenario, seed {}, start {start_ms}",
+        options.count, options.seed
+    )?;
+    let tally = feed::send(
+        events.into_iter(),
+        &Target::Unix(socket.clone()),
+        &send_options,
+        &mut |tally| {
+            let snapshot = status::read(&status_path).ok();
+            drop(writeln!(
+                progress,
+                "{}",
+                progress_line(Some(tally), snapshot.as_ref())
+            ));
+        },
+    )
+    .context("sending to the ingest socket")?;
+    writeln!(progress, "demo: sent: {tally}")?;
+
+    // Delivered: a snapshot written after the last answer, showing every accepted line and
+    // every destination drained (no backlog, no ack outstanding).
+    let sent_ms = now_ms();
+    let mut last_shown = Instant::now();
+    let mut last: Option<Snapshot> = None;
+    wait_until("every destination's backlog to reach 0", until, || {
+        let snapshot = status::read(&status_path).ok();
+        if last_shown.elapsed() >= Duration::from_millis(500) {
+            writeln!(progress, "{}", progress_line(None, snapshot.as_ref()))?;
+            last_shown = Instant::now();
+        }
+        let done = snapshot.as_ref().is_some_and(|s| {
+            s.written_ms > sent_ms
+                && s.ingest.accepted == tally.accepted
+                && s.destinations
+                    .iter()
+                    .all(|d| d.backlog == 0 && d.acks_pending == 0)
+        });
+        last = snapshot;
+        Ok(done)
+    })?;
+    let snapshot = last.ok_or_else(|| anyhow!("no status snapshot"))?;
+    writeln!(progress, "{}", progress_line(None, Some(&snapshot)))?;
+
+    let mut summary = summarise(&emulator.store().list(&Filter::default()));
+    summary.seed = options.seed;
+    summary.start_ms = start_ms;
+    summary.sent = tally.sent;
+    summary.accepted = tally.accepted;
+    summary.not_forwarded = tally.not_forwarded;
+    summary.refused = tally.refused;
+    summary.status = snapshot.render(now_ms());
+    summary.backlog = snapshot.destinations.iter().map(|d| d.backlog).sum();
+
+    let report = forwarder.stop()?;
+    if !report.still_running.is_empty() {
+        writeln!(
+            progress,
+            "demo: still sending at stop: {}",
+            report.still_running.join(", ")
+        )?;
+    }
+    writeln!(progress, "demo: forwarder stopped")?;
+    Ok(summary)
+}
+
+/// Which demo destination a stored record came from.
+fn destination_of(record: &Stored) -> Option<&'static str> {
+    match (record.receiver, record.index.as_str()) {
+        (ReceiverKind::Hec, SOC_HEC_INDEX) => Some(SOC_HEC),
+        (ReceiverKind::Hec, OT_INDEX) => Some(OT_HEC),
+        (ReceiverKind::Simple | ReceiverKind::Stream, _) => Some(SOC_SPLUNKD),
+        _ => None,
+    }
+}
+
+/// An indexed field's first value, or the event member of the same name.
+fn field(record: &Stored, name: &str) -> String {
+    record
+        .fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, values)| values.first().cloned())
+        .or_else(|| match &record.body {
+            Body::Json(event) => event
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+            Body::Text(_) => None,
+        })
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+fn is_alert(record: &Stored) -> bool {
+    match record.receiver {
+        ReceiverKind::Hec => matches!(&record.body, Body::Json(e) if e.get("alert_id").is_some()),
+        ReceiverKind::Simple | ReceiverKind::Stream => {
+            !record.sourcetype.contains("notification")
+                && !record.body.text().contains("notification")
+        }
+    }
+}
+
+/// The counts of what the emulator stored.
+#[must_use]
+pub fn summarise(records: &[Stored]) -> Summary {
+    let mut summary = Summary::default();
+    for name in [SOC_HEC, OT_HEC, SOC_SPLUNKD] {
+        summary.received.insert(name.to_owned(), Received::default());
+    }
+    for record in records {
+        let Some(name) = destination_of(record) else {
+            continue;
+        };
+        let alert = is_alert(record);
+        if let Some(received) = summary.received.get_mut(name) {
+            if alert {
+                received.alerts += 1;
+            } else {
+                received.notifications += 1;
+            }
+        }
+        if name == SOC_HEC && alert {
+            for (map, key) in [
+                (&mut summary.by_engine, "engine"),
+                (&mut summary.by_severity, "severity"),
+                (&mut summary.by_protocol, "protocol"),
+                (&mut summary.by_sensor, "sensor"),
+            ] {
+                *map.entry(field(record, key)).or_insert(0) += 1;
+            }
+        }
+        if record.receiver == ReceiverKind::Hec && alert && summary.hec_example.is_none() {
+            summary.hec_example = Some(record.to_json().to_string());
+        }
+        if name == SOC_SPLUNKD && alert && summary.splunkd_example.is_none() {
+            summary.splunkd_example = Some(record.body.text());
+        }
+    }
+    summary
+}
+
+fn table(out: &mut String, title: &str, counts: &BTreeMap<String, u64>) {
+    let _ = writeln!(out, "{title}:");
+    let mut rows: Vec<(&String, &u64)> = counts.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (value, count) in rows {
+        let _ = writeln!(out, "  {value:<36} {count:>7}");
+    }
+}
+
+impl Summary {
+    /// The report a newcomer reads. Each count table is a `by <dimension> (soc-hec alerts):`
+    /// line followed by lines of two spaces, the value, spaces and the count.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "== icsfwd demo: the mixed scenario, seed {}, start {} ==",
+            self.seed, self.start_ms
+        );
+        let _ = writeln!(
+            out,
+            "sent {} event(s): {} accepted, {} not forwarded, {} refused",
+            self.sent, self.accepted, self.not_forwarded, self.refused
+        );
+        let _ = writeln!(out, "\nwhat \"Splunk\" received, per destination:");
+        for (name, received) in &self.received {
+            let _ = writeln!(
+                out,
+                "  {name:<12} {:>7} alert(s) {:>4} notification(s)",
+                received.alerts, received.notifications
+            );
+        }
+        out.push('\n');
+        table(&mut out, "by engine (soc-hec alerts)", &self.by_engine);
+        table(&mut out, "by severity (soc-hec alerts)", &self.by_severity);
+        table(&mut out, "by protocol (soc-hec alerts)", &self.by_protocol);
+        table(&mut out, "by sensor (soc-hec alerts)", &self.by_sensor);
+        let _ = writeln!(out, "\none HEC event (JSON, as stored by the emulator):");
+        let _ = writeln!(
+            out,
+            "  {}",
+            self.hec_example.as_deref().unwrap_or("(none arrived)")
+        );
+        let _ = writeln!(out, "\none splunkd REST event (text):");
+        let _ = writeln!(
+            out,
+            "  {}",
+            self.splunkd_example.as_deref().unwrap_or("(none arrived)")
+        );
+        // SYSLOG: one syslog message (CEF) goes here.
+        let _ = writeln!(out, "\nthe forwarder's status (icsfwd status):");
+        for line in self.status.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+        if let Some(dir) = &self.kept {
+            let _ = writeln!(
+                out,
+                "\nfiles kept in {} (icsfwd.toml, splunk-ca.pem, spool/)",
+                dir.display()
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use super::*;
+    use serde_json::json;
+
+    fn hec(index: &str, event: serde_json::Value, fields: &[(&str, &str)]) -> Stored {
+        Stored {
+            index: index.to_owned(),
+            body: Body::Json(event),
+            fields: fields
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), vec![(*v).to_owned()]))
+                .collect(),
+            ..Stored::new(ReceiverKind::Hec)
+        }
+    }
+
+    #[test]
+    fn summary_counts_alerts_per_destination_and_soc_hec_alerts_by_field() {
+        let alert = json!({"alert_id": 1, "engine": "Malware"});
+        let fields = [
+            ("engine", "Malware"),
+            ("severity", "Major"),
+            ("sensor", "s1"),
+            ("protocol", "S7"),
+        ];
+        let records = vec![
+            hec("main", alert.clone(), &fields),
+            hec("main", alert.clone(), &fields),
+            hec("main", json!({"notification_id": 1, "kind": "sensor_offline"}), &[]),
+            hec("ot", alert, &fields),
+            Stored {
+                body: Body::Text("alert text".to_owned()),
+                ..Stored::new(ReceiverKind::Simple)
+            },
+        ];
+        let summary = summarise(&records);
+        assert_eq!(
+            summary.received[SOC_HEC],
+            Received {
+                alerts: 2,
+                notifications: 1
+            }
+        );
+        assert_eq!(summary.received[OT_HEC].alerts, 1);
+        assert_eq!(summary.received[SOC_SPLUNKD].alerts, 1);
+        assert_eq!(summary.by_engine.get("Malware"), Some(&2));
+        assert_eq!(summary.by_protocol.get("S7"), Some(&2));
+        assert_eq!(summary.splunkd_example.as_deref(), Some("alert text"));
+        assert!(summary.hec_example.is_some());
+        let text = summary.render();
+        assert!(text.contains("by engine (soc-hec alerts):\n  Malware"), "{text}");
+    }
+
+    #[test]
+    fn a_count_out_of_range_is_refused_before_anything_starts() {
+        for count in [0, MAX_COUNT + 1] {
+            let options = DemoOptions {
+                count,
+                ..DemoOptions::default()
+            };
+            let err = run(&options, &mut std::io::sink()).unwrap_err();
+            assert!(err.to_string().contains("out of range"), "{err}");
+        }
+    }
+}
