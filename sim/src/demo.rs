@@ -236,6 +236,9 @@ kind = "hec"
 urls = ["https://localhost:{hec}"]
 token = "{ACK_TOKEN}"
 ack = true
+# Acks are polled every half ack_deadline when that is under 10 s: a short deadline keeps the
+# demo quick (a production Splunk wants the default 300s).
+ack_deadline = "2s"
 index = "{SOC_HEC_INDEX}"
 ca_file = "{ca}"
 batch_max_events = 500
@@ -650,11 +653,14 @@ impl Summary {
             self.hec_example.as_deref().unwrap_or("(none arrived)")
         );
         let _ = writeln!(out, "\none splunkd REST event (text):");
-        let _ = writeln!(
-            out,
-            "  {}",
-            self.splunkd_example.as_deref().unwrap_or("(none arrived)")
-        );
+        for line in self
+            .splunkd_example
+            .as_deref()
+            .unwrap_or("(none arrived)")
+            .lines()
+        {
+            let _ = writeln!(out, "  {line}");
+        }
         // SYSLOG: one syslog message (CEF) goes here.
         let _ = writeln!(out, "\nthe forwarder's status (icsfwd status):");
         for line in self.status.lines() {
