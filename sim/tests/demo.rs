@@ -1,0 +1,183 @@
+//! `icsfwd-sim demo`, the real binary, short variant: it exits 0 and its summary matches what
+//! the run sent (recomputed here from the same seeded scenario), one event per format and the
+//! forwarder's status are printed, no secret is, and the temporary directory is removed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use icsfwd_core::alert::{Engine, Event, Severity};
+use icsfwd_sim::scenario::{Params, Scenario};
+
+const COUNT: u64 = 300;
+const SEED: u64 = 7;
+const START_MS: u64 = 1_700_000_000_000;
+
+/// The `by <dimension> (soc-hec alerts):` table of `report`.
+fn table(report: &str, dimension: &str) -> BTreeMap<String, u64> {
+    let header = format!("by {dimension} (soc-hec alerts):");
+    let mut lines = report.lines().skip_while(|l| *l != header);
+    assert!(lines.next().is_some(), "no {header:?} in:\n{report}");
+    lines
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let (value, count) = l.trim().rsplit_once(' ').unwrap();
+            (value.trim().to_owned(), count.parse().unwrap())
+        })
+        .collect()
+}
+
+/// `(alerts, notifications)` of a destination's line.
+fn received(report: &str, destination: &str) -> (u64, u64) {
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{destination} ")))
+        .unwrap_or_else(|| panic!("no line for {destination} in:\n{report}"));
+    let numbers: Vec<u64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{line}");
+    (numbers[0], numbers[1])
+}
+
+/// The first line after `header`.
+fn after<'a>(report: &'a str, header: &str) -> &'a str {
+    let mut lines = report.lines().skip_while(|l| *l != header);
+    assert!(lines.next().is_some(), "no {header:?} in:\n{report}");
+    lines.next().unwrap_or_default().trim()
+}
+
+#[test]
+fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
+    let output = Command::new(env!("CARGO_BIN_EXE_icsfwd-sim"))
+        .args([
+            "demo",
+            "--count",
+            &COUNT.to_string(),
+            "--seed",
+            &SEED.to_string(),
+            "--start-ms",
+            &START_MS.to_string(),
+        ])
+        .output()
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    let progress = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{report}\n{progress}");
+
+    // What the demo sent, recomputed from the same seeded scenario (the demo's rate: 1000/s).
+    let params = Params {
+        rate: 1_000.0,
+        count: COUNT,
+        seed: SEED,
+        start_ms: START_MS,
+        ..Params::default()
+    };
+    let mut want: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    let (mut alerts, mut notifications, mut ot, mut major) = (0, 0, 0, 0);
+    for (_, event) in Scenario::Mixed.events(&params).unwrap() {
+        match event {
+            Event::Alert(a) => {
+                alerts += 1;
+                ot += u64::from(matches!(a.engine, Engine::Malware | Engine::Anomaly));
+                major += u64::from(matches!(a.severity, Severity::Major | Severity::Critical));
+                for (dimension, value) in [
+                    ("engine", a.engine.as_str().to_owned()),
+                    ("severity", a.severity.as_str().to_owned()),
+                    ("protocol", a.protocol.to_string()),
+                    ("sensor", a.sensor.name.to_string()),
+                ] {
+                    *want.entry(dimension).or_default().entry(value).or_insert(0) += 1;
+                }
+            }
+            Event::Notification(_) => notifications += 1,
+        }
+    }
+    assert!(alerts > 0 && notifications > 0, "the scenario has both");
+
+    assert!(
+        report.contains(&format!(
+            "sent {COUNT} event(s): {COUNT} accepted, 0 not forwarded, 0 refused"
+        )),
+        "{report}"
+    );
+    assert_eq!(received(&report, "soc-hec"), (alerts, notifications));
+    assert_eq!(received(&report, "ot-hec"), (ot, 0));
+    assert_eq!(received(&report, "soc-splunkd"), (major, 0));
+    for (dimension, counts) in &want {
+        assert_eq!(&table(&report, dimension), counts, "by {dimension}");
+    }
+
+    // One event in each format.
+    let hec: serde_json::Value = serde_json::from_str(after(
+        &report,
+        "one HEC event (JSON, as stored by the emulator):",
+    ))
+    .unwrap();
+    assert_eq!(hec["receiver"], "hec");
+    assert!(hec["event"]["alert_id"].is_u64(), "{hec}");
+    let splunkd = after(&report, "one splunkd REST event (text):");
+    assert!(splunkd.contains("icsfwd Alert: "), "{splunkd}");
+
+    // The forwarder's status, every destination drained.
+    let status = report
+        .split_once("the forwarder's status (icsfwd status):\n")
+        .unwrap()
+        .1;
+    for destination in ["soc-hec (hec)", "ot-hec (hec)", "soc-splunkd (splunk)"] {
+        assert!(status.contains(destination), "{status}");
+    }
+    assert_eq!(status.matches("backlog 0,").count(), 3, "{status}");
+
+    // No demo secret is shown, and the temporary directory is gone.
+    for secret in ["demo-pw-9f3K!x", "5d0c9b1e-7a4f", "c7e1a2b3-4d5f"] {
+        assert!(!report.contains(secret) && !progress.contains(secret));
+    }
+    let socket = progress
+        .lines()
+        .find_map(|l| l.strip_prefix("demo: forwarder running, ingest on "))
+        .unwrap();
+    let dir: PathBuf = PathBuf::from(socket)
+        .parent()
+        .and_then(|run| run.parent())
+        .unwrap()
+        .to_owned();
+    assert!(!dir.exists(), "{} is removed", dir.display());
+}
+
+#[test]
+fn keep_leaves_the_config_private_and_says_where() {
+    let output = Command::new(env!("CARGO_BIN_EXE_icsfwd-sim"))
+        .args(["demo", "--count", "20", "--keep"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{report}");
+    let dir = report
+        .lines()
+        .find_map(|l| l.strip_prefix("files kept in "))
+        .and_then(|l| l.split(" (").next())
+        .unwrap();
+    let dir = PathBuf::from(dir);
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir.join("icsfwd.toml")), 0o600);
+    assert_eq!(mode(dir.clone()), 0o700);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_count_out_of_range_is_a_usage_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_icsfwd-sim"))
+        .args(["demo", "--count", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
