@@ -172,7 +172,10 @@ fn now_ms() -> u64 {
 /// and the directory removed (unless kept) on every path.
 pub fn run(options: &DemoOptions, progress: &mut dyn Write) -> anyhow::Result<Summary> {
     if !(1..=MAX_COUNT).contains(&options.count) {
-        bail!("count {} is out of range: give 1 to {MAX_COUNT}", options.count);
+        bail!(
+            "count {} is out of range: give 1 to {MAX_COUNT}",
+            options.count
+        );
     }
     let dir = temp_dir()?;
     let result = run_in(options, &dir, progress);
@@ -574,7 +577,9 @@ fn is_alert(record: &Stored) -> bool {
 pub fn summarise(records: &[Stored]) -> Summary {
     let mut summary = Summary::default();
     for name in [SOC_HEC, OT_HEC, SOC_SPLUNKD] {
-        summary.received.insert(name.to_owned(), Received::default());
+        summary
+            .received
+            .insert(name.to_owned(), Received::default());
     }
     for record in records {
         let Some(name) = destination_of(record) else {
@@ -713,7 +718,11 @@ mod tests {
         let records = vec![
             hec("main", alert.clone(), &fields),
             hec("main", alert.clone(), &fields),
-            hec("main", json!({"notification_id": 1, "kind": "sensor_offline"}), &[]),
+            hec(
+                "main",
+                json!({"notification_id": 1, "kind": "sensor_offline"}),
+                &[],
+            ),
             hec("ot", alert, &fields),
             Stored {
                 body: Body::Text("alert text".to_owned()),
@@ -735,7 +744,10 @@ mod tests {
         assert_eq!(summary.splunkd_example.as_deref(), Some("alert text"));
         assert!(summary.hec_example.is_some());
         let text = summary.render();
-        assert!(text.contains("by engine (soc-hec alerts):\n  Malware"), "{text}");
+        assert!(
+            text.contains("by engine (soc-hec alerts):\n  Malware"),
+            "{text}"
+        );
     }
 
     #[test]
