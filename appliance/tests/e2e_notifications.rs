@@ -46,7 +46,7 @@ fn events_from(emulator: &RunningEmulator, source: &str) -> Vec<Value> {
 fn notifications(emulator: &RunningEmulator, source: &str, kind: &str, sensor: &str) -> Vec<Value> {
     events_from(emulator, source)
         .into_iter()
-        .filter(|e| e["kind"] == kind && e["sensor"]["name"] == sensor)
+        .filter(|e| e["kind"] == kind && e["sensor_name"] == sensor)
         .collect()
 }
 
