@@ -442,7 +442,13 @@ mod tests {
     #[test]
     fn drop_watch_words_a_notice_only_when_a_counter_grows() {
         let mut watch = DropWatch::new(Path::new("/var/lib/icsfwd/deadletter"));
-        let table: [(u64, &[(&str, u64)], Option<&[&str]>); 5] = [
+        // (evicted, dead-lettered per destination, the parts the notice must hold if any)
+        type Row = (
+            u64,
+            &'static [(&'static str, u64)],
+            Option<&'static [&'static str]>,
+        );
+        let table: [Row; 5] = [
             (0, &[("hec", 0)], None),
             (
                 5,
