@@ -32,6 +32,7 @@ pub mod config;
 pub mod deliver;
 pub mod ingest;
 pub mod logging;
+pub mod notify;
 pub mod output;
 pub mod probe;
 pub mod send;

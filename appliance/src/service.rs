@@ -2,15 +2,20 @@
 //!
 //! What it is: [`run`] opens the spool (recovering what a crash left), starts the group
 //! commit, one delivery worker per destination with the housekeeper, and the ingest server,
-//! then writes a status snapshot every [`STATUS_INTERVAL`] until it is told to stop
-//! ([`Stop`], triggered by SIGTERM or SIGINT in the binary). It then stops in the order that
-//! keeps the delivery contract:
+//! then sends the "sensor online" system notification ([`crate::notify`]) and writes a status
+//! snapshot every [`STATUS_INTERVAL`] until it is told to stop ([`Stop`], triggered by SIGTERM
+//! or SIGINT in the binary). Each status tick also reports sensors whose heartbeats stopped
+//! (or came back) and, at most once per tick, alerts evicted or dead-lettered. It then stops
+//! in the order that keeps the delivery contract:
 //!
 //! 1. ingest stops taking lines; every line already read is answered after its fsync;
-//! 2. the delivery workers stop (within [`SHUTDOWN_DEADLINE`]); the housekeeper checkpoints
+//! 2. "sensor offline" is appended (fsynced) and the delivery workers get
+//!    [`NOTIFY_DEADLINE`] to deliver it (a record not delivered by then stays in the spool
+//!    and goes out at the next start);
+//! 3. the delivery workers stop (within [`SHUTDOWN_DEADLINE`]); the housekeeper checkpoints
 //!    the cursors one last time;
-//! 3. the group commit drains and the spool closes;
-//! 4. the status file is removed, so `icsfwd status` says the service is not running.
+//! 4. the group commit drains and the spool closes;
+//! 5. the status file is removed, so `icsfwd status` says the service is not running.
 //!
 //! What it guarantees:
 //! - An alert is answered `accepted` only after it is on disk (the ingest server waits for
@@ -26,13 +31,15 @@ use std::fs;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use icsfwd_core::alert::NotificationKind;
 use log::{error, info, warn};
 
 use crate::config::{self, Config};
 use crate::deliver::{Delivery, Shutdown, stats::now_ms};
 use crate::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
+use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 use crate::spool::storage::FsStorage;
 use crate::spool::{self, GroupCommit, GroupConfig, Spool, SpoolConfig};
 use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
@@ -42,6 +49,10 @@ pub const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How long the delivery workers get to stop at shutdown.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long the delivery workers get, at a graceful stop, to deliver the "sensor offline"
+/// notification before they are stopped.
+pub const NOTIFY_DEADLINE: Duration = Duration::from_secs(3);
 
 /// The request to stop the service: the same named type the delivery workers watch.
 pub type Stop = Shutdown;
@@ -136,11 +147,21 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
     let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
     ingest_config.socket_mode = config.ingest.socket_mode;
     ingest_config.tcp = config.ingest.tcp;
+    let notifier = Notifier::new(
+        config.rules.clone(),
+        handle.clone(),
+        &config.sensor.name,
+        config.sensor.ip,
+        started_ms,
+    );
+    let heartbeats = Arc::new(HeartbeatTracker::new(config.sensor.heartbeat_timeout));
+    let tracker = Arc::clone(&heartbeats);
     let admit = SpoolAdmit::new(
         config.rules.clone(),
         handle.clone(),
-        Box::new(|heartbeat| {
+        Box::new(move |heartbeat| {
             log::debug!("heartbeat from sensor {}", heartbeat.sensor.name.as_str());
+            tracker.beat(heartbeat, Instant::now());
         }),
     );
     let ingest =
@@ -157,6 +178,17 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             .unwrap_or_default(),
         config.destinations.len()
     );
+
+    notifier.send_logged(
+        NotificationKind::SensorOnline,
+        notifier.sensor(),
+        &format!(
+            "sensor online: icsfwd {} started forwarding",
+            env!("CARGO_PKG_VERSION")
+        ),
+        now_ms(),
+    );
+    let mut drops = DropWatch::new(&dir.join("deadletter"));
 
     let status_path: PathBuf = status::path_for(&config.ingest.socket);
     let mut snapshot = Snapshot::new(&config.sensor.name, started_ms);
@@ -187,6 +219,20 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             };
         }
         snapshot.destinations = delivery.stats().iter().map(|d| d.to_status()).collect();
+        notify_changes(&notifier, &heartbeats, config.sensor.heartbeat_timeout);
+        let dead: Vec<(&str, u64)> = snapshot
+            .destinations
+            .iter()
+            .map(|d| (d.name.as_str(), d.dead_lettered))
+            .collect();
+        if let Some(text) = drops.observe(snapshot.spool.evicted, &dead) {
+            notifier.send_logged(
+                NotificationKind::AlertsDropped,
+                notifier.sensor(),
+                &text,
+                now_ms(),
+            );
+        }
         match status::write(&status_path, &snapshot) {
             Ok(()) => status_failed = false,
             Err(e) if !status_failed => {
@@ -203,6 +249,41 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
 
     info!("stopping: answering the lines already read, then stopping the workers");
     let ingest_stats = ingest.shutdown();
+    let offline = notifier.send_logged(
+        NotificationKind::SensorOffline,
+        notifier.sensor(),
+        "sensor offline: the forwarder stopped (graceful stop)",
+        now_ms(),
+    );
+    if let Some(sent) = offline {
+        let names: Vec<&str> = config
+            .destinations
+            .iter()
+            .filter(|d| sent.destinations.contains(d.id))
+            .map(|d| d.name.as_str())
+            .collect();
+        let until = Instant::now() + NOTIFY_DEADLINE;
+        let pause = Stop::new();
+        loop {
+            let pending = delivery
+                .stats()
+                .iter()
+                .any(|d| names.contains(&d.name.as_str()) && d.backlog > 0);
+            if !pending {
+                break;
+            }
+            if Instant::now() >= until {
+                warn!(
+                    "the sensor offline notification was not delivered within {} s; it stays \
+                     in the spool and goes out at the next start",
+                    NOTIFY_DEADLINE.as_secs()
+                );
+                break;
+            }
+            // Nobody triggers `pause`: a bounded sleep between polls of the backlog.
+            pause.wait_timeout(Duration::from_millis(20));
+        }
+    }
     let report = delivery.shutdown(SHUTDOWN_DEADLINE);
     if !report.still_running.is_empty() {
         warn!(
@@ -227,4 +308,27 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
         still_running: report.still_running,
         accepted: ingest_stats.accepted,
     })
+}
+
+/// Sends the heartbeat tracker's changes as notifications.
+fn notify_changes(notifier: &Notifier, heartbeats: &HeartbeatTracker, timeout: Duration) {
+    for change in heartbeats.check(Instant::now()) {
+        match change {
+            Change::Offline(sensor) => notifier.send_logged(
+                NotificationKind::SensorOffline,
+                &sensor,
+                &format!(
+                    "sensor offline: no heartbeat for more than {} s",
+                    timeout.as_secs_f64()
+                ),
+                now_ms(),
+            ),
+            Change::BackOnline(sensor) => notifier.send_logged(
+                NotificationKind::SensorOnline,
+                &sensor,
+                "sensor back online: heartbeats resumed",
+                now_ms(),
+            ),
+        };
+    }
 }

@@ -529,3 +529,11 @@ pub fn everything_to(destination: &str) -> String {
         "[[rule]]\nname = \"everything\"\nsystem_notifications = true\nactions = [\"{destination}\"]\n"
     )
 }
+
+// ---- Helpers of e2e_notifications.rs ----
+
+/// A rule sending every alert, but no system notification, to `destination`: for tests that
+/// count exactly the alerts a destination received ("sensor online" at start would add one).
+pub fn alerts_to(destination: &str) -> String {
+    format!("[[rule]]\nname = \"alerts\"\nactions = [\"{destination}\"]\n")
+}
