@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use e2e::{
-    Service, Shown, destination, everything_to, feed_all, hec_destination, scratch, start_service,
+    Service, Shown, alerts_to, destination, feed_all, hec_destination, scratch, start_service,
     stored_ids, wait_for, wait_for_destination,
 };
 use icsfwd_core::alert::Event;
@@ -69,7 +69,7 @@ fn hec_service(
     extra: &str,
 ) -> (PathBuf, PathBuf, Service) {
     let dir = scratch(test);
-    let body = hec_destination("soc-hec", urls, token, ca, extra) + &everything_to("soc-hec");
+    let body = hec_destination("soc-hec", urls, token, ca, extra) + &alerts_to("soc-hec");
     let config = e2e::write_config_body(&dir, &body);
     let service = start_service(&config, &dir);
     (dir, config, service)
