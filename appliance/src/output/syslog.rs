@@ -2,7 +2,7 @@
 //! (RFC 5425) or UDP (RFC 5426).
 //!
 //! What it is: [`SyslogSender`] renders each event with the core's
-//! [`syslog`](icsfwd_core::format::syslog) formatter (payload `text`, `cef` or `leef` inside the
+//! [`icsfwd_core::format::syslog`] formatter (payload `text`, `cef` or `leef` inside the
 //! RFC 5424 header, facility and level from [`syslog::Options`]) and writes it to one receiver.
 //! It implements [`Deliver`] and [`Sender`](crate::deliver::Sender) (syslog has no acks).
 //!
