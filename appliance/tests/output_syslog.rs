@@ -461,3 +461,43 @@ fn tcp_receiver_down_gives_retry_not_uncertain() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn sender_for_builds_a_verified_tls_syslog_sender_from_the_configuration() {
+    let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    material.write_ca(&ca).unwrap();
+    let receiver = StreamReceiver::start(Some(material.server_config().unwrap()), vec![]);
+    let path = dir.path().join("icsfwd.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[sensor]\nname = \"s1\"\nip = \"10.0.0.1\"\n\n[[destination]]\nname = \"siem\"\n\
+             kind = \"syslog\"\nhost = \"127.0.0.1\"\nport = {}\ntransport = \"tls\"\n\
+             payload = \"leef\"\nfacility = \"local0\"\nlevel = \"alert\"\nca_file = {:?}\n\n\
+             [[rule]]\nname = \"all\"\nactions = [\"siem\"]\n\n[spool]\ndir = {:?}\n",
+            receiver.port,
+            ca.display().to_string(),
+            dir.path().join("spool").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let config = icsfwd::config::Config::load(&path).unwrap();
+    let destination = config.destination("siem").unwrap();
+    let message = destination.syslog_options().unwrap().clone();
+    assert!(matches!(message.level, syslog::Level::Fixed(_)));
+    assert!(matches!(message.payload, syslog::Payload::Leef(_)));
+    let mut sender = icsfwd::deliver::sender_for(destination, &config.sensor).unwrap();
+    let events = events(50, 9);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let outcome = sender.send(&items, Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    wait_for("the messages", || receiver.count() >= 50);
+    assert_exact(receiver.all(), &events, &message);
+    assert!(receiver.all().iter().all(|m| m.starts_with("<129>1 ")));
+}

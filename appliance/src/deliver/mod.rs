@@ -3,7 +3,7 @@
 //!
 //! What it is:
 //! - [`sender_for`] turns a validated [`config::Destination`] into its sender
-//!   ([`HecSender`] or [`SplunkSender`]); this is the one place where configuration names
+//!   ([`HecSender`], [`SplunkSender`] or [`SyslogSender`]); this is the one place where configuration names
 //!   are mapped onto output options.
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
@@ -50,8 +50,8 @@
 //!   awaiting acks, or read and not yet sent).
 //! - `splunk` destinations send one event per request anyway; their worker takes up to
 //!   [`SPLUNK_BATCH`] records per `send` with no linger.
-//! - A destination whose sender cannot be set up (a `syslog` destination until part 2, a CA
-//!   file that cannot be read) gets no worker and the state
+//! - A destination whose sender cannot be set up (a CA file that cannot be read) gets no
+//!   worker and the state
 //!   [`Failed`](stats::State::Failed) with the reason: its records stay in the spool, the
 //!   other destinations run.
 //! - Logs go through the `log` facade (target `icsfwd::deliver::…`), which
@@ -189,8 +189,8 @@ fn timeouts(timeouts: &config::Timeouts) -> Timeouts {
 ///
 /// # Errors
 ///
-/// The sender refused its options (a TLS file that cannot be used), or the kind has no
-/// sender yet (`syslog`, part 2).
+/// The sender refused its options (a TLS file that cannot be used, a syslog host that is
+/// not a valid TLS server name).
 pub fn sender_for(
     destination: &config::Destination,
     sensor: &config::Sensor,

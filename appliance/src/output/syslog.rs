@@ -347,7 +347,10 @@ impl SyslogSender {
                         return Err(handshake_error(&target, &err));
                     }
                 }
-                let _ = tls.sock.set_read_timeout(None);
+                // rustls reads only while handshaking or closing; bound any read anyway.
+                let _ = tls
+                    .sock
+                    .set_read_timeout(Some(nonzero(self.options.timeouts.response)));
                 tls.sock
                     .set_write_timeout(Some(nonzero(self.options.timeouts.response)))
                     .map_err(|err| fail("cannot configure the connection to", &err))?;
