@@ -12,8 +12,7 @@ mod deliver_support;
 use std::time::Duration;
 
 use deliver_support::*;
-use icsfwd::deliver::stats::State;
-use icsfwd::deliver::{SetupError, sender_for};
+use icsfwd::deliver::sender_for;
 use icsfwd_sim::splunk::store::{Body, ReceiverKind};
 
 #[test]
@@ -63,12 +62,19 @@ fn two_thousand_alerts_reach_splunkd_once_in_order_with_exact_fields_and_the_spo
 }
 
 #[test]
-fn a_syslog_destination_gets_no_worker_and_says_why_while_the_others_deliver() {
+fn a_syslog_destination_without_a_receiver_retries_and_keeps_its_records_while_the_others_deliver()
+{
     let tls = Tls::new();
     let emulator = deliver_support::output_support::start(&tls);
     let dir = tempfile::tempdir().unwrap();
-    let syslog =
-        "\n[[destination]]\nname = \"siem\"\nkind = \"syslog\"\nhost = \"127.0.0.1\"\n".to_owned();
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let syslog = format!(
+        "\n[[destination]]\nname = \"siem\"\nkind = \"syslog\"\nhost = \"127.0.0.1\"\n\
+         port = {closed_port}\nretry_min = \"50ms\"\nretry_max = \"200ms\"\n"
+    );
     let config = config(
         dir.path(),
         &[
@@ -76,12 +82,7 @@ fn a_syslog_destination_gets_no_worker_and_says_why_while_the_others_deliver() {
             splunk_destination("splunkd", emulator.splunkd_addr().port(), &tls, ""),
         ],
     );
-    match sender_for(&config.destinations[0], &config.sensor) {
-        Err(err @ SetupError::Unsupported { kind: "syslog" }) => {
-            assert!(err.to_string().contains("part 2"), "{err}");
-        }
-        other => panic!("{:?}", other.map(|_| "a sender")),
-    }
+    assert!(sender_for(&config.destinations[0], &config.sensor).is_ok());
     let group = open_spool(dir.path(), &config);
     let running = start(&config, &group, dir.path());
     let events = events(10);
@@ -89,11 +90,22 @@ fn a_syslog_destination_gets_no_worker_and_says_why_while_the_others_deliver() {
     wait_until(Duration::from_secs(30), "splunkd delivered", || {
         stats_of(&running, "splunkd").delivered == 10
     });
-    match stats_of(&running, "siem").state {
-        State::Failed { reason } => assert!(reason.contains("not supported"), "{reason}"),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(backlog(&group.handle(), 0), 10, "kept for part 2");
+    wait_until(Duration::from_secs(30), "siem retried", || {
+        stats_of(&running, "siem").retries > 0
+    });
+    let siem = stats_of(&running, "siem");
+    assert_eq!(siem.delivered, 0, "{siem:?}");
+    assert!(
+        siem.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot connect")),
+        "{siem:?}"
+    );
+    assert_eq!(
+        backlog(&group.handle(), 0),
+        10,
+        "kept until the receiver is up"
+    );
     assert!(
         running
             .shutdown(Duration::from_secs(10))

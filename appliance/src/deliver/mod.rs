@@ -3,7 +3,7 @@
 //!
 //! What it is:
 //! - [`sender_for`] turns a validated [`config::Destination`] into its sender
-//!   ([`HecSender`] or [`SplunkSender`]); this is the one place where configuration names
+//!   ([`HecSender`], [`SplunkSender`] or [`SyslogSender`]); this is the one place where configuration names
 //!   are mapped onto output options.
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
@@ -50,8 +50,8 @@
 //!   awaiting acks, or read and not yet sent).
 //! - `splunk` destinations send one event per request anyway; their worker takes up to
 //!   [`SPLUNK_BATCH`] records per `send` with no linger.
-//! - A destination whose sender cannot be set up (a `syslog` destination until part 2, a CA
-//!   file that cannot be read) gets no worker and the state
+//! - A destination whose sender cannot be set up (a CA file that cannot be read) gets no
+//!   worker and the state
 //!   [`Failed`](stats::State::Failed) with the reason: its records stay in the spool, the
 //!   other destinations run.
 //! - Logs go through the `log` facade (target `icsfwd::deliver::…`), which
@@ -80,6 +80,7 @@ use crate::config::{self, DestinationKind, SplunkAuth};
 use crate::output::hec::{AckReport, BatchLimits, HecError, HecOptions, HecSender};
 use crate::output::http::{Timeouts, TlsOptions};
 use crate::output::splunk::{Auth, SplunkError, SplunkOptions, SplunkSender};
+use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
 use crate::output::{Deliver, Secret};
 use crate::spool::Handle;
 
@@ -122,6 +123,8 @@ impl Sender for HecSender {
 
 impl Sender for SplunkSender {}
 
+impl Sender for SyslogSender {}
+
 /// A destination's sender could not be built.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -130,6 +133,8 @@ pub enum SetupError {
     Hec(HecError),
     /// The splunkd sender refused its options.
     Splunk(SplunkError),
+    /// The syslog sender refused its options.
+    Syslog(SyslogError),
     /// This kind of destination has no sender yet.
     Unsupported {
         /// The kind (`syslog`).
@@ -142,6 +147,7 @@ impl fmt::Display for SetupError {
         match self {
             Self::Hec(err) => write!(f, "{err}"),
             Self::Splunk(err) => write!(f, "{err}"),
+            Self::Syslog(err) => write!(f, "{err}"),
             Self::Unsupported { kind } => write!(
                 f,
                 "{kind} delivery is not supported yet (it comes in part 2); its records stay \
@@ -156,6 +162,7 @@ impl std::error::Error for SetupError {
         match self {
             Self::Hec(err) => Some(err),
             Self::Splunk(err) => Some(err),
+            Self::Syslog(err) => Some(err),
             Self::Unsupported { .. } => None,
         }
     }
@@ -182,8 +189,8 @@ fn timeouts(timeouts: &config::Timeouts) -> Timeouts {
 ///
 /// # Errors
 ///
-/// The sender refused its options (a TLS file that cannot be used), or the kind has no
-/// sender yet (`syslog`, part 2).
+/// The sender refused its options (a TLS file that cannot be used, a syslog host that is
+/// not a valid TLS server name).
 pub fn sender_for(
     destination: &config::Destination,
     sensor: &config::Sensor,
@@ -235,7 +242,15 @@ pub fn sender_for(
                 SplunkSender::new(options).map_err(SetupError::Splunk)?,
             ))
         }
-        DestinationKind::Syslog(_) => Err(SetupError::Unsupported { kind: "syslog" }),
+        DestinationKind::Syslog(syslog) => {
+            let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
+            options.message = syslog.options.clone();
+            options.tls = tls_options(&destination.tls);
+            options.timeouts = timeouts(&destination.timeouts);
+            Ok(Box::new(
+                SyslogSender::new(options).map_err(SetupError::Syslog)?,
+            ))
+        }
     }
 }
 

@@ -254,43 +254,12 @@ impl HttpClient {
     pub fn new(tls: &TlsOptions, timeouts: &Timeouts) -> Result<Self, SetupError> {
         let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
         if let Some(path) = &tls.ca_file {
-            let pem = read(path)?;
-            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(PemItem::Certificate(cert)) => Some(cert),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(SetupError::Pem {
-                    path: path.clone(),
-                    what: "no PEM certificate in the CA file",
-                });
-            }
-            builder = builder.root_certs(RootCerts::new_with_certs(&certs));
+            builder = builder.root_certs(RootCerts::new_with_certs(&read_ca_certs(path)?));
         } else {
             builder = builder.root_certs(RootCerts::WebPki);
         }
         if let Some((chain_path, key_path)) = &tls.client_cert {
-            let pem = read(chain_path)?;
-            let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(PemItem::Certificate(cert)) => Some(cert),
-                    _ => None,
-                })
-                .collect();
-            if chain.is_empty() {
-                return Err(SetupError::Pem {
-                    path: chain_path.clone(),
-                    what: "no PEM certificate in the client certificate file",
-                });
-            }
-            let key_pem = read(key_path)?;
-            // The key's parse error could quote key material: report only that it failed.
-            let key = PrivateKey::from_pem(&key_pem).map_err(|_| SetupError::Pem {
-                path: key_path.clone(),
-                what: "no usable PEM private key in the client key file",
-            })?;
+            let (chain, key) = read_client_cert(chain_path, key_path)?;
             builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
         let connect = timeouts.connect.saturating_add(timeouts.tls);
@@ -357,6 +326,58 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// The certificates of the PEM CA file at `path` (shared with the syslog TLS transport).
+///
+/// # Errors
+/// The file cannot be read or holds no PEM certificate.
+pub fn read_ca_certs(path: &PathBuf) -> Result<Vec<Certificate<'static>>, SetupError> {
+    let pem = read(path)?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(SetupError::Pem {
+            path: path.clone(),
+            what: "no PEM certificate in the CA file",
+        });
+    }
+    Ok(certs)
+}
+
+/// A client certificate chain and its private key from PEM files (shared with the syslog
+/// TLS transport).
+///
+/// # Errors
+/// A file cannot be read, the chain holds no certificate, or the key file no usable key
+/// (the key's parse error is not quoted: it could hold key material).
+pub fn read_client_cert(
+    chain_path: &PathBuf,
+    key_path: &PathBuf,
+) -> Result<(Vec<Certificate<'static>>, PrivateKey<'static>), SetupError> {
+    let pem = read(chain_path)?;
+    let chain: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect();
+    if chain.is_empty() {
+        return Err(SetupError::Pem {
+            path: chain_path.clone(),
+            what: "no PEM certificate in the client certificate file",
+        });
+    }
+    let key_pem = read(key_path)?;
+    let key = PrivateKey::from_pem(&key_pem).map_err(|_| SetupError::Pem {
+        path: key_path.clone(),
+        what: "no usable PEM private key in the client key file",
+    })?;
+    Ok((chain, key))
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, SetupError> {

@@ -13,6 +13,7 @@
 //!   several URLs).
 //! - [`splunk`]: [`splunk::SplunkSender`], splunkd's `receivers/simple` (one event per request,
 //!   Basic, session or bearer auth).
+//! - [`syslog`]: [`syslog::SyslogSender`], RFC 5424 messages over TCP, TLS or UDP.
 //!
 //! What it guarantees:
 //! - Order: the parts of an [`Outcome`] cover the batch in order, without gaps; nothing after
@@ -43,6 +44,7 @@ pub mod classify;
 pub mod hec;
 pub mod http;
 pub mod splunk;
+pub mod syslog;
 
 use classify::Action;
 

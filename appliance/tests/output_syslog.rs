@@ -1,0 +1,503 @@
+//! The syslog sender against receivers written here: a TCP/TLS octet-counting parser and a UDP
+//! socket, all on 127.0.0.1 with ephemeral ports. Every received message must be exactly what
+//! the core renders for its event (header fields and payload), and arrive once.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, UdpSocket};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use icsfwd::config::Transport;
+use icsfwd::output::classify::Action;
+use icsfwd::output::http::{Timeouts, TlsOptions};
+use icsfwd::output::syslog::{SyslogOptions, SyslogSender};
+use icsfwd::output::{Deliver, Outcome};
+use icsfwd_core::alert::Event;
+use icsfwd_core::format::{SliceWriter, cef, leef, syslog, text};
+use icsfwd_sim::generator::Generator;
+use icsfwd_sim::splunk::tls::TlsMaterial;
+use rustls::{ServerConnection, StreamOwned};
+
+const N: usize = 10_000;
+
+fn events(n: usize, seed: u64) -> Vec<Event> {
+    let mut generator = Generator::new(seed, 1_700_000_000_000);
+    (0..n)
+        .map(|_| Event::from(generator.next_alert()))
+        .collect()
+}
+
+fn rendered(event: &Event, options: &syslog::Options) -> String {
+    let mut buf = vec![0u8; syslog::MAX_LEN];
+    let mut out = SliceWriter::new(&mut buf);
+    let n = syslog::write(event, options, &mut out).unwrap();
+    String::from_utf8(buf[..n].to_vec()).unwrap()
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts {
+        connect: Duration::from_secs(5),
+        tls: Duration::from_secs(5),
+        response: Duration::from_secs(10),
+        idle: Duration::from_secs(5),
+    }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Messages received, per connection in accept order.
+type Received = Arc<Mutex<Vec<Vec<String>>>>;
+
+/// Reads one RFC 6587 octet-counted frame; `None` at a clean end of stream.
+fn read_frame<R: BufRead>(reader: &mut R) -> std::io::Result<Option<String>> {
+    let mut len = 0usize;
+    let mut digits = 0;
+    loop {
+        let mut byte = [0u8; 1];
+        if reader.read(&mut byte)? == 0 {
+            if digits == 0 {
+                return Ok(None);
+            }
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        match byte[0] {
+            b' ' if digits > 0 => break,
+            d @ b'0'..=b'9' if digits < 6 => {
+                len = len * 10 + usize::from(d - b'0');
+                digits += 1;
+            }
+            other => panic!("bad frame byte {other:#x} after {digits} digits"),
+        }
+    }
+    assert!(len <= syslog::MAX_LEN, "frame of {len} bytes");
+    let mut message = vec![0u8; len];
+    reader.read_exact(&mut message)?;
+    Ok(Some(String::from_utf8(message).expect("UTF-8 message")))
+}
+
+/// A TCP (or TLS) receiver; `plan[i] = Some(k)`: connection `i` is dropped after `k` frames
+/// (with unread data, so the kernel resets it); otherwise it is read to its end.
+struct StreamReceiver {
+    port: u16,
+    received: Received,
+    closed: Arc<AtomicUsize>,
+}
+
+impl StreamReceiver {
+    fn start(tls: Option<Arc<rustls::ServerConfig>>, plan: Vec<Option<usize>>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received: Received = Arc::default();
+        let closed = Arc::new(AtomicUsize::new(0));
+        let (r, c) = (Arc::clone(&received), Arc::clone(&closed));
+        thread::spawn(move || {
+            for (index, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                let limit = plan.get(index).copied().flatten();
+                r.lock().unwrap().push(Vec::new());
+                let reader: Box<dyn Read> = match &tls {
+                    Some(config) => Box::new(StreamOwned::new(
+                        ServerConnection::new(Arc::clone(config)).unwrap(),
+                        stream,
+                    )),
+                    None => Box::new(stream),
+                };
+                let mut reader = BufReader::new(reader);
+                loop {
+                    if limit.is_some_and(|k| r.lock().unwrap()[index].len() >= k) {
+                        break;
+                    }
+                    match read_frame(&mut reader) {
+                        Ok(Some(message)) => r.lock().unwrap()[index].push(message),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                drop(reader);
+                c.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Self {
+            port,
+            received,
+            closed,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.received.lock().unwrap().iter().map(Vec::len).sum()
+    }
+
+    fn all(&self) -> Vec<String> {
+        self.received.lock().unwrap().concat()
+    }
+}
+
+fn assert_exact(received: Vec<String>, events: &[Event], options: &syslog::Options) {
+    let mut expected: Vec<String> = events.iter().map(|e| rendered(e, options)).collect();
+    let mut received = received;
+    expected.sort();
+    received.sort();
+    assert_eq!(received.len(), expected.len(), "one message per event");
+    for (got, want) in received.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+}
+
+fn send_all(sender: &mut SyslogSender, events: &[Event], batch: usize) {
+    for (chunk_index, chunk) in events.chunks(batch).enumerate() {
+        let items: Vec<(u64, &Event)> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((chunk_index * batch + i) as u64, e))
+            .collect();
+        let outcome = sender.send(&items, Instant::now());
+        assert!(outcome.all_delivered(), "{outcome:?}");
+    }
+}
+
+fn options(port: u16, transport: Transport, payload: syslog::Payload) -> SyslogOptions {
+    let mut options = SyslogOptions::new("127.0.0.1", port, transport);
+    options.message.payload = payload;
+    options.timeouts = timeouts();
+    options
+}
+
+#[test]
+fn tcp_delivers_ten_thousand_cef_messages_each_once_exactly_as_rendered() {
+    let receiver = StreamReceiver::start(None, vec![]);
+    let options = options(
+        receiver.port,
+        Transport::Tcp,
+        syslog::Payload::Cef(cef::Options::default()),
+    );
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(N, 1);
+    send_all(&mut sender, &events, 500);
+    wait_for("every TCP message", || receiver.count() >= N);
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        1,
+        "one kept connection"
+    );
+    assert_exact(receiver.all(), &events, &message);
+    assert_eq!(sender.possible_loss(), 0);
+}
+
+#[test]
+fn tls_delivers_ten_thousand_leef_messages_verified_against_the_ca_file() {
+    let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    material.write_ca(&ca).unwrap();
+    let receiver = StreamReceiver::start(Some(material.server_config().unwrap()), vec![]);
+    let mut options = options(
+        receiver.port,
+        Transport::Tls,
+        syslog::Payload::Leef(leef::Options::default()),
+    );
+    options.tls = TlsOptions {
+        ca_file: Some(ca),
+        ..TlsOptions::default()
+    };
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    assert!(!sender.verification_disabled());
+    let events = events(N, 2);
+    send_all(&mut sender, &events, 500);
+    wait_for("every TLS message", || receiver.count() >= N);
+    assert_exact(receiver.all(), &events, &message);
+}
+
+#[test]
+fn tls_with_the_wrong_ca_parks_with_a_verification_error() {
+    let server = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let other = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("other-ca.pem");
+    other.write_ca(&ca).unwrap();
+    let receiver = StreamReceiver::start(Some(server.server_config().unwrap()), vec![]);
+    let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
+    options.tls.ca_file = Some(ca);
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(3, 3);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let outcome = sender.send(&items, Instant::now());
+    assert_eq!(outcome.parts.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.parts[0].events, 0..3);
+    match &outcome.parts[0].action {
+        Action::Park { reason } => assert!(
+            reason.contains("TLS handshake") && reason.contains("certificate"),
+            "{reason}"
+        ),
+        other => panic!("expected Park, got {other:?}"),
+    }
+    assert!(!outcome.uncertain, "nothing was written");
+    assert_eq!(receiver.count(), 0);
+}
+
+/// A UDP receiver thread: every datagram, in arrival order.
+fn udp_receiver() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let r = Arc::clone(&received);
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 65_536];
+        while let Ok(n) = socket.recv(&mut buf) {
+            r.lock()
+                .unwrap()
+                .push(String::from_utf8(buf[..n].to_vec()).unwrap());
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn udp_delivers_ten_thousand_text_messages_one_datagram_each() {
+    let (port, received) = udp_receiver();
+    let options = options(
+        port,
+        Transport::Udp,
+        syslog::Payload::Text(text::Options::default()),
+    );
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(N, 4);
+    // Small batches, each awaited: loopback UDP drops what the receive buffer cannot hold.
+    for (chunk_index, chunk) in events.chunks(50).enumerate() {
+        let items: Vec<(u64, &Event)> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((chunk_index * 50 + i) as u64, e))
+            .collect();
+        let outcome = sender.send(&items, Instant::now());
+        assert!(outcome.all_delivered(), "{outcome:?}");
+        let want = chunk_index * 50 + chunk.len();
+        wait_for("the batch's datagrams", || {
+            received.lock().unwrap().len() >= want
+        });
+    }
+    let received = received.lock().unwrap().clone();
+    assert_exact(received, &events, &message);
+}
+
+#[test]
+fn udp_message_over_the_datagram_limit_is_dead_lettered_not_cut() {
+    let (port, received) = udp_receiver();
+    let mut options = options(
+        port,
+        Transport::Udp,
+        syslog::Payload::Text(text::Options::default()),
+    );
+    let message = options.message.clone();
+    let events = events(60, 5);
+    let lengths: Vec<usize> = events.iter().map(|e| rendered(e, &message).len()).collect();
+    let mut sorted = lengths.clone();
+    sorted.sort_unstable();
+    let limit = sorted[sorted.len() / 2];
+    options.max_datagram = limit;
+    let mut sender = SyslogSender::new(options).unwrap();
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let outcome: Outcome = sender.send(&items, Instant::now());
+    let mut delivered = 0;
+    for part in &outcome.parts {
+        for index in part.events.clone() {
+            let over = lengths[index] > limit;
+            match &part.action {
+                Action::Delivered => {
+                    assert!(!over, "event {index} of {} bytes", lengths[index]);
+                    delivered += 1;
+                }
+                Action::DeadLetter { reason } => {
+                    assert!(over, "event {index}: {reason}");
+                    assert!(reason.contains("datagram limit"), "{reason}");
+                    assert!(reason.contains(&lengths[index].to_string()), "{reason}");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        outcome.parts.iter().map(|p| p.events.len()).sum::<usize>(),
+        events.len()
+    );
+    assert!(delivered > 0 && delivered < events.len());
+    wait_for("the datagrams", || {
+        received.lock().unwrap().len() >= delivered
+    });
+    let kept: Vec<Event> = events
+        .iter()
+        .zip(&lengths)
+        .filter(|(_, len)| **len <= limit)
+        .map(|(e, _)| e.clone())
+        .collect();
+    let received = received.lock().unwrap().clone();
+    assert_exact(received, &kept, &message);
+}
+
+#[test]
+fn tcp_reset_mid_batch_retries_uncertain_and_the_resend_reconnects_and_delivers_everything() {
+    // The first connection reads 100 frames, then is dropped with unread data: a reset.
+    let receiver = StreamReceiver::start(None, vec![Some(100)]);
+    let options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(N, 6);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    // Ten thousand messages are megabytes: more than the socket buffers hold, so the write
+    // is still in progress when the receiver resets.
+    let outcome = sender.send(&items, Instant::now());
+    assert_eq!(outcome.parts.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.parts[0].events, 0..N);
+    assert_eq!(outcome.parts[0].action, Action::Retry { after: None });
+    assert!(outcome.uncertain, "part of the batch may have arrived");
+    assert!(outcome.last_error.is_some());
+    let outcome = sender.send(&items, Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    wait_for("the resent batch", || {
+        receiver.received.lock().unwrap().get(1).map_or(0, Vec::len) >= N
+    });
+    let connections = receiver.received.lock().unwrap().clone();
+    assert_eq!(connections.len(), 2, "reconnected once");
+    assert_eq!(connections[0].len(), 100);
+    assert_exact(connections[1].clone(), &events, &message);
+}
+
+#[test]
+fn tcp_peer_close_between_batches_is_counted_as_possible_loss_and_the_next_batch_reconnects() {
+    // The first connection reads 10 of the 30 delivered frames, then is dropped. 30 frames are
+    // under the sender's 64 KiB buffer: one write, complete before the receiver can reset.
+    let receiver = StreamReceiver::start(None, vec![Some(10)]);
+    let options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(60, 7);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let first: usize = events[..30]
+        .iter()
+        .map(|e| rendered(e, &message).len() + 6)
+        .sum();
+    assert!(first < 64 * 1024, "the premise: one write of {first} bytes");
+    let outcome = sender.send(&items[..30], Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    wait_for("the first connection's close", || {
+        receiver.closed.load(Ordering::SeqCst) == 1
+    });
+    let lost = 30 - receiver.count();
+    assert!(lost > 0);
+    let outcome = sender.send(&items[30..], Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    let note = outcome.last_error.expect("the break is reported");
+    assert!(note.contains("possible loss window"), "{note}");
+    assert!(
+        sender.possible_loss() >= lost as u64,
+        "counted {} possibly lost, {lost} lost",
+        sender.possible_loss()
+    );
+    assert_eq!(sender.possible_loss(), 30, "the whole unconfirmed window");
+    wait_for("the second batch", || {
+        receiver.received.lock().unwrap().get(1).map_or(0, Vec::len) >= 30
+    });
+    let connections = receiver.received.lock().unwrap().clone();
+    assert_exact(connections[1].clone(), &events[30..], &message);
+}
+
+#[test]
+fn tcp_receiver_down_gives_retry_not_uncertain() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let mut sender =
+        SyslogSender::new(options(port, Transport::Tcp, syslog::Payload::default())).unwrap();
+    let events = events(2, 8);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let outcome = sender.send(&items, Instant::now());
+    assert_eq!(outcome, {
+        let mut want = Outcome::whole(2, Action::Retry { after: None });
+        want.last_error.clone_from(&outcome.last_error);
+        want
+    });
+    assert!(
+        outcome
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cannot connect")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn sender_for_builds_a_verified_tls_syslog_sender_from_the_configuration() {
+    let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    material.write_ca(&ca).unwrap();
+    let receiver = StreamReceiver::start(Some(material.server_config().unwrap()), vec![]);
+    let path = dir.path().join("icsfwd.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[sensor]\nname = \"s1\"\nip = \"10.0.0.1\"\n\n[[destination]]\nname = \"siem\"\n\
+             kind = \"syslog\"\nhost = \"127.0.0.1\"\nport = {}\ntransport = \"tls\"\n\
+             payload = \"leef\"\nfacility = \"local0\"\nlevel = \"alert\"\nca_file = {:?}\n\n\
+             [[rule]]\nname = \"all\"\nactions = [\"siem\"]\n\n[spool]\ndir = {:?}\n",
+            receiver.port,
+            ca.display().to_string(),
+            dir.path().join("spool").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let config = icsfwd::config::Config::load(&path).unwrap();
+    let destination = config.destination("siem").unwrap();
+    let message = destination.syslog_options().unwrap().clone();
+    assert!(matches!(message.level, syslog::Level::Fixed(_)));
+    assert!(matches!(message.payload, syslog::Payload::Leef(_)));
+    let mut sender = icsfwd::deliver::sender_for(destination, &config.sensor).unwrap();
+    let events = events(50, 9);
+    let items: Vec<(u64, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as u64, e))
+        .collect();
+    let outcome = sender.send(&items, Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    wait_for("the messages", || receiver.count() >= 50);
+    assert_exact(receiver.all(), &events, &message);
+    assert!(receiver.all().iter().all(|m| m.starts_with("<129>1 ")));
+}
