@@ -111,6 +111,10 @@ pub struct DestinationStatus {
     pub dead_lettered: u64,
     /// HEC acks awaited now.
     pub acks_pending: u64,
+    /// Records a syslog connection reset may have lost after they were written (the
+    /// transport's possible loss window; 0 for Splunk destinations).
+    #[serde(default)]
+    pub possible_loss: u64,
     /// The last error (redacted).
     pub last_error: Option<String>,
     /// When it happened (ms since the epoch).
@@ -277,6 +281,14 @@ impl Snapshot {
                 d.dead_lettered,
                 d.acks_pending
             );
+            if d.possible_loss > 0 {
+                let _ = writeln!(
+                    out,
+                    "  possibly lost {}: written to the syslog receiver just before its \
+                     connection broke (TCP gives no receipt; see docs/operations.md)",
+                    d.possible_loss
+                );
+            }
             if let Some(ms) = d.last_success_ms {
                 let _ = writeln!(
                     out,
@@ -375,6 +387,28 @@ mod tests {
             });
             assert_eq!(snapshot.healthy(), healthy, "{state}");
         }
+    }
+
+    #[test]
+    fn a_possible_loss_is_shown_only_when_there_is_one() {
+        let mut snapshot = Snapshot::new("s1", 0);
+        snapshot.destinations.push(DestinationStatus {
+            name: "siem".into(),
+            ..DestinationStatus::default()
+        });
+        assert!(!snapshot.render(0).contains("possibly lost"));
+        if let Some(d) = snapshot.destinations.first_mut() {
+            d.possible_loss = 12;
+        }
+        assert!(snapshot.render(0).contains("possibly lost 12"));
+        let old_file = r#"{"name":"siem","kind":"syslog","state":"idle","reason":null,"backlog":0,
+            "delivered":0,"retries":0,"possible_duplicates":0,"dead_lettered":0,"acks_pending":0,
+            "last_error":null,"last_error_ms":null,"last_success_ms":null}"#;
+        let read: DestinationStatus = serde_json::from_str(old_file).unwrap();
+        assert_eq!(
+            read.possible_loss, 0,
+            "a file written before the field still reads"
+        );
     }
 
     #[test]

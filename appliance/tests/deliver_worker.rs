@@ -38,6 +38,8 @@ struct Script {
     expired_next: Vec<u64>,
     /// The alert ids of each batch sent (the events themselves, not just their seqs).
     alert_ids: Vec<Vec<u64>>,
+    /// What the sender reports as its possible loss window.
+    possible_loss: u64,
     polls: u64,
 }
 
@@ -91,6 +93,10 @@ impl Sender for Scripted {
 
     fn pending_acks(&self) -> usize {
         self.0.lock().unwrap().awaiting.len()
+    }
+
+    fn possible_loss(&self) -> u64 {
+        self.0.lock().unwrap().possible_loss
     }
 }
 
@@ -352,5 +358,14 @@ fn an_expired_ack_resends_the_same_events_read_again_from_the_spool() {
     let stats = s.stats();
     assert_eq!(stats.possible_duplicates, 3, "{stats:?}");
     assert_eq!(stats.delivered, 3, "{stats:?}");
+    s.stop();
+}
+
+#[test]
+fn the_senders_possible_loss_window_reaches_the_stats() {
+    let s = setup(2, 10, |_, script| script.possible_loss = 7);
+    s.wait("delivered", |s| s.left().is_empty());
+    s.wait("the loss window shown", |s| s.stats().possible_loss == 7);
+    assert_eq!(s.stats().to_status().possible_loss, 7);
     s.stop();
 }

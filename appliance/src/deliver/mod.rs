@@ -109,6 +109,13 @@ pub trait Sender: Deliver + Send {
     fn pending_acks(&self) -> usize {
         0
     }
+
+    /// Records reported delivered that a connection reset may have lost since start (a
+    /// stream transport without acknowledgements: syslog over TCP or TLS); see
+    /// [`SyslogSender::possible_loss`].
+    fn possible_loss(&self) -> u64 {
+        0
+    }
 }
 
 impl Sender for HecSender {
@@ -123,7 +130,11 @@ impl Sender for HecSender {
 
 impl Sender for SplunkSender {}
 
-impl Sender for SyslogSender {}
+impl Sender for SyslogSender {
+    fn possible_loss(&self) -> u64 {
+        SyslogSender::possible_loss(self)
+    }
+}
 
 /// A destination's sender could not be built.
 #[derive(Debug)]

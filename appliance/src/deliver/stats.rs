@@ -84,6 +84,9 @@ pub struct DeliveryStats {
     pub dead_lettered: u64,
     /// Records sent and waiting for a HEC ack.
     pub acks_pending: u64,
+    /// Records reported delivered that a syslog connection reset may have lost (the peer had
+    /// not read them when the connection broke); 0 for destinations with confirmations.
+    pub possible_loss: u64,
     /// The last error (redacted), if any.
     pub last_error: Option<String>,
     /// When the last error happened, epoch milliseconds.
@@ -128,6 +131,7 @@ impl DeliveryStats {
             possible_duplicates: self.possible_duplicates,
             dead_lettered: self.dead_lettered,
             acks_pending: self.acks_pending,
+            possible_loss: self.possible_loss,
             last_error: self.last_error.clone(),
             last_error_ms: self.last_error_at_ms,
             last_success_ms: self.last_success_at_ms,

@@ -628,11 +628,13 @@ impl Worker {
 
         let at = now_ms();
         let acks_pending = self.sender.pending_acks() as u64;
+        let possible_loss = self.sender.possible_loss();
         self.stats.update(|s| {
             s.delivered += delivered;
             s.dead_lettered += dead_lettered;
             s.possible_duplicates += resent;
             s.acks_pending = acks_pending;
+            s.possible_loss = possible_loss;
             if delivered > 0 {
                 s.last_success_at_ms = Some(at);
             }
