@@ -697,6 +697,7 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
         fault_seed: args.fault_seed,
         faults: args.faults.clone(),
         transport,
+        ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).map_err(|e| {
         anyhow::anyhow!(
