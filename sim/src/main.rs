@@ -224,7 +224,7 @@ struct EventsArgs {
     /// Only events with this sourcetype.
     #[arg(long)]
     sourcetype: Option<String>,
-    /// Only events received through this endpoint: hec, simple or stream.
+    /// Only events received through this endpoint: hec, simple, stream or syslog.
     #[arg(long)]
     receiver: Option<String>,
     /// Only events whose payload contains this text.

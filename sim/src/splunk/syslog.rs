@@ -478,10 +478,18 @@ mod tests {
         }
     }
 
+    /// Input, message limit, the messages read, the error that ended the reading.
+    type Case = (
+        &'static [u8],
+        usize,
+        &'static [&'static str],
+        Option<io::ErrorKind>,
+    );
+
     #[test]
-    fn framing_table() {
+    fn frames_are_split_by_octet_count_or_lf_and_malformed_ones_refused() {
         use io::ErrorKind::{InvalidData, UnexpectedEof};
-        let table: [(&[u8], usize, &[&str], Option<io::ErrorKind>); 12] = [
+        let table: [Case; 12] = [
             (b"2 hi3 abc", 10, &["hi", "abc"], None),
             (b"a\nb\r\n\nc", 10, &["a", "b", "c"], None),
             (b"2 hi<1>x\n1 z", 10, &["hi", "<1>x", "z"], None),
