@@ -27,6 +27,9 @@
 //!   than hanging, and tears everything down on every path.
 //! - The summary is computed from what the emulator stored, not from what was sent, so it
 //!   shows what actually arrived.
+//! - Syslog has no acknowledgement: after the backlogs reach 0 the demo also waits until the
+//!   emulator's syslog receiver has stored as many messages as the forwarder counts delivered,
+//!   so the summary never races the receiver.
 //!
 //! ```no_run
 //! use icsfwd_sim::demo::{self, DemoOptions};
@@ -533,6 +536,31 @@ fn run_with(
     })?;
     let snapshot = last.ok_or_else(|| anyhow!("no status snapshot"))?;
     writeln!(progress, "{}", progress_line(None, Some(&snapshot)))?;
+
+    // Syslog has no acknowledgement: "delivered" means the kernel took the bytes, so wait until
+    // the receiver has stored as many messages as the forwarder reports delivered.
+    let syslog_delivered = snapshot
+        .destinations
+        .iter()
+        .find(|d| d.name == SIEM_SYSLOG)
+        .map_or(0, |d| d.delivered);
+    let syslog_filter = Filter {
+        sourcetype: Some(crate::splunk::syslog::SOURCETYPE.to_owned()),
+        ..Filter::default()
+    };
+    wait_until(
+        "the syslog receiver to store every delivered message",
+        until,
+        || {
+            let stored = emulator
+                .store()
+                .list(&syslog_filter)
+                .iter()
+                .filter(|r| r.receiver == ReceiverKind::Syslog)
+                .count();
+            Ok(u64::try_from(stored).unwrap_or(u64::MAX) >= syslog_delivered)
+        },
+    )?;
 
     let mut summary = summarise(&emulator.store().list(&Filter::default()));
     summary.seed = options.seed;
