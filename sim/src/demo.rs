@@ -9,16 +9,14 @@
 //! the forwarder's own status. It then stops the forwarder and the emulator and removes the
 //! directory (unless [`DemoOptions::keep`]).
 //!
-//! The demo configuration (three destinations, three rules):
+//! The demo configuration (four destinations, four rules):
 //!
 //! | destination | kind | Splunk side | rule |
 //! |---|---|---|---|
 //! | `soc-hec` | HEC, acks on | token with `useACK`, index `main` | every alert, and system notifications |
 //! | `ot-hec` | HEC, no acks | token without `useACK`, index `ot` | engines `malware` and `anomaly` |
 //! | `soc-splunkd` | splunkd REST | user `icsfwd` (Basic), index `ot` | severity `major` and above |
-//!
-//! Syslog is not in the demo yet: the places where a syslog destination and its receiver go
-//! are marked `SYSLOG:` in this file.
+//! | `siem-syslog` | syslog over TLS, CEF | the emulator's syslog receiver | severity `critical` |
 //!
 //! What it guarantees:
 //! - Everything listens on 127.0.0.1 only, on ephemeral ports; TLS is verified against the
@@ -29,6 +27,9 @@
 //!   than hanging, and tears everything down on every path.
 //! - The summary is computed from what the emulator stored, not from what was sent, so it
 //!   shows what actually arrived.
+//! - Syslog has no acknowledgement: after the backlogs reach 0 the demo also waits until the
+//!   emulator's syslog receiver has stored as many messages as the forwarder counts delivered,
+//!   so the summary never races the receiver.
 //!
 //! ```no_run
 //! use icsfwd_sim::demo::{self, DemoOptions};
@@ -71,6 +72,8 @@ pub const SOC_HEC: &str = "soc-hec";
 pub const OT_HEC: &str = "ot-hec";
 /// The splunkd REST destination: major and critical alerts.
 pub const SOC_SPLUNKD: &str = "soc-splunkd";
+/// The syslog destination (RFC 5425 TLS, CEF payload): critical alerts.
+pub const SIEM_SYSLOG: &str = "siem-syslog";
 
 /// The index `soc-hec` writes to (each destination has its own index or endpoint, so the
 /// summary can tell them apart in the one store).
@@ -149,6 +152,8 @@ pub struct Summary {
     pub hec_example: Option<String>,
     /// One splunkd event's text, if any arrived.
     pub splunkd_example: Option<String>,
+    /// One syslog message (RFC 5424 header, CEF payload), if any arrived.
+    pub syslog_example: Option<String>,
     /// The forwarder's status, rendered.
     pub status: String,
     /// The sum of the destinations' backlogs at the end (0 when all was delivered).
@@ -207,6 +212,7 @@ fn temp_dir() -> anyhow::Result<PathBuf> {
 fn emulator_config(tls: &TlsMaterial) -> anyhow::Result<EmulatorConfig> {
     let mut config = EmulatorConfig {
         transport: Transport::Tls(tls.acceptor().map_err(|e| anyhow!("TLS: {e}"))?),
+        syslog_port: Some(0),
         ..EmulatorConfig::default()
     };
     let mut ack = Token::new("icsfwd-ack", ACK_TOKEN);
@@ -220,13 +226,17 @@ fn emulator_config(tls: &TlsMaterial) -> anyhow::Result<EmulatorConfig> {
 }
 
 /// The demo configuration, pointing at the emulator's ports and the run's CA.
-fn config_text(dir: &Path, ca: &Path, emulator: &RunningEmulator) -> String {
+fn config_text(dir: &Path, ca: &Path, emulator: &RunningEmulator) -> anyhow::Result<String> {
+    let syslog = emulator
+        .syslog_addr()
+        .ok_or_else(|| anyhow!("the emulator runs no syslog receiver"))?
+        .port();
     let hec = emulator.hec_addr().port();
     let splunkd = emulator.splunkd_addr().port();
     let ca = ca.display();
     let spool = dir.join("spool");
     let socket = dir.join("run").join("ingest.sock");
-    format!(
+    Ok(format!(
         r#"# icsfwd demo configuration, written by `icsfwd-sim demo` for one run.
 [sensor]
 name = "sensor-demo"
@@ -275,9 +285,17 @@ ca_file = "{ca}"
 retry_min = "100ms"
 retry_max = "2s"
 
-# SYSLOG: add the syslog destination here once `kind = "syslog"` exists, e.g.
-# [[destination]] name = "siem-syslog", kind = "syslog", host = "127.0.0.1", port = <the demo's
-# receiver>, transport = "tcp", payload = "cef"; and name it in a rule below.
+# Critical alerts to a SIEM: RFC 5424 syslog over TLS (RFC 5425), CEF payload.
+[[destination]]
+name = "{SIEM_SYSLOG}"
+kind = "syslog"
+host = "localhost"
+port = {syslog}
+transport = "tls"
+payload = "cef"
+ca_file = "{ca}"
+retry_min = "100ms"
+retry_max = "2s"
 
 [[rule]]
 name = "everything to the SOC"
@@ -294,6 +312,11 @@ name = "major and critical to splunkd"
 min_severity = "major"
 actions = ["{SOC_SPLUNKD}"]
 
+[[rule]]
+name = "critical to the SIEM"
+min_severity = "critical"
+actions = ["{SIEM_SYSLOG}"]
+
 [spool]
 dir = "{spool}"
 max_bytes = "256 MiB"
@@ -304,7 +327,7 @@ socket = "{socket}"
 "#,
         spool = spool.display(),
         socket = socket.display(),
-    )
+    ))
 }
 
 /// Writes `text` to a new file of mode 0600.
@@ -409,13 +432,14 @@ fn run_in(options: &DemoOptions, dir: &Path, progress: &mut dyn Write) -> anyhow
     tls.write_ca(&ca)
         .map_err(|e| anyhow!("writing {}: {e}", ca.display()))?;
     let emulator = Emulator::start(emulator_config(&tls)?).context("starting the emulator")?;
-    // SYSLOG: start the demo's syslog receiver here (127.0.0.1, port 0) and pass its port to
-    // `config_text`.
     writeln!(
         progress,
-        "demo: Splunk emulator on {} (HEC) and {} (splunkd), HTTPS",
+        "demo: Splunk emulator on {} (HEC) and {} (splunkd), HTTPS; syslog receiver on {}, TLS",
         emulator.hec_url(),
-        emulator.splunkd_url()
+        emulator.splunkd_url(),
+        emulator
+            .syslog_addr()
+            .map_or_else(|| "-".to_owned(), |addr| addr.to_string())
     )?;
     let result = run_with(options, dir, &ca, &emulator, until, progress);
     emulator.shutdown();
@@ -435,7 +459,7 @@ fn run_with(
         .create(dir.join("run"))
         .context("creating the socket directory")?;
     let config_path = dir.join("icsfwd.toml");
-    write_private(&config_path, &config_text(dir, ca, emulator))?;
+    write_private(&config_path, &config_text(dir, ca, emulator)?)?;
     let config = Config::load(&config_path).map_err(|e| anyhow!("{e}"))?;
     let socket = config.ingest.socket.clone();
     let status_path = status::path_for(&socket);
@@ -513,6 +537,31 @@ fn run_with(
     let snapshot = last.ok_or_else(|| anyhow!("no status snapshot"))?;
     writeln!(progress, "{}", progress_line(None, Some(&snapshot)))?;
 
+    // Syslog has no acknowledgement: "delivered" means the kernel took the bytes, so wait until
+    // the receiver has stored as many messages as the forwarder reports delivered.
+    let syslog_delivered = snapshot
+        .destinations
+        .iter()
+        .find(|d| d.name == SIEM_SYSLOG)
+        .map_or(0, |d| d.delivered);
+    let syslog_filter = Filter {
+        sourcetype: Some(crate::splunk::syslog::SOURCETYPE.to_owned()),
+        ..Filter::default()
+    };
+    wait_until(
+        "the syslog receiver to store every delivered message",
+        until,
+        || {
+            let stored = emulator
+                .store()
+                .list(&syslog_filter)
+                .iter()
+                .filter(|r| r.receiver == ReceiverKind::Syslog)
+                .count();
+            Ok(u64::try_from(stored).unwrap_or(u64::MAX) >= syslog_delivered)
+        },
+    )?;
+
     let mut summary = summarise(&emulator.store().list(&Filter::default()));
     summary.seed = options.seed;
     summary.start_ms = start_ms;
@@ -541,6 +590,7 @@ fn destination_of(record: &Stored) -> Option<&'static str> {
         (ReceiverKind::Hec, SOC_HEC_INDEX) => Some(SOC_HEC),
         (ReceiverKind::Hec, OT_INDEX) => Some(OT_HEC),
         (ReceiverKind::Simple | ReceiverKind::Stream, _) => Some(SOC_SPLUNKD),
+        (ReceiverKind::Syslog, _) => Some(SIEM_SYSLOG),
         _ => None,
     }
 }
@@ -569,6 +619,8 @@ fn is_alert(record: &Stored) -> bool {
             !record.sourcetype.contains("notification")
                 && !record.body.text().contains("notification")
         }
+        // CEF: a notification's signature id is `notification:<kind>`.
+        ReceiverKind::Syslog => !record.body.text().contains("|notification:"),
     }
 }
 
@@ -576,7 +628,7 @@ fn is_alert(record: &Stored) -> bool {
 #[must_use]
 pub fn summarise(records: &[Stored]) -> Summary {
     let mut summary = Summary::default();
-    for name in [SOC_HEC, OT_HEC, SOC_SPLUNKD] {
+    for name in [SOC_HEC, OT_HEC, SOC_SPLUNKD, SIEM_SYSLOG] {
         summary
             .received
             .insert(name.to_owned(), Received::default());
@@ -608,6 +660,9 @@ pub fn summarise(records: &[Stored]) -> Summary {
         }
         if name == SOC_SPLUNKD && alert && summary.splunkd_example.is_none() {
             summary.splunkd_example = Some(record.body.text());
+        }
+        if name == SIEM_SYSLOG && alert && summary.syslog_example.is_none() {
+            summary.syslog_example = Some(record.body.text());
         }
     }
     summary
@@ -666,7 +721,12 @@ impl Summary {
         {
             let _ = writeln!(out, "  {line}");
         }
-        // SYSLOG: one syslog message (CEF) goes here.
+        let _ = writeln!(out, "\none syslog message (RFC 5424, CEF payload):");
+        let _ = writeln!(
+            out,
+            "  {}",
+            self.syslog_example.as_deref().unwrap_or("(none arrived)")
+        );
         let _ = writeln!(out, "\nthe forwarder's status (icsfwd status):");
         for line in self.status.lines() {
             let _ = writeln!(out, "  {line}");
@@ -728,6 +788,11 @@ mod tests {
                 body: Body::Text("alert text".to_owned()),
                 ..Stored::new(ReceiverKind::Simple)
             },
+            crate::splunk::syslog::record(b"<10>1 - s icsfwd - - - CEF:0|a|b|1|sig|t|10|", 0),
+            crate::splunk::syslog::record(
+                b"<14>1 - s icsfwd - - - CEF:0|a|b|1|notification:sensor_online|t|1|",
+                0,
+            ),
         ];
         let summary = summarise(&records);
         assert_eq!(
@@ -739,6 +804,19 @@ mod tests {
         );
         assert_eq!(summary.received[OT_HEC].alerts, 1);
         assert_eq!(summary.received[SOC_SPLUNKD].alerts, 1);
+        assert_eq!(
+            summary.received[SIEM_SYSLOG],
+            Received {
+                alerts: 1,
+                notifications: 1
+            }
+        );
+        assert!(
+            summary
+                .syslog_example
+                .as_deref()
+                .is_some_and(|m| m.contains("|sig|"))
+        );
         assert_eq!(summary.by_engine.get("Malware"), Some(&2));
         assert_eq!(summary.by_protocol.get("S7"), Some(&2));
         assert_eq!(summary.splunkd_example.as_deref(), Some("alert text"));

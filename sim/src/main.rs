@@ -224,7 +224,7 @@ struct EventsArgs {
     /// Only events with this sourcetype.
     #[arg(long)]
     sourcetype: Option<String>,
-    /// Only events received through this endpoint: hec, simple or stream.
+    /// Only events received through this endpoint: hec, simple, stream or syslog.
     #[arg(long)]
     receiver: Option<String>,
     /// Only events whose payload contains this text.
@@ -697,6 +697,7 @@ fn splunk(args: SplunkArgs) -> anyhow::Result<()> {
         fault_seed: args.fault_seed,
         faults: args.faults.clone(),
         transport,
+        ..EmulatorConfig::default()
     };
     let emulator = Emulator::start(config).map_err(|e| {
         anyhow::anyhow!(

@@ -81,13 +81,14 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
         ..Params::default()
     };
     let mut want: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
-    let (mut alerts, mut notifications, mut ot, mut major) = (0, 0, 0, 0);
+    let (mut alerts, mut notifications, mut ot, mut major, mut critical) = (0, 0, 0, 0, 0);
     for (_, event) in Scenario::Mixed.events(&params).unwrap() {
         match event {
             Event::Alert(a) => {
                 alerts += 1;
                 ot += u64::from(matches!(a.engine, Engine::Malware | Engine::Anomaly));
                 major += u64::from(matches!(a.severity, Severity::Major | Severity::Critical));
+                critical += u64::from(matches!(a.severity, Severity::Critical));
                 for (dimension, value) in [
                     ("engine", a.engine.as_str().to_owned()),
                     ("severity", a.severity.as_str().to_owned()),
@@ -113,6 +114,9 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
     assert_eq!(received(&report, "soc-hec"), (alerts, notifications + 1));
     assert_eq!(received(&report, "ot-hec"), (ot, 0));
     assert_eq!(received(&report, "soc-splunkd"), (major, 0));
+    // siem-syslog's rule takes critical alerts only (no system notifications).
+    assert!(critical > 0, "the scenario has critical alerts");
+    assert_eq!(received(&report, "siem-syslog"), (critical, 0));
     for (dimension, counts) in &want {
         assert_eq!(&table(&report, dimension), counts, "by {dimension}");
     }
@@ -127,16 +131,24 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
     assert!(hec["event"]["alert_id"].is_u64(), "{hec}");
     let splunkd = after(&report, "one splunkd REST event (text):");
     assert!(splunkd.contains("icsfwd Alert: "), "{splunkd}");
+    let syslog = after(&report, "one syslog message (RFC 5424, CEF payload):");
+    assert!(syslog.starts_with('<'), "an RFC 5424 PRI: {syslog}");
+    assert!(syslog.contains(" CEF:0|"), "{syslog}");
 
     // The forwarder's status, every destination drained.
     let status = report
         .split_once("the forwarder's status (icsfwd status):\n")
         .unwrap()
         .1;
-    for destination in ["soc-hec (hec)", "ot-hec (hec)", "soc-splunkd (splunk)"] {
+    for destination in [
+        "soc-hec (hec)",
+        "ot-hec (hec)",
+        "soc-splunkd (splunk)",
+        "siem-syslog (syslog)",
+    ] {
         assert!(status.contains(destination), "{status}");
     }
-    assert_eq!(status.matches("backlog 0,").count(), 3, "{status}");
+    assert_eq!(status.matches("backlog 0,").count(), 4, "{status}");
 
     // No demo secret is shown, and the temporary directory is gone.
     for secret in ["demo-pw-9f3K!x", "5d0c9b1e-7a4f", "c7e1a2b3-4d5f"] {

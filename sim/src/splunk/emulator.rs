@@ -9,6 +9,9 @@
 //! What it guarantees:
 //! - Every address is loopback (anything else is refused with `InvalidInput`: the control API
 //!   is unauthenticated); port 0 gives ephemeral ports.
+//! - Optional syslog receivers ([`EmulatorConfig::syslog_port`] for TCP/TLS,
+//!   [`EmulatorConfig::syslog_udp_port`] for UDP, see [`syslog`](super::syslog)) store into the
+//!   same store with receiver `syslog`; faults do not apply to them.
 //! - Faults apply to the HEC and splunkd ports only, never to the control port, and the
 //!   faults given in the config are active before the first connection is accepted.
 //! - A `down` fault closes the targeted listener within [`ACCEPT_POLL`](super::server::ACCEPT_POLL)
@@ -56,6 +59,7 @@ use super::server::{
 };
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, StoreConfig};
+use super::syslog::{RunningSyslog, SyslogLimits, tcp_receiver, udp_receiver};
 use super::tls::TlsAcceptor;
 
 /// How the HEC and splunkd ports speak.
@@ -103,10 +107,16 @@ pub struct EmulatorConfig {
     pub faults: Vec<FaultSpec>,
     /// HEC and splunkd transport.
     pub transport: Transport,
+    /// Syslog receiver port (0: ephemeral), speaking [`transport`](Self::transport) (TLS per
+    /// RFC 5425, or plain TCP), with the default [`SyslogLimits`]; `None`: no syslog receiver.
+    pub syslog_port: Option<u16>,
+    /// Syslog UDP receiver port (0: ephemeral); `None`: none.
+    pub syslog_udp_port: Option<u16>,
 }
 
 impl Default for EmulatorConfig {
-    /// 127.0.0.1, every port ephemeral, default configs, seed 0, no faults, plain HTTP.
+    /// 127.0.0.1, every port ephemeral, default configs, seed 0, no faults, plain HTTP, no
+    /// syslog receiver.
     fn default() -> Self {
         Self {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -119,6 +129,8 @@ impl Default for EmulatorConfig {
             fault_seed: 0,
             faults: Vec::new(),
             transport: Transport::Plain,
+            syslog_port: None,
+            syslog_udp_port: None,
         }
     }
 }
@@ -281,8 +293,31 @@ impl Emulator {
                 hec: Some(Arc::clone(&hec_state)),
             },
         )?;
+        let syslog = match config.syslog_port {
+            Some(port) => {
+                let addr = SocketAddr::new(config.bind, port);
+                let limits = SyslogLimits::default();
+                Some(match &config.transport {
+                    Transport::Plain => tcp_receiver(addr, limits, PlainTcp, store.clone())?,
+                    Transport::Tls(acceptor) => {
+                        tcp_receiver(addr, limits, acceptor.clone(), store.clone())?
+                    }
+                })
+            }
+            None => None,
+        };
+        let syslog_udp = match config.syslog_udp_port {
+            Some(port) => Some(udp_receiver(
+                SocketAddr::new(config.bind, port),
+                SyslogLimits::default(),
+                store.clone(),
+            )?),
+            None => None,
+        };
         Ok(RunningEmulator {
             scheme: config.transport.scheme(),
+            syslog,
+            syslog_udp,
             hec,
             splunkd,
             control,
@@ -315,6 +350,8 @@ pub struct RunningEmulator {
     hec: RunningServer,
     splunkd: RunningServer,
     control: RunningServer,
+    syslog: Option<RunningSyslog>,
+    syslog_udp: Option<RunningSyslog>,
     store: Store,
     faults: Faults,
     stats: Stats,
@@ -353,6 +390,18 @@ impl RunningEmulator {
         self.splunkd.local_addr()
     }
 
+    /// Where the syslog receiver (TCP or TLS) listens, if one was configured.
+    #[must_use]
+    pub fn syslog_addr(&self) -> Option<SocketAddr> {
+        self.syslog.as_ref().map(RunningSyslog::local_addr)
+    }
+
+    /// Where the syslog UDP receiver listens, if one was configured.
+    #[must_use]
+    pub fn syslog_udp_addr(&self) -> Option<SocketAddr> {
+        self.syslog_udp.as_ref().map(RunningSyslog::local_addr)
+    }
+
     /// Where the control API listens.
     #[must_use]
     pub fn control_addr(&self) -> SocketAddr {
@@ -389,16 +438,24 @@ impl RunningEmulator {
         &self.splunkd_state
     }
 
-    /// Stops all three servers and joins their threads.
+    /// Stops all servers (and the syslog receivers) and joins their threads.
     pub fn shutdown(self) {
         let Self {
             hec,
             splunkd,
             control,
+            syslog,
+            syslog_udp,
             ..
         } = self;
         hec.shutdown();
         splunkd.shutdown();
         control.shutdown();
+        if let Some(receiver) = syslog {
+            receiver.shutdown();
+        }
+        if let Some(receiver) = syslog_udp {
+            receiver.shutdown();
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`splunkd`]: the management REST API (port 8089): login, receivers, indexes, auth.
 //! - [`store`]: the shared, bounded store of received events (optional JSONL mirror).
 //! - [`server`]: the blocking HTTP/1.1 server that puts [`hec`] and [`splunkd`] on sockets.
+//! - [`syslog`]: a syslog receiver (TCP with RFC 6587 framing, TLS, UDP) storing into [`store`].
 //! - [`tls`]: a generated CA and server certificate, and the rustls transport for [`server`].
 //! - [`faults`]: the fault model (down, hang, slow, trickle, status, resets, held acks) and
 //!   its seeded registry.
@@ -22,4 +23,5 @@ pub mod http;
 pub mod server;
 pub mod splunkd;
 pub mod store;
+pub mod syslog;
 pub mod tls;

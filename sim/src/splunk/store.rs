@@ -1,8 +1,8 @@
 //! The emulator's in-memory event store, shared by the HEC and splunkd servers and by tests.
 //!
 //! What it is: a cloneable [`Store`] handle (an `Arc<Mutex<..>>` inside) holding [`Stored`]
-//! records, one type for what HEC indexed ([`hec::StoredEvent`]) and what splunkd received
-//! ([`splunkd::StoredEvent`]). Tests query it with [`Store::list`] and a small [`Filter`], or
+//! records, one type for what HEC indexed ([`hec::StoredEvent`]), what splunkd received
+//! ([`splunkd::StoredEvent`]) and what the syslog receiver took ([`super::syslog::record`]). Tests query it with [`Store::list`] and a small [`Filter`], or
 //! tally it with [`Store::count_by`].
 //!
 //! What it guarantees:
@@ -57,16 +57,20 @@ pub enum ReceiverKind {
     Simple,
     /// splunkd `POST /services/receivers/stream`.
     Stream,
+    /// The syslog receiver ([`syslog`](super::syslog)): TCP, TLS or UDP.
+    Syslog,
 }
 
 impl ReceiverKind {
-    /// The name used in JSONL and by [`Field::Receiver`]: `hec`, `simple` or `stream`.
+    /// The name used in JSONL and by [`Field::Receiver`]: `hec`, `simple`, `stream` or
+    /// `syslog`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Self::Hec => "hec",
             Self::Simple => "simple",
             Self::Stream => "stream",
+            Self::Syslog => "syslog",
         }
     }
 }
