@@ -117,6 +117,7 @@ struct Rsyslog {
     child: Child,
     dir: PathBuf,
     tcp_port: u16,
+    udp_port: u16,
 }
 
 impl Rsyslog {
@@ -126,10 +127,11 @@ impl Rsyslog {
         let template =
             fs::read_to_string(workspace_root().join("tests/syslog/rsyslog.conf.in")).unwrap();
         let tcp_port = free_tcp_port();
+        let udp_port = free_udp_port();
         let config = template
             .replace("@DIR@", dir.to_str().unwrap())
             .replace("@TCP_PORT@", &tcp_port.to_string())
-            .replace("@UDP_PORT@", &free_udp_port().to_string());
+            .replace("@UDP_PORT@", &udp_port.to_string());
         let config_path = dir.join("rsyslog.conf");
         fs::write(&config_path, config).unwrap();
         let child = Command::new(rsyslogd)
@@ -145,6 +147,7 @@ impl Rsyslog {
             child,
             dir,
             tcp_port,
+            udp_port,
         };
         wait_for("rsyslogd to listen", Duration::from_secs(20), || {
             if let Ok(Some(status)) = rsyslog.child.try_wait() {
@@ -155,17 +158,22 @@ impl Rsyslog {
         rsyslog
     }
 
-    fn messages_path(&self) -> PathBuf {
-        self.dir.join("messages.log")
-    }
-
-    /// Every message received so far, one per line.
-    fn messages(&self) -> Vec<String> {
-        fs::read_to_string(self.messages_path())
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+    /// Every message received so far over `transport`, in arrival order.
+    fn messages(&self, transport: &str) -> Vec<String> {
+        if transport == "udp" {
+            // One JSON-escaped message per line (see the config).
+            fs::read_to_string(self.dir.join("messages-udp.log"))
+                .unwrap_or_default()
+                .lines()
+                .map(|line| serde_json::from_str(&format!("\"{line}\"")).unwrap())
+                .collect()
+        } else {
+            fs::read_to_string(self.dir.join("messages.log"))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        }
     }
 }
 
@@ -180,12 +188,12 @@ impl Drop for Rsyslog {
     }
 }
 
-/// The first `ALERTS` alerts of the mixed scenario (notifications left out: a rule without
+/// The first `count` alerts of the mixed scenario (notifications left out: a rule without
 /// `system_notifications` does not forward them).
-fn generated_alerts() -> Vec<(u64, Event)> {
+fn generated_alerts(count: usize) -> Vec<(u64, Event)> {
     let params = Params {
         rate: 1_000_000.0,
-        count: (ALERTS * 2) as u64,
+        count: (count * 2) as u64,
         seed: 5,
         ..Params::default()
     };
@@ -193,27 +201,35 @@ fn generated_alerts() -> Vec<(u64, Event)> {
         .events(&params)
         .unwrap()
         .filter(|(_, event)| matches!(event, Event::Alert(_)))
-        .take(ALERTS)
+        .take(count)
         .collect();
-    assert_eq!(alerts.len(), ALERTS);
+    assert_eq!(alerts.len(), count);
     alerts
 }
 
-/// Forwards the generated alerts through `icsfwd run` to rsyslogd over TCP with `payload`, and
-/// returns the alerts by event id and the messages rsyslogd wrote.
-fn forward(test: &str, payload: &str, rsyslogd: &Path) -> (BTreeMap<String, Alert>, Vec<String>) {
+/// Forwards `count` generated alerts through `icsfwd run` to rsyslogd over `transport` with
+/// `payload`, and returns the alerts by event id and the messages rsyslogd received.
+fn forward(
+    test: &str,
+    (transport, payload, count): (&str, &str, usize),
+    rsyslogd: &Path,
+) -> (BTreeMap<String, Alert>, Vec<String>) {
     let dir = scratch(test);
     let rsyslog = Rsyslog::start(rsyslogd, &dir);
     let body = format!(
         "[[destination]]\nname = \"rsyslog\"\nkind = \"syslog\"\nhost = \"127.0.0.1\"\n\
-         port = {port}\ntransport = \"tcp\"\npayload = \"{payload}\"\nretry_min = \"100ms\"\n\
+         port = {port}\ntransport = \"{transport}\"\npayload = \"{payload}\"\nretry_min = \"100ms\"\n\
          retry_max = \"1s\"\n\n{rule}",
-        port = rsyslog.tcp_port,
+        port = if transport == "udp" {
+            rsyslog.udp_port
+        } else {
+            rsyslog.tcp_port
+        },
         rule = alerts_to("rsyslog"),
     );
     let config = write_config_body(&dir, &body);
     let service = start_service(&config, &dir);
-    let events = generated_alerts();
+    let events = generated_alerts(count);
     let mut by_id = BTreeMap::new();
     for (_, event) in &events {
         if let Event::Alert(alert) = event {
@@ -226,15 +242,15 @@ fn forward(test: &str, payload: &str, rsyslogd: &Path) -> (BTreeMap<String, Aler
         }
     }
     let tally = feed_all(&dir, events);
-    assert_eq!(tally.accepted as usize, ALERTS, "{tally:?}");
+    assert_eq!(tally.accepted as usize, count, "{tally:?}");
     wait_for(
         "rsyslogd to write every alert",
         Duration::from_secs(30),
-        || rsyslog.messages().len() >= ALERTS,
+        || rsyslog.messages(transport).len() >= count,
     );
     let (status, log) = service.stop();
     assert!(status.success(), "icsfwd exited with {status}: {log:#?}");
-    let messages = rsyslog.messages();
+    let messages = rsyslog.messages(transport);
     drop(rsyslog);
     drop(fs::remove_dir_all(&dir));
     (by_id, messages)
@@ -361,11 +377,10 @@ fn expected_cef(alert: &Alert) -> BTreeMap<String, String> {
     f
 }
 
-/// `MMM dd yyyy HH:mm:ss.SSS` in UTC (civil date from days since the epoch, Howard Hinnant's
-/// algorithm).
-fn leef_time(time_ms: u64) -> String {
+/// The UTC civil date and time of `time_ms`: (year, month 1–12, day, ms of the day), from the
+/// days since the epoch by Howard Hinnant's algorithm.
+fn civil(time_ms: u64) -> (i64, i64, i64, u64) {
     let days = i64::try_from(time_ms / 86_400_000).unwrap();
-    let ms_of_day = time_ms % 86_400_000;
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -375,17 +390,70 @@ fn leef_time(time_ms: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, time_ms % 86_400_000)
+}
+
+fn hms(ms: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// `MMM dd yyyy HH:mm:ss.SSS` in UTC.
+fn leef_time(time_ms: u64) -> String {
+    let (year, month, day, ms) = civil(time_ms);
     let months = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     format!(
-        "{} {day:02} {year} {:02}:{:02}:{:02}.{:03}",
+        "{} {day:02} {year} {}",
         months[usize::try_from(month - 1).unwrap()],
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
+        hms(ms)
     )
+}
+
+/// RFC 3339 UTC with milliseconds.
+fn rfc3339(time_ms: u64) -> String {
+    let (year, month, day, ms) = civil(time_ms);
+    format!("{year:04}-{month:02}-{day:02}T{}Z", hms(ms))
+}
+
+/// The text payload of the alert, per `docs/output-formats.md` (label `icsfwd`).
+fn expected_text(alert: &Alert) -> String {
+    let mut lines = vec![format!(
+        "{} icsfwd Alert: {}",
+        rfc3339(alert.time_ms),
+        alert.title
+    )];
+    lines.push(format!("Type: {}", alert.engine.as_str()));
+    lines.push(format!("Severity: {}", alert.severity.as_str()));
+    for (side, endpoint) in [
+        ("Source", &alert.source),
+        ("Destination", &alert.destination),
+    ] {
+        lines.push(format!("{side} name: {}", endpoint.name));
+        lines.push(format!("{side} IP: {}", endpoint.ip));
+        if let Some(m) = endpoint.mac {
+            lines.push(format!("{side} MAC: {}", mac(m)));
+        }
+        if let Some(p) = endpoint.port {
+            lines.push(format!("{side} port: {p}"));
+        }
+    }
+    lines.push(format!("Protocol: {}", alert.protocol));
+    lines.push(format!("Alert group: {}", alert.group));
+    lines.push(format!("Message: {}", alert.message));
+    lines.push(format!("Sensor: {}", alert.sensor.name));
+    lines.push(format!("Sensor IP: {}", alert.sensor.ip));
+    lines.push(format!("Alert ID: {}", alert.event_id()));
+    if alert.truncated {
+        lines.push("Truncated: yes".to_owned());
+    }
+    lines.join("\n") + "\n"
 }
 
 /// Every attribute of the alert's LEEF payload, per `docs/output-formats.md`.
@@ -464,7 +532,7 @@ fn cef_over_tcp_every_alert_arrives_once_and_pycef_reads_exactly_the_fields_sent
     let (Some(rsyslogd), Some(python)) = (rsyslogd(), python_with_pycef()) else {
         return;
     };
-    let (alerts, messages) = forward("rsyslog-cef", "cef", &rsyslogd);
+    let (alerts, messages) = forward("rsyslog-cef", ("tcp", "cef", ALERTS), &rsyslogd);
     let by_id = once_each(&alerts, &messages);
 
     let dir = scratch("rsyslog-cef-parse");
@@ -500,7 +568,7 @@ fn leef_over_tcp_every_alert_arrives_once_with_exactly_the_attributes_sent() {
     let Some(rsyslogd) = rsyslogd() else {
         return;
     };
-    let (alerts, messages) = forward("rsyslog-leef", "leef", &rsyslogd);
+    let (alerts, messages) = forward("rsyslog-leef", ("tcp", "leef", ALERTS), &rsyslogd);
     for (id, message) in once_each(&alerts, &messages) {
         let payload = &message[message.find("LEEF:").expect("a LEEF payload")..];
         assert_eq!(
@@ -512,7 +580,22 @@ fn leef_over_tcp_every_alert_arrives_once_with_exactly_the_attributes_sent() {
 }
 
 #[test]
-fn leef_time_matches_the_documented_sample() {
+fn time_renderings_match_the_documented_samples() {
     assert_eq!(leef_time(1_557_059_334_123), "May 05 2019 12:28:54.123");
     assert_eq!(leef_time(951_782_400_000), "Feb 29 2000 00:00:00.000");
+    assert_eq!(rfc3339(1_557_059_334_123), "2019-05-05T12:28:54.123Z");
+}
+
+#[test]
+fn text_over_udp_every_alert_arrives_once_as_one_datagram_with_exactly_the_text_sent() {
+    let Some(rsyslogd) = rsyslogd() else {
+        return;
+    };
+    // Fewer than over TCP: UDP has no flow control, and this proves the framing and the fields,
+    // not throughput.
+    let (alerts, messages) = forward("rsyslog-udp-text", ("udp", "text", 200), &rsyslogd);
+    for (id, message) in once_each(&alerts, &messages) {
+        let payload = &message[message.find("] ").expect("structured data") + 2..];
+        assert_eq!(payload, expected_text(&alerts[&id]), "{message}");
+    }
 }
