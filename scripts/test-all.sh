@@ -3,10 +3,11 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, fidelity, doc, fuzz-check, core-thumbv7em,
+# Steps: setup, fmt, clippy, test, fidelity, syslog, doc, fuzz-check, core-thumbv7em,
 # core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an error. A step that
 # cannot run because the machine cannot install its tool (the bare-metal target,
-# qemu-system-arm, Splunk's Python SDK / Node HEC client for the fidelity step) is reported as
+# qemu-system-arm, Splunk's Python SDK / Node HEC client and pycef for the fidelity step,
+# Debian's rsyslog for the syslog step) is reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
@@ -53,12 +54,26 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
          "the firmware image is built but NOT RUN; everything else still runs."
   fi
 fi
+have_rsyslog=1
+if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
+  echo "installing Debian package rsyslog (the syslog receiver of appliance/tests/e2e_rsyslog.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null) || true
+  fi
+  if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
+    have_rsyslog=0
+    loud "cannot install rsyslog (apt-get install rsyslog): the tests against a real syslog" \
+         "receiver are SKIPPED; everything else still runs."
+  fi
+fi
 have_fidelity=1
 echo "installing Splunk's official clients for the fidelity tests (scripts/fidelity-deps.sh)"
 if ! scripts/fidelity-deps.sh; then
   have_fidelity=0
-  loud "cannot install splunk-sdk (pip) or splunk-logging (npm ci): the fidelity step is" \
-       "SKIPPED; everything else still runs."
+  loud "cannot install splunk-sdk and pycef (pip) or splunk-logging (npm ci): the fidelity" \
+       "and syslog steps are SKIPPED; everything else still runs."
 fi
 cargo --version
 rustc --version
@@ -80,6 +95,15 @@ if [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test fidelity --locked
 else
   SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
+fi
+
+step syslog
+# Also ran in `test`, where a missing rsyslogd or pycef only prints SKIPPED; here both were
+# installed, so REQUIRE_ALL makes sure the real receiver was used.
+if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_rsyslog --locked
+else
+  SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
 fi
 
 step doc
