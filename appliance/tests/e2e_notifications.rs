@@ -5,7 +5,9 @@
 //!   apart by their `source`);
 //! - a heartbeat through the socket, then silence past a 1 s `heartbeat_timeout`, gives
 //!   "sensor offline" for that sensor; its next heartbeat gives "back online";
-//! - with `on_full = "evict-lower-severity"`, an eviction gives an "alerts dropped" notice.
+//! - with `on_full = "evict-lower-severity"`, an eviction gives an "alerts dropped" notice;
+//! - a rule forwarding notifications to HEC, splunkd REST and syslog delivers each in the
+//!   destination's own format.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -229,4 +231,97 @@ fn an_eviction_in_a_full_spool_sends_an_alerts_dropped_notice() {
     });
     drop(producer);
     drop(service);
+}
+
+/// "sensor online" reaches a rule's every destination kind, each in its own format: HEC as a
+/// JSON notification event, splunkd REST as a classic text event, syslog (TLS) as an RFC 5424
+/// message with a CEF payload.
+#[test]
+fn notifications_reach_hec_splunkd_and_syslog_each_in_its_format() {
+    use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig};
+    use icsfwd_sim::splunk::store::ReceiverKind;
+
+    let tls = support::Tls::new();
+    let emulator = Emulator::start(EmulatorConfig {
+        syslog_port: Some(0),
+        ..support::config(&tls)
+    })
+    .unwrap();
+    let syslog = emulator.syslog_addr().unwrap();
+    let dir = scratch("notify-every-kind");
+    let ca = tls.ca_file.display();
+    let body = hec_destination(
+        "soc-hec",
+        &[format!("https://localhost:{}", emulator.hec_addr().port())],
+        support::HEC_TOKEN,
+        &tls.ca_file,
+        "",
+    ) + &format!(
+        "[[destination]]\nname = \"soc-splunkd\"\nkind = \"splunk\"\nhost = \"localhost\"\n\
+         port = {splunkd}\nusername = \"{user}\"\npassword = \"{password}\"\nca_file = \"{ca}\"\n\
+         retry_min = \"100ms\"\nretry_max = \"1s\"\n\n\
+         [[destination]]\nname = \"siem\"\nkind = \"syslog\"\nhost = \"localhost\"\n\
+         port = {syslog}\ntransport = \"tls\"\npayload = \"cef\"\nca_file = \"{ca}\"\n\
+         retry_min = \"100ms\"\nretry_max = \"1s\"\n\n\
+         [[rule]]\nname = \"notifications everywhere\"\nalerts = false\n\
+         system_notifications = true\nactions = [\"soc-hec\", \"soc-splunkd\", \"siem\"]\n",
+        splunkd = emulator.splunkd_addr().port(),
+        user = support::USER,
+        password = support::PASSWORD,
+        syslog = syslog.port(),
+    );
+    let config = write_config_body(&dir, &body);
+    let service = start_service(&config, &dir);
+
+    let of = |receiver: ReceiverKind| -> Vec<String> {
+        emulator
+            .store()
+            .list(&Filter::default())
+            .into_iter()
+            .filter(|r| r.receiver == receiver)
+            .map(|r| match r.body {
+                Body::Json(event) => event.to_string(),
+                Body::Text(text) => text,
+            })
+            .collect()
+    };
+    wait_for(
+        "the online notification at all three",
+        Duration::from_secs(30),
+        || {
+            !of(ReceiverKind::Hec).is_empty()
+                && !of(ReceiverKind::Simple).is_empty()
+                && !of(ReceiverKind::Syslog).is_empty()
+        },
+    );
+    let hec = of(ReceiverKind::Hec);
+    let json: Value = serde_json::from_str(&hec[0]).unwrap();
+    assert_eq!(json["kind"], "sensor_online", "{json}");
+    assert_eq!(json["sensor_name"], "sensor-plant-a", "{json}");
+    let text = of(ReceiverKind::Simple);
+    assert!(
+        text[0].contains(" icsfwd Notification: Sensor online\nType: System notification\n"),
+        "{}",
+        text[0]
+    );
+    let cef = of(ReceiverKind::Syslog);
+    assert!(
+        cef[0].contains(" sensor-plant-a icsfwd - sensor_online [icsfwd@32473 "),
+        "{}",
+        cef[0]
+    );
+    assert!(
+        cef[0].contains("|notification:sensor_online|Sensor online|"),
+        "{}",
+        cef[0]
+    );
+    assert_eq!(
+        (hec.len(), text.len(), cef.len()),
+        (1, 1, 1),
+        "one notification each, nothing else (alerts = false)"
+    );
+
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{exit:?}\n{}", log.join("\n"));
+    drop(std::fs::remove_dir_all(&dir));
 }
