@@ -253,12 +253,7 @@ impl Server {
     ) -> io::Result<RunningServer> {
         let listener = bind_polled(addr)?;
         let local_addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            stopping: AtomicBool::new(false),
-            next_id: AtomicU64::new(0),
-            open: Mutex::new(HashMap::new()),
-            workers: Mutex::new(Vec::new()),
-        });
+        let shared = Arc::new(Connections::default());
         let context = Arc::new(Context {
             limits,
             acceptor,
@@ -282,13 +277,77 @@ struct Context<A, H> {
     handler: H,
 }
 
-#[derive(Debug)]
-struct Shared {
+/// The connections a server serves, one thread each, and its stop flag: shared by the HTTP
+/// server and the syslog receiver, so both stop the same way.
+#[derive(Debug, Default)]
+pub(crate) struct Connections {
     stopping: AtomicBool,
     next_id: AtomicU64,
     /// A clone of every open connection's socket, so shutdown can unblock its reads.
     open: Mutex<HashMap<u64, TcpStream>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Connections {
+    /// Whether a stop was asked for.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// How many connections are being served.
+    pub(crate) fn open_count(&self) -> usize {
+        lock(&self.open).len()
+    }
+
+    /// Serves `tcp` with `work` on a thread of its own named `name`, unless `max`
+    /// connections are open: then `tcp` is given back for the caller to refuse. A connection
+    /// whose socket cannot be cloned or whose thread cannot start is dropped.
+    pub(crate) fn spawn(
+        self: &Arc<Self>,
+        tcp: TcpStream,
+        max: usize,
+        name: String,
+        work: impl FnOnce(TcpStream) + Send + 'static,
+    ) -> Result<(), TcpStream> {
+        lock(&self.workers).retain(|worker| !worker.is_finished());
+        let Ok(clone) = tcp.try_clone() else {
+            return Ok(());
+        };
+        let mut open = lock(&self.open);
+        if open.len() >= max {
+            return Err(tcp);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        open.insert(id, clone);
+        let connections = Arc::clone(self);
+        let spawned = thread::Builder::new().name(name).spawn(move || {
+            work(tcp);
+            lock(&connections.open).remove(&id);
+        });
+        match spawned {
+            Ok(worker) => lock(&self.workers).push(worker),
+            Err(_) => {
+                if let Some(stream) = open.remove(&id) {
+                    drop(stream.shutdown(Shutdown::Both));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops: raises the flag, joins `accept` (it polls the flag, so no connection is added
+    /// after it ends), shuts down every open socket to unblock its reads, joins every worker.
+    pub(crate) fn stop(&self, accept: JoinHandle<()>) {
+        self.stopping.store(true, Ordering::SeqCst);
+        drop(accept.join());
+        for stream in lock(&self.open).values() {
+            drop(stream.shutdown(Shutdown::Both));
+        }
+        let workers = std::mem::take(&mut *lock(&self.workers));
+        for worker in workers {
+            drop(worker.join());
+        }
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -299,7 +358,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<Connections>,
     accept_thread: Option<JoinHandle<()>>,
 }
 
@@ -313,7 +372,7 @@ impl RunningServer {
     /// How many connections are being served right now.
     #[must_use]
     pub fn open_connections(&self) -> usize {
-        lock(&self.shared.open).len()
+        self.shared.open_count()
     }
 
     /// Stops accepting, closes every open connection and joins all threads.
@@ -322,18 +381,8 @@ impl RunningServer {
     }
 
     fn stop(&mut self) {
-        let Some(accept_thread) = self.accept_thread.take() else {
-            return;
-        };
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        // The accept thread polls `stopping` every ACCEPT_POLL; it ending means no new worker can be registered after this.
-        drop(accept_thread.join());
-        for stream in lock(&self.shared.open).values() {
-            drop(stream.shutdown(Shutdown::Both));
-        }
-        let workers = std::mem::take(&mut *lock(&self.shared.workers));
-        for worker in workers {
-            drop(worker.join());
+        if let Some(accept_thread) = self.accept_thread.take() {
+            self.shared.stop(accept_thread);
         }
     }
 }
@@ -355,7 +404,7 @@ fn bind_polled(addr: SocketAddr) -> io::Result<TcpListener> {
 fn accept_loop<A: Accept, H: Handler>(
     listener: TcpListener,
     local_addr: SocketAddr,
-    shared: &Arc<Shared>,
+    shared: &Arc<Connections>,
     context: &Arc<Context<A, H>>,
 ) {
     let mut listener = Some(listener);
@@ -384,37 +433,22 @@ fn accept_loop<A: Accept, H: Handler>(
 fn serve<A: Accept, H: Handler>(
     tcp: TcpStream,
     peer: SocketAddr,
-    shared: &Arc<Shared>,
+    shared: &Arc<Connections>,
     context: &Arc<Context<A, H>>,
 ) {
     if tcp.set_nonblocking(false).is_err() {
         return;
     }
-    lock(&shared.workers).retain(|worker| !worker.is_finished());
-    let Ok(clone) = tcp.try_clone() else { return };
-    let mut open = lock(&shared.open);
-    if open.len() >= context.limits.max_connections {
-        drop(open);
-        refuse_busy(tcp);
-        return;
-    }
-    let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
-    open.insert(id, clone);
     let worker_shared = Arc::clone(shared);
     let worker_context = Arc::clone(context);
-    let spawned = thread::Builder::new()
-        .name(format!("http-conn-{peer}"))
-        .spawn(move || {
-            run_connection(tcp, peer, &worker_shared, &worker_context);
-            lock(&worker_shared.open).remove(&id);
-        });
-    match spawned {
-        Ok(worker) => lock(&shared.workers).push(worker),
-        Err(_) => {
-            if let Some(stream) = open.remove(&id) {
-                drop(stream.shutdown(Shutdown::Both));
-            }
-        }
+    let served = shared.spawn(
+        tcp,
+        context.limits.max_connections,
+        format!("http-conn-{peer}"),
+        move |tcp| run_connection(tcp, peer, &worker_shared, &worker_context),
+    );
+    if let Err(tcp) = served {
+        refuse_busy(tcp);
     }
 }
 
@@ -428,7 +462,7 @@ fn refuse_busy(mut tcp: TcpStream) {
 fn run_connection<A: Accept, H: Handler>(
     tcp: TcpStream,
     peer: SocketAddr,
-    shared: &Shared,
+    shared: &Connections,
     context: &Context<A, H>,
 ) {
     let limits = &context.limits;
@@ -460,7 +494,7 @@ fn serve_requests<A: Accept, H: Handler>(
     reader: &mut BufReader<A::Stream>,
     socket: &TcpStream,
     peer: SocketAddr,
-    shared: &Shared,
+    shared: &Connections,
     context: &Context<A, H>,
 ) -> bool {
     let limits = &context.limits;
@@ -506,7 +540,7 @@ fn serve_requests<A: Accept, H: Handler>(
 }
 
 /// Sleeps `total` in steps; false if the server began stopping meanwhile.
-fn pause(shared: &Shared, total: Duration) -> bool {
+fn pause(shared: &Connections, total: Duration) -> bool {
     let mut left = total;
     while !left.is_zero() {
         if shared.stopping.load(Ordering::SeqCst) {
@@ -526,7 +560,7 @@ fn trickle<W: Write>(
     resp: &Response,
     close: bool,
     rate: u64,
-    shared: &Shared,
+    shared: &Connections,
 ) -> io::Result<()> {
     let mut bytes = Vec::new();
     write_response(&mut bytes, resp, close)?;
@@ -549,7 +583,7 @@ fn trickle<W: Write>(
 fn hang<R: Read>(
     reader: &mut R,
     socket: &TcpStream,
-    shared: &Shared,
+    shared: &Connections,
     release: Option<&(dyn Fn() -> bool + Send + Sync)>,
     limits: &Limits,
 ) {

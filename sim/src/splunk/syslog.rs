@@ -65,15 +65,14 @@
 //! receiver.shutdown();
 //! ```
 
-use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::server::Accept;
+use super::server::{Accept, Connections};
 use super::store::{Body, ReceiverKind, Store, Stored};
 
 /// Default [`SyslogLimits::max_message`]: 64 KiB.
@@ -168,18 +167,13 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// The receiver's counters and its connections (the HTTP server's [`Connections`]: one
+/// thread per connection, stopped the same way).
 #[derive(Debug, Default)]
 struct Shared {
-    stopping: AtomicBool,
-    next_id: AtomicU64,
     rejected: AtomicU64,
     received: AtomicU64,
-    open: Mutex<HashMap<u64, TcpStream>>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    connections: Arc<Connections>,
 }
 
 impl Shared {
@@ -212,7 +206,7 @@ impl RunningSyslog {
     /// How many TCP/TLS connections are being served right now (0 for UDP).
     #[must_use]
     pub fn open_connections(&self) -> usize {
-        lock(&self.shared.open).len()
+        self.shared.connections.open_count()
     }
 
     /// How many messages were stored since the start.
@@ -233,17 +227,8 @@ impl RunningSyslog {
     }
 
     fn stop(&mut self) {
-        let Some(thread) = self.thread.take() else {
-            return;
-        };
-        self.shared.stopping.store(true, Ordering::SeqCst);
-        drop(thread.join());
-        for stream in lock(&self.shared.open).values() {
-            drop(stream.shutdown(Shutdown::Both));
-        }
-        let workers = std::mem::take(&mut *lock(&self.shared.workers));
-        for worker in workers {
-            drop(worker.join());
+        if let Some(thread) = self.thread.take() {
+            self.shared.connections.stop(thread);
         }
     }
 }
@@ -274,7 +259,7 @@ pub fn tcp_receiver<A: Accept>(
     let thread = thread::Builder::new()
         .name(format!("syslog-accept-{local_addr}"))
         .spawn(move || {
-            while !accept_shared.stopping.load(Ordering::SeqCst) {
+            while !accept_shared.connections.is_stopping() {
                 match listener.accept() {
                     Ok((tcp, peer)) => serve(tcp, peer, &accept_shared, &context),
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => thread::sleep(POLL),
@@ -302,48 +287,36 @@ fn serve<A: Accept>(
     {
         return;
     }
-    lock(&shared.workers).retain(|worker| !worker.is_finished());
-    let Ok(clone) = tcp.try_clone() else { return };
-    let mut open = lock(&shared.open);
-    if open.len() >= limits.max_connections {
-        drop(open);
-        shared.reject();
-        drop(tcp.shutdown(Shutdown::Both));
-        return;
-    }
-    let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
-    open.insert(id, clone);
     let worker_shared = Arc::clone(shared);
     let worker_context = Arc::clone(context);
-    let spawned = thread::Builder::new()
-        .name(format!("syslog-conn-{peer}"))
-        .spawn(move || {
+    let served = shared.connections.spawn(
+        tcp,
+        limits.max_connections,
+        format!("syslog-conn-{peer}"),
+        move |tcp| {
             let (limits, acceptor, store) = &*worker_context;
-            if let Ok(stream) = acceptor.accept(tcp) {
-                let mut reader = BufReader::new(stream);
-                loop {
-                    match read_frame(&mut reader, limits.max_message) {
-                        Ok(Some(message)) => worker_shared.store(store, &message),
-                        Ok(None) => break,
-                        Err(err) => {
-                            if err.kind() == io::ErrorKind::InvalidData {
-                                worker_shared.reject();
-                            }
-                            break;
+            let Ok(stream) = acceptor.accept(tcp) else {
+                return;
+            };
+            let mut reader = BufReader::new(stream);
+            loop {
+                match read_frame(&mut reader, limits.max_message) {
+                    Ok(Some(message)) => worker_shared.store(store, &message),
+                    Ok(None) => break,
+                    Err(err) => {
+                        if err.kind() == io::ErrorKind::InvalidData {
+                            worker_shared.reject();
                         }
+                        break;
                     }
                 }
-                acceptor.finish(reader.get_mut());
             }
-            lock(&worker_shared.open).remove(&id);
-        });
-    match spawned {
-        Ok(worker) => lock(&shared.workers).push(worker),
-        Err(_) => {
-            if let Some(stream) = open.remove(&id) {
-                drop(stream.shutdown(Shutdown::Both));
-            }
-        }
+            acceptor.finish(reader.get_mut());
+        },
+    );
+    if let Err(tcp) = served {
+        shared.reject();
+        drop(tcp.shutdown(Shutdown::Both));
     }
 }
 
@@ -439,7 +412,7 @@ pub fn udp_receiver(
         .spawn(move || {
             // One byte more than the limit tells a too-long datagram (truncated) from a full one.
             let mut buf = vec![0u8; limits.max_message.saturating_add(1)];
-            while !thread_shared.stopping.load(Ordering::SeqCst) {
+            while !thread_shared.connections.is_stopping() {
                 match socket.recv_from(&mut buf) {
                     Ok((len, _)) if len > limits.max_message => thread_shared.reject(),
                     Ok((0, _)) => {}
