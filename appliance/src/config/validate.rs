@@ -1735,6 +1735,28 @@ fn syslog_destination(
 // ---- rules -----------------------------------------------------------------------------------
 
 /// `(rule or exclusion name, why it was refused)` from a core error, with the fix.
+/// The core rule or exclusion built from the required `name` of the `[[what]]` table at
+/// `prefix`; a missing or refused name is reported against its key.
+fn named<T>(
+    ctx: &mut Ctx<'_>,
+    name: &Option<S<String>>,
+    span: &Range<usize>,
+    prefix: &str,
+    what: &str,
+    make: fn(&str) -> Result<T, icsfwd_core::rule::Error>,
+) -> Option<T> {
+    let name_key = key(prefix, "name");
+    let fix = format!("add name = \"<{what} name>\"");
+    let name_v = required(ctx, name, span, &name_key, &fix)?;
+    match make(name_v.get_ref()) {
+        Ok(made) => Some(made),
+        Err(e) => {
+            core_error(ctx, name_v.span(), &name_key, &e);
+            None
+        }
+    }
+}
+
 fn core_error(ctx: &mut Ctx<'_>, span: Range<usize>, k: &str, e: &icsfwd_core::rule::Error) {
     use icsfwd_core::rule::Error as E;
     let fix = match e {
@@ -1825,21 +1847,7 @@ fn rule(
     destinations: &[&str],
     destinations_incomplete: bool,
 ) -> Option<Rule> {
-    let name_key = key(prefix, "name");
-    let name_v = required(
-        ctx,
-        &raw.name,
-        span,
-        &name_key,
-        "add name = \"<rule name>\"",
-    )?;
-    let mut rule = match Rule::new(name_v.get_ref()) {
-        Ok(r) => r,
-        Err(e) => {
-            core_error(ctx, name_v.span(), &name_key, &e);
-            return None;
-        }
-    };
+    let mut rule = named(ctx, &raw.name, span, prefix, "rule", Rule::new)?;
     let mut ok = true;
     if let Some(v) = &raw.min_severity {
         match Severity::from_name(v.get_ref()) {
@@ -2015,21 +2023,7 @@ fn exclusion(
     span: &Range<usize>,
     prefix: &str,
 ) -> Option<Exclusion> {
-    let name_key = key(prefix, "name");
-    let name_v = required(
-        ctx,
-        &raw.name,
-        span,
-        &name_key,
-        "add name = \"<exclusion name>\"",
-    )?;
-    let mut x = match Exclusion::new(name_v.get_ref()) {
-        Ok(x) => x,
-        Err(e) => {
-            core_error(ctx, name_v.span(), &name_key, &e);
-            return None;
-        }
-    };
+    let mut x = named(ctx, &raw.name, span, prefix, "exclusion", Exclusion::new)?;
     let mut ok = true;
     type Add = fn(Exclusion, &str) -> Result<Exclusion, icsfwd_core::rule::Error>;
     type Names = Option<S<Vec<S<String>>>>;
