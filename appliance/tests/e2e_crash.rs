@@ -180,7 +180,13 @@ fn await_moment(
         }),
         Moment::Send => {
             let faults = emulator.faults();
-            let id = faults.add("hec:slow=1500,next=1,path=/services/collector/event".parse().unwrap()).unwrap();
+            let id = faults
+                .add(
+                    "hec:slow=1500,next=1,path=/services/collector/event"
+                        .parse()
+                        .unwrap(),
+                )
+                .unwrap();
             let start = Instant::now();
             let mut caught = false;
             while start.elapsed() < Duration::from_secs(5) && service.exited().is_none() {
@@ -268,20 +274,31 @@ fn kill_9_at_random_moments_loses_no_accepted_alert_and_duplicates_only_interrup
     backlogs.push(e2e::logged_backlog(&log, "soc-hec"));
 
     let sent = sent.lock().unwrap();
-    assert!(sent.other.is_empty(), "unexpected answers: {:?}", sent.other);
+    assert!(
+        sent.other.is_empty(),
+        "unexpected answers: {:?}",
+        sent.other
+    );
     assert!(
         sent.accepted.len() as u64 >= cycles,
         "the producer got alerts in: {} accepted",
         sent.accepted.len()
     );
     let stored = hec_ids(emulator.store());
-    assert_eq!(emulator.store().dropped(), 0, "the emulator kept every record");
+    assert_eq!(
+        emulator.store().dropped(),
+        0,
+        "the emulator kept every record"
+    );
     let lost: Vec<_> = sent
         .accepted
         .iter()
         .filter(|id| !stored.contains_key(*id))
         .collect();
-    assert!(lost.is_empty(), "accepted alerts lost (seed {seed}): {lost:?}");
+    assert!(
+        lost.is_empty(),
+        "accepted alerts lost (seed {seed}): {lost:?}"
+    );
 
     // The window of each restart: the last `backlog` accepted ids written before it, with
     // the unanswered ones among them.
@@ -306,7 +323,10 @@ fn kill_9_at_random_moments_loses_no_accepted_alert_and_duplicates_only_interrup
     let mut duplicates = 0;
     let mut explained_by_window = 0;
     for (id, copies) in &stored {
-        assert!(sent.seen.contains(id), "{id} stored but never written (seed {seed})");
+        assert!(
+            sent.seen.contains(id),
+            "{id} stored but never written (seed {seed})"
+        );
         let allowed = 1 + windows.get(id.as_str()).copied().unwrap_or(0);
         assert!(
             *copies <= allowed,

@@ -51,7 +51,7 @@ const QUOTA: u64 = 1 << 20;
 /// Records per HEC request.
 const BATCH: u64 = 100;
 
-const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+const SEVERITIES: [&str; 4] = ["Warning", "Minor", "Major", "Critical"];
 
 /// Sends alerts `ids` pipelined; returns the ids answered `accepted` and the other answers.
 fn send_ids(socket: &Path, ids: impl Iterator<Item = u64>) -> (Vec<u64>, Vec<String>) {
@@ -104,7 +104,11 @@ fn sigterm_during_a_backlog_drain_resumes_at_restart_with_nothing_lost_and_copie
     let slow_ms = 150 + rng.below(251);
     let slow = emulator
         .faults()
-        .add(format!("hec:slow={slow_ms},path=/services/collector/event").parse().unwrap())
+        .add(
+            format!("hec:slow={slow_ms},path=/services/collector/event")
+                .parse()
+                .unwrap(),
+        )
         .unwrap();
     assert!(emulator.faults().remove(down));
     let threshold = BATCH + rng.below(alerts / 2);
@@ -117,10 +121,16 @@ fn sigterm_during_a_backlog_drain_resumes_at_restart_with_nothing_lost_and_copie
     service.terminate();
     let stopping = Instant::now();
     let (exit, log) = service.wait_log();
-    assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}\n{log:#?}");
+    assert!(
+        exit.success(),
+        "a clean exit after SIGTERM: {exit:?}\n{log:#?}"
+    );
     let stop_took = stopping.elapsed();
     let stored_at_stop = emulator.store().len() as u64;
-    assert!(stored_at_stop < alerts, "the stop came during the drain ({stored_at_stop} stored)");
+    assert!(
+        stored_at_stop < alerts,
+        "the stop came during the drain ({stored_at_stop} stored)"
+    );
     assert!(emulator.faults().remove(slow));
 
     let service = e2e::start_service(&config, &dir);
@@ -132,8 +142,12 @@ fn sigterm_during_a_backlog_drain_resumes_at_restart_with_nothing_lost_and_copie
     );
     let (exit, restart_log) = service.stop();
     assert!(exit.success());
-    let resumed = e2e::logged_backlog(&restart_log, "soc-hec").expect("the restart logs its backlog");
-    assert!(resumed > 0, "the restart resumed a backlog: {restart_log:#?}");
+    let resumed =
+        e2e::logged_backlog(&restart_log, "soc-hec").expect("the restart logs its backlog");
+    assert!(
+        resumed > 0,
+        "the restart resumed a backlog: {restart_log:#?}"
+    );
 
     let stored = hec_ids(emulator.store());
     let lost: Vec<_> = accepted
@@ -203,8 +217,12 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
     let accepted = Arc::new(Mutex::new(Vec::<u64>::new()));
     let refusals = Arc::new(Mutex::new(BTreeSet::<String>::new()));
     let producer = {
-        let (stop, accepted, refusals, socket) =
-            (stop.clone(), accepted.clone(), refusals.clone(), socket.clone());
+        let (stop, accepted, refusals, socket) = (
+            stop.clone(),
+            accepted.clone(),
+            refusals.clone(),
+            socket.clone(),
+        );
         let chunk = 50 + rng.below(200);
         std::thread::spawn(move || {
             let mut next = 1;
@@ -236,10 +254,19 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
         segments_max = segments_max.max(segments);
         dir_max = dir_max.max(total);
         samples += 1;
-        assert!(rss <= RSS_BOUND, "peak RSS {rss} B over {RSS_BOUND} B (seed {seed})");
+        assert!(
+            rss <= RSS_BOUND,
+            "peak RSS {rss} B over {RSS_BOUND} B (seed {seed})"
+        );
         assert!(fds <= FD_BOUND, "{fds} open fds (seed {seed})");
-        assert!(segments <= QUOTA, "segments hold {segments} B > quota {QUOTA} B (seed {seed})");
-        assert!(total <= QUOTA + SPOOL_SLACK, "the spool holds {total} B (seed {seed})");
+        assert!(
+            segments <= QUOTA,
+            "segments hold {segments} B > quota {QUOTA} B (seed {seed})"
+        );
+        assert!(
+            total <= QUOTA + SPOOL_SLACK,
+            "the spool holds {total} B (seed {seed})"
+        );
         // The sampling period (what is measured is the whole outage).
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -250,7 +277,10 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
         status["ingest"]["refused_by_spool"].as_u64().unwrap_or(0) > 0,
         "the producers pushed past the quota: {status}"
     );
-    assert!(segments_max > QUOTA / 2, "the spool filled up: {segments_max} B");
+    assert!(
+        segments_max > QUOTA / 2,
+        "the spool filled up: {segments_max} B"
+    );
     let reasons = refusals.lock().unwrap().clone();
     assert!(
         reasons.iter().all(|r| r.contains("full")),
