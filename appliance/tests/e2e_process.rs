@@ -235,7 +235,7 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
                 let mut reasons = refusals.lock().unwrap();
                 for answer in other {
                     let value: serde_json::Value = serde_json::from_str(&answer).unwrap();
-                    reasons.insert(value["reason"].as_str().unwrap_or(&answer).to_owned());
+                    reasons.insert(value["error"].as_str().unwrap_or(&answer).to_owned());
                 }
             }
             (next - 1, refused)
