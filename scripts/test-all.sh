@@ -7,7 +7,8 @@
 # core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an error. A step that
 # cannot run because the machine cannot install its tool (the bare-metal target,
 # qemu-system-arm, Splunk's Python SDK / Node HEC client and pycef for the fidelity step,
-# Debian's rsyslog for the syslog step) is reported as
+# Debian's rsyslog for the syslog step, Debian's faketime for the clock steps of the J1 test
+# in the test step) is reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
@@ -68,6 +69,22 @@ if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
          "receiver are SKIPPED; everything else still runs."
   fi
 fi
+# ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e_chaos.rs) ----
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+if [ ! -e "$FAKETIME_LIB" ]; then
+  echo "installing Debian package faketime (libfaketime: J1's clock steps)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null) || true
+  fi
+  if [ ! -e "$FAKETIME_LIB" ]; then
+    loud "cannot install faketime (apt-get install faketime): J1's clock steps are SKIPPED" \
+         "(the test says so); everything else still runs."
+    SKIPPED+=("J1 clock steps (no faketime)")
+  fi
+fi
+# ---- end faketime ----
 have_fidelity=1
 echo "installing Splunk's official clients for the fidelity tests (scripts/fidelity-deps.sh)"
 if ! scripts/fidelity-deps.sh; then

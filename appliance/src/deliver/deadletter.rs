@@ -123,13 +123,27 @@ impl DeadLetters {
         let existed = self.path.exists();
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)?;
         if !existed {
             // The new name must survive a power cut before a record relies on it.
             File::open(&self.dir)?.sync_all()?;
         }
-        file.write_all(text.as_bytes())?;
+        // A torn last line (a crash or a full disk during an earlier append) is ended first,
+        // so the new lines never merge with it; a failed write is cut off again.
+        let len = file.metadata()?.len();
+        let mut last = [b'\n'];
+        if len > 0 {
+            std::os::unix::fs::FileExt::read_exact_at(&file, &mut last, len - 1)?;
+        }
+        if last[0] != b'\n' {
+            text.insert(0, '\n');
+        }
+        if let Err(e) = file.write_all(text.as_bytes()) {
+            drop(file.set_len(len));
+            return Err(e);
+        }
         file.sync_data()
     }
 
@@ -141,5 +155,31 @@ impl DeadLetters {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+    use icsfwd_core::alert::{Alert, Event};
+
+    /// J1 (seed 1795951130449327473 and others): a full disk or a kill tore the last line;
+    /// the next append merged with it and that record's line was unreadable.
+    #[test]
+    fn an_append_after_a_torn_last_line_starts_on_a_new_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = DeadLetters::new(dir.path(), "soc-hec");
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        file.append(&[(1, &event)], "refused").unwrap();
+        let path = dir.path().join("deadletter").join("soc-hec.jsonl");
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+        file.append(&[(2, &event)], "refused").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last = text.lines().last().unwrap();
+        let value: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(value["seq"], 2);
     }
 }

@@ -537,3 +537,180 @@ pub fn everything_to(destination: &str) -> String {
 pub fn alerts_to(destination: &str) -> String {
     format!("[[rule]]\nname = \"alerts\"\nactions = [\"{destination}\"]\n")
 }
+
+// ---- Helpers of e2e_crash.rs, e2e_process.rs and e2e_chaos.rs ----
+
+impl Service {
+    /// Starts the service from a prepared command (e.g. `nsenter` into a mount namespace, or
+    /// with `LD_PRELOAD` set); the command must exec `icsfwd run` in the same process.
+    pub fn start_command(mut command: Command) -> Service {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = std::thread::spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<_>>()
+        });
+        Service {
+            child: Some(child),
+            stderr: Some(lines),
+        }
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// Whether the child has exited (it is reaped then).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().unwrap().try_wait().unwrap()
+    }
+
+    /// SIGKILL, then every log line the process wrote.
+    pub fn kill(mut self) -> Vec<String> {
+        let mut child = self.child.take().unwrap();
+        drop(child.kill());
+        drop(child.wait());
+        self.stderr.take().unwrap().join().unwrap()
+    }
+
+    /// SIGTERM without waiting: the caller stops it with [`Service::wait_log`].
+    pub fn terminate(&self) {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the child to exit (after [`Service::terminate`]); its status and log.
+    pub fn wait_log(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let mut child = self.child.take().unwrap();
+        let status = child.wait().unwrap();
+        (status, self.stderr.take().unwrap().join().unwrap())
+    }
+}
+
+/// The command running `icsfwd run -c config` (to wrap or adjust before
+/// [`Service::start_command`]).
+pub fn run_command(config: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_icsfwd"));
+    command.args(["run", "-c", config.to_str().unwrap()]);
+    command
+}
+
+/// The recovered backlog of `destination` a start logged ("destination NAME: N record(s) to
+/// deliver"), if the start got that far.
+pub fn logged_backlog(log: &[String], destination: &str) -> Option<u64> {
+    let prefix = format!("destination {destination}: ");
+    log.iter().find_map(|line| {
+        let rest = &line[line.find(&prefix)? + prefix.len()..];
+        rest.strip_suffix(" record(s) to deliver")?.parse().ok()
+    })
+}
+
+/// One thread of a process as `/proc` shows it.
+#[derive(Debug, Clone)]
+pub struct ThreadNow {
+    /// Its name (`comm`).
+    pub name: String,
+    /// The system call it is blocked in (`None` when running in user space or gone).
+    pub syscall: Option<u64>,
+    /// That call's first argument (a file descriptor for `fsync`).
+    pub arg0: u64,
+}
+
+/// Every thread of `pid` and the system call each is in now.
+pub fn threads_now(pid: u32) -> Vec<ThreadNow> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut all = Vec::new();
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = fs::read_to_string(path.join("comm"))
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let call = fs::read_to_string(path.join("syscall")).unwrap_or_default();
+        let mut fields = call.split_whitespace();
+        let syscall = fields.next().and_then(|n| n.parse().ok());
+        let arg0 = fields
+            .next()
+            .and_then(|a| u64::from_str_radix(a.trim_start_matches("0x"), 16).ok())
+            .unwrap_or(0);
+        all.push(ThreadNow {
+            name,
+            syscall,
+            arg0,
+        });
+    }
+    all
+}
+
+/// Where file descriptor `fd` of `pid` points (empty if unknown).
+pub fn fd_target(pid: u32, fd: u64) -> String {
+    fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// Peak resident set size of `pid` (`VmHWM`, bytes), if it runs.
+pub fn peak_rss(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Open file descriptors of `pid`, if it runs.
+pub fn open_fds(pid: u32) -> Option<u64> {
+    Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
+}
+
+/// Bytes of every regular file under `dir`, recursively (0 if missing). Files vanishing
+/// while it walks are skipped.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut total = 0;
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            total += dir_bytes(&entry.path());
+        } else {
+            total += meta.len();
+        }
+    }
+    total
+}
+
+/// A seed from the environment variable `name`, or from the clock; printed with how to
+/// replay it.
+pub fn seed_from_env(name: &str, test: &str) -> u64 {
+    let seed = std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    println!("{test}: seed {seed} ({name}={seed} replays it)");
+    eprintln!("{test}: seed {seed} ({name}={seed} replays it)");
+    seed
+}
+
+/// A number from the environment variable `name`, else `default`.
+pub fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
