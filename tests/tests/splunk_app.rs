@@ -970,3 +970,25 @@ fn the_probe_catches_a_forged_field_and_an_unknown_dashboard_field() {
     let produced = produced(&props, event);
     assert!(produced.values().all(|f| !f.contains("no_such_field")));
 }
+
+#[test]
+fn first_line_splits_label_and_title_when_the_title_imitates_the_label() {
+    let props = read_conf("props.conf");
+    let st = stanza(&props, "icsfwd:text");
+    for label in ["icsfwd", "plant A ops", ""] {
+        let mut alert = Alert::example(TIME_MS);
+        alert.set_title("x Alert: y Notification: z");
+        let event = Event::Alert(alert);
+        let mut options = text::Options::default();
+        options.label.clear();
+        options.label.push_str(label).unwrap();
+        let mut buf = vec![0u8; text::MAX_LEN];
+        let mut sink = SliceWriter::new(&mut buf);
+        let n = text::write(&event, &options, &mut sink).unwrap();
+        let raw = String::from_utf8(buf[..n].to_vec()).unwrap();
+        let fields = extract(st, &raw);
+        assert_eq!(fields["label"], [label], "{raw:?}");
+        assert_eq!(fields["icsfwd_event_class"], ["Alert"]);
+        assert_eq!(fields["title"], ["x Alert: y Notification: z"]);
+    }
+}
