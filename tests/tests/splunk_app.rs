@@ -9,10 +9,13 @@
 //!   `in <field>` reading an earlier field) applied to every rendering of a hostile corpus
 //!   yield exactly the expected fields, each with the value icsfwd put on the wire (its escaped
 //!   form), and no other field: no value forges a key;
-//! - CIM: for every eventtype tagged into Intrusion Detection (`ids` + `attack`) or Alerts
-//!   (`alert`), every required field of the model is produced by the extractions, aliases and
-//!   calculated fields of every icsfwd sourcetype, and `severity` maps each vendor severity
-//!   to a CIM value;
+//! - CIM: the app's `FIELDALIAS-*` and `EVAL-*` are evaluated (a small evaluator of the eval
+//!   subset they use, module `spl`, which refuses anything else) over the extracted fields of
+//!   every rendering; each event lands in the eventtype of its kind, and for every eventtype
+//!   tagged into Intrusion Detection (`ids` + `attack`) or Alerts (`alert`) every required field
+//!   of the model has one non-empty value in every icsfwd sourcetype, with `severity`, `action`,
+//!   `ids_type`, `type` and `transport` in the model's value lists and `src`/`dest`/`dvc` the
+//!   alert's addresses;
 //! - dashboards: every field a dashboard search names is one the app produces.
 //!
 //! Why Rust's `regex` crate and not Python: the events come straight from icsfwd-core here,
@@ -667,95 +670,360 @@ fn every_field_is_extracted_exactly_and_no_value_forges_one() {
     }
 }
 
-/// The fields an icsfwd sourcetype yields for `event`: its extractions (JSON members of the
-/// HEC event for `KV_MODE = json`), then aliases, then calculated fields. A calculated field
-/// counts as produced when its expression names no field or names one that is produced.
-fn produced(props: &Conf, event: &Event) -> BTreeMap<&'static str, BTreeSet<String>> {
-    let mut out = BTreeMap::new();
-    let hec_sourcetype = match event {
+/// The sourcetype of `event` in each of the app's sourcetypes, in that order: HEC (by kind),
+/// text, CEF, LEEF.
+fn sourcetypes_of(event: &Event) -> [&'static str; 4] {
+    let hec = match event {
         Event::Alert(_) => "icsfwd:alert",
         Event::Notification(_) => "icsfwd:notification",
     };
-    for sourcetype in [hec_sourcetype, "icsfwd:text", "icsfwd:cef", "icsfwd:leef"] {
-        let st = stanza(props, sourcetype);
-        let mut fields: BTreeSet<String> = if sourcetype == hec_sourcetype {
-            assert_eq!(setting(st, "KV_MODE"), "json");
-            let envelope: serde_json::Value =
-                serde_json::from_str(&render(Kind::Hec, event)).unwrap();
-            assert_eq!(envelope["sourcetype"], sourcetype);
-            let object = envelope["event"].as_object().unwrap();
-            object
-                .iter()
-                .filter(|(_, v)| v.as_str() != Some(""))
-                .map(|(k, _)| k.clone())
-                .collect()
-        } else {
-            let raw = match sourcetype {
-                "icsfwd:text" => render(Kind::Text, event),
-                "icsfwd:cef" => render(Kind::Cef, event),
-                _ => render(Kind::Leef, event),
-            };
-            extract(st, &raw)
-                .into_iter()
-                .filter(|(_, v)| v.iter().any(|v| !v.is_empty()))
-                .map(|(k, _)| k)
-                .collect()
+    [hec, "icsfwd:text", "icsfwd:cef", "icsfwd:leef"]
+}
+
+/// The search-time fields of `event` rendered for `sourcetype`, in Splunk's order: extraction
+/// (`KV_MODE = json` over the HEC event object, plus the envelope's indexed `fields`, which
+/// makes those multivalue as in Splunk; `EXTRACT-*` for the others, empty matches dropped),
+/// then `FIELDALIAS-*`, then every `EVAL-*` computed from the fields as they were before any
+/// eval (Splunk's calculated fields do not see each other).
+fn search_time(props: &Conf, sourcetype: &str, event: &Event) -> Fields {
+    let st = stanza(props, sourcetype);
+    let mut fields: Fields = if sourcetype.starts_with("icsfwd:alert")
+        || sourcetype.starts_with("icsfwd:notification")
+    {
+        assert_eq!(setting(st, "KV_MODE"), "json");
+        let envelope: serde_json::Value = serde_json::from_str(&render(Kind::Hec, event)).unwrap();
+        assert_eq!(envelope["sourcetype"], sourcetype);
+        let mut fields = Fields::new();
+        for part in ["event", "fields"] {
+            for (key, value) in envelope[part].as_object().unwrap() {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                put(&mut fields, key, text);
+            }
+        }
+        fields
+    } else {
+        let raw = match sourcetype {
+            "icsfwd:text" => render(Kind::Text, event),
+            "icsfwd:cef" => render(Kind::Cef, event),
+            _ => render(Kind::Leef, event),
         };
-        for (key, value) in st {
-            if key.starts_with("FIELDALIAS-") {
-                let words: Vec<&str> = value.split_whitespace().collect();
-                for pair in words.chunks(3) {
-                    assert_eq!(pair.len(), 3, "{value}");
-                    assert!(pair[1].eq_ignore_ascii_case("AS"), "{value}");
-                    if fields.contains(pair[0]) {
-                        fields.insert(pair[2].to_owned());
-                    }
+        let mut fields = extract(st, &raw);
+        fields.retain(|_, values| {
+            values.retain(|v| !v.is_empty());
+            !values.is_empty()
+        });
+        fields
+    };
+    for (key, value) in st {
+        if key.starts_with("FIELDALIAS-") {
+            let words: Vec<&str> = value.split_whitespace().collect();
+            for pair in words.chunks(3) {
+                assert_eq!(pair.len(), 3, "{value}");
+                assert!(pair[1].eq_ignore_ascii_case("AS"), "{value}");
+                if let Some(values) = fields.get(pair[0]).cloned() {
+                    fields.insert(pair[2].to_owned(), values);
                 }
             }
         }
-        let evals: Vec<(String, BTreeSet<String>)> = st
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("EVAL-")
-                    .map(|f| (f.to_owned(), eval_fields(v)))
-            })
-            .collect();
-        let before = fields.clone();
-        for (field, refs) in evals {
-            if refs.is_empty() || refs.iter().any(|r| before.contains(r)) {
-                fields.insert(field);
+    }
+    let before = fields.clone();
+    for (key, expr) in st {
+        if let Some(target) = key.strip_prefix("EVAL-") {
+            match spl::eval(expr, &before) {
+                spl::Value::Null => {
+                    fields.remove(target);
+                }
+                value => {
+                    fields.insert(target.to_owned(), value.into_values());
+                }
             }
         }
-        out.insert(sourcetype_static(sourcetype), fields);
     }
-    out
+    fields
 }
 
-fn sourcetype_static(s: &str) -> &'static str {
-    match s {
-        "icsfwd:alert" => "icsfwd:alert",
-        "icsfwd:notification" => "icsfwd:notification",
-        "icsfwd:text" => "icsfwd:text",
-        "icsfwd:cef" => "icsfwd:cef",
-        _ => "icsfwd:leef",
-    }
-}
+/// A small evaluator for the part of Splunk's `eval` language the app's calculated fields use:
+/// string and number literals, field names, `.` (concatenation), `==`, `!=`, `AND`, `OR`, and
+/// the functions `if`, `case`, `coalesce`, `nullif`, `isnull`, `isnotnull`, `like`, `match`,
+/// `lower`, `replace`, `mvindex`, `true`. Anything else is refused, so an expression the test
+/// cannot evaluate fails the test instead of being skipped.
+mod spl {
+    use super::Fields;
+    use regex::Regex;
 
-/// The field names an eval expression needs: identifiers outside string literals that are not
-/// function names or operators. A field only tested with `isnull`/`isnotnull` is not needed:
-/// the test is total, so the expression yields a value either way.
-fn eval_fields(expr: &str) -> BTreeSet<String> {
-    let without_strings = compiled(r#""(?:[^"\\]|\\.)*""#).replace_all(expr, " ");
-    let without_strings = Regex::new(r"is(?:not)?null\([A-Za-z0-9_]*\)")
-        .unwrap()
-        .replace_all(&without_strings, " ");
-    let ident = compiled(r"[A-Za-z_][A-Za-z0-9_]*(\s*\()?");
-    ident
-        .captures_iter(&without_strings)
-        .filter(|c| c.get(1).is_none())
-        .map(|c| c[0].to_owned())
-        .filter(|w| !["OR", "AND", "NOT", "true", "false", "null"].contains(&w.as_str()))
-        .collect()
+    /// An eval value.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Value {
+        Null,
+        Str(String),
+        Multi(Vec<String>),
+        Bool(bool),
+    }
+
+    impl Value {
+        pub fn into_values(self) -> Vec<String> {
+            match self {
+                Value::Null => Vec::new(),
+                Value::Str(s) => vec![s],
+                Value::Multi(v) => v,
+                Value::Bool(b) => vec![b.to_string()],
+            }
+        }
+        /// The single value Splunk compares and concatenates: the first of a multivalue.
+        fn text(&self) -> Option<String> {
+            match self {
+                Value::Null => None,
+                Value::Str(s) => Some(s.clone()),
+                Value::Multi(v) => v.first().cloned(),
+                Value::Bool(b) => Some(b.to_string()),
+            }
+        }
+        fn truthy(&self) -> bool {
+            matches!(self, Value::Bool(true))
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Token {
+        Str(String),
+        Num(String),
+        Ident(String),
+        Op(&'static str),
+    }
+
+    fn tokens(expr: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let chars: Vec<char> = expr.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() {
+                i += 1;
+            } else if c == '"' {
+                let mut s = String::new();
+                i += 1;
+                while chars[i] != '"' {
+                    if chars[i] == '\\' {
+                        i += 1;
+                    }
+                    s.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.push(Token::Str(s));
+            } else if c.is_ascii_digit() {
+                let start = i;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+                out.push(Token::Num(chars[start..i].iter().collect()));
+            } else if c.is_ascii_alphabetic() || c == '_' {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                out.push(Token::Ident(chars[start..i].iter().collect()));
+            } else {
+                let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+                let op = match (two.as_str(), c) {
+                    ("==", _) => "==",
+                    ("!=", _) => "!=",
+                    (_, '(') => "(",
+                    (_, ')') => ")",
+                    (_, ',') => ",",
+                    (_, '.') => ".",
+                    _ => panic!("eval: unsupported character {c:?} in {expr}"),
+                };
+                i += op.len();
+                out.push(Token::Op(op));
+            }
+        }
+        out
+    }
+
+    struct Parser<'a> {
+        tokens: Vec<Token>,
+        at: usize,
+        fields: &'a Fields,
+    }
+
+    impl Parser<'_> {
+        fn peek(&self) -> Option<&Token> {
+            self.tokens.get(self.at)
+        }
+        fn next(&mut self) -> Token {
+            self.at += 1;
+            self.tokens[self.at - 1].clone()
+        }
+        fn expect(&mut self, op: &'static str) {
+            assert_eq!(self.next(), Token::Op(op), "eval: expected {op}");
+        }
+        fn is_word(&self, word: &str) -> bool {
+            matches!(self.peek(), Some(Token::Ident(w)) if w == word)
+        }
+        fn or(&mut self) -> Value {
+            let mut left = self.and();
+            while self.is_word("OR") {
+                self.next();
+                let right = self.and();
+                left = Value::Bool(left.truthy() || right.truthy());
+            }
+            left
+        }
+        fn and(&mut self) -> Value {
+            let mut left = self.comparison();
+            while self.is_word("AND") {
+                self.next();
+                let right = self.comparison();
+                left = Value::Bool(left.truthy() && right.truthy());
+            }
+            left
+        }
+        fn comparison(&mut self) -> Value {
+            let left = self.concat();
+            let op = match self.peek() {
+                Some(Token::Op("==")) => "==",
+                Some(Token::Op("!=")) => "!=",
+                _ => return left,
+            };
+            self.next();
+            let right = self.concat();
+            match (left.text(), right.text()) {
+                (Some(a), Some(b)) => Value::Bool((a == b) == (op == "==")),
+                _ => Value::Null,
+            }
+        }
+        fn concat(&mut self) -> Value {
+            let mut left = self.primary();
+            while self.peek() == Some(&Token::Op(".")) {
+                self.next();
+                let right = self.primary();
+                left = match (left.text(), right.text()) {
+                    (Some(a), Some(b)) => Value::Str(a + &b),
+                    _ => Value::Null,
+                };
+            }
+            left
+        }
+        fn args(&mut self) -> Vec<Value> {
+            self.expect("(");
+            let mut args = Vec::new();
+            if self.peek() != Some(&Token::Op(")")) {
+                loop {
+                    args.push(self.or());
+                    if self.peek() == Some(&Token::Op(",")) {
+                        self.next();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            self.expect(")");
+            args
+        }
+        fn primary(&mut self) -> Value {
+            match self.next() {
+                Token::Str(s) | Token::Num(s) => Value::Str(s),
+                Token::Op("(") => {
+                    let v = self.or();
+                    self.expect(")");
+                    v
+                }
+                Token::Ident(name) if self.peek() == Some(&Token::Op("(")) => {
+                    let args = self.args();
+                    call(&name, args)
+                }
+                Token::Ident(name) => match self.fields.get(&name) {
+                    None => Value::Null,
+                    Some(v) if v.len() == 1 => Value::Str(v[0].clone()),
+                    Some(v) => Value::Multi(v.clone()),
+                },
+                other => panic!("eval: unexpected {other:?}"),
+            }
+        }
+    }
+
+    fn call(name: &str, args: Vec<Value>) -> Value {
+        let text = |i: usize| args[i].text();
+        match (name, args.len()) {
+            ("if", 3) => {
+                if args[0].truthy() {
+                    args[1].clone()
+                } else {
+                    args[2].clone()
+                }
+            }
+            ("case", n) if n % 2 == 0 => args
+                .chunks(2)
+                .find(|pair| pair[0].truthy())
+                .map_or(Value::Null, |pair| pair[1].clone()),
+            ("coalesce", _) => args
+                .iter()
+                .find(|v| **v != Value::Null)
+                .cloned()
+                .unwrap_or(Value::Null),
+            ("nullif", 2) => {
+                if text(0) == text(1) {
+                    Value::Null
+                } else {
+                    args[0].clone()
+                }
+            }
+            ("isnull", 1) => Value::Bool(args[0] == Value::Null),
+            ("isnotnull", 1) => Value::Bool(args[0] != Value::Null),
+            ("true", 0) => Value::Bool(true),
+            ("lower", 1) => text(0).map_or(Value::Null, |s| Value::Str(s.to_lowercase())),
+            ("mvindex", 2) => match (&args[0], text(1).as_deref()) {
+                (Value::Multi(v), Some("0")) => v.first().cloned().map_or(Value::Null, Value::Str),
+                (Value::Str(s), Some("0")) => Value::Str(s.clone()),
+                (Value::Null, _) => Value::Null,
+                other => panic!("eval: mvindex{other:?}"),
+            },
+            ("match", 2) => match (text(0), text(1)) {
+                (Some(s), Some(re)) => Value::Bool(Regex::new(&re).unwrap().is_match(&s)),
+                _ => Value::Null,
+            },
+            ("like", 2) => match (text(0), text(1)) {
+                (Some(s), Some(pattern)) => {
+                    let re = format!(
+                        "^{}$",
+                        regex::escape(&pattern).replace('%', ".*").replace('_', ".")
+                    );
+                    Value::Bool(Regex::new(&re).unwrap().is_match(&s))
+                }
+                _ => Value::Null,
+            },
+            ("replace", 3) => match (text(0), text(1), text(2)) {
+                (Some(s), Some(re), Some(with)) => Value::Str(
+                    Regex::new(&re)
+                        .unwrap()
+                        .replace_all(&s, regex::NoExpand(&with))
+                        .into_owned(),
+                ),
+                _ => Value::Null,
+            },
+            _ => panic!("eval: unsupported function {name}/{}", args.len()),
+        }
+    }
+
+    /// Evaluates `expr` over `fields`.
+    pub fn eval(expr: &str, fields: &Fields) -> Value {
+        let mut parser = Parser {
+            tokens: tokens(expr),
+            at: 0,
+            fields,
+        };
+        let value = parser.or();
+        assert_eq!(
+            parser.at,
+            parser.tokens.len(),
+            "eval: trailing tokens in {expr}"
+        );
+        value
+    }
 }
 
 /// Tags of each eventtype, from tags.conf.
@@ -799,17 +1067,34 @@ const ALERTS_REQUIRED: &[&str] = &[
     "user",
 ];
 
+fn cim_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::Major => "high",
+        Severity::Minor => "medium",
+        Severity::Warning => "low",
+    }
+}
+
 #[test]
 fn every_cim_required_field_is_produced_for_every_tagged_eventtype_and_sourcetype() {
     let props = read_conf("props.conf");
     let eventtypes = read_conf("eventtypes.conf");
     let tags = eventtype_tags();
+    let search_re = compiled(r"^sourcetype=icsfwd:\* icsfwd_event_kind=([a-z*]+)$");
+    let one = |fields: &Fields, name: &str| -> Option<String> {
+        match fields.get(name).map(Vec::as_slice) {
+            Some([value]) => Some(value.clone()),
+            _ => None,
+        }
+    };
     let mut tagged = 0;
+    let mut checked = 0;
     for (eventtype, settings) in &eventtypes {
         let search = setting(settings, "search");
-        let kind = compiled(r"icsfwd_event_kind=([a-z*]+)")
+        let kind = search_re
             .captures(search)
-            .unwrap()[1]
+            .unwrap_or_else(|| panic!("[{eventtype}] search has another shape: {search}"))[1]
             .to_owned();
         let tagset = tags.get(eventtype).cloned().unwrap_or_default();
         let mut required: Vec<&str> = Vec::new();
@@ -819,24 +1104,108 @@ fn every_cim_required_field_is_produced_for_every_tagged_eventtype_and_sourcetyp
         if tagset.contains("alert") {
             required.extend(ALERTS_REQUIRED);
         }
-        if required.is_empty() {
-            continue;
+        if !required.is_empty() {
+            tagged += 1;
         }
-        tagged += 1;
-        assert_eq!(kind, "alert", "only alerts go into the CIM security models");
-        for event in corpus().iter().filter(|e| matches!(e, Event::Alert(_))) {
-            for (sourcetype, fields) in produced(&props, event) {
-                assert!(fields.contains("icsfwd_event_kind"), "{sourcetype}");
+        for event in corpus() {
+            let (is_alert, severity) = match &event {
+                Event::Alert(a) => (true, a.severity),
+                Event::Notification(n) => (false, n.kind.severity()),
+            };
+            for sourcetype in sourcetypes_of(&event) {
+                let fields = search_time(&props, sourcetype, &event);
+                let at = format!("[{eventtype}] {sourcetype} {event:?}");
+                let event_kind = one(&fields, "icsfwd_event_kind");
+                assert_eq!(
+                    event_kind.as_deref(),
+                    Some(if is_alert { "alert" } else { "notification" }),
+                    "{at}"
+                );
+                assert_eq!(
+                    one(&fields, "severity").as_deref(),
+                    Some(cim_severity(severity)),
+                    "{at}"
+                );
+                if kind != "*" && event_kind.as_deref() != Some(kind.as_str()) {
+                    continue;
+                }
                 for field in &required {
                     assert!(
-                        fields.contains(*field),
-                        "{eventtype} ({tagset:?}) in {sourcetype}: {field} is not produced for {event:?}"
+                        one(&fields, field).is_some_and(|v| !v.is_empty()),
+                        "{at}: CIM field {field} is {:?}",
+                        fields.get(*field)
                     );
+                }
+                if let Event::Alert(alert) = &event
+                    && !required.is_empty()
+                {
+                    let allowed: [(&str, &[&str]); 3] = [
+                        ("action", &["allowed", "blocked"]),
+                        ("ids_type", &["network", "host", "application", "wireless"]),
+                        ("type", &["alarm", "alert", "event", "task", "warning"]),
+                    ];
+                    for (field, values) in allowed {
+                        let value = one(&fields, field).unwrap();
+                        assert!(values.contains(&value.as_str()), "{at}: {field}={value}");
+                    }
+                    assert_eq!(
+                        one(&fields, "src"),
+                        Some(alert.source.ip.to_string()),
+                        "{at}"
+                    );
+                    assert_eq!(
+                        one(&fields, "dest"),
+                        Some(alert.destination.ip.to_string()),
+                        "{at}"
+                    );
+                    assert_eq!(
+                        one(&fields, "dvc"),
+                        Some(alert.sensor.ip.to_string()),
+                        "{at}"
+                    );
+                    for port in ["src_port", "dest_port"] {
+                        if let Some(p) = one(&fields, port) {
+                            p.parse::<u16>()
+                                .unwrap_or_else(|_| panic!("{at}: {port}={p}"));
+                        }
+                    }
+                    if let Some(t) = one(&fields, "transport") {
+                        assert!(["tcp", "udp", "icmp"].contains(&t.as_str()), "{at}: {t}");
+                    }
+                    checked += 1;
                 }
             }
         }
     }
     assert_eq!(tagged, 1, "icsfwd_alert is the one CIM-tagged eventtype");
+    assert!(checked >= 4 * 18, "only {checked} alert renderings checked");
+}
+
+#[test]
+fn transport_is_derived_for_fixed_transport_protocols_only() {
+    let props = read_conf("props.conf");
+    for (protocol, want) in [
+        ("S7", Some("tcp")),
+        ("Modbus/TCP", Some("tcp")),
+        ("AMS(ADS)", Some("tcp")),
+        ("BACnet", Some("udp")),
+        ("ICMP", Some("icmp")),
+        ("ProfinetDCP", None),
+        ("", None),
+    ] {
+        let mut alert = Alert::example(TIME_MS);
+        alert.protocol.clear();
+        alert.set_protocol(protocol);
+        let event = Event::Alert(alert);
+        for sourcetype in sourcetypes_of(&event) {
+            let fields = search_time(&props, sourcetype, &event);
+            assert_eq!(
+                fields.get("transport").map(|v| v[0].as_str()),
+                want,
+                "{sourcetype} {protocol}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -911,8 +1280,8 @@ fn every_dashboard_search_names_only_fields_the_app_produces() {
     let props = read_conf("props.conf");
     let mut known: BTreeSet<String> = BUILTIN_FIELDS.iter().map(|s| (*s).to_owned()).collect();
     for event in corpus() {
-        for fields in produced(&props, &event).into_values() {
-            known.extend(fields);
+        for sourcetype in sourcetypes_of(&event) {
+            known.extend(search_time(&props, sourcetype, &event).into_keys());
         }
     }
     let views = app_dir().join("default/data/ui/views");
@@ -967,8 +1336,9 @@ fn the_probe_catches_a_forged_field_and_an_unknown_dashboard_field() {
     let got = extract(&rules, &raw);
     assert_ne!(got.get("message"), expected_text(event).get("message"));
     let props = read_conf("props.conf");
-    let produced = produced(&props, event);
-    assert!(produced.values().all(|f| !f.contains("no_such_field")));
+    for sourcetype in sourcetypes_of(event) {
+        assert!(!search_time(&props, sourcetype, event).contains_key("no_such_field"));
+    }
 }
 
 #[test]
