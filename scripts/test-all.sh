@@ -3,12 +3,12 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, fidelity, syslog, doc, fuzz-check, core-thumbv7em,
+# Steps: setup, fmt, clippy, test, fidelity, syslog, splunk-app, doc, fuzz-check, core-thumbv7em,
 # core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an error. A step that
 # cannot run because the machine cannot install its tool (the bare-metal target,
 # qemu-system-arm, Splunk's Python SDK / Node HEC client and pycef for the fidelity step,
-# Debian's rsyslog for the syslog step, Debian's faketime for the clock steps of the J1 test
-# in the test step) is reported as
+# Debian's rsyslog for the syslog step, splunk-appinspect for the splunk-app step, Debian's
+# faketime for the clock steps of the J1 test in the test step) is reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
@@ -122,6 +122,22 @@ if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
 else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
 fi
+
+# ---- splunk-app: package the Splunk app and run AppInspect (scripts/splunk-app-check.sh) ----
+step splunk-app
+# ~35 s on a fresh machine (pip install splunk-appinspect), ~10 s afterwards. The app's content
+# test (tests/tests/splunk_app.rs) already ran in `test`.
+set +e
+scripts/splunk-app-check.sh
+splunk_app_rc=$?
+set -e
+if [ "$splunk_app_rc" = 2 ]; then
+  loud "cannot install splunk-appinspect (pip): the AppInspect run is SKIPPED"
+  SKIPPED+=("splunk-app (splunk-appinspect not installable)")
+elif [ "$splunk_app_rc" != 0 ]; then
+  exit "$splunk_app_rc"
+fi
+# ---- end splunk-app ----
 
 step doc
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
