@@ -439,7 +439,7 @@ fn defaults_fill_what_is_left_out() {
 }
 
 #[test]
-fn splunk_defaults_are_port_8089_source_icsfwd_and_the_sensor_name_as_sourcetype() {
+fn splunk_defaults_are_port_8089_source_icsfwd_and_sourcetype_icsfwd_text() {
     let text = format!(
         "{BASE}[[destination]]\nname = \"sp\"\nkind = \"splunk\"\nhost = \"h\"\nusername = \"u\"\n\
          password_env = \"PASSWORD\"\n"
@@ -450,7 +450,7 @@ fn splunk_defaults_are_port_8089_source_icsfwd_and_the_sensor_name_as_sourcetype
     };
     assert_eq!(
         (s.port, s.source.as_str(), s.sourcetype.as_str()),
-        (8089, "icsfwd", "s1")
+        (8089, "icsfwd", "icsfwd:text")
     );
     assert!(matches!(
         &s.auth,

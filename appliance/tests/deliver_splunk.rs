@@ -50,7 +50,10 @@ fn two_thousand_alerts_reach_splunkd_once_in_order_with_exact_fields_and_the_spo
         );
         assert_eq!(stored.host, SENSOR_IP);
         assert_eq!(stored.source, "icsfwd");
-        assert_eq!(stored.sourcetype, SENSOR_NAME);
+        assert_eq!(
+            stored.sourcetype, "icsfwd:text",
+            "the Splunk app's sourcetype"
+        );
         assert_eq!(stored.index, "ot");
         assert_eq!(stored.user.as_deref(), Some(USER));
     }

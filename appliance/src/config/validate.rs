@@ -357,7 +357,7 @@ fn explain_serde(message: &str) -> (String, String) {
 
 fn build(ctx: &mut Ctx<'_>, s: Sections) -> Option<Config> {
     let sensor = sensor(ctx, s.sensor);
-    let destinations = destinations(ctx, &s.destinations, sensor.as_ref());
+    let destinations = destinations(ctx, &s.destinations);
     let any_destination_failed = s.destinations.iter().any(Option::is_none);
     // Rules resolve names against every destination written, valid or not, so that a rule
     // naming a destination with a bad port is not also told the name is unknown.
@@ -888,7 +888,6 @@ fn allowed(kind: &str, key: &str) -> bool {
 fn destinations(
     ctx: &mut Ctx<'_>,
     raws: &[Option<(raw::Destination, Range<usize>)>],
-    sensor: Option<&Sensor>,
 ) -> Vec<Destination> {
     if raws.is_empty()
         && !ctx
@@ -935,7 +934,7 @@ fn destinations(
                 "give every destination its own name".to_owned(),
             );
         }
-        let d = destination(ctx, raw, span, &prefix, sensor);
+        let d = destination(ctx, raw, span, &prefix);
         let id = u8::try_from(i).ok().and_then(DestinationId::new);
         if let (Some(name), Some((kind, tls, timeouts, retry)), Some(id)) = (name, d, id) {
             out.push(Destination {
@@ -991,7 +990,6 @@ fn destination(
     raw: &raw::Destination,
     span: &Range<usize>,
     prefix: &str,
-    sensor: Option<&Sensor>,
 ) -> Option<DestinationParts> {
     let k = key(prefix, "kind");
     let kind_v = required(
@@ -1026,7 +1024,7 @@ fn destination(
         }
     }
     let kind_parts = match kind.as_str() {
-        "splunk" => splunk(ctx, raw, span, prefix, sensor).map(DestinationKind::Splunk),
+        "splunk" => splunk(ctx, raw, span, prefix).map(DestinationKind::Splunk),
         "hec" => hec(ctx, raw, span, prefix).map(DestinationKind::Hec),
         _ => syslog_destination(ctx, raw, span, prefix).map(DestinationKind::Syslog),
     };
@@ -1228,7 +1226,6 @@ fn splunk(
     raw: &raw::Destination,
     span: &Range<usize>,
     prefix: &str,
-    sensor: Option<&Sensor>,
 ) -> Option<Splunk> {
     let host = host(ctx, raw, span, prefix);
     let port = port(ctx, &raw.port, &key(prefix, "port"), 8089);
@@ -1316,10 +1313,9 @@ fn splunk(
         &key(prefix, "sourcetype"),
         hec::MAX_OPTION_LEN,
     );
-    let sourcetype = match sourcetype.ok()? {
-        Some(s) => s,
-        None => sensor?.name.clone(),
-    };
+    let sourcetype = sourcetype
+        .ok()?
+        .unwrap_or_else(|| crate::output::splunk::DEFAULT_SOURCETYPE.to_owned());
     Some(Splunk {
         scheme: scheme?,
         host: host?,

@@ -29,7 +29,7 @@
 //! use icsfwd_core::alert::{Alert, Event};
 //!
 //! let auth = Auth::Session { username: "icsfwd".into(), password: Secret::new("s3cret") };
-//! let options = SplunkOptions::new("https://splunk.example:8089", auth, "10.1.2.3", "sensor-a");
+//! let options = SplunkOptions::new("https://splunk.example:8089", auth, "10.1.2.3", "icsfwd:text");
 //! let mut sender = SplunkSender::new(options)?;
 //! let event = Event::from(Alert::example(1_700_000_000_000));
 //! println!("{:?}", sender.send(&[(1, &event)], Instant::now()));
@@ -86,7 +86,7 @@ pub struct SplunkOptions {
     pub host: String,
     /// The `source` metadata (default `icsfwd`).
     pub source: String,
-    /// The `sourcetype` metadata (the sensor name by default).
+    /// The `sourcetype` metadata ([`DEFAULT_SOURCETYPE`] in the configuration's default).
     pub sourcetype: String,
     /// The index, or `None` for the user's default.
     pub index: Option<String>,
@@ -98,17 +98,21 @@ pub struct SplunkOptions {
     pub text: format::text::Options,
 }
 
+/// The sourcetype of the classic text events when the configuration names none: the one the
+/// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
+pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
+
 impl SplunkOptions {
-    /// Options with source `icsfwd`, sourcetype = `sensor_name`, no index, verified TLS,
+    /// Options with source `icsfwd`, the given `sourcetype`, no index, verified TLS,
     /// default timeouts and text options.
     #[must_use]
-    pub fn new(url: &str, auth: Auth, sensor_ip: &str, sensor_name: &str) -> Self {
+    pub fn new(url: &str, auth: Auth, sensor_ip: &str, sourcetype: &str) -> Self {
         Self {
             url: url.to_owned(),
             auth,
             host: sensor_ip.to_owned(),
             source: "icsfwd".to_owned(),
-            sourcetype: sensor_name.to_owned(),
+            sourcetype: sourcetype.to_owned(),
             index: None,
             tls: TlsOptions::default(),
             timeouts: Timeouts::default(),
