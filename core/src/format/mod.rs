@@ -24,7 +24,7 @@
 //! ```
 
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use embedded_io::{ErrorKind, ErrorType, Write};
 
@@ -332,22 +332,16 @@ impl<W: Write> Out<'_, W> {
         self.bytes(text.as_bytes())
     }
 
-    /// Writes an address as `IpAddr`'s `Display` does (an IPv4 address without `core::fmt`).
+    /// Writes an address as `IpAddr`'s `Display` does, without `core::fmt` (IPv6 in its
+    /// shortest form: the first longest run of two or more zero groups as `::`, an
+    /// IPv4-mapped address as `::ffff:a.b.c.d`).
     pub fn ip(&mut self, ip: IpAddr) -> Result<(), Error> {
+        let mut text = StackText::<MAX_IP_TEXT>::new();
         match ip {
-            IpAddr::V4(ip) => {
-                let mut text = StackText::<{ "255.255.255.255".len() }>::new();
-                for (i, octet) in ip.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        text.push(b'.');
-                    }
-                    text.push_decimal(u64::from(octet), 1);
-                }
-                self.bytes(text.as_bytes())
-            }
-            // Rare on OT networks, and its shortest-form rules are `core`'s to keep.
-            IpAddr::V6(ip) => self.fmt(format_args!("{ip}")),
+            IpAddr::V4(ip) => text.push_ipv4(ip),
+            IpAddr::V6(ip) => text.push_ipv6(ip),
         }
+        self.bytes(text.as_bytes())
     }
 
     /// Writes a MAC address as `aa:bb:cc:dd:ee:ff` (lower-case hex), as `MacAddr`'s `Display`
@@ -367,14 +361,7 @@ impl<W: Write> Out<'_, W> {
     /// [`Rfc3339`](crate::time::Rfc3339)'s `Display` does.
     pub fn rfc3339(&mut self, time: Civil) -> Result<(), Error> {
         let mut text = StackText::<MAX_RFC3339>::new();
-        text.push_decimal(time.year, 4);
-        text.push(b'-');
-        text.push_decimal(u64::from(time.month), 2);
-        text.push(b'-');
-        text.push_decimal(u64::from(time.day), 2);
-        text.push(b'T');
-        text.push_clock(time);
-        text.push(b'Z');
+        text.push_rfc3339(time);
         self.bytes(text.as_bytes())
     }
 
@@ -382,15 +369,17 @@ impl<W: Write> Out<'_, W> {
     /// [`Legacy`](crate::time::Legacy)'s `Display` does.
     pub fn legacy_time(&mut self, time: Civil) -> Result<(), Error> {
         let mut text = StackText::<MAX_LEGACY_TIME>::new();
-        text.push_str(time.month_abbrev());
-        text.push(b' ');
-        text.push_decimal(u64::from(time.day), 2);
-        text.push(b' ');
-        text.push_decimal(time.year, 4);
-        text.push(b' ');
-        text.push_clock(time);
+        text.push_legacy_time(time);
         self.bytes(text.as_bytes())
     }
+}
+
+/// Writes `n` in decimal into a formatter without `core::fmt`'s integer formatting (which
+/// the firmware image has no flash for); the same text as `write!(f, "{n}")`.
+pub(crate) fn display_decimal(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+    let mut text = StackText::<MAX_U64_TEXT>::new();
+    text.push_decimal(n, 1);
+    f.write_str(text.as_str())
 }
 
 /// The longest [`Out::legacy_time`]: `MMM dd `, a year of up to 20 digits, ` HH:mm:ss.SSS`.
@@ -476,6 +465,97 @@ impl<const N: usize> StackText<N> {
         for i in (0..digits.min(8)).rev() {
             self.push(hex_digit(value >> (4 * i), case));
         }
+    }
+
+    /// The text so far as a `str` (empty in the impossible case that a push cut a
+    /// multi-byte character: every user pushes ASCII within its capacity).
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Appends the hex digits of `value` without leading zeros (at least one), lower case, as
+    /// `{:x}` does.
+    pub(crate) fn push_hex_short(&mut self, value: u32) {
+        let digits = (32 - value.leading_zeros()).div_ceil(4).max(1);
+        self.push_hex(value, digits, Case::Lower);
+    }
+
+    /// Appends `ip` as `Ipv4Addr`'s `Display` does.
+    pub(crate) fn push_ipv4(&mut self, ip: Ipv4Addr) {
+        for (i, octet) in ip.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.push(b'.');
+            }
+            self.push_decimal(u64::from(octet), 1);
+        }
+    }
+
+    /// Appends `ip` as `Ipv6Addr`'s `Display` does (RFC 5952 shortest form): an IPv4-mapped
+    /// address as `::ffff:a.b.c.d`; otherwise the groups in lower-case hex without leading
+    /// zeros, the first longest run of two or more zero groups written as `::`.
+    pub(crate) fn push_ipv6(&mut self, ip: Ipv6Addr) {
+        if let Some(v4) = ip.to_ipv4_mapped() {
+            self.push_str("::ffff:");
+            self.push_ipv4(v4);
+            return;
+        }
+        let segments = ip.segments();
+        // The first longest run of zero groups: [start, start + len).
+        let (mut start, mut len) = (0, 0);
+        let (mut run_start, mut run_len) = (0, 0);
+        for (i, &segment) in segments.iter().enumerate() {
+            if segment == 0 {
+                if run_len == 0 {
+                    run_start = i;
+                }
+                run_len += 1;
+                if run_len > len {
+                    (start, len) = (run_start, run_len);
+                }
+            } else {
+                run_len = 0;
+            }
+        }
+        if len < 2 {
+            // No compression: a run that starts past the last group.
+            (start, len) = (segments.len(), 0);
+        }
+        let end = start + len;
+        for (i, &segment) in segments.iter().enumerate() {
+            if i == start {
+                self.push_str("::");
+            }
+            if (start..end).contains(&i) {
+                continue;
+            }
+            if i > 0 && i != end {
+                self.push(b':');
+            }
+            self.push_hex_short(u32::from(segment));
+        }
+    }
+
+    /// Appends `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`).
+    pub(crate) fn push_rfc3339(&mut self, time: Civil) {
+        self.push_decimal(time.year, 4);
+        self.push(b'-');
+        self.push_decimal(u64::from(time.month), 2);
+        self.push(b'-');
+        self.push_decimal(u64::from(time.day), 2);
+        self.push(b'T');
+        self.push_clock(time);
+        self.push(b'Z');
+    }
+
+    /// Appends `time` as `MMM dd yyyy HH:mm:ss.SSS` (`May 05 2019 12:28:54.123`).
+    pub(crate) fn push_legacy_time(&mut self, time: Civil) {
+        self.push_str(time.month_abbrev());
+        self.push(b' ');
+        self.push_decimal(u64::from(time.day), 2);
+        self.push(b' ');
+        self.push_decimal(time.year, 4);
+        self.push(b' ');
+        self.push_clock(time);
     }
 
     /// Appends `HH:mm:ss.SSS`.
@@ -1018,10 +1098,27 @@ mod tests {
             ms in prop_oneof![any::<u64>(), 0..=253_402_300_799_999u64, Just(u64::MAX)]
         ) {
             let time = Civil::from_epoch_ms(ms);
+            // Both `Out` and the `Display` impls use `StackText`; the reference is
+            // `core::fmt`'s zero padding.
+            let t = &time;
+            let clock = format!("{:02}:{:02}:{:02}.{:03}", t.hour, t.minute, t.second, t.millis);
+            let expected = format!("{:04}-{:02}-{:02}T{clock}Z", t.year, t.month, t.day);
             let rfc3339 = rendered(MAX_RFC3339, |out| out.rfc3339(time).unwrap());
-            prop_assert_eq!(rfc3339, format!("{}", time.rfc3339()));
+            prop_assert_eq!(&rfc3339, &expected);
+            prop_assert_eq!(format!("{}", time.rfc3339()), expected);
+            let expected = format!("{} {:02} {:04} {clock}", t.month_abbrev(), t.day, t.year);
             let legacy = rendered(MAX_LEGACY_TIME, |out| out.legacy_time(time).unwrap());
-            prop_assert_eq!(legacy, format!("{}", time.legacy()));
+            prop_assert_eq!(&legacy, &expected);
+            prop_assert_eq!(format!("{}", time.legacy()), expected);
+        }
+
+        #[test]
+        fn any_ipv6_is_written_as_core_displays_it(
+            segments in prop::array::uniform8(prop_oneof![Just(0u16), Just(0xffff), any::<u16>()])
+        ) {
+            let ip = Ipv6Addr::from(segments);
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V6(ip)).unwrap());
+            prop_assert_eq!(text, format!("{ip}"));
         }
     }
 
