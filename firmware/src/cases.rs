@@ -688,8 +688,8 @@ fn syslog_text(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
 
 /// Every case the firmware runs, in order.
 ///
-/// Not here: `syslog::write_framed` (RFC 6587 octet counting). Its counting pass instantiates
-/// the whole syslog and payload path a second time (for `format::Counter`), 3 KiB of flash
+/// Not here: `syslog::write_framed` (RFC 6587 octet counting). It renders into a `SliceWriter`,
+/// which instantiates the whole syslog and payload path a second time, 3 KiB of flash
 /// the 48 KiB budget has no room for; the framing is the decimal length and a space in front
 /// of the message the `syslog.*` cases check, and the host tests check it byte for byte.
 pub static CASES: &[Case] = &[

@@ -214,6 +214,13 @@ impl Write for SliceWriter<'_> {
         Ok(data.len())
     }
 
+    /// One `write`: it writes the whole chunk or nothing, so the default's loop (and its
+    /// `WriteZero` case) is not needed on the formatters' hot path.
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.write(data).map(|_| ())
+    }
+
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
@@ -269,6 +276,7 @@ impl<'w, W: Write> Out<'w, W> {
     }
 
     /// Writes all of `data`.
+    #[inline]
     pub fn bytes(&mut self, data: &[u8]) -> Result<(), Error> {
         match self.sink.write_all(data) {
             Ok(()) => {
@@ -288,6 +296,7 @@ impl<'w, W: Write> Out<'w, W> {
     }
 
     /// Writes a string as is (no escaping).
+    #[inline]
     pub fn str(&mut self, s: &str) -> Result<(), Error> {
         self.bytes(s.as_bytes())
     }
@@ -336,12 +345,17 @@ impl<W: Write> Out<'_, W> {
     /// shortest form: the first longest run of two or more zero groups as `::`, an
     /// IPv4-mapped address as `::ffff:a.b.c.d`).
     pub fn ip(&mut self, ip: IpAddr) -> Result<(), Error> {
-        let mut text = StackText::<MAX_IP_TEXT>::new();
         match ip {
-            IpAddr::V4(ip) => text.push_ipv4(ip),
-            IpAddr::V6(ip) => text.push_ipv6(ip),
+            IpAddr::V4(ip) => {
+                let (text, len) = ipv4_text(ip);
+                self.bytes(text.get(..len).unwrap_or_default())
+            }
+            IpAddr::V6(ip) => {
+                let mut text = StackText::<MAX_IP_TEXT>::new();
+                text.push_ipv6(ip);
+                self.bytes(text.as_bytes())
+            }
         }
-        self.bytes(text.as_bytes())
     }
 
     /// Writes a MAC address as `aa:bb:cc:dd:ee:ff` (lower-case hex), as `MacAddr`'s `Display`
@@ -372,6 +386,32 @@ impl<W: Write> Out<'_, W> {
         text.push_legacy_time(time);
         self.bytes(text.as_bytes())
     }
+}
+
+/// `ip` as `Ipv4Addr`'s `Display` writes it, in the first bytes of the array (the length).
+///
+/// The text (at most 15 bytes) is assembled in a `u128`, one shift per byte: no bounds checks
+/// and no division beyond the octets' digits; every alert has two or three addresses.
+fn ipv4_text(ip: Ipv4Addr) -> ([u8; 16], usize) {
+    let mut text = 0u128;
+    let mut len = 0;
+    let mut push = |byte: u8| {
+        text |= u128::from(byte) << (8 * len);
+        len += 1;
+    };
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            push(b'.');
+        }
+        if octet >= 100 {
+            push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            push(b'0' + octet / 10 % 10);
+        }
+        push(b'0' + octet % 10);
+    }
+    (text.to_le_bytes(), len)
 }
 
 /// Writes `n` in decimal into a formatter without `core::fmt`'s integer formatting (which
@@ -436,11 +476,18 @@ impl<const N: usize> StackText<N> {
         }
     }
 
-    /// Appends a string.
-    pub(crate) fn push_str(&mut self, s: &str) {
-        for byte in s.bytes() {
+    /// Appends bytes, as many as fit. Byte by byte: the texts here are a few bytes, for which
+    /// a `memcpy` call costs more than the copy.
+    #[inline]
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
             self.push(byte);
         }
+    }
+
+    /// Appends a string.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        self.push_bytes(s.as_bytes());
     }
 
     /// Appends `n` in decimal, zero-padded to at least `min_digits` digits (at most 20).
@@ -455,9 +502,14 @@ impl<const N: usize> StackText<N> {
                 break;
             }
         }
-        for &digit in digits.iter().skip(MAX_U64_TEXT - count) {
-            self.push(digit);
-        }
+        self.push_bytes(digits.get(MAX_U64_TEXT - count..).unwrap_or_default());
+    }
+
+    /// Appends `n` (below 100) as exactly two digits: the clock's fields, without the
+    /// general decimal loop.
+    #[inline]
+    fn push_two_digits(&mut self, n: u8) {
+        self.push_bytes(&[b'0' + n / 10 % 10, b'0' + n % 10]);
     }
 
     /// Appends the low `digits` hex digits of `value` (at most 8), most significant first.
@@ -482,12 +534,8 @@ impl<const N: usize> StackText<N> {
 
     /// Appends `ip` as `Ipv4Addr`'s `Display` does.
     pub(crate) fn push_ipv4(&mut self, ip: Ipv4Addr) {
-        for (i, octet) in ip.octets().into_iter().enumerate() {
-            if i > 0 {
-                self.push(b'.');
-            }
-            self.push_decimal(u64::from(octet), 1);
-        }
+        let (text, len) = ipv4_text(ip);
+        self.push_bytes(text.get(..len).unwrap_or_default());
     }
 
     /// Appends `ip` as `Ipv6Addr`'s `Display` does (RFC 5952 shortest form): an IPv4-mapped
@@ -539,9 +587,9 @@ impl<const N: usize> StackText<N> {
     pub(crate) fn push_rfc3339(&mut self, time: Civil) {
         self.push_decimal(time.year, 4);
         self.push(b'-');
-        self.push_decimal(u64::from(time.month), 2);
+        self.push_two_digits(time.month);
         self.push(b'-');
-        self.push_decimal(u64::from(time.day), 2);
+        self.push_two_digits(time.day);
         self.push(b'T');
         self.push_clock(time);
         self.push(b'Z');
@@ -551,7 +599,7 @@ impl<const N: usize> StackText<N> {
     pub(crate) fn push_legacy_time(&mut self, time: Civil) {
         self.push_str(time.month_abbrev());
         self.push(b' ');
-        self.push_decimal(u64::from(time.day), 2);
+        self.push_two_digits(time.day);
         self.push(b' ');
         self.push_decimal(time.year, 4);
         self.push(b' ');
@@ -560,11 +608,11 @@ impl<const N: usize> StackText<N> {
 
     /// Appends `HH:mm:ss.SSS`.
     fn push_clock(&mut self, time: Civil) {
-        self.push_decimal(u64::from(time.hour), 2);
+        self.push_two_digits(time.hour);
         self.push(b':');
-        self.push_decimal(u64::from(time.minute), 2);
+        self.push_two_digits(time.minute);
         self.push(b':');
-        self.push_decimal(u64::from(time.second), 2);
+        self.push_two_digits(time.second);
         self.push(b'.');
         self.push_decimal(u64::from(time.millis), 3);
     }
@@ -717,19 +765,31 @@ fn special_at(bytes: &[u8], ascii: AsciiSet) -> Option<(char, usize)> {
     }
 }
 
-/// The offset in `bytes` of the first byte that may start a treated character.
+/// The offset in `bytes` of the first byte at or after `from` that may start a treated
+/// character.
 #[inline]
-fn next_candidate(bytes: &[u8], ascii: AsciiSet) -> Option<usize> {
-    let (words, tail) = bytes.as_chunks::<8>();
+fn next_candidate(bytes: &[u8], from: usize, ascii: AsciiSet) -> Option<usize> {
+    let (words, tail) = bytes.get(from..)?.as_chunks::<8>();
     for (i, word) in words.iter().enumerate() {
         if ascii.may_hold_special(u64::from_ne_bytes(*word))
             && let Some(at) = word.iter().position(|&b| ascii.may_start_special(b))
         {
-            return Some(8 * i + at);
+            return Some(from + 8 * i + at);
         }
     }
+    if tail.is_empty() {
+        return None;
+    }
+    // The tail (under eight bytes) is the end of the value's last eight bytes: when that word
+    // is clean, so is the tail, and the byte-by-byte scan below is skipped. (Its bytes before
+    // the tail may be ones already treated; then the word test only sends us to the scan.)
+    if let Some(last) = bytes.last_chunk::<8>()
+        && !ascii.may_hold_special(u64::from_ne_bytes(*last))
+    {
+        return None;
+    }
     let at = tail.iter().position(|&b| ascii.may_start_special(b))?;
-    Some(8 * words.len() + at)
+    Some(from + 8 * words.len() + at)
 }
 
 /// Writes `value` under `rule`: runs of untreated bytes in one write each, every treated
@@ -742,12 +802,8 @@ pub(crate) fn escape<W: Write>(out: &mut Out<'_, W>, value: &str, rule: Rule) ->
     // `bytes[..written]` is out; `bytes[written..scanned]` is clean and pending.
     let mut written = 0;
     let mut scanned = 0;
-    while let Some(tail) = bytes.get(scanned..) {
-        let Some(offset) = next_candidate(tail, ascii) else {
-            break;
-        };
-        let at = scanned + offset;
-        match special_at(tail.get(offset..).unwrap_or(&[]), ascii) {
+    while let Some(at) = next_candidate(bytes, scanned, ascii) {
+        match special_at(bytes.get(at..).unwrap_or(&[]), ascii) {
             Some((c, len)) => {
                 let clean = bytes.get(written..at).unwrap_or(&[]);
                 if !clean.is_empty() {
