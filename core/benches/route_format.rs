@@ -157,7 +157,7 @@ fn bench_route_format(c: &mut Criterion) {
             })
         });
         // The message alone (what a UDP datagram carries): the format without the transport
-        // frame, which needs the length first and so renders twice.
+        // frame (which renders the message once and moves it behind its length).
         let unframed = format!("{name}-unframed");
         group.bench_function(BenchmarkId::from_parameter(unframed), |b| {
             b.iter(|| {

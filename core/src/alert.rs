@@ -657,7 +657,9 @@ pub const MAX_EVENT_ID: usize = MAX_SENSOR_NAME + 1 + 20;
 
 impl fmt::Display for EventId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.sensor, self.id)
+        f.write_str(self.sensor)?;
+        f.write_str("-")?;
+        crate::format::display_decimal(f, self.id)
     }
 }
 

@@ -47,7 +47,8 @@ impl DestinationId {
 
 impl fmt::Display for DestinationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        f.write_str("#")?;
+        crate::format::display_decimal(f, u64::from(self.0))
     }
 }
 
@@ -121,6 +122,14 @@ impl FromIterator<DestinationId> for DestinationSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_displays_as_hash_and_decimal_index() {
+        for (i, text) in [(0, "#0"), (7, "#7"), (31, "#31")] {
+            let id = DestinationId::new(i).unwrap();
+            assert_eq!(std::format!("{id}"), text);
+        }
+    }
 
     #[test]
     fn every_id_round_trips_through_the_set() {

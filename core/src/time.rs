@@ -19,6 +19,8 @@
 
 use core::fmt;
 
+use crate::format::{MAX_LEGACY_TIME, StackText};
+
 const MS_PER_DAY: u64 = 86_400_000;
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -100,12 +102,11 @@ pub struct Rfc3339(pub Civil);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = &self.0;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis
-        )
+        // Assembled by hand: `core::fmt`'s zero-padded integers cost the firmware image
+        // flash it has no room for.
+        let mut text = StackText::<MAX_RFC3339>::new();
+        text.push_rfc3339(self.0);
+        f.write_str(text.as_str())
     }
 }
 
@@ -118,18 +119,9 @@ pub const LEGACY_PATTERN: &str = "MMM dd yyyy HH:mm:ss.SSS";
 
 impl fmt::Display for Legacy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = &self.0;
-        write!(
-            f,
-            "{} {:02} {:04} {:02}:{:02}:{:02}.{:03}",
-            t.month_abbrev(),
-            t.day,
-            t.year,
-            t.hour,
-            t.minute,
-            t.second,
-            t.millis
-        )
+        let mut text = StackText::<MAX_LEGACY_TIME>::new();
+        text.push_legacy_time(self.0);
+        f.write_str(text.as_str())
     }
 }
 

@@ -449,3 +449,32 @@ proptest! {
         assert_reads_back(&event, &options);
     }
 }
+
+#[test]
+fn framed_message_follows_what_the_writer_holds_and_touches_nothing_past_the_frame() {
+    // `write_framed` renders the message once, after room for a one-digit length, then moves
+    // it behind the real length: the frame must still be exact, appended after earlier
+    // output, and no byte after it may change.
+    for event in [
+        Event::from(sample_alert()),
+        Event::from(hostile_alert()),
+        Event::from(notification(NotificationKind::SensorOffline)),
+    ] {
+        let options = Options::default();
+        let message = render(&event, &options);
+        let mut buf = vec![0xA5u8; syslog::MAX_FRAMED_LEN + 64];
+        let mut out = SliceWriter::new(&mut buf);
+        embedded_io::Write::write_all(&mut out, b"earlier").unwrap();
+        let n = syslog::write_framed(&event, &options, &mut out).unwrap();
+        assert_eq!(out.len(), "earlier".len() + n);
+        let expected = [
+            b"earlier".as_slice(),
+            format!("{} ", message.len()).as_bytes(),
+            &message,
+        ]
+        .concat();
+        assert_eq!(n, expected.len() - "earlier".len());
+        assert_eq!(&buf[..expected.len()], &expected[..]);
+        assert!(buf[expected.len()..].iter().all(|&b| b == 0xA5));
+    }
+}

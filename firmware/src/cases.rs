@@ -61,6 +61,7 @@ use icsfwd_core::time::Civil;
 use crate::bench::{Bench, FirmwareRules, Fixture, load_into};
 use crate::check::{Checker, Expected, Verdict};
 use crate::fixtures::SAMPLE_TIME_MS;
+use crate::line::hex32;
 
 /// One check the firmware runs.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +101,23 @@ impl fmt::Display for Failure {
             Failure::RoundTrip => f.write_str("decoded value differs from the encoded one"),
             Failure::Rule(e) => write!(f, "rule refused: {e}"),
             Failure::Setup(what) => write!(f, "setup failed: {what}"),
+        }
+    }
+}
+
+impl Failure {
+    /// What failed, in a few words: what the image prints (its `Display`, with the error's
+    /// details, would link `core::fmt`'s integer and `Debug` formatting; the host test of the
+    /// same case prints those).
+    pub const fn what(&self) -> &'static str {
+        match self {
+            Failure::Format(format::Error::BufferFull) => "format error: output buffer full",
+            Failure::Format(_) => "format error: output failed",
+            Failure::RecordEncode(_) => "record encode error",
+            Failure::RecordDecode(_) => "record decode error",
+            Failure::RoundTrip => "decoded value differs from the encoded one",
+            Failure::Rule(_) => "rule refused",
+            Failure::Setup(what) => what,
         }
     }
 }
@@ -253,19 +271,20 @@ fn destination_set_ops(out: &mut Checker) -> Result<usize, Failure> {
     w.str("ids=").map_err(Failure::Format)?;
     for (i, id) in set.iter().enumerate() {
         let sep = if i == 0 { "" } else { "," };
-        w.fmt(format_args!("{sep}{id}")).map_err(Failure::Format)?;
+        w.str(sep).map_err(Failure::Format)?;
+        w.fmt(format_args!("{id}")).map_err(Failure::Format)?;
     }
     let beyond = if DestinationId::new(32).is_some() {
         "some"
     } else {
         "none"
     };
-    w.fmt(format_args!(
-        " len={} bits={:#010x} id32={beyond}",
-        set.len(),
-        set.bits()
-    ))
-    .map_err(Failure::Format)?;
+    w.str(" len=").map_err(Failure::Format)?;
+    w.decimal(set.len() as u64).map_err(Failure::Format)?;
+    w.str(" bits=").map_err(Failure::Format)?;
+    w.bytes(&hex32(set.bits())).map_err(Failure::Format)?;
+    w.str(" id32=").map_err(Failure::Format)?;
+    w.str(beyond).map_err(Failure::Format)?;
     w.finish().map_err(Failure::Format)
 }
 
@@ -347,45 +366,25 @@ fn record_encode(bench: &mut Bench, out: &mut Checker, i: usize) -> Result<usize
 /// - exclusion `lab`: nothing from or to 10.99.0.0/16 is forwarded.
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn build_rules(rules: &mut FirmwareRules) -> Result<(), Failure> {
-    // Each rule is pushed as soon as it is built, so at most one 600-byte `Rule` is on the
-    // stack at a time.
-    rules
-        .push_rule(
-            Rule::new("critical-to-soc")
-                .map_err(Failure::Rule)?
-                .with_min_severity(Severity::Critical)
-                .with_action(destination(0)?),
-        )
-        .map_err(Failure::Rule)?;
-    rules
-        .push_rule(
-            Rule::new("plc-commands")
-                .map_err(Failure::Rule)?
-                .with_protocols(["S7", "Modbus/TCP"])
-                .map_err(Failure::Rule)?
-                .with_engines([Engine::Operational, Engine::PolicyViolation])
-                .map_err(Failure::Rule)?
-                .with_action(destination(1)?),
-        )
-        .map_err(Failure::Rule)?;
-    rules
-        .push_rule(
-            Rule::new("malware")
-                .map_err(Failure::Rule)?
-                .with_engines([Engine::Malware])
-                .map_err(Failure::Rule)?
-                .with_action(destination(2)?),
-        )
-        .map_err(Failure::Rule)?;
-    rules
-        .push_rule(
-            Rule::new("notifications")
-                .map_err(Failure::Rule)?
-                .forwarding_alerts(false)
-                .forwarding_notifications(true)
-                .with_action(destination(3)?),
-        )
-        .map_err(Failure::Rule)?;
+    // One builder chain run once per entry of `RULES`: the builders' code is linked once,
+    // not once per rule (2 KiB of flash).
+    for spec in &RULES {
+        let mut rule = Rule::new(spec.name)
+            .map_err(Failure::Rule)?
+            .with_min_severity(spec.min_severity)
+            .forwarding_alerts(spec.alerts)
+            .forwarding_notifications(spec.notifications)
+            .with_action(destination(spec.action)?);
+        if !spec.protocols.is_empty() {
+            rule = rule.with_protocols(spec.protocols).map_err(Failure::Rule)?;
+        }
+        if !spec.engines.is_empty() {
+            rule = rule
+                .with_engines(spec.engines.iter().copied())
+                .map_err(Failure::Rule)?;
+        }
+        rules.push_rule(rule).map_err(Failure::Rule)?;
+    }
     let lab = Subnet::new(IpAddr::V4(Ipv4Addr::new(10, 99, 0, 0)), 16)
         .map_err(|e| Failure::Rule(rule::Error::Subnet(e)))?;
     rules
@@ -398,7 +397,59 @@ fn build_rules(rules: &mut FirmwareRules) -> Result<(), Failure> {
         .map_err(Failure::Rule)
 }
 
-/// One event of the routing batch: a fixture, optionally changed so that another rule applies.
+/// One rule of [`build_rules`], as the arguments of its builder calls (empty lists: the
+/// builder is not called, so the rule keeps its default of any protocol or engine).
+struct RuleSpec {
+    name: &'static str,
+    min_severity: Severity,
+    protocols: &'static [&'static str],
+    engines: &'static [Engine],
+    alerts: bool,
+    notifications: bool,
+    action: u8,
+}
+
+/// The rules of the routing cases: a severity tier, PLC protocols × engines, malware, and
+/// notifications (the defaults are the console's: every severity, alerts only).
+const RULES: [RuleSpec; 4] = [
+    RuleSpec {
+        name: "critical-to-soc",
+        min_severity: Severity::Critical,
+        protocols: &[],
+        engines: &[],
+        alerts: true,
+        notifications: false,
+        action: 0,
+    },
+    RuleSpec {
+        name: "plc-commands",
+        min_severity: Severity::Warning,
+        protocols: &["S7", "Modbus/TCP"],
+        engines: &[Engine::Operational, Engine::PolicyViolation],
+        alerts: true,
+        notifications: false,
+        action: 1,
+    },
+    RuleSpec {
+        name: "malware",
+        min_severity: Severity::Warning,
+        protocols: &[],
+        engines: &[Engine::Malware],
+        alerts: true,
+        notifications: false,
+        action: 2,
+    },
+    RuleSpec {
+        name: "notifications",
+        min_severity: Severity::Warning,
+        protocols: &[],
+        engines: &[],
+        alerts: false,
+        notifications: true,
+        action: 3,
+    },
+];
+
 struct Routed {
     name: &'static str,
     fixture: Fixture,
@@ -484,12 +535,11 @@ fn route_batch(bench: &mut Bench, out: &mut Checker) -> Result<usize, Failure> {
         (routed.change)(&mut record.event);
         let destinations = rules.route(&record.event, SAMPLE_TIME_MS);
         let sep = if i == 0 { "" } else { " " };
-        w.fmt(format_args!(
-            "{sep}{}={:#010x}",
-            routed.name,
-            destinations.bits()
-        ))
-        .map_err(Failure::Format)?;
+        w.str(sep).map_err(Failure::Format)?;
+        w.str(routed.name).map_err(Failure::Format)?;
+        w.str("=").map_err(Failure::Format)?;
+        w.bytes(&hex32(destinations.bits()))
+            .map_err(Failure::Format)?;
     }
     w.finish().map_err(Failure::Format)
 }
@@ -543,15 +593,18 @@ fn record_decode(
     }
     let stats = decoder.stats();
     let mut w = Out::new(out);
-    w.fmt(format_args!(
-        "records={} bytes={} seq={} destinations={:#010x} event={}",
-        stats.records,
-        stats.record_bytes,
-        decoded.seq,
-        decoded.destinations.bits(),
-        decoded.event.event_id()
-    ))
-    .map_err(Failure::Format)?;
+    w.str("records=").map_err(Failure::Format)?;
+    w.decimal(stats.records).map_err(Failure::Format)?;
+    w.str(" bytes=").map_err(Failure::Format)?;
+    w.decimal(stats.record_bytes).map_err(Failure::Format)?;
+    w.str(" seq=").map_err(Failure::Format)?;
+    w.decimal(decoded.seq).map_err(Failure::Format)?;
+    w.str(" destinations=").map_err(Failure::Format)?;
+    w.bytes(&hex32(decoded.destinations.bits()))
+        .map_err(Failure::Format)?;
+    w.str(" event=").map_err(Failure::Format)?;
+    w.fmt(format_args!("{}", decoded.event.event_id()))
+        .map_err(Failure::Format)?;
     w.finish().map_err(Failure::Format)
 }
 
@@ -635,9 +688,9 @@ fn syslog_text(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
 
 /// Every case the firmware runs, in order.
 ///
-/// Not here: `syslog::write_framed` (RFC 6587 octet counting). Its counting pass instantiates
-/// the whole syslog and payload path a second time (for `format::Counter`), 3 KiB of flash
-/// the 64 KiB budget has no room for; the framing is the decimal length and a space in front
+/// Not here: `syslog::write_framed` (RFC 6587 octet counting). It renders into a `SliceWriter`,
+/// which instantiates the whole syslog and payload path a second time, 3 KiB of flash
+/// the 48 KiB budget has no room for; the framing is the decimal length and a space in front
 /// of the message the `syslog.*` cases check, and the host tests check it byte for byte.
 pub static CASES: &[Case] = &[
     // time: facts from the calendar, as in the core's time tests and doc examples.

@@ -13,6 +13,7 @@
 //! - [`bench`](mod@bench): [`bench::Bench`], the one statically allocated workspace every
 //!   case uses.
 //! - [`cases`]: [`cases::Case`], the [`cases::CASES`] table and [`cases::run_case`].
+//! - [`line`]: [`line::Line`], a log line assembled without `core::fmt` (flash budget).
 //!
 //! Nothing here panics, allocates or uses `unsafe`; the only `unsafe` of the firmware is the
 //! stack scan in `main.rs`.
@@ -33,6 +34,7 @@ pub mod bench;
 pub mod cases;
 pub mod check;
 pub mod fixtures;
+pub mod line;
 
 /// The host tests' shared fixtures, compiled here only to compare them with [`fixtures`].
 /// Not ours to format: `cargo fmt` here must leave core's file alone.

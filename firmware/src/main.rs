@@ -15,9 +15,10 @@ use core::cell::RefCell;
 
 use cortex_m::interrupt::Mutex;
 use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::{debug, hio};
 use icsfwd_firmware::bench::Bench;
 use icsfwd_firmware::cases::{CASES, Case, Outcome, run_all};
+use icsfwd_firmware::line::{Line, hex32};
 
 /// Exits QEMU with a failure status; never returns.
 fn exit_failure() -> ! {
@@ -32,66 +33,97 @@ fn exit_failure() -> ! {
 /// static of zeros: it lives in .bss and is never built on the stack (as `singleton!` would).
 static BENCH: Mutex<RefCell<Bench>> = Mutex::new(RefCell::new(Bench::new()));
 
-/// A byte as `0x41`, or `end` where the output or the expectation had ended.
-struct ByteOrEnd(Option<u8>);
+/// Writes one line to the host's stdout through semihosting (a line that cannot be written
+/// is lost: there is nowhere else to report it).
+fn emit(line: &mut Line) {
+    if let Ok(mut out) = hio::hstdout() {
+        let _ = out.write_all(line.as_bytes());
+    }
+}
 
-impl core::fmt::Display for ByteOrEnd {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.0 {
-            Some(b) => write!(f, "{b:#04x}"),
-            None => f.write_str("end"),
+/// Appends a byte as `0x41`, or `end` where the output or the expectation had ended.
+fn byte_or_end(line: &mut Line, byte: Option<u8>) {
+    match byte {
+        Some(b) => {
+            let [_, _, _, _, _, _, high, low, ..] = hex32(u32::from(b));
+            line.bytes(&[b'0', b'x', high, low]);
+        }
+        None => {
+            line.str("end");
         }
     }
 }
 
-/// Prints one case's outcome: `ok <name> <n> bytes` or `FAIL <name> ...`.
+/// Prints the outcome of one case: `ok <name> <n> bytes` or a `FAIL` line saying why.
 fn report(case: &Case, outcome: &Outcome) {
+    let mut line = Line::new();
     match outcome {
-        Outcome::Pass { len } => hprintln!("ok {} {} bytes", case.name, len),
+        Outcome::Pass { len } => {
+            line.str("ok ")
+                .str(case.name)
+                .str(" ")
+                .decimal(*len as u64)
+                .str(" bytes");
+        }
         Outcome::Mismatch {
             at,
             got,
             want,
             len,
             expected_len,
-        } => hprintln!(
-            "FAIL {} at byte {} (got {}, expected {}; {} bytes, expected {})",
-            case.name,
-            at,
-            ByteOrEnd(*got),
-            ByteOrEnd(*want),
-            len,
-            expected_len
-        ),
+        } => {
+            line.str("FAIL ")
+                .str(case.name)
+                .str(" at byte ")
+                .decimal(*at as u64);
+            line.str(" (got ");
+            byte_or_end(&mut line, *got);
+            line.str(", expected ");
+            byte_or_end(&mut line, *want);
+            line.str("; ").decimal(*len as u64).str(" bytes, expected ");
+            line.decimal(*expected_len as u64).str(")");
+        }
         Outcome::DigestMismatch {
             len,
             crc32c,
             expected_len,
-        } => hprintln!(
-            "FAIL {} digest differs ({} bytes, CRC-32C {:#010x}; expected {} bytes)",
-            case.name,
-            len,
-            crc32c,
-            expected_len
-        ),
-        Outcome::LengthDisagrees { reported, written } => hprintln!(
-            "FAIL {} reported {} bytes but wrote {}",
-            case.name,
-            reported,
-            written
-        ),
-        Outcome::Failed(failure) => hprintln!("FAIL {}: {}", case.name, failure),
+        } => {
+            line.str("FAIL ").str(case.name).str(" digest differs (");
+            line.decimal(*len as u64)
+                .str(" bytes, CRC-32C ")
+                .hex32(*crc32c);
+            line.str("; expected ")
+                .decimal(*expected_len as u64)
+                .str(" bytes)");
+        }
+        Outcome::LengthDisagrees { reported, written } => {
+            line.str("FAIL ").str(case.name).str(" reported ");
+            line.decimal(*reported as u64)
+                .str(" bytes but wrote ")
+                .decimal(*written as u64);
+        }
+        Outcome::Failed(failure) => {
+            line.str("FAIL ")
+                .str(case.name)
+                .str(": ")
+                .str(failure.what());
+        }
     }
+    emit(&mut line);
 }
 
 #[entry]
 fn main() -> ! {
-    hprintln!("icsfwd-core firmware: {} cases", CASES.len());
+    let mut line = Line::new();
+    line.str("icsfwd-core firmware: ")
+        .decimal(CASES.len() as u64)
+        .str(" cases");
+    emit(&mut line);
     // No interrupt handler touches the bench; the critical section only proves exclusive
     // access without `unsafe`.
     let summary = cortex_m::interrupt::free(|cs| {
         let Ok(mut bench) = BENCH.borrow(cs).try_borrow_mut() else {
-            hprintln!("FAIL setup: bench already borrowed");
+            emit(Line::new().str("FAIL setup: bench already borrowed"));
             exit_failure();
         };
 
@@ -100,23 +132,29 @@ fn main() -> ! {
 
     let stack = memory::stack_high_water();
     let layout = memory::Layout::get();
-    hprintln!(
-        "stack high-water: {} bytes of {} reserved",
-        stack,
-        layout.stack
-    );
-    hprintln!(
-        "ram: {} bytes static (data+bss) + {} bytes stack reserved = {} of {} bytes",
-        layout.statics,
-        layout.stack,
-        layout.statics + layout.stack,
-        layout.statics_region + layout.stack
-    );
-    hprintln!(
-        "firmware: {} passed, {} failed",
-        summary.passed,
-        summary.failed
-    );
+    let mut line = Line::new();
+    line.str("stack high-water: ").decimal(stack as u64);
+    line.str(" bytes of ")
+        .decimal(layout.stack as u64)
+        .str(" reserved");
+    emit(&mut line);
+    let mut line = Line::new();
+    line.str("ram: ")
+        .decimal(layout.statics as u64)
+        .str(" bytes static (data+bss) + ");
+    line.decimal(layout.stack as u64)
+        .str(" bytes stack reserved = ");
+    line.decimal((layout.statics + layout.stack) as u64)
+        .str(" of ");
+    line.decimal((layout.statics_region + layout.stack) as u64)
+        .str(" bytes");
+    emit(&mut line);
+    let mut line = Line::new();
+    line.str("firmware: ")
+        .decimal(summary.passed as u64)
+        .str(" passed, ");
+    line.decimal(summary.failed as u64).str(" failed");
+    emit(&mut line);
 
     if summary.failed == 0 {
         debug::exit(debug::EXIT_SUCCESS);
@@ -198,12 +236,13 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     // SAFETY: cortex-m-rt requires this handler to be `unsafe fn`; nothing in it is unsafe.
     // The registers that locate the fault, in hex: `Debug` of the whole frame would link
     // core's debug-builder machinery for this one line.
-    hprintln!(
-        "FAIL hard fault: pc={:#010x} lr={:#010x} xpsr={:#010x}",
-        frame.pc(),
-        frame.lr(),
-        frame.xpsr()
-    );
+    let mut line = Line::new();
+    line.str("FAIL hard fault: pc=").hex32(frame.pc());
+    line.str(" lr=")
+        .hex32(frame.lr())
+        .str(" xpsr=")
+        .hex32(frame.xpsr());
+    emit(&mut line);
     exit_failure()
 }
 
@@ -213,8 +252,15 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     // message in core and the harness (kilobytes of flash), and the location is enough to find
     // the `panic!` that fired.
     match info.location() {
-        Some(at) => hprintln!("FAIL panic at {}:{}", at.file(), at.line()),
-        None => hprintln!("FAIL panic"),
+        Some(at) => {
+            let mut line = Line::new();
+            line.str("FAIL panic at ")
+                .str(at.file())
+                .str(":")
+                .decimal(u64::from(at.line()));
+            emit(&mut line);
+        }
+        None => emit(Line::new().str("FAIL panic")),
     }
     exit_failure()
 }

@@ -24,7 +24,7 @@
 //! ```
 
 use core::fmt;
-use core::net::IpAddr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use embedded_io::{ErrorKind, ErrorType, Write};
 
@@ -214,6 +214,13 @@ impl Write for SliceWriter<'_> {
         Ok(data.len())
     }
 
+    /// One `write`: it writes the whole chunk or nothing, so the default's loop (and its
+    /// `WriteZero` case) is not needed on the formatters' hot path.
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.write(data).map(|_| ())
+    }
+
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
@@ -269,6 +276,7 @@ impl<'w, W: Write> Out<'w, W> {
     }
 
     /// Writes all of `data`.
+    #[inline]
     pub fn bytes(&mut self, data: &[u8]) -> Result<(), Error> {
         match self.sink.write_all(data) {
             Ok(()) => {
@@ -288,6 +296,7 @@ impl<'w, W: Write> Out<'w, W> {
     }
 
     /// Writes a string as is (no escaping).
+    #[inline]
     pub fn str(&mut self, s: &str) -> Result<(), Error> {
         self.bytes(s.as_bytes())
     }
@@ -332,21 +341,20 @@ impl<W: Write> Out<'_, W> {
         self.bytes(text.as_bytes())
     }
 
-    /// Writes an address as `IpAddr`'s `Display` does (an IPv4 address without `core::fmt`).
+    /// Writes an address as `IpAddr`'s `Display` does, without `core::fmt` (IPv6 in its
+    /// shortest form: the first longest run of two or more zero groups as `::`, an
+    /// IPv4-mapped address as `::ffff:a.b.c.d`).
     pub fn ip(&mut self, ip: IpAddr) -> Result<(), Error> {
         match ip {
             IpAddr::V4(ip) => {
-                let mut text = StackText::<{ "255.255.255.255".len() }>::new();
-                for (i, octet) in ip.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        text.push(b'.');
-                    }
-                    text.push_decimal(u64::from(octet), 1);
-                }
+                let (text, len) = ipv4_text(ip);
+                self.bytes(text.get(..len).unwrap_or_default())
+            }
+            IpAddr::V6(ip) => {
+                let mut text = StackText::<MAX_IP_TEXT>::new();
+                text.push_ipv6(ip);
                 self.bytes(text.as_bytes())
             }
-            // Rare on OT networks, and its shortest-form rules are `core`'s to keep.
-            IpAddr::V6(ip) => self.fmt(format_args!("{ip}")),
         }
     }
 
@@ -367,14 +375,7 @@ impl<W: Write> Out<'_, W> {
     /// [`Rfc3339`](crate::time::Rfc3339)'s `Display` does.
     pub fn rfc3339(&mut self, time: Civil) -> Result<(), Error> {
         let mut text = StackText::<MAX_RFC3339>::new();
-        text.push_decimal(time.year, 4);
-        text.push(b'-');
-        text.push_decimal(u64::from(time.month), 2);
-        text.push(b'-');
-        text.push_decimal(u64::from(time.day), 2);
-        text.push(b'T');
-        text.push_clock(time);
-        text.push(b'Z');
+        text.push_rfc3339(time);
         self.bytes(text.as_bytes())
     }
 
@@ -382,15 +383,43 @@ impl<W: Write> Out<'_, W> {
     /// [`Legacy`](crate::time::Legacy)'s `Display` does.
     pub fn legacy_time(&mut self, time: Civil) -> Result<(), Error> {
         let mut text = StackText::<MAX_LEGACY_TIME>::new();
-        text.push_str(time.month_abbrev());
-        text.push(b' ');
-        text.push_decimal(u64::from(time.day), 2);
-        text.push(b' ');
-        text.push_decimal(time.year, 4);
-        text.push(b' ');
-        text.push_clock(time);
+        text.push_legacy_time(time);
         self.bytes(text.as_bytes())
     }
+}
+
+/// `ip` as `Ipv4Addr`'s `Display` writes it, in the first bytes of the array (the length).
+///
+/// The text (at most 15 bytes) is assembled in a `u128`, one shift per byte: no bounds checks
+/// and no division beyond the octets' digits; every alert has two or three addresses.
+fn ipv4_text(ip: Ipv4Addr) -> ([u8; 16], usize) {
+    let mut text = 0u128;
+    let mut len = 0;
+    let mut push = |byte: u8| {
+        text |= u128::from(byte) << (8 * len);
+        len += 1;
+    };
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            push(b'.');
+        }
+        if octet >= 100 {
+            push(b'0' + octet / 100);
+        }
+        if octet >= 10 {
+            push(b'0' + octet / 10 % 10);
+        }
+        push(b'0' + octet % 10);
+    }
+    (text.to_le_bytes(), len)
+}
+
+/// Writes `n` in decimal into a formatter without `core::fmt`'s integer formatting (which
+/// the firmware image has no flash for); the same text as `write!(f, "{n}")`.
+pub(crate) fn display_decimal(f: &mut fmt::Formatter<'_>, n: u64) -> fmt::Result {
+    let mut text = StackText::<MAX_U64_TEXT>::new();
+    text.push_decimal(n, 1);
+    f.write_str(text.as_str())
 }
 
 /// The longest [`Out::legacy_time`]: `MMM dd `, a year of up to 20 digits, ` HH:mm:ss.SSS`.
@@ -447,11 +476,18 @@ impl<const N: usize> StackText<N> {
         }
     }
 
-    /// Appends a string.
-    pub(crate) fn push_str(&mut self, s: &str) {
-        for byte in s.bytes() {
+    /// Appends bytes, as many as fit. Byte by byte: the texts here are a few bytes, for which
+    /// a `memcpy` call costs more than the copy.
+    #[inline]
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
             self.push(byte);
         }
+    }
+
+    /// Appends a string.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        self.push_bytes(s.as_bytes());
     }
 
     /// Appends `n` in decimal, zero-padded to at least `min_digits` digits (at most 20).
@@ -466,9 +502,14 @@ impl<const N: usize> StackText<N> {
                 break;
             }
         }
-        for &digit in digits.iter().skip(MAX_U64_TEXT - count) {
-            self.push(digit);
-        }
+        self.push_bytes(digits.get(MAX_U64_TEXT - count..).unwrap_or_default());
+    }
+
+    /// Appends `n` (below 100) as exactly two digits: the clock's fields, without the
+    /// general decimal loop.
+    #[inline]
+    fn push_two_digits(&mut self, n: u8) {
+        self.push_bytes(&[b'0' + n / 10 % 10, b'0' + n % 10]);
     }
 
     /// Appends the low `digits` hex digits of `value` (at most 8), most significant first.
@@ -478,13 +519,100 @@ impl<const N: usize> StackText<N> {
         }
     }
 
+    /// The text so far as a `str` (empty in the impossible case that a push cut a
+    /// multi-byte character: every user pushes ASCII within its capacity).
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Appends the hex digits of `value` without leading zeros (at least one), lower case, as
+    /// `{:x}` does.
+    pub(crate) fn push_hex_short(&mut self, value: u32) {
+        let digits = (32 - value.leading_zeros()).div_ceil(4).max(1);
+        self.push_hex(value, digits, Case::Lower);
+    }
+
+    /// Appends `ip` as `Ipv4Addr`'s `Display` does.
+    pub(crate) fn push_ipv4(&mut self, ip: Ipv4Addr) {
+        let (text, len) = ipv4_text(ip);
+        self.push_bytes(text.get(..len).unwrap_or_default());
+    }
+
+    /// Appends `ip` as `Ipv6Addr`'s `Display` does (RFC 5952 shortest form): an IPv4-mapped
+    /// address as `::ffff:a.b.c.d`; otherwise the groups in lower-case hex without leading
+    /// zeros, the first longest run of two or more zero groups written as `::`.
+    pub(crate) fn push_ipv6(&mut self, ip: Ipv6Addr) {
+        if let Some(v4) = ip.to_ipv4_mapped() {
+            self.push_str("::ffff:");
+            self.push_ipv4(v4);
+            return;
+        }
+        let segments = ip.segments();
+        // The first longest run of zero groups: [start, start + len).
+        let (mut start, mut len) = (0, 0);
+        let (mut run_start, mut run_len) = (0, 0);
+        for (i, &segment) in segments.iter().enumerate() {
+            if segment == 0 {
+                if run_len == 0 {
+                    run_start = i;
+                }
+                run_len += 1;
+                if run_len > len {
+                    (start, len) = (run_start, run_len);
+                }
+            } else {
+                run_len = 0;
+            }
+        }
+        if len < 2 {
+            // No compression: a run that starts past the last group.
+            (start, len) = (segments.len(), 0);
+        }
+        let end = start + len;
+        for (i, &segment) in segments.iter().enumerate() {
+            if i == start {
+                self.push_str("::");
+            }
+            if (start..end).contains(&i) {
+                continue;
+            }
+            if i > 0 && i != end {
+                self.push(b':');
+            }
+            self.push_hex_short(u32::from(segment));
+        }
+    }
+
+    /// Appends `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`).
+    pub(crate) fn push_rfc3339(&mut self, time: Civil) {
+        self.push_decimal(time.year, 4);
+        self.push(b'-');
+        self.push_two_digits(time.month);
+        self.push(b'-');
+        self.push_two_digits(time.day);
+        self.push(b'T');
+        self.push_clock(time);
+        self.push(b'Z');
+    }
+
+    /// Appends `time` as `MMM dd yyyy HH:mm:ss.SSS` (`May 05 2019 12:28:54.123`).
+    pub(crate) fn push_legacy_time(&mut self, time: Civil) {
+        self.push_str(time.month_abbrev());
+        self.push(b' ');
+        self.push_two_digits(time.day);
+        self.push(b' ');
+        self.push_decimal(time.year, 4);
+        self.push(b' ');
+        self.push_clock(time);
+    }
+
     /// Appends `HH:mm:ss.SSS`.
     fn push_clock(&mut self, time: Civil) {
-        self.push_decimal(u64::from(time.hour), 2);
+        self.push_two_digits(time.hour);
         self.push(b':');
-        self.push_decimal(u64::from(time.minute), 2);
+        self.push_two_digits(time.minute);
         self.push(b':');
-        self.push_decimal(u64::from(time.second), 2);
+        self.push_two_digits(time.second);
         self.push(b'.');
         self.push_decimal(u64::from(time.millis), 3);
     }
@@ -637,19 +765,31 @@ fn special_at(bytes: &[u8], ascii: AsciiSet) -> Option<(char, usize)> {
     }
 }
 
-/// The offset in `bytes` of the first byte that may start a treated character.
+/// The offset in `bytes` of the first byte at or after `from` that may start a treated
+/// character.
 #[inline]
-fn next_candidate(bytes: &[u8], ascii: AsciiSet) -> Option<usize> {
-    let (words, tail) = bytes.as_chunks::<8>();
+fn next_candidate(bytes: &[u8], from: usize, ascii: AsciiSet) -> Option<usize> {
+    let (words, tail) = bytes.get(from..)?.as_chunks::<8>();
     for (i, word) in words.iter().enumerate() {
         if ascii.may_hold_special(u64::from_ne_bytes(*word))
             && let Some(at) = word.iter().position(|&b| ascii.may_start_special(b))
         {
-            return Some(8 * i + at);
+            return Some(from + 8 * i + at);
         }
     }
+    if tail.is_empty() {
+        return None;
+    }
+    // The tail (under eight bytes) is the end of the value's last eight bytes: when that word
+    // is clean, so is the tail, and the byte-by-byte scan below is skipped. (Its bytes before
+    // the tail may be ones already treated; then the word test only sends us to the scan.)
+    if let Some(last) = bytes.last_chunk::<8>()
+        && !ascii.may_hold_special(u64::from_ne_bytes(*last))
+    {
+        return None;
+    }
     let at = tail.iter().position(|&b| ascii.may_start_special(b))?;
-    Some(8 * words.len() + at)
+    Some(from + 8 * words.len() + at)
 }
 
 /// Writes `value` under `rule`: runs of untreated bytes in one write each, every treated
@@ -662,12 +802,8 @@ pub(crate) fn escape<W: Write>(out: &mut Out<'_, W>, value: &str, rule: Rule) ->
     // `bytes[..written]` is out; `bytes[written..scanned]` is clean and pending.
     let mut written = 0;
     let mut scanned = 0;
-    while let Some(tail) = bytes.get(scanned..) {
-        let Some(offset) = next_candidate(tail, ascii) else {
-            break;
-        };
-        let at = scanned + offset;
-        match special_at(tail.get(offset..).unwrap_or(&[]), ascii) {
+    while let Some(at) = next_candidate(bytes, scanned, ascii) {
+        match special_at(bytes.get(at..).unwrap_or(&[]), ascii) {
             Some((c, len)) => {
                 let clean = bytes.get(written..at).unwrap_or(&[]);
                 if !clean.is_empty() {
@@ -1018,10 +1154,27 @@ mod tests {
             ms in prop_oneof![any::<u64>(), 0..=253_402_300_799_999u64, Just(u64::MAX)]
         ) {
             let time = Civil::from_epoch_ms(ms);
+            // Both `Out` and the `Display` impls use `StackText`; the reference is
+            // `core::fmt`'s zero padding.
+            let t = &time;
+            let clock = format!("{:02}:{:02}:{:02}.{:03}", t.hour, t.minute, t.second, t.millis);
+            let expected = format!("{:04}-{:02}-{:02}T{clock}Z", t.year, t.month, t.day);
             let rfc3339 = rendered(MAX_RFC3339, |out| out.rfc3339(time).unwrap());
-            prop_assert_eq!(rfc3339, format!("{}", time.rfc3339()));
+            prop_assert_eq!(&rfc3339, &expected);
+            prop_assert_eq!(format!("{}", time.rfc3339()), expected);
+            let expected = format!("{} {:02} {:04} {clock}", t.month_abbrev(), t.day, t.year);
             let legacy = rendered(MAX_LEGACY_TIME, |out| out.legacy_time(time).unwrap());
-            prop_assert_eq!(legacy, format!("{}", time.legacy()));
+            prop_assert_eq!(&legacy, &expected);
+            prop_assert_eq!(format!("{}", time.legacy()), expected);
+        }
+
+        #[test]
+        fn any_ipv6_is_written_as_core_displays_it(
+            segments in prop::array::uniform8(prop_oneof![Just(0u16), Just(0xffff), any::<u16>()])
+        ) {
+            let ip = Ipv6Addr::from(segments);
+            let text = rendered(MAX_IP_TEXT, |out| out.ip(IpAddr::V6(ip)).unwrap());
+            prop_assert_eq!(text, format!("{ip}"));
         }
     }
 

@@ -59,8 +59,8 @@ use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
 use crate::format::{
-    AsciiSet, Counter, Error, Escaped, Kind, Out, Rule, StackText, cef, event_id, leef,
-    longest_engine_name, longest_notification_token, longest_severity_name, max, text,
+    AsciiSet, Error, Escaped, Kind, MAX_U64_TEXT, Out, Rule, SliceWriter, StackText, cef, event_id,
+    leef, longest_engine_name, longest_notification_token, longest_severity_name, max, text,
 };
 use crate::time::Civil;
 
@@ -442,27 +442,41 @@ pub fn write<W: Write>(event: &Event, options: &Options, out: &mut W) -> Result<
 }
 
 /// Renders `event` with RFC 6587 octet-counting framing (`<length> <message>`), as sent over
-/// TCP or TLS: the length is measured by rendering once into a [`Counter`], then the frame is
-/// written.
+/// TCP or TLS, into the free part of `out`; returns the frame's length.
 ///
-/// So it costs about twice [`write()`] (less the copying): the prefix must precede a message
-/// whose length only rendering tells, and core has no buffer of [`MAX_LEN`] to spare for
-/// rendering once and moving. The message itself is [`write()`]; the frame is transport.
+/// The message is rendered once: after room for a one-digit prefix, then moved right by the
+/// prefix's other digits (a copy of the message within the buffer, much cheaper than rendering
+/// it a second time to learn its length first), and the prefix written in front of it. So only
+/// the frame's own bytes are ever written: the buffer past the frame is left as it was. The
+/// message itself is [`write()`]; the frame is transport.
 ///
-/// Returns the number of bytes written, or [`Error::BufferFull`] when `out` has no room (a
-/// buffer of [`MAX_FRAMED_LEN`] bytes always has).
-pub fn write_framed<W: Write>(
+/// Returns the number of bytes written, or [`Error::BufferFull`] when `out` has no room for the
+/// frame (a buffer of [`MAX_FRAMED_LEN`] bytes always has).
+pub fn write_framed(
     event: &Event,
     options: &Options,
-    out: &mut W,
+    out: &mut SliceWriter<'_>,
 ) -> Result<usize, Error> {
-    let len = write(event, options, &mut Counter::default())?;
-    let prefix = {
-        let mut prefix = Out::new(out);
-        prefix.decimal(len as u64)?;
-        prefix.str(" ")?;
-        prefix.written()
-    };
-    let message = write(event, options, out)?;
-    Ok(prefix + message)
+    let free = out.buf.get_mut(out.len..).ok_or(Error::BufferFull)?;
+    // The shortest prefix, `0 `: the message goes after it, never before the final position.
+    const AT: usize = "0 ".len();
+    let len = write(
+        event,
+        options,
+        &mut SliceWriter::new(free.get_mut(AT..).ok_or(Error::BufferFull)?),
+    )?;
+    let mut prefix = StackText::<{ MAX_U64_TEXT + 1 }>::new();
+    prefix.push_decimal(len as u64, 1);
+    prefix.push(b' ');
+    let prefix = prefix.as_bytes();
+    let frame_len = prefix.len() + len;
+    let frame = free.get_mut(..frame_len).ok_or(Error::BufferFull)?;
+    // In bounds: `AT + len <= frame_len` as the prefix is at least `AT` long.
+    frame.copy_within(AT..AT + len, prefix.len());
+    frame
+        .get_mut(..prefix.len())
+        .ok_or(Error::BufferFull)?
+        .copy_from_slice(prefix);
+    out.len += frame_len;
+    Ok(frame_len)
 }

@@ -155,8 +155,40 @@ pub fn encode_in_place(buf: &mut [u8], len: usize) -> Result<usize, Error> {
         return Err(Error::BufferTooSmall { needed });
     }
     let offset = needed - len;
-    buf.copy_within(0..len, offset);
+    move_bytes(buf, 0, offset, len).ok_or(Error::BufferTooSmall { needed })?;
     encode_shifted(buf, offset, len)
+}
+
+/// Moves `buf[from..from + len]` to `buf[to..to + len]` (the ranges may overlap), as
+/// `copy_within` does; `None`, with `buf` unchanged, when a range is out of bounds.
+///
+/// On an operating system this is `copy_within` (the C library's `memmove`). On bare metal
+/// (`target_os = "none"`) it is a byte loop: there `copy_within` links compiler-builtins'
+/// `memmove`, which would be the largest function of the firmware image (1.5 KiB of its
+/// 48 KiB flash), and speed matters less than flash.
+fn move_bytes(buf: &mut [u8], from: usize, to: usize, len: usize) -> Option<()> {
+    let end = from.max(to).checked_add(len)?;
+    if end > buf.len() {
+        return None;
+    }
+    if cfg!(not(target_os = "none")) {
+        // In bounds: checked above.
+        buf.copy_within(from..from + len, to);
+        return Some(());
+    }
+    let mut step = |i: usize| {
+        if let Some(&byte) = buf.get(from + i)
+            && let Some(slot) = buf.get_mut(to + i)
+        {
+            *slot = byte;
+        }
+    };
+    if to <= from {
+        (0..len).for_each(&mut step);
+    } else {
+        (0..len).rev().for_each(&mut step);
+    }
+    Some(())
 }
 
 /// Encodes the `len` data bytes at `buf[offset..]` into `buf[..]`.
@@ -250,7 +282,7 @@ pub fn decode_in_place(buf: &mut [u8]) -> Result<usize, Error> {
         let start = read + 1;
         let (block, next) = split_block(code, buf.get(start..).ok_or(Error::Malformed)?)?;
         let (run, more) = (block.len(), !next.is_empty());
-        buf.copy_within(start..start + run, write);
+        move_bytes(buf, start, write, run).ok_or(Error::Malformed)?;
         write += run;
         read = start + run;
         if code != 0xFF && more {

@@ -33,6 +33,8 @@ use core::fmt;
 use core::iter::{Enumerate, FusedIterator};
 use core::slice;
 
+use crate::format::StackText;
+
 use super::{Exclusion, Rule};
 use crate::alert::{Engine, Event, Severity};
 use crate::destination::DestinationSet;
@@ -117,7 +119,13 @@ impl fmt::Display for Escaped<'_> {
                 Some('\r') => f.write_str("\\r")?,
                 Some('\n') => f.write_str("\\n")?,
                 Some('\0') => f.write_str("\\0")?,
-                Some(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                Some(c) => {
+                    let mut text = StackText::<{ "\\u{10ffff}".len() }>::new();
+                    text.push_str("\\u{");
+                    text.push_hex_short(u32::from(c));
+                    text.push(b'}');
+                    f.write_str(text.as_str())?;
+                }
                 None => {}
             }
             rest = chars.as_str();
@@ -129,6 +137,15 @@ impl fmt::Display for Escaped<'_> {
 /// Whether [`Escaped`] escapes `c`.
 fn needs_escape(c: char) -> bool {
     matches!(c, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Writes a number in decimal, as `{}` does, without `core::fmt`'s integer formatting.
+struct Decimal(u64);
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::format::display_decimal(f, self.0)
+    }
 }
 
 /// Writes `#0, #2`, or `no destinations` for the empty set.
@@ -307,7 +324,7 @@ impl fmt::Display for Explanation<'_> {
                 f,
                 "alert {}-{} {}: severity {}, engine {}, protocol {}",
                 Escaped(&alert.sensor.name),
-                alert.id,
+                Decimal(alert.id),
                 Quoted(&alert.title),
                 alert.severity,
                 alert.engine,
@@ -317,7 +334,7 @@ impl fmt::Display for Explanation<'_> {
                 f,
                 "system notification {}-{} {}",
                 Escaped(&notification.sensor.name),
-                notification.id,
+                Decimal(notification.id),
                 Quoted(notification.kind.as_str())
             )?,
         }
