@@ -387,9 +387,8 @@ impl Bench {
         let qdisk = dir.join("qdisk");
         fs::create_dir_all(&qdisk).unwrap();
         let workers = self.settings.workers;
-        let template = fs::read_to_string(&self.settings.template).unwrap_or_else(|e| {
-            panic!("cannot read {}: {e}", self.settings.template.display())
-        });
+        let template = fs::read_to_string(&self.settings.template)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.settings.template.display()));
         let text = fill(
             &template,
             &[
@@ -788,7 +787,14 @@ fn main() {
             s.alerts,
             s.producers
         );
-        throughput.push(phase(&bench, peer, "throughput", &burst, s.producers, false));
+        throughput.push(phase(
+            &bench,
+            peer,
+            "throughput",
+            &burst,
+            s.producers,
+            false,
+        ));
     }
     for peer in Peer::BOTH {
         eprintln!(
