@@ -19,7 +19,7 @@ use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::Decoder;
 use spool_support::oracle::{event_id, open_sim};
-use spool_support::rng::{Rng, cases, seed};
+use spool_support::rng::{Rng, cases, long, seed};
 use spool_support::sim::SimStorage;
 use spool_support::{alert, dest, notification};
 
@@ -278,10 +278,13 @@ fn s1_spool_matches_a_vecdeque_model_over_100k_random_sequences() {
     let seed = seed("s1");
     let n = cases(100_000, 10_000_000);
     let mut rng = Rng::new(seed);
+    // Short sequences in CI (100,000 of them fit in ~25 s of debug build); the long run
+    // also explores long ones.
+    let max_steps = if long() { 40 } else { 8 };
     let mut steps_total = 0;
     for case in 0..n {
         let mut case_rng = rng.fork();
-        let steps = 1 + case_rng.index(12);
+        let steps = 1 + case_rng.index(max_steps);
         steps_total += steps;
         if let Err(e) = run_case(&mut case_rng, steps) {
             panic!("seed {seed}, case {case}: {e}");
