@@ -3,7 +3,12 @@
 //! `truncated` list (what the ingest answer reports) and flagged on the event; a line beyond
 //! the line limit is refused, not cut; the largest and the empty events go through the spool
 //! unchanged, flag included.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -76,7 +81,12 @@ fn s9_every_ingest_field_beyond_capacity_is_cut_named_and_flagged_and_survives_t
                 Ok(decoded) => decoded,
                 // A required field may not be empty: refused, naming the field (told).
                 Err(refusal) if value.is_empty() => {
-                    assert_eq!(refusal.field.as_deref(), Some(path), "{what}: {}", refusal.error);
+                    assert_eq!(
+                        refusal.field.as_deref(),
+                        Some(path),
+                        "{what}: {}",
+                        refusal.error
+                    );
                     continue;
                 }
                 Err(refusal) => panic!("{what}: refused: {}", refusal.error),
@@ -87,7 +97,11 @@ fn s9_every_ingest_field_beyond_capacity_is_cut_named_and_flagged_and_survives_t
             if cut {
                 assert_eq!(decoded.truncated, [path], "{what}");
             } else {
-                assert!(decoded.truncated.is_empty(), "{what}: {:?}", decoded.truncated);
+                assert!(
+                    decoded.truncated.is_empty(),
+                    "{what}: {:?}",
+                    decoded.truncated
+                );
             }
             assert_eq!(event.truncated(), cut, "{what}: flag");
             assert_eq!(spool_round_trip(&event), event, "{what}: spool round trip");

@@ -11,7 +11,12 @@
 //! Asserted: the golden spool reopens with the exact records and cursors; this version still
 //! writes exactly those bytes; a record or a checkpoint of an unknown format version is
 //! refused with an error naming the version, and no file is changed or deleted.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -21,9 +26,7 @@ use std::path::{Path, PathBuf};
 
 use icsfwd::spool::storage::FsStorage;
 use icsfwd::spool::{CheckpointState, OpenError, Spool, SpoolConfig, verify};
-use icsfwd_core::alert::{
-    Alert, Engine, Event, MacAddr, Notification, NotificationKind, Severity,
-};
+use icsfwd_core::alert::{Alert, Engine, Event, MacAddr, Notification, NotificationKind, Severity};
 use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::DecodeError;
 use spool_support::frames::{reframe, spans};
@@ -45,8 +48,18 @@ fn config() -> SpoolConfig {
 fn golden_events() -> Vec<(Event, DestinationSet)> {
     let mut out = Vec::new();
     for (i, severity) in Severity::ALL.into_iter().enumerate() {
-        let engine = [Engine::ProtocolViolation, Engine::PolicyViolation, Engine::Malware, Engine::Anomaly][i];
-        let mut alert = Alert::new(100 + i as u64, 1_764_000_000_000 + i as u64, engine, severity);
+        let engine = [
+            Engine::ProtocolViolation,
+            Engine::PolicyViolation,
+            Engine::Malware,
+            Engine::Anomaly,
+        ][i];
+        let mut alert = Alert::new(
+            100 + i as u64,
+            1_764_000_000_000 + i as u64,
+            engine,
+            severity,
+        );
         alert.set_title(&format!("Golden alert {i} — Überwachung"));
         alert.set_message("Line one\nline \"two\" with tab\tand back\\slash");
         alert.set_protocol("Modbus/TCP");
@@ -86,7 +99,12 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -101,7 +119,11 @@ fn copy_golden() -> tempfile::TempDir {
 #[test]
 #[ignore = "writes the golden fixture; run with ICSFWD_WRITE_GOLDEN=1"]
 fn write_golden_spool_v1() {
-    assert_eq!(std::env::var("ICSFWD_WRITE_GOLDEN").as_deref(), Ok("1"), "set ICSFWD_WRITE_GOLDEN=1");
+    assert_eq!(
+        std::env::var("ICSFWD_WRITE_GOLDEN").as_deref(),
+        Ok("1"),
+        "set ICSFWD_WRITE_GOLDEN=1"
+    );
     let dir = golden_dir();
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
@@ -113,7 +135,8 @@ fn write_golden_spool_v1() {
 #[test]
 fn s10_the_golden_v1_spool_reopens_with_its_exact_records_and_cursors() {
     let dir = copy_golden();
-    let (mut spool, recovery) = Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap();
+    let (mut spool, recovery) =
+        Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap();
     assert_eq!(recovery.checkpoint, CheckpointState::Valid);
     assert_eq!((recovery.records, recovery.next_seq), (5, 6));
     assert!(recovery.segments >= 2, "{recovery:?}");
@@ -133,20 +156,32 @@ fn s10_the_golden_v1_spool_reopens_with_its_exact_records_and_cursors() {
         let got: Vec<(u64, &Event)> = got.iter().map(|r| (r.seq, &r.event)).collect();
         assert_eq!(got, want, "destination {d}");
     }
-    assert!(events[3].0.truncated(), "the golden set holds a truncated alert");
+    assert!(
+        events[3].0.truncated(),
+        "the golden set holds a truncated alert"
+    );
 }
 
 #[test]
 fn s10_this_version_still_writes_the_golden_bytes() {
     let dir = tempfile::tempdir().unwrap();
     write_golden(dir.path());
-    assert_eq!(read_dir(dir.path()), read_dir(&golden_dir()), "the on-disk format changed: add a migration and a new fixture");
+    assert_eq!(
+        read_dir(dir.path()),
+        read_dir(&golden_dir()),
+        "the on-disk format changed: add a migration and a new fixture"
+    );
 }
 
 #[test]
 fn s10_a_record_of_an_unknown_format_version_is_refused_with_a_clear_error_and_nothing_deleted() {
     let dir = copy_golden();
-    let name = read_dir(dir.path()).keys().rev().find(|n| n.ends_with(".seg")).unwrap().clone();
+    let name = read_dir(dir.path())
+        .keys()
+        .rev()
+        .find(|n| n.ends_with(".seg"))
+        .unwrap()
+        .clone();
     let path = dir.path().join(&name);
     let bytes = std::fs::read(&path).unwrap();
     let frames = spans(&bytes);
@@ -159,7 +194,11 @@ fn s10_a_record_of_an_unknown_format_version_is_refused_with_a_clear_error_and_n
 
     let error = Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap_err();
     match &error {
-        OpenError::Refused { segment, offset, error } => {
+        OpenError::Refused {
+            segment,
+            offset,
+            error,
+        } => {
             assert_eq!(segment, &path);
             assert_eq!(*offset, last.start as u64);
             assert_eq!(*error, DecodeError::BadVersion { found: 2 });
@@ -167,8 +206,15 @@ fn s10_a_record_of_an_unknown_format_version_is_refused_with_a_clear_error_and_n
         other => panic!("expected a refusal, got {other}"),
     }
     let message = error.to_string();
-    assert!(message.contains("version 2 is not supported") && message.contains("refusing to start"), "{message}");
-    assert_eq!(read_dir(dir.path()), before, "a refused open must not change or delete any file");
+    assert!(
+        message.contains("version 2 is not supported") && message.contains("refusing to start"),
+        "{message}"
+    );
+    assert_eq!(
+        read_dir(dir.path()),
+        before,
+        "a refused open must not change or delete any file"
+    );
     let report = verify(dir.path()).unwrap();
     assert_eq!(report.refused(), 1);
     assert!(!report.is_clean());
@@ -183,15 +229,25 @@ fn s10_a_checkpoint_of_an_unknown_format_version_is_refused_not_overwritten() {
     let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
     let body = text.replace("icsfwd-spool-checkpoint 1", "icsfwd-spool-checkpoint 2");
     let body = &body[..body.rfind("crc32c ").unwrap()];
-    let forged = format!("{body}crc32c {:08x}\n", icsfwd_core::record::crc::checksum(body.as_bytes()));
+    let forged = format!(
+        "{body}crc32c {:08x}\n",
+        icsfwd_core::record::crc::checksum(body.as_bytes())
+    );
     std::fs::write(&path, &forged).unwrap();
     let before = read_dir(dir.path());
 
     let error = Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap_err();
     assert!(matches!(error, OpenError::CheckpointRefused(_)), "{error}");
     let message = error.to_string();
-    assert!(message.contains("icsfwd-spool-checkpoint 2") && message.contains("refusing to start"), "{message}");
-    assert_eq!(read_dir(dir.path()), before, "a refused open must not change or delete any file");
+    assert!(
+        message.contains("icsfwd-spool-checkpoint 2") && message.contains("refusing to start"),
+        "{message}"
+    );
+    assert_eq!(
+        read_dir(dir.path()),
+        before,
+        "a refused open must not change or delete any file"
+    );
     let report = verify(dir.path()).unwrap();
     assert!(report.checkpoint_refused && !report.is_clean());
     assert!(report.to_string().contains("REFUSED"), "{report}");

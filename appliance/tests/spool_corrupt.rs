@@ -6,7 +6,12 @@
 //!
 //! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_CASES=<n>` or
 //! `ICSFWD_RELIABILITY_LONG=1` runs more cases (every bit of every file in the long run).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -17,11 +22,11 @@ use icsfwd::spool::cursor::Checkpoint;
 use icsfwd::spool::{CheckpointState, MAX_SEQ, OpenError, verify_with};
 use icsfwd_core::alert::Event;
 use icsfwd_core::record::{self, Record};
+use spool_support::dest;
 use spool_support::frames::{reframe, seq_of, spans};
 use spool_support::oracle::{DIR, Oracle, Step, event_id, open_sim, run, small_config};
 use spool_support::rng::{Rng, cases, long, seed};
 use spool_support::sim::SimStorage;
-use spool_support::dest;
 
 const NDEST: usize = 2;
 
@@ -29,7 +34,10 @@ const NDEST: usize = 2;
 fn image() -> (BTreeMap<String, Vec<u8>>, Oracle) {
     let mut steps = Vec::new();
     for i in 0..14u32 {
-        steps.push(Step::Append(vec![(usize::try_from(i % 4).unwrap(), 1 + i % 3)]));
+        steps.push(Step::Append(vec![(
+            usize::try_from(i % 4).unwrap(),
+            1 + i % 3,
+        )]));
     }
     steps.push(Step::Deliver(0, 3));
     steps.push(Step::Checkpoint);
@@ -64,7 +72,13 @@ fn reopen(files: &BTreeMap<String, Vec<u8>>) -> Result<Outcome, OpenError> {
 
 /// Every delivered record is intact (matches what was submitted) and is one of `expected`;
 /// every record of `expected` not in `damaged` is delivered.
-fn assert_delivery(what: &str, oracle: &Oracle, out: &Outcome, cursor: &[u64], damaged: &BTreeSet<u64>) {
+fn assert_delivery(
+    what: &str,
+    oracle: &Oracle,
+    out: &Outcome,
+    cursor: &[u64],
+    damaged: &BTreeSet<u64>,
+) {
     for d in 0..NDEST as u8 {
         let got: BTreeMap<u64, &Event> = out.delivered[usize::from(d)]
             .iter()
@@ -72,13 +86,27 @@ fn assert_delivery(what: &str, oracle: &Oracle, out: &Outcome, cursor: &[u64], d
             .collect();
         for r in &out.delivered[usize::from(d)] {
             let id = event_id(&r.event);
-            let (event, dests) = oracle.events.get(&id).unwrap_or_else(|| panic!("{what}: invented record {r:?}"));
-            assert!(event == &r.event && *dests == r.destinations, "{what}: corrupt record delivered: {r:?}");
-            assert_eq!(oracle.accepted.get(&r.seq), Some(&id), "{what}: seq {} mismatched", r.seq);
+            let (event, dests) = oracle
+                .events
+                .get(&id)
+                .unwrap_or_else(|| panic!("{what}: invented record {r:?}"));
+            assert!(
+                event == &r.event && *dests == r.destinations,
+                "{what}: corrupt record delivered: {r:?}"
+            );
+            assert_eq!(
+                oracle.accepted.get(&r.seq),
+                Some(&id),
+                "{what}: seq {} mismatched",
+                r.seq
+            );
         }
         for (seq, _) in oracle.expected(d, cursor[usize::from(d)]) {
             if !damaged.contains(&seq) {
-                assert!(got.contains_key(&seq), "{what}: destination {d} lost record {seq}");
+                assert!(
+                    got.contains_key(&seq),
+                    "{what}: destination {d} lost record {seq}"
+                );
             }
         }
     }
@@ -138,7 +166,11 @@ fn s5_a_bit_flip_anywhere_in_a_segment_is_skipped_and_counted_exactly_and_the_re
         }
     }
     let total = points.len();
-    let n = if long() { total as u64 } else { cases(1500, total as u64) };
+    let n = if long() {
+        total as u64
+    } else {
+        cases(1500, total as u64)
+    };
     let mut corrupt_counted = 0;
     for k in 0..n {
         let (name, p, bit) = if long() {
@@ -157,7 +189,9 @@ fn s5_a_bit_flip_anywhere_in_a_segment_is_skipped_and_counted_exactly_and_the_re
         corrupt_counted += out.corrupt;
         assert_delivery(&what, &oracle, &out, &cursor, &damaged);
     }
-    eprintln!("s5 segment flips: {n} of {total} flips, {corrupt_counted} corrupt frames counted exactly");
+    eprintln!(
+        "s5 segment flips: {n} of {total} flips, {corrupt_counted} corrupt frames counted exactly"
+    );
 }
 
 #[test]
@@ -169,18 +203,28 @@ fn s5_garbage_spliced_between_good_frames_is_one_counted_frame_each_and_later_re
     let n = cases(300, 30_000);
     for case in 0..n {
         let mut damaged_files = files.clone();
-        let names: Vec<String> = files.keys().filter(|n| n.ends_with(".seg")).cloned().collect();
+        let names: Vec<String> = files
+            .keys()
+            .filter(|n| n.ends_with(".seg"))
+            .cloned()
+            .collect();
         let name = &names[rng.index(names.len())];
         let bytes = &files[name];
         let frames = spans(bytes);
         let chunks = 1 + rng.index(3);
-        let mut cut_points: Vec<usize> = (0..chunks).map(|_| frames[rng.index(frames.len())].end).collect();
+        let mut cut_points: Vec<usize> = (0..chunks)
+            .map(|_| frames[rng.index(frames.len())].end)
+            .collect();
         cut_points.sort_unstable();
         let mut out_bytes = Vec::new();
         let mut from = 0;
         for &at in &cut_points {
             out_bytes.extend_from_slice(&bytes[from..at]);
-            let len = if rng.chance(1, 20) { record::MAX_FRAME + 1 + rng.index(100) } else { 1 + rng.index(200) };
+            let len = if rng.chance(1, 20) {
+                record::MAX_FRAME + 1 + rng.index(100)
+            } else {
+                1 + rng.index(200)
+            };
             out_bytes.extend((0..len).map(|_| (rng.below(255) + 1) as u8));
             out_bytes.push(0);
             from = at;
@@ -208,12 +252,21 @@ fn s5_arbitrary_bytes_as_segment_and_checkpoint_files_never_panic_nor_deliver_an
             let len = rng.index(max);
             let zeros = rng.below(4); // 0: none .. 3: many
             let bytes: Vec<u8> = (0..len)
-                .map(|_| if rng.below(16) < zeros { 0 } else { rng.next() as u8 })
+                .map(|_| {
+                    if rng.below(16) < zeros {
+                        0
+                    } else {
+                        rng.next() as u8
+                    }
+                })
                 .collect();
             files.insert(format!("{:020}.seg", 1 + rng.below(1000)), bytes);
         }
         if rng.chance(1, 2) {
-            files.insert("checkpoint".into(), (0..rng.index(500)).map(|_| rng.next() as u8).collect());
+            files.insert(
+                "checkpoint".into(),
+                (0..rng.index(500)).map(|_| rng.next() as u8).collect(),
+            );
         }
         let what = format!("seed {seed} case {case}");
         let out = reopen(&files).unwrap_or_else(|e| panic!("{what}: open failed: {e}"));
@@ -222,7 +275,10 @@ fn s5_arbitrary_bytes_as_segment_and_checkpoint_files_never_panic_nor_deliver_an
             assert!(d.is_empty(), "{what}: garbage delivered as a record: {d:?}");
         }
         let report = verify_with(&mut SimStorage::with_files(&files), Path::new(DIR)).unwrap();
-        assert!(!report.is_clean() || files.values().all(Vec::is_empty) || report.records == 0, "{what}");
+        assert!(
+            !report.is_clean() || files.values().all(Vec::is_empty) || report.records == 0,
+            "{what}"
+        );
     }
     eprintln!("s5 garbage: {opened} images opened, 0 records invented");
 }
@@ -253,7 +309,10 @@ fn s5_a_bit_flip_in_the_checkpoint_only_causes_redelivery_never_loss() {
             assert_delivery(&what, &oracle, &out, &cursor, &BTreeSet::new());
         }
     }
-    eprintln!("s5 checkpoint flips: {} flips, {damaged_count} detected as damage", len * 8);
+    eprintln!(
+        "s5 checkpoint flips: {} flips, {damaged_count} detected as damage",
+        len * 8
+    );
 }
 
 #[test]
@@ -266,26 +325,40 @@ fn s5_crc_valid_hostile_sequence_numbers_are_refused_instead_of_overflowing() {
     let mut hostile = files.clone();
     hostile.insert("checkpoint".into(), checkpoint.encode());
     let error = reopen(&hostile).err().expect("refused");
-    assert!(matches!(error, OpenError::SequenceExhausted { next_seq: u64::MAX }), "{error}");
+    assert!(
+        matches!(error, OpenError::SequenceExhausted { next_seq: u64::MAX }),
+        "{error}"
+    );
 
     let mut checkpoint = Checkpoint::decode(&files["checkpoint"]).unwrap();
     checkpoint.next_seq = MAX_SEQ + 1;
     let mut hostile = files.clone();
     hostile.insert("checkpoint".into(), checkpoint.encode());
-    assert!(matches!(reopen(&hostile).err(), Some(OpenError::SequenceExhausted { .. })));
+    assert!(matches!(
+        reopen(&hostile).err(),
+        Some(OpenError::SequenceExhausted { .. })
+    ));
 
     // A record whose (CRC-valid) seq is u64::MAX.
     let name = files.keys().find(|n| n.ends_with(".seg")).unwrap().clone();
     let bytes = &files[&name];
     let first = spans(bytes)[0].clone();
-    let forged = reframe(&bytes[first.clone()], |raw| raw[4..12].copy_from_slice(&u64::MAX.to_le_bytes()));
+    let forged = reframe(&bytes[first.clone()], |raw| {
+        raw[4..12].copy_from_slice(&u64::MAX.to_le_bytes())
+    });
     let mut hostile = files.clone();
     let mut seg = forged;
     seg.extend_from_slice(&bytes[first.end..]);
     hostile.insert(name, seg);
     let error = reopen(&hostile).err().expect("refused");
-    assert!(matches!(error, OpenError::SequenceExhausted { .. }), "{error}");
-    assert!(error.to_string().contains("move the spool directory aside"), "{error}");
+    assert!(
+        matches!(error, OpenError::SequenceExhausted { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("move the spool directory aside"),
+        "{error}"
+    );
     // The read-only check reports it without overflowing either.
     let report = verify_with(&mut SimStorage::with_files(&hostile), Path::new(DIR)).unwrap();
     assert_eq!(report.next_seq, u64::MAX);

@@ -7,7 +7,12 @@
 //!
 //! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_RELIABILITY_LONG=1` or
 //! `ICSFWD_CASES=<n>` runs more workloads (`scripts/reliability-spool.sh`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -34,7 +39,11 @@ fn verify(
 ) -> Verdict {
     let verdict = check(files, config, NDEST, oracle).unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(verdict.ok(), "{what}: {verdict:?}");
-    assert!(oracle.violations.is_empty(), "{what}: {:?}", oracle.violations);
+    assert!(
+        oracle.violations.is_empty(),
+        "{what}: {:?}",
+        oracle.violations
+    );
     verdict
 }
 
@@ -50,7 +59,12 @@ fn torn_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> (u64,
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let files = storage.with(|d| d.all_written());
-        total_verdict.add(verify(&format!("{label} cut after byte {k}"), &files, config, &oracle));
+        total_verdict.add(verify(
+            &format!("{label} cut after byte {k}"),
+            &files,
+            config,
+            &oracle,
+        ));
     }
     (total + 1, total_verdict)
 }
@@ -160,8 +174,12 @@ fn s3_any_subset_of_unsynced_writes_lost_at_a_crash_loses_no_accepted_record() {
     let mut verdict = Verdict::default();
     for w in 0..workloads {
         let steps = random_workload(&mut rng, 10, NDEST as u8);
-        let (s, v) =
-            lost_writes_at_every_op(&steps, small_config(), &format!("seed {seed} #{w}"), &mut rng);
+        let (s, v) = lost_writes_at_every_op(
+            &steps,
+            small_config(),
+            &format!("seed {seed} #{w}"),
+            &mut rng,
+        );
         states += s;
         verdict.add(v);
     }

@@ -9,7 +9,12 @@
 //!
 //! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_CASES=<n>` or
 //! `ICSFWD_RELIABILITY_LONG=1` runs more workloads.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -72,7 +77,11 @@ fn check_images(
     images: &[(u64, std::collections::BTreeMap<String, Vec<u8>>)],
     oracle: &Oracle,
 ) -> (u64, Verdict) {
-    assert!(oracle.violations.is_empty(), "{what}: {:?}", oracle.violations);
+    assert!(
+        oracle.violations.is_empty(),
+        "{what}: {:?}",
+        oracle.violations
+    );
     let mut verdict = Verdict::default();
     for (mask, files) in images {
         let v = check(files, small_config(), NDEST, oracle)
@@ -89,10 +98,15 @@ fn assert_no_segment_retry(what: &str, disk: &Disk, fault_at: usize, oracle: &Or
     if !oracle.append_failed {
         return;
     }
-    let later = disk.ops.iter().skip(fault_at + 1).find(|op| {
-        matches!(op, Op::Append(n, _) | Op::SyncFile(n) if n.ends_with(".seg"))
-    });
-    assert!(later.is_none(), "{what}: segment touched after the failure: {later:?}");
+    let later = disk
+        .ops
+        .iter()
+        .skip(fault_at + 1)
+        .find(|op| matches!(op, Op::Append(n, _) | Op::SyncFile(n) if n.ends_with(".seg")));
+    assert!(
+        later.is_none(),
+        "{what}: segment touched after the failure: {later:?}"
+    );
 }
 
 fn faults_at_every_op(steps: &[Step], label: &str, seed: u64) -> (u64, Verdict) {
@@ -144,7 +158,9 @@ fn s7_a_failed_append_makes_the_spool_fail_stop_while_delivery_and_checkpoints_g
     let (mut spool, _) = open_sim(storage.clone(), small_config(), NDEST).unwrap();
     let both = DestinationSet::from_bits(0b11);
     assert_eq!(
-        spool.append_batch(&[(alert(1, Severity::Major), both)]).unwrap(),
+        spool
+            .append_batch(&[(alert(1, Severity::Major), both)])
+            .unwrap(),
         [Ok(1)]
     );
     storage.with(|d| d.fail_all_syncs = true);
@@ -245,8 +261,9 @@ fn group_commit_with_failure(
 
 #[test]
 fn s7_group_commit_answers_no_producer_accepted_for_a_batch_whose_fsync_failed() {
-    let (oracle, answers, disk) =
-        group_commit_with_failure(SimStorage::default(), |s| s.with(|d| d.fail_all_syncs = true));
+    let (oracle, answers, disk) = group_commit_with_failure(SimStorage::default(), |s| {
+        s.with(|d| d.fail_all_syncs = true)
+    });
     let accepted = answers.iter().filter(|a| a.is_ok()).count();
     let failed = answers
         .iter()
@@ -259,7 +276,9 @@ fn s7_group_commit_answers_no_producer_accepted_for_a_batch_whose_fsync_failed()
     let mut disk = disk;
     disk.fail_all_syncs = false;
     let (images, verdict) = check_all("group commit fsync EIO", &disk, &oracle, 7);
-    eprintln!("s7 group commit: {accepted} accepted, {failed} refused, {images} images, {verdict:?}");
+    eprintln!(
+        "s7 group commit: {accepted} accepted, {failed} refused, {images} images, {verdict:?}"
+    );
 }
 
 #[test]
@@ -331,4 +350,47 @@ fn s8_group_commit_producers_are_told_disk_full_and_a_restart_with_space_resumes
     disk.space = None;
     let (_, verdict) = check_all("group commit ENOSPC", &disk, &oracle, 8);
     eprintln!("s8 group commit: {told} told, {verdict:?}");
+}
+
+#[test]
+fn s8_a_checkpoint_that_hits_disk_full_removes_nothing_and_succeeds_once_space_returns() {
+    let storage = SimStorage::default();
+    let (mut spool, _) = open_sim(storage.clone(), small_config(), NDEST).unwrap();
+    let both = DestinationSet::from_bits(0b11);
+    for id in 1..=6 {
+        assert!(
+            spool
+                .append_batch(&[(alert(id, Severity::Minor), both)])
+                .unwrap()[0]
+                .is_ok()
+        );
+    }
+    for d in 0..NDEST as u8 {
+        let records = spool.peek(dest(d), 100).unwrap();
+        spool.ack(dest(d), records.last().unwrap().seq).unwrap();
+    }
+    let segments_before = storage.with(|d| d.dir.keys().filter(|n| n.ends_with(".seg")).count());
+    // No room left for the checkpoint file.
+    storage.with(|d| d.space = Some(d.dir.values().map(|&i| d.inodes[i].data.len() as u64).sum()));
+    let error = spool.checkpoint().unwrap_err();
+    assert!(error.to_string().contains("No space left"), "{error}");
+    let segments_after = storage.with(|d| d.dir.keys().filter(|n| n.ends_with(".seg")).count());
+    assert!(
+        segments_after >= segments_before,
+        "a segment was removed without a durable checkpoint"
+    );
+    assert!(
+        !spool.is_failed(),
+        "a failed checkpoint must not stop appends"
+    );
+    // Space returns: appends and the next checkpoint work without a restart.
+    storage.with(|d| d.space = None);
+    assert!(
+        spool
+            .append_batch(&[(alert(7, Severity::Minor), both)])
+            .unwrap()[0]
+            .is_ok()
+    );
+    let outcome = spool.checkpoint().unwrap();
+    assert!(outcome.segments_removed > 0);
 }

@@ -8,7 +8,12 @@
 //!
 //! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_CASES=<n>` or
 //! `ICSFWD_RELIABILITY_LONG=1` (10,000,000 cases) runs more.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 mod spool_support;
 
@@ -40,13 +45,7 @@ fn step(rng: &mut Rng) -> Step {
     match rng.below(16) {
         0..=5 => Step::Append(
             (0..1 + rng.index(4))
-                .map(|_| {
-                    (
-                        rng.index(4),
-                        (rng.below(7) + 1) as u32,
-                        rng.chance(1, 10),
-                    )
-                })
+                .map(|_| (rng.index(4), (rng.below(7) + 1) as u32, rng.chance(1, 10)))
                 .collect(),
         ),
         6..=8 => Step::Peek(rng.below(NDEST as u64) as u8, rng.index(6)),

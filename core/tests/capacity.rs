@@ -21,13 +21,24 @@ use icsfwd_core::record::{self, MAX_FRAME, Record};
 
 type Setter = fn(&mut Event, &str);
 type Getter = fn(&Event) -> &str;
+/// A field: name, capacity, a fresh event holding it, setter, getter.
+type Field = (&'static str, usize, fn() -> Event, Setter, Getter);
 
 fn alert_event() -> Event {
-    Event::from(Alert::new(1, 1_700_000_000_000, Engine::Anomaly, Severity::Minor))
+    Event::from(Alert::new(
+        1,
+        1_700_000_000_000,
+        Engine::Anomaly,
+        Severity::Minor,
+    ))
 }
 
 fn notification_event() -> Event {
-    Event::from(Notification::new(1, 1_700_000_000_000, NotificationKind::BackupFailure))
+    Event::from(Notification::new(
+        1,
+        1_700_000_000_000,
+        NotificationKind::BackupFailure,
+    ))
 }
 
 fn a(e: &mut Event) -> &mut Alert {
@@ -59,12 +70,42 @@ fn nr(e: &Event) -> &Notification {
 }
 
 /// Every text field: name, capacity, a fresh event, setter, getter.
-const FIELDS: [(&str, usize, fn() -> Event, Setter, Getter); 10] = [
-    ("title", MAX_TITLE, alert_event, |e, v| a(e).set_title(v), |e| &ar(e).title),
-    ("message", MAX_MESSAGE, alert_event, |e, v| a(e).set_message(v), |e| &ar(e).message),
-    ("protocol", MAX_PROTOCOL, alert_event, |e, v| a(e).set_protocol(v), |e| &ar(e).protocol),
-    ("group", MAX_GROUP, alert_event, |e, v| a(e).set_group(v), |e| &ar(e).group),
-    ("source.name", MAX_DEVICE_NAME, alert_event, |e, v| a(e).set_source_name(v), |e| &ar(e).source.name),
+const FIELDS: [Field; 10] = [
+    (
+        "title",
+        MAX_TITLE,
+        alert_event,
+        |e, v| a(e).set_title(v),
+        |e| &ar(e).title,
+    ),
+    (
+        "message",
+        MAX_MESSAGE,
+        alert_event,
+        |e, v| a(e).set_message(v),
+        |e| &ar(e).message,
+    ),
+    (
+        "protocol",
+        MAX_PROTOCOL,
+        alert_event,
+        |e, v| a(e).set_protocol(v),
+        |e| &ar(e).protocol,
+    ),
+    (
+        "group",
+        MAX_GROUP,
+        alert_event,
+        |e, v| a(e).set_group(v),
+        |e| &ar(e).group,
+    ),
+    (
+        "source.name",
+        MAX_DEVICE_NAME,
+        alert_event,
+        |e, v| a(e).set_source_name(v),
+        |e| &ar(e).source.name,
+    ),
     (
         "destination.name",
         MAX_DEVICE_NAME,
@@ -72,7 +113,13 @@ const FIELDS: [(&str, usize, fn() -> Event, Setter, Getter); 10] = [
         |e, v| a(e).set_destination_name(v),
         |e| &ar(e).destination.name,
     ),
-    ("sensor.name", MAX_SENSOR_NAME, alert_event, |e, v| a(e).set_sensor_name(v), |e| &ar(e).sensor.name),
+    (
+        "sensor.name",
+        MAX_SENSOR_NAME,
+        alert_event,
+        |e, v| a(e).set_sensor_name(v),
+        |e| &ar(e).sensor.name,
+    ),
     (
         "sensor.version",
         MAX_VERSION,
@@ -80,7 +127,13 @@ const FIELDS: [(&str, usize, fn() -> Event, Setter, Getter); 10] = [
         |e, v| a(e).set_sensor_version(v),
         |e| &ar(e).sensor.version,
     ),
-    ("notification.text", MAX_NOTIFICATION_TEXT, notification_event, |e, v| n(e).set_text(v), |e| &nr(e).text),
+    (
+        "notification.text",
+        MAX_NOTIFICATION_TEXT,
+        notification_event,
+        |e, v| n(e).set_text(v),
+        |e| &nr(e).text,
+    ),
     (
         "notification.sensor.name",
         MAX_SENSOR_NAME,
@@ -141,7 +194,10 @@ fn render_all(event: &Event, what: &str) {
             .unwrap_or_else(|e| panic!("{what}: {kind:?}: {e:?}"));
         let text = String::from_utf8_lossy(&buf[..len]).into_owned();
         if event.truncated() {
-            assert!(text.to_lowercase().contains("truncated"), "{what}: {kind:?} hides the truncation: {text}");
+            assert!(
+                text.to_lowercase().contains("truncated"),
+                "{what}: {kind:?} hides the truncation: {text}"
+            );
         }
     }
 }
@@ -159,7 +215,11 @@ fn every_field_at_and_beyond_capacity_is_cut_on_a_char_boundary_and_flagged_neve
             let what = format!("{name} ({cap}) with {} bytes", value.len());
             assert_eq!(stored, want, "{what}");
             assert!(stored.len() <= cap, "{what}");
-            assert_eq!(event.truncated(), want.len() < value.len(), "{what}: truncated flag");
+            assert_eq!(
+                event.truncated(),
+                want.len() < value.len(),
+                "{what}: truncated flag"
+            );
             cut += usize::from(event.truncated());
             // The flag and the value survive the spool record and every output format.
             let back = round_trip(&event);
@@ -177,7 +237,10 @@ fn a_later_short_value_does_not_clear_the_truncated_flag() {
         let mut event = fresh();
         set(&mut event, &"x".repeat(cap + 1));
         set(&mut event, "short");
-        assert!(event.truncated(), "{name}: an earlier cut must stay visible");
+        assert!(
+            event.truncated(),
+            "{name}: an earlier cut must stay visible"
+        );
     }
 }
 

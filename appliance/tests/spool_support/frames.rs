@@ -1,6 +1,11 @@
 //! Frame surgery for the corrupt-image and compatibility tests: split a segment into frames,
 //! and rewrite one record's raw bytes with a valid CRC (a "genuine" record of another kind).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::ops::Range;
 

@@ -176,7 +176,7 @@ impl Storage for Recording {
     }
 }
 
+pub mod frames;
 pub mod oracle;
 pub mod rng;
 pub mod sim;
-pub mod frames;

@@ -1,6 +1,11 @@
 //! Workloads run against a [`SimStorage`] spool, the oracle they leave, and the check of a
 //! recovered disk image against it ("nothing accepted is lost, nothing corrupt delivered").
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -206,7 +211,9 @@ pub fn run(
                 match spool.checkpoint() {
                     Ok(_) => oracle.acked_durable = snapshot,
                     Err(e) => {
-                        oracle.error.get_or_insert_with(|| format!("checkpoint: {e}"));
+                        oracle
+                            .error
+                            .get_or_insert_with(|| format!("checkpoint: {e}"));
                         if !keep_going {
                             return oracle;
                         }

@@ -2,7 +2,12 @@
 //!
 //! Every randomised test prints its seed; `ICSFWD_SEED=<n>` replays it. `ICSFWD_CASES=<n>`
 //! sets the number of cases; `ICSFWD_RELIABILITY_LONG=1` selects the long variant's count.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 /// SplitMix64: tiny, fast, good enough to drive test cases.
 #[derive(Debug, Clone)]

@@ -16,7 +16,12 @@
 //! Crash states: [`Disk::all_written`] keeps every write issued (the byte prefix, for torn
 //! writes); [`Disk::crash_states`] keeps the durable state plus every subset of the pending
 //! operations (page-cache loss, reordering), exhaustively up to a bound.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use std::collections::BTreeMap;
 use std::io;
