@@ -272,13 +272,11 @@ fn run_case(rng: &mut Rng, steps: usize) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn s1_spool_matches_a_vecdeque_model_over_100k_random_sequences() {
-    let seed = seed("s1");
-    let n = cases(100_000, 10_000_000);
+/// Runs `n` cases from `seed`, panicking with the seed and case on the first divergence.
+fn run_cases(label: &str, seed: u64, n: u64) {
     let mut rng = Rng::new(seed);
-    // Short sequences in CI (100,000 of them fit in ~25 s of debug build); the long run
-    // also explores long ones.
+    // Short sequences in CI (100,000 of them fit in ~35 s of debug build on one core); the
+    // long run also explores long ones.
     let max_steps = if long() { 40 } else { 8 };
     let mut steps_total = 0;
     for case in 0..n {
@@ -286,8 +284,22 @@ fn s1_spool_matches_a_vecdeque_model_over_100k_random_sequences() {
         let steps = 1 + case_rng.index(max_steps);
         steps_total += steps;
         if let Err(e) = run_case(&mut case_rng, steps) {
-            panic!("seed {seed}, case {case}: {e}");
+            panic!("{label}: seed {seed}, case {case}: {e}");
         }
     }
-    eprintln!("s1: {n} cases, {steps_total} steps, 0 divergences");
+    eprintln!("{label}: {n} cases, {steps_total} steps, 0 divergences");
+}
+
+// Two halves of the 100,000 cases, so the test harness runs them on two cores.
+
+#[test]
+fn s1_spool_matches_a_vecdeque_model_first_half_of_100k_random_sequences() {
+    let seed = seed("s1a");
+    run_cases("s1a", seed, cases(100_000, 10_000_000).div_ceil(2));
+}
+
+#[test]
+fn s1_spool_matches_a_vecdeque_model_second_half_of_100k_random_sequences() {
+    let seed = seed("s1b");
+    run_cases("s1b", seed, cases(100_000, 10_000_000) / 2);
 }
