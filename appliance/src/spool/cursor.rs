@@ -51,6 +51,7 @@ pub const TEMP: &str = "checkpoint.tmp";
 /// The largest checkpoint file read (bounded input): 64 MiB, room for millions of evictions.
 pub const MAX_LEN: u64 = 64 << 20;
 const HEADER: &str = "icsfwd-spool-checkpoint 1";
+const HEADER_PREFIX: &str = "icsfwd-spool-checkpoint ";
 
 /// One destination's cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +86,20 @@ pub enum CheckpointError {
         /// The line number.
         line: usize,
     },
+    /// A genuine checkpoint (valid CRC) of a format version this reader does not know: it is
+    /// refused, never overwritten (a newer icsfwd wrote it).
+    UnknownVersion {
+        /// The header line found.
+        header: String,
+    },
+}
+
+impl CheckpointError {
+    /// Whether the file is a genuine checkpoint this reader cannot interpret (refuse to
+    /// start), rather than damage (ignore it and redeliver).
+    pub fn must_refuse(&self) -> bool {
+        matches!(self, CheckpointError::UnknownVersion { .. })
+    }
 }
 
 impl fmt::Display for CheckpointError {
@@ -92,6 +107,10 @@ impl fmt::Display for CheckpointError {
         match self {
             CheckpointError::Crc => f.write_str("checkpoint CRC missing or wrong (file damaged)"),
             CheckpointError::Syntax { line } => write!(f, "checkpoint line {line} is malformed"),
+            CheckpointError::UnknownVersion { header } => write!(
+                f,
+                "checkpoint format {header:?} is not supported (this reader knows {HEADER:?})"
+            ),
         }
     }
 }
@@ -121,7 +140,8 @@ impl Checkpoint {
     /// # Errors
     ///
     /// [`CheckpointError::Crc`] for damage, [`CheckpointError::Syntax`] for a malformed line
-    /// under a valid CRC.
+    /// under a valid CRC, [`CheckpointError::UnknownVersion`] for a valid checkpoint of
+    /// another format version.
     pub fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         let body_end = bytes
             .strip_suffix(b"\n")
@@ -143,6 +163,11 @@ impl Checkpoint {
             let bad = CheckpointError::Syntax { line: i + 1 };
             if i == 0 {
                 if line != HEADER {
+                    if line.starts_with(HEADER_PREFIX) {
+                        return Err(CheckpointError::UnknownVersion {
+                            header: line.to_owned(),
+                        });
+                    }
                     return Err(bad);
                 }
                 continue;

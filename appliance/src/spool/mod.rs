@@ -79,6 +79,11 @@ use self::storage::{FsStorage, Storage};
 pub use self::commit::{GroupCommit, GroupConfig, Handle};
 pub use self::verify::{VerifyReport, verify, verify_with};
 
+/// The highest sequence number a spool opens with (2^63 − 1). A real spool never gets near
+/// it (2^63 records at a million a second take 290,000 years); the bound keeps the sequence
+/// arithmetic from overflowing on hostile files ([`OpenError::SequenceExhausted`]).
+pub const MAX_SEQ: u64 = u64::MAX >> 1;
+
 /// What to do with an append that does not fit in [`SpoolConfig::max_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnFull {
@@ -179,6 +184,16 @@ pub enum OpenError {
         /// What is wrong with it.
         error: DecodeError,
     },
+    /// The checkpoint is a genuine one (valid CRC) of a format version this version cannot
+    /// read: the spool refuses to start and keeps every file (it would otherwise overwrite it).
+    CheckpointRefused(cursor::CheckpointError),
+    /// The sequence numbers found (in the checkpoint or in a record) are beyond
+    /// [`MAX_SEQ`]: no real spool gets there, so the files are hostile or damaged in a way
+    /// the CRCs did not catch. The spool refuses to start and keeps every file.
+    SequenceExhausted {
+        /// The next sequence number the files call for.
+        next_seq: u64,
+    },
     /// More than [`MAX_DESTINATIONS`] destinations.
     TooManyDestinations(usize),
     /// A destination name that is empty or has control characters.
@@ -209,6 +224,17 @@ impl fmt::Display for OpenError {
                 "spool: {} at offset {offset}: {error}; refusing to start (the record is kept; \
                  run the icsfwd version that wrote it, or move the spool directory aside)",
                 segment.display()
+            ),
+            OpenError::CheckpointRefused(error) => write!(
+                f,
+                "spool: {error}; refusing to start (the checkpoint is kept; run the icsfwd \
+                 version that wrote it, or move the spool directory aside)"
+            ),
+            OpenError::SequenceExhausted { next_seq } => write!(
+                f,
+                "spool: next sequence number {next_seq} is beyond the limit {MAX_SEQ} (hostile or \
+                 damaged files); refusing to start, every file is kept: move the spool directory \
+                 aside"
             ),
             OpenError::TooManyDestinations(n) => {
                 write!(f, "spool: {n} destinations, at most {MAX_DESTINATIONS}")
@@ -542,6 +568,7 @@ impl<S: Storage> Spool<S> {
         let (checkpoint, checkpoint_state) = match found {
             Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
             Found::Valid(c) => (c, CheckpointState::Valid),
+            Found::Damaged(e) if e.must_refuse() => return Err(OpenError::CheckpointRefused(e)),
             Found::Damaged(e) => (
                 Checkpoint::default(),
                 CheckpointState::Damaged(e.to_string()),
@@ -696,10 +723,16 @@ impl<S: Storage> Spool<S> {
             spool.segments.insert(*first, seg);
         }
         let max_acked = spool.cursors.iter().map(|c| c.acked).max().unwrap_or(0);
-        spool.next_seq = (max_seq + 1)
+        spool.next_seq = max_seq
+            .saturating_add(1)
             .max(checkpoint.next_seq)
-            .max(max_acked + 1)
+            .max(max_acked.saturating_add(1))
             .max(1);
+        if spool.next_seq > MAX_SEQ {
+            return Err(OpenError::SequenceExhausted {
+                next_seq: spool.next_seq,
+            });
+        }
         let first_segment = spool.segments.keys().next().copied().unwrap_or(0);
         for cursor in &mut spool.cursors {
             cursor.hint = (first_segment, 0);

@@ -90,6 +90,9 @@ pub struct VerifyReport {
     pub destinations: Vec<DestinationReport>,
     /// A leftover `checkpoint.tmp` (an interrupted checkpoint; harmless).
     pub interrupted_checkpoint: bool,
+    /// The checkpoint is of a format version this version cannot read (the service refuses
+    /// to start; `checkpoint` then says which).
+    pub checkpoint_refused: bool,
     /// Files the spool does not know.
     pub unknown_files: Vec<String>,
 }
@@ -136,6 +139,10 @@ impl fmt::Display for VerifyReport {
                 writeln!(f, "  checkpoint: none (every record is pending)")?
             }
             CheckpointState::Valid => writeln!(f, "  checkpoint: ok")?,
+            CheckpointState::Damaged(why) if self.checkpoint_refused => writeln!(
+                f,
+                "  checkpoint: REFUSED ({why}); the service will not start on this spool"
+            )?,
             CheckpointState::Damaged(why) => writeln!(
                 f,
                 "  checkpoint: DAMAGED ({why}); the service will redeliver from the oldest record"
@@ -221,13 +228,17 @@ pub fn verify(dir: &Path) -> io::Result<VerifyReport> {
 /// An I/O error.
 pub fn verify_with(storage: &mut dyn Storage, dir: &Path) -> io::Result<VerifyReport> {
     let files = storage.list(dir)?;
+    let mut checkpoint_refused = false;
     let (checkpoint, state) = match cursor::read(storage, dir, &files)? {
         Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
         Found::Valid(c) => (c, CheckpointState::Valid),
-        Found::Damaged(e) => (
-            Checkpoint::default(),
-            CheckpointState::Damaged(e.to_string()),
-        ),
+        Found::Damaged(e) => {
+            checkpoint_refused = e.must_refuse();
+            (
+                Checkpoint::default(),
+                CheckpointState::Damaged(e.to_string()),
+            )
+        }
     };
     let mut acked = [0u64; MAX_DESTINATIONS];
     let mut names: [Option<String>; MAX_DESTINATIONS] = Default::default();
@@ -257,6 +268,7 @@ pub fn verify_with(storage: &mut dyn Storage, dir: &Path) -> io::Result<VerifyRe
         next_seq: checkpoint.next_seq.max(1),
         destinations: Vec::new(),
         interrupted_checkpoint: files.iter().any(|f| f == cursor::TEMP),
+        checkpoint_refused,
         unknown_files: files
             .iter()
             .filter(|f| !super::is_spool_file(f))
@@ -269,7 +281,7 @@ pub fn verify_with(storage: &mut dyn Storage, dir: &Path) -> io::Result<VerifyRe
         let mut range: Option<(u64, u64)> = None;
         let outcome = segment::scan(storage, &path, 0, len, |record, _| {
             range = Some(range.map_or((record.seq, record.seq), |(a, _)| (a, record.seq)));
-            report.next_seq = report.next_seq.max(record.seq + 1);
+            report.next_seq = report.next_seq.max(record.seq.saturating_add(1));
             if checkpoint.evicted.contains(&record.seq) {
                 report.evicted += 1;
                 return true;

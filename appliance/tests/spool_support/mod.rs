@@ -175,3 +175,8 @@ impl Storage for Recording {
         Ok(())
     }
 }
+
+pub mod frames;
+pub mod oracle;
+pub mod rng;
+pub mod sim;
