@@ -548,6 +548,7 @@ fn run_service(path: &Path, level: Option<LogLevelArg>) -> ExitCode {
         return ExitCode::from(EXIT_FAILED);
     }
     match service::run(&config, &stop) {
+        Ok(report) if report.spool_failed => ExitCode::from(service::EXIT_SPOOL_FAILED),
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             log::error!("cannot run: {e}");

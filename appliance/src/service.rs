@@ -92,7 +92,16 @@ pub struct StopReport {
     pub still_running: Vec<String>,
     /// Lines answered `accepted` since start.
     pub accepted: u64,
+    /// The service stopped by itself because a spool write or fsync failed (disk full, I/O
+    /// error): the spool refuses every append until it is opened again, so the process exits
+    /// for its service manager to restart it ([`EXIT_SPOOL_FAILED`]).
+    pub spool_failed: bool,
 }
+
+/// Exit code of `icsfwd run` after it stopped because its spool failed (`EX_TEMPFAIL`): the
+/// unit's `Restart=on-failure` starts it again, and the restart recovers the spool (a torn
+/// tail is cut) and accepts alerts again once the disk has space.
+pub const EXIT_SPOOL_FAILED: u8 = 75;
 
 fn spool_config(config: &config::Spool) -> SpoolConfig {
     SpoolConfig {
@@ -195,6 +204,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
     snapshot.spool.max_bytes = config.spool.max_bytes;
     snapshot.spool.damaged_frames = damaged_frames;
     let mut status_failed = false;
+    let mut spool_failed = false;
     loop {
         let ingest_stats = ingest.stats();
         snapshot.written_ms = now_ms();
@@ -207,6 +217,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             refused_by_spool: ingest_stats.refused_by_spool,
         };
         if let Ok(spool_stats) = handle.stats() {
+            spool_failed = spool_stats.failed;
             snapshot.spool = SpoolStatus {
                 appended: spool_stats.appended,
                 fsyncs: spool_stats.fsyncs,
@@ -242,6 +253,15 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             }
             Err(_) => {}
         }
+        if spool_failed {
+            error!(
+                "the spool failed (a write or fsync error, see above): every alert is refused \
+                 until it is reopened; stopping so that the service manager restarts icsfwd \
+                 (exit {EXIT_SPOOL_FAILED}); the restart recovers the spool and accepts alerts \
+                 again once the disk has space"
+            );
+            break;
+        }
         if stop.wait_timeout(STATUS_INTERVAL) {
             break;
         }
@@ -249,12 +269,17 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
 
     info!("stopping: answering the lines already read, then stopping the workers");
     let ingest_stats = ingest.shutdown();
-    let offline = notifier.send_logged(
-        NotificationKind::SensorOffline,
-        notifier.sensor(),
-        "sensor offline: the forwarder stopped (graceful stop)",
-        now_ms(),
-    );
+    // A failed spool takes no notification: the restart's "online" tells the SOC instead.
+    let offline = if spool_failed {
+        None
+    } else {
+        notifier.send_logged(
+            NotificationKind::SensorOffline,
+            notifier.sensor(),
+            "sensor offline: the forwarder stopped (graceful stop)",
+            now_ms(),
+        )
+    };
     if let Some(sent) = offline {
         let names: Vec<&str> = config
             .destinations
@@ -307,6 +332,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
     Ok(StopReport {
         still_running: report.still_running,
         accepted: ingest_stats.accepted,
+        spool_failed,
     })
 }
 

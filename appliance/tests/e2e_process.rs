@@ -320,3 +320,126 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
     );
     drop(std::fs::remove_dir_all(&dir));
 }
+
+/// S8/S7 for the running service: a segment write fails (here the file-size limit makes the
+/// kernel refuse it with EFBIG, as a full disk refuses with ENOSPC). No line after the failure
+/// is answered `accepted`; the service logs why and exits 75 (`EX_TEMPFAIL`) so that systemd's
+/// `Restart=on-failure` starts it again; the restart recovers the spool (the torn tail is cut),
+/// delivers every accepted alert and accepts new ones.
+#[test]
+fn a_failed_spool_write_stops_the_service_with_exit_75_and_the_restart_delivers_every_accepted_alert()
+ {
+    const LIMIT: u64 = 256 * 1024;
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    let dir = scratch("p-spool-failed");
+    let config = e2e::write_hec_config(
+        &dir,
+        &tls,
+        emulator.hec_addr().port(),
+        "",
+        "segment_bytes = \"4 MiB\"",
+    );
+    let socket = socket_of(&dir);
+    // The ignored SIGXFSZ is inherited through exec: the write fails instead of killing.
+    let mut limited = std::process::Command::new("sh");
+    limited.args([
+        "-c",
+        "trap '' XFSZ; exec prlimit --fsize=\"$0\" -- \"$1\" run -c \"$2\"",
+        &LIMIT.to_string(),
+        env!("CARGO_BIN_EXE_icsfwd"),
+        config.to_str().unwrap(),
+    ]);
+    let mut service = e2e::Service::start_command(limited);
+    e2e::wait_for("the ingest socket", Duration::from_secs(30), || {
+        socket.exists()
+    });
+
+    // Pipelined chunks until the spool refuses (or the service goes away).
+    let mut producer = Producer::connect(&socket);
+    let (mut accepted, mut refusals, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    let mut next = 1u64;
+    'send: while next < 100_000 {
+        let ids: Vec<u64> = (next..next + 64).collect();
+        next += 64;
+        let mut bytes = Vec::new();
+        for id in &ids {
+            bytes.extend_from_slice(e2e::alert_line(*id, "major", "spool failure").as_bytes());
+            bytes.push(b'\n');
+        }
+        if !producer.write(&bytes) {
+            break;
+        }
+        for id in ids {
+            match producer.answer() {
+                Some(answer) if answer["status"] == "accepted" => {
+                    assert!(refusals.is_empty(), "{id} accepted after a refusal");
+                    accepted.push(id);
+                }
+                Some(answer) => {
+                    refusals.push(answer.to_string());
+                    refused.push(id);
+                }
+                None => break 'send,
+            }
+        }
+        if !refusals.is_empty() {
+            break;
+        }
+    }
+    assert!(
+        !accepted.is_empty(),
+        "the spool took alerts before the limit"
+    );
+    assert!(
+        refusals.iter().all(|r| r.contains("spool failed")),
+        "{refusals:?}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = service.exited() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the service did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (_, log) = service.wait_log();
+    assert_eq!(exit.code(), Some(75), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("stopping so that the service manager restarts icsfwd")),
+        "{log:#?}"
+    );
+
+    // The restart (no limit: "the disk has space again").
+    let service = e2e::start_service(&config, &dir);
+    let want: BTreeSet<String> = accepted.iter().map(|id| event_id(*id)).collect();
+    e2e::wait_for(
+        "every accepted alert delivered",
+        Duration::from_secs(60),
+        || {
+            let stored: BTreeSet<String> = hec_ids(emulator.store()).into_keys().collect();
+            want.is_subset(&stored)
+        },
+    );
+    let stored = hec_ids(emulator.store());
+    for id in stored.keys() {
+        let n: u64 = id.rsplit('-').next().unwrap().parse().unwrap_or(0);
+        assert!(
+            !refused.contains(&n),
+            "{id} was refused (accepted {}..={}, refused {:?}) but delivered",
+            accepted[0],
+            accepted[accepted.len() - 1],
+            (refused.first(), refused.last())
+        );
+    }
+    let (again, other) = send_ids(&socket, 200_001..=200_010);
+    assert_eq!(again.len(), 10, "{other:?}");
+    e2e::wait_for("the new alerts delivered", Duration::from_secs(30), || {
+        let stored = hec_ids(emulator.store());
+        (200_001..=200_010).all(|id| stored.contains_key(&event_id(id)))
+    });
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{log:#?}");
+    drop(std::fs::remove_dir_all(&dir));
+}

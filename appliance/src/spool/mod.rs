@@ -437,6 +437,9 @@ pub struct SpoolStats {
     pub disk_bytes: u64,
     /// Per configured destination.
     pub destinations: Vec<DestinationStats>,
+    /// A write or fsync failed (disk full, I/O error): appends are refused until the spool is
+    /// opened again (see [`Spool::is_failed`]).
+    pub failed: bool,
 }
 
 impl SpoolStats {
@@ -793,6 +796,7 @@ impl<S: Storage> Spool<S> {
         let mut stats = self.stats.clone();
         stats.live_bytes = self.live_bytes;
         stats.disk_bytes = self.segments.values().map(|s| s.len).sum();
+        stats.failed = self.failed;
         stats.destinations = self
             .names
             .iter()
@@ -887,6 +891,17 @@ impl<S: Storage> Spool<S> {
                 .and_then(|()| self.storage.sync_file(&path));
             if let Err(source) = written {
                 self.failed = true;
+                // The batch was refused: cut what of it reached the file, so that the
+                // restart's recovery does not bring refused records back (their producers
+                // send them again). If the cut fails too, they may come back: duplicates of
+                // refused lines, never a loss.
+                if let Some(before) = self.segments.get(&active).map(|s| s.len) {
+                    drop(
+                        self.storage
+                            .truncate(&path, before)
+                            .and_then(|()| self.storage.sync_file(&path)),
+                    );
+                }
                 return Err(SpoolError::Io {
                     what: format!("writing {}", path.display()),
                     source,
