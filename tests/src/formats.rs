@@ -89,7 +89,7 @@ pub struct SyslogMessage {
 
 /// Splits `s` at the escape-aware delimiter `delim`: `\` escapes the next character, which
 /// must be one of `allowed`. Returns the raw (still escaped) pieces.
-fn split_escaped<'a>(s: &'a str, delim: char, max: usize) -> Result<Vec<&'a str>, String> {
+fn split_escaped(s: &str, delim: char, max: usize) -> Result<Vec<&str>, String> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut chars = s.char_indices();
@@ -424,7 +424,7 @@ fn read_sd_element(bytes: &[u8]) -> Result<(String, Fields, &[u8]), String> {
     let mut rest = bytes.strip_prefix(b"[").ok_or("no SD-ELEMENT")?;
     let sd_name = |rest: &[u8]| {
         rest.iter()
-            .position(|&b| !(b.is_ascii_graphic() && !matches!(b, b'=' | b']' | b'"')))
+            .position(|&b| !b.is_ascii_graphic() || matches!(b, b'=' | b']' | b'"'))
             .unwrap_or(rest.len())
     };
     let end = sd_name(rest);

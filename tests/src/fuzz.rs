@@ -31,8 +31,11 @@ use icsfwd_core::record::{self, Decoder, MAX_FRAME, RecordView};
 
 use crate::formats;
 
+/// One target's body: `Err` names the property that failed.
+pub type Body = fn(&[u8]) -> Result<(), String>;
+
 /// The fuzz targets by name, as `fuzz/Cargo.toml` and `fuzz/corpus/<name>/` name them.
-pub const TARGETS: [(&str, fn(&[u8]) -> Result<(), String>); 4] = [
+pub const TARGETS: [(&str, Body); 4] = [
     ("record_decode", record_decode),
     ("format_all", format_all),
     ("ingest_decode", ingest_decode),

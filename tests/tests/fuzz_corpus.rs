@@ -153,7 +153,7 @@ fn regenerate_seed_corpus() {
         write_seed(
             "config_parse",
             &format!("{name}-first-half"),
-            text[..cut].as_bytes(),
+            &text.as_bytes()[..cut],
         );
     }
     for (name, text) in [
