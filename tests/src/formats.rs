@@ -20,7 +20,7 @@
 //! formats::check_event(&event, &icsfwd_core::format::Options::default()).unwrap();
 //! let line = "CEF:0|v|p|1|SIG:1|Name \\| x|8|msg=a\\=b c=d";
 //! let cef = formats::read_cef(line).unwrap();
-//! assert_eq!(cef.header[4], "Name | x");
+//! assert_eq!(cef.header[5], "Name | x");
 //! assert_eq!(cef.extension, [("msg".to_owned(), "a=b".to_owned()), ("c".to_owned(), "d".to_owned())]);
 //! ```
 
