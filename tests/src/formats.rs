@@ -4,7 +4,7 @@
 //! escape, an unescaped delimiter, a missing field), so a rendering that passes has exactly the
 //! structure the format promises. [`check_event`] renders one event in every format — text,
 //! HEC, CEF, LEEF, and RFC 5424 syslog (octet-counted) around each payload — reads every
-//! rendering back and compares the fields it finds with [`expected`], which is written from
+//! rendering back and compares the fields it finds with the `expected_*` functions, which is written from
 //! `docs/output-formats.md`, independently of the formatters: the same keys in the same order,
 //! no key more, and every value exactly as the event holds it (after the format's documented
 //! lossy replacement: CEF and syslog structured data turn control characters into U+FFFD).
@@ -809,7 +809,7 @@ fn render(kind: Kind, event: &Event, options: &format::Options) -> Result<Vec<u8
     Ok(buf)
 }
 
-/// Checks one rendering of `event` in payload format `kind` against [`expected`].
+/// Checks one rendering of `event` in payload format `kind` against the `expected_*` functions.
 pub fn check_payload(
     kind: Kind,
     event: &Event,
