@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Splunk's official clients that tests/tests/fidelity.rs drives, and the CEF parser
 # appliance/tests/e2e_rsyslog.rs checks syslog payloads with:
-#   - Python: splunk-sdk and pycef (pinned in tests/fidelity/requirements.txt) in a venv at
+#   - Python: splunk-sdk, pycef and syslog-rfc5424-parser (the RFC 5424 parser of
+#     tests/tests/hostile.rs; all pinned in tests/fidelity/requirements.txt) in a venv at
 #     target/fidelity/venv (python3 -m venv; pip from the package index);
 #   - Node: splunk-logging (pinned by tests/fidelity/node/package-lock.json) with `npm ci`
 #     into tests/fidelity/node/node_modules.
@@ -41,6 +42,7 @@ fi
 
 echo "fidelity-deps: python $("$VENV/bin/python" --version 2>&1 | cut -d' ' -f2)," \
   "splunk-sdk $("$VENV/bin/python" -c 'import splunklib; print(splunklib.__version__)')," \
-  "pycef $("$VENV/bin/python" -m pip show pycef 2>/dev/null | sed -n 's/^Version: //p')," \
+  "pycef $("$VENV/bin/python" -m pip show pycef 2>/dev/null | sed -n 's/^Version: //p'),"\
+  "syslog-rfc5424-parser $("$VENV/bin/python" -m pip show syslog-rfc5424-parser 2>/dev/null | sed -n 's/^Version: //p')," \
   "node $(node --version), splunk-logging" \
   "$(node -p 'require("./'"$NODE_DIR"'/node_modules/splunk-logging/package.json").version')"

@@ -3,12 +3,14 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, fidelity, syslog, splunk-app, doc, fuzz-check, core-thumbv7em,
-# core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an error. A step that
-# cannot run because the machine cannot install its tool (the bare-metal target,
-# qemu-system-arm, Splunk's Python SDK / Node HEC client and pycef for the fidelity step,
-# Debian's rsyslog for the syslog step, splunk-appinspect for the splunk-app step, Debian's
-# faketime for the clock steps of the J1 test in the test step) is reported as
+# Steps: setup, fmt, clippy, test, fidelity, syslog, splunk-app, doc, fuzz-check, fuzz-smoke,
+# core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an
+# error. A step that cannot run because the machine cannot install its tool (the bare-metal
+# target, qemu-system-arm, Splunk's Python SDK / Node HEC client, pycef and
+# syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the syslog step,
+# splunk-appinspect for the splunk-app step, Debian's faketime for the clock steps of the J1
+# test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step) is
+# reported as
 # SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
@@ -110,6 +112,7 @@ step fidelity
 # were installed, so REQUIRE_ALL makes sure they really ran.
 if [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test fidelity --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test hostile --locked
 else
   SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
 fi
@@ -146,6 +149,20 @@ step fuzz-check
 # The fuzz targets run on nightly with cargo-fuzz (see fuzz/README.md); here they are only
 # type-checked on stable so that an API change cannot leave them broken.
 (cd fuzz && cargo fmt -- --check && cargo check --locked --bins)
+
+step fuzz-smoke
+# ---- fuzz-smoke: 20 s of each cargo-fuzz target from the committed seeds, when nightly and
+# cargo-fuzz are there (CI machines have stable only, so there it is SKIPPED; the committed
+# corpus and regressions still ran on stable in `test`, tests/tests/fuzz_corpus.rs). About 80 s
+# plus the instrumented build. A long run: scripts/fuzz-long.sh SECONDS.
+if cargo +nightly fuzz --version >/dev/null 2>&1; then
+  scripts/fuzz-long.sh 20
+else
+  loud "no nightly toolchain with cargo-fuzz (cargo +nightly fuzz): the fuzz smoke run is" \
+       "SKIPPED; the committed fuzz corpus was still replayed on stable in the test step."
+  SKIPPED+=("fuzz-smoke (no cargo +nightly fuzz)")
+fi
+# ---- end fuzz-smoke
 
 if [ "$have_target" = 1 ]; then
   step core-thumbv7em

@@ -2,6 +2,10 @@
 //!
 //! The tests live in `tests/tests/`; this library holds what they share.
 
+pub mod formats;
+pub mod fuzz;
+pub mod hostile;
+
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, Kind, SliceWriter};
 
