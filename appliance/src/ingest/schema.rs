@@ -595,7 +595,11 @@ impl Decoder {
         Ok(alert)
     }
 
-    fn notification(&mut self, top: &Obj<'_, '_>, received_ms: u64) -> Result<Notification, Refusal> {
+    fn notification(
+        &mut self,
+        top: &Obj<'_, '_>,
+        received_ms: u64,
+    ) -> Result<Notification, Refusal> {
         let id = id(top)?;
         let time_ms = time(top, received_ms)?;
         let kind = named(top, "kind", KIND_ALLOWED, NotificationKind::from_name)?;
@@ -804,7 +808,11 @@ fn ip(value: Option<&Json<'_>>, path: &'static str) -> Result<IpAddr, Refusal> {
     }
 }
 
-fn whole_number(value: &Json<'_>, path: &'static str, allowed: &'static str) -> Result<u64, Refusal> {
+fn whole_number(
+    value: &Json<'_>,
+    path: &'static str,
+    allowed: &'static str,
+) -> Result<u64, Refusal> {
     match value {
         Json::UInt(n) => Ok(*n),
         Json::Int(n) => Err(bad_value(path, format!("{n} is out of range"), allowed)),
