@@ -19,8 +19,18 @@
 //! | `ICSFWD_BENCH_SPLUNKD_ALERTS` | 5000 | alerts of the splunkd REST run (one request each) |
 //! | `ICSFWD_BENCH_PRODUCERS` | 4 | producer connections of a throughput run |
 //! | `ICSFWD_BENCH_WINDOW` | 256 | lines in flight per producer connection |
-//! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of the paced 1,000 alerts/s run |
-//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,latency,emulator` | which runs |
+//! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of each paced latency run (at least 1,000 alerts) |
+//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator` | which runs; also `drain`, `scale-rules`, `scale-dests`, `scale-size` |
+//! | `ICSFWD_BENCH_RATES` | 100,1000,10000 | rates of the paced latency runs (alerts/s) |
+//! | `ICSFWD_BENCH_LATENCY_KINDS` | hec | destination kinds of the latency runs |
+//! | `ICSFWD_BENCH_BACKLOG_SECS` | 300 | how long the drain run produces with the destination down |
+//! | `ICSFWD_BENCH_BACKLOG_RATE` | 1000 | alerts/s produced meanwhile |
+//! | `ICSFWD_BENCH_DRAIN_KIND` | hec | destination kind of the drain run (hec, hec-ack, hec-tls, splunkd) |
+//! | `ICSFWD_BENCH_SCALE_KIND` | hec | destination kind of the scaling runs |
+//! | `ICSFWD_BENCH_SCALE_RULES` | 1,8,32 | rule counts (at most 32, the core's capacity) |
+//! | `ICSFWD_BENCH_SCALE_DESTS` | 1,2,4,8 | destination counts |
+//!
+//! Every figure also prints one line `BENCH {json}` for scripts.
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
 //! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
 #![allow(
