@@ -19,8 +19,18 @@
 //! | `ICSFWD_BENCH_SPLUNKD_ALERTS` | 5000 | alerts of the splunkd REST run (one request each) |
 //! | `ICSFWD_BENCH_PRODUCERS` | 4 | producer connections of a throughput run |
 //! | `ICSFWD_BENCH_WINDOW` | 256 | lines in flight per producer connection |
-//! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of the paced 1,000 alerts/s run |
-//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,latency,emulator` | which runs |
+//! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of each paced latency run (at least 1,000 alerts) |
+//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator` | which runs; also `drain`, `scale-rules`, `scale-dests`, `scale-size` |
+//! | `ICSFWD_BENCH_RATES` | 100,1000,10000 | rates of the paced latency runs (alerts/s) |
+//! | `ICSFWD_BENCH_LATENCY_KINDS` | hec | destination kinds of the latency runs |
+//! | `ICSFWD_BENCH_BACKLOG_SECS` | 300 | how long the drain run produces with the destination down |
+//! | `ICSFWD_BENCH_BACKLOG_RATE` | 1000 | alerts/s produced meanwhile |
+//! | `ICSFWD_BENCH_DRAIN_KIND` | hec | destination kind of the drain run (hec, hec-ack, hec-tls, splunkd) |
+//! | `ICSFWD_BENCH_SCALE_KIND` | hec | destination kind of the scaling runs |
+//! | `ICSFWD_BENCH_SCALE_RULES` | 1,8,32 | rule counts (at most 32, the core's capacity) |
+//! | `ICSFWD_BENCH_SCALE_DESTS` | 1,2,4,8 | destination counts |
+//!
+//! Every figure also prints one line `BENCH {json}` for scripts.
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
 //! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
 #![allow(
@@ -43,6 +53,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use icsfwd::ingest::schema::encode_line;
+use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::Token;
@@ -101,7 +112,9 @@ impl Settings {
                     .unwrap_or_else(|| PathBuf::from("icsfwd-bench"))
             });
         let runs = std::env::var("ICSFWD_BENCH_RUNS")
-            .unwrap_or_else(|_| "hec,hec-ack,hec-tls,splunkd,latency,emulator".to_owned())
+            .unwrap_or_else(|_| {
+                "hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator".to_owned()
+            })
             .split(',')
             .map(|s| s.trim().to_owned())
             .collect();
@@ -134,14 +147,16 @@ impl Settings {
     }
 }
 
-/// The emulator: plain HTTP or TLS, a token without and one with acks, a splunkd user, a
-/// store big enough for the run.
+/// The emulator: plain HTTP or TLS (HEC, splunkd and syslog alike), a token without and one
+/// with acks, a splunkd user, a syslog TCP receiver, a store holding `events` (older ones are
+/// dropped and counted: [`stored`] counts both).
 fn emulator(tls: Option<&TlsMaterial>, events: usize) -> RunningEmulator {
     let mut config = EmulatorConfig {
         store: StoreConfig {
             max_events: events + 10_000,
             jsonl: None,
         },
+        syslog_port: Some(0),
         ..EmulatorConfig::default()
     };
     if let Some(material) = tls {
@@ -155,12 +170,20 @@ fn emulator(tls: Option<&TlsMaterial>, events: usize) -> RunningEmulator {
     Emulator::start(config).unwrap()
 }
 
+/// Events the emulator received: those it holds plus those its bound dropped.
+fn stored(emulator: &RunningEmulator) -> usize {
+    let store = emulator.store();
+    store.len() + usize::try_from(store.dropped()).unwrap()
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
     Hec,
     HecAck,
     HecTls,
     Splunkd,
+    SyslogTcp,
+    SyslogTls,
 }
 
 impl Kind {
@@ -170,47 +193,177 @@ impl Kind {
             Kind::HecAck => "HEC, acks on (http)",
             Kind::HecTls => "HEC, acks off (https)",
             Kind::Splunkd => "splunkd REST (http)",
+            Kind::SyslogTcp => "syslog TCP (CEF)",
+            Kind::SyslogTls => "syslog TLS (CEF)",
+        }
+    }
+
+    /// The run name (`ICSFWD_BENCH_RUNS`, summary lines).
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Hec => "hec",
+            Kind::HecAck => "hec-ack",
+            Kind::HecTls => "hec-tls",
+            Kind::Splunkd => "splunkd",
+            Kind::SyslogTcp => "syslog-tcp",
+            Kind::SyslogTls => "syslog-tls",
+        }
+    }
+
+    fn parse(name: &str) -> Kind {
+        [
+            Kind::Hec,
+            Kind::HecAck,
+            Kind::HecTls,
+            Kind::Splunkd,
+            Kind::SyslogTcp,
+            Kind::SyslogTls,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
+        .unwrap_or_else(|| panic!("unknown destination kind {name:?}"))
+    }
+
+    fn tls(self) -> bool {
+        matches!(self, Kind::HecTls | Kind::SyslogTls)
+    }
+}
+
+/// Alert sizes of the scaling run (the ingest lines' strings).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Size {
+    /// No message, group or endpoint names: the smallest alert a sensor sends.
+    Small,
+    /// The `steady` scenario as generated.
+    Typical,
+    /// Every string at its core capacity (the largest record).
+    Max,
+}
+
+impl Size {
+    fn name(self) -> &'static str {
+        match self {
+            Size::Small => "small",
+            Size::Typical => "typical",
+            Size::Max => "max",
         }
     }
 }
 
-fn write_config(dir: &Path, kind: Kind, emulator: &RunningEmulator, ca: Option<&Path>) -> PathBuf {
+/// What one run sets up: destination kind, how many destinations (all the same kind, all on
+/// the one emulator), how many rules, which alert size.
+#[derive(Clone, Copy, Debug)]
+struct Setup {
+    kind: Kind,
+    destinations: usize,
+    rules: usize,
+    size: Size,
+}
+
+impl Setup {
+    fn new(kind: Kind) -> Setup {
+        Setup {
+            kind,
+            destinations: 1,
+            rules: 1,
+            size: Size::Typical,
+        }
+    }
+}
+
+fn destination(kind: Kind, name: &str, emulator: &RunningEmulator, ca: Option<&Path>) -> String {
     let hec = emulator.hec_addr().port();
-    let destination = match kind {
+    let ca = ca
+        .map(|p| format!("ca_file = \"{}\"\n", p.display()))
+        .unwrap_or_default();
+    let body = match kind {
         Kind::Hec | Kind::HecAck | Kind::HecTls => {
-            let scheme = if kind == Kind::HecTls {
-                "https"
-            } else {
-                "http"
-            };
-            let host = if kind == Kind::HecTls {
-                "localhost"
-            } else {
-                "127.0.0.1"
-            };
+            let scheme = if kind.tls() { "https" } else { "http" };
+            let host = if kind.tls() { "localhost" } else { "127.0.0.1" };
             let (token, ack) = if kind == Kind::HecAck {
                 (ACK_TOKEN, "true")
             } else {
                 (HEC_TOKEN, "false")
             };
-            let ca = ca
-                .map(|p| format!("ca_file = \"{}\"\n", p.display()))
-                .unwrap_or_default();
             format!(
-                "name = \"soc\"\nkind = \"hec\"\nurls = [\"{scheme}://{host}:{hec}\"]\n\
+                "kind = \"hec\"\nurls = [\"{scheme}://{host}:{hec}\"]\n\
                  token = \"{token}\"\nack = {ack}\n{ca}"
             )
         }
         Kind::Splunkd => format!(
-            "name = \"soc\"\nkind = \"splunk\"\nhost = \"127.0.0.1\"\nport = {}\n\
+            "kind = \"splunk\"\nhost = \"127.0.0.1\"\nport = {}\n\
              scheme = \"http\"\nusername = \"{USER}\"\npassword = \"{PASSWORD}\"\n",
             emulator.splunkd_addr().port()
         ),
+        Kind::SyslogTcp | Kind::SyslogTls => {
+            let port = emulator.syslog_addr().unwrap().port();
+            let (transport, host) = if kind.tls() {
+                ("tls", "localhost")
+            } else {
+                ("tcp", "127.0.0.1")
+            };
+            format!(
+                "kind = \"syslog\"\nhost = \"{host}\"\nport = {port}\ntransport = \"{transport}\"\n\
+                 payload = \"cef\"\n{ca}"
+            )
+        }
     };
+    format!(
+        "[[destination]]\nname = \"{name}\"\n{body}retry_min = \"100ms\"\nretry_max = \"1s\"\n\n"
+    )
+}
+
+/// Rule `i` of `n`: the first sends every alert; the others filter on engine and severity so
+/// that routing evaluates each, and all name every destination (an alert is spooled once;
+/// system notifications are not forwarded, so the store holds only the bench's alerts).
+fn rule(i: usize, actions: &str) -> String {
+    if i == 0 {
+        return format!("[[rule]]\nname = \"all\"\nactions = [{actions}]\n\n");
+    }
+    const ENGINES: [&str; 5] = [
+        "protocol violation",
+        "policy violation",
+        "malware",
+        "anomaly",
+        "operational",
+    ];
+    const SEVERITIES: [&str; 4] = ["warning", "minor", "major", "critical"];
+    format!(
+        "[[rule]]\nname = \"rule-{i}\"\nengines = [\"{}\"]\nmin_severity = \"{}\"\n\
+         actions = [{actions}]\n\n",
+        ENGINES[i % ENGINES.len()],
+        SEVERITIES[i % SEVERITIES.len()],
+    )
+}
+
+fn write_config(
+    dir: &Path,
+    setup: Setup,
+    emulator: &RunningEmulator,
+    ca: Option<&Path>,
+) -> PathBuf {
+    let names: Vec<String> = (0..setup.destinations)
+        .map(|i| {
+            if i == 0 {
+                "soc".to_owned()
+            } else {
+                format!("soc{i}")
+            }
+        })
+        .collect();
+    let destinations: String = names
+        .iter()
+        .map(|name| destination(setup.kind, name, emulator, ca))
+        .collect();
+    let actions = names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rules: String = (0..setup.rules).map(|i| rule(i, &actions)).collect();
     let text = format!(
         "[sensor]\nname = \"bench-sensor\"\nip = \"10.20.0.5\"\n\n\
-         [[destination]]\n{destination}retry_min = \"100ms\"\nretry_max = \"1s\"\n\n\
-         [[rule]]\nname = \"all\"\nactions = [\"soc\"]\n\n\
+         {destinations}{rules}\
          [spool]\ndir = \"{spool}\"\n\n[ingest]\nsocket = \"{socket}\"\n\n[log]\nlevel = \"warn\"\n",
         spool = dir.join("spool").display(),
         socket = dir.join("ingest.sock").display(),
@@ -285,8 +438,8 @@ impl Drop for Service {
     }
 }
 
-/// `count` ingest lines of the steady scenario, ids unique per sensor.
-fn lines(count: u64) -> Vec<String> {
+/// `count` ingest lines of the steady scenario, ids unique per sensor, strings sized by `size`.
+fn lines(count: u64, size: Size) -> Vec<String> {
     let params = Params {
         rate: 1_000.0,
         count,
@@ -296,7 +449,10 @@ fn lines(count: u64) -> Vec<String> {
     Scenario::Steady
         .events(&params)
         .unwrap()
-        .map(|(_, event)| {
+        .map(|(_, mut event)| {
+            if let Event::Alert(alert) = &mut event {
+                resize(alert, size);
+            }
             let mut line = encode_line(&event);
             line.push('\n');
             line
@@ -304,8 +460,35 @@ fn lines(count: u64) -> Vec<String> {
         .collect()
 }
 
-/// What one producer connection saw: per line, written → answer read.
+fn fill_up<const N: usize>(text: &mut heapless::String<N>) {
+    while text.push('x').is_ok() {}
+}
+
+fn resize(alert: &mut Alert, size: Size) {
+    match size {
+        Size::Typical => {}
+        Size::Small => {
+            alert.message.clear();
+            alert.group.clear();
+            alert.source.name.clear();
+            alert.destination.name.clear();
+        }
+        Size::Max => {
+            // The sensor name stays: it makes the event ids unique.
+            fill_up(&mut alert.title);
+            fill_up(&mut alert.message);
+            fill_up(&mut alert.protocol);
+            fill_up(&mut alert.group);
+            fill_up(&mut alert.source.name);
+            fill_up(&mut alert.destination.name);
+            fill_up(&mut alert.sensor.version);
+        }
+    }
+}
+
+/// What one producer connection saw: per line, when it was written and written → answer read.
 struct Produced {
+    sent: Vec<Instant>,
     latencies: Vec<Duration>,
     refused: u64,
 }
@@ -321,6 +504,7 @@ fn produce(socket: &Path, lines: Vec<String>, window: usize, pace: Option<Durati
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let mut line = String::new();
         let mut latencies = Vec::with_capacity(count);
+        let mut sent_at = Vec::with_capacity(count);
         let mut refused = 0;
         for _ in 0..count {
             line.clear();
@@ -329,6 +513,7 @@ fn produce(socket: &Path, lines: Vec<String>, window: usize, pace: Option<Durati
             }
             let sent = rx.recv().unwrap();
             latencies.push(sent.elapsed());
+            sent_at.push(sent);
             if !line.starts_with(r#"{"status":"accepted""#) {
                 refused += 1;
                 if refused <= 3 {
@@ -336,7 +521,11 @@ fn produce(socket: &Path, lines: Vec<String>, window: usize, pace: Option<Durati
                 }
             }
         }
-        Produced { latencies, refused }
+        Produced {
+            sent: sent_at,
+            latencies,
+            refused,
+        }
     });
     let mut writer = BufWriter::with_capacity(64 * 1024, stream);
     let start = Instant::now();
@@ -383,7 +572,7 @@ impl Watcher {
             let mut seen = Vec::new();
             let mut last = 0;
             loop {
-                let len = store.len();
+                let len = store.len() + usize::try_from(store.dropped()).unwrap();
                 if len != last {
                     seen.push((len, Instant::now()));
                     last = len;
@@ -403,6 +592,71 @@ impl Watcher {
     }
 }
 
+/// One machine-readable summary line: `BENCH {json}` (grep `^BENCH ` and parse the rest).
+fn summary(value: serde_json::Value) {
+    println!("BENCH {value}");
+}
+
+fn mib(kib: u64) -> f64 {
+    (kib as f64 / 1024.0 * 10.0).round() / 10.0
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The service, the emulator and the run's directory, started for `setup`.
+struct Rig {
+    emulator: RunningEmulator,
+    service: Service,
+    socket: PathBuf,
+    dir: PathBuf,
+}
+
+impl Rig {
+    fn start(settings: &Settings, setup: Setup, label: &str, store_events: usize) -> Rig {
+        let tls = setup
+            .kind
+            .tls()
+            .then(|| TlsMaterial::generate::<&str>(&[]).unwrap());
+        let emulator = emulator(tls.as_ref(), store_events);
+        let dir = settings.dir.join(label);
+        drop(fs::remove_dir_all(&dir));
+        fs::create_dir_all(&dir).unwrap();
+        let ca = tls.as_ref().map(|m| {
+            let path = dir.join("ca.pem");
+            m.write_ca(&path).unwrap();
+            path
+        });
+        let config = write_config(&dir, setup, &emulator, ca.as_deref());
+        let socket = dir.join("ingest.sock");
+        let service = Service::start(&settings.bin, &config, &socket);
+        Rig {
+            emulator,
+            service,
+            socket,
+            dir,
+        }
+    }
+
+    fn finish(self) {
+        self.service.stop();
+        self.emulator.shutdown();
+        drop(fs::remove_dir_all(&self.dir));
+    }
+}
+
+fn wait_stored(emulator: &RunningEmulator, target: usize, deadline: Instant, what: &str) {
+    while stored(emulator) < target {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: only {} of {target} deliveries reached the emulator",
+            stored(emulator),
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
 struct Row {
     what: String,
     alerts: u64,
@@ -412,33 +666,24 @@ struct Row {
     cpu_per_100k: f64,
 }
 
-fn throughput(settings: &Settings, kind: Kind, count: u64, producers: usize) -> Row {
-    let tls = (kind == Kind::HecTls).then(|| TlsMaterial::generate::<&str>(&[]).unwrap());
-    let emulator = emulator(tls.as_ref(), usize::try_from(count).unwrap());
-    let dir = settings.dir.join(format!("{kind:?}").to_lowercase());
-    drop(fs::remove_dir_all(&dir));
-    fs::create_dir_all(&dir).unwrap();
-    let ca = tls.as_ref().map(|m| {
-        let path = dir.join("ca.pem");
-        m.write_ca(&path).unwrap();
-        path
-    });
-    let config = write_config(&dir, kind, &emulator, ca.as_deref());
-    let socket = dir.join("ingest.sock");
-    let service = Service::start(&settings.bin, &config, &socket);
-    let all = lines(count);
+/// All `count` alerts as fast as `producers` pipelining connections go; alerts/s accepted
+/// and alerts/s delivered to every destination.
+fn throughput(settings: &Settings, setup: Setup, count: u64, figure: &str) -> Row {
+    let producers = settings.producers;
+    let deliveries = usize::try_from(count).unwrap() * setup.destinations;
+    let rig = Rig::start(settings, setup, setup.kind.name(), deliveries);
+    let all = lines(count, setup.size);
     let mut parts: Vec<Vec<String>> = vec![Vec::new(); producers];
     for (i, line) in all.into_iter().enumerate() {
         parts[i % producers].push(line);
     }
-    let cpu_before = service.cpu_ticks();
-    let target = usize::try_from(count).unwrap();
-    let watcher = Watcher::start(&emulator, target, Duration::from_millis(1));
+    let cpu_before = rig.service.cpu_ticks();
+    let watcher = Watcher::start(&rig.emulator, deliveries, Duration::from_millis(1));
     let start = Instant::now();
     let handles: Vec<_> = parts
         .into_iter()
         .map(|part| {
-            let socket = socket.clone();
+            let socket = rig.socket.clone();
             let window = settings.window;
             thread::spawn(move || produce(&socket, part, window, None))
         })
@@ -449,38 +694,51 @@ fn throughput(settings: &Settings, kind: Kind, count: u64, producers: usize) -> 
     }
     let ingested = start.elapsed();
     assert_eq!(refused, 0, "lines were not accepted");
-    let deadline = start + settings.timeout;
-    while emulator.store().len() < target {
-        assert!(
-            Instant::now() < deadline,
-            "{}: only {} of {count} alerts reached the emulator in {:?}",
-            kind.label(),
-            emulator.store().len(),
-            settings.timeout
-        );
-        thread::sleep(Duration::from_millis(5));
-    }
+    wait_stored(
+        &rig.emulator,
+        deliveries,
+        start + settings.timeout,
+        setup.kind.label(),
+    );
     let seen = watcher.finish();
     let done = seen
         .iter()
-        .find(|(n, _)| *n >= target)
+        .find(|(n, _)| *n >= deliveries)
         .map_or_else(Instant::now, |(_, t)| *t);
     let e2e = done - start;
-    let cpu = (service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
-    let rss = service.peak_rss_kib();
-    service.stop();
-    let stored = emulator.store().len();
-    assert_eq!(stored, target, "each alert stored once");
-    emulator.shutdown();
-    drop(fs::remove_dir_all(&dir));
-    Row {
-        what: format!("{} ×{producers} conn", kind.label()),
+    let cpu = (rig.service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
+    let rss = rig.service.peak_rss_kib();
+    assert_eq!(stored(&rig.emulator), deliveries, "each alert stored once");
+    rig.finish();
+    let row = Row {
+        what: format!(
+            "{} ×{producers} conn{}",
+            setup.kind.label(),
+            match (setup.destinations, setup.rules, setup.size) {
+                (1, 1, Size::Typical) => String::new(),
+                (d, r, size) => format!(", {d} dest, {r} rules, {} alerts", size.name()),
+            }
+        ),
         alerts: count,
         ingest_rate: count as f64 / ingested.as_secs_f64(),
         e2e_rate: count as f64 / e2e.as_secs_f64(),
         rss_kib: rss,
         cpu_per_100k: cpu * 100_000.0 / count as f64,
-    }
+    };
+    summary(serde_json::json!({
+        "figure": figure,
+        "kind": setup.kind.name(),
+        "destinations": setup.destinations,
+        "rules": setup.rules,
+        "size": setup.size.name(),
+        "alerts": count,
+        "producers": producers,
+        "ingest_alerts_per_s": row.ingest_rate.round(),
+        "delivered_alerts_per_s": row.e2e_rate.round(),
+        "cpu_s_per_100k": round2(row.cpu_per_100k),
+        "peak_rss_mib": mib(row.rss_kib),
+    }));
+    row
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -495,7 +753,13 @@ fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
+fn ms_f(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 100.0).round() / 100.0
+}
+
 struct Latency {
+    kind: Kind,
+    rate: u64,
     alerts: u64,
     ack: Vec<Duration>,
     delivered: Vec<Duration>,
@@ -503,20 +767,15 @@ struct Latency {
     cpu_per_100k: f64,
 }
 
-/// One connection paced at 1,000 lines/s to HEC (acks off): written → accepted, and written →
-/// stored in the emulator (the store's n-th record is the n-th line: one connection, one
-/// worker, spool order — checked on the ids).
-fn latency(settings: &Settings) -> Latency {
-    let count = settings.latency_secs * 1_000;
+/// One connection paced at `rate` lines/s for `latency_secs` (at least 1,000 lines):
+/// written → accepted, and written → stored in the emulator (the store's n-th record is the
+/// n-th line: one connection, one worker, spool order — checked on the ids for HEC).
+fn latency(settings: &Settings, kind: Kind, rate: u64) -> Latency {
+    let count = (settings.latency_secs * rate).max(1_000);
     let target = usize::try_from(count).unwrap();
-    let emulator = emulator(None, target);
-    let dir = settings.dir.join("latency");
-    drop(fs::remove_dir_all(&dir));
-    fs::create_dir_all(&dir).unwrap();
-    let config = write_config(&dir, Kind::Hec, &emulator, None);
-    let socket = dir.join("ingest.sock");
-    let service = Service::start(&settings.bin, &config, &socket);
-    let all = lines(count);
+    let label = format!("latency-{}-{rate}", kind.name());
+    let rig = Rig::start(settings, Setup::new(kind), &label, target);
+    let all = lines(count, Size::Typical);
     let ids: Vec<String> = all
         .iter()
         .map(|l| {
@@ -528,52 +787,51 @@ fn latency(settings: &Settings) -> Latency {
             )
         })
         .collect();
-    let cpu_before = service.cpu_ticks();
-    let watcher = Watcher::start(&emulator, target, Duration::from_micros(200));
-    let start = Instant::now();
-    let pace = Duration::from_millis(1);
-    let produced = produce(&socket, all, 1024, Some(pace));
+    let cpu_before = rig.service.cpu_ticks();
+    let watcher = Watcher::start(&rig.emulator, target, Duration::from_micros(200));
+    let pace = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let produced = produce(&rig.socket, all, 4096, Some(pace));
     assert_eq!(produced.refused, 0);
-    let deadline = Instant::now() + settings.timeout;
-    while emulator.store().len() < target {
-        assert!(Instant::now() < deadline, "latency run: alerts missing");
-        thread::sleep(Duration::from_millis(5));
-    }
-    let seen = watcher.finish();
-    let cpu = (service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
-    let rss = service.peak_rss_kib();
-    service.stop();
-    let stored: Vec<String> = emulator
-        .store()
-        .list(&Filter::default())
-        .iter()
-        .map(|r| {
-            r.to_json()["event"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(
-        stored, ids,
-        "stored in the order sent (the latency mapping relies on it)"
+    wait_stored(
+        &rig.emulator,
+        target,
+        Instant::now() + settings.timeout,
+        "latency run",
     );
-    // Line i was written at about start + i ms (paced); delivered when the store first held
-    // more than i records.
+    let seen = watcher.finish();
+    let cpu = (rig.service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
+    let rss = rig.service.peak_rss_kib();
+    if matches!(kind, Kind::Hec | Kind::HecAck | Kind::HecTls) {
+        let stored: Vec<String> = rig
+            .emulator
+            .store()
+            .list(&Filter::default())
+            .iter()
+            .map(|r| {
+                r.to_json()["event"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            stored, ids,
+            "stored in the order sent (the latency mapping relies on it)"
+        );
+    }
+    rig.finish();
+    // Line i is delivered when the store first held more than i records.
     let mut delivered = Vec::with_capacity(target);
     let mut next = 0;
     for (n, at) in seen {
         while next < n.min(target) {
-            let sent = start + pace * u32::try_from(next).unwrap();
-            delivered.push(at.saturating_duration_since(sent));
+            delivered.push(at.saturating_duration_since(produced.sent[next]));
             next += 1;
         }
     }
-    emulator.shutdown();
-    drop(fs::remove_dir_all(&dir));
     if let Ok(slow) = std::env::var("ICSFWD_BENCH_SLOW_MS") {
-        // Where the slow answers are in the run (line i was written at i ms): stalls of the
-        // service show up as runs of consecutive slow lines.
+        // Where the slow answers are in the run: stalls of the service show up as runs of
+        // consecutive slow lines.
         let slow = Duration::from_millis(slow.parse().unwrap_or(20));
         let mut runs: Vec<(usize, usize, Duration)> = Vec::new();
         for (i, l) in produced.latencies.iter().enumerate() {
@@ -590,7 +848,7 @@ fn latency(settings: &Settings) -> Latency {
         }
         for (first, last, worst) in runs {
             eprintln!(
-                "slow answers: lines written at {first}..={last} ms, worst {} ms",
+                "slow answers: lines {first}..={last}, worst {} ms",
                 ms(worst)
             );
         }
@@ -598,20 +856,101 @@ fn latency(settings: &Settings) -> Latency {
     let mut ack = produced.latencies;
     ack.sort();
     delivered.sort();
-    Latency {
+    let l = Latency {
+        kind,
+        rate,
         alerts: count,
         ack,
         delivered,
         rss_kib: rss,
         cpu_per_100k: cpu * 100_000.0 / count as f64,
-    }
+    };
+    summary(serde_json::json!({
+        "figure": "latency",
+        "kind": kind.name(),
+        "rate": rate,
+        "alerts": count,
+        "accepted_ms": {
+            "p50": ms_f(percentile(&l.ack, 50.0)),
+            "p99": ms_f(percentile(&l.ack, 99.0)),
+            "max": ms_f(l.ack.last().copied().unwrap_or_default()),
+        },
+        "delivered_ms": {
+            "p50": ms_f(percentile(&l.delivered, 50.0)),
+            "p99": ms_f(percentile(&l.delivered, 99.0)),
+            "max": ms_f(l.delivered.last().copied().unwrap_or_default()),
+        },
+        "cpu_s_per_100k": round2(l.cpu_per_100k),
+        "peak_rss_mib": mib(l.rss_kib),
+    }));
+    l
+}
+
+/// The destination is down while one connection produces at `ICSFWD_BENCH_BACKLOG_RATE`
+/// alerts/s for `ICSFWD_BENCH_BACKLOG_SECS`; then it comes up: alerts/s from then until the
+/// emulator holds every alert.
+fn drain(settings: &Settings, kind: Kind) {
+    let secs = env_or("ICSFWD_BENCH_BACKLOG_SECS", 300);
+    let rate = env_or("ICSFWD_BENCH_BACKLOG_RATE", 1_000);
+    let count = secs * rate;
+    let target = usize::try_from(count).unwrap();
+    // The store keeps a bounded tail; the count includes what it dropped.
+    let rig = Rig::start(settings, Setup::new(kind), "drain", 20_000);
+    let fault = match kind {
+        Kind::Splunkd => "splunkd:down",
+        Kind::SyslogTcp | Kind::SyslogTls => {
+            panic!(
+                "the emulator has no fault that takes its syslog receiver down: drain HEC or splunkd"
+            )
+        }
+        Kind::Hec | Kind::HecAck | Kind::HecTls => "hec:down",
+    };
+    let id = rig.emulator.faults().add(fault.parse().unwrap()).unwrap();
+    let pace = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let cpu_before = rig.service.cpu_ticks();
+    let produced = produce(&rig.socket, lines(count, Size::Typical), 4096, Some(pace));
+    assert_eq!(produced.refused, 0, "the spool took the whole backlog");
+    let before_up = stored(&rig.emulator);
+    let cpu_produce = (rig.service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
+    let up = Instant::now();
+    assert!(rig.emulator.faults().remove(id));
+    let cpu_up = rig.service.cpu_ticks();
+    wait_stored(
+        &rig.emulator,
+        target,
+        up + settings.timeout.max(Duration::from_secs(secs)),
+        "drain",
+    );
+    let drained = up.elapsed();
+    let cpu_drain = (rig.service.cpu_ticks() - cpu_up) as f64 / settings.clk_tck;
+    let rss = rig.service.peak_rss_kib();
+    rig.finish();
+    let rate_out = (target - before_up) as f64 / drained.as_secs_f64();
+    eprintln!(
+        "drain ({}): {count} alerts backlogged over {secs} s, drained in {:.1} s: {rate_out:.0} alerts/s",
+        kind.label(),
+        drained.as_secs_f64()
+    );
+    summary(serde_json::json!({
+        "figure": "drain",
+        "kind": kind.name(),
+        "backlog_secs": secs,
+        "backlog_rate": rate,
+        "alerts": count,
+        "delivered_before_up": before_up,
+        "drain_secs": round2(drained.as_secs_f64()),
+        "drain_alerts_per_s": rate_out.round(),
+        "cpu_s_per_100k_backlogging": round2(cpu_produce * 100_000.0 / count as f64),
+        "cpu_s_per_100k_draining": round2(cpu_drain * 100_000.0 / count as f64),
+        "peak_rss_mib": mib(rss),
+    }));
 }
 
 /// The emulator alone: batches of 500 events over one kept-alive plain HTTP connection,
 /// events/s stored.
 fn emulator_rate(count: u64) -> f64 {
     let emulator = emulator(None, usize::try_from(count).unwrap());
-    let lines = lines(count);
+    let lines = lines(count, Size::Typical);
     let bodies: Vec<String> = lines
         .chunks(500)
         .map(|chunk| {
@@ -664,9 +1003,32 @@ fn emulator_rate(count: u64) -> f64 {
         );
     }
     let elapsed = start.elapsed();
-    assert_eq!(emulator.store().len(), usize::try_from(count).unwrap());
+    assert_eq!(stored(&emulator), usize::try_from(count).unwrap());
     emulator.shutdown();
-    count as f64 / elapsed.as_secs_f64()
+    let rate = count as f64 / elapsed.as_secs_f64();
+    summary(
+        serde_json::json!({"figure": "emulator", "alerts": count, "events_per_s": rate.round()}),
+    );
+    rate
+}
+
+fn list(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn numbers(name: &str, default: &str) -> Vec<u64> {
+    list(name, default)
+        .iter()
+        .map(|n| {
+            n.parse()
+                .unwrap_or_else(|_| panic!("{name}: {n:?} is not a whole number"))
+        })
+        .collect()
 }
 
 fn main() {
@@ -685,23 +1047,75 @@ fn main() {
         thread::available_parallelism().map_or(0, usize::from)
     );
     let mut rows = Vec::new();
-    let runs = [
-        ("hec", Kind::Hec, settings.alerts),
-        ("hec-ack", Kind::HecAck, settings.alerts),
-        ("hec-tls", Kind::HecTls, settings.alerts),
-        ("splunkd", Kind::Splunkd, settings.splunkd_alerts),
-    ];
-    for (name, kind, count) in runs {
-        if settings.wants(name) {
+    for kind in [
+        Kind::Hec,
+        Kind::HecAck,
+        Kind::HecTls,
+        Kind::Splunkd,
+        Kind::SyslogTcp,
+        Kind::SyslogTls,
+    ] {
+        if settings.wants(kind.name()) {
+            let count = if kind == Kind::Splunkd {
+                settings.splunkd_alerts
+            } else {
+                settings.alerts
+            };
             eprintln!("running {}: {count} alerts", kind.label());
-            let row = throughput(&settings, kind, count, settings.producers);
-            rows.push(row);
+            rows.push(throughput(&settings, Setup::new(kind), count, "throughput"));
         }
     }
-    let latency = settings.wants("latency").then(|| {
-        eprintln!("running the paced latency run: {} s", settings.latency_secs);
-        latency(&settings)
-    });
+    // Scaling: one figure each, the other dimensions at 1 destination, 1 rule, typical size.
+    let scale_kind = Kind::parse(&list("ICSFWD_BENCH_SCALE_KIND", "hec")[0]);
+    if settings.wants("scale-rules") {
+        for rules in numbers("ICSFWD_BENCH_SCALE_RULES", "1,8,32") {
+            let setup = Setup {
+                rules: usize::try_from(rules).unwrap(),
+                ..Setup::new(scale_kind)
+            };
+            eprintln!("running scale-rules: {rules} rules");
+            rows.push(throughput(&settings, setup, settings.alerts, "scale-rules"));
+        }
+    }
+    if settings.wants("scale-dests") {
+        for destinations in numbers("ICSFWD_BENCH_SCALE_DESTS", "1,2,4,8") {
+            let setup = Setup {
+                destinations: usize::try_from(destinations).unwrap(),
+                ..Setup::new(scale_kind)
+            };
+            eprintln!("running scale-dests: {destinations} destinations");
+            rows.push(throughput(&settings, setup, settings.alerts, "scale-dests"));
+        }
+    }
+    if settings.wants("scale-size") {
+        for size in [Size::Small, Size::Typical, Size::Max] {
+            let setup = Setup {
+                size,
+                ..Setup::new(scale_kind)
+            };
+            eprintln!("running scale-size: {} alerts", size.name());
+            rows.push(throughput(&settings, setup, settings.alerts, "scale-size"));
+        }
+    }
+    let mut latencies = Vec::new();
+    if settings.wants("latency") {
+        for kind in list("ICSFWD_BENCH_LATENCY_KINDS", "hec") {
+            for rate in numbers("ICSFWD_BENCH_RATES", "100,1000,10000") {
+                let kind = Kind::parse(&kind);
+                eprintln!(
+                    "running the paced latency run: {}, {rate} alerts/s for {} s",
+                    kind.label(),
+                    settings.latency_secs
+                );
+                latencies.push(latency(&settings, kind, rate));
+            }
+        }
+    }
+    if settings.wants("drain") {
+        let kind = Kind::parse(&list("ICSFWD_BENCH_DRAIN_KIND", "hec")[0]);
+        eprintln!("running the drain run ({})", kind.label());
+        drain(&settings, kind);
+    }
     let emulator = settings.wants("emulator").then(|| {
         eprintln!("running the emulator alone");
         emulator_rate(settings.alerts.max(10_000))
@@ -723,31 +1137,28 @@ fn main() {
             row.cpu_per_100k
         );
     }
-    if let Some(l) = &latency {
+    if !latencies.is_empty() {
         println!();
         println!(
-            "paced 1,000 alerts/s, HEC acks off (http), one connection, {} alerts:",
-            l.alerts
+            "| paced run (one connection) | alerts | accepted p50 / p99 / max ms | delivered p50 / p99 / max ms | peak RSS MiB | CPU s / 100k |"
         );
-        println!("| latency | p50 ms | p99 ms | max ms |");
-        println!("| --- | ---: | ---: | ---: |");
-        println!(
-            "| ingest → accepted | {} | {} | {} |",
-            ms(percentile(&l.ack, 50.0)),
-            ms(percentile(&l.ack, 99.0)),
-            ms(l.ack.last().copied().unwrap_or_default())
-        );
-        println!(
-            "| ingest → stored in the emulator | {} | {} | {} |",
-            ms(percentile(&l.delivered, 50.0)),
-            ms(percentile(&l.delivered, 99.0)),
-            ms(l.delivered.last().copied().unwrap_or_default())
-        );
-        println!(
-            "peak RSS {:.1} MiB, CPU {:.2} s per 100k alerts",
-            l.rss_kib as f64 / 1024.0,
-            l.cpu_per_100k
-        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+        for l in &latencies {
+            println!(
+                "| {}, {} alerts/s | {} | {} / {} / {} | {} / {} / {} | {:.1} | {:.2} |",
+                l.kind.label(),
+                l.rate,
+                l.alerts,
+                ms(percentile(&l.ack, 50.0)),
+                ms(percentile(&l.ack, 99.0)),
+                ms(l.ack.last().copied().unwrap_or_default()),
+                ms(percentile(&l.delivered, 50.0)),
+                ms(percentile(&l.delivered, 99.0)),
+                ms(l.delivered.last().copied().unwrap_or_default()),
+                l.rss_kib as f64 / 1024.0,
+                l.cpu_per_100k
+            );
+        }
     }
     if let Some(rate) = emulator {
         println!();

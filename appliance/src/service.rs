@@ -44,6 +44,15 @@ use crate::spool::storage::FsStorage;
 use crate::spool::{self, GroupCommit, GroupConfig, Spool, SpoolConfig};
 use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
 
+/// The service's group commit: at most 512 events queued and 512 per fsync. Each queued
+/// event holds its strings inline (~2.7 KB) and the writer holds its batch beside the
+/// refilling queue, so these bounds are ~2.8 MB of the peak RSS (5.6 MB at 1,024/1,024);
+/// 512 events per fsync still allow 50,000 alerts/s with fsyncs of up to 10 ms.
+const SERVICE_GROUP: GroupConfig = GroupConfig {
+    queue_capacity: 512,
+    max_batch: 512,
+};
+
 /// How often the status snapshot is written.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -148,8 +157,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
         );
     }
     let damaged_frames = u64::try_from(recovery.torn.len() + recovery.corrupt.len()).unwrap_or(0);
-    let commit =
-        GroupCommit::start(spool, GroupConfig::default()).map_err(ServiceError::Threads)?;
+    let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
     let handle = commit.handle();
     let delivery = Delivery::start(config, handle.clone(), dir).map_err(ServiceError::Threads)?;
 

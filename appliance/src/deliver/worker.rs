@@ -80,6 +80,9 @@ use crate::output::classify::{Action, Backoff};
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
+/// Records read from the spool per call while a batch fills.
+const READ_CHUNK: usize = 64;
+
 /// How often acks are polled, at most, while the window is full of records awaiting them
 /// (nothing more can be read or sent until some are confirmed): the usual interval (10 s)
 /// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
@@ -404,27 +407,39 @@ impl Worker {
         });
     }
 
-    /// Reads up to `room` records after the window.
+    /// Reads up to `room` records after the window, [`READ_CHUNK`] at a time: each chunk is
+    /// boxed into the window before the next is read, so the records are not held twice
+    /// (a whole batch of 500 as one `Vec<Record>` beside its boxes was ~1.3 MB of peak RSS).
+    /// The spool continues after the last record handed out, so chunks cost no re-reading.
     fn read(&mut self, room: usize, now: Instant) -> Flow {
-        match self
-            .handle
-            .peek_after(self.settings.dest, self.last_read, room)
-        {
-            Ok(records) => {
-                for record in records {
-                    self.last_read = record.seq;
-                    self.window.push_back(Entry {
-                        seq: record.seq,
-                        event: Some(Box::new(record.event)),
-                        status: Status::Pending,
-                        read_at: now,
-                        maybe_sent: false,
-                    });
+        let mut left = room;
+        while left > 0 {
+            let chunk = left.min(READ_CHUNK);
+            match self
+                .handle
+                .peek_after(self.settings.dest, self.last_read, chunk)
+            {
+                Ok(records) => {
+                    let got = records.len();
+                    for record in records {
+                        self.last_read = record.seq;
+                        self.window.push_back(Entry {
+                            seq: record.seq,
+                            event: Some(Box::new(record.event)),
+                            status: Status::Pending,
+                            read_at: now,
+                            maybe_sent: false,
+                        });
+                    }
+                    if got < chunk {
+                        break;
+                    }
+                    left -= got;
                 }
-                Flow::Continue
+                Err(err) => return self.spool_error(&err, "reading the spool"),
             }
-            Err(err) => self.spool_error(&err, "reading the spool"),
         }
+        Flow::Continue
     }
 
     /// Acknowledges in the spool the confirmed prefix of the window.

@@ -47,6 +47,7 @@
 //! assert_eq!(answer, Answer::Accepted { id: "sensor-plant-a-1042".into(), truncated: vec![] });
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -483,7 +484,7 @@ pub fn decode_line(line: &[u8], received_ms: u64) -> Result<Decoded, Refusal> {
     };
     let kind = match top.get("type") {
         None => return Err(missing("type", TYPE_ALLOWED)),
-        Some(Json::Str(kind)) => kind.as_str(),
+        Some(Json::Str(kind)) => kind.as_ref(),
         Some(other) => return Err(wrong_type("type", "a string", other, TYPE_ALLOWED)),
     };
     let mut decoder = Decoder {
@@ -573,7 +574,7 @@ struct Decoder {
 }
 
 impl Decoder {
-    fn alert(&mut self, top: &Obj<'_>, received_ms: u64) -> Result<Alert, Refusal> {
+    fn alert(&mut self, top: &Obj<'_, '_>, received_ms: u64) -> Result<Alert, Refusal> {
         let id = id(top)?;
         let time_ms = time(top, received_ms)?;
         let engine = named(top, "engine", ENGINE_ALLOWED, Engine::from_name)?;
@@ -594,7 +595,11 @@ impl Decoder {
         Ok(alert)
     }
 
-    fn notification(&mut self, top: &Obj<'_>, received_ms: u64) -> Result<Notification, Refusal> {
+    fn notification(
+        &mut self,
+        top: &Obj<'_, '_>,
+        received_ms: u64,
+    ) -> Result<Notification, Refusal> {
         let id = id(top)?;
         let time_ms = time(top, received_ms)?;
         let kind = named(top, "kind", KIND_ALLOWED, NotificationKind::from_name)?;
@@ -608,7 +613,7 @@ impl Decoder {
 
     fn endpoint(
         &mut self,
-        value: Option<&Json>,
+        value: Option<&Json<'_>>,
         paths: EndpointPaths,
     ) -> Result<Endpoint, Refusal> {
         let Some(value) = value else {
@@ -647,7 +652,7 @@ impl Decoder {
         Ok(endpoint)
     }
 
-    fn sensor(&mut self, value: Option<&Json>) -> Result<Sensor, Refusal> {
+    fn sensor(&mut self, value: Option<&Json<'_>>) -> Result<Sensor, Refusal> {
         const ALLOWED: &str = "an object with name, ip and optionally version";
         let Some(value) = value else {
             return Err(missing("sensor", ALLOWED));
@@ -700,14 +705,14 @@ const DESTINATION: EndpointPaths = EndpointPaths {
     port: "destination.port",
 };
 
-fn id(top: &Obj<'_>) -> Result<u64, Refusal> {
+fn id(top: &Obj<'_, '_>) -> Result<u64, Refusal> {
     match top.get("id") {
         None => Err(missing("id", ID_ALLOWED)),
         Some(value) => whole_number(value, "id", ID_ALLOWED),
     }
 }
 
-fn time(top: &Obj<'_>, received_ms: u64) -> Result<u64, Refusal> {
+fn time(top: &Obj<'_, '_>, received_ms: u64) -> Result<u64, Refusal> {
     match (top.get("time"), top.get("time_ms")) {
         (Some(_), Some(_)) => Err(bad_value(
             "time_ms",
@@ -735,7 +740,7 @@ fn time(top: &Obj<'_>, received_ms: u64) -> Result<u64, Refusal> {
 }
 
 fn named<T>(
-    top: &Obj<'_>,
+    top: &Obj<'_, '_>,
     field: &'static str,
     allowed: &'static str,
     parse: fn(&str) -> Option<T>,
@@ -749,7 +754,7 @@ fn named<T>(
 }
 
 fn non_empty_str<'a>(
-    obj: &Obj<'a>,
+    obj: &Obj<'a, '_>,
     path: &'static str,
     allowed: &'static str,
 ) -> Result<&'a str, Refusal> {
@@ -764,11 +769,11 @@ fn non_empty_str<'a>(
     }
 }
 
-fn opt_str<'a>(top: &Obj<'a>, field: &'static str) -> Result<&'a str, Refusal> {
+fn opt_str<'a>(top: &Obj<'a, '_>, field: &'static str) -> Result<&'a str, Refusal> {
     opt_str_at(top.get(field), field)
 }
 
-fn opt_str_at<'a>(value: Option<&'a Json>, path: &'static str) -> Result<&'a str, Refusal> {
+fn opt_str_at<'a>(value: Option<&'a Json<'_>>, path: &'static str) -> Result<&'a str, Refusal> {
     match value {
         None => Ok(""),
         Some(Json::Str(text)) => Ok(text),
@@ -776,7 +781,7 @@ fn opt_str_at<'a>(value: Option<&'a Json>, path: &'static str) -> Result<&'a str
     }
 }
 
-fn truncated_flag(top: &Obj<'_>) -> Result<bool, Refusal> {
+fn truncated_flag(top: &Obj<'_, '_>) -> Result<bool, Refusal> {
     match top.get("truncated") {
         None => Ok(false),
         Some(Json::Bool(flag)) => Ok(*flag),
@@ -789,7 +794,7 @@ fn truncated_flag(top: &Obj<'_>) -> Result<bool, Refusal> {
     }
 }
 
-fn ip(value: Option<&Json>, path: &'static str) -> Result<IpAddr, Refusal> {
+fn ip(value: Option<&Json<'_>>, path: &'static str) -> Result<IpAddr, Refusal> {
     match value {
         None => Err(missing(path, IP_ALLOWED)),
         Some(Json::Str(text)) => text.parse().map_err(|_| {
@@ -803,7 +808,11 @@ fn ip(value: Option<&Json>, path: &'static str) -> Result<IpAddr, Refusal> {
     }
 }
 
-fn whole_number(value: &Json, path: &'static str, allowed: &'static str) -> Result<u64, Refusal> {
+fn whole_number(
+    value: &Json<'_>,
+    path: &'static str,
+    allowed: &'static str,
+) -> Result<u64, Refusal> {
     match value {
         Json::UInt(n) => Ok(*n),
         Json::Int(n) => Err(bad_value(path, format!("{n} is out of range"), allowed)),
@@ -811,11 +820,11 @@ fn whole_number(value: &Json, path: &'static str, allowed: &'static str) -> Resu
     }
 }
 
-fn object<'a>(
-    value: &'a Json,
+fn object<'a, 'l>(
+    value: &'a Json<'l>,
     path: &'static str,
     allowed: &'static str,
-) -> Result<Obj<'a>, Refusal> {
+) -> Result<Obj<'a, 'l>, Refusal> {
     match value {
         Json::Object(entries) => Ok(Obj {
             prefix: path,
@@ -834,7 +843,7 @@ fn missing(path: &str, allowed: &str) -> Refusal {
     }
 }
 
-fn wrong_type(path: &str, expected: &str, found: &Json, allowed: &str) -> Refusal {
+fn wrong_type(path: &str, expected: &str, found: &Json<'_>, allowed: &str) -> Refusal {
     Refusal {
         problem: Problem::WrongType,
         field: Some(path.to_owned()),
@@ -868,15 +877,15 @@ fn quoted(value: &str) -> String {
 }
 
 /// One JSON object's entries in line order, duplicates kept so they can be refused by path.
-struct Obj<'a> {
+struct Obj<'a, 'l> {
     /// The object's own path (`source`), empty at the top.
     prefix: &'static str,
-    entries: &'a [(String, Json)],
+    entries: &'a [(Cow<'l, str>, Json<'l>)],
 }
 
-impl<'a> Obj<'a> {
+impl<'a, 'l> Obj<'a, 'l> {
     /// The value of `key`; `null` counts as absent.
-    fn get(&self, key: &str) -> Option<&'a Json> {
+    fn get(&self, key: &str) -> Option<&'a Json<'l>> {
         self.entries
             .iter()
             .find(|(k, _)| k == key)
@@ -887,15 +896,18 @@ impl<'a> Obj<'a> {
     /// Refuses the first key that is unknown or repeated.
     fn check_keys(&self, what: &str, known: &[&str]) -> Result<(), Refusal> {
         for (i, (key, _)) in self.entries.iter().enumerate() {
-            let path = if self.prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.prefix)
+            // Built only for a refusal: a valid line allocates no paths.
+            let path = || {
+                if self.prefix.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{}.{key}", self.prefix)
+                }
             };
-            if !known.contains(&key.as_str()) {
+            if !known.contains(&key.as_ref()) {
                 return Err(Refusal {
                     problem: Problem::UnknownField,
-                    field: Some(path),
+                    field: Some(path()),
                     error: "is not a field of ".to_owned() + what,
                     allowed: Some(known.join(", ")),
                 });
@@ -903,7 +915,7 @@ impl<'a> Obj<'a> {
             if self.entries.iter().take(i).any(|(k, _)| k == key) {
                 return Err(Refusal {
                     problem: Problem::DuplicateField,
-                    field: Some(path),
+                    field: Some(path()),
                     error: "is given more than once".to_owned(),
                     allowed: Some("each field once".to_owned()),
                 });
@@ -915,21 +927,23 @@ impl<'a> Obj<'a> {
 
 /// A parsed JSON value that keeps object keys in order, repeated ones included. Only what the
 /// schema can accept is kept; arrays and non-integral numbers are only told apart by kind.
+/// Strings and keys borrow from the line unless they hold an escape (then they are unescaped
+/// into their own allocation).
 #[derive(Debug)]
-enum Json {
+enum Json<'l> {
     Null,
     Bool(bool),
     UInt(u64),
     Int(i64),
     /// A number with a fraction or exponent, or a whole number past `u64`: never valid here.
     Float,
-    Str(String),
+    Str(Cow<'l, str>),
     /// Never valid here, so its items are checked for syntax and dropped.
     Array,
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'l, str>, Json<'l>)>),
 }
 
-impl Json {
+impl Json<'_> {
     /// The JSON type, as an error message names it.
     fn kind(&self) -> &'static str {
         match self {
@@ -944,7 +958,7 @@ impl Json {
     }
 }
 
-fn parse_json(text: &str) -> Result<Json, Refusal> {
+fn parse_json(text: &str) -> Result<Json<'_>, Refusal> {
     let malformed = |error: String| Refusal {
         problem: Problem::Malformed,
         field: None,
@@ -970,57 +984,92 @@ fn parse_json(text: &str) -> Result<Json, Refusal> {
     })
 }
 
-impl<'de> Deserialize<'de> for Json {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+impl<'de> Deserialize<'de> for Json<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Json<'de>, D::Error> {
         deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+/// An object key, borrowed from the line when it holds no escape.
+struct Key<'l>(Cow<'l, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key<'de>, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
     }
 }
 
 struct JsonVisitor;
 
 impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+    type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Json<'de>, E> {
         Ok(Json::Null)
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json<'de>, E> {
         Ok(Json::Bool(v))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json<'de>, E> {
         Ok(Json::UInt(v))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json<'de>, E> {
         Ok(u64::try_from(v).map_or(Json::Int(v), Json::UInt))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Json<'de>, E> {
         Ok(Json::Float)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::Str(v.to_owned()))
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
-        Ok(Json::Str(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        while seq.next_element::<Json>()?.is_some() {}
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::Str(Cow::Owned(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        while seq.next_element::<Json<'de>>()?.is_some() {}
         Ok(Json::Array)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let value = map.next_value()?;
             entries.push((key, value));
         }

@@ -497,6 +497,18 @@ struct Cursor {
     acked_records: u64,
 }
 
+/// A record a peek handed out for a destination and not yet acknowledged: its sequence number
+/// and where its frame ends, so the next read (or the ack) starts after it instead of decoding
+/// it again.
+#[derive(Debug, Clone, Copy)]
+struct ReadMark {
+    seq: u64,
+    /// The first sequence number of its segment.
+    segment: u64,
+    /// The offset just after its frame.
+    end: u64,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct QueuedAlert {
     seq: u64,
@@ -525,6 +537,11 @@ pub struct Spool<S: Storage = FsStorage> {
     segments: BTreeMap<u64, Segment>,
     next_seq: u64,
     cursors: Vec<Cursor>,
+    /// Per destination, every record for it above its acknowledged sequence number that a
+    /// peek has decoded, in sequence order with none left out: `peek_after` continues after
+    /// the last one and `ack` counts and passes them without reading the segment again.
+    /// Bounded by what a worker holds unacknowledged (its window).
+    read: Vec<VecDeque<ReadMark>>,
     evicted: BTreeSet<u64>,
     /// Queued alerts by severity index, oldest first (only kept for `EvictLowerSeverity`).
     alerts: [VecDeque<QueuedAlert>; 4],
@@ -622,6 +639,7 @@ impl<S: Storage> Spool<S> {
             names: destinations.to_vec(),
             segments: BTreeMap::new(),
             next_seq: 1,
+            read: vec![VecDeque::new(); destinations.len()],
             cursors,
             evicted: checkpoint.evicted.clone(),
             alerts: Default::default(),
@@ -1060,17 +1078,21 @@ impl<S: Storage> Spool<S> {
             .ok_or(SpoolError::UnknownDestination(dest))
     }
 
-    /// Walks the records of `dest` from its hint. `visit(record, already_acked)` returns
-    /// whether to go on; the hint advances over records that are done for `dest`
-    /// (acknowledged, evicted, or not for it) as long as `advance(record)` says so.
+    /// Walks the records of `dest` from its hint, or from `from` (a frame boundary at or
+    /// after the hint; the hint then stays). `visit(record, (segment, frame end))` is called
+    /// for each record still to deliver to `dest` and says whether to go on; the hint
+    /// advances over records that are done for `dest` (acknowledged, evicted, or not for it)
+    /// and those the visitor passes, up to the first one it keeps.
     fn walk(
         &mut self,
         dest: DestinationId,
-        mut visit: impl FnMut(&Record) -> Walk,
+        from: Option<(u64, u64)>,
+        mut visit: impl FnMut(Record, (u64, u64)) -> Walk,
     ) -> Result<(), SpoolError> {
         let cursor = self.cursor(dest)?;
         let mut hint = cursor.hint;
-        let mut advancing = true;
+        let mut advancing = from.is_none();
+        let begin = from.unwrap_or(cursor.hint);
         let Spool {
             storage,
             segments,
@@ -1078,12 +1100,8 @@ impl<S: Storage> Spool<S> {
             dir,
             ..
         } = self;
-        'segments: for (&first, seg) in segments.range(cursor.hint.0..) {
-            let start = if first == cursor.hint.0 {
-                cursor.hint.1
-            } else {
-                0
-            };
+        'segments: for (&first, seg) in segments.range(begin.0..) {
+            let start = if first == begin.0 { begin.1 } else { 0 };
             if advancing {
                 hint = (first, start);
             }
@@ -1093,7 +1111,11 @@ impl<S: Storage> Spool<S> {
                 let relevant = record.seq > cursor.acked
                     && record.destinations.contains(dest)
                     && !evicted.contains(&record.seq);
-                let step = if relevant { visit(&record) } else { Walk::Skip };
+                let step = if relevant {
+                    visit(record, (first, span.end))
+                } else {
+                    Walk::Skip
+                };
                 match step {
                     Walk::Skip => {
                         if advancing {
@@ -1137,10 +1159,19 @@ impl<S: Storage> Spool<S> {
                 hint = (first, outcome.whole_len);
             }
         }
-        if let Some(c) = self.cursors.get_mut(usize::from(dest.get())) {
+        if from.is_none()
+            && let Some(c) = self.cursors.get_mut(usize::from(dest.get()))
+        {
             c.hint = hint;
         }
         Ok(())
+    }
+
+    /// The records `dest` has been handed and not acknowledged (the `read` field).
+    fn read_marks(&mut self, dest: DestinationId) -> Result<&mut VecDeque<ReadMark>, SpoolError> {
+        self.read
+            .get_mut(usize::from(dest.get()))
+            .ok_or(SpoolError::UnknownDestination(dest))
     }
 
     /// Up to `max_records` records still to deliver to `dest`, in sequence order, without
@@ -1161,14 +1192,22 @@ impl<S: Storage> Spool<S> {
             self.cursor(dest)?;
             return Ok(out);
         }
-        self.walk(dest, |record| {
-            out.push(record.clone());
+        self.read_marks(dest)?.clear();
+        let mut marks = Vec::new();
+        self.walk(dest, None, |record, (segment, end)| {
+            marks.push(ReadMark {
+                seq: record.seq,
+                segment,
+                end,
+            });
+            out.push(record);
             if out.len() >= max_records {
                 Walk::KeepAndStop
             } else {
                 Walk::Keep
             }
         })?;
+        self.read_marks(dest)?.extend(marks);
         Ok(out)
     }
 
@@ -1191,8 +1230,40 @@ impl<S: Storage> Spool<S> {
         if upto <= cursor.acked {
             return Ok(0);
         }
+        // The records a peek handed out are counted from their marks, without reading them
+        // again; only past the last of them does the segment have to be read.
         let mut count = 0;
-        self.walk(dest, |record| {
+        let mut passed = None;
+        let Spool {
+            read,
+            evicted,
+            cursors,
+            ..
+        } = self;
+        if let (Some(marks), Some(c)) = (
+            read.get_mut(usize::from(dest.get())),
+            cursors.get_mut(usize::from(dest.get())),
+        ) {
+            while let Some(mark) = marks.front().copied().filter(|m| m.seq <= upto) {
+                if !evicted.contains(&mark.seq) {
+                    count += 1;
+                }
+                passed = Some(mark);
+                marks.pop_front();
+            }
+            if let Some(mark) = passed {
+                c.hint = (mark.segment, mark.end);
+            }
+            // Every record for `dest` up to `upto` was among the marks when one is left after
+            // it, or the last one passed is `upto` itself.
+            if !marks.is_empty() || passed.is_some_and(|m| m.seq == upto) {
+                c.acked = upto;
+                c.backlog = c.backlog.saturating_sub(count);
+                c.acked_records += count;
+                return Ok(count);
+            }
+        }
+        self.walk(dest, None, |record, _| {
             if record.seq <= upto {
                 count += 1;
                 Walk::Pass
@@ -1359,18 +1430,36 @@ impl<S: Storage> Spool<S> {
             self.cursor(dest)?;
             return Ok(out);
         }
-        self.walk(dest, |record| {
+        // Continue after the last record handed out when the caller has it (it asks for what
+        // follows it); otherwise read from the hint and note every record again.
+        let marks = self.read_marks(dest)?;
+        let from = match marks.back() {
+            Some(last) if last.seq <= after_seq => Some((last.segment, last.end)),
+            Some(_) => {
+                marks.clear();
+                None
+            }
+            None => None,
+        };
+        let mut read = Vec::new();
+        self.walk(dest, from, |record, (segment, end)| {
+            read.push(ReadMark {
+                seq: record.seq,
+                segment,
+                end,
+            });
             if record.seq <= after_seq {
                 // Unacknowledged but already read: keep the hint before it.
                 return Walk::Keep;
             }
-            out.push(record.clone());
+            out.push(record);
             if out.len() >= max_records {
                 Walk::KeepAndStop
             } else {
                 Walk::Keep
             }
         })?;
+        self.read_marks(dest)?.extend(read);
         Ok(out)
     }
 }
