@@ -100,10 +100,7 @@ pub fn icsfwd_command() -> Command {
 }
 
 pub fn icsfwd(args: &[&str]) -> Output {
-    icsfwd_command()
-        .args(args)
-        .output()
-        .unwrap()
+    icsfwd_command().args(args).output().unwrap()
 }
 
 /// A configuration with a HEC destination taking everything and a splunkd destination
