@@ -4,14 +4,14 @@
 #   ./scripts/test-all.sh
 #
 # Steps: setup, fmt, clippy, test, fidelity, syslog, splunk-app, doc, fuzz-check, fuzz-smoke,
-# core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu. Every warning is an
-# error. A step that cannot run because the machine cannot install its tool (the bare-metal
-# target, qemu-system-arm, Splunk's Python SDK / Node HEC client, pycef and
-# syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the syslog step,
-# splunk-appinspect for the splunk-app step, Debian's faketime for the clock steps of the J1
-# test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step) is
-# reported as
-# SKIPPED, at the moment it happens and again at the end; everything else still runs. Set
+# core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
+# (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
+# cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
+# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the
+# syslog step, splunk-appinspect for the splunk-app step, Debian's faketime for the clock steps
+# of the J1 test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
+# a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
+# the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
 set -euo pipefail
 
@@ -181,6 +181,18 @@ if [ "$have_target" = 1 ]; then
 else
   SKIPPED+=("core-thumbv7em" "core-thumbv7em-defmt" "firmware-clippy" "firmware-qemu")
 fi
+
+# ---- cross: icsfwd for aarch64 and armv7 (tests under qemu-user) and static x86_64 musl --------
+# scripts/cross.sh installs its tools and says SKIPPED for a target it cannot install; here its
+# skipped targets are carried into the summary. About 7 minutes on 2 cores (docs/cross-builds.md).
+step cross
+cross_log=$(mktemp)
+ICSFWD_REQUIRE_ALL=0 scripts/cross.sh 2>&1 | tee "$cross_log"
+if grep -q '^!!! SKIPPED: ' "$cross_log"; then
+  SKIPPED+=("cross ($(sed -n 's/^!!! SKIPPED: //p' "$cross_log" | tail -n 1))")
+fi
+rm -f "$cross_log"
+# ---- end of cross --------------------------------------------------------------------------
 
 printf '\n==> done\n'
 if [ "${#SKIPPED[@]}" -gt 0 ]; then

@@ -26,7 +26,7 @@ pub struct Service {
 
 impl Service {
     pub fn start(config: &Path) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_icsfwd"))
+        let mut child = icsfwd_command()
             .args(["run", "-c", config.to_str().unwrap()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -81,11 +81,26 @@ pub fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) 
     }
 }
 
+/// The built `icsfwd` binary as a command. A cross build's binary is a foreign ELF the kernel
+/// cannot exec without binfmt_misc, so `ICSFWD_TEST_RUNNER` (set by `scripts/cross.sh`, e.g.
+/// `qemu-aarch64 -L /usr/aarch64-linux-gnu`) names the emulator it runs through; unset or
+/// empty, the binary runs directly.
+pub fn icsfwd_command() -> Command {
+    let binary = env!("CARGO_BIN_EXE_icsfwd");
+    let runner = std::env::var("ICSFWD_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(emulator) => {
+            let mut command = Command::new(emulator);
+            command.args(words).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    }
+}
+
 pub fn icsfwd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_icsfwd"))
-        .args(args)
-        .output()
-        .unwrap()
+    icsfwd_command().args(args).output().unwrap()
 }
 
 /// A configuration with a HEC destination taking everything and a splunkd destination
