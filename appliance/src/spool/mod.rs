@@ -16,7 +16,8 @@
 //!   rename, fsync of the directory) before it removes any segment.
 //! - **Recovery.** [`Spool::open`] scans every segment, skips and counts torn and corrupt
 //!   frames, cuts a torn tail off the segment it appends to, and resumes every destination at
-//!   its persisted cursor. A record of an unknown format version stops it with
+//!   its persisted cursor — or, after a kill, at its [`progress`] hint, written without fsync
+//!   after every acknowledgement, once checked against the records. A record of an unknown format version stops it with
 //!   [`OpenError::Refused`]; nothing is skipped or deleted then.
 //! - **Bounded.** [`SpoolConfig::max_bytes`] bounds the live record bytes; when full, an
 //!   append is refused with [`AppendError::Full`], or, with
@@ -58,6 +59,7 @@
 
 pub mod commit;
 pub mod cursor;
+pub mod progress;
 pub mod segment;
 pub mod storage;
 pub mod verify;
@@ -369,6 +371,8 @@ pub struct Recovery {
     pub next_seq: u64,
     /// Files in the directory the spool does not know (left alone).
     pub unknown_files: Vec<String>,
+    /// The progress hints found, used and refused ([`progress`]).
+    pub progress: progress::ProgressRecovery,
 }
 
 /// Counters of one destination.
@@ -411,6 +415,8 @@ pub struct SpoolStats {
     pub disk_bytes: u64,
     /// Per configured destination.
     pub destinations: Vec<DestinationStats>,
+    /// The progress log ([`progress`]).
+    pub progress: progress::ProgressStats,
 }
 
 impl SpoolStats {
@@ -502,6 +508,7 @@ pub struct Spool<S: Storage = FsStorage> {
     live_bytes: u64,
     failed: bool,
     stats: SpoolStats,
+    progress: progress::Log,
 }
 
 impl<S: Storage> Spool<S> {
@@ -574,6 +581,11 @@ impl<S: Storage> Spool<S> {
             }
         }
 
+        let floors: Vec<u64> = cursors.iter().map(|c| c.acked).collect();
+        let mut hints =
+            progress::Candidates::read(&mut storage, dir, &files, destinations, &floors)
+                .map_err(open_err("reading the progress log"))?;
+
         let mut segment_names: Vec<(u64, String)> = files
             .iter()
             .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
@@ -598,6 +610,7 @@ impl<S: Storage> Spool<S> {
             live_bytes: 0,
             failed: false,
             stats: SpoolStats::default(),
+            progress: progress::Log::new(dir, destinations),
         };
         let mut recovery = Recovery {
             segments: segment_names.len(),
@@ -611,6 +624,7 @@ impl<S: Storage> Spool<S> {
             evicted: 0,
             next_seq: 0,
             unknown_files,
+            progress: progress::ProgressRecovery::default(),
         };
         let mut max_seq = 0;
         let last_index = segment_names.len().saturating_sub(1);
@@ -630,10 +644,15 @@ impl<S: Storage> Spool<S> {
                 ..
             } = &mut spool;
             let track_alerts = config.on_full == OnFull::EvictLowerSeverity;
+            let check_hints = !hints.is_empty();
             let outcome = segment::scan(storage, &path, 0, len, |record, span| {
                 let bytes = span.end - span.start;
                 max_seq = max_seq.max(record.seq);
-                if evicted.contains(&record.seq) {
+                let is_evicted = evicted.contains(&record.seq);
+                if check_hints {
+                    hints.observe(&record, is_evicted);
+                }
+                if is_evicted {
                     seg.evicted_bytes += bytes;
                     return true;
                 }
@@ -700,6 +719,17 @@ impl<S: Storage> Spool<S> {
             .max(checkpoint.next_seq)
             .max(max_acked + 1)
             .max(1);
+        // A valid progress hint (kill -9 since the last checkpoint) moves its cursor on.
+        let (resume, progress_found) = hints.resolve(destinations, spool.next_seq);
+        for (hint, covered) in &resume {
+            if let Some(c) = spool.cursors.get_mut(usize::from(hint.index)) {
+                c.acked = hint.seq;
+                c.backlog = c.backlog.saturating_sub(*covered);
+            }
+        }
+        let applied: Vec<progress::Hint> = resume.iter().map(|(hint, _)| *hint).collect();
+        spool.progress.start(&mut spool.storage, &applied);
+        recovery.progress = progress_found;
         let first_segment = spool.segments.keys().next().copied().unwrap_or(0);
         for cursor in &mut spool.cursors {
             cursor.hint = (first_segment, 0);
@@ -771,6 +801,7 @@ impl<S: Storage> Spool<S> {
                 acked_seq: c.acked,
             })
             .collect();
+        stats.progress = self.progress.stats();
         stats
     }
 
@@ -1144,9 +1175,13 @@ impl<S: Storage> Spool<S> {
             return Ok(0);
         }
         let mut count = 0;
+        let mut anchor = None;
         self.walk(dest, |record| {
             if record.seq <= upto {
                 count += 1;
+                if record.seq == upto {
+                    anchor = Some(progress::fingerprint(record));
+                }
                 Walk::Pass
             } else {
                 Walk::Stop
@@ -1156,6 +1191,11 @@ impl<S: Storage> Spool<S> {
             c.acked = upto;
             c.backlog = c.backlog.saturating_sub(count);
             c.acked_records += count;
+        }
+        // Without fsync: survives a kill of the process (docs/spool.md, crash guarantees).
+        if let Some(fingerprint) = anchor {
+            self.progress
+                .note(&mut self.storage, dest.get(), upto, fingerprint);
         }
         Ok(count)
     }
@@ -1264,6 +1304,8 @@ impl<S: Storage> Spool<S> {
             self.evicted.extend(dropped_evictions);
             return Err(e);
         }
+        // The durable checkpoint covers every progress hint.
+        self.progress.reset(&mut self.storage);
         let mut outcome = CheckpointOutcome::default();
         for first in removable {
             let path = self.dir.join(segment::file_name(first));
@@ -1342,8 +1384,13 @@ enum Walk {
     Stop,
 }
 
-/// Whether `name` is a file the spool writes (a segment, the checkpoint or its temp file):
+/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log or
+/// their temp files):
 /// anything else in the directory is reported as unknown, never touched.
 pub(crate) fn is_spool_file(name: &str) -> bool {
-    segment::parse_file_name(name).is_some() || name == cursor::FILE || name == cursor::TEMP
+    segment::parse_file_name(name).is_some()
+        || name == cursor::FILE
+        || name == cursor::TEMP
+        || name == progress::FILE
+        || name == progress::TEMP
 }
