@@ -458,12 +458,16 @@ fn a_random_mix_of_faults_loses_no_accepted_alert_invents_none_and_the_accounts_
     *counts.entry("kill -9").or_insert(0) += 1;
     let stored_before = emulator.store().len() as u64;
     let service = launcher.start();
+    let pid = service.pid();
     let status = wait_for_status(
         "the backlog to drain once the faults stopped",
         &config,
         Duration::from_secs(90),
         |s| {
-            s["destinations"][0]["backlog"] == 0
+            // Not the status file the killed service left (seed 1795954462046618005 read
+            // its counters as the last run's).
+            s["pid"] == pid
+                && s["destinations"][0]["backlog"] == 0
                 && s["destinations"][0]["state"] == "idle"
                 && s["destinations"][0]["acks_pending"] == 0
         },
