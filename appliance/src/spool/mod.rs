@@ -1304,8 +1304,6 @@ impl<S: Storage> Spool<S> {
             self.evicted.extend(dropped_evictions);
             return Err(e);
         }
-        // The durable checkpoint covers every progress hint.
-        self.progress.reset(&mut self.storage);
         let mut outcome = CheckpointOutcome::default();
         for first in removable {
             let path = self.dir.join(segment::file_name(first));
@@ -1326,6 +1324,8 @@ impl<S: Storage> Spool<S> {
                 .sync_dir(&self.dir)
                 .map_err(io_err("making segment removals durable"))?;
         }
+        // The durable checkpoint covers every progress hint.
+        self.progress.reset(&mut self.storage);
         for queue in &mut self.alerts {
             while queue.front().is_some_and(|a| a.seq < keep_from) {
                 queue.pop_front();
