@@ -150,6 +150,22 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
         recovery.corrupt.len(),
         recovery.next_seq
     );
+    for applied in &recovery.progress.applied {
+        info!(
+            "destination {}: resumes after its progress hint at record {} (checkpoint {}): \
+             {} record(s) delivered before a crash not sent again",
+            applied.name, applied.resumed, applied.checkpoint, applied.records
+        );
+    }
+    for ignored in &recovery.progress.ignored {
+        warn!("spool progress hint ignored (records may be sent again): {ignored}");
+    }
+    if recovery.progress.damaged_lines > 0 {
+        warn!(
+            "spool progress log: {} damaged line(s) ignored",
+            recovery.progress.damaged_lines
+        );
+    }
     for resume in &recovery.destinations {
         info!(
             "destination {}: {} record(s) to deliver",

@@ -49,6 +49,8 @@ fn segments_are_removed_only_after_rename_and_directory_sync_of_the_checkpoint()
             Op::Remove(segment::file_name(1)),
             Op::Remove(segment::file_name(2)),
             Op::SyncDir,
+            // Last: the progress log is emptied (the durable checkpoint covers it).
+            Op::Create("progress".into()),
         ]
     );
     assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [3]);

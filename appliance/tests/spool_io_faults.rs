@@ -117,6 +117,17 @@ fn assert_no_segment_retry(what: &str, disk: &Disk, fault_at: usize, oracle: &Or
     }
 }
 
+/// An operation on the progress log (`progress`, `progress.tmp`).
+fn is_progress_op(op: &Op) -> bool {
+    match op {
+        Op::Create(n) | Op::Append(n, _) | Op::Truncate(n, _) | Op::SyncFile(n) | Op::Remove(n) => {
+            n.starts_with("progress")
+        }
+        Op::Rename(from, _) => from.starts_with("progress"),
+        Op::SyncDir => false,
+    }
+}
+
 fn faults_at_every_op(steps: &[Step], label: &str, seed: u64) -> (u64, Verdict) {
     let ops = record_ops(steps);
     let mut images = 0;
@@ -134,7 +145,13 @@ fn faults_at_every_op(steps: &[Step], label: &str, seed: u64) -> (u64, Verdict) 
             });
             let oracle = run(storage.clone(), small_config(), NDEST, steps, true);
             let what = format!("{label}: {kind:?} at op {i} ({op:?})");
-            assert!(oracle.error.is_some(), "{what}: the fault was not reported");
+            if is_progress_op(op) {
+                // The progress log is a hint (icsfwd::spool::progress): its failure is
+                // counted, never an error of the spool; the checks below still hold.
+                assert!(oracle.error.is_none(), "{what}: {:?}", oracle.error);
+            } else {
+                assert!(oracle.error.is_some(), "{what}: the fault was not reported");
+            }
             let disk = storage.with(|d| d.clone());
             assert_no_segment_retry(&what, &disk, i, &oracle);
             let (n, v) = check_all(&what, &disk, &oracle, seed ^ i as u64);

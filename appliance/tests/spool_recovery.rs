@@ -193,7 +193,8 @@ fn cursors_survive_reopen_per_destination() {
     assert_eq!(spool.ack(dest(0), 2).unwrap(), 2);
     assert_eq!(spool.ack(dest(1), 5).unwrap(), 5);
     spool.checkpoint().unwrap();
-    // Acknowledged after the checkpoint: not durable, so delivered again after a restart.
+    // Acknowledged after the checkpoint: not durable, but in the progress log, which a
+    // process crash (this drop) keeps (tests/spool_progress.rs has the rejected cases).
     spool.ack(dest(2), 6).unwrap();
     drop(spool);
 
@@ -206,11 +207,11 @@ fn cursors_survive_reopen_per_destination() {
         .collect();
     assert_eq!(
         resumed,
-        [("dest-0", 2, 4), ("dest-1", 5, 1), ("dest-2", 0, 6)]
+        [("dest-0", 2, 4), ("dest-1", 5, 1), ("dest-2", 6, 0)]
     );
     assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [3, 4, 5, 6]);
     assert_eq!(seqs(&spool.peek(dest(1), 10).unwrap()), [6]);
-    assert_eq!(seqs(&spool.peek(dest(2), 10).unwrap()), [1, 2, 3, 4, 5, 6]);
+    assert!(spool.peek(dest(2), 10).unwrap().is_empty());
 }
 
 #[test]

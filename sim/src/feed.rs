@@ -550,6 +550,9 @@ struct Exchange<'a> {
     replies: Receiver<Reply>,
     /// The reader reported the end or a failure: no more answers will come.
     finished: bool,
+    /// Writing failed (the forwarder closed or reset the connection): the answers it sent
+    /// before may still be waiting to be read.
+    write_failed: bool,
     options: &'a Options,
     start: Instant,
     last_progress: Instant,
@@ -660,6 +663,7 @@ fn exchange(
         },
         replies: rx,
         finished: false,
+        write_failed: false,
         options,
         start: Instant::now(),
         last_progress: Instant::now(),
@@ -687,6 +691,7 @@ fn exchange(
         let mut line = encode_line(&event);
         line.push('\n');
         if let Err(e) = out.write_all(line.as_bytes()) {
+            run.write_failed = true;
             run.drop_with(format!("writing a line: {e}"));
             run.tally.unsent = 1 + events.count() as u64;
             break;
@@ -698,7 +703,12 @@ fn exchange(
         // End of file for the forwarder: no more lines.
         control.shutdown(Shutdown::Write);
     }
-    while run.in_flight() > 0 && run.tally.dropped.is_none() && run.wait_for_answer() {
+    // After a failed write the connection is gone for sending, but the answers the forwarder
+    // wrote before it closed are still to be read (and counted) until the reader ends.
+    while run.in_flight() > 0
+        && (run.tally.dropped.is_none() || run.write_failed)
+        && run.wait_for_answer()
+    {
         run.progress(progress);
     }
     if run.in_flight() > 0 && run.tally.dropped.is_none() {
@@ -716,6 +726,7 @@ fn exchange(
 /// Flushes the written lines; a failure drops the connection.
 fn flush(out: &mut BufWriter<Conn>, run: &mut Exchange<'_>) -> io::Result<()> {
     out.flush().inspect_err(|e| {
+        run.write_failed = true;
         run.drop_with(format!("writing a line: {e}"));
     })
 }

@@ -16,7 +16,8 @@
 //!   rename, fsync of the directory) before it removes any segment.
 //! - **Recovery.** [`Spool::open`] scans every segment, skips and counts torn and corrupt
 //!   frames, cuts a torn tail off the segment it appends to, and resumes every destination at
-//!   its persisted cursor. A record of an unknown format version stops it with
+//!   its persisted cursor — or, after a kill, at its [`progress`] hint, written without fsync
+//!   after every acknowledgement, once checked against the records. A record of an unknown format version stops it with
 //!   [`OpenError::Refused`]; nothing is skipped or deleted then.
 //! - **Bounded.** [`SpoolConfig::max_bytes`] bounds the live record bytes; when full, an
 //!   append is refused with [`AppendError::Full`], or, with
@@ -58,6 +59,7 @@
 
 pub mod commit;
 pub mod cursor;
+pub mod progress;
 pub mod segment;
 pub mod storage;
 pub mod verify;
@@ -395,6 +397,8 @@ pub struct Recovery {
     pub next_seq: u64,
     /// Files in the directory the spool does not know (left alone).
     pub unknown_files: Vec<String>,
+    /// The progress hints found, used and refused ([`progress`]).
+    pub progress: progress::ProgressRecovery,
 }
 
 /// Counters of one destination.
@@ -440,6 +444,8 @@ pub struct SpoolStats {
     /// A write or fsync failed (disk full, I/O error): appends are refused until the spool is
     /// opened again (see [`Spool::is_failed`]).
     pub failed: bool,
+    /// The progress log ([`progress`]).
+    pub progress: progress::ProgressStats,
 }
 
 impl SpoolStats {
@@ -507,6 +513,8 @@ struct ReadMark {
     segment: u64,
     /// The offset just after its frame.
     end: u64,
+    /// [`progress::fingerprint`] of the record, for the progress line of an ack up to it.
+    fingerprint: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -548,6 +556,7 @@ pub struct Spool<S: Storage = FsStorage> {
     live_bytes: u64,
     failed: bool,
     stats: SpoolStats,
+    progress: progress::Log,
 }
 
 impl<S: Storage> Spool<S> {
@@ -621,6 +630,11 @@ impl<S: Storage> Spool<S> {
             }
         }
 
+        let floors: Vec<u64> = cursors.iter().map(|c| c.acked).collect();
+        let mut hints =
+            progress::Candidates::read(&mut storage, dir, &files, destinations, &floors)
+                .map_err(open_err("reading the progress log"))?;
+
         let mut segment_names: Vec<(u64, String)> = files
             .iter()
             .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
@@ -646,6 +660,7 @@ impl<S: Storage> Spool<S> {
             live_bytes: 0,
             failed: false,
             stats: SpoolStats::default(),
+            progress: progress::Log::new(dir, destinations),
         };
         let mut recovery = Recovery {
             segments: segment_names.len(),
@@ -659,6 +674,7 @@ impl<S: Storage> Spool<S> {
             evicted: 0,
             next_seq: 0,
             unknown_files,
+            progress: progress::ProgressRecovery::default(),
         };
         let mut max_seq = 0;
         let last_index = segment_names.len().saturating_sub(1);
@@ -678,10 +694,15 @@ impl<S: Storage> Spool<S> {
                 ..
             } = &mut spool;
             let track_alerts = config.on_full == OnFull::EvictLowerSeverity;
+            let check_hints = !hints.is_empty();
             let outcome = segment::scan(storage, &path, 0, len, |record, span| {
                 let bytes = span.end - span.start;
                 max_seq = max_seq.max(record.seq);
-                if evicted.contains(&record.seq) {
+                let is_evicted = evicted.contains(&record.seq);
+                if check_hints {
+                    hints.observe(&record, is_evicted);
+                }
+                if is_evicted {
                     seg.evicted_bytes += bytes;
                     return true;
                 }
@@ -754,6 +775,17 @@ impl<S: Storage> Spool<S> {
                 next_seq: spool.next_seq,
             });
         }
+        // A valid progress hint (kill -9 since the last checkpoint) moves its cursor on.
+        let (resume, progress_found) = hints.resolve(destinations, spool.next_seq);
+        for (hint, covered) in &resume {
+            if let Some(c) = spool.cursors.get_mut(usize::from(hint.index)) {
+                c.acked = hint.seq;
+                c.backlog = c.backlog.saturating_sub(*covered);
+            }
+        }
+        let applied: Vec<progress::Hint> = resume.iter().map(|(hint, _)| *hint).collect();
+        spool.progress.start(&mut spool.storage, &applied);
+        recovery.progress = progress_found;
         let first_segment = spool.segments.keys().next().copied().unwrap_or(0);
         for cursor in &mut spool.cursors {
             cursor.hint = (first_segment, 0);
@@ -826,6 +858,7 @@ impl<S: Storage> Spool<S> {
                 acked_seq: c.acked,
             })
             .collect();
+        stats.progress = self.progress.stats();
         stats
     }
 
@@ -1199,6 +1232,7 @@ impl<S: Storage> Spool<S> {
                 seq: record.seq,
                 segment,
                 end,
+                fingerprint: progress::fingerprint(&record),
             });
             out.push(record);
             if out.len() >= max_records {
@@ -1238,15 +1272,21 @@ impl<S: Storage> Spool<S> {
             read,
             evicted,
             cursors,
+            progress,
+            storage,
             ..
         } = self;
         if let (Some(marks), Some(c)) = (
             read.get_mut(usize::from(dest.get())),
             cursors.get_mut(usize::from(dest.get())),
         ) {
+            let mut anchor = None;
             while let Some(mark) = marks.front().copied().filter(|m| m.seq <= upto) {
                 if !evicted.contains(&mark.seq) {
                     count += 1;
+                    if mark.seq == upto {
+                        anchor = Some(mark.fingerprint);
+                    }
                 }
                 passed = Some(mark);
                 marks.pop_front();
@@ -1260,12 +1300,21 @@ impl<S: Storage> Spool<S> {
                 c.acked = upto;
                 c.backlog = c.backlog.saturating_sub(count);
                 c.acked_records += count;
+                // Without fsync: survives a kill of the process (docs/spool.md, crash
+                // guarantees).
+                if let Some(fingerprint) = anchor {
+                    progress.note(storage, dest.get(), upto, fingerprint);
+                }
                 return Ok(count);
             }
         }
+        let mut anchor = None;
         self.walk(dest, None, |record, _| {
             if record.seq <= upto {
                 count += 1;
+                if record.seq == upto {
+                    anchor = Some(progress::fingerprint(&record));
+                }
                 Walk::Pass
             } else {
                 Walk::Stop
@@ -1275,6 +1324,11 @@ impl<S: Storage> Spool<S> {
             c.acked = upto;
             c.backlog = c.backlog.saturating_sub(count);
             c.acked_records += count;
+        }
+        // Without fsync: survives a kill of the process (docs/spool.md, crash guarantees).
+        if let Some(fingerprint) = anchor {
+            self.progress
+                .note(&mut self.storage, dest.get(), upto, fingerprint);
         }
         Ok(count)
     }
@@ -1403,6 +1457,8 @@ impl<S: Storage> Spool<S> {
                 .sync_dir(&self.dir)
                 .map_err(io_err("making segment removals durable"))?;
         }
+        // The durable checkpoint covers every progress hint.
+        self.progress.reset(&mut self.storage);
         for queue in &mut self.alerts {
             while queue.front().is_some_and(|a| a.seq < keep_from) {
                 queue.pop_front();
@@ -1447,6 +1503,7 @@ impl<S: Storage> Spool<S> {
                 seq: record.seq,
                 segment,
                 end,
+                fingerprint: progress::fingerprint(&record),
             });
             if record.seq <= after_seq {
                 // Unacknowledged but already read: keep the hint before it.
@@ -1479,8 +1536,13 @@ enum Walk {
     Stop,
 }
 
-/// Whether `name` is a file the spool writes (a segment, the checkpoint or its temp file):
+/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log or
+/// their temp files):
 /// anything else in the directory is reported as unknown, never touched.
 pub(crate) fn is_spool_file(name: &str) -> bool {
-    segment::parse_file_name(name).is_some() || name == cursor::FILE || name == cursor::TEMP
+    segment::parse_file_name(name).is_some()
+        || name == cursor::FILE
+        || name == cursor::TEMP
+        || name == progress::FILE
+        || name == progress::TEMP
 }

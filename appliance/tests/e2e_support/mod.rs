@@ -729,3 +729,45 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+// ---- Helpers of e2e_chaos.rs (J1: attributing every broken producer connection) ----
+
+/// How one [`Producer::exchange_detailed`] ended.
+#[derive(Debug)]
+pub enum Exchange {
+    /// The answer line, parsed.
+    Answer(serde_json::Value),
+    /// Writing the line failed.
+    WriteFailed(std::io::ErrorKind),
+    /// The server closed the connection before answering.
+    Closed,
+    /// Reading the answer failed (a timeout is `WouldBlock` or `TimedOut`).
+    ReadFailed(std::io::ErrorKind),
+    /// The answer line was not JSON.
+    Garbled(String),
+}
+
+impl Producer {
+    /// Like [`exchange`](Producer::exchange), but says how a failed exchange failed.
+    pub fn exchange_detailed(&mut self, line: &[u8]) -> Exchange {
+        use std::io::Write as _;
+        let mut bytes = line.to_vec();
+        bytes.push(b'\n');
+        if let Err(e) = self
+            .writer
+            .write_all(&bytes)
+            .and_then(|()| self.writer.flush())
+        {
+            return Exchange::WriteFailed(e.kind());
+        }
+        let mut answer = String::new();
+        match self.reader.read_line(&mut answer) {
+            Ok(0) => Exchange::Closed,
+            Err(e) => Exchange::ReadFailed(e.kind()),
+            Ok(_) => match serde_json::from_str(&answer) {
+                Ok(value) => Exchange::Answer(value),
+                Err(_) => Exchange::Garbled(answer),
+            },
+        }
+    }
+}
