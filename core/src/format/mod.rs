@@ -460,6 +460,7 @@ impl<const N: usize> StackText<N> {
         }
     }
 
+    #[cfg(not(target_os = "none"))]
     /// The length of the text so far.
     #[inline]
     pub(crate) fn len(&self) -> usize {
@@ -493,6 +494,7 @@ impl<const N: usize> StackText<N> {
         self.push_bytes(s.as_bytes());
     }
 
+    #[cfg(not(target_os = "none"))]
     /// Appends a string in one copy: for a constant string, after inlining, a few moves
     /// instead of a loop or a `memcpy` call. Whole or, when it does not fit, as many bytes as
     /// fit (as [`StackText::push_str`]).
@@ -501,6 +503,7 @@ impl<const N: usize> StackText<N> {
         self.push_literal_bytes(s.as_bytes());
     }
 
+    #[cfg(not(target_os = "none"))]
     /// [`StackText::push_literal`] of bytes.
     #[inline(always)]
     pub(crate) fn push_literal_bytes(&mut self, bytes: &[u8]) {
@@ -514,6 +517,7 @@ impl<const N: usize> StackText<N> {
         }
     }
 
+    #[cfg(not(target_os = "none"))]
     /// Forgets the text, keeping the buffer.
     #[inline]
     pub(crate) fn clear(&mut self) {
@@ -530,7 +534,13 @@ impl<const N: usize> StackText<N> {
         }
         let count = count.max(min_digits.min(MAX_U64_TEXT));
         let end = self.len + count;
-        match self.buf.get_mut(self.len..end) {
+        // Bare metal keeps one path, for flash.
+        let in_place = if cfg!(target_os = "none") {
+            None
+        } else {
+            self.buf.get_mut(self.len..end)
+        };
+        match in_place {
             // The digits in place, last first: no staging array and no copy.
             Some(dst) => {
                 for slot in dst.iter_mut().rev() {
@@ -590,6 +600,7 @@ impl<const N: usize> StackText<N> {
         }
     }
 
+    #[cfg(not(target_os = "none"))]
     /// Appends `ip` as `IpAddr`'s `Display` does (see [`Out::ip`]).
     pub(crate) fn push_ip(&mut self, ip: IpAddr) {
         match ip {
@@ -600,15 +611,26 @@ impl<const N: usize> StackText<N> {
 
     /// Appends a MAC address as `aa:bb:cc:dd:ee:ff` (see [`Out::mac`]).
     pub(crate) fn push_mac(&mut self, mac: MacAddr) {
-        // In a fixed array (the compiler drops the bounds checks), then one copy.
-        let mut text = [b':'; MAX_MAC_TEXT + 1];
-        for (group, byte) in text.chunks_exact_mut(3).zip(mac.0) {
-            if let [high, low, _] = group {
-                *high = hex_digit(u32::from(byte >> 4), Case::Lower);
-                *low = hex_digit(u32::from(byte), Case::Lower);
+        // Bare metal keeps the smaller loop, for flash.
+        #[cfg(target_os = "none")]
+        for (i, byte) in mac.0.into_iter().enumerate() {
+            if i > 0 {
+                self.push(b':');
             }
+            self.push_hex(u32::from(byte), 2, Case::Lower);
         }
-        self.push_literal_bytes(text.get(..MAX_MAC_TEXT).unwrap_or_default());
+        // In a fixed array (the compiler drops the bounds checks), then one copy.
+        #[cfg(not(target_os = "none"))]
+        {
+            let mut text = [b':'; MAX_MAC_TEXT + 1];
+            for (group, byte) in text.chunks_exact_mut(3).zip(mac.0) {
+                if let [high, low, _] = group {
+                    *high = hex_digit(u32::from(byte >> 4), Case::Lower);
+                    *low = hex_digit(u32::from(byte), Case::Lower);
+                }
+            }
+            self.push_literal_bytes(text.get(..MAX_MAC_TEXT).unwrap_or_default());
+        }
     }
 
     /// Appends `ip` as `Ipv6Addr`'s `Display` does (RFC 5952 shortest form): an IPv4-mapped
@@ -658,6 +680,8 @@ impl<const N: usize> StackText<N> {
 
     /// Appends `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`).
     pub(crate) fn push_rfc3339(&mut self, time: Civil) {
+        // Not on bare metal, whose flash budget has no room for a second path.
+        #[cfg(not(target_os = "none"))]
         if time.year <= 9999 && time.millis <= 999 {
             // The common case, four-digit years: fixed positions in a fixed array, one copy.
             let two = |n: u8| [b'0' + n / 10 % 10, b'0' + n % 10];
@@ -774,6 +798,7 @@ impl AsciiSet {
         byte < 0x20 || byte == 0x7f || byte == a || byte == b || byte == c || byte == d
     }
 
+    #[cfg(not(target_os = "none"))]
     /// Whether `bytes` certainly holds no treated character, for a value of at most
     /// [`SHORT_VALUE`] bytes (false for a longer one): one or two word tests, so a short
     /// clean value can be copied with the text around it instead of through [`escape`].
@@ -822,6 +847,7 @@ impl AsciiSet {
 }
 
 /// The longest value [`AsciiSet::short_is_clean`] judges.
+#[cfg(not(target_os = "none"))]
 pub(crate) const SHORT_VALUE: usize = 16;
 
 /// One escape sequence: at most 8 bytes (text's `\u{HHHH}` is the longest).
