@@ -362,12 +362,7 @@ impl<W: Write> Out<'_, W> {
     /// does.
     pub fn mac(&mut self, mac: MacAddr) -> Result<(), Error> {
         let mut text = StackText::<MAX_MAC_TEXT>::new();
-        for (i, byte) in mac.0.into_iter().enumerate() {
-            if i > 0 {
-                text.push(b':');
-            }
-            text.push_hex(u32::from(byte), 2, Case::Lower);
-        }
+        text.push_mac(mac);
         self.bytes(text.as_bytes())
     }
 
@@ -390,13 +385,15 @@ impl<W: Write> Out<'_, W> {
 
 /// `ip` as `Ipv4Addr`'s `Display` writes it, in the first bytes of the array (the length).
 ///
-/// The text (at most 15 bytes) is assembled in a `u128`, one shift per byte: no bounds checks
-/// and no division beyond the octets' digits; every alert has two or three addresses.
+/// The text (at most 15 bytes) is assembled in a fixed array: one bounds check per byte and no
+/// division beyond the octets' digits; every alert has two or three addresses.
 fn ipv4_text(ip: Ipv4Addr) -> ([u8; 16], usize) {
-    let mut text = 0u128;
+    let mut text = [0u8; 16];
     let mut len = 0;
     let mut push = |byte: u8| {
-        text |= u128::from(byte) << (8 * len);
+        if let Some(slot) = text.get_mut(len) {
+            *slot = byte;
+        }
         len += 1;
     };
     for (i, octet) in ip.octets().into_iter().enumerate() {
@@ -411,7 +408,7 @@ fn ipv4_text(ip: Ipv4Addr) -> ([u8; 16], usize) {
         }
         push(b'0' + octet % 10);
     }
-    (text.to_le_bytes(), len)
+    (text, len)
 }
 
 /// Writes `n` in decimal into a formatter without `core::fmt`'s integer formatting (which
@@ -463,6 +460,13 @@ impl<const N: usize> StackText<N> {
         }
     }
 
+    #[cfg(not(target_os = "none"))]
+    /// The length of the text so far.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// The text so far.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
@@ -490,19 +494,70 @@ impl<const N: usize> StackText<N> {
         self.push_bytes(s.as_bytes());
     }
 
+    #[cfg(not(target_os = "none"))]
+    /// Appends a string in one copy: for a constant string, after inlining, a few moves
+    /// instead of a loop or a `memcpy` call. Whole or, when it does not fit, as many bytes as
+    /// fit (as [`StackText::push_str`]).
+    #[inline(always)]
+    pub(crate) fn push_literal(&mut self, s: &str) {
+        self.push_literal_bytes(s.as_bytes());
+    }
+
+    #[cfg(not(target_os = "none"))]
+    /// [`StackText::push_literal`] of bytes.
+    #[inline(always)]
+    pub(crate) fn push_literal_bytes(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.push_bytes(bytes),
+        }
+    }
+
+    #[cfg(not(target_os = "none"))]
+    /// Forgets the text, keeping the buffer.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Appends `n` in decimal, zero-padded to at least `min_digits` digits (at most 20).
     pub(crate) fn push_decimal(&mut self, mut n: u64, min_digits: usize) {
-        let mut digits = [b'0'; MAX_U64_TEXT];
-        let mut count = 0;
-        for slot in digits.iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
+        let mut count = 1;
+        let mut rest = n / 10;
+        while rest > 0 {
             count += 1;
-            if n == 0 && count >= min_digits {
-                break;
+            rest /= 10;
+        }
+        let count = count.max(min_digits.min(MAX_U64_TEXT));
+        let end = self.len + count;
+        // Bare metal keeps one path, for flash.
+        let in_place = if cfg!(target_os = "none") {
+            None
+        } else {
+            self.buf.get_mut(self.len..end)
+        };
+        match in_place {
+            // The digits in place, last first: no staging array and no copy.
+            Some(dst) => {
+                for slot in dst.iter_mut().rev() {
+                    *slot = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+                self.len = end;
+            }
+            None => {
+                let mut digits = [b'0'; MAX_U64_TEXT];
+                for slot in digits.iter_mut().rev().take(count) {
+                    *slot = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+                self.push_bytes(digits.get(MAX_U64_TEXT - count..).unwrap_or_default());
             }
         }
-        self.push_bytes(digits.get(MAX_U64_TEXT - count..).unwrap_or_default());
     }
 
     /// Appends `n` (below 100) as exactly two digits: the clock's fields, without the
@@ -535,7 +590,47 @@ impl<const N: usize> StackText<N> {
     /// Appends `ip` as `Ipv4Addr`'s `Display` does.
     pub(crate) fn push_ipv4(&mut self, ip: Ipv4Addr) {
         let (text, len) = ipv4_text(ip);
-        self.push_bytes(text.get(..len).unwrap_or_default());
+        // With room for all 16 bytes, one copy; the bytes past the text are then unused.
+        match self.buf.get_mut(self.len..self.len + text.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(&text);
+                self.len += len;
+            }
+            None => self.push_bytes(text.get(..len).unwrap_or_default()),
+        }
+    }
+
+    #[cfg(not(target_os = "none"))]
+    /// Appends `ip` as `IpAddr`'s `Display` does (see [`Out::ip`]).
+    pub(crate) fn push_ip(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(ip) => self.push_ipv4(ip),
+            IpAddr::V6(ip) => self.push_ipv6(ip),
+        }
+    }
+
+    /// Appends a MAC address as `aa:bb:cc:dd:ee:ff` (see [`Out::mac`]).
+    pub(crate) fn push_mac(&mut self, mac: MacAddr) {
+        // Bare metal keeps the smaller loop, for flash.
+        #[cfg(target_os = "none")]
+        for (i, byte) in mac.0.into_iter().enumerate() {
+            if i > 0 {
+                self.push(b':');
+            }
+            self.push_hex(u32::from(byte), 2, Case::Lower);
+        }
+        // In a fixed array (the compiler drops the bounds checks), then one copy.
+        #[cfg(not(target_os = "none"))]
+        {
+            let mut text = [b':'; MAX_MAC_TEXT + 1];
+            for (group, byte) in text.chunks_exact_mut(3).zip(mac.0) {
+                if let [high, low, _] = group {
+                    *high = hex_digit(u32::from(byte >> 4), Case::Lower);
+                    *low = hex_digit(u32::from(byte), Case::Lower);
+                }
+            }
+            self.push_literal_bytes(text.get(..MAX_MAC_TEXT).unwrap_or_default());
+        }
     }
 
     /// Appends `ip` as `Ipv6Addr`'s `Display` does (RFC 5952 shortest form): an IPv4-mapped
@@ -585,6 +680,27 @@ impl<const N: usize> StackText<N> {
 
     /// Appends `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`).
     pub(crate) fn push_rfc3339(&mut self, time: Civil) {
+        // Not on bare metal, whose flash budget has no room for a second path.
+        #[cfg(not(target_os = "none"))]
+        if time.year <= 9999 && time.millis <= 999 {
+            // The common case, four-digit years: fixed positions in a fixed array, one copy.
+            let two = |n: u8| [b'0' + n / 10 % 10, b'0' + n % 10];
+            let year = time.year as u16;
+            let [y1, y2] = two((year / 100) as u8);
+            let [y3, y4] = two((year % 100) as u8);
+            let [mo1, mo2] = two(time.month);
+            let [d1, d2] = two(time.day);
+            let [h1, h2] = two(time.hour);
+            let [mi1, mi2] = two(time.minute);
+            let [s1, s2] = two(time.second);
+            let [ms1, ms2] = two((time.millis / 10) as u8);
+            let ms3 = b'0' + (time.millis % 10) as u8;
+            self.push_literal_bytes(&[
+                y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b'T', h1, h2, b':', mi1, mi2, b':',
+                s1, s2, b'.', ms1, ms2, ms3, b'Z',
+            ]);
+            return;
+        }
         self.push_decimal(time.year, 4);
         self.push(b'-');
         self.push_two_digits(time.month);
@@ -682,6 +798,26 @@ impl AsciiSet {
         byte < 0x20 || byte == 0x7f || byte == a || byte == b || byte == c || byte == d
     }
 
+    #[cfg(not(target_os = "none"))]
+    /// Whether `bytes` certainly holds no treated character, for a value of at most
+    /// [`SHORT_VALUE`] bytes (false for a longer one): one or two word tests, so a short
+    /// clean value can be copied with the text around it instead of through [`escape`].
+    #[inline]
+    pub(crate) fn short_is_clean(self, bytes: &[u8]) -> bool {
+        if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            // 8 to 16 bytes: two words that overlap or meet cover every byte.
+            return bytes.len() <= SHORT_VALUE
+                && !self.may_hold_special(u64::from_ne_bytes(*first))
+                && !self.may_hold_special(u64::from_ne_bytes(*last));
+        }
+        // Under 8 bytes: padded with spaces, which no rule treats.
+        let mut word = [b' '; 8];
+        for (slot, &byte) in word.iter_mut().zip(bytes) {
+            *slot = byte;
+        }
+        !self.may_hold_special(u64::from_ne_bytes(word))
+    }
+
     /// Whether `byte` may start a treated character: in the set, or a lead byte `C2`/`E2`.
     #[inline]
     const fn may_start_special(self, byte: u8) -> bool {
@@ -709,6 +845,10 @@ impl AsciiSet {
         hits != 0
     }
 }
+
+/// The longest value [`AsciiSet::short_is_clean`] judges.
+#[cfg(not(target_os = "none"))]
+pub(crate) const SHORT_VALUE: usize = 16;
 
 /// One escape sequence: at most 8 bytes (text's `\u{HHHH}` is the longest).
 pub(crate) type Escaped = StackText<8>;
@@ -1093,6 +1233,33 @@ mod tests {
                 }
             }
             assert!(!set.may_hold_special(u64::from_ne_bytes(*b"abcXYZ09")));
+        }
+    }
+
+    #[test]
+    fn a_short_value_is_clean_only_without_any_treated_byte() {
+        let sets = [
+            hec::STRING.ascii,
+            text::VALUE.ascii,
+            cef::EXTENSION.ascii,
+            syslog::PARAM_VALUE.ascii,
+        ];
+        for set in sets {
+            for len in 0..=SHORT_VALUE + 1 {
+                let clean = vec![b'a'; len];
+                assert_eq!(set.short_is_clean(&clean), len <= SHORT_VALUE, "{len}");
+                for at in 0..len {
+                    for byte in 0..=u8::MAX {
+                        let mut value = clean.clone();
+                        if let Some(slot) = value.get_mut(at) {
+                            *slot = byte;
+                        }
+                        if set.may_start_special(byte) {
+                            assert!(!set.short_is_clean(&value), "{byte:#x} at {at} of {len}");
+                        }
+                    }
+                }
+            }
         }
     }
 
