@@ -259,16 +259,17 @@ fn run_case(rng: &mut Rng, steps: usize) -> Result<(), String> {
                     let stats = reopened.stats();
                     let resumed: [u64; NDEST] =
                         std::array::from_fn(|d| stats.destinations[d].acked_seq);
-                    for d in 0..NDEST {
+                    for (d, &at) in resumed.iter().enumerate() {
+                        let (durable, acked) = (model.durable[d], model.acked[d]);
                         let ok = if matches!(step, Step::Crash) {
-                            (model.durable[d]..=model.acked[d]).contains(&resumed[d])
+                            (durable..=acked).contains(&at)
                         } else {
-                            resumed[d] == model.acked[d]
+                            at == acked
                         };
                         if !ok {
                             return Err(format!(
-                                "{step:?}: destination {d} resumed at {}, durable {}, acked {}",
-                                resumed[d], model.durable[d], model.acked[d]
+                                "{step:?}: destination {d} resumed at {at}, durable {durable}, \
+                                 acked {acked}"
                             ));
                         }
                     }
