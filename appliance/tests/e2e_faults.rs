@@ -15,13 +15,13 @@ mod e2e;
 #[path = "output_support/mod.rs"]
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use e2e::{
-    Service, Shown, alerts_to, destination, feed_all, hec_destination, scratch, start_service,
-    stored_ids, wait_for, wait_for_destination,
+    Service, Shown, alerts_to, counted, destination, feed_all, hec_destination, ids_of, scratch,
+    start_service, stop_cleanly, stored_ids, wait_for, wait_for_destination,
 };
 use icsfwd_core::alert::Event;
 use icsfwd_sim::feed::{self, Options, Target};
@@ -44,22 +44,6 @@ fn steady(count: u64, rate: f64) -> Vec<(u64, Event)> {
     Scenario::Steady.events(&params).unwrap().collect()
 }
 
-fn ids_of(events: &[(u64, Event)]) -> BTreeSet<String> {
-    events
-        .iter()
-        .map(|(_, e)| e.event_id().to_string())
-        .collect()
-}
-
-/// Each stored id and how often it was stored.
-fn counted(ids: Vec<String>) -> BTreeMap<String, u64> {
-    let mut by = BTreeMap::new();
-    for id in ids {
-        *by.entry(id).or_insert(0) += 1;
-    }
-    by
-}
-
 /// A HEC service in a fresh scratch dir: the config, the dir and the running service.
 fn hec_service(
     test: &str,
@@ -77,15 +61,6 @@ fn hec_service(
 
 fn url(emulator: &RunningEmulator) -> String {
     format!("https://localhost:{}", emulator.hec_addr().port())
-}
-
-/// Stops the service, checks it stopped cleanly, and returns its log (also kept in `shown`).
-fn stop(service: Service, shown: &mut Shown) -> String {
-    let (exit, log) = service.stop();
-    let log = log.join("\n");
-    assert!(exit.success(), "{exit:?}\n{log}");
-    shown.text(log.clone());
-    log
 }
 
 /// Waits until the destination has delivered `delivered` records and has nothing left: no
@@ -179,7 +154,7 @@ fn a_twenty_second_hec_outage_while_producing_is_absorbed_by_the_spool_and_each_
     let hec = destination(&status, "soc-hec");
     assert_eq!(hec["delivered"], 1_500, "{hec:#}");
     assert!(hec["retries"].as_u64().unwrap() > 0, "{hec:#}");
-    let stored = counted(stored_ids(&emulator, ReceiverKind::Hec));
+    let stored = counted(&stored_ids(&emulator, ReceiverKind::Hec));
     let ids: BTreeSet<String> = stored.keys().cloned().collect();
     assert_eq!(ids, all, "every alert, none lost");
     // A down listener indexes nothing, so nothing arrives twice. (The worker may still count
@@ -190,7 +165,7 @@ fn a_twenty_second_hec_outage_while_producing_is_absorbed_by_the_spool_and_each_
     );
 
     shown.status_text(&config);
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -236,12 +211,12 @@ fn delayed_acks_keep_records_in_the_backlog_until_acknowledged() {
     let hec = destination(&status, "soc-hec");
     assert_eq!(hec["delivered"], 300, "{hec:#}");
     assert_eq!(hec["possible_duplicates"], 0, "{hec:#}");
-    let stored = counted(stored_ids(&emulator, ReceiverKind::Hec));
+    let stored = counted(&stored_ids(&emulator, ReceiverKind::Hec));
     assert_eq!(stored.keys().cloned().collect::<BTreeSet<_>>(), all);
     assert!(stored.values().all(|n| *n == 1), "each once");
     assert!(emulator.faults().list()[0].fired > 0, "the delay applied");
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -281,7 +256,7 @@ fn acks_never_given_are_resent_after_the_deadline_and_counted_then_acked_once_fi
     let status = drained(&mut shown, &config, 200, Duration::from_secs(30));
     let hec = destination(&status, "soc-hec");
     assert_eq!(hec["delivered"], 200, "{hec:#}");
-    let stored = counted(stored_ids(&emulator, ReceiverKind::Hec));
+    let stored = counted(&stored_ids(&emulator, ReceiverKind::Hec));
     assert_eq!(stored.keys().cloned().collect::<BTreeSet<_>>(), all);
     let extra: u64 = stored.values().map(|n| n - 1).sum();
     let counted_dups = hec["possible_duplicates"].as_u64().unwrap();
@@ -290,7 +265,7 @@ fn acks_never_given_are_resent_after_the_deadline_and_counted_then_acked_once_fi
         "{extra} extra copies, {counted_dups} counted"
     );
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -329,7 +304,7 @@ fn lost_responses_are_resent_and_every_extra_copy_is_counted() {
     );
     assert_eq!(emulator.faults().list()[0].fired, 3, "three responses lost");
     let hec = destination(&status, "soc-hec");
-    let stored = counted(stored_ids(&emulator, ReceiverKind::Hec));
+    let stored = counted(&stored_ids(&emulator, ReceiverKind::Hec));
     assert_eq!(
         stored.keys().cloned().collect::<BTreeSet<_>>(),
         all,
@@ -346,7 +321,7 @@ fn lost_responses_are_resent_and_every_extra_copy_is_counted() {
         "{extra} extra copies, {counted_dups} counted: {hec:#}"
     );
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -386,8 +361,8 @@ fn when_one_of_two_hec_urls_goes_down_the_other_takes_everything() {
     let status = drained(&mut shown, &config, 2_000, Duration::from_secs(30));
     let hec = destination(&status, "soc-hec");
     assert_eq!(hec["delivered"], 2_000, "{hec:#}");
-    let on_up = counted(stored_ids(up, ReceiverKind::Hec));
-    let on_down = counted(stored_ids(down, ReceiverKind::Hec));
+    let on_up = counted(&stored_ids(up, ReceiverKind::Hec));
+    let on_down = counted(&stored_ids(down, ReceiverKind::Hec));
     assert!(
         later_ids.iter().all(|id| on_up.contains_key(id)),
         "every alert produced after the failure went to the URL still up"
@@ -413,7 +388,7 @@ fn when_one_of_two_hec_urls_goes_down_the_other_takes_everything() {
     );
 
     shown.status_text(&config);
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -477,7 +452,7 @@ fn rejected_credentials_park_both_kinds_and_never_show_the_password_or_token() {
     }
     let text = shown.status_text(&config);
     assert!(text.contains("credentials rejected"), "{text}");
-    let log = stop(service, &mut shown);
+    let log = stop_cleanly(service, &mut shown);
     assert!(log.contains("credentials rejected"), "{log}");
     assert_eq!(emulator.store().len(), 0);
     shown.assert_no_secret();

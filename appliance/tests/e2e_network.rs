@@ -28,8 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use e2e::{
-    Service, Shown, alerts_to, destination, feed_all, hec_destination, scratch, start_service,
-    stored_ids, wait_for, wait_for_destination,
+    Shown, alerts_to, counted, destination, feed_all, hec_destination, ids_of, scratch,
+    start_service, stop_cleanly, stored_ids, wait_for, wait_for_destination,
 };
 use icsfwd_core::alert::Event;
 use icsfwd_sim::scenario::{Params, Scenario};
@@ -45,22 +45,6 @@ fn steady(count: u64, seed: u64) -> Vec<(u64, Event)> {
         ..Params::default()
     };
     Scenario::Steady.events(&params).unwrap().collect()
-}
-
-fn ids_of(events: &[(u64, Event)]) -> BTreeSet<String> {
-    events
-        .iter()
-        .map(|(_, e)| e.event_id().to_string())
-        .collect()
-}
-
-/// Each id and how often it was seen.
-fn counted(ids: &[String]) -> BTreeMap<String, u64> {
-    let mut by = BTreeMap::new();
-    for id in ids {
-        *by.entry(id.clone()).or_insert(0) += 1;
-    }
-    by
 }
 
 /// Copies beyond the first, over all ids.
@@ -82,15 +66,6 @@ fn u64_of(destination: &Value, key: &str) -> u64 {
     destination[key]
         .as_u64()
         .unwrap_or_else(|| panic!("{key} in {destination:#}"))
-}
-
-/// Stops the service, checks it stopped cleanly, and keeps its log in `shown`.
-fn stop(service: Service, shown: &mut Shown) -> String {
-    let (exit, log) = service.stop();
-    let log = log.join("\n");
-    assert!(exit.success(), "{exit:?}\n{log}");
-    shown.text(log.clone());
-    log
 }
 
 fn env_u64(name: &str) -> Option<u64> {
@@ -178,7 +153,7 @@ fn a_compressed_day_spooled_during_an_outage_drains_each_alert_once_in_per_senso
         );
     }
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -262,7 +237,7 @@ fn ack_endpoint_errors_and_hangs_hold_records_until_a_true_ack_and_resend_nothin
     assert_eq!(by.keys().cloned().collect::<BTreeSet<_>>(), all);
     assert_eq!(extra_copies(&by), 0, "nothing resent before the deadline");
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     shown.assert_no_secret();
     drop(std::fs::remove_dir_all(&dir));
 }
@@ -441,7 +416,7 @@ fn a_hung_a_trickling_and_a_blackholed_destination_time_out_while_splunkd_delive
 
     // The service still stops promptly with a destination stuck in a handshake.
     let stopping = Instant::now();
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     assert!(
         stopping.elapsed() < Duration::from_secs(20),
         "stopped in {:?}",
@@ -604,7 +579,7 @@ fn a_syslog_peer_resetting_and_closing_mid_stream_loses_at_most_the_reported_win
         "the peer's drops were seen: {siem:#}"
     );
 
-    stop(service, &mut shown);
+    stop_cleanly(service, &mut shown);
     drop(std::fs::remove_dir_all(&dir));
 }
 

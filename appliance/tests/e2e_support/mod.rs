@@ -771,3 +771,32 @@ impl Producer {
         }
     }
 }
+
+// ---- Helpers of e2e_faults.rs and e2e_network.rs ----
+
+/// The event ids (`<sensor>-<id>`) of generated events.
+pub fn ids_of(events: &[(u64, icsfwd_core::alert::Event)]) -> std::collections::BTreeSet<String> {
+    events
+        .iter()
+        .map(|(_, e)| e.event_id().to_string())
+        .collect()
+}
+
+/// Each id and how often it occurs.
+pub fn counted(ids: &[String]) -> std::collections::BTreeMap<String, u64> {
+    let mut by = std::collections::BTreeMap::new();
+    for id in ids {
+        *by.entry(id.clone()).or_insert(0) += 1;
+    }
+    by
+}
+
+/// Stops the service, checks it stopped cleanly (exit 0), and returns its log, also kept in
+/// `shown` (for the no-secret check).
+pub fn stop_cleanly(service: Service, shown: &mut Shown) -> String {
+    let (exit, log) = service.stop();
+    let log = log.join("\n");
+    assert!(exit.success(), "{exit:?}\n{log}");
+    shown.text(log.clone());
+    log
+}
