@@ -108,7 +108,10 @@ fn alerts_in_through_the_socket_reach_hec_and_splunkd_and_sigterm_stops_cleanly(
         || {
             shown = icsfwd(&["status", "-c", config_arg, "--json"]);
             let json: Value = serde_json::from_slice(&shown.stdout).unwrap_or_default();
-            json["destinations"][0]["delivered"] == 1_000 && json["destinations"][0]["backlog"] == 0
+            // Both destinations: splunkd (one request per event) may finish after HEC.
+            json["destinations"][0]["delivered"] == 1_000
+                && json["destinations"][0]["backlog"] == 0
+                && json["destinations"][1]["delivered"] == critical as u64
         },
     );
     assert!(shown.status.success(), "{shown:?}");

@@ -26,23 +26,9 @@ pub struct Service {
 
 impl Service {
     pub fn start(config: &Path) -> Service {
-        let mut child = icsfwd_command()
-            .args(["run", "-c", config.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<_>>()
-        });
-        Service {
-            child: Some(child),
-            stderr: Some(lines),
-        }
+        let mut command = icsfwd_command();
+        command.args(["run", "-c", config.to_str().unwrap()]);
+        Service::start_command(command)
     }
 
     /// SIGTERM, then the exit status and every log line.
