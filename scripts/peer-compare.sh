@@ -11,6 +11,8 @@
 # foreground with its own config, persist, pid and control files: bench/peer/syslog-ng.conf),
 # builds icsfwd in the optimised bench profile, and runs appliance/benches/peer.rs. Sizing:
 # ICSFWD_PEER_* variables (see that file's docs), e.g. ICSFWD_PEER_ALERTS=200000.
+# Debian's syslog-ng-core and rsyslog conflict (both are the system log daemon): installing
+# the peer removes rsyslog, which the test command's syslog step installs again.
 #
 # NOT part of CI (scripts/test-all.sh): it takes minutes and its figures move with the load.
 set -euo pipefail

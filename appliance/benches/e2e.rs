@@ -66,14 +66,9 @@ const ACK_TOKEN: &str = "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b";
 const USER: &str = "icsfwd";
 const PASSWORD: &str = "bench-password";
 
-fn env_or(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(text) => text
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a whole number")),
-        Err(_) => default,
-    }
-}
+mod support;
+
+use support::env_u64 as env_or;
 
 struct Settings {
     alerts: u64,
@@ -101,16 +96,7 @@ impl Settings {
             );
             std::process::exit(2);
         }
-        let dir = std::env::var_os("ICSFWD_BENCH_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                // target/release/deps/e2e-HASH → target/icsfwd-bench
-                let exe = std::env::current_exe().unwrap();
-                exe.ancestors()
-                    .nth(3)
-                    .map(|target| target.join("icsfwd-bench"))
-                    .unwrap_or_else(|| PathBuf::from("icsfwd-bench"))
-            });
+        let dir = support::bench_dir();
         let runs = std::env::var("ICSFWD_BENCH_RUNS")
             .unwrap_or_else(|_| {
                 "hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator".to_owned()
@@ -118,12 +104,7 @@ impl Settings {
             .split(',')
             .map(|s| s.trim().to_owned())
             .collect();
-        let clk_tck = Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0);
+        let clk_tck = support::clock_ticks_per_second();
         Settings {
             alerts: env_or("ICSFWD_BENCH_ALERTS", 40_000),
             splunkd_alerts: env_or("ICSFWD_BENCH_SPLUNKD_ALERTS", 5_000),
@@ -406,22 +387,12 @@ impl Service {
 
     /// Peak RSS (VmHWM) in KiB.
     fn peak_rss_kib(&self) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        support::peak_rss_kib(self.pid())
     }
 
     /// utime + stime in clock ticks.
     fn cpu_ticks(&self) -> u64 {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
-        // Fields after the command name (which ends with the last ')'): state is field 3,
-        // utime 14 and stime 15, i.e. indexes 11 and 12 after the ')'.
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+        support::cpu_ticks(self.pid())
     }
 
     fn stop(mut self) {

@@ -103,14 +103,9 @@ const BATCH_LINGER_MS: u64 = 50;
 const SC4S_MEM_BUF_SIZE: u64 = 10_241_024;
 const DISK_BUF_TOTAL: u64 = 1 << 30;
 
-fn env_or(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(text) => text
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a whole number")),
-        Err(_) => default,
-    }
-}
+mod support;
+
+use support::env_u64 as env_or;
 
 struct Settings {
     alerts: u64,
@@ -164,22 +159,8 @@ impl Settings {
         let template = std::env::var_os("ICSFWD_PEER_CONF")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo.join("bench/peer/syslog-ng.conf"));
-        let dir = std::env::var_os("ICSFWD_PEER_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                // target/release/deps/peer-HASH → target/peer-bench
-                let exe = std::env::current_exe().unwrap();
-                exe.ancestors()
-                    .nth(3)
-                    .map(|target| target.join("peer-bench"))
-                    .unwrap_or_else(|| PathBuf::from("peer-bench"))
-            });
-        let clk_tck = Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-            .unwrap_or(100.0);
+        let dir = support::scratch_dir("ICSFWD_PEER_DIR", "peer-bench");
+        let clk_tck = support::clock_ticks_per_second();
         Settings {
             alerts: env_or("ICSFWD_PEER_ALERTS", 100_000).max(1),
             producers: usize::try_from(env_or("ICSFWD_PEER_PRODUCERS", 4))
@@ -255,27 +236,14 @@ impl Process {
         }
     }
 
-    fn proc_file(&self, name: &str) -> String {
-        fs::read_to_string(format!("/proc/{}/{name}", self.child.id())).unwrap()
-    }
-
     /// Peak RSS (`VmHWM`) in KiB.
     fn peak_rss_kib(&self) -> u64 {
-        self.proc_file("status")
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        support::peak_rss_kib(self.child.id())
     }
 
     /// `utime + stime` of all its threads, in clock ticks.
     fn cpu_ticks(&self) -> u64 {
-        let stat = self.proc_file("stat");
-        // After the command name (which ends at the last ')'), utime and stime are fields 14
-        // and 15 of proc(5), indexes 11 and 12 of the rest.
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+        support::cpu_ticks(self.child.id())
     }
 
     /// SIGTERM, then waits for the exit.

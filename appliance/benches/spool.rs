@@ -36,11 +36,9 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
-fn number(name: &str, default: u64) -> u64 {
-    env_or(name, &default.to_string())
-        .parse()
-        .unwrap_or_else(|_| panic!("{name} is not a whole number"))
-}
+mod support;
+
+use support::{bench_dir, env_u64 as number};
 
 fn events(count: u64) -> Vec<Event> {
     let params = Params {
@@ -54,18 +52,6 @@ fn events(count: u64) -> Vec<Event> {
         .unwrap()
         .map(|(_, e)| e)
         .collect()
-}
-
-fn bench_dir() -> PathBuf {
-    std::env::var_os("ICSFWD_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let exe = std::env::current_exe().unwrap();
-            exe.ancestors()
-                .nth(3)
-                .map(|target| target.join("icsfwd-bench"))
-                .unwrap_or_else(|| PathBuf::from("icsfwd-bench"))
-        })
 }
 
 fn config() -> SpoolConfig {
