@@ -15,96 +15,14 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use icsfwd_core::alert::{Alert, Engine, Event, Severity};
-use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::alert::{Alert, Event};
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::format::{self, Kind, SliceWriter, syslog};
 use icsfwd_core::record::{self, Decoder, Record};
-use icsfwd_core::rule::{Exclusion, Rule, RuleSet};
 
-const NOW_MS: u64 = 1_700_000_000_000;
+mod common;
 
-fn dest(i: u8) -> DestinationId {
-    DestinationId::new(i).unwrap()
-}
-
-fn deployment() -> RuleSet {
-    let mut rules = RuleSet::new();
-    let mut push = |rule: Rule| rules.push_rule(rule).unwrap();
-    push(
-        Rule::new("critical-to-soc")
-            .unwrap()
-            .with_min_severity(Severity::Critical)
-            .with_action(dest(0)),
-    );
-    push(
-        Rule::new("major-to-splunk")
-            .unwrap()
-            .with_min_severity(Severity::Major)
-            .with_action(dest(1)),
-    );
-    push(
-        Rule::new("malware-team")
-            .unwrap()
-            .with_engines([Engine::Malware])
-            .unwrap()
-            .with_action(dest(2)),
-    );
-    push(
-        Rule::new("plc-commands")
-            .unwrap()
-            .with_protocols(["S7", "Modbus/TCP", "EtherNet/IP", "DNP3", "IEC 60870-5-104"])
-            .unwrap()
-            .with_engines([Engine::Operational, Engine::PolicyViolation])
-            .unwrap()
-            .with_action(dest(3)),
-    );
-    push(
-        Rule::new("protocol-violations")
-            .unwrap()
-            .with_min_severity(Severity::Minor)
-            .with_engines([Engine::ProtocolViolation])
-            .unwrap()
-            .with_action(dest(4)),
-    );
-    push(
-        Rule::new("anomaly-scan")
-            .unwrap()
-            .with_engines([Engine::Anomaly])
-            .unwrap()
-            .with_protocols(["ICMP", "TCP", "UDP", "ARP"])
-            .unwrap()
-            .with_action(dest(5)),
-    );
-    push(
-        Rule::new("notifications")
-            .unwrap()
-            .forwarding_alerts(false)
-            .forwarding_notifications(true)
-            .with_action(dest(0)),
-    );
-    push(
-        Rule::new("archive-everything")
-            .unwrap()
-            .with_action(dest(6)),
-    );
-    rules
-        .push_exclusion(
-            Exclusion::new("lab-subnet")
-                .unwrap()
-                .with_address("10.99.0.0/16")
-                .unwrap(),
-        )
-        .unwrap();
-    rules
-        .push_exclusion(
-            Exclusion::new("noisy-title")
-                .unwrap()
-                .with_title("ICMP Flooding")
-                .unwrap(),
-        )
-        .unwrap();
-    rules
-}
+use common::{NOW_MS, deployment, dest};
 
 fn bench_route_format(c: &mut Criterion) {
     let rules = deployment();

@@ -21,124 +21,15 @@
 
 use std::hint::black_box;
 
-use icsfwd_core::alert::{Alert, Engine, Event, Severity};
-use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::alert::{Alert, Event};
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::format::{self, Kind, SliceWriter, syslog};
 use icsfwd_core::record::{self, Decoder, Record};
-use icsfwd_core::rule::{Exclusion, Rule, RuleSet};
 
-const NOW_MS: u64 = 1_700_000_000_000;
+#[path = "../benches/common/mod.rs"]
+mod common;
 
-fn dest(i: u8) -> DestinationId {
-    DestinationId::new(i).unwrap()
-}
-
-/// A rule's builder arguments: name, minimum severity, protocols, engines, forwards alerts,
-/// forwards notifications, action.
-type Spec = (
-    &'static str,
-    Severity,
-    &'static [&'static str],
-    &'static [Engine],
-    bool,
-    bool,
-    u8,
-);
-
-/// The bench's deployment (`benches/route_format.rs`).
-fn deployment() -> RuleSet {
-    let mut rules = RuleSet::new();
-    let specs: [Spec; 8] = [
-        (
-            "critical-to-soc",
-            Severity::Critical,
-            &[],
-            &[],
-            true,
-            false,
-            0,
-        ),
-        ("major-to-splunk", Severity::Major, &[], &[], true, false, 1),
-        (
-            "malware-team",
-            Severity::Warning,
-            &[],
-            &[Engine::Malware],
-            true,
-            false,
-            2,
-        ),
-        (
-            "plc-commands",
-            Severity::Warning,
-            &["S7", "Modbus/TCP", "EtherNet/IP", "DNP3", "IEC 60870-5-104"],
-            &[Engine::Operational, Engine::PolicyViolation],
-            true,
-            false,
-            3,
-        ),
-        (
-            "protocol-violations",
-            Severity::Minor,
-            &[],
-            &[Engine::ProtocolViolation],
-            true,
-            false,
-            4,
-        ),
-        (
-            "anomaly-scan",
-            Severity::Warning,
-            &["ICMP", "TCP", "UDP", "ARP"],
-            &[Engine::Anomaly],
-            true,
-            false,
-            5,
-        ),
-        ("notifications", Severity::Warning, &[], &[], false, true, 0),
-        (
-            "archive-everything",
-            Severity::Warning,
-            &[],
-            &[],
-            true,
-            false,
-            6,
-        ),
-    ];
-    for (name, severity, protocols, engines, alerts, notifications, action) in specs {
-        let mut rule = Rule::new(name)
-            .unwrap()
-            .with_min_severity(severity)
-            .forwarding_alerts(alerts)
-            .forwarding_notifications(notifications)
-            .with_action(dest(action));
-        if !protocols.is_empty() {
-            rule = rule.with_protocols(protocols).unwrap();
-        }
-        if !engines.is_empty() {
-            rule = rule.with_engines(engines.iter().copied()).unwrap();
-        }
-        rules.push_rule(rule).unwrap();
-    }
-    rules
-        .push_exclusion(
-            Exclusion::new("lab-subnet")
-                .unwrap()
-                .with_address("10.99.0.0/16")
-                .unwrap(),
-        )
-        .unwrap();
-    rules
-        .push_exclusion(
-            Exclusion::new("noisy-title")
-                .unwrap()
-                .with_title("ICMP Flooding")
-                .unwrap(),
-        )
-        .unwrap();
-    rules
-}
+use common::{NOW_MS, deployment, dest};
 
 fn main() {
     let mut args = std::env::args().skip(1);
