@@ -247,6 +247,28 @@ macro_rules! raw_key {
     };
 }
 
+/// One side's member keys (both writers), each with its leading `,"` and its `":` (and `"` for strings).
+pub(super) struct EndpointKeys {
+    pub(super) name: &'static str,
+    pub(super) ip: &'static str,
+    pub(super) mac: &'static str,
+    pub(super) port: &'static str,
+}
+
+pub(super) const SOURCE: EndpointKeys = EndpointKeys {
+    name: string_key!("src_name"),
+    ip: string_key!("src_ip"),
+    mac: string_key!("src_mac"),
+    port: raw_key!("src_port"),
+};
+
+pub(super) const DESTINATION: EndpointKeys = EndpointKeys {
+    name: string_key!("dest_name"),
+    ip: string_key!("dest_ip"),
+    mac: string_key!("dest_mac"),
+    port: raw_key!("dest_port"),
+};
+
 /// Renders `event` as one HEC JSON envelope into `out`, without a trailing newline.
 ///
 /// Returns the number of bytes written, [`Error::BufferFull`] when `out` has no room (a

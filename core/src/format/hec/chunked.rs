@@ -7,7 +7,8 @@
 use embedded_io::Write;
 
 use super::{
-    Options, SOURCETYPE_ALERT, SOURCETYPE_NOTIFICATION, STRING, max, raw_member, string_member,
+    DESTINATION, EndpointKeys, Options, SOURCE, SOURCETYPE_ALERT, SOURCETYPE_NOTIFICATION, STRING,
+    max, raw_member, string_member,
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
 use crate::format::{
@@ -222,28 +223,6 @@ fn write_notification<W: Write>(
     w.chunk.push_literal(string_key!("sensor"));
     w.string(&notification.sensor.name)
 }
-
-/// One side's member keys, each with its leading `,"` and its `":` (and `"` for strings).
-struct EndpointKeys {
-    name: &'static str,
-    ip: &'static str,
-    mac: &'static str,
-    port: &'static str,
-}
-
-const SOURCE: EndpointKeys = EndpointKeys {
-    name: string_key!("src_name"),
-    ip: string_key!("src_ip"),
-    mac: string_key!("src_mac"),
-    port: raw_key!("src_port"),
-};
-
-const DESTINATION: EndpointKeys = EndpointKeys {
-    name: string_key!("dest_name"),
-    ip: string_key!("dest_ip"),
-    mac: string_key!("dest_mac"),
-    port: raw_key!("dest_port"),
-};
 
 fn endpoint<W: Write>(
     w: &mut Members<'_, '_, W>,

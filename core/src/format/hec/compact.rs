@@ -6,7 +6,10 @@
 
 use embedded_io::Write;
 
-use super::{MAX_TIME_TEXT, Options, SOURCETYPE_ALERT, SOURCETYPE_NOTIFICATION, STRING};
+use super::{
+    DESTINATION, EndpointKeys, MAX_TIME_TEXT, Options, SOURCE, SOURCETYPE_ALERT,
+    SOURCETYPE_NOTIFICATION, STRING,
+};
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
 use crate::format::{Error, Out, StackText, escape, event_id};
 use crate::time::Civil;
@@ -104,28 +107,6 @@ fn time<W: Write>(out: &mut Out<'_, W>, time_ms: u64) -> Result<(), Error> {
     out.rfc3339(Civil::from_epoch_ms(time_ms))?;
     out.str("\"")
 }
-
-/// One side's member keys, each with its leading `,"` and its `":` (and `"` for strings).
-struct EndpointKeys {
-    name: &'static str,
-    ip: &'static str,
-    mac: &'static str,
-    port: &'static str,
-}
-
-const SOURCE: EndpointKeys = EndpointKeys {
-    name: string_key!("src_name"),
-    ip: string_key!("src_ip"),
-    mac: string_key!("src_mac"),
-    port: raw_key!("src_port"),
-};
-
-const DESTINATION: EndpointKeys = EndpointKeys {
-    name: string_key!("dest_name"),
-    ip: string_key!("dest_ip"),
-    mac: string_key!("dest_mac"),
-    port: raw_key!("dest_port"),
-};
 
 fn endpoint<W: Write>(
     out: &mut Out<'_, W>,
