@@ -192,7 +192,7 @@ fn each_case_exits_and_explains_as_documented_without_printing_a_secret() {
             "hec-wrong-token",
             1,
             &[
-                "HTTP 403 code 4",
+                "HTTP 403, HEC code 4 \"Invalid token\"",
                 "credentials rejected",
                 "fix: credentials rejected: check the HEC token",
             ],
