@@ -7,7 +7,9 @@
 //! writes what happened, step by step, to the given writer: the URL(s) it sends to, the
 //! authentication used, TLS verification and the CA, the reply as classified by
 //! [`classify`](crate::output::classify), for HEC with acks the ack polls until `true` or a
-//! deadline, and on failure the precise error and what to fix ([`advice`]).
+//! deadline, and on failure the precise error and what to fix: [`fix`] for a cause the sender
+//! knows exactly ([`Cause`], from the status, the HEC code or the transport failure),
+//! [`advice`] from the message's words otherwise.
 //!
 //! What it guarantees:
 //! - It never touches the spool or the dead-letter files: the test alert goes straight to the
@@ -16,6 +18,8 @@
 //!   password are named, never shown, and every error comes from the senders, which redact.
 //! - Bounded in time: each request is bounded by the destination's timeouts, the ack wait by
 //!   [`ProbeOptions::ack_wait`] (and the destination's `ack_deadline`).
+//! - The same rule as the service: a 2xx that is not Splunk's own answer (an HTML page, an
+//!   empty body, other JSON) is a failure, with what answered and the fix.
 //!
 //! Choices (not in the references):
 //! - An unknown destination name is a usage error (exit 64, like any bad argument): the
@@ -66,7 +70,7 @@ use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 
 use crate::config::{self, Config, Destination, DestinationKind, SplunkAuth};
 use crate::deliver::{Sender, sender_for};
-use crate::output::classify::Action;
+use crate::output::classify::{Action, Cause};
 use crate::output::splunk::percent_encode;
 
 /// The title of the test alert.
@@ -162,12 +166,9 @@ pub fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
     Event::from(alert)
 }
 
-/// What to fix for a failure `reason` (an action's reason or a sender's last error) of
-/// `destination`, when it is recognised.
-#[must_use]
-pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
-    let lower = reason.to_ascii_lowercase();
-    let credentials = match &destination.kind {
+/// What to check when `destination`'s credentials are rejected.
+fn credentials_advice(destination: &Destination) -> &'static str {
+    match &destination.kind {
         DestinationKind::Hec(_) => {
             "check the HEC token (token, token_file or token_env) and that it is enabled in Splunk"
         }
@@ -178,31 +179,91 @@ pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
             _ => "check username and password (password, password_file or password_env)",
         },
         DestinationKind::Syslog(_) => "check the credentials",
-    };
+    }
+}
+
+const TLS_FIX: &str = "TLS verification failed: set ca_file to the CA that signed Splunk's \
+                       certificate, and use the host name the certificate names (verify = false \
+                       only for a lab)";
+const REFUSED_FIX: &str = "connection refused: check host and port, that Splunk listens there \
+                           (HEC enabled?), and the firewall";
+const UNREACHABLE_FIX: &str = "cannot connect: check the host name, the port, routing and the \
+                               firewall";
+const TIMEOUT_FIX: &str = "Splunk did not answer within response_timeout: check its load, or \
+                           raise response_timeout";
+
+/// What to fix for `cause` on `destination`: one answer per cause, worded for the kind.
+#[must_use]
+pub fn fix(destination: &Destination, cause: Cause) -> String {
+    let hec = matches!(destination.kind, DestinationKind::Hec(_));
+    match cause {
+        Cause::Credentials => {
+            format!("credentials rejected: {}", credentials_advice(destination))
+        }
+        Cause::Tls => TLS_FIX.to_owned(),
+        Cause::Refused => REFUSED_FIX.to_owned(),
+        Cause::Unreachable => UNREACHABLE_FIX.to_owned(),
+        Cause::Timeout => TIMEOUT_FIX.to_owned(),
+        Cause::Index => {
+            let (index, whose) = match &destination.kind {
+                DestinationKind::Hec(h) => (
+                    h.envelope.index.as_ref().map(|i| i.as_str().to_owned()),
+                    "or add it to the token's allowed indexes (Settings › Data inputs › HTTP \
+                     Event Collector)",
+                ),
+                DestinationKind::Splunk(s) => {
+                    (s.index.clone(), "or allow the user's role to write to it")
+                }
+                DestinationKind::Syslog(_) => (None, ""),
+            };
+            match index {
+                Some(index) => {
+                    format!(
+                        "index missing: create the index \"{index}\" in Splunk {whose}, or fix index"
+                    )
+                }
+                None => format!(
+                    "index missing: create the index in Splunk {whose}; icsfwd names none \
+                     (no index key), so it is the default index of the token or user"
+                ),
+            }
+        }
+        Cause::Capability => {
+            "forbidden: give the Splunk user's role the edit_tcp capability".to_owned()
+        }
+        Cause::AckDisabled => "indexer acknowledgment is off on the HEC token while ack = \
+                               true: enable it (useACK) on the token, or set ack = false"
+            .to_owned(),
+        Cause::Channel => {
+            "channel refused: set channel to a GUID (uuidgen), or remove it".to_owned()
+        }
+        Cause::WrongEndpoint if hec => "what answered is not Splunk's HEC: check urls (scheme, \
+                                        host and port; HEC listens on 8088 by default, once \
+                                        enabled in Settings › Data inputs › HTTP Event \
+                                        Collector › Global Settings)"
+            .to_owned(),
+        Cause::WrongEndpoint => "what answered is not splunkd's management port: check host \
+                                 and port (8089 by default; not the web port 8000 nor HEC's \
+                                 8088)"
+            .to_owned(),
+    }
+}
+
+/// What to fix for a failure `reason` (a sender's message) of `destination`, from its words,
+/// when no exact [`Cause`] is known (the syslog sender reports none).
+#[must_use]
+pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
+    let lower = reason.to_ascii_lowercase();
     let fix = if lower.contains("credentials rejected") {
-        format!("credentials rejected: {credentials}")
+        format!("credentials rejected: {}", credentials_advice(destination))
     } else if lower.contains("tls") || lower.contains("certificate") {
-        "TLS verification failed: set ca_file to the CA that signed Splunk's certificate, and \
-         use the host name the certificate names (verify = false only for a lab)"
-            .to_owned()
+        TLS_FIX.to_owned()
     } else if lower.contains("refused") && lower.contains("cannot connect") {
-        "connection refused: check host and port, that Splunk listens there (HEC enabled?), \
-         and the firewall"
-            .to_owned()
+        REFUSED_FIX.to_owned()
     } else if lower.contains("cannot connect") {
-        "cannot connect: check the host name, the port, routing and the firewall".to_owned()
-    } else if lower.contains("index") {
-        "index unknown: create the index in Splunk, or fix `index` (and the token's allowed \
-         indexes for HEC)"
-            .to_owned()
-    } else if lower.contains("edit_tcp") {
-        "give the Splunk user the edit_tcp capability".to_owned()
-    } else if lower.contains("not found") || lower.contains("http 404") {
-        "check the URL and port (8089 for splunkd, 8088 for HEC)".to_owned()
+        UNREACHABLE_FIX.to_owned()
     } else if lower.contains("no reply in time") {
-        "Splunk did not answer in time: check its load, or raise timeout_response".to_owned()
-    } else if lower.contains("ack") {
-        "check indexer acknowledgement: useACK on the token must match `ack`".to_owned()
+        TIMEOUT_FIX.to_owned()
     } else {
         return None;
     };
@@ -251,6 +312,7 @@ pub fn run(
     if let Some(error) = &outcome.last_error {
         writeln!(out, "reply: {error}")?;
     }
+    let cause = outcome.cause;
     match action {
         Action::Delivered => {
             writeln!(
@@ -280,14 +342,14 @@ pub fn run(
                 out,
                 "classified: retry (the service would retry with backoff{after})"
             )?;
-            fail(out, destination, reason)
+            fail_because(out, destination, reason, cause)
         }
         Action::Park { reason } => {
             writeln!(
                 out,
                 "classified: park (the service would keep the alerts and alarm)"
             )?;
-            fail(out, destination, reason)
+            fail_because(out, destination, reason, cause)
         }
         Action::DeadLetter { reason } => {
             writeln!(
@@ -295,7 +357,7 @@ pub fn run(
                 "classified: dead-letter (the service would move the alert to the dead-letter \
                  file)"
             )?;
-            fail(out, destination, reason)
+            fail_because(out, destination, reason, cause)
         }
     }
 }
@@ -334,6 +396,7 @@ fn describe(config: &Config, destination: &Destination, out: &mut dyn Write) -> 
                 query.push_str("&index=");
                 query.push_str(&percent_encode(index));
             }
+            query.push_str("&output_mode=json");
             writeln!(
                 out,
                 "url: {}://{host}:{}/services/receivers/simple?{query}",
@@ -394,9 +457,11 @@ fn wait_for_ack(
 ) -> io::Result<Conclusion> {
     let started = Instant::now();
     let mut polls = 0u32;
+    let mut cause = None;
     loop {
         let report = sender.poll_acks(Instant::now());
         polls += 1;
+        cause = report.cause.or(cause);
         if !report.indexed.is_empty() {
             writeln!(
                 out,
@@ -416,17 +481,140 @@ fn wait_for_ack(
                  not confirmed as indexed",
                 started.elapsed().as_secs()
             );
-            return fail(out, destination, reason);
+            let fix = cause
+                .map(|cause| fix(destination, cause))
+                .unwrap_or_else(|| {
+                    "HEC took the alert but did not confirm it indexed: check the indexers' health \
+                 and that a load balancer keeps a channel on one indexer; raise ack_deadline \
+                 if Splunk is only slow"
+                        .to_owned()
+                });
+            return conclude(out, reason, Some(fix));
         }
         std::thread::sleep(options.ack_poll_interval);
     }
 }
 
 fn fail(out: &mut dyn Write, destination: &Destination, reason: String) -> io::Result<Conclusion> {
-    writeln!(out, "result: FAILED: {reason}")?;
     let fix = advice(destination, &reason);
+    conclude(out, reason, fix)
+}
+
+/// A failure whose `cause` the sender may know exactly; its words are read only if not.
+fn fail_because(
+    out: &mut dyn Write,
+    destination: &Destination,
+    reason: String,
+    cause: Option<Cause>,
+) -> io::Result<Conclusion> {
+    let fix = match cause {
+        Some(cause) => Some(fix(destination, cause)),
+        None => advice(destination, &reason),
+    };
+    conclude(out, reason, fix)
+}
+
+fn conclude(out: &mut dyn Write, reason: String, fix: Option<String>) -> io::Result<Conclusion> {
+    writeln!(out, "result: FAILED: {reason}")?;
     if let Some(fix) = &fix {
         writeln!(out, "fix: {fix}")?;
     }
     Ok(Conclusion::Failed { reason, fix })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+    use super::*;
+    use crate::config::Origin;
+
+    fn config(destination: &str) -> Config {
+        let text = format!(
+            "[sensor]\nname = \"s\"\nip = \"10.0.0.5\"\n\n[[destination]]\nname = \"d\"\n\
+             {destination}\n\n[[rule]]\nname = \"all\"\nactions = [\"d\"]\n"
+        );
+        let origin = Origin {
+            path: "icsfwd.toml".into(),
+            mode: 0o600,
+        };
+        Config::parse(&text, &origin, &|_| None).unwrap()
+    }
+
+    fn hec(extra: &str) -> Config {
+        config(&format!(
+            "kind = \"hec\"\nurls = [\"https://h:8088\"]\n\
+             token = \"11111111-2222-3333-4444-555555555555\"\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn a_token_without_acks_is_told_to_enable_acks_not_to_create_an_index() {
+        let config = hec("ack = true");
+        let destination = &config.destinations[0];
+        // The park reason holds "indexer": the old word match answered "index unknown".
+        let reason = "acks requested but the reply has no ackId: enable indexer acknowledgment \
+                      (useACK) on the token, or set ack = false";
+        let fix = fix(destination, Cause::AckDisabled);
+        assert!(fix.contains("useACK"), "{fix}");
+        assert!(
+            !fix.contains("index missing") && !fix.contains("create the index"),
+            "{fix}"
+        );
+        assert_eq!(advice(destination, reason), None, "no guess from the words");
+    }
+
+    #[test]
+    fn the_timeout_fix_names_the_documented_key() {
+        let config = hec("");
+        let destination = &config.destinations[0];
+        let doc = include_str!("../../docs/configuration.md");
+        for fix in [
+            fix(destination, Cause::Timeout),
+            advice(destination, "no reply in time from https://h:8088: timeout").unwrap(),
+        ] {
+            assert!(fix.contains("response_timeout"), "{fix}");
+            assert!(!fix.contains("timeout_response"), "{fix}");
+        }
+        assert!(
+            doc.contains("| `response_timeout` |"),
+            "the key is documented"
+        );
+    }
+
+    #[test]
+    fn the_index_fix_names_the_configured_index_and_the_kind_s_remedy() {
+        let named = hec("index = \"ics\"");
+        let fix_named = fix(&named.destinations[0], Cause::Index);
+        assert!(
+            fix_named.starts_with(
+                "index missing: create the index \"ics\" in Splunk or add it to the token's \
+                 allowed indexes"
+            ),
+            "{fix_named}"
+        );
+        let unnamed = hec("");
+        let fix_unnamed = fix(&unnamed.destinations[0], Cause::Index);
+        assert!(fix_unnamed.contains("default index"), "{fix_unnamed}");
+        let splunk = config(
+            "kind = \"splunk\"\nhost = \"s\"\nusername = \"u\"\npassword = \"p\"\nindex = \"ot\"",
+        );
+        let fix_splunk = fix(&splunk.destinations[0], Cause::Index);
+        assert!(fix_splunk.contains("\"ot\""), "{fix_splunk}");
+        assert!(fix_splunk.contains("user's role"), "{fix_splunk}");
+    }
+
+    #[test]
+    fn a_wrong_endpoint_is_explained_for_the_kind() {
+        let h = hec("");
+        assert!(fix(&h.destinations[0], Cause::WrongEndpoint).contains("not Splunk's HEC"));
+        let s = config("kind = \"splunk\"\nhost = \"s\"\nusername = \"u\"\npassword = \"p\"");
+        assert!(
+            fix(&s.destinations[0], Cause::WrongEndpoint).contains("not splunkd's management port")
+        );
+    }
 }

@@ -309,7 +309,7 @@ impl Snapshot {
 }
 
 /// `3h 05m`, `2m 07s`, `41s`, `850ms`.
-fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     let s = ms / 1000;
     match s {
         0 => format!("{ms}ms"),

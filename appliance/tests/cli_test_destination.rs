@@ -98,6 +98,34 @@ token = "{token}"
 ca_file = "{ca}"
 {common}
 
+[[destination]]
+name = "hec-ack-on-a-token-without-acks"
+kind = "hec"
+urls = ["https://localhost:{hec}"]
+token = "{token}"
+ack = true
+ca_file = "{ca}"
+{common}
+
+[[destination]]
+name = "hec-impatient"
+kind = "hec"
+urls = ["https://localhost:{hec}"]
+token = "{token}"
+ca_file = "{ca}"
+connect_timeout = "2s"
+tls_timeout = "5s"
+response_timeout = "300ms"
+
+[[destination]]
+name = "hec-missing-index"
+kind = "hec"
+urls = ["https://localhost:{hec}"]
+token = "{token}"
+index = "nosuchindex"
+ca_file = "{ca}"
+{common}
+
 [[rule]]
 name = "everything"
 actions = ["hec"]
@@ -192,7 +220,7 @@ fn each_case_exits_and_explains_as_documented_without_printing_a_secret() {
             "hec-wrong-token",
             1,
             &[
-                "HTTP 403 code 4",
+                "HTTP 403, HEC code 4 \"Invalid token\"",
                 "credentials rejected",
                 "fix: credentials rejected: check the HEC token",
             ],
@@ -246,6 +274,114 @@ fn each_case_exits_and_explains_as_documented_without_printing_a_secret() {
     );
     // The spool was not touched.
     assert!(!dir.join("spool").exists());
+}
+
+/// Each misconfiguration gets its own exact fix, never one guessed from a word of another's
+/// message; a 2xx that is not Splunk's answer is a failure with what answered.
+#[test]
+fn each_misconfiguration_gets_its_exact_fix() {
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    let dir = scratch("cli-test-fixes");
+    let config = write_config(
+        &dir,
+        &tls,
+        &tls.ca_file,
+        emulator.hec_addr().port(),
+        emulator.splunkd_addr().port(),
+        closed_port(),
+    );
+    // (destination, fault while it runs, texts the output must hold, texts it must not)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case<'_>] = &[
+        (
+            "hec-ack-on-a-token-without-acks",
+            None,
+            &[
+                "acks requested but the reply has no ackId",
+                "fix: indexer acknowledgment is off on the HEC token while ack = true: enable \
+                 it (useACK) on the token, or set ack = false",
+            ],
+            &["index unknown", "create the index", "index missing"],
+        ),
+        (
+            "hec-impatient",
+            Some("hec:hang,path=/services/collector/event"),
+            &[
+                "no reply in time",
+                "fix: Splunk did not answer within response_timeout: check its load, or raise \
+                 response_timeout",
+            ],
+            &["timeout_response"],
+        ),
+        (
+            "hec",
+            Some("hec:status=200,body=html,path=/services/collector/event"),
+            &[
+                "result: FAILED: the server at https://localhost:",
+                "/services/collector/event answered 200 with an HTML page: is the URL \
+                 Splunk's HEC port?",
+                "fix: what answered is not Splunk's HEC: check urls",
+            ],
+            &["result: delivered", "Some(", "None"],
+        ),
+        (
+            "hec-ack",
+            Some("hec:status=200,body=json,path=/services/collector/event"),
+            &[
+                "answered 200 with JSON that is not HEC's reply",
+                "fix: what answered is not Splunk's HEC",
+            ],
+            &["result: delivered", "awaiting ack"],
+        ),
+        (
+            "splunk-basic",
+            Some("splunkd:status=200,body=empty,path=/services/receivers"),
+            &[
+                "/services/receivers/simple answered 200 with an empty body: is it splunkd's \
+                 management port?",
+                "fix: what answered is not splunkd's management port: check host and port",
+            ],
+            &["result: delivered"],
+        ),
+        (
+            "hec-missing-index",
+            None,
+            &[
+                "HTTP 400, HEC code 7 \"Incorrect index\"",
+                "fix: index missing: create the index \"nosuchindex\" in Splunk or add it to \
+                 the token's allowed indexes",
+            ],
+            &["dead-letter", "Some(", "None"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, fault, wanted, unwanted) in cases {
+        let id = fault.map(|f| emulator.faults().add(f.parse().unwrap()).unwrap());
+        let run = run(&config, name);
+        if let Some(id) = id {
+            assert!(emulator.faults().remove(id));
+        }
+        if run.code != Some(1) {
+            failures.push(format!("{name}: exit {:?}", run.code));
+        }
+        for text in *wanted {
+            if !run.stdout.contains(text) {
+                failures.push(format!("{name}: {text:?} missing"));
+            }
+        }
+        for text in *unwanted {
+            if run.stdout.contains(text) {
+                failures.push(format!("{name}: {text:?} present"));
+            }
+        }
+        if failures.iter().any(|f| f.starts_with(name)) {
+            eprintln!("{name}:\n{}", run.stdout);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Only the token without acks indexed its test alert (HEC takes it, then gives no ackId).
+    assert_eq!(emulator.store().list(&Filter::default()).len(), 1);
 }
 
 fn name_ca(name: &str, tls: &support::Tls, other: &support::Tls) -> String {

@@ -18,6 +18,7 @@ use icsfwd::deliver::stats::State;
 use icsfwd::spool::GroupCommit;
 use icsfwd_core::alert::Event;
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator};
+use icsfwd_sim::splunk::faults::Server;
 use tempfile::TempDir;
 
 struct Fixture {
@@ -427,5 +428,155 @@ fn a_lost_response_is_resent_and_counted_as_possible_duplicates() {
         stats.possible_duplicates >= duplicates,
         "every duplicate is counted: {stats:?}, {duplicates} in the store"
     );
+    f.stop();
+}
+
+/// How often fault `id` fired.
+fn fired(emulator: &RunningEmulator, id: u64) -> u64 {
+    emulator
+        .faults()
+        .list()
+        .iter()
+        .find(|fault| fault.id == id)
+        .map_or(0, |fault| fault.fired)
+}
+
+/// The three bodies a 2xx can carry that are not HEC's reply, with how the reason names each.
+const NOT_HEC: [(&str, &str); 3] = [
+    (
+        "html",
+        "answered 200 with an HTML page: is the URL Splunk's HEC port?",
+    ),
+    (
+        "empty",
+        "answered 200 with an empty body: is the URL Splunk's HEC port?",
+    ),
+    ("json", "answered 200 with JSON that is not HEC's reply"),
+];
+
+/// For each body of [`NOT_HEC`]: while the event endpoint answers 2xx with it, ten new alerts
+/// are kept (backlog 10, `delivered` unchanged, nothing stored) and the destination is parked
+/// with the reason; once a real HEC takes the URL again they are delivered. In the end the
+/// emulator holds every alert exactly once, and nothing was dead-lettered.
+fn a_2xx_that_is_not_hec_parks_and_then_every_alert_arrives_once(token: &str, extra: &str) {
+    let mut f = Fixture::new(token, extra, |_| {});
+    let all_events = events(10 * NOT_HEC.len() as u64);
+    for (round, (body, what)) in NOT_HEC.iter().enumerate() {
+        let fault = format!("hec:status=200,body={body},path=/services/collector/event");
+        let id = f.emulator.faults().add(fault.parse().unwrap()).unwrap();
+        let delivered_before = f.stats().delivered;
+        let stored_before = stored(&f.emulator).len();
+        let batch = &all_events[round * 10..round * 10 + 10];
+        f.produce(batch);
+        let reason = wait_parked(f.running(), "hec", what);
+        assert!(
+            reason.starts_with(&format!(
+                "the server at {}/services/collector/event answered 200 with ",
+                f.emulator.hec_url()
+            )),
+            "{reason}"
+        );
+        // Let it try again while parked: still nothing is taken for delivered.
+        wait_until(Duration::from_secs(30), "a resend while parked", || {
+            fired(&f.emulator, id) >= 2
+        });
+        let stats = f.stats();
+        assert_eq!(stats.delivered, delivered_before, "{body}: {stats:?}");
+        assert_eq!(stats.acks_pending, 0, "{body}: {stats:?}");
+        assert_eq!(f.backlog(), 10, "{body}: the spool keeps them");
+        assert_eq!(stored(&f.emulator).len(), stored_before, "{body}");
+
+        assert!(f.emulator.faults().remove(id));
+        wait_until(Duration::from_secs(30), "delivered after the fix", || {
+            f.stats().delivered == delivered_before + 10 && f.backlog() == 0
+        });
+        let state = f.stats().state;
+        assert!(!matches!(state, State::Parked { .. }), "{body}: {state:?}");
+    }
+    assert_each_stored_once(&f.emulator, &all_events);
+    assert_eq!(f.stats().dead_lettered, 0);
+    f.stop();
+}
+
+#[test]
+fn without_acks_a_2xx_that_is_not_hecs_reply_delivers_nothing_parks_and_recovers_once() {
+    a_2xx_that_is_not_hec_parks_and_then_every_alert_arrives_once(HEC_TOKEN, "");
+}
+
+#[test]
+fn with_acks_a_2xx_that_is_not_hecs_reply_delivers_nothing_parks_and_recovers_once() {
+    a_2xx_that_is_not_hec_parks_and_then_every_alert_arrives_once(
+        ACK_TOKEN,
+        "ack = true\nack_deadline = \"60s\"",
+    );
+}
+
+#[test]
+fn an_ack_endpoint_answering_2xx_that_is_not_hecs_confirms_nothing() {
+    let mut f = Fixture::new(ACK_TOKEN, "ack = true\nack_deadline = \"60s\"", |_| {});
+    let events = events(10);
+    for (round, (body, _)) in NOT_HEC.iter().enumerate() {
+        let fault = format!("hec:status=200,body={body},path=/services/collector/ack");
+        let id = f.emulator.faults().add(fault.parse().unwrap()).unwrap();
+        if round == 0 {
+            f.produce(&events);
+            wait_until(Duration::from_secs(30), "received by HEC", || {
+                stored(&f.emulator).len() == 10
+            });
+        }
+        wait_until(Duration::from_secs(30), "three ack polls", || {
+            fired(&f.emulator, id) >= 3
+        });
+        let stats = f.stats();
+        assert_eq!(stats.delivered, 0, "{body}: not confirmed: {stats:?}");
+        assert_eq!(stats.acks_pending, 10, "{body}: {stats:?}");
+        assert_eq!(f.backlog(), 10, "{body}");
+        let error = stats.last_error.unwrap_or_default();
+        assert!(
+            error.contains("nothing is taken as indexed"),
+            "{body}: {error}"
+        );
+        assert!(f.emulator.faults().remove(id));
+    }
+    wait_until(
+        Duration::from_secs(30),
+        "acknowledged after the fix",
+        || f.stats().delivered == 10 && f.backlog() == 0,
+    );
+    assert_each_stored_once(&f.emulator, &events);
+    assert_eq!(f.stats().possible_duplicates, 0, "{:?}", f.stats());
+    f.stop();
+}
+
+#[test]
+fn a_missing_index_parks_without_dead_letters_and_delivers_once_when_created() {
+    let mut f = Fixture::new(HEC_TOKEN, "index = \"ics\"", |_| {});
+    let events = events(30);
+    f.produce(&events);
+    let reason = wait_parked(f.running(), "hec", "index missing");
+    assert_eq!(
+        reason,
+        "index missing (HTTP 400, HEC code 7 \"Incorrect index\"): the index \"ics\" is not \
+         writable with this token: create the index in Splunk or add it to the token's \
+         allowed indexes"
+    );
+    wait_until(Duration::from_secs(30), "a resend while parked", || {
+        f.emulator.stats().count(Server::Hec, "400") >= 2
+    });
+    let stats = f.stats();
+    assert_eq!((stats.delivered, stats.dead_lettered), (0, 0), "{stats:?}");
+    assert_eq!(f.backlog(), 30);
+    assert!(stored(&f.emulator).is_empty());
+    assert!(!f.dir.path().join("deadletter/hec.jsonl").exists());
+
+    assert!(f.emulator.create_index("ics"));
+    wait_until(
+        Duration::from_secs(30),
+        "delivered once the index exists",
+        || f.stats().delivered == 30 && f.backlog() == 0,
+    );
+    assert_each_stored_once(&f.emulator, &events);
+    assert!(stored(&f.emulator).iter().all(|r| r.index == "ics"));
+    assert_eq!(f.stats().dead_lettered, 0);
     f.stop();
 }

@@ -116,3 +116,66 @@ fn a_syslog_destination_without_a_receiver_retries_and_keeps_its_records_while_t
             .is_empty()
     );
 }
+
+#[test]
+fn a_2xx_that_is_not_splunkds_receipt_delivers_nothing_parks_and_recovers_once() {
+    let tls = Tls::new();
+    let emulator = deliver_support::output_support::start(&tls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(
+        dir.path(),
+        &[splunk_destination(
+            "splunkd",
+            emulator.splunkd_addr().port(),
+            &tls,
+            "",
+        )],
+    );
+    let group = open_spool(dir.path(), &config);
+    let running = start(&config, &group, dir.path());
+    let port = emulator.splunkd_addr().port();
+    let url = format!(
+        "the server at https://127.0.0.1:{port}/services/receivers/simple answered 200 with "
+    );
+    let rounds = [
+        ("html", "an HTML page: is it splunkd's management port?"),
+        ("empty", "an empty body: is it splunkd's management port?"),
+        ("json", "JSON that is not splunkd's receipt"),
+    ];
+    let all_events = events(10 * rounds.len() as u64);
+    for (round, (body, what)) in rounds.iter().enumerate() {
+        let fault = format!("splunkd:status=200,body={body},path=/services/receivers");
+        let id = emulator.faults().add(fault.parse().unwrap()).unwrap();
+        let delivered_before = stats_of(&running, "splunkd").delivered;
+        let stored_before = stored(&emulator).len();
+        produce(
+            &group.handle(),
+            &all_events[round * 10..round * 10 + 10],
+            all(&config),
+            2,
+        );
+        let reason = wait_parked(&running, "splunkd", what);
+        assert!(reason.contains(&url), "{reason}");
+        wait_until(Duration::from_secs(30), "a resend while parked", || {
+            emulator.faults().list()[0].fired >= 2
+        });
+        let stats = stats_of(&running, "splunkd");
+        assert_eq!(stats.delivered, delivered_before, "{body}: {stats:?}");
+        assert_eq!(
+            backlog(&group.handle(), 0),
+            10,
+            "{body}: the spool keeps them"
+        );
+        assert_eq!(stored(&emulator).len(), stored_before, "{body}");
+
+        assert!(emulator.faults().remove(id));
+        wait_until(Duration::from_secs(30), "delivered after the fix", || {
+            stats_of(&running, "splunkd").delivered == delivered_before + 10
+                && backlog(&group.handle(), 0) == 0
+        });
+    }
+    assert_each_stored_once(&emulator, &all_events);
+    assert_eq!(stats_of(&running, "splunkd").dead_lettered, 0);
+    let report = running.shutdown(Duration::from_secs(10));
+    assert!(report.still_running.is_empty(), "{report:?}");
+}

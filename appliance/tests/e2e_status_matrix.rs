@@ -101,10 +101,54 @@ use Kind::{Hec, Splunkd};
 
 const RETRIED: Expect = Retried { duplicate: false };
 
+const NOT_HEC: &str =
+    "`2xx that is not HEC's reply (an HTML page, an empty body, other JSON or text)`";
+const NOT_SPLUNKD: &str =
+    "`splunkd 2xx without its receipt (an HTML page, an empty body, other JSON or text)`";
+
 fn hec_cases() -> Vec<Case> {
     let ack = "ack = true\ntoken = \"0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b\"";
     vec![
         case("`200, code 0`", Hec, &[], Delivered),
+        case(
+            NOT_HEC,
+            Hec,
+            &["hec:status=200,body=html,path=/services/collector/event"],
+            Parked("answered 200 with an HTML page: is the URL Splunk's HEC port?"),
+        ),
+        Case {
+            destination: ack,
+            ..case(
+                NOT_HEC,
+                Hec,
+                &["hec:status=200,body=empty,path=/services/collector/event"],
+                Parked("answered 200 with an empty body: is the URL Splunk's HEC port?"),
+            )
+        },
+        case(
+            NOT_HEC,
+            Hec,
+            &["hec:status=201,body=json,path=/services/collector/event"],
+            Parked("answered 201 with JSON that is not HEC's reply"),
+        ),
+        case(
+            NOT_HEC,
+            Hec,
+            &["hec:status=200,body=text,path=/services/collector/event"],
+            Parked("answered 200 with text that is neither JSON nor HTML"),
+        ),
+        Case {
+            // The real answer for an index HEC does not have: code 7.
+            destination: "index = \"nosuchindex\"",
+            ..case(
+                "`400, code 7`",
+                Hec,
+                &[],
+                Parked(
+                    "index missing (HTTP 400, HEC code 7 \"Incorrect index\"): the index \"nosuchindex\"",
+                ),
+            )
+        },
         Case {
             destination: ack,
             ..case("`200 with an ackId` (`ack = true`)", Hec, &[], Delivered)
@@ -119,13 +163,13 @@ fn hec_cases() -> Vec<Case> {
             )
         },
         case(
-            "`400, code 5, 6, 7, 12, 13 or 15` (a data error)",
+            "`400, code 5, 6, 12, 13 or 15` (a data error)",
             Hec,
             &["hec:status=400,code=6,next=1,path=/services/collector/event"],
             DeadLettered,
         ),
         case(
-            "`400, code 5, 6, 7, 12, 13 or 15` (a data error)",
+            "`400, code 5, 6, 12, 13 or 15` (a data error)",
             Hec,
             &["hec:status=400,code=12,next=1,path=/services/collector/event"],
             DeadLettered,
@@ -233,7 +277,30 @@ fn hec_cases() -> Vec<Case> {
 
 fn splunkd_cases() -> Vec<Case> {
     vec![
-        case("`splunkd 2xx`", Splunkd, &[], Delivered),
+        case(
+            "`splunkd 2xx with its receipt` (the `index` and `bytes` of the event)",
+            Splunkd,
+            &[],
+            Delivered,
+        ),
+        case(
+            NOT_SPLUNKD,
+            Splunkd,
+            &["splunkd:status=200,body=html,path=/services/receivers"],
+            Parked("answered 200 with an HTML page: is it splunkd's management port?"),
+        ),
+        case(
+            NOT_SPLUNKD,
+            Splunkd,
+            &["splunkd:status=200,body=empty,path=/services/receivers"],
+            Parked("answered 200 with an empty body"),
+        ),
+        case(
+            NOT_SPLUNKD,
+            Splunkd,
+            &["splunkd:status=200,body=json,path=/services/receivers"],
+            Parked("answered 200 with JSON that is not splunkd's receipt"),
+        ),
         Case {
             // The real answer for an index splunkd does not have.
             destination: "index = \"nosuchindex\"",
@@ -241,7 +308,7 @@ fn splunkd_cases() -> Vec<Case> {
                 "`splunkd 400 naming an index`",
                 Splunkd,
                 &[],
-                Parked("index refused"),
+                Parked("index missing (HTTP 400 \"supplied index 'nosuchindex' missing\")"),
             )
         },
         case(

@@ -205,3 +205,57 @@ fn unknown_endpoints_and_methods_answer_json_errors() {
     assert_eq!(json_call(control, "PUT", "/_sim/faults", "").0, 405);
     assert_eq!(json_call(control, "DELETE", "/_sim/faults/abc", "").0, 400);
 }
+
+#[test]
+fn an_index_created_at_run_time_takes_events_that_were_refused_with_code_7() {
+    let emulator = emulator();
+    let control = emulator.control_addr();
+    let event = json!({"event": "x", "index": "ics"});
+    let (status, body) = call(
+        emulator.hec_addr(),
+        "POST",
+        "/services/collector/event",
+        &event.to_string(),
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains(r#""code":7"#), "{body}");
+    assert!(
+        !emulator
+            .splunkd()
+            .lock()
+            .unwrap()
+            .config()
+            .indexes
+            .contains(&"ics".to_owned())
+    );
+
+    assert_eq!(
+        json_call(control, "POST", "/_sim/indexes", "ics"),
+        (201, json!({"index": "ics", "created": true}))
+    );
+    assert_eq!(
+        json_call(control, "POST", "/_sim/indexes", "ics"),
+        (200, json!({"index": "ics", "created": false}))
+    );
+    assert_eq!(post_event(&emulator, &event), 200);
+    assert!(
+        emulator
+            .splunkd()
+            .lock()
+            .unwrap()
+            .config()
+            .indexes
+            .contains(&"ics".to_owned())
+    );
+    let (_, counted) = json_call(control, "GET", "/_sim/events/count?by=index", "");
+    assert_eq!(counted["counts"], json!({"ics": 1}));
+
+    let (status, answer) = json_call(control, "POST", "/_sim/indexes", "no such/index");
+    assert_eq!(status, 400);
+    assert!(
+        answer["hint"].as_str().unwrap().contains("letters"),
+        "{answer}"
+    );
+    assert!(!emulator.create_index("ics"), "exists already");
+    assert!(emulator.create_index("ics2"));
+}

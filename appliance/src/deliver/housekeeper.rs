@@ -118,8 +118,10 @@ impl Housekeeper {
             Err(err) => {
                 let message = err.to_string();
                 log::error!(
-                    "spool checkpoint failed (retried in {:?}): {message}",
-                    self.interval
+                    "spool checkpoint failed (retried in {}): {message}",
+                    crate::status::duration(
+                        u64::try_from(self.interval.as_millis()).unwrap_or(u64::MAX)
+                    )
                 );
                 self.stats.update(|s| {
                     s.errors += 1;

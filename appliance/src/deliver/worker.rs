@@ -666,9 +666,11 @@ impl Worker {
             if due || self.parked.as_deref() != Some(reason.as_str()) {
                 log::error!(
                     "destination {:?} parked: {reason}; nothing is lost (records stay in \
-                         the spool), retrying every {:?} until it is fixed",
+                         the spool), retrying every {} until it is fixed",
                     self.settings.name,
-                    self.backoff.max()
+                    crate::status::duration(
+                        u64::try_from(self.backoff.max().as_millis()).unwrap_or(u64::MAX)
+                    )
                 );
                 self.last_park_log = Some(now);
             }

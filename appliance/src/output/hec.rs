@@ -15,6 +15,10 @@
 //!   were indexed; with acks, only an ack read `true` confirms them.
 //! - A 200 without an `ackId` while acks are on parks the destination with a clear reason: it
 //!   never falls back silently to unacknowledged delivery.
+//! - No silent success: a 2xx whose body is not HEC's JSON reply (an HTML page, an empty body,
+//!   other JSON or text — a load balancer's default page, a proxy, the wrong port) parks the
+//!   destination and marks nothing delivered; an ack query answered that way confirms
+//!   nothing (the ids stay pending).
 //! - Several URLs (an indexer cluster): each request starts at the next URL in turn
 //!   (round-robin spread); a failed connection, a 404 or a 5xx marks that URL down for
 //!   [`HecOptions::down_for`] and the same request is tried on the next URL at once. URLs
@@ -67,7 +71,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action, HecReply, Verdict};
+use super::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use super::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
 use super::{Deliver, Item, Outcome, Secret};
 
@@ -222,6 +226,8 @@ pub struct AckReport {
     pub expired: Vec<u64>,
     /// The last query error (redacted), if a query failed; its ids stay pending.
     pub last_error: Option<String>,
+    /// What an operator must fix for that error, when it is known exactly.
+    pub cause: Option<classify::Cause>,
 }
 
 #[derive(Debug)]
@@ -373,7 +379,10 @@ impl HecSender {
                         }
                         self.pending = kept;
                     }
-                    Err(message) => report.last_error = Some(message),
+                    Err((message, cause)) => {
+                        report.last_error = Some(message);
+                        report.cause = cause;
+                    }
                 }
             }
         }
@@ -391,8 +400,12 @@ impl HecSender {
         report
     }
 
-    /// One `/ack` query: the ids read `true`, or a redacted error.
-    fn query_acks(&self, target: usize, ids: &[u64]) -> Result<Vec<u64>, String> {
+    /// One `/ack` query: the ids read `true`, or a redacted error and its cause.
+    fn query_acks(
+        &self,
+        target: usize,
+        ids: &[u64],
+    ) -> Result<Vec<u64>, (String, Option<classify::Cause>)> {
         let url = self
             .targets
             .get(target)
@@ -407,20 +420,34 @@ impl HecSender {
         let reply = self
             .client
             .post(url, &headers, body.as_bytes(), &self.redactor)
-            .map_err(|err| err.message)?;
+            .map_err(|err| {
+                let cause = classify::transport_cause(&err);
+                (err.message, cause)
+            })?;
         if reply.status != 200 {
             let parsed = HecReply::parse(&reply);
-            return Err(self.redactor.redact(&format!(
-                "ack query to {url} refused: HTTP {} code {:?} {:?}",
-                reply.status, parsed.code, parsed.text
-            )));
+            return Err((
+                self.redactor.redact(&format!(
+                    "ack query to {url} refused: {}",
+                    parsed.describe()
+                )),
+                classify::hec_cause(&parsed, true),
+            ));
         }
-        let json: serde_json::Value = serde_json::from_slice(&reply.body)
-            .map_err(|_| format!("ack query to {url}: the reply is not JSON"))?;
+        // Only HEC's own answer, `{"acks":{"<id>":true,…}}`, confirms anything: an HTML
+        // page, an empty body or other JSON leaves every id pending.
+        let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
         let acks = json
             .get("acks")
             .and_then(serde_json::Value::as_object)
-            .ok_or_else(|| format!("ack query to {url}: the reply has no \"acks\" object"))?;
+            .ok_or_else(|| {
+                let message = format!(
+                    "ack query to {url} answered 200 with {}: nothing is taken as indexed; is \
+                     the URL Splunk's HEC port?",
+                    Body::of(&reply.body).what("HEC's ack reply")
+                );
+                (message, Some(classify::Cause::WrongEndpoint))
+            })?;
         Ok(acks
             .iter()
             .filter(|(_, v)| v.as_bool() == Some(true))
@@ -508,7 +535,6 @@ impl HecSender {
             outcome.last_error = Some("could not build the request body".to_owned());
             return;
         }
-        let acks = self.ack_deadline.is_some();
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
         for target in self.order(now) {
@@ -528,19 +554,14 @@ impl HecSender {
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
                     final_action = classify::transport(&err);
+                    outcome.cause = classify::transport_cause(&err);
                     outcome.last_error = Some(err.message);
                     self.mark_down(target, now);
                     continue;
                 }
             };
             let parsed = HecReply::parse(&reply);
-            let verdict = classify::hec(&parsed, len, acks);
-            if !(200..300).contains(&reply.status) {
-                outcome.last_error = Some(self.redactor.redact(&format!(
-                    "{url}: HTTP {} code {:?} {:?}",
-                    reply.status, parsed.code, parsed.text
-                )));
-            }
+            let verdict = self.classify(&url, &parsed, len, outcome);
             match verdict {
                 Verdict::Whole(Action::Retry { after }) if classify::failover(reply.status) => {
                     final_action = Action::Retry { after };
@@ -566,8 +587,9 @@ impl HecSender {
                 }
                 Verdict::Whole(action) => {
                     // A 2xx the classification does not take as delivered (a success without
-                    // the ackId acks need): the collector took the events anyway, so a later
-                    // resend is a possible duplicate and must be counted as one.
+                    // the ackId acks need, or an answer that is not HEC's): what answered may
+                    // have taken or passed on the events, so a later resend is a possible
+                    // duplicate and must be counted as one.
                     if (200..300).contains(&reply.status) && action != Action::Delivered {
                         outcome.uncertain = true;
                     }
@@ -588,22 +610,52 @@ impl HecSender {
                 }
                 Verdict::Bisect { reason } => {
                     outcome.last_error = Some(self.redactor.redact(&reason));
-                    let mid = range.start + len / 2;
-                    self.send_request(batch, range.start..mid, now, outcome);
-                    match outcome.parts.last().map(|p| p.action.clone()) {
-                        Some(
-                            Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. },
-                        ) => {
-                            self.send_request(batch, mid..range.end, now, outcome);
-                        }
-                        Some(action) => outcome.push(mid..range.end, action),
-                        None => outcome.push(mid..range.end, Action::Retry { after: None }),
-                    }
+                    self.bisect(batch, range, now, outcome);
                     return;
                 }
             }
         }
         outcome.push(range, final_action);
+    }
+
+    /// Classifies `reply` from `url` to a request of `len` events, noting in `outcome` the
+    /// cause and (for a failure status) the redacted error.
+    fn classify(&self, url: &str, reply: &HecReply, len: usize, outcome: &mut Outcome) -> Verdict {
+        let acks = self.ack_deadline.is_some();
+        let sent = Sent {
+            url,
+            index: self.format.hec.index.as_ref().map(|index| index.as_str()),
+        };
+        if let Some(cause) = classify::hec_cause(reply, acks) {
+            outcome.cause = Some(cause);
+        }
+        if !(200..300).contains(&reply.status) {
+            outcome.last_error = Some(
+                self.redactor
+                    .redact(&format!("{url}: {}", reply.describe())),
+            );
+        }
+        classify::hec(reply, &sent, len, acks)
+    }
+
+    /// Sends the two halves of `range` at once; the second only if the first went through
+    /// (delivered, awaiting its ack or dead-lettered), else it gets the first's action.
+    fn bisect(
+        &mut self,
+        batch: &[Item<'_>],
+        range: Range<usize>,
+        now: Instant,
+        outcome: &mut Outcome,
+    ) {
+        let mid = range.start + range.len() / 2;
+        self.send_request(batch, range.start..mid, now, outcome);
+        match outcome.parts.last().map(|p| p.action.clone()) {
+            Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. }) => {
+                self.send_request(batch, mid..range.end, now, outcome);
+            }
+            Some(action) => outcome.push(mid..range.end, action),
+            None => outcome.push(mid..range.end, Action::Retry { after: None }),
+        }
     }
 }
 

@@ -150,7 +150,9 @@ pub struct Reply {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
-    /// No connection: refused, unreachable, name not resolved, connect timeout.
+    /// The host refused the connection: nothing listens on that port.
+    Refused,
+    /// No connection: unreachable, name not resolved, connect timeout.
     Connect,
     /// The TLS handshake failed (certificate not trusted, wrong name, protocol mismatch).
     Tls,
@@ -401,7 +403,7 @@ fn transport_error(err: &ureq::Error, url: &str, redactor: &Redactor) -> Transpo
         _ => TransportKind::Broken,
     };
     let what = match kind {
-        TransportKind::Connect => "cannot connect to",
+        TransportKind::Refused | TransportKind::Connect => "cannot connect to",
         TransportKind::Tls => "TLS handshake failed with",
         TransportKind::Timeout => "no reply in time from",
         TransportKind::Broken => "connection broken (the request may have arrived) with",
@@ -429,11 +431,10 @@ fn io_kind(io: &io::Error) -> TransportKind {
         return TransportKind::Tls;
     }
     match io.kind() {
-        K::ConnectionRefused
-        | K::AddrNotAvailable
-        | K::HostUnreachable
-        | K::NetworkUnreachable
-        | K::AddrInUse => TransportKind::Connect,
+        K::ConnectionRefused => TransportKind::Refused,
+        K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable | K::AddrInUse => {
+            TransportKind::Connect
+        }
         K::TimedOut | K::WouldBlock => TransportKind::Timeout,
         _ => TransportKind::Broken,
     }
@@ -450,6 +451,16 @@ fn strip_userinfo(url: &str) -> String {
     // The query may carry metadata, never a secret we put there; cut it anyway for brevity.
     let path = path.split_once('?').map_or(path, |(p, _)| p);
     bounded(&format!("{scheme}://{host}{path}"))
+}
+
+/// A server's `text` for an operator: cut to [`MAX_MESSAGE`] bytes, control characters (a
+/// line break that would forge a log line) shown as spaces, between double quotes.
+pub(crate) fn quoted(text: &str) -> String {
+    let clean: String = bounded(text)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("\"{clean}\"")
 }
 
 /// `text` cut to [`MAX_MESSAGE`] bytes on a character boundary.
@@ -480,6 +491,21 @@ mod tests {
             strip_userinfo("https://x:hunter2@splunk:8089/services/receivers/simple?host=a"),
             "https://splunk:8089/services/receivers/simple"
         );
+    }
+
+    #[test]
+    fn a_refused_connection_is_told_apart_from_an_unreachable_host() {
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        assert_eq!(io_kind(&refused), TransportKind::Refused);
+        let unreachable = io::Error::from(io::ErrorKind::HostUnreachable);
+        assert_eq!(io_kind(&unreachable), TransportKind::Connect);
+    }
+
+    #[test]
+    fn quoted_server_text_cannot_break_a_log_line() {
+        assert_eq!(quoted("Incorrect index"), "\"Incorrect index\"");
+        assert_eq!(quoted("a\nb\r\tc"), "\"a b  c\"");
+        assert!(quoted(&"x".repeat(1000)).len() < MAX_MESSAGE + 8);
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub struct Outcome {
     /// The last error seen in this call (redacted), for `status` and logs; also set when a
     /// failover hid it from the final action.
     pub last_error: Option<String>,
+    /// What an operator must fix for the last failure, when it is known exactly (for
+    /// `icsfwd test`'s advice).
+    pub cause: Option<classify::Cause>,
 }
 
 impl Outcome {

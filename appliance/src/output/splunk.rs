@@ -3,9 +3,10 @@
 //!
 //! What it is: a [`SplunkSender`] is built from [`SplunkOptions`]. Each event is rendered with
 //! icsfwd-core's `text` format and posted to
-//! `/services/receivers/simple?host=<sensor ip>&source=icsfwd&sourcetype=<sourcetype>[&index=..]`
-//! (all metadata in the query string, as splunkd takes it; values percent-encoded). The reply
-//! is classified with [`classify::splunkd`]. Authentication ([`Auth`]):
+//! `/services/receivers/simple?host=<sensor ip>&source=icsfwd&sourcetype=<sourcetype>[&index=..]&output_mode=json`
+//! (all metadata in the query string, as splunkd takes it; values percent-encoded; JSON
+//! answers, whose receipt shape is the documented one). The reply is classified with
+//! [`classify::splunkd`]. Authentication ([`Auth`]):
 //! - `Basic`: `Authorization: Basic base64(user:password)` on every request;
 //! - `Session`: `POST /services/auth/login` with the form `username`/`password`, the
 //!   `<sessionKey>` of the XML reply sent as `Authorization: Splunk <key>`; on a 401 (the key
@@ -15,8 +16,11 @@
 //! What it guarantees:
 //! - Order: events are sent one at a time in batch order; the first event that is not
 //!   delivered or dead-lettered stops the batch, and the rest get its action unsent.
-//! - `Delivered` means splunkd answered 2xx: the event was received (splunkd's REST receiver
-//!   offers no indexing acknowledgment).
+//! - `Delivered` means splunkd answered 2xx with its receipt of the event (a JSON object with
+//!   the `index` and the `bytes` it took; the same as XML elements also counts): the event was
+//!   received (splunkd's REST receiver offers no indexing acknowledgment). A 2xx with anything
+//!   else — an HTML page, an empty body, other JSON or text — parks the destination: it is not
+//!   splunkd that answered.
 //! - Secrets (the password, the token, the Basic credentials and the session key) never
 //!   appear in an error or reason: every message is redacted.
 //! - Bounded: replies are read up to [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); a
@@ -42,7 +46,7 @@ use std::time::Instant;
 use base64::Engine as _;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action};
+use super::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
 use super::http::{HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded};
 use super::{Deliver, Item, Outcome, Secret};
 
@@ -154,6 +158,9 @@ impl std::error::Error for SplunkError {
 pub struct SplunkSender {
     client: HttpClient,
     simple_url: String,
+    /// `simple_url` without its query, for reasons.
+    receiver_url: String,
+    index: Option<String>,
     login_url: String,
     auth: Auth,
     /// The `Authorization` value for Basic or Bearer, fixed at construction.
@@ -192,6 +199,7 @@ impl SplunkSender {
             query.push_str("&index=");
             query.push_str(&percent_encode(index));
         }
+        query.push_str("&output_mode=json");
         let static_header = match &options.auth {
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
@@ -220,6 +228,8 @@ impl SplunkSender {
         Ok(Self {
             client,
             simple_url: format!("{base}{SIMPLE_PATH}?{query}"),
+            receiver_url: format!("{base}{SIMPLE_PATH}"),
+            index: options.index,
             login_url: format!("{base}{LOGIN_PATH}"),
             auth: options.auth,
             static_header,
@@ -249,10 +259,9 @@ impl SplunkSender {
     /// Logs in (session auth) and keeps the key.
     ///
     /// # Errors
-    /// The action for the event that needed the login (Park when the credentials are
-    /// rejected, Retry when splunkd is unreachable), the error message, and whether the
-    /// request may have arrived.
-    fn login(&mut self) -> Result<(), (Action, String, bool)> {
+    /// What became of the event that needed the login: Park when the credentials are
+    /// rejected or what answered is not splunkd, Retry when splunkd is unreachable.
+    fn login(&mut self) -> Result<(), LoginFailure> {
         let Auth::Session { username, password } = &self.auth else {
             return Ok(());
         };
@@ -265,26 +274,44 @@ impl SplunkSender {
         let reply = self
             .client
             .post(&self.login_url, &headers, form.as_bytes(), &self.redactor)
-            .map_err(|err| {
-                let uncertain = err.maybe_delivered();
-                (classify::transport(&err), err.message, uncertain)
+            .map_err(|err| LoginFailure {
+                action: classify::transport(&err),
+                cause: classify::transport_cause(&err),
+                uncertain: err.maybe_delivered(),
+                error: err.message,
             })?;
         if reply.status != 200 {
-            let message = splunkd_message(&reply);
-            let action = match reply.status {
-                400 | 401 => Action::Park {
-                    reason: self.redactor.redact(&format!(
-                        "login failed, credentials rejected: HTTP {} {message:?}",
-                        reply.status
-                    )),
-                },
-                status => classify::splunkd(status, &message, reply.retry_after),
+            let parsed = parse_reply(&reply);
+            let (action, cause) = match reply.status {
+                400 | 401 => (
+                    Action::Park {
+                        reason: self.redactor.redact(&format!(
+                            "login failed, credentials rejected: {}",
+                            parsed.describe()
+                        )),
+                    },
+                    Some(Cause::Credentials),
+                ),
+                _ => {
+                    let sent = Sent {
+                        url: &self.login_url,
+                        index: None,
+                    };
+                    (
+                        redacted(classify::splunkd(&parsed, &sent), &self.redactor),
+                        classify::splunkd_cause(&parsed),
+                    )
+                }
             };
-            let error = self.redactor.redact(&format!(
-                "{}: HTTP {} {message:?}",
-                self.login_url, reply.status
-            ));
-            return Err((action, error, false));
+            let error = self
+                .redactor
+                .redact(&format!("{}: {}", self.login_url, parsed.describe()));
+            return Err(LoginFailure {
+                action,
+                error,
+                uncertain: false,
+                cause,
+            });
         }
         let text = String::from_utf8_lossy(&reply.body);
         let key = element_text(&text, "sessionKey")
@@ -299,13 +326,14 @@ impl SplunkSender {
                 "{}: the login reply holds no usable sessionKey",
                 self.login_url
             );
-            return Err((
-                Action::Park {
+            return Err(LoginFailure {
+                action: Action::Park {
                     reason: error.clone(),
                 },
                 error,
-                false,
-            ));
+                uncertain: false,
+                cause: Some(Cause::WrongEndpoint),
+            });
         };
         let key = Secret::new(key);
         self.redactor.add(&key);
@@ -336,10 +364,8 @@ impl SplunkSender {
         let is_session = matches!(self.auth, Auth::Session { .. });
         let mut fresh_login = false;
         if is_session && self.session_header.is_none() {
-            if let Err((action, error, uncertain)) = self.login() {
-                outcome.last_error = Some(error);
-                outcome.uncertain |= uncertain;
-                return action;
+            if let Err(failure) = self.login() {
+                return failure.apply(outcome);
             }
             fresh_login = true;
         }
@@ -348,6 +374,7 @@ impl SplunkSender {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
+                    outcome.cause = classify::transport_cause(&err);
                     let action = classify::transport(&err);
                     outcome.last_error = Some(err.message);
                     return action;
@@ -356,30 +383,33 @@ impl SplunkSender {
             if reply.status == 401 && is_session && !fresh_login {
                 // The key expired or splunkd restarted: one new login, one resend.
                 self.session_header = None;
-                if let Err((action, error, uncertain)) = self.login() {
-                    outcome.last_error = Some(error);
-                    outcome.uncertain |= uncertain;
-                    return action;
+                if let Err(failure) = self.login() {
+                    return failure.apply(outcome);
                 }
                 fresh_login = true;
                 continue;
             }
-            let message = splunkd_message(&reply);
+            let parsed = parse_reply(&reply);
             if !(200..300).contains(&reply.status) {
-                outcome.last_error = Some(
-                    self.redactor
-                        .redact(&format!("{SIMPLE_PATH}: HTTP {} {message:?}", reply.status)),
-                );
+                outcome.last_error = Some(self.redactor.redact(&format!(
+                    "{}: {}",
+                    self.receiver_url,
+                    parsed.describe()
+                )));
             }
-            return match classify::splunkd(reply.status, &message, reply.retry_after) {
-                Action::Park { reason } => Action::Park {
-                    reason: self.redactor.redact(&reason),
-                },
-                Action::DeadLetter { reason } => Action::DeadLetter {
-                    reason: self.redactor.redact(&reason),
-                },
-                other => other,
+            if let Some(cause) = classify::splunkd_cause(&parsed) {
+                outcome.cause = Some(cause);
+            }
+            let sent = Sent {
+                url: &self.receiver_url,
+                index: self.index.as_deref(),
             };
+            let action = redacted(classify::splunkd(&parsed, &sent), &self.redactor);
+            if (200..300).contains(&reply.status) && action != Action::Delivered {
+                // What answered may have passed the event on: a resend may duplicate it.
+                outcome.uncertain = true;
+            }
+            return action;
         }
     }
 }
@@ -407,6 +437,65 @@ impl Deliver for SplunkSender {
         }
         outcome
     }
+}
+
+/// Why a login did not give a session key, and what becomes of the event that needed it.
+#[derive(Debug)]
+struct LoginFailure {
+    action: Action,
+    error: String,
+    uncertain: bool,
+    cause: Option<Cause>,
+}
+
+impl LoginFailure {
+    /// Records the failure in `outcome`; the event's action.
+    fn apply(self, outcome: &mut Outcome) -> Action {
+        outcome.last_error = Some(self.error);
+        outcome.uncertain |= self.uncertain;
+        if self.cause.is_some() {
+            outcome.cause = self.cause;
+        }
+        self.action
+    }
+}
+
+/// `action` with its reason redacted.
+fn redacted(action: Action, redactor: &Redactor) -> Action {
+    match action {
+        Action::Park { reason } => Action::Park {
+            reason: redactor.redact(&reason),
+        },
+        Action::DeadLetter { reason } => Action::DeadLetter {
+            reason: redactor.redact(&reason),
+        },
+        other => other,
+    }
+}
+
+/// A splunkd reply, parsed for [`classify::splunkd`].
+fn parse_reply(reply: &Reply) -> SplunkdReply {
+    SplunkdReply {
+        status: reply.status,
+        message: splunkd_message(reply),
+        receipt: is_receipt(&reply.body),
+        body: Body::of(&reply.body),
+        retry_after: reply.retry_after,
+    }
+}
+
+/// Whether `body` is splunkd's receipt of an event: a JSON object with a string `index` and
+/// a number `bytes` (what `output_mode=json` gives), or a `<response>` with `<index>` and a
+/// numeric `<bytes>` element.
+fn is_receipt(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    if let Ok(serde_json::Value::Object(json)) = serde_json::from_str(&text) {
+        return json.get("index").is_some_and(serde_json::Value::is_string)
+            && json.get("bytes").is_some_and(serde_json::Value::is_u64);
+    }
+    text.trim_start().starts_with("<response")
+        && element_text(&text, "index").is_some()
+        && element_text(&text, "bytes").is_some_and(|bytes| bytes.parse::<u64>().is_ok())
 }
 
 /// The text of the first `<msg>` of a splunkd XML reply, or the first JSON
@@ -513,7 +602,29 @@ mod tests {
         let sender = SplunkSender::new(options).unwrap();
         assert_eq!(
             sender.simple_url,
-            "https://s:8089/services/receivers/simple?host=10.0.0.9&source=icsfwd&sourcetype=sensor%20a&index=ot"
+            "https://s:8089/services/receivers/simple?host=10.0.0.9&source=icsfwd&sourcetype=sensor%20a&index=ot&output_mode=json"
         );
+    }
+
+    #[test]
+    fn only_splunkds_receipt_counts_as_one() {
+        for receipt in [
+            &br#"{"index":"main","bytes":42,"host":"10.0.0.9","source":"icsfwd","sourcetype":"icsfwd:text"}"#[..],
+            b"<response>\n  <index>main</index>\n  <bytes>42</bytes>\n</response>\n",
+        ] {
+            assert!(is_receipt(receipt), "{}", String::from_utf8_lossy(receipt));
+        }
+        for other in [
+            &b""[..],
+            b"<!DOCTYPE html><html><body>It works!</body></html>",
+            br#"{"status":"ok"}"#,
+            br#"{"index":"main"}"#,
+            br#"{"index":"main","bytes":"many"}"#,
+            br#"[{"index":"main","bytes":1}]"#,
+            b"OK",
+            b"<response><messages><msg type=\"WARN\">x</msg></messages></response>",
+        ] {
+            assert!(!is_receipt(other), "{}", String::from_utf8_lossy(other));
+        }
     }
 }

@@ -559,7 +559,7 @@ fn render(
     } else {
         syslog::write(event, options, &mut out)
     };
-    rendered.map_err(|err| format!("cannot render the syslog message: {err:?}"))
+    rendered.map_err(|err| format!("cannot render the syslog message: {err}"))
 }
 
 /// A zero timeout means "none" to std, which refuses it: use a millisecond instead.

@@ -252,3 +252,53 @@ pub fn text(event: &Event) -> String {
 pub fn backlog(handle: &Handle, index: usize) -> u64 {
     handle.stats().unwrap().destinations[index].backlog
 }
+
+/// How many times the emulator stored each event id: HEC records carry it as `event.id`,
+/// splunkd text bodies in their `Alert ID: ` line.
+pub fn stored_id_counts(
+    emulator: &icsfwd_sim::splunk::emulator::RunningEmulator,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for record in stored(emulator) {
+        let id = match &record.body {
+            Body::Json(event) => event["id"].as_str().unwrap_or_default().to_owned(),
+            Body::Text(text) => text
+                .lines()
+                .find_map(|l| l.strip_prefix("Alert ID: "))
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The emulator holds every one of `events` exactly once, and nothing else.
+pub fn assert_each_stored_once(
+    emulator: &icsfwd_sim::splunk::emulator::RunningEmulator,
+    events: &[Event],
+) {
+    let want: std::collections::BTreeMap<String, u64> = events
+        .iter()
+        .map(|e| (e.event_id().to_string(), 1))
+        .collect();
+    assert_eq!(want.len(), events.len(), "distinct ids");
+    assert_eq!(stored_id_counts(emulator), want, "each alert exactly once");
+}
+
+/// Waits until destination `name` is parked with a reason holding `what`; the reason.
+pub fn wait_parked(running: &Running, name: &str, what: &str) -> String {
+    let mut reason = String::new();
+    wait_until(
+        Duration::from_secs(30),
+        &format!("{name} parked with {what:?}"),
+        || match stats_of(running, name).state {
+            icsfwd::deliver::stats::State::Parked { reason: r } => {
+                reason = r;
+                reason.contains(what)
+            }
+            _ => false,
+        },
+    );
+    reason
+}

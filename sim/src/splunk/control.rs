@@ -14,6 +14,7 @@
 //! | `POST /_sim/faults` (body: the text syntax, or its JSON form — one fault) | `201 {"id":n,"spec":".."}` |
 //! | `DELETE /_sim/faults`, `DELETE /_sim/faults/<id>` | `{"removed":n}` (404 for an unknown id) |
 //! | `GET /_sim/stats` | `{"requests":{"hec":{"200":n,..},"splunkd":{..}},"events":{"stored":n,"dropped":n},"pending_acks":n,"faults":n}` |
+//! | `POST /_sim/indexes` (body: an index name) | `201 {"index":"..","created":true}` (`200`, `false` if it existed): HEC and splunkd accept it from now on |
 //!
 //! What it guarantees: every answer is JSON; an error is `{"error":"..","hint":".."}` with a
 //! 4xx status saying what to do; request bodies are at most [`MAX_CONTROL_BODY`] bytes, at
@@ -33,6 +34,7 @@
 //!     faults: Faults::new(1),
 //!     stats: Stats::default(),
 //!     hec: None,
+//!     splunkd: None,
 //! };
 //! let peer = "127.0.0.1:1".parse().unwrap();
 //! let add = Request::from_target("POST", "/_sim/faults").with_body(b"hec:status=503,code=9".to_vec());
@@ -53,6 +55,7 @@ use super::faults::{FaultSpec, Faults, Server as Kind};
 use super::hec::Hec;
 use super::http::{Request, Response};
 use super::server::{Handler, Limits, PlainTcp, RunningServer, Server};
+use super::splunkd::Splunkd;
 use super::store::{Field, Filter, Store, Stored};
 
 /// Most events one `GET /_sim/events` returns.
@@ -117,9 +120,14 @@ pub struct Control {
     pub faults: Faults,
     /// Request counts.
     pub stats: Stats,
-    /// The HEC state, for the pending-ack count (`None`: reported as 0).
+    /// The HEC state, for the pending-ack count (`None`: reported as 0) and new indexes.
     pub hec: Option<Arc<Mutex<Hec>>>,
+    /// The splunkd state, for new indexes.
+    pub splunkd: Option<Arc<Mutex<Splunkd>>>,
 }
+
+/// Longest index name `POST /_sim/indexes` takes (Splunk's own limit is lower).
+pub const MAX_INDEX_NAME: usize = 256;
 
 /// Starts the control API on `addr` (plain HTTP; give it a loopback address).
 ///
@@ -145,7 +153,8 @@ fn ok(status: u16, body: &Value) -> Response {
 }
 
 const ENDPOINTS: &str = "GET/DELETE /_sim/events, GET /_sim/events/count?by=<field>, \
-     GET/POST/DELETE /_sim/faults, DELETE /_sim/faults/<id>, GET /_sim/stats";
+     GET/POST/DELETE /_sim/faults, DELETE /_sim/faults/<id>, GET /_sim/stats, \
+     POST /_sim/indexes";
 
 impl Handler for Control {
     fn handle(&self, req: &Request, _peer: SocketAddr) -> Response {
@@ -177,7 +186,12 @@ impl Handler for Control {
                 }
             }
             ("GET", "/_sim/stats") => self.stats(),
-            (_, "/_sim/events" | "/_sim/events/count" | "/_sim/faults" | "/_sim/stats") => error(
+            ("POST", "/_sim/indexes") => self.create_index(req),
+            (
+                _,
+                "/_sim/events" | "/_sim/events/count" | "/_sim/faults" | "/_sim/stats"
+                | "/_sim/indexes",
+            ) => error(
                 405,
                 &format!("{} is not allowed on {path}", req.method),
                 ENDPOINTS,
@@ -284,6 +298,38 @@ impl Control {
             Ok(id) => ok(201, &json!({"id": id, "spec": text})),
             Err(err) => error(409, &err.to_string(), "DELETE /_sim/faults clears them"),
         }
+    }
+
+    fn create_index(&self, req: &Request) -> Response {
+        let text = String::from_utf8_lossy(&req.body);
+        let name = text.trim();
+        let valid = !name.is_empty()
+            && name.len() <= MAX_INDEX_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+        if !valid {
+            return error(
+                400,
+                &format!("{name:?} is not an index name"),
+                "send the name alone as the body: letters, digits, '_' and '-'",
+            );
+        }
+        let mut created = false;
+        if let Some(hec) = &self.hec {
+            created |= hec
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .create_index(name);
+        }
+        if let Some(splunkd) = &self.splunkd {
+            created |= splunkd
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .create_index(name);
+        }
+        let status = if created { 201 } else { 200 };
+        ok(status, &json!({"index": name, "created": created}))
     }
 
     fn stats(&self) -> Response {

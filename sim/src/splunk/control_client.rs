@@ -1,5 +1,6 @@
 //! A small blocking client for the emulator's [control API](super::control): list, count,
-//! search and clear the received events, add, list and remove faults, read the stats.
+//! search and clear the received events, add, list and remove faults, create indexes, read
+//! the stats.
 //!
 //! What it is: [`ControlClient`] speaks minimal HTTP/1.1 over a std [`TcpStream`] to a
 //! loopback address: one request per connection (`Connection: close`), a `Content-Length`
@@ -304,6 +305,18 @@ impl ControlClient {
     pub fn clear_faults(&self) -> Result<u64, Error> {
         let answer = self.call("DELETE", "/_sim/faults", "")?;
         self.field_u64(&answer, "removed")
+    }
+
+    /// `POST /_sim/indexes`: creates index `name` on HEC and splunkd; whether it is new.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] for a name that is not an index name; see [`Error`].
+    pub fn create_index(&self, name: &str) -> Result<bool, Error> {
+        let answer = self.call("POST", "/_sim/indexes", name)?;
+        answer
+            .get("created")
+            .and_then(Value::as_bool)
+            .ok_or_else(|| self.malformed(format!("the answer has no \"created\": {answer}")))
     }
 
     /// `GET /_sim/stats`: request counts by server and status, the store, pending acks and

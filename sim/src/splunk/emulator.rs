@@ -208,7 +208,8 @@ impl<H: HoldsAcks> Handler for Faulty<H> {
                 http,
                 code,
                 retry_after,
-            }) => Outcome::Reply(status_response(self.server, http, code, retry_after)),
+                body,
+            }) => Outcome::Reply(status_response(self.server, http, code, retry_after, body)),
             Some(Action::LostResponse) => {
                 drop(handled());
                 Outcome::Reset
@@ -291,6 +292,7 @@ impl Emulator {
                 faults: faults.clone(),
                 stats: stats.clone(),
                 hec: Some(Arc::clone(&hec_state)),
+                splunkd: Some(Arc::clone(&splunkd_state)),
             },
         )?;
         let syslog = match config.syslog_port {
@@ -328,6 +330,19 @@ impl Emulator {
             splunkd_state,
         })
     }
+}
+
+/// Creates index `name` on both servers; true if either did not have it.
+pub(crate) fn create_index(hec: &Mutex<Hec>, splunkd: &Mutex<Splunkd>, name: &str) -> bool {
+    let on_hec = hec
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .create_index(name);
+    let on_splunkd = splunkd
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .create_index(name);
+    on_hec || on_splunkd
 }
 
 /// Starts one emulated server on `transport`; the one place a new transport is wired in.
@@ -436,6 +451,12 @@ impl RunningEmulator {
     #[must_use]
     pub fn splunkd(&self) -> &Arc<Mutex<Splunkd>> {
         &self.splunkd_state
+    }
+
+    /// Creates index `name` on HEC and splunkd at once, as a Splunk administrator would while
+    /// the emulator runs; true if either did not have it.
+    pub fn create_index(&self, name: &str) -> bool {
+        create_index(&self.hec_state, &self.splunkd_state, name)
     }
 
     /// Stops all servers (and the syslog receivers) and joins their threads.

@@ -16,6 +16,7 @@
 //! | `slow=<ms>` | answer normally after `ms` milliseconds |
 //! | `trickle=<bytes/s>` | write the normal answer at that rate |
 //! | `status=<http>[,code=<hec code>][,retry-after=<s>]` | answer that status instead (not handled) |
+//! | `status=<http>,body=<html\|empty\|json\|text>` | answer that status with a body that is not Splunk's (not handled): what a load balancer, a proxy or another service on the port answers |
 //! | `lost-response` | handle (index) the request, then reset the connection without a reply |
 //! | `reset` | reset the connection before handling: nothing indexed |
 //! | `ack=never` | ack ids issued by matching HEC requests read `false` for ever |
@@ -27,7 +28,8 @@
 //! fault; `path=<prefix>` only requests whose path starts with it.
 //! Examples: `hec:status=503,code=9,next=10`, `all:down,for=5s`,
 //! `hec:lost-response,fraction=0.1`, `hec:ack=never`, `splunkd:slow=2000`,
-//! `hec:status=429,retry-after=5,next=3`, `hec:hang,path=/services/collector/ack`.
+//! `hec:status=429,retry-after=5,next=3`, `hec:hang,path=/services/collector/ack`,
+//! `hec:status=200,body=html`, `splunkd:status=200,body=empty`.
 //!
 //! What it guarantees:
 //! - Determinism: one RNG ([`crate::generator::Rng`]) seeded once per registry; each
@@ -50,6 +52,9 @@
 //!   429→26, 500→8, 503→9, any other status
 //!   `{"text":"<reason>","code":<http>}`. splunkd: its XML error body with `WARN` "call not
 //!   properly authenticated" for 401 and `ERROR` with the reason phrase otherwise.
+//! - `body=` ([`ForeignBody`]) replaces that body on either server by one no Splunk endpoint
+//!   sends: a web server's default HTML page, nothing, a load balancer's JSON health answer
+//!   (`{"status":"ok"}`) or `OK` as plain text; it excludes `code=`.
 //!
 //! ```
 //! use icsfwd_sim::splunk::faults::{Action, Decision, Faults, FaultSpec, Server};
@@ -162,6 +167,8 @@ pub enum Action {
         code: Option<u16>,
         /// A `Retry-After` header, in seconds.
         retry_after: Option<u64>,
+        /// A body that is not Splunk's, instead of the server's own.
+        body: Option<ForeignBody>,
     },
     /// Handle the request (events are indexed), then reset the connection instead of replying.
     LostResponse,
@@ -188,6 +195,68 @@ impl Action {
             Self::AckNever => AckHold::Forever,
             Self::AckDelay { ms } => AckHold::ForMs(ms),
             _ => AckHold::None,
+        }
+    }
+}
+
+/// A body no Splunk endpoint sends, for a `status=` fault: what answers when a URL reaches
+/// something other than Splunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForeignBody {
+    /// A web server's default HTML page (`text/html`).
+    Html,
+    /// No body at all.
+    Empty,
+    /// A load balancer's JSON health answer, `{"status":"ok"}`.
+    Json,
+    /// `OK` as `text/plain`.
+    Text,
+}
+
+impl ForeignBody {
+    /// `html`, `empty`, `json` or `text`: the word of the text syntax.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Html => "html",
+            Self::Empty => "empty",
+            Self::Json => "json",
+            Self::Text => "text",
+        }
+    }
+
+    fn parse(word: &str) -> Result<Self, ParseError> {
+        match word {
+            "html" => Ok(Self::Html),
+            "empty" => Ok(Self::Empty),
+            "json" => Ok(Self::Json),
+            "text" => Ok(Self::Text),
+            other => Err(ParseError::new(&format!(
+                "body={other:?}: allowed are html, empty, json, text"
+            ))),
+        }
+    }
+
+    /// The response with `status` and this body.
+    #[must_use]
+    pub fn response(self, status: u16) -> Response {
+        let (content_type, body): (Option<&str>, &str) = match self {
+            Self::Html => (
+                Some("text/html"),
+                "<!DOCTYPE html>\n<html>\n<head><title>Welcome</title></head>\n<body>\n\
+                 <h1>It works!</h1>\n<p>This is the default web page for this server.</p>\n\
+                 </body>\n</html>\n",
+            ),
+            Self::Empty => (None, ""),
+            Self::Json => (Some("application/json"), r#"{"status":"ok"}"#),
+            Self::Text => (Some("text/plain"), "OK\n"),
+        };
+        Response {
+            status,
+            headers: content_type
+                .map(|value| vec![("Content-Type".to_owned(), value.to_owned())])
+                .unwrap_or_default(),
+            body: body.as_bytes().to_vec(),
         }
     }
 }
@@ -248,8 +317,8 @@ impl FaultSpec {
     }
 
     /// The JSON form: `{"target":"hec","action":"status","http":503,"code":9,
-    /// "retry_after":5,"next":10,"fraction":0.1,"for_ms":5000,"path":"/x","ms":100,
-    /// "bytes_per_sec":1}` (only the keys that apply).
+    /// "retry_after":5,"body":"html","next":10,"fraction":0.1,"for_ms":5000,"path":"/x",
+    /// "ms":100,"bytes_per_sec":1}` (only the keys that apply).
     #[must_use]
     pub fn to_json(&self) -> Value {
         let mut out = Map::new();
@@ -267,6 +336,7 @@ impl FaultSpec {
                 http,
                 code,
                 retry_after,
+                body,
             } => {
                 out.insert("http".into(), json!(http));
                 if let Some(code) = code {
@@ -274,6 +344,9 @@ impl FaultSpec {
                 }
                 if let Some(seconds) = retry_after {
                     out.insert("retry_after".into(), json!(seconds));
+                }
+                if let Some(body) = body {
+                    out.insert("body".into(), json!(body.name()));
                 }
             }
             _ => {}
@@ -318,7 +391,7 @@ impl FaultSpec {
                 ))),
             }
         };
-        const KEYS: [&str; 11] = [
+        const KEYS: [&str; 12] = [
             "target",
             "action",
             "ms",
@@ -326,6 +399,7 @@ impl FaultSpec {
             "http",
             "code",
             "retry_after",
+            "body",
             "next",
             "fraction",
             "for_ms",
@@ -359,6 +433,9 @@ impl FaultSpec {
                 }
                 if let Some(seconds) = text_of("retry_after")? {
                     text.push_str(&format!(",retry-after={seconds}"));
+                }
+                if let Some(body) = text_of("body")? {
+                    text.push_str(&format!(",body={body}"));
                 }
             }
             "ack=never" | "ack-never" => text.push_str("ack=never"),
@@ -398,7 +475,10 @@ impl fmt::Display for FaultSpec {
             write!(f, "={value}")?;
         }
         if let Action::Status {
-            code, retry_after, ..
+            code,
+            retry_after,
+            body,
+            ..
         } = self.action
         {
             if let Some(code) = code {
@@ -406,6 +486,9 @@ impl fmt::Display for FaultSpec {
             }
             if let Some(seconds) = retry_after {
                 write!(f, ",retry-after={seconds}")?;
+            }
+            if let Some(body) = body {
+                write!(f, ",body={}", body.name())?;
             }
         }
         match self.scope {
@@ -452,8 +535,8 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 const ACTIONS: &str = "down, hang, slow=<ms>, trickle=<bytes/s>, \
-     status=<http>[,code=<hec code>][,retry-after=<s>], lost-response, reset, ack=never, \
-     ack-delay=<ms>";
+     status=<http>[,code=<hec code>|,body=<html|empty|json|text>][,retry-after=<s>], \
+     lost-response, reset, ack=never, ack-delay=<ms>";
 
 fn number<T: FromStr>(key: &str, value: &str, what: &str) -> Result<T, ParseError> {
     value
@@ -561,6 +644,7 @@ impl FromStr for FaultSpec {
                     http,
                     code: None,
                     retry_after: None,
+                    body: None,
                 }
             }
             _ => {
@@ -588,6 +672,7 @@ impl FromStr for FaultSpec {
                 ("retry-after", Action::Status { retry_after, .. }) => {
                     *retry_after = Some(number("retry-after", value, "seconds")?);
                 }
+                ("body", Action::Status { body, .. }) => *body = Some(ForeignBody::parse(value)?),
                 ("next", _) => {
                     let n: u64 = number("next", value, "a request count")?;
                     if n == 0 {
@@ -616,10 +701,21 @@ impl FromStr for FaultSpec {
                 _ => {
                     return Err(ParseError::new(&format!(
                         "option {key:?}: allowed are next=<n>, fraction=<p>, for=<duration>, \
-                         path=<prefix> (and code=, retry-after= after status=)"
+                         path=<prefix> (and code=, body=, retry-after= after status=)"
                     )));
                 }
             }
+        }
+        if let Action::Status {
+            code: Some(_),
+            body: Some(_),
+            ..
+        } = action
+        {
+            return Err(ParseError::new(
+                "code= and body= exclude each other: code= sends HEC's JSON for that code, \
+                 body= a body that is not Splunk's",
+            ));
         }
         if action == Action::Down && spec.scope != Scope::Always {
             return Err(ParseError::new(
@@ -927,16 +1023,19 @@ fn draw(rng: &mut Rng) -> f64 {
     top / (1u64 << 53) as f64
 }
 
-/// The response a `status=` fault sends on `server` (see the module docs for the bodies).
+/// The response a `status=` fault sends on `server` (see the module docs for the bodies):
+/// `body`, if given, instead of the server's own.
 #[must_use]
 pub fn status_response(
     server: Server,
     http: u16,
     code: Option<u16>,
     retry_after: Option<u64>,
+    body: Option<ForeignBody>,
 ) -> Response {
-    let mut resp = match server {
-        Server::Hec => {
+    let mut resp = match (body, server) {
+        (Some(body), _) => body.response(http),
+        (None, Server::Hec) => {
             let default_code = match http {
                 200 => Some(Code::Success),
                 400 => Some(Code::InvalidDataFormat),
@@ -962,7 +1061,7 @@ pub fn status_response(
             }
             resp
         }
-        Server::Splunkd => {
+        (None, Server::Splunkd) => {
             let (kind, text) = if http == 401 {
                 ("WARN", super::splunkd::MSG_NOT_AUTHENTICATED)
             } else {
@@ -1029,6 +1128,10 @@ mod tests {
             "hec:hang,path=/services/collector/ack",
             "splunkd:reset,for=250ms",
             "all:status=413",
+            "hec:status=200,body=html",
+            "splunkd:status=200,body=empty,next=2",
+            "all:status=204,body=json",
+            "hec:status=200,retry-after=1,body=text,path=/services/collector/ack",
         ] {
             let spec: FaultSpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);
@@ -1055,6 +1158,12 @@ mod tests {
             ("hec:reset,colour=red", "allowed are next"),
             ("hec:code=9", "allowed are down"),
             ("hec:reset,path=x", "starts with /"),
+            (
+                "hec:status=200,body=xml",
+                "allowed are html, empty, json, text",
+            ),
+            ("hec:status=200,code=0,body=html", "exclude each other"),
+            ("hec:reset,body=html", "allowed are next"),
         ] {
             let err = text.parse::<FaultSpec>().unwrap_err().to_string();
             assert!(err.contains(hint), "{text}: {err}");
@@ -1102,21 +1211,39 @@ mod tests {
             (401, Some(3), "Invalid authorization"),
             (503, None, "Server is busy"),
         ] {
-            let resp = status_response(Server::Hec, http, code, None);
+            let resp = status_response(Server::Hec, http, code, None, None);
             let body: Value = serde_json::from_slice(&resp.body).unwrap();
             assert_eq!(resp.status, http);
             assert_eq!(body["text"], text);
         }
-        let too_big = status_response(Server::Hec, 413, None, None);
+        let too_big = status_response(Server::Hec, 413, None, None, None);
         assert_eq!(
             too_big.body_text(),
             r#"{"text":"Payload Too Large","code":413}"#
         );
-        let busy = status_response(Server::Splunkd, 429, None, Some(5));
+        let busy = status_response(Server::Splunkd, 429, None, Some(5), None);
         assert_eq!(busy.header("retry-after"), Some("5"));
         assert!(
             busy.body_text()
                 .contains("<msg type=\"ERROR\">Too Many Requests</msg>")
         );
+    }
+
+    #[test]
+    fn foreign_bodies_are_what_something_other_than_splunk_answers_on_either_server() {
+        for server in [Server::Hec, Server::Splunkd] {
+            let html = status_response(server, 200, None, None, Some(ForeignBody::Html));
+            assert_eq!(html.status, 200);
+            assert_eq!(html.header("content-type"), Some("text/html"));
+            assert!(html.body_text().starts_with("<!DOCTYPE html>"));
+            let empty = status_response(server, 200, None, Some(2), Some(ForeignBody::Empty));
+            assert!(empty.body.is_empty());
+            assert_eq!(empty.header("content-type"), None);
+            assert_eq!(empty.header("retry-after"), Some("2"));
+            let json = status_response(server, 204, None, None, Some(ForeignBody::Json));
+            assert_eq!(json.body_text(), r#"{"status":"ok"}"#);
+            let text = status_response(server, 200, None, None, Some(ForeignBody::Text));
+            assert_eq!(text.body_text(), "OK\n");
+        }
     }
 }

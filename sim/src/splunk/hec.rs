@@ -418,6 +418,16 @@ impl Hec {
         &self.config
     }
 
+    /// Creates index `name` (as an administrator would in Splunk): events naming it are
+    /// accepted from now on (by tokens whose `indexes` allow it). False if it existed.
+    pub fn create_index(&mut self, name: &str) -> bool {
+        if self.config.indexes.iter().any(|known| known == name) {
+            return false;
+        }
+        self.config.indexes.push(name.to_owned());
+        true
+    }
+
     /// Marks pending acks as indexed, on `channel` or on every channel if `None`; returns how
     /// many were released. Each then reads `true` once on `/ack`.
     pub fn release_acks(&mut self, channel: Option<&str>) -> usize {

@@ -307,6 +307,16 @@ impl Splunkd {
         self.config.port = port;
     }
 
+    /// Creates index `name` (as an administrator would): `receivers/*` accept it from now on.
+    /// False if it existed.
+    pub fn create_index(&mut self, name: &str) -> bool {
+        if self.config.indexes.iter().any(|known| known == name) {
+            return false;
+        }
+        self.config.indexes.push(name.to_owned());
+        true
+    }
+
     /// The session keys currently issued (expired ones are dropped on the next request).
     pub fn session_keys(&self) -> impl Iterator<Item = &str> {
         self.sessions.keys().map(String::as_str)
