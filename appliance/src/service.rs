@@ -45,6 +45,7 @@ use log::{error, info, warn};
 
 use crate::config::{self, Config};
 use crate::deliver::{self, Delivery, Shutdown, stats::now_ms};
+use crate::exit::Exit;
 use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 use crate::spool::storage::FsStorage;
@@ -114,10 +115,11 @@ pub struct StopReport {
     pub spool_failed: bool,
 }
 
-/// Exit code of `icsfwd run` after it stopped because its spool failed (`EX_TEMPFAIL`): the
-/// unit's `Restart=on-failure` starts it again, and the restart recovers the spool (a torn
-/// tail is cut) and accepts alerts again once the disk has space.
-pub const EXIT_SPOOL_FAILED: u8 = 75;
+/// Exit code of `icsfwd run` after it stopped because its spool failed
+/// ([`Exit::SpoolFailed`], `EX_TEMPFAIL`): the unit's `Restart=on-failure` starts it again,
+/// and the restart recovers the spool (a torn tail is cut) and accepts alerts again once the
+/// disk has space.
+pub const EXIT_SPOOL_FAILED: u8 = Exit::SpoolFailed.code();
 
 fn spool_config(config: &config::Spool) -> SpoolConfig {
     SpoolConfig {
