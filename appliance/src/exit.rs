@@ -109,6 +109,11 @@ pub const RUN: Codes = Codes {
             "the configuration file cannot be read",
         ),
         (Exit::Usage, "usage error"),
+        (
+            Exit::SpoolFailed,
+            "stopped because a spool write or fsync failed (disk full or I/O error); the unit's\n\
+             Restart=on-failure starts it again, and the restart recovers the spool",
+        ),
     ],
 };
 
