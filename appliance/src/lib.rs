@@ -1,9 +1,11 @@
 //! icsfwd: the Linux service around [`icsfwd_core`] that takes alerts from the sensor's
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
+//! - [`cli`]: the bodies of the `icsfwd` commands (the binary parses and dispatches).
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
 //!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
+//! - [`exit`]: the exit codes of every command, defined once.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
@@ -28,8 +30,10 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod deliver;
+pub mod exit;
 pub mod ingest;
 pub mod logging;
 pub mod notify;

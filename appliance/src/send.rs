@@ -45,6 +45,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
+use crate::exit::Exit;
 use crate::ingest::schema::{Answer, MAX_LINE};
 use crate::ingest::server::{LineRead, read_line_bounded, too_long};
 
@@ -110,15 +111,23 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// 0 all accepted or not forwarded, 3 some refused, 4 connection lost or answers unreadable.
-    pub fn exit_code(&self) -> u8 {
+    /// What the run comes to: [`Exit::Success`] all accepted or not forwarded,
+    /// [`Exit::Refused`] some refused, [`Exit::Unanswered`] connection lost or answers
+    /// unreadable.
+    pub fn exit(&self) -> Exit {
         if self.lost.is_some() || self.unanswered > 0 || self.unreadable > 0 {
-            4
+            Exit::Unanswered
         } else if self.refused > 0 {
-            3
+            Exit::Refused
         } else {
-            0
+            Exit::Success
         }
+    }
+
+    /// The exit code of [`exit`](Self::exit): 0 all accepted or not forwarded, 3 some
+    /// refused, 4 connection lost or answers unreadable.
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
     }
 }
 
@@ -170,8 +179,8 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// The exit code of every `SendError`.
-    pub const EXIT_CODE: u8 = 1;
+    /// The exit code of every `SendError` ([`Exit::Failed`]).
+    pub const EXIT_CODE: u8 = Exit::Failed.code();
 }
 
 impl fmt::Display for SendError {

@@ -1,21 +1,28 @@
 //! `icsfwd run`: the service, assembled from its parts.
 //!
-//! What it is: [`run`] opens the spool (recovering what a crash left), starts the group
-//! commit, one delivery worker per destination with the housekeeper, and the ingest server,
-//! then sends the "sensor online" system notification ([`crate::notify`]) and writes a status
-//! snapshot every [`STATUS_INTERVAL`] until it is told to stop ([`Stop`], triggered by SIGTERM
-//! or SIGINT in the binary). Each status tick also reports sensors whose heartbeats stopped
-//! (or came back) and, at most once per tick, alerts evicted or dead-lettered. It then stops
-//! in the order that keeps the delivery contract:
+//! What it is: [`run`] is three phases, each a function of its own.
 //!
-//! 1. ingest stops taking lines; every line already read is answered after its fsync;
-//! 2. "sensor offline" is appended (fsynced) and the delivery workers get
+//! - **Start** (`Service::start`): opens the spool (`open_spool`, recovering what a crash
+//!   left), starts the group commit, one delivery worker per destination with the
+//!   housekeeper, and the ingest server (`start_ingest`), then sends the "sensor online"
+//!   system notification ([`crate::notify`]).
+//! - **Serve** (`Service::serve`): writes a status snapshot every [`STATUS_INTERVAL`]
+//!   (`Service::tick`) until it is told to stop ([`Stop`], triggered by SIGTERM or SIGINT in
+//!   the binary) or the spool failed. Each status tick also reports sensors whose heartbeats
+//!   stopped (or came back) and, at most once per tick, alerts evicted or dead-lettered.
+//! - **Stop** (`Service::stop`), in the order that keeps the delivery contract, one function
+//!   per step:
+//!
+//! 1. `stop_ingest`: ingest stops taking lines; every line already read is answered after its
+//!    fsync;
+//! 2. `announce_offline`: "sensor offline" is appended (fsynced) and the delivery workers get
 //!    [`NOTIFY_DEADLINE`] to deliver it (a record not delivered by then stays in the spool
-//!    and goes out at the next start);
-//! 3. the delivery workers stop (within [`SHUTDOWN_DEADLINE`]); the housekeeper checkpoints
-//!    the cursors one last time;
-//! 4. the group commit drains and the spool closes;
-//! 5. the status file is removed, so `icsfwd status` says the service is not running.
+//!    and goes out at the next start; skipped when the spool failed);
+//! 3. `stop_delivery`: the delivery workers stop (within [`SHUTDOWN_DEADLINE`]); the
+//!    housekeeper checkpoints the cursors one last time;
+//! 4. `close_spool`: the group commit drains and the spool closes;
+//! 5. `remove_status_file`: the status file is removed, so `icsfwd status` says the service
+//!    is not running.
 //!
 //! What it guarantees:
 //! - An alert is answered `accepted` only after it is on disk (the ingest server waits for
@@ -29,7 +36,7 @@
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,11 +44,12 @@ use icsfwd_core::alert::NotificationKind;
 use log::{error, info, warn};
 
 use crate::config::{self, Config};
-use crate::deliver::{Delivery, Shutdown, stats::now_ms};
-use crate::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
+use crate::deliver::{self, Delivery, Shutdown, stats::now_ms};
+use crate::exit::Exit;
+use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 use crate::spool::storage::FsStorage;
-use crate::spool::{self, GroupCommit, GroupConfig, Spool, SpoolConfig};
+use crate::spool::{self, GroupCommit, GroupConfig, Handle, Recovery, Spool, SpoolConfig};
 use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
 
 /// The service's group commit: at most 512 events queued and 512 per fsync. Each queued
@@ -107,10 +115,11 @@ pub struct StopReport {
     pub spool_failed: bool,
 }
 
-/// Exit code of `icsfwd run` after it stopped because its spool failed (`EX_TEMPFAIL`): the
-/// unit's `Restart=on-failure` starts it again, and the restart recovers the spool (a torn
-/// tail is cut) and accepts alerts again once the disk has space.
-pub const EXIT_SPOOL_FAILED: u8 = 75;
+/// Exit code of `icsfwd run` after it stopped because its spool failed
+/// ([`Exit::SpoolFailed`], `EX_TEMPFAIL`): the unit's `Restart=on-failure` starts it again,
+/// and the restart recovers the spool (a torn tail is cut) and accepts alerts again once the
+/// disk has space.
+pub const EXIT_SPOOL_FAILED: u8 = Exit::SpoolFailed.code();
 
 fn spool_config(config: &config::Spool) -> SpoolConfig {
     SpoolConfig {
@@ -130,16 +139,226 @@ fn spool_config(config: &config::Spool) -> SpoolConfig {
 ///
 /// The spool, the ingest socket or a thread could not be set up; nothing was accepted then.
 pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
-    let started_ms = now_ms();
-    for warning in config.warnings() {
-        warn!("{warning}");
+    let service = Service::start(config)?;
+    let spool_failed = service.serve(stop);
+    Ok(service.stop(spool_failed))
+}
+
+/// The running service: what [`Service::start`] set up, [`Service::serve`] watches and
+/// [`Service::stop`] takes down again.
+struct Service<'a> {
+    config: &'a Config,
+    started_ms: u64,
+    commit: GroupCommit,
+    handle: Handle,
+    delivery: deliver::Running,
+    ingest: RunningIngest,
+    notifier: Notifier,
+    heartbeats: Arc<HeartbeatTracker>,
+    /// Torn and corrupt frames the spool's recovery skipped (reported in every snapshot).
+    damaged_frames: u64,
+    status_path: PathBuf,
+}
+
+impl<'a> Service<'a> {
+    /// Start: opens the spool (recovering what a crash left), starts the group commit, the
+    /// delivery workers with the housekeeper and the ingest server, then sends "sensor
+    /// online".
+    fn start(config: &'a Config) -> Result<Service<'a>, ServiceError> {
+        let started_ms = now_ms();
+        for warning in config.warnings() {
+            warn!("{warning}");
+        }
+        let (spool, damaged_frames) = open_spool(config)?;
+        let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
+        let handle = commit.handle();
+        let delivery = Delivery::start(config, handle.clone(), &config.spool.dir)
+            .map_err(ServiceError::Threads)?;
+        let notifier = Notifier::new(
+            config.rules.clone(),
+            handle.clone(),
+            &config.sensor.name,
+            config.sensor.ip,
+            started_ms,
+        );
+        let heartbeats = Arc::new(HeartbeatTracker::new(config.sensor.heartbeat_timeout));
+        let ingest = start_ingest(config, &handle, &heartbeats)?;
+        info!(
+            "icsfwd {} running for sensor {}: ingest on {}{}, {} destination(s)",
+            env!("CARGO_PKG_VERSION"),
+            config.sensor.name,
+            config.ingest.socket.display(),
+            config
+                .ingest
+                .tcp
+                .map(|a| format!(" and tcp {a}"))
+                .unwrap_or_default(),
+            config.destinations.len()
+        );
+        notifier.send_logged(
+            NotificationKind::SensorOnline,
+            notifier.sensor(),
+            &format!(
+                "sensor online: icsfwd {} started forwarding",
+                env!("CARGO_PKG_VERSION")
+            ),
+            now_ms(),
+        );
+        Ok(Service {
+            config,
+            started_ms,
+            commit,
+            handle,
+            delivery,
+            ingest,
+            notifier,
+            heartbeats,
+            damaged_frames,
+            status_path: status::path_for(&config.ingest.socket),
+        })
     }
+
+    /// Serve: a status tick every [`STATUS_INTERVAL`] until `stop` is triggered or the spool
+    /// failed. Returns whether the spool failed.
+    fn serve(&self, stop: &Stop) -> bool {
+        let mut ticks = StatusTicks {
+            snapshot: Snapshot::new(&self.config.sensor.name, self.started_ms),
+            drops: DropWatch::new(&self.config.spool.dir.join("deadletter")),
+            status_failed: false,
+        };
+        ticks.snapshot.spool.max_bytes = self.config.spool.max_bytes;
+        ticks.snapshot.spool.damaged_frames = self.damaged_frames;
+        loop {
+            let spool_failed = self.tick(&mut ticks);
+            if spool_failed {
+                error!(
+                    "the spool failed (a write or fsync error, see above): every alert is \
+                     refused until it is reopened; stopping so that the service manager \
+                     restarts icsfwd (exit {EXIT_SPOOL_FAILED}); the restart recovers the spool \
+                     and accepts alerts again once the disk has space"
+                );
+                return true;
+            }
+            if stop.wait_timeout(STATUS_INTERVAL) {
+                return false;
+            }
+        }
+    }
+
+    /// One status tick: the snapshot, heartbeat and drop notifications, the status file.
+    /// Returns whether the spool failed.
+    fn tick(&self, ticks: &mut StatusTicks) -> bool {
+        let mut spool_failed = false;
+        let snapshot = &mut ticks.snapshot;
+        let ingest_stats = self.ingest.stats();
+        snapshot.written_ms = now_ms();
+        snapshot.ingest = IngestStatus {
+            connections_open: ingest_stats.connections_open,
+            lines: ingest_stats.lines,
+            accepted: ingest_stats.accepted,
+            not_forwarded: ingest_stats.not_forwarded,
+            refused: ingest_stats.refused,
+            refused_by_spool: ingest_stats.refused_by_spool,
+        };
+        if let Ok(spool_stats) = self.handle.stats() {
+            spool_failed = spool_stats.failed;
+            snapshot.spool = SpoolStatus {
+                appended: spool_stats.appended,
+                fsyncs: spool_stats.fsyncs,
+                live_bytes: spool_stats.live_bytes,
+                max_bytes: self.config.spool.max_bytes,
+                disk_bytes: spool_stats.disk_bytes,
+                refused_full: spool_stats.refused_full,
+                evicted: spool_stats.evicted_total(),
+                damaged_frames: self.damaged_frames,
+            };
+        }
+        snapshot.destinations = self
+            .delivery
+            .stats()
+            .iter()
+            .map(|d| d.to_status())
+            .collect();
+        notify_changes(
+            &self.notifier,
+            &self.heartbeats,
+            self.config.sensor.heartbeat_timeout,
+        );
+        let dead: Vec<(&str, u64)> = snapshot
+            .destinations
+            .iter()
+            .map(|d| (d.name.as_str(), d.dead_lettered))
+            .collect();
+        if let Some(text) = ticks.drops.observe(snapshot.spool.evicted, &dead) {
+            self.notifier.send_logged(
+                NotificationKind::AlertsDropped,
+                self.notifier.sensor(),
+                &text,
+                now_ms(),
+            );
+        }
+        match status::write(&self.status_path, snapshot) {
+            Ok(()) => ticks.status_failed = false,
+            Err(e) if !ticks.status_failed => {
+                // Once per failure streak: the service goes on, only `icsfwd status` is blind.
+                warn!(
+                    "writing the status file {}: {e}",
+                    self.status_path.display()
+                );
+                ticks.status_failed = true;
+            }
+            Err(_) => {}
+        }
+        spool_failed
+    }
+
+    /// Stop: the five steps of the module docs, in their order.
+    fn stop(self, spool_failed: bool) -> StopReport {
+        info!("stopping: answering the lines already read, then stopping the workers");
+        let ingest_stats = stop_ingest(self.ingest);
+        // A failed spool takes no notification: the restart's "online" tells the SOC instead.
+        if !spool_failed {
+            announce_offline(self.config, &self.notifier, &self.delivery);
+        }
+        let still_running = stop_delivery(self.delivery);
+        close_spool(self.commit);
+        remove_status_file(&self.status_path);
+        info!(
+            "stopped: {} line(s) accepted since start",
+            ingest_stats.accepted
+        );
+        StopReport {
+            still_running,
+            accepted: ingest_stats.accepted,
+            spool_failed,
+        }
+    }
+}
+
+/// What the status ticks carry from one to the next.
+struct StatusTicks {
+    snapshot: Snapshot,
+    drops: DropWatch,
+    /// Whether the last status write failed (its warning is logged once per streak).
+    status_failed: bool,
+}
+
+/// Start, first step: opens the spool in `[spool] dir` (creating it) and logs what its
+/// recovery found. Returns the spool and the torn and corrupt frames skipped.
+fn open_spool(config: &Config) -> Result<(Spool, u64), ServiceError> {
     let dir = &config.spool.dir;
     fs::create_dir_all(dir)
         .map_err(|e| ServiceError::Spool(format!("creating {}: {e}", dir.display())))?;
     let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
     let (spool, recovery) = Spool::open(FsStorage::new(), dir, spool_config(&config.spool), &names)
         .map_err(|e| ServiceError::Spool(format!("opening {}: {e}", dir.display())))?;
+    log_recovery(dir, &recovery);
+    let damaged_frames = u64::try_from(recovery.torn.len() + recovery.corrupt.len()).unwrap_or(0);
+    Ok((spool, damaged_frames))
+}
+
+/// Logs what the spool's recovery found: records, damage, progress hints, backlogs.
+fn log_recovery(dir: &Path, recovery: &Recovery) {
     info!(
         "spool {}: {} record(s) in {} segment(s), {} torn tail(s) and {} corrupt frame(s) \
          skipped, next sequence number {}",
@@ -172,23 +391,19 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             resume.name, resume.backlog
         );
     }
-    let damaged_frames = u64::try_from(recovery.torn.len() + recovery.corrupt.len()).unwrap_or(0);
-    let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
-    let handle = commit.handle();
-    let delivery = Delivery::start(config, handle.clone(), dir).map_err(ServiceError::Threads)?;
+}
 
+/// Start, last part: the ingest server, admitting into the spool through `handle` and
+/// telling `heartbeats` about every heartbeat.
+fn start_ingest(
+    config: &Config,
+    handle: &Handle,
+    heartbeats: &Arc<HeartbeatTracker>,
+) -> Result<RunningIngest, ServiceError> {
     let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
     ingest_config.socket_mode = config.ingest.socket_mode;
     ingest_config.tcp = config.ingest.tcp;
-    let notifier = Notifier::new(
-        config.rules.clone(),
-        handle.clone(),
-        &config.sensor.name,
-        config.sensor.ip,
-        started_ms,
-    );
-    let heartbeats = Arc::new(HeartbeatTracker::new(config.sensor.heartbeat_timeout));
-    let tracker = Arc::clone(&heartbeats);
+    let tracker = Arc::clone(heartbeats);
     let admit = SpoolAdmit::new(
         config.rules.clone(),
         handle.clone(),
@@ -197,142 +412,60 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             tracker.beat(heartbeat, Instant::now());
         }),
     );
-    let ingest =
-        IngestServer::start(ingest_config, Arc::new(admit)).map_err(ServiceError::Ingest)?;
-    info!(
-        "icsfwd {} running for sensor {}: ingest on {}{}, {} destination(s)",
-        env!("CARGO_PKG_VERSION"),
-        config.sensor.name,
-        config.ingest.socket.display(),
-        config
-            .ingest
-            .tcp
-            .map(|a| format!(" and tcp {a}"))
-            .unwrap_or_default(),
-        config.destinations.len()
-    );
+    IngestServer::start(ingest_config, Arc::new(admit)).map_err(ServiceError::Ingest)
+}
 
-    notifier.send_logged(
-        NotificationKind::SensorOnline,
+/// Stop step 1: ingest stops taking lines; every line already read is answered after its
+/// fsync. Returns the ingest counters.
+fn stop_ingest(ingest: RunningIngest) -> IngestStats {
+    ingest.shutdown()
+}
+
+/// Stop step 2: "sensor offline" is appended (fsynced) and the delivery workers get
+/// [`NOTIFY_DEADLINE`] to deliver it; a record not delivered by then stays in the spool and
+/// goes out at the next start.
+fn announce_offline(config: &Config, notifier: &Notifier, delivery: &deliver::Running) {
+    let Some(sent) = notifier.send_logged(
+        NotificationKind::SensorOffline,
         notifier.sensor(),
-        &format!(
-            "sensor online: icsfwd {} started forwarding",
-            env!("CARGO_PKG_VERSION")
-        ),
+        "sensor offline: the forwarder stopped (graceful stop)",
         now_ms(),
-    );
-    let mut drops = DropWatch::new(&dir.join("deadletter"));
-
-    let status_path: PathBuf = status::path_for(&config.ingest.socket);
-    let mut snapshot = Snapshot::new(&config.sensor.name, started_ms);
-    snapshot.spool.max_bytes = config.spool.max_bytes;
-    snapshot.spool.damaged_frames = damaged_frames;
-    let mut status_failed = false;
-    let mut spool_failed = false;
-    loop {
-        let ingest_stats = ingest.stats();
-        snapshot.written_ms = now_ms();
-        snapshot.ingest = IngestStatus {
-            connections_open: ingest_stats.connections_open,
-            lines: ingest_stats.lines,
-            accepted: ingest_stats.accepted,
-            not_forwarded: ingest_stats.not_forwarded,
-            refused: ingest_stats.refused,
-            refused_by_spool: ingest_stats.refused_by_spool,
-        };
-        if let Ok(spool_stats) = handle.stats() {
-            spool_failed = spool_stats.failed;
-            snapshot.spool = SpoolStatus {
-                appended: spool_stats.appended,
-                fsyncs: spool_stats.fsyncs,
-                live_bytes: spool_stats.live_bytes,
-                max_bytes: config.spool.max_bytes,
-                disk_bytes: spool_stats.disk_bytes,
-                refused_full: spool_stats.refused_full,
-                evicted: spool_stats.evicted_total(),
-                damaged_frames,
-            };
-        }
-        snapshot.destinations = delivery.stats().iter().map(|d| d.to_status()).collect();
-        notify_changes(&notifier, &heartbeats, config.sensor.heartbeat_timeout);
-        let dead: Vec<(&str, u64)> = snapshot
-            .destinations
-            .iter()
-            .map(|d| (d.name.as_str(), d.dead_lettered))
-            .collect();
-        if let Some(text) = drops.observe(snapshot.spool.evicted, &dead) {
-            notifier.send_logged(
-                NotificationKind::AlertsDropped,
-                notifier.sensor(),
-                &text,
-                now_ms(),
-            );
-        }
-        match status::write(&status_path, &snapshot) {
-            Ok(()) => status_failed = false,
-            Err(e) if !status_failed => {
-                // Once per failure streak: the service goes on, only `icsfwd status` is blind.
-                warn!("writing the status file {}: {e}", status_path.display());
-                status_failed = true;
-            }
-            Err(_) => {}
-        }
-        if spool_failed {
-            error!(
-                "the spool failed (a write or fsync error, see above): every alert is refused \
-                 until it is reopened; stopping so that the service manager restarts icsfwd \
-                 (exit {EXIT_SPOOL_FAILED}); the restart recovers the spool and accepts alerts \
-                 again once the disk has space"
-            );
-            break;
-        }
-        if stop.wait_timeout(STATUS_INTERVAL) {
-            break;
-        }
-    }
-
-    info!("stopping: answering the lines already read, then stopping the workers");
-    let ingest_stats = ingest.shutdown();
-    // A failed spool takes no notification: the restart's "online" tells the SOC instead.
-    let offline = if spool_failed {
-        None
-    } else {
-        notifier.send_logged(
-            NotificationKind::SensorOffline,
-            notifier.sensor(),
-            "sensor offline: the forwarder stopped (graceful stop)",
-            now_ms(),
-        )
+    ) else {
+        return;
     };
-    if let Some(sent) = offline {
-        let names: Vec<&str> = config
-            .destinations
+    let names: Vec<&str> = config
+        .destinations
+        .iter()
+        .filter(|d| sent.destinations.contains(d.id))
+        .map(|d| d.name.as_str())
+        .collect();
+    let until = Instant::now() + NOTIFY_DEADLINE;
+    let pause = Stop::new();
+    loop {
+        let pending = delivery
+            .stats()
             .iter()
-            .filter(|d| sent.destinations.contains(d.id))
-            .map(|d| d.name.as_str())
-            .collect();
-        let until = Instant::now() + NOTIFY_DEADLINE;
-        let pause = Stop::new();
-        loop {
-            let pending = delivery
-                .stats()
-                .iter()
-                .any(|d| names.contains(&d.name.as_str()) && d.backlog > 0);
-            if !pending {
-                break;
-            }
-            if Instant::now() >= until {
-                warn!(
-                    "the sensor offline notification was not delivered within {} s; it stays \
-                     in the spool and goes out at the next start",
-                    NOTIFY_DEADLINE.as_secs()
-                );
-                break;
-            }
-            // Nobody triggers `pause`: a bounded sleep between polls of the backlog.
-            pause.wait_timeout(Duration::from_millis(20));
+            .any(|d| names.contains(&d.name.as_str()) && d.backlog > 0);
+        if !pending {
+            break;
         }
+        if Instant::now() >= until {
+            warn!(
+                "the sensor offline notification was not delivered within {} s; it stays \
+                 in the spool and goes out at the next start",
+                NOTIFY_DEADLINE.as_secs()
+            );
+            break;
+        }
+        // Nobody triggers `pause`: a bounded sleep between polls of the backlog.
+        pause.wait_timeout(Duration::from_millis(20));
     }
+}
+
+/// Stop step 3: the delivery workers stop (within [`SHUTDOWN_DEADLINE`]) and the
+/// housekeeper checkpoints the cursors one last time. Returns the threads still running at
+/// the deadline.
+fn stop_delivery(delivery: deliver::Running) -> Vec<String> {
     let report = delivery.shutdown(SHUTDOWN_DEADLINE);
     if !report.still_running.is_empty() {
         warn!(
@@ -340,24 +473,26 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
             report.still_running.join(", ")
         );
     }
+    report.still_running
+}
+
+/// Stop step 4: the group commit drains (every queued event is written and answered) and
+/// the spool closes.
+fn close_spool(commit: GroupCommit) {
     match commit.shutdown() {
         Ok(_spool) => {}
         Err(e) => error!("closing the spool: {e}"),
     }
-    if let Err(e) = fs::remove_file(&status_path)
+}
+
+/// Stop step 5: the status file is removed, so `icsfwd status` says the service is not
+/// running.
+fn remove_status_file(status_path: &Path) {
+    if let Err(e) = fs::remove_file(status_path)
         && e.kind() != io::ErrorKind::NotFound
     {
         warn!("removing the status file {}: {e}", status_path.display());
     }
-    info!(
-        "stopped: {} line(s) accepted since start",
-        ingest_stats.accepted
-    );
-    Ok(StopReport {
-        still_running: report.still_running,
-        accepted: ingest_stats.accepted,
-        spool_failed,
-    })
 }
 
 /// Sends the heartbeat tracker's changes as notifications.

@@ -60,6 +60,7 @@
 pub mod commit;
 pub mod cursor;
 pub mod progress;
+mod recover;
 pub mod segment;
 pub mod storage;
 pub mod verify;
@@ -74,7 +75,7 @@ use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::destination::{DestinationId, DestinationSet, MAX_DESTINATIONS};
 use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_FRAME, Record, TornTail};
 
-use self::cursor::{Checkpoint, CursorEntry, Found};
+use self::cursor::{Checkpoint, CursorEntry};
 use self::segment::SkippedFrame;
 use self::storage::{FsStorage, Storage};
 
@@ -344,11 +345,6 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> SpoolError {
     move |source| SpoolError::Io { what, source }
 }
 
-fn open_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> OpenError {
-    let what = what.into();
-    move |source| OpenError::Io { what, source }
-}
-
 /// The state of the checkpoint file found at open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckpointState {
@@ -525,6 +521,19 @@ struct QueuedAlert {
     segment: u64,
 }
 
+/// One batch of [`Spool::append_batch`] after admission.
+#[derive(Debug)]
+struct Batch {
+    /// Per event in order, its sequence number or why it was refused.
+    results: Vec<Result<u64, AppendError>>,
+    /// The admitted frames, back to back: the one write.
+    frames: Vec<u8>,
+    /// Per admitted event: sequence number, destinations, frame bytes, alert severity.
+    accepted: Vec<(u64, DestinationSet, u64, Option<Severity>)>,
+    /// Whether admitting it evicted queued alerts (the checkpoint must be written).
+    evicted: bool,
+}
+
 fn severity_index(severity: Severity) -> usize {
     match severity {
         Severity::Warning => 0,
@@ -560,252 +569,6 @@ pub struct Spool<S: Storage = FsStorage> {
 }
 
 impl<S: Storage> Spool<S> {
-    /// Opens (creating it if needed) the spool in `dir` and recovers it; `destinations` are
-    /// the configured destination names, index `i` being destination bit `i`.
-    ///
-    /// # Errors
-    ///
-    /// See [`OpenError`]; an unreadable record version is [`OpenError::Refused`].
-    pub fn open(
-        mut storage: S,
-        dir: &Path,
-        config: SpoolConfig,
-        destinations: &[String],
-    ) -> Result<(Spool<S>, Recovery), OpenError> {
-        if destinations.len() > MAX_DESTINATIONS {
-            return Err(OpenError::TooManyDestinations(destinations.len()));
-        }
-        if let Some(bad) = destinations
-            .iter()
-            .find(|n| n.is_empty() || n.chars().any(char::is_control))
-        {
-            return Err(OpenError::BadDestinationName(bad.clone()));
-        }
-        storage
-            .create_dir_all(dir)
-            .map_err(open_err(format!("creating {}", dir.display())))?;
-        let files = storage
-            .list(dir)
-            .map_err(open_err(format!("listing {}", dir.display())))?;
-        if files.iter().any(|f| f == cursor::TEMP) {
-            storage
-                .remove(&dir.join(cursor::TEMP))
-                .map_err(open_err("removing an interrupted checkpoint"))?;
-        }
-        let found =
-            cursor::read(&mut storage, dir, &files).map_err(open_err("reading the checkpoint"))?;
-        let (checkpoint, checkpoint_state) = match found {
-            Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
-            Found::Valid(c) => (c, CheckpointState::Valid),
-            Found::Damaged(e) if e.must_refuse() => return Err(OpenError::CheckpointRefused(e)),
-            Found::Damaged(e) => (
-                Checkpoint::default(),
-                CheckpointState::Damaged(e.to_string()),
-            ),
-        };
-        let mut cursors = vec![
-            Cursor {
-                acked: 0,
-                hint: (0, 0),
-                backlog: 0,
-                acked_records: 0,
-            };
-            destinations.len()
-        ];
-        let mut dropped_destinations = Vec::new();
-        for entry in &checkpoint.destinations {
-            match (
-                destinations.get(usize::from(entry.index)),
-                cursors.get_mut(usize::from(entry.index)),
-            ) {
-                (Some(name), Some(cursor)) if *name == entry.name => cursor.acked = entry.acked,
-                (Some(name), Some(_)) => {
-                    return Err(OpenError::DestinationMismatch {
-                        index: entry.index,
-                        checkpoint: entry.name.clone(),
-                        config: name.clone(),
-                    });
-                }
-                _ => dropped_destinations.push(entry.name.clone()),
-            }
-        }
-
-        let floors: Vec<u64> = cursors.iter().map(|c| c.acked).collect();
-        let mut hints =
-            progress::Candidates::read(&mut storage, dir, &files, destinations, &floors)
-                .map_err(open_err("reading the progress log"))?;
-
-        let mut segment_names: Vec<(u64, String)> = files
-            .iter()
-            .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
-            .collect();
-        segment_names.sort();
-        let unknown_files = files
-            .iter()
-            .filter(|f| !is_spool_file(f))
-            .cloned()
-            .collect();
-
-        let mut spool = Spool {
-            storage,
-            dir: dir.to_path_buf(),
-            config,
-            names: destinations.to_vec(),
-            segments: BTreeMap::new(),
-            next_seq: 1,
-            read: vec![VecDeque::new(); destinations.len()],
-            cursors,
-            evicted: checkpoint.evicted.clone(),
-            alerts: Default::default(),
-            live_bytes: 0,
-            failed: false,
-            stats: SpoolStats::default(),
-            progress: progress::Log::new(dir, destinations),
-        };
-        let mut recovery = Recovery {
-            segments: segment_names.len(),
-            records: 0,
-            torn: Vec::new(),
-            truncated_bytes: 0,
-            corrupt: Vec::new(),
-            checkpoint: checkpoint_state,
-            destinations: Vec::new(),
-            dropped_destinations,
-            evicted: 0,
-            next_seq: 0,
-            unknown_files,
-            progress: progress::ProgressRecovery::default(),
-        };
-        let mut max_seq = 0;
-        let last_index = segment_names.len().saturating_sub(1);
-        for (i, (first, name)) in segment_names.iter().enumerate() {
-            let path = dir.join(name);
-            let len = spool
-                .storage
-                .len(&path)
-                .map_err(open_err(format!("reading {}", path.display())))?;
-            let mut seg = Segment::empty();
-            let Spool {
-                storage,
-                cursors,
-                evicted,
-                alerts,
-                config,
-                ..
-            } = &mut spool;
-            let track_alerts = config.on_full == OnFull::EvictLowerSeverity;
-            let check_hints = !hints.is_empty();
-            let outcome = segment::scan(storage, &path, 0, len, |record, span| {
-                let bytes = span.end - span.start;
-                max_seq = max_seq.max(record.seq);
-                let is_evicted = evicted.contains(&record.seq);
-                if check_hints {
-                    hints.observe(&record, is_evicted);
-                }
-                if is_evicted {
-                    seg.evicted_bytes += bytes;
-                    return true;
-                }
-                seg.note(record.seq, record.destinations);
-                let mut pending = false;
-                for d in record.destinations.iter() {
-                    if let Some(cursor) = cursors.get_mut(usize::from(d.get()))
-                        && record.seq > cursor.acked
-                    {
-                        cursor.backlog += 1;
-                        pending = true;
-                    }
-                }
-                if let (true, true, Event::Alert(alert)) = (track_alerts, pending, &record.event)
-                    && let Some(queue) = alerts.get_mut(severity_index(alert.severity))
-                {
-                    queue.push_back(QueuedAlert {
-                        seq: record.seq,
-                        bytes,
-                        destinations: record.destinations,
-                        segment: *first,
-                    });
-                }
-                true
-            })
-            .map_err(open_err(format!("reading {}", path.display())))?;
-            if let Some(refused) = outcome.refused {
-                return Err(OpenError::Refused {
-                    segment: path,
-                    offset: refused.offset,
-                    error: refused.error,
-                });
-            }
-            recovery.records += outcome.records;
-            spool.stats.corrupt += outcome.skipped.len() as u64;
-            recovery
-                .corrupt
-                .extend(outcome.skipped.iter().map(|s| (name.clone(), *s)));
-            seg.len = len;
-            if let Some(torn) = outcome.torn {
-                spool.stats.torn += 1;
-                recovery.torn.push((name.clone(), torn));
-                if i == last_index {
-                    // Appends go on here: cut the fragment so it cannot merge with the next
-                    // record (docs/record-format.md, the torn-tail rule).
-                    spool
-                        .storage
-                        .truncate(&path, torn.start)
-                        .and_then(|()| spool.storage.sync_file(&path))
-                        .map_err(open_err(format!(
-                            "cutting the torn tail of {}",
-                            path.display()
-                        )))?;
-                    recovery.truncated_bytes = len - torn.start;
-                    seg.len = torn.start;
-                }
-            }
-            spool.live_bytes += seg.len.saturating_sub(seg.evicted_bytes);
-            max_seq = max_seq.max(first.saturating_sub(1));
-            spool.segments.insert(*first, seg);
-        }
-        let max_acked = spool.cursors.iter().map(|c| c.acked).max().unwrap_or(0);
-        spool.next_seq = max_seq
-            .saturating_add(1)
-            .max(checkpoint.next_seq)
-            .max(max_acked.saturating_add(1))
-            .max(1);
-        if spool.next_seq > MAX_SEQ {
-            return Err(OpenError::SequenceExhausted {
-                next_seq: spool.next_seq,
-            });
-        }
-        // A valid progress hint (kill -9 since the last checkpoint) moves its cursor on.
-        let (resume, progress_found) = hints.resolve(destinations, spool.next_seq);
-        for (hint, covered) in &resume {
-            if let Some(c) = spool.cursors.get_mut(usize::from(hint.index)) {
-                c.acked = hint.seq;
-                c.backlog = c.backlog.saturating_sub(*covered);
-            }
-        }
-        let applied: Vec<progress::Hint> = resume.iter().map(|(hint, _)| *hint).collect();
-        spool.progress.start(&mut spool.storage, &applied);
-        recovery.progress = progress_found;
-        let first_segment = spool.segments.keys().next().copied().unwrap_or(0);
-        for cursor in &mut spool.cursors {
-            cursor.hint = (first_segment, 0);
-        }
-        spool.evicted = spool.evicted.split_off(&first_segment);
-        recovery.evicted = spool.evicted.len() as u64;
-        recovery.next_seq = spool.next_seq;
-        recovery.destinations = spool
-            .names
-            .iter()
-            .zip(&spool.cursors)
-            .map(|(name, c)| Resume {
-                name: name.clone(),
-                acked: c.acked,
-                backlog: c.backlog,
-            })
-            .collect();
-        Ok((spool, recovery))
-    }
-
     /// The spool directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -878,23 +641,48 @@ impl<S: Storage> Spool<S> {
             return Err(SpoolError::Failed);
         }
         let active = self.ensure_active_segment()?;
-        let mut frames = Vec::new();
+        let batch = self.admit(events);
+        if batch.accepted.is_empty() && !batch.evicted {
+            return Ok(batch.results);
+        }
+        self.write_frames(active, &batch.frames)?;
+        if batch.evicted {
+            // The evictions become durable before the new records are reported accepted;
+            // a crash in between only brings the evicted records back (delivered, not lost).
+            if let Err(e) = self.write_checkpoint() {
+                self.failed = true;
+                return Err(e);
+            }
+        }
+        self.stats.batches += 1;
+        self.note_written(active, &batch)?;
+        Ok(batch.results)
+    }
+
+    /// Checks, numbers and encodes each event of a batch and applies the quota (evicting
+    /// when configured); writes nothing. Evictions it made are already in memory.
+    fn admit(&mut self, events: &[(Event, DestinationSet)]) -> Batch {
+        let mut batch = Batch {
+            results: Vec::with_capacity(events.len()),
+            frames: Vec::new(),
+            accepted: Vec::new(),
+            evicted: false,
+        };
         let mut frame = vec![0u8; MAX_FRAME];
-        let mut results = Vec::with_capacity(events.len());
-        let mut accepted: Vec<(u64, DestinationSet, u64, Option<Severity>)> = Vec::new();
-        let mut evicted_now = false;
         let configured = self.configured_mask();
         for (event, destinations) in events {
-            let seq = self.next_seq + accepted.len() as u64;
+            let seq = self.next_seq + batch.accepted.len() as u64;
             if destinations.is_empty() {
-                results.push(Err(AppendError::NoDestination));
+                batch.results.push(Err(AppendError::NoDestination));
                 continue;
             }
             if let Some(d) = destinations
                 .iter()
                 .find(|d| configured & (1 << d.get()) == 0)
             {
-                results.push(Err(AppendError::UnknownDestination { index: d.get() }));
+                batch
+                    .results
+                    .push(Err(AppendError::UnknownDestination { index: d.get() }));
                 continue;
             }
             let record = Record {
@@ -905,76 +693,81 @@ impl<S: Storage> Spool<S> {
             let n = match record::encode(&record, &mut frame) {
                 Ok(n) => n,
                 Err(e) => {
-                    results.push(Err(AppendError::Encode(e)));
+                    batch.results.push(Err(AppendError::Encode(e)));
                     continue;
                 }
             };
-            let needed = self.live_bytes + frames.len() as u64 + n as u64;
+            let needed = self.live_bytes + batch.frames.len() as u64 + n as u64;
             if needed > self.config.max_bytes {
                 let over = needed - self.config.max_bytes;
                 let admitted = self.config.on_full == OnFull::EvictLowerSeverity
                     && self.evict_lower(event.severity(), over);
                 if !admitted {
                     self.stats.refused_full += 1;
-                    results.push(Err(AppendError::Full {
+                    batch.results.push(Err(AppendError::Full {
                         retry_after: self.config.retry_after,
                     }));
                     continue;
                 }
-                evicted_now = true;
+                batch.evicted = true;
             }
-            frames.extend_from_slice(frame.get(..n).unwrap_or_default());
+            batch
+                .frames
+                .extend_from_slice(frame.get(..n).unwrap_or_default());
             let alert_severity = match event {
                 Event::Alert(alert) => Some(alert.severity),
                 Event::Notification(_) => None,
             };
-            accepted.push((seq, *destinations, n as u64, alert_severity));
-            results.push(Ok(seq));
+            batch
+                .accepted
+                .push((seq, *destinations, n as u64, alert_severity));
+            batch.results.push(Ok(seq));
         }
-        if accepted.is_empty() && !evicted_now {
-            return Ok(results);
+        batch
+    }
+
+    /// Appends `frames` to the active segment `active` with one write and one fsync. On
+    /// failure the spool is failed and what of the batch reached the file is cut back.
+    fn write_frames(&mut self, active: u64, frames: &[u8]) -> Result<(), SpoolError> {
+        if frames.is_empty() {
+            return Ok(());
         }
         let path = self.dir.join(segment::file_name(active));
-        if !frames.is_empty() {
-            let written = self
-                .storage
-                .append(&path, &frames)
-                .and_then(|()| self.storage.sync_file(&path));
-            if let Err(source) = written {
-                self.failed = true;
-                // The batch was refused: cut what of it reached the file, so that the
-                // restart's recovery does not bring refused records back (their producers
-                // send them again). If the cut fails too, they may come back: duplicates of
-                // refused lines, never a loss.
-                if let Some(before) = self.segments.get(&active).map(|s| s.len) {
-                    drop(
-                        self.storage
-                            .truncate(&path, before)
-                            .and_then(|()| self.storage.sync_file(&path)),
-                    );
-                }
-                return Err(SpoolError::Io {
-                    what: format!("writing {}", path.display()),
-                    source,
-                });
+        let written = self
+            .storage
+            .append(&path, frames)
+            .and_then(|()| self.storage.sync_file(&path));
+        if let Err(source) = written {
+            self.failed = true;
+            // The batch was refused: cut what of it reached the file, so that the
+            // restart's recovery does not bring refused records back (their producers
+            // send them again). If the cut fails too, they may come back: duplicates of
+            // refused lines, never a loss.
+            if let Some(before) = self.segments.get(&active).map(|s| s.len) {
+                drop(
+                    self.storage
+                        .truncate(&path, before)
+                        .and_then(|()| self.storage.sync_file(&path)),
+                );
             }
-            self.stats.fsyncs += 1;
+            return Err(SpoolError::Io {
+                what: format!("writing {}", path.display()),
+                source,
+            });
         }
-        if evicted_now {
-            // The evictions become durable before the new records are reported accepted;
-            // a crash in between only brings the evicted records back (delivered, not lost).
-            if let Err(e) = self.write_checkpoint() {
-                self.failed = true;
-                return Err(e);
-            }
-        }
-        self.stats.batches += 1;
+        self.stats.fsyncs += 1;
+        Ok(())
+    }
+
+    /// Notes the durable `batch` in the active segment `active`, the backlogs, the eviction
+    /// index and the counters, and moves the next sequence number past it.
+    fn note_written(&mut self, active: u64, batch: &Batch) -> Result<(), SpoolError> {
         let track_alerts = self.config.on_full == OnFull::EvictLowerSeverity;
         let Some(seg) = self.segments.get_mut(&active) else {
             self.failed = true;
             return Err(SpoolError::Failed);
         };
-        for &(seq, destinations, bytes, severity) in &accepted {
+        for &(seq, destinations, bytes, severity) in &batch.accepted {
             seg.note(seq, destinations);
             for d in destinations.iter() {
                 if let Some(c) = self.cursors.get_mut(usize::from(d.get())) {
@@ -992,11 +785,11 @@ impl<S: Storage> Spool<S> {
                 });
             }
         }
-        seg.len += frames.len() as u64;
-        self.live_bytes += frames.len() as u64;
-        self.stats.appended += accepted.len() as u64;
-        self.next_seq += accepted.len() as u64;
-        Ok(results)
+        seg.len += batch.frames.len() as u64;
+        self.live_bytes += batch.frames.len() as u64;
+        self.stats.appended += batch.accepted.len() as u64;
+        self.next_seq += batch.accepted.len() as u64;
+        Ok(())
     }
 
     fn configured_mask(&self) -> u64 {
