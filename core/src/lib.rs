@@ -35,4 +35,5 @@ pub mod destination;
 pub mod format;
 pub mod record;
 pub mod rule;
+mod stack_text;
 pub mod time;

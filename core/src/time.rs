@@ -19,7 +19,7 @@
 
 use core::fmt;
 
-use crate::format::{MAX_LEGACY_TIME, StackText};
+use crate::stack_text::{MAX_U64_TEXT, StackText};
 
 const MS_PER_DAY: u64 = 86_400_000;
 const MONTHS: [&str; 12] = [
@@ -127,6 +127,69 @@ impl fmt::Display for Legacy {
 
 /// The longest [`Rfc3339`] rendering, for buffer sizing (a 20-digit year at most).
 pub const MAX_RFC3339: usize = 20 + 20;
+
+/// The longest [`Legacy`] rendering: `MMM dd `, a year of up to 20 digits, ` HH:mm:ss.SSS`.
+pub(crate) const MAX_LEGACY_TIME: usize = "MMM dd ".len() + MAX_U64_TEXT + " HH:mm:ss.SSS".len();
+
+// How a time is written into stack text, kept beside the time so that `crate::stack_text`
+// depends on no module of the crate. Assembled by hand: `core::fmt`'s zero-padded integers
+// cost the firmware image flash it has no room for.
+impl<const N: usize> StackText<N> {
+    /// Appends `time` as RFC 3339 (`2019-05-05T12:28:54.123Z`).
+    pub(crate) fn push_rfc3339(&mut self, time: Civil) {
+        // Not on bare metal, whose flash budget has no room for a second path.
+        #[cfg(not(target_os = "none"))]
+        if time.year <= 9999 && time.millis <= 999 {
+            // The common case, four-digit years: fixed positions in a fixed array, one copy.
+            let two = |n: u8| [b'0' + n / 10 % 10, b'0' + n % 10];
+            let year = time.year as u16;
+            let [y1, y2] = two((year / 100) as u8);
+            let [y3, y4] = two((year % 100) as u8);
+            let [mo1, mo2] = two(time.month);
+            let [d1, d2] = two(time.day);
+            let [h1, h2] = two(time.hour);
+            let [mi1, mi2] = two(time.minute);
+            let [s1, s2] = two(time.second);
+            let [ms1, ms2] = two((time.millis / 10) as u8);
+            let ms3 = b'0' + (time.millis % 10) as u8;
+            self.push_literal_bytes(&[
+                y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b'T', h1, h2, b':', mi1, mi2, b':',
+                s1, s2, b'.', ms1, ms2, ms3, b'Z',
+            ]);
+            return;
+        }
+        self.push_decimal(time.year, 4);
+        self.push(b'-');
+        self.push_two_digits(time.month);
+        self.push(b'-');
+        self.push_two_digits(time.day);
+        self.push(b'T');
+        self.push_clock(time);
+        self.push(b'Z');
+    }
+
+    /// Appends `time` as `MMM dd yyyy HH:mm:ss.SSS` (`May 05 2019 12:28:54.123`).
+    pub(crate) fn push_legacy_time(&mut self, time: Civil) {
+        self.push_str(time.month_abbrev());
+        self.push(b' ');
+        self.push_two_digits(time.day);
+        self.push(b' ');
+        self.push_decimal(time.year, 4);
+        self.push(b' ');
+        self.push_clock(time);
+    }
+
+    /// Appends `HH:mm:ss.SSS`.
+    fn push_clock(&mut self, time: Civil) {
+        self.push_two_digits(time.hour);
+        self.push(b':');
+        self.push_two_digits(time.minute);
+        self.push(b':');
+        self.push_two_digits(time.second);
+        self.push(b'.');
+        self.push_decimal(u64::from(time.millis), 3);
+    }
+}
 
 #[cfg(test)]
 mod tests {

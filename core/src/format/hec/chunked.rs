@@ -236,7 +236,7 @@ fn endpoint<W: Write>(
     w.chunk.push(b'"');
     if let Some(mac) = endpoint.mac {
         w.chunk.push_literal(keys.mac);
-        w.chunk.push_mac(mac);
+        w.chunk.push_mac(mac.0);
         w.chunk.push(b'"');
     }
     if let Some(port) = endpoint.port {
