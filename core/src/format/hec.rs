@@ -67,11 +67,12 @@ use crate::alert::{
     Event, MAX_DEVICE_NAME, MAX_EVENT_ID, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION,
 };
-use crate::format::{AsciiSet, Case, Error, Escaped, Rule};
+use crate::format::{AsciiSet, Error, Escaped, Rule};
 use crate::format::{
     MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, longest_engine_name,
     longest_notification_name, longest_notification_token, longest_severity_name, max,
 };
+use crate::stack_text::Case;
 use crate::time::MAX_RFC3339;
 
 /// Capacity in bytes of each string in [`Options`].

@@ -11,7 +11,8 @@ use super::{
     SOURCETYPE_NOTIFICATION, STRING,
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
-use crate::format::{Error, Out, StackText, escape, event_id};
+use crate::format::{Error, Out, escape, event_id};
+use crate::stack_text::StackText;
 use crate::time::Civil;
 
 /// Renders `event` as one HEC JSON envelope into `out`, without a trailing newline.
