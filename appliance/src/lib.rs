@@ -1,6 +1,7 @@
 //! icsfwd: the Linux service around [`icsfwd_core`] that takes alerts from the sensor's
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
+//! - [`clock`]: the wall clock, read in one place as epoch milliseconds.
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
 //!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
@@ -28,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod clock;
 pub mod config;
 pub mod deliver;
 pub mod ingest;

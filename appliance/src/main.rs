@@ -5,9 +5,9 @@ use std::io::{self, BufRead as _, Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand, ValueEnum};
+use icsfwd::clock::now_ms;
 use icsfwd::config::{self, Config, LoadError};
 use icsfwd::deliver::{deadletter, replay};
 use icsfwd::ingest::schema::{self, Message};
@@ -676,13 +676,6 @@ fn spool_verify(dir: Option<PathBuf>, config: &Path) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::from(2)
     })
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `icsfwd check-config`: a summary on stdout, warnings and problems on stderr.

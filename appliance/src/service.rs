@@ -36,8 +36,9 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::NotificationKind;
 use log::{error, info, warn};
 
+use crate::clock::now_ms;
 use crate::config::{self, Config};
-use crate::deliver::{Delivery, Shutdown, stats::now_ms};
+use crate::deliver::{Delivery, Shutdown};
 use crate::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 use crate::spool::storage::FsStorage;

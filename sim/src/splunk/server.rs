@@ -69,7 +69,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use icsfwd::clock::now_ms;
 
 use super::hec::{AckHold, Hec, HecConfig};
 use super::http::{Request, Response};
@@ -861,14 +863,6 @@ fn write_response<W: Write>(out: &mut W, resp: &Response, close: bool) -> io::Re
     bytes.extend_from_slice(&resp.body);
     out.write_all(&bytes)?;
     out.flush()
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 fn store_batch(store: &Store, batch: Vec<Stored>) {
