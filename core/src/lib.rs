@@ -29,6 +29,10 @@
 
 #[cfg(test)]
 extern crate std;
+// The shared test fixtures (core/tests/common/mod.rs) name the crate `icsfwd_core`; unit
+// tests that include them need the crate under that name too.
+#[cfg(test)]
+extern crate self as icsfwd_core;
 
 pub mod alert;
 pub mod destination;
