@@ -1,5 +1,5 @@
 //! `icsfwd run`, the real binary, against network faults the other end-to-end tests leave out
-//! (issue 6, N1, N3, N5 and N8 of `docs/RELIABILITY.md`):
+//! (N1, N3, N5 and N8 of `docs/RELIABILITY.md`):
 //! - N1: a compressed day of alerts spooled during an outage drains completely, each once, in
 //!   per-sensor order, and the drain rate is printed;
 //! - N3: the ack endpoint answering errors, then hanging, holds records until a `true` ack

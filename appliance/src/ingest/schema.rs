@@ -9,7 +9,7 @@
 //! is answered by one [`Answer`] line. `docs/ingest.md` is the full description, and
 //! `docs/ingest.schema.json` the JSON Schema of the three line types.
 //!
-//! Choices (the reference leaves them open):
+//! Choices (the ingest schema is icsfwd's own; these are decided here):
 //! - A string longer than its core capacity (`MAX_TITLE`, `MAX_MESSAGE`, ...) is cut on a UTF-8
 //!   boundary and the event is flagged `truncated`, as core does everywhere; the decoder lists
 //!   the cut fields ([`Decoded::truncated`]) so the accepted answer names them and the service

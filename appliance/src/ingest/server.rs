@@ -33,7 +33,7 @@
 //!   the socket file. Lines a producer sent that were not read yet get no answer: the
 //!   connection closes, and the producer knows they were not accepted.
 //!
-//! Choices (the reference leaves them open):
+//! Choices (the ingest protocol is icsfwd's own; these are decided here):
 //! - A blank line is refused like any bad line ("line is empty"): one answer per line is what
 //!   a pipelining producer counts on, so no line is answered with silence. The LF that ends
 //!   the last line is not a blank line; bytes after the last LF at end of input are a line.
