@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# icsfwd side by side with syslog-ng configured as Splunk Connect for Syslog runs it (issue 7):
+# icsfwd side by side with syslog-ng configured as Splunk Connect for Syslog runs it:
 # both fed the same generated alerts, both posting HEC batches over TLS to the same Splunk
 # emulator, in one run. Prints a table with the ratios (icsfwd ÷ syslog-ng) and a line
 # `PEER-SUMMARY {json}` (also in target/peer-bench/peer-summary.json).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long variants of the network fault tests (appliance/tests/e2e_network.rs), issue 6:
+# The long variants of the network fault tests (appliance/tests/e2e_network.rs):
 # N1 with a compressed day of traffic (86,400 alerts, one a second for 24 h) spooled during an
 # outage and drained, then the other network cases once more. The CI runs the short variants
 # (5,000 alerts) inside `cargo test`.

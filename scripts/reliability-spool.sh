@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Long variants of the spool and core reliability suite (S1-S3, S5-S10 of
-# /work/shared/reference/reliability-tests.md 8.1; docs/spool.md). CI runs the short variants as
-# ordinary `cargo test`; this script runs the long ones.
+# Long variants of the spool and core reliability suite (S1-S3, S5-S10 of docs/RELIABILITY.md;
+# docs/spool.md). CI runs the short variants as ordinary `cargo test`; this script runs the
+# long ones.
 #
 #   scripts/reliability-spool.sh                 # long run, fresh random seed per test
 #   ICSFWD_SEED=123 scripts/reliability-spool.sh # replay a seed (printed by every test)

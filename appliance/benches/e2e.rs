@@ -1,8 +1,8 @@
-//! End-to-end benchmark of the release `icsfwd` binary (issue 4): alerts/s from the ingest
-//! socket to the Splunk emulator's store for HEC (acks off, acks on, over HTTPS) and splunkd
-//! REST, ingest-to-ack and ingest-to-delivered latency at a paced 1,000 alerts/s, peak RSS and
-//! CPU seconds per 100,000 alerts of the `icsfwd` process, and the emulator's own HEC ingest
-//! rate (to show it is not the bottleneck).
+//! End-to-end benchmark of the release `icsfwd` binary: alerts/s from the ingest socket to the
+//! Splunk emulator's store for HEC (acks off, acks on, over HTTPS) and splunkd REST, ingest-to-ack
+//! and ingest-to-delivered latency at a paced 1,000 alerts/s, peak RSS and CPU seconds per 100,000
+//! alerts of the `icsfwd` process, and the emulator's own HEC ingest rate (to show it is not the
+//! bottleneck).
 //!
 //! It builds nothing: `cargo bench -p icsfwd --bench e2e` builds the package's binary in the
 //! bench profile (optimised, like release) and hands its path to this bench as

@@ -1,6 +1,6 @@
-//! icsfwd and a peer side by side in one run (issue 7): syslog-ng from Debian configured as
-//! Splunk Connect for Syslog runs it (`bench/peer/syslog-ng.conf`), both fed the same generated
-//! alerts and both posting HEC batches over HTTPS to the same Splunk emulator.
+//! icsfwd and a peer side by side in one run: syslog-ng from Debian configured as Splunk Connect
+//! for Syslog runs it (`bench/peer/syslog-ng.conf`), both fed the same generated alerts and both
+//! posting HEC batches over HTTPS to the same Splunk emulator.
 //!
 //! What each peer gets:
 //!

@@ -1,5 +1,5 @@
-//! Spool benchmark (issue 7): appends/s through the group commit with a real fsync per batch,
-//! and recovery time (`Spool::open` of a spool left with records) per 100 MB of segments.
+//! Spool benchmark: appends/s through the group commit with a real fsync per batch, and recovery
+//! time (`Spool::open` of a spool left with records) per 100 MB of segments.
 //!
 //! `cargo bench -p icsfwd --bench spool`. The spool lives on the real disk
 //! (`ICSFWD_BENCH_DIR`, default `target/icsfwd-bench`; a tmpfs would make fsync free).

@@ -2,6 +2,7 @@
 //! detection engines, makes them durable and forwards them to Splunk and syslog receivers.
 //!
 //! - [`cli`]: the bodies of the `icsfwd` commands (the binary parses and dispatches).
+//! - [`clock`]: the wall clock, read in one place as epoch milliseconds.
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
 //!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
@@ -31,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod deliver;
 pub mod exit;

@@ -295,7 +295,7 @@ pub fn run(
             return fail(out, destination, reason);
         }
     };
-    let now_ms = crate::deliver::stats::now_ms();
+    let now_ms = crate::clock::now_ms();
     let event = test_alert(&config.sensor, now_ms);
     writeln!(
         out,

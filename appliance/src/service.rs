@@ -43,8 +43,9 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::NotificationKind;
 use log::{error, info, warn};
 
+use crate::clock::now_ms;
 use crate::config::{self, Config};
-use crate::deliver::{self, Delivery, Shutdown, stats::now_ms};
+use crate::deliver::{self, Delivery, Shutdown};
 use crate::exit::Exit;
 use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};

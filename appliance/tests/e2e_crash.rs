@@ -21,7 +21,7 @@
 //! What is asserted, and why it is the contract:
 //! - **No loss**: every id answered `accepted` is in the emulator's store after the drain.
 //! - **Every duplicate is attributable to a send the kill left unconfirmed** (the in-flight
-//!   bound of reliability-tests.md 8.2). A kill loses the process's counters, so the bound
+//!   bound of P1 in `docs/RELIABILITY.md`). A kill loses the process's counters, so the bound
 //!   comes from what the next start reports: its log line "destination soc-hec: N record(s) to
 //!   deliver" is the number of records after the cursor it resumes at (the later of the
 //!   checkpoint and the spool's progress hint, written after every acknowledgement:

@@ -1,5 +1,5 @@
 //! `icsfwd run`, the real binary, against network faults the other end-to-end tests leave out
-//! (issue 6, N1, N3, N5 and N8 of `docs/RELIABILITY.md`):
+//! (N1, N3, N5 and N8 of `docs/RELIABILITY.md`):
 //! - N1: a compressed day of alerts spooled during an outage drains completely, each once, in
 //!   per-sensor order, and the drain rate is printed;
 //! - N3: the ack endpoint answering errors, then hanging, holds records until a `true` ack
@@ -25,12 +25,13 @@ use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use e2e::{
     Shown, alerts_to, counted, destination, feed_all, hec_destination, ids_of, scratch,
     start_service, stop_cleanly, stored_ids, wait_for, wait_for_destination,
 };
+use icsfwd::clock::now_ms;
 use icsfwd_core::alert::Event;
 use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::store::ReceiverKind;
@@ -50,16 +51,6 @@ fn steady(count: u64, seed: u64) -> Vec<(u64, Event)> {
 /// Copies beyond the first, over all ids.
 fn extra_copies(by: &BTreeMap<String, u64>) -> u64 {
     by.values().map(|n| n.saturating_sub(1)).sum()
-}
-
-fn now_ms() -> u64 {
-    u64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap()
 }
 
 fn u64_of(destination: &Value, key: &str) -> u64 {

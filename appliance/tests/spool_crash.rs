@@ -1,9 +1,9 @@
-//! Reliability S2, S3, S6 (docs reliability-tests.md 8.1): power cuts at every byte and every
-//! operation of recorded workloads, with the unsynced writes kept whole, lost, or any subset of
-//! them kept; checkpoint + segment removal and segment rotation included. After every crash
-//! the spool reopens, every accepted record (append returned its seq) is delivered intact to
-//! every destination past its durable cursor, nothing corrupt or duplicated is delivered, and
-//! the spool is live (accepts, drains, removes orphan segments).
+//! Reliability S2, S3, S6 (`docs/RELIABILITY.md`): power cuts at every byte and every operation of
+//! recorded workloads, with the unsynced writes kept whole, lost, or any subset of them kept;
+//! checkpoint + segment removal and segment rotation included. After every crash the spool reopens,
+//! every accepted record (append returned its seq) is delivered intact to every destination past
+//! its durable cursor, nothing corrupt or duplicated is delivered, and the spool is live (accepts,
+//! drains, removes orphan segments).
 //!
 //! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_RELIABILITY_LONG=1` or
 //! `ICSFWD_CASES=<n>` runs more workloads (`scripts/reliability-spool.sh`).

@@ -1,8 +1,8 @@
-//! The spool remembers the records a peek handed out (issue 7): `peek_after` continues after
-//! them and `ack` counts them without reading the segment again. These tests hold both to the
-//! answers of a plain model — which records a peek returns, how many an ack counts, the
-//! backlog — for interleaved peeks, partial acks, several destinations, small segments and a
-//! checkpoint that removes delivered segments in between.
+//! The spool remembers the records a peek handed out: `peek_after` continues after them and `ack`
+//! counts them without reading the segment again. These tests hold both to the answers of a plain
+//! model — which records a peek returns, how many an ack counts, the backlog — for interleaved
+//! peeks, partial acks, several destinations, small segments and a checkpoint that removes
+//! delivered segments in between.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

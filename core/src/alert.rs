@@ -659,7 +659,7 @@ impl fmt::Display for EventId<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.sensor)?;
         f.write_str("-")?;
-        crate::format::display_decimal(f, self.id)
+        crate::stack_text::display_decimal(f, self.id)
     }
 }
 

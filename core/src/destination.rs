@@ -48,7 +48,7 @@ impl DestinationId {
 impl fmt::Display for DestinationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("#")?;
-        crate::format::display_decimal(f, u64::from(self.0))
+        crate::stack_text::display_decimal(f, u64::from(self.0))
     }
 }
 

@@ -29,10 +29,15 @@
 
 #[cfg(test)]
 extern crate std;
+// The shared test fixtures (core/tests/common/mod.rs) name the crate `icsfwd_core`; unit
+// tests that include them need the crate under that name too.
+#[cfg(test)]
+extern crate self as icsfwd_core;
 
 pub mod alert;
 pub mod destination;
 pub mod format;
 pub mod record;
 pub mod rule;
+mod stack_text;
 pub mod time;

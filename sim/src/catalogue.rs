@@ -1,11 +1,14 @@
 //! A catalogue of realistic OT alerts, one entry per kind of alert a sensor raises.
 //!
-//! Titles, engines, severities (the sensor scale) and alert groups are rows of the alert table
-//! in the project reference (`ot-forwarding-and-alerts.md` §2.1; [`Entry::row`] is the row
-//! number). Protocols come from the table's protocol/context column, with names from the
-//! reference's protocol list (§1.13) for the generic "PLC" rows. The message templates are ours,
-//! written after the message shapes of §2.2; they use these placeholders, which the generator
-//! fills:
+//! Titles, engines, severities (the sensor scale) and alert groups are those of Microsoft's
+//! Defender for IoT alert reference (azure-docs,
+//! `articles/defender-for-iot/organizations/alert-engine-messages.md`: severities as of its
+//! 2021-12-13 version, alert groups as of 2022-11-23). Its alerts are numbered here 1–99, engine
+//! by engine (Policy Violation, Anomaly, Protocol Violation, Malware, Operational):
+//! [`Entry::row`]. The documentation has no protocol column: protocols are taken from each
+//! alert's title or description, with names from Defender for IoT's list of supported protocols
+//! for the generic "PLC" rows. The message templates are ours, written after the message shapes
+//! of the same documentation; they use these placeholders, which the generator fills:
 //!
 //! | placeholder | value |
 //! |---|---|
@@ -29,9 +32,9 @@
 //!   98/99 (No) Traffic Detected on Sensor Interface: sensor or backup health with no
 //!   source/destination pair; the forwarder's system notifications cover that ground.
 //!
-//! Severities are those of the table (ALERTS-2021). The reference's severity-drift note says
-//! rows 78, 79, 81 and 82 became High (= Critical) in 2022; we keep Major and, as the note
-//! advises, the table is plain data, easy to change.
+//! Severities are those of the 2021 documentation. Its 2022 version lists rows 78, 79, 81 and
+//! 82 as High (= Critical); we keep Major, and the table is plain data, easy to change (the
+//! documentation itself warns that alerts change between sensor versions).
 //!
 //! ```
 //! use icsfwd_sim::catalogue::CATALOGUE;
@@ -48,7 +51,7 @@ use crate::plant::Role;
 /// One kind of alert the generator can raise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry {
-    /// The row of the reference table this entry comes from.
+    /// The alert's number, 1–99, engine by engine (see the module docs).
     pub row: u16,
     /// The alert title.
     pub title: &'static str,
@@ -219,7 +222,7 @@ const OPC_CLIENTS: &[Role] = &[
     R::RogueLaptop,
 ];
 
-/// The catalogue, grouped by engine, in reference-table order.
+/// The catalogue, grouped by engine, in row order.
 #[rustfmt::skip]
 pub const CATALOGUE: &[Entry] = &[
     // Policy Violation
@@ -444,7 +447,7 @@ mod tests {
 
     #[test]
     fn rows_match_the_reference_table() {
-        // (row, title, engine, severity, group), copied from the reference §2.1.
+        // (row, title, engine, severity, group), as in Microsoft's alert reference (module docs).
         let table = [
             (
                 1,

@@ -51,6 +51,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, anyhow, bail};
+use icsfwd::clock::now_ms;
 use icsfwd::config::Config;
 use icsfwd::service::{self, ServiceError, Stop, StopReport};
 use icsfwd::status::{self, Snapshot};
@@ -160,12 +161,6 @@ pub struct Summary {
     pub backlog: u64,
     /// Where the files are, when kept.
     pub kept: Option<PathBuf>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Runs the whole demo, writing progress to `progress` (stderr in the CLI).

@@ -13,10 +13,10 @@
 //! last line the sender shuts down its writing half (the forwarder sees end of file) and waits
 //! for the remaining answers, at most [`Options::answer_timeout`] for each.
 //!
-//! Choices (the reference leaves them open): answers arrive in the order of the lines, one each;
-//! an answer line is at most [`MAX_ANSWER`] bytes; refusal and not-forwarded reasons are grouped
-//! by their text (`field: error`), at most [`MAX_REASONS`] distinct ones, the rest counted
-//! together, so a hostile or broken forwarder cannot make the tally grow without bound.
+//! Choices (made here): answers arrive in the order of the lines, one each; an answer line is at
+//! most [`MAX_ANSWER`] bytes; refusal and not-forwarded reasons are grouped by their text
+//! (`field: error`), at most [`MAX_REASONS`] distinct ones, the rest counted together, so a
+//! hostile or broken forwarder cannot make the tally grow without bound.
 //!
 //! Guarantees: every line sent is counted as accepted, not forwarded, refused, unreadable (an
 //! answer that is not an [`Answer`]) or unanswered, so `sent = answered + unanswered`; a

@@ -69,8 +69,9 @@ pub struct Generator {
     time_ms: u64,
 }
 
-/// The closing sentence of Major and Critical security alerts (our wording of the stock
-/// recommendation the reference describes).
+/// The closing sentence of Major and Critical security alerts (our wording of the stock last
+/// sentence of Defender for IoT's alert messages, which recommends notifying the security
+/// officer).
 pub const RECOMMENDATION: &str = "Notify the security officer of the incident.";
 
 impl Generator {

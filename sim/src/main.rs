@@ -510,9 +510,7 @@ struct AlertsArgs {
 }
 
 fn alerts(args: &AlertsArgs) -> anyhow::Result<ExitCode> {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let now_ms = icsfwd::clock::now_ms();
     // Any value will do; the clock's nanoseconds make runs differ unless a seed is given.
     let seed = args.seed.unwrap_or_else(|| {
         SystemTime::now()

@@ -7,8 +7,8 @@
 //! times [`Params::burst`] background intervals of quiet, so roughly a quarter to a half of the
 //! events belong to stories.
 //!
-//! The stories (no attack sequences are given by the project reference, so these are our
-//! choice, written after the alert table's rows; a row missing from the catalogue skips its step):
+//! The stories (the attack sequences are our choice, written after the catalogue's rows; a row
+//! missing from the catalogue skips its step):
 //!
 //! - **steady** (`steady`): background only, at [`Params::rate`] events per second, 0.5 to 1.5
 //!   mean intervals apart. The background draws from the catalogue *without* the story alerts
@@ -35,11 +35,11 @@
 //!   always from an already infected host, the nearest one to the target; every fourth alert is
 //!   an infected host calling its command-and-control address (row 78). `burst` alerts in all;
 //!   once every host is infected, the rest are re-infection attempts between infected hosts.
-//! - **sensor-loss** (`sensor-loss`): one sensor stops seeing traffic on its monitoring
-//!   interface. 1 to 5 s after the loss it reports a `Sensor offline` system notification (the
-//!   reference's "No Traffic Detected on Sensor Interface" situation); from the loss until it
-//!   recovers, none of its alerts happen (the silence); then it reports `Sensor online` with the
-//!   reference's wording ("The sensor resumed detecting network traffic on ens224."). The
+//! - **sensor-loss** (`sensor-loss`): one sensor stops seeing traffic on its monitoring interface.
+//!   1 to 5 s after the loss it reports a `Sensor offline` system notification (the situation of
+//!   Defender for IoT's "No Traffic Detected on Sensor Interface" alert); from the loss until it
+//!   recovers, none of its alerts happen (the silence); then it reports `Sensor online` with
+//!   Defender for IoT's wording ("The sensor resumed detecting network traffic on ens224."). The
 //!   silence lasts `burst` mean background intervals, at least 10 s.
 //! - **mixed** (`mixed`): the four stories above in a seeded random order, each told once before
 //!   any is told again, over the background.
@@ -421,7 +421,7 @@ fn shuffle<T>(rng: &mut Rng, items: &mut [T]) {
     }
 }
 
-/// The catalogue entry of reference row `row`.
+/// The catalogue entry numbered `row`.
 fn entry(row: u16) -> Option<&'static Entry> {
     CATALOGUE.iter().find(|e| e.row == row)
 }

@@ -1,4 +1,5 @@
-//! HEC protocol behaviour, driven only through `Hec::handle` (splunk-wire.md section 2).
+//! HEC protocol behaviour, driven only through `Hec::handle` (as `sim/src/splunk/hec.rs`
+//! documents it).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,5 +1,5 @@
-//! splunkd management API behaviour, driven only through `Splunkd::handle` (splunk-wire.md
-//! section 1, checklist items 1–5).
+//! splunkd management API behaviour, driven only through `Splunkd::handle` (as
+//! `sim/src/splunk/splunkd.rs` documents it).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

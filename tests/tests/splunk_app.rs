@@ -1042,7 +1042,7 @@ fn eventtype_tags() -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// CIM 4.20 fields the reference (splunk-wire.md §3) lists as required.
+/// The fields Splunk's CIM 4.20 `Intrusion_Detection` data model requires.
 const IDS_REQUIRED: &[&str] = &[
     "action",
     "category",

@@ -1,12 +1,13 @@
-//! The wire tables of `splunk-wire.md`, row by row, over real HTTP on 127.0.0.1.
+//! The Splunk emulator's wire tables, row by row, over real HTTP on 127.0.0.1.
 //!
 //! What it proves:
-//! - every HEC status code 0–23 (2.6) is produced by a request (and, where needed, a
-//!   [`Condition`] or, for code 8, an injected fault) and answered with the row's HTTP status
-//!   and the exact JSON body built from [`STATUS_TABLE`] — a code without a row fails the
+//! - every HEC status code 0–23 (`sim/src/splunk/hec.rs`) is produced by a request (and, where
+//!   needed, a [`Condition`] or, for code 8, an injected fault) and answered with the row's HTTP
+//!   status and the exact JSON body built from [`STATUS_TABLE`] — a code without a row fails the
 //!   coverage test;
-//! - every splunkd authentication case (1.2) and login form (1.3) gets its documented status
-//!   and body, and a request that fails authentication or authorization stores nothing.
+//! - every splunkd authentication case and login form (`sim/src/splunk/splunkd.rs`) gets its
+//!   documented status and body, and a request that fails authentication or authorization stores
+//!   nothing.
 //!
 //! The client is a few lines of raw HTTP/1.1 over a `TcpStream` (`Connection: close`, read to
 //! EOF), so the bytes tested are the bytes a client sees.

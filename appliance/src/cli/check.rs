@@ -4,7 +4,8 @@
 use std::io::{BufRead as _, Read as _};
 use std::path::Path;
 
-use super::{Error, load_config, now_ms};
+use super::{Error, load_config};
+use crate::clock::now_ms;
 use crate::config::LoadError;
 use crate::exit::Exit;
 use crate::ingest::schema::{self, Message};

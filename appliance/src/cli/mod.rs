@@ -32,7 +32,6 @@ pub mod status;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use icsfwd_core::format;
 
@@ -219,13 +218,6 @@ impl From<format::Error> for Error {
     fn from(error: format::Error) -> Error {
         Error::Format(error)
     }
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

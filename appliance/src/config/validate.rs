@@ -1991,19 +1991,8 @@ fn epoch_ms(dt: &toml::value::Datetime) -> Option<u64> {
         toml::value::Offset::Z => 0,
         toml::value::Offset::Custom { minutes } => i64::from(minutes),
     };
-    // Days from civil (H. Hinnant), for years from 1970.
-    let (y, m, d) = (
-        i64::from(date.year),
-        i64::from(date.month),
-        i64::from(date.day),
-    );
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    // The TOML parser has checked the date exists, so this is `Some`.
+    let days = icsfwd_core::time::days_from_civil(i32::from(date.year), date.month, date.day)?;
     let secs = days * 86_400
         + i64::from(time.hour) * 3600
         + i64::from(time.minute) * 60

@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use icsfwd_core::alert::Event;
 use icsfwd_core::time::Civil;
 
-use super::stats::now_ms;
+use crate::clock::now_ms;
 use crate::ingest::schema::encode_line;
 
 /// The directory, under the spool directory, holding the dead-letter files.

@@ -58,7 +58,7 @@ use icsfwd_core::alert::Event;
 
 use super::Sender;
 use super::deadletter::{self, DIR};
-use super::stats::now_ms;
+use crate::clock::now_ms;
 use crate::ingest::schema::{self, Message};
 use crate::output::classify::Action;
 

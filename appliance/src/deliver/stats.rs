@@ -29,10 +29,10 @@
 //! ```
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::clock::now_ms;
 use crate::status::DestinationStatus;
 
 /// What a destination's worker is doing.
@@ -137,15 +137,6 @@ impl DeliveryStats {
             last_success_ms: self.last_success_at_ms,
         }
     }
-}
-
-/// The current wall-clock time in epoch milliseconds (0 if the clock is before 1970).
-#[must_use]
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 /// Shared [`DeliveryStats`] of one destination.

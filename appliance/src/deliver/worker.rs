@@ -73,8 +73,9 @@ use icsfwd_core::alert::Event;
 use icsfwd_core::destination::DestinationId;
 
 use super::deadletter::DeadLetters;
-use super::stats::{State, StatsCell, now_ms};
+use super::stats::{State, StatsCell};
 use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
+use crate::clock::now_ms;
 use crate::config::{Destination, DestinationKind};
 use crate::output::classify::{Action, Backoff};
 use crate::spool::commit::Wait;

@@ -9,7 +9,7 @@
 //! is answered by one [`Answer`] line. `docs/ingest.md` is the full description, and
 //! `docs/ingest.schema.json` the JSON Schema of the three line types.
 //!
-//! Choices (the reference leaves them open):
+//! Choices (the ingest schema is icsfwd's own; these are decided here):
 //! - A string longer than its core capacity (`MAX_TITLE`, `MAX_MESSAGE`, ...) is cut on a UTF-8
 //!   boundary and the event is flagged `truncated`, as core does everywhere; the decoder lists
 //!   the cut fields ([`Decoded::truncated`]) so the accepted answer names them and the service
@@ -54,7 +54,7 @@ use std::net::IpAddr;
 use icsfwd_core::alert::{
     Alert, Endpoint, Engine, Event, MacAddr, Notification, NotificationKind, Sensor, Severity, fill,
 };
-use icsfwd_core::time::Civil;
+use icsfwd_core::time::{Civil, days_from_civil};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -1105,16 +1105,15 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
         && byte_is(10, b"Tt")
         && byte_is(13, b":")
         && byte_is(16, b":");
-    if !separators
-        || !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if !separators || hour > 23 || minute > 59 || second > 59 {
         return None;
     }
+    // `None` for a month or day that does not exist (2019-02-29, 2019-04-31).
+    let days = days_from_civil(
+        i32::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+    )?;
     let mut at = 19;
     let mut millis = 0i64;
     if byte_is(at, b".") {
@@ -1151,28 +1150,6 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
     if at != b.len() {
         return None;
     }
-    let days = days_from_civil(year, month, day);
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
     Some(seconds * 1_000 + millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let shifted_month = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * shifted_month + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }

@@ -33,7 +33,7 @@
 //!   the socket file. Lines a producer sent that were not read yet get no answer: the
 //!   connection closes, and the producer knows they were not accepted.
 //!
-//! Choices (the reference leaves them open):
+//! Choices (the ingest protocol is icsfwd's own; these are decided here):
 //! - A blank line is refused like any bad line ("line is empty"): one answer per line is what
 //!   a pipelining producer counts on, so no line is answered with silence. The LF that ends
 //!   the last line is not a blank line; bytes after the last LF at end of input are a line.
@@ -99,11 +99,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use icsfwd_core::rule::RuleSet;
 
 use super::schema::{Answer, Decoded, Heartbeat, MAX_LINE, Message, Problem, Refusal, decode_line};
+use crate::clock::now_ms;
 use crate::spool::AppendError;
 use crate::spool::commit::{Handle, Pending};
 use crate::spool::storage::{FsStorage, Storage};
@@ -858,12 +859,6 @@ fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit)
         });
     }
     forget_connection(shared, id);
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dyn Admit) {

@@ -55,10 +55,10 @@ use crate::alert::{
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind,
 };
 use crate::format::{
-    AsciiSet, Case, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, Rule,
-    StackText, escape, event_id, longest_engine_name, longest_notification_name,
-    longest_severity_name, max,
+    AsciiSet, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, Rule, escape,
+    event_id, longest_engine_name, longest_notification_name, longest_severity_name, max,
 };
+use crate::stack_text::{Case, StackText};
 
 pub use crate::format::{MAX_PRODUCT, MAX_VENDOR};
 

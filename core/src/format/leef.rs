@@ -52,9 +52,10 @@ use crate::alert::{
 };
 use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
 use crate::format::{
-    self, AsciiSet, Case, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, event_id,
+    self, AsciiSet, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, event_id,
     longest_engine_name, longest_notification_name, longest_severity_name, max,
 };
+use crate::stack_text::Case;
 use crate::time::{Civil, LEGACY_PATTERN};
 
 pub use crate::format::{MAX_PRODUCT, MAX_VENDOR};

@@ -59,9 +59,10 @@ use embedded_io::Write;
 
 use crate::alert::{Event, MAX_EVENT_ID, MAX_SENSOR_NAME, Severity};
 use crate::format::{
-    AsciiSet, Error, Escaped, Kind, MAX_U64_TEXT, Out, Rule, SliceWriter, StackText, cef, event_id,
-    leef, longest_engine_name, longest_notification_token, longest_severity_name, max, text,
+    AsciiSet, Error, Escaped, Kind, MAX_U64_TEXT, Out, Rule, SliceWriter, cef, event_id, leef,
+    longest_engine_name, longest_notification_token, longest_severity_name, max, text,
 };
+use crate::stack_text::StackText;
 use crate::time::Civil;
 
 /// A syslog facility code, 0–23 (RFC 5424 §6.2.1).

@@ -70,10 +70,11 @@ use crate::alert::{
     MAX_NOTIFICATION_TEXT, MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, Notification,
 };
 use crate::format::{
-    AsciiSet, Case, Error, Escaped, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, escape,
+    AsciiSet, Error, Escaped, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, escape,
     event_id, longest_engine_name, longest_notification_name, longest_notification_token,
     longest_severity_name, max,
 };
+use crate::stack_text::Case;
 use crate::time::{Civil, MAX_RFC3339};
 
 /// Capacity in bytes of [`Options::label`].

@@ -33,7 +33,7 @@ use core::fmt;
 use core::iter::{Enumerate, FusedIterator};
 use core::slice;
 
-use crate::format::StackText;
+use crate::stack_text::StackText;
 
 use super::{Exclusion, Rule};
 use crate::alert::{Engine, Event, Severity};
@@ -144,7 +144,7 @@ struct Decimal(u64);
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::format::display_decimal(f, self.0)
+        crate::stack_text::display_decimal(f, self.0)
     }
 }
 

@@ -9,6 +9,11 @@
 )]
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+// Named rather than taken from the prelude: core's own unit tests also compile this file, in
+// the `no_std` crate (`core/src/format/hec/compact.rs`).
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
 
 use icsfwd_core::alert::{
     Alert, Endpoint, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,

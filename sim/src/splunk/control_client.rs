@@ -17,9 +17,9 @@
 //!   request is the caller's to fix ([`Error::is_refusal`]); every other error means the API
 //!   could not be reached or answered wrongly, and its text says what to check.
 //!
-//! Choices (the reference has no control-API client): no keep-alive and no chunked answers
-//! (the API always sends `Content-Length`); an answer without `Content-Length` is read to EOF
-//! within the same bound.
+//! Choices (the control API is the emulator's own): no keep-alive and no chunked answers (the API
+//! always sends `Content-Length`); an answer without `Content-Length` is read to EOF within the
+//! same bound.
 //!
 //! ```no_run
 //! use icsfwd_sim::splunk::control_client::{ControlClient, Query};

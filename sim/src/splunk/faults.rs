@@ -43,7 +43,7 @@
 //!   per request whose acks they held, `down` once per listener it closed.
 //! - Inputs are bounded: at most [`MAX_FAULTS`] faults, a spec of at most [`MAX_SPEC_LEN`] bytes.
 //!
-//! Choices (the reference has no emulator fault vocabulary):
+//! Choices (the fault vocabulary is the emulator's own):
 //! - `down`, `hang` and `for` apply until removed/expired; `down` takes no `next`/`fraction`.
 //! - Ack faults match HEC event requests only (`/services/collector…` except `/ack` and
 //!   `/health`); a request whose token has no acks is unaffected.

@@ -1,10 +1,10 @@
 //! The HTTP Event Collector (HEC, port 8088) protocol logic, SANS-IO.
 //!
 //! What it is: [`Hec::handle`] takes one framed [`Request`] and the current time and returns the
-//! [`Response`] Splunk would send plus the [`StoredEvent`]s it indexed, for the caller's store.
-//! It covers `POST /services/collector`, `/collector/event`, `/collector/event/1.0`,
-//! `/collector/raw`, `/collector/raw/1.0`, `/collector/ack` and `GET /collector/health`,
-//! `/collector/health/1.0`, following `splunk-wire.md` section 2.
+//! [`Response`] Splunk would send plus the [`StoredEvent`]s it indexed, for the caller's store. It
+//! covers `POST /services/collector`, `/collector/event`, `/collector/event/1.0`, `/collector/raw`,
+//! `/collector/raw/1.0`, `/collector/ack` and `GET /collector/health`, `/collector/health/1.0`, as
+//! Splunk's HEC documentation and [`STATUS_TABLE`] describe them.
 //!
 //! What it guarantees:
 //! - Every status answer is one row of [`STATUS_TABLE`] (codes 0–27, exact texts and HTTP
@@ -16,24 +16,25 @@
 //!   this is the hook the fault-injection layer uses for "slow" or "never" acks, as is
 //!   [`Hec::handle_holding_acks`] (per request: ids pending until a time, or for ever).
 //!
-//! Order of checks (the reference gives the codes, not their precedence; chosen here):
-//! route (404) → shutting down (23) → health (its own token check) → body over
-//! `max_content_length` (413, compressed size) → authentication (16, 2, 3, 4, 1) → `/ack`:
-//! ack disabled (14, before the channel, as MOCKDR claims) → channel (10, 11) → server busy
-//! (9) → decompression (6) → empty body (5) → per-event checks.
+//! Order of checks (Splunk documents the codes, not their precedence; chosen here): route (404) →
+//! shutting down (23) → health (its own token check) → body over `max_content_length` (413,
+//! compressed size) → authentication (16, 2, 3, 4, 1) → `/ack`: ack disabled (14, before the
+//! channel, as the third-party mockdr Splunk mock claims) → channel (10, 11) → server busy (9) →
+//! decompression (6) → empty body (5) → per-event checks.
 //!
-//! Choices where the reference says NOT FOUND or is 3rd-party only (each easy to change here):
+//! Choices where Splunk's behaviour is undocumented or known only from third parties (each easy to
+//! change here):
 //! - Unknown path or method: 404 `{"text":"The requested URL was not found on this
 //!   server.","code":404}`. 413 body: `{"text":"Content-Length of N too large (maximum is
 //!   M)","code":413}`.
-//! - A batch with a bad event: the events *before* it are indexed (OTEL #36113: the number
-//!   "tells where processing stopped"), the bad one and everything after are not, and the
-//!   response is the error with `invalid-event-number` = 0-based position of the bad event (also
-//!   for code 7: MOCKDR's "one higher" claim is unverified). Events taken from a failed request
-//!   carry no ack id.
+//! - A batch with a bad event: the events *before* it are indexed (opentelemetry-collector-contrib
+//!   issue #36113: the number "tells where processing stopped"), the bad one and everything after
+//!   are not, and the response is the error with `invalid-event-number` = 0-based position of the
+//!   bad event (also for code 7: mockdr's "one higher" claim is unverified). Events taken from a
+//!   failed request carry no ack id.
 //! - A channel, when given, must be a GUID (`8-4-4-4-12` hex digits) even if the token has no
 //!   acks (code 11); it is required only with acks (code 10).
-//! - `time`: a number or numeric string of epoch seconds ≥ 0; anything else is code 15 (MOCKDR,
+//! - `time`: a number or numeric string of epoch seconds ≥ 0; anything else is code 15 (mockdr,
 //!   "measured"). `host`/`source`/`sourcetype`/`index` that are not strings: code 6.
 //! - `event` blank (code 13): `null`, `""`, or a string of only whitespace.
 //! - `fields` not an object of strings or arrays of strings: code 15.
@@ -73,7 +74,7 @@ use serde_json::Value;
 
 use super::http::{Request, Response, basic_credentials};
 
-/// One row of the HEC status-code table (`splunk-wire.md` 2.6).
+/// One row of the HEC status-code table, [`STATUS_TABLE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusRow {
     /// The HEC `code` in the JSON body.
@@ -144,8 +145,10 @@ const fn row(code: Code, http_status: u16, text: &'static str) -> StatusRow {
     }
 }
 
-/// The full HEC status-code table, indexed by code number. Rows 0–22 are Splunk's (CODES,
-/// CFWD); 23–27 come only from 3rd-party emulator tables and an OTel issue.
+/// The full HEC status-code table, indexed by code number. Rows 0–22 are Splunk's (the table of
+/// its "Troubleshoot HTTP Event Collector" page; codes 0–14 also in its `cloudfwd` HEC client's
+/// `ServerErrors`); 23–27 come only from third-party emulator tables and an OpenTelemetry
+/// collector issue.
 pub const STATUS_TABLE: [StatusRow; 28] = [
     row(Code::Success, 200, "Success"),
     row(Code::TokenDisabled, 403, "Token disabled"),

@@ -15,9 +15,9 @@
 //! - Keep-alive: HTTP/1.1 connections stay open unless the client sends `Connection: close`;
 //!   HTTP/1.0 ones close unless it sends `Connection: keep-alive`.
 //! - Body framing: `Transfer-Encoding: chunked`, else `Content-Length`, else — for a `POST` to a
-//!   path in [`Limits::read_to_eof_paths`] (by default `/services/receivers/stream`, whose SDK
-//!   client sends neither header, `splunk-wire.md` 1.5) — everything until the client shuts its
-//!   write side; the reply is then best effort and the connection closes. Otherwise no body.
+//!   path in [`Limits::read_to_eof_paths`] (by default `/services/receivers/stream`, whose client
+//!   in Splunk's Python SDK sends neither header) — everything until the client shuts its write
+//!   side; the reply is then best effort and the connection closes. Otherwise no body.
 //! - A read that waits more than [`Limits::idle_timeout`] ends the connection.
 //! - Known limit: an error reply (400/413/431/501) closes without draining the rest of the
 //!   body, so a client still writing may see a connection reset instead of the reply.
@@ -40,9 +40,9 @@
 //! first). [`PlainTcp`] is the identity; a TLS acceptor (e.g. rustls' `StreamOwned`) slots in
 //! as another [`Accept`] without touching the framing code.
 //!
-//! Choices not in the reference: the 400/413/431/501/503 bodies of this layer are short
-//! `text/plain` lines (Splunk's own 413 for HEC comes from [`Hec`] when the body is within
-//! this layer's limit); reason phrases are the standard ones.
+//! Choices made here (not Splunk's documented behaviour): the 400/413/431/501/503 bodies of this
+//! layer are short `text/plain` lines (Splunk's own 413 for HEC comes from [`Hec`] when the body is
+//! within this layer's limit); reason phrases are the standard ones.
 //!
 //! ```
 //! use std::io::{Read, Write};
@@ -69,7 +69,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use icsfwd::clock::now_ms;
 
 use super::hec::{AckHold, Hec, HecConfig};
 use super::http::{Request, Response};
@@ -86,7 +88,8 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024 * 1024;
 /// Default [`Limits::idle_timeout`]: 30 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The path whose bodies are read to EOF by default (`splunk-wire.md` 1.5).
+/// The path whose bodies are read to EOF by default: Splunk's Python SDK streams to it without
+/// `Content-Length` or chunked encoding and never reads the reply.
 pub const RECEIVERS_STREAM: &str = "/services/receivers/stream";
 
 /// The server's limits (see the module docs for what each answers).
@@ -861,14 +864,6 @@ fn write_response<W: Write>(out: &mut W, resp: &Response, close: bool) -> io::Re
     bytes.extend_from_slice(&resp.body);
     out.write_all(&bytes)?;
     out.flush()
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 fn store_batch(store: &Store, batch: Vec<Stored>) {

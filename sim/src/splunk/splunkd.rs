@@ -4,7 +4,7 @@
 //! the [`Response`] splunkd would send plus the [`StoredEvent`]s it received, for the caller's
 //! store. It covers `POST /services/auth/login`, `POST /services/receivers/simple`,
 //! `POST /services/receivers/stream` and `GET /services/data/indexes/<name>` (also under
-//! `/servicesNS/<owner>/<app>/`), following `splunk-wire.md` section 1 and checklist items 1–5.
+//! `/servicesNS/<owner>/<app>/`), as Splunk's REST documentation and its Python SDK use them.
 //!
 //! What it guarantees:
 //! - No input panics. Every endpoint but login authenticates first; a request that fails
@@ -19,30 +19,29 @@
 //!   only; the body is stored byte for byte whatever its `Content-Type` (the SDK sends raw
 //!   events as `application/x-www-form-urlencoded`, and an `index=` inside them is event text).
 //!
-//! Authentication (1.2): `Authorization: Basic`, `Splunk <sessionKey>`, `Bearer <token>`, and
+//! Authentication: `Authorization: Basic`, `Splunk <sessionKey>`, `Bearer <token>`, and
 //! `Cookie: splunkd_<port>=<key>`. Missing credentials, bad Basic credentials or an unknown
-//! scheme → 401 `ERROR "Unauthorized"` with `WWW-Authenticate: Basic realm="/splunk"`; a bad
-//! or expired session key or token → 401 `WARN "call not properly authenticated"`, no challenge
-//! (3rd-party MOCKDR, "measured on 10.4.2"). A user without [`User::can_ingest`] (`edit_tcp`)
-//! → 403 on `receivers/*`.
+//! scheme → 401 `ERROR "Unauthorized"` with `WWW-Authenticate: Basic realm="/splunk"`; a bad or
+//! expired session key or token → 401 `WARN "call not properly authenticated"`, no challenge
+//! (the third-party mockdr Splunk mock, "measured on 10.4.2"). A user without
+//! [`User::can_ingest`] (`edit_tcp`) → 403 on `receivers/*`.
 //!
-//! What the server layer must do for `receivers/stream` (1.5): the SDK sends no
-//! `Content-Length` and no chunked encoding and never reads a reply, so the server reads the
-//! body until the client shuts down its write side (EOF), then calls [`Splunkd::handle`] with
-//! the whole body; writing the returned response is best effort.
+//! What the server layer must do for `receivers/stream`: Splunk's Python SDK sends no
+//! `Content-Length` and no chunked encoding and never reads a reply, so the server reads the body
+//! until the client shuts down its write side (EOF), then calls [`Splunkd::handle`] with the whole
+//! body; writing the returned response is best effort.
 //!
-//! Choices where the reference says NOT FOUND or 3rd-party only (each a constant or one
-//! function here, easy to change):
+//! Choices where Splunk's behaviour is undocumented or known only from third parties (each a
+//! constant or one function here, easy to change):
 //! - Precedence: an `Authorization` header is used when present, else a `splunkd_<port>`
 //!   cookie; a cookie for another port is ignored. A bad cookie key answers like a bad session
 //!   key. Session keys expire [`SplunkdConfig::session_timeout_ms`] after their *last use*
 //!   (splunkd's `sessionTimeout` is an idle timeout); an expired key is forgotten.
-//! - Login: missing `username` or `password` → 400 `WARN` [`MSG_LOGIN_MISSING`]; wrong
-//!   credentials → 401 `WARN` [`MSG_LOGIN_FAILED`] with `code="incorrect_username_or_password"`
-//!   (modern wording not in the reference; this is what recent splunkd is commonly seen to
-//!   send, unverified). JSON success is `{"sessionKey":"..","message":"","code":""}`. With
-//!   `cookie=1` the reply has `Set-Cookie: splunkd_<port>=<key>; Path=/; HttpOnly;
-//!   Max-Age=<session timeout in s>`.
+//! - Login: missing `username` or `password` → 400 `WARN` [`MSG_LOGIN_MISSING`]; wrong credentials
+//!   → 401 `WARN` [`MSG_LOGIN_FAILED`] with `code="incorrect_username_or_password"` (modern
+//!   wording, undocumented; this is what recent splunkd is commonly seen to send, unverified). JSON
+//!   success is `{"sessionKey":"..","message":"","code":""}`. With `cookie=1` the reply has
+//!   `Set-Cookie: splunkd_<port>=<key>; Path=/; HttpOnly; Max-Age=<session timeout in s>`.
 //! - `receivers/simple` XML success body (not found): `<response><index>..</index><bytes>..
 //!   </bytes><host>..</host><source>..</source><sourcetype>..</sourcetype></response>`, the
 //!   same fields as the JSON one. `receivers/stream` answers the same shape.

@@ -70,7 +70,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use icsfwd::clock::now_ms;
 
 use super::server::{Accept, Connections};
 use super::store::{Body, ReceiverKind, Store, Stored};
@@ -159,12 +161,6 @@ pub fn record(message: &[u8], time_ms: u64) -> Stored {
         body: Body::Text(text),
         ..Stored::new(ReceiverKind::Syslog)
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The receiver's counters and its connections (the HTTP server's [`Connections`]: one

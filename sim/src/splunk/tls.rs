@@ -31,12 +31,12 @@
 //!   renames it over the target: a reader sees the old file or the whole new one, never half.
 //!   On Unix the file is mode 0644 (the CA certificate is public).
 //!
-//! Choices not in the reference (`splunk-wire.md` only says splunkd's default scheme is
-//! https): the crypto provider is rustls' `ring` (no aws-lc, so the build needs no cmake);
-//! keys are ECDSA P-256 (rcgen's default, fast to generate); the server presents its leaf
-//! certificate only (the client holds the CA); validity is rcgen's default wide window
-//! (1975–4096), since the material is generated per start and is not meant to outlive it;
-//! the server certificate's common name is `localhost`.
+//! Choices (Splunk's documentation only says that splunkd's default scheme is https): the crypto
+//! provider is rustls' `ring` (no aws-lc, so the build needs no cmake); keys are ECDSA P-256
+//! (rcgen's default, fast to generate); the server presents its leaf certificate only (the client
+//! holds the CA); validity is rcgen's default wide window (1975–4096), since the material is
+//! generated per start and is not meant to outlive it; the server certificate's common name is
+//! `localhost`.
 //!
 //! ```no_run
 //! use icsfwd_sim::splunk::http::Response;

@@ -12,10 +12,11 @@ use super::{
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
 use crate::format::{
-    Error, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, SHORT_VALUE, StackText,
-    escape, longest_engine_name, longest_notification_name, longest_notification_token,
+    Error, MAX_IP_TEXT, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, SHORT_VALUE, escape,
+    longest_engine_name, longest_notification_name, longest_notification_token,
     longest_severity_name,
 };
+use crate::stack_text::StackText;
 use crate::time::{Civil, MAX_RFC3339};
 
 /// [`write()`](super::write) on a host: the unescaped runs between escaped strings gather in a [`Chunk`].
@@ -236,7 +237,7 @@ fn endpoint<W: Write>(
     w.chunk.push(b'"');
     if let Some(mac) = endpoint.mac {
         w.chunk.push_literal(keys.mac);
-        w.chunk.push_mac(mac);
+        w.chunk.push_mac(mac.0);
         w.chunk.push(b'"');
     }
     if let Some(port) = endpoint.port {

@@ -1,8 +1,9 @@
 //! The HEC envelope for bare metal: the same output as the host's [`super::write`], written
 //! member by member through [`Out`] (about 80 small writes per alert) in the least code, as
-//! the firmware's flash budget requires. The host build uses the faster chunked writer in
-//! `hec.rs`; the golden tests of both builds (host tests and the firmware's QEMU run) hold
-//! them to the same bytes.
+//! the firmware's flash budget requires. The host build uses the faster chunked writer
+//! (`hec/chunked.rs`) and compiles this one only for the unit tests below, which hold it to
+//! the host's golden files (`core/tests/golden/hec_*.json`) and to the chunked writer's bytes
+//! for any event; the firmware's QEMU run checks it on the target against the same files.
 
 use embedded_io::Write;
 
@@ -11,7 +12,8 @@ use super::{
     SOURCETYPE_NOTIFICATION, STRING,
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
-use crate::format::{Error, Out, StackText, escape, event_id};
+use crate::format::{Error, Out, escape, event_id};
+use crate::stack_text::StackText;
 use crate::time::Civil;
 
 /// Renders `event` as one HEC JSON envelope into `out`, without a trailing newline.
@@ -156,4 +158,142 @@ fn optional_string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> 
         return Ok(());
     }
     string(out, start, value)
+}
+
+/// The host tests' fixtures (sample, hostile and at-capacity events, strategies).
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "shared test fixtures, written for the host test crates"
+)]
+#[rustfmt::skip]
+#[path = "../../../tests/common/mod.rs"]
+mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use std::string::String;
+    use std::vec::Vec;
+    use std::{format, vec};
+
+    use super::fixtures::{
+        WORST_CHARS, arb_event, arb_text, assert_every_short_buffer_reports_full, full,
+        golden_events, max_alert, max_notification, notification, sample_alert,
+    };
+    use crate::alert::{Event, NotificationKind};
+    use crate::format::hec::{MAX_LEN, MAX_OPTION_LEN, Options, chunked, compact};
+    use crate::format::{Counter, Error, SliceWriter};
+
+    type Writer = fn(&Event, &Options, &mut SliceWriter<'_>) -> Result<usize, Error>;
+
+    /// Bare metal's writer.
+    const COMPACT: Writer = |event, options, out| compact::write(event, options, out);
+    /// The host's writer.
+    const CHUNKED: Writer = |event, options, out| chunked::write(event, options, out);
+
+    /// What `writer` renders for `event` into a buffer of [`MAX_LEN`] bytes.
+    fn render(writer: Writer, event: &Event, options: &Options) -> Result<Vec<u8>, Error> {
+        let mut buf = vec![0u8; MAX_LEN];
+        let mut out = SliceWriter::new(&mut buf);
+        let n = writer(event, options, &mut out)?;
+        assert_eq!(n, out.len(), "the returned length is the bytes written");
+        Ok(out.written().to_vec())
+    }
+
+    /// The committed golden file `name`, read only: `UPDATE_GOLDEN=1` rewrites the files from
+    /// the host writer (`core/tests/format_hec.rs`), never from this one.
+    fn golden(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn compact_writer_renders_every_golden_file_and_touches_nothing_past_it() {
+        for (name, event) in golden_events() {
+            let file = format!("hec_{name}.json");
+            let mut buf = vec![0xA5u8; MAX_LEN + 64];
+            let mut out = SliceWriter::new(&mut buf);
+            let n = compact::write(&event, &Options::default(), &mut out).unwrap();
+            assert_eq!(n, out.len(), "{file}: reported length");
+            let (rendered, rest) = buf.split_at(n);
+            assert!(
+                rendered == golden(&file).as_slice(),
+                "{file} differs from bare metal's rendering:\n{}",
+                String::from_utf8_lossy(rendered)
+            );
+            assert!(
+                rest.iter().all(|&b| b == 0xA5),
+                "{file}: bytes past {n} touched"
+            );
+            let mut counter = Counter::default();
+            let counted = compact::write(&event, &Options::default(), &mut counter).unwrap();
+            assert_eq!(counter.count, n, "{file}: counted length");
+            assert_eq!(counted, n, "{file}: counted length");
+        }
+    }
+
+    #[test]
+    fn compact_writer_reports_buffer_full_on_every_short_buffer() {
+        for event in [
+            Event::from(sample_alert()),
+            Event::from(notification(NotificationKind::AlertsDropped)),
+        ] {
+            assert_every_short_buffer_reports_full("hec compact", |out| {
+                compact::write(&event, &Options::default(), out)
+            });
+        }
+    }
+
+    #[test]
+    fn compact_writer_equals_the_chunked_writer_on_the_widest_events() {
+        for c in WORST_CHARS {
+            let options = Options {
+                host: Some(full(c)),
+                source: full(c),
+                sourcetype: Some(full(c)),
+                index: Some(full(c)),
+            };
+            for event in [Event::from(max_alert(c)), Event::from(max_notification(c))] {
+                let compact = render(COMPACT, &event, &options).unwrap();
+                assert!(compact.len() <= MAX_LEN, "{c:?}: {}", compact.len());
+                assert!(
+                    compact == render(CHUNKED, &event, &options).unwrap(),
+                    "{c:?}: the writers differ"
+                );
+            }
+        }
+    }
+
+    fn arb_options() -> impl Strategy<Value = Options> {
+        (
+            proptest::option::of(arb_text::<MAX_OPTION_LEN>()),
+            arb_text::<MAX_OPTION_LEN>(),
+            proptest::option::of(arb_text::<MAX_OPTION_LEN>()),
+            proptest::option::of(arb_text::<MAX_OPTION_LEN>()),
+        )
+            .prop_map(|(host, source, sourcetype, index)| Options {
+                host,
+                source,
+                sourcetype,
+                index,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn compact_writer_equals_the_chunked_writer_on_any_event(
+            event in arb_event(),
+            options in prop_oneof![Just(Options::default()), arb_options()],
+        ) {
+            let compact = render(COMPACT, &event, &options);
+            let chunked = render(CHUNKED, &event, &options);
+            prop_assert!(compact.is_ok());
+            prop_assert!(compact == chunked, "{:?}", chunked.map(String::from_utf8));
+        }
+    }
 }
