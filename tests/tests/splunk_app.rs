@@ -1,7 +1,8 @@
-//! The Splunk app (`splunk-app/`) reads what icsfwd-core renders, exactly.
+//! The Splunk packages (`splunk-app/TA-icsfwd`, the add-on, and `splunk-app/icsfwd_ot_alerts`,
+//! the app) read what icsfwd-core renders, exactly, and their content is safe to run.
 //!
-//! What it proves, with the app's own `.conf` and dashboard files read at test time (no regex
-//! is copied here):
+//! What it proves, with the packages' own `.conf`, CSV and dashboard files read at test time (no
+//! regex is copied here):
 //! - line breaking: a stream of text events (`icsfwd:text`), and of CEF / LEEF lines, split by
 //!   the sourcetype's `LINE_BREAKER` gives back exactly one event per rendering, whatever a
 //!   hostile value contains; `TIME_PREFIX` lands on the event's own time;
@@ -9,14 +10,24 @@
 //!   `in <field>` reading an earlier field) applied to every rendering of a hostile corpus
 //!   yield exactly the expected fields, each with the value icsfwd put on the wire (its escaped
 //!   form), and no other field: no value forges a key;
-//! - CIM: the app's `FIELDALIAS-*` and `EVAL-*` are evaluated (a small evaluator of the eval
+//! - CIM: the add-on's `FIELDALIAS-*` and `EVAL-*` are evaluated (a small evaluator of the eval
 //!   subset they use, module `spl`, which refuses anything else) over the extracted fields of
-//!   every rendering; each event lands in the eventtype of its kind, and for every eventtype
-//!   tagged into Intrusion Detection (`ids` + `attack`) or Alerts (`alert`) every required field
-//!   of the model has one non-empty value in every icsfwd sourcetype, with `severity`, `action`,
-//!   `ids_type`, `type` and `transport` in the model's value lists and `src`/`dest`/`dvc` the
-//!   alert's addresses;
-//! - dashboards: every field a dashboard search names is one the app produces.
+//!   every rendering, then its automatic lookups (module `lookups`); each event lands in the
+//!   eventtype of its kind, and for every eventtype tagged into Intrusion Detection (`ids` +
+//!   `attack`) or Alerts (`alert`) every required field of the model has one non-empty value in
+//!   every icsfwd sourcetype, with `severity`, `action`, `ids_type`, `type` and `transport` in
+//!   the model's value lists and `src`/`dest`/`dvc` the alert's addresses; `user` is never set;
+//! - `signature_id` is one value per kind of alert on every transport (the catalogue's kinds
+//!   and the hostile corpus), and every catalogue kind the ATT&CK tables map carries exactly
+//!   its techniques and tactics on every transport; every table row names a current ATT&CK for
+//!   ICS technique under one of its own tactics (`tests/data/attack-ics/`); the asset table
+//!   adds categories and priority only when an admin fills it;
+//! - dashboards and searches: every dashboard token that enters SPL carries `|s`; every SPL
+//!   string (views, saved searches, search macros) balances its quotes and brackets, uses known
+//!   commands and only defined macros, eventtypes and sourcetypes, and names only fields the
+//!   add-on produces; every saved search ships disabled, scheduled at most 12 times an hour,
+//!   suppressed, and documented in the app's README; the HEC input template is disabled and
+//!   asks for indexer acknowledgement.
 //!
 //! Why Rust's `regex` crate and not Python: the events come straight from icsfwd-core here,
 //! and the app's regexes are restricted to the common subset of PCRE and `regex` (no
