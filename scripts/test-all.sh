@@ -8,7 +8,7 @@
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
 # HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the
-# syslog step, splunk-appinspect for the splunk-app step, Debian's faketime for the clock steps
+# syslog step, splunk-appinspect, splint-spl and ksconf for the splunk-app step, Debian's faketime for the clock steps
 # of the J1 test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
@@ -126,17 +126,18 @@ else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
 fi
 
-# ---- splunk-app: package the Splunk app and run AppInspect (scripts/splunk-app-check.sh) ----
+# ---- splunk-app: lint (ksconf, splint), package the add-on and the app, run AppInspect on each
+# (scripts/splunk-app-check.sh) ----
 step splunk-app
-# ~35 s on a fresh machine (pip install splunk-appinspect), ~10 s afterwards. The app's content
+# ~40 s on a fresh machine (pip install of the tools), ~15 s afterwards. The packages' content
 # test (tests/tests/splunk_app.rs) already ran in `test`.
 set +e
 scripts/splunk-app-check.sh
 splunk_app_rc=$?
 set -e
 if [ "$splunk_app_rc" = 2 ]; then
-  loud "cannot install splunk-appinspect (pip): the AppInspect run is SKIPPED"
-  SKIPPED+=("splunk-app (splunk-appinspect not installable)")
+  loud "cannot install splunk-appinspect, splint-spl or ksconf (pip): the lint and AppInspect runs are SKIPPED"
+  SKIPPED+=("splunk-app (splunk-appinspect, splint-spl or ksconf not installable)")
 elif [ "$splunk_app_rc" != 0 ]; then
   exit "$splunk_app_rc"
 fi
