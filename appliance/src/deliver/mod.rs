@@ -97,22 +97,31 @@ use worker::{Worker, WorkerSettings};
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request).
 pub const SPLUNK_BATCH: usize = 100;
 
-/// A destination's sender as a worker drives it: [`Deliver`] plus, for HEC, ack polling.
+/// A destination's sender as a worker drives it: [`Deliver`] plus, for the records it answers
+/// [`AwaitingAck`](crate::output::classify::Action::AwaitingAck), their confirmation: HEC
+/// indexer acks, or for syslog over TCP/TLS the receiver's TCP acknowledgement.
 pub trait Sender: Deliver + Send {
-    /// Polls HEC acks (see [`HecSender::poll_acks`]); senders without acks report nothing.
+    /// Polls the confirmations (see [`HecSender::poll_acks`],
+    /// [`SyslogSender::poll_acks`]); senders without any report nothing.
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         let _ = now;
         AckReport::default()
     }
 
-    /// How many records wait for an ack.
+    /// How many records wait for their confirmation.
     fn pending_acks(&self) -> usize {
         0
     }
 
-    /// Records reported delivered that a connection reset may have lost since start (a
-    /// stream transport without acknowledgements: syslog over TCP or TLS); see
-    /// [`SyslogSender::possible_loss`].
+    /// How often the worker polls while records wait, when the sender has its own pace
+    /// (syslog's TCP acknowledgements are local and cheap to read); `None`: the worker's
+    /// ack poll interval.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Records reported delivered that a connection reset may have lost since start (syslog
+    /// over TCP or TLS with `confirm = "write"`); see [`SyslogSender::possible_loss`].
     fn possible_loss(&self) -> u64 {
         0
     }
@@ -131,6 +140,20 @@ impl Sender for HecSender {
 impl Sender for SplunkSender {}
 
 impl Sender for SyslogSender {
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        SyslogSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        SyslogSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.options()
+            .confirms()
+            .then_some(crate::output::syslog::CONFIRM_POLL)
+    }
+
     fn possible_loss(&self) -> u64 {
         SyslogSender::possible_loss(self)
     }
@@ -253,16 +276,22 @@ pub fn sender_for(
                 SplunkSender::new(options).map_err(SetupError::Splunk)?,
             ))
         }
-        DestinationKind::Syslog(syslog) => {
-            let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
-            options.message = syslog.options.clone();
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
-            Ok(Box::new(
-                SyslogSender::new(options).map_err(SetupError::Syslog)?,
-            ))
-        }
+        DestinationKind::Syslog(syslog) => Ok(Box::new(
+            SyslogSender::new(syslog_options(destination, syslog)).map_err(SetupError::Syslog)?,
+        )),
     }
+}
+
+/// The options of a `syslog` destination's sender (what [`sender_for`] builds it with; `icsfwd
+/// test` builds its sender the same way).
+#[must_use]
+pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog) -> SyslogOptions {
+    let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
+    options.confirm = syslog.confirm;
+    options.message = syslog.options.clone();
+    options.tls = tls_options(&destination.tls);
+    options.timeouts = timeouts(&destination.timeouts);
+    options
 }
 
 /// The stop signal of the delivery threads: cloneable, set once, waited on.

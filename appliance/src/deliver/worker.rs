@@ -384,12 +384,18 @@ impl Worker {
     /// [`BLOCKED_ACK_POLL`]) while the window is full.
     fn ack_poll_due(&self) -> Instant {
         if self.window.len() >= self.settings.max_in_flight {
-            let blocked =
-                self.last_ack_poll + BLOCKED_ACK_POLL.min(self.settings.ack_poll_interval);
+            let blocked = self.last_ack_poll + BLOCKED_ACK_POLL.min(self.ack_poll_interval());
             self.next_ack_poll.min(blocked)
         } else {
             self.next_ack_poll
         }
+    }
+
+    /// The sender's own poll pace (syslog TCP confirmations), else the settings'.
+    fn ack_poll_interval(&self) -> Duration {
+        self.sender
+            .poll_interval()
+            .unwrap_or(self.settings.ack_poll_interval)
     }
 
     fn pending(&self) -> usize {
@@ -476,7 +482,7 @@ impl Worker {
 
     fn poll_acks(&mut self, now: Instant) {
         let report = self.sender.poll_acks(now);
-        self.next_ack_poll = now + self.settings.ack_poll_interval;
+        self.next_ack_poll = now + self.ack_poll_interval();
         self.last_ack_poll = now;
         let mut indexed = 0u64;
         for seq in &report.indexed {
@@ -568,7 +574,7 @@ impl Worker {
         };
         let now = Instant::now();
         if acks_before == 0 && self.sender.pending_acks() > 0 {
-            self.next_ack_poll = now + self.settings.ack_poll_interval;
+            self.next_ack_poll = now + self.ack_poll_interval();
         }
 
         let mut delivered = 0u64;
