@@ -106,6 +106,16 @@ struct StreamReceiver {
 
 impl StreamReceiver {
     fn start(tls: Option<Arc<rustls::ServerConfig>>, plan: Vec<Option<usize>>) -> Self {
+        Self::start_pausing(tls, plan, Duration::ZERO)
+    }
+
+    /// As [`start`](Self::start); a connection that reaches its frame limit waits `pause`
+    /// (its TCP keeps acknowledging what arrives) before it is dropped.
+    fn start_pausing(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        plan: Vec<Option<usize>>,
+        pause: Duration,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let received: Received = Arc::default();
@@ -126,6 +136,7 @@ impl StreamReceiver {
                 let mut reader = BufReader::new(reader);
                 loop {
                     if limit.is_some_and(|k| r.lock().unwrap()[index].len() >= k) {
+                        thread::sleep(pause);
                         break;
                     }
                     match read_frame(&mut reader) {
@@ -634,6 +645,48 @@ fn tcp_ack_a_peer_reset_re_sends_every_unconfirmed_record_before_anything_newer_
         "every record once, in order, none lost"
     );
     assert_eq!(sender.possible_loss(), 0);
+}
+
+#[test]
+fn tcp_ack_records_acknowledged_but_unread_when_the_receiver_resets_within_the_settle_time_are_re_sent()
+ {
+    // The first connection reads 10 of 30 frames, keeps the rest unread in its buffer (its
+    // TCP acknowledged them) for 300 ms, then resets. Polls meanwhile see them acknowledged;
+    // only the settle time keeps them from counting as delivered.
+    let receiver = StreamReceiver::start_pausing(None, vec![Some(10)], Duration::from_millis(300));
+    let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    options.settle = Duration::from_secs(10);
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(30, 14);
+    let batch = items(&events, 0);
+    assert_awaiting(&sender.send(&batch, Instant::now()), 30);
+    let mut polls = 0;
+    while receiver.closed.load(Ordering::SeqCst) == 0 {
+        let report = sender.poll_acks(Instant::now());
+        assert!(
+            report.indexed.is_empty(),
+            "confirmed before the reset: {report:?}"
+        );
+        polls += 1;
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        polls > 10,
+        "polled while the receiver held the frames ({polls})"
+    );
+    let mut expired = Vec::new();
+    wait_for("the reset to be seen", || {
+        let report = sender.poll_acks(Instant::now());
+        assert!(report.indexed.is_empty(), "{report:?}");
+        expired.extend(report.expired);
+        !expired.is_empty()
+    });
+    assert_eq!(
+        expired,
+        (0..30).collect::<Vec<u64>>(),
+        "every one handed back"
+    );
+    assert_eq!(receiver.count(), 10, "the receiver read only 10");
 }
 
 /// A TLS receiver (rustls) that requires a client certificate from the material's CA.
