@@ -8,8 +8,9 @@
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
 //!   linger), sends, and applies the [`Outcome`](crate::output::Outcome) part by part:
-//!   delivered records are acknowledged in the spool, HEC records awaiting their ack are kept
-//!   in flight while later records are sent, transient failures are retried with exponential
+//!   delivered records are acknowledged in the spool, HEC records awaiting their ack and syslog
+//!   records awaiting the receiver's TCP acknowledgement are kept in flight while later
+//!   records are sent, transient failures are retried with exponential
 //!   backoff and jitter, credential or configuration problems park the destination (status
 //!   says why, retried slowly), refused records go to the [dead-letter file](deadletter).
 //! - [`housekeeper::Housekeeper`] checkpoints the spool periodically (and once more at
@@ -20,14 +21,17 @@
 //!
 //! What it guarantees (the delivery contract of `DESIGN.md`):
 //! - A record leaves the spool (its destination's cursor passes it) only after the strongest
-//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx — or
-//!   after it was written and fsynced to the dead-letter file. The cursor is cumulative, so a
+//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx; for
+//!   syslog over TCP/TLS the receiver's TCP acknowledgement (`confirm = "tcp-ack"`, the
+//!   default; the write with `confirm = "write"`), over UDP the send — or after it was written
+//!   and fsynced to the dead-letter file. The cursor is cumulative, so a
 //!   record is acknowledged only when every record before it is too.
 //! - Order per destination: records are sent in sequence order; a batch that must be retried
 //!   is resent before anything after it (HEC acks that expire are the exception: those
 //!   records are resent after later ones were sent).
 //! - Duplicates come only from resends after an uncertain outcome (lost response, reset,
-//!   timeout) or an expired HEC ack; each such resent record is counted in
+//!   timeout), an expired HEC ack, or a syslog connection that broke before the receiver
+//!   confirmed its records; each such resent record is counted in
 //!   [`DeliveryStats::possible_duplicates`](stats::DeliveryStats::possible_duplicates) (an
 //!   upper bound: a whole failed batch is counted).
 //! - No thread sleeps without watching [`Shutdown`]: backoffs, parking and housekeeping wait

@@ -7,13 +7,13 @@
 //! durable records, the linger, the backoff or the next ack poll, whichever comes first.
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
-//! order, each *pending* (to send), *awaiting* (a HEC ack) or *done* (delivered or
-//! dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
 //! | Delivered | done | counts them delivered, resets the backoff |
-//! | AwaitingAck | awaiting | polls acks every ack poll interval; `true` → done; past the deadline → pending again (a possible duplicate when resent) |
+//! | AwaitingAck | awaiting | polls every ack poll interval (or the sender's own [`Sender::poll_interval`]: syslog, 5 ms); confirmed (HEC ack `true`, syslog TCP acknowledgement) → done; expired (past the HEC ack deadline, or on a syslog connection that broke) → pending again (a possible duplicate when resent) |
 //! | Retry { after } | pending | waits the backoff (at least `after`), state `retrying` |
 //! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |

@@ -44,6 +44,20 @@
 //!   kernel accepted is `Delivered` (`confirm` is refused for UDP).
 //! - Nothing is dropped silently: every event of a batch ends in exactly one part.
 //!
+//! The table (`docs/operations.md` has it for the operator):
+//!
+//! | what happens | action |
+//! | --- | --- |
+//! | connect refused, no address, connect timeout | Retry |
+//! | TLS: the receiver's certificate does not verify | Park |
+//! | TLS: the receiver refuses the session (an alert or a close right after the handshake) | Park; nothing written |
+//! | TLS handshake fails otherwise (timeout, reset) | Retry |
+//! | a write fails mid-batch | Retry, uncertain (the batch may have partly arrived) |
+//! | written, `tcp-ack` | AwaitingAck; later indexed (confirmed) or expired (the connection broke: re-sent) |
+//! | written, `write`; UDP datagram sent | Delivered |
+//! | the connection breaks, `write` | its last [`LOSS_WINDOW_BYTES`] of records counted in `possible_loss` |
+//! | a message that cannot be rendered, or over the UDP datagram limit | DeadLetter |
+//!
 //! What `tcp-ack` cannot see: the receiver's TCP acknowledges bytes when they reach its
 //! receive buffer, before the receiving program has read them. A receiver that resets its
 //! connection with bytes unread loses them; the settle time covers a reset that follows the
@@ -417,7 +431,7 @@ impl SyslogSender {
         let Some(mut connection) = self.connection.take() else {
             return format!("syslog receiver {target} {why}");
         };
-        let message = if self.options.confirms() {
+        if self.options.confirms() {
             let left = connection.unconfirmed.take_all();
             let message = format!(
                 "syslog receiver {target} {why}; {} records it had not confirmed are re-sent \
@@ -436,8 +450,7 @@ impl SyslogSender {
                 "syslog receiver {target} {why}; up to {window} records sent before may be \
                  lost (possible loss window)"
             )
-        };
-        message
+        }
     }
 
     /// Looks at the kept connection before a batch; drops it when it broke. `Some` is the

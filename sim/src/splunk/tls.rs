@@ -629,6 +629,32 @@ mod tests {
     }
 
     #[test]
+    fn a_client_identity_is_written_with_its_key_private_and_the_server_identity_loads_back() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = temp_dir("identity");
+        let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+        let (cert, key) = (dir.join("client.pem"), dir.join("client.key"));
+        material.write_client_identity(&cert, &key).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&cert), mode(&key)), (0o644, 0o600));
+        assert!(fs::read_to_string(&key).unwrap().contains("PRIVATE KEY"));
+        let (chain, server_key) = (dir.join("server.pem"), dir.join("server.key"));
+        material.write_server_identity(&chain, &server_key).unwrap();
+        assert_eq!(mode(&server_key), 0o600);
+        material.write_ca(&dir.join("ca.pem")).unwrap();
+        let loaded = TlsMaterial::from_pem_files(&chain, &server_key, &dir.join("ca.pem")).unwrap();
+        assert!(loaded.server_config_requiring_client_certs().is_ok());
+        let plain = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let err = plain.write_client_identity(&cert, &key).unwrap_err();
+        assert!(err.to_string().contains("no client certificate"), "{err}");
+        assert!(
+            loaded.write_server_identity(&chain, &server_key).is_err(),
+            "loaded material has its own files"
+        );
+        drop(fs::remove_dir_all(&dir));
+    }
+
+    #[test]
     fn debug_does_not_print_the_key() {
         let material = TlsMaterial::generate::<&str>(&[]).unwrap();
         let shown = format!("{material:?}");

@@ -20,7 +20,7 @@
 //!   the server's Finished already comes after its check of the client.
 //! - A refusal gives [`Action::Park`] with a reason that names the likely cause and the fix
 //!   ([`Refusal::reason`]); nothing was written.
-//! - TLS verification as the HTTPS client does it ([`client_config`]): the CA file or the
+//! - TLS verification as the HTTPS client does it ([`TlsClient::new`]): the CA file or the
 //!   Mozilla roots, the client certificate when configured, verification off only with
 //!   `verify = false`.
 //! - Reads are bounded: the post-handshake wait by its deadline, [`Stream::check_alive`] by
