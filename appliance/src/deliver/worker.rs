@@ -19,8 +19,9 @@
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
 //!
 //! What it guarantees: see the [module](super) docs — confirmed-only removal, per-destination
-//! order, counted duplicates, no sleep that ignores the shutdown, bounded memory
-//! ([`WorkerSettings::max_in_flight`]).
+//! order, counted duplicates, no sleep that ignores the shutdown (once it is triggered, a
+//! syslog worker polls its last TCP confirmations for at most [`FINAL_CONFIRM_WAIT`]), bounded
+//! memory ([`WorkerSettings::max_in_flight`]).
 //!
 //! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
 //!
@@ -88,6 +89,10 @@ const READ_CHUNK: usize = 64;
 /// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
 /// alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
 pub const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
+
+/// Longest a stopping worker polls for the confirmations its sender reads locally (see
+/// [`Worker::run`]): four times syslog's settle time, well inside the service's 5 s stop.
+pub const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
 
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +280,7 @@ impl Worker {
                 break;
             }
         }
+        self.final_confirmations();
         // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
         let _ = self.release_done();
         let in_flight = self.window.len();
@@ -285,6 +291,24 @@ impl Worker {
                  the spool)",
             self.settings.name
         );
+    }
+
+    /// At shutdown, gives the records awaiting a confirmation the sender reads locally (syslog's
+    /// TCP acknowledgement: its settle time away) up to [`FINAL_CONFIRM_WAIT`] to be confirmed,
+    /// so that a clean stop does not send them again after the restart. HEC acks (seconds, a
+    /// request each) are not awaited. The shutdown is already triggered: these are bounded
+    /// pauses between polls, not a wait on it.
+    fn final_confirmations(&mut self) {
+        let Some(interval) = self.sender.poll_interval() else {
+            return;
+        };
+        let until = Instant::now() + FINAL_CONFIRM_WAIT;
+        while self.sender.pending_acks() > 0 && Instant::now() < until {
+            self.poll_acks(Instant::now());
+            if self.sender.pending_acks() > 0 {
+                std::thread::sleep(interval);
+            }
+        }
     }
 
     /// One turn of the loop.
