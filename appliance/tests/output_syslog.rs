@@ -759,3 +759,67 @@ fn tls_with_the_client_certificate_every_record_arrives_once_and_is_confirmed() 
     wait_for("every TLS message", || receiver.count() >= 500);
     assert_exact(receiver.all(), &events, &message);
 }
+
+#[test]
+fn the_emulators_tls_syslog_receiver_accepts_with_a_session_ticket_and_refuses_without_a_client_certificate()
+ {
+    use icsfwd_sim::splunk::store::{Store, StoreConfig};
+    use icsfwd_sim::splunk::syslog::{SyslogLimits, tcp_receiver};
+    use icsfwd_sim::splunk::tls::TlsAcceptor;
+
+    let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    material.write_ca(&ca).unwrap();
+    let (cert, key) = (dir.path().join("client.pem"), dir.path().join("client.key"));
+    material.write_client_identity(&cert, &key).unwrap();
+    let events = events(20, 15);
+    for (server, client, accepted) in [
+        (material.server_config().unwrap(), None, true),
+        (
+            material.server_config_requiring_client_certs().unwrap(),
+            None,
+            false,
+        ),
+        (
+            material.server_config_requiring_client_certs().unwrap(),
+            Some((cert.clone(), key.clone())),
+            true,
+        ),
+    ] {
+        let store = Store::new(StoreConfig::default()).unwrap();
+        let receiver = tcp_receiver(
+            "127.0.0.1:0".parse().unwrap(),
+            SyslogLimits::default(),
+            TlsAcceptor::new(server),
+            store.clone(),
+        )
+        .unwrap();
+        let port = receiver.local_addr().port();
+        let mut options = options(port, Transport::Tls, syslog::Payload::default());
+        options.tls.ca_file = Some(ca.clone());
+        options.tls.client_cert = client;
+        let mut sender = SyslogSender::new(options).unwrap();
+        let started = Instant::now();
+        let outcome = sender.send(&items(&events, 0), started);
+        if accepted {
+            assert_awaiting(&outcome, 20);
+            let tls = sender.session().and_then(|s| s.tls.clone()).unwrap();
+            assert_eq!(tls.acceptance, Acceptance::SessionTicket);
+            assert!(
+                started.elapsed() < Duration::from_millis(900),
+                "no wait for a verdict: the ticket came at once"
+            );
+            assert_eq!(confirm_all(&mut sender).len(), 20);
+            wait_for("the emulator to store all", || store.len() >= 20);
+        } else {
+            assert!(
+                matches!(&outcome.parts[0].action, Action::Park { reason }
+                    if reason.contains("set client_cert and client_key")),
+                "{outcome:?}"
+            );
+            assert_eq!(store.len(), 0);
+        }
+        receiver.shutdown();
+    }
+}
