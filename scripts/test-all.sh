@@ -7,9 +7,10 @@
 # core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
-# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the
-# syslog step, splunk-appinspect, splint-spl and ksconf for the splunk-app step, Debian's faketime for the clock steps
-# of the J1 test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
+# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog and
+# rsyslog-openssl for the syslog step, splunk-appinspect, splint-spl and ksconf for the
+# splunk-app step, Debian's faketime for the clock steps of the J1 test in the test step, a
+# nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
@@ -69,6 +70,22 @@ if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
     have_rsyslog=0
     loud "cannot install rsyslog (apt-get install rsyslog): the tests against a real syslog" \
          "receiver are SKIPPED; everything else still runs."
+  fi
+fi
+# rsyslog's TLS driver `ossl` (lmnsd_ossl.so): the TLS receiver requiring client certificates of
+# appliance/tests/e2e_rsyslog.rs.
+have_rsyslog_tls() { ls /usr/lib/*/rsyslog/lmnsd_ossl.so /usr/lib/rsyslog/lmnsd_ossl.so >/dev/null 2>&1; }
+if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
+  echo "installing Debian package rsyslog-openssl (rsyslog's TLS driver for appliance/tests/e2e_rsyslog.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-openssl >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-openssl >/dev/null) || true
+  fi
+  if ! have_rsyslog_tls; then
+    have_rsyslog=0
+    loud "cannot install rsyslog-openssl (apt-get install rsyslog-openssl): the tests against a" \
+         "real syslog receiver are SKIPPED; everything else still runs."
   fi
 fi
 # ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e_chaos.rs) ----

@@ -9,7 +9,9 @@
 //! [`classify`](crate::output::classify), for HEC with acks the ack polls until `true` or a
 //! deadline, and on failure the precise error and what to fix: [`fix`] for a cause the sender
 //! knows exactly ([`Cause`], from the status, the HEC code or the transport failure),
-//! [`advice`] from the message's words otherwise.
+//! [`advice`] from the message's words otherwise. A `syslog` destination has its own steps and
+//! words ([`syslog`]): its transport, the TLS session and whether the receiver accepted it, and
+//! the confirmation its kind can give.
 //!
 //! What it guarantees:
 //! - It never touches the spool or the dead-letter files: the test alert goes straight to the
@@ -72,6 +74,8 @@ use crate::config::{self, Config, Destination, DestinationKind, SplunkAuth};
 use crate::deliver::{Sender, sender_for};
 use crate::output::classify::{Action, Cause};
 use crate::output::splunk::percent_encode;
+
+pub mod syslog;
 
 /// The title of the test alert.
 pub const TEST_TITLE: &str = "icsfwd test message";
@@ -281,6 +285,12 @@ pub fn run(
     out: &mut dyn Write,
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
+    match &destination.kind {
+        DestinationKind::Syslog(settings) => {
+            return syslog::run(config, destination, settings, out, options);
+        }
+        DestinationKind::Hec(_) | DestinationKind::Splunk(_) => {}
+    }
     writeln!(
         out,
         "destination {:?} (kind {})",

@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BASE, parse};
-use icsfwd::config::{DestinationKind, OnFull, Problems, Scheme, Transport};
+use icsfwd::config::{Confirm, DestinationKind, OnFull, Problems, Scheme, Transport};
 
 /// `(what it shows, text appended to BASE, key, line, message part)`: each must be the one and
 /// only problem reported.
@@ -200,6 +200,29 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "destination[1].facility",
         18,
         "is not a syslog facility",
+    ),
+    (
+        "unknown syslog confirmation",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\nconfirm = \"ack\"\n",
+        "destination[1].confirm",
+        18,
+        "unknown confirmation",
+    ),
+    (
+        "syslog confirmation over UDP",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"udp\"\n\
+         confirm = \"write\"\n",
+        "destination[1].confirm",
+        19,
+        "applies only to syslog over tcp or tls",
+    ),
+    (
+        "confirm on a HEC destination",
+        "[[destination]]\nname = \"s\"\nkind = \"hec\"\nurls = [\"https://h\"]\ntoken = \"t\"\n\
+         confirm = \"write\"\n",
+        "destination[1].confirm",
+        19,
+        "does not apply to a hec destination",
     ),
     (
         "HEC URL without a scheme",
@@ -471,12 +494,44 @@ fn syslog_over_tls_defaults_to_port_6514_and_a_fixed_level_applies_to_every_seve
         panic!()
     };
     assert_eq!((s.port, s.transport), (6514, Transport::Tls));
+    assert_eq!(
+        s.confirm,
+        Confirm::TcpAck,
+        "at least once unless written otherwise"
+    );
     let options = d.syslog_options().unwrap();
     assert_eq!(options.facility.code(), 16);
     for severity in icsfwd_core::alert::Severity::ALL {
         assert_eq!(options.level.get(severity).code(), 1);
     }
     assert_eq!(d.format(), icsfwd_core::format::Kind::Leef);
+}
+
+#[test]
+fn syslog_confirm_write_is_the_documented_choice_and_tcp_ack_the_default() {
+    for (written, want) in [
+        ("", Confirm::TcpAck),
+        ("confirm = \"tcp-ack\"\n", Confirm::TcpAck),
+        ("confirm = \"write\"\n", Confirm::Write),
+        ("confirm = \" Write \"\n", Confirm::Write),
+    ] {
+        let text = format!(
+            "{BASE}[[destination]]\nname = \"sl\"\nkind = \"syslog\"\nhost = \"h\"\n{written}"
+        );
+        let config = parse(&text).unwrap();
+        let DestinationKind::Syslog(s) = &config.destinations[1].kind else {
+            panic!()
+        };
+        assert_eq!(s.confirm, want, "{written:?}");
+        assert_eq!(
+            want.as_str(),
+            if want == Confirm::Write {
+                "write"
+            } else {
+                "tcp-ack"
+            }
+        );
+    }
 }
 
 #[test]

@@ -327,6 +327,30 @@ impl Transport {
     }
 }
 
+/// When a record sent to a syslog receiver over TCP or TLS counts as delivered (key
+/// `confirm`). Syslog has no application acknowledgement; see `docs/configuration.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confirm {
+    /// Once the receiver's TCP acknowledged every byte of it and the connection then stayed
+    /// open for the settle time: a connection that breaks before re-sends what it left
+    /// unconfirmed (counted as possible duplicates). At least once. The default.
+    #[default]
+    TcpAck,
+    /// Once written to the socket (the kernel took it): a connection that breaks may lose
+    /// what the receiver had not read, counted as possible loss, never re-sent.
+    Write,
+}
+
+impl Confirm {
+    /// `tcp-ack` or `write`, as written in the file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Confirm::TcpAck => "tcp-ack",
+            Confirm::Write => "write",
+        }
+    }
+}
+
 /// A `syslog` destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -337,6 +361,9 @@ pub struct Syslog {
     pub port: u16,
     /// TCP (default), TLS or UDP.
     pub transport: Transport,
+    /// When a record counts as delivered over TCP or TLS (UDP has no confirmation: the key is
+    /// refused there and this is left at its default, unused).
+    pub confirm: Confirm,
     /// How messages are built: payload, facility, level.
     pub options: syslog::Options,
 }

@@ -23,9 +23,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use super::raw::{self, S};
 use super::secret::{self, Secret};
 use super::{
-    Batch, ClientCert, Config, Destination, DestinationKind, Hec, HecUrl, Ingest, Log, LogLevel,
-    MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry, Scheme,
-    Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
+    LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
+    Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
 use crate::output::hec::is_guid;
 
@@ -815,6 +815,7 @@ fn keys_set(d: &raw::Destination) -> Vec<(&'static str, Range<usize>)> {
         facility,
         level,
         level_map,
+        confirm,
         verify,
         ca_file,
         client_cert,
@@ -864,7 +865,7 @@ const HEC_KEYS: [&str; 14] = [
     "sourcetype",
     "event_host",
 ];
-const SYSLOG_KEYS: [&str; 7] = [
+const SYSLOG_KEYS: [&str; 8] = [
     "host",
     "port",
     "transport",
@@ -872,6 +873,7 @@ const SYSLOG_KEYS: [&str; 7] = [
     "facility",
     "level",
     "level_map",
+    "confirm",
 ];
 
 fn allowed(kind: &str, key: &str) -> bool {
@@ -1630,6 +1632,7 @@ fn syslog_destination(
         514
     };
     let port = port(ctx, &raw.port, &key(prefix, "port"), default_port);
+    let confirm = syslog_confirm(ctx, raw.confirm.as_ref(), transport, prefix);
     let payload = match &raw.payload {
         None => Some(syslog::Payload::default()),
         Some(v) => {
@@ -1724,8 +1727,48 @@ fn syslog_destination(
         host: host?,
         port: port?,
         transport: transport?,
+        confirm: confirm?,
         options,
     })
+}
+
+/// `confirm`: `tcp-ack` (default) or `write`, for syslog over tcp or tls only (UDP gives no
+/// confirmation at all, so the key would promise what it cannot do).
+fn syslog_confirm(
+    ctx: &mut Ctx<'_>,
+    raw: Option<&S<String>>,
+    transport: Option<Transport>,
+    prefix: &str,
+) -> Option<Confirm> {
+    let Some(v) = raw else {
+        return Some(Confirm::default());
+    };
+    if transport == Some(Transport::Udp) {
+        ctx.report(
+            v.span(),
+            &key(prefix, "confirm"),
+            "`confirm` applies only to syslog over tcp or tls".to_owned(),
+            "remove it: UDP gives no confirmation at all (a datagram the kernel took counts as \
+             delivered)"
+                .to_owned(),
+        );
+        return None;
+    }
+    match v.get_ref().trim().to_ascii_lowercase().as_str() {
+        "tcp-ack" => Some(Confirm::TcpAck),
+        "write" => Some(Confirm::Write),
+        _ => {
+            ctx.report(
+                v.span(),
+                &key(prefix, "confirm"),
+                format!("unknown confirmation {:?}", v.get_ref()),
+                "use \"tcp-ack\" (default: at least once, a broken connection re-sends) or \
+                 \"write\" (a broken connection may lose records, counted as possible loss)"
+                    .to_owned(),
+            );
+            None
+        }
+    }
 }
 
 // ---- rules -----------------------------------------------------------------------------------

@@ -8,8 +8,9 @@
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
 //!   linger), sends, and applies the [`Outcome`](crate::output::Outcome) part by part:
-//!   delivered records are acknowledged in the spool, HEC records awaiting their ack are kept
-//!   in flight while later records are sent, transient failures are retried with exponential
+//!   delivered records are acknowledged in the spool, HEC records awaiting their ack and syslog
+//!   records awaiting the receiver's TCP acknowledgement are kept in flight while later
+//!   records are sent, transient failures are retried with exponential
 //!   backoff and jitter, credential or configuration problems park the destination (status
 //!   says why, retried slowly), refused records go to the [dead-letter file](deadletter).
 //! - [`housekeeper::Housekeeper`] checkpoints the spool periodically (and once more at
@@ -20,14 +21,17 @@
 //!
 //! What it guarantees (the delivery contract of `DESIGN.md`):
 //! - A record leaves the spool (its destination's cursor passes it) only after the strongest
-//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx — or
-//!   after it was written and fsynced to the dead-letter file. The cursor is cumulative, so a
+//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx; for
+//!   syslog over TCP/TLS the receiver's TCP acknowledgement (`confirm = "tcp-ack"`, the
+//!   default; the write with `confirm = "write"`), over UDP the send — or after it was written
+//!   and fsynced to the dead-letter file. The cursor is cumulative, so a
 //!   record is acknowledged only when every record before it is too.
 //! - Order per destination: records are sent in sequence order; a batch that must be retried
 //!   is resent before anything after it (HEC acks that expire are the exception: those
 //!   records are resent after later ones were sent).
 //! - Duplicates come only from resends after an uncertain outcome (lost response, reset,
-//!   timeout) or an expired HEC ack; each such resent record is counted in
+//!   timeout), an expired HEC ack, or a syslog connection that broke before the receiver
+//!   confirmed its records; each such resent record is counted in
 //!   [`DeliveryStats::possible_duplicates`](stats::DeliveryStats::possible_duplicates) (an
 //!   upper bound: a whole failed batch is counted).
 //! - No thread sleeps without watching [`Shutdown`]: backoffs, parking and housekeeping wait
@@ -97,22 +101,31 @@ use worker::{Worker, WorkerSettings};
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request).
 pub const SPLUNK_BATCH: usize = 100;
 
-/// A destination's sender as a worker drives it: [`Deliver`] plus, for HEC, ack polling.
+/// A destination's sender as a worker drives it: [`Deliver`] plus, for the records it answers
+/// [`AwaitingAck`](crate::output::classify::Action::AwaitingAck), their confirmation: HEC
+/// indexer acks, or for syslog over TCP/TLS the receiver's TCP acknowledgement.
 pub trait Sender: Deliver + Send {
-    /// Polls HEC acks (see [`HecSender::poll_acks`]); senders without acks report nothing.
+    /// Polls the confirmations (see [`HecSender::poll_acks`],
+    /// [`SyslogSender::poll_acks`]); senders without any report nothing.
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         let _ = now;
         AckReport::default()
     }
 
-    /// How many records wait for an ack.
+    /// How many records wait for their confirmation.
     fn pending_acks(&self) -> usize {
         0
     }
 
-    /// Records reported delivered that a connection reset may have lost since start (a
-    /// stream transport without acknowledgements: syslog over TCP or TLS); see
-    /// [`SyslogSender::possible_loss`].
+    /// How often the worker polls while records wait, when the sender has its own pace
+    /// (syslog's TCP acknowledgements are local and cheap to read); `None`: the worker's
+    /// ack poll interval.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Records reported delivered that a connection reset may have lost since start (syslog
+    /// over TCP or TLS with `confirm = "write"`); see [`SyslogSender::possible_loss`].
     fn possible_loss(&self) -> u64 {
         0
     }
@@ -131,6 +144,20 @@ impl Sender for HecSender {
 impl Sender for SplunkSender {}
 
 impl Sender for SyslogSender {
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        SyslogSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        SyslogSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.options()
+            .confirms()
+            .then_some(crate::output::syslog::CONFIRM_POLL)
+    }
+
     fn possible_loss(&self) -> u64 {
         SyslogSender::possible_loss(self)
     }
@@ -253,16 +280,22 @@ pub fn sender_for(
                 SplunkSender::new(options).map_err(SetupError::Splunk)?,
             ))
         }
-        DestinationKind::Syslog(syslog) => {
-            let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
-            options.message = syslog.options.clone();
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
-            Ok(Box::new(
-                SyslogSender::new(options).map_err(SetupError::Syslog)?,
-            ))
-        }
+        DestinationKind::Syslog(syslog) => Ok(Box::new(
+            SyslogSender::new(syslog_options(destination, syslog)).map_err(SetupError::Syslog)?,
+        )),
     }
+}
+
+/// The options of a `syslog` destination's sender (what [`sender_for`] builds it with; `icsfwd
+/// test` builds its sender the same way).
+#[must_use]
+pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog) -> SyslogOptions {
+    let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
+    options.confirm = syslog.confirm;
+    options.message = syslog.options.clone();
+    options.tls = tls_options(&destination.tls);
+    options.timeouts = timeouts(&destination.timeouts);
+    options
 }
 
 /// The stop signal of the delivery threads: cloneable, set once, waited on.

@@ -7,20 +7,21 @@
 //! durable records, the linger, the backoff or the next ack poll, whichever comes first.
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
-//! order, each *pending* (to send), *awaiting* (a HEC ack) or *done* (delivered or
-//! dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
 //! | Delivered | done | counts them delivered, resets the backoff |
-//! | AwaitingAck | awaiting | polls acks every ack poll interval; `true` → done; past the deadline → pending again (a possible duplicate when resent) |
+//! | AwaitingAck | awaiting | polls every ack poll interval (or the sender's own [`Sender::poll_interval`]: syslog, 5 ms); confirmed (HEC ack `true`, syslog TCP acknowledgement) → done; expired (past the HEC ack deadline, or on a syslog connection that broke) → pending again (a possible duplicate when resent) |
 //! | Retry { after } | pending | waits the backoff (at least `after`), state `retrying` |
 //! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
 //!
 //! What it guarantees: see the [module](super) docs — confirmed-only removal, per-destination
-//! order, counted duplicates, no sleep that ignores the shutdown, bounded memory
-//! ([`WorkerSettings::max_in_flight`]).
+//! order, counted duplicates, no sleep that ignores the shutdown (once it is triggered, a
+//! syslog worker polls its last TCP confirmations for at most [`FINAL_CONFIRM_WAIT`]), bounded
+//! memory ([`WorkerSettings::max_in_flight`]).
 //!
 //! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
 //!
@@ -89,6 +90,10 @@ const READ_CHUNK: usize = 64;
 /// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
 /// alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
 pub const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
+
+/// Longest a stopping worker polls for the confirmations its sender reads locally (see
+/// [`Worker::run`]): four times syslog's settle time, well inside the service's 5 s stop.
+pub const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
 
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +281,7 @@ impl Worker {
                 break;
             }
         }
+        self.final_confirmations();
         // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
         let _ = self.release_done();
         let in_flight = self.window.len();
@@ -286,6 +292,24 @@ impl Worker {
                  the spool)",
             self.settings.name
         );
+    }
+
+    /// At shutdown, gives the records awaiting a confirmation the sender reads locally (syslog's
+    /// TCP acknowledgement: its settle time away) up to [`FINAL_CONFIRM_WAIT`] to be confirmed,
+    /// so that a clean stop does not send them again after the restart. HEC acks (seconds, a
+    /// request each) are not awaited. The shutdown is already triggered: these are bounded
+    /// pauses between polls, not a wait on it.
+    fn final_confirmations(&mut self) {
+        let Some(interval) = self.sender.poll_interval() else {
+            return;
+        };
+        let until = Instant::now() + FINAL_CONFIRM_WAIT;
+        while self.sender.pending_acks() > 0 && Instant::now() < until {
+            self.poll_acks(Instant::now());
+            if self.sender.pending_acks() > 0 {
+                std::thread::sleep(interval);
+            }
+        }
     }
 
     /// One turn of the loop.
@@ -385,12 +409,18 @@ impl Worker {
     /// [`BLOCKED_ACK_POLL`]) while the window is full.
     fn ack_poll_due(&self) -> Instant {
         if self.window.len() >= self.settings.max_in_flight {
-            let blocked =
-                self.last_ack_poll + BLOCKED_ACK_POLL.min(self.settings.ack_poll_interval);
+            let blocked = self.last_ack_poll + BLOCKED_ACK_POLL.min(self.ack_poll_interval());
             self.next_ack_poll.min(blocked)
         } else {
             self.next_ack_poll
         }
+    }
+
+    /// The sender's own poll pace (syslog TCP confirmations), else the settings'.
+    fn ack_poll_interval(&self) -> Duration {
+        self.sender
+            .poll_interval()
+            .unwrap_or(self.settings.ack_poll_interval)
     }
 
     fn pending(&self) -> usize {
@@ -477,7 +507,7 @@ impl Worker {
 
     fn poll_acks(&mut self, now: Instant) {
         let report = self.sender.poll_acks(now);
-        self.next_ack_poll = now + self.settings.ack_poll_interval;
+        self.next_ack_poll = now + self.ack_poll_interval();
         self.last_ack_poll = now;
         let mut indexed = 0u64;
         for seq in &report.indexed {
@@ -569,7 +599,7 @@ impl Worker {
         };
         let now = Instant::now();
         if acks_before == 0 && self.sender.pending_acks() > 0 {
-            self.next_ack_poll = now + self.settings.ack_poll_interval;
+            self.next_ack_poll = now + self.ack_poll_interval();
         }
 
         let mut delivered = 0u64;
