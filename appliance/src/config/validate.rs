@@ -1029,7 +1029,7 @@ fn destination(
         _ => syslog_destination(ctx, raw, span, prefix).map(DestinationKind::Syslog),
     };
     let uses_tls = match &kind_parts {
-        Some(DestinationKind::Syslog(s)) => s.transport == Transport::Tls,
+        Some(DestinationKind::Syslog(s)) => s.transport.uses_tls(),
         _ => true,
     };
     let tls = tls(ctx, raw, prefix, uses_tls);
@@ -1056,7 +1056,7 @@ fn tls(ctx: &mut Ctx<'_>, raw: &raw::Destination, prefix: &str, uses_tls: bool) 
                     at,
                     &key(prefix, name),
                     format!("`{name}` applies only to syslog over TLS"),
-                    "set transport = \"tls\", or remove the key".to_owned(),
+                    "set transport = \"tls\" (or \"relp-tls\"), or remove the key".to_owned(),
                 );
             }
         }
@@ -1614,20 +1614,22 @@ fn syslog_destination(
         Some((_, t)) if t == "tcp" => Some(Transport::Tcp),
         Some((_, t)) if t == "tls" => Some(Transport::Tls),
         Some((_, t)) if t == "udp" => Some(Transport::Udp),
+        Some((_, t)) if t == "relp" => Some(Transport::Relp),
+        Some((_, t)) if t == "relp-tls" => Some(Transport::RelpTls),
         Some((v, _)) => {
             ctx.report(
                 v.span(),
                 &key(prefix, "transport"),
                 format!("unknown transport {:?}", v.get_ref()),
-                "use \"tcp\" (default), \"tls\" or \"udp\"".to_owned(),
+                "use \"tcp\" (default), \"tls\", \"udp\", \"relp\" or \"relp-tls\"".to_owned(),
             );
             None
         }
     };
-    let default_port = if transport == Some(Transport::Tls) {
-        6514
-    } else {
-        514
+    let default_port = match transport {
+        Some(Transport::Tls) => 6514,
+        Some(Transport::Relp | Transport::RelpTls) => 2514,
+        _ => 514,
     };
     let port = port(ctx, &raw.port, &key(prefix, "port"), default_port);
     let payload = match &raw.payload {

@@ -77,6 +77,7 @@ use super::stats::{State, StatsCell, now_ms};
 use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
 use crate::config::{Destination, DestinationKind};
 use crate::output::classify::{Action, Backoff};
+use crate::output::hec::AckReport;
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
@@ -151,6 +152,9 @@ impl WorkerSettings {
         let ack_poll_interval = match &destination.kind {
             DestinationKind::Hec(hec) if hec.ack => {
                 options.ack_poll_interval.min(hec.ack_deadline / 2)
+            }
+            DestinationKind::Syslog(syslog) if syslog.transport.is_relp() => {
+                crate::output::relp::ACK_POLL_INTERVAL
             }
             _ => options.ack_poll_interval,
         };
@@ -275,6 +279,9 @@ impl Worker {
                 break;
             }
         }
+        // A RELP session ends with `close`; its last answers count.
+        let report = self.sender.finish();
+        self.apply_ack_report(report, Instant::now());
         // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
         let _ = self.release_done();
         let in_flight = self.window.len();
@@ -476,6 +483,12 @@ impl Worker {
 
     fn poll_acks(&mut self, now: Instant) {
         let report = self.sender.poll_acks(now);
+        self.apply_ack_report(report, now);
+    }
+
+    /// Applies what an ack poll found: confirmed records done, expired ones pending again
+    /// (possible duplicates), refused ones parked or dead-lettered.
+    fn apply_ack_report(&mut self, report: AckReport, now: Instant) {
         self.next_ack_poll = now + self.settings.ack_poll_interval;
         self.last_ack_poll = now;
         let mut indexed = 0u64;
@@ -517,6 +530,99 @@ impl Worker {
         });
         if let Some(error) = report.last_error {
             self.stats.error(&error);
+        }
+        if !report.refused.is_empty() {
+            self.apply_refused(report.refused, now);
+        }
+    }
+
+    /// Records a receiver refused after they were sent (RELP `rsp 500`): dead-lettered (the
+    /// event read from the spool again: an entry awaiting an answer does not hold it), or
+    /// pending again behind a park or a backoff. Not possible duplicates: the receiver said it
+    /// did not take them.
+    fn apply_refused(&mut self, refused: Vec<(u64, Action)>, now: Instant) {
+        let mut hold: Option<(Duration, Option<String>)> = None;
+        let mut dead_lettered = 0u64;
+        for (seq, action) in refused {
+            let Ok(i) = self.window.binary_search_by_key(&seq, |e| e.seq) else {
+                continue;
+            };
+            if self
+                .window
+                .get(i)
+                .is_none_or(|e| e.status != Status::Awaiting)
+            {
+                continue;
+            }
+            let status = match action {
+                Action::DeadLetter { reason } => {
+                    let records =
+                        self.handle
+                            .peek_after(self.settings.dest, seq.saturating_sub(1), 1);
+                    let written = match records.as_deref() {
+                        Ok([record, ..]) if record.seq == seq => self
+                            .dead_letters
+                            .append(&[(seq, &record.event)], &reason)
+                            .map(|()| 1),
+                        // Evicted meanwhile: nothing left to deliver.
+                        Ok(_) => Ok(0),
+                        Err(err) => Err(std::io::Error::other(err.to_string())),
+                    };
+                    match written {
+                        Ok(n) => {
+                            dead_lettered += n;
+                            log::warn!(
+                                "destination {:?}: record {seq} dead-lettered to {}: {reason}",
+                                self.settings.name,
+                                self.dead_letters.path().display()
+                            );
+                            Status::Done
+                        }
+                        Err(err) => {
+                            let message = format!(
+                                "cannot dead-letter record {seq} to {}: {err}",
+                                self.dead_letters.path().display()
+                            );
+                            self.stats.error(&message);
+                            hold.get_or_insert((self.backoff.delay(self.attempt, None), None));
+                            Status::Pending
+                        }
+                    }
+                }
+                Action::Park { reason } => {
+                    hold = Some((self.backoff.max(), Some(reason)));
+                    Status::Pending
+                }
+                Action::Retry { after } => {
+                    let delay = self.backoff.delay(self.attempt, after);
+                    hold.get_or_insert((delay, None));
+                    Status::Pending
+                }
+                Action::Delivered | Action::AwaitingAck => Status::Done,
+            };
+            if let Some(entry) = self.window.get_mut(i) {
+                entry.status = status;
+            }
+        }
+        self.stats.update(|s| s.dead_lettered += dead_lettered);
+        let Some((delay, park)) = hold else {
+            return;
+        };
+        self.hold_until = Some(now + delay);
+        self.attempt = self.attempt.saturating_add(1);
+        if let Some(reason) = park {
+            log::error!(
+                "destination {:?} parked: {reason}; nothing is lost (records stay in the spool), \
+                 retrying every {:?} until it is fixed",
+                self.settings.name,
+                self.backoff.max()
+            );
+            self.stats.error(&reason);
+            self.set_state(State::Parked {
+                reason: reason.clone(),
+            });
+            self.parked = Some(reason);
+            self.last_park_log = Some(now);
         }
     }
 

@@ -222,6 +222,9 @@ pub struct AckReport {
     pub expired: Vec<u64>,
     /// The last query error (redacted), if a query failed; its ids stay pending.
     pub last_error: Option<String>,
+    /// Sequence numbers the receiver refused, each with the action its answer classifies as
+    /// (park or dead-letter): RELP's `rsp 500` ([`relp`](super::relp)); HEC leaves it empty.
+    pub refused: Vec<(u64, Action)>,
 }
 
 #[derive(Debug)]

@@ -542,12 +542,22 @@ impl Deliver for SyslogSender {
         match self.options.transport {
             Transport::Tcp | Transport::Tls => self.send_stream(batch),
             Transport::Udp => self.send_udp(batch),
+            // RELP destinations get a RelpSender from deliver::sender_for, never this sender.
+            Transport::Relp | Transport::RelpTls => Outcome::whole(
+                batch.len(),
+                Action::Park {
+                    reason: "syslog over RELP is sent by the RELP sender (output::relp), not \
+                             this one"
+                        .to_owned(),
+                },
+            ),
         }
     }
 }
 
-/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason.
-fn render(
+/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason. Also
+/// the render path of RELP ([`relp`](super::relp), unframed).
+pub(crate) fn render(
     event: &Event,
     options: &syslog::Options,
     buf: &mut [u8],
@@ -567,7 +577,7 @@ fn nonzero(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-fn handshake_error(target: &str, err: &io::Error) -> (Action, String) {
+pub(crate) fn handshake_error(target: &str, err: &io::Error) -> (Action, String) {
     let tls = err
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
@@ -596,8 +606,9 @@ fn handshake_error(target: &str, err: &io::Error) -> (Action, String) {
 }
 
 /// The rustls client configuration of `tls`: the CA file's certificates or the Mozilla roots,
-/// an optional client certificate, verification off only when `verify` is false.
-fn client_config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, SyslogError> {
+/// an optional client certificate, verification off only when `verify` is false. Also used by
+/// RELP over TLS ([`relp`](super::relp)).
+pub(crate) fn client_config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, SyslogError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
