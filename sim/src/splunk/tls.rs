@@ -30,6 +30,9 @@
 //! - [`TlsMaterial::write_ca`] writes a temporary file beside the target, syncs it, then
 //!   renames it over the target: a reader sees the old file or the whole new one, never half.
 //!   On Unix the file is mode 0644 (the CA certificate is public).
+//! - [`TlsMaterial::write_server_pem`] is the one way the server key leaves memory: for a test
+//!   that hands the material to another TLS server (rsyslogd's RELP input). The key file is
+//!   created with mode 0600.
 //!
 //! Choices not in the reference (`splunk-wire.md` only says splunkd's default scheme is
 //! https): the crypto provider is rustls' `ring` (no aws-lc, so the build needs no cmake);
@@ -337,6 +340,54 @@ impl TlsMaterial {
     /// As [`server_config`](Self::server_config).
     pub fn acceptor(&self) -> Result<TlsAcceptor, Error> {
         Ok(TlsAcceptor::new(self.server_config()?))
+    }
+
+    /// Writes the server certificate chain (PEM, leaf first) to `chain` and its private key
+    /// (PEM; a new file, mode 0600 on Unix) to `key`, for a server other than the emulator
+    /// to present this material.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written (the key file must not exist).
+    pub fn write_server_pem(&self, chain: &Path, key: &Path) -> Result<(), Error> {
+        use base64::Engine as _;
+        let pem = |label: &str, der: &[u8]| {
+            let text = base64::engine::general_purpose::STANDARD.encode(der);
+            let mut out = format!("-----BEGIN {label}-----\n");
+            for line in text.as_bytes().chunks(64) {
+                out.push_str(&String::from_utf8_lossy(line));
+                out.push('\n');
+            }
+            out.push_str(&format!("-----END {label}-----\n"));
+            out
+        };
+        let certs: String = self
+            .chain
+            .iter()
+            .map(|cert| pem("CERTIFICATE", cert))
+            .collect();
+        fs::write(chain, certs).map_err(|source| Error::Io {
+            path: chain.to_owned(),
+            source,
+        })?;
+        let label = match &self.key {
+            PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+            PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+            _ => "PRIVATE KEY",
+        };
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options
+            .open(key)
+            .and_then(|mut file| file.write_all(pem(label, self.key.secret_der()).as_bytes()))
+            .map_err(|source| Error::Io {
+                path: key.to_owned(),
+                source,
+            })
     }
 
     /// A rustls client configuration trusting only this material's CA: TLS 1.3 and 1.2,
