@@ -7,7 +7,7 @@
 //! writes what happened, step by step, to the given writer: the URL(s) it sends to, the
 //! authentication used, TLS verification and the CA, the reply as classified by
 //! [`classify`](crate::output::classify), for HEC with acks the ack polls until `true` or a
-//! deadline, and on failure the precise error and what to fix ([`advice`]).
+//! deadline, for syslog over RELP the receiver's answer (the "RELP receipt"), and on failure the precise error and what to fix ([`advice`]).
 //!
 //! What it guarantees:
 //! - It never touches the spool or the dead-letter files: the test alert goes straight to the
@@ -179,7 +179,12 @@ pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
         },
         DestinationKind::Syslog(_) => "check the credentials",
     };
-    let fix = if lower.contains("credentials rejected") {
+    let fix = if lower.contains("relp") && lower.contains("client certificate") {
+        "the RELP receiver closed the TLS session at the open: check that client_cert and \
+         client_key are signed by the CA it trusts (rsyslog imrelp: tls.cacert) and allowed by \
+         its tls.authMode and tls.permittedPeer"
+            .to_owned()
+    } else if lower.contains("credentials rejected") {
         format!("credentials rejected: {credentials}")
     } else if lower.contains("tls") || lower.contains("certificate") {
         "TLS verification failed: set ca_file to the CA that signed Splunk's certificate, and \
@@ -252,6 +257,15 @@ pub fn run(
         writeln!(out, "reply: {error}")?;
     }
     match action {
+        Action::Delivered if is_relp(destination) => relp_receipt(out, took),
+        Action::AwaitingAck if is_relp(destination) => {
+            writeln!(
+                out,
+                "reply: written in {} ms; waiting for the RELP receipt",
+                took.as_millis()
+            )?;
+            wait_for_relp_receipt(sender.as_mut(), destination, out)
+        }
         Action::Delivered => {
             writeln!(
                 out,
@@ -419,6 +433,69 @@ fn wait_for_ack(
             return fail(out, destination, reason);
         }
         std::thread::sleep(options.ack_poll_interval);
+    }
+}
+
+/// Whether `destination` is syslog over RELP, whose confirmation is the receiver's answer.
+fn is_relp(destination: &Destination) -> bool {
+    matches!(&destination.kind, DestinationKind::Syslog(s) if s.transport.is_relp())
+}
+
+fn relp_receipt(out: &mut dyn Write, took: Duration) -> io::Result<Conclusion> {
+    writeln!(
+        out,
+        "RELP receipt: rsp 200 after {} ms: the syslog receiver took the message",
+        took.as_millis()
+    )?;
+    writeln!(out, "result: delivered")?;
+    Ok(Conclusion::Delivered)
+}
+
+/// Reads the RELP receiver's answers until the test alert's (its RELP receipt), the session
+/// breaks, or the destination's response timeout passes.
+fn wait_for_relp_receipt(
+    sender: &mut dyn Sender,
+    destination: &Destination,
+    out: &mut dyn Write,
+) -> io::Result<Conclusion> {
+    let started = Instant::now();
+    loop {
+        // Each poll waits a few milliseconds for the answer (output::relp::POLL_WAIT).
+        let report = sender.poll_acks(Instant::now());
+        if !report.indexed.is_empty() {
+            return relp_receipt(out, started.elapsed());
+        }
+        if let Some((_, action)) = report.refused.into_iter().next() {
+            let (what, reason) = match action {
+                Action::DeadLetter { reason } => (
+                    "dead-letter (the service would move the alert to the dead-letter file)",
+                    reason,
+                ),
+                Action::Park { reason } => {
+                    ("park (the service would keep the alerts and alarm)", reason)
+                }
+                _ => (
+                    "retry (the service would retry with backoff)",
+                    "the RELP receiver refused the message".to_owned(),
+                ),
+            };
+            writeln!(out, "RELP receipt: refused; classified: {what}")?;
+            return fail(out, destination, reason);
+        }
+        if !report.expired.is_empty() || sender.pending_acks() == 0 {
+            let reason = report
+                .last_error
+                .unwrap_or_else(|| "the RELP session ended before the receipt".to_owned());
+            return fail(out, destination, reason);
+        }
+        if started.elapsed() >= destination.timeouts.response {
+            let reason = format!(
+                "no RELP receipt within the response timeout ({} s): the receiver took the \
+                 connection but did not answer; check its load and its logs",
+                destination.timeouts.response.as_secs()
+            );
+            return fail(out, destination, reason);
+        }
     }
 }
 

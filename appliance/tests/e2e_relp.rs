@@ -454,3 +454,40 @@ fn ten_thousand_alerts_survive_two_receiver_kills_with_every_duplicate_counted()
     drop(rsyslog);
     drop(fs::remove_dir_all(&dir));
 }
+
+#[test]
+fn icsfwd_test_confirms_by_relp_receipt_and_names_a_missing_client_certificate() {
+    let Some(binary) = rsyslogd_with_imrelp() else {
+        return;
+    };
+    let dir = scratch("relp-probe");
+    let rsyslog = Rsyslog::start(&binary, &dir);
+    let probe = |body: String| {
+        let config = write_config_body(&dir, &body);
+        let output = e2e::icsfwd(&["test", "rsyslog", "-c", config.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), text)
+    };
+
+    let (code, text) = probe(config_body("relp", rsyslog.relp_port, ""));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("over relp\n"), "{text}");
+    assert!(text.contains("RELP receipt: rsp 200 after "), "{text}");
+    let (ids, _) = ids_and_torn(&rsyslog.lines());
+    assert_eq!(ids.len(), 1, "the test alert arrived: {ids:?}");
+
+    // Verified server, but no client certificate: imrelp closes the session at the open.
+    let ca_only = format!("ca_file = \"{}\"\n", rsyslog.dir.join("ca.pem").display());
+    let (code, text) = probe(config_body("relp-tls", rsyslog.tls_port, &ca_only));
+    assert_ne!(code, Some(0), "{text}");
+    assert!(
+        text.contains("result: FAILED: RELP receiver 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fix: the RELP receiver closed the TLS session"),
+        "{text}"
+    );
+    drop(rsyslog);
+    drop(fs::remove_dir_all(&dir));
+}

@@ -1024,7 +1024,7 @@ impl RelpSender {
         };
         session.close_now();
         let mut slots = slots;
-        let mut expired = 0usize;
+        let unanswered = session.window.len();
         for entry in session.window.drain() {
             let current = slots
                 .as_deref_mut()
@@ -1032,15 +1032,12 @@ impl RelpSender {
                 .and_then(|s| s.get_mut(entry.index));
             match current {
                 Some(slot) => *slot = Slot::Unsent,
-                None => {
-                    self.expired.push(entry.seq);
-                    expired += 1;
-                }
+                None => self.expired.push(entry.seq),
             }
         }
         let message = format!(
-            "RELP session to {} broke: {reason}; {expired} records sent before without an \
-             answer will be resent (possible duplicates)",
+            "RELP session to {} broke: {reason}; {unanswered} records sent without an answer \
+             will be resent (possible duplicates)",
             self.target()
         );
         log::warn!("{message}");
@@ -1122,7 +1119,15 @@ impl RelpSender {
             .and_then(|()| session.flush())
             .map_err(&retry)?;
         let deadline = Instant::now() + self.options.timeouts.response;
-        let answer = session.message_by(deadline).map_err(&retry)?;
+        let answer = session.message_by(deadline).map_err(|err| {
+            let hint = if self.options.tls {
+                " (over TLS, a receiver that does not accept the client certificate closes \
+                 the session here: check client_cert and client_key against the CA it trusts)"
+            } else {
+                ""
+            };
+            retry(format!("no answer to the RELP open: {err}{hint}"))
+        })?;
         let (status, text, body) = match answer {
             Message::Rsp {
                 txnr: t,
