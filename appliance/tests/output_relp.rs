@@ -14,8 +14,6 @@
 
 #[path = "deliver_support/mod.rs"]
 mod deliver_support;
-#[path = "output_support/mod.rs"]
-mod output_support;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -28,8 +26,9 @@ use icsfwd::output::relp::{RelpOptions, RelpSender};
 use icsfwd::output::{Deliver as _, Outcome};
 use icsfwd_core::alert::Event;
 
-use deliver_support::{all, config, open_spool, produce, start, stats_of, wait_until};
-use output_support::{batch, events, timeouts};
+use deliver_support::{
+    all, batch, config, events, open_spool, produce, start, stats_of, timeouts, wait_until,
+};
 
 /// A frame the receiver read: connection number (from 0), TXNR, command, data.
 type Seen = (usize, u32, String, Vec<u8>);
