@@ -73,7 +73,7 @@
 //!   start.
 //! - A receiver may truncate a message longer than its limit (rsyslog's `imrelp`
 //!   `maxDataSize`, by default its `maxMessageSize`) and still answer `200`: set it to at least
-//!   [`syslog::MAX_LEN`] (`docs/configuration.md`).
+//!   [`syslog::MAX_LEN`], under 17 KiB (`docs/configuration.md`).
 //!
 //! ```
 //! use icsfwd::output::relp::{RelpOptions, RelpSender, parse_frame, following, MAX_TXNR};
@@ -1593,6 +1593,12 @@ mod tests {
             [10]
         );
         assert!(window.is_empty());
+    }
+
+    #[test]
+    fn the_documented_receiver_limit_holds_the_largest_message() {
+        // docs/configuration.md tells operators to set imrelp's maxDataSize to 17 KiB.
+        assert!(syslog::MAX_LEN <= 17 * 1024, "{}", syslog::MAX_LEN);
     }
 
     #[test]
