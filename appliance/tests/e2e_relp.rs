@@ -101,6 +101,8 @@ struct Rsyslog {
     dir: PathBuf,
     relp_port: u16,
     tls_port: u16,
+    /// Syslog over TCP and TLS (imtcp), for the throughput comparison.
+    plain_ports: (u16, u16),
 }
 
 impl Rsyslog {
@@ -120,6 +122,7 @@ impl Rsyslog {
             .write_server_pem(&dir.join("client-cert.pem"), &dir.join("client-key.pem"))
             .unwrap();
         let (relp_port, tls_port) = (free_port(), free_port());
+        let plain_ports = (free_port(), free_port());
         // Room for the largest message icsfwd renders, rounded up to whole KiB.
         let max_data = (syslog::MAX_LEN / 1024 + 1) * 1024;
         let config = fs::read_to_string(workspace_root().join("tests/syslog/rsyslog-relp.conf.in"))
@@ -127,6 +130,8 @@ impl Rsyslog {
             .replace("@DIR@", dir.to_str().unwrap())
             .replace("@RELP_PORT@", &relp_port.to_string())
             .replace("@RELP_TLS_PORT@", &tls_port.to_string())
+            .replace("@TCP_PORT@", &plain_ports.0.to_string())
+            .replace("@TLS_PORT@", &plain_ports.1.to_string())
             .replace("@MAX_DATA@", &max_data.to_string())
             .replace("@IO_BUFFER@", &(2 * max_data).to_string())
             .replace("@CLIENT_CA@", client_ca.to_str().unwrap())
@@ -139,6 +144,7 @@ impl Rsyslog {
             dir,
             relp_port,
             tls_port,
+            plain_ports,
         };
         rsyslog.spawn();
         rsyslog
@@ -490,4 +496,53 @@ fn icsfwd_test_confirms_by_relp_receipt_and_names_a_missing_client_certificate()
     );
     drop(rsyslog);
     drop(fs::remove_dir_all(&dir));
+}
+
+/// Alerts/s from the first alert fed to the last one written by rsyslogd, through `transport`.
+fn measured_rate(binary: &Path, transport: &str, count: usize) -> f64 {
+    let dir = scratch(&format!("relp-rate-{transport}"));
+    let rsyslog = Rsyslog::start(binary, &dir);
+    let (port, keys) = match transport {
+        "tcp" => (rsyslog.plain_ports.0, String::new()),
+        "tls" => (
+            rsyslog.plain_ports.1,
+            format!("ca_file = \"{}\"\n", rsyslog.dir.join("ca.pem").display()),
+        ),
+        "relp" => (rsyslog.relp_port, String::new()),
+        _ => (rsyslog.tls_port, rsyslog.tls_keys()),
+    };
+    let config = write_config_body(&dir, &config_body(transport, port, &keys));
+    let service = start_service(&config, &dir);
+    let alerts = generated_alerts(count);
+    let started = Instant::now();
+    let tally = feed_all(&dir, alerts);
+    assert_eq!(tally.accepted as usize, count, "{tally:?}");
+    wait_for(
+        "rsyslogd to write every alert",
+        Duration::from_secs(600),
+        || rsyslog.lines().len() >= count,
+    );
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "icsfwd exited with {exit}: {log:#?}");
+    drop(rsyslog);
+    drop(fs::remove_dir_all(&dir));
+    rate
+}
+
+/// docs/BENCHMARKS.md: `cargo test --release -p icsfwd --test e2e_relp -- --ignored --nocapture`
+/// (`ICSFWD_RELP_BENCH_ALERTS`, default 20,000 per transport).
+#[test]
+#[ignore = "a measurement for docs/BENCHMARKS.md, run in release"]
+fn throughput_to_rsyslogd_over_tcp_tls_relp_and_relp_tls() {
+    let Some(binary) = rsyslogd_with_imrelp() else {
+        return;
+    };
+    let count = usize::try_from(e2e::env_or("ICSFWD_RELP_BENCH_ALERTS", 20_000)).unwrap();
+    let mut table = String::from("| transport | alerts | alerts/s |\n| --- | --- | --- |\n");
+    for transport in ["tcp", "tls", "relp", "relp-tls"] {
+        let rate = measured_rate(&binary, transport, count);
+        table.push_str(&format!("| {transport} | {count} | {rate:.0} |\n"));
+    }
+    let _ = writeln!(std::io::stderr(), "{table}");
 }
