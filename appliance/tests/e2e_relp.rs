@@ -445,7 +445,8 @@ fn ten_thousand_alerts_survive_two_receiver_kills_with_every_duplicate_counted()
     );
     assert!(
         log.iter()
-            .filter(|l| l.contains("RELP session to") && l.contains(" broke: "))
+            .filter(|l| l.contains("RELP session to")
+                && (l.contains(" broke: ") || l.contains(" ended: ")))
             .count()
             >= KILL_AT.len(),
         "each kill is seen as a broken session: {log:#?}"
@@ -531,7 +532,9 @@ fn measured_rate(binary: &Path, transport: &str, count: usize) -> f64 {
 }
 
 /// docs/BENCHMARKS.md: `cargo test --release -p icsfwd --test e2e_relp -- --ignored --nocapture`
-/// (`ICSFWD_RELP_BENCH_ALERTS`, default 20,000 per transport).
+/// (`ICSFWD_RELP_BENCH_ALERTS`, default 20,000 per run; `ICSFWD_RELP_BENCH_REPEATS`, default 3
+/// runs per transport, interleaved, so a burst of load elsewhere on the machine hits every
+/// transport alike; the median and the best are shown).
 #[test]
 #[ignore = "a measurement for docs/BENCHMARKS.md, run in release"]
 fn throughput_to_rsyslogd_over_tcp_tls_relp_and_relp_tls() {
@@ -539,10 +542,23 @@ fn throughput_to_rsyslogd_over_tcp_tls_relp_and_relp_tls() {
         return;
     };
     let count = usize::try_from(e2e::env_or("ICSFWD_RELP_BENCH_ALERTS", 20_000)).unwrap();
-    let mut table = String::from("| transport | alerts | alerts/s |\n| --- | --- | --- |\n");
-    for transport in ["tcp", "tls", "relp", "relp-tls"] {
-        let rate = measured_rate(&binary, transport, count);
-        table.push_str(&format!("| {transport} | {count} | {rate:.0} |\n"));
+    let repeats = e2e::env_or("ICSFWD_RELP_BENCH_REPEATS", 3).max(1);
+    let transports = ["tcp", "tls", "relp", "relp-tls"];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); transports.len()];
+    for _ in 0..repeats {
+        for (transport, rates) in transports.iter().zip(&mut rates) {
+            rates.push(measured_rate(&binary, transport, count));
+        }
+    }
+    let mut table = String::from(
+        "| transport | alerts per run | runs | alerts/s median | alerts/s best |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for (transport, mut rates) in transports.iter().zip(rates) {
+        rates.sort_by(f64::total_cmp);
+        let (median, best) = (rates[rates.len() / 2], rates[rates.len() - 1]);
+        table.push_str(&format!(
+            "| {transport} | {count} | {repeats} | {median:.0} | {best:.0} |\n"
+        ));
     }
     let _ = writeln!(std::io::stderr(), "{table}");
 }

@@ -18,6 +18,13 @@
 //! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
 //!
+//! Syslog over RELP uses the same path: its records await the receiver's `rsp`, polled at
+//! every turn ([`ACK_POLL_INTERVAL`](crate::output::relp::ACK_POLL_INTERVAL)); a broken
+//! session expires them (pending again, possible duplicates); an answer that refuses a record
+//! ([`AckReport::refused`]) dead-letters it or makes it pending behind a park or backoff. At a
+//! clean stop the sender's [`finish`](super::Sender::finish) (RELP `close`) reports the last
+//! answers before the confirmed prefix is acknowledged.
+//!
 //! What it guarantees: see the [module](super) docs — confirmed-only removal, per-destination
 //! order, counted duplicates, no sleep that ignores the shutdown, bounded memory
 //! ([`WorkerSettings::max_in_flight`]).

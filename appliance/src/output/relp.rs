@@ -1035,6 +1035,12 @@ impl RelpSender {
                 None => self.expired.push(entry.seq),
             }
         }
+        if unanswered == 0 {
+            // An idle session the receiver ended (a restart, an idle timeout): nothing to
+            // resend, the next send opens a new one.
+            log::info!("RELP session to {} ended: {reason}", self.target());
+            return;
+        }
         let message = format!(
             "RELP session to {} broke: {reason}; {unanswered} records sent without an answer \
              will be resent (possible duplicates)",

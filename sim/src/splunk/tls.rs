@@ -590,6 +590,34 @@ mod tests {
     }
 
     #[test]
+    fn server_pem_files_load_back_as_the_same_material_with_a_private_key_file() {
+        let dir = temp_dir("server-pem");
+        let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let (chain, key, ca) = (
+            dir.join("chain.pem"),
+            dir.join("key.pem"),
+            dir.join("ca.pem"),
+        );
+        material.write_server_pem(&chain, &key).unwrap();
+        material.write_ca(&ca).unwrap();
+        let loaded = TlsMaterial::from_pem_files(&chain, &key, &ca).unwrap();
+        assert_eq!(loaded.chain(), material.chain());
+        assert_eq!(loaded.key.secret_der(), material.key.secret_der());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let again = material.write_server_pem(&chain, &key).unwrap_err();
+        assert!(
+            matches!(again, Error::Io { ref path, .. } if path == &key),
+            "{again}"
+        );
+        drop(fs::remove_dir_all(&dir));
+    }
+
+    #[test]
     fn from_pem_files_names_the_file_that_is_wrong() {
         let dir = temp_dir("bad");
         let material = TlsMaterial::generate::<&str>(&[]).unwrap();
