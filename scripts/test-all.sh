@@ -7,10 +7,10 @@
 # core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
-# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog and
-# rsyslog-openssl for the syslog step, splunk-appinspect, splint-spl and ksconf for the
-# splunk-app step, Debian's faketime for the clock steps of the J1 test in the test step, a
-# nightly toolchain with cargo-fuzz for the fuzz-smoke step,
+# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog,
+# rsyslog-openssl and rsyslog-relp for the syslog step, splunk-appinspect, splint-spl and ksconf
+# for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
+# step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
@@ -88,6 +88,25 @@ if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
          "real syslog receiver are SKIPPED; everything else still runs."
   fi
 fi
+# ---- rsyslog-relp: rsyslogd's RELP input (imrelp), the receiver of appliance/tests/e2e_relp.rs ----
+have_relp=1
+imrelp_installed() {
+  ls /usr/lib/*/rsyslog/imrelp.so /usr/lib/rsyslog/imrelp.so >/dev/null 2>&1
+}
+if [ "$have_rsyslog" = 1 ] && ! imrelp_installed; then
+  echo "installing Debian package rsyslog-relp (imrelp: the RELP receiver of appliance/tests/e2e_relp.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-relp >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-relp >/dev/null) || true
+  fi
+fi
+if [ "$have_rsyslog" = 0 ] || ! imrelp_installed; then
+  have_relp=0
+  loud "cannot install rsyslog-relp (apt-get install rsyslog rsyslog-relp): the RELP tests" \
+       "against a real receiver are SKIPPED; everything else still runs."
+fi
+# ---- end rsyslog-relp ----
 # ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e_chaos.rs) ----
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 if [ ! -e "$FAKETIME_LIB" ]; then
@@ -141,6 +160,12 @@ if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_rsyslog --locked
 else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
+fi
+# RELP against rsyslogd's imrelp (exactly once; 10,000 alerts through two receiver kills).
+if [ "$have_relp" = 1 ]; then
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_relp --locked
+else
+  SKIPPED+=("syslog over RELP (no rsyslog-relp)")
 fi
 
 # ---- splunk-app: lint (ksconf, splint), package the add-on and the app, run AppInspect on each

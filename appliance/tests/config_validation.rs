@@ -181,6 +181,20 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "applies only to syslog over TLS",
     ),
     (
+        "TLS key on plain RELP",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp\"\nca_file = \"/x\"\n",
+        "destination[1].ca_file",
+        19,
+        "applies only to syslog over TLS",
+    ),
+    (
+        "unknown syslog transport",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp+tls\"\n",
+        "destination[1].transport",
+        18,
+        "unknown transport \"relp+tls\"",
+    ),
+    (
         "fixed level with a level map",
         "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\nlevel = \"alert\"\nlevel_map = { major = \"error\" }\n",
         "destination[1].level_map",
@@ -532,6 +546,46 @@ fn syslog_confirm_write_is_the_documented_choice_and_tcp_ack_the_default() {
             }
         );
     }
+}
+
+#[test]
+fn relp_transports_default_to_port_2514_take_the_tls_keys_over_tls_and_warn_in_plain() {
+    let text = format!(
+        "{BASE}[[destination]]\nname = \"r\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp\"\n\
+         [[destination]]\nname = \"rt\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"RELP-TLS\"\n\
+         verify = false\n"
+    );
+    let config = parse(&text).unwrap();
+    let transports: Vec<(u16, Transport)> = config.destinations[1..]
+        .iter()
+        .map(|d| match &d.kind {
+            DestinationKind::Syslog(s) => (s.port, s.transport),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        transports,
+        [(2514, Transport::Relp), (2514, Transport::RelpTls)]
+    );
+    assert!(Transport::RelpTls.uses_tls() && Transport::Relp.is_relp());
+    assert!(!Transport::Relp.uses_tls() && !Transport::Tls.is_relp());
+    assert!(!config.destinations[2].tls.verify);
+    let warnings = config.warnings().join("\n");
+    assert!(
+        warnings.contains("\"r\": syslog over relp: alerts cross the network unencrypted"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("\"rt\": TLS certificate verification is OFF"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("\"rt\": syslog over"), "{warnings}");
+    let unknown = parse(&format!(
+        "{BASE}[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"x\"\n"
+    ))
+    .unwrap_err();
+    let fix = &only_problem(&unknown).fix;
+    assert!(fix.contains("\"relp\" or \"relp-tls\""), "{fix}");
 }
 
 #[test]

@@ -314,16 +314,32 @@ pub enum Transport {
     Tls,
     /// UDP (default port 514).
     Udp,
+    /// RELP over TCP: every message answered by the receiver (default port 2514).
+    Relp,
+    /// RELP over TLS (default port 2514).
+    RelpTls,
 }
 
 impl Transport {
-    /// `tcp`, `tls` or `udp`.
+    /// `tcp`, `tls`, `udp`, `relp` or `relp-tls`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
             Transport::Udp => "udp",
+            Transport::Relp => "relp",
+            Transport::RelpTls => "relp-tls",
         }
+    }
+
+    /// Whether it runs over TLS (`tls`, `relp-tls`): the TLS keys apply.
+    pub const fn uses_tls(self) -> bool {
+        matches!(self, Transport::Tls | Transport::RelpTls)
+    }
+
+    /// Whether it is RELP (`relp`, `relp-tls`): each message is answered.
+    pub const fn is_relp(self) -> bool {
+        matches!(self, Transport::Relp | Transport::RelpTls)
     }
 }
 
@@ -357,9 +373,9 @@ impl Confirm {
 pub struct Syslog {
     /// The receiver's host name or address.
     pub host: String,
-    /// Its port: default 514, or 6514 for TLS.
+    /// Its port: default 514, 6514 for TLS, 2514 for RELP.
     pub port: u16,
-    /// TCP (default), TLS or UDP.
+    /// TCP (default), TLS, UDP, RELP or RELP over TLS.
     pub transport: Transport,
     /// When a record counts as delivered over TCP or TLS (UDP has no confirmation: the key is
     /// refused there and this is left at its default, unused).
@@ -560,7 +576,7 @@ impl Config {
                     h.urls.iter().any(|u| u.scheme == Scheme::Https)
                 }
                 DestinationKind::Syslog(s) => {
-                    if s.transport != Transport::Tls {
+                    if !s.transport.uses_tls() {
                         out.push(format!(
                             "destination {:?}: syslog over {}: alerts cross the network \
                              unencrypted",
@@ -568,7 +584,7 @@ impl Config {
                             s.transport.as_str()
                         ));
                     }
-                    s.transport == Transport::Tls
+                    s.transport.uses_tls()
                 }
             };
             if tls_used && !d.tls.verify {

@@ -1031,7 +1031,7 @@ fn destination(
         _ => syslog_destination(ctx, raw, span, prefix).map(DestinationKind::Syslog),
     };
     let uses_tls = match &kind_parts {
-        Some(DestinationKind::Syslog(s)) => s.transport == Transport::Tls,
+        Some(DestinationKind::Syslog(s)) => s.transport.uses_tls(),
         _ => true,
     };
     let tls = tls(ctx, raw, prefix, uses_tls);
@@ -1058,7 +1058,7 @@ fn tls(ctx: &mut Ctx<'_>, raw: &raw::Destination, prefix: &str, uses_tls: bool) 
                     at,
                     &key(prefix, name),
                     format!("`{name}` applies only to syslog over TLS"),
-                    "set transport = \"tls\", or remove the key".to_owned(),
+                    "set transport = \"tls\" (or \"relp-tls\"), or remove the key".to_owned(),
                 );
             }
         }
@@ -1616,20 +1616,22 @@ fn syslog_destination(
         Some((_, t)) if t == "tcp" => Some(Transport::Tcp),
         Some((_, t)) if t == "tls" => Some(Transport::Tls),
         Some((_, t)) if t == "udp" => Some(Transport::Udp),
+        Some((_, t)) if t == "relp" => Some(Transport::Relp),
+        Some((_, t)) if t == "relp-tls" => Some(Transport::RelpTls),
         Some((v, _)) => {
             ctx.report(
                 v.span(),
                 &key(prefix, "transport"),
                 format!("unknown transport {:?}", v.get_ref()),
-                "use \"tcp\" (default), \"tls\" or \"udp\"".to_owned(),
+                "use \"tcp\" (default), \"tls\", \"udp\", \"relp\" or \"relp-tls\"".to_owned(),
             );
             None
         }
     };
-    let default_port = if transport == Some(Transport::Tls) {
-        6514
-    } else {
-        514
+    let default_port = match transport {
+        Some(Transport::Tls) => 6514,
+        Some(Transport::Relp | Transport::RelpTls) => 2514,
+        _ => 514,
     };
     let port = port(ctx, &raw.port, &key(prefix, "port"), default_port);
     let confirm = syslog_confirm(ctx, raw.confirm.as_ref(), transport, prefix);
@@ -1733,7 +1735,7 @@ fn syslog_destination(
 }
 
 /// `confirm`: `tcp-ack` (default) or `write`, for syslog over tcp or tls only (UDP gives no
-/// confirmation at all, so the key would promise what it cannot do).
+/// confirmation at all and RELP its own answer, so the key would promise what it cannot do).
 fn syslog_confirm(
     ctx: &mut Ctx<'_>,
     raw: Option<&S<String>>,
@@ -1743,14 +1745,23 @@ fn syslog_confirm(
     let Some(v) = raw else {
         return Some(Confirm::default());
     };
-    if transport == Some(Transport::Udp) {
+    let unconfirmable = match transport {
+        Some(Transport::Udp) => Some(
+            "remove it: UDP gives no confirmation at all (a datagram the kernel took counts as \
+             delivered)",
+        ),
+        Some(Transport::Relp | Transport::RelpTls) => Some(
+            "remove it: over RELP the receiver answers every message, and only that answer \
+             confirms a record",
+        ),
+        Some(Transport::Tcp | Transport::Tls) | None => None,
+    };
+    if let Some(fix) = unconfirmable {
         ctx.report(
             v.span(),
             &key(prefix, "confirm"),
             "`confirm` applies only to syslog over tcp or tls".to_owned(),
-            "remove it: UDP gives no confirmation at all (a datagram the kernel took counts as \
-             delivered)"
-                .to_owned(),
+            fix.to_owned(),
         );
         return None;
     }

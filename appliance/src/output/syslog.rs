@@ -651,12 +651,22 @@ impl Deliver for SyslogSender {
         match self.options.transport {
             Transport::Tcp | Transport::Tls => self.send_stream(batch),
             Transport::Udp => self.send_udp(batch),
+            // RELP destinations get a RelpSender from deliver::sender_for, never this sender.
+            Transport::Relp | Transport::RelpTls => Outcome::whole(
+                batch.len(),
+                Action::Park {
+                    reason: "syslog over RELP is sent by the RELP sender (output::relp), not \
+                             this one"
+                        .to_owned(),
+                },
+            ),
         }
     }
 }
 
-/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason.
-fn render(
+/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason. Also
+/// the render path of RELP ([`relp`](super::relp), unframed).
+pub(crate) fn render(
     event: &Event,
     options: &syslog::Options,
     buf: &mut [u8],

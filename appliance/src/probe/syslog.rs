@@ -47,6 +47,11 @@ pub fn confirmation(options: &SyslogOptions) -> String {
              acknowledgement from the receiving program)",
             options.settle.as_millis()
         ),
+        (Transport::Relp | Transport::RelpTls, _) => {
+            "the receiver's RELP answer: a record leaves the spool once the receiver answered \
+             `rsp 200` for it; a session that breaks first re-sends it"
+                .to_owned()
+        }
         (Transport::Tcp | Transport::Tls, Confirm::Write) => {
             "none beyond the write (confirm = \"write\"): a record counts as delivered once \
              the kernel took it; a connection that breaks may lose it (counted as possible \

@@ -38,6 +38,9 @@
 //! - [`TlsMaterial::write_ca`] writes a temporary file beside the target, syncs it, then
 //!   renames it over the target: a reader sees the old file or the whole new one, never half.
 //!   On Unix the file is mode 0644 (the CA certificate is public).
+//! - [`TlsMaterial::write_server_pem`] is the one way the server key leaves memory: for a test
+//!   that hands the material to another TLS server (rsyslogd's RELP input). The key file is
+//!   created with mode 0600.
 //!
 //! Choices (Splunk's documentation only says that splunkd's default scheme is https): the crypto
 //! provider is rustls' `ring` (no aws-lc, so the build needs no cmake); keys are ECDSA P-256
@@ -430,6 +433,54 @@ impl TlsMaterial {
         Ok(TlsAcceptor::new(self.server_config()?))
     }
 
+    /// Writes the server certificate chain (PEM, leaf first) to `chain` and its private key
+    /// (PEM; a new file, mode 0600 on Unix) to `key`, for a server other than the emulator
+    /// to present this material.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written (the key file must not exist).
+    pub fn write_server_pem(&self, chain: &Path, key: &Path) -> Result<(), Error> {
+        use base64::Engine as _;
+        let pem = |label: &str, der: &[u8]| {
+            let text = base64::engine::general_purpose::STANDARD.encode(der);
+            let mut out = format!("-----BEGIN {label}-----\n");
+            for line in text.as_bytes().chunks(64) {
+                out.push_str(&String::from_utf8_lossy(line));
+                out.push('\n');
+            }
+            out.push_str(&format!("-----END {label}-----\n"));
+            out
+        };
+        let certs: String = self
+            .chain
+            .iter()
+            .map(|cert| pem("CERTIFICATE", cert))
+            .collect();
+        fs::write(chain, certs).map_err(|source| Error::Io {
+            path: chain.to_owned(),
+            source,
+        })?;
+        let label = match &self.key {
+            PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+            PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+            _ => "PRIVATE KEY",
+        };
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options
+            .open(key)
+            .and_then(|mut file| file.write_all(pem(label, self.key.secret_der()).as_bytes()))
+            .map_err(|source| Error::Io {
+                path: key.to_owned(),
+                source,
+            })
+    }
+
     /// A rustls client configuration trusting only this material's CA: TLS 1.3 and 1.2,
     /// verification on, ALPN `http/1.1`.
     ///
@@ -693,6 +744,34 @@ mod tests {
         );
         assert!(loaded.client_config().is_ok());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn server_pem_files_load_back_as_the_same_material_with_a_private_key_file() {
+        let dir = temp_dir("server-pem");
+        let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let (chain, key, ca) = (
+            dir.join("chain.pem"),
+            dir.join("key.pem"),
+            dir.join("ca.pem"),
+        );
+        material.write_server_pem(&chain, &key).unwrap();
+        material.write_ca(&ca).unwrap();
+        let loaded = TlsMaterial::from_pem_files(&chain, &key, &ca).unwrap();
+        assert_eq!(loaded.chain(), material.chain());
+        assert_eq!(loaded.key.secret_der(), material.key.secret_der());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let again = material.write_server_pem(&chain, &key).unwrap_err();
+        assert!(
+            matches!(again, Error::Io { ref path, .. } if path == &key),
+            "{again}"
+        );
+        drop(fs::remove_dir_all(&dir));
     }
 
     #[test]

@@ -650,7 +650,7 @@ fn await_acceptance(
 /// A failed handshake: a certificate the receiver presents that does not verify, or an alert
 /// it sends (TLS 1.2 refuses a missing client certificate this way), parks; anything else
 /// (a timeout, a reset) is retried.
-fn handshake_error(
+pub(crate) fn handshake_error(
     target: &str,
     err: &io::Error,
     client_cert: Option<&PathBuf>,
@@ -697,7 +697,7 @@ pub fn nonzero(timeout: Duration) -> Duration {
 
 /// The rustls client configuration of `tls`: the CA file's certificates or the Mozilla roots,
 /// an optional client certificate, verification off only when `verify` is false.
-fn client_config(tls: &TlsOptions) -> Result<ClientConfig, SyslogError> {
+pub(crate) fn client_config(tls: &TlsOptions) -> Result<ClientConfig, SyslogError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
