@@ -37,6 +37,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deliver;
+pub mod destination;
 pub mod exit;
 pub mod ingest;
 pub mod logging;

@@ -6,7 +6,7 @@
 //! [`TEST_TITLE`], severity Warning, the configured sensor, the current time, a unique id) and
 //! writes what happened, step by step, to the given writer: the URL(s) it sends to, the
 //! authentication used, TLS verification and the CA, the reply as classified by
-//! [`classify`](crate::output::classify), for HEC with acks the ack polls until `true` or a
+//! [`classify`](crate::destination::classify), for HEC with acks the ack polls until `true` or a
 //! deadline, and on failure the precise error and what to fix: [`fix`] for a cause the sender
 //! knows exactly ([`Cause`], from the status, the HEC code or the transport failure),
 //! [`advice`] from the message's words otherwise. A `syslog` destination has its own steps and
@@ -72,8 +72,9 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 
 use crate::config::{self, Config, Destination, DestinationKind, SplunkAuth};
-use crate::deliver::{Sender, sender_for};
-use crate::output::classify::{Action, Cause};
+use crate::deliver::sender_for;
+use crate::destination::Sender;
+use crate::destination::classify::{Action, Cause};
 use crate::output::splunk::percent_encode;
 
 pub mod syslog;

@@ -10,9 +10,9 @@ mod output_support;
 
 use std::time::{Duration, Instant};
 
-use icsfwd::output::classify::Action;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{Part, Secret, Sender};
 use icsfwd::output::hec::{HecOptions, HecSender};
-use icsfwd::output::{Deliver, Part, Secret};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::Emulator;
 use icsfwd_sim::splunk::store::{Body, Filter, Stored};

@@ -21,9 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use icsfwd::deliver::stats::State;
-use icsfwd::output::classify::Action;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{Outcome, Sender as _};
 use icsfwd::output::relp::{RelpOptions, RelpSender};
-use icsfwd::output::{Deliver as _, Outcome};
 use icsfwd_core::alert::Event;
 
 use deliver_support::{
@@ -164,7 +164,7 @@ fn actions(outcome: &Outcome) -> Vec<(std::ops::Range<usize>, Action)> {
 }
 
 /// Polls until something is reported or `limit` passes.
-fn poll_until_reported(sender: &mut RelpSender, limit: Duration) -> icsfwd::output::hec::AckReport {
+fn poll_until_reported(sender: &mut RelpSender, limit: Duration) -> icsfwd::destination::AckReport {
     let give_up = Instant::now() + limit;
     loop {
         let report = sender.poll_acks(Instant::now());

@@ -10,9 +10,9 @@ mod output_support;
 
 use std::time::Instant;
 
-use icsfwd::output::classify::Action;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{Part, Secret, Sender};
 use icsfwd::output::splunk::{Auth, SplunkOptions, SplunkSender};
-use icsfwd::output::{Deliver, Part, Secret};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::{Emulator, RunningEmulator};
 use icsfwd_sim::splunk::store::{Body, Filter, ReceiverKind};

@@ -22,11 +22,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use icsfwd::config::{Confirm, Transport};
-use icsfwd::output::classify::Action;
-use icsfwd::output::http::{Timeouts, TlsOptions};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::http::{Timeouts, TlsOptions};
+use icsfwd::destination::{Outcome, Sender};
 use icsfwd::output::syslog::session::Acceptance;
 use icsfwd::output::syslog::{SyslogOptions, SyslogSender};
-use icsfwd::output::{Deliver, Outcome};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, cef, leef, syslog, text};
 use icsfwd_sim::generator::Generator;

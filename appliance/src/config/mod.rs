@@ -17,7 +17,7 @@
 //!   column, the key path (`destination[2].port`, counting array elements from 0) and the fix.
 //! - Secrets ([`Secret`]) are never printed: not by `Debug` of any type here, not in a
 //!   [`Problem`]. An inline secret is refused when the config file is readable by group or
-//!   others; a secret file must not be (see [`secret`]).
+//!   others; a secret file must not be (see [`secret`](crate::destination::secret)).
 //! - Input is bounded: the file ([`MAX_CONFIG_BYTES`]), every list (the core capacities:
 //!   [`MAX_DESTINATIONS`], [`rule::MAX_RULES`], [`rule::MAX_EXCLUSIONS`]), every name.
 //! - TLS verification is on unless a destination says `verify = false`; that, and plain
@@ -74,10 +74,9 @@ use icsfwd_core::format::{self, Kind, syslog};
 use icsfwd_core::rule::{self, RuleSet};
 
 mod raw;
-pub mod secret;
 mod validate;
 
-pub use secret::Secret;
+use crate::destination::Secret;
 
 /// Where the service and `check-config` look by default.
 pub const DEFAULT_PATH: &str = "/etc/icsfwd/icsfwd.toml";

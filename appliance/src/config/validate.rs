@@ -21,12 +21,12 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::raw::{self, S};
-use super::secret::{self, Secret};
 use super::{
     Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
     LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
     Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
+use crate::destination::secret::{self, Secret};
 use crate::output::hec::is_guid;
 
 const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";

@@ -8,7 +8,7 @@
 //!   are mapped onto output options.
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
-//!   linger), sends, and applies the [`Outcome`](crate::output::Outcome) part by part:
+//!   linger), sends, and applies the [`Outcome`](crate::destination::Outcome) part by part:
 //!   delivered records are acknowledged in the spool, HEC records awaiting their ack, syslog
 //!   records awaiting the receiver's TCP acknowledgement and RELP records awaiting their `rsp`
 //!   are kept in flight while later records are sent, transient failures are retried with exponential
@@ -84,12 +84,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::config::{self, DestinationKind, SplunkAuth};
-use crate::output::hec::{AckReport, BatchLimits, HecError, HecOptions, HecSender};
-use crate::output::http::{Timeouts, TlsOptions};
+use crate::destination::http::{Timeouts, TlsOptions};
+use crate::destination::{Secret, Sender};
+use crate::output::hec::{BatchLimits, HecError, HecOptions, HecSender};
 use crate::output::relp::{RelpOptions, RelpSender};
 use crate::output::splunk::{Auth, SplunkError, SplunkOptions, SplunkSender};
 use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
-use crate::output::{Deliver, Secret};
 use crate::spool::Handle;
 
 pub mod deadletter;
@@ -104,93 +104,6 @@ use worker::{Worker, WorkerSettings};
 
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request).
 pub const SPLUNK_BATCH: usize = 100;
-
-/// A destination's sender as a worker drives it: [`Deliver`] plus, for the records it answers
-/// [`AwaitingAck`](crate::output::classify::Action::AwaitingAck), their confirmation: HEC
-/// indexer acks, or for syslog over TCP/TLS the receiver's TCP acknowledgement.
-pub trait Sender: Deliver + Send {
-    /// Polls the confirmations (see [`HecSender::poll_acks`],
-    /// [`SyslogSender::poll_acks`]); senders without any report nothing.
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        let _ = now;
-        AckReport::default()
-    }
-
-    /// How many records wait for their confirmation.
-    fn pending_acks(&self) -> usize {
-        0
-    }
-
-    /// How often the worker polls while records wait, when the sender has its own pace
-    /// (syslog's TCP acknowledgements are local and cheap to read); `None`: the worker's
-    /// ack poll interval.
-    fn poll_interval(&self) -> Option<Duration> {
-        None
-    }
-
-    /// Records reported delivered that a connection reset may have lost since start (syslog
-    /// over TCP or TLS with `confirm = "write"`); see [`SyslogSender::possible_loss`].
-    fn possible_loss(&self) -> u64 {
-        0
-    }
-
-    /// Called once when the worker stops cleanly: ends the session (RELP sends `close`) and
-    /// reports the last confirmations; what stays unconfirmed stays in the spool. Senders
-    /// without a session report nothing.
-    fn finish(&mut self) -> AckReport {
-        AckReport::default()
-    }
-}
-
-impl Sender for HecSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        HecSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        HecSender::pending_acks(self)
-    }
-}
-
-impl Sender for SplunkSender {}
-
-impl Sender for RelpSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        RelpSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        RelpSender::pending_acks(self)
-    }
-
-    fn poll_interval(&self) -> Option<Duration> {
-        Some(crate::output::relp::ACK_POLL_INTERVAL)
-    }
-
-    fn finish(&mut self) -> AckReport {
-        RelpSender::finish(self)
-    }
-}
-
-impl Sender for SyslogSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        SyslogSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        SyslogSender::pending_acks(self)
-    }
-
-    fn poll_interval(&self) -> Option<Duration> {
-        self.options()
-            .confirms()
-            .then_some(crate::output::syslog::CONFIRM_POLL)
-    }
-
-    fn possible_loss(&self) -> u64 {
-        SyslogSender::possible_loss(self)
-    }
-}
 
 /// A destination's sender could not be built.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
 //! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
-//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::destination::Outcome) is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
@@ -35,23 +35,28 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use icsfwd::deliver::{Sender, Shutdown};
+//! use icsfwd::deliver::Shutdown;
 //! use icsfwd::deliver::deadletter::DeadLetters;
 //! use icsfwd::deliver::stats::StatsCell;
 //! use icsfwd::deliver::worker::{Worker, WorkerSettings};
-//! use icsfwd::output::{Deliver, Item, Outcome};
-//! use icsfwd::output::classify::Action;
+//! use icsfwd::destination::{AckReport, Item, Outcome, Sender};
+//! use icsfwd::destination::classify::Action;
 //! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 //! use icsfwd_core::alert::{Alert, Event};
 //! use icsfwd_core::destination::{DestinationId, DestinationSet};
 //!
 //! struct Accept;
-//! impl Deliver for Accept {
+//! impl Sender for Accept {
 //!     fn send(&mut self, batch: &[Item<'_>], _: Instant) -> Outcome {
 //!         Outcome::whole(batch.len(), Action::Delivered)
 //!     }
+//!     // Delivered on the spot: nothing ever awaits a confirmation, nothing can be lost.
+//!     fn poll_acks(&mut self, _: Instant) -> AckReport { AckReport::default() }
+//!     fn pending_acks(&self) -> usize { 0 }
+//!     fn poll_interval(&self) -> Option<Duration> { None }
+//!     fn possible_loss(&self) -> u64 { 0 }
+//!     fn finish(&mut self) -> AckReport { AckReport::default() }
 //! }
-//! impl Sender for Accept {}
 //!
 //! let dir = tempfile::tempdir()?;
 //! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &["a".to_string()])?;
@@ -83,11 +88,11 @@ use icsfwd_core::destination::DestinationId;
 
 use super::deadletter::DeadLetters;
 use super::stats::{State, StatsCell};
-use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
+use super::{DeliveryOptions, SPLUNK_BATCH, Shutdown};
 use crate::clock::now_ms;
 use crate::config::{Destination, DestinationKind};
-use crate::output::classify::{Action, Backoff};
-use crate::output::hec::AckReport;
+use crate::destination::classify::{Action, Backoff};
+use crate::destination::{AckReport, Sender};
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 

@@ -2,7 +2,7 @@
 //! `POST /services/collector/event`, with gzip, a channel, indexer acks and several URLs.
 //!
 //! What it is: a [`HecSender`] is built from [`HecOptions`] (one agent, one channel for the
-//! sender's lifetime). [`HecSender::send`](Deliver::send) renders a batch with icsfwd-core's
+//! sender's lifetime). [`HecSender::send`](Sender::send) renders a batch with icsfwd-core's
 //! HEC format into a reused buffer, splits it by [`BatchLimits`], POSTs each request with
 //! `Authorization: Splunk <token>` and `X-Splunk-Request-Channel`, and classifies each reply
 //! with [`classify::hec`]. With acks ([`HecOptions::ack_deadline`]) a request answered with an
@@ -28,7 +28,7 @@
 //! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
 //!   sent at once) down to the single event, which is then dead-lettered.
 //! - Bounded: a request body is at most `max_bytes` or one event; a reply is read up to
-//!   [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); one ack query carries at most
+//!   [`MAX_REPLY_BODY`](crate::destination::http::MAX_REPLY_BODY); one ack query carries at most
 //!   [`MAX_ACK_IDS_PER_QUERY`] ids.
 //!
 //! Known limit: a server that answers 413 from the request head and closes without reading
@@ -43,7 +43,7 @@
 //!
 //! ```no_run
 //! use std::time::{Duration, Instant};
-//! use icsfwd::output::{Deliver, Secret};
+//! use icsfwd::destination::{Secret, Sender};
 //! use icsfwd::output::hec::{HecOptions, HecSender};
 //! use icsfwd_core::alert::{Alert, Event};
 //!
@@ -71,9 +71,9 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action, Body, HecReply, Sent, Verdict};
-use super::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
-use super::{Deliver, Item, Outcome, Secret};
+use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
+use crate::destination::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender};
 
 /// Most ack ids in one `/services/collector/ack` query.
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
@@ -216,23 +216,6 @@ impl std::error::Error for HecError {
     }
 }
 
-/// What an ack poll found.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AckReport {
-    /// Sequence numbers now indexed (ack `true`): remove from the spool.
-    pub indexed: Vec<u64>,
-    /// Sequence numbers whose ack did not come within the deadline: resend them, and count
-    /// them as possible duplicates.
-    pub expired: Vec<u64>,
-    /// The last query error (redacted), if a query failed; its ids stay pending.
-    pub last_error: Option<String>,
-    /// What an operator must fix for that error, when it is known exactly.
-    pub cause: Option<classify::Cause>,
-    /// Sequence numbers the receiver refused, each with the action its answer classifies as
-    /// (park or dead-letter): RELP's `rsp 500` ([`relp`](super::relp)); HEC leaves it empty.
-    pub refused: Vec<(u64, Action)>,
-}
-
 #[derive(Debug)]
 struct Target {
     base: String,
@@ -287,7 +270,7 @@ impl HecSender {
                     !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
                 });
             if !valid {
-                return Err(HecError::BadUrl(super::http::bounded(url)));
+                return Err(HecError::BadUrl(crate::destination::http::bounded(url)));
             }
             targets.push(Target {
                 base: base.to_owned(),
@@ -662,7 +645,7 @@ impl HecSender {
     }
 }
 
-impl Deliver for HecSender {
+impl Sender for HecSender {
     /// Sends `batch` in requests within the [`BatchLimits`]; stops at the first request that
     /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
     /// batch that request's action (unsent).
@@ -691,6 +674,30 @@ impl Deliver for HecSender {
             outcome.push(rendered + 1..batch.len(), Action::Retry { after: None });
         }
         outcome
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        HecSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        HecSender::pending_acks(self)
+    }
+
+    /// HEC acks are polled at the worker's ack poll interval.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A record is delivered on HEC's answer (or its ack): nothing reported delivered can be
+    /// lost by a reset.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    /// No session to end: what awaits an ack stays in the spool and is resent after a restart.
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 

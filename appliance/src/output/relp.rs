@@ -7,7 +7,7 @@
 //! the syslog sender renders it ([`syslog::render`](super::syslog), RFC 5424 with the `text`,
 //! `cef` or `leef` payload, no RFC 6587 octet count: RELP frames carry their own length) and
 //! sent as one `syslog` command. The session is driven through the worker's ack machinery
-//! ([`Sender::poll_acks`](crate::deliver::Sender::poll_acks)): `send` returns
+//! ([`Sender::poll_acks`](crate::destination::Sender::poll_acks)): `send` returns
 //! [`AwaitingAck`](Action::AwaitingAck) for what it wrote, and `poll_acks` reports the records
 //! the receiver answered.
 //!
@@ -97,12 +97,11 @@ use icsfwd_core::format::syslog;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use super::classify::Action;
-use super::hec::AckReport;
-use super::http::{Timeouts, TlsOptions};
 use super::syslog::session::{client_config, handshake_error};
 use super::syslog::{SyslogError, render};
-use super::{Deliver, Item, Outcome};
+use crate::destination::classify::Action;
+use crate::destination::http::{Timeouts, TlsOptions};
+use crate::destination::{AckReport, Item, Outcome, Sender};
 
 /// Highest transaction number; the next one is 1 (0 is reserved for hints).
 pub const MAX_TXNR: u32 = 999_999_999;
@@ -1278,7 +1277,7 @@ fn at_least_1ms(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-impl Deliver for RelpSender {
+impl Sender for RelpSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
@@ -1330,6 +1329,28 @@ impl Deliver for RelpSender {
             outcome.last_error = self.last_error.clone();
         }
         outcome
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        RelpSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        RelpSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(ACK_POLL_INTERVAL)
+    }
+
+    /// A record is delivered only on the receiver's `rsp 200`: nothing reported delivered
+    /// can be lost by a broken session.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    fn finish(&mut self) -> AckReport {
+        RelpSender::finish(self)
     }
 }
 

@@ -28,7 +28,7 @@
 //!
 //! ```no_run
 //! use std::time::Instant;
-//! use icsfwd::output::{Deliver, Secret};
+//! use icsfwd::destination::{Secret, Sender};
 //! use icsfwd::output::splunk::{Auth, SplunkOptions, SplunkSender};
 //! use icsfwd_core::alert::{Alert, Event};
 //!
@@ -41,14 +41,16 @@
 //! ```
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
-use super::http::{HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded};
-use super::{Deliver, Item, Outcome, Secret};
+use crate::destination::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
+use crate::destination::http::{
+    HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded,
+};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender};
 
 /// Longest session key accepted from `auth/login`.
 pub const MAX_SESSION_KEY: usize = 4096;
@@ -344,7 +346,7 @@ impl SplunkSender {
         Ok(())
     }
 
-    fn post_event(&self, body: &[u8]) -> Result<Reply, super::http::TransportError> {
+    fn post_event(&self, body: &[u8]) -> Result<Reply, crate::destination::http::TransportError> {
         let auth = self
             .static_header
             .as_ref()
@@ -414,7 +416,7 @@ impl SplunkSender {
     }
 }
 
-impl Deliver for SplunkSender {
+impl Sender for SplunkSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         let mut outcome = Outcome::default();
         for (i, (_, event)) in batch.iter().enumerate() {
@@ -436,6 +438,29 @@ impl Deliver for SplunkSender {
             }
         }
         outcome
+    }
+
+    /// splunkd answers each request: no record ever awaits a confirmation.
+    fn poll_acks(&mut self, _now: Instant) -> AckReport {
+        AckReport::default()
+    }
+
+    fn pending_acks(&self) -> usize {
+        0
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A record is delivered on splunkd's answer: nothing reported delivered can be lost.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    /// No session to end (a session key simply expires).
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 

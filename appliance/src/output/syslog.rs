@@ -4,10 +4,9 @@
 //! What it is: [`SyslogSender`] renders each event with the core's
 //! [`icsfwd_core::format::syslog`] formatter (payload `text`, `cef` or `leef` inside the
 //! RFC 5424 header, facility and level from [`syslog::Options`]) and writes it to one receiver.
-//! It implements [`Deliver`] and, through [`SyslogSender::poll_acks`] and
-//! [`SyslogSender::pending_acks`], the confirmation side of
-//! [`Sender`](crate::deliver::Sender): syslog has no application acknowledgement, so over TCP
-//! and TLS the receiver's TCP acknowledgement stands in for one.
+//! It implements [`Sender`], whose confirmation side ([`SyslogSender::poll_acks`],
+//! [`SyslogSender::pending_acks`]) reads the receiver's TCP acknowledgement: syslog has no
+//! application acknowledgement, so over TCP and TLS that stands in for one.
 //!
 //! What it guarantees:
 //! - TCP and TLS: one connection is kept between batches ([`session`]). A batch is written as
@@ -114,11 +113,10 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, syslog};
 
-use super::classify::Action;
-use super::hec::AckReport;
-use super::http::{self, Timeouts, TlsOptions};
-use super::{Deliver, Item, Outcome};
 pub use crate::config::{Confirm, Transport};
+use crate::destination::classify::Action;
+use crate::destination::http::{self, Timeouts, TlsOptions};
+use crate::destination::{AckReport, Item, Outcome, Sender};
 
 pub mod outq;
 pub mod session;
@@ -643,7 +641,7 @@ impl SyslogSender {
     }
 }
 
-impl Deliver for SyslogSender {
+impl Sender for SyslogSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
@@ -661,6 +659,27 @@ impl Deliver for SyslogSender {
                 },
             ),
         }
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        SyslogSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        SyslogSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.options().confirms().then_some(CONFIRM_POLL)
+    }
+
+    fn possible_loss(&self) -> u64 {
+        SyslogSender::possible_loss(self)
+    }
+
+    /// What is written and unconfirmed stays in the spool; the connection just closes.
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 

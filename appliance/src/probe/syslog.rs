@@ -28,8 +28,8 @@ use std::time::Instant;
 use super::{Conclusion, ProbeOptions, TEST_TITLE, test_alert};
 use crate::config::{Config, Confirm, Destination, Syslog, Transport};
 use crate::deliver::syslog_options;
-use crate::output::Deliver as _;
-use crate::output::classify::Action;
+use crate::destination::Sender as _;
+use crate::destination::classify::Action;
 use crate::output::syslog::session::SessionInfo;
 use crate::output::syslog::{SyslogOptions, SyslogSender};
 

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use icsfwd::output::Outcome;
-use icsfwd::output::classify::Action;
-use icsfwd::output::http::{Timeouts, TlsOptions};
+use icsfwd::destination::Outcome;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::http::{Timeouts, TlsOptions};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::Token;

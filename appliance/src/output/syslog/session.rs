@@ -55,8 +55,8 @@ use rustls::{
 };
 
 use super::SyslogError;
-use crate::output::classify::Action;
-use crate::output::http::{self, TlsOptions};
+use crate::destination::classify::Action;
+use crate::destination::http::{self, TlsOptions};
 
 /// Most non-blocking reads of one [`Stream::check_alive`] (each up to 4 KiB).
 pub const DRAIN_READS: usize = 16;

@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use icsfwd::output::http::{HttpClient, Timeouts, TlsOptions};
+//! use icsfwd::destination::http::{HttpClient, Timeouts, TlsOptions};
 //!
 //! let client = HttpClient::new(&TlsOptions::default(), &Timeouts::default()).unwrap();
 //! assert!(!client.verification_disabled());
