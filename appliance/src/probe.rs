@@ -71,10 +71,11 @@ use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 
-use crate::config::{self, Config, Destination, DestinationKind, SplunkAuth};
+use crate::config::{self, Config, Destination, DestinationKind};
 use crate::deliver::sender_for;
 use crate::destination::Sender;
 use crate::destination::classify::{Action, Cause};
+use crate::output::splunk::Auth;
 use crate::output::splunk::percent_encode;
 
 pub mod syslog;
@@ -179,7 +180,7 @@ fn credentials_advice(destination: &Destination) -> &'static str {
             "check the HEC token (token, token_file or token_env) and that it is enabled in Splunk"
         }
         DestinationKind::Splunk(s) => match s.auth {
-            SplunkAuth::Bearer { .. } => {
+            Auth::Bearer { .. } => {
                 "check the token (token, token_file or token_env) and that it is enabled in Splunk"
             }
             _ => "check username and password (password, password_file or password_env)",
@@ -431,15 +432,15 @@ fn describe(config: &Config, destination: &Destination, out: &mut dyn Write) -> 
                 splunk.port
             )?;
             match &splunk.auth {
-                SplunkAuth::Basic { username, .. } => {
+                Auth::Basic { username, .. } => {
                     writeln!(out, "auth: basic, user {username:?} (password not shown)")?;
                 }
-                SplunkAuth::Session { username, .. } => writeln!(
+                Auth::Session { username, .. } => writeln!(
                     out,
                     "auth: session key from /services/auth/login, user {username:?} (password \
                      not shown)"
                 )?,
-                SplunkAuth::Bearer { .. } => writeln!(out, "auth: bearer token (not shown)")?,
+                Auth::Bearer { .. } => writeln!(out, "auth: bearer token (not shown)")?,
             }
         }
         DestinationKind::Syslog(syslog) => {

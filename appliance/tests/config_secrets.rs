@@ -11,7 +11,8 @@
 mod common;
 
 use common::{BASE, load, parse_in, scratch, write};
-use icsfwd::config::{DestinationKind, LoadError, SplunkAuth};
+use icsfwd::config::{DestinationKind, LoadError};
+use icsfwd::output::splunk::Auth as SplunkAuth;
 
 const INLINE: &str = "inline-SECRET-0001";
 const IN_FILE: &str = "file-SECRET-0002";

@@ -491,7 +491,7 @@ fn splunk_defaults_are_port_8089_source_icsfwd_and_sourcetype_icsfwd_text() {
     );
     assert!(matches!(
         &s.auth,
-        icsfwd::config::SplunkAuth::Basic { username, password }
+        icsfwd::output::splunk::Auth::Basic { username, password }
             if username == "u" && password.expose() == "env-password-VALUE-5678"
     ));
 }

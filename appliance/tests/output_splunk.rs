@@ -90,7 +90,13 @@ fn basic_auth_delivers_each_event_as_text_with_the_sensor_metadata() {
 fn bearer_auth_delivers() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let mut sender = sender(&emulator, Auth::Bearer(Secret::new(BEARER)), &tls);
+    let mut sender = sender(
+        &emulator,
+        Auth::Bearer {
+            token: Secret::new(BEARER),
+        },
+        &tls,
+    );
     let events = events(2);
     assert_eq!(
         sender.send(&batch(&events), Instant::now()).parts,
@@ -152,7 +158,9 @@ fn a_wrong_password_parks_as_credentials_rejected_for_every_scheme() {
             username: USER.into(),
             password: Secret::new(wrong),
         },
-        Auth::Bearer(Secret::new(wrong)),
+        Auth::Bearer {
+            token: Secret::new(wrong),
+        },
     ];
     let events = events(2);
     for auth in schemes {

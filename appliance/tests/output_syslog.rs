@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use icsfwd::config::{Confirm, Transport};
 use icsfwd::destination::classify::Action;
-use icsfwd::destination::http::{Timeouts, TlsOptions};
+use icsfwd::destination::{ClientCert, Timeouts, Tls};
 use icsfwd::destination::{Outcome, Sender};
 use icsfwd::output::syslog::session::Acceptance;
 use icsfwd::output::syslog::{SyslogOptions, SyslogSender};
@@ -252,9 +252,9 @@ fn tls_delivers_ten_thousand_leef_messages_verified_against_the_ca_file() {
         Transport::Tls,
         syslog::Payload::Leef(leef::Options::default()),
     );
-    options.tls = TlsOptions {
+    options.tls = Tls {
         ca_file: Some(ca),
-        ..TlsOptions::default()
+        ..Tls::default()
     };
     let message = options.message.clone();
     let mut sender = SyslogSender::new(options).unwrap();
@@ -740,7 +740,7 @@ fn tls_with_the_client_certificate_every_record_arrives_once_and_is_confirmed() 
     material.write_client_identity(&cert, &key).unwrap();
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
     options.tls.ca_file = Some(dir.path().join("ca.pem"));
-    options.tls.client_cert = Some((cert, key));
+    options.tls.client = Some(ClientCert { cert, key });
     let message = options.message.clone();
     let mut sender = SyslogSender::new(options).unwrap();
     let events = events(500, 13);
@@ -798,7 +798,7 @@ fn the_emulators_tls_syslog_receiver_accepts_with_a_session_ticket_and_refuses_w
         let port = receiver.local_addr().port();
         let mut options = options(port, Transport::Tls, syslog::Payload::default());
         options.tls.ca_file = Some(ca.clone());
-        options.tls.client_cert = client;
+        options.tls.client = client.map(|(cert, key)| ClientCert { cert, key });
         let mut sender = SyslogSender::new(options).unwrap();
         let started = Instant::now();
         let outcome = sender.send(&items(&events, 0), started);

@@ -77,6 +77,9 @@ mod raw;
 mod validate;
 
 use crate::destination::Secret;
+pub use crate::destination::{ClientCert, Retry, Timeouts, Tls};
+use crate::output::splunk::Auth;
+pub use crate::spool::OnFull;
 
 /// Where the service and `check-config` look by default.
 pub const DEFAULT_PATH: &str = "/etc/icsfwd/icsfwd.toml";
@@ -210,38 +213,13 @@ pub struct Splunk {
     /// The management port, default 8089.
     pub port: u16,
     /// How to authenticate.
-    pub auth: SplunkAuth,
+    pub auth: Auth,
     /// The `index` parameter; `None` leaves it out (the server's default index).
     pub index: Option<String>,
     /// The `source` parameter, default `icsfwd`.
     pub source: String,
     /// The `sourcetype` parameter, default the sensor name.
     pub sourcetype: String,
-}
-
-/// How a `splunk` destination authenticates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SplunkAuth {
-    /// HTTP Basic with every request (`auth = "basic"`, the default with a username).
-    Basic {
-        /// The user.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// A session key from `/services/auth/login`, renewed on 401 (`auth = "session"`).
-    Session {
-        /// The user.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// `Authorization: Bearer <token>` (`auth = "bearer"`, the default with a token).
-    Bearer {
-        /// The token.
-        token: Secret,
-    },
 }
 
 /// An HEC endpoint: `<scheme>://host:port`.
@@ -381,57 +359,6 @@ pub struct Syslog {
     pub confirm: Confirm,
     /// How messages are built: payload, facility, level.
     pub options: syslog::Options,
-}
-
-/// TLS settings of a destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Tls {
-    /// Whether the server's certificate is verified. Default true; false only when written.
-    pub verify: bool,
-    /// Extra CA certificates (PEM) to trust.
-    pub ca_file: Option<PathBuf>,
-    /// A client certificate and its key (PEM).
-    pub client: Option<ClientCert>,
-}
-
-/// A client certificate (PEM) and its private key (PEM; not readable by group or others).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientCert {
-    /// The certificate chain.
-    pub cert: PathBuf,
-    /// The private key.
-    pub key: PathBuf,
-}
-
-/// Network timeouts of a destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// TCP connect. Default 10 s.
-    pub connect: Duration,
-    /// TLS handshake. Default 10 s.
-    pub tls: Duration,
-    /// From request sent to response read. Default 30 s.
-    pub response: Duration,
-}
-
-/// Retry backoff of a destination: exponential from `min` to `max` (jitter added by the
-/// worker).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retry {
-    /// First delay. Default 1 s.
-    pub min: Duration,
-    /// Longest delay. Default 300 s.
-    pub max: Duration,
-}
-
-/// What the spool does when full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OnFull {
-    /// Tell the producer "spool full, retry" (default; nothing is dropped).
-    Refuse,
-    /// Admit a new alert by evicting the oldest queued alert of strictly lower severity.
-    EvictLowerSeverity,
 }
 
 /// `[spool]`.

@@ -24,10 +24,12 @@ use super::raw::{self, S};
 use super::{
     Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
     LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
-    Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    Scheme, Sensor, Splunk, Spool, Syslog, Timeouts, Tls, Transport,
 };
+use crate::destination::IDLE;
 use crate::destination::secret::{self, Secret};
 use crate::output::hec::is_guid;
+use crate::output::splunk::Auth;
 
 const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";
 const MAX_HEC_URLS: usize = 16;
@@ -1132,6 +1134,7 @@ fn timeouts(ctx: &mut Ctx<'_>, raw: &raw::Destination, prefix: &str) -> Option<T
         connect: connect?,
         tls: tls?,
         response: response?,
+        idle: IDLE,
     })
 }
 
@@ -1257,13 +1260,13 @@ fn splunk(
     let auth = match (auth_word.as_deref(), username, password, token) {
         (_, Err(()), _, _) | (_, _, Err(()), _) | (_, _, _, Err(())) => None,
         (Some("basic") | None, Ok(Some(username)), Ok(Some(password)), Ok(None)) => {
-            Some(SplunkAuth::Basic { username, password })
+            Some(Auth::Basic { username, password })
         }
         (Some("session"), Ok(Some(username)), Ok(Some(password)), Ok(None)) => {
-            Some(SplunkAuth::Session { username, password })
+            Some(Auth::Session { username, password })
         }
         (Some("bearer") | None, Ok(None), Ok(None), Ok(Some(token))) => {
-            Some(SplunkAuth::Bearer { token })
+            Some(Auth::Bearer { token })
         }
         (Some(word), _, _, _) if !matches!(word, "basic" | "session" | "bearer") => {
             let at = raw.auth.as_ref().map_or(span.clone(), S::span);

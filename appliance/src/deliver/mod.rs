@@ -83,12 +83,11 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::config::{self, DestinationKind, SplunkAuth};
-use crate::destination::http::{Timeouts, TlsOptions};
-use crate::destination::{Secret, Sender};
+use crate::config::{self, DestinationKind};
+use crate::destination::Sender;
 use crate::output::hec::{BatchLimits, HecError, HecOptions, HecSender};
 use crate::output::relp::{RelpOptions, RelpSender};
-use crate::output::splunk::{Auth, SplunkError, SplunkOptions, SplunkSender};
+use crate::output::splunk::{SplunkError, SplunkOptions, SplunkSender};
 use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
 use crate::spool::Handle;
 
@@ -148,23 +147,6 @@ impl std::error::Error for SetupError {
     }
 }
 
-fn tls_options(tls: &config::Tls) -> TlsOptions {
-    TlsOptions {
-        verify: tls.verify,
-        ca_file: tls.ca_file.clone(),
-        client_cert: tls.client.as_ref().map(|c| (c.cert.clone(), c.key.clone())),
-    }
-}
-
-fn timeouts(timeouts: &config::Timeouts) -> Timeouts {
-    Timeouts {
-        connect: timeouts.connect,
-        tls: timeouts.tls,
-        response: timeouts.response,
-        ..Timeouts::default()
-    }
-}
-
 /// Builds the sender of `destination` from the validated configuration.
 ///
 /// # Errors
@@ -181,8 +163,8 @@ pub fn sender_for(
                 hec.urls.iter().map(ToString::to_string).collect(),
                 hec.token.clone(),
             );
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
+            options.tls = destination.tls.clone();
+            options.timeouts = destination.timeouts;
             options.gzip = hec.gzip;
             options.channel.clone_from(&hec.channel);
             options.ack_deadline = hec.ack.then_some(hec.ack_deadline);
@@ -200,23 +182,16 @@ pub fn sender_for(
                 splunk.host.clone()
             };
             let url = format!("{}://{host}:{}", splunk.scheme.as_str(), splunk.port);
-            let auth = match &splunk.auth {
-                SplunkAuth::Basic { username, password } => Auth::Basic {
-                    username: username.clone(),
-                    password: password.clone(),
-                },
-                SplunkAuth::Session { username, password } => Auth::Session {
-                    username: username.clone(),
-                    password: password.clone(),
-                },
-                SplunkAuth::Bearer { token } => Auth::Bearer(Secret::clone(token)),
-            };
-            let mut options =
-                SplunkOptions::new(&url, auth, &sensor.ip.to_string(), &splunk.sourcetype);
+            let mut options = SplunkOptions::new(
+                &url,
+                splunk.auth.clone(),
+                &sensor.ip.to_string(),
+                &splunk.sourcetype,
+            );
             options.source.clone_from(&splunk.source);
             options.index.clone_from(&splunk.index);
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
+            options.tls = destination.tls.clone();
+            options.timeouts = destination.timeouts;
             options.text = destination.format_options().text;
             Ok(Box::new(
                 SplunkSender::new(options).map_err(SetupError::Splunk)?,
@@ -226,8 +201,8 @@ pub fn sender_for(
             let tls = syslog.transport == config::Transport::RelpTls;
             let mut options = RelpOptions::new(&syslog.host, syslog.port, tls);
             options.message = syslog.options.clone();
-            options.tls_options = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
+            options.tls_options = destination.tls.clone();
+            options.timeouts = destination.timeouts;
             Ok(Box::new(
                 RelpSender::new(options).map_err(SetupError::Syslog)?,
             ))
@@ -245,8 +220,8 @@ pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog
     let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
     options.confirm = syslog.confirm;
     options.message = syslog.options.clone();
-    options.tls = tls_options(&destination.tls);
-    options.timeouts = timeouts(&destination.timeouts);
+    options.tls = destination.tls.clone();
+    options.timeouts = destination.timeouts;
     options
 }
 

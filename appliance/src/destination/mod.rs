@@ -5,6 +5,7 @@
 //! - [`classify`]: the one table from every reply to an action, and the backoff.
 //! - [`http`]: the HTTPS client of the Splunk kinds (ureq + rustls/ring), redaction.
 //! - [`secret`]: [`Secret`], a password or token that is never printed.
+//! - [`Tls`], [`Timeouts`], [`Retry`]: the settings every kind shares.
 //!
 //! What it guarantees:
 //! - Order: the parts of an [`Outcome`] cover the batch in order, without gaps; nothing after
@@ -35,9 +36,11 @@ use icsfwd_core::alert::Event;
 pub mod classify;
 pub mod http;
 pub mod secret;
+mod shared;
 
 use classify::Action;
 pub use secret::Secret;
+pub use shared::{ClientCert, IDLE, Retry, Timeouts, Tls};
 
 /// One event of a batch: its spool sequence number and the event.
 pub type Item<'a> = (u64, &'a Event);

@@ -72,8 +72,8 @@ use flate2::write::GzEncoder;
 use icsfwd_core::format::{self, SliceWriter};
 
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
-use crate::destination::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
-use crate::destination::{AckReport, Item, Outcome, Secret, Sender};
+use crate::destination::http::{HttpClient, Redactor, SetupError};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Most ack ids in one `/services/collector/ack` query.
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
@@ -142,7 +142,7 @@ pub struct HecOptions {
     /// The HEC token.
     pub token: Secret,
     /// TLS options.
-    pub tls: TlsOptions,
+    pub tls: Tls,
     /// Timeouts.
     pub timeouts: Timeouts,
     /// Gzip request bodies.
@@ -168,7 +168,7 @@ impl HecOptions {
         Self {
             urls,
             token,
-            tls: TlsOptions::default(),
+            tls: Tls::default(),
             timeouts: Timeouts::default(),
             gzip: false,
             channel: None,

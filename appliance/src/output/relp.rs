@@ -100,8 +100,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use super::syslog::session::{client_config, handshake_error};
 use super::syslog::{SyslogError, render};
 use crate::destination::classify::Action;
-use crate::destination::http::{Timeouts, TlsOptions};
-use crate::destination::{AckReport, Item, Outcome, Sender};
+use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
 /// Highest transaction number; the next one is 1 (0 is reserved for hints).
 pub const MAX_TXNR: u32 = 999_999_999;
@@ -768,7 +767,7 @@ pub struct RelpOptions {
     /// Facility, level, payload, BOM: as the syslog sender.
     pub message: syslog::Options,
     /// TLS settings (used when `tls`).
-    pub tls_options: TlsOptions,
+    pub tls_options: Tls,
     /// Connect, handshake, and `response`: the longest wait for an answer.
     pub timeouts: Timeouts,
     /// Most unanswered commands; default [`DEFAULT_WINDOW`].
@@ -785,7 +784,7 @@ impl RelpOptions {
             port,
             tls,
             message: syslog::Options::default(),
-            tls_options: TlsOptions::default(),
+            tls_options: Tls::default(),
             timeouts: Timeouts::default(),
             window: DEFAULT_WINDOW,
         }
@@ -1111,9 +1110,9 @@ impl RelpSender {
                             &err,
                             self.options
                                 .tls_options
-                                .client_cert
+                                .client
                                 .as_ref()
-                                .map(|(cert, _)| cert),
+                                .map(|client| &client.cert),
                         ));
                     }
                 }

@@ -47,10 +47,8 @@ use base64::Engine as _;
 use icsfwd_core::format::{self, SliceWriter};
 
 use crate::destination::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
-use crate::destination::http::{
-    HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded,
-};
-use crate::destination::{AckReport, Item, Outcome, Secret, Sender};
+use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, bounded};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Longest session key accepted from `auth/login`.
 pub const MAX_SESSION_KEY: usize = 4096;
@@ -78,7 +76,10 @@ pub enum Auth {
         password: Secret,
     },
     /// A Splunk authentication token (JWT), `Authorization: Bearer`.
-    Bearer(Secret),
+    Bearer {
+        /// The token.
+        token: Secret,
+    },
 }
 
 /// Everything a [`SplunkSender`] is built from.
@@ -97,7 +98,7 @@ pub struct SplunkOptions {
     /// The index, or `None` for the user's default.
     pub index: Option<String>,
     /// TLS options.
-    pub tls: TlsOptions,
+    pub tls: Tls,
     /// Timeouts.
     pub timeouts: Timeouts,
     /// Options of the text format.
@@ -120,7 +121,7 @@ impl SplunkOptions {
             source: "icsfwd".to_owned(),
             sourcetype: sourcetype.to_owned(),
             index: None,
-            tls: TlsOptions::default(),
+            tls: Tls::default(),
             timeouts: Timeouts::default(),
             text: format::text::Options::default(),
         }
@@ -210,7 +211,7 @@ impl SplunkSender {
                     base64::engine::general_purpose::STANDARD.encode(pair)
                 )))
             }
-            Auth::Bearer(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
+            Auth::Bearer { token } => Some(Secret::new(format!("Bearer {}", token.expose()))),
             Auth::Session { .. } => None,
         };
         let mut redactor = Redactor::default();
@@ -219,7 +220,7 @@ impl SplunkSender {
                 redactor.add(password);
                 redactor.add(&Secret::new(percent_encode(password.expose())));
             }
-            Auth::Bearer(token) => redactor.add(token),
+            Auth::Bearer { token } => redactor.add(token),
         }
         if let Some(header) = &static_header {
             redactor.add(header);
@@ -621,7 +622,9 @@ mod tests {
 
     #[test]
     fn the_simple_url_carries_the_metadata_in_the_query() {
-        let auth = Auth::Bearer(Secret::new("tok"));
+        let auth = Auth::Bearer {
+            token: Secret::new("tok"),
+        };
         let mut options = SplunkOptions::new("https://s:8089/", auth, "10.0.0.9", "sensor a");
         options.index = Some("ot".into());
         let sender = SplunkSender::new(options).unwrap();

@@ -115,8 +115,8 @@ use icsfwd_core::format::{SliceWriter, syslog};
 
 pub use crate::config::{Confirm, Transport};
 use crate::destination::classify::Action;
-use crate::destination::http::{self, Timeouts, TlsOptions};
-use crate::destination::{AckReport, Item, Outcome, Sender};
+use crate::destination::http::{self};
+use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
 pub mod outq;
 pub mod session;
@@ -162,7 +162,7 @@ pub struct SyslogOptions {
     /// Facility, level, payload, BOM.
     pub message: syslog::Options,
     /// TLS settings (used with [`Transport::Tls`]).
-    pub tls: TlsOptions,
+    pub tls: Tls,
     /// Connect, handshake and write (`response`) timeouts.
     pub timeouts: Timeouts,
     /// Largest UDP datagram; a longer message is dead-lettered.
@@ -181,7 +181,7 @@ impl SyslogOptions {
             confirm: Confirm::default(),
             settle: SETTLE,
             message: syslog::Options::default(),
-            tls: TlsOptions::default(),
+            tls: Tls::default(),
             timeouts: Timeouts::default(),
             max_datagram: DEFAULT_MAX_DATAGRAM,
         }

@@ -195,8 +195,8 @@ fn describe(options: &SyslogOptions, out: &mut dyn Write) -> io::Result<()> {
                 "tls: verification on, CA: the built-in Mozilla roots (no ca_file)"
             )?,
         }
-        match &tls.client_cert {
-            Some((cert, _)) => writeln!(out, "tls: client certificate {}", cert.display())?,
+        match &tls.client {
+            Some(client) => writeln!(out, "tls: client certificate {}", client.cert.display())?,
             None => writeln!(out, "tls: no client certificate (client_cert not set)")?,
         }
     }
