@@ -42,7 +42,6 @@ pub mod exit;
 pub mod ingest;
 pub mod logging;
 pub mod notify;
-pub mod output;
 pub mod probe;
 pub mod send;
 pub mod service;

@@ -22,14 +22,16 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::raw::{self, S};
 use super::{
-    Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
-    LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
-    Scheme, Sensor, Splunk, Spool, Syslog, Timeouts, Tls, Transport,
+    Config, Ingest, Log, LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem,
+    Problems, Sensor, Spool,
 };
-use crate::destination::IDLE;
+use crate::destination::hec::sender::is_guid;
+use crate::destination::hec::{Batch, Hec, HecUrl};
+use crate::destination::http::Scheme;
 use crate::destination::secret::{self, Secret};
-use crate::output::hec::is_guid;
-use crate::output::splunk::Auth;
+use crate::destination::splunk::{Auth, Splunk};
+use crate::destination::syslog::{Confirm, Syslog, Transport};
+use crate::destination::{ClientCert, Destination, DestinationKind, IDLE, Retry, Timeouts, Tls};
 
 const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";
 const MAX_HEC_URLS: usize = 16;
@@ -1320,7 +1322,7 @@ fn splunk(
     );
     let sourcetype = sourcetype
         .ok()?
-        .unwrap_or_else(|| crate::output::splunk::DEFAULT_SOURCETYPE.to_owned());
+        .unwrap_or_else(|| crate::destination::splunk::DEFAULT_SOURCETYPE.to_owned());
     Some(Splunk {
         scheme: scheme?,
         host: host?,
@@ -1336,49 +1338,7 @@ fn splunk(
 
 /// Parses `https://host[:port][/]`.
 fn hec_url(text: &str) -> Result<HecUrl, &'static str> {
-    let text = text.trim();
-    let (scheme, rest) = if let Some(rest) = text.strip_prefix("https://") {
-        (Scheme::Https, rest)
-    } else if let Some(rest) = text.strip_prefix("http://") {
-        (Scheme::Http, rest)
-    } else {
-        return Err("must start with https:// (or http:// for tests)");
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains('/') || rest.contains('?') || rest.contains('#') {
-        return Err("has a path: icsfwd adds /services/collector/... itself");
-    }
-    if rest.contains('@') {
-        return Err("has user information: put the token in token_file instead");
-    }
-    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or("has an unclosed [")?;
-        match after.strip_prefix(':') {
-            Some(p) => (host, Some(p)),
-            None if after.is_empty() => (host, None),
-            None => return Err("has text after the IPv6 address"),
-        }
-    } else {
-        match rest.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (rest, None),
-        }
-    };
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("has no valid host");
-    }
-    let port = match port {
-        None => 8088,
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => return Err("has a port outside 1-65535"),
-        },
-    };
-    Ok(HecUrl {
-        scheme,
-        host: host.to_owned(),
-        port,
-    })
+    text.parse()
 }
 
 fn bounded_option(value: &str) -> Option<heapless::String<{ hec::MAX_OPTION_LEN }>> {
@@ -1549,6 +1509,7 @@ fn hec(
         gzip: flag(&raw.gzip, false),
         channel: channel?,
         envelope: envelope_ok.then_some(envelope)?,
+        down_for: Duration::from_secs(30),
     })
 }
 
@@ -1722,19 +1683,16 @@ fn syslog_destination(
         }
         fixed.map(syslog::Level::Fixed)
     };
-    let options = syslog::Options {
+    let message = syslog::Options {
         facility: facility?,
         level: level?,
         payload: payload?,
         bom: false,
     };
-    Some(Syslog {
-        host: host?,
-        port: port?,
-        transport: transport?,
-        confirm: confirm?,
-        options,
-    })
+    let mut settings = Syslog::new(&host?, port?, transport?);
+    settings.confirm = confirm?;
+    settings.message = message;
+    Some(settings)
 }
 
 /// `confirm`: `tcp-ack` (default) or `write`, for syslog over tcp or tls only (UDP gives no

@@ -2,10 +2,9 @@
 //! and a housekeeper removes what every destination has delivered.
 //!
 //! What it is:
-//! - [`sender_for`] turns a validated [`config::Destination`] into its sender
-//!   ([`HecSender`], [`SplunkSender`], [`SyslogSender`] or, for syslog over RELP,
-//!   [`RelpSender`]); this is the one place where configuration names
-//!   are mapped onto output options.
+//! - [`sender_for`] builds each destination's sender ([`Destination::sender`]) from its
+//!   validated settings (the configuration's types are the senders' types: nothing is
+//!   copied).
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
 //!   linger), sends, and applies the [`Outcome`](crate::destination::Outcome) part by part:
@@ -56,7 +55,9 @@
 //! - A worker keeps at most [`DeliveryOptions::max_in_flight`] records in memory (sent and
 //!   awaiting acks, or read and not yet sent).
 //! - `splunk` destinations send one event per request anyway; their worker takes up to
-//!   [`SPLUNK_BATCH`] records per `send` with no linger.
+//!   [`splunk::BATCH`](crate::destination::splunk::BATCH) records per `send` with no
+//!   linger; `syslog` destinations as many
+//!   ([`syslog::BATCH`](crate::destination::syslog::BATCH)), written as they come.
 //! - A destination whose sender cannot be set up (a CA file that cannot be read) gets no
 //!   worker and the state
 //!   [`Failed`](stats::State::Failed) with the reason: its records stay in the spool, the
@@ -76,19 +77,14 @@
 //! assert!(shutdown.is_triggered());
 //! ```
 
-use std::fmt;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::config::{self, DestinationKind};
-use crate::destination::Sender;
-use crate::output::hec::{BatchLimits, HecError, HecOptions, HecSender};
-use crate::output::relp::{RelpOptions, RelpSender};
-use crate::output::splunk::{SplunkError, SplunkOptions, SplunkSender};
-use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
+use crate::config;
+use crate::destination::{Destination, Sender, SetupError};
 use crate::spool::Handle;
 
 pub mod deadletter;
@@ -101,128 +97,18 @@ use housekeeper::{Housekeeper, HousekeepingStats};
 use stats::{DeliveryStats, State, StatsCell};
 use worker::{Worker, WorkerSettings};
 
-/// Records a `splunk` destination's worker hands to one `send` (sent one per request).
-pub const SPLUNK_BATCH: usize = 100;
-
-/// A destination's sender could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SetupError {
-    /// The HEC sender refused its options.
-    Hec(HecError),
-    /// The splunkd sender refused its options.
-    Splunk(SplunkError),
-    /// The syslog sender refused its options.
-    Syslog(SyslogError),
-    /// This kind of destination has no sender yet.
-    Unsupported {
-        /// The kind (`syslog`).
-        kind: &'static str,
-    },
-}
-
-impl fmt::Display for SetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Hec(err) => write!(f, "{err}"),
-            Self::Splunk(err) => write!(f, "{err}"),
-            Self::Syslog(err) => write!(f, "{err}"),
-            Self::Unsupported { kind } => write!(
-                f,
-                "{kind} delivery is not supported yet (it comes in part 2); its records stay \
-                 in the spool"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SetupError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Hec(err) => Some(err),
-            Self::Splunk(err) => Some(err),
-            Self::Syslog(err) => Some(err),
-            Self::Unsupported { .. } => None,
-        }
-    }
-}
-
-/// Builds the sender of `destination` from the validated configuration.
+/// Builds the sender of `destination` for the configured `sensor` (whose address is the
+/// `host` of `splunk` requests): [`Destination::sender`].
 ///
 /// # Errors
 ///
-/// The sender refused its options (a TLS file that cannot be used, a syslog host that is
+/// The sender refused its settings (a TLS file that cannot be used, a syslog host that is
 /// not a valid TLS server name).
 pub fn sender_for(
-    destination: &config::Destination,
+    destination: &Destination,
     sensor: &config::Sensor,
 ) -> Result<Box<dyn Sender>, SetupError> {
-    match &destination.kind {
-        DestinationKind::Hec(hec) => {
-            let mut options = HecOptions::new(
-                hec.urls.iter().map(ToString::to_string).collect(),
-                hec.token.clone(),
-            );
-            options.tls = destination.tls.clone();
-            options.timeouts = destination.timeouts;
-            options.gzip = hec.gzip;
-            options.channel.clone_from(&hec.channel);
-            options.ack_deadline = hec.ack.then_some(hec.ack_deadline);
-            options.format = destination.format_options().hec;
-            options.limits = BatchLimits {
-                max_events: hec.batch.max_events,
-                max_bytes: hec.batch.max_bytes,
-            };
-            Ok(Box::new(HecSender::new(options).map_err(SetupError::Hec)?))
-        }
-        DestinationKind::Splunk(splunk) => {
-            let host = if splunk.host.contains(':') {
-                format!("[{}]", splunk.host)
-            } else {
-                splunk.host.clone()
-            };
-            let url = format!("{}://{host}:{}", splunk.scheme.as_str(), splunk.port);
-            let mut options = SplunkOptions::new(
-                &url,
-                splunk.auth.clone(),
-                &sensor.ip.to_string(),
-                &splunk.sourcetype,
-            );
-            options.source.clone_from(&splunk.source);
-            options.index.clone_from(&splunk.index);
-            options.tls = destination.tls.clone();
-            options.timeouts = destination.timeouts;
-            options.text = destination.format_options().text;
-            Ok(Box::new(
-                SplunkSender::new(options).map_err(SetupError::Splunk)?,
-            ))
-        }
-        DestinationKind::Syslog(syslog) if syslog.transport.is_relp() => {
-            let tls = syslog.transport == config::Transport::RelpTls;
-            let mut options = RelpOptions::new(&syslog.host, syslog.port, tls);
-            options.message = syslog.options.clone();
-            options.tls_options = destination.tls.clone();
-            options.timeouts = destination.timeouts;
-            Ok(Box::new(
-                RelpSender::new(options).map_err(SetupError::Syslog)?,
-            ))
-        }
-        DestinationKind::Syslog(syslog) => Ok(Box::new(
-            SyslogSender::new(syslog_options(destination, syslog)).map_err(SetupError::Syslog)?,
-        )),
-    }
-}
-
-/// The options of a `syslog` destination's sender (what [`sender_for`] builds it with; `icsfwd
-/// test` builds its sender the same way).
-#[must_use]
-pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog) -> SyslogOptions {
-    let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
-    options.confirm = syslog.confirm;
-    options.message = syslog.options.clone();
-    options.tls = destination.tls.clone();
-    options.timeouts = destination.timeouts;
-    options
+    destination.sender(sensor.ip)
 }
 
 /// The stop signal of the delivery threads: cloneable, set once, waited on.

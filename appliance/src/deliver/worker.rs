@@ -20,7 +20,7 @@
 //!
 //! Syslog over RELP uses the same path: its records await the receiver's `rsp`, polled at
 //! every turn (its [`Sender::poll_interval`] is
-//! [`ACK_POLL_INTERVAL`](crate::output::relp::ACK_POLL_INTERVAL)); a broken
+//! [`ACK_POLL_INTERVAL`](crate::destination::syslog::relp::ACK_POLL_INTERVAL)); a broken
 //! session expires them (pending again, possible duplicates); an answer that refuses a record
 //! ([`AckReport::refused`]) dead-letters it or makes it pending behind a park or backoff. At a
 //! clean stop the sender's [`finish`](super::Sender::finish) (RELP `close`) reports the last
@@ -88,9 +88,9 @@ use icsfwd_core::destination::DestinationId;
 
 use super::deadletter::DeadLetters;
 use super::stats::{State, StatsCell};
-use super::{DeliveryOptions, SPLUNK_BATCH, Shutdown};
+use super::{DeliveryOptions, Shutdown};
 use crate::clock::now_ms;
-use crate::config::{Destination, DestinationKind};
+use crate::destination::Destination;
 use crate::destination::classify::{Action, Backoff};
 use crate::destination::{AckReport, Sender};
 use crate::spool::commit::Wait;
@@ -164,21 +164,15 @@ impl WorkerSettings {
     /// [`DeliveryOptions::ack_poll_interval`] would otherwise act as that interval.
     #[must_use]
     pub fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
-        let (batch_max_events, linger) = match &destination.kind {
-            DestinationKind::Hec(hec) => (hec.batch.max_events, hec.batch.linger),
-            _ => (SPLUNK_BATCH, Duration::ZERO),
-        };
-        let ack_poll_interval = match &destination.kind {
-            DestinationKind::Hec(hec) if hec.ack => {
-                options.ack_poll_interval.min(hec.ack_deadline / 2)
-            }
-            _ => options.ack_poll_interval,
-        };
+        let batching = destination.kind.batching();
+        let ack_poll_interval = destination
+            .kind
+            .ack_poll_interval(options.ack_poll_interval);
         Self {
             dest: destination.id,
             name: destination.name.clone(),
-            batch_max_events: batch_max_events.max(1),
-            linger,
+            batch_max_events: batching.max_events.max(1),
+            linger: batching.linger,
             retry_min: destination.retry.min,
             retry_max: destination.retry.max,
             ack_poll_interval,

@@ -52,6 +52,26 @@ pub const MAX_REPLY_BODY: u64 = 64 * 1024;
 /// Longest text taken from a server's message into an error or reason.
 pub const MAX_MESSAGE: usize = 256;
 
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// TLS (the default).
+    Https,
+    /// Plain text: only for tests and the emulator; listed by
+    /// [`Config::warnings`](crate::config::Config::warnings).
+    Http,
+}
+
+impl Scheme {
+    /// `https` or `http`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+        }
+    }
+}
+
 /// A client could not be built from its options.
 #[derive(Debug)]
 #[non_exhaustive]

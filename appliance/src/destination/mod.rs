@@ -28,19 +28,279 @@
 //! assert!(outcome.all_delivered());
 //! ```
 
+use std::fmt;
+use std::io::{self, Write};
+use std::net::IpAddr;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
+use icsfwd_core::destination::DestinationId;
+use icsfwd_core::format::{self, Kind};
 
 pub mod classify;
+pub mod hec;
 pub mod http;
+pub mod probe;
 pub mod secret;
 mod shared;
+pub mod splunk;
+pub mod syslog;
 
 use classify::Action;
+use hec::Hec;
+use hec::sender::{HecError, HecSender};
+use http::Scheme;
+use probe::{Conclusion, ProbeOptions, TestAlert, Words};
 pub use secret::Secret;
 pub use shared::{ClientCert, IDLE, Retry, Timeouts, Tls};
+use splunk::Splunk;
+use splunk::sender::{SplunkError, SplunkSender};
+use syslog::Syslog;
+use syslog::relp::RelpSender;
+use syslog::sender::{SyslogError, SyslogSender};
+
+/// One `[[destination]]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Destination {
+    /// Its id in the core's destination sets: its position in the file.
+    pub id: DestinationId,
+    /// Its unique name: letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// What it is and how to reach it.
+    pub kind: DestinationKind,
+    /// TLS settings (`splunk` and `hec` over https, `syslog` over tls).
+    pub tls: Tls,
+    /// Network timeouts.
+    pub timeouts: Timeouts,
+    /// Delay between retries.
+    pub retry: Retry,
+}
+
+/// The kind of a destination, with its kind-specific settings: the one dispatch over kinds
+/// (every `match` on it is exhaustive, so a new kind is asked for each of its parts).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a handful of destinations, built once: boxing would only add indirection"
+)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DestinationKind {
+    /// splunkd's REST receiver (`receivers/simple`, port 8089).
+    Splunk(Splunk),
+    /// The HTTP Event Collector (port 8088).
+    Hec(Hec),
+    /// A syslog receiver (RFC 5424).
+    Syslog(Syslog),
+}
+
+/// How a destination's worker batches records: a batch is sent when it holds `max_events` or
+/// its first record waited `linger`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batching {
+    /// Most records per `send`.
+    pub max_events: usize,
+    /// How long the first record of a batch that is not full may wait for more.
+    pub linger: Duration,
+}
+
+impl DestinationKind {
+    /// `splunk`, `hec` or `syslog`: the kind's name in `kind = "..."`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            DestinationKind::Splunk(_) => splunk::NAME,
+            DestinationKind::Hec(_) => hec::NAME,
+            DestinationKind::Syslog(_) => syslog::NAME,
+        }
+    }
+
+    /// How the worker batches this kind's records.
+    #[must_use]
+    pub fn batching(&self) -> Batching {
+        match self {
+            DestinationKind::Splunk(_) => splunk::BATCHING,
+            DestinationKind::Hec(h) => h.batching(),
+            DestinationKind::Syslog(_) => syslog::BATCHING,
+        }
+    }
+
+    /// How often the worker polls the confirmations of records awaiting one, given the
+    /// service's `default` interval (HEC with acks polls at least twice per `ack_deadline`).
+    #[must_use]
+    pub fn ack_poll_interval(&self, default: Duration) -> Duration {
+        match self {
+            DestinationKind::Hec(h) => h.ack_poll_interval(default),
+            // splunkd answers each request; syslog's senders set their own pace
+            // (`Sender::poll_interval`).
+            DestinationKind::Splunk(_) | DestinationKind::Syslog(_) => default,
+        }
+    }
+
+    /// The kind's words for the fixes `icsfwd test` gives.
+    pub(crate) fn probe_words(&self) -> Words {
+        match self {
+            DestinationKind::Splunk(s) => splunk::probe::words(s),
+            DestinationKind::Hec(h) => hec::probe::words(h),
+            DestinationKind::Syslog(_) => syslog::probe::words(),
+        }
+    }
+}
+
+impl Destination {
+    /// The core format this destination's events are rendered in (for `syslog`, the payload
+    /// inside the RFC 5424 header).
+    pub fn format(&self) -> Kind {
+        match &self.kind {
+            DestinationKind::Splunk(_) => Kind::Text,
+            DestinationKind::Hec(_) => Kind::Hec,
+            DestinationKind::Syslog(s) => match s.message.payload {
+                format::syslog::Payload::Text(_) => Kind::Text,
+                format::syslog::Payload::Cef(_) => Kind::Cef,
+                format::syslog::Payload::Leef(_) => Kind::Leef,
+            },
+        }
+    }
+
+    /// The core format options this destination renders with (the HEC envelope's fields for
+    /// `hec`, the defaults otherwise).
+    pub fn format_options(&self) -> format::Options {
+        let mut options = format::Options::default();
+        match &self.kind {
+            DestinationKind::Hec(h) => options.hec = h.envelope.clone(),
+            DestinationKind::Splunk(_) | DestinationKind::Syslog(_) => {}
+        }
+        options
+    }
+
+    /// The syslog message options, for a `syslog` destination.
+    pub fn syslog_options(&self) -> Option<&format::syslog::Options> {
+        match &self.kind {
+            DestinationKind::Syslog(s) => Some(&s.message),
+            DestinationKind::Splunk(_) | DestinationKind::Hec(_) => None,
+        }
+    }
+
+    /// Builds this destination's sender, the one its worker (and `icsfwd test`) drives;
+    /// `sensor_ip` is the `host` of `splunk` requests.
+    ///
+    /// # Errors
+    ///
+    /// The sender refused its settings (a TLS file that cannot be used, a syslog host that is
+    /// not a valid TLS server name).
+    pub fn sender(&self, sensor_ip: IpAddr) -> Result<Box<dyn Sender>, SetupError> {
+        let (tls, timeouts) = (&self.tls, &self.timeouts);
+        Ok(match &self.kind {
+            DestinationKind::Hec(h) => {
+                Box::new(HecSender::new(h, tls, timeouts).map_err(SetupError::Hec)?)
+            }
+            DestinationKind::Splunk(s) => Box::new(
+                SplunkSender::new(s, sensor_ip, tls, timeouts).map_err(SetupError::Splunk)?,
+            ),
+            DestinationKind::Syslog(s) if s.transport.is_relp() => {
+                Box::new(RelpSender::new(s, tls, timeouts).map_err(SetupError::Syslog)?)
+            }
+            DestinationKind::Syslog(s) => {
+                Box::new(SyslogSender::new(s, tls, timeouts).map_err(SetupError::Syslog)?)
+            }
+        })
+    }
+
+    /// `icsfwd test` of this destination: its kind's steps, written to `out`.
+    ///
+    /// # Errors
+    ///
+    /// Writing to `out` failed.
+    pub fn probe(
+        &self,
+        sensor_ip: IpAddr,
+        alert: &TestAlert,
+        out: &mut dyn Write,
+        options: &ProbeOptions,
+    ) -> io::Result<Conclusion> {
+        match &self.kind {
+            DestinationKind::Hec(h) => hec::probe::run(self, h, alert, out, options),
+            DestinationKind::Splunk(s) => {
+                splunk::probe::run(self, s, sensor_ip, alert, out, options)
+            }
+            DestinationKind::Syslog(s) => syslog::probe::run(self, s, alert, out, options),
+        }
+    }
+
+    /// Appends what the service must warn about at every start for this destination: TLS
+    /// verification turned off, plain `http`, plain-text syslog.
+    pub fn warnings(&self, out: &mut Vec<String>) {
+        let name = &self.name;
+        let tls_used = match &self.kind {
+            DestinationKind::Splunk(s) => {
+                if s.scheme == Scheme::Http {
+                    out.push(format!(
+                        "destination {name:?}: plain http: the credentials and alerts cross the \
+                         network unencrypted"
+                    ));
+                }
+                s.scheme == Scheme::Https
+            }
+            DestinationKind::Hec(h) => {
+                for url in h.urls.iter().filter(|u| u.scheme == Scheme::Http) {
+                    out.push(format!(
+                        "destination {name:?}: plain http to {url}: the token and alerts cross \
+                         the network unencrypted"
+                    ));
+                }
+                h.urls.iter().any(|u| u.scheme == Scheme::Https)
+            }
+            DestinationKind::Syslog(s) => {
+                if !s.transport.uses_tls() {
+                    out.push(format!(
+                        "destination {name:?}: syslog over {}: alerts cross the network \
+                         unencrypted",
+                        s.transport.as_str()
+                    ));
+                }
+                s.transport.uses_tls()
+            }
+        };
+        if tls_used && !self.tls.verify {
+            out.push(format!(
+                "destination {name:?}: TLS certificate verification is OFF (verify = false): \
+                 anyone on the path can impersonate the receiver"
+            ));
+        }
+    }
+}
+
+/// A destination's sender could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// The HEC sender refused its settings.
+    Hec(HecError),
+    /// The splunkd sender refused its settings.
+    Splunk(SplunkError),
+    /// The syslog sender refused its settings.
+    Syslog(SyslogError),
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Hec(err) => write!(f, "{err}"),
+            Self::Splunk(err) => write!(f, "{err}"),
+            Self::Syslog(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Hec(err) => Some(err),
+            Self::Splunk(err) => Some(err),
+            Self::Syslog(err) => Some(err),
+        }
+    }
+}
 
 /// One event of a batch: its spool sequence number and the event.
 pub type Item<'a> = (u64, &'a Event);

@@ -28,7 +28,7 @@
 //!   records) is discarded.
 //!
 //! ```
-//! use icsfwd::output::syslog::session::Acceptance;
+//! use icsfwd::destination::syslog::session::Acceptance;
 //!
 //! let shown = Acceptance::SessionTicket.to_string();
 //! assert_eq!(shown, "the receiver accepted the session (it sent a session ticket)");
@@ -54,7 +54,7 @@ use rustls::{
     StreamOwned,
 };
 
-use super::SyslogError;
+use super::sender::SyslogError;
 use crate::destination::Tls;
 use crate::destination::classify::Action;
 use crate::destination::http;
