@@ -71,8 +71,10 @@ use std::time::Duration;
 pub use icsfwd_core::destination::MAX_DESTINATIONS;
 use icsfwd_core::rule::{self, RuleSet};
 
-mod raw;
-mod validate;
+mod document;
+pub(crate) mod raw;
+mod rules;
+pub(crate) mod validate;
 
 use crate::destination::Destination;
 pub use crate::spool::OnFull;
@@ -82,7 +84,7 @@ pub const DEFAULT_PATH: &str = "/etc/icsfwd/icsfwd.toml";
 /// Largest config file read, in bytes.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Longest destination name; names become file names (cursors), so they are short and plain.
-pub const MAX_DESTINATION_NAME: usize = 64;
+pub use crate::destination::MAX_NAME as MAX_DESTINATION_NAME;
 
 /// Exit code of `check-config` for an invalid configuration.
 pub const EXIT_INVALID: u8 = 2;
@@ -240,7 +242,7 @@ impl Config {
         origin: &Origin,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Problems> {
-        validate::config(text, origin, env)
+        document::config(text, origin, env)
     }
 
     /// The destination named `name`.

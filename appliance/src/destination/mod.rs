@@ -39,6 +39,7 @@ use icsfwd_core::destination::DestinationId;
 use icsfwd_core::format::{self, Kind};
 
 pub mod classify;
+pub(crate) mod config;
 pub mod hec;
 pub mod http;
 pub mod probe;
@@ -59,6 +60,17 @@ use splunk::sender::{SplunkError, SplunkSender};
 use syslog::Syslog;
 use syslog::relp::RelpSender;
 use syslog::sender::{SyslogError, SyslogSender};
+
+/// Longest destination name; names become file names (cursors), so they are short and plain.
+pub const MAX_NAME: usize = 64;
+
+/// Every kind, as the configuration reads it, in the order messages list them: with
+/// [`DestinationKind`], the two places that name each kind.
+pub(crate) const KINDS: [&config::Kind; 3] = [
+    &splunk::config::KIND,
+    &hec::config::KIND,
+    &syslog::config::KIND,
+];
 
 /// One `[[destination]]`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +146,16 @@ impl DestinationKind {
             // splunkd answers each request; syslog's senders set their own pace
             // (`Sender::poll_interval`).
             DestinationKind::Splunk(_) | DestinationKind::Syslog(_) => default,
+        }
+    }
+
+    /// Whether it may run over TLS: the TLS keys apply (syslog only over `tls` and
+    /// `relp-tls`).
+    #[must_use]
+    pub fn uses_tls(&self) -> bool {
+        match self {
+            DestinationKind::Splunk(_) | DestinationKind::Hec(_) => true,
+            DestinationKind::Syslog(s) => s.transport.uses_tls(),
         }
     }
 

@@ -23,6 +23,7 @@ use std::time::Duration;
 use super::http::Scheme;
 use super::{Batching, Secret};
 
+pub(crate) mod config;
 pub(crate) mod probe;
 pub mod sender;
 

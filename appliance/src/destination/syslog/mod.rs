@@ -25,6 +25,7 @@ use icsfwd_core::format::syslog;
 
 use super::Batching;
 
+pub(crate) mod config;
 pub mod outq;
 pub mod probe;
 pub mod relp;
