@@ -92,7 +92,7 @@ use super::{DeliveryOptions, Shutdown};
 use crate::clock::now_ms;
 use crate::destination::Destination;
 use crate::destination::classify::{Action, Backoff};
-use crate::destination::{AckReport, Sender};
+use crate::destination::{AckReport, Outcome, Sender};
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
@@ -213,6 +213,19 @@ struct Entry {
     read_at: Instant,
     /// Possibly received by the server already: a resend counts as a possible duplicate.
     maybe_sent: bool,
+}
+
+/// What applying one outcome came to, and what the worker does next.
+#[derive(Debug, Default)]
+struct Applied {
+    /// Records delivered.
+    delivered: u64,
+    /// Records written to the dead-letter file.
+    dead_lettered: u64,
+    /// Back off (with the longest delay a server asked for), unless parked.
+    retry: Option<Option<Duration>>,
+    /// Park, for this reason.
+    park: Option<String>,
 }
 
 /// The worker of one destination; see the [module docs](self).
@@ -711,11 +724,16 @@ impl Worker {
         if acks_before == 0 && self.sender.pending_acks() > 0 {
             self.next_ack_poll = now + self.ack_poll_interval();
         }
+        let applied = self.apply(&outcome, &indexes);
+        self.count(&applied, resent, &outcome);
+        self.settle(applied, now);
+    }
 
-        let mut delivered = 0u64;
-        let mut dead_lettered = 0u64;
-        let mut retry: Option<Option<Duration>> = None;
-        let mut park: Option<String> = None;
+    /// Applies `outcome`, part by part, to the records of the window at `indexes` (the batch
+    /// sent): delivered or dead-lettered records are done, others await their ack or stay
+    /// pending; says what the worker does next.
+    fn apply(&mut self, outcome: &Outcome, indexes: &[usize]) -> Applied {
+        let mut applied = Applied::default();
         let mut covered = 0usize;
         for part in &outcome.parts {
             let Some(slots) = indexes.get(part.events.clone()) else {
@@ -725,66 +743,81 @@ impl Worker {
             match &part.action {
                 Action::Delivered => {
                     self.mark(slots, Status::Done);
-                    delivered += slots.len() as u64;
+                    applied.delivered += slots.len() as u64;
                 }
                 Action::AwaitingAck => self.mark(slots, Status::Awaiting),
                 Action::DeadLetter { reason } => {
-                    let written = {
-                        let records: Vec<(u64, &Event)> = slots
-                            .iter()
-                            .filter_map(|&i| self.window.get(i))
-                            .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
-                            .collect();
-                        self.dead_letters.append(&records, reason)
-                    };
-                    match written {
-                        Ok(()) => {
-                            self.mark(slots, Status::Done);
-                            dead_lettered += slots.len() as u64;
-                            log::warn!(
-                                "destination {:?}: {} records dead-lettered to {}: {reason}",
-                                self.settings.name,
-                                slots.len(),
-                                self.dead_letters.path().display()
-                            );
-                        }
-                        Err(err) => {
-                            let message = format!(
-                                "cannot write the dead-letter file {}: {err}",
-                                self.dead_letters.path().display()
-                            );
-                            log::error!("destination {:?}: {message}", self.settings.name);
-                            self.stats.error(&message);
-                            retry.get_or_insert(None);
-                        }
+                    if self.dead_letter(slots, reason) {
+                        applied.dead_lettered += slots.len() as u64;
+                    } else {
+                        applied.retry.get_or_insert(None);
                     }
                 }
                 Action::Retry { after } => {
                     if outcome.uncertain {
                         self.mark_maybe_sent(slots);
                     }
-                    let longest = match retry.flatten() {
+                    let longest = match applied.retry.flatten() {
                         Some(d) => Some(after.unwrap_or_default().max(d)),
                         None => *after,
                     };
-                    retry = Some(longest);
+                    applied.retry = Some(longest);
                 }
                 Action::Park { reason } => {
                     if outcome.uncertain {
                         self.mark_maybe_sent(slots);
                     }
-                    park.get_or_insert_with(|| reason.clone());
+                    applied.park.get_or_insert_with(|| reason.clone());
                 }
             }
         }
-        if covered < indexes.len() && retry.is_none() && park.is_none() {
+        if covered < indexes.len() && applied.retry.is_none() && applied.park.is_none() {
             // A sender must cover its batch; if not, the rest stays pending: back off.
-            retry = Some(None);
+            applied.retry = Some(None);
         }
+        applied
+    }
 
+    /// Writes the records at `slots` to the dead-letter file for `reason`; they are done once
+    /// written. `false` when the file could not be written (they stay pending).
+    fn dead_letter(&mut self, slots: &[usize], reason: &str) -> bool {
+        let written = {
+            let records: Vec<(u64, &Event)> = slots
+                .iter()
+                .filter_map(|&i| self.window.get(i))
+                .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
+                .collect();
+            self.dead_letters.append(&records, reason)
+        };
+        match written {
+            Ok(()) => {
+                self.mark(slots, Status::Done);
+                log::warn!(
+                    "destination {:?}: {} records dead-lettered to {}: {reason}",
+                    self.settings.name,
+                    slots.len(),
+                    self.dead_letters.path().display()
+                );
+                true
+            }
+            Err(err) => {
+                let message = format!(
+                    "cannot write the dead-letter file {}: {err}",
+                    self.dead_letters.path().display()
+                );
+                log::error!("destination {:?}: {message}", self.settings.name);
+                self.stats.error(&message);
+                false
+            }
+        }
+    }
+
+    /// Counts what a send came to in the destination's stats.
+    fn count(&mut self, applied: &Applied, resent: u64, outcome: &Outcome) {
         let at = now_ms();
         let acks_pending = self.sender.pending_acks() as u64;
         let possible_loss = self.sender.possible_loss();
+        let (delivered, dead_lettered) = (applied.delivered, applied.dead_lettered);
         self.stats.update(|s| {
             s.delivered += delivered;
             s.dead_lettered += dead_lettered;
@@ -798,8 +831,11 @@ impl Worker {
         if let Some(error) = &outcome.last_error {
             self.stats.error(error);
         }
+    }
 
-        if let Some(reason) = park {
+    /// What the worker does after a send: park, back off, or go on (leaving a park).
+    fn settle(&mut self, applied: Applied, now: Instant) {
+        if let Some(reason) = applied.park {
             self.hold_until = Some(now + self.backoff.max());
             let due = self.last_park_log.is_none_or(|t| {
                 now.saturating_duration_since(t) >= self.settings.park_log_interval
@@ -820,7 +856,7 @@ impl Worker {
                 reason: reason.clone(),
             });
             self.parked = Some(reason);
-        } else if let Some(after) = retry {
+        } else if let Some(after) = applied.retry {
             let delay = self.backoff.delay(self.attempt, after);
             self.attempt = self.attempt.saturating_add(1);
             self.hold_until = Some(now + delay);
