@@ -8,7 +8,7 @@
 //! authentication used, TLS verification and the CA, the reply as classified by
 //! [`classify`](crate::destination::classify), for HEC with acks the ack polls until `true` or a
 //! deadline, and on failure the precise error and what to fix: [`fix`] for a cause the sender
-//! knows exactly ([`Cause`], from the status, the HEC code or the transport failure),
+//! knows exactly ([`Cause`](crate::destination::classify::Cause), from the status, the HEC code or the transport failure),
 //! [`advice`] from the message's words otherwise. Each kind's steps and words are in its folder
 //! (`destination/<kind>/probe.rs`); a `syslog` destination has its own
 //! ([`syslog::probe`](crate::destination::syslog::probe)): its transport, the TLS session and whether the receiver accepted it, and

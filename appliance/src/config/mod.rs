@@ -1,13 +1,20 @@
 //! The configuration file (TOML, by default `/etc/icsfwd/icsfwd.toml`): read, checked, and
 //! turned into the values the service runs on.
 //!
-//! Three stages, each in one place: the file is parsed into raw serde structs that only know
-//! the keys (`raw`, unknown keys refused), then `validate` checks every value and builds the
-//! [`Config`] — including the core [`RuleSet`] the ingest thread routes with and, per
-//! destination, the core [`format::Options`](icsfwd_core::format::Options) its worker renders with. The sections mirror an
-//! OT sensor's forwarding-rule form: `[sensor]`, `[[destination]]` (kind `splunk`, `hec` or
-//! `syslog`), `[[rule]]`, `[[exclusion]]`, `[spool]`, `[ingest]`, `[log]`; every key is
-//! described in `docs/configuration.md`, and `etc/icsfwd.example.toml` is a commented example.
+//! Three stages: the file is parsed into raw serde structs that only know the keys (unknown
+//! keys refused), then every value is checked and the [`Config`] built — including the core
+//! [`RuleSet`] the ingest thread routes with. `document.rs` reads the whole file and assembles
+//! it; `validate.rs` holds the checks every section uses and the generic sections
+//! (`[sensor]`, `[spool]`, `[ingest]`, `[log]`), `rules.rs` the `[[rule]]` and
+//! `[[exclusion]]` tables. A `[[destination]]` is read by its kind: `kind` first, then that
+//! kind's own serde struct and validation in its folder (`destination/<kind>/config.rs`),
+//! then the keys every kind shares (`destination/config.rs`). Dependencies run one way:
+//! `document.rs` uses the kinds, the kinds use `validate.rs` and `raw.rs`, which use neither.
+//!
+//! The sections mirror an OT sensor's forwarding-rule form: `[sensor]`, `[[destination]]`
+//! (kind `splunk`, `hec` or `syslog`), `[[rule]]`, `[[exclusion]]`, `[spool]`, `[ingest]`,
+//! `[log]`; every key is described in `docs/configuration.md`, and `etc/icsfwd.example.toml`
+//! is a commented example.
 //!
 //! Guarantees:
 //!
@@ -15,9 +22,10 @@
 //!   then per section or array element the first unknown key or wrongly typed value, then
 //!   every value that does not make sense. Each [`Problem`] names the file, the line and
 //!   column, the key path (`destination[2].port`, counting array elements from 0) and the fix.
-//! - Secrets ([`Secret`](crate::destination::Secret)) are never printed: not by `Debug` of any type here, not in a
-//!   [`Problem`]. An inline secret is refused when the config file is readable by group or
-//!   others; a secret file must not be (see [`secret`](crate::destination::secret)).
+//! - Secrets ([`Secret`](crate::destination::Secret)) are never printed: not by `Debug` of
+//!   any type here, not in a [`Problem`]. An inline secret is refused when the config file is
+//!   readable by group or others; a secret file must not be (see
+//!   [`secret`](crate::destination::secret)).
 //! - Input is bounded: the file ([`MAX_CONFIG_BYTES`]), every list (the core capacities:
 //!   [`MAX_DESTINATIONS`], [`rule::MAX_RULES`], [`rule::MAX_EXCLUSIONS`]), every name.
 //! - TLS verification is on unless a destination says `verify = false`; that, and plain

@@ -8,7 +8,7 @@
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
 //! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
-//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::destination::Outcome) is applied part by part:
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`] is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |

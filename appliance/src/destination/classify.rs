@@ -10,7 +10,7 @@
 //! - **Delivered**: remove from the spool. Without HEC acks, a 200 means *received* by HEC,
 //!   not *indexed* (Splunk answers before the pipeline runs).
 //! - **AwaitingAck**: HEC accepted the request and gave an `ackId`; keep the events until
-//!   [`HecSender::poll_acks`](super::hec::HecSender::poll_acks) reports them indexed, or
+//!   [`HecSender::poll_acks`](super::hec::sender::HecSender::poll_acks) reports them indexed, or
 //!   resend them after the ack deadline.
 //! - **Retry { after }**: transient; resend after the backoff, and not before `after` (a
 //!   server's `Retry-After`, capped by the backoff maximum).

@@ -1,11 +1,25 @@
 //! Destinations: where alerts go, one folder per kind, and the pieces every kind shares.
 //!
+//! Each kind owns a folder: [`hec`], [`splunk`], [`syslog`] (RELP is a transport of
+//! `syslog`). In it: its settings type (one type: what the configuration validates into and
+//! what the sender runs on), `config.rs` (its serde struct of keys, read after `kind`,
+//! `deny_unknown_fields`, and their validation), its sender, and `probe.rs` (its steps and
+//! words for `icsfwd test`).
+//!
+//! This module holds only what is not one kind's:
+//! - the dispatch over kinds: [`DestinationKind`] (one variant per kind, every `match` on it
+//!   exhaustive) and `KINDS` (how each kind's keys are read, in the order messages list
+//!   them), the [`Destination`] they make, [`Destination::sender`], [`Destination::probe`];
 //! - [`Sender`]: what a destination's worker drives — `send` a batch and get an [`Outcome`],
-//!   and the kind's confirmation capabilities, each stated by every kind.
-//! - [`classify`]: the one table from every reply to an action, and the backoff.
-//! - [`http`]: the HTTPS client of the Splunk kinds (ureq + rustls/ring), redaction.
-//! - [`secret`]: [`Secret`], a password or token that is never printed.
-//! - [`Tls`], [`Timeouts`], [`Retry`]: the settings every kind shares.
+//!   and the kind's confirmation capabilities (acks, the loss window), each stated by every
+//!   kind;
+//! - what every kind shares: [`Tls`], [`Timeouts`], [`Retry`] and their keys (`config.rs`),
+//!   [`classify`] (the one table from every reply to an action, and the backoff), [`http`]
+//!   (the HTTPS client of the Splunk kinds, redaction), [`secret`] ([`Secret`], a password or
+//!   token that is never printed), [`probe`] (the steps of `icsfwd test` every kind shares).
+//!
+//! Adding a kind is a folder and one variant; `docs/ARCHITECTURE.md` lists every file to
+//! touch.
 //!
 //! What it guarantees:
 //! - Order: the parts of an [`Outcome`] cover the batch in order, without gaps; nothing after

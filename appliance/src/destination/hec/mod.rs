@@ -124,7 +124,7 @@ pub struct HecUrl {
 impl FromStr for HecUrl {
     type Err = &'static str;
 
-    /// Parses `https://host[:port][/]`; the error completes "<url> ...".
+    /// Parses `https://host[:port][/]`; the error completes "`<url>` ...".
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         let (scheme, rest) = if let Some(rest) = text.strip_prefix("https://") {

@@ -7,7 +7,7 @@
 //! the syslog sender renders it ([`syslog::render`](super::syslog), RFC 5424 with the `text`,
 //! `cef` or `leef` payload, no RFC 6587 octet count: RELP frames carry their own length) and
 //! sent as one `syslog` command. The session is driven through the worker's ack machinery
-//! ([`Sender::poll_acks`](crate::destination::Sender::poll_acks)): `send` returns
+//! ([`Sender::poll_acks`]): `send` returns
 //! [`AwaitingAck`](Action::AwaitingAck) for what it wrote, and `poll_acks` reports the records
 //! the receiver answered.
 //!

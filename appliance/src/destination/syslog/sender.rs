@@ -22,7 +22,7 @@
 //!   requiring a client certificate refuses one that has none — gives [`Park`](Action::Park)
 //!   with the likely cause and the fix, and nothing is written ([`session`] explains how the
 //!   refusal is waited for).
-//! - With `confirm = "tcp-ack"` (the default, [`Confirm::TcpAck`]): a written record is not
+//! - With `confirm = "tcp-ack"` (the default, [`Confirm::TcpAck`](super::Confirm::TcpAck)): a written record is not
 //!   delivered at the flush. It is [`AwaitingAck`](Action::AwaitingAck), like a HEC record
 //!   awaiting its indexer ack, until the receiver's TCP has acknowledged every byte up to its
 //!   end (the socket's unacknowledged output queue, [`outq`], against the bytes written to
@@ -33,7 +33,7 @@
 //!   the next connection and counts it as a possible duplicate. Nothing is dropped. While such
 //!   records wait for the worker to take them back, a `send` is refused with `Retry` so that
 //!   they go out again before anything newer.
-//! - With `confirm = "write"` ([`Confirm::Write`]): a record is [`Delivered`](Action::Delivered)
+//! - With `confirm = "write"` ([`Confirm::Write`](super::Confirm::Write)): a record is [`Delivered`](Action::Delivered)
 //!   once the flush succeeded, and a broken connection may lose what the receiver had not
 //!   read: see "The possible loss window" below.
 //! - UDP: one datagram per message. A message longer than [`Syslog::max_datagram`]
@@ -607,8 +607,8 @@ impl Sender for SyslogSender {
             Transport::Relp | Transport::RelpTls => Outcome::whole(
                 batch.len(),
                 Action::Park {
-                    reason: "syslog over RELP is sent by the RELP sender (destination::syslog::relp), not \
-                             this one"
+                    reason: "syslog over RELP is sent by the RELP sender \
+                             (destination::syslog::relp), not this one"
                         .to_owned(),
                 },
             ),

@@ -15,7 +15,7 @@
 //!   client's Finished with an alert (`certificate_required`) and closes. So after a TLS 1.3
 //!   handshake the session is read until the server's first post-handshake message, a
 //!   session ticket (a server sends it only after it accepted the client), an alert or a
-//!   close, for at most [`REFUSAL_WAIT`](super::REFUSAL_WAIT) (capped by the TLS timeout):
+//!   close, for at most [`REFUSAL_WAIT`](super::sender::REFUSAL_WAIT) (capped by the TLS timeout):
 //!   silence that long counts as accepted (a server that sends no tickets). Under TLS 1.2
 //!   the server's Finished already comes after its check of the client.
 //! - A refusal gives [`Action::Park`] with a reason that names the likely cause and the fix
