@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BASE, parse};
-use icsfwd::config::{DestinationKind, OnFull, Problems, Scheme, Transport};
+use icsfwd::config::{DestinationKind, LogFormat, OnFull, Problems, Scheme, Transport};
 
 /// `(what it shows, text appended to BASE, key, line, message part)`: each must be the one and
 /// only problem reported.
@@ -46,6 +46,13 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "log.level",
         15,
         "unknown log level",
+    ),
+    (
+        "unknown log format",
+        "[log]\nlevel = \"info\"\nformat = \"xml\"\n",
+        "log.format",
+        16,
+        "unknown log format \"xml\"",
     ),
     (
         "size without a known unit",
@@ -492,6 +499,15 @@ fn verify_false_and_plain_http_are_accepted_but_warned_about() {
     let text = BASE.replace("token_env", "verify = false\ntoken_env");
     let warnings = parse(&text).unwrap().warnings().join("\n");
     assert!(warnings.contains("verification is OFF"), "{warnings}");
+}
+
+#[test]
+fn the_log_format_is_journald_by_default_and_json_on_request() {
+    assert_eq!(parse(BASE).unwrap().log.format, LogFormat::Journald);
+    let config = parse(&format!("{BASE}[log]\nformat = \"JSON\"\n")).unwrap();
+    assert_eq!(config.log.format, LogFormat::Json);
+    let config = parse(&format!("{BASE}[log]\nformat = \"journald\"\n")).unwrap();
+    assert_eq!(config.log.format, LogFormat::Journald);
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
         Err(err) => return err.report("cannot start: "),
     };
     let level = level.unwrap_or(config.log.level);
-    logging::init(logging::filter(level));
+    logging::init(logging::filter(level), config.log.format);
     let stop = service::Stop::new();
     if let Err(e) = stop_on_signals(&stop) {
         log::error!("cannot install the SIGTERM/SIGINT handler: {e}");

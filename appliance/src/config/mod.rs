@@ -454,6 +454,28 @@ impl LogLevel {
 pub struct Log {
     /// The level. Default info.
     pub level: LogLevel,
+    /// How each line is written. Default [`LogFormat::Journald`].
+    pub format: LogFormat,
+}
+
+/// How the log writes a record (`[log] format`); `crate::logging` has both forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogFormat {
+    /// `<P>icsfwd[module]: message`, the syslog priority prefix journald reads (default).
+    #[default]
+    Journald,
+    /// One JSON object per line: time, level, target, message and the structured fields.
+    Json,
+}
+
+impl LogFormat {
+    /// `journald` or `json`, as written in the configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Journald => "journald",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 impl Config {

@@ -23,9 +23,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use super::raw::{self, S};
 use super::secret::{self, Secret};
 use super::{
-    Batch, ClientCert, Config, Destination, DestinationKind, Hec, HecUrl, Ingest, Log, LogLevel,
-    MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry, Scheme,
-    Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    Batch, ClientCert, Config, Destination, DestinationKind, Hec, HecUrl, Ingest, Log, LogFormat,
+    LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
+    Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
 use crate::output::hec::is_guid;
 
@@ -2255,7 +2255,25 @@ fn log(ctx: &mut Ctx<'_>, raw: raw::Log) -> Option<Log> {
             }
         },
     };
-    Some(Log { level })
+    let format = match &raw.format {
+        None => LogFormat::Journald,
+        Some(v) => match v.get_ref().trim().to_ascii_lowercase().as_str() {
+            "journald" => LogFormat::Journald,
+            "json" => LogFormat::Json,
+            _ => {
+                ctx.report(
+                    v.span(),
+                    "log.format",
+                    format!("unknown log format {:?}", v.get_ref()),
+                    "use \"journald\" (default: `<P>icsfwd[module]: message` lines) or \"json\" \
+                     (one JSON object per line)"
+                        .to_owned(),
+                );
+                return None;
+            }
+        },
+    };
+    Some(Log { level, format })
 }
 
 #[cfg(test)]
