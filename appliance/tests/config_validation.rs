@@ -522,4 +522,9 @@ fn sizes_and_modes_take_both_spellings() {
     assert_eq!(config.ingest.socket_mode, 0o640);
     assert_eq!(config.ingest.tcp.unwrap().to_string(), "[::1]:0");
     assert_eq!(config.ingest.max_line_bytes, 128 << 10);
+    // The default is the one the ingest server applies when given no configuration.
+    assert_eq!(
+        parse(BASE).unwrap().ingest.max_line_bytes,
+        icsfwd::ingest::schema::DEFAULT_MAX_LINE_BYTES
+    );
 }
