@@ -714,7 +714,17 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Unreadable { path, source } => {
-                write!(f, "cannot read {}: {source}", path.display())
+                write!(f, "cannot read {}: {source}", path.display())?;
+                if source.kind() == io::ErrorKind::NotFound {
+                    // A newcomer who ran a command without -c lands here first.
+                    write!(
+                        f,
+                        "; pass -c FILE to use another configuration, or create {} (start from \
+                         etc/icsfwd.example.toml; docs/configuration.md)",
+                        path.display()
+                    )?;
+                }
+                Ok(())
             }
             LoadError::Invalid(problems) => write!(f, "{problems}"),
         }
