@@ -138,21 +138,31 @@ impl Summary {
     }
 }
 
+/// `1 line`, `2 lines`: a count and its noun, singular or plural.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} lines sent: {} accepted, {} not forwarded, {} refused",
-            self.lines, self.accepted, self.not_forwarded, self.refused
+            "{} sent: {} accepted, {} not forwarded, {} refused",
+            counted(self.lines, "line", "lines"),
+            self.accepted,
+            self.not_forwarded,
+            self.refused
         )?;
         if self.unreadable > 0 {
-            write!(f, ", {} unreadable answers", self.unreadable)?;
+            let answers = counted(self.unreadable, "unreadable answer", "unreadable answers");
+            write!(f, ", {answers}")?;
         }
         if self.unanswered > 0 {
             write!(f, ", {} unanswered", self.unanswered)?;
         }
         if self.skipped > 0 {
-            write!(f, " ({} blank lines skipped)", self.skipped)?;
+            let blank = counted(self.skipped, "blank line", "blank lines");
+            write!(f, " ({blank} skipped)")?;
         }
         if let Some(lost) = &self.lost {
             write!(f, "; connection lost: {lost}")?;

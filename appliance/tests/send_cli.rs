@@ -124,6 +124,22 @@ fn a_file_of_accepted_and_not_forwarded_lines_exits_0_with_numbered_answers() {
 }
 
 #[test]
+fn a_summary_of_one_says_line_not_lines() {
+    let one = Summary {
+        lines: 1,
+        skipped: 1,
+        accepted: 1,
+        unreadable: 1,
+        ..Summary::default()
+    };
+    assert_eq!(
+        one.to_string(),
+        "1 line sent: 1 accepted, 0 not forwarded, 0 refused, 1 unreadable answer \
+         (1 blank line skipped)"
+    );
+}
+
+#[test]
 fn refused_lines_exit_3_and_an_over_long_line_is_refused_without_being_sent() {
     let service = service(|_| {});
     let long = "x".repeat(MAX_LINE_BYTES_LIMIT + 10);
