@@ -106,8 +106,22 @@ fn explain_names_each_rule_verdict_and_the_destinations() {
     );
     assert!(both.status.success(), "{both:?}");
     let out = text(&both.stdout);
-    assert!(out.contains("major and up"), "{out}");
-    assert!(out.contains("critical S7"), "{out}");
+    // Destinations are named as the configuration has them, never `#0`.
+    assert!(
+        out.contains("rule \"major and up\": matched -> destination[0] (\"soc\")\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule \"critical S7\": matched -> destination[1] (\"ot-team\")\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "result: forwarded to destination[0] (\"soc\"), destination[1] (\"ot-team\")\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains('#'), "{out}");
     assert!(out.ends_with("=> forwarded to: soc, ot-team\n"), "{out}");
 
     let soc_only = icsfwd(

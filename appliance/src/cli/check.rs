@@ -82,7 +82,16 @@ pub fn explain(file: Option<&str>, path: &Path) -> Result<Exit, Error> {
         println!("a heartbeat: it updates the sensor's liveness and is never forwarded");
         return Ok(Exit::Success);
     };
-    println!("{}", config.rules.explain(&event, now_ms));
+    // Destinations by key path and name (`destination[0] ("soc-hec")`), as the file has them.
+    let names: Vec<&str> = config
+        .destinations
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
+    println!(
+        "{}",
+        config.rules.explain(&event, now_ms).with_names(&names)
+    );
     let destinations = config.rules.route(&event, now_ms);
     let names: Vec<&str> = config
         .destinations
