@@ -12,7 +12,9 @@
 # of the J1 test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
-# ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
+# ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure. Each step prints its elapsed
+# seconds when it ends, and a table of every step's seconds and result closes the run, a failed
+# one included (scripts/steps.sh).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +23,9 @@ TARGET=thumbv7em-none-eabihf
 SKIPPED=()
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-step() { printf '\n==> step %s\n' "$1"; }
+# shellcheck source=scripts/steps.sh
+source "$ROOT/scripts/steps.sh"
+trap steps_on_exit EXIT
 loud() {
   printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
   printf '!!! %s\n' "$@" >&2
@@ -115,6 +119,7 @@ if [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test hostile --locked
 else
   SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
+  step_result SKIPPED
 fi
 
 step syslog
@@ -124,6 +129,7 @@ if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_rsyslog --locked
 else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
+  step_result SKIPPED
 fi
 
 # ---- splunk-app: package the Splunk app and run AppInspect (scripts/splunk-app-check.sh) ----
@@ -137,6 +143,7 @@ set -e
 if [ "$splunk_app_rc" = 2 ]; then
   loud "cannot install splunk-appinspect (pip): the AppInspect run is SKIPPED"
   SKIPPED+=("splunk-app (splunk-appinspect not installable)")
+  step_result SKIPPED
 elif [ "$splunk_app_rc" != 0 ]; then
   exit "$splunk_app_rc"
 fi
@@ -161,6 +168,7 @@ else
   loud "no nightly toolchain with cargo-fuzz (cargo +nightly fuzz): the fuzz smoke run is" \
        "SKIPPED; the committed fuzz corpus was still replayed on stable in the test step."
   SKIPPED+=("fuzz-smoke (no cargo +nightly fuzz)")
+  step_result SKIPPED
 fi
 # ---- end fuzz-smoke
 
@@ -177,6 +185,7 @@ if [ "$have_target" = 1 ]; then
   else
     (cd firmware && cargo build --release --locked)
     SKIPPED+=("firmware-qemu (no qemu-system-arm)")
+    step_result "built, not run"
   fi
 else
   SKIPPED+=("core-thumbv7em" "core-thumbv7em-defmt" "firmware-clippy" "firmware-qemu")
@@ -190,10 +199,12 @@ cross_log=$(mktemp)
 ICSFWD_REQUIRE_ALL=0 scripts/cross.sh 2>&1 | tee "$cross_log"
 if grep -q '^!!! SKIPPED: ' "$cross_log"; then
   SKIPPED+=("cross ($(sed -n 's/^!!! SKIPPED: //p' "$cross_log" | tail -n 1))")
+  step_result "partly SKIPPED"
 fi
 rm -f "$cross_log"
 # ---- end of cross --------------------------------------------------------------------------
 
+step_end
 printf '\n==> done\n'
 if [ "${#SKIPPED[@]}" -gt 0 ]; then
   loud "SKIPPED: ${SKIPPED[*]}"
