@@ -52,11 +52,25 @@ protocols = ["S7"]
 actions = ["ot-team"]
 "#;
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("icsfwd-cli-tools-{}-{test}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's scratch directory, removed with its contents when dropped; derefs to its path.
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A fresh scratch directory for `test`.
+fn scratch(test: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("icsfwd-cli-tools-{test}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 fn write_private(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -131,6 +131,16 @@ fn a_missing_file_says_how_to_name_another_or_create_it() {
 }
 
 #[test]
+fn a_scratch_directory_is_gone_when_its_test_is_done() {
+    let dir = scratch("removed");
+    write(&dir, "icsfwd.toml", BASE, 0o600);
+    let path = dir.to_path_buf();
+    assert!(path.join("icsfwd.toml").is_file());
+    drop(dir);
+    assert!(!path.exists(), "{} is left behind", path.display());
+}
+
+#[test]
 fn a_directory_exits_3() {
     let dir = scratch("cli-dir");
     let out = check_config(&dir, &["--config", "."]);

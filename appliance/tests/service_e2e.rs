@@ -140,6 +140,16 @@ fn alerts_in_through_the_socket_reach_hec_and_splunkd_and_sigterm_stops_cleanly(
 }
 
 #[test]
+fn an_end_to_end_scratch_directory_and_its_spool_are_gone_when_the_test_is_done() {
+    let dir = scratch("removed");
+    fs::create_dir_all(dir.join("spool/deadletter")).unwrap();
+    fs::write(dir.join("spool/deadletter/soc.jsonl"), "x\n").unwrap();
+    let path = dir.to_path_buf();
+    drop(dir);
+    assert!(!path.exists(), "{} is left behind", path.display());
+}
+
+#[test]
 fn an_invalid_config_does_not_start_and_lists_the_problem() {
     let dir = scratch("invalid");
     let path = dir.join("icsfwd.toml");
