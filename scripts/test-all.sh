@@ -7,9 +7,10 @@
 # core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
-# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog for the
-# syslog step, splunk-appinspect for the splunk-app step, Debian's faketime for the clock steps
-# of the J1 test in the test step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
+# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog,
+# rsyslog-openssl and rsyslog-relp for the syslog step, splunk-appinspect, splint-spl and ksconf
+# for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
+# step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
 # ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure. Each step prints its elapsed
@@ -75,6 +76,41 @@ if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
          "receiver are SKIPPED; everything else still runs."
   fi
 fi
+# rsyslog's TLS driver `ossl` (lmnsd_ossl.so): the TLS receiver requiring client certificates of
+# appliance/tests/e2e_rsyslog.rs.
+have_rsyslog_tls() { ls /usr/lib/*/rsyslog/lmnsd_ossl.so /usr/lib/rsyslog/lmnsd_ossl.so >/dev/null 2>&1; }
+if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
+  echo "installing Debian package rsyslog-openssl (rsyslog's TLS driver for appliance/tests/e2e_rsyslog.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-openssl >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-openssl >/dev/null) || true
+  fi
+  if ! have_rsyslog_tls; then
+    have_rsyslog=0
+    loud "cannot install rsyslog-openssl (apt-get install rsyslog-openssl): the tests against a" \
+         "real syslog receiver are SKIPPED; everything else still runs."
+  fi
+fi
+# ---- rsyslog-relp: rsyslogd's RELP input (imrelp), the receiver of appliance/tests/e2e_relp.rs ----
+have_relp=1
+imrelp_installed() {
+  ls /usr/lib/*/rsyslog/imrelp.so /usr/lib/rsyslog/imrelp.so >/dev/null 2>&1
+}
+if [ "$have_rsyslog" = 1 ] && ! imrelp_installed; then
+  echo "installing Debian package rsyslog-relp (imrelp: the RELP receiver of appliance/tests/e2e_relp.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-relp >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-relp >/dev/null) || true
+  fi
+fi
+if [ "$have_rsyslog" = 0 ] || ! imrelp_installed; then
+  have_relp=0
+  loud "cannot install rsyslog-relp (apt-get install rsyslog rsyslog-relp): the RELP tests" \
+       "against a real receiver are SKIPPED; everything else still runs."
+fi
+# ---- end rsyslog-relp ----
 # ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e_chaos.rs) ----
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 if [ ! -e "$FAKETIME_LIB" ]; then
@@ -131,18 +167,28 @@ else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
   step_result SKIPPED
 fi
+# RELP against rsyslogd's imrelp (exactly once; 10,000 alerts through two receiver kills).
+if [ "$have_relp" = 1 ]; then
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_relp --locked
+else
+  SKIPPED+=("syslog over RELP (no rsyslog-relp)")
+  if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
+    step_result "partly SKIPPED"
+  fi
+fi
 
-# ---- splunk-app: package the Splunk app and run AppInspect (scripts/splunk-app-check.sh) ----
+# ---- splunk-app: lint (ksconf, splint), package the add-on and the app, run AppInspect on each
+# (scripts/splunk-app-check.sh) ----
 step splunk-app
-# ~35 s on a fresh machine (pip install splunk-appinspect), ~10 s afterwards. The app's content
+# ~40 s on a fresh machine (pip install of the tools), ~15 s afterwards. The packages' content
 # test (tests/tests/splunk_app.rs) already ran in `test`.
 set +e
 scripts/splunk-app-check.sh
 splunk_app_rc=$?
 set -e
 if [ "$splunk_app_rc" = 2 ]; then
-  loud "cannot install splunk-appinspect (pip): the AppInspect run is SKIPPED"
-  SKIPPED+=("splunk-app (splunk-appinspect not installable)")
+  loud "cannot install splunk-appinspect, splint-spl or ksconf (pip): the lint and AppInspect runs are SKIPPED"
+  SKIPPED+=("splunk-app (splunk-appinspect, splint-spl or ksconf not installable)")
   step_result SKIPPED
 elif [ "$splunk_app_rc" != 0 ]; then
   exit "$splunk_app_rc"

@@ -30,6 +30,8 @@
 //! assert_eq!(answer.to_line(), r#"{"status":"accepted","id":"sensor-plant-a-1042"}"#);
 //! ```
 #![deny(missing_docs)]
+// One module holds unsafe code, with its reason: output/syslog/outq.rs.
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod clock;

@@ -9,7 +9,10 @@
 //! [`classify`](crate::output::classify), for HEC with acks the ack polls until `true` or a
 //! deadline, and on failure the precise error and what to fix: [`fix`] for a cause the sender
 //! knows exactly ([`Cause`], from the status, the HEC code or the transport failure),
-//! [`advice`] from the message's words otherwise.
+//! [`advice`] from the message's words otherwise. A `syslog` destination has its own steps and
+//! words ([`syslog`]): its transport, the TLS session and whether the receiver accepted it, and
+//! the confirmation its kind can give; over RELP the confirmation is the receiver's answer (the
+//! "RELP receipt"), read here like HEC's acks.
 //!
 //! What it guarantees:
 //! - It never touches the spool or the dead-letter files: the test alert goes straight to the
@@ -72,6 +75,8 @@ use crate::config::{self, Config, Destination, DestinationKind, SplunkAuth};
 use crate::deliver::{Sender, sender_for};
 use crate::output::classify::{Action, Cause};
 use crate::output::splunk::percent_encode;
+
+pub mod syslog;
 
 /// The title of the test alert.
 pub const TEST_TITLE: &str = "icsfwd test message";
@@ -254,7 +259,12 @@ pub fn fix(destination: &Destination, cause: Cause) -> String {
 #[must_use]
 pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
     let lower = reason.to_ascii_lowercase();
-    let fix = if lower.contains("credentials rejected") {
+    let fix = if lower.contains("relp") && lower.contains("client certificate") {
+        "the RELP receiver closed the TLS session at the open: check that client_cert and \
+         client_key are signed by the CA it trusts (rsyslog imrelp: tls.cacert) and allowed by \
+         its tls.authMode and tls.permittedPeer"
+            .to_owned()
+    } else if lower.contains("credentials rejected") {
         format!("credentials rejected: {}", credentials_advice(destination))
     } else if lower.contains("tls") || lower.contains("certificate") {
         TLS_FIX.to_owned()
@@ -281,6 +291,13 @@ pub fn run(
     out: &mut dyn Write,
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
+    match &destination.kind {
+        // RELP's confirmation is the receiver's answer, read like HEC's acks below.
+        DestinationKind::Syslog(settings) if !settings.transport.is_relp() => {
+            return syslog::run(config, destination, settings, out, options);
+        }
+        DestinationKind::Syslog(_) | DestinationKind::Hec(_) | DestinationKind::Splunk(_) => {}
+    }
     writeln!(
         out,
         "destination {:?} (kind {})",
@@ -314,6 +331,15 @@ pub fn run(
     }
     let cause = outcome.cause;
     match action {
+        Action::Delivered if is_relp(destination) => relp_receipt(out, took),
+        Action::AwaitingAck if is_relp(destination) => {
+            writeln!(
+                out,
+                "reply: written in {} ms; waiting for the RELP receipt",
+                took.as_millis()
+            )?;
+            wait_for_relp_receipt(sender.as_mut(), destination, out)
+        }
         Action::Delivered => {
             writeln!(
                 out,
@@ -492,6 +518,69 @@ fn wait_for_ack(
             return conclude(out, reason, Some(fix));
         }
         std::thread::sleep(options.ack_poll_interval);
+    }
+}
+
+/// Whether `destination` is syslog over RELP, whose confirmation is the receiver's answer.
+fn is_relp(destination: &Destination) -> bool {
+    matches!(&destination.kind, DestinationKind::Syslog(s) if s.transport.is_relp())
+}
+
+fn relp_receipt(out: &mut dyn Write, took: Duration) -> io::Result<Conclusion> {
+    writeln!(
+        out,
+        "RELP receipt: rsp 200 after {} ms: the syslog receiver took the message",
+        took.as_millis()
+    )?;
+    writeln!(out, "result: delivered")?;
+    Ok(Conclusion::Delivered)
+}
+
+/// Reads the RELP receiver's answers until the test alert's (its RELP receipt), the session
+/// breaks, or the destination's response timeout passes.
+fn wait_for_relp_receipt(
+    sender: &mut dyn Sender,
+    destination: &Destination,
+    out: &mut dyn Write,
+) -> io::Result<Conclusion> {
+    let started = Instant::now();
+    loop {
+        // Each poll waits a few milliseconds for the answer (output::relp::POLL_WAIT).
+        let report = sender.poll_acks(Instant::now());
+        if !report.indexed.is_empty() {
+            return relp_receipt(out, started.elapsed());
+        }
+        if let Some((_, action)) = report.refused.into_iter().next() {
+            let (what, reason) = match action {
+                Action::DeadLetter { reason } => (
+                    "dead-letter (the service would move the alert to the dead-letter file)",
+                    reason,
+                ),
+                Action::Park { reason } => {
+                    ("park (the service would keep the alerts and alarm)", reason)
+                }
+                _ => (
+                    "retry (the service would retry with backoff)",
+                    "the RELP receiver refused the message".to_owned(),
+                ),
+            };
+            writeln!(out, "RELP receipt: refused; classified: {what}")?;
+            return fail(out, destination, reason);
+        }
+        if !report.expired.is_empty() || sender.pending_acks() == 0 {
+            let reason = report
+                .last_error
+                .unwrap_or_else(|| "the RELP session ended before the receipt".to_owned());
+            return fail(out, destination, reason);
+        }
+        if started.elapsed() >= destination.timeouts.response {
+            let reason = format!(
+                "no RELP receipt within the response timeout ({} s): the receiver took the \
+                 connection but did not answer; check its load and its logs",
+                destination.timeouts.response.as_secs()
+            );
+            return fail(out, destination, reason);
+        }
     }
 }
 

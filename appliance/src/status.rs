@@ -105,14 +105,16 @@ pub struct DestinationStatus {
     pub delivered: u64,
     /// Sends retried since start.
     pub retries: u64,
-    /// Records sent again after an uncertain outcome (a lost reply, an expired ack).
+    /// Records sent again after an uncertain outcome (a lost reply, an expired ack, a syslog
+    /// connection that broke before the receiver confirmed them).
     pub possible_duplicates: u64,
     /// Records moved to the dead-letter file since start.
     pub dead_lettered: u64,
-    /// HEC acks awaited now.
+    /// Records sent and awaiting their confirmation now: a HEC ack, or for syslog over TCP/TLS
+    /// (`confirm = "tcp-ack"`) the receiver's TCP acknowledgement and the settle time.
     pub acks_pending: u64,
-    /// Records a syslog connection reset may have lost after they were written (the
-    /// transport's possible loss window; 0 for Splunk destinations).
+    /// Records a syslog connection reset may have lost after they were written (only with
+    /// `confirm = "write"`; 0 otherwise and for Splunk destinations).
     #[serde(default)]
     pub possible_loss: u64,
     /// The last error (redacted).
@@ -270,25 +272,7 @@ impl Snapshot {
             if let Some(reason) = &d.reason {
                 let _ = writeln!(out, "  why: {reason}");
             }
-            let _ = writeln!(
-                out,
-                "  backlog {}, delivered {}, retries {}, possible duplicates {}, \
-                 dead-lettered {}, acks pending {}",
-                d.backlog,
-                d.delivered,
-                d.retries,
-                d.possible_duplicates,
-                d.dead_lettered,
-                d.acks_pending
-            );
-            if d.possible_loss > 0 {
-                let _ = writeln!(
-                    out,
-                    "  possibly lost {}: written to the syslog receiver just before its \
-                     connection broke (TCP gives no receipt; see docs/operations.md)",
-                    d.possible_loss
-                );
-            }
+            render_counters(&mut out, d);
             if let Some(ms) = d.last_success_ms {
                 let _ = writeln!(
                     out,
@@ -305,6 +289,44 @@ impl Snapshot {
             }
         }
         out
+    }
+}
+
+/// The counter lines of one destination: for syslog, the records awaiting the receiver's TCP
+/// acknowledgement and those re-sent after a broken connection; for Splunk, the HEC acks.
+fn render_counters(out: &mut String, d: &DestinationStatus) {
+    if d.kind == "syslog" {
+        let _ = writeln!(
+            out,
+            "  backlog {}, delivered {}, awaiting TCP acknowledgement {}, re-sent after a \
+             broken connection {} (possible duplicates), retries {}, dead-lettered {}",
+            d.backlog,
+            d.delivered,
+            d.acks_pending,
+            d.possible_duplicates,
+            d.retries,
+            d.dead_lettered
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  backlog {}, delivered {}, retries {}, possible duplicates {}, \
+             dead-lettered {}, acks pending {}",
+            d.backlog,
+            d.delivered,
+            d.retries,
+            d.possible_duplicates,
+            d.dead_lettered,
+            d.acks_pending
+        );
+    }
+    if d.possible_loss > 0 {
+        let _ = writeln!(
+            out,
+            "  possibly lost {}: counted delivered once written (confirm = \"write\"), then \
+             the receiver's connection broke (see docs/operations.md)",
+            d.possible_loss
+        );
     }
 }
 
@@ -387,6 +409,36 @@ mod tests {
             });
             assert_eq!(snapshot.healthy(), healthy, "{state}");
         }
+    }
+
+    #[test]
+    fn a_syslog_destination_shows_its_tcp_confirmation_window_and_its_re_sends() {
+        let mut snapshot = Snapshot::new("s1", 0);
+        snapshot.destinations.push(DestinationStatus {
+            name: "siem".into(),
+            kind: "syslog".into(),
+            state: "sending".into(),
+            delivered: 1_990,
+            acks_pending: 37,
+            possible_duplicates: 550,
+            ..DestinationStatus::default()
+        });
+        snapshot.destinations.push(DestinationStatus {
+            name: "soc".into(),
+            kind: "hec".into(),
+            acks_pending: 5,
+            ..DestinationStatus::default()
+        });
+        let shown = snapshot.render(0);
+        assert!(
+            shown.contains(
+                "delivered 1990, awaiting TCP acknowledgement 37, re-sent after a broken \
+                 connection 550 (possible duplicates)"
+            ),
+            "{shown}"
+        );
+        assert!(shown.contains("acks pending 5"), "{shown}");
+        assert!(!shown.contains("HEC"), "{shown}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BASE, parse};
-use icsfwd::config::{DestinationKind, LogFormat, OnFull, Problems, Scheme, Transport};
+use icsfwd::config::{Confirm, DestinationKind, LogFormat, OnFull, Problems, Scheme, Transport};
 
 /// `(what it shows, text appended to BASE, key, line, message part)`: each must be the one and
 /// only problem reported.
@@ -188,6 +188,20 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "applies only to syslog over TLS",
     ),
     (
+        "TLS key on plain RELP",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp\"\nca_file = \"/x\"\n",
+        "destination[1].ca_file",
+        19,
+        "applies only to syslog over TLS",
+    ),
+    (
+        "unknown syslog transport",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp+tls\"\n",
+        "destination[1].transport",
+        18,
+        "unknown transport \"relp+tls\"",
+    ),
+    (
         "fixed level with a level map",
         "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\nlevel = \"alert\"\nlevel_map = { major = \"error\" }\n",
         "destination[1].level_map",
@@ -207,6 +221,29 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "destination[1].facility",
         18,
         "is not a syslog facility",
+    ),
+    (
+        "unknown syslog confirmation",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\nconfirm = \"ack\"\n",
+        "destination[1].confirm",
+        18,
+        "unknown confirmation",
+    ),
+    (
+        "syslog confirmation over UDP",
+        "[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"udp\"\n\
+         confirm = \"write\"\n",
+        "destination[1].confirm",
+        19,
+        "applies only to syslog over tcp or tls",
+    ),
+    (
+        "confirm on a HEC destination",
+        "[[destination]]\nname = \"s\"\nkind = \"hec\"\nurls = [\"https://h\"]\ntoken = \"t\"\n\
+         confirm = \"write\"\n",
+        "destination[1].confirm",
+        19,
+        "does not apply to a hec destination",
     ),
     (
         "HEC URL without a scheme",
@@ -478,12 +515,84 @@ fn syslog_over_tls_defaults_to_port_6514_and_a_fixed_level_applies_to_every_seve
         panic!()
     };
     assert_eq!((s.port, s.transport), (6514, Transport::Tls));
+    assert_eq!(
+        s.confirm,
+        Confirm::TcpAck,
+        "at least once unless written otherwise"
+    );
     let options = d.syslog_options().unwrap();
     assert_eq!(options.facility.code(), 16);
     for severity in icsfwd_core::alert::Severity::ALL {
         assert_eq!(options.level.get(severity).code(), 1);
     }
     assert_eq!(d.format(), icsfwd_core::format::Kind::Leef);
+}
+
+#[test]
+fn syslog_confirm_write_is_the_documented_choice_and_tcp_ack_the_default() {
+    for (written, want) in [
+        ("", Confirm::TcpAck),
+        ("confirm = \"tcp-ack\"\n", Confirm::TcpAck),
+        ("confirm = \"write\"\n", Confirm::Write),
+        ("confirm = \" Write \"\n", Confirm::Write),
+    ] {
+        let text = format!(
+            "{BASE}[[destination]]\nname = \"sl\"\nkind = \"syslog\"\nhost = \"h\"\n{written}"
+        );
+        let config = parse(&text).unwrap();
+        let DestinationKind::Syslog(s) = &config.destinations[1].kind else {
+            panic!()
+        };
+        assert_eq!(s.confirm, want, "{written:?}");
+        assert_eq!(
+            want.as_str(),
+            if want == Confirm::Write {
+                "write"
+            } else {
+                "tcp-ack"
+            }
+        );
+    }
+}
+
+#[test]
+fn relp_transports_default_to_port_2514_take_the_tls_keys_over_tls_and_warn_in_plain() {
+    let text = format!(
+        "{BASE}[[destination]]\nname = \"r\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"relp\"\n\
+         [[destination]]\nname = \"rt\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"RELP-TLS\"\n\
+         verify = false\n"
+    );
+    let config = parse(&text).unwrap();
+    let transports: Vec<(u16, Transport)> = config.destinations[1..]
+        .iter()
+        .map(|d| match &d.kind {
+            DestinationKind::Syslog(s) => (s.port, s.transport),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        transports,
+        [(2514, Transport::Relp), (2514, Transport::RelpTls)]
+    );
+    assert!(Transport::RelpTls.uses_tls() && Transport::Relp.is_relp());
+    assert!(!Transport::Relp.uses_tls() && !Transport::Tls.is_relp());
+    assert!(!config.destinations[2].tls.verify);
+    let warnings = config.warnings().join("\n");
+    assert!(
+        warnings.contains("\"r\": syslog over relp: alerts cross the network unencrypted"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("\"rt\": TLS certificate verification is OFF"),
+        "{warnings}"
+    );
+    assert!(!warnings.contains("\"rt\": syslog over"), "{warnings}");
+    let unknown = parse(&format!(
+        "{BASE}[[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\ntransport = \"x\"\n"
+    ))
+    .unwrap_err();
+    let fix = &only_problem(&unknown).fix;
+    assert!(fix.contains("\"relp\" or \"relp-tls\""), "{fix}");
 }
 
 #[test]

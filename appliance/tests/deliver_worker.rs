@@ -41,6 +41,11 @@ struct Script {
     /// What the sender reports as its possible loss window.
     possible_loss: u64,
     polls: u64,
+    /// The sender's own poll pace (a sender that reads its confirmations locally, as syslog's
+    /// TCP acknowledgements); `None`: the worker's ack poll interval.
+    pace: Option<Duration>,
+    /// Once this is triggered, a poll confirms every record awaiting.
+    confirm_when: Option<Shutdown>,
 }
 
 #[derive(Clone, Default)]
@@ -79,6 +84,14 @@ impl Sender for Scripted {
     fn poll_acks(&mut self, _: Instant) -> AckReport {
         let mut script = self.0.lock().unwrap();
         script.polls += 1;
+        if script
+            .confirm_when
+            .as_ref()
+            .is_some_and(Shutdown::is_triggered)
+        {
+            let awaiting = script.awaiting.clone();
+            script.indexed_next.extend(awaiting);
+        }
         let indexed = std::mem::take(&mut script.indexed_next);
         let expired = std::mem::take(&mut script.expired_next);
         script
@@ -97,6 +110,10 @@ impl Sender for Scripted {
 
     fn possible_loss(&self) -> u64 {
         self.0.lock().unwrap().possible_loss
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.0.lock().unwrap().pace
     }
 }
 
@@ -368,4 +385,25 @@ fn the_senders_possible_loss_window_reaches_the_stats() {
     s.wait("the loss window shown", |s| s.stats().possible_loss == 7);
     assert_eq!(s.stats().to_status().possible_loss, 7);
     s.stop();
+}
+
+#[test]
+fn a_stopping_worker_polls_the_confirmations_its_sender_reads_locally_so_a_restart_resends_none() {
+    for (pace, left) in [
+        (Some(Duration::from_millis(5)), Vec::<u64>::new()),
+        // HEC acks (the worker's own pace) are not awaited at a stop.
+        (None, vec![1, 2, 3]),
+    ] {
+        let mut s = setup(3, 3, |_, script| {
+            script.outcomes.push_back(vec![(0..3, Action::AwaitingAck)]);
+            script.pace = pace;
+        });
+        s.script.0.lock().unwrap().confirm_when = Some(s.shutdown.clone());
+        s.wait("the batch awaits its confirmation", |s| {
+            s.script.0.lock().unwrap().awaiting.len() == 3
+        });
+        s.stop_worker_only();
+        assert_eq!(s.left(), left, "pace {pace:?}");
+        assert_eq!(s.stats().delivered, 3 - left.len() as u64, "pace {pace:?}");
+    }
 }

@@ -13,9 +13,15 @@
 //! - with `payload = "leef"`, the tab-separated attributes read back (split at the first `=`,
 //!   as QRadar does) are exactly those the alert defines.
 //!
-//! Without `rsyslogd` (Debian package `rsyslog`, which `scripts/test-all.sh` installs) or the
-//! pycef venv (`scripts/fidelity-deps.sh`), a test prints a loud SKIPPED and passes, unless
-//! `ICSFWD_REQUIRE_ALL=1`, then it fails.
+//! - over TLS, against rsyslogd requiring client certificates (`tests/syslog/rsyslog-tls.conf.in`,
+//!   the `ossl` driver with `x509/certvalid`; the CA and certificates made by the simulator's
+//!   `TlsMaterial`): a destination without a client certificate parks with the fix named, marks
+//!   nothing delivered and loses nothing, and `icsfwd test` fails with the fix; once the
+//!   certificate is configured every spooled alert arrives exactly once.
+//!
+//! Without `rsyslogd` (Debian package `rsyslog`, which `scripts/test-all.sh` installs), its TLS
+//! driver (`rsyslog-openssl`, likewise) or the pycef venv (`scripts/fidelity-deps.sh`), a test
+//! prints a loud SKIPPED and passes, unless `ICSFWD_REQUIRE_ALL=1`, then it fails.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -36,9 +42,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use e2e::{alerts_to, feed_all, scratch, start_service, wait_for, write_config_body};
+use e2e::{
+    Shown, alerts_to, destination, feed_all, icsfwd, scratch, start_service, wait_for,
+    wait_for_destination, write_config_body,
+};
+use icsfwd::probe::TEST_TITLE;
 use icsfwd_core::alert::{Alert, Event, Severity};
 use icsfwd_sim::scenario::{Params, Scenario};
+use icsfwd_sim::splunk::tls::TlsMaterial;
 
 /// How many alerts each test forwards.
 const ALERTS: usize = 1_000;
@@ -74,6 +85,24 @@ fn rsyslogd() -> Option<PathBuf> {
         skipped(
             "rsyslogd",
             "apt-get install rsyslog (scripts/test-all.sh does)",
+        );
+    }
+    found
+}
+
+/// Whether rsyslog's `ossl` TLS driver is installed.
+fn rsyslog_tls_driver() -> bool {
+    let found = fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("rsyslog/lmnsd_ossl.so"))
+        .chain([PathBuf::from("/usr/lib/rsyslog/lmnsd_ossl.so")])
+        .any(|path| path.exists());
+    if !found {
+        skipped(
+            "rsyslog's TLS driver (lmnsd_ossl.so)",
+            "apt-get install rsyslog-openssl (scripts/test-all.sh does)",
         );
     }
     found
@@ -122,16 +151,25 @@ struct Rsyslog {
 
 impl Rsyslog {
     fn start(rsyslogd: &Path, dir: &Path) -> Rsyslog {
+        Self::start_with(rsyslogd, dir, "tests/syslog/rsyslog.conf.in", &[])
+    }
+
+    /// rsyslogd on the configuration `template` (a path from the workspace root), with
+    /// `@DIR@`, `@TCP_PORT@`, `@UDP_PORT@` and each `(placeholder, value)` of `extra`
+    /// replaced; its own messages (stderr) go to `rsyslogd.stderr` in its directory.
+    fn start_with(rsyslogd: &Path, dir: &Path, template: &str, extra: &[(&str, &Path)]) -> Rsyslog {
         let dir = dir.join("rsyslog");
         fs::create_dir_all(dir.join("work")).unwrap();
-        let template =
-            fs::read_to_string(workspace_root().join("tests/syslog/rsyslog.conf.in")).unwrap();
+        let template = fs::read_to_string(workspace_root().join(template)).unwrap();
         let tcp_port = free_tcp_port();
         let udp_port = free_udp_port();
-        let config = template
+        let mut config = template
             .replace("@DIR@", dir.to_str().unwrap())
             .replace("@TCP_PORT@", &tcp_port.to_string())
             .replace("@UDP_PORT@", &udp_port.to_string());
+        for (placeholder, value) in extra {
+            config = config.replace(placeholder, value.to_str().unwrap());
+        }
         let config_path = dir.join("rsyslog.conf");
         fs::write(&config_path, config).unwrap();
         let child = Command::new(rsyslogd)
@@ -140,7 +178,7 @@ impl Rsyslog {
             .arg("-i")
             .arg(dir.join("rsyslogd.pid"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(dir.join("rsyslogd.stderr")).unwrap())
             .spawn()
             .unwrap();
         let mut rsyslog = Rsyslog {
@@ -156,6 +194,11 @@ impl Rsyslog {
             TcpStream::connect(("127.0.0.1", rsyslog.tcp_port)).is_ok()
         });
         rsyslog
+    }
+
+    /// What rsyslogd reported about itself so far (its stderr).
+    fn own_messages(&self) -> String {
+        fs::read_to_string(self.dir.join("rsyslogd.stderr")).unwrap_or_default()
     }
 
     /// Every message received so far over `transport`, in arrival order.
@@ -598,4 +641,202 @@ fn text_over_udp_every_alert_arrives_once_as_one_datagram_with_exactly_the_text_
         let payload = &message[message.find("] ").expect("structured data") + 2..];
         assert_eq!(payload, expected_text(&alerts[&id]), "{message}");
     }
+}
+
+/// The PEM files of a test CA, rsyslogd's certificate and key, and a client certificate and
+/// key, all made by the simulator's `TlsMaterial` (keys mode 0600).
+struct Pki {
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+impl Pki {
+    fn write(dir: &Path) -> Pki {
+        let dir = dir.join("pki");
+        fs::create_dir_all(&dir).unwrap();
+        let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+        let pki = Pki {
+            ca: dir.join("ca.pem"),
+            server_cert: dir.join("rsyslog.pem"),
+            server_key: dir.join("rsyslog.key"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
+        };
+        material.write_ca(&pki.ca).unwrap();
+        material
+            .write_server_identity(&pki.server_cert, &pki.server_key)
+            .unwrap();
+        material
+            .write_client_identity(&pki.client_cert, &pki.client_key)
+            .unwrap();
+        pki
+    }
+
+    /// The destination `rsyslog` over TLS to `port`, verified against the CA, with the client
+    /// certificate when `client` is true.
+    fn destination(&self, port: u16, client: bool) -> String {
+        let client = if client {
+            format!(
+                "client_cert = \"{}\"\nclient_key = \"{}\"\n",
+                self.client_cert.display(),
+                self.client_key.display()
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "[[destination]]\nname = \"rsyslog\"\nkind = \"syslog\"\nhost = \"localhost\"\n\
+             port = {port}\ntransport = \"tls\"\npayload = \"cef\"\nca_file = \"{ca}\"\n{client}\
+             retry_min = \"100ms\"\nretry_max = \"1s\"\n\n{rule}",
+            ca = self.ca.display(),
+            rule = alerts_to("rsyslog"),
+        )
+    }
+}
+
+/// `icsfwd test rsyslog`: exit success and stdout.
+fn probe(config: &Path) -> (bool, String) {
+    let output = icsfwd(&["test", "rsyslog", "-c", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!("icsfwd test rsyslog:\n{stdout}");
+    for word in ["HTTP", "Splunk", "HEC"] {
+        assert!(
+            !stdout.contains(word),
+            "{word} in `icsfwd test` of syslog:\n{stdout}"
+        );
+    }
+    (output.status.success(), stdout)
+}
+
+#[test]
+fn a_tls_receiver_requiring_client_certificates_parks_a_destination_without_one_and_after_the_fix_every_alert_arrives_once()
+ {
+    let Some(rsyslogd) = rsyslogd() else {
+        return;
+    };
+    if !rsyslog_tls_driver() {
+        return;
+    }
+    const COUNT: usize = 200;
+    let dir = scratch("rsyslog-tls-client-cert");
+    let pki = Pki::write(&dir);
+    let rsyslog = Rsyslog::start_with(
+        &rsyslogd,
+        &dir,
+        "tests/syslog/rsyslog-tls.conf.in",
+        &[
+            ("@CA@", &pki.ca),
+            ("@CERT@", &pki.server_cert),
+            ("@KEY@", &pki.server_key),
+        ],
+    );
+    let mut shown = Shown::default();
+
+    // Without a client certificate: the receiver refuses every session.
+    let config = write_config_body(&dir, &pki.destination(rsyslog.tcp_port, false));
+    let (ok, stdout) = probe(&config);
+    assert!(!ok, "`icsfwd test` must fail:\n{stdout}");
+    assert!(stdout.contains("refused the TLS session"), "{stdout}");
+    assert!(stdout.contains("certificate_required"), "{stdout}");
+    assert!(
+        stdout.contains("fix: set client_cert and client_key"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tls: no client certificate (client_cert not set)"),
+        "{stdout}"
+    );
+    let service = start_service(&config, &dir);
+    let events = generated_alerts(COUNT);
+    let mut alerts = BTreeMap::new();
+    for (_, event) in &events {
+        if let Event::Alert(alert) = event {
+            alerts.insert(alert.event_id().to_string(), alert.clone());
+        }
+    }
+    let tally = feed_all(&dir, events);
+    assert_eq!(tally.accepted as usize, COUNT, "{tally:?}");
+    let status = wait_for_destination(
+        &mut shown,
+        &config,
+        "rsyslog",
+        "the destination to park",
+        Duration::from_secs(30),
+        |d| d["state"] == "parked" && d["backlog"] == COUNT,
+    );
+    let parked = destination(&status, "rsyslog");
+    let reason = parked["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("refused the TLS session")
+            && reason.contains("set client_cert and client_key"),
+        "{parked:#}"
+    );
+    assert_eq!(
+        parked["delivered"], 0,
+        "nothing marked delivered: {parked:#}"
+    );
+    assert_eq!(parked["possible_loss"], 0, "{parked:#}");
+    assert_eq!(parked["acks_pending"], 0, "{parked:#}");
+    let text = shown.status_text(&config);
+    assert!(text.contains("rsyslog (syslog): parked"), "{text}");
+    assert!(text.contains("set client_cert and client_key"), "{text}");
+    assert!(
+        rsyslog.messages("tcp").is_empty(),
+        "rsyslogd wrote a message"
+    );
+    assert!(
+        rsyslog
+            .own_messages()
+            .contains("peer did not return a certificate"),
+        "rsyslogd's reason: {}",
+        rsyslog.own_messages()
+    );
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "icsfwd exited with {exit}: {log:#?}");
+
+    // With it: the test passes, and every alert kept in the spool arrives exactly once.
+    let config = write_config_body(&dir, &pki.destination(rsyslog.tcp_port, true));
+    let (ok, stdout) = probe(&config);
+    assert!(ok, "`icsfwd test` must pass:\n{stdout}");
+    assert!(
+        stdout.contains("the receiver accepted the session (it sent a session ticket)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("confirmation: the receiver's TCP acknowledgement"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("result: delivered"), "{stdout}");
+    let service = start_service(&config, &dir);
+    let alert_messages = || -> Vec<String> {
+        rsyslog
+            .messages("tcp")
+            .into_iter()
+            .filter(|m| !m.contains(TEST_TITLE))
+            .collect()
+    };
+    wait_for(
+        "rsyslogd to write every alert",
+        Duration::from_secs(30),
+        || alert_messages().len() >= COUNT,
+    );
+    wait_for_destination(
+        &mut shown,
+        &config,
+        "rsyslog",
+        "every alert confirmed",
+        Duration::from_secs(30),
+        |d| d["delivered"] == COUNT && d["backlog"] == 0,
+    );
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "icsfwd exited with {exit}: {log:#?}");
+    let messages = alert_messages();
+    once_each(&alerts, &messages);
+    let tests = rsyslog.messages("tcp").len() - messages.len();
+    assert_eq!(tests, 1, "the one test message of `icsfwd test`");
+    drop(rsyslog);
+    drop(fs::remove_dir_all(&dir));
 }

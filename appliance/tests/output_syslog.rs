@@ -1,6 +1,12 @@
 //! The syslog sender against receivers written here: a TCP/TLS octet-counting parser and a UDP
 //! socket, all on 127.0.0.1 with ephemeral ports. Every received message must be exactly what
 //! the core renders for its event (header fields and payload), and arrive once.
+//!
+//! Over TCP and TLS the default `confirm = "tcp-ack"` holds every written record until the
+//! receiver's TCP acknowledged it and the settle time passed ([`send_all`] polls until then);
+//! a connection the receiver breaks hands its unconfirmed records back for a re-send. A TLS
+//! receiver that requires a client certificate refuses a client without one after the TLS 1.3
+//! handshake: the sender parks, naming the fix, and writes nothing.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,9 +21,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use icsfwd::config::Transport;
+use icsfwd::config::{Confirm, Transport};
 use icsfwd::output::classify::Action;
 use icsfwd::output::http::{Timeouts, TlsOptions};
+use icsfwd::output::syslog::session::Acceptance;
 use icsfwd::output::syslog::{SyslogOptions, SyslogSender};
 use icsfwd::output::{Deliver, Outcome};
 use icsfwd_core::alert::Event;
@@ -99,6 +106,16 @@ struct StreamReceiver {
 
 impl StreamReceiver {
     fn start(tls: Option<Arc<rustls::ServerConfig>>, plan: Vec<Option<usize>>) -> Self {
+        Self::start_pausing(tls, plan, Duration::ZERO)
+    }
+
+    /// As [`start`](Self::start); a connection that reaches its frame limit waits `pause`
+    /// (its TCP keeps acknowledging what arrives) before it is dropped.
+    fn start_pausing(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        plan: Vec<Option<usize>>,
+        pause: Duration,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let received: Received = Arc::default();
@@ -119,6 +136,7 @@ impl StreamReceiver {
                 let mut reader = BufReader::new(reader);
                 loop {
                     if limit.is_some_and(|k| r.lock().unwrap()[index].len() >= k) {
+                        thread::sleep(pause);
                         break;
                     }
                     match read_frame(&mut reader) {
@@ -157,6 +175,8 @@ fn assert_exact(received: Vec<String>, events: &[Event], options: &syslog::Optio
     }
 }
 
+/// Sends `events` in batches (sequence numbers from 0), each written and awaiting its TCP
+/// confirmation, then polls until every one is confirmed, in order, none re-sent.
 fn send_all(sender: &mut SyslogSender, events: &[Event], batch: usize) {
     for (chunk_index, chunk) in events.chunks(batch).enumerate() {
         let items: Vec<(u64, &Event)> = chunk
@@ -165,8 +185,30 @@ fn send_all(sender: &mut SyslogSender, events: &[Event], batch: usize) {
             .map(|(i, e)| ((chunk_index * batch + i) as u64, e))
             .collect();
         let outcome = sender.send(&items, Instant::now());
-        assert!(outcome.all_delivered(), "{outcome:?}");
+        assert_awaiting(&outcome, items.len());
     }
+    let confirmed = confirm_all(sender);
+    assert_eq!(confirmed, (0..events.len() as u64).collect::<Vec<_>>());
+}
+
+/// The whole batch of `len` was written and awaits its confirmation.
+fn assert_awaiting(outcome: &Outcome, len: usize) {
+    assert_eq!(outcome.parts.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.parts[0].events, 0..len, "{outcome:?}");
+    assert_eq!(outcome.parts[0].action, Action::AwaitingAck, "{outcome:?}");
+}
+
+/// Polls until nothing awaits confirmation; the records confirmed, in order. A re-send
+/// (expired record) fails the test.
+fn confirm_all(sender: &mut SyslogSender) -> Vec<u64> {
+    let mut confirmed = Vec::new();
+    wait_for("the receiver's TCP confirmations", || {
+        let report = sender.poll_acks(Instant::now());
+        assert!(report.expired.is_empty(), "{report:?}");
+        confirmed.extend(report.indexed);
+        sender.pending_acks() == 0
+    });
+    confirmed
 }
 
 fn options(port: u16, transport: Transport, payload: syslog::Payload) -> SyslogOptions {
@@ -379,8 +421,14 @@ fn tcp_reset_mid_batch_retries_uncertain_and_the_resend_reconnects_and_delivers_
     assert_eq!(outcome.parts[0].action, Action::Retry { after: None });
     assert!(outcome.uncertain, "part of the batch may have arrived");
     assert!(outcome.last_error.is_some());
+    assert_eq!(
+        sender.pending_acks(),
+        0,
+        "nothing of the failed batch awaits"
+    );
     let outcome = sender.send(&items, Instant::now());
-    assert!(outcome.all_delivered(), "{outcome:?}");
+    assert_awaiting(&outcome, N);
+    assert_eq!(confirm_all(&mut sender).len(), N);
     wait_for("the resent batch", || {
         receiver.received.lock().unwrap().get(1).map_or(0, Vec::len) >= N
     });
@@ -391,11 +439,12 @@ fn tcp_reset_mid_batch_retries_uncertain_and_the_resend_reconnects_and_delivers_
 }
 
 #[test]
-fn tcp_peer_close_between_batches_is_counted_as_possible_loss_and_the_next_batch_reconnects() {
+fn with_confirm_write_a_peer_close_between_batches_is_counted_as_possible_loss_as_before() {
     // The first connection reads 10 of the 30 delivered frames, then is dropped. 30 frames are
     // under the sender's 64 KiB buffer: one write, complete before the receiver can reset.
     let receiver = StreamReceiver::start(None, vec![Some(10)]);
-    let options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    options.confirm = Confirm::Write;
     let message = options.message.clone();
     let mut sender = SyslogSender::new(options).unwrap();
     let events = events(60, 7);
@@ -489,6 +538,10 @@ fn sender_for_builds_a_verified_tls_syslog_sender_from_the_configuration() {
     assert!(matches!(message.level, syslog::Level::Fixed(_)));
     assert!(matches!(message.payload, syslog::Payload::Leef(_)));
     let mut sender = icsfwd::deliver::sender_for(destination, &config.sensor).unwrap();
+    assert!(
+        sender.poll_interval().is_some(),
+        "tcp-ack: the sender sets its poll pace"
+    );
     let events = events(50, 9);
     let items: Vec<(u64, &Event)> = events
         .iter()
@@ -496,8 +549,277 @@ fn sender_for_builds_a_verified_tls_syslog_sender_from_the_configuration() {
         .map(|(i, e)| (i as u64, e))
         .collect();
     let outcome = sender.send(&items, Instant::now());
-    assert!(outcome.all_delivered(), "{outcome:?}");
+    assert_awaiting(&outcome, 50);
+    let mut confirmed = 0;
+    wait_for("the confirmations", || {
+        confirmed += sender.poll_acks(Instant::now()).indexed.len();
+        sender.pending_acks() == 0
+    });
+    assert_eq!(confirmed, 50);
     wait_for("the messages", || receiver.count() >= 50);
     assert_exact(receiver.all(), &events, &message);
     assert!(receiver.all().iter().all(|m| m.starts_with("<129>1 ")));
+}
+
+fn items(events: &[Event], first: u64) -> Vec<(u64, &Event)> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (first + i as u64, e))
+        .collect()
+}
+
+#[test]
+fn tcp_ack_records_wait_for_the_receivers_tcp_and_the_settle_time_before_they_are_confirmed() {
+    let receiver = StreamReceiver::start(None, vec![]);
+    let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    options.settle = Duration::from_millis(300);
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(50, 10);
+    let started = Instant::now();
+    let outcome = sender.send(&items(&events, 0), started);
+    assert_awaiting(&outcome, 50);
+    assert_eq!(sender.pending_acks(), 50);
+    wait_for("the receiver to read all", || receiver.count() >= 50);
+    let early = sender.poll_acks(Instant::now());
+    assert!(
+        early.indexed.is_empty(),
+        "acknowledged, not yet settled: {early:?}"
+    );
+    let confirmed = confirm_all(&mut sender);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "confirmed before the settle time"
+    );
+    assert_eq!(confirmed, (0..50).collect::<Vec<u64>>());
+    assert_eq!(sender.possible_loss(), 0);
+}
+
+#[test]
+fn tcp_ack_a_peer_reset_re_sends_every_unconfirmed_record_before_anything_newer_and_loses_none() {
+    // The first connection reads 10 of 30 frames, then is dropped with unread data: a reset
+    // that throws away frames its TCP had already acknowledged.
+    let receiver = StreamReceiver::start(None, vec![Some(10)]);
+    let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    // Longer than this test can take to see the reset: nothing settles on the first connection.
+    options.settle = Duration::from_secs(10);
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(60, 11);
+    let first = items(&events[..30], 0);
+    let later = items(&events[30..], 30);
+    assert_awaiting(&sender.send(&first, Instant::now()), 30);
+    wait_for("the first connection's reset", || {
+        receiver.closed.load(Ordering::SeqCst) == 1
+    });
+    assert_eq!(receiver.count(), 10, "20 frames lost with the connection");
+
+    // Newer records are refused until the old ones are taken back, so order is kept.
+    let refused = sender.send(&later, Instant::now());
+    assert_eq!(refused.parts.len(), 1, "{refused:?}");
+    assert_eq!(refused.parts[0].action, Action::Retry { after: None });
+    assert!(!refused.uncertain, "nothing of it was written");
+    let report = sender.poll_acks(Instant::now());
+    assert!(report.indexed.is_empty(), "{report:?}");
+    assert_eq!(
+        report.expired,
+        (0..30).collect::<Vec<u64>>(),
+        "all handed back"
+    );
+    let why = report.last_error.expect("the break is reported");
+    assert!(why.contains("re-sent on the next connection"), "{why}");
+    assert_eq!(sender.pending_acks(), 0);
+
+    // The re-send, then the newer records, on a new connection; all confirmed.
+    assert_awaiting(&sender.send(&first, Instant::now()), 30);
+    assert_awaiting(&sender.send(&later, Instant::now()), 30);
+    assert_eq!(confirm_all(&mut sender), (0..60).collect::<Vec<u64>>());
+    wait_for("the second connection", || {
+        receiver.received.lock().unwrap().get(1).map_or(0, Vec::len) >= 60
+    });
+    let connections = receiver.received.lock().unwrap().clone();
+    assert_eq!(connections.len(), 2);
+    let want: Vec<String> = events.iter().map(|e| rendered(e, &message)).collect();
+    assert_eq!(
+        connections[1], want,
+        "every record once, in order, none lost"
+    );
+    assert_eq!(sender.possible_loss(), 0);
+}
+
+#[test]
+fn tcp_ack_records_acknowledged_but_unread_when_the_receiver_resets_within_the_settle_time_are_re_sent()
+ {
+    // The first connection reads 10 of 30 frames, keeps the rest unread in its buffer (its
+    // TCP acknowledged them) for 300 ms, then resets. Polls meanwhile see them acknowledged;
+    // only the settle time keeps them from counting as delivered.
+    let receiver = StreamReceiver::start_pausing(None, vec![Some(10)], Duration::from_millis(300));
+    let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
+    options.settle = Duration::from_secs(10);
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(30, 14);
+    let batch = items(&events, 0);
+    assert_awaiting(&sender.send(&batch, Instant::now()), 30);
+    let mut polls = 0;
+    while receiver.closed.load(Ordering::SeqCst) == 0 {
+        let report = sender.poll_acks(Instant::now());
+        assert!(
+            report.indexed.is_empty(),
+            "confirmed before the reset: {report:?}"
+        );
+        polls += 1;
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        polls > 10,
+        "polled while the receiver held the frames ({polls})"
+    );
+    let mut expired = Vec::new();
+    wait_for("the reset to be seen", || {
+        let report = sender.poll_acks(Instant::now());
+        assert!(report.indexed.is_empty(), "{report:?}");
+        expired.extend(report.expired);
+        !expired.is_empty()
+    });
+    assert_eq!(
+        expired,
+        (0..30).collect::<Vec<u64>>(),
+        "every one handed back"
+    );
+    assert_eq!(receiver.count(), 10, "the receiver read only 10");
+}
+
+/// A TLS receiver (rustls) that requires a client certificate from the material's CA.
+fn mutual_tls() -> (TlsMaterial, tempfile::TempDir, StreamReceiver) {
+    let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    material.write_ca(&dir.path().join("ca.pem")).unwrap();
+    let receiver = StreamReceiver::start(
+        Some(material.server_config_requiring_client_certs().unwrap()),
+        vec![],
+    );
+    (material, dir, receiver)
+}
+
+#[test]
+fn tls_a_receiver_requiring_a_client_certificate_refuses_a_client_without_one_and_it_parks() {
+    let (_material, dir, receiver) = mutual_tls();
+    let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
+    options.tls.ca_file = Some(dir.path().join("ca.pem"));
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(3, 12);
+    let outcome = sender.send(&items(&events, 0), Instant::now());
+    assert_eq!(outcome.parts.len(), 1, "{outcome:?}");
+    assert_eq!(outcome.parts[0].events, 0..3);
+    match &outcome.parts[0].action {
+        Action::Park { reason } => {
+            assert!(reason.contains("refused the TLS session"), "{reason}");
+            assert!(reason.contains("certificate_required"), "{reason}");
+            assert!(
+                reason.contains("set client_cert and client_key"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected Park, got {other:?}"),
+    }
+    assert!(!outcome.uncertain, "nothing was written");
+    assert_eq!(
+        sender.pending_acks(),
+        0,
+        "nothing awaits, nothing is delivered"
+    );
+    assert!(sender.session().is_none(), "no connection counts as open");
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(receiver.count(), 0);
+}
+
+#[test]
+fn tls_with_the_client_certificate_every_record_arrives_once_and_is_confirmed() {
+    let (material, dir, receiver) = mutual_tls();
+    let (cert, key) = (dir.path().join("client.pem"), dir.path().join("client.key"));
+    material.write_client_identity(&cert, &key).unwrap();
+    let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
+    options.tls.ca_file = Some(dir.path().join("ca.pem"));
+    options.tls.client_cert = Some((cert, key));
+    let message = options.message.clone();
+    let mut sender = SyslogSender::new(options).unwrap();
+    let events = events(500, 13);
+    send_all(&mut sender, &events, 100);
+    let tls = sender
+        .session()
+        .and_then(|s| s.tls.clone())
+        .expect("a TLS session");
+    assert_eq!(tls.version, "TLS 1.3");
+    assert_eq!(
+        tls.acceptance,
+        Acceptance::SessionTicket,
+        "the receiver's ticket proves it"
+    );
+    assert!(tls.client_certificate);
+    wait_for("every TLS message", || receiver.count() >= 500);
+    assert_exact(receiver.all(), &events, &message);
+}
+
+#[test]
+fn the_emulators_tls_syslog_receiver_accepts_with_a_session_ticket_and_refuses_without_a_client_certificate()
+ {
+    use icsfwd_sim::splunk::store::{Store, StoreConfig};
+    use icsfwd_sim::splunk::syslog::{SyslogLimits, tcp_receiver};
+    use icsfwd_sim::splunk::tls::TlsAcceptor;
+
+    let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    material.write_ca(&ca).unwrap();
+    let (cert, key) = (dir.path().join("client.pem"), dir.path().join("client.key"));
+    material.write_client_identity(&cert, &key).unwrap();
+    let events = events(20, 15);
+    for (server, client, accepted) in [
+        (material.server_config().unwrap(), None, true),
+        (
+            material.server_config_requiring_client_certs().unwrap(),
+            None,
+            false,
+        ),
+        (
+            material.server_config_requiring_client_certs().unwrap(),
+            Some((cert.clone(), key.clone())),
+            true,
+        ),
+    ] {
+        let store = Store::new(StoreConfig::default()).unwrap();
+        let receiver = tcp_receiver(
+            "127.0.0.1:0".parse().unwrap(),
+            SyslogLimits::default(),
+            TlsAcceptor::new(server),
+            store.clone(),
+        )
+        .unwrap();
+        let port = receiver.local_addr().port();
+        let mut options = options(port, Transport::Tls, syslog::Payload::default());
+        options.tls.ca_file = Some(ca.clone());
+        options.tls.client_cert = client;
+        let mut sender = SyslogSender::new(options).unwrap();
+        let started = Instant::now();
+        let outcome = sender.send(&items(&events, 0), started);
+        if accepted {
+            assert_awaiting(&outcome, 20);
+            let tls = sender.session().and_then(|s| s.tls.clone()).unwrap();
+            assert_eq!(tls.acceptance, Acceptance::SessionTicket);
+            assert!(
+                started.elapsed() < Duration::from_millis(900),
+                "no wait for a verdict: the ticket came at once"
+            );
+            assert_eq!(confirm_all(&mut sender).len(), 20);
+            wait_for("the emulator to store all", || store.len() >= 20);
+        } else {
+            assert!(
+                matches!(&outcome.parts[0].action, Action::Park { reason }
+                    if reason.contains("set client_cert and client_key")),
+                "{outcome:?}"
+            );
+            assert_eq!(store.len(), 0);
+        }
+        receiver.shutdown();
+    }
 }

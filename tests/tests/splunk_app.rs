@@ -1,7 +1,8 @@
-//! The Splunk app (`splunk-app/`) reads what icsfwd-core renders, exactly.
+//! The Splunk packages (`splunk-app/TA-icsfwd`, the add-on, and `splunk-app/icsfwd_ot_alerts`,
+//! the app) read what icsfwd-core renders, exactly, and their content is safe to run.
 //!
-//! What it proves, with the app's own `.conf` and dashboard files read at test time (no regex
-//! is copied here):
+//! What it proves, with the packages' own `.conf`, CSV and dashboard files read at test time (no
+//! regex is copied here):
 //! - line breaking: a stream of text events (`icsfwd:text`), and of CEF / LEEF lines, split by
 //!   the sourcetype's `LINE_BREAKER` gives back exactly one event per rendering, whatever a
 //!   hostile value contains; `TIME_PREFIX` lands on the event's own time;
@@ -9,14 +10,24 @@
 //!   `in <field>` reading an earlier field) applied to every rendering of a hostile corpus
 //!   yield exactly the expected fields, each with the value icsfwd put on the wire (its escaped
 //!   form), and no other field: no value forges a key;
-//! - CIM: the app's `FIELDALIAS-*` and `EVAL-*` are evaluated (a small evaluator of the eval
+//! - CIM: the add-on's `FIELDALIAS-*` and `EVAL-*` are evaluated (a small evaluator of the eval
 //!   subset they use, module `spl`, which refuses anything else) over the extracted fields of
-//!   every rendering; each event lands in the eventtype of its kind, and for every eventtype
-//!   tagged into Intrusion Detection (`ids` + `attack`) or Alerts (`alert`) every required field
-//!   of the model has one non-empty value in every icsfwd sourcetype, with `severity`, `action`,
-//!   `ids_type`, `type` and `transport` in the model's value lists and `src`/`dest`/`dvc` the
-//!   alert's addresses;
-//! - dashboards: every field a dashboard search names is one the app produces.
+//!   every rendering, then its automatic lookups (module `lookups`); each event lands in the
+//!   eventtype of its kind, and for every eventtype tagged into Intrusion Detection (`ids` +
+//!   `attack`) or Alerts (`alert`) every required field of the model has one non-empty value in
+//!   every icsfwd sourcetype, with `severity`, `action`, `ids_type`, `type` and `transport` in
+//!   the model's value lists and `src`/`dest`/`dvc` the alert's addresses; `user` is never set;
+//! - `signature_id` is one value per kind of alert on every transport (the catalogue's kinds
+//!   and the hostile corpus), and every catalogue kind the ATT&CK tables map carries exactly
+//!   its techniques and tactics on every transport; every table row names a current ATT&CK for
+//!   ICS technique under one of its own tactics (`tests/data/attack-ics/`); the asset table
+//!   adds categories and priority only when an admin fills it;
+//! - dashboards and searches: every dashboard token that enters SPL carries `|s`; every SPL
+//!   string (views, saved searches, search macros) balances its quotes and brackets, uses known
+//!   commands and only defined macros, eventtypes and sourcetypes, and names only fields the
+//!   add-on produces; every saved search ships disabled, scheduled at most 12 times an hour,
+//!   suppressed, and documented in the app's README; the HEC input template is disabled and
+//!   asks for indexer acknowledgement.
 //!
 //! Why Rust's `regex` crate and not Python: the events come straight from icsfwd-core here,
 //! and the app's regexes are restricted to the common subset of PCRE and `regex` (no
@@ -44,34 +55,65 @@ const TIME_MS: u64 = 1_557_059_334_123;
 const TIME_TEXT: &str = "2019-05-05T12:28:54.123Z";
 const TIME_LEEF: &str = "May 05 2019 12:28:54.123";
 
+/// The add-on (`splunk-app/TA-icsfwd`): sourcetypes, CIM, lookups.
+fn ta_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("splunk-app/TA-icsfwd")
+}
+
+/// The app (`splunk-app/icsfwd_ot_alerts`): dashboards, saved searches, macros.
 fn app_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
-        .join("splunk-app")
+        .join("splunk-app/icsfwd_ot_alerts")
 }
 
 /// A `.conf` file: stanzas in file order, each with its settings in file order.
 type Conf = Vec<(String, Vec<(String, String)>)>;
 
+/// A `.conf` file of the add-on's `default/`.
 fn read_conf(name: &str) -> Conf {
-    let text = std::fs::read_to_string(app_dir().join("default").join(name)).unwrap();
+    parse_conf(&ta_dir().join("default").join(name))
+}
+
+/// Parses a `.conf` file as Splunk does, strictly: a line ending in `\` continues on the next
+/// (the line break is kept), a stanza or a key given twice is refused.
+fn parse_conf(path: &Path) -> Conf {
+    let text = std::fs::read_to_string(path).unwrap();
     let mut conf: Conf = Vec::new();
-    for line in text.lines() {
-        let line = line.trim_end();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let mut line = line.trim_end().to_owned();
+        while line.ends_with('\\') {
+            line.pop();
+            line.push('\n');
+            line.push_str(lines.next().expect("a continuation line").trim_end());
+        }
         if line.trim_start().starts_with('#') || line.trim().is_empty() {
             continue;
         }
         if let Some(stanza) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            assert!(
+                conf.iter().all(|(n, _)| n != stanza),
+                "{}: stanza [{stanza}] twice",
+                path.display()
+            );
             conf.push((stanza.to_owned(), Vec::new()));
             continue;
         }
         let (key, value) = line.split_once('=').expect("key = value");
-        assert!(!line.ends_with('\\'), "no continuation lines: {line}");
         let stanza = conf.last_mut().expect("a setting inside a stanza");
-        stanza
-            .1
-            .push((key.trim().to_owned(), value.trim().to_owned()));
+        let key = key.trim().to_owned();
+        assert!(
+            stanza.1.iter().all(|(k, _)| *k != key),
+            "{}: [{}] {key} twice",
+            path.display(),
+            stanza.0
+        );
+        stanza.1.push((key, value.trim().to_owned()));
     }
     conf
 }
@@ -413,7 +455,11 @@ fn expected_cef(event: &Event) -> Fields {
         "sensor_version",
         cef_header_escape(&event.sensor().version),
     );
-    put(&mut f, "signature_id", cef::signature_id(event).to_string());
+    put(
+        &mut f,
+        "icsfwd_kind_id",
+        cef::signature_id(event).to_string(),
+    );
     let (sev, truncated) = match event {
         Event::Alert(a) => (a.severity, a.truncated),
         Event::Notification(n) => (n.kind.severity(), n.truncated),
@@ -463,7 +509,11 @@ fn expected_leef(event: &Event) -> Fields {
         "sensor_version",
         leef_escape(&event.sensor().version, true),
     );
-    put(&mut f, "signature_id", cef::signature_id(event).to_string());
+    put(
+        &mut f,
+        "icsfwd_kind_id",
+        cef::signature_id(event).to_string(),
+    );
     let (sev, truncated) = match event {
         Event::Alert(a) => (a.severity, a.truncated),
         Event::Notification(n) => (n.kind.severity(), n.truncated),
@@ -684,8 +734,21 @@ fn sourcetypes_of(event: &Event) -> [&'static str; 4] {
 /// (`KV_MODE = json` over the HEC event object, plus the envelope's indexed `fields`, which
 /// makes those multivalue as in Splunk; `EXTRACT-*` for the others, empty matches dropped),
 /// then `FIELDALIAS-*`, then every `EVAL-*` computed from the fields as they were before any
-/// eval (Splunk's calculated fields do not see each other).
+/// eval (Splunk's calculated fields do not see each other), then the automatic lookups
+/// (`LOOKUP-*`, in class-name order) over the add-on's shipped lookup tables.
 fn search_time(props: &Conf, sourcetype: &str, event: &Event) -> Fields {
+    search_time_with(props, sourcetype, event, &Tables::shipped())
+}
+
+/// [`search_time`], then the automatic lookups (`LOOKUP-*`) over `tables`.
+fn search_time_with(props: &Conf, sourcetype: &str, event: &Event, tables: &Tables) -> Fields {
+    let mut fields = calculated_fields(props, sourcetype, event);
+    lookups::apply(stanza(props, sourcetype), tables, &mut fields);
+    fields
+}
+
+/// Extraction, field aliases and calculated fields of `event` rendered for `sourcetype`.
+fn calculated_fields(props: &Conf, sourcetype: &str, event: &Event) -> Fields {
     let st = stanza(props, sourcetype);
     let mut fields: Fields = if sourcetype.starts_with("icsfwd:alert")
         || sourcetype.starts_with("icsfwd:notification")
@@ -808,6 +871,12 @@ mod spl {
                 while chars[i] != '"' {
                     if chars[i] == '\\' {
                         i += 1;
+                        // Only \\ and \" are written, so the string reads the same whether or not
+                        // a reader interprets other backslash escapes.
+                        assert!(
+                            chars[i] == '\\' || chars[i] == '"',
+                            "eval: write a backslash doubled in {expr}"
+                        );
                     }
                     s.push(chars[i]);
                     i += 1;
@@ -1000,13 +1069,30 @@ mod spl {
                 (Some(s), Some(re), Some(with)) => Value::Str(
                     Regex::new(&re)
                         .unwrap()
-                        .replace_all(&s, regex::NoExpand(&with))
+                        .replace_all(&s, replacement(&with).as_str())
                         .into_owned(),
                 ),
                 _ => Value::Null,
             },
             _ => panic!("eval: unsupported function {name}/{}", args.len()),
         }
+    }
+
+    /// Splunk's replacement text (`\\1` names a group) in the `regex` crate's syntax (`${1}`).
+    fn replacement(with: &str) -> String {
+        let mut out = String::new();
+        let mut chars = with.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, chars.peek()) {
+                ('\\', Some(d)) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    chars.next();
+                }
+                ('$', _) => out.push_str("$$"),
+                _ => out.push(c),
+            }
+        }
+        out
     }
 
     /// Evaluates `expr` over `fields`.
@@ -1042,7 +1128,9 @@ fn eventtype_tags() -> BTreeMap<String, BTreeSet<String>> {
         .collect()
 }
 
-/// The fields Splunk's CIM 4.20 `Intrusion_Detection` data model requires.
+/// CIM 4.20 fields the data models (Splunk_SA_CIM 4.20.0) and pytest-splunk-addon list as
+/// required. The Alerts model's `user` is deliberately not set (see
+/// `user_is_left_unset_on_every_sourcetype`).
 const IDS_REQUIRED: &[&str] = &[
     "action",
     "category",
@@ -1064,7 +1152,6 @@ const ALERTS_REQUIRED: &[&str] = &[
     "signature_id",
     "src",
     "type",
-    "user",
 ];
 
 fn cim_severity(severity: Severity) -> &'static str {
@@ -1219,7 +1306,17 @@ fn severity_maps_every_vendor_severity_to_a_cim_value_in_every_sourcetype() {
         ("Warning".to_owned(), "low".to_owned()),
     ]);
     let mut stanzas = 0;
-    for (name, settings) in props.iter().filter(|(n, _)| n.starts_with("icsfwd:")) {
+    let event_sourcetypes = [
+        "icsfwd:alert",
+        "icsfwd:notification",
+        "icsfwd:text",
+        "icsfwd:cef",
+        "icsfwd:leef",
+    ];
+    for (name, settings) in props
+        .iter()
+        .filter(|(n, _)| event_sourcetypes.contains(&n.as_str()))
+    {
         let eval = setting(settings, "EVAL-severity");
         let got: BTreeMap<String, String> = pair
             .captures_iter(eval)
@@ -1239,12 +1336,291 @@ fn severity_maps_every_vendor_severity_to_a_cim_value_in_every_sourcetype() {
     }
 }
 
-/// SPL words the dashboard searches use that are not fields.
+// ---- every SPL string: views, saved searches, search macros -------------------------------
+
+/// Where an SPL string was found, and the string as Splunk stores it.
+struct Spl {
+    at: String,
+    text: String,
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn views() -> Vec<(PathBuf, String)> {
+    let mut views: Vec<(PathBuf, String)> =
+        std::fs::read_dir(app_dir().join("default/data/ui/views"))
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let xml = std::fs::read_to_string(&path).unwrap();
+                (path, xml)
+            })
+            .collect();
+    views.sort();
+    views
+}
+
+/// The SPL of a view: every `<query>` and the search (`q=`) of every drilldown link to the
+/// search page, XML-unescaped, tokens as written.
+fn view_spl(at: &str, xml: &str) -> Vec<Spl> {
+    let query = Regex::new(r"(?s)<query>(.*?)</query>").unwrap();
+    let link =
+        Regex::new(r"(?s)<link[^>]*>\s*search\?q=(.*?)(?:&amp;earliest=.*?)?\s*</link>").unwrap();
+    let mut out = Vec::new();
+    for c in query.captures_iter(xml) {
+        out.push(Spl {
+            at: format!("{at} <query>"),
+            text: xml_unescape(&c[1]),
+        });
+    }
+    for c in link.captures_iter(xml) {
+        out.push(Spl {
+            at: format!("{at} <link>"),
+            text: xml_unescape(&c[1]),
+        });
+    }
+    out
+}
+
+/// Every SPL string of the app: views, the `search` of every saved search, and the macros
+/// whose definition is a search pipeline.
+fn every_spl() -> Vec<Spl> {
+    let mut out = Vec::new();
+    for (path, xml) in views() {
+        out.extend(view_spl(&path.display().to_string(), &xml));
+    }
+    for (name, settings) in parse_conf(&app_dir().join("default/savedsearches.conf")) {
+        out.push(Spl {
+            at: format!("savedsearches.conf [{name}]"),
+            text: setting(&settings, "search").to_owned(),
+        });
+    }
+    for (name, settings) in parse_conf(&app_dir().join("default/macros.conf")) {
+        let definition = setting(&settings, "definition");
+        if definition.contains('|') {
+            out.push(Spl {
+                at: format!("macros.conf [{name}]"),
+                text: definition.to_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// Dashboard tokens (`$name$`, `$name|f$`) that enter `spl` without the `|s` filter, which
+/// quotes the value and escapes its quotes so that no value can end the string.
+fn unquoted_tokens(spl: &str) -> Vec<String> {
+    Regex::new(r"\$[^$\s]*\$")
+        .unwrap()
+        .find_iter(spl)
+        .map(|m| m.as_str().to_owned())
+        .filter(|token| !token.ends_with("|s$"))
+        .collect()
+}
+
+#[test]
+fn every_dashboard_token_that_enters_spl_is_quoted_with_the_s_filter() {
+    let mut checked = 0;
+    for (path, xml) in views() {
+        for spl in view_spl(&path.display().to_string(), &xml) {
+            assert_eq!(
+                unquoted_tokens(&spl.text),
+                Vec::<String>::new(),
+                "{}: {}",
+                spl.at,
+                spl.text
+            );
+            checked += spl.text.matches('$').count() / 2;
+        }
+    }
+    assert!(checked > 60, "only {checked} tokens found");
+}
+
+#[test]
+fn the_token_check_catches_the_old_unfiltered_drilldowns() {
+    // What the views did before: a protocol name from network traffic put inside quotes.
+    let old = r#"<drilldown><link target="_blank">search?q=`icsfwd_index` eventtype=icsfwd_alert protocol="$click.value$"&amp;earliest=$time.earliest$&amp;latest=$time.latest$</link></drilldown>
+<search><query>`icsfwd_index` eventtype=icsfwd_alert id="$alert_id$" | table _time</query></search>
+<link>search?q=x $click.name2$=$click.value2|s$</link>"#;
+    let found: Vec<String> = view_spl("probe", old)
+        .iter()
+        .flat_map(|spl| unquoted_tokens(&spl.text))
+        .collect();
+    assert_eq!(found, ["$alert_id$", "$click.value$", "$click.name2$"]);
+}
+
+/// The SPL commands the app's searches may use.
+const SPL_COMMANDS: &[&str] = &[
+    "search",
+    "stats",
+    "eventstats",
+    "timechart",
+    "sort",
+    "head",
+    "table",
+    "dedup",
+    "eval",
+    "where",
+    "fields",
+    "append",
+    "mvexpand",
+];
+
+/// Splits `spl` at its top-level pipes (outside quotes and brackets) after checking that
+/// quotes, brackets, parentheses and backquotes balance; subsearches are returned too.
+fn pipeline(at: &str, spl: &str) -> Vec<String> {
+    let mut commands = vec![String::new()];
+    let mut subsearches = Vec::new();
+    let mut depth: Vec<char> = Vec::new();
+    let (mut quoted, mut macro_call) = (false, false);
+    let mut chars = spl.chars();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '\\' => {
+                    commands.last_mut().unwrap().push(c);
+                    commands
+                        .last_mut()
+                        .unwrap()
+                        .push(chars.next().expect("an escaped character"));
+                    continue;
+                }
+                '"' => quoted = false,
+                _ => {}
+            }
+        } else {
+            match c {
+                '"' => quoted = true,
+                '`' => macro_call = !macro_call,
+                '(' | '[' => depth.push(c),
+                ')' => assert_eq!(depth.pop(), Some('('), "{at}: unbalanced ) in {spl}"),
+                ']' => assert_eq!(depth.pop(), Some('['), "{at}: unbalanced ] in {spl}"),
+                '|' if depth.is_empty() && !macro_call => {
+                    commands.push(String::new());
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        commands.last_mut().unwrap().push(c);
+    }
+    assert!(
+        !quoted && !macro_call && depth.is_empty(),
+        "{at}: unbalanced quote, ` or bracket in {spl}"
+    );
+    for command in &commands {
+        if let Some(open) = command.find("[search ") {
+            let inner = &command[open + 1..command.rfind(']').unwrap()];
+            subsearches.extend(pipeline(at, inner));
+        }
+    }
+    commands.extend(subsearches);
+    commands.into_iter().map(|c| c.trim().to_owned()).collect()
+}
+
+#[test]
+fn every_spl_string_uses_known_commands_and_defined_macros_eventtypes_and_sourcetypes() {
+    let macros: BTreeSet<String> = parse_conf(&app_dir().join("default/macros.conf"))
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let eventtypes: BTreeSet<String> = read_conf("eventtypes.conf")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let sourcetypes: BTreeSet<String> = read_conf("props.conf")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let macro_use = Regex::new(r"`([^`(]+)`").unwrap();
+    let eventtype_use = Regex::new(r"eventtype=([A-Za-z0-9_]+)").unwrap();
+    let sourcetype_use = Regex::new(r"sourcetype=([A-Za-z0-9_:]+)").unwrap();
+    let mut checked = 0;
+    // A token's value as Splunk puts it in: `|s` quotes it.
+    let quoted_token = Regex::new(r"\$[^$\s]*\|s\$").unwrap();
+    for spl in every_spl() {
+        let text = quoted_token.replace_all(&spl.text, "\"value\"");
+        let commands = pipeline(&spl.at, &text);
+        for (i, command) in commands.iter().enumerate() {
+            let verb = command.split_whitespace().next().unwrap_or("");
+            // The first command is an implicit `search` (a macro, a term or `search`).
+            if i > 0 || verb == "search" {
+                assert!(
+                    SPL_COMMANDS.contains(&verb),
+                    "{}: unknown command {verb:?} in {}",
+                    spl.at,
+                    spl.text
+                );
+            }
+        }
+        for c in macro_use.captures_iter(&spl.text) {
+            assert!(
+                macros.contains(&c[1]),
+                "{}: macro `{}` is not defined",
+                spl.at,
+                &c[1]
+            );
+        }
+        for c in eventtype_use.captures_iter(&spl.text) {
+            assert!(
+                eventtypes.contains(&c[1]),
+                "{}: eventtype {} is not defined",
+                spl.at,
+                &c[1]
+            );
+        }
+        for c in sourcetype_use.captures_iter(&spl.text) {
+            assert!(
+                sourcetypes.contains(&c[1]),
+                "{}: sourcetype {} is not defined",
+                spl.at,
+                &c[1]
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} SPL strings");
+}
+
+#[test]
+fn the_structural_check_catches_a_broken_search() {
+    for bad in [
+        r#"`icsfwd_index` title="x | stats count"#,
+        "`icsfwd_index` | where (a==1",
+        "x | stats count ] | head 1",
+    ] {
+        assert!(
+            std::panic::catch_unwind(|| pipeline("probe", bad)).is_err(),
+            "{bad}"
+        );
+    }
+    let commands = pipeline(
+        "probe",
+        r#"`m` title="a | b" | where f("|") | append [search x | head 1]"#,
+    );
+    assert_eq!(
+        commands
+            .iter()
+            .map(|c| c.split_whitespace().next().unwrap())
+            .collect::<Vec<_>>(),
+        ["`m`", "where", "append", "search", "head"]
+    );
+}
+
+/// SPL words the app's searches use that are not fields: commands, functions, keywords.
 const SPL_WORDS: &[&str] = &[
     "search",
     "stats",
+    "eventstats",
     "timechart",
     "count",
+    "dc",
     "by",
     "AS",
     "as",
@@ -1253,20 +1629,34 @@ const SPL_WORDS: &[&str] = &[
     "table",
     "dedup",
     "eval",
+    "where",
+    "fields",
+    "append",
+    "mvexpand",
+    "mvzip",
     "values",
     "max",
     "latest",
+    "earliest",
     "strftime",
     "round",
     "now",
-    "fields",
+    "relative_time",
+    "if",
+    "case",
+    "null",
+    "isnull",
+    "isnotnull",
     "OR",
     "AND",
     "NOT",
+    "_index_earliest",
+    "_index_latest",
 ];
 /// Fields Splunk gives every event.
 const BUILTIN_FIELDS: &[&str] = &[
     "_time",
+    "_indextime",
     "sourcetype",
     "source",
     "host",
@@ -1274,53 +1664,150 @@ const BUILTIN_FIELDS: &[&str] = &[
     "eventtype",
     "tag",
 ];
+/// The fields of the forwarder's health events (sourcetype `icsfwd:health`, reserved in the
+/// add-on's props.conf for when icsfwd sends them).
+const HEALTH_FIELDS: &[&str] = &["destination", "state", "reason", "backlog"];
 
 #[test]
-fn every_dashboard_search_names_only_fields_the_app_produces() {
+fn every_search_names_only_fields_the_add_on_produces() {
     let props = read_conf("props.conf");
-    let mut known: BTreeSet<String> = BUILTIN_FIELDS.iter().map(|s| (*s).to_owned()).collect();
+    let mut known: BTreeSet<String> = BUILTIN_FIELDS
+        .iter()
+        .chain(HEALTH_FIELDS)
+        .map(|s| (*s).to_owned())
+        .collect();
+    // With an asset table filled in, as an admin would.
+    let Event::Alert(example) = Event::Alert(Alert::example(TIME_MS)) else {
+        unreachable!()
+    };
+    let assets = Table::from_rows(
+        &["asset", "category", "zone", "criticality"],
+        &[
+            &[&example.source.ip.to_string(), "hmi", "l2", "high"],
+            &[&example.destination.ip.to_string(), "plc", "l1", "critical"],
+        ],
+    );
+    let tables = Tables::shipped().with("icsfwd_assets", assets);
     for event in corpus() {
         for sourcetype in sourcetypes_of(&event) {
-            known.extend(search_time(&props, sourcetype, &event).into_keys());
+            known.extend(search_time_with(&props, sourcetype, &event, &tables).into_keys());
         }
     }
-    let views = app_dir().join("default/data/ui/views");
-    let query = Regex::new(r"(?s)<query>(.*?)</query>").unwrap();
     let strings = Regex::new(r#""(?:[^"\\]|\\.)*""#).unwrap();
-    let tokens = Regex::new(r"\$[^$]*\$|`[^`]*`").unwrap();
-    let defined_re = Regex::new(r"(?:\bAS\s+|\beval\s+)([A-Za-z_][A-Za-z0-9_]*)").unwrap();
-    let word = Regex::new(r"(=\s*)?(-?[A-Za-z_][A-Za-z0-9_]*)").unwrap();
-    let mut checked = 0;
-    for entry in std::fs::read_dir(views).unwrap() {
-        let path = entry.unwrap().path();
-        let xml = std::fs::read_to_string(&path).unwrap();
-        for q in query.captures_iter(&xml) {
-            let q = q[1]
-                .replace("&amp;", "&")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">");
-            let q = tokens
-                .replace_all(&strings.replace_all(&q, " "), " ")
-                .into_owned();
-            let defined: BTreeSet<String> = defined_re
-                .captures_iter(&q)
+    let tokens = Regex::new(r"\$[^$]*\$|`[^`]*`|[-+]?[0-9][0-9A-Za-z@.]*|@[a-z]+").unwrap();
+    let defined_re = Regex::new(r"(?:\bAS\s+|\beval\s+)([A-Za-z_][A-Za-z0-9_.]*)").unwrap();
+    let word = Regex::new(r"(=\s*)?(-?[A-Za-z_][A-Za-z0-9_.]*)").unwrap();
+    // What a search macro defines (AS, eval) is a field of every search that calls it.
+    let from_macros: BTreeSet<String> = parse_conf(&app_dir().join("default/macros.conf"))
+        .iter()
+        .flat_map(|(_, settings)| {
+            defined_re
+                .captures_iter(setting(settings, "definition"))
                 .map(|c| c[1].to_owned())
-                .collect();
-            for c in word.captures_iter(&q) {
-                let name = c[2].trim_start_matches('-');
-                if c.get(1).is_some() || SPL_WORDS.contains(&name) || defined.contains(name) {
-                    continue;
-                }
-                assert!(
-                    known.contains(name),
-                    "{}: search names {name:?}, which the app does not produce: {q}",
-                    path.display()
-                );
-                checked += 1;
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut checked = 0;
+    for spl in every_spl() {
+        let q = tokens
+            .replace_all(&strings.replace_all(&spl.text, " "), " ")
+            .into_owned();
+        let mut defined: BTreeSet<String> = defined_re
+            .captures_iter(&q)
+            .map(|c| c[1].to_owned())
+            .collect();
+        defined.extend(from_macros.iter().cloned());
+        for c in word.captures_iter(&q) {
+            let name = c[2].trim_start_matches('-');
+            if c.get(1).is_some() || SPL_WORDS.contains(&name) || defined.contains(name) {
+                continue;
             }
+            assert!(
+                known.contains(name),
+                "{}: names {name:?}, which the add-on does not produce: {q}",
+                spl.at
+            );
+            checked += 1;
         }
     }
-    assert!(checked > 40, "only {checked} field references found");
+    assert!(checked > 150, "only {checked} field references found");
+}
+
+#[test]
+fn saved_searches_ship_disabled_scheduled_suppressed_and_documented() {
+    let saved = parse_conf(&app_dir().join("default/savedsearches.conf"));
+    let readme = std::fs::read_to_string(app_dir().join("README.md")).unwrap();
+    let names: Vec<&str> = saved.iter().map(|(n, _)| n.as_str()).collect();
+    for wanted in [
+        "Critical OT alert",
+        "Sensor offline",
+        "Sensor silent",
+        "Alerts dropped",
+        "Backup failure",
+        "Forwarder destination parked or backlog growing",
+        "Burst of one signature",
+    ] {
+        assert!(
+            names.contains(&format!("icsfwd - {wanted}").as_str()),
+            "no saved search for {wanted}: {names:?}"
+        );
+    }
+    for (name, settings) in &saved {
+        for (key, value) in [
+            ("disabled", "1"),
+            ("is_scheduled", "1"),
+            ("alert.suppress", "1"),
+            ("alert.digest_mode", "0"),
+            ("alert.track", "1"),
+        ] {
+            assert_eq!(setting(settings, key), value, "[{name}] {key}");
+        }
+        for key in [
+            "description",
+            "dispatch.earliest_time",
+            "dispatch.latest_time",
+            "alert.suppress.period",
+            "alert.suppress.fields",
+        ] {
+            assert!(!setting(settings, key).is_empty(), "[{name}] {key}");
+        }
+        // AppInspect warns on a schedule that runs more than 12 times an hour.
+        let cron = setting(settings, "cron_schedule");
+        let fields: Vec<&str> = cron.split_whitespace().collect();
+        assert_eq!(fields.len(), 5, "[{name}] {cron}");
+        let per_hour = match fields[0] {
+            "*" => 60,
+            m if m.starts_with("*/") => 60 / m[2..].parse::<usize>().unwrap(),
+            m => m.split(',').count(),
+        };
+        assert!(per_hour <= 12, "[{name}] runs {per_hour} times an hour");
+        // Every suppression field is one the search returns.
+        let search = setting(settings, "search");
+        for field in setting(settings, "alert.suppress.fields").split(',') {
+            assert!(
+                search.contains(field) || field == "destination" || field == "sensor_name",
+                "[{name}] suppresses on {field}, which its search does not return"
+            );
+        }
+        // The README says what it detects, when it runs and how to enable it.
+        let section = readme
+            .split(&format!("### {name}"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("README.md has no section ### {name}"));
+        let section = section.split("\n### ").next().unwrap();
+        assert!(
+            section.contains(&format!("`{cron}`")),
+            "README.md [{name}]: no schedule `{cron}`"
+        );
+        assert!(
+            section.contains(setting(settings, "alert.suppress.period")),
+            "README.md [{name}]: no suppression period"
+        );
+    }
+    assert!(
+        readme.contains("disabled = 0"),
+        "README.md says how to enable the saved searches"
+    );
 }
 
 #[test]
@@ -1361,4 +1848,503 @@ fn first_line_splits_label_and_title_when_the_title_imitates_the_label() {
         assert_eq!(fields["icsfwd_event_class"], ["Alert"]);
         assert_eq!(fields["title"], ["x Alert: y Notification: z"]);
     }
+}
+
+// ---- lookups ---------------------------------------------------------------------------
+
+/// A lookup table: its header and rows, as read from a CSV file.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads a CSV file (RFC 4180: quoted fields may hold commas and doubled quotes).
+    fn read(path: &Path) -> Table {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines().filter(|l| !l.is_empty()).map(csv_fields);
+        let header = lines.next().expect("a header");
+        let rows: Vec<Vec<String>> = lines.collect();
+        for row in &rows {
+            assert_eq!(row.len(), header.len(), "{}: {row:?}", path.display());
+        }
+        Table { header, rows }
+    }
+
+    fn from_rows(header: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            header: header.iter().map(|s| (*s).to_owned()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|s| (*s).to_owned()).collect())
+                .collect(),
+        }
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.header))
+    }
+}
+
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            _ => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+/// The lookup tables by transforms.conf stanza, with its matching settings.
+struct Tables {
+    tables: BTreeMap<String, (Table, bool, usize)>,
+}
+
+impl Tables {
+    /// The add-on's own tables (lookups/ as shipped).
+    fn shipped() -> Tables {
+        let mut tables = BTreeMap::new();
+        for (name, settings) in read_conf("transforms.conf") {
+            let file = setting(&settings, "filename");
+            let table = Table::read(&ta_dir().join("lookups").join(file));
+            let case_sensitive = setting(&settings, "case_sensitive_match") != "false";
+            let max_matches = setting(&settings, "max_matches").parse().unwrap();
+            tables.insert(name, (table, case_sensitive, max_matches));
+        }
+        Tables { tables }
+    }
+
+    /// The shipped tables with `name` replaced by `table` (an admin's own rows).
+    fn with(mut self, name: &str, table: Table) -> Tables {
+        let entry = self.tables.get_mut(name).expect("a transforms.conf stanza");
+        assert_eq!(entry.0.header, table.header, "the shipped header");
+        entry.0 = table;
+        self
+    }
+}
+
+/// Splunk's automatic lookups: `LOOKUP-<class> = <table> <column> [AS <field>] ...
+/// OUTPUT|OUTPUTNEW <column> [AS <field>] ...`, in class-name order; the rows whose columns
+/// equal the event's input fields (up to `max_matches`, in file order) give every output
+/// field their values (several rows: multivalue); OUTPUTNEW leaves a field that exists alone.
+mod lookups {
+    use super::{Fields, Tables};
+
+    pub fn apply(settings: &[(String, String)], tables: &Tables, fields: &mut Fields) {
+        let mut rules: Vec<(&str, &str)> = settings
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("LOOKUP-").map(|class| (class, v.as_str())))
+            .collect();
+        rules.sort();
+        for (_, rule) in rules {
+            apply_one(rule, tables, fields);
+        }
+    }
+
+    /// `a [AS b] c [AS d] ...` as (column, field) pairs.
+    fn pairs(words: &[&str]) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            if words
+                .get(i + 1)
+                .is_some_and(|w| w.eq_ignore_ascii_case("AS"))
+            {
+                out.push((words[i].to_owned(), words[i + 2].to_owned()));
+                i += 3;
+            } else {
+                out.push((words[i].to_owned(), words[i].to_owned()));
+                i += 1;
+            }
+        }
+        out
+    }
+
+    fn apply_one(rule: &str, tables: &Tables, fields: &mut Fields) {
+        let words: Vec<&str> = rule.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "OUTPUT" || *w == "OUTPUTNEW")
+            .unwrap_or_else(|| panic!("no OUTPUT in {rule}"));
+        let only_new = words[at] == "OUTPUTNEW";
+        let (table, case_sensitive, max_matches) = tables
+            .tables
+            .get(words[0])
+            .unwrap_or_else(|| panic!("no transforms.conf stanza {}", words[0]));
+        let same = |a: &str, b: &str| {
+            if *case_sensitive {
+                a == b
+            } else {
+                a.eq_ignore_ascii_case(b)
+            }
+        };
+        let inputs = pairs(&words[1..at]);
+        let rows: Vec<&Vec<String>> = table
+            .rows
+            .iter()
+            .filter(|row| {
+                inputs.iter().all(|(column, field)| {
+                    let cell = &row[table.column(column)];
+                    fields
+                        .get(field)
+                        .is_some_and(|values| values.iter().any(|v| same(v, cell)))
+                })
+            })
+            .take(*max_matches)
+            .collect();
+        for (column, field) in pairs(&words[at + 1..]) {
+            if only_new && fields.contains_key(&field) {
+                continue;
+            }
+            let values: Vec<String> = rows
+                .iter()
+                .map(|row| row[table.column(&column)].clone())
+                .filter(|v| !v.is_empty())
+                .collect();
+            if !values.is_empty() {
+                fields.insert(field, values);
+            }
+        }
+    }
+}
+
+// ---- signature_id, ATT&CK for ICS, assets, user ----------------------------------------------
+
+/// An alert of every kind of the simulator's catalogue, as the generator raises it.
+fn catalogue_alerts() -> Vec<(icsfwd_sim::catalogue::Entry, Event)> {
+    icsfwd_sim::catalogue::CATALOGUE
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let mut alert = Alert::example(TIME_MS);
+            alert.id = 5000 + i as u64;
+            alert.engine = entry.engine;
+            alert.severity = entry.severity;
+            alert.title.clear();
+            alert.set_title(entry.title);
+            alert.group.clear();
+            alert.set_group(entry.group);
+            alert.protocol.clear();
+            alert.set_protocol(entry.protocols[0]);
+            (*entry, Event::Alert(alert))
+        })
+        .collect()
+}
+
+/// The one signature_id of `event` in `sourcetype`.
+fn signature_id_in(props: &Conf, sourcetype: &str, event: &Event) -> String {
+    match search_time(props, sourcetype, event).get("signature_id") {
+        Some(values) if values.len() == 1 => values[0].clone(),
+        other => panic!("{sourcetype}: signature_id is {other:?} for {event:?}"),
+    }
+}
+
+#[test]
+fn signature_id_is_one_value_per_kind_on_every_transport() {
+    let props = read_conf("props.conf");
+    let mut events: Vec<Event> = catalogue_alerts().into_iter().map(|(_, e)| e).collect();
+    let kinds = events.len();
+    events.extend(corpus());
+    let mut ids_of_kinds = BTreeSet::new();
+    for (n, event) in events.iter().enumerate() {
+        // The title, with what CEF cannot carry in its header (control characters, line and
+        // paragraph separators) read as U+FFFD; a notification's kind token.
+        let want = match event {
+            Event::Alert(a) => a
+                .title
+                .chars()
+                .map(|c| {
+                    if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect::<String>(),
+            Event::Notification(n) => format!("notification:{}", n.kind.token()),
+        };
+        for sourcetype in sourcetypes_of(event) {
+            assert_eq!(
+                signature_id_in(&props, sourcetype, event),
+                want,
+                "{sourcetype}: {event:?}"
+            );
+        }
+        if n < kinds {
+            ids_of_kinds.insert(want);
+        }
+    }
+    assert_eq!(
+        ids_of_kinds.len(),
+        kinds,
+        "one signature_id per catalogue kind"
+    );
+    assert!(kinds >= 60, "{kinds} kinds");
+}
+
+#[test]
+fn signature_id_differs_across_transports_without_the_decoding() {
+    // The probe: with signature_id = title (the decoding removed) a title holding a backslash,
+    // a pipe or a line break reads differently over HEC, text, CEF and LEEF.
+    let mut alert = Alert::example(TIME_MS);
+    alert.title.clear();
+    alert.set_title("a\\b|c\nd");
+    let event = Event::Alert(alert);
+    let mut props = read_conf("props.conf");
+    for (_, settings) in props.iter_mut() {
+        for (key, value) in settings.iter_mut() {
+            if key == "EVAL-signature_id" {
+                *value = "title".to_owned();
+            }
+        }
+    }
+    let ids: BTreeSet<String> = sourcetypes_of(&event)
+        .iter()
+        .map(|st| signature_id_in(&props, st, &event))
+        .collect();
+    assert!(ids.len() > 1, "{ids:?}");
+    let props = read_conf("props.conf");
+    let ids: BTreeSet<String> = sourcetypes_of(&event)
+        .iter()
+        .map(|st| signature_id_in(&props, st, &event))
+        .collect();
+    assert_eq!(ids, BTreeSet::from(["a\\b|c\u{fffd}d".to_owned()]));
+}
+
+/// ATT&CK fields every mapped alert carries, and where each comes from in the lookup table.
+const ATTACK_FIELDS: [(&str, &str); 7] = [
+    ("mitre_technique_id", "mitre_technique_id"),
+    ("mitre_technique", "mitre_technique"),
+    ("mitre_tactic_id", "mitre_tactic_id"),
+    ("mitre_tactic", "mitre_tactic"),
+    ("annotations.mitre_attack", "mitre_technique_id"),
+    (
+        "annotations.mitre_attack.mitre_technique_id",
+        "mitre_technique_id",
+    ),
+    (
+        "annotations.mitre_attack.mitre_tactic_id",
+        "mitre_tactic_id",
+    ),
+];
+
+/// The rows of an ATT&CK table whose key column equals `key` (case-insensitively).
+fn attack_rows<'t>(table: &'t Table, key: &str) -> Vec<&'t Vec<String>> {
+    table
+        .rows
+        .iter()
+        .filter(|row| row[0].eq_ignore_ascii_case(key))
+        .collect()
+}
+
+#[test]
+fn every_mapped_catalogue_kind_carries_its_attack_techniques_on_every_transport() {
+    let props = read_conf("props.conf");
+    let by_signature = Table::read(&ta_dir().join("lookups/icsfwd_attack_ics_by_signature.csv"));
+    let by_group = Table::read(&ta_dir().join("lookups/icsfwd_attack_ics_by_alert_group.csv"));
+    let mut mapped = 0;
+    for (entry, event) in catalogue_alerts() {
+        let mut rows = attack_rows(&by_signature, entry.title);
+        if rows.is_empty() {
+            rows = attack_rows(&by_group, entry.group);
+        }
+        if !rows.is_empty() {
+            mapped += 1;
+        }
+        for sourcetype in sourcetypes_of(&event) {
+            let fields = search_time(&props, sourcetype, &event);
+            for (field, column) in ATTACK_FIELDS {
+                let c = by_signature.column(column);
+                let want: Vec<String> = rows.iter().map(|row| row[c].clone()).collect();
+                let got = fields.get(field).cloned().unwrap_or_default();
+                assert_eq!(got, want, "{sourcetype} {}: {field}", entry.title);
+            }
+        }
+    }
+    assert!(mapped >= 60, "only {mapped} catalogue kinds mapped");
+    // A title the table does not list falls back on its alert group.
+    let mut alert = Alert::example(TIME_MS);
+    alert.title.clear();
+    alert.set_title("A New Kind Of Scan");
+    alert.group.clear();
+    alert.set_group("Scan");
+    let event = Event::Alert(alert);
+    for sourcetype in sourcetypes_of(&event) {
+        let fields = search_time(&props, sourcetype, &event);
+        assert_eq!(fields["mitre_technique_id"], ["T0846"], "{sourcetype}");
+    }
+}
+
+#[test]
+fn attack_rows_name_current_ics_techniques_under_their_own_tactics() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/attack-ics");
+    let techniques = Table::read(&data.join("ics-techniques.csv"));
+    let tactics = Table::read(&data.join("ics-tactics.csv"));
+    let technique = |id: &str| {
+        techniques
+            .rows
+            .iter()
+            .find(|row| row[0] == id)
+            .unwrap_or_else(|| panic!("{id} is not a current ATT&CK for ICS technique"))
+    };
+    let mut rows = 0;
+    for file in [
+        "icsfwd_attack_ics_by_signature.csv",
+        "icsfwd_attack_ics_by_alert_group.csv",
+    ] {
+        let table = Table::read(&ta_dir().join("lookups").join(file));
+        assert_eq!(
+            table.header[1..],
+            [
+                "mitre_technique_id",
+                "mitre_technique",
+                "mitre_tactic_id",
+                "mitre_tactic"
+            ]
+        );
+        let mut seen = BTreeSet::new();
+        for row in &table.rows {
+            let known = technique(&row[1]);
+            assert_eq!(row[2], known[1], "{file}: {row:?}");
+            let tactic = tactics
+                .rows
+                .iter()
+                .find(|t| t[0] == row[3])
+                .unwrap_or_else(|| panic!("{file}: tactic {} is not an ICS tactic", row[3]));
+            assert_eq!(row[4], tactic[2], "{file}: {row:?}");
+            assert!(
+                known[2].split(';').any(|t| t == tactic[1]),
+                "{file}: {} is not a tactic of {} ({})",
+                tactic[1],
+                row[1],
+                known[2]
+            );
+            assert!(
+                seen.insert((row[0].to_lowercase(), row[1].clone())),
+                "{row:?} twice"
+            );
+            rows += 1;
+        }
+    }
+    assert!(rows >= 70, "{rows} rows");
+    // Every title row names a kind of the catalogue (no typo leaves a row unreachable).
+    let by_signature = Table::read(&ta_dir().join("lookups/icsfwd_attack_ics_by_signature.csv"));
+    for row in &by_signature.rows {
+        assert!(
+            icsfwd_sim::catalogue::CATALOGUE
+                .iter()
+                .any(|e| e.title.eq_ignore_ascii_case(&row[0]))
+                || row[0] == Alert::example(TIME_MS).title.as_str(),
+            "{} is no catalogue title",
+            row[0]
+        );
+    }
+}
+
+#[test]
+fn asset_context_is_added_only_when_an_admin_provides_the_table() {
+    let props = read_conf("props.conf");
+    let event = Event::Alert(Alert::example(TIME_MS));
+    let Event::Alert(alert) = &event else {
+        unreachable!()
+    };
+    let asset_fields = [
+        "src_category",
+        "src_zone",
+        "src_priority",
+        "dest_category",
+        "dest_zone",
+        "dest_priority",
+        "priority",
+    ];
+    let shipped = Table::read(&ta_dir().join("lookups/icsfwd_assets.csv"));
+    assert!(shipped.rows.is_empty(), "the asset table ships empty");
+    for sourcetype in sourcetypes_of(&event) {
+        let fields = search_time(&props, sourcetype, &event);
+        for field in asset_fields {
+            assert!(!fields.contains_key(field), "{sourcetype}: {field}");
+        }
+    }
+    let source_ip = alert.source.ip.to_string();
+    // The destination by name (upper case: names match case-insensitively), the source by IP.
+    let dest_name = alert.destination.name.to_uppercase();
+    let table = Table::from_rows(
+        &["asset", "category", "zone", "criticality"],
+        &[
+            &[&source_ip, "engineering_workstation", "level-2", "high"],
+            &[&dest_name, "plc", "cell-3", "critical"],
+        ],
+    );
+    let tables = Tables::shipped().with("icsfwd_assets", table);
+    for sourcetype in sourcetypes_of(&event) {
+        let fields = search_time_with(&props, sourcetype, &event, &tables);
+        let want = [
+            ("src_category", "engineering_workstation"),
+            ("src_zone", "level-2"),
+            ("src_priority", "high"),
+            ("dest_category", "plc"),
+            ("dest_zone", "cell-3"),
+            ("dest_priority", "critical"),
+            ("priority", "critical"),
+        ];
+        for (field, value) in want {
+            assert_eq!(
+                fields.get(field).map(Vec::as_slice),
+                Some([value.to_owned()].as_slice()),
+                "{sourcetype}: {field}"
+            );
+        }
+    }
+}
+
+#[test]
+fn user_is_left_unset_on_every_sourcetype() {
+    // A shared placeholder (the CIM's "unknown") would make every OT alert one risk object in
+    // Enterprise Security.
+    let props = read_conf("props.conf");
+    for event in corpus() {
+        for sourcetype in sourcetypes_of(&event) {
+            let fields = search_time(&props, sourcetype, &event);
+            assert!(
+                !fields.contains_key("user"),
+                "{sourcetype}: {:?}",
+                fields.get("user")
+            );
+        }
+    }
+}
+
+#[test]
+fn hec_input_template_is_disabled_and_asks_for_indexer_acknowledgement() {
+    assert!(
+        !ta_dir().join("default/inputs.conf").exists(),
+        "Splunk Cloud refuses an app that defines a HEC token"
+    );
+    let conf = parse_conf(&ta_dir().join("README/inputs.conf.example"));
+    assert_eq!(conf.len(), 1);
+    let (name, settings) = &conf[0];
+    assert!(name.starts_with("http://"), "{name}");
+    assert_eq!(setting(settings, "disabled"), "1");
+    assert_eq!(setting(settings, "useACK"), "1");
+    assert_eq!(setting(settings, "sourcetype"), "icsfwd:alert");
+    let index = setting(settings, "index");
+    assert!(
+        setting(settings, "indexes")
+            .split(',')
+            .any(|i| i.trim() == index)
+    );
+    assert!(!setting(settings, "token").is_empty());
 }

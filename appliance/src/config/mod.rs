@@ -314,15 +314,55 @@ pub enum Transport {
     Tls,
     /// UDP (default port 514).
     Udp,
+    /// RELP over TCP: every message answered by the receiver (default port 2514).
+    Relp,
+    /// RELP over TLS (default port 2514).
+    RelpTls,
 }
 
 impl Transport {
-    /// `tcp`, `tls` or `udp`.
+    /// `tcp`, `tls`, `udp`, `relp` or `relp-tls`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
             Transport::Udp => "udp",
+            Transport::Relp => "relp",
+            Transport::RelpTls => "relp-tls",
+        }
+    }
+
+    /// Whether it runs over TLS (`tls`, `relp-tls`): the TLS keys apply.
+    pub const fn uses_tls(self) -> bool {
+        matches!(self, Transport::Tls | Transport::RelpTls)
+    }
+
+    /// Whether it is RELP (`relp`, `relp-tls`): each message is answered.
+    pub const fn is_relp(self) -> bool {
+        matches!(self, Transport::Relp | Transport::RelpTls)
+    }
+}
+
+/// When a record sent to a syslog receiver over TCP or TLS counts as delivered (key
+/// `confirm`). Syslog has no application acknowledgement; see `docs/configuration.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Confirm {
+    /// Once the receiver's TCP acknowledged every byte of it and the connection then stayed
+    /// open for the settle time: a connection that breaks before re-sends what it left
+    /// unconfirmed (counted as possible duplicates). At least once. The default.
+    #[default]
+    TcpAck,
+    /// Once written to the socket (the kernel took it): a connection that breaks may lose
+    /// what the receiver had not read, counted as possible loss, never re-sent.
+    Write,
+}
+
+impl Confirm {
+    /// `tcp-ack` or `write`, as written in the file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Confirm::TcpAck => "tcp-ack",
+            Confirm::Write => "write",
         }
     }
 }
@@ -333,10 +373,13 @@ impl Transport {
 pub struct Syslog {
     /// The receiver's host name or address.
     pub host: String,
-    /// Its port: default 514, or 6514 for TLS.
+    /// Its port: default 514, 6514 for TLS, 2514 for RELP.
     pub port: u16,
-    /// TCP (default), TLS or UDP.
+    /// TCP (default), TLS, UDP, RELP or RELP over TLS.
     pub transport: Transport,
+    /// When a record counts as delivered over TCP or TLS (UDP has no confirmation: the key is
+    /// refused there and this is left at its default, unused).
+    pub confirm: Confirm,
     /// How messages are built: payload, facility, level.
     pub options: syslog::Options,
 }
@@ -555,7 +598,7 @@ impl Config {
                     h.urls.iter().any(|u| u.scheme == Scheme::Https)
                 }
                 DestinationKind::Syslog(s) => {
-                    if s.transport != Transport::Tls {
+                    if !s.transport.uses_tls() {
                         out.push(format!(
                             "destination {:?}: syslog over {}: alerts cross the network \
                              unencrypted",
@@ -563,7 +606,7 @@ impl Config {
                             s.transport.as_str()
                         ));
                     }
-                    s.transport == Transport::Tls
+                    s.transport.uses_tls()
                 }
             };
             if tls_used && !d.tls.verify {

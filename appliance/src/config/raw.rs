@@ -57,6 +57,7 @@ pub(crate) struct Destination {
     pub(crate) facility: Option<S<Level>>,
     pub(crate) level: Option<S<Level>>,
     pub(crate) level_map: Option<S<LevelMap>>,
+    pub(crate) confirm: Option<S<String>>,
     // TLS (splunk, hec, syslog over tls)
     pub(crate) verify: Option<S<bool>>,
     pub(crate) ca_file: Option<S<String>>,

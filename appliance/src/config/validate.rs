@@ -23,9 +23,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use super::raw::{self, S};
 use super::secret::{self, Secret};
 use super::{
-    Batch, ClientCert, Config, Destination, DestinationKind, Hec, HecUrl, Ingest, Log, LogFormat,
-    LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
-    Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
+    LogFormat, LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems,
+    Retry, Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
 use crate::output::hec::is_guid;
 
@@ -815,6 +815,7 @@ fn keys_set(d: &raw::Destination) -> Vec<(&'static str, Range<usize>)> {
         facility,
         level,
         level_map,
+        confirm,
         verify,
         ca_file,
         client_cert,
@@ -864,7 +865,7 @@ const HEC_KEYS: [&str; 14] = [
     "sourcetype",
     "event_host",
 ];
-const SYSLOG_KEYS: [&str; 7] = [
+const SYSLOG_KEYS: [&str; 8] = [
     "host",
     "port",
     "transport",
@@ -872,6 +873,7 @@ const SYSLOG_KEYS: [&str; 7] = [
     "facility",
     "level",
     "level_map",
+    "confirm",
 ];
 
 fn allowed(kind: &str, key: &str) -> bool {
@@ -1029,7 +1031,7 @@ fn destination(
         _ => syslog_destination(ctx, raw, span, prefix).map(DestinationKind::Syslog),
     };
     let uses_tls = match &kind_parts {
-        Some(DestinationKind::Syslog(s)) => s.transport == Transport::Tls,
+        Some(DestinationKind::Syslog(s)) => s.transport.uses_tls(),
         _ => true,
     };
     let tls = tls(ctx, raw, prefix, uses_tls);
@@ -1056,7 +1058,7 @@ fn tls(ctx: &mut Ctx<'_>, raw: &raw::Destination, prefix: &str, uses_tls: bool) 
                     at,
                     &key(prefix, name),
                     format!("`{name}` applies only to syslog over TLS"),
-                    "set transport = \"tls\", or remove the key".to_owned(),
+                    "set transport = \"tls\" (or \"relp-tls\"), or remove the key".to_owned(),
                 );
             }
         }
@@ -1614,22 +1616,25 @@ fn syslog_destination(
         Some((_, t)) if t == "tcp" => Some(Transport::Tcp),
         Some((_, t)) if t == "tls" => Some(Transport::Tls),
         Some((_, t)) if t == "udp" => Some(Transport::Udp),
+        Some((_, t)) if t == "relp" => Some(Transport::Relp),
+        Some((_, t)) if t == "relp-tls" => Some(Transport::RelpTls),
         Some((v, _)) => {
             ctx.report(
                 v.span(),
                 &key(prefix, "transport"),
                 format!("unknown transport {:?}", v.get_ref()),
-                "use \"tcp\" (default), \"tls\" or \"udp\"".to_owned(),
+                "use \"tcp\" (default), \"tls\", \"udp\", \"relp\" or \"relp-tls\"".to_owned(),
             );
             None
         }
     };
-    let default_port = if transport == Some(Transport::Tls) {
-        6514
-    } else {
-        514
+    let default_port = match transport {
+        Some(Transport::Tls) => 6514,
+        Some(Transport::Relp | Transport::RelpTls) => 2514,
+        _ => 514,
     };
     let port = port(ctx, &raw.port, &key(prefix, "port"), default_port);
+    let confirm = syslog_confirm(ctx, raw.confirm.as_ref(), transport, prefix);
     let payload = match &raw.payload {
         None => Some(syslog::Payload::default()),
         Some(v) => {
@@ -1724,8 +1729,57 @@ fn syslog_destination(
         host: host?,
         port: port?,
         transport: transport?,
+        confirm: confirm?,
         options,
     })
+}
+
+/// `confirm`: `tcp-ack` (default) or `write`, for syslog over tcp or tls only (UDP gives no
+/// confirmation at all and RELP its own answer, so the key would promise what it cannot do).
+fn syslog_confirm(
+    ctx: &mut Ctx<'_>,
+    raw: Option<&S<String>>,
+    transport: Option<Transport>,
+    prefix: &str,
+) -> Option<Confirm> {
+    let Some(v) = raw else {
+        return Some(Confirm::default());
+    };
+    let unconfirmable = match transport {
+        Some(Transport::Udp) => Some(
+            "remove it: UDP gives no confirmation at all (a datagram the kernel took counts as \
+             delivered)",
+        ),
+        Some(Transport::Relp | Transport::RelpTls) => Some(
+            "remove it: over RELP the receiver answers every message, and only that answer \
+             confirms a record",
+        ),
+        Some(Transport::Tcp | Transport::Tls) | None => None,
+    };
+    if let Some(fix) = unconfirmable {
+        ctx.report(
+            v.span(),
+            &key(prefix, "confirm"),
+            "`confirm` applies only to syslog over tcp or tls".to_owned(),
+            fix.to_owned(),
+        );
+        return None;
+    }
+    match v.get_ref().trim().to_ascii_lowercase().as_str() {
+        "tcp-ack" => Some(Confirm::TcpAck),
+        "write" => Some(Confirm::Write),
+        _ => {
+            ctx.report(
+                v.span(),
+                &key(prefix, "confirm"),
+                format!("unknown confirmation {:?}", v.get_ref()),
+                "use \"tcp-ack\" (default: at least once, a broken connection re-sends) or \
+                 \"write\" (a broken connection may lose records, counted as possible loss)"
+                    .to_owned(),
+            );
+            None
+        }
+    }
 }
 
 // ---- rules -----------------------------------------------------------------------------------

@@ -3,13 +3,15 @@
 //!
 //! What it is:
 //! - [`sender_for`] turns a validated [`config::Destination`] into its sender
-//!   ([`HecSender`], [`SplunkSender`] or [`SyslogSender`]); this is the one place where configuration names
+//!   ([`HecSender`], [`SplunkSender`], [`SyslogSender`] or, for syslog over RELP,
+//!   [`RelpSender`]); this is the one place where configuration names
 //!   are mapped onto output options.
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
 //!   linger), sends, and applies the [`Outcome`](crate::output::Outcome) part by part:
-//!   delivered records are acknowledged in the spool, HEC records awaiting their ack are kept
-//!   in flight while later records are sent, transient failures are retried with exponential
+//!   delivered records are acknowledged in the spool, HEC records awaiting their ack, syslog
+//!   records awaiting the receiver's TCP acknowledgement and RELP records awaiting their `rsp`
+//!   are kept in flight while later records are sent, transient failures are retried with exponential
 //!   backoff and jitter, credential or configuration problems park the destination (status
 //!   says why, retried slowly), refused records go to the [dead-letter file](deadletter).
 //! - [`housekeeper::Housekeeper`] checkpoints the spool periodically (and once more at
@@ -18,16 +20,21 @@
 //!   everything and [`Running::shutdown`] stops it within a deadline.
 //! - [`stats::DeliveryStats`] per destination, for `icsfwd status` ([`Running::stats`]).
 //!
-//! What it guarantees (the delivery contract of `DESIGN.md`):
+//! What it guarantees (the delivery contract):
 //! - A record leaves the spool (its destination's cursor passes it) only after the strongest
-//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx — or
-//!   after it was written and fsynced to the dead-letter file. The cursor is cumulative, so a
+//!   confirmation its destination gives: HEC ack `true` with `ack = true`, else a 2xx; for
+//!   syslog over TCP/TLS the receiver's TCP acknowledgement (`confirm = "tcp-ack"`, the
+//!   default; the write with `confirm = "write"`), over RELP the receiver's `rsp 200`, over
+//!   UDP the send — or after it was written and fsynced to the dead-letter file. The cursor is
+//!   cumulative, so a
 //!   record is acknowledged only when every record before it is too.
 //! - Order per destination: records are sent in sequence order; a batch that must be retried
 //!   is resent before anything after it (HEC acks that expire are the exception: those
-//!   records are resent after later ones were sent).
+//!   records are resent after later ones were sent; so are records refused by a RELP `rsp`
+//!   that parks).
 //! - Duplicates come only from resends after an uncertain outcome (lost response, reset,
-//!   timeout) or an expired HEC ack; each such resent record is counted in
+//!   timeout), an expired HEC ack, a syslog connection that broke before the receiver
+//!   confirmed its records, or a broken RELP session; each such resent record is counted in
 //!   [`DeliveryStats::possible_duplicates`](stats::DeliveryStats::possible_duplicates) (an
 //!   upper bound: a whole failed batch is counted).
 //! - No thread sleeps without watching [`Shutdown`]: backoffs, parking and housekeeping wait
@@ -79,6 +86,7 @@ use std::time::{Duration, Instant};
 use crate::config::{self, DestinationKind, SplunkAuth};
 use crate::output::hec::{AckReport, BatchLimits, HecError, HecOptions, HecSender};
 use crate::output::http::{Timeouts, TlsOptions};
+use crate::output::relp::{RelpOptions, RelpSender};
 use crate::output::splunk::{Auth, SplunkError, SplunkOptions, SplunkSender};
 use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
 use crate::output::{Deliver, Secret};
@@ -97,24 +105,40 @@ use worker::{Worker, WorkerSettings};
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request).
 pub const SPLUNK_BATCH: usize = 100;
 
-/// A destination's sender as a worker drives it: [`Deliver`] plus, for HEC, ack polling.
+/// A destination's sender as a worker drives it: [`Deliver`] plus, for the records it answers
+/// [`AwaitingAck`](crate::output::classify::Action::AwaitingAck), their confirmation: HEC
+/// indexer acks, or for syslog over TCP/TLS the receiver's TCP acknowledgement.
 pub trait Sender: Deliver + Send {
-    /// Polls HEC acks (see [`HecSender::poll_acks`]); senders without acks report nothing.
+    /// Polls the confirmations (see [`HecSender::poll_acks`],
+    /// [`SyslogSender::poll_acks`]); senders without any report nothing.
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         let _ = now;
         AckReport::default()
     }
 
-    /// How many records wait for an ack.
+    /// How many records wait for their confirmation.
     fn pending_acks(&self) -> usize {
         0
     }
 
-    /// Records reported delivered that a connection reset may have lost since start (a
-    /// stream transport without acknowledgements: syslog over TCP or TLS); see
-    /// [`SyslogSender::possible_loss`].
+    /// How often the worker polls while records wait, when the sender has its own pace
+    /// (syslog's TCP acknowledgements are local and cheap to read); `None`: the worker's
+    /// ack poll interval.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Records reported delivered that a connection reset may have lost since start (syslog
+    /// over TCP or TLS with `confirm = "write"`); see [`SyslogSender::possible_loss`].
     fn possible_loss(&self) -> u64 {
         0
+    }
+
+    /// Called once when the worker stops cleanly: ends the session (RELP sends `close`) and
+    /// reports the last confirmations; what stays unconfirmed stays in the spool. Senders
+    /// without a session report nothing.
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 
@@ -130,7 +154,39 @@ impl Sender for HecSender {
 
 impl Sender for SplunkSender {}
 
+impl Sender for RelpSender {
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        RelpSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        RelpSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(crate::output::relp::ACK_POLL_INTERVAL)
+    }
+
+    fn finish(&mut self) -> AckReport {
+        RelpSender::finish(self)
+    }
+}
+
 impl Sender for SyslogSender {
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        SyslogSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        SyslogSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.options()
+            .confirms()
+            .then_some(crate::output::syslog::CONFIRM_POLL)
+    }
+
     fn possible_loss(&self) -> u64 {
         SyslogSender::possible_loss(self)
     }
@@ -253,16 +309,32 @@ pub fn sender_for(
                 SplunkSender::new(options).map_err(SetupError::Splunk)?,
             ))
         }
-        DestinationKind::Syslog(syslog) => {
-            let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
+        DestinationKind::Syslog(syslog) if syslog.transport.is_relp() => {
+            let tls = syslog.transport == config::Transport::RelpTls;
+            let mut options = RelpOptions::new(&syslog.host, syslog.port, tls);
             options.message = syslog.options.clone();
-            options.tls = tls_options(&destination.tls);
+            options.tls_options = tls_options(&destination.tls);
             options.timeouts = timeouts(&destination.timeouts);
             Ok(Box::new(
-                SyslogSender::new(options).map_err(SetupError::Syslog)?,
+                RelpSender::new(options).map_err(SetupError::Syslog)?,
             ))
         }
+        DestinationKind::Syslog(syslog) => Ok(Box::new(
+            SyslogSender::new(syslog_options(destination, syslog)).map_err(SetupError::Syslog)?,
+        )),
     }
+}
+
+/// The options of a `syslog` destination's sender (what [`sender_for`] builds it with; `icsfwd
+/// test` builds its sender the same way).
+#[must_use]
+pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog) -> SyslogOptions {
+    let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
+    options.confirm = syslog.confirm;
+    options.message = syslog.options.clone();
+    options.tls = tls_options(&destination.tls);
+    options.timeouts = timeouts(&destination.timeouts);
+    options
 }
 
 /// The stop signal of the delivery threads: cloneable, set once, waited on.

@@ -73,19 +73,23 @@ pub struct DeliveryStats {
     /// Records in the spool for this destination not yet confirmed (filled in from the
     /// spool's counters when a snapshot is taken by [`Running::stats`](super::Running::stats)).
     pub backlog: u64,
-    /// Records confirmed by the destination (2xx, or HEC ack `true`).
+    /// Records confirmed by the destination (2xx, HEC ack `true`, or for syslog over TCP/TLS
+    /// the receiver's TCP acknowledgement with `confirm = "tcp-ack"`, the write with
+    /// `confirm = "write"`, the send for UDP).
     pub delivered: u64,
     /// Sends that failed transiently and were retried (one per failed send, not per record).
     pub retries: u64,
     /// Records sent again after an outcome that left them possibly received (lost response,
-    /// reset, timeout, HEC ack past its deadline): each may be a duplicate in Splunk.
+    /// reset, timeout, HEC ack past its deadline, a syslog connection that broke before the
+    /// receiver confirmed them): each may be a duplicate at the destination.
     pub possible_duplicates: u64,
     /// Records moved to the dead-letter file.
     pub dead_lettered: u64,
-    /// Records sent and waiting for a HEC ack.
+    /// Records sent and waiting for their confirmation: a HEC ack, or for syslog over TCP/TLS
+    /// with `confirm = "tcp-ack"` the receiver's TCP acknowledgement and the settle time.
     pub acks_pending: u64,
     /// Records reported delivered that a syslog connection reset may have lost (the peer had
-    /// not read them when the connection broke); 0 for destinations with confirmations.
+    /// not read them when the connection broke): only with `confirm = "write"`; 0 otherwise.
     pub possible_loss: u64,
     /// The last error (redacted), if any.
     pub last_error: Option<String>,

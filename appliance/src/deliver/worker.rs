@@ -7,20 +7,29 @@
 //! durable records, the linger, the backoff or the next ack poll, whichever comes first.
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
-//! order, each *pending* (to send), *awaiting* (a HEC ack) or *done* (delivered or
-//! dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
 //! | Delivered | done | counts them delivered, resets the backoff |
-//! | AwaitingAck | awaiting | polls acks every ack poll interval; `true` → done; past the deadline → pending again (a possible duplicate when resent) |
+//! | AwaitingAck | awaiting | polls every ack poll interval (or the sender's own [`Sender::poll_interval`]: syslog, 5 ms; RELP, every turn); confirmed (HEC ack `true`, syslog TCP acknowledgement) → done; expired (past the HEC ack deadline, or on a syslog connection that broke) → pending again (a possible duplicate when resent) |
 //! | Retry { after } | pending | waits the backoff (at least `after`), state `retrying` |
 //! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
 //!
+//! Syslog over RELP uses the same path: its records await the receiver's `rsp`, polled at
+//! every turn (its [`Sender::poll_interval`] is
+//! [`ACK_POLL_INTERVAL`](crate::output::relp::ACK_POLL_INTERVAL)); a broken
+//! session expires them (pending again, possible duplicates); an answer that refuses a record
+//! ([`AckReport::refused`]) dead-letters it or makes it pending behind a park or backoff. At a
+//! clean stop the sender's [`finish`](super::Sender::finish) (RELP `close`) reports the last
+//! answers before the confirmed prefix is acknowledged.
+//!
 //! What it guarantees: see the [module](super) docs — confirmed-only removal, per-destination
-//! order, counted duplicates, no sleep that ignores the shutdown, bounded memory
-//! ([`WorkerSettings::max_in_flight`]).
+//! order, counted duplicates, no sleep that ignores the shutdown (once it is triggered, a
+//! syslog worker polls its last TCP confirmations for at most [`FINAL_CONFIRM_WAIT`]), bounded
+//! memory ([`WorkerSettings::max_in_flight`]).
 //!
 //! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
 //!
@@ -78,6 +87,7 @@ use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
 use crate::clock::now_ms;
 use crate::config::{Destination, DestinationKind};
 use crate::output::classify::{Action, Backoff};
+use crate::output::hec::AckReport;
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
@@ -89,6 +99,10 @@ const READ_CHUNK: usize = 64;
 /// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
 /// alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
 pub const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
+
+/// Longest a stopping worker polls for the confirmations its sender reads locally (see
+/// [`Worker::run`]): four times syslog's settle time, well inside the service's 5 s stop.
+pub const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
 
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +290,10 @@ impl Worker {
                 break;
             }
         }
+        self.final_confirmations();
+        // A RELP session ends with `close`; its last answers count.
+        let report = self.sender.finish();
+        self.apply_ack_report(report, Instant::now());
         // Persist in memory what is confirmed; the housekeeper's last checkpoint writes it.
         let _ = self.release_done();
         let in_flight = self.window.len();
@@ -286,6 +304,24 @@ impl Worker {
                  the spool)",
             self.settings.name
         );
+    }
+
+    /// At shutdown, gives the records awaiting a confirmation the sender reads locally (syslog's
+    /// TCP acknowledgement: its settle time away) up to [`FINAL_CONFIRM_WAIT`] to be confirmed,
+    /// so that a clean stop does not send them again after the restart. HEC acks (seconds, a
+    /// request each) are not awaited. The shutdown is already triggered: these are bounded
+    /// pauses between polls, not a wait on it.
+    fn final_confirmations(&mut self) {
+        let Some(interval) = self.sender.poll_interval() else {
+            return;
+        };
+        let until = Instant::now() + FINAL_CONFIRM_WAIT;
+        while self.sender.pending_acks() > 0 && Instant::now() < until {
+            self.poll_acks(Instant::now());
+            if self.sender.pending_acks() > 0 {
+                std::thread::sleep(interval);
+            }
+        }
     }
 
     /// One turn of the loop.
@@ -385,12 +421,18 @@ impl Worker {
     /// [`BLOCKED_ACK_POLL`]) while the window is full.
     fn ack_poll_due(&self) -> Instant {
         if self.window.len() >= self.settings.max_in_flight {
-            let blocked =
-                self.last_ack_poll + BLOCKED_ACK_POLL.min(self.settings.ack_poll_interval);
+            let blocked = self.last_ack_poll + BLOCKED_ACK_POLL.min(self.ack_poll_interval());
             self.next_ack_poll.min(blocked)
         } else {
             self.next_ack_poll
         }
+    }
+
+    /// The sender's own poll pace (syslog TCP confirmations), else the settings'.
+    fn ack_poll_interval(&self) -> Duration {
+        self.sender
+            .poll_interval()
+            .unwrap_or(self.settings.ack_poll_interval)
     }
 
     fn pending(&self) -> usize {
@@ -477,7 +519,13 @@ impl Worker {
 
     fn poll_acks(&mut self, now: Instant) {
         let report = self.sender.poll_acks(now);
-        self.next_ack_poll = now + self.settings.ack_poll_interval;
+        self.apply_ack_report(report, now);
+    }
+
+    /// Applies what an ack poll found: confirmed records done, expired ones pending again
+    /// (possible duplicates), refused ones parked or dead-lettered.
+    fn apply_ack_report(&mut self, report: AckReport, now: Instant) {
+        self.next_ack_poll = now + self.ack_poll_interval();
         self.last_ack_poll = now;
         let mut indexed = 0u64;
         for seq in &report.indexed {
@@ -518,6 +566,99 @@ impl Worker {
         });
         if let Some(error) = report.last_error {
             self.stats.error(&error);
+        }
+        if !report.refused.is_empty() {
+            self.apply_refused(report.refused, now);
+        }
+    }
+
+    /// Records a receiver refused after they were sent (RELP `rsp 500`): dead-lettered (the
+    /// event read from the spool again: an entry awaiting an answer does not hold it), or
+    /// pending again behind a park or a backoff. Not possible duplicates: the receiver said it
+    /// did not take them.
+    fn apply_refused(&mut self, refused: Vec<(u64, Action)>, now: Instant) {
+        let mut hold: Option<(Duration, Option<String>)> = None;
+        let mut dead_lettered = 0u64;
+        for (seq, action) in refused {
+            let Ok(i) = self.window.binary_search_by_key(&seq, |e| e.seq) else {
+                continue;
+            };
+            if self
+                .window
+                .get(i)
+                .is_none_or(|e| e.status != Status::Awaiting)
+            {
+                continue;
+            }
+            let status = match action {
+                Action::DeadLetter { reason } => {
+                    let records =
+                        self.handle
+                            .peek_after(self.settings.dest, seq.saturating_sub(1), 1);
+                    let written = match records.as_deref() {
+                        Ok([record, ..]) if record.seq == seq => self
+                            .dead_letters
+                            .append(&[(seq, &record.event)], &reason)
+                            .map(|()| 1),
+                        // Evicted meanwhile: nothing left to deliver.
+                        Ok(_) => Ok(0),
+                        Err(err) => Err(std::io::Error::other(err.to_string())),
+                    };
+                    match written {
+                        Ok(n) => {
+                            dead_lettered += n;
+                            log::warn!(
+                                "destination {:?}: record {seq} dead-lettered to {}: {reason}",
+                                self.settings.name,
+                                self.dead_letters.path().display()
+                            );
+                            Status::Done
+                        }
+                        Err(err) => {
+                            let message = format!(
+                                "cannot dead-letter record {seq} to {}: {err}",
+                                self.dead_letters.path().display()
+                            );
+                            self.stats.error(&message);
+                            hold.get_or_insert((self.backoff.delay(self.attempt, None), None));
+                            Status::Pending
+                        }
+                    }
+                }
+                Action::Park { reason } => {
+                    hold = Some((self.backoff.max(), Some(reason)));
+                    Status::Pending
+                }
+                Action::Retry { after } => {
+                    let delay = self.backoff.delay(self.attempt, after);
+                    hold.get_or_insert((delay, None));
+                    Status::Pending
+                }
+                Action::Delivered | Action::AwaitingAck => Status::Done,
+            };
+            if let Some(entry) = self.window.get_mut(i) {
+                entry.status = status;
+            }
+        }
+        self.stats.update(|s| s.dead_lettered += dead_lettered);
+        let Some((delay, park)) = hold else {
+            return;
+        };
+        self.hold_until = Some(now + delay);
+        self.attempt = self.attempt.saturating_add(1);
+        if let Some(reason) = park {
+            log::error!(
+                "destination {:?} parked: {reason}; nothing is lost (records stay in the spool), \
+                 retrying every {:?} until it is fixed",
+                self.settings.name,
+                self.backoff.max()
+            );
+            self.stats.error(&reason);
+            self.set_state(State::Parked {
+                reason: reason.clone(),
+            });
+            self.parked = Some(reason);
+            self.last_park_log = Some(now);
         }
     }
 
@@ -569,7 +710,7 @@ impl Worker {
         };
         let now = Instant::now();
         if acks_before == 0 && self.sender.pending_acks() > 0 {
-            self.next_ack_poll = now + self.settings.ack_poll_interval;
+            self.next_ack_poll = now + self.ack_poll_interval();
         }
 
         let mut delivered = 0u64;

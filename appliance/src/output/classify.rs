@@ -75,6 +75,15 @@
 //! | TLS handshake (untrusted certificate, wrong name) | Park: TLS verification failed |
 //! | unusable URL | Park |
 //!
+//! ## Syslog (no reply at all)
+//!
+//! A syslog receiver never answers; its sender decides from the connection, with the same
+//! actions: a connect failure Retry, a receiver certificate that does not verify or a refused
+//! TLS session Park, a write error Retry (uncertain), a written record AwaitingAck until the
+//! receiver's TCP acknowledged it (`confirm = "tcp-ack"`) or Delivered (`confirm = "write"`,
+//! UDP), a message over the UDP datagram limit DeadLetter. The table is in the module docs of
+//! [`syslog`](super::syslog).
+//!
 //! Choices (the reference gives codes, not client policy, for these): 404 on HEC is retried
 //! (an indexer in detention answers 404) while on splunkd it is configuration; an unknown 400
 //! code parks rather than dead-letters, so a misconfigured proxy cannot dead-letter every

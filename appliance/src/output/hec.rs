@@ -228,6 +228,9 @@ pub struct AckReport {
     pub last_error: Option<String>,
     /// What an operator must fix for that error, when it is known exactly.
     pub cause: Option<classify::Cause>,
+    /// Sequence numbers the receiver refused, each with the action its answer classifies as
+    /// (park or dead-letter): RELP's `rsp 500` ([`relp`](super::relp)); HEC leaves it empty.
+    pub refused: Vec<(u64, Action)>,
 }
 
 #[derive(Debug)]

@@ -14,6 +14,8 @@
 //! - [`splunk`]: [`splunk::SplunkSender`], splunkd's `receivers/simple` (one event per request,
 //!   Basic, session or bearer auth).
 //! - [`syslog`]: [`syslog::SyslogSender`], RFC 5424 messages over TCP, TLS or UDP.
+//! - [`relp`]: [`relp::RelpSender`], the same messages over RELP (plain or TLS), each answered
+//!   by the receiver.
 //!
 //! What it guarantees:
 //! - Order: the parts of an [`Outcome`] cover the batch in order, without gaps; nothing after
@@ -43,6 +45,7 @@ use icsfwd_core::alert::Event;
 pub mod classify;
 pub mod hec;
 pub mod http;
+pub mod relp;
 pub mod splunk;
 pub mod syslog;
 

@@ -4,38 +4,76 @@
 //! What it is: [`SyslogSender`] renders each event with the core's
 //! [`icsfwd_core::format::syslog`] formatter (payload `text`, `cef` or `leef` inside the
 //! RFC 5424 header, facility and level from [`syslog::Options`]) and writes it to one receiver.
-//! It implements [`Deliver`] and [`Sender`](crate::deliver::Sender) (syslog has no acks).
+//! It implements [`Deliver`] and, through [`SyslogSender::poll_acks`] and
+//! [`SyslogSender::pending_acks`], the confirmation side of
+//! [`Sender`](crate::deliver::Sender): syslog has no application acknowledgement, so over TCP
+//! and TLS the receiver's TCP acknowledgement stands in for one.
 //!
 //! What it guarantees:
-//! - TCP and TLS: one connection is kept between batches. A batch is written as
-//!   `<length> <message>` frames through a 64 KiB buffer and flushed; it is
-//!   [`Delivered`](Action::Delivered) only after the flush succeeded. A connection that cannot
+//! - TCP and TLS: one connection is kept between batches ([`session`]). A batch is written as
+//!   `<length> <message>` frames through a 64 KiB buffer and flushed. A connection that cannot
 //!   be opened gives [`Retry`](Action::Retry) for the whole batch (the worker applies the
 //!   destination's backoff); the next `send` reconnects. A write error mid-batch drops the
 //!   connection and gives `Retry` for the whole batch with [`Outcome::uncertain`] set: part of
 //!   it may have arrived, so the resend may duplicate.
 //! - TLS: verified by default, against the CA file when one is given, else the Mozilla roots
-//!   (webpki-roots), with the same CA and client-certificate loading as the HTTPS client
-//!   ([`http::read_ca_certs`], [`http::read_client_cert`]). A certificate the receiver presents
-//!   that does not verify gives [`Park`](Action::Park) (a configuration problem: retried slowly
-//!   and alarmed), not a fast retry.
+//!   (webpki-roots), with the same CA and client-certificate loading as the HTTPS client. A
+//!   certificate the receiver presents that does not verify, or a receiver that refuses the
+//!   session — also after a TLS 1.3 handshake that the client saw complete, the way a receiver
+//!   requiring a client certificate refuses one that has none — gives [`Park`](Action::Park)
+//!   with the likely cause and the fix, and nothing is written ([`session`] explains how the
+//!   refusal is waited for).
+//! - With `confirm = "tcp-ack"` (the default, [`Confirm::TcpAck`]): a written record is not
+//!   delivered at the flush. It is [`AwaitingAck`](Action::AwaitingAck), like a HEC record
+//!   awaiting its indexer ack, until the receiver's TCP has acknowledged every byte up to its
+//!   end (the socket's unacknowledged output queue, [`outq`], against the bytes written to
+//!   the TCP socket — for TLS the ciphertext) and the connection then stayed open for
+//!   [`SyslogOptions::settle`]; [`SyslogSender::poll_acks`] reports it then as indexed
+//!   (confirmed). When the connection breaks first (a reset, a close, a TLS alert, a write
+//!   error), every record it left unconfirmed is reported expired: the worker re-sends it on
+//!   the next connection and counts it as a possible duplicate. Nothing is dropped. While such
+//!   records wait for the worker to take them back, a `send` is refused with `Retry` so that
+//!   they go out again before anything newer.
+//! - With `confirm = "write"` ([`Confirm::Write`]): a record is [`Delivered`](Action::Delivered)
+//!   once the flush succeeded, and a broken connection may lose what the receiver had not
+//!   read: see "The possible loss window" below.
 //! - UDP: one datagram per message. A message longer than [`SyslogOptions::max_datagram`]
 //!   (default [`DEFAULT_MAX_DATAGRAM`]) is never cut or split: it goes to
 //!   [`DeadLetter`](Action::DeadLetter) with a reason giving its length and the limit, and the
 //!   rest of the batch is sent. UDP gives no delivery confirmation at all: a datagram the
-//!   kernel accepted is `Delivered`.
+//!   kernel accepted is `Delivered` (`confirm` is refused for UDP).
 //! - Nothing is dropped silently: every event of a batch ends in exactly one part.
 //!
-//! The possible loss window (TCP and TLS). A successful flush means the kernel accepted the
-//! bytes, not that the receiver read them: syslog over TCP has no application
-//! acknowledgement. If the receiver resets the connection (crash, restart, `RST`), the data
-//! still in our socket send buffer or in its receive buffer is lost, although it was reported
-//! `Delivered`. This sender cannot know how much; it counts an upper bound: when a connection
-//! is found broken (a write error, or the peer's close seen before the next batch), the
-//! records reported delivered on that connection within its last [`LOSS_WINDOW_BYTES`] bytes
-//! are added to [`SyslogSender::possible_loss`]. The integrator should show that counter in
-//! `status` as "possibly lost (syslog connection reset)"; it is also named in
-//! [`Outcome::last_error`] of the batch that found the break.
+//! The table (`docs/operations.md` has it for the operator):
+//!
+//! | what happens | action |
+//! | --- | --- |
+//! | connect refused, no address, connect timeout | Retry |
+//! | TLS: the receiver's certificate does not verify | Park |
+//! | TLS: the receiver refuses the session (an alert or a close right after the handshake) | Park; nothing written |
+//! | TLS handshake fails otherwise (timeout, reset) | Retry |
+//! | a write fails mid-batch | Retry, uncertain (the batch may have partly arrived) |
+//! | written, `tcp-ack` | AwaitingAck; later indexed (confirmed) or expired (the connection broke: re-sent) |
+//! | written, `write`; UDP datagram sent | Delivered |
+//! | the connection breaks, `write` | its last [`LOSS_WINDOW_BYTES`] of records counted in `possible_loss` |
+//! | a message that cannot be rendered, or over the UDP datagram limit | DeadLetter |
+//!
+//! What `tcp-ack` cannot see: the receiver's TCP acknowledges bytes when they reach its
+//! receive buffer, before the receiving program has read them. A receiver that resets its
+//! connection with bytes unread loses them; the settle time covers a reset that follows the
+//! acknowledgement within [`SETTLE`] (a crash, a restart, a refusal), not one that follows
+//! after a longer stall of the receiving program, nor what the receiver loses after reading
+//! (its own queue).
+//!
+//! The possible loss window (`confirm = "write"` only). A successful flush means the kernel
+//! accepted the bytes, not that the receiver read them. If the receiver resets the connection
+//! (crash, restart, `RST`), the data still in our socket send buffer or in its receive buffer
+//! is lost, although it was reported `Delivered`. This sender counts an upper bound: when a
+//! connection is found broken (a write error, or the peer's close seen before the next
+//! batch), the records reported delivered on that connection within its last
+//! [`LOSS_WINDOW_BYTES`] bytes are added to [`SyslogSender::possible_loss`], which `status`
+//! shows as "possibly lost"; it is also named in [`Outcome::last_error`] of the batch that
+//! found the break.
 //!
 //! Choices (not in the references):
 //! - UDP datagram limit 8,192 bytes by default: RFC 5426 requires receivers to take 480
@@ -44,41 +82,69 @@
 //!   1,500-byte Ethernet path; a site that forbids fragmentation sets a lower limit.
 //! - [`LOSS_WINDOW_BYTES`] is 4 MiB, Linux's default maximum TCP send buffer
 //!   (`net.ipv4.tcp_wmem`).
+//! - [`SETTLE`] is 50 ms: ten polls ([`CONFIRM_POLL`], 5 ms) to see a reset that follows the
+//!   receiver's acknowledgement (a crash, a restart, a refusal: N8 of `docs/RELIABILITY.md`),
+//!   and short enough that the worker's window of 10,000 records in flight (the default
+//!   `max_in_flight`) still carries ~180,000 alerts/s; 200 ms halved the end-to-end bench's
+//!   syslog throughput (`docs/BENCHMARKS.md`). A receiver whose program leaves bytes unread
+//!   for longer than that is not covered (see above).
+//! - [`REFUSAL_WAIT`] is 1 s: a receiver that refuses answers the client's Finished at once
+//!   (one round trip); one that sends no session ticket costs this once per connection.
 //! - The write timeout of a batch is the destination's response timeout; connect and TLS
 //!   handshake have their own timeouts.
 //!
 //! ```
-//! use icsfwd::config::Transport;
+//! use icsfwd::config::{Confirm, Transport};
 //! use icsfwd::output::syslog::{SyslogOptions, SyslogSender, DEFAULT_MAX_DATAGRAM};
 //!
-//! let options = SyslogOptions::new("127.0.0.1", 514, Transport::Udp);
-//! assert_eq!(options.max_datagram, DEFAULT_MAX_DATAGRAM);
-//! let sender = SyslogSender::new(options).unwrap();
-//! assert_eq!(sender.possible_loss(), 0);
+//! let options = SyslogOptions::new("127.0.0.1", 514, Transport::Tcp);
+//! assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
+//! let udp = SyslogOptions::new("127.0.0.1", 514, Transport::Udp);
+//! assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
+//! let sender = SyslogSender::new(udp).unwrap();
+//! assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
 //! ```
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufWriter, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-use std::sync::Arc;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, syslog};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 use super::classify::Action;
+use super::hec::AckReport;
 use super::http::{self, Timeouts, TlsOptions};
 use super::{Deliver, Item, Outcome};
-pub use crate::config::Transport;
+pub use crate::config::{Confirm, Transport};
+
+pub mod outq;
+pub mod session;
+pub mod unconfirmed;
+
+use session::{OpenTimeouts, SessionInfo, Stream, TlsClient, nonzero};
+use unconfirmed::Unconfirmed;
 
 /// Default largest UDP datagram sent (see the module docs).
 pub const DEFAULT_MAX_DATAGRAM: usize = 8192;
 
-/// Bytes of recent writes on a connection counted as possibly lost when it breaks.
+/// Bytes of recent writes on a connection counted as possibly lost when it breaks
+/// (`confirm = "write"`).
 pub const LOSS_WINDOW_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long a record must stay acknowledged by the receiver's TCP, on an open connection,
+/// before it is confirmed (`confirm = "tcp-ack"`; see the module docs).
+pub const SETTLE: Duration = Duration::from_millis(50);
+
+/// How often the worker polls the confirmations of a syslog destination with
+/// `confirm = "tcp-ack"` while records wait (two system calls a poll).
+pub const CONFIRM_POLL: Duration = Duration::from_millis(5);
+
+/// Longest wait, after a TLS 1.3 handshake, for the receiver to accept or refuse the session
+/// (capped by the TLS timeout).
+pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 
 const WRITE_BUFFER: usize = 64 * 1024;
 
@@ -91,6 +157,10 @@ pub struct SyslogOptions {
     pub port: u16,
     /// TCP, TLS or UDP.
     pub transport: Transport,
+    /// When a record written over TCP or TLS counts as delivered (ignored for UDP).
+    pub confirm: Confirm,
+    /// With [`Confirm::TcpAck`]: how long a record stays acknowledged before it is confirmed.
+    pub settle: Duration,
     /// Facility, level, payload, BOM.
     pub message: syslog::Options,
     /// TLS settings (used with [`Transport::Tls`]).
@@ -102,19 +172,28 @@ pub struct SyslogOptions {
 }
 
 impl SyslogOptions {
-    /// Options with the defaults: CEF payload, verified TLS, default timeouts,
-    /// [`DEFAULT_MAX_DATAGRAM`].
+    /// Options with the defaults: `confirm = "tcp-ack"` with [`SETTLE`], CEF payload, verified
+    /// TLS, default timeouts, [`DEFAULT_MAX_DATAGRAM`].
     #[must_use]
     pub fn new(host: &str, port: u16, transport: Transport) -> Self {
         Self {
             host: host.to_owned(),
             port,
             transport,
+            confirm: Confirm::default(),
+            settle: SETTLE,
             message: syslog::Options::default(),
             tls: TlsOptions::default(),
             timeouts: Timeouts::default(),
             max_datagram: DEFAULT_MAX_DATAGRAM,
         }
+    }
+
+    /// Whether records wait for the receiver's TCP acknowledgement (TCP or TLS with
+    /// [`Confirm::TcpAck`]).
+    #[must_use]
+    pub fn confirms(&self) -> bool {
+        self.transport != Transport::Udp && self.confirm == Confirm::TcpAck
     }
 }
 
@@ -149,45 +228,27 @@ impl std::error::Error for SyslogError {
     }
 }
 
-enum Stream {
-    Tcp(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
-}
-
-impl Stream {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Self::Tcp(s) => s,
-            Self::Tls(s) => &s.sock,
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Self::Tcp(s) => s.write(buf),
-            Self::Tls(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Self::Tcp(s) => s.flush(),
-            Self::Tls(s) => s.flush(),
-        }
-    }
-}
-
-/// A connection and the recent writes on it: `(records, bytes)` per batch, newest last,
-/// bounded by [`LOSS_WINDOW_BYTES`].
+/// A connection, the records it has not confirmed (`tcp-ack`), and its recent writes
+/// (`write`: `(records, bytes)` per batch, newest last, bounded by [`LOSS_WINDOW_BYTES`]).
 struct Connection {
     stream: Stream,
+    info: SessionInfo,
+    unconfirmed: Unconfirmed,
     recent: VecDeque<(u64, usize)>,
     recent_bytes: usize,
 }
 
 impl Connection {
+    fn new(stream: Stream, info: SessionInfo) -> Self {
+        Self {
+            stream,
+            info,
+            unconfirmed: Unconfirmed::default(),
+            recent: VecDeque::new(),
+            recent_bytes: 0,
+        }
+    }
+
     fn record(&mut self, records: u64, bytes: usize) {
         self.recent.push_back((records, bytes));
         self.recent_bytes = self.recent_bytes.saturating_add(bytes);
@@ -202,32 +263,29 @@ impl Connection {
         self.recent.iter().map(|(records, _)| records).sum()
     }
 
-    /// Whether the peer closed or reset the connection (seen without blocking).
-    fn peer_closed(&self) -> bool {
-        let tcp = self.stream.tcp();
-        if tcp.set_nonblocking(true).is_err() {
-            return true;
-        }
-        let mut byte = [0u8; 1];
-        let closed = match tcp.peek(&mut byte) {
-            Ok(0) => true,
-            // A receiver that writes to us is not syslog, but is not a break either.
-            Ok(_) => false,
-            Err(err) => err.kind() != io::ErrorKind::WouldBlock,
-        };
-        closed || tcp.set_nonblocking(false).is_err()
+    /// The records confirmed now (see [`unconfirmed`]); `Err` when the connection is over.
+    fn confirm(&mut self, now: Instant, settle: Duration) -> Result<Vec<u64>, String> {
+        self.stream.check_alive()?;
+        let queued = outq::unacknowledged(self.stream.tcp())
+            .map_err(|err| format!("cannot be asked about its acknowledgements: {err}"))?;
+        Ok(self
+            .unconfirmed
+            .confirm(self.stream.written(), queued, now, settle))
     }
 }
 
 /// Sends events to one syslog receiver (see the module docs).
 pub struct SyslogSender {
     options: SyslogOptions,
-    tls: Option<Arc<ClientConfig>>,
-    server_name: Option<ServerName<'static>>,
+    tls: Option<TlsClient>,
     connection: Option<Connection>,
     udp: Option<UdpSocket>,
     buf: Vec<u8>,
     possible_loss: u64,
+    /// Records a broken connection left unconfirmed, until a poll hands them back.
+    expired: Vec<u64>,
+    /// Why the last connection broke, until a poll reports it.
+    broken: Option<String>,
 }
 
 impl fmt::Debug for SyslogSender {
@@ -236,7 +294,9 @@ impl fmt::Debug for SyslogSender {
             .field("host", &self.options.host)
             .field("port", &self.options.port)
             .field("transport", &self.options.transport)
+            .field("confirm", &self.options.confirm)
             .field("connected", &self.connection.is_some())
+            .field("pending_acks", &self.pending_acks())
             .field("possible_loss", &self.possible_loss)
             .finish_non_exhaustive()
     }
@@ -249,29 +309,72 @@ impl SyslogSender {
     /// For TLS: a CA, client certificate or key file that cannot be used, or a host that is
     /// not a valid server name.
     pub fn new(options: SyslogOptions) -> Result<Self, SyslogError> {
-        let (tls, server_name) = if options.transport == Transport::Tls {
-            let name = ServerName::try_from(options.host.clone())
-                .map_err(|_| SyslogError::Name(options.host.clone()))?;
-            (Some(client_config(&options.tls)?), Some(name))
+        let tls = if options.transport == Transport::Tls {
+            Some(TlsClient::new(&options.host, &options.tls)?)
         } else {
-            (None, None)
+            None
         };
         Ok(Self {
             options,
             tls,
-            server_name,
             connection: None,
             udp: None,
             buf: vec![0; syslog::MAX_FRAMED_LEN],
             possible_loss: 0,
+            expired: Vec::new(),
+            broken: None,
         })
     }
 
-    /// Records reported delivered that a connection reset may have lost (see the module
-    /// docs): an upper bound, cumulative since the sender was built.
+    /// Records reported delivered that a connection reset may have lost (`confirm = "write"`,
+    /// see the module docs): an upper bound, cumulative since the sender was built.
     #[must_use]
     pub fn possible_loss(&self) -> u64 {
         self.possible_loss
+    }
+
+    /// Records written and not yet confirmed, or handed back by a broken connection and not
+    /// yet polled (`confirm = "tcp-ack"`).
+    #[must_use]
+    pub fn pending_acks(&self) -> usize {
+        let waiting = self.connection.as_ref().map_or(0, |c| c.unconfirmed.len());
+        waiting.saturating_add(self.expired.len())
+    }
+
+    /// What the opening of the current connection showed, if one is open.
+    #[must_use]
+    pub fn session(&self) -> Option<&SessionInfo> {
+        self.connection.as_ref().map(|c| &c.info)
+    }
+
+    /// The options the sender was built with.
+    #[must_use]
+    pub fn options(&self) -> &SyslogOptions {
+        &self.options
+    }
+
+    /// Polls the confirmations (`confirm = "tcp-ack"`): the records now confirmed
+    /// (`indexed`), those a broken connection left unconfirmed (`expired`: re-send them and
+    /// count them as possible duplicates), and why it broke (`last_error`). Costs a
+    /// non-blocking read and one ioctl; does nothing without records waiting.
+    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+        let settle = self.options.settle;
+        let confirmed = self
+            .connection
+            .as_mut()
+            .filter(|c| !c.unconfirmed.is_empty())
+            .map(|c| c.confirm(now, settle));
+        let mut report = AckReport::default();
+        match confirmed {
+            Some(Ok(seqs)) => report.indexed = seqs,
+            Some(Err(why)) => {
+                self.break_connection(&why);
+            }
+            None => {}
+        }
+        report.expired = std::mem::take(&mut self.expired);
+        report.last_error = self.broken.take();
+        report
     }
 
     /// Whether TLS verification is off (`verify = false`): the service warns.
@@ -301,91 +404,88 @@ impl SyslogSender {
         Ok(addrs)
     }
 
-    fn connect_tcp(&self) -> io::Result<TcpStream> {
-        let mut last = None;
-        for addr in self.addrs()? {
-            match TcpStream::connect_timeout(&addr, self.options.timeouts.connect) {
-                Ok(stream) => return Ok(stream),
-                Err(err) => last = Some(err),
-            }
-        }
-        Err(last.unwrap_or_else(|| io::Error::other("no address")))
-    }
-
     /// Opens the connection; `Err` carries the action and the message.
-    fn connect(&mut self) -> Result<Connection, (Action, String)> {
+    fn connect(&self) -> Result<Connection, (Action, String)> {
         let target = self.target();
-        let fail = |what: &str, err: &io::Error| {
+        let addrs = self.addrs().map_err(|err| {
             (
                 Action::Retry { after: None },
-                format!("{what} syslog receiver {target}: {err}"),
+                format!("cannot connect to syslog receiver {target}: {err}"),
             )
+        })?;
+        let timeouts = OpenTimeouts {
+            connect: self.options.timeouts.connect,
+            tls: self.options.timeouts.tls,
+            io: self.options.timeouts.response,
+            refusal_wait: REFUSAL_WAIT,
         };
-        let tcp = self
-            .connect_tcp()
-            .map_err(|err| fail("cannot connect to", &err))?;
-        let _ = tcp.set_nodelay(true);
-        tcp.set_write_timeout(Some(nonzero(self.options.timeouts.response)))
-            .map_err(|err| fail("cannot configure the connection to", &err))?;
-        let stream = match (&self.tls, &self.server_name) {
-            (Some(config), Some(name)) => {
-                let conn =
-                    ClientConnection::new(Arc::clone(config), name.clone()).map_err(|err| {
-                        (
-                            Action::Park {
-                                reason: format!("TLS setup for {target} refused: {err}"),
-                            },
-                            format!("TLS setup for {target} refused: {err}"),
-                        )
-                    })?;
-                let mut tls = StreamOwned::new(conn, tcp);
-                let handshake = nonzero(self.options.timeouts.tls);
-                let _ = tls.sock.set_read_timeout(Some(handshake));
-                let _ = tls.sock.set_write_timeout(Some(handshake));
-                while tls.conn.is_handshaking() {
-                    if let Err(err) = tls.conn.complete_io(&mut tls.sock) {
-                        return Err(handshake_error(&target, &err));
-                    }
-                }
-                // rustls reads only while handshaking or closing; bound any read anyway.
-                let _ = tls
-                    .sock
-                    .set_read_timeout(Some(nonzero(self.options.timeouts.response)));
-                tls.sock
-                    .set_write_timeout(Some(nonzero(self.options.timeouts.response)))
-                    .map_err(|err| fail("cannot configure the connection to", &err))?;
-                Stream::Tls(Box::new(tls))
-            }
-            _ => Stream::Tcp(tcp),
-        };
-        Ok(Connection {
-            stream,
-            recent: VecDeque::new(),
-            recent_bytes: 0,
-        })
+        let (stream, info) = session::open(&addrs, self.tls.as_ref(), timeouts, &target)?;
+        Ok(Connection::new(stream, info))
     }
 
-    /// Drops the connection, counting its loss window; returns the window.
-    fn broken(&mut self) -> u64 {
-        let window = self.connection.take().map_or(0, |c| c.window());
-        self.possible_loss = self.possible_loss.saturating_add(window);
-        window
+    /// Drops the connection after it broke (`why` completes "the syslog receiver … "): with
+    /// `tcp-ack` its unconfirmed records become expired (re-sent), with `write` its loss
+    /// window is counted. Returns the message for `status`.
+    fn break_connection(&mut self, why: &str) -> String {
+        let target = self.target();
+        let Some(mut connection) = self.connection.take() else {
+            return format!("syslog receiver {target} {why}");
+        };
+        if self.options.confirms() {
+            let left = connection.unconfirmed.take_all();
+            let message = format!(
+                "syslog receiver {target} {why}; {} records it had not confirmed are re-sent \
+                 on the next connection (possible duplicates)",
+                left.len()
+            );
+            if !left.is_empty() {
+                self.broken = Some(message.clone());
+            }
+            self.expired.extend(left);
+            message
+        } else {
+            let window = connection.window();
+            self.possible_loss = self.possible_loss.saturating_add(window);
+            format!(
+                "syslog receiver {target} {why}; up to {window} records sent before may be \
+                 lost (possible loss window)"
+            )
+        }
+    }
+
+    /// Looks at the kept connection before a batch; drops it when it broke. `Some` is the
+    /// outcome to give instead of sending (records of a broken connection must go out again
+    /// first), with `confirm = "tcp-ack"`; with `write`, the note for the batch's outcome.
+    fn check_before_send(&mut self, len: usize) -> Result<Option<String>, Outcome> {
+        let alive = self
+            .connection
+            .as_mut()
+            .map_or(Ok(()), |c| c.stream.check_alive());
+        let mut note = None;
+        if let Err(why) = alive {
+            let message = self.break_connection(&why);
+            note = Some(message);
+        }
+        if self.options.confirms() && !self.expired.is_empty() {
+            let mut outcome = Outcome::whole(len, Action::Retry { after: None });
+            outcome.last_error = note.or_else(|| {
+                Some(format!(
+                    "{} records of a broken connection to syslog receiver {} are re-sent first",
+                    self.expired.len(),
+                    self.target()
+                ))
+            });
+            return Err(outcome);
+        }
+        // With tcp-ack and nothing unconfirmed, a closed idle connection lost nothing.
+        Ok(note.filter(|_| !self.options.confirms()))
     }
 
     fn send_stream(&mut self, batch: &[Item<'_>]) -> Outcome {
-        let mut note = None;
-        if self
-            .connection
-            .as_ref()
-            .is_some_and(Connection::peer_closed)
-        {
-            let window = self.broken();
-            note = Some(format!(
-                "syslog receiver {} closed the connection; up to {window} records sent before \
-                 may be lost (possible loss window)",
-                self.target()
-            ));
-        }
+        let note = match self.check_before_send(batch.len()) {
+            Ok(note) => note,
+            Err(outcome) => return outcome,
+        };
         if self.connection.is_none() {
             match self.connect() {
                 Ok(connection) => self.connection = Some(connection),
@@ -396,31 +496,63 @@ impl SyslogSender {
                 }
             }
         }
+        let confirms = self.options.confirms();
+        let written = self.write_batch(batch);
+        match written {
+            Ok((mut outcome, seqs, bytes)) => {
+                if let Some(connection) = self.connection.as_mut() {
+                    if confirms {
+                        let end = connection.stream.written();
+                        connection.unconfirmed.push(seqs, end);
+                    } else {
+                        connection.record(outcome.sent() as u64, bytes);
+                    }
+                }
+                outcome.last_error = note;
+                outcome
+            }
+            Err(err) => {
+                let why = format!(
+                    "broke the connection during a write (part of the batch may have \
+                     arrived): {err}"
+                );
+                let message = self.break_connection(&why);
+                let mut outcome = Outcome::whole(batch.len(), Action::Retry { after: None });
+                outcome.uncertain = true;
+                outcome.last_error = Some(message);
+                outcome
+            }
+        }
+    }
+
+    /// Writes and flushes the frames of `batch` on the open connection: the outcome (written
+    /// records `AwaitingAck` with `tcp-ack`, `Delivered` with `write`; unrenderable ones
+    /// dead-lettered), the written records' sequence numbers and their bytes.
+    fn write_batch(&mut self, batch: &[Item<'_>]) -> io::Result<(Outcome, Vec<u64>, usize)> {
+        let sent = if self.options.confirms() {
+            Action::AwaitingAck
+        } else {
+            Action::Delivered
+        };
         let Some(connection) = self.connection.as_mut() else {
-            return Outcome::whole(batch.len(), Action::Retry { after: None });
+            return Err(io::Error::other("no connection"));
         };
         let mut outcome = Outcome::default();
         let mut writer = BufWriter::with_capacity(WRITE_BUFFER, &mut connection.stream);
         let mut written = 0usize;
-        let mut records = 0u64;
-        let mut failure = None;
+        let mut seqs = Vec::with_capacity(batch.len());
         for (index, (seq, event)) in batch.iter().enumerate() {
             match render(event, &self.options.message, &mut self.buf, true) {
-                Ok(n) => match self.buf.get(..n).map(|frame| writer.write_all(frame)) {
-                    Some(Ok(())) => {
-                        written += n;
-                        records += 1;
-                        outcome.push(index..index + 1, Action::Delivered);
-                    }
-                    Some(Err(err)) => {
-                        failure = Some(err);
-                        break;
-                    }
-                    None => {
-                        failure = Some(io::Error::other("rendered past the buffer"));
-                        break;
-                    }
-                },
+                Ok(n) => {
+                    let frame = self
+                        .buf
+                        .get(..n)
+                        .ok_or_else(|| io::Error::other("rendered past the buffer"))?;
+                    writer.write_all(frame)?;
+                    written += n;
+                    seqs.push(*seq);
+                    outcome.push(index..index + 1, sent.clone());
+                }
                 Err(reason) => outcome.push(
                     index..index + 1,
                     Action::DeadLetter {
@@ -429,32 +561,9 @@ impl SyslogSender {
                 ),
             }
         }
-        let flushed = match failure {
-            Some(err) => Err(err),
-            None => writer.flush(),
-        };
-        drop(writer);
-        match flushed {
-            Ok(()) => {
-                connection.record(records, written);
-                outcome.last_error = note;
-                outcome
-            }
-            Err(err) => {
-                let window = self.broken();
-                let mut outcome = Outcome::whole(batch.len(), Action::Retry { after: None });
-                outcome.uncertain = true;
-                outcome.last_error = Some(format!(
-                    "write to syslog receiver {} failed (part of the batch may have \
-                     arrived): {err}; up to {window} records sent before may be lost \
-                     (possible loss window)",
-                    self.target()
-                ));
-                outcome
-            }
-        }
+        writer.flush()?;
+        Ok((outcome, seqs, written))
     }
-
     fn send_udp(&mut self, batch: &[Item<'_>]) -> Outcome {
         if self.udp.is_none() {
             match self.open_udp() {
@@ -542,12 +651,22 @@ impl Deliver for SyslogSender {
         match self.options.transport {
             Transport::Tcp | Transport::Tls => self.send_stream(batch),
             Transport::Udp => self.send_udp(batch),
+            // RELP destinations get a RelpSender from deliver::sender_for, never this sender.
+            Transport::Relp | Transport::RelpTls => Outcome::whole(
+                batch.len(),
+                Action::Park {
+                    reason: "syslog over RELP is sent by the RELP sender (output::relp), not \
+                             this one"
+                        .to_owned(),
+                },
+            ),
         }
     }
 }
 
-/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason.
-fn render(
+/// Renders one message (framed for TCP/TLS) into `buf`; `Err` is a dead-letter reason. Also
+/// the render path of RELP ([`relp`](super::relp), unframed).
+pub(crate) fn render(
     event: &Event,
     options: &syslog::Options,
     buf: &mut [u8],
@@ -560,129 +679,4 @@ fn render(
         syslog::write(event, options, &mut out)
     };
     rendered.map_err(|err| format!("cannot render the syslog message: {err}"))
-}
-
-/// A zero timeout means "none" to std, which refuses it: use a millisecond instead.
-fn nonzero(timeout: Duration) -> Duration {
-    timeout.max(Duration::from_millis(1))
-}
-
-fn handshake_error(target: &str, err: &io::Error) -> (Action, String) {
-    let tls = err
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match tls {
-        Some(
-            tls @ (rustls::Error::InvalidCertificate(_)
-            | rustls::Error::NoCertificatesPresented
-            | rustls::Error::AlertReceived(_)),
-        ) => {
-            let message = format!(
-                "TLS handshake with syslog receiver {target} failed (check the CA file, the \
-                 receiver's certificate and name, or the client certificate): {tls}"
-            );
-            (
-                Action::Park {
-                    reason: message.clone(),
-                },
-                message,
-            )
-        }
-        _ => (
-            Action::Retry { after: None },
-            format!("TLS handshake with syslog receiver {target} failed: {err}"),
-        ),
-    }
-}
-
-/// The rustls client configuration of `tls`: the CA file's certificates or the Mozilla roots,
-/// an optional client certificate, verification off only when `verify` is false.
-fn client_config(tls: &TlsOptions) -> Result<Arc<ClientConfig>, SyslogError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|err| SyslogError::Config(err.to_string()))?;
-    let mut roots = RootCertStore::empty();
-    if let Some(path) = &tls.ca_file {
-        for cert in http::read_ca_certs(path).map_err(SyslogError::Tls)? {
-            roots
-                .add(CertificateDer::from(cert.der().to_vec()))
-                .map_err(|err| SyslogError::Config(format!("{}: {err}", path.display())))?;
-        }
-    } else {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    }
-    let builder = builder.with_root_certificates(roots);
-    let mut config = match &tls.client_cert {
-        Some((chain_path, key_path)) => {
-            let (chain, key) =
-                http::read_client_cert(chain_path, key_path).map_err(SyslogError::Tls)?;
-            let chain = chain
-                .iter()
-                .map(|c| CertificateDer::from(c.der().to_vec()))
-                .collect();
-            let key = PrivateKeyDer::try_from(key.der().to_vec()).map_err(|_| {
-                SyslogError::Config(format!("{}: no usable private key", key_path.display()))
-            })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|err| SyslogError::Config(err.to_string()))?
-        }
-        None => builder.with_no_client_auth(),
-    };
-    if !tls.verify {
-        config
-            .dangerous()
-            .set_certificate_verifier(Arc::new(NoVerification(provider)));
-    }
-    Ok(Arc::new(config))
-}
-
-/// Accepts any server certificate: only with `verify = false`, which the service warns about.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }

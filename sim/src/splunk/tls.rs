@@ -12,6 +12,12 @@
 //! (for tests and benches). [`TlsMaterial::from_pem_files`] loads a user's own certificate
 //! chain, key and CA instead.
 //!
+//! For mutual TLS, [`TlsMaterial::generate_with_client`] also issues a client certificate
+//! from the same CA; [`TlsMaterial::server_config_requiring_client_certs`] is a server that
+//! refuses a client without one, and [`TlsMaterial::write_client_identity`] /
+//! [`TlsMaterial::write_server_identity`] write the certificates and keys as PEM files for a
+//! client such as icsfwd (`client_cert`, `client_key`) or an outside server such as rsyslogd.
+//!
 //! What it guarantees:
 //! - The handshake runs inside [`Accept::accept`], on the connection's own thread, bounded by
 //!   the server's idle timeout (set on the socket before `accept` is called). A failed
@@ -23,13 +29,18 @@
 //! - TLS 1.3 and TLS 1.2 are offered, with rustls' safe cipher suites; the ALPN protocol
 //!   `http/1.1` is advertised (a client offering ALPN without `http/1.1` is refused, as
 //!   rustls does by default).
-//! - The generated CA's private key lives only inside [`TlsMaterial::generate`]: it is dropped
-//!   once the server certificate is signed, so it is never written anywhere and no further
-//!   certificate can be issued from it. The server key is held in memory only and is never
-//!   printed (`Debug` on [`TlsMaterial`] leaves it out).
+//! - The generated CA's private key lives only inside [`TlsMaterial::generate`] (and
+//!   [`TlsMaterial::generate_with_client`]): it is dropped once the server (and client)
+//!   certificates are signed, so it is never written anywhere and no further certificate can be
+//!   issued from it. The server and client keys are held in memory and are never printed
+//!   (`Debug` on [`TlsMaterial`] leaves them out); written to a file only when asked, mode
+//!   0600 on Unix.
 //! - [`TlsMaterial::write_ca`] writes a temporary file beside the target, syncs it, then
 //!   renames it over the target: a reader sees the old file or the whole new one, never half.
 //!   On Unix the file is mode 0644 (the CA certificate is public).
+//! - [`TlsMaterial::write_server_pem`] is the one way the server key leaves memory: for a test
+//!   that hands the material to another TLS server (rsyslogd's RELP input). The key file is
+//!   created with mode 0600.
 //!
 //! Choices (Splunk's documentation only says that splunkd's default scheme is https): the crypto
 //! provider is rustls' `ring` (no aws-lc, so the build needs no cmake); keys are ECDSA P-256
@@ -70,7 +81,7 @@
 //! ```
 
 use std::fmt;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -82,6 +93,7 @@ use rcgen::{
 };
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig, ServerConnection, StreamOwned};
 
 use super::server::Accept;
@@ -156,12 +168,22 @@ impl From<rustls::Error> for Error {
     }
 }
 
-/// A server certificate chain, its key and the CA that clients should trust.
+/// A certificate and its key as PEM text (the key is a secret: never printed).
+struct Identity {
+    cert_pem: String,
+    key_pem: String,
+}
+
+/// A server certificate chain, its key and the CA that clients should trust; with
+/// [`TlsMaterial::generate_with_client`], also a client certificate from the same CA.
 pub struct TlsMaterial {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     ca: CertificateDer<'static>,
     ca_pem: String,
+    /// The server's certificate and key as PEM, for generated material.
+    server: Option<Identity>,
+    client: Option<Identity>,
 }
 
 impl fmt::Debug for TlsMaterial {
@@ -170,6 +192,7 @@ impl fmt::Debug for TlsMaterial {
         f.debug_struct("TlsMaterial")
             .field("chain_len", &self.chain.len())
             .field("ca_pem_len", &self.ca_pem.len())
+            .field("client_identity", &self.client.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -183,6 +206,26 @@ impl TlsMaterial {
     /// [`Error::InvalidName`] if a name is neither a DNS name nor an IP address (checked as a
     /// client checks the name it connects to); [`Error::Generate`] if generation failed.
     pub fn generate<S: AsRef<str>>(extra_names: &[S]) -> Result<Self, Error> {
+        Self::generate_inner(extra_names, None)
+    }
+
+    /// As [`generate`](Self::generate), and a client certificate for `client_name` (its
+    /// common name and a DNS name; extended key usage client authentication) signed by the
+    /// same CA, for mutual TLS.
+    ///
+    /// # Errors
+    /// As [`generate`](Self::generate).
+    pub fn generate_with_client<S: AsRef<str>>(
+        extra_names: &[S],
+        client_name: &str,
+    ) -> Result<Self, Error> {
+        Self::generate_inner(extra_names, Some(client_name))
+    }
+
+    fn generate_inner<S: AsRef<str>>(
+        extra_names: &[S],
+        client_name: Option<&str>,
+    ) -> Result<Self, Error> {
         let ca_key = KeyPair::generate()?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         // A per-run suffix: two runs' CAs must differ by name, or a client holding the wrong
@@ -228,13 +271,35 @@ impl TlsMaterial {
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         server_params.use_authority_key_identifier_extension = true;
         let server_cert = server_params.signed_by(&server_key, &issuer)?;
+        let client = match client_name {
+            Some(name) => {
+                let client_key = KeyPair::generate()?;
+                let mut params = CertificateParams::new(vec![name.to_owned()])?;
+                params.distinguished_name = distinguished_name(name);
+                params.is_ca = IsCa::ExplicitNoCa;
+                params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+                params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+                params.use_authority_key_identifier_extension = true;
+                let cert = params.signed_by(&client_key, &issuer)?;
+                Some(Identity {
+                    cert_pem: cert.pem(),
+                    key_pem: client_key.serialize_pem(),
+                })
+            }
+            None => None,
+        };
         // `issuer` (and with it the CA key) is dropped at the end of this function.
 
         Ok(Self {
             chain: vec![server_cert.der().clone()],
+            server: Some(Identity {
+                cert_pem: server_cert.pem(),
+                key_pem: server_key.serialize_pem(),
+            }),
             key: PrivateKeyDer::from(server_key),
             ca: ca_cert.der().clone(),
             ca_pem: ca_cert.pem(),
+            client,
         })
     }
 
@@ -263,6 +328,8 @@ impl TlsMaterial {
             key: key_der,
             ca: ca_cert,
             ca_pem,
+            server: None,
+            client: None,
         })
     }
 
@@ -290,31 +357,58 @@ impl TlsMaterial {
     /// # Errors
     /// [`Error::Io`] naming the file that could not be written or renamed.
     pub fn write_ca(&self, path: &Path) -> Result<(), Error> {
-        let mut temp_name = path.file_name().unwrap_or_default().to_owned();
-        temp_name.push(format!(".tmp-{}", std::process::id()));
-        let temp = path.with_file_name(temp_name);
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| Error::Io { path, source }
-        };
-        let written = (|| {
-            let mut file = File::create(&temp)?;
-            file.write_all(self.ca_pem.as_bytes())?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt as _;
-                file.set_permissions(fs::Permissions::from_mode(0o644))?;
-            }
-            file.sync_all()
-        })();
-        if let Err(source) = written {
-            drop(fs::remove_file(&temp));
-            return Err(io_error(&temp)(source));
-        }
-        fs::rename(&temp, path).map_err(|source| {
-            drop(fs::remove_file(&temp));
-            io_error(path)(source)
-        })
+        write_atomically(path, self.ca_pem.as_bytes(), 0o644)
+    }
+
+    /// Writes the client certificate (PEM) to `cert` and its key (PEM, mode 0600 on Unix) to
+    /// `key`, each atomically like [`write_ca`](Self::write_ca).
+    ///
+    /// # Errors
+    /// [`Error::Pem`] if this material has no client identity (not made by
+    /// [`generate_with_client`](Self::generate_with_client)); [`Error::Io`] naming the file
+    /// that could not be written.
+    pub fn write_client_identity(&self, cert: &Path, key: &Path) -> Result<(), Error> {
+        let identity = self.client.as_ref().ok_or_else(|| Error::Pem {
+            path: cert.to_owned(),
+            detail: "this TLS material has no client certificate (generate_with_client)".to_owned(),
+        })?;
+        write_atomically(cert, identity.cert_pem.as_bytes(), 0o644)?;
+        write_atomically(key, identity.key_pem.as_bytes(), 0o600)
+    }
+
+    /// Writes the server certificate (PEM) to `chain` and its key (PEM, mode 0600 on Unix) to
+    /// `key`, for a server run outside this process (rsyslogd in the tests).
+    ///
+    /// # Errors
+    /// [`Error::Pem`] for material loaded from files (its files exist already);
+    /// [`Error::Io`] naming the file that could not be written.
+    pub fn write_server_identity(&self, chain: &Path, key: &Path) -> Result<(), Error> {
+        let identity = self.server.as_ref().ok_or_else(|| Error::Pem {
+            path: chain.to_owned(),
+            detail: "loaded TLS material: use its own files".to_owned(),
+        })?;
+        write_atomically(chain, identity.cert_pem.as_bytes(), 0o644)?;
+        write_atomically(key, identity.key_pem.as_bytes(), 0o600)
+    }
+
+    /// As [`server_config`](Self::server_config), but a client must present a certificate
+    /// signed by this material's CA: without one the handshake is refused (under TLS 1.3 the
+    /// refusal, alert `certificate_required`, follows the client's Finished).
+    ///
+    /// # Errors
+    /// [`Error::Config`]: the CA is not a usable trust anchor, or the key does not fit.
+    pub fn server_config_requiring_client_certs(&self) -> Result<Arc<ServerConfig>, Error> {
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca.clone())?;
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|err| Error::Config(rustls::Error::General(err.to_string())))?;
+        let mut config = ServerConfig::builder_with_provider(provider())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        config.alpn_protocols = vec![ALPN_HTTP_1_1.to_vec()];
+        Ok(Arc::new(config))
     }
 
     /// A rustls server configuration presenting this material: TLS 1.3 and 1.2, no client
@@ -337,6 +431,54 @@ impl TlsMaterial {
     /// As [`server_config`](Self::server_config).
     pub fn acceptor(&self) -> Result<TlsAcceptor, Error> {
         Ok(TlsAcceptor::new(self.server_config()?))
+    }
+
+    /// Writes the server certificate chain (PEM, leaf first) to `chain` and its private key
+    /// (PEM; a new file, mode 0600 on Unix) to `key`, for a server other than the emulator
+    /// to present this material.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file that could not be written (the key file must not exist).
+    pub fn write_server_pem(&self, chain: &Path, key: &Path) -> Result<(), Error> {
+        use base64::Engine as _;
+        let pem = |label: &str, der: &[u8]| {
+            let text = base64::engine::general_purpose::STANDARD.encode(der);
+            let mut out = format!("-----BEGIN {label}-----\n");
+            for line in text.as_bytes().chunks(64) {
+                out.push_str(&String::from_utf8_lossy(line));
+                out.push('\n');
+            }
+            out.push_str(&format!("-----END {label}-----\n"));
+            out
+        };
+        let certs: String = self
+            .chain
+            .iter()
+            .map(|cert| pem("CERTIFICATE", cert))
+            .collect();
+        fs::write(chain, certs).map_err(|source| Error::Io {
+            path: chain.to_owned(),
+            source,
+        })?;
+        let label = match &self.key {
+            PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+            PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+            _ => "PRIVATE KEY",
+        };
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        options
+            .open(key)
+            .and_then(|mut file| file.write_all(pem(label, self.key.secret_der()).as_bytes()))
+            .map_err(|source| Error::Io {
+                path: key.to_owned(),
+                source,
+            })
     }
 
     /// A rustls client configuration trusting only this material's CA: TLS 1.3 and 1.2,
@@ -387,6 +529,46 @@ fn distinguished_name(common_name: &str) -> DistinguishedName {
     name.push(DnType::OrganizationName, "icsfwd-sim");
     name.push(DnType::CommonName, common_name);
     name
+}
+
+/// Writes `bytes` to `path` whole: a temporary file beside it, created with `mode` on Unix,
+/// synced, then renamed over it.
+fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    let mut temp_name = path.file_name().unwrap_or_default().to_owned();
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = path.with_file_name(temp_name);
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { path, source }
+    };
+    let written = (|| {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        let mut file = options.open(&temp)?;
+        #[cfg(unix)]
+        {
+            // The mode given at creation is reduced by the umask: set it exactly.
+            use std::os::unix::fs::PermissionsExt as _;
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if let Err(source) = written {
+        drop(fs::remove_file(&temp));
+        return Err(io_error(&temp)(source));
+    }
+    fs::rename(&temp, path).map_err(|source| {
+        drop(fs::remove_file(&temp));
+        io_error(path)(source)
+    })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
@@ -498,6 +680,32 @@ mod tests {
     }
 
     #[test]
+    fn a_client_identity_is_written_with_its_key_private_and_the_server_identity_loads_back() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = temp_dir("identity");
+        let material = TlsMaterial::generate_with_client::<&str>(&[], "icsfwd-client").unwrap();
+        let (cert, key) = (dir.join("client.pem"), dir.join("client.key"));
+        material.write_client_identity(&cert, &key).unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&cert), mode(&key)), (0o644, 0o600));
+        assert!(fs::read_to_string(&key).unwrap().contains("PRIVATE KEY"));
+        let (chain, server_key) = (dir.join("server.pem"), dir.join("server.key"));
+        material.write_server_identity(&chain, &server_key).unwrap();
+        assert_eq!(mode(&server_key), 0o600);
+        material.write_ca(&dir.join("ca.pem")).unwrap();
+        let loaded = TlsMaterial::from_pem_files(&chain, &server_key, &dir.join("ca.pem")).unwrap();
+        assert!(loaded.server_config_requiring_client_certs().is_ok());
+        let plain = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let err = plain.write_client_identity(&cert, &key).unwrap_err();
+        assert!(err.to_string().contains("no client certificate"), "{err}");
+        assert!(
+            loaded.write_server_identity(&chain, &server_key).is_err(),
+            "loaded material has its own files"
+        );
+        drop(fs::remove_dir_all(&dir));
+    }
+
+    #[test]
     fn debug_does_not_print_the_key() {
         let material = TlsMaterial::generate::<&str>(&[]).unwrap();
         let shown = format!("{material:?}");
@@ -536,6 +744,34 @@ mod tests {
         );
         assert!(loaded.client_config().is_ok());
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn server_pem_files_load_back_as_the_same_material_with_a_private_key_file() {
+        let dir = temp_dir("server-pem");
+        let material = TlsMaterial::generate::<&str>(&[]).unwrap();
+        let (chain, key, ca) = (
+            dir.join("chain.pem"),
+            dir.join("key.pem"),
+            dir.join("ca.pem"),
+        );
+        material.write_server_pem(&chain, &key).unwrap();
+        material.write_ca(&ca).unwrap();
+        let loaded = TlsMaterial::from_pem_files(&chain, &key, &ca).unwrap();
+        assert_eq!(loaded.chain(), material.chain());
+        assert_eq!(loaded.key.secret_der(), material.key.secret_der());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let again = material.write_server_pem(&chain, &key).unwrap_err();
+        assert!(
+            matches!(again, Error::Io { ref path, .. } if path == &key),
+            "{again}"
+        );
+        drop(fs::remove_dir_all(&dir));
     }
 
     #[test]
