@@ -12,8 +12,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use icsfwd::spool::progress::{self, Hint, Ignored, name_crc};
 use icsfwd::spool::lock::LockError;
+use icsfwd::spool::progress::{self, Hint, Ignored, name_crc};
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{CheckpointState, Recovery, Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Event};

@@ -24,16 +24,16 @@ mod spool_support;
 #[path = "output_support/mod.rs"]
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use icsfwd::spool::cursor::{Checkpoint, CursorEntry};
 use icsfwd::spool::verify::{Place, SequenceProblem};
-use icsfwd::spool::{segment, verify};
-use icsfwd_core::alert::Severity;
+use icsfwd::spool::{SpoolConfig, segment, verify};
+use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::record::{self, MAX_FRAME, Record};
-use spool_support::{alert, set};
+use spool_support::{alert, dest, set};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -283,3 +283,29 @@ fn icsfwd_spool_verify_still_passes_the_golden_v1_spool() {
     assert_eq!(listing(&dir), before, "verify changed the fixture");
 }
 
+#[test]
+fn the_spool_delivers_a_two_writer_spool_by_number_missing_some_records_and_repeating_one() {
+    // What docs/spool.md ("Two writers") says such a spool does: the reason verify fails it.
+    let dir = tempfile::tempdir().unwrap();
+    write_two_writers(dir.path());
+    let (mut spool, recovery) = spool_support::open(dir.path(), SpoolConfig::default(), 1);
+    assert_eq!((recovery.records, recovery.next_seq), (13, 8));
+    let mut handed = Vec::new();
+    loop {
+        let records = spool.peek(dest(0), 3).unwrap();
+        let Some(last) = records.last().map(|r| r.seq) else {
+            break;
+        };
+        handed.extend(records.iter().map(|r| match &r.event {
+            Event::Alert(alert) => alert.id,
+            Event::Notification(_) => unreachable!("only alerts"),
+        }));
+        spool.ack(dest(0), last).unwrap();
+    }
+    assert_eq!(handed, [11, 12, 13, 14, 15, 64, 15, 65, 66, 17]);
+    let all: BTreeSet<u64> = (11..=17).chain(61..=66).collect();
+    let delivered: BTreeSet<u64> = handed.iter().copied().collect();
+    let never: Vec<u64> = all.difference(&delivered).copied().collect();
+    assert_eq!(never, [16, 61, 62, 63]);
+    assert_eq!(spool.stats().destinations[0].backlog, 5);
+}

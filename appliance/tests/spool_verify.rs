@@ -137,13 +137,13 @@ fn beside_a_running_writer_the_tail_being_written_is_not_damage_and_the_writer_i
     std::fs::write(&path, &bytes).unwrap();
 
     let report = verify(dir.path()).unwrap();
-    assert_eq!(
-        report.writer.map(|w| w.pid),
-        Some(Some(std::process::id()))
-    );
+    assert_eq!(report.writer.map(|w| w.pid), Some(Some(std::process::id())));
     let segment = &report.segments[0];
     assert_eq!(segment.torn, None);
-    assert_eq!(segment.writing.map(|t| (t.start, t.bytes)), Some((whole, 17)));
+    assert_eq!(
+        segment.writing.map(|t| (t.start, t.bytes)),
+        Some((whole, 17))
+    );
     assert!(report.is_clean(), "{report}");
     let text = report.to_string();
     assert!(

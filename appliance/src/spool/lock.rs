@@ -267,7 +267,10 @@ mod tests {
     fn the_lock_file_is_created_0640_and_a_reader_probe_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(holder(dir.path()).unwrap(), None);
-        assert!(!dir.path().join(FILE).exists(), "the probe created the file");
+        assert!(
+            !dir.path().join(FILE).exists(),
+            "the probe created the file"
+        );
         let _lock = SpoolLock::acquire(dir.path()).unwrap();
         let mode = std::fs::metadata(dir.path().join(FILE))
             .unwrap()

@@ -57,7 +57,6 @@ impl Account {
             .map(|user| user.name);
         Account { uid, name }
     }
-
 }
 
 impl fmt::Display for Account {
@@ -288,12 +287,12 @@ mod tests {
                 name: None,
             },
             group: 4343,
-            user: Account {
-                uid: 0,
-                name: None,
-            },
+            user: Account { uid: 0, name: None },
         };
-        assert!(nameless.to_string().contains("belongs to uid 4242,"), "{nameless}");
+        assert!(
+            nameless.to_string().contains("belongs to uid 4242,"),
+            "{nameless}"
+        );
         assert_eq!(
             nameless.run_as_owner().as_deref(),
             Some("setpriv --reuid=4242 --regid=4343 --clear-groups --")

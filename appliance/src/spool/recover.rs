@@ -686,9 +686,13 @@ mod tests {
     fn a_second_open_of_a_spool_in_use_is_refused_before_anything_is_read_or_written() {
         let dir = tempfile::tempdir().unwrap();
         let paths = spool_with_segments(dir.path(), 1);
-        let (first, _) =
-            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names(&["splunk"]))
-                .unwrap();
+        let (first, _) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &names(&["splunk"]),
+        )
+        .unwrap();
         // A torn tail the second open would cut (step 7) if it got that far.
         tear(&paths[0], &[0x33; 9]);
         let before = file_len(&paths[0]);
@@ -719,9 +723,13 @@ mod tests {
         assert_eq!(files(dir.path()), listed);
         // Released with the spool: the next open takes it (and recovers).
         drop(first);
-        let (_, recovery) =
-            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names(&["splunk"]))
-                .unwrap();
+        let (_, recovery) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &names(&["splunk"]),
+        )
+        .unwrap();
         assert_eq!(recovery.truncated_bytes, 9);
     }
 

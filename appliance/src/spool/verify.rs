@@ -219,7 +219,10 @@ impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "spool {}", self.dir.display())?;
         if let Some(writer) = self.writer {
-            let pid = writer.pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            let pid = writer
+                .pid
+                .map(|p| format!(" (pid {p})"))
+                .unwrap_or_default();
             writeln!(
                 f,
                 "  in use by a running icsfwd{pid}: a snapshot of a spool being written; stop \
@@ -413,13 +416,11 @@ fn fmt_places(places: &[Place]) -> String {
     }
     let groups: Vec<String> = groups
         .into_iter()
-        .map(|(segment, offsets)| {
-            match offsets.split_last() {
-                Some((last, rest)) if !rest.is_empty() => {
-                    format!("segment {segment}, offsets {} and {last}", rest.join(", "))
-                }
-                _ => format!("segment {segment}, offset {}", offsets.join("")),
+        .map(|(segment, offsets)| match offsets.split_last() {
+            Some((last, rest)) if !rest.is_empty() => {
+                format!("segment {segment}, offsets {} and {last}", rest.join(", "))
             }
+            _ => format!("segment {segment}, offset {}", offsets.join("")),
         })
         .collect();
     groups.join("; ")
@@ -509,10 +510,7 @@ impl SequenceCheck {
 /// An I/O error (the directory does not exist or a file cannot be read).
 pub fn verify(dir: &Path) -> io::Result<VerifyReport> {
     // A lock file this user may not read only hides whether a service runs.
-    let writer = lock::holder(dir)
-        .ok()
-        .flatten()
-        .map(|pid| Writer { pid });
+    let writer = lock::holder(dir).ok().flatten().map(|pid| Writer { pid });
     verify_inner(&mut FsStorage::new(), dir, writer)
 }
 
