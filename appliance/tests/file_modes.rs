@@ -96,7 +96,7 @@ fn every_file_is_0640_and_every_directory_0750_under(umask: &str) {
         assert_eq!(answer.unwrap()["status"], "accepted");
     }
     wait_for("two deliveries", Duration::from_secs(30), || {
-        e2e::hec_ids(&emulator.store()).len() == 2
+        e2e::hec_ids(emulator.store()).len() == 2
     });
     drop(producer);
     let (status, log) = service.stop();

@@ -18,7 +18,7 @@
 //!
 //! The directory is created with mode 0750 and every file in it (the dead-letter files, their
 //! lock files) with mode 0640, whatever the umask
-//! ([`open_creating`](crate::spool::storage::open_creating)).
+//! ([`crate::spool::storage::open_creating`]).
 //!
 //! Appends and the rewrite by `icsfwd deadletter replay` ([`replay`](super::replay)) are
 //! serialised by an advisory lock (`flock`) on `<destination>.lock` beside the file

@@ -47,9 +47,9 @@ impl<S: Storage> Spool<S> {
     /// Opens (creating it if needed) the spool in `dir` and recovers it; `destinations` are
     /// the configured destination names, index `i` being destination bit `i`.
     ///
-    /// The spool's lock is held by `storage` from the first step on; with [`FsStorage`]
-    /// (super::storage::FsStorage) it is released when the spool (or the storage it hands
-    /// back) is dropped.
+    /// The spool's lock is held by `storage` from the first step on; with
+    /// [`FsStorage`](super::storage::FsStorage) it is released when the spool (or the storage
+    /// it hands back) is dropped.
     ///
     /// # Errors
     ///
