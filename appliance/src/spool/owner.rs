@@ -150,11 +150,6 @@ impl OwnerError {
     }
 }
 
-/// The user this process runs as (its effective uid).
-pub fn current_user() -> Account {
-    Account::of(unistd::geteuid().as_raw())
-}
-
 /// The owner (uid) and group (gid) of `dir`, or `None` when it does not exist.
 fn owner_of(dir: &Path) -> Result<Option<(u32, u32)>, OwnerError> {
     match std::fs::metadata(dir) {
