@@ -182,6 +182,10 @@ enum DeadletterCommand {
     /// Sends directly to the destination (not through the spool), so it is safe while the
     /// service runs; a lock file in the dead-letter directory keeps two replays of one
     /// destination apart, and records the service appends meanwhile are kept.
+    ///
+    /// Runs as the owner of the spool directory (the service user) only, so that the files it
+    /// writes stay the service's: run it with `runuser -u icsfwd --`, or as root with
+    /// --as-owner.
     #[command(after_help = exit::DEADLETTER_REPLAY.help())]
     Replay {
         /// The destination's `name` in the configuration.
@@ -192,6 +196,10 @@ enum DeadletterCommand {
         /// Decode and list what would be sent; send nothing, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Run as another user (root): switch to the spool directory's owner (its uid, gid and
+        /// groups) after reading the configuration, before touching anything.
+        #[arg(long)]
+        as_owner: bool,
     },
 }
 
@@ -284,6 +292,12 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
             destination,
             config,
             dry_run,
-        }) => Ok(cli::deadletter::replay(&destination, &config, dry_run)),
+            as_owner,
+        }) => Ok(cli::deadletter::replay(
+            &destination,
+            &config,
+            dry_run,
+            as_owner,
+        )),
     }
 }

@@ -26,6 +26,7 @@ use icsfwd::ingest::schema::{
 use icsfwd::ingest::server::{
     IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit, StartError,
 };
+use icsfwd::spool::lock::LockError;
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
@@ -71,6 +72,10 @@ impl Storage for SlowDisk {
     }
     fn remove(&mut self, path: &Path) -> io::Result<()> {
         self.0.remove(path)
+    }
+
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        self.0.lock_dir(dir)
     }
 }
 

@@ -108,6 +108,13 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// `files` without the spool's lock file: the lock (recovery step 0) is taken before the
+/// open reads anything, so a refused open leaves it behind, and nothing else.
+fn without_lock(mut files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    files.remove(icsfwd::spool::lock::FILE);
+    files
+}
+
 fn copy_golden() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in read_dir(&golden_dir()) {
@@ -170,6 +177,11 @@ fn s10_this_version_still_writes_the_golden_bytes() {
     // it opens fine (the test above), and that the checkpoint at the end of the write empties.
     let mut written = read_dir(dir.path());
     assert_eq!(written.remove("progress"), Some(Vec::new()));
+    // The spool's lock file (`icsfwd::spool::lock`, after v1 too) holds the writer's pid.
+    assert_eq!(
+        written.remove("lock"),
+        Some(format!("{}\n", std::process::id()).into_bytes())
+    );
     assert_eq!(
         written,
         read_dir(&golden_dir()),
@@ -215,7 +227,7 @@ fn s10_a_record_of_an_unknown_format_version_is_refused_with_a_clear_error_and_n
         "{message}"
     );
     assert_eq!(
-        read_dir(dir.path()),
+        without_lock(read_dir(dir.path())),
         before,
         "a refused open must not change or delete any file"
     );
@@ -248,7 +260,7 @@ fn s10_a_checkpoint_of_an_unknown_format_version_is_refused_not_overwritten() {
         "{message}"
     );
     assert_eq!(
-        read_dir(dir.path()),
+        without_lock(read_dir(dir.path())),
         before,
         "a refused open must not change or delete any file"
     );

@@ -227,6 +227,24 @@ impl From<format::Error> for Error {
     }
 }
 
+/// This process's command line as a shell would take it back: each argument as it is when it
+/// holds only characters a shell leaves alone, else in single quotes (for the command an
+/// error message tells the operator to run).
+fn command_line() -> String {
+    let quote = |arg: String| {
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./=:@%+,-".contains(c));
+        if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', r"'\''"))
+        }
+    };
+    std::env::args().map(quote).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(

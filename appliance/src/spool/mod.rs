@@ -59,6 +59,8 @@
 
 pub mod commit;
 pub mod cursor;
+pub mod lock;
+pub mod owner;
 pub mod progress;
 mod recover;
 pub mod segment;
@@ -76,6 +78,7 @@ use icsfwd_core::destination::{DestinationId, DestinationSet, MAX_DESTINATIONS};
 use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_FRAME, Record, TornTail};
 
 use self::cursor::{Checkpoint, CursorEntry};
+use self::lock::LockError;
 use self::segment::SkippedFrame;
 use self::storage::{FsStorage, Storage};
 
@@ -170,6 +173,10 @@ impl std::error::Error for AppendError {}
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum OpenError {
+    /// The spool directory's lock ([`lock`]) could not be taken: another icsfwd writes this
+    /// spool ([`LockError::Held`], naming its pid), or the lock file cannot be used. Nothing
+    /// in the directory was read or changed.
+    Lock(LockError),
     /// A file operation failed.
     Io {
         /// What the spool was doing.
@@ -217,6 +224,7 @@ pub enum OpenError {
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            OpenError::Lock(error) => write!(f, "{error}"),
             OpenError::Io { what, source } => write!(f, "spool: {what}: {source}"),
             OpenError::Refused {
                 segment,
@@ -265,6 +273,7 @@ impl std::error::Error for OpenError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             OpenError::Io { source, .. } => Some(source),
+            OpenError::Lock(error) => error.source(),
             _ => None,
         }
     }
@@ -1329,8 +1338,8 @@ enum Walk {
     Stop,
 }
 
-/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log or
-/// their temp files):
+/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log,
+/// their temp files, or the lock):
 /// anything else in the directory is reported as unknown, never touched.
 pub(crate) fn is_spool_file(name: &str) -> bool {
     segment::parse_file_name(name).is_some()
@@ -1338,4 +1347,5 @@ pub(crate) fn is_spool_file(name: &str) -> bool {
         || name == cursor::TEMP
         || name == progress::FILE
         || name == progress::TEMP
+        || name == lock::FILE
 }
