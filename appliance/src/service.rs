@@ -419,6 +419,7 @@ fn start_ingest(
     let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
     ingest_config.socket_mode = config.ingest.socket_mode;
     ingest_config.tcp = config.ingest.tcp;
+    ingest_config.max_line = config.ingest.max_line_bytes;
     let tracker = Arc::clone(heartbeats);
     let admit = SpoolAdmit::new(
         config.rules.clone(),

@@ -32,7 +32,7 @@ fn is_root() -> bool {
 }
 
 /// A scratch directory others may traverse (the owner of the spool inside must reach it).
-fn open_scratch(test: &str) -> PathBuf {
+fn open_scratch(test: &str) -> e2e::Scratch {
     let dir = scratch(test);
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     dir

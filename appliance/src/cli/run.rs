@@ -19,7 +19,7 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
         Err(err) => return err.report("cannot start: "),
     };
     let level = level.unwrap_or(config.log.level);
-    logging::init(logging::filter(level));
+    logging::init(logging::filter(level), config.log.format);
     match owner::check(&config.spool.dir) {
         Ok(()) => {}
         Err(refused @ OwnerError::NotOwner { .. }) => {

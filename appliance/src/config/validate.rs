@@ -24,8 +24,8 @@ use super::raw::{self, S};
 use super::secret::{self, Secret};
 use super::{
     Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
-    LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems, Retry,
-    Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    LogFormat, LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems,
+    Retry, Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
 };
 use crate::output::hec::is_guid;
 
@@ -2309,7 +2309,25 @@ fn log(ctx: &mut Ctx<'_>, raw: raw::Log) -> Option<Log> {
             }
         },
     };
-    Some(Log { level })
+    let format = match &raw.format {
+        None => LogFormat::Journald,
+        Some(v) => match v.get_ref().trim().to_ascii_lowercase().as_str() {
+            "journald" => LogFormat::Journald,
+            "json" => LogFormat::Json,
+            _ => {
+                ctx.report(
+                    v.span(),
+                    "log.format",
+                    format!("unknown log format {:?}", v.get_ref()),
+                    "use \"journald\" (default: `<P>icsfwd[module]: message` lines) or \"json\" \
+                     (one JSON object per line)"
+                        .to_owned(),
+                );
+                return None;
+            }
+        },
+    };
+    Some(Log { level, format })
 }
 
 #[cfg(test)]

@@ -57,6 +57,14 @@ pub fn sample_alert() -> Alert {
     a
 }
 
+/// The sample alert from a sensor that sends no software version: CEF's Device Version and
+/// LEEF's Version have nothing to hold.
+pub fn unversioned_alert() -> Alert {
+    let mut a = sample_alert();
+    a.sensor.version.clear();
+    a
+}
+
 /// An alert whose every text field tries to break out of its format: newlines, `|`, `=`, `\`,
 /// quotes, `]`, tabs, control characters and non-ASCII; IPv6 endpoints, no MACs or ports.
 pub fn hostile_alert() -> Alert {
@@ -151,6 +159,7 @@ pub fn golden_events() -> Vec<(&'static str, Event)> {
         ("sample", Event::from(sample_alert())),
         ("hostile", Event::from(hostile_alert())),
         ("max_ascii", Event::from(max_alert('x'))),
+        ("no_version", Event::from(unversioned_alert())),
     ];
     for kind in NotificationKind::ALL {
         v.push((kind.token(), Event::from(notification(kind))));
