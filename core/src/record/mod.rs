@@ -279,7 +279,7 @@ impl core::error::Error for DecodeError {}
 
 /// The versions this release reads, for messages: `1`, or `1–2`.
 #[derive(Debug, Clone, Copy)]
-pub struct ReadVersions;
+struct ReadVersions;
 
 impl fmt::Display for ReadVersions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
