@@ -229,6 +229,15 @@ impl fmt::Display for OpenError {
             OpenError::Refused {
                 segment,
                 offset,
+                error: DecodeError::BadVersion { found },
+            } => write!(
+                f,
+                "spool: {}; refusing to start, nothing in the spool was changed",
+                Unreadable::record(*found, &format!("{} at offset {offset}", segment.display()))
+            ),
+            OpenError::Refused {
+                segment,
+                offset,
                 error,
             } => write!(
                 f,
@@ -236,11 +245,18 @@ impl fmt::Display for OpenError {
                  run the icsfwd version that wrote it, or move the spool directory aside)",
                 segment.display()
             ),
-            OpenError::CheckpointRefused(error) => write!(
-                f,
-                "spool: {error}; refusing to start (the checkpoint is kept; run the icsfwd \
-                 version that wrote it, or move the spool directory aside)"
-            ),
+            OpenError::CheckpointRefused(error) => match error.found_version() {
+                Some(found) => write!(
+                    f,
+                    "spool: {}; refusing to start, nothing in the spool was changed",
+                    Unreadable::checkpoint(found)
+                ),
+                None => write!(
+                    f,
+                    "spool: {error}; refusing to start (the checkpoint is kept; run the icsfwd \
+                     version that wrote it, or move the spool directory aside)"
+                ),
+            },
             OpenError::SequenceExhausted { next_seq } => write!(
                 f,
                 "spool: next sequence number {next_seq} is beyond the limit {MAX_SEQ} (hostile or \
@@ -276,6 +292,75 @@ impl std::error::Error for OpenError {
             OpenError::Lock(error) => error.source(),
             _ => None,
         }
+    }
+}
+
+/// A spool part of a format version this release does not read, as the operator is told:
+/// which icsfwd wrote it, the version found, the versions this release reads, and what to do
+/// (`docs/spool.md`, "Compatibility").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    /// `record` or `checkpoint`.
+    part: &'static str,
+    /// The version found.
+    found: u64,
+    /// The oldest and newest version of that part this release reads.
+    reads: (u64, u64),
+    /// Where (a segment and offset), if it says more than the part.
+    place: String,
+}
+
+impl Unreadable {
+    /// A record of version `found` at `place`.
+    pub(crate) fn record(found: u8, place: &str) -> Unreadable {
+        Unreadable {
+            part: "record",
+            found: u64::from(found),
+            reads: (
+                u64::from(record::OLDEST_VERSION),
+                u64::from(record::VERSION),
+            ),
+            place: place.to_owned(),
+        }
+    }
+
+    /// The checkpoint, of version `found`.
+    pub(crate) fn checkpoint(found: u64) -> Unreadable {
+        Unreadable {
+            part: "checkpoint",
+            found,
+            reads: (cursor::VERSION, cursor::VERSION),
+            place: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (oldest, newest) = self.reads;
+        let (age, remedy) = if self.found > newest {
+            ("a newer", "install that release or a newer one to drain it")
+        } else {
+            ("an older", "drain it with the release that wrote it")
+        };
+        write!(
+            f,
+            "this spool was written by {age} icsfwd ({} version {}",
+            self.part, self.found
+        )?;
+        if !self.place.is_empty() {
+            write!(f, " in {}", self.place)?;
+        }
+        if oldest == newest {
+            write!(f, "; this release reads {newest})")?;
+        } else {
+            write!(f, "; this release reads {oldest}\u{2013}{newest})")?;
+        }
+        write!(
+            f,
+            ": {remedy}, or stop icsfwd, move the spool directory aside (keep it) and start \
+             with an empty one"
+        )
     }
 }
 

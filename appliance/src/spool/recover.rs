@@ -6,13 +6,13 @@
 //! 1. [`check_destinations`]: the configured names, before anything else on disk is touched;
 //! 2. [`list_directory`]: segments are whatever the directory lists, unknown files are left
 //!    alone;
-//! 3. [`read_checkpoint`]: an interrupted `checkpoint.tmp` is removed, `checkpoint` read (a
-//!    damaged one ignored, a newer version refused);
+//! 3. [`read_checkpoint`]: `checkpoint` read (a damaged one ignored, a newer version refused);
 //! 4. [`resume_cursors`]: every destination at its checkpoint cursor, names checked;
 //! 5. [`read_progress_hints`]: the progress log's candidates, confirmed by the scan;
 //! 6. [`Spool::scan_segments`]: every record counted, damaged frames skipped, a record that
 //!    must be refused stops the open;
-//! 7. [`Spool::cut_torn_tail`]: only the active segment's;
+//! 7. [`Spool::cut_torn_tail`]: only the active segment's, after [`remove_interrupted_checkpoint`]
+//!    (nothing is written before the scan, so a refused spool is left exactly as it was);
 //! 8. [`next_seq`]: numbering goes on after everything the files name;
 //! 9. [`Spool::apply_progress_hints`]: the confirmed hints move their cursors on;
 //! 10. [`Spool::start_at_oldest_segment`]: read hints at the oldest segment, evictions of
@@ -92,6 +92,7 @@ impl<S: Storage> Spool<S> {
             progress: progress::ProgressRecovery::default(),
         };
         let scanned = spool.scan_segments(&listing.segments, &mut hints, &mut recovery)?;
+        remove_interrupted_checkpoint(&mut spool.storage, dir, &listing.files)?;
         recovery.truncated_bytes = spool.cut_torn_tail(scanned.active_tail)?;
         spool.next_seq = next_seq(scanned.max_seq, checkpoint.next_seq, &spool.cursors)?;
         recovery.progress = spool.apply_progress_hints(hints);
@@ -396,9 +397,9 @@ pub(super) fn list_directory(storage: &mut dyn Storage, dir: &Path) -> Result<Li
     })
 }
 
-/// Step 3: removes an interrupted `checkpoint.tmp` (if `files` lists it) and reads
-/// `checkpoint`. A missing or damaged one gives the empty checkpoint (every destination from
-/// the oldest record), said in the state.
+/// Step 3: reads `checkpoint`. A missing or damaged one gives the empty checkpoint (every
+/// destination from the oldest record), said in the state. An interrupted `checkpoint.tmp` is
+/// left for [`remove_interrupted_checkpoint`], after the scan.
 ///
 /// # Errors
 ///
@@ -409,11 +410,6 @@ pub(super) fn read_checkpoint(
     dir: &Path,
     files: &[String],
 ) -> Result<(Checkpoint, CheckpointState), OpenError> {
-    if files.iter().any(|f| f == cursor::TEMP) {
-        storage
-            .remove(&dir.join(cursor::TEMP))
-            .map_err(open_err("removing an interrupted checkpoint"))?;
-    }
     let found = cursor::read(storage, dir, files).map_err(open_err("reading the checkpoint"))?;
     Ok(match found {
         Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
@@ -424,6 +420,26 @@ pub(super) fn read_checkpoint(
             CheckpointState::Damaged(e.to_string()),
         ),
     })
+}
+
+/// Before step 7, the first write of recovery: removes an interrupted `checkpoint.tmp` (if
+/// `files` lists it; a crash during a checkpoint). It waits until the scan has accepted every
+/// record, so that a spool refused for a record of another version is left exactly as it was.
+///
+/// # Errors
+///
+/// The removal failed.
+pub(super) fn remove_interrupted_checkpoint(
+    storage: &mut dyn Storage,
+    dir: &Path,
+    files: &[String],
+) -> Result<(), OpenError> {
+    if files.iter().any(|f| f == cursor::TEMP) {
+        storage
+            .remove(&dir.join(cursor::TEMP))
+            .map_err(open_err("removing an interrupted checkpoint"))?;
+    }
+    Ok(())
 }
 
 /// Step 4: a cursor per configured destination, at its checkpoint entry; returns them and
@@ -791,6 +807,11 @@ mod tests {
         let (checkpoint, state) =
             read_checkpoint(&mut storage, dir.path(), &listing.files).unwrap();
         assert_eq!((checkpoint, state), (previous, CheckpointState::Valid));
+        assert!(
+            dir.path().join(cursor::TEMP).exists(),
+            "left alone until the scan accepted every record"
+        );
+        remove_interrupted_checkpoint(&mut storage, dir.path(), &listing.files).unwrap();
         assert!(!dir.path().join(cursor::TEMP).exists());
 
         std::fs::write(

@@ -42,13 +42,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use icsfwd_core::destination::MAX_DESTINATIONS;
-use icsfwd_core::record::{Record, TornTail};
+use icsfwd_core::record::{DecodeError, Record, TornTail};
 
-use super::CheckpointState;
 use super::cursor::{self, Checkpoint, Found};
 use super::lock;
 use super::segment::{self, SkippedFrame};
 use super::storage::{FsStorage, Storage};
+use super::{CheckpointState, Unreadable};
 
 /// How many repeated and how many decreasing sequence numbers the report lists (each); the
 /// rest are counted.
@@ -175,6 +175,8 @@ pub struct VerifyReport {
     /// The checkpoint is of a format version this version cannot read (the service refuses
     /// to start; `checkpoint` then says which).
     pub checkpoint_refused: bool,
+    /// The format version a refused checkpoint names, when it names a number.
+    pub checkpoint_version: Option<u64>,
     /// Files the spool does not know.
     pub unknown_files: Vec<String>,
     /// Records whose sequence number appeared before them.
@@ -284,10 +286,19 @@ impl VerifyReport {
                 writeln!(f, "  checkpoint: none (every record is pending)")?
             }
             CheckpointState::Valid => writeln!(f, "  checkpoint: ok")?,
-            CheckpointState::Damaged(why) if self.checkpoint_refused => writeln!(
-                f,
-                "  checkpoint: REFUSED ({why}); the service will not start on this spool"
-            )?,
+            CheckpointState::Damaged(why) if self.checkpoint_refused => {
+                match self.checkpoint_version {
+                    Some(found) => writeln!(
+                        f,
+                        "  checkpoint: REFUSED: {}; the service will not start on this spool",
+                        Unreadable::checkpoint(found)
+                    )?,
+                    None => writeln!(
+                        f,
+                        "  checkpoint: REFUSED ({why}); the service will not start on this spool"
+                    )?,
+                }
+            }
             CheckpointState::Damaged(why) => writeln!(
                 f,
                 "  checkpoint: DAMAGED ({why}); the service will redeliver from the oldest record"
@@ -394,12 +405,22 @@ fn fmt_segment(f: &mut fmt::Formatter<'_>, s: &SegmentReport) -> fmt::Result {
             t.start, t.bytes
         )?;
     }
-    if let Some(r) = s.refused {
-        writeln!(
+    match s.refused {
+        Some(SkippedFrame {
+            offset,
+            error: DecodeError::BadVersion { found },
+            ..
+        }) => writeln!(
+            f,
+            "    REFUSED record at offset {offset}: {}; the service will not start on this spool",
+            Unreadable::record(found, &format!("{} at offset {offset}", s.name))
+        )?,
+        Some(r) => writeln!(
             f,
             "    REFUSED record at offset {}: {}; the service will not start on this spool",
             r.offset, r.error
-        )?;
+        )?,
+        None => {}
     }
     Ok(())
 }
@@ -586,11 +607,13 @@ fn verify_inner(
 ) -> io::Result<VerifyReport> {
     let files = storage.list(dir)?;
     let mut checkpoint_refused = false;
+    let mut checkpoint_version = None;
     let (checkpoint, state) = match cursor::read(storage, dir, &files)? {
         Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
         Found::Valid(c) => (c, CheckpointState::Valid),
         Found::Damaged(e) => {
             checkpoint_refused = e.must_refuse();
+            checkpoint_version = e.found_version();
             (
                 Checkpoint::default(),
                 CheckpointState::Damaged(e.to_string()),
@@ -612,6 +635,7 @@ fn verify_inner(
         destinations: Vec::new(),
         interrupted_checkpoint: files.iter().any(|f| f == cursor::TEMP),
         checkpoint_refused,
+        checkpoint_version,
         unknown_files: files
             .iter()
             .filter(|f| !super::is_spool_file(f))
