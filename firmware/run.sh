@@ -93,8 +93,10 @@ while read -r _name type addr _off size _es flags _rest; do
         statics=$((statics + 16#$size))
     fi
 done < <(readelf -S -W "$ELF" | sed -nE 's/^ *\[ *[0-9]+\] +//p')
-# POSIX awk has no hex parsing: print the value, let bash convert it.
-symbol() { readelf -s -W "$ELF" | awk -v name="$1" '$8 == name { print $2; exit }'; }
+# POSIX awk has no hex parsing: print the value, let bash convert it. awk reads to the end
+# (no `exit`): stopping early would kill readelf with SIGPIPE, which pipefail turns into a
+# failure whenever the symbol comes before the last block readelf writes.
+symbol() { readelf -s -W "$ELF" | awk -v name="$1" '$8 == name && !found { print $2; found = 1 }'; }
 stack_start=$((16#$(symbol _stack_start)))
 stack_end=$((16#$(symbol _stack_end)))
 [[ $stack_start -gt 0 ]] || die "no _stack_start symbol in $ELF"

@@ -13,7 +13,9 @@
 # step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
-# ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure.
+# ICSFWD_REQUIRE_ALL=1 to turn a skipped step into a failure. Each step prints its elapsed
+# seconds when it ends, and a table of every step's seconds and result closes the run, a failed
+# one included (scripts/steps.sh).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,7 +24,9 @@ TARGET=thumbv7em-none-eabihf
 SKIPPED=()
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-step() { printf '\n==> step %s\n' "$1"; }
+# shellcheck source=scripts/steps.sh
+source "$ROOT/scripts/steps.sh"
+trap steps_on_exit EXIT
 loud() {
   printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
   printf '!!! %s\n' "$@" >&2
@@ -151,6 +155,7 @@ if [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test hostile --locked
 else
   SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
+  step_result SKIPPED
 fi
 
 step syslog
@@ -160,12 +165,16 @@ if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_rsyslog --locked
 else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
+  step_result SKIPPED
 fi
 # RELP against rsyslogd's imrelp (exactly once; 10,000 alerts through two receiver kills).
 if [ "$have_relp" = 1 ]; then
   ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_relp --locked
 else
   SKIPPED+=("syslog over RELP (no rsyslog-relp)")
+  if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
+    step_result "partly SKIPPED"
+  fi
 fi
 
 # ---- splunk-app: lint (ksconf, splint), package the add-on and the app, run AppInspect on each
@@ -180,6 +189,7 @@ set -e
 if [ "$splunk_app_rc" = 2 ]; then
   loud "cannot install splunk-appinspect, splint-spl or ksconf (pip): the lint and AppInspect runs are SKIPPED"
   SKIPPED+=("splunk-app (splunk-appinspect, splint-spl or ksconf not installable)")
+  step_result SKIPPED
 elif [ "$splunk_app_rc" != 0 ]; then
   exit "$splunk_app_rc"
 fi
@@ -204,6 +214,7 @@ else
   loud "no nightly toolchain with cargo-fuzz (cargo +nightly fuzz): the fuzz smoke run is" \
        "SKIPPED; the committed fuzz corpus was still replayed on stable in the test step."
   SKIPPED+=("fuzz-smoke (no cargo +nightly fuzz)")
+  step_result SKIPPED
 fi
 # ---- end fuzz-smoke
 
@@ -220,6 +231,7 @@ if [ "$have_target" = 1 ]; then
   else
     (cd firmware && cargo build --release --locked)
     SKIPPED+=("firmware-qemu (no qemu-system-arm)")
+    step_result "built, not run"
   fi
 else
   SKIPPED+=("core-thumbv7em" "core-thumbv7em-defmt" "firmware-clippy" "firmware-qemu")
@@ -233,10 +245,12 @@ cross_log=$(mktemp)
 ICSFWD_REQUIRE_ALL=0 scripts/cross.sh 2>&1 | tee "$cross_log"
 if grep -q '^!!! SKIPPED: ' "$cross_log"; then
   SKIPPED+=("cross ($(sed -n 's/^!!! SKIPPED: //p' "$cross_log" | tail -n 1))")
+  step_result "partly SKIPPED"
 fi
 rm -f "$cross_log"
 # ---- end of cross --------------------------------------------------------------------------
 
+step_end
 printf '\n==> done\n'
 if [ "${#SKIPPED[@]}" -gt 0 ]; then
   loud "SKIPPED: ${SKIPPED[*]}"

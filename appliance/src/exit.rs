@@ -43,9 +43,15 @@ pub enum Exit {
     /// 64 (BSD's `EX_USAGE`): a command-line usage error, for every command (2 already means
     /// "invalid configuration").
     Usage,
+    /// 73 (BSD's `EX_CANTCREAT`), `run`: the spool is in use by another icsfwd (its lock is
+    /// held); nothing in it was touched.
+    SpoolInUse,
     /// 75 (`EX_TEMPFAIL`), `run`: stopped because a spool write or fsync failed; the unit's
     /// `Restart=on-failure` starts it again, and the restart recovers the spool.
     SpoolFailed,
+    /// 77 (BSD's `EX_NOPERM`): a command that writes into the spool runs as another user than
+    /// the spool directory's owner; nothing was touched.
+    NotOwner,
 }
 
 impl Exit {
@@ -58,7 +64,9 @@ impl Exit {
             Exit::ConfigUnreadable | Exit::Refused => 3,
             Exit::Unanswered => 4,
             Exit::Usage => 64,
+            Exit::SpoolInUse => 73,
             Exit::SpoolFailed => 75,
+            Exit::NotOwner => 77,
         }
     }
 }
@@ -110,9 +118,19 @@ pub const RUN: Codes = Codes {
         ),
         (Exit::Usage, "usage error"),
         (
+            Exit::SpoolInUse,
+            "another icsfwd runs on the same spool (the log names its pid); nothing was touched:\n\
+             stop it, or give this instance its own spool.dir",
+        ),
+        (
             Exit::SpoolFailed,
             "stopped because a spool write or fsync failed (disk full or I/O error); the unit's\n\
              Restart=on-failure starts it again, and the restart recovers the spool",
+        ),
+        (
+            Exit::NotOwner,
+            "runs as another user than the owner of the spool directory; nothing was touched:\n\
+             start it as the owner (systemctl start icsfwd)",
         ),
     ],
 };
@@ -213,8 +231,8 @@ pub const SPOOL_VERIFY: Codes = Codes {
         (Exit::Failed, "the directory cannot be read"),
         (
             Exit::Damaged,
-            "damage was found (torn or corrupt frames, refused records, an interrupted checkpoint);\n\
-             the report says where. The service skips and counts such frames when it starts.",
+            "damage was found (torn or corrupt frames, refused records, repeated or decreasing\n\
+             sequence numbers, a damaged checkpoint); the report says where and what to do",
         ),
         (Exit::Usage, "usage error"),
     ],
@@ -241,6 +259,11 @@ pub const DEADLETTER_REPLAY: Codes = Codes {
         (
             Exit::Usage,
             "usage error, or no destination of that name (the defined names are listed)",
+        ),
+        (
+            Exit::NotOwner,
+            "runs as another user than the owner of the spool directory; nothing was touched:\n\
+             run it as the owner (the message gives the command), or add --as-owner",
         ),
     ],
 };
@@ -319,9 +342,9 @@ mod tests {
         assert_eq!(
             SPOOL_VERIFY.help(),
             "Exit codes:\n  0   the spool is clean\n  1   the directory cannot be read\n  2   \
-             damage was found (torn or corrupt frames, refused records, an interrupted \
-             checkpoint);\n      the report says where. The service skips and counts such \
-             frames when it starts.\n  64  usage error"
+             damage was found (torn or corrupt frames, refused records, repeated or \
+             decreasing\n      sequence numbers, a damaged checkpoint); the report says where \
+             and what to do\n  64  usage error"
         );
     }
 

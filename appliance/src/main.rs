@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use icsfwd::cli::{self, render::FormatArg};
+use icsfwd::cli::{
+    self,
+    render::{FormatArg, RenderArgs, Source},
+};
 use icsfwd::config::{self, LogLevel};
 use icsfwd::exit::{self, Exit};
 
@@ -35,19 +38,45 @@ enum Command {
         #[arg(long, value_enum)]
         log_level: Option<LogLevelArg>,
     },
-    /// Render an alert the way a destination will receive it.
+    /// Render alerts the way a destination will receive them: the built-in sample, or your
+    /// own ingest lines.
     ///
-    /// With --sample, renders the built-in example alert (an S7 PLC stop command) and the
-    /// sensor-offline system notification in the chosen formats.
+    /// --sample renders the built-in example alert (an S7 PLC stop command) and the
+    /// sensor-offline system notification. --input FILE (or - for standard input) renders
+    /// each ingest JSON line of the file (docs/ingest.md), decoded as the ingest socket
+    /// decodes it: a line ingest would refuse is reported on stderr with its line number and
+    /// why, and the other lines are still rendered.
+    ///
+    /// Without -c, each event is rendered in every format, or in those chosen with --format
+    /// (repeatable). With -c, each event is rendered exactly as each configured destination
+    /// would send it (its payload, HEC envelope, syslog facility and levels), or only the
+    /// destinations chosen with --destination (repeatable); an event the rules do not send
+    /// to a destination is shown as not sent there. When one rendering per event is asked
+    /// for, only the renderings are printed (one HEC envelope or CEF line per line, say);
+    /// otherwise each is under a heading `==> line N: <format or destination>`.
+    #[command(after_help = "Exit codes:\n  0   every event was rendered\n  1   the \
+        configuration, a destination named or the input could not be read\n  3   some \
+        input lines could not be rendered (each is named on stderr)\n  64  usage error")]
     Render {
         /// Render the built-in example alert and notification.
-        #[arg(long, required = true)]
+        #[arg(long, conflicts_with = "input", required_unless_present = "input")]
         sample: bool,
-        /// Which format to render; `all` renders every one, each under a heading.
-        #[arg(long, value_enum, default_value_t = FormatArg::All)]
-        format: FormatArg,
-        /// Event time in milliseconds since the Unix epoch (default: a fixed, documented time
-        /// so the output is reproducible).
+        /// Render the ingest JSON lines of FILE; `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        input: Option<String>,
+        /// Which format to render (repeatable); `all` (the default) renders every one.
+        #[arg(long, value_enum, conflicts_with = "config")]
+        format: Vec<FormatArg>,
+        /// Render as the destinations of this configuration send it; its
+        /// `[ingest] max_line_bytes` bounds the input lines.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// With -c, only this destination (repeatable; its `name`).
+        #[arg(long, value_name = "NAME", requires = "config")]
+        destination: Vec<String>,
+        /// Event time in milliseconds since the Unix epoch, for the sample and for input
+        /// lines without `time` or `time_ms` (default: a fixed, documented time so the output
+        /// is reproducible).
         #[arg(long, default_value_t = 1_700_000_000_000)]
         time_ms: u64,
     },
@@ -153,6 +182,10 @@ enum DeadletterCommand {
     /// Sends directly to the destination (not through the spool), so it is safe while the
     /// service runs; a lock file in the dead-letter directory keeps two replays of one
     /// destination apart, and records the service appends meanwhile are kept.
+    ///
+    /// Runs as the owner of the spool directory (the service user) only, so that the files it
+    /// writes stay the service's: run it with `runuser -u icsfwd --`, or as root with
+    /// --as-owner.
     #[command(after_help = exit::DEADLETTER_REPLAY.help())]
     Replay {
         /// The destination's `name` in the configuration.
@@ -163,6 +196,10 @@ enum DeadletterCommand {
         /// Decode and list what would be sent; send nothing, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Run as another user (root): switch to the spool directory's owner (its uid, gid and
+        /// groups) after reading the configuration, before touching anything.
+        #[arg(long)]
+        as_owner: bool,
     },
 }
 
@@ -224,9 +261,18 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
         }
         Command::Render {
             sample: _,
+            input,
             format,
+            config,
+            destination,
             time_ms,
-        } => cli::render::sample(format, time_ms),
+        } => cli::render::render(&RenderArgs {
+            source: input.map_or(Source::Sample, Source::Input),
+            formats: format,
+            config,
+            destinations: destination,
+            time_ms,
+        }),
         Command::CheckConfig { config } => Ok(cli::check::check_config(&config)),
         Command::Send {
             file,
@@ -246,6 +292,12 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
             destination,
             config,
             dry_run,
-        }) => Ok(cli::deadletter::replay(&destination, &config, dry_run)),
+            as_owner,
+        }) => Ok(cli::deadletter::replay(
+            &destination,
+            &config,
+            dry_run,
+            as_owner,
+        )),
     }
 }

@@ -11,8 +11,9 @@
 //! - Blank input lines (empty or only blanks) are skipped, not sent: the server would refuse
 //!   them ("line is empty"), and a file that ends in an empty line is common. They are
 //!   counted in [`Summary::skipped`]; line numbers still count them.
-//! - An input line longer than [`MAX_LINE`] is not sent: it is answered locally with the
-//!   refusal the server would give (same text), so the input is read in bounded memory.
+//! - An input line longer than [`SendOptions::max_line`] is not sent: it is answered locally
+//!   with the refusal the server would give (same text), so the input is read in bounded
+//!   memory.
 //! - An answer line longer than [`MAX_ANSWER`] or that is not an [`Answer`] is printed as
 //!   far as read and counted unreadable; the run then ends as "connection lost" (exit 4),
 //!   since the answers can no longer be trusted to match the lines.
@@ -46,8 +47,8 @@ use std::thread;
 use std::time::Duration;
 
 use crate::exit::Exit;
-use crate::ingest::schema::{Answer, MAX_LINE};
-use crate::ingest::server::{LineRead, read_line_bounded, too_long};
+use crate::ingest::schema::{Answer, MAX_LINE_BYTES_LIMIT, too_long};
+use crate::ingest::server::{LineRead, read_line_bounded};
 
 /// The longest answer line read, without its LF.
 pub const MAX_ANSWER: usize = 64 * 1024;
@@ -77,14 +78,20 @@ pub struct SendOptions {
     pub window: usize,
     /// The longest wait for one answer before the connection is given up as stalled.
     pub answer_timeout: Duration,
+    /// The longest line sent (without its LF); a longer one is answered locally with the
+    /// server's refusal. The server's own bound is `[ingest] max_line_bytes`, which
+    /// `icsfwd send -c FILE` uses; without a configuration, the largest bound a server can
+    /// have ([`MAX_LINE_BYTES_LIMIT`]), so the server judges every line it could take.
+    pub max_line: usize,
 }
 
 impl Default for SendOptions {
-    /// A window of 64 lines, 30 s per answer.
+    /// A window of 64 lines, 30 s per answer, lines up to [`MAX_LINE_BYTES_LIMIT`].
     fn default() -> Self {
         SendOptions {
             window: 64,
             answer_timeout: Duration::from_secs(30),
+            max_line: MAX_LINE_BYTES_LIMIT,
         }
     }
 }
@@ -131,21 +138,31 @@ impl Summary {
     }
 }
 
+/// `1 line`, `2 lines`: a count and its noun, singular or plural.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} lines sent: {} accepted, {} not forwarded, {} refused",
-            self.lines, self.accepted, self.not_forwarded, self.refused
+            "{} sent: {} accepted, {} not forwarded, {} refused",
+            counted(self.lines, "line", "lines"),
+            self.accepted,
+            self.not_forwarded,
+            self.refused
         )?;
         if self.unreadable > 0 {
-            write!(f, ", {} unreadable answers", self.unreadable)?;
+            let answers = counted(self.unreadable, "unreadable answer", "unreadable answers");
+            write!(f, ", {answers}")?;
         }
         if self.unanswered > 0 {
             write!(f, ", {} unanswered", self.unanswered)?;
         }
         if self.skipped > 0 {
-            write!(f, " ({} blank lines skipped)", self.skipped)?;
+            let blank = counted(self.skipped, "blank line", "blank lines");
+            write!(f, " ({blank} skipped)")?;
         }
         if let Some(lost) = &self.lost {
             write!(f, "; connection lost: {lost}")?;
@@ -452,7 +469,7 @@ pub fn run_send(
     let mut stalled = false;
     let mut failure = None;
     loop {
-        let read = match read_line_bounded(&mut input, &mut line, MAX_LINE) {
+        let read = match read_line_bounded(&mut input, &mut line, opts.max_line) {
             Ok(read) => read,
             Err(e) => {
                 failure = Some(SendError::Input(e));
@@ -464,7 +481,7 @@ pub fn run_send(
             LineRead::End => break,
             LineRead::TooLong(len) => {
                 run.summary.lines += 1;
-                let answer = Answer::refused(&too_long(len));
+                let answer = Answer::refused(&too_long(len, opts.max_line));
                 run.in_flight.push_back(InFlight::Local(number, answer));
             }
             LineRead::Line if line.iter().all(u8::is_ascii_whitespace) => {

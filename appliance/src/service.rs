@@ -31,6 +31,9 @@
 //!   sent again: counted as possible duplicates by the workers, never lost).
 //! - Nothing secret is logged: configuration secrets are `Secret`s and output errors come
 //!   redacted.
+//! - One service per spool: the spool's lock ([`crate::spool::lock`]) is taken first and held
+//!   until the process ends; a second `icsfwd run` on the same `[spool] dir` stops at once
+//!   with [`ServiceError::SpoolInUse`], having changed nothing.
 //! - Every start logs what recovery found (records, torn tails, corrupt frames skipped) and
 //!   every configuration warning (e.g. `verify = false`), each time.
 
@@ -49,8 +52,9 @@ use crate::deliver::{self, Delivery, Shutdown};
 use crate::exit::Exit;
 use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
+use crate::spool::lock::LockError;
 use crate::spool::storage::FsStorage;
-use crate::spool::{GroupCommit, GroupConfig, Handle, Recovery, Spool, SpoolConfig};
+use crate::spool::{GroupCommit, GroupConfig, Handle, OpenError, Recovery, Spool, SpoolConfig};
 use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
 
 /// The service's group commit: at most 512 events queued and 512 per fsync. Each queued
@@ -79,6 +83,9 @@ pub type Stop = Shutdown;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ServiceError {
+    /// Another icsfwd writes the spool: its lock is held (the message names the holder's pid).
+    /// Nothing in the spool directory was read or changed.
+    SpoolInUse(String),
     /// The spool directory could not be created or opened.
     Spool(String),
     /// The ingest socket could not be set up.
@@ -90,6 +97,7 @@ pub enum ServiceError {
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            ServiceError::SpoolInUse(why) => f.write_str(why),
             ServiceError::Spool(why) => write!(f, "spool: {why}"),
             ServiceError::Ingest(e) => write!(
                 f,
@@ -341,15 +349,20 @@ struct StatusTicks {
     status_failed: bool,
 }
 
-/// Start, first step: opens the spool in `[spool] dir` (creating it) and logs what its
-/// recovery found. Returns the spool and the torn and corrupt frames skipped.
+/// Start, first step: opens the spool in `[spool] dir` (creating it, and taking its lock for
+/// the life of the process: a second icsfwd on the same spool is refused here, before it
+/// touches the spool or the ingest socket) and logs what its recovery found. Returns the spool and the torn and corrupt frames skipped.
 fn open_spool(config: &Config) -> Result<(Spool, u64), ServiceError> {
     let dir = &config.spool.dir;
-    fs::create_dir_all(dir)
-        .map_err(|e| ServiceError::Spool(format!("creating {}: {e}", dir.display())))?;
     let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    // The open creates the directory (0750) and takes its lock before anything else.
     let (spool, recovery) = Spool::open(FsStorage::new(), dir, spool_config(&config.spool), &names)
-        .map_err(|e| ServiceError::Spool(format!("opening {}: {e}", dir.display())))?;
+        .map_err(|e| match e {
+            OpenError::Lock(held @ LockError::Held { .. }) => {
+                ServiceError::SpoolInUse(held.to_string())
+            }
+            e => ServiceError::Spool(format!("opening {}: {e}", dir.display())),
+        })?;
     log_recovery(dir, &recovery);
     let damaged_frames = u64::try_from(recovery.torn.len() + recovery.corrupt.len()).unwrap_or(0);
     Ok((spool, damaged_frames))
@@ -401,6 +414,7 @@ fn start_ingest(
     let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
     ingest_config.socket_mode = config.ingest.socket_mode;
     ingest_config.tcp = config.ingest.tcp;
+    ingest_config.max_line = config.ingest.max_line_bytes;
     let tracker = Arc::clone(heartbeats);
     let admit = SpoolAdmit::new(
         config.rules.clone(),

@@ -36,7 +36,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -156,6 +156,7 @@ pub fn path_for(socket: &Path) -> PathBuf {
 }
 
 /// Writes `snapshot` to `path` whole: a temporary file in the same directory, then a rename.
+/// The file has mode 0640 whatever the umask, like every file icsfwd creates.
 ///
 /// # Errors
 ///
@@ -165,7 +166,13 @@ pub fn write(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
     let mut temp = path.as_os_str().to_owned();
     temp.push(".tmp");
     let temp = PathBuf::from(temp);
-    fs::write(&temp, json)?;
+    let mut file = crate::spool::storage::open_creating(
+        &temp,
+        fs::OpenOptions::new().write(true).truncate(true),
+    )?;
+    crate::spool::storage::set_mode(&file, crate::spool::storage::FILE_MODE)?;
+    file.write_all(&json)?;
+    drop(file);
     fs::rename(&temp, path)
 }
 
@@ -381,6 +388,21 @@ mod tests {
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from(FILE_NAME)]);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_status_file_has_mode_0640_whatever_the_umask_and_an_old_temporary_had() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_for(&dir.path().join("ingest.sock"));
+        // A temporary left by a crash, readable by everyone, must not pass its mode on.
+        let mut temp = path.as_os_str().to_owned();
+        temp.push(".tmp");
+        fs::write(&temp, "{}").unwrap();
+        fs::set_permissions(&temp, fs::Permissions::from_mode(0o666)).unwrap();
+        write(&path, &Snapshot::new("s1", 5)).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{mode:o}");
     }
 
     #[test]

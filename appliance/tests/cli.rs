@@ -3,12 +3,15 @@
 
 use std::process::{Command, Output};
 
+/// Runs the binary in a fresh directory, removed afterwards.
 fn icsfwd(args: &[&str]) -> Output {
-    let dir = std::env::temp_dir().join(format!("icsfwd-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("icsfwd-cli-")
+        .tempdir()
+        .unwrap();
     Command::new(env!("CARGO_BIN_EXE_icsfwd"))
         .args(args)
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .output()
         .unwrap()
 }

@@ -52,11 +52,25 @@ protocols = ["S7"]
 actions = ["ot-team"]
 "#;
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("icsfwd-cli-tools-{}-{test}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's scratch directory, removed with its contents when dropped; derefs to its path.
+struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A fresh scratch directory for `test`.
+fn scratch(test: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("icsfwd-cli-tools-{test}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 fn write_private(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -106,8 +120,22 @@ fn explain_names_each_rule_verdict_and_the_destinations() {
     );
     assert!(both.status.success(), "{both:?}");
     let out = text(&both.stdout);
-    assert!(out.contains("major and up"), "{out}");
-    assert!(out.contains("critical S7"), "{out}");
+    // Destinations are named as the configuration has them, never `#0`.
+    assert!(
+        out.contains("rule \"major and up\": matched -> destination[0] (\"soc\")\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule \"critical S7\": matched -> destination[1] (\"ot-team\")\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "result: forwarded to destination[0] (\"soc\"), destination[1] (\"ot-team\")\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains('#'), "{out}");
     assert!(out.ends_with("=> forwarded to: soc, ot-team\n"), "{out}");
 
     let soc_only = icsfwd(
@@ -290,4 +318,191 @@ fn send_submits_a_file_and_prints_numbered_answers() {
         text(&nobody.stderr).contains("is icsfwd running?"),
         "{nobody:?}"
     );
+}
+
+/// Ingest lines as an operator has them: a valid alert, text that is not JSON, a blank line,
+/// a heartbeat, a line over the default 64 KiB bound, and a critical S7 alert.
+fn operator_lines() -> String {
+    let over = format!(
+        "{} {}}}",
+        alert_line(Severity::Major, "S7").trim_end_matches('}'),
+        " ".repeat(64 * 1024)
+    );
+    [
+        alert_line(Severity::Major, "Modbus"),
+        "not json at all".to_owned(),
+        String::new(),
+        r#"{"type":"heartbeat","sensor":{"name":"s1","ip":"10.0.0.9"}}"#.to_owned(),
+        over,
+        alert_line(Severity::Critical, "S7"),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn render_input_renders_each_good_line_and_names_each_bad_one() {
+    let dir = scratch("render-input");
+    let input = write_private(&dir, "alerts.jsonl", &operator_lines());
+    let out = icsfwd(
+        &[
+            "render",
+            "--input",
+            input.to_str().unwrap(),
+            "--format",
+            "cef",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "one CEF line per good input line: {lines:#?}"
+    );
+    assert!(
+        lines[0].starts_with("CEF:0|icsfwd|OT Sensor|22.3.1|OPERATIONAL:"),
+        "{lines:#?}"
+    );
+    assert!(lines[0].contains(" app=Modbus "), "{lines:#?}");
+    assert!(
+        lines[1].contains("|10|") && lines[1].contains(" app=S7 "),
+        "{lines:#?}"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "icsfwd: line 2: not rendered, ingest would refuse it: not JSON: the line starts \
+             with \"not json at all\" (allowed: one JSON object per line)\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("icsfwd: line 4: a heartbeat: never forwarded"),
+        "{err}"
+    );
+    assert!(
+        err.contains("icsfwd: line 5: not rendered, ingest would refuse it: line is ")
+            && err.contains("(allowed: at most 65536 bytes before the LF)"),
+        "{err}"
+    );
+    assert!(!err.contains("line 3"), "a blank line is skipped: {err}");
+}
+
+#[test]
+fn render_input_from_stdin_in_several_formats_puts_each_under_a_heading() {
+    let line = alert_line(Severity::Major, "S7");
+    let out = icsfwd(
+        &[
+            "render", "--input", "-", "--format", "hec", "--format", "leef",
+        ],
+        Some(&format!("{line}\n{line}\n")),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    let headings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("==> ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "==> line 1: hec",
+            "==> line 1: leef",
+            "==> line 2: hec",
+            "==> line 2: leef"
+        ]
+    );
+    let envelope: serde_json::Value = serde_json::from_str(
+        stdout
+            .lines()
+            .skip_while(|l| *l != "==> line 1: hec")
+            .nth(1)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(envelope["event"]["id"], "sensor-plant-a-1042");
+}
+
+#[test]
+fn render_with_a_configuration_renders_as_each_destination_sends() {
+    let dir = scratch("render-config");
+    let config = CONFIG.replace(
+        "token = \"11111111-2222-3333-4444-555555555555\"",
+        "token = \"11111111-2222-3333-4444-555555555555\"\nindex = \"ot\"\nsourcetype = \"plant:alert\"",
+    );
+    let config = write_private(&dir, "icsfwd.toml", &config);
+    let config = config.to_str().unwrap();
+    let major_modbus = alert_line(Severity::Major, "Modbus");
+    let out = icsfwd(
+        &["render", "-c", config, "--input", "-"],
+        Some(&major_modbus),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("==> line 1: destination \"soc\" (hec)"));
+    let envelope: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        envelope["index"], "ot",
+        "the destination's own envelope: {envelope}"
+    );
+    assert_eq!(envelope["sourcetype"], "plant:alert", "{envelope}");
+    assert_eq!(lines.next(), Some(""));
+    assert_eq!(
+        lines.next(),
+        Some("==> line 1: destination \"ot-team\" (splunk) (not sent here)"),
+        "{stdout}"
+    );
+    assert_eq!(lines.next(), None, "{stdout}");
+
+    // One destination: the rendering alone; the splunkd REST body is the text format.
+    let critical_s7 = alert_line(Severity::Critical, "S7");
+    let out = icsfwd(
+        &[
+            "render",
+            "-c",
+            config,
+            "--destination",
+            "ot-team",
+            "--input",
+            "-",
+        ],
+        Some(&format!("{major_modbus}\n{critical_s7}\n")),
+    );
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("icsfwd Alert: "), "{stdout}");
+    assert!(!stdout.contains("==>"), "{stdout}");
+    assert_eq!(stdout.matches("icsfwd Alert: ").count(), 1, "{stdout}");
+    assert!(
+        text(&out.stderr)
+            .contains("icsfwd: line 1: not sent to \"ot-team\": no rule sends this event there"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn render_names_an_unknown_destination_and_refuses_mixed_options() {
+    let dir = scratch("render-usage");
+    let config = write_private(&dir, "icsfwd.toml", CONFIG);
+    let config = config.to_str().unwrap();
+    let out = icsfwd(
+        &["render", "-c", config, "--destination", "siem", "--sample"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).contains(
+            "no destination is named \"siem\" in the configuration; its destinations are: soc, \
+             ot-team"
+        ),
+        "{out:?}"
+    );
+    for args in [
+        &["render", "--sample", "--input", "-"][..],
+        &["render", "--sample", "--destination", "soc"],
+        &["render", "--sample", "--format", "cef", "-c", config],
+    ] {
+        let out = icsfwd(args, None);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {out:?}");
+    }
 }

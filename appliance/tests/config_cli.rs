@@ -97,6 +97,50 @@ fn a_missing_file_exits_3() {
 }
 
 #[test]
+fn a_missing_file_says_how_to_name_another_or_create_it() {
+    let dir = scratch("cli-missing-hint");
+    let out = check_config(&dir, &["--config", "nope.toml"]);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "cannot read nope.toml: No such file or directory (os error 2); pass -c FILE to use \
+             another configuration, or create nope.toml (start from etc/icsfwd.example.toml; \
+             docs/configuration.md)"
+        ),
+        "{stderr}"
+    );
+    // Without -c, the default path is read; on a machine without it the same hint shows.
+    if !std::path::Path::new(icsfwd::config::DEFAULT_PATH).exists() {
+        for command in [&["check-config"][..], &["status"], &["explain", "-"]] {
+            let out = Command::new(env!("CARGO_BIN_EXE_icsfwd"))
+                .args(command)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            let stderr = text(&out.stderr);
+            assert!(
+                stderr.contains("cannot read /etc/icsfwd/icsfwd.toml")
+                    && stderr.contains("pass -c FILE"),
+                "{command:?}: {stderr}"
+            );
+        }
+    }
+    // A file that exists but cannot be read gets no such hint: its problem is another.
+    let out = check_config(&dir, &["--config", "."]);
+    assert!(!text(&out.stderr).contains("pass -c FILE"), "{out:?}");
+}
+
+#[test]
+fn a_scratch_directory_is_gone_when_its_test_is_done() {
+    let dir = scratch("removed");
+    write(&dir, "icsfwd.toml", BASE, 0o600);
+    let path = dir.to_path_buf();
+    assert!(path.join("icsfwd.toml").is_file());
+    drop(dir);
+    assert!(!path.exists(), "{} is left behind", path.display());
+}
+
+#[test]
 fn a_directory_exits_3() {
     let dir = scratch("cli-dir");
     let out = check_config(&dir, &["--config", "."]);

@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::{BASE, parse};
-use icsfwd::config::{OnFull, Problems};
+use icsfwd::config::{LogFormat, OnFull, Problems};
 use icsfwd::destination::DestinationKind;
 use icsfwd::destination::http::Scheme;
 use icsfwd::destination::syslog::{Confirm, Transport};
@@ -49,6 +49,13 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "log.level",
         15,
         "unknown log level",
+    ),
+    (
+        "unknown log format",
+        "[log]\nlevel = \"info\"\nformat = \"xml\"\n",
+        "log.format",
+        16,
+        "unknown log format \"xml\"",
     ),
     (
         "size without a known unit",
@@ -607,6 +614,15 @@ fn verify_false_and_plain_http_are_accepted_but_warned_about() {
 }
 
 #[test]
+fn the_log_format_is_journald_by_default_and_json_on_request() {
+    assert_eq!(parse(BASE).unwrap().log.format, LogFormat::Journald);
+    let config = parse(&format!("{BASE}[log]\nformat = \"JSON\"\n")).unwrap();
+    assert_eq!(config.log.format, LogFormat::Json);
+    let config = parse(&format!("{BASE}[log]\nformat = \"journald\"\n")).unwrap();
+    assert_eq!(config.log.format, LogFormat::Journald);
+}
+
+#[test]
 fn sizes_and_modes_take_both_spellings() {
     let text = format!(
         "{BASE}[spool]\nmax_bytes = 67108864\nsegment_bytes = \"8 MiB\"\n[ingest]\nsocket_mode = \"0640\"\n\
@@ -618,4 +634,9 @@ fn sizes_and_modes_take_both_spellings() {
     assert_eq!(config.ingest.socket_mode, 0o640);
     assert_eq!(config.ingest.tcp.unwrap().to_string(), "[::1]:0");
     assert_eq!(config.ingest.max_line_bytes, 128 << 10);
+    // The default is the one the ingest server applies when given no configuration.
+    assert_eq!(
+        parse(BASE).unwrap().ingest.max_line_bytes,
+        icsfwd::ingest::schema::DEFAULT_MAX_LINE_BYTES
+    );
 }

@@ -251,7 +251,7 @@ fn concurrent_appends_and_replays_lose_no_record() {
     let total = 200u64;
     let events = support::events(total);
     let appender = {
-        let dir = dir.clone();
+        let dir = dir.to_path_buf();
         std::thread::spawn(move || {
             let mut file = DeadLetters::new(&dir, "d");
             for (i, event) in events.iter().enumerate() {
@@ -300,7 +300,7 @@ fn concurrent_appends_and_replays_lose_no_record() {
 fn a_second_replay_of_the_same_destination_is_refused_while_one_runs() {
     let dir = scratch("dl-replay-busy");
     dead_letter(&dir, "d", &support::events(1), 1);
-    let inner_dir = dir.clone();
+    let inner_dir = dir.to_path_buf();
     let mut second = None;
     let mut sender = Fake {
         sent: Vec::new(),

@@ -51,7 +51,7 @@ fn hec_service(
     token: &str,
     ca: &Path,
     extra: &str,
-) -> (PathBuf, PathBuf, Service) {
+) -> (e2e::Scratch, PathBuf, Service) {
     let dir = scratch(test);
     let body = hec_destination("soc-hec", urls, token, ca, extra) + &alerts_to("soc-hec");
     let config = e2e::write_config_body(&dir, &body);

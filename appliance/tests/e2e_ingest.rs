@@ -96,11 +96,11 @@ fn corpus() -> Vec<Bad> {
             None,
             "malformed JSON at column",
         ),
-        bad_prefix(
+        bad(
             "not JSON at all",
             b"GET / HTTP/1.1".to_vec(),
             None,
-            "malformed JSON",
+            r#"not JSON: the line starts with "GET / HTTP/1.1""#,
         ),
         bad("blank line", Vec::new(), None, "line is empty"),
         bad(
@@ -215,6 +215,57 @@ fn corpus() -> Vec<Bad> {
             "\"1969-12-31T23:59:59Z\" is before 1970-01-01T00:00:00Z",
         ),
     ]
+}
+
+/// An alert line of `len` bytes: spaces before the closing brace, as a padding encoder writes.
+fn padded(id: u64, len: usize) -> Vec<u8> {
+    let mut line = alert_line(id, "Major", "PLC stop").into_bytes();
+    let close = line.len() - 1;
+    line.splice(close..close, std::iter::repeat_n(b' ', len - line.len()));
+    line
+}
+
+#[test]
+fn the_service_takes_lines_up_to_its_configured_max_line_bytes() {
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    let dir = scratch("max-line");
+    let config = write_hec_config(&dir, &tls, emulator.hec_addr().port(), "", "");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("\"{}\"", socket_of(&dir).display()))
+    );
+    text.push_str("max_line_bytes = \"128 KiB\"\n");
+    std::fs::write(&config, text).unwrap();
+    let service = Service::start(&config);
+    let mut producer = Producer::connect(&socket_of(&dir));
+    // Over the encoder's 16 KiB, within the configured 128 KiB: taken.
+    for (id, len) in [(1, 20 * 1024), (2, 128 * 1024)] {
+        let answer = producer.exchange(&padded(id, len)).unwrap();
+        assert_eq!(answer["status"], "accepted", "{len} bytes: {answer}");
+    }
+    let answer = producer.exchange(&padded(3, 128 * 1024 + 1)).unwrap();
+    assert_eq!(answer["status"], "refused", "{answer}");
+    assert_eq!(answer["error"], "line is 131073 bytes long");
+    assert_eq!(answer["allowed"], "at most 131072 bytes before the LF");
+    let answer = producer
+        .exchange(alert_line(4, "Major", "PLC stop").as_bytes())
+        .unwrap();
+    assert_eq!(
+        answer["status"], "accepted",
+        "the connection goes on: {answer}"
+    );
+    let store = emulator.store();
+    wait_for("the accepted lines at HEC", Duration::from_secs(30), || {
+        hec_ids(store).len() >= 3
+    });
+    let ids = hec_ids(store);
+    assert_eq!(
+        ids.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["sensor-plant-a-1", "sensor-plant-a-2", "sensor-plant-a-4"]
+    );
+    drop(service);
 }
 
 /// Titles that are valid yet try to break out of their field in some output format.

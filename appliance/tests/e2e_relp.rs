@@ -379,7 +379,7 @@ fn ten_thousand_alerts_survive_two_receiver_kills_with_every_duplicate_counted()
     let alerts = generated_alerts(KILLED_ALERTS);
     let sent = e2e::ids_of(&alerts);
     let feeder = {
-        let dir = dir.clone();
+        let dir = dir.to_path_buf();
         std::thread::spawn(move || feed_all(&dir, alerts))
     };
     let mut written_at_kill = Vec::new();

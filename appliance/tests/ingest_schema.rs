@@ -140,6 +140,32 @@ fn bad_lines() -> Vec<Bad> {
             None,
             "malformed JSON at column 135: recursion limit exceeded",
         ),
+        // Text that is not JSON at all is called that, not "expected ident" (serde_json's
+        // word for a line starting with `n`, `t` or `f`) or "expected value".
+        bad(
+            "not json",
+            Malformed,
+            None,
+            r#"not JSON: the line starts with "not json""#,
+        ),
+        bad(
+            "GET / HTTP/1.1\r",
+            Malformed,
+            None,
+            r#"not JSON: the line starts with "GET / HTTP/1.1""#,
+        ),
+        bad(
+            "  hello\u{1b}[31m",
+            Malformed,
+            None,
+            r#"not JSON: the line starts with "hello\u{1b}[31m""#,
+        ),
+        bad(
+            "nullx",
+            Malformed,
+            None,
+            "malformed JSON at column 5: trailing characters",
+        ),
         bad("[1,2]", NotObject, None, "line is an array, not an object"),
         bad("null", NotObject, None, "line is null, not an object"),
         bad(

@@ -20,10 +20,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use icsfwd::ingest::schema::{Answer, MAX_LINE, Problem, encode_line};
+use icsfwd::ingest::schema::{
+    Answer, DEFAULT_MAX_LINE_BYTES, MAX_LINE, MAX_LINE_BYTES_LIMIT, Problem, encode_line,
+};
 use icsfwd::ingest::server::{
     IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit, StartError,
 };
+use icsfwd::spool::lock::LockError;
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
@@ -69,6 +72,10 @@ impl Storage for SlowDisk {
     }
     fn remove(&mut self, path: &Path) -> io::Result<()> {
         self.0.remove(path)
+    }
+
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        self.0.lock_dir(dir)
     }
 }
 
@@ -315,11 +322,11 @@ fn hostile_corpus() -> Vec<Hostile> {
             "line is 1048576 bytes long".to_owned(),
         ),
         (
-            "line one byte too long",
-            vec![b' '; MAX_LINE + 1],
+            "line one byte over the default bound",
+            vec![b' '; DEFAULT_MAX_LINE_BYTES + 1],
             Problem::TooLong,
             None,
-            format!("line is {} bytes long", MAX_LINE + 1),
+            format!("line is {} bytes long", DEFAULT_MAX_LINE_BYTES + 1),
         ),
         (
             "invalid UTF-8",
@@ -333,7 +340,7 @@ fn hostile_corpus() -> Vec<Hostile> {
             b"\0\0\0".to_vec(),
             Problem::Malformed,
             None,
-            "malformed JSON at column 1: expected value".to_owned(),
+            r#"not JSON: the line starts with "\0\0\0""#.to_owned(),
         ),
         (
             "NUL in a string",
@@ -368,6 +375,81 @@ fn hostile_corpus() -> Vec<Hostile> {
             "is given more than once".to_owned(),
         ),
     ]
+}
+
+/// An alert line of exactly `len` bytes (without its LF): the message is padded with spaces
+/// inside the JSON, which a producer's encoder may well write.
+fn padded_line(id: u64, len: usize) -> Vec<u8> {
+    let mut line = encode_line(&alert(id, Severity::Major)).into_bytes();
+    let close = line.len() - 1;
+    assert_eq!(line[close], b'}');
+    line.splice(close..close, std::iter::repeat_n(b' ', len - line.len()));
+    assert_eq!(line.len(), len);
+    line
+}
+
+#[test]
+fn the_configured_line_bound_is_honoured_and_an_over_long_line_costs_only_itself() {
+    let bound = 100 * 1024;
+    let fixture = Fixture::start(
+        FsStorage::new(),
+        SpoolConfig::default(),
+        rules_from(Severity::Warning),
+        |config| config.max_line = bound,
+    );
+    let lines: Vec<Vec<u8>> = vec![
+        padded_line(1, 2048),
+        // Between the encoder's 16 KiB and the configured bound: taken.
+        padded_line(2, MAX_LINE + 1),
+        padded_line(3, 80 * 1024),
+        padded_line(4, bound),
+        // One byte over the bound: refused, and the connection goes on.
+        padded_line(5, bound + 1),
+        padded_line(6, 2048),
+        // Far over it (not buffered): refused too.
+        padded_line(7, 3 * bound),
+        padded_line(8, 2048),
+    ];
+    let input: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    let answers = exchange(&fixture.socket, input);
+    let refusal = |len: usize| Answer::Refused {
+        field: None,
+        error: format!("line is {len} bytes long"),
+        allowed: Some(format!("at most {bound} bytes before the LF")),
+    };
+    assert_eq!(
+        answers,
+        vec![
+            accepted(1),
+            accepted(2),
+            accepted(3),
+            accepted(4),
+            refusal(bound + 1),
+            accepted(6),
+            refusal(3 * bound),
+            accepted(8),
+        ]
+    );
+    let (stats, ids) = fixture.finish();
+    assert_eq!(
+        ids,
+        [1, 2, 3, 4, 6, 8],
+        "every line within the bound is stored"
+    );
+    assert_eq!(stats.refused_for(Problem::TooLong), 2);
+    assert_eq!(stats.answers_lost, 0);
+}
+
+#[test]
+fn the_default_line_bound_is_the_configuration_default_and_within_the_limit() {
+    let config = IngestConfig::new("/run/x.sock");
+    assert_eq!(config.max_line, DEFAULT_MAX_LINE_BYTES);
+    const {
+        assert!(MAX_LINE < DEFAULT_MAX_LINE_BYTES && DEFAULT_MAX_LINE_BYTES <= MAX_LINE_BYTES_LIMIT)
+    };
 }
 
 #[test]

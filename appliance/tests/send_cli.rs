@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use icsfwd::ingest::schema::{MAX_LINE, encode_line};
+use icsfwd::ingest::schema::{MAX_LINE_BYTES_LIMIT, encode_line};
 use icsfwd::ingest::server::{IngestConfig, IngestServer, RunningIngest, SpoolAdmit};
 use icsfwd::send::{SendError, SendOptions, Summary, Target, open_input, run_send};
 use icsfwd::spool::storage::FsStorage;
@@ -124,9 +124,25 @@ fn a_file_of_accepted_and_not_forwarded_lines_exits_0_with_numbered_answers() {
 }
 
 #[test]
+fn a_summary_of_one_says_line_not_lines() {
+    let one = Summary {
+        lines: 1,
+        skipped: 1,
+        accepted: 1,
+        unreadable: 1,
+        ..Summary::default()
+    };
+    assert_eq!(
+        one.to_string(),
+        "1 line sent: 1 accepted, 0 not forwarded, 0 refused, 1 unreadable answer \
+         (1 blank line skipped)"
+    );
+}
+
+#[test]
 fn refused_lines_exit_3_and_an_over_long_line_is_refused_without_being_sent() {
     let service = service(|_| {});
-    let long = "x".repeat(MAX_LINE + 10);
+    let long = "x".repeat(MAX_LINE_BYTES_LIMIT + 10);
     let input = line(1, Severity::Major)
         + "{\"type\":\"alarm\"}\n"
         + &long
@@ -142,8 +158,8 @@ fn refused_lines_exit_3_and_an_over_long_line_is_refused_without_being_sent() {
     assert_eq!(
         lines[2],
         format!(
-            "3: {{\"status\":\"refused\",\"field\":null,\"error\":\"line is {} bytes long\",\"allowed\":\"at most {MAX_LINE} bytes before the LF\"}}",
-            MAX_LINE + 10
+            "3: {{\"status\":\"refused\",\"field\":null,\"error\":\"line is {} bytes long\",\"allowed\":\"at most {MAX_LINE_BYTES_LIMIT} bytes before the LF\"}}",
+            MAX_LINE_BYTES_LIMIT + 10
         )
     );
     assert!(lines[3].starts_with("4: {\"status\":\"accepted\""), "{out}");
@@ -154,6 +170,40 @@ fn refused_lines_exit_3_and_an_over_long_line_is_refused_without_being_sent() {
         stats.lines, 3,
         "the over-long line never reached the server"
     );
+}
+
+#[test]
+fn a_line_over_16_kib_is_left_to_the_server_which_takes_it_within_its_bound() {
+    let service = service(|config| config.max_line = 32 * 1024);
+    let mut long = encode_line(&alert(1, Severity::Major));
+    long.insert_str(long.len() - 1, &" ".repeat(20 * 1024));
+    let input = format!("{long}\n");
+    let (summary, out) = send(&input, &unix(&service.socket));
+    assert_eq!(out, "1: {\"status\":\"accepted\",\"id\":\"sensor-a-1\"}\n");
+    assert_eq!(summary.accepted, 1);
+    // With the server's bound known (`icsfwd send -c`), a longer line is refused locally
+    // with the server's own answer and never sent.
+    let options = SendOptions {
+        max_line: 16 * 1024,
+        ..SendOptions::default()
+    };
+    let mut out = Vec::new();
+    let summary = run_send(
+        Cursor::new(input.into_bytes()),
+        &unix(&service.socket),
+        &mut out,
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!(
+            "1: {{\"status\":\"refused\",\"field\":null,\"error\":\"line is {} bytes long\",\"allowed\":\"at most 16384 bytes before the LF\"}}\n",
+            long.len()
+        )
+    );
+    assert_eq!(summary.refused, 1);
+    assert_eq!(service.server.as_ref().unwrap().stats().lines, 1);
 }
 
 #[test]
@@ -264,6 +314,7 @@ fn a_silent_server_is_exit_4_after_the_answer_timeout() {
     let opts = SendOptions {
         window: 4,
         answer_timeout: Duration::from_millis(200),
+        ..SendOptions::default()
     };
     let input: String = (0..10).map(|id| line(id, Severity::Major)).collect();
     let mut out = Vec::new();

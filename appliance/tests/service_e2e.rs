@@ -140,6 +140,16 @@ fn alerts_in_through_the_socket_reach_hec_and_splunkd_and_sigterm_stops_cleanly(
 }
 
 #[test]
+fn an_end_to_end_scratch_directory_and_its_spool_are_gone_when_the_test_is_done() {
+    let dir = scratch("removed");
+    fs::create_dir_all(dir.join("spool/deadletter")).unwrap();
+    fs::write(dir.join("spool/deadletter/soc.jsonl"), "x\n").unwrap();
+    let path = dir.to_path_buf();
+    drop(dir);
+    assert!(!path.exists(), "{} is left behind", path.display());
+}
+
+#[test]
 fn an_invalid_config_does_not_start_and_lists_the_problem() {
     let dir = scratch("invalid");
     let path = dir.join("icsfwd.toml");
@@ -149,4 +159,103 @@ fn an_invalid_config_does_not_start_and_lists_the_problem() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("sensor.ip"), "{err}");
+}
+
+/// Runs the service at debug level with `[log] format`, sends it a heartbeat from a sensor
+/// whose name holds terminal escapes and line breaks (logged at debug), stops it, and returns
+/// every log line.
+fn log_of_a_hostile_heartbeat(format: &str) -> Vec<String> {
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    let dir = scratch(&format!("log-{format}"));
+    let config = e2e::write_hec_config(&dir, &tls, emulator.hec_addr().port(), "", "");
+    let mut text = fs::read_to_string(&config).unwrap();
+    text.push_str(&format!("\n[log]\nformat = \"{format}\"\n"));
+    fs::write(&config, text).unwrap();
+    let mut command = e2e::icsfwd_command();
+    command.args([
+        "run",
+        "-c",
+        config.to_str().unwrap(),
+        "--log-level",
+        "debug",
+    ]);
+    let service = Service::start_command(command);
+    let mut producer = e2e::Producer::connect(&e2e::socket_of(&dir));
+    let heartbeat = serde_json::json!({
+        "type": "heartbeat",
+        "sensor": {"name": HOSTILE_NAME, "ip": "10.0.0.9"},
+    });
+    let answer = producer.exchange(heartbeat.to_string().as_bytes()).unwrap();
+    assert_eq!(answer["status"], "accepted", "{answer}");
+    let (status, log) = service.stop();
+    assert!(status.success(), "{status:?}: {log:#?}");
+    log
+}
+
+/// ESC (a screen clear and a window-title sequence), BEL, CR LF with a forged record, DEL, NEL
+/// (a C1 control) and a line separator.
+const HOSTILE_NAME: &str =
+    "s\u{1b}[2J\u{1b}]0;x\u{7}\r\n<3>icsfwd[main]: forged\u{7f}\u{85}\u{2028}";
+
+fn assert_no_control_character(log: &[String]) {
+    for line in log {
+        assert!(
+            !line
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')),
+            "a control character reached the log: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn a_journald_log_escapes_every_control_character_of_alert_text() {
+    let log = log_of_a_hostile_heartbeat("journald");
+    assert_no_control_character(&log);
+    let line = log
+        .iter()
+        .find(|l| l.contains("heartbeat from sensor"))
+        .unwrap_or_else(|| panic!("no heartbeat line: {log:#?}"));
+    assert_eq!(
+        line,
+        "<7>icsfwd[service]: heartbeat from sensor \
+         s\\x1b[2J\\x1b]0;x\\x07\\r\\n<3>icsfwd[main]: forged\\x7f\\x85\\u2028"
+    );
+    assert!(log.iter().all(|l| l.starts_with('<')), "{log:#?}");
+}
+
+#[test]
+fn a_json_log_is_one_object_per_line_and_gives_alert_text_back_exactly() {
+    let log = log_of_a_hostile_heartbeat("json");
+    assert_no_control_character(&log);
+    assert!(!log.is_empty());
+    let mut heartbeat = None;
+    for line in &log {
+        let record: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let object = record.as_object().unwrap();
+        for member in ["time", "level", "target", "message"] {
+            assert!(object[member].is_string(), "{member} in {line}");
+        }
+        assert!(
+            object
+                .keys()
+                .all(|k| ["time", "level", "target", "message", "fields"].contains(&k.as_str()))
+        );
+        if record["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("heartbeat from sensor")
+        {
+            heartbeat = Some(record);
+        }
+    }
+    let heartbeat = heartbeat.unwrap_or_else(|| panic!("no heartbeat line: {log:#?}"));
+    assert_eq!(
+        heartbeat["message"],
+        format!("heartbeat from sensor {HOSTILE_NAME}")
+    );
+    assert_eq!(heartbeat["level"], "debug");
+    assert_eq!(heartbeat["target"], "icsfwd::service");
 }

@@ -1,16 +1,15 @@
-//! Reliability S10: format compatibility.
+//! Reliability S10: format compatibility, through the library.
 //!
-//! `spool_fixtures/v1/` is a golden spool written by this version (record format 1,
-//! checkpoint format 1): two segments, two destinations, destination 0 acknowledged up to 2.
-//! Regenerate it (only when the format changes on purpose, together with a migration) with:
+//! `spool_fixtures/v1/` is a golden spool written by icsfwd 0.1 (record format 1, checkpoint
+//! format 1): two segments, a checkpoint, a progress log and a dead-letter file
+//! (`spool_fixtures/golden.rs` says what it holds and how it was made). The binary drains it
+//! into the Splunk emulator in `spool_upgrade.rs`.
 //!
-//! ```text
-//! ICSFWD_WRITE_GOLDEN=1 cargo test -p icsfwd --test spool_compat -- --ignored write_golden_spool_v1
-//! ```
-//!
-//! Asserted: the golden spool reopens with the exact records and cursors; this version still
-//! writes exactly those bytes; a record or a checkpoint of an unknown format version is
-//! refused with an error naming the version, and no file is changed or deleted.
+//! Asserted here: the golden spool reopens with the exact records, cursors and progress hint;
+//! this version still writes exactly those bytes; a record or a checkpoint of a format version
+//! this release does not read (newer, or older) is refused with an error naming the version
+//! found, the versions read and what to do, and no byte, file or time stamp in the directory
+//! changes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,102 +17,29 @@
     reason = "tests"
 )]
 
-mod spool_support;
+#[path = "spool_fixtures/golden.rs"]
+mod golden;
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use icsfwd::spool::cursor::{self, Checkpoint};
 use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{CheckpointState, OpenError, Spool, SpoolConfig, verify};
-use icsfwd_core::alert::{Alert, Engine, Event, MacAddr, Notification, NotificationKind, Severity};
-use icsfwd_core::destination::DestinationSet;
-use icsfwd_core::record::DecodeError;
-use spool_support::frames::{reframe, spans};
-use spool_support::{dest, names};
+use icsfwd::spool::{CheckpointState, OpenError, Spool, verify};
+use icsfwd_core::alert::Event;
+use icsfwd_core::destination::DestinationId;
+use icsfwd_core::record::{self, DecodeError};
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spool_fixtures/v1")
-}
-
-fn config() -> SpoolConfig {
-    SpoolConfig {
-        segment_bytes: 600,
-        ..SpoolConfig::default()
+/// The record versions this release reads, as messages write them: `1`, or `1–2`.
+fn reads() -> String {
+    if record::OLDEST_VERSION == record::VERSION {
+        record::VERSION.to_string()
+    } else {
+        format!("{}\u{2013}{}", record::OLDEST_VERSION, record::VERSION)
     }
 }
 
-/// The golden events: every field kind used (IPv4 and IPv6, MAC, ports, UTF-8 text, a
-/// truncated field, every engine and severity) and a notification.
-fn golden_events() -> Vec<(Event, DestinationSet)> {
-    let mut out = Vec::new();
-    for (i, severity) in Severity::ALL.into_iter().enumerate() {
-        let engine = [
-            Engine::ProtocolViolation,
-            Engine::PolicyViolation,
-            Engine::Malware,
-            Engine::Anomaly,
-        ][i];
-        let mut alert = Alert::new(
-            100 + i as u64,
-            1_764_000_000_000 + i as u64,
-            engine,
-            severity,
-        );
-        alert.set_title(&format!("Golden alert {i} — Überwachung"));
-        alert.set_message("Line one\nline \"two\" with tab\tand back\\slash");
-        alert.set_protocol("Modbus/TCP");
-        alert.set_group("Golden group");
-        alert.source.ip = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1 + i as u8));
-        alert.source.mac = Some(MacAddr([0, 0x50, 0x56, 1, 2, i as u8]));
-        alert.source.port = Some(502);
-        alert.set_source_name("HMI-01");
-        alert.destination.ip = IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x10 + i as u16));
-        alert.set_destination_name("PLC-07");
-        alert.set_sensor_name("sensor-golden");
-        alert.set_sensor_version("1.0.0");
-        if i == 3 {
-            alert.set_group(&"g".repeat(200)); // cut to capacity: truncated flag set
-        }
-        let dests = DestinationSet::from_bits(if i % 2 == 0 { 0b11 } else { 0b01 });
-        out.push((Event::from(alert), dests));
-    }
-    let mut notification = Notification::new(7, 1_764_000_000_100, NotificationKind::AlertsDropped);
-    notification.set_text("3 alerts dropped (quota)");
-    notification.set_sensor_name("sensor-golden");
-    out.push((Event::from(notification), DestinationSet::from_bits(0b10)));
-    out
-}
-
-/// Writes the golden spool into `dir` (the same steps produced the committed fixture).
-fn write_golden(dir: &Path) {
-    let (mut spool, _) = Spool::open(FsStorage::new(), dir, config(), &names(2)).unwrap();
-    for event in golden_events() {
-        spool.append_batch(&[event]).unwrap();
-    }
-    spool.ack(dest(0), 2).unwrap();
-    spool.checkpoint().unwrap();
-}
-
-fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn copy_golden() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in read_dir(&golden_dir()) {
-        std::fs::write(dir.path().join(name), bytes).unwrap();
-    }
-    dir
+fn open(dir: &Path) -> Result<(Spool, icsfwd::spool::Recovery), OpenError> {
+    Spool::open(FsStorage::new(), dir, golden::config(), &golden::names())
 }
 
 #[test]
@@ -124,40 +50,43 @@ fn write_golden_spool_v1() {
         Ok("1"),
         "set ICSFWD_WRITE_GOLDEN=1"
     );
-    let dir = golden_dir();
+    let dir = golden::dir();
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
     std::fs::create_dir_all(&dir).unwrap();
-    write_golden(&dir);
+    golden::write(&dir);
 }
 
 #[test]
-fn s10_the_golden_v1_spool_reopens_with_its_exact_records_and_cursors() {
-    let dir = copy_golden();
-    let (mut spool, recovery) =
-        Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap();
+fn s10_the_golden_v1_spool_reopens_with_its_exact_records_cursors_and_progress() {
+    let dir = golden::copy();
+    let (mut spool, recovery) = open(dir.path()).unwrap();
     assert_eq!(recovery.checkpoint, CheckpointState::Valid);
     assert_eq!((recovery.records, recovery.next_seq), (5, 6));
-    assert!(recovery.segments >= 2, "{recovery:?}");
+    assert_eq!(recovery.segments, 2);
     assert!(recovery.torn.is_empty() && recovery.corrupt.is_empty());
+    assert!(recovery.unknown_files.is_empty(), "{recovery:?}");
+    // dest-0 from the checkpoint, dest-1 from the progress log (record 1, after it).
     assert_eq!(recovery.destinations[0].acked, 2);
-    let events = golden_events();
-    for d in 0..2u8 {
-        let cursor = recovery.destinations[usize::from(d)].acked;
-        let want: Vec<(u64, &Event)> = events
-            .iter()
-            .enumerate()
-            .map(|(i, (e, ds))| (i as u64 + 1, e, ds))
-            .filter(|(seq, _, ds)| ds.contains(dest(d)) && *seq > cursor)
-            .map(|(seq, e, _)| (seq, e))
+    assert_eq!(recovery.destinations[1].acked, 1);
+    assert_eq!(
+        recovery.progress.applied.len(),
+        1,
+        "{:?}",
+        recovery.progress
+    );
+    for index in 0..2u8 {
+        let got = spool.peek(DestinationId::new(index).unwrap(), 100).unwrap();
+        let got: Vec<(u64, Event)> = got.into_iter().map(|r| (r.seq, r.event)).collect();
+        let want: Vec<(u64, Event)> = golden::backlog(index)
+            .into_iter()
+            .map(|seq| (seq, golden::event(seq)))
             .collect();
-        let got = spool.peek(dest(d), 100).unwrap();
-        let got: Vec<(u64, &Event)> = got.iter().map(|r| (r.seq, &r.event)).collect();
-        assert_eq!(got, want, "destination {d}");
+        assert_eq!(got, want, "destination {index}");
     }
     assert!(
-        events[3].0.truncated(),
+        golden::event(4).truncated(),
         "the golden set holds a truncated alert"
     );
 }
@@ -165,94 +94,162 @@ fn s10_the_golden_v1_spool_reopens_with_its_exact_records_and_cursors() {
 #[test]
 fn s10_this_version_still_writes_the_golden_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    write_golden(dir.path());
-    // The progress log (`icsfwd::spool::progress`) came after v1: a hint that a spool without
-    // it opens fine (the test above), and that the checkpoint at the end of the write empties.
-    let mut written = read_dir(dir.path());
-    assert_eq!(written.remove("progress"), Some(Vec::new()));
+    golden::write(dir.path());
+    let mut written = golden::read_tree(dir.path());
+    let mut committed = golden::read_tree(&golden::dir());
+    // The spool's lock file (`icsfwd::spool::lock`, after v1) holds the writer's pid.
     assert_eq!(
-        written,
-        read_dir(&golden_dir()),
-        "the on-disk format changed: add a migration and a new fixture"
+        written.remove(icsfwd::spool::lock::FILE),
+        Some(format!("{}\n", std::process::id()).into_bytes())
+    );
+    // The dead-letter line says when it was written: compare it without its time.
+    let dead_letter = "deadletter/dest-0.jsonl";
+    let untimed = |bytes: Vec<u8>| {
+        let mut line: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let object = line.as_object_mut().unwrap();
+        assert!(object.remove("time").is_some() && object.remove("time_ms").is_some());
+        line
+    };
+    assert_eq!(
+        untimed(written.remove(dead_letter).unwrap()),
+        untimed(committed.remove(dead_letter).unwrap())
+    );
+    assert_eq!(
+        written, committed,
+        "the on-disk format changed: give it a new version and a fixture of its own \
+         (docs/record-format.md, \"Adding a record version\")"
     );
 }
 
 #[test]
-fn s10_a_record_of_an_unknown_format_version_is_refused_with_a_clear_error_and_nothing_deleted() {
-    let dir = copy_golden();
-    let name = read_dir(dir.path())
-        .keys()
-        .rev()
-        .find(|n| n.ends_with(".seg"))
-        .unwrap()
-        .clone();
-    let path = dir.path().join(&name);
-    let bytes = std::fs::read(&path).unwrap();
-    let frames = spans(&bytes);
-    // Rewrite the last record as version 2 (a newer writer), CRC valid.
-    let last = frames.last().unwrap().clone();
-    let mut forged = bytes[..last.start].to_vec();
-    forged.extend(reframe(&bytes[last.clone()], |raw| raw[2] = 2));
-    std::fs::write(&path, &forged).unwrap();
-    let before = read_dir(dir.path());
+fn s10_the_checkpoint_names_the_version_this_release_reads() {
+    let text = String::from_utf8(Checkpoint::default().encode()).unwrap();
+    assert!(
+        text.starts_with(&format!("icsfwd-spool-checkpoint {}\n", cursor::VERSION)),
+        "{text}"
+    );
+}
 
-    let error = Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap_err();
+/// Opens the forged copy in `dir` and checks the refusal changed nothing; returns the
+/// message.
+fn refused_without_a_change(dir: &Path) -> (OpenError, String) {
+    let before = golden::snapshot(dir);
+    let error = open(dir).unwrap_err();
+    let message = error.to_string();
+    assert_eq!(
+        golden::snapshot(dir),
+        before,
+        "a refused open must not change, add or delete anything: {message}"
+    );
+    (error, message)
+}
+
+#[test]
+fn s10_a_record_of_a_newer_format_is_refused_naming_the_versions_and_nothing_changes() {
+    let dir = golden::copy();
+    let newer = record::VERSION + 1;
+    let (segment, offset) = golden::forge_record_version(dir.path(), newer);
+    let (error, message) = refused_without_a_change(dir.path());
     match &error {
         OpenError::Refused {
-            segment,
-            offset,
+            segment: found,
+            offset: at,
             error,
         } => {
-            assert_eq!(segment, &path);
-            assert_eq!(*offset, last.start as u64);
-            assert_eq!(*error, DecodeError::BadVersion { found: 2 });
+            assert_eq!((found, *at), (&segment, offset));
+            assert_eq!(*error, DecodeError::BadVersion { found: newer });
         }
         other => panic!("expected a refusal, got {other}"),
     }
-    let message = error.to_string();
-    assert!(
-        message.contains("version 2 is not supported") && message.contains("refusing to start"),
-        "{message}"
-    );
     assert_eq!(
-        read_dir(dir.path()),
-        before,
-        "a refused open must not change or delete any file"
+        message,
+        format!(
+            "spool: this spool was written by a newer icsfwd (record version {newer} in {} at \
+             offset {offset}; this release reads {}): install that release or a newer one to \
+             drain it, or stop icsfwd, move the spool directory aside (keep it) and start with \
+             an empty one; refusing to start, nothing in the spool was changed",
+            segment.display(),
+            reads()
+        )
     );
+    let before = golden::snapshot(dir.path());
     let report = verify(dir.path()).unwrap();
+    assert_eq!(golden::snapshot(dir.path()), before, "verify is read-only");
     assert_eq!(report.refused(), 1);
     assert!(!report.is_clean());
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!(
+            "REFUSED record at offset {offset}: this spool was written by a newer icsfwd \
+             (record version {newer} in 00000000000000000004.seg at offset {offset}; this \
+             release reads {}): install that release or a newer one to drain it",
+            reads()
+        )),
+        "{text}"
+    );
 }
 
 #[test]
-fn s10_a_checkpoint_of_an_unknown_format_version_is_refused_not_overwritten() {
-    // Regression: a checkpoint with another header was taken for damage, every cursor reset,
-    // and the next checkpoint silently overwrote it with version 1.
-    let dir = copy_golden();
-    let path = dir.path().join("checkpoint");
-    let text = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
-    let body = text.replace("icsfwd-spool-checkpoint 1", "icsfwd-spool-checkpoint 2");
-    let body = &body[..body.rfind("crc32c ").unwrap()];
-    let forged = format!(
-        "{body}crc32c {:08x}\n",
-        icsfwd_core::record::crc::checksum(body.as_bytes())
-    );
-    std::fs::write(&path, &forged).unwrap();
-    let before = read_dir(dir.path());
-
-    let error = Spool::open(FsStorage::new(), dir.path(), config(), &names(2)).unwrap_err();
-    assert!(matches!(error, OpenError::CheckpointRefused(_)), "{error}");
-    let message = error.to_string();
+fn s10_a_record_of_an_older_format_than_this_release_reads_is_refused_too() {
+    let dir = golden::copy();
+    let (_, offset) = golden::forge_record_version(dir.path(), record::OLDEST_VERSION - 1);
+    let (error, message) = refused_without_a_change(dir.path());
     assert!(
-        message.contains("icsfwd-spool-checkpoint 2") && message.contains("refusing to start"),
+        matches!(
+            error,
+            OpenError::Refused {
+                error: DecodeError::BadVersion { found: 0 },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        message.contains("this spool was written by an older icsfwd (record version 0 in ")
+            && message.contains(&format!(
+                "at offset {offset}; this release reads {}): drain it with the release that \
+                 wrote it",
+                reads()
+            )),
         "{message}"
     );
+}
+
+#[test]
+fn s10_a_checkpoint_of_a_newer_format_is_refused_not_overwritten() {
+    // Regression: a checkpoint with another header was taken for damage, every cursor reset,
+    // and the next checkpoint silently overwrote it with version 1.
+    let dir = golden::copy();
+    golden::forge_checkpoint_version(dir.path(), 2);
+    let (error, message) = refused_without_a_change(dir.path());
+    assert!(matches!(error, OpenError::CheckpointRefused(_)), "{error}");
     assert_eq!(
-        read_dir(dir.path()),
-        before,
-        "a refused open must not change or delete any file"
+        message,
+        "spool: this spool was written by a newer icsfwd (checkpoint version 2; this release \
+         reads 1): install that release or a newer one to drain it, or stop icsfwd, move the \
+         spool directory aside (keep it) and start with an empty one; refusing to start, \
+         nothing in the spool was changed"
     );
     let report = verify(dir.path()).unwrap();
     assert!(report.checkpoint_refused && !report.is_clean());
-    assert!(report.to_string().contains("REFUSED"), "{report}");
+    assert!(
+        report.to_string().contains(
+            "checkpoint: REFUSED: this spool was written by a newer icsfwd (checkpoint version \
+             2; this release reads 1)"
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn s10_an_interrupted_checkpoint_is_kept_when_a_record_is_refused() {
+    // Recovery removes a leftover checkpoint.tmp only after the scan accepted every record.
+    let dir = golden::copy();
+    golden::forge_record_version(dir.path(), record::VERSION + 1);
+    std::fs::write(
+        dir.path().join(cursor::TEMP),
+        b"icsfwd-spool-checkpoint 1\nnext-",
+    )
+    .unwrap();
+    refused_without_a_change(dir.path());
 }

@@ -12,6 +12,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use icsfwd::spool::lock::LockError;
 use icsfwd::spool::progress::{self, Hint, Ignored, name_crc};
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{CheckpointState, Recovery, Spool, SpoolConfig};
@@ -347,6 +348,10 @@ impl Storage for NoProgress {
     }
     fn remove(&mut self, path: &Path) -> io::Result<()> {
         self.0.remove(path)
+    }
+
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        self.0.lock_dir(dir)
     }
 }
 

@@ -8,7 +8,12 @@
 
 mod spool_support;
 
-use icsfwd::spool::{CheckpointState, SpoolConfig, segment, verify};
+use std::io;
+use std::path::Path;
+
+use icsfwd::spool::lock::LockError;
+use icsfwd::spool::storage::{FsStorage, Storage};
+use icsfwd::spool::{CheckpointState, SpoolConfig, segment, verify, verify_with};
 use icsfwd_core::alert::Severity;
 use spool_support::{alert, dest, open, set};
 
@@ -117,4 +122,108 @@ fn damaged_directory_reports_each_corrupt_frame_with_its_offset_and_the_torn_tai
 fn a_missing_directory_is_an_error_not_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
     assert!(verify(&dir.path().join("absent")).is_err());
+}
+
+#[test]
+fn beside_a_running_writer_the_tail_being_written_is_not_damage_and_the_writer_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    spool_with_five_records(dir.path());
+    // The writer: a spool open in this process holds the spool's lock.
+    let (writer, _) = open(dir.path(), SpoolConfig::default(), 2);
+    let path = dir.path().join(segment::file_name(1));
+    let mut bytes = std::fs::read(&path).unwrap();
+    let whole = bytes.len() as u64;
+    bytes.extend_from_slice(&[0x21; 17]); // half a frame, as a write in progress shows it
+    std::fs::write(&path, &bytes).unwrap();
+
+    let report = verify(dir.path()).unwrap();
+    assert_eq!(report.writer.map(|w| w.pid), Some(Some(std::process::id())));
+    let segment = &report.segments[0];
+    assert_eq!(segment.torn, None);
+    assert_eq!(
+        segment.writing.map(|t| (t.start, t.bytes)),
+        Some((whole, 17))
+    );
+    assert!(report.is_clean(), "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!(
+            "in use by a running icsfwd (pid {}): a snapshot of a spool being written",
+            std::process::id()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("write in progress at offset {whole} (17 bytes)")),
+        "{text}"
+    );
+
+    // Without a writer the same bytes are a torn tail: damage until the service cuts it.
+    drop(writer);
+    let report = verify(dir.path()).unwrap();
+    assert_eq!(report.writer, None);
+    assert!(report.segments[0].torn.is_some() && !report.is_clean());
+}
+
+/// Lists one segment more than the directory holds: one removed between the listing and the
+/// read, as the running service's checkpoint does.
+struct ListsARemovedSegment(FsStorage);
+
+impl Storage for ListsARemovedSegment {
+    fn create_dir_all(&mut self, dir: &Path) -> io::Result<()> {
+        self.0.create_dir_all(dir)
+    }
+    fn list(&mut self, dir: &Path) -> io::Result<Vec<String>> {
+        let mut names = self.0.list(dir)?;
+        names.push(segment::file_name(0));
+        Ok(names)
+    }
+    fn create(&mut self, path: &Path) -> io::Result<()> {
+        self.0.create(path)
+    }
+    fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.0.append(path, data)
+    }
+    fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        self.0.truncate(path, len)
+    }
+    fn read_at(&mut self, path: &Path, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read_at(path, offset, buf)
+    }
+    fn len(&mut self, path: &Path) -> io::Result<u64> {
+        self.0.len(path)
+    }
+    fn sync_file(&mut self, path: &Path) -> io::Result<()> {
+        self.0.sync_file(path)
+    }
+    fn sync_dir(&mut self, dir: &Path) -> io::Result<()> {
+        self.0.sync_dir(dir)
+    }
+    fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
+        self.0.rename(from, to)
+    }
+    fn remove(&mut self, path: &Path) -> io::Result<()> {
+        self.0.remove(path)
+    }
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        self.0.lock_dir(dir)
+    }
+}
+
+#[test]
+fn a_segment_removed_while_verifying_is_reported_removed_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    spool_with_five_records(dir.path());
+    let report = verify_with(&mut ListsARemovedSegment(FsStorage::new()), dir.path()).unwrap();
+    assert_eq!(report.segments.len(), 2);
+    assert!(report.segments[0].removed);
+    assert_eq!(report.records, 5);
+    assert!(report.is_clean(), "{report}");
+    assert!(
+        report.to_string().contains(&format!(
+            "segment {}: removed by the running service while verifying",
+            segment::file_name(0)
+        )),
+        "{report}"
+    );
 }

@@ -115,8 +115,12 @@ fn replaced(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// Header fields: control characters (LF and CR included) become U+FFFD.
+/// Header fields: control characters (LF and CR included) become U+FFFD; an empty field is
+/// written as `unknown`.
 fn header_value(s: &str) -> String {
+    if s.is_empty() {
+        return "unknown".to_owned();
+    }
     s.chars()
         .map(|c| if replaced(c) { '\u{FFFD}' } else { c })
         .collect()

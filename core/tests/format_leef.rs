@@ -96,11 +96,13 @@ fn parse(line: &str) -> Parsed {
 
 fn expected(event: &Event, options: &leef::Options) -> (Vec<String>, Vec<(String, String)>) {
     let sensor = event.sensor();
+    // An empty header field is written as `unknown`.
+    let field = |s: &str| if s.is_empty() { "unknown" } else { s }.to_string();
     let header = vec![
         "LEEF:1.0".to_string(),
-        options.vendor.to_string(),
-        options.product.to_string(),
-        sensor.version.to_string(),
+        field(&options.vendor),
+        field(&options.product),
+        field(&sensor.version),
         cef::signature_id(event).to_string(),
     ];
     let mut attrs: Vec<(String, String)> = Vec::new();

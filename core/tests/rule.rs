@@ -461,6 +461,41 @@ fn explain_reports_the_first_failed_condition_of_each_rule() {
 }
 
 #[test]
+fn explain_with_names_names_each_destination_by_key_path_and_name() {
+    let rules = set_of([
+        Rule::new("nowhere").unwrap(),
+        Rule::new("plant-wide")
+            .unwrap()
+            .with_action(dest(0))
+            .with_action(dest(2)),
+    ]);
+    let event = Event::from(sample_alert());
+    let explanation = rules.explain(&event, 0);
+    // Destination 2 has no name given: its key path alone; a name is quoted and escaped.
+    let names = ["soc-hec", "siem"];
+    let expected = "\
+alert sensor-plant-a-1042 \"PLC Program Stop\": severity Major, engine Operational, protocol \"S7\"
+rule \"nowhere\": matched -> no destinations
+rule \"plant-wide\": matched -> destination[0] (\"soc-hec\"), destination[2]
+result: forwarded to destination[0] (\"soc-hec\"), destination[2]";
+    assert_eq!(explanation.with_names(&names).to_string(), expected);
+    let hostile = ["a\"b\n", "x", "y"];
+    let report = explanation.with_names(&hostile).to_string();
+    assert!(
+        report.ends_with(
+            "result: forwarded to destination[0] (\"a\\\"b\\n\"), destination[2] (\"y\")"
+        ),
+        "{report}"
+    );
+    // Without names, the report is the plain one.
+    assert!(
+        explanation
+            .to_string()
+            .ends_with("result: forwarded to #0, #2")
+    );
+}
+
+#[test]
 fn explain_display_reads_as_a_report() {
     let rules = set_of([
         Rule::new("critical-to-soc")

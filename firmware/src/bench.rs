@@ -46,6 +46,8 @@ pub enum Fixture {
     Hostile,
     /// `max_alert(c)`: every field at capacity in `c`.
     Max(char),
+    /// `unversioned_alert()`: the sample alert without a sensor version.
+    Unversioned,
     /// `notification(kind)`.
     Notification(NotificationKind),
 }
@@ -185,6 +187,7 @@ pub fn load_into(event: &mut Event, fixture: Fixture) -> &Event {
         (Event::Alert(a), Fixture::Sample) => fixtures::fill_sample_alert(a),
         (Event::Alert(a), Fixture::Hostile) => fixtures::fill_hostile_alert(a),
         (Event::Alert(a), Fixture::Max(c)) => fixtures::fill_max_alert(a, c),
+        (Event::Alert(a), Fixture::Unversioned) => fixtures::fill_unversioned_alert(a),
         (Event::Notification(n), Fixture::Notification(kind)) => {
             fixtures::fill_notification(n, kind);
         }

@@ -871,6 +871,7 @@ pub static CASES: &[Case] = &[
     golden_case!(digest "cef.sample", "cef_sample", Fixture::Sample, cef),
     golden_case!(digest "cef.hostile", "cef_hostile", Fixture::Hostile, cef),
     golden_case!(digest "cef.max_ascii", "cef_max_ascii", Fixture::Max('x'), cef),
+    golden_case!(digest "cef.no_version", "cef_no_version", Fixture::Unversioned, cef),
     golden_case!(
         digest "cef.sensor_online",
         "cef_sensor_online",
@@ -897,6 +898,7 @@ pub static CASES: &[Case] = &[
     golden_case!(digest "leef.sample", "leef_sample", Fixture::Sample, leef),
     golden_case!(digest "leef.hostile", "leef_hostile", Fixture::Hostile, leef),
     golden_case!(digest "leef.max_ascii", "leef_max_ascii", Fixture::Max('x'), leef),
+    golden_case!(digest "leef.no_version", "leef_no_version", Fixture::Unversioned, leef),
     golden_case!(
         digest "leef.sensor_online",
         "leef_sensor_online",

@@ -115,6 +115,13 @@ pub fn fill_max_alert(a: &mut Alert, fill_char: char) {
     a.truncated = true;
 }
 
+/// Overwrites `a` with the host tests' `unversioned_alert()`: the sample alert from a sensor
+/// that sends no software version.
+pub fn fill_unversioned_alert(a: &mut Alert) {
+    fill_sample_alert(a);
+    a.sensor.version.clear();
+}
+
 /// Overwrites `n` with the host tests' `notification(kind)`.
 pub fn fill_notification(n: &mut Notification, kind: NotificationKind) {
     *n = Notification::new(77, SAMPLE_TIME_MS + 1000, kind);
@@ -138,6 +145,8 @@ mod tests {
         assert_eq!(a, host::sample_alert());
         fill_hostile_alert(&mut a);
         assert_eq!(a, host::hostile_alert());
+        fill_unversioned_alert(&mut a);
+        assert_eq!(a, host::unversioned_alert());
         for c in ['x'].into_iter().chain(WORST_CHARS) {
             fill_max_alert(&mut a, c);
             assert_eq!(a, host::max_alert(c), "max_alert({c:?})");

@@ -41,7 +41,7 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::Write;
@@ -55,6 +55,8 @@ use icsfwd::clock::now_ms;
 use icsfwd::config::Config;
 use icsfwd::service::{self, ServiceError, Stop, StopReport};
 use icsfwd::status::{self, Snapshot};
+use icsfwd_core::alert::Severity;
+use icsfwd_core::rule::{Engines, Protocols, Rule};
 
 use crate::feed::{self, Options, Tally, Target};
 use crate::scenario::{Params, Scenario};
@@ -141,6 +143,11 @@ pub struct Summary {
     pub refused: u64,
     /// Per destination name, what arrived.
     pub received: BTreeMap<String, Received>,
+    /// The forwarding rules of the run's configuration, one line each.
+    pub rules: Vec<String>,
+    /// Per destination name, the exactly-once check of what arrived against what the rules
+    /// route there (empty when the run did not check).
+    pub deliveries: BTreeMap<String, Delivery>,
     /// `soc-hec`'s alerts by engine.
     pub by_engine: BTreeMap<String, u64>,
     /// `soc-hec`'s alerts by severity.
@@ -161,6 +168,196 @@ pub struct Summary {
     pub backlog: u64,
     /// Where the files are, when kept.
     pub kept: Option<PathBuf>,
+}
+
+/// One destination's exactly-once check: every scenario event its rules route there must have
+/// arrived once, nothing twice, nothing else but the forwarder's own notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delivery {
+    /// Scenario events the rules route to this destination.
+    pub expected: u64,
+    /// Of those, how many arrived exactly once.
+    pub once: u64,
+    /// The forwarder's own system notifications that arrived (its sensor's, not the scenario's).
+    pub own: u64,
+    /// Event ids routed here that did not arrive.
+    pub missing: Vec<String>,
+    /// Event ids that arrived more than once.
+    pub duplicated: Vec<String>,
+    /// Event ids that arrived here but the rules do not route here.
+    pub unexpected: Vec<String>,
+}
+
+impl Delivery {
+    /// Whether every routed event arrived exactly once and nothing else did.
+    #[must_use]
+    pub fn is_exact(&self) -> bool {
+        self.once == self.expected
+            && self.missing.is_empty()
+            && self.duplicated.is_empty()
+            && self.unexpected.is_empty()
+    }
+}
+
+/// The event id (`<sensor>-<id>`) a stored record carries: HEC's `id` member, the text
+/// format's `Alert ID:` line, CEF's `externalId`.
+fn event_id_of(record: &Stored) -> Option<String> {
+    match (&record.body, record.receiver) {
+        (Body::Json(event), _) => event.get("id")?.as_str().map(str::to_owned),
+        (Body::Text(text), ReceiverKind::Syslog) => {
+            let rest = text.split_once(" externalId=")?.1;
+            Some(rest.split(' ').next().unwrap_or(rest).to_owned())
+        }
+        (Body::Text(text), _) => text
+            .lines()
+            .find_map(|l| l.strip_prefix("Alert ID: "))
+            .map(str::to_owned),
+    }
+}
+
+/// Checks what each destination received (`records`, the emulator's store) against the event
+/// ids the rules route to it (`expected`). A record of `own_sensor` (the forwarder's own
+/// notifications) is counted apart, and must arrive once too.
+#[must_use]
+pub fn check_deliveries(
+    expected: &BTreeMap<String, BTreeSet<String>>,
+    records: &[Stored],
+    own_sensor: &str,
+) -> BTreeMap<String, Delivery> {
+    let mut arrived: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for record in records {
+        if let (Some(name), Some(id)) = (destination_of(record), event_id_of(record)) {
+            *arrived.entry(name).or_default().entry(id).or_insert(0) += 1;
+        }
+    }
+    let own_prefix = format!("{own_sensor}-");
+    let mut checks = BTreeMap::new();
+    for (name, routed) in expected {
+        let got = arrived.remove(name.as_str()).unwrap_or_default();
+        let mut check = Delivery {
+            expected: u64::try_from(routed.len()).unwrap_or(u64::MAX),
+            ..Delivery::default()
+        };
+        for id in routed {
+            match got.get(id) {
+                None => check.missing.push(id.clone()),
+                Some(1) => check.once += 1,
+                Some(_) => {}
+            }
+        }
+        for (id, count) in got {
+            if count > 1 {
+                check.duplicated.push(id.clone());
+            }
+            if !routed.contains(&id) {
+                if id.starts_with(&own_prefix) {
+                    check.own += 1;
+                } else {
+                    check.unexpected.push(id);
+                }
+            }
+        }
+        checks.insert(name.clone(), check);
+    }
+    checks
+}
+
+/// The event ids the rules route to each destination, for the events of `params`.
+fn routed_ids(
+    config: &Config,
+    params: &Params,
+) -> anyhow::Result<BTreeMap<String, BTreeSet<String>>> {
+    let mut routed: BTreeMap<String, BTreeSet<String>> = config
+        .destinations
+        .iter()
+        .map(|d| (d.name.clone(), BTreeSet::new()))
+        .collect();
+    let now = now_ms();
+    for (_, event) in Scenario::Mixed
+        .events(params)
+        .map_err(|e| anyhow!("scenario: {e}"))?
+    {
+        let set = config.rules.route(&event, now);
+        for d in config.destinations.iter().filter(|d| set.contains(d.id)) {
+            if let Some(ids) = routed.get_mut(&d.name) {
+                ids.insert(event.event_id().to_string());
+            }
+        }
+    }
+    Ok(routed)
+}
+
+/// One line per rule of `config`: its name, what it takes, where it sends it.
+fn describe_rules(config: &Config) -> Vec<String> {
+    config
+        .rules
+        .rules()
+        .iter()
+        .map(|rule| {
+            let targets: Vec<&str> = config
+                .destinations
+                .iter()
+                .filter(|d| rule.actions.contains(d.id))
+                .map(|d| d.name.as_str())
+                .collect();
+            format!(
+                "\"{}\": {} -> {}",
+                rule.name.as_str(),
+                takes(rule),
+                targets.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// What a rule takes, in words: `alerts of severity Major and up from engines Malware,
+/// Anomaly`, `... and system notifications`.
+fn takes(rule: &Rule) -> String {
+    let mut parts = Vec::new();
+    if rule.forward_alerts {
+        let mut alerts = String::from("alerts");
+        let mut conditions = Vec::new();
+        if rule.min_severity != Severity::Warning {
+            conditions.push(format!("of severity {} and up", rule.min_severity.as_str()));
+        }
+        if let Engines::Specific(engines) = rule.engines {
+            conditions.push(format!("from engines {engines}"));
+        }
+        if let Protocols::Specific(protocols) = &rule.protocols {
+            let names: Vec<&str> = protocols.iter().map(|p| p.as_str()).collect();
+            conditions.push(format!("over {}", names.join(", ")));
+        }
+        if conditions.is_empty() {
+            alerts.insert_str(0, "all ");
+        } else {
+            alerts.push(' ');
+            alerts.push_str(&conditions.join(" "));
+        }
+        parts.push(alerts);
+    }
+    if rule.forward_notifications {
+        parts.push("system notifications".to_owned());
+    }
+    if parts.is_empty() {
+        "nothing".to_owned()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+/// What the demo says, once, when a destination waits for indexer acknowledgements: why its
+/// backlog stays whole for a few seconds.
+fn ack_note(snapshot: &Snapshot) -> Option<String> {
+    let waiting = snapshot
+        .destinations
+        .iter()
+        .find(|d| d.acks_pending > 0 && d.backlog > 0)?;
+    Some(format!(
+        "demo: {} uses indexer acknowledgement (ack = true): an event counts as delivered only \
+         once Splunk says it is indexed, and the forwarder asks about every second here, so its \
+         backlog stays whole for a few seconds and then falls in steps",
+        waiting.name
+    ))
 }
 
 /// Runs the whole demo, writing progress to `progress` (stderr in the CLI).
@@ -415,6 +612,9 @@ fn progress_line(tally: Option<&Tally>, snapshot: Option<&Snapshot>) -> String {
                 " | {} delivered {} backlog {}",
                 d.name, d.delivered, d.backlog
             );
+            if d.acks_pending > 0 {
+                let _ = write!(line, " ({} awaiting indexer acks)", d.acks_pending);
+            }
         }
     }
     line
@@ -456,8 +656,24 @@ fn run_with(
     let config_path = dir.join("icsfwd.toml");
     write_private(&config_path, &config_text(dir, ca, emulator)?)?;
     let config = Config::load(&config_path).map_err(|e| anyhow!("{e}"))?;
+    let rules = describe_rules(&config);
+    writeln!(progress, "demo: the forwarding rules:")?;
+    for rule in &rules {
+        writeln!(progress, "demo:   {rule}")?;
+    }
+    let own_sensor = config.sensor.name.clone();
     let socket = config.ingest.socket.clone();
     let status_path = status::path_for(&socket);
+    let start_ms = options.start_ms.unwrap_or_else(now_ms);
+    let params = Params {
+        rate: 1_000.0,
+        count: options.count,
+        seed: options.seed,
+        start_ms,
+        ..Params::default()
+    };
+    // The same seeded events, routed here by the same rules: what each destination must get.
+    let routed = routed_ids(&config, &params)?;
     let mut forwarder = Forwarder::start(config)?;
     wait_until("the forwarder's ingest socket", until, || {
         if forwarder.has_ended() {
@@ -471,16 +687,48 @@ fn run_with(
         socket.display()
     )?;
 
-    let start_ms = options.start_ms.unwrap_or_else(now_ms);
-    let params = Params {
-        rate: 1_000.0,
-        count: options.count,
-        seed: options.seed,
-        start_ms,
-        ..Params::default()
-    };
+    let (tally, ack_explained) = send_scenario(options, &params, &socket, &status_path, progress)?;
+    let snapshot =
+        wait_until_drained(&status_path, tally.accepted, until, progress, ack_explained)?;
+    wait_for_syslog(emulator, &snapshot, until)?;
+
+    let records = emulator.store().list(&Filter::default());
+    let mut summary = summarise(&records);
+    summary.rules = rules;
+    summary.deliveries = check_deliveries(&routed, &records, &own_sensor);
+    summary.seed = options.seed;
+    summary.start_ms = start_ms;
+    summary.sent = tally.sent;
+    summary.accepted = tally.accepted;
+    summary.not_forwarded = tally.not_forwarded;
+    summary.refused = tally.refused;
+    summary.status = snapshot.render(now_ms());
+    summary.backlog = snapshot.destinations.iter().map(|d| d.backlog).sum();
+
+    let report = forwarder.stop()?;
+    if !report.still_running.is_empty() {
+        writeln!(
+            progress,
+            "demo: still sending at stop: {}",
+            report.still_running.join(", ")
+        )?;
+    }
+    writeln!(progress, "demo: forwarder stopped")?;
+    Ok(summary)
+}
+
+/// Sends the scenario of `params` to the ingest `socket`, showing progress every 500 ms with
+/// the forwarder's status (`status_path`); returns the sender's tally and whether it already
+/// explained why a destination waits for indexer acks.
+fn send_scenario(
+    options: &DemoOptions,
+    params: &Params,
+    socket: &Path,
+    status_path: &Path,
+    progress: &mut dyn Write,
+) -> anyhow::Result<(Tally, bool)> {
     let events = Scenario::Mixed
-        .events(&params)
+        .events(params)
         .map_err(|e| anyhow!("scenario: {e}"))?;
     let send_options = Options {
         window: 256,
@@ -489,39 +737,61 @@ fn run_with(
     };
     writeln!(
         progress,
-        "demo: sending {} event(s) of the mixed scenario, seed {}, start {start_ms}",
-        options.count, options.seed
+        "demo: sending {} event(s) of the mixed scenario, seed {}, start {}",
+        options.count, options.seed, params.start_ms
     )?;
+    let mut ack_explained = false;
     let tally = feed::send(
         events.into_iter(),
-        &Target::Unix(socket.clone()),
+        &Target::Unix(socket.to_owned()),
         &send_options,
         &mut |tally| {
-            let snapshot = status::read(&status_path).ok();
+            let snapshot = status::read(status_path).ok();
             drop(writeln!(
                 progress,
                 "{}",
                 progress_line(Some(tally), snapshot.as_ref())
             ));
+            if !ack_explained && let Some(note) = snapshot.as_ref().and_then(ack_note) {
+                drop(writeln!(progress, "{note}"));
+                ack_explained = true;
+            }
         },
     )
     .context("sending to the ingest socket")?;
-    writeln!(progress, "demo: sent: {tally}")?;
+    for line in tally.to_string().lines() {
+        writeln!(progress, "demo: {line}")?;
+    }
 
-    // Delivered: a snapshot written after the last answer, showing every accepted line and
-    // every destination drained (no backlog, no ack outstanding).
+    Ok((tally, ack_explained))
+}
+
+/// Waits for a snapshot written after the last answer that shows every accepted line and every
+/// destination drained (no backlog, no ack outstanding), showing progress every 500 ms and,
+/// unless `ack_explained`, why a destination waits for indexer acks.
+fn wait_until_drained(
+    status_path: &Path,
+    accepted: u64,
+    until: Instant,
+    progress: &mut dyn Write,
+    mut ack_explained: bool,
+) -> anyhow::Result<Snapshot> {
     let sent_ms = now_ms();
     let mut last_shown = Instant::now();
     let mut last: Option<Snapshot> = None;
     wait_until("every destination's backlog to reach 0", until, || {
-        let snapshot = status::read(&status_path).ok();
+        let snapshot = status::read(status_path).ok();
         if last_shown.elapsed() >= Duration::from_millis(500) {
             writeln!(progress, "{}", progress_line(None, snapshot.as_ref()))?;
             last_shown = Instant::now();
         }
+        if !ack_explained && let Some(note) = snapshot.as_ref().and_then(ack_note) {
+            writeln!(progress, "{note}")?;
+            ack_explained = true;
+        }
         let done = snapshot.as_ref().is_some_and(|s| {
             s.written_ms > sent_ms
-                && s.ingest.accepted == tally.accepted
+                && s.ingest.accepted == accepted
                 && s.destinations
                     .iter()
                     .all(|d| d.backlog == 0 && d.acks_pending == 0)
@@ -531,9 +801,16 @@ fn run_with(
     })?;
     let snapshot = last.ok_or_else(|| anyhow!("no status snapshot"))?;
     writeln!(progress, "{}", progress_line(None, Some(&snapshot)))?;
+    Ok(snapshot)
+}
 
-    // Syslog has no acknowledgement: "delivered" means the kernel took the bytes, so wait until
-    // the receiver has stored as many messages as the forwarder reports delivered.
+/// Syslog has no acknowledgement: "delivered" means the kernel took the bytes, so this waits
+/// until the receiver has stored as many messages as `snapshot` reports delivered.
+fn wait_for_syslog(
+    emulator: &RunningEmulator,
+    snapshot: &Snapshot,
+    until: Instant,
+) -> anyhow::Result<()> {
     let syslog_delivered = snapshot
         .destinations
         .iter()
@@ -555,28 +832,7 @@ fn run_with(
                 .count();
             Ok(u64::try_from(stored).unwrap_or(u64::MAX) >= syslog_delivered)
         },
-    )?;
-
-    let mut summary = summarise(&emulator.store().list(&Filter::default()));
-    summary.seed = options.seed;
-    summary.start_ms = start_ms;
-    summary.sent = tally.sent;
-    summary.accepted = tally.accepted;
-    summary.not_forwarded = tally.not_forwarded;
-    summary.refused = tally.refused;
-    summary.status = snapshot.render(now_ms());
-    summary.backlog = snapshot.destinations.iter().map(|d| d.backlog).sum();
-
-    let report = forwarder.stop()?;
-    if !report.still_running.is_empty() {
-        writeln!(
-            progress,
-            "demo: still sending at stop: {}",
-            report.still_running.join(", ")
-        )?;
-    }
-    writeln!(progress, "demo: forwarder stopped")?;
-    Ok(summary)
+    )
 }
 
 /// Which demo destination a stored record came from.
@@ -673,6 +929,61 @@ fn table(out: &mut String, title: &str, counts: &BTreeMap<String, u64>) {
 }
 
 impl Summary {
+    /// Whether the exactly-once check ran and every destination passed it.
+    #[must_use]
+    pub fn every_event_arrived_exactly_once(&self) -> bool {
+        !self.deliveries.is_empty() && self.deliveries.values().all(Delivery::is_exact)
+    }
+
+    /// The exactly-once check, destination by destination, and why a HEC destination with
+    /// acks took a few seconds.
+    fn render_deliveries(&self, out: &mut String) {
+        if self.deliveries.is_empty() {
+            return;
+        }
+        let verdict = if self.every_event_arrived_exactly_once() {
+            "every event arrived exactly once"
+        } else {
+            "NOT every event arrived exactly once"
+        };
+        let _ = writeln!(
+            out,
+            "\nchecked against the rules, event id by event id: {verdict}"
+        );
+        for (name, check) in &self.deliveries {
+            let _ = write!(
+                out,
+                "  {name:<12} {:>7} routed here, {:>7} arrived once",
+                check.expected, check.once
+            );
+            if check.own > 0 {
+                let _ = write!(
+                    out,
+                    " (and {} of the forwarder's own notifications)",
+                    check.own
+                );
+            }
+            out.push('\n');
+            for (what, ids) in [
+                ("missing", &check.missing),
+                ("more than once", &check.duplicated),
+                ("not routed here", &check.unexpected),
+            ] {
+                if !ids.is_empty() {
+                    let shown: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
+                    let more = if ids.len() > 5 { ", ..." } else { "" };
+                    let _ = writeln!(out, "    {} {what}: {}{more}", ids.len(), shown.join(", "));
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  {SOC_HEC} uses indexer acknowledgement: an event counts as delivered only once \
+             Splunk\n  confirms it is indexed, so its backlog stayed whole for a few seconds while \
+             the others drained."
+        );
+    }
+
     /// The report a newcomer reads. Each count table is a `by <dimension> (soc-hec alerts):`
     /// line followed by lines of two spaces, the value, spaces and the count.
     #[must_use]
@@ -688,6 +999,15 @@ impl Summary {
             "sent {} event(s): {} accepted, {} not forwarded, {} refused",
             self.sent, self.accepted, self.not_forwarded, self.refused
         );
+        if !self.rules.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nthe forwarding rules (an event goes to every destination whose rule takes it):"
+            );
+            for rule in &self.rules {
+                let _ = writeln!(out, "  {rule}");
+            }
+        }
         let _ = writeln!(out, "\nwhat \"Splunk\" received, per destination:");
         for (name, received) in &self.received {
             let _ = writeln!(
@@ -696,6 +1016,7 @@ impl Summary {
                 received.alerts, received.notifications
             );
         }
+        self.render_deliveries(&mut out);
         out.push('\n');
         table(&mut out, "by engine (soc-hec alerts)", &self.by_engine);
         table(&mut out, "by severity (soc-hec alerts)", &self.by_severity);
@@ -821,6 +1142,139 @@ mod tests {
             text.contains("by engine (soc-hec alerts):\n  Malware"),
             "{text}"
         );
+    }
+
+    fn ids(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_exactly_once_check_names_what_is_missing_twice_or_misrouted() {
+        let hec_event = |id: &str| hec("main", json!({"id": id, "alert_id": 1}), &[]);
+        let splunkd = |id: &str| Stored {
+            body: Body::Text(format!(
+                "2024-01-01T00:00:00.000Z icsfwd Alert: t\nAlert ID: {id}"
+            )),
+            ..Stored::new(ReceiverKind::Simple)
+        };
+        let syslog = |id: &str| {
+            crate::splunk::syslog::record(
+                format!("<10>1 - s icsfwd - - - CEF:0|a|b|1|sig|t|10|rt=1 externalId={id} cat=x")
+                    .as_bytes(),
+                0,
+            )
+        };
+        let records = vec![
+            hec_event("p-1"),
+            hec_event("p-2"),
+            hec_event("p-2"),
+            hec_event("p-9"),
+            hec_event("sensor-demo-1"),
+            splunkd("p-1"),
+            syslog("p-3"),
+        ];
+        let expected = BTreeMap::from([
+            (SOC_HEC.to_owned(), ids(&["p-1", "p-2", "p-4"])),
+            (SOC_SPLUNKD.to_owned(), ids(&["p-1"])),
+            (SIEM_SYSLOG.to_owned(), ids(&["p-3"])),
+            (OT_HEC.to_owned(), ids(&[])),
+        ]);
+        let checks = check_deliveries(&expected, &records, "sensor-demo");
+        assert_eq!(
+            checks[SOC_HEC],
+            Delivery {
+                expected: 3,
+                once: 1,
+                own: 1,
+                missing: vec!["p-4".to_owned()],
+                duplicated: vec!["p-2".to_owned()],
+                unexpected: vec!["p-9".to_owned()],
+            }
+        );
+        for name in [SOC_SPLUNKD, SIEM_SYSLOG, OT_HEC] {
+            assert!(checks[name].is_exact(), "{name}: {:?}", checks[name]);
+        }
+        let summary = Summary {
+            deliveries: checks,
+            ..Summary::default()
+        };
+        assert!(!summary.every_event_arrived_exactly_once());
+        let text = summary.render();
+        assert!(
+            text.contains("NOT every event arrived exactly once"),
+            "{text}"
+        );
+        assert!(text.contains("    1 missing: p-4\n"), "{text}");
+        assert!(text.contains("    1 more than once: p-2\n"), "{text}");
+        assert!(text.contains("    1 not routed here: p-9\n"), "{text}");
+        assert!(
+            text.contains("  soc-splunkd        1 routed here,       1 arrived once\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_run_that_checked_nothing_does_not_claim_exactly_once() {
+        assert!(!Summary::default().every_event_arrived_exactly_once());
+        let exact = Summary {
+            deliveries: BTreeMap::from([(SOC_HEC.to_owned(), Delivery::default())]),
+            ..Summary::default()
+        };
+        assert!(exact.every_event_arrived_exactly_once());
+        assert!(
+            exact
+                .render()
+                .contains(": every event arrived exactly once\n")
+        );
+        assert!(exact.render().contains("indexer acknowledgement"));
+    }
+
+    #[test]
+    fn rules_are_described_by_what_they_take_and_where_it_goes() {
+        let all = Rule::new("all").unwrap().forwarding_notifications(true);
+        assert_eq!(takes(&all), "all alerts and system notifications");
+        let narrow = Rule::new("n")
+            .unwrap()
+            .with_min_severity(Severity::Major)
+            .with_engines([icsfwd_core::alert::Engine::Malware])
+            .unwrap()
+            .with_protocols(["S7", "Modbus"])
+            .unwrap();
+        assert_eq!(
+            takes(&narrow),
+            "alerts of severity Major and up from engines Malware over S7, Modbus"
+        );
+        let summary = Summary {
+            rules: vec!["\"r\": all alerts -> soc-hec".to_owned()],
+            ..Summary::default()
+        };
+        assert!(summary.render().contains(
+            "the forwarding rules (an event goes to every destination whose rule takes it):\n  \
+             \"r\": all alerts -> soc-hec\n"
+        ));
+    }
+
+    #[test]
+    fn a_destination_waiting_for_acks_is_shown_and_explained_once() {
+        let mut snapshot = Snapshot::default();
+        snapshot.destinations.push(status::DestinationStatus {
+            name: SOC_HEC.to_owned(),
+            backlog: 3000,
+            acks_pending: 2500,
+            ..status::DestinationStatus::default()
+        });
+        let line = progress_line(None, Some(&snapshot));
+        assert!(
+            line.ends_with("| soc-hec delivered 0 backlog 3000 (2500 awaiting indexer acks)"),
+            "{line}"
+        );
+        let note = ack_note(&snapshot).unwrap();
+        assert!(
+            note.starts_with("demo: soc-hec uses indexer acknowledgement"),
+            "{note}"
+        );
+        snapshot.destinations[0].acks_pending = 0;
+        assert_eq!(ack_note(&snapshot), None);
     }
 
     #[test]

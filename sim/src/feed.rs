@@ -316,9 +316,10 @@ impl Tally {
 impl fmt::Display for Tally {
     /// A human summary, several lines.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = if self.sent == 1 { "line" } else { "lines" };
         write!(
             f,
-            "sent {} lines in {:.1} s ({:.1}/s)",
+            "sent {} {lines} in {:.1} s ({:.1}/s)",
             self.sent,
             self.elapsed.as_secs_f64(),
             self.rate()
@@ -775,6 +776,20 @@ mod tests {
                 assert_eq!(target.to_string(), text);
             }
         }
+    }
+
+    #[test]
+    fn one_line_is_one_line_in_the_summary() {
+        let one = Tally {
+            sent: 1,
+            ..Tally::default()
+        };
+        assert!(one.to_string().starts_with("sent 1 line in "), "{one}");
+        let two = Tally {
+            sent: 2,
+            ..Tally::default()
+        };
+        assert!(two.to_string().starts_with("sent 2 lines in "), "{two}");
     }
 
     #[test]

@@ -87,7 +87,8 @@ enum Command {
     /// received and the forwarder's status.
     ///
     /// Progress goes to standard error, the report to standard output. Exit codes: 0 every
-    /// destination received everything; 1 a part failed or the deadline passed; 2 bad arguments.
+    /// destination received every event its rules route to it, exactly once (checked event
+    /// id by event id); 1 it did not, a part failed or the deadline passed; 2 bad arguments.
     Demo(DemoArgs),
 }
 
@@ -768,5 +769,12 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
     out.write_all(summary.render().as_bytes())?;
     out.flush()?;
+    if !summary.every_event_arrived_exactly_once() {
+        eprintln!(
+            "icsfwd-sim: demo: not every event arrived exactly once at its destinations (see the \
+             check above)"
+        );
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }

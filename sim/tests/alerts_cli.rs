@@ -25,12 +25,31 @@ fn sim(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A fresh directory for one test.
-fn temp_dir(name: &str) -> PathBuf {
+/// A test's scratch directory, removed with everything in it when dropped (so a test run
+/// leaves nothing in /tmp); derefs to its path.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a failed removal must not hide the test's own result.
+        drop(std::fs::remove_dir_all(&self.0));
+    }
+}
+
+/// A fresh directory for one test, removed when the guard is dropped.
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("icsfwd-sim-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// How the test forwarder answers line `index` (0-based), given its decoded event.

@@ -73,11 +73,31 @@ fn start_splunk(extra: &[&str]) -> (Running, Vec<String>) {
     (child, lines)
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A test's scratch directory, removed with everything in it when dropped (so a test run
+/// leaves nothing in /tmp); derefs to its path.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a failed removal must not hide the test's own result.
+        drop(std::fs::remove_dir_all(&self.0));
+    }
+}
+
+/// A fresh directory for one test, removed when the guard is dropped.
+fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("icsfwd-sim-cli-{name}-{}", std::process::id()));
     drop(std::fs::remove_dir_all(&dir));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// The address printed after `prefix`.

@@ -121,6 +121,55 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
         assert_eq!(&table(&report, dimension), counts, "by {dimension}");
     }
 
+    // The rules are printed, so the counts above can be checked by the reader.
+    for rule in [
+        "  \"everything to the SOC\": all alerts and system notifications -> soc-hec\n",
+        "  \"malware and anomalies to the OT team\": alerts from engines Malware, Anomaly -> ot-hec\n",
+        "  \"major and critical to splunkd\": alerts of severity Major and up -> soc-splunkd\n",
+        "  \"critical to the SIEM\": alerts of severity Critical and up -> siem-syslog\n",
+    ] {
+        assert!(report.contains(rule), "{rule} in:\n{report}");
+    }
+    // Checked event by event, not only counted.
+    assert!(
+        report.contains(
+            "checked against the rules, event id by event id: every event arrived exactly once\n"
+        ),
+        "{report}"
+    );
+    let routed = |destination: &str, n: u64| {
+        format!("  {destination:<12} {n:>7} routed here, {n:>7} arrived once")
+    };
+    assert!(
+        report.contains(&format!(
+            "{} (and 1 of the forwarder's own notifications)\n",
+            routed("soc-hec", alerts + notifications)
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{}\n", routed("ot-hec", ot))),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{}\n", routed("soc-splunkd", major))),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("{}\n", routed("siem-syslog", critical))),
+        "{report}"
+    );
+    assert!(
+        report.contains("soc-hec uses indexer acknowledgement"),
+        "{report}"
+    );
+    // The sender's tally reads as one sentence, not "sent: sent".
+    assert!(
+        progress.contains(&format!("demo: sent {COUNT} lines in ")),
+        "{progress}"
+    );
+    assert!(!progress.contains("sent: sent"), "{progress}");
+
     // One event in each format.
     let hec: serde_json::Value = serde_json::from_str(after(
         &report,

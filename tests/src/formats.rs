@@ -490,6 +490,24 @@ fn replaced(value: &str, keep_line_breaks: bool) -> String {
         .collect()
 }
 
+/// A CEF header field: controls replaced, and never empty (`format::EMPTY_HEADER_FIELD`).
+fn header_field(value: &str) -> String {
+    if value.is_empty() {
+        format::EMPTY_HEADER_FIELD.to_owned()
+    } else {
+        replaced(value, false)
+    }
+}
+
+/// A LEEF header field: never empty (`format::EMPTY_HEADER_FIELD`).
+fn leef_header_field(value: &str) -> String {
+    if value.is_empty() {
+        format::EMPTY_HEADER_FIELD.to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
 fn push(fields: &mut Fields, key: &str, value: impl Into<String>) {
     fields.push((key.to_owned(), value.into()));
 }
@@ -517,11 +535,11 @@ pub fn expected_cef(event: &Event, options: &cef::Options) -> CefLine {
     let sensor = event.sensor();
     let header = vec![
         "0".to_owned(),
-        replaced(&options.vendor, false),
-        replaced(&options.product, false),
-        replaced(&sensor.version, false),
+        header_field(&options.vendor),
+        header_field(&options.product),
+        header_field(&sensor.version),
         cef::signature_id(event).to_string(),
-        replaced(event.title(), false),
+        header_field(event.title()),
         event.severity().level_0_to_10().to_string(),
     ];
     let ext = |v: &str| replaced(v, true);
@@ -602,9 +620,9 @@ pub fn expected_leef(event: &Event, options: &format::leef::Options) -> LeefLine
     let sensor = event.sensor();
     let header = vec![
         "1.0".to_owned(),
-        options.vendor.to_string(),
-        options.product.to_string(),
-        sensor.version.to_string(),
+        leef_header_field(&options.vendor),
+        leef_header_field(&options.product),
+        leef_header_field(&sensor.version),
         cef::signature_id(event).to_string(),
     ];
     let mut f = Vec::new();

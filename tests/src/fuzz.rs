@@ -8,7 +8,7 @@
 //! | function | input | property |
 //! | --- | --- | --- |
 //! | [`record_decode`] | any bytes as a spool stream | byte accounting balances; split and whole feeds agree; every record re-encodes and decodes to itself |
-//! | [`format_all`] | postcard bytes of an [`Event`] | every format (and syslog around each payload) renders within its bound and passes [`formats::check_event`], with default options and with the event's own text as vendor, product, label and HEC metadata |
+//! | [`format_all`] | a spool record body of the newest version (`docs/record-format.md`): an [`Event`] | every format (and syslog around each payload) renders within its bound and passes [`formats::check_event`], with default options and with the event's own text as vendor, product, label and HEC metadata |
 //! | [`ingest_decode`] | any bytes as one ingest line | an accepted line re-encodes within `MAX_LINE` to the same message; every answer is one parseable JSON line; a refusal says what was wrong |
 //! | [`config_parse`] | any UTF-8 as `icsfwd.toml` | an invalid file lists a problem; no secret from the environment shows in a problem or in `Debug` |
 //!
@@ -16,8 +16,9 @@
 //! use icsfwd_core::alert::{Alert, Event};
 //!
 //! let event = Event::from(Alert::example(1_557_059_334_123));
-//! let bytes = postcard::to_allocvec(&event).unwrap();
-//! icsfwd_tests::fuzz::format_all(&bytes).unwrap();
+//! let mut body = [0u8; icsfwd_core::record::MAX_BODY];
+//! let n = icsfwd_core::record::encode_body(&event, &mut body).unwrap();
+//! icsfwd_tests::fuzz::format_all(&body[..n]).unwrap();
 //! icsfwd_tests::fuzz::record_decode(b"not a record").unwrap();
 //! ```
 
@@ -118,9 +119,9 @@ pub fn hostile_options(event: &Event) -> format::Options {
 
 /// Every output format: see the module table.
 pub fn format_all(data: &[u8]) -> Result<(), String> {
-    // postcard is the spool's own encoding of an event, so every decodable input is an event
-    // the appliance could hand to a formatter.
-    let Ok(event) = postcard::from_bytes::<Event>(data) else {
+    // The record body is the spool's own encoding of an event, so every decodable input is an
+    // event the appliance could hand to a formatter.
+    let Ok(event) = record::decode_body(record::VERSION, data) else {
         return Ok(());
     };
     formats::check_event(&event, &format::Options::default())?;

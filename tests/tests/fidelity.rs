@@ -65,6 +65,13 @@ struct Harness {
     ca_file: PathBuf,
 }
 
+impl Drop for Harness {
+    fn drop(&mut self) {
+        // The CA file is the test's own; a run leaves nothing in the temporary directory.
+        drop(std::fs::remove_file(&self.ca_file));
+    }
+}
+
 impl Harness {
     /// The whole emulator over TLS with a CA generated for this test and written to a temp
     /// file, exactly as `icsfwd-sim splunk` serves it.

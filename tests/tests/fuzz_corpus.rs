@@ -95,7 +95,9 @@ fn regenerate_seed_corpus() {
     let events = seed_events();
     let mut frame = vec![0u8; MAX_FRAME];
     for (i, (name, event)) in events.iter().enumerate() {
-        write_seed("format_all", name, &postcard::to_allocvec(event).unwrap());
+        let mut body = vec![0u8; record::MAX_BODY];
+        let n = record::encode_body(event, &mut body).unwrap();
+        write_seed("format_all", name, &body[..n]);
         write_seed("ingest_decode", name, encode_line(event).as_bytes());
         let record = Record {
             seq: i as u64,

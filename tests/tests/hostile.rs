@@ -268,6 +268,52 @@ fn pycef_expected(cef: &formats::CefLine, header: bool) -> BTreeMap<String, Stri
     map
 }
 
+#[test]
+fn an_alert_from_a_sensor_without_a_version_is_read_whole_by_pycef() {
+    let Some(python) = python_with_parsers() else {
+        return;
+    };
+    // The ingest line a sensor that sends no `version` writes.
+    let line = br#"{"type":"alert","id":7,"engine":"Operational","severity":"Major","title":"PLC stop","sensor":{"name":"s1","ip":"10.0.0.9"}}"#;
+    let decoded = decode_line(line, 0).unwrap();
+    let icsfwd::ingest::schema::Message::Event(event) = decoded.message else {
+        panic!("not an event");
+    };
+    assert!(event.sensor().version.is_empty());
+    let options = format::Options::default();
+    let cef_line = render(Kind::Cef, &event, &options);
+    let items =
+        json!([{"hec": render(Kind::Hec, &event, &options), "cef": &cef_line, "syslog": []}]);
+    let input =
+        std::env::temp_dir().join(format!("icsfwd-unversioned-{}.json", std::process::id()));
+    std::fs::write(&input, serde_json::to_vec(&items).unwrap()).unwrap();
+    let output = Command::new(&python)
+        .args(["-c", READER])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&input);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let got = &results[0]["cef"];
+    assert!(got.is_object(), "pycef refused the line: {cef_line}");
+    assert!(
+        cef_line.starts_with("CEF:0|icsfwd|OT Sensor|unknown|OPERATIONAL:"),
+        "{cef_line}"
+    );
+    assert_eq!(got["DeviceVersion"], "unknown");
+    assert_eq!(got["DeviceProduct"], "OT Sensor");
+    assert_eq!(got["Name"], "PLC stop");
+    assert_eq!(got["externalId"], "s1-7");
+    let want = expected_cef(&event, &options.cef);
+    let got: BTreeMap<String, String> = serde_json::from_value(got.clone()).unwrap();
+    assert_eq!(got, pycef_expected(&want, true));
+}
+
 const NEUTRAL_CEF_HEADER: &str = "CEF:0|v|p|1|sig|name|8|";
 
 fn neutral_header_fields() -> Vec<String> {

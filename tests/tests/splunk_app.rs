@@ -445,6 +445,15 @@ fn ip_keys(f: &mut Fields, key: &str, ip: &IpAddr) {
     put(f, key, ip.to_string());
 }
 
+/// A CEF or LEEF header field as written: an empty one is `format::EMPTY_HEADER_FIELD`.
+fn never_empty(value: &str) -> &str {
+    if value.is_empty() {
+        icsfwd_core::format::EMPTY_HEADER_FIELD
+    } else {
+        value
+    }
+}
+
 fn expected_cef(event: &Event) -> Fields {
     let mut f = Fields::new();
     let e = cef_ext_escape;
@@ -453,7 +462,7 @@ fn expected_cef(event: &Event) -> Fields {
     put(
         &mut f,
         "sensor_version",
-        cef_header_escape(&event.sensor().version),
+        cef_header_escape(never_empty(&event.sensor().version)),
     );
     put(
         &mut f,
@@ -468,7 +477,7 @@ fn expected_cef(event: &Event) -> Fields {
     put(&mut f, "id", e(&event_id(event)));
     match event {
         Event::Alert(a) => {
-            put(&mut f, "title", cef_header_escape(&a.title));
+            put(&mut f, "title", cef_header_escape(never_empty(&a.title)));
             nonempty(&mut f, "alert_group", e(&a.group));
             nonempty(&mut f, "protocol", e(&a.protocol));
             for (prefix, ep) in [("src", &a.source), ("dest", &a.destination)] {
@@ -507,7 +516,7 @@ fn expected_leef(event: &Event) -> Fields {
     put(
         &mut f,
         "sensor_version",
-        leef_escape(&event.sensor().version, true),
+        leef_escape(never_empty(&event.sensor().version), true),
     );
     put(
         &mut f,

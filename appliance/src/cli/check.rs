@@ -58,15 +58,20 @@ pub fn check_config(path: &Path) -> Exit {
 /// The configuration cannot be loaded or the input read.
 pub fn explain(file: Option<&str>, path: &Path) -> Result<Exit, Error> {
     let config = load_config(path)?;
+    let max_line = config.ingest.max_line_bytes;
     let mut line = Vec::new();
     open_input(file)?
-        .take(u64::try_from(schema::MAX_LINE).unwrap_or(u64::MAX) + 1)
+        .take(
+            u64::try_from(max_line)
+                .unwrap_or(u64::MAX)
+                .saturating_add(2),
+        )
         .read_until(b'\n', &mut line)?;
     while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         line.pop();
     }
     let now_ms = now_ms();
-    let decoded = match schema::decode_line(&line, now_ms) {
+    let decoded = match schema::decode_line_within(&line, now_ms, max_line) {
         Ok(decoded) => decoded,
         Err(refusal) => {
             eprintln!("icsfwd: the line would be refused: {refusal}");
@@ -77,7 +82,16 @@ pub fn explain(file: Option<&str>, path: &Path) -> Result<Exit, Error> {
         println!("a heartbeat: it updates the sensor's liveness and is never forwarded");
         return Ok(Exit::Success);
     };
-    println!("{}", config.rules.explain(&event, now_ms));
+    // Destinations by key path and name (`destination[0] ("soc-hec")`), as the file has them.
+    let names: Vec<&str> = config
+        .destinations
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
+    println!(
+        "{}",
+        config.rules.explain(&event, now_ms).with_names(&names)
+    );
     let destinations = config.rules.route(&event, now_ms);
     let names: Vec<&str> = config
         .destinations

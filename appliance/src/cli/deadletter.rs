@@ -4,10 +4,11 @@
 use std::io::{self, Write as _};
 use std::path::Path;
 
-use super::{Error, load_config};
+use super::{Error, command_line, load_config};
 use crate::deliver::{self, deadletter, replay};
 use crate::exit::Exit;
 use crate::probe;
+use crate::spool::owner::{self, OwnerError};
 
 /// `icsfwd deadletter list`: per destination, its file, records and reasons grouped.
 ///
@@ -55,8 +56,10 @@ pub fn list(path: &Path) -> Result<Exit, Error> {
 }
 
 /// `icsfwd deadletter replay <destination>`: one line per record, then the summary; exit 0
-/// every record delivered, 1 some still in the file.
-pub fn replay(name: &str, path: &Path, dry_run: bool) -> Exit {
+/// every record delivered, 1 some still in the file. It writes into the spool directory (the
+/// dead-letter file, its locks), so it runs as the directory's owner only: run by another
+/// user it refuses ([`Exit::NotOwner`]) unless `as_owner` lets it switch to the owner first.
+pub fn replay(name: &str, path: &Path, dry_run: bool, as_owner: bool) -> Exit {
     let config = match load_config(path) {
         Ok(config) => config,
         Err(err) => return err.report(""),
@@ -68,6 +71,9 @@ pub fn replay(name: &str, path: &Path, dry_run: bool) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Err(exit) = run_as_owner(&config.spool.dir, as_owner) {
+        return exit;
+    }
     let mut sender = match deliver::sender_for(destination, &config.sensor) {
         Ok(sender) => sender,
         Err(err) => {
@@ -103,6 +109,41 @@ pub fn replay(name: &str, path: &Path, dry_run: bool) -> Exit {
         Err(err) => {
             eprintln!("icsfwd: replay of {name:?}: {err}");
             Exit::Failed
+        }
+    }
+}
+
+/// Makes sure this process runs as the owner of the spool directory `dir` before a command
+/// writes into it: switches to the owner when `as_owner`, else refuses with the command to run
+/// instead.
+///
+/// # Errors
+///
+/// The exit code after the refusal or failure was printed.
+fn run_as_owner(dir: &Path, as_owner: bool) -> Result<(), Exit> {
+    let checked = if as_owner {
+        owner::become_owner(dir).map(drop)
+    } else {
+        owner::check(dir)
+    };
+    match checked {
+        Ok(()) => Ok(()),
+        Err(refused @ OwnerError::NotOwner { .. }) => {
+            let run_as = refused.run_as_owner().unwrap_or_default();
+            eprintln!(
+                "icsfwd: {refused}; run it as the owner: {run_as} {}\n(or add --as-owner to \
+                 switch to the owner first)",
+                command_line()
+            );
+            Err(Exit::NotOwner)
+        }
+        Err(e @ OwnerError::Switch { .. }) => {
+            eprintln!("icsfwd: {e}");
+            Err(Exit::NotOwner)
+        }
+        Err(e) => {
+            eprintln!("icsfwd: {e}");
+            Err(Exit::Failed)
         }
     }
 }

@@ -134,6 +134,9 @@ pub enum Error {
     Json(serde_json::Error),
     /// An event could not be rendered.
     Format(format::Error),
+    /// A name given on the command line is not in the configuration (the message lists the
+    /// names there).
+    NotConfigured(String),
     /// A state the command line rules out (a bug).
     Internal(&'static str),
 }
@@ -147,7 +150,10 @@ impl Error {
             Error::Input(e) => Some(e),
             Error::Json(e) => Some(e),
             Error::Format(e) => Some(e),
-            Error::Config(_) | Error::Read { .. } | Error::Internal(_) => None,
+            Error::Config(_)
+            | Error::Read { .. }
+            | Error::Internal(_)
+            | Error::NotConfigured(_) => None,
         };
         while let Some(error) = next {
             if error
@@ -171,6 +177,7 @@ impl fmt::Display for Error {
             Error::Read { what, .. } => f.write_str(what),
             Error::Json(e) => e.fmt(f),
             Error::Format(e) => e.fmt(f),
+            Error::NotConfigured(what) => f.write_str(what),
             Error::Internal(what) => write!(f, "internal: {what}"),
         }
     }
@@ -180,7 +187,7 @@ impl std::error::Error for Error {
     /// The wrapped errors are shown as themselves: their causes follow them.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Config(_) | Error::Internal(_) => None,
+            Error::Config(_) | Error::Internal(_) | Error::NotConfigured(_) => None,
             Error::Io(e) => e.source(),
             Error::Input(e) => e.source(),
             Error::Read { source, .. } => Some(source),
@@ -218,6 +225,24 @@ impl From<format::Error> for Error {
     fn from(error: format::Error) -> Error {
         Error::Format(error)
     }
+}
+
+/// This process's command line as a shell would take it back: each argument as it is when it
+/// holds only characters a shell leaves alone, else in single quotes (for the command an
+/// error message tells the operator to run).
+fn command_line() -> String {
+    let quote = |arg: String| {
+        let plain = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_./=:@%+,-".contains(c));
+        if plain {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', r"'\''"))
+        }
+    };
+    std::env::args().map(quote).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

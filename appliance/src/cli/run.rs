@@ -3,19 +3,39 @@
 use std::io;
 use std::path::Path;
 
-use super::load_config;
+use super::{command_line, load_config};
 use crate::config::LogLevel;
 use crate::exit::Exit;
+use crate::spool::owner::{self, OwnerError};
 use crate::{logging, service};
 
 /// `icsfwd run`: the service until SIGTERM or SIGINT; `level` overrides `[log] level`.
+/// Refused, before anything is touched, when another icsfwd runs on the same spool
+/// ([`Exit::SpoolInUse`]) or when it runs as another user than the spool directory's owner
+/// ([`Exit::NotOwner`]).
 pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
     let config = match load_config(path) {
         Ok(config) => config,
         Err(err) => return err.report("cannot start: "),
     };
     let level = level.unwrap_or(config.log.level);
-    logging::init(logging::filter(level));
+    logging::init(logging::filter(level), config.log.format);
+    match owner::check(&config.spool.dir) {
+        Ok(()) => {}
+        Err(refused @ OwnerError::NotOwner { .. }) => {
+            let run_as = refused.run_as_owner().unwrap_or_default();
+            log::error!(
+                "cannot run: {refused}; start the service (systemctl start icsfwd), or run it \
+                 as the owner: {run_as} {}",
+                command_line()
+            );
+            return Exit::NotOwner;
+        }
+        Err(e) => {
+            log::error!("cannot run: {e}");
+            return Exit::Failed;
+        }
+    }
     let stop = service::Stop::new();
     if let Err(e) = stop_on_signals(&stop) {
         log::error!("cannot install the SIGTERM/SIGINT handler: {e}");
@@ -24,6 +44,10 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
     match service::run(&config, &stop) {
         Ok(report) if report.spool_failed => Exit::SpoolFailed,
         Ok(_) => Exit::Success,
+        Err(e @ service::ServiceError::SpoolInUse(_)) => {
+            log::error!("cannot run: {e}");
+            Exit::SpoolInUse
+        }
         Err(e) => {
             log::error!("cannot run: {e}");
             Exit::Failed

@@ -32,7 +32,8 @@ pub fn target(
 }
 
 /// `icsfwd send`: the lines of `file` (standard input for `None` or `-`) to the [`target`];
-/// numbered answers on stdout, the summary on stderr.
+/// numbered answers on stdout, the summary on stderr. With `config`, lines longer than its
+/// `[ingest] max_line_bytes` are refused locally, as the server would refuse them.
 ///
 /// # Errors
 ///
@@ -45,9 +46,13 @@ pub fn send(
     config: Option<&Path>,
 ) -> Result<Exit, Error> {
     let target = target(socket, tcp, config)?;
+    let mut options = SendOptions::default();
+    if let Some(config) = config {
+        options.max_line = load_config(config)?.ingest.max_line_bytes;
+    }
     let summary = open_input(file).and_then(|input| {
         let stdout = io::stdout();
-        run_send(input, &target, &mut stdout.lock(), &SendOptions::default())
+        run_send(input, &target, &mut stdout.lock(), &options)
     });
     Ok(match summary {
         Ok(summary) => {

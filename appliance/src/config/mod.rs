@@ -206,6 +206,28 @@ impl LogLevel {
 pub struct Log {
     /// The level. Default info.
     pub level: LogLevel,
+    /// How each line is written. Default [`LogFormat::Journald`].
+    pub format: LogFormat,
+}
+
+/// How the log writes a record (`[log] format`); `crate::logging` has both forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogFormat {
+    /// `<P>icsfwd[module]: message`, the syslog priority prefix journald reads (default).
+    #[default]
+    Journald,
+    /// One JSON object per line: time, level, target, message and the structured fields.
+    Json,
+}
+
+impl LogFormat {
+    /// `journald` or `json`, as written in the configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Journald => "journald",
+            LogFormat::Json => "json",
+        }
+    }
 }
 
 impl Config {
@@ -371,7 +393,17 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Unreadable { path, source } => {
-                write!(f, "cannot read {}: {source}", path.display())
+                write!(f, "cannot read {}: {source}", path.display())?;
+                if source.kind() == io::ErrorKind::NotFound {
+                    // A newcomer who ran a command without -c lands here first.
+                    write!(
+                        f,
+                        "; pass -c FILE to use another configuration, or create {} (start from \
+                         etc/icsfwd.example.toml; docs/configuration.md)",
+                        path.display()
+                    )?;
+                }
+                Ok(())
             }
             LoadError::Invalid(problems) => write!(f, "{problems}"),
         }

@@ -120,4 +120,5 @@ pub(crate) enum Mode {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Log {
     pub(crate) level: Option<S<String>>,
+    pub(crate) format: Option<S<String>>,
 }

@@ -26,7 +26,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::raw::{self, S};
-use super::{Ingest, Log, LogLevel, OnFull, Origin, Problem, Sensor, Spool};
+use super::{Ingest, Log, LogFormat, LogLevel, OnFull, Origin, Problem, Sensor, Spool};
 use crate::destination::secret::{self, Secret};
 
 const DEFAULT_SPOOL_DIR: &str = "/var/lib/icsfwd/spool";
@@ -918,7 +918,25 @@ pub(crate) fn log(ctx: &mut Ctx<'_>, raw: raw::Log) -> Option<Log> {
             }
         },
     };
-    Some(Log { level })
+    let format = match &raw.format {
+        None => LogFormat::Journald,
+        Some(v) => match v.get_ref().trim().to_ascii_lowercase().as_str() {
+            "journald" => LogFormat::Journald,
+            "json" => LogFormat::Json,
+            _ => {
+                ctx.report(
+                    v.span(),
+                    "log.format",
+                    format!("unknown log format {:?}", v.get_ref()),
+                    "use \"journald\" (default: `<P>icsfwd[module]: message` lines) or \"json\" \
+                     (one JSON object per line)"
+                        .to_owned(),
+                );
+                return None;
+            }
+        },
+    };
+    Some(Log { level, format })
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@
 //! records in the spool only after that, so a dead-lettered record is never lost. An append
 //! that fails leaves the records in the spool (the worker retries).
 //!
+//! The directory is created with mode 0750 and every file in it (the dead-letter files, their
+//! lock files) with mode 0640, whatever the umask
+//! ([`crate::spool::storage::open_creating`]).
+//!
 //! Appends and the rewrite by `icsfwd deadletter replay` ([`replay`](super::replay)) are
 //! serialised by an advisory lock (`flock`) on `<destination>.lock` beside the file
 //! ([`lock`]): an append holds it while it opens, writes and syncs, and opens the file anew
@@ -46,6 +50,7 @@ use icsfwd_core::time::Civil;
 
 use crate::clock::now_ms;
 use crate::ingest::schema::encode_line;
+use crate::spool::storage::{create_dir_all, open_creating};
 
 /// The directory, under the spool directory, holding the dead-letter files.
 pub const DIR: &str = "deadletter";
@@ -66,11 +71,10 @@ pub struct DeadLetters {
 ///
 /// The lock file cannot be created or locked.
 pub fn lock(dir: &Path, name: &str) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(format!("{name}.lock")))?;
+    let file = open_creating(
+        &dir.join(format!("{name}.lock")),
+        OpenOptions::new().create(true).truncate(false).write(true),
+    )?;
     file.lock()?;
     Ok(file)
 }
@@ -121,11 +125,10 @@ impl DeadLetters {
         self.prepare_dir()?;
         let _guard = lock(&self.dir, &self.name)?;
         let existed = self.path.exists();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&self.path)?;
+        let mut file = open_creating(
+            &self.path,
+            OpenOptions::new().create(true).read(true).append(true),
+        )?;
         if !existed {
             // The new name must survive a power cut before a record relies on it.
             File::open(&self.dir)?.sync_all()?;
@@ -149,7 +152,7 @@ impl DeadLetters {
 
     fn prepare_dir(&self) -> io::Result<()> {
         if !self.dir.is_dir() {
-            std::fs::create_dir_all(&self.dir)?;
+            create_dir_all(&self.dir)?;
             if let Some(spool_dir) = self.dir.parent() {
                 File::open(spool_dir)?.sync_all()?;
             }

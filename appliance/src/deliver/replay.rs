@@ -22,7 +22,13 @@
 //!   by [`deadletter::lock`]: the replay notes the file's length under
 //!   that lock before it starts, and when it rewrites it copies everything appended after that
 //!   point, under the lock, into the new file. Nothing the worker appends during a replay is
-//!   lost.
+//!   lost. It does not take the spool's own lock ([`crate::spool::lock`], held by the running
+//!   service for its whole life): it writes no segment, checkpoint or progress file, and the
+//!   dead-letter files have the locks above, so taking it would only make a replay impossible
+//!   while the service runs.
+//! - Files keep their owner: every file it creates (the replay lock, the temporary file that
+//!   becomes the dead-letter file) has mode 0640; `icsfwd deadletter replay` runs it only as
+//!   the spool directory's owner ([`crate::spool::owner`]), so the files stay the service's.
 //! - `dry_run` sends nothing and changes no file (it takes the replay lock, so it also tells
 //!   whether a replay is running).
 //! - Bounded: a line is read up to [`MAX_LINE`] bytes (a longer one is kept verbatim as
@@ -61,6 +67,7 @@ use crate::clock::now_ms;
 use crate::destination::Sender;
 use crate::destination::classify::Action;
 use crate::ingest::schema::{self, Message};
+use crate::spool::storage::{FILE_MODE, open_creating, set_mode};
 
 /// Longest dead-letter line read (an event line is at most [`schema::MAX_LINE`], plus the
 /// wrapper); a longer line is kept as it is and reported undecodable.
@@ -442,12 +449,11 @@ pub fn replay(
         return Ok(summary);
     }
     let lock_path = dir.join(format!("{destination}.replay.lock"));
-    let replay_lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io_error(format!("opening {}", lock_path.display())))?;
+    let replay_lock = open_creating(
+        &lock_path,
+        OpenOptions::new().create(true).truncate(false).write(true),
+    )
+    .map_err(io_error(format!("opening {}", lock_path.display())))?;
     match replay_lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -474,9 +480,9 @@ pub fn replay(
     let mut tmp = if options.dry_run {
         None
     } else {
-        Some(BufWriter::new(File::create(&tmp_path).map_err(
-            io_error(format!("creating {}", tmp_path.display())),
-        )?))
+        Some(BufWriter::new(create_temp(&tmp_path).map_err(io_error(
+            format!("creating {}", tmp_path.display()),
+        ))?))
     };
     let mut state = Run {
         sender,
@@ -530,6 +536,18 @@ pub fn replay(
     )?;
     drop(replay_lock);
     Ok(summary)
+}
+
+/// Creates the replay's temporary file empty, with mode 0640 exactly (it becomes the
+/// dead-letter file by a rename, so its mode is the file's): a leftover of an interrupted
+/// replay is truncated and given that mode.
+fn create_temp(path: &Path) -> io::Result<File> {
+    let file = open_creating(
+        path,
+        OpenOptions::new().create(true).truncate(true).write(true),
+    )?;
+    set_mode(&file, FILE_MODE)?;
+    Ok(file)
 }
 
 /// Collects the rest of an over-long line (bounded by the file itself, which the service

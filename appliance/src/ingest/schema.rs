@@ -1,7 +1,7 @@
 //! The ingest line schema: JSON lines in, core events out, one answer line back.
 //!
-//! A producer sends one JSON object per line (UTF-8, LF-terminated, at most [`MAX_LINE`] bytes
-//! without the LF). `"type"` says what the line is: `"alert"`, `"notification"` or
+//! A producer sends one JSON object per line (UTF-8, LF-terminated, at most
+//! `[ingest] max_line_bytes` bytes without the LF). `"type"` says what the line is: `"alert"`, `"notification"` or
 //! `"heartbeat"`. [`decode_line`] validates every field and builds the core
 //! [`Event`] (or a [`Heartbeat`]); anything it cannot take exactly is
 //! a [`Refusal`] naming the field path (`source.ip`), what was wrong and what is allowed.
@@ -16,8 +16,11 @@
 //!   counts them. An alert is evidence: losing it for a long message would be worse than
 //!   shortening the message visibly.
 //! - [`MAX_LINE`] is 16 KiB: the longest line [`encode_line`] can produce for any core event
-//!   (every string at capacity and every byte escaped as `\u00XX`) fits, and the bound keeps a
-//!   hostile producer from making the service buffer more.
+//!   (every string at capacity and every byte escaped as `\u00XX`) fits. The ingest server
+//!   takes longer lines up to `[ingest] max_line_bytes` (default 64 KiB, at most 1 MiB,
+//!   [`decode_line_within`]): a producer's own encoder may pad or escape more, and strings
+//!   past a capacity are cut and flagged, not refused. The bound keeps a hostile producer
+//!   from making the service buffer more.
 //! - Time is `"time"` (RFC 3339 with `Z` or an offset) or `"time_ms"` (milliseconds since the
 //!   Unix epoch), not both; with neither, the receipt time the caller passes in is used.
 //! - Unknown fields and duplicate keys are refused: a typo (`"severty"`) must not be dropped
@@ -25,7 +28,8 @@
 //! - `null` for an optional field means absent.
 //!
 //! Guarantees: no input makes the decoder panic; it allocates in proportion to the line, which
-//! is bounded by [`MAX_LINE`]; the encoder is total.
+//! is bounded by [`MAX_LINE`] (or the bound given to [`decode_line_within`]); the encoder is
+//! total.
 //!
 //! ```
 //! use icsfwd::ingest::schema::{Answer, Message, Problem, decode_line, encode_line};
@@ -58,8 +62,17 @@ use icsfwd_core::time::{Civil, days_from_civil};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-/// The longest accepted line in bytes, not counting the terminating LF.
+/// The longest line [`encode_line`] writes for any event, in bytes, not counting the
+/// terminating LF; also the bound [`decode_line`] applies. The ingest server applies the
+/// configured bound instead (`[ingest] max_line_bytes`, [`DEFAULT_MAX_LINE_BYTES`], at most
+/// [`MAX_LINE_BYTES_LIMIT`]) through [`decode_line_within`].
 pub const MAX_LINE: usize = 16 * 1024;
+
+/// The default bound on a line at the ingest socket (`[ingest] max_line_bytes`): 64 KiB.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// The largest `[ingest] max_line_bytes` a configuration may set: 1 MiB.
+pub const MAX_LINE_BYTES_LIMIT: usize = 1024 * 1024;
 
 /// The first instant [`encode_line`] writes as `"time_ms"` rather than `"time"`:
 /// 10000-01-01T00:00:00Z, where RFC 3339's four-digit year ends.
@@ -111,7 +124,7 @@ pub struct Decoded {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Problem {
-    /// The line is longer than [`MAX_LINE`].
+    /// The line is longer than the bound ([`MAX_LINE`], or `[ingest] max_line_bytes`).
     TooLong,
     /// The line is not UTF-8.
     NotUtf8,
@@ -445,20 +458,36 @@ fn push_json_str(out: &mut String, value: &str) {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/// Decodes and validates one ingest line (without its LF; a trailing CR is JSON whitespace).
+/// Decodes and validates one ingest line (without its LF; a trailing CR is JSON whitespace)
+/// of at most [`MAX_LINE`] bytes: [`decode_line_within`] with that bound.
+pub fn decode_line(line: &[u8], received_ms: u64) -> Result<Decoded, Refusal> {
+    decode_line_within(line, received_ms, MAX_LINE)
+}
+
+/// The refusal of a line of `len` bytes, longer than `max`.
+pub fn too_long(len: usize, max: usize) -> Refusal {
+    Refusal {
+        problem: Problem::TooLong,
+        field: None,
+        error: format!("line is {len} bytes long"),
+        allowed: Some(format!("at most {max} bytes before the LF")),
+    }
+}
+
+/// Decodes and validates one ingest line (without its LF; a trailing CR is JSON whitespace)
+/// of at most `max_line` bytes.
 ///
 /// `received_ms` is the receipt time, used as the event time when the line gives neither
 /// `time` nor `time_ms`. Returns the message and the fields cut to their capacity, or the
 /// first problem found, checking the line as a whole, then `type`, then the object's keys
 /// (unknown or repeated), then each field in the documented order.
-pub fn decode_line(line: &[u8], received_ms: u64) -> Result<Decoded, Refusal> {
-    if line.len() > MAX_LINE {
-        return Err(Refusal {
-            problem: Problem::TooLong,
-            field: None,
-            error: format!("line is {} bytes long", line.len()),
-            allowed: Some(format!("at most {MAX_LINE} bytes before the LF")),
-        });
+pub fn decode_line_within(
+    line: &[u8],
+    received_ms: u64,
+    max_line: usize,
+) -> Result<Decoded, Refusal> {
+    if line.len() > max_line {
+        return Err(too_long(line.len(), max_line));
     }
     let text = std::str::from_utf8(line).map_err(|e| Refusal {
         problem: Problem::NotUtf8,
@@ -965,8 +994,17 @@ fn parse_json(text: &str) -> Result<Json<'_>, Refusal> {
         error,
         allowed: Some("one JSON object per line".to_owned()),
     };
-    if text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
+    let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
+    if trimmed.is_empty() {
         return Err(malformed("line is empty".to_owned()));
+    }
+    if !starts_like_json(trimmed) {
+        // serde_json would say "expected value" or "expected ident" (it reads `n`, `t`, `f`
+        // as the start of null, true, false): true, and no help to someone who sent text.
+        return Err(malformed(format!(
+            "not JSON: the line starts with {}",
+            quoted(trimmed)
+        )));
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed = Json::deserialize(&mut deserializer).and_then(|json| {
@@ -982,6 +1020,18 @@ fn parse_json(text: &str) -> Result<Json<'_>, Refusal> {
             .map_or(message.as_str(), |(cause, _)| cause);
         malformed(format!("malformed JSON at column {}: {cause}", e.column()))
     })
+}
+
+/// Whether `text` (trimmed, not empty) begins the way a JSON value does: a bracket, a quote,
+/// a number, or the words `true`, `false`, `null`. Anything else is text, not broken JSON.
+fn starts_like_json(text: &str) -> bool {
+    match text.as_bytes().first() {
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9') => true,
+        Some(b't') => text.starts_with("true"),
+        Some(b'f') => text.starts_with("false"),
+        Some(b'n') => text.starts_with("null"),
+        _ => false,
+    }
 }
 
 impl<'de> Deserialize<'de> for Json<'de> {

@@ -4,9 +4,9 @@
 //! [`IngestServer::start`] binds the socket and runs one acceptor thread per listener. Each
 //! connection gets a reader thread and a writer thread:
 //!
-//! - The reader reads one line at a time, bounded by [`MAX_LINE`] ([`read_line_bounded`]: an
-//!   over-long line is skipped to its LF without being buffered and refused as too long),
-//!   decodes it ([`decode_line`]) and hands the decoded line to an [`Admit`], which either
+//! - The reader reads one line at a time, bounded by [`IngestConfig::max_line`]
+//!   ([`read_line_bounded`]: an over-long line is skipped to its LF without being buffered and
+//!   refused as too long), decodes it ([`decode_line_within`]) and hands the decoded line to an [`Admit`], which either
 //!   answers at once (refused, not forwarded, heartbeat noted) or returns a pending durable
 //!   append. The outcome goes to the writer through a bounded channel of
 //!   [`IngestConfig::window`] entries; when it is full the reader stops reading (back-pressure
@@ -23,8 +23,8 @@
 //! Guarantees:
 //! - Every line read gets exactly one answer line, in order, unless the connection breaks.
 //!   `accepted` is written only after the record was fsynced.
-//! - Every input is bounded: a line by [`MAX_LINE`], lines in flight per connection by the
-//!   window, connections by [`IngestConfig::max_connections`] (one more gets one `refused`
+//! - Every input is bounded: a line by [`IngestConfig::max_line`], lines in flight per
+//!   connection by the window, connections by [`IngestConfig::max_connections`] (one more gets one `refused`
 //!   answer line and is closed), a connection's silence by [`IngestConfig::idle_timeout`]
 //!   (it is closed after its answers are written), a stalled reader of answers by the same
 //!   timeout on writes.
@@ -52,6 +52,15 @@
 //!   be about 12 bytes shorter than the system's limit for socket paths (108 bytes on Linux).
 //! - Refusals by the spool (full, failed) are counted in [`IngestStats::refused_by_spool`] for
 //!   the service to alarm on.
+//!
+//! Memory per connection: a 64 KiB read buffer, a 16 KiB answer buffer and the line buffer,
+//! which grows to the longest line read (at most [`IngestConfig::max_line`]; an over-long line
+//! is skipped, not buffered) and is cut back to [`MAX_LINE`] (16 KiB) after a longer line. So
+//! a connection holds about 96 KiB between lines and at most 80 KiB + `max_line` while it
+//! reads one, plus up to [`IngestConfig::window`] answers waiting for their fsync (an id and a
+//! status each; the events themselves wait in the spool's bounded group-commit queue). The
+//! service's worst case is [`IngestConfig::max_connections`] times that: with the defaults (64
+//! connections of 64 KiB lines) about 9 MiB, with `max_line_bytes = "1 MiB"` about 70 MiB.
 //!
 //! ```
 //! use icsfwd::ingest::server::{Admission, Admit, IngestConfig, IngestServer};
@@ -103,7 +112,10 @@ use std::time::Duration;
 
 use icsfwd_core::rule::RuleSet;
 
-use super::schema::{Answer, Decoded, Heartbeat, MAX_LINE, Message, Problem, Refusal, decode_line};
+use super::schema::{
+    Answer, DEFAULT_MAX_LINE_BYTES, Decoded, Heartbeat, MAX_LINE, Message, Problem,
+    decode_line_within, too_long,
+};
 use crate::clock::now_ms;
 use crate::spool::AppendError;
 use crate::spool::commit::{Handle, Pending};
@@ -128,6 +140,9 @@ pub struct IngestConfig {
     pub idle_timeout: Duration,
     /// Lines read and not yet answered per connection, at most (default 256).
     pub window: usize,
+    /// The longest line taken, in bytes without the LF (`[ingest] max_line_bytes`, default
+    /// [`DEFAULT_MAX_LINE_BYTES`]); a longer one is refused and the connection goes on.
+    pub max_line: usize,
 }
 
 impl IngestConfig {
@@ -140,6 +155,7 @@ impl IngestConfig {
             max_connections: 64,
             idle_timeout: Duration::from_secs(300),
             window: 256,
+            max_line: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
@@ -862,13 +878,19 @@ fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit)
 }
 
 fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dyn Admit) {
+    let max_line = shared.config.max_line;
     let mut reader = BufReader::with_capacity(64 * 1024, stream);
     let mut line = Vec::with_capacity(1024);
     loop {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let read = match read_line_bounded(&mut reader, &mut line, MAX_LINE) {
+        // A long line's buffer is not kept for the connection's life (see the memory note).
+        if line.capacity() > MAX_LINE {
+            line.clear();
+            line.shrink_to(MAX_LINE);
+        }
+        let read = match read_line_bounded(&mut reader, &mut line, max_line) {
             Ok(read) => read,
             Err(e)
                 if matches!(
@@ -884,8 +906,8 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
         let received_ms = now_ms();
         let decoded = match read {
             LineRead::End => break,
-            LineRead::Line => decode_line(&line, received_ms),
-            LineRead::TooLong(len) => Err(too_long(len)),
+            LineRead::Line => decode_line_within(&line, received_ms, max_line),
+            LineRead::TooLong(len) => Err(too_long(len, max_line)),
         };
         let slot = match decoded {
             Ok(decoded) => {
@@ -975,17 +997,6 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
         out.get_ref().shutdown(Shutdown::Write);
     } else {
         out.get_ref().shutdown(Shutdown::Both);
-    }
-}
-
-/// The refusal of a line of `len` bytes, longer than [`MAX_LINE`] — the same answer
-/// [`decode_line`] gives, for a line that was skipped rather than buffered.
-pub fn too_long(len: usize) -> Refusal {
-    Refusal {
-        problem: Problem::TooLong,
-        field: None,
-        error: format!("line is {len} bytes long"),
-        allowed: Some(format!("at most {MAX_LINE} bytes before the LF")),
     }
 }
 

@@ -50,6 +50,9 @@ pub const FILE: &str = "checkpoint";
 pub const TEMP: &str = "checkpoint.tmp";
 /// The largest checkpoint file read (bounded input): 64 MiB, room for millions of evictions.
 pub const MAX_LEN: u64 = 64 << 20;
+/// The checkpoint format version this release writes and reads (the number in its header
+/// line); the only one so far.
+pub const VERSION: u64 = 1;
 const HEADER: &str = "icsfwd-spool-checkpoint 1";
 const HEADER_PREFIX: &str = "icsfwd-spool-checkpoint ";
 
@@ -100,6 +103,16 @@ impl CheckpointError {
     pub fn must_refuse(&self) -> bool {
         matches!(self, CheckpointError::UnknownVersion { .. })
     }
+
+    /// The format version an unknown checkpoint names in its header, when it is a number.
+    pub fn found_version(&self) -> Option<u64> {
+        match self {
+            CheckpointError::UnknownVersion { header } => header
+                .strip_prefix(HEADER_PREFIX)
+                .and_then(|version| version.parse().ok()),
+            CheckpointError::Crc | CheckpointError::Syntax { .. } => None,
+        }
+    }
 }
 
 impl fmt::Display for CheckpointError {
@@ -109,7 +122,9 @@ impl fmt::Display for CheckpointError {
             CheckpointError::Syntax { line } => write!(f, "checkpoint line {line} is malformed"),
             CheckpointError::UnknownVersion { header } => write!(
                 f,
-                "checkpoint format {header:?} is not supported (this reader knows {HEADER:?})"
+                "checkpoint header \"{}\" names a format this release does not read (it reads \
+                 \"{HEADER}\")",
+                header.escape_default()
             ),
         }
     }

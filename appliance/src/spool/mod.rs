@@ -59,6 +59,8 @@
 
 pub mod commit;
 pub mod cursor;
+pub mod lock;
+pub mod owner;
 pub mod progress;
 mod recover;
 pub mod segment;
@@ -76,6 +78,7 @@ use icsfwd_core::destination::{DestinationId, DestinationSet, MAX_DESTINATIONS};
 use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_FRAME, Record, TornTail};
 
 use self::cursor::{Checkpoint, CursorEntry};
+use self::lock::LockError;
 use self::segment::SkippedFrame;
 use self::storage::{FsStorage, Storage};
 
@@ -170,6 +173,10 @@ impl std::error::Error for AppendError {}
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum OpenError {
+    /// The spool directory's lock ([`lock`]) could not be taken: another icsfwd writes this
+    /// spool ([`LockError::Held`], naming its pid), or the lock file cannot be used. Nothing
+    /// in the directory was read or changed.
+    Lock(LockError),
     /// A file operation failed.
     Io {
         /// What the spool was doing.
@@ -217,7 +224,17 @@ pub enum OpenError {
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            OpenError::Lock(error) => write!(f, "{error}"),
             OpenError::Io { what, source } => write!(f, "spool: {what}: {source}"),
+            OpenError::Refused {
+                segment,
+                offset,
+                error: DecodeError::BadVersion { found },
+            } => write!(
+                f,
+                "spool: {}; refusing to start, nothing in the spool was changed",
+                Unreadable::record(*found, &format!("{} at offset {offset}", segment.display()))
+            ),
             OpenError::Refused {
                 segment,
                 offset,
@@ -228,11 +245,18 @@ impl fmt::Display for OpenError {
                  run the icsfwd version that wrote it, or move the spool directory aside)",
                 segment.display()
             ),
-            OpenError::CheckpointRefused(error) => write!(
-                f,
-                "spool: {error}; refusing to start (the checkpoint is kept; run the icsfwd \
-                 version that wrote it, or move the spool directory aside)"
-            ),
+            OpenError::CheckpointRefused(error) => match error.found_version() {
+                Some(found) => write!(
+                    f,
+                    "spool: {}; refusing to start, nothing in the spool was changed",
+                    Unreadable::checkpoint(found)
+                ),
+                None => write!(
+                    f,
+                    "spool: {error}; refusing to start (the checkpoint is kept; run the icsfwd \
+                     version that wrote it, or move the spool directory aside)"
+                ),
+            },
             OpenError::SequenceExhausted { next_seq } => write!(
                 f,
                 "spool: next sequence number {next_seq} is beyond the limit {MAX_SEQ} (hostile or \
@@ -265,8 +289,78 @@ impl std::error::Error for OpenError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             OpenError::Io { source, .. } => Some(source),
+            OpenError::Lock(error) => error.source(),
             _ => None,
         }
+    }
+}
+
+/// A spool part of a format version this release does not read, as the operator is told:
+/// which icsfwd wrote it, the version found, the versions this release reads, and what to do
+/// (`docs/spool.md`, "Compatibility").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unreadable {
+    /// `record` or `checkpoint`.
+    part: &'static str,
+    /// The version found.
+    found: u64,
+    /// The oldest and newest version of that part this release reads.
+    reads: (u64, u64),
+    /// Where (a segment and offset), if it says more than the part.
+    place: String,
+}
+
+impl Unreadable {
+    /// A record of version `found` at `place`.
+    pub(crate) fn record(found: u8, place: &str) -> Unreadable {
+        Unreadable {
+            part: "record",
+            found: u64::from(found),
+            reads: (
+                u64::from(record::OLDEST_VERSION),
+                u64::from(record::VERSION),
+            ),
+            place: place.to_owned(),
+        }
+    }
+
+    /// The checkpoint, of version `found`.
+    pub(crate) fn checkpoint(found: u64) -> Unreadable {
+        Unreadable {
+            part: "checkpoint",
+            found,
+            reads: (cursor::VERSION, cursor::VERSION),
+            place: String::new(),
+        }
+    }
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (oldest, newest) = self.reads;
+        let (age, remedy) = if self.found > newest {
+            ("a newer", "install that release or a newer one to drain it")
+        } else {
+            ("an older", "drain it with the release that wrote it")
+        };
+        write!(
+            f,
+            "this spool was written by {age} icsfwd ({} version {}",
+            self.part, self.found
+        )?;
+        if !self.place.is_empty() {
+            write!(f, " in {}", self.place)?;
+        }
+        if oldest == newest {
+            write!(f, "; this release reads {newest})")?;
+        } else {
+            write!(f, "; this release reads {oldest}\u{2013}{newest})")?;
+        }
+        write!(
+            f,
+            ": {remedy}, or stop icsfwd, move the spool directory aside (keep it) and start \
+             with an empty one"
+        )
     }
 }
 
@@ -1329,8 +1423,8 @@ enum Walk {
     Stop,
 }
 
-/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log or
-/// their temp files):
+/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log,
+/// their temp files, or the lock):
 /// anything else in the directory is reported as unknown, never touched.
 pub(crate) fn is_spool_file(name: &str) -> bool {
     segment::parse_file_name(name).is_some()
@@ -1338,4 +1432,5 @@ pub(crate) fn is_spool_file(name: &str) -> bool {
         || name == cursor::TEMP
         || name == progress::FILE
         || name == progress::TEMP
+        || name == lock::FILE
 }

@@ -1,16 +1,18 @@
 //! Recovery at open: [`Spool::open`] as the steps `docs/spool.md` lists under "Recovery at
 //! open", one function each, called in that order.
 //!
-//! 1. [`check_destinations`]: the configured names, before anything on disk is touched;
+//! 0. [`lock_directory`]: the directory is created if missing and its lock taken, before
+//!    anything in it is read: a second writer is refused here, having changed nothing;
+//! 1. [`check_destinations`]: the configured names, before anything else on disk is touched;
 //! 2. [`list_directory`]: segments are whatever the directory lists, unknown files are left
 //!    alone;
-//! 3. [`read_checkpoint`]: an interrupted `checkpoint.tmp` is removed, `checkpoint` read (a
-//!    damaged one ignored, a newer version refused);
+//! 3. [`read_checkpoint`]: `checkpoint` read (a damaged one ignored, a newer version refused);
 //! 4. [`resume_cursors`]: every destination at its checkpoint cursor, names checked;
 //! 5. [`read_progress_hints`]: the progress log's candidates, confirmed by the scan;
 //! 6. [`Spool::scan_segments`]: every record counted, damaged frames skipped, a record that
 //!    must be refused stops the open;
-//! 7. [`Spool::cut_torn_tail`]: only the active segment's;
+//! 7. [`Spool::cut_torn_tail`]: only the active segment's, after [`remove_interrupted_checkpoint`]
+//!    (nothing is written before the scan, so a refused spool is left exactly as it was);
 //! 8. [`next_seq`]: numbering goes on after everything the files name;
 //! 9. [`Spool::apply_progress_hints`]: the confirmed hints move their cursors on;
 //! 10. [`Spool::start_at_oldest_segment`]: read hints at the oldest segment, evictions of
@@ -45,15 +47,21 @@ impl<S: Storage> Spool<S> {
     /// Opens (creating it if needed) the spool in `dir` and recovers it; `destinations` are
     /// the configured destination names, index `i` being destination bit `i`.
     ///
+    /// The spool's lock is held by `storage` from the first step on; with
+    /// [`FsStorage`](super::storage::FsStorage) it is released when the spool (or the storage
+    /// it hands back) is dropped.
+    ///
     /// # Errors
     ///
-    /// See [`OpenError`]; an unreadable record version is [`OpenError::Refused`].
+    /// See [`OpenError`]; another process writing the spool is [`OpenError::Lock`], an
+    /// unreadable record version [`OpenError::Refused`].
     pub fn open(
         mut storage: S,
         dir: &Path,
         config: SpoolConfig,
         destinations: &[String],
     ) -> Result<(Spool<S>, Recovery), OpenError> {
+        lock_directory(&mut storage, dir)?;
         check_destinations(destinations)?;
         let listing = list_directory(&mut storage, dir)?;
         let (checkpoint, checkpoint_state) = read_checkpoint(&mut storage, dir, &listing.files)?;
@@ -84,6 +92,7 @@ impl<S: Storage> Spool<S> {
             progress: progress::ProgressRecovery::default(),
         };
         let scanned = spool.scan_segments(&listing.segments, &mut hints, &mut recovery)?;
+        remove_interrupted_checkpoint(&mut spool.storage, dir, &listing.files)?;
         recovery.truncated_bytes = spool.cut_torn_tail(scanned.active_tail)?;
         spool.next_seq = next_seq(scanned.max_seq, checkpoint.next_seq, &spool.cursors)?;
         recovery.progress = spool.apply_progress_hints(hints);
@@ -327,6 +336,20 @@ pub(super) struct Listing {
     pub(super) unknown: Vec<String>,
 }
 
+/// Step 0: creates `dir` if missing (mode 0750) and takes the spool's exclusive lock in it
+/// ([`Storage::lock_dir`]), before anything in it is read or written.
+///
+/// # Errors
+///
+/// [`OpenError::Lock`] (another icsfwd writes this spool; nothing was read or changed), or
+/// the directory cannot be created.
+pub(super) fn lock_directory(storage: &mut dyn Storage, dir: &Path) -> Result<(), OpenError> {
+    storage
+        .create_dir_all(dir)
+        .map_err(open_err(format!("creating {}", dir.display())))?;
+    storage.lock_dir(dir).map_err(OpenError::Lock)
+}
+
 /// Step 1: refuses more than [`MAX_DESTINATIONS`] names, and a name that is empty or has
 /// control characters, before anything on disk is touched.
 ///
@@ -346,7 +369,7 @@ pub(super) fn check_destinations(destinations: &[String]) -> Result<(), OpenErro
     Ok(())
 }
 
-/// Step 2: creates `dir` if missing and lists it. The segments are whatever it lists (a
+/// Step 2: lists `dir` (step 0 created it). The segments are whatever it lists (a
 /// segment removed by hand or by a checkpoint is simply absent); files the spool does not
 /// write are reported and left alone.
 ///
@@ -354,9 +377,6 @@ pub(super) fn check_destinations(destinations: &[String]) -> Result<(), OpenErro
 ///
 /// The directory cannot be created or listed.
 pub(super) fn list_directory(storage: &mut dyn Storage, dir: &Path) -> Result<Listing, OpenError> {
-    storage
-        .create_dir_all(dir)
-        .map_err(open_err(format!("creating {}", dir.display())))?;
     let files = storage
         .list(dir)
         .map_err(open_err(format!("listing {}", dir.display())))?;
@@ -377,9 +397,9 @@ pub(super) fn list_directory(storage: &mut dyn Storage, dir: &Path) -> Result<Li
     })
 }
 
-/// Step 3: removes an interrupted `checkpoint.tmp` (if `files` lists it) and reads
-/// `checkpoint`. A missing or damaged one gives the empty checkpoint (every destination from
-/// the oldest record), said in the state.
+/// Step 3: reads `checkpoint`. A missing or damaged one gives the empty checkpoint (every
+/// destination from the oldest record), said in the state. An interrupted `checkpoint.tmp` is
+/// left for [`remove_interrupted_checkpoint`], after the scan.
 ///
 /// # Errors
 ///
@@ -390,11 +410,6 @@ pub(super) fn read_checkpoint(
     dir: &Path,
     files: &[String],
 ) -> Result<(Checkpoint, CheckpointState), OpenError> {
-    if files.iter().any(|f| f == cursor::TEMP) {
-        storage
-            .remove(&dir.join(cursor::TEMP))
-            .map_err(open_err("removing an interrupted checkpoint"))?;
-    }
     let found = cursor::read(storage, dir, files).map_err(open_err("reading the checkpoint"))?;
     Ok(match found {
         Found::Missing => (Checkpoint::default(), CheckpointState::Missing),
@@ -405,6 +420,26 @@ pub(super) fn read_checkpoint(
             CheckpointState::Damaged(e.to_string()),
         ),
     })
+}
+
+/// Before step 7, the first write of recovery: removes an interrupted `checkpoint.tmp` (if
+/// `files` lists it; a crash during a checkpoint). It waits until the scan has accepted every
+/// record, so that a spool refused for a record of another version is left exactly as it was.
+///
+/// # Errors
+///
+/// The removal failed.
+pub(super) fn remove_interrupted_checkpoint(
+    storage: &mut dyn Storage,
+    dir: &Path,
+    files: &[String],
+) -> Result<(), OpenError> {
+    if files.iter().any(|f| f == cursor::TEMP) {
+        storage
+            .remove(&dir.join(cursor::TEMP))
+            .map_err(open_err("removing an interrupted checkpoint"))?;
+    }
+    Ok(())
 }
 
 /// Step 4: a cursor per configured destination, at its checkpoint entry; returns them and
@@ -505,6 +540,7 @@ mod tests {
 
     use super::*;
     use crate::spool::cursor::CursorEntry;
+    use crate::spool::lock;
     use crate::spool::storage::FsStorage;
 
     fn names(names: &[&str]) -> Vec<String> {
@@ -625,6 +661,9 @@ mod tests {
         fn remove(&mut self, path: &Path) -> io::Result<()> {
             self.0.remove(path)
         }
+        fn lock_dir(&mut self, dir: &Path) -> Result<(), lock::LockError> {
+            self.0.lock_dir(dir)
+        }
     }
 
     #[test]
@@ -641,7 +680,8 @@ mod tests {
                 Err(OpenError::BadDestinationName(name)) if name == bad
             ));
         }
-        // Through `open`: step 1 runs before step 2 creates the directory.
+        // Through `open`: step 1 runs after the lock (step 0) and before anything in the
+        // directory is listed or written: it holds only the lock file.
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("spool");
         let opened = Spool::open(
@@ -651,7 +691,62 @@ mod tests {
             &names(&[""]),
         );
         assert!(matches!(opened, Err(OpenError::BadDestinationName(_))));
-        assert!(!dir.exists(), "the directory was created");
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(files, [lock::FILE]);
+    }
+
+    #[test]
+    fn a_second_open_of_a_spool_in_use_is_refused_before_anything_is_read_or_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = spool_with_segments(dir.path(), 1);
+        let (first, _) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &names(&["splunk"]),
+        )
+        .unwrap();
+        // A torn tail the second open would cut (step 7) if it got that far.
+        tear(&paths[0], &[0x33; 9]);
+        let before = file_len(&paths[0]);
+        let files = |dir: &Path| -> Vec<String> {
+            let mut files: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            files.sort();
+            files
+        };
+        let listed = files(dir.path());
+
+        let error = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &names(&["splunk"]),
+        )
+        .unwrap_err();
+        match &error {
+            OpenError::Lock(lock::LockError::Held { pid, .. }) => {
+                assert_eq!(*pid, Some(std::process::id()));
+            }
+            other => panic!("expected the lock to be held, got {other}"),
+        }
+        assert_eq!(file_len(&paths[0]), before, "the torn tail was cut");
+        assert_eq!(files(dir.path()), listed);
+        // Released with the spool: the next open takes it (and recovers).
+        drop(first);
+        let (_, recovery) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &names(&["splunk"]),
+        )
+        .unwrap();
+        assert_eq!(recovery.truncated_bytes, 9);
     }
 
     #[test]
@@ -659,10 +754,14 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         let dir = parent.path().join("new").join("spool");
         let mut storage = FsStorage::new();
+        lock_directory(&mut storage, &dir).unwrap();
         assert_eq!(
             list_directory(&mut storage, &dir).unwrap(),
-            Listing::default(),
-            "a missing directory is created, empty"
+            Listing {
+                files: vec![lock::FILE.to_owned()],
+                ..Listing::default()
+            },
+            "a missing directory is created, holding only the lock"
         );
         for name in [
             segment::file_name(40),
@@ -682,7 +781,7 @@ mod tests {
         let mut unknown = listing.unknown.clone();
         unknown.sort();
         assert_eq!(unknown, ["7.seg", "notes.txt"]);
-        assert_eq!(listing.files.len(), 6);
+        assert_eq!(listing.files.len(), 7);
     }
 
     #[test]
@@ -708,6 +807,11 @@ mod tests {
         let (checkpoint, state) =
             read_checkpoint(&mut storage, dir.path(), &listing.files).unwrap();
         assert_eq!((checkpoint, state), (previous, CheckpointState::Valid));
+        assert!(
+            dir.path().join(cursor::TEMP).exists(),
+            "left alone until the scan accepted every record"
+        );
+        remove_interrupted_checkpoint(&mut storage, dir.path(), &listing.files).unwrap();
         assert!(!dir.path().join(cursor::TEMP).exists());
 
         std::fs::write(

@@ -7,7 +7,12 @@
 //!
 //! Guarantee of [`FsStorage`]: `sync_file` returns only after `fsync(2)` of the file returned
 //! success, `sync_dir` only after `fsync(2)` of the directory did; nothing is buffered in user
-//! space (every `append` is one `write_all` on the file).
+//! space (every `append` is one `write_all` on the file). Every file it creates has mode 0640
+//! ([`FILE_MODE`]) and every directory 0750 ([`DIR_MODE`]), exactly, whatever the umask of the
+//! process (so a spool written by `icsfwd run` under a lax or a strict umask reads the same for
+//! the group `icsfwd`); [`open_creating`] and [`create_dir_all`] give the dead-letter files the
+//! same modes. [`FsStorage`]'s [`Storage::lock_dir`] holds the spool's [`SpoolLock`] for as long as the
+//! storage lives.
 //!
 //! ```
 //! use icsfwd::spool::storage::{FsStorage, Storage};
@@ -30,10 +35,22 @@
 //! ```
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::FileExt as _;
+use std::os::unix::fs::{
+    DirBuilderExt as _, FileExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
+
+use super::lock::{LockError, SpoolLock};
+
+/// The mode of every file icsfwd creates in the spool directory: read and write for its
+/// owner (the service user), read for its group (`icsfwd`, e.g. `icsfwd spool verify` run by
+/// an operator in that group), nothing for others.
+pub const FILE_MODE: u32 = 0o640;
+
+/// The mode of every directory icsfwd creates (the spool directory, `deadletter/`).
+pub const DIR_MODE: u32 = 0o750;
 
 /// The file operations of the spool. Every method maps to one system call or a short,
 /// documented sequence of them, so that a fault-injecting implementation can fail or cut
@@ -62,6 +79,16 @@ pub trait Storage: Send {
     fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()>;
     /// Removes the file `path`.
     fn remove(&mut self, path: &Path) -> io::Result<()>;
+    /// Takes the spool's exclusive lock on `dir` (which exists) for as long as this storage
+    /// lives, so that no other process writes the spool meanwhile; taking it again for the
+    /// same directory is a no-op. Called first by [`Spool::open`](super::Spool::open), before
+    /// anything in `dir` is read. A storage that is not the real file system (a simulation
+    /// of one process) has nothing to exclude and returns `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// [`LockError::Held`]: another process holds it.
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError>;
 }
 
 /// How many open file handles [`FsStorage`] keeps at most.
@@ -72,6 +99,8 @@ const MAX_OPEN_FILES: usize = 32;
 #[derive(Debug, Default)]
 pub struct FsStorage {
     open: HashMap<PathBuf, File>,
+    /// The spool's lock, once taken ([`Storage::lock_dir`]).
+    lock: Option<SpoolLock>,
 }
 
 impl FsStorage {
@@ -96,7 +125,7 @@ impl FsStorage {
 
 impl Storage for FsStorage {
     fn create_dir_all(&mut self, dir: &Path) -> io::Result<()> {
-        std::fs::create_dir_all(dir)
+        create_dir_all(dir)
     }
 
     fn list(&mut self, dir: &Path) -> io::Result<Vec<String>> {
@@ -119,9 +148,11 @@ impl Storage for FsStorage {
             .write(true)
             .create(true)
             .truncate(true)
+            .mode(FILE_MODE)
             .open(path)?;
-        drop(file);
-        Ok(())
+        // The file is new content of ours (truncated): its mode is ours to set, and the
+        // creation mode above was narrowed by the umask.
+        set_mode(&file, FILE_MODE)
     }
 
     fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
@@ -157,6 +188,67 @@ impl Storage for FsStorage {
     fn remove(&mut self, path: &Path) -> io::Result<()> {
         self.open.remove(path);
         std::fs::remove_file(path)
+    }
+
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        if self.lock.as_ref().is_some_and(|held| held.dir() == dir) {
+            return Ok(());
+        }
+        self.lock = Some(SpoolLock::acquire(dir)?);
+        Ok(())
+    }
+}
+
+/// Sets the permission bits of `file` to `mode` exactly (`fchmod`, which the umask does not
+/// narrow).
+///
+/// # Errors
+///
+/// The `fchmod` failed (the file is not ours).
+pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+    file.set_permissions(Permissions::from_mode(mode))
+}
+
+/// Opens `path` with `options`; if it does not exist, creates it with mode [`FILE_MODE`]
+/// exactly, whatever the umask (an existing file keeps its mode). `options` must allow
+/// writing; its `create` and `truncate` settings apply to an existing file only as
+/// `OpenOptions` documents them.
+///
+/// # Errors
+///
+/// The open or the `fchmod` of the new file failed.
+pub fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
+    let mut new = options.clone();
+    match new.create_new(true).mode(FILE_MODE).open(path) {
+        Ok(file) => {
+            set_mode(&file, FILE_MODE)?;
+            Ok(file)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            options.clone().mode(FILE_MODE).open(path)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates `dir` and its missing parents, each new one with mode [`DIR_MODE`] exactly,
+/// whatever the umask; existing directories keep their modes.
+///
+/// # Errors
+///
+/// A directory could not be created (or `dir` exists and is not a directory).
+pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_all(parent)?;
+    }
+    match DirBuilder::new().mode(DIR_MODE).create(dir) {
+        Ok(()) => std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE)),
+        // Created meanwhile by someone else: theirs, with their mode.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -31,12 +31,34 @@ pub fn env(name: &str) -> Option<String> {
     }
 }
 
-/// A fresh empty directory for one test.
-pub fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("icsfwd-config-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's scratch directory: fresh, under the system's temporary directory, and removed
+/// with everything in it when dropped, so a test run leaves nothing behind in /tmp. Derefs to
+/// its path.
+#[derive(Debug)]
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A fresh empty directory for one test, removed when the returned guard is dropped.
+pub fn scratch(test: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("icsfwd-config-{test}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 /// Writes `text` to `dir/name` with `mode`, returning the path.

@@ -52,11 +52,34 @@ impl Drop for Service {
     }
 }
 
-pub fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("icsfwd-e2e-{}-{test}", std::process::id()));
-    drop(fs::remove_dir_all(&dir));
-    fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's scratch directory: fresh, under the system's temporary directory, and removed
+/// with everything in it when dropped, so a test run leaves nothing behind in /tmp. Derefs to
+/// its path.
+#[derive(Debug)]
+pub struct Scratch(tempfile::TempDir);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A fresh scratch directory for `test`, removed when the returned guard is dropped.
+pub fn scratch(test: &str) -> Scratch {
+    Scratch(
+        tempfile::Builder::new()
+            .prefix(&format!("icsfwd-e2e-{test}-"))
+            .tempdir()
+            .unwrap(),
+    )
 }
 
 pub fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {

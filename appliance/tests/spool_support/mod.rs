@@ -13,6 +13,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use icsfwd::spool::lock::LockError;
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Engine, Event, Notification, NotificationKind, Severity};
@@ -173,6 +174,10 @@ impl Storage for Recording {
         self.inner.lock().unwrap().remove(path)?;
         self.record(Op::Remove(name(path)));
         Ok(())
+    }
+
+    fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError> {
+        self.inner.lock().unwrap().lock_dir(dir)
     }
 }
 

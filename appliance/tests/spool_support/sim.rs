@@ -28,6 +28,7 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use icsfwd::spool::lock::LockError;
 use icsfwd::spool::storage::Storage;
 
 /// A queued data operation of one file.
@@ -482,6 +483,11 @@ impl Storage for SimStorage {
         disk.inode(&name)?;
         disk.dir.remove(&name);
         disk.dir_pending.push(DirOp::Remove(name));
+        Ok(())
+    }
+
+    /// The simulation is one process on its own disk: there is no other writer to exclude.
+    fn lock_dir(&mut self, _dir: &Path) -> Result<(), LockError> {
         Ok(())
     }
 }

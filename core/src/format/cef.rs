@@ -5,8 +5,10 @@
 //! ```
 //!
 //! - Vendor and product come from [`Options`] (defaults `icsfwd`, `OT Sensor`); version is the
-//!   sensor's software version; the signature id is [`signature_id`] (what *kind* of event this
-//!   is, stable across occurrences); the name is the alert title (or the notification's name);
+//!   sensor's software version; a header field with nothing to hold (a sensor that sends no
+//!   version) is written as [`EMPTY_HEADER_FIELD`] (`unknown`), never left empty, since
+//!   readers refuse a line with an empty header field; the signature id is [`signature_id`]
+//!   (what *kind* of event this is, stable across occurrences); the name is the alert title (or the notification's name);
 //!   the severity is [`Severity::level_0_to_10`](crate::alert::Severity::level_0_to_10) (Warning 1, Minor 4, Major 8, Critical 10).
 //! - The extension uses ArcSight dictionary keys wherever one exists (`rt`, `externalId`, `cat`,
 //!   `app`, `src`, `spt`, `smac`, `shost`, `dst`, `dpt`, `dmac`, `dhost`, `dvc`, `dvchost`, `msg`)
@@ -40,7 +42,7 @@
 //! let mut out = SliceWriter::new(&mut buf);
 //! let n = cef::write(&Event::from(alert), &cef::Options::default(), &mut out).unwrap();
 //! let line = core::str::from_utf8(&out.written()[..n]).unwrap();
-//! assert!(line.starts_with("CEF:0|icsfwd|OT Sensor||OPERATIONAL:"));
+//! assert!(line.starts_with("CEF:0|icsfwd|OT Sensor|unknown|OPERATIONAL:"));
 //! assert!(line.contains("|PLC Program Stop|8|rt=1557059334123 externalId=sensor-01-42 "));
 //! assert!(line.ends_with(" msg=a\\=b"));
 //! ```
@@ -55,8 +57,9 @@ use crate::alert::{
     MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, NotificationKind,
 };
 use crate::format::{
-    AsciiSet, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out, Rule, escape,
-    event_id, longest_engine_name, longest_notification_name, longest_severity_name, max,
+    AsciiSet, EMPTY_HEADER_FIELD, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, MAX_U64_TEXT, Out,
+    Rule, escape, event_id, longest_engine_name, longest_notification_name, longest_severity_name,
+    max,
 };
 use crate::stack_text::{Case, StackText};
 
@@ -252,8 +255,13 @@ pub(crate) const EXTENSION: Rule = Rule {
 /// What a control character or separator becomes: CEF defines no escape for them.
 const REPLACEMENT: &str = "\u{FFFD}";
 
+/// A header field and its `|`; an empty value is written as [`EMPTY_HEADER_FIELD`].
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    escape(out, value, HEADER)?;
+    if value.is_empty() {
+        out.str(EMPTY_HEADER_FIELD)?;
+    } else {
+        escape(out, value, HEADER)?;
+    }
     out.str("|")
 }
 

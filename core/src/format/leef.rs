@@ -5,7 +5,8 @@
 //! ```
 //!
 //! - Vendor and product come from [`Options`] (defaults `icsfwd`, `OT Sensor`); version is the
-//!   sensor's software version; EventID is the same kind id as CEF's signature id
+//!   sensor's software version; an empty header field is written as [`EMPTY_HEADER_FIELD`]
+//!   (`unknown`), as in CEF; EventID is the same kind id as CEF's signature id
 //!   ([`cef::signature_id`]), so a QRadar QID map can key on it.
 //! - Attributes, separated by a tab (the fixed LEEF 1.0 delimiter), in this order: `devTime`
 //!   (`MMM dd yyyy HH:mm:ss.SSS`, UTC) and `devTimeFormat` (that pattern), `sev` (Warning 1,
@@ -37,7 +38,7 @@
 //! let mut out = SliceWriter::new(&mut buf);
 //! let n = leef::write(&Event::from(alert), &leef::Options::default(), &mut out).unwrap();
 //! let line = core::str::from_utf8(&out.written()[..n]).unwrap();
-//! assert!(line.starts_with("LEEF:1.0|icsfwd|OT Sensor||OPERATIONAL:"));
+//! assert!(line.starts_with("LEEF:1.0|icsfwd|OT Sensor|unknown|OPERATIONAL:"));
 //! assert!(line.contains("|devTime=May 05 2019 12:28:54.123\tdevTimeFormat="));
 //! assert!(line.ends_with("\tmsg=line 1\\nline 2"));
 //! ```
@@ -52,8 +53,8 @@ use crate::alert::{
 };
 use crate::format::cef::{self, MAX_SIGNATURE_ID, NOTIFICATION_CATEGORY};
 use crate::format::{
-    self, AsciiSet, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule, event_id,
-    longest_engine_name, longest_notification_name, longest_severity_name, max,
+    self, AsciiSet, EMPTY_HEADER_FIELD, Error, Escaped, MAX_MAC_TEXT, MAX_PORT_TEXT, Out, Rule,
+    event_id, longest_engine_name, longest_notification_name, longest_severity_name, max,
 };
 use crate::stack_text::Case;
 use crate::time::{Civil, LEGACY_PATTERN};
@@ -171,8 +172,13 @@ fn escape(c: char) -> Escaped {
     }
 }
 
+/// A header field and its `|`; an empty value is written as [`EMPTY_HEADER_FIELD`].
 fn header<W: Write>(out: &mut Out<'_, W>, value: &str) -> Result<(), Error> {
-    format::escape(out, value, HEADER)?;
+    if value.is_empty() {
+        out.str(EMPTY_HEADER_FIELD)?;
+    } else {
+        format::escape(out, value, HEADER)?;
+    }
     out.str("|")
 }
 

@@ -55,6 +55,14 @@ pub(crate) use bounds::{
 pub(crate) use escape::SHORT_VALUE;
 pub(crate) use escape::{AsciiSet, Escaped, Rule, escape, event_id};
 
+/// What an empty header field of [`cef`] and [`leef`] is written as (the sensor sent no
+/// `version`, say): their headers are positional, and common readers (pycef among them) refuse
+/// a line with an empty header field. Never escaped, no longer than any field's bound.
+pub const EMPTY_HEADER_FIELD: &str = "unknown";
+
+// The placeholder fits the smallest header field's capacity, so `MAX_LEN` bounds hold.
+const _: () = assert!(EMPTY_HEADER_FIELD.len() <= crate::alert::MAX_VERSION);
+
 /// The wire formats a destination can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -21,12 +21,13 @@
 //! | offset | size | field         | meaning                                              |
 //! |--------|------|---------------|------------------------------------------------------|
 //! | 0      | 2    | magic         | `49 52` (`"IR"`), [`MAGIC`]                          |
-//! | 2      | 1    | version       | [`VERSION`] = 1                                      |
+//! | 2      | 1    | version       | the body's layout: [`VERSION`] written, from         |
+//! |        |      |               | [`OLDEST_VERSION`] to [`VERSION`] read                |
 //! | 3      | 1    | flags         | reserved, 0 in version 1                             |
 //! | 4      | 8    | seq           | the spool's sequence number (u64)                    |
 //! | 12     | 4    | destinations  | [`DestinationSet`] bits, bit i = destination i (u32) |
 //! | 16     | 2    | body length n | 1 ..= [`MAX_BODY`] (u16)                             |
-//! | 18     | n    | body          | postcard encoding of [`Event`]                       |
+//! | 18     | n    | body          | the [`Event`] in that version's layout (`v1.rs`)     |
 //! | 18 + n | 4    | CRC-32C       | [`crc::checksum`] of bytes `0 .. 18 + n` (u32)       |
 //!
 //! - **Integrity**: CRC-32C (Castagnoli) over everything before it. A record is only ever
@@ -41,18 +42,24 @@
 //!   [`TornTail`]. A writer that reopens a stream with a torn tail must cut the stream at
 //!   [`Decoder::frame_start`] (or write one `0x00`) before appending, so that the fragment does
 //!   not merge with the next record.
-//! - **Maxima**: [`MAX_BODY`] (the largest postcard `Event`), [`MAX_RECORD`], [`MAX_FRAME`]
+//! - **Maxima**: [`MAX_BODY`] (the largest body of any version read), [`MAX_RECORD`], [`MAX_FRAME`]
 //!   (COBS adds one byte per 254 and one more, plus the delimiter). An encoder buffer of
 //!   [`MAX_FRAME`] bytes always suffices; the decoder holds one frame in a fixed buffer.
+//! - **Versions**: the body is a wire type of its own, one frozen module per format version
+//!   (`v1.rs`: the layout, its writer, and its reader, which is the conversion to the domain
+//!   [`Event`]). Encoding writes the newest, [`VERSION`]; decoding reads every version from
+//!   [`OLDEST_VERSION`] to [`VERSION`] into the same domain type ([`decode_body_into`]). The
+//!   domain types in `alert.rs` have no serde derive, so changing them cannot change what is on
+//!   disk unnoticed: the writer of the newest version stops compiling or its tests fail.
 //! - **Compatibility**: bytes 0..3 (magic, version) and the CRC as the last four bytes over all
 //!   the others are fixed in every version. A record whose CRC is valid but whose version this
-//!   reader does not know is [`DecodeError::BadVersion`], never garbage: the spool must refuse
+//!   reader does not read is [`DecodeError::BadVersion`], never garbage: the spool must refuse
 //!   it (stop and keep the data), not skip or delete it. See [`DecodeError::must_refuse`].
-//!   Postcard is not self-describing, so any change to the serde shape of `Event` needs a new
-//!   version.
+//!   Postcard is not self-describing, so any change to the body's layout needs a new version;
+//!   `docs/record-format.md` has the promise (which versions a release reads) and the recipe.
 //!
 //! Wire types are kept apart from domain types: [`Record`] is the domain value, [`RecordView`]
-//! a checked view of a decoded record's bytes with typed getters.
+//! a checked view of a decoded record's bytes with typed getters, `v1` the body's layout.
 //!
 //! Guarantees: nothing in this module panics or allocates, for any input bytes. Encoding checks
 //! its room and reports [`EncodeError::BufferTooSmall`] with the exact size needed; decoding
@@ -85,22 +92,31 @@
 use core::fmt;
 use core::ops::Range;
 
-use postcard::ser_flavors::Flavor;
+use postcard::ser_flavors::{self, Flavor};
 
-use crate::alert::{
-    Alert, Engine, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT,
-    MAX_PROTOCOL, MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification, NotificationKind,
-    Severity,
-};
+use crate::alert::{Event, Notification, NotificationKind};
 use crate::destination::DestinationSet;
 
 pub mod cobs;
 pub mod crc;
+mod v1;
+#[cfg(test)]
+mod v2;
+
+/// The body layout this release writes: the newest it knows. In core's own unit tests it is
+/// the rehearsal version 2 (`v2.rs`), so that they prove a release reading two versions.
+#[cfg(not(test))]
+use self::v1 as newest;
+#[cfg(test)]
+use self::v2 as newest;
 
 /// The first two bytes of every record: `"IR"` (icsfwd record).
 pub const MAGIC: [u8; 2] = *b"IR";
-/// The record format version this code writes and reads.
-pub const VERSION: u8 = 1;
+/// The record format version this release writes: the newest it knows.
+pub const VERSION: u8 = newest::VERSION;
+/// The oldest record format version this release reads. It reads every version from this one
+/// to [`VERSION`] (`docs/record-format.md`, "Compatibility and versioning").
+pub const OLDEST_VERSION: u8 = v1::VERSION;
 /// The frame delimiter: the one byte value COBS removes from the record.
 pub const DELIMITER: u8 = 0x00;
 /// Bytes before the body: magic, version, flags, seq, destinations, body length.
@@ -108,51 +124,13 @@ pub const HEADER_LEN: usize = 18;
 /// Bytes of the CRC-32C that ends every record.
 pub const CRC_LEN: usize = 4;
 
-// Postcard's size bound for `Event`, field by field (postcard spec: unsigned integers are
-// LEB128 varints, a string is a varint length then its bytes, an enum is a varint variant index
-// then its content, an `Option` one tag byte then its content, an array its bytes, `IpAddr` the
-// enum `V4([u8; 4]) | V6([u8; 16])` because postcard is not human-readable).
-
-/// Bytes of a varint holding at most `max`.
-const fn varint_len(max: u64) -> usize {
-    let mut len = 1;
-    let mut rest = max >> 7;
-    while rest != 0 {
-        len += 1;
-        rest >>= 7;
-    }
-    len
-}
-/// Bytes of a string of at most `capacity` bytes.
-const fn string_len(capacity: usize) -> usize {
-    varint_len(capacity as u64) + capacity
-}
-const U64_LEN: usize = varint_len(u64::MAX);
-const U16_LEN: usize = varint_len(u16::MAX as u64);
-/// Every enum in `Event` has fewer than 128 variants: one varint byte.
-const VARIANT_LEN: usize = 1;
-const BOOL_LEN: usize = 1;
-const IP_LEN: usize = VARIANT_LEN + 16;
-const ENDPOINT_LEN: usize = string_len(MAX_DEVICE_NAME) + IP_LEN + (1 + 6) + (1 + U16_LEN);
-const SENSOR_LEN: usize = string_len(MAX_SENSOR_NAME) + IP_LEN + string_len(MAX_VERSION);
-const ALERT_LEN: usize = 2 * U64_LEN
-    + 2 * VARIANT_LEN
-    + string_len(MAX_TITLE)
-    + string_len(MAX_MESSAGE)
-    + string_len(MAX_PROTOCOL)
-    + string_len(MAX_GROUP)
-    + 2 * ENDPOINT_LEN
-    + SENSOR_LEN
-    + BOOL_LEN;
-const NOTIFICATION_LEN: usize =
-    2 * U64_LEN + VARIANT_LEN + SENSOR_LEN + string_len(MAX_NOTIFICATION_TEXT) + BOOL_LEN;
 const fn max(a: usize, b: usize) -> usize {
     if a > b { a } else { b }
 }
 
-/// The longest postcard encoding of an [`Event`] (an alert with every field at its maximum):
-/// 2603 bytes.
-pub const MAX_BODY: usize = VARIANT_LEN + max(ALERT_LEN, NOTIFICATION_LEN);
+/// The longest body of any version this release reads: 2603 bytes (the version-1 body of an
+/// alert with every field at its maximum).
+pub const MAX_BODY: usize = max(v1::MAX_BODY, newest::MAX_BODY);
 /// The longest record before framing: header, body and CRC.
 pub const MAX_RECORD: usize = HEADER_LEN + MAX_BODY + CRC_LEN;
 /// The longest frame: the COBS encoding of a [`MAX_RECORD`]-byte record plus the delimiter.
@@ -238,7 +216,8 @@ pub enum DecodeError {
         /// The CRC of the bytes it covers.
         computed: u32,
     },
-    /// A genuine record (valid CRC) of a format version this reader does not know.
+    /// A genuine record (valid CRC) of a format version this release does not read: newer
+    /// than [`VERSION`] (a newer icsfwd wrote it) or older than [`OLDEST_VERSION`].
     BadVersion {
         /// The version byte found.
         found: u8,
@@ -251,7 +230,7 @@ pub enum DecodeError {
     /// A genuine version-1 record whose body length field disagrees with its size, or exceeds
     /// [`MAX_BODY`], or that is shorter than its header.
     BadLength,
-    /// A genuine version-1 record whose body is not exactly one postcard `Event`.
+    /// A genuine record whose body does not follow its version's layout exactly.
     Body,
 }
 
@@ -283,7 +262,9 @@ impl fmt::Display for DecodeError {
             ),
             DecodeError::BadVersion { found } => write!(
                 f,
-                "record format version {found} is not supported (this reader knows {VERSION})"
+                "record format version {found} is {} than this release reads ({})",
+                if *found > VERSION { "newer" } else { "older" },
+                ReadVersions
             ),
             DecodeError::BadFlags { found } => {
                 write!(f, "record has reserved flags set: {found:#04x}")
@@ -295,6 +276,25 @@ impl fmt::Display for DecodeError {
 }
 
 impl core::error::Error for DecodeError {}
+
+/// The versions this release reads, for messages: `1`, or `1–2`.
+#[derive(Debug, Clone, Copy)]
+struct ReadVersions;
+
+impl fmt::Display for ReadVersions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if OLDEST_VERSION == VERSION {
+            write!(f, "{VERSION}")
+        } else {
+            write!(f, "{OLDEST_VERSION}\u{2013}{VERSION}")
+        }
+    }
+}
+
+/// Whether this release reads record format `version`.
+pub const fn reads(version: u8) -> bool {
+    OLDEST_VERSION <= version && version <= VERSION
+}
 
 /// A checked view of one decoded (un-COBSed) record's bytes.
 ///
@@ -337,7 +337,7 @@ impl<'a> RecordView<'a> {
         if stored != computed {
             return Err(DecodeError::Crc { stored, computed });
         }
-        if version != VERSION {
+        if !reads(version) {
             return Err(DecodeError::BadVersion { found: version });
         }
         let (header, body) = covered
@@ -381,7 +381,7 @@ impl<'a> RecordView<'a> {
         })
     }
 
-    /// The format version (always [`VERSION`] for a checked view).
+    /// The format version (one this release reads, for a checked view).
     pub const fn version(&self) -> u8 {
         self.version
     }
@@ -401,7 +401,7 @@ impl<'a> RecordView<'a> {
         self.destinations
     }
 
-    /// The postcard-encoded event.
+    /// The event in the layout of [`version`](RecordView::version).
     pub const fn body(&self) -> &'a [u8] {
         self.body
     }
@@ -416,17 +416,14 @@ impl<'a> RecordView<'a> {
         self.bytes
     }
 
-    /// Decodes the body.
+    /// Decodes the body, of any version this release reads, into a domain event.
     ///
     /// # Errors
     ///
-    /// [`DecodeError::Body`] when the body is not exactly one postcard `Event` (bytes left over
-    /// count as an error).
+    /// [`DecodeError::Body`] when the body does not follow its version's layout exactly
+    /// (bytes left over count as an error).
     pub fn event(&self) -> Result<Event, DecodeError> {
-        match postcard::take_from_bytes::<Event>(self.body) {
-            Ok((event, [])) => Ok(event),
-            _ => Err(DecodeError::Body),
-        }
+        decode_body(self.version, self.body)
     }
 
     /// The domain record.
@@ -445,12 +442,10 @@ impl<'a> RecordView<'a> {
     /// Decodes the body into an existing event, overwriting it field by field: the same result
     /// as [`event`](RecordView::event), without building a second event.
     ///
-    /// This is the decoder for small stacks. `event()` builds the decoded event in locals
-    /// and moves it through the `Result` and the enum: on a Cortex-M4 that reserves a stack
-    /// frame several times the size of an [`Alert`] (about 11 KiB).
-    /// `event_into` reads the variant index, keeps `event`'s variant when it is the right
-    /// one (or resets it to a blank of the right variant), and fills that in place with
-    /// serde's `deserialize_in_place`, so only one text field at a time is ever on the stack.
+    /// This is the decoder for small stacks and hot loops: it reads the variant index, keeps
+    /// `event`'s variant when it is the right one (or resets it to a blank of the right
+    /// variant), and copies each field from the body into it, so no second event is ever on
+    /// the stack ([`event`](RecordView::event) is this, into a fresh event).
     ///
     /// # Errors
     ///
@@ -476,7 +471,7 @@ impl<'a> RecordView<'a> {
     /// assert_eq!(slot, record.event);
     /// ```
     pub fn event_into(&self, event: &mut Event) -> Result<(), DecodeError> {
-        decode_event_into(self.body, event)
+        decode_body_into(self.version, self.body, event)
     }
 
     /// Decodes the whole record into an existing one, the event in place as
@@ -492,51 +487,72 @@ impl<'a> RecordView<'a> {
     }
 }
 
-/// postcard's variant index of `Event::Alert` (declaration order in `alert.rs`).
-const ALERT_VARIANT: u32 = 0;
-/// postcard's variant index of `Event::Notification`.
-const NOTIFICATION_VARIANT: u32 = 1;
+/// Decodes a record body of format `version` into a domain event.
+///
+/// # Errors
+///
+/// [`DecodeError::BadVersion`] for a version this release does not read,
+/// [`DecodeError::Body`] for a body that does not follow its version's layout exactly.
+///
+/// ```
+/// use icsfwd_core::alert::{Alert, Event};
+/// use icsfwd_core::record::{self, DecodeError, MAX_BODY, VERSION};
+///
+/// let event = Event::from(Alert::example(1_700_000_000_000));
+/// let mut body = [0u8; MAX_BODY];
+/// let n = record::encode_body(&event, &mut body).unwrap();
+/// assert_eq!(record::decode_body(VERSION, &body[..n]), Ok(event));
+/// assert_eq!(
+///     record::decode_body(VERSION + 1, &body[..n]),
+///     Err(DecodeError::BadVersion { found: VERSION + 1 })
+/// );
+/// ```
+pub fn decode_body(version: u8, body: &[u8]) -> Result<Event, DecodeError> {
+    let mut event = Event::Notification(Notification::new(0, 0, NotificationKind::SensorOnline));
+    decode_body_into(version, body, &mut event)?;
+    Ok(event)
+}
 
-/// [`RecordView::event_into`]. Out of line, so that its frame (one text field's worth) is
-/// only on the stack while a body is decoded, not merged into the caller's.
+/// Decodes a record body of format `version` into an existing event, in place (see
+/// [`RecordView::event_into`]): every version this release reads maps to the domain type
+/// here, the one place that knows them all.
+///
+/// # Errors
+///
+/// As [`decode_body`]; `event` is then unspecified but valid.
+// Out of line, so that its frame is only on the stack while a body is decoded, not merged
+// into the caller's.
 #[inline(never)]
-fn decode_event_into(body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
-    use serde::Deserialize as _;
-
-    let mut de = postcard::Deserializer::from_bytes(body);
-    // postcard writes an enum's variant index as a varint u32, exactly as it writes a u32.
-    let variant = u32::deserialize(&mut de).map_err(|_| DecodeError::Body)?;
-    let filled = match variant {
-        ALERT_VARIANT => {
-            if !matches!(event, Event::Alert(_)) {
-                *event = Event::Alert(Alert::new(
-                    0,
-                    0,
-                    Engine::ProtocolViolation,
-                    Severity::Warning,
-                ));
-            }
-            match event {
-                Event::Alert(alert) => Alert::deserialize_in_place(&mut de, alert),
-                Event::Notification(_) => return Err(DecodeError::Body),
-            }
-        }
-        NOTIFICATION_VARIANT => {
-            if !matches!(event, Event::Notification(_)) {
-                *event =
-                    Event::Notification(Notification::new(0, 0, NotificationKind::SensorOnline));
-            }
-            match event {
-                Event::Notification(n) => Notification::deserialize_in_place(&mut de, n),
-                Event::Alert(_) => return Err(DecodeError::Body),
-            }
-        }
-        _ => return Err(DecodeError::Body),
-    };
-    match (filled, de.finalize()) {
-        (Ok(()), Ok([])) => Ok(()),
-        _ => Err(DecodeError::Body),
+pub fn decode_body_into(version: u8, body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
+    match version {
+        v1::VERSION => v1::read_into(body, event),
+        #[cfg(test)]
+        v2::VERSION => v2::read_into(body, event),
+        found => Err(DecodeError::BadVersion { found }),
     }
+}
+
+/// Writes `event`'s body in the newest layout ([`VERSION`]) at the start of `body_buf`;
+/// returns its length. A buffer of [`MAX_BODY`] bytes holds any event's body.
+///
+/// # Errors
+///
+/// [`EncodeError::BufferTooSmall`] with the body's length when `body_buf` is shorter.
+pub fn encode_body(event: &Event, body_buf: &mut [u8]) -> Result<usize, EncodeError> {
+    match write_body(event, ser_flavors::Slice::new(body_buf)) {
+        Ok(body) => Ok(body.len()),
+        Err(_) => Err(EncodeError::BufferTooSmall {
+            needed: write_body(event, ser_flavors::Size::default())
+                .map_err(|_| EncodeError::Body)?,
+        }),
+    }
+}
+
+/// Writes `event`'s body in the newest layout through `flavor`.
+fn write_body<F: Flavor>(event: &Event, flavor: F) -> postcard::Result<F::Output> {
+    let mut out = postcard::Serializer { output: flavor };
+    newest::write(&mut out, event)?;
+    out.output.finalize()
 }
 
 fn header(record: &Record, body_len: u16) -> [u8; HEADER_LEN] {
@@ -588,16 +604,14 @@ impl Flavor for Measure {
 /// [`EncodeError::TooLong`] or [`EncodeError::Body`], as [`encode`].
 pub fn frame_len(record: &Record) -> Result<usize, EncodeError> {
     let body_len =
-        postcard::serialize_with_flavor(&record.event, postcard::ser_flavors::Size::default())
-            .map_err(|_| EncodeError::Body)?;
+        write_body(&record.event, ser_flavors::Size::default()).map_err(|_| EncodeError::Body)?;
     let header = header(record, checked_body_len(body_len)?);
     let mut measure = Measure {
         crc: crc::Crc32c::new(),
         cobs: cobs::EncodedLen::new(),
     };
     measure.try_extend(&header).map_err(|_| EncodeError::Body)?;
-    let mut measure =
-        postcard::serialize_with_flavor(&record.event, measure).map_err(|_| EncodeError::Body)?;
+    let mut measure = write_body(&record.event, measure).map_err(|_| EncodeError::Body)?;
     measure.cobs.update(&measure.crc.finish().to_le_bytes());
     Ok(measure.cobs.get() + 1)
 }
@@ -627,7 +641,7 @@ pub fn encode(record: &Record, frame_buf: &mut [u8]) -> Result<usize, EncodeErro
 fn encode_unchecked_room(record: &Record, frame_buf: &mut [u8]) -> Result<usize, EncodeError> {
     let full = EncodeError::BufferTooSmall { needed: 0 };
     let (head, rest) = frame_buf.split_at_mut_checked(HEADER_LEN).ok_or(full)?;
-    let body_len = match postcard::to_slice(&record.event, rest) {
+    let body_len = match write_body(&record.event, ser_flavors::Slice::new(rest)) {
         Ok(body) => body.len(),
         Err(postcard::Error::SerializeBufferFull) => return Err(full),
         Err(_) => return Err(EncodeError::Body),
@@ -1013,37 +1027,154 @@ impl Iterator for Frames<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    //! The version dispatch, proved with the rehearsal version 2 (`v2.rs`): in this build the
+    //! release writes version 2 and reads versions 1 and 2.
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
-    #[test]
-    fn max_body_is_the_sum_of_field_bounds() {
-        // Alert: id, time, engine, severity, four texts, two endpoints, sensor, flag; plus
-        // the Event variant. Independent arithmetic from the field list in alert.rs.
-        let endpoint = (1 + 64) + 17 + 7 + 4;
-        let sensor = (1 + 64) + 17 + (1 + 32);
-        let alert = 10
-            + 10
-            + 1
-            + 1
-            + (2 + 128)
-            + (2 + 2048)
-            + (1 + 32)
-            + (1 + 64)
-            + 2 * endpoint
-            + sensor
-            + 1;
-        assert_eq!(MAX_BODY, 1 + alert);
-        assert_eq!(MAX_BODY, 2603);
-        assert_eq!(MAX_FRAME, MAX_RECORD + MAX_RECORD / 254 + 1 + 1);
+    use std::string::ToString as _;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::alert::{Alert, Engine, Severity};
+
+    /// The record bytes (before COBS) of `record` with its body in the layout of `version`.
+    fn record_bytes(version: u8, record: &Record) -> Vec<u8> {
+        let mut body = [0u8; MAX_BODY];
+        let mut out = postcard::Serializer {
+            output: ser_flavors::Slice::new(&mut body),
+        };
+        match version {
+            1 => v1::write(&mut out, &record.event).unwrap(),
+            _ => v2::write(&mut out, &record.event).unwrap(),
+        }
+        let body = out.output.finalize().unwrap();
+        let mut bytes = header(record, u16::try_from(body.len()).unwrap()).to_vec();
+        bytes[2] = version;
+        bytes.extend_from_slice(body);
+        let crc = crc::checksum(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    fn alert_record(seq: u64, technique: Option<u16>) -> Record {
+        let mut alert = Alert::example(1_700_000_000_000 + seq);
+        alert.technique = technique;
+        Record {
+            seq,
+            destinations: DestinationSet::from_bits(0b11),
+            event: Event::from(alert),
+        }
+    }
+
+    fn technique(event: &Event) -> Option<u16> {
+        match event {
+            Event::Alert(alert) => alert.technique,
+            Event::Notification(_) => None,
+        }
     }
 
     #[test]
-    fn varint_lengths_follow_leb128() {
-        assert_eq!(varint_len(0), 1);
-        assert_eq!(varint_len(127), 1);
-        assert_eq!(varint_len(128), 2);
-        assert_eq!(varint_len(16_383), 2);
-        assert_eq!(varint_len(16_384), 3);
-        assert_eq!(varint_len(u64::MAX), 10);
+    fn this_build_writes_the_rehearsal_version_and_reads_one_and_two() {
+        assert_eq!((OLDEST_VERSION, VERSION), (1, 2));
+        assert_eq!(ReadVersions.to_string(), "1\u{2013}2");
+        assert_eq!(MAX_BODY, v2::MAX_BODY);
+        let record = alert_record(7, Some(843));
+        let mut frame = [0u8; MAX_FRAME];
+        let n = encode(&record, &mut frame).unwrap();
+        assert_eq!(n, frame_len(&record).unwrap());
+        let len = cobs::decode_in_place(&mut frame[..n - 1]).unwrap();
+        let view = RecordView::new_checked(&frame[..len]).unwrap();
+        assert_eq!(view.version(), 2, "encoding writes the newest version");
+        assert_eq!(view.to_record(), Ok(record));
+    }
+
+    #[test]
+    fn a_version_1_and_a_version_2_record_both_decode_to_the_right_domain_values() {
+        let old = record_bytes(1, &alert_record(1, None));
+        let new = record_bytes(2, &alert_record(2, Some(843)));
+        // The version-2 body is the version-1 body and the new field: 01 then varint 843.
+        assert_eq!(new.len(), old.len() + 3);
+        let old = RecordView::new_checked(&old).unwrap();
+        let new = RecordView::new_checked(&new).unwrap();
+        assert_eq!((old.version(), new.version()), (1, 2));
+        assert_eq!(old.to_record(), Ok(alert_record(1, None)));
+        assert_eq!(new.to_record(), Ok(alert_record(2, Some(843))));
+    }
+
+    #[test]
+    fn an_alert_from_version_1_read_in_place_gets_the_default_of_the_field_it_lacks() {
+        let old = record_bytes(1, &alert_record(1, None));
+        let new = record_bytes(2, &alert_record(2, Some(843)));
+        let mut slot = alert_record(9, Some(999));
+        RecordView::new_checked(&new)
+            .unwrap()
+            .record_into(&mut slot)
+            .unwrap();
+        assert_eq!(technique(&slot.event), Some(843));
+        // The same slot, still an alert: the old version must not leave the new field behind.
+        RecordView::new_checked(&old)
+            .unwrap()
+            .record_into(&mut slot)
+            .unwrap();
+        assert_eq!(slot, alert_record(1, None));
+    }
+
+    #[test]
+    fn the_committed_version_1_vector_still_reads_in_a_release_that_writes_version_2() {
+        let text = include_str!("../../tests/vectors/valid.hex");
+        let digits: Vec<u8> = text
+            .lines()
+            .flat_map(|line| line.split('#').next().unwrap_or("").bytes())
+            .filter(u8::is_ascii_hexdigit)
+            .collect();
+        let frame: Vec<u8> = digits
+            .chunks(2)
+            .map(|pair| u8::from_str_radix(core::str::from_utf8(pair).unwrap(), 16).unwrap())
+            .collect();
+        let record = decode_frame(&frame).unwrap();
+        assert_eq!((record.seq, record.destinations.bits()), (1, 0b101));
+        match record.event {
+            Event::Notification(n) => {
+                assert_eq!((n.id, n.kind), (77, NotificationKind::SensorOnline));
+                assert_eq!((n.sensor.name.as_str(), n.text.as_str()), ("plc-gw", "up"));
+            }
+            Event::Alert(_) => panic!("the vector holds a notification"),
+        }
+    }
+
+    #[test]
+    fn a_version_outside_the_read_range_is_refused_naming_the_versions_read() {
+        let mut bytes = record_bytes(2, &alert_record(3, None));
+        for (found, age) in [(3, "newer"), (0, "older"), (255, "newer")] {
+            bytes[2] = found;
+            let crc_at = bytes.len() - CRC_LEN;
+            let crc = crc::checksum(&bytes[..crc_at]);
+            bytes[crc_at..].copy_from_slice(&crc.to_le_bytes());
+            let error = RecordView::new_checked(&bytes).unwrap_err();
+            assert_eq!(error, DecodeError::BadVersion { found });
+            assert!(error.must_refuse());
+            assert_eq!(
+                error.to_string(),
+                std::format!(
+                    "record format version {found} is {age} than this release reads (1\u{2013}2)"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn the_checked_view_and_the_body_dispatch_agree_on_every_version_byte() {
+        let record = alert_record(4, Some(1));
+        let body = &record_bytes(1, &record)[HEADER_LEN..];
+        let body = &body[..body.len() - CRC_LEN];
+        for version in 0..=u8::MAX {
+            let mut slot = Event::from(Alert::new(0, 0, Engine::Malware, Severity::Minor));
+            let dispatched = decode_body_into(version, body, &mut slot);
+            assert_eq!(
+                reads(version),
+                dispatched != Err(DecodeError::BadVersion { found: version }),
+                "version {version}"
+            );
+        }
     }
 }

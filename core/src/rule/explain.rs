@@ -37,7 +37,7 @@ use crate::stack_text::StackText;
 
 use super::{Exclusion, Rule};
 use crate::alert::{Engine, Event, Severity};
-use crate::destination::DestinationSet;
+use crate::destination::{DestinationId, DestinationSet};
 
 /// One rule's verdict on one event: matched, or the first condition that failed.
 ///
@@ -148,10 +148,48 @@ impl fmt::Display for Decimal {
     }
 }
 
-/// Writes `#0, #2`, or `no destinations` for the empty set.
-struct DestinationList(DestinationSet);
+/// How a report names a destination: by id (`#0`) or, given the configured names, as
+/// `destination[0] ("soc-hec")`. Generic rather than dynamic so that a build that only uses
+/// ids (the firmware) links none of the naming code.
+trait Naming {
+    /// Whether a matched rule's line names its destinations this way (else it is the
+    /// verdict's own `matched -> destinations #0`).
+    const NAMES_MATCHES: bool;
+    /// Writes one destination.
+    fn name(&self, f: &mut fmt::Formatter<'_>, id: DestinationId) -> fmt::Result;
+}
 
-impl fmt::Display for DestinationList {
+/// `#0`: the destination's id.
+struct ById;
+
+impl Naming for ById {
+    const NAMES_MATCHES: bool = false;
+
+    fn name(&self, f: &mut fmt::Formatter<'_>, id: DestinationId) -> fmt::Result {
+        write!(f, "{id}")
+    }
+}
+
+/// `destination[0] ("soc-hec")`: the configuration's key path and the destination's name
+/// (escaped as [`Quoted`]); an id without a name is written `destination[7]`.
+struct ByName<'n>(&'n [&'n str]);
+
+impl Naming for ByName<'_> {
+    const NAMES_MATCHES: bool = true;
+
+    fn name(&self, f: &mut fmt::Formatter<'_>, id: DestinationId) -> fmt::Result {
+        write!(f, "destination[{}]", Decimal(u64::from(id.get())))?;
+        match self.0.get(usize::from(id.get())) {
+            Some(name) => write!(f, " ({})", Quoted(name)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes the set's destinations separated by `, `, or `no destinations` for the empty set.
+struct DestinationList<'a, N>(DestinationSet, &'a N);
+
+impl<N: Naming> fmt::Display for DestinationList<'_, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return f.write_str("no destinations");
@@ -160,7 +198,7 @@ impl fmt::Display for DestinationList {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "{destination}")?;
+            self.1.name(f, destination)?;
         }
         Ok(())
     }
@@ -170,7 +208,13 @@ impl fmt::Display for Verdict<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Verdict::Matched(set) if set.is_empty() => f.write_str("matched -> no destinations"),
-            Verdict::Matched(set) => write!(f, "matched -> destinations {}", DestinationList(*set)),
+            Verdict::Matched(set) => {
+                write!(
+                    f,
+                    "matched -> destinations {}",
+                    DestinationList(*set, &ById)
+                )
+            }
             Verdict::AlertsNotForwarded => f.write_str("the rule does not forward alerts"),
             Verdict::NotificationsNotForwarded => {
                 f.write_str("the rule does not forward system notifications")
@@ -319,6 +363,52 @@ impl<'a> Explanation<'a> {
 
 impl fmt::Display for Explanation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, &ById)
+    }
+}
+
+/// An [`Explanation`] that names destinations as the configuration does; see
+/// [`Explanation::with_names`].
+#[derive(Debug, Clone, Copy)]
+pub struct NamedExplanation<'n, 'a> {
+    explanation: &'n Explanation<'a>,
+    names: &'n [&'n str],
+}
+
+impl fmt::Display for NamedExplanation<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.explanation.write(f, &ByName(self.names))
+    }
+}
+
+impl<'a> Explanation<'a> {
+    /// The same report, each destination written `destination[0] ("soc-hec")` — the key path
+    /// of its `[[destination]]` section and its name — instead of `#0`; `names[i]` is the name
+    /// of destination `i`.
+    ///
+    /// ```
+    /// use icsfwd_core::alert::{Alert, Engine, Event, Severity};
+    /// use icsfwd_core::destination::DestinationId;
+    /// use icsfwd_core::rule::{Rule, RuleSet};
+    ///
+    /// let mut rules = RuleSet::new();
+    /// rules.push_rule(Rule::new("all")?.with_action(DestinationId::new(1).unwrap()))?;
+    /// let event = Event::from(Alert::new(9, 0, Engine::Operational, Severity::Major));
+    /// let explanation = rules.explain(&event, 0);
+    /// let report = explanation.with_names(&["soc-hec", "siem"]).to_string();
+    /// assert!(report.contains(r#"rule "all": matched -> destination[1] ("siem")"#));
+    /// assert!(report.ends_with(r#"result: forwarded to destination[1] ("siem")"#));
+    /// # Ok::<(), icsfwd_core::rule::Error>(())
+    /// ```
+    pub fn with_names<'n>(&'n self, names: &'n [&'n str]) -> NamedExplanation<'n, 'a> {
+        NamedExplanation {
+            explanation: self,
+            names,
+        }
+    }
+
+    /// The report, destinations written by `naming`.
+    fn write<N: Naming>(&self, f: &mut fmt::Formatter<'_>, naming: &N) -> fmt::Result {
         match self.event {
             Event::Alert(alert) => write!(
                 f,
@@ -342,7 +432,15 @@ impl fmt::Display for Explanation<'_> {
             f.write_str("\nno rules configured")?;
         }
         for verdict in self.verdicts() {
-            write!(f, "\n{verdict}")?;
+            match verdict.verdict {
+                Verdict::Matched(set) if N::NAMES_MATCHES && !set.is_empty() => write!(
+                    f,
+                    "\nrule {}: matched -> {}",
+                    Quoted(&verdict.rule.name),
+                    DestinationList(set, naming)
+                )?,
+                _ => write!(f, "\n{verdict}")?,
+            }
         }
         let destinations = self.destinations();
         match self.suppressed_by {
@@ -357,7 +455,7 @@ impl fmt::Display for Explanation<'_> {
             None => write!(
                 f,
                 "\nresult: forwarded to {}",
-                DestinationList(destinations)
+                DestinationList(destinations, naming)
             ),
         }
     }

@@ -81,7 +81,7 @@ use crate::time::Civil;
 mod explain;
 mod subnet;
 
-pub use explain::{Explanation, RuleVerdict, Suppression, Verdict, Verdicts};
+pub use explain::{Explanation, NamedExplanation, RuleVerdict, Suppression, Verdict, Verdicts};
 pub use subnet::{Subnet, SubnetError};
 
 /// How many rules a [`RuleSet`] holds by default (its `RULES` parameter). A rule set never
