@@ -169,8 +169,15 @@ fn a_scrape_under_load_passes_promtool_shows_the_status_counters_and_prometheus_
         support::ACK_TOKEN,
         &tls.ca_file,
         "ack = true",
+    ) + &hec_destination(
+        "soc-noack",
+        std::slice::from_ref(&url),
+        support::HEC_TOKEN,
+        &tls.ca_file,
+        "",
     ) + &hec_destination("siem-bad", &[url], WRONG_TOKEN, &tls.ca_file, "")
         + &everything_to("soc-hec")
+        + "[[rule]]\nname = \"all alerts\"\nactions = [\"soc-noack\"]\n\n"
         + "[[rule]]\nname = \"critical\"\nmin_severity = \"critical\"\nactions = [\"siem-bad\"]\n\n"
         + &format!("[metrics]\nlisten = \"{metrics}\"\n");
     let config = e2e::write_config_body(&dir, &body);
@@ -236,10 +243,17 @@ fn a_scrape_under_load_passes_promtool_shows_the_status_counters_and_prometheus_
         Duration::from_secs(60),
         |s| {
             let soc = destination(s, "soc-hec");
-            s["ingest"]["accepted"] == ALERTS && soc["backlog"] == 0 && soc["acks_pending"] == 0
+            let noack = destination(s, "soc-noack");
+            s["ingest"]["accepted"] == ALERTS
+                && soc["backlog"] == 0
+                && soc["acks_pending"] == 0
+                && noack["backlog"] == 0
         },
     );
     let delivered = destination(&status, "soc-hec")["delivered"]
+        .as_u64()
+        .unwrap();
+    let delivered_noack = destination(&status, "soc-noack")["delivered"]
         .as_u64()
         .unwrap();
     let fsyncs = status["spool"]["fsyncs"].as_u64().unwrap();
@@ -278,6 +292,22 @@ fn a_scrape_under_load_passes_promtool_shows_the_status_counters_and_prometheus_
             "{histogram}"
         );
     }
+    // Without acks a record is delivered by its send: timed, with no ack wait.
+    let noack = |family: &str| format!("{family}{{destination=\"soc-noack\",kind=\"hec\"}}");
+    assert_eq!(
+        value(
+            &scraped,
+            &noack("icsfwd_destination_delivery_latency_seconds_count")
+        ),
+        delivered_noack as f64
+    );
+    assert_eq!(
+        value(
+            &scraped,
+            &noack("icsfwd_destination_ack_latency_seconds_count")
+        ),
+        0.0
+    );
     let parked = "icsfwd_destination_state{destination=\"siem-bad\",kind=\"hec\",state=\"parked\"}";
     assert_eq!(value(&scraped, parked), 1.0);
     assert!(value(&scraped, &format!("icsfwd_destination_backlog{bad}")) > 0.0);

@@ -970,11 +970,11 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
                 pending.wait()
             }
         };
+        crate::metrics::ingest_answered(slot.read_at, &answer);
         {
             let mut stats = lock(&shared.stats);
             match &answer {
                 Answer::Accepted { .. } => {
-                    crate::metrics::ingest_accepted(slot.read_at);
                     stats.accepted += 1;
                     if slot.heartbeat {
                         stats.heartbeats += 1;

@@ -99,6 +99,28 @@ impl Commits {
         self.entries.get(at).map(|&(_, t)| t)
     }
 
+    /// [`Commits::when`] of each of `seqs`, which must be in increasing order: one walk
+    /// over the entries instead of a search per record.
+    #[must_use]
+    pub fn when_each(&self, seqs: &[u64]) -> Vec<Option<Instant>> {
+        let Some(&first) = seqs.first() else {
+            return Vec::new();
+        };
+        let mut at = self.entries.partition_point(|&(last, _)| last < first);
+        let start = self.start;
+        seqs.iter()
+            .map(|&seq| {
+                if start.is_none_or(|start| seq < start) {
+                    return None;
+                }
+                while self.entries.get(at).is_some_and(|&(last, _)| last < seq) {
+                    at += 1;
+                }
+                self.entries.get(at).map(|&(_, t)| t)
+            })
+            .collect()
+    }
+
     /// Forgets everything (the service stopped).
     pub fn clear(&mut self) {
         self.start = None;
@@ -201,6 +223,23 @@ mod tests {
             previous = t;
         }
         assert_eq!(commits.when(99), None);
+    }
+
+    #[test]
+    fn one_walk_times_sorted_records_as_a_search_each_would() {
+        let t0 = Instant::now();
+        let mut commits = Commits::new();
+        for i in 0..(MAX_COMMITS as u64 + 500) {
+            // Commits of 1 to 3 records, 1 ms apart.
+            let first = 10 + 2 * i;
+            commits.note(first, first + 1 + i % 2, t0 + Duration::from_millis(i));
+        }
+        let seqs: Vec<u64> = (0..12_000).step_by(7).collect();
+        let walked = commits.when_each(&seqs);
+        let searched: Vec<Option<Instant>> = seqs.iter().map(|&s| commits.when(s)).collect();
+        assert_eq!(walked, searched);
+        assert!(walked.iter().any(Option::is_none) && walked.iter().any(Option::is_some));
+        assert!(commits.when_each(&[]).is_empty());
     }
 
     #[test]

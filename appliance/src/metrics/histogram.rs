@@ -5,9 +5,10 @@
 //! [`Counts`] for the exposition, which makes the buckets cumulative and derives `_count`
 //! from them, so `_count` always equals the `+Inf` bucket.
 //!
-//! What it guarantees: recording never blocks and never allocates (`Relaxed` atomic adds);
-//! a value above the last bound lands in the `+Inf` bucket; a sum that would overflow
-//! saturates at `u64::MAX` nanoseconds (584 years).
+//! What it guarantees: recording never blocks and never allocates (two `Relaxed` atomic
+//! adds: the bucket and the sum); a value above the last bound lands in the `+Inf` bucket.
+//! The sum is kept in microseconds: 10 million records delivered an hour late add up to 3.6 ×
+//! 10¹⁶ µs, far from the 1.8 × 10¹⁹ where it would wrap.
 //!
 //! ```
 //! use std::time::Duration;
@@ -134,7 +135,7 @@ pub struct Histogram {
     bounds: &'static Buckets,
     /// `bounds.len()` buckets, then `+Inf`; the rest unused.
     buckets: [AtomicU64; MAX_BUCKETS],
-    sum_nanos: AtomicU64,
+    sum_micros: AtomicU64,
 }
 
 /// What a [`Histogram`] held when it was read.
@@ -143,7 +144,7 @@ pub struct Counts {
     bounds: &'static Buckets,
     /// Per bucket (not cumulative), `+Inf` last.
     per_bucket: Vec<u64>,
-    sum_nanos: u64,
+    sum_micros: u64,
 }
 
 impl Histogram {
@@ -154,7 +155,7 @@ impl Histogram {
         Histogram {
             bounds,
             buckets: [const { AtomicU64::new(0) }; MAX_BUCKETS],
-            sum_nanos: AtomicU64::new(0),
+            sum_micros: AtomicU64::new(0),
         }
     }
 
@@ -174,12 +175,8 @@ impl Histogram {
         if let Some(bucket) = self.buckets.get(index) {
             bucket.fetch_add(1, Ordering::Relaxed);
         }
-        // A saturating add: a wrapped sum would be a falling counter.
-        let _ = self
-            .sum_nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |sum| {
-                Some(sum.saturating_add(nanos))
-            });
+        let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
     /// The counts now.
@@ -194,7 +191,7 @@ impl Histogram {
                 .take(bounds.len() + 1)
                 .map(|b| b.load(Ordering::Relaxed))
                 .collect(),
-            sum_nanos: self.sum_nanos.load(Ordering::Relaxed),
+            sum_micros: self.sum_micros.load(Ordering::Relaxed),
         }
     }
 }
@@ -229,7 +226,7 @@ impl Counts {
     /// The sum of the observations, in seconds.
     #[must_use]
     pub fn sum_seconds(&self) -> f64 {
-        self.sum_nanos as f64 / 1e9
+        self.sum_micros as f64 / 1e6
     }
 }
 
@@ -253,6 +250,7 @@ mod tests {
         assert_eq!(cumulative[FSYNC.len()], 3, "+Inf holds everything");
         assert_eq!(counts.count(), 3);
         assert!((counts.sum_seconds() - 3.000_201).abs() < 1e-9);
+        assert_eq!(counts.sum_micros, 3_000_201);
     }
 
     #[test]
@@ -283,10 +281,11 @@ mod tests {
     }
 
     #[test]
-    fn the_sum_saturates_instead_of_wrapping() {
-        let h = Histogram::new(&ACK);
-        h.observe(Duration::MAX);
-        h.observe(Duration::from_secs(1));
-        assert_eq!(h.counts().sum_nanos, u64::MAX);
+    fn the_sum_keeps_sub_millisecond_values_to_the_microsecond() {
+        let h = Histogram::new(&FSYNC);
+        for _ in 0..1000 {
+            h.observe(Duration::from_nanos(250_400));
+        }
+        assert!((h.counts().sum_seconds() - 0.25).abs() < 1e-9);
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! | histogram | from | to | hook |
 //! | --- | --- | --- | --- |
-//! | `icsfwd_ingest_accept_duration_seconds` | a line read (`stamp`) | its `accepted` answer | `ingest_accepted` in `ingest/server.rs` |
+//! | `icsfwd_ingest_accept_duration_seconds` | a line read (`stamp`) | its `accepted` answer | `ingest_answered` in `ingest/server.rs` |
 //! | `icsfwd_spool_fsync_duration_seconds` | a group commit's write | its fsync done | `commit` in `spool/commit.rs` |
 //! | `icsfwd_destination_delivery_latency_seconds` | the record's commit | its delivery | `delivered`, `confirmed` in `deliver/worker.rs` |
 //! | `icsfwd_destination_ack_latency_seconds` | its send | its confirmation | `awaiting`, `confirmed` in `deliver/worker.rs` |
@@ -21,7 +21,7 @@
 //! The registry of the histograms is process-wide, like the logger, so that the spool's
 //! writer thread and the workers need no handle passed to them. It is on only between
 //! [`start`] and [`Running::stop`]; while it is off every hook costs one relaxed atomic
-//! load and a branch (and `ingest_accepted` a check of its `Stamp`).
+//! load and a branch (and `ingest_answered` a check of its `Stamp`).
 //!
 //! What it guarantees:
 //! - The endpoint listens on a loopback address or a Unix socket only (the configuration
@@ -58,6 +58,7 @@ use std::time::Instant;
 use icsfwd_core::destination::{DestinationId, MAX_DESTINATIONS};
 
 use crate::config::{Config, MetricsListen};
+use crate::ingest::schema::Answer;
 use crate::status::Snapshot;
 
 pub mod accepted;
@@ -114,10 +115,10 @@ pub(crate) fn stamp() -> Stamp {
     if on() { Some(Instant::now()) } else { None }
 }
 
-/// Hook: a line read at `read_at` was answered `accepted`.
+/// Hook: a line read at `read_at` was answered `answer` (only `accepted` is observed).
 #[inline]
-pub(crate) fn ingest_accepted(read_at: Stamp) {
-    if let Some(read_at) = read_at {
+pub(crate) fn ingest_answered(read_at: Stamp, answer: &Answer) {
+    if let (Some(read_at), Answer::Accepted { .. }) = (read_at, answer) {
         REGISTRY.ingest_accept.observe(read_at.elapsed());
     }
 }
@@ -157,15 +158,17 @@ pub(crate) fn delivered(dest: DestinationId, seqs: impl Iterator<Item = u64>) {
     if !on() {
         return;
     }
-    let now = Instant::now();
     let Some(histogram) = REGISTRY.delivery.get(usize::from(dest.get())) else {
         return;
     };
-    let commits = lock(&REGISTRY.commits);
-    for seq in seqs {
-        if let Some(accepted) = commits.when(seq) {
-            histogram.observe(now.saturating_duration_since(accepted));
-        }
+    let mut seqs: Vec<u64> = seqs.collect();
+    // The commit log's lock is also taken by the spool's writer (while it holds the spool):
+    // held only for a merge walk of sorted sequence numbers, observed after.
+    seqs.sort_unstable();
+    let accepted = lock(&REGISTRY.commits).when_each(&seqs);
+    let now = Instant::now();
+    for at in accepted.into_iter().flatten() {
+        histogram.observe(now.saturating_duration_since(at));
     }
 }
 
@@ -375,5 +378,53 @@ impl Drop for Running {
             file.remove();
         }
         turn_off();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use std::time::Duration;
+
+    use super::*;
+
+    /// No test of this crate turns the registry on (the service does, in its own process:
+    /// `tests/e2e_metrics.rs`), so here it is off.
+    #[test]
+    fn while_off_the_hooks_record_nothing() {
+        assert!(!on());
+        assert_eq!(stamp(), None);
+        let dest = DestinationId::new(0).unwrap();
+        let before = (
+            REGISTRY.spool_fsync.counts().count(),
+            REGISTRY.delivery[0].counts().count(),
+            REGISTRY.ack[0].counts().count(),
+        );
+        let (ran, next) = commit(1, || {
+            std::thread::sleep(Duration::from_millis(1));
+            (true, 9)
+        });
+        assert!(ran && next == 9, "the commit itself still runs");
+        awaiting(dest, 1..9);
+        confirmed(dest, &[1, 2], &[3]);
+        delivered(dest, 4..9);
+        ingest_answered(
+            stamp(),
+            &Answer::Accepted {
+                id: "s1-1".into(),
+                truncated: vec![],
+            },
+        );
+        publish(&Snapshot::new("s1", 0));
+        let after = (
+            REGISTRY.spool_fsync.counts().count(),
+            REGISTRY.delivery[0].counts().count(),
+            REGISTRY.ack[0].counts().count(),
+        );
+        assert_eq!(before, after);
+        assert_eq!(lock(&REGISTRY.commits).when(5), None);
+        assert!(lock(&REGISTRY.sent[0]).is_empty());
+        assert!(lock(&REGISTRY.snapshot).is_none());
     }
 }
