@@ -354,6 +354,7 @@ fn a_scrape_under_load_passes_promtool_shows_the_status_counters_and_prometheus_
     }
     let (status, log) = service.stop();
     assert!(status.success(), "{log:#?}");
+    drop(std::fs::remove_dir_all(&dir));
 }
 
 /// A Prometheus server scraping `metrics` every second; its HTTP API must return the values.

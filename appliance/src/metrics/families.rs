@@ -269,7 +269,7 @@ family!(
     "Time from sending a record to its confirmation (HEC ack, RELP answer, TCP acknowledgement)."
 );
 
-/// Every family, in the order [`render`] writes them.
+/// Every family, in the order [`render`](super::exposition::render) writes them.
 pub const FAMILIES: [&Family; 31] = [
     &BUILD_INFO,
     &START_TIME,
