@@ -24,8 +24,9 @@
 //! 5. `remove_status_file`: the status file is removed, so `icsfwd status` says the service
 //!    is not running.
 //!
-//! The metrics endpoint (`[metrics]`, [`crate::metrics`]) starts before the spool opens and
-//! stops last, so a scrape sees the whole stop.
+//! The metrics endpoint (`[metrics]`, [`crate::metrics`]) starts once the spool is open (and
+//! locked), before its group commit and anything that records a timing, and stops last, so a
+//! scrape sees the whole stop.
 //!
 //! What it guarantees:
 //! - An alert is answered `accepted` only after it is on disk (the ingest server waits for
@@ -187,8 +188,10 @@ impl<'a> Service<'a> {
         for warning in config.warnings() {
             warn!("{warning}");
         }
-        let metrics = crate::metrics::start(config).map_err(ServiceError::Metrics)?;
         let (spool, damaged_frames) = open_spool(config)?;
+        // After the spool's lock: a second icsfwd on this spool is refused for that, not for
+        // the metrics address the first one holds.
+        let metrics = crate::metrics::start(config).map_err(ServiceError::Metrics)?;
         let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
         let handle = commit.handle();
         let delivery = Delivery::start(config, handle.clone(), &config.spool.dir)

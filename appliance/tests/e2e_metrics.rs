@@ -462,3 +462,32 @@ fn percent(text: &str) -> String {
         })
         .collect()
 }
+
+/// The spool's lock comes before the metrics endpoint: a second `icsfwd run` of the same
+/// configuration is refused for the spool in use (exit 73, naming the running pid), not for
+/// the metrics address the first one holds, and the first one's endpoint still answers.
+#[test]
+fn a_second_run_on_the_same_spool_is_refused_for_the_spool_not_for_the_metrics_address() {
+    let dir = scratch("metrics-second");
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let body = format!(
+        "[[destination]]\nname = \"syslog-soc\"\nkind = \"syslog\"\nhost = \"127.0.0.1\"\n\
+         port = 9\ntransport = \"udp\"\n\n{}\n[metrics]\nlisten = \"{metrics}\"\n",
+        everything_to("syslog-soc")
+    );
+    let config = e2e::write_config_body(&dir, &body);
+    let first = start_service(&config, &dir);
+    let second = e2e::icsfwd(&["run", "-c", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(73), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(pid {})", first.pid())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("metrics endpoint"), "{stderr}");
+    let (head, _) = get(metrics, "/metrics", None);
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let (status, log) = first.stop();
+    assert!(status.success(), "{log:#?}");
+    drop(std::fs::remove_dir_all(&dir));
+}
