@@ -9,6 +9,8 @@
 //! - [`exit`]: the exit codes of every command, defined once.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`logging`]: one journald-ready line per record on stderr.
+//! - [`metrics`]: the opt-in Prometheus / OpenMetrics endpoint (`[metrics]`) and its
+//!   latency histograms.
 //! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
 //!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
 //! - [`probe`]: `icsfwd test <destination>`, one test alert sent and every step reported.
@@ -40,6 +42,7 @@ pub mod deliver;
 pub mod exit;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod output;
 pub mod probe;

@@ -121,6 +121,8 @@ pub struct Config {
     pub ingest: Ingest,
     /// `[log]`.
     pub log: Log,
+    /// `[metrics]`: the Prometheus / OpenMetrics endpoint; `None` (no section): off.
+    pub metrics: Option<Metrics>,
 }
 
 /// `[sensor]`: the sensor this forwarder serves.
@@ -447,6 +449,29 @@ pub struct Spool {
     pub segment_bytes: u64,
     /// What to do when full.
     pub on_full: OnFull,
+}
+
+/// `[metrics]`: where the metrics endpoint ([`crate::metrics`]) listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Default `127.0.0.1:9464`.
+    pub listen: MetricsListen,
+}
+
+/// Where the metrics endpoint listens: never a non-loopback address (it has neither TLS nor
+/// authentication).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// A loopback address (port 0: any free port).
+    Tcp(SocketAddr),
+    /// A Unix socket (`listen = "unix:/path"`), created with `mode`.
+    Unix {
+        /// The socket path (absolute).
+        path: PathBuf,
+        /// Its permission bits (`socket_mode`, default `0o660`).
+        mode: u32,
+    },
 }
 
 /// `[ingest]`.

@@ -24,12 +24,13 @@ use super::raw::{self, S};
 use super::secret::{self, Secret};
 use super::{
     Batch, ClientCert, Config, Confirm, Destination, DestinationKind, Hec, HecUrl, Ingest, Log,
-    LogFormat, LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, OnFull, Origin, Problem, Problems,
-    Retry, Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts, Tls, Transport,
+    LogFormat, LogLevel, MAX_DESTINATION_NAME, MAX_DESTINATIONS, Metrics, MetricsListen, OnFull,
+    Origin, Problem, Problems, Retry, Scheme, Sensor, Splunk, SplunkAuth, Spool, Syslog, Timeouts,
+    Tls, Transport,
 };
 use crate::output::hec::is_guid;
 
-const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";
+const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log, metrics";
 const MAX_HEC_URLS: usize = 16;
 const DEFAULT_SPOOL_DIR: &str = "/var/lib/icsfwd/spool";
 const DEFAULT_SOCKET: &str = "/run/icsfwd/ingest.sock";
@@ -131,6 +132,7 @@ struct Sections {
     spool: Option<raw::Spool>,
     ingest: Option<raw::Ingest>,
     log: Option<raw::Log>,
+    metrics: Option<raw::Metrics>,
 }
 
 fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
@@ -156,6 +158,7 @@ fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
             "spool" => sections.spool = table(ctx, value, "spool").map(|(t, _)| t),
             "ingest" => sections.ingest = table(ctx, value, "ingest").map(|(t, _)| t),
             "log" => sections.log = table(ctx, value, "log").map(|(t, _)| t),
+            "metrics" => sections.metrics = table(ctx, value, "metrics").map(|(t, _)| t),
             "destination" => sections.destinations = array(ctx, value, "destination"),
             "rule" => sections.rules = array(ctx, value, "rule"),
             "exclusion" => sections.exclusions = array(ctx, value, "exclusion"),
@@ -374,6 +377,11 @@ fn build(ctx: &mut Ctx<'_>, s: Sections) -> Option<Config> {
     let spool = spool(ctx, s.spool.unwrap_or_default());
     let ingest = ingest(ctx, s.ingest.unwrap_or_default());
     let log = log(ctx, s.log.unwrap_or_default());
+    // A [metrics] section that did not deserialize was reported: absent here, not valid.
+    let metrics = match s.metrics {
+        None => Some(None),
+        Some(raw) => metrics(ctx, raw).map(Some),
+    };
     Some(Config {
         path: ctx.origin.path.clone(),
         sensor: sensor?,
@@ -382,6 +390,7 @@ fn build(ctx: &mut Ctx<'_>, s: Sections) -> Option<Config> {
         spool: spool?,
         ingest: ingest?,
         log: log?,
+        metrics: metrics?,
     })
 }
 
@@ -2328,6 +2337,121 @@ fn log(ctx: &mut Ctx<'_>, raw: raw::Log) -> Option<Log> {
         },
     };
     Some(Log { level, format })
+}
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+/// Where `[metrics]` listens when `listen` is not given.
+const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+
+/// Longest metrics socket path: the system's limit (108 bytes with its NUL) less the
+/// temporary name's suffix (`.<pid>.tmp`) it is created under.
+const MAX_METRICS_SOCKET_PATH: usize = 92;
+
+fn metrics(ctx: &mut Ctx<'_>, raw: raw::Metrics) -> Option<Metrics> {
+    let text = raw
+        .listen
+        .as_ref()
+        .map_or(DEFAULT_METRICS_LISTEN, |v| v.get_ref().trim());
+    let span = raw.listen.as_ref().map_or(0..0, S::span);
+    let listen = if let Some(path) = text.strip_prefix("unix:") {
+        let path = metrics_socket_path(ctx, path, span)?;
+        let mode = match &raw.socket_mode {
+            None => 0o660,
+            Some(v) => metrics_socket_mode(ctx, v)?,
+        };
+        MetricsListen::Unix { path, mode }
+    } else {
+        if let Some(v) = &raw.socket_mode {
+            ctx.report(
+                v.span(),
+                "metrics.socket_mode",
+                "applies to a unix socket only".to_owned(),
+                "remove socket_mode, or listen on a unix socket such as \
+                 \"unix:/run/icsfwd/metrics.sock\""
+                    .to_owned(),
+            );
+            return None;
+        }
+        MetricsListen::Tcp(metrics_address(ctx, text, span)?)
+    };
+    Some(Metrics { listen })
+}
+
+fn metrics_address(ctx: &mut Ctx<'_>, text: &str, span: Range<usize>) -> Option<SocketAddr> {
+    match text.parse::<SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() => Some(addr),
+        Ok(addr) => {
+            ctx.report(
+                span,
+                "metrics.listen",
+                format!(
+                    "{addr} is not a loopback address: the metrics endpoint has neither TLS nor \
+                     authentication, so it must not be reachable from the network"
+                ),
+                "listen on 127.0.0.1 or [::1] (e.g. \"127.0.0.1:9464\") or on a unix socket \
+                 (\"unix:/run/icsfwd/metrics.sock\"); scrape it from a Prometheus or an agent on \
+                 this host, or publish it through a TLS reverse proxy"
+                    .to_owned(),
+            );
+            None
+        }
+        Err(_) => {
+            ctx.report(
+                span,
+                "metrics.listen",
+                format!("{text:?} is not an address and port, nor unix:<path>"),
+                "write it like \"127.0.0.1:9464\", \"[::1]:9464\" or \
+                 \"unix:/run/icsfwd/metrics.sock\" (host names are not resolved)"
+                    .to_owned(),
+            );
+            None
+        }
+    }
+}
+
+fn metrics_socket_path(ctx: &mut Ctx<'_>, path: &str, span: Range<usize>) -> Option<PathBuf> {
+    let problem = if !Path::new(path).is_absolute() {
+        Some(format!("unix:{path} is not an absolute path"))
+    } else if path.chars().any(char::is_control) {
+        Some("the socket path contains a control character".to_owned())
+    } else if path.len() > MAX_METRICS_SOCKET_PATH {
+        Some(format!(
+            "the socket path is {} bytes long (at most {MAX_METRICS_SOCKET_PATH})",
+            path.len()
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        ctx.report(
+            span,
+            "metrics.listen",
+            message,
+            "write an absolute, short path such as \"unix:/run/icsfwd/metrics.sock\"".to_owned(),
+        );
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn metrics_socket_mode(ctx: &mut Ctx<'_>, v: &S<raw::Mode>) -> Option<u32> {
+    let mode = match v.get_ref() {
+        raw::Mode::Number(n) => u32::try_from(*n).ok(),
+        raw::Mode::Text(t) => u32::from_str_radix(t.trim().trim_start_matches("0o"), 8).ok(),
+    };
+    match mode {
+        Some(m) if m <= 0o777 => Some(m),
+        _ => {
+            ctx.report(
+                v.span(),
+                "metrics.socket_mode",
+                "is not a file mode".to_owned(),
+                "write an octal mode such as 0o660 or \"0660\"".to_owned(),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
