@@ -3,12 +3,13 @@
 #
 #   ./scripts/test-all.sh
 #
-# Steps: setup, fmt, clippy, test, fidelity, syslog, splunk-app, doc, fuzz-check, fuzz-smoke,
+# Steps: setup, fmt, clippy, test, fidelity, syslog, metrics, splunk-app, doc, fuzz-check, fuzz-smoke,
 # core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
 # HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog,
-# rsyslog-openssl and rsyslog-relp for the syslog step, splunk-appinspect, splint-spl and ksconf
+# rsyslog-openssl and rsyslog-relp for the syslog step, Debian's prometheus (promtool and the
+# server) for the metrics step, splunk-appinspect, splint-spl and ksconf
 # for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
 # step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
@@ -127,6 +128,22 @@ if [ ! -e "$FAKETIME_LIB" ]; then
   fi
 fi
 # ---- end faketime ----
+# ---- prometheus: promtool and the server that check and scrape [metrics] (appliance/tests/e2e_metrics.rs) ----
+have_prometheus=1
+if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus ]; then
+  echo "installing Debian package prometheus (promtool check metrics and a real scraper for appliance/tests/e2e_metrics.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) || true
+  fi
+  if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus ]; then
+    have_prometheus=0
+    loud "cannot install prometheus (apt-get install prometheus): promtool check metrics and the" \
+         "scrape by a real Prometheus server are SKIPPED; everything else still runs."
+  fi
+fi
+# ---- end prometheus ----
 have_fidelity=1
 echo "installing Splunk's official clients for the fidelity tests (scripts/fidelity-deps.sh)"
 if ! scripts/fidelity-deps.sh; then
@@ -175,6 +192,15 @@ else
   if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
     step_result "partly SKIPPED"
   fi
+fi
+
+step metrics
+# Also ran in `test`, where a missing promtool or prometheus only prints SKIPPED; here both were
+# installed, so REQUIRE_ALL makes sure the exposition was checked and scraped (about 20 s).
+if [ "$have_prometheus" = 1 ]; then
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_metrics --locked
+else
+  SKIPPED+=("metrics (no promtool / prometheus)")
 fi
 
 # ---- splunk-app: lint (ksconf, splint), package the add-on and the app, run AppInspect on each

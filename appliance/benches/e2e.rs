@@ -33,6 +33,7 @@
 //! Every figure also prints one line `BENCH {json}` for scripts.
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
 //! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
+//! | `ICSFWD_BENCH_METRICS` | `off` | the throughput runs with `[metrics]` `off`, `on`, or `off,on` (each run twice, back to back); on: a Unix socket endpoint scraped every second during the run |
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -232,13 +233,15 @@ impl Size {
 }
 
 /// What one run sets up: destination kind, how many destinations (all the same kind, all on
-/// the one emulator), how many rules, which alert size.
+/// the one emulator), how many rules, which alert size, and whether `[metrics]` is on (then
+/// scraped every second).
 #[derive(Clone, Copy, Debug)]
 struct Setup {
     kind: Kind,
     destinations: usize,
     rules: usize,
     size: Size,
+    metrics: bool,
 }
 
 impl Setup {
@@ -248,6 +251,7 @@ impl Setup {
             destinations: 1,
             rules: 1,
             size: Size::Typical,
+            metrics: false,
         }
     }
 }
@@ -342,10 +346,19 @@ fn write_config(
         .collect::<Vec<_>>()
         .join(", ");
     let rules: String = (0..setup.rules).map(|i| rule(i, &actions)).collect();
+    let metrics = if setup.metrics {
+        format!(
+            "\n[metrics]\nlisten = \"unix:{}\"\n",
+            dir.join("metrics.sock").display()
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         "[sensor]\nname = \"bench-sensor\"\nip = \"10.20.0.5\"\n\n\
          {destinations}{rules}\
-         [spool]\ndir = \"{spool}\"\n\n[ingest]\nsocket = \"{socket}\"\n\n[log]\nlevel = \"warn\"\n",
+         [spool]\ndir = \"{spool}\"\n\n[ingest]\nsocket = \"{socket}\"\n\n[log]\nlevel = \"warn\"\n\
+         {metrics}",
         spool = dir.join("spool").display(),
         socket = dir.join("ingest.sock").display(),
     );
@@ -582,6 +595,42 @@ struct Rig {
     service: Service,
     socket: PathBuf,
     dir: PathBuf,
+    scraper: Option<Scraper>,
+}
+
+/// Scrapes `GET /metrics` from a Unix socket every second, like a Prometheus with a 1 s
+/// interval (15 s to 60 s is usual), until stopped.
+struct Scraper {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: thread::JoinHandle<(u64, u64)>,
+}
+
+impl Scraper {
+    fn start(socket: PathBuf) -> Scraper {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let (mut scrapes, mut bytes) = (0u64, 0u64);
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut stream = UnixStream::connect(&socket).unwrap();
+                stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+                let mut reply = Vec::new();
+                stream.read_to_end(&mut reply).unwrap();
+                assert!(reply.starts_with(b"HTTP/1.1 200 OK"), "a failed scrape");
+                scrapes += 1;
+                bytes += reply.len() as u64;
+                thread::sleep(Duration::from_secs(1));
+            }
+            (scrapes, bytes)
+        });
+        Scraper { stop, thread }
+    }
+
+    /// Stops; returns the scrapes done and the bytes they read.
+    fn finish(self) -> (u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
 }
 
 impl Rig {
@@ -602,15 +651,23 @@ impl Rig {
         let config = write_config(&dir, setup, &emulator, ca.as_deref());
         let socket = dir.join("ingest.sock");
         let service = Service::start(&settings.bin, &config, &socket);
+        let scraper = setup
+            .metrics
+            .then(|| Scraper::start(dir.join("metrics.sock")));
         Rig {
             emulator,
             service,
             socket,
             dir,
+            scraper,
         }
     }
 
     fn finish(self) {
+        if let Some(scraper) = self.scraper {
+            let (scrapes, bytes) = scraper.finish();
+            eprintln!("  metrics: {scrapes} scrapes, {bytes} bytes");
+        }
         self.service.stop();
         self.emulator.shutdown();
         drop(fs::remove_dir_all(&self.dir));
@@ -688,7 +745,7 @@ fn throughput(settings: &Settings, setup: Setup, count: u64, figure: &str) -> Ro
             match (setup.destinations, setup.rules, setup.size) {
                 (1, 1, Size::Typical) => String::new(),
                 (d, r, size) => format!(", {d} dest, {r} rules, {} alerts", size.name()),
-            }
+            } + if setup.metrics { ", metrics on" } else { "" }
         ),
         alerts: count,
         ingest_rate: count as f64 / ingested.as_secs_f64(),
@@ -702,6 +759,7 @@ fn throughput(settings: &Settings, setup: Setup, count: u64, figure: &str) -> Ro
         "destinations": setup.destinations,
         "rules": setup.rules,
         "size": setup.size.name(),
+        "metrics": setup.metrics,
         "alerts": count,
         "producers": producers,
         "ingest_alerts_per_s": row.ingest_rate.round(),
@@ -1032,8 +1090,23 @@ fn main() {
             } else {
                 settings.alerts
             };
-            eprintln!("running {}: {count} alerts", kind.label());
-            rows.push(throughput(&settings, Setup::new(kind), count, "throughput"));
+            for metrics in list("ICSFWD_BENCH_METRICS", "off") {
+                let metrics = match metrics.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => panic!("ICSFWD_BENCH_METRICS: {other:?} is not on or off"),
+                };
+                eprintln!(
+                    "running {}: {count} alerts, metrics {}",
+                    kind.label(),
+                    if metrics { "on" } else { "off" }
+                );
+                let setup = Setup {
+                    metrics,
+                    ..Setup::new(kind)
+                };
+                rows.push(throughput(&settings, setup, count, "throughput"));
+            }
         }
     }
     // Scaling: one figure each, the other dimensions at 1 destination, 1 rule, typical size.

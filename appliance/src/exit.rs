@@ -106,7 +106,7 @@ pub const RUN: Codes = Codes {
         (Exit::Success, "stopped gracefully (SIGTERM or SIGINT)"),
         (
             Exit::Failed,
-            "could not start: the spool or the ingest socket could not be set up (the log says why)",
+            "could not start: the spool, the ingest socket or the metrics endpoint could not be set up (the log says why)",
         ),
         (
             Exit::ConfigInvalid,

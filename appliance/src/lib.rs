@@ -14,6 +14,8 @@
 //! - [`exit`]: the exit codes of every command, defined once.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`logging`]: one journald-ready line per record on stderr.
+//! - [`metrics`]: the opt-in Prometheus / OpenMetrics endpoint (`[metrics]`) and its
+//!   latency histograms.
 //! - [`probe`]: `icsfwd test <destination>`, one test alert sent and every step reported.
 //! - [`service`]: `icsfwd run`, assembled from the parts and stopped in order.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
@@ -44,6 +46,7 @@ pub mod destination;
 pub mod exit;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod probe;
 pub mod send;

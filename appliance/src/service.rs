@@ -24,6 +24,10 @@
 //! 5. `remove_status_file`: the status file is removed, so `icsfwd status` says the service
 //!    is not running.
 //!
+//! The metrics endpoint (`[metrics]`, [`crate::metrics`]) starts once the spool is open (and
+//! locked), before its group commit and anything that records a timing, and stops last, so a
+//! scrape sees the whole stop.
+//!
 //! What it guarantees:
 //! - An alert is answered `accepted` only after it is on disk (the ingest server waits for
 //!   the group commit's fsync); a crash at any point loses no accepted alert, and the next
@@ -92,6 +96,8 @@ pub enum ServiceError {
     Ingest(io::Error),
     /// A thread could not be started.
     Threads(io::Error),
+    /// The metrics endpoint (`[metrics]`) could not be set up.
+    Metrics(crate::metrics::StartError),
 }
 
 impl std::fmt::Display for ServiceError {
@@ -105,6 +111,7 @@ impl std::fmt::Display for ServiceError {
                  directory's permissions)"
             ),
             ServiceError::Threads(e) => write!(f, "starting threads: {e}"),
+            ServiceError::Metrics(e) => write!(f, "metrics endpoint: {e}"),
         }
     }
 }
@@ -164,6 +171,7 @@ struct Service<'a> {
     /// Torn and corrupt frames the spool's recovery skipped (reported in every snapshot).
     damaged_frames: u64,
     status_path: PathBuf,
+    metrics: Option<crate::metrics::Running>,
 }
 
 impl<'a> Service<'a> {
@@ -176,6 +184,9 @@ impl<'a> Service<'a> {
             warn!("{warning}");
         }
         let (spool, damaged_frames) = open_spool(config)?;
+        // After the spool's lock: a second icsfwd on this spool is refused for that, not for
+        // the metrics address the first one holds.
+        let metrics = crate::metrics::start(config).map_err(ServiceError::Metrics)?;
         let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
         let handle = commit.handle();
         let delivery = Delivery::start(config, handle.clone(), &config.spool.dir)
@@ -221,6 +232,7 @@ impl<'a> Service<'a> {
             heartbeats,
             damaged_frames,
             status_path: status::path_for(&config.ingest.socket),
+            metrics,
         })
     }
 
@@ -303,6 +315,7 @@ impl<'a> Service<'a> {
                 now_ms(),
             );
         }
+        crate::metrics::publish(snapshot);
         match status::write(&self.status_path, snapshot) {
             Ok(()) => ticks.status_failed = false,
             Err(e) if !ticks.status_failed => {
@@ -329,6 +342,7 @@ impl<'a> Service<'a> {
         let still_running = stop_delivery(self.delivery);
         close_spool(self.commit);
         remove_status_file(&self.status_path);
+        drop(self.metrics);
         info!(
             "stopped: {} line(s) accepted since start",
             ingest_stats.accepted

@@ -16,11 +16,12 @@ use toml::de::{DeTable, DeValue};
 
 use super::raw;
 use super::rules::rule_set;
-use super::validate::{Ctx, as_table, deserialize_table, ingest, key, log, sensor, spool, table};
+use super::table::{as_table, deserialize_table, table};
+use super::validate::{Ctx, ingest, key, log, metrics, sensor, spool};
 use super::{Config, MAX_DESTINATIONS, Origin, Problem, Problems};
 use crate::destination::{self, Destination};
 
-const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log";
+const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log, metrics";
 
 /// Reads and validates the configuration `text` from `origin`.
 pub(crate) fn config(
@@ -65,6 +66,7 @@ struct Sections<'a> {
     spool: Option<raw::Spool>,
     ingest: Option<raw::Ingest>,
     log: Option<raw::Log>,
+    metrics: Option<raw::Metrics>,
 }
 
 fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
@@ -90,6 +92,7 @@ fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
             "spool" => sections.spool = table(ctx, value, "spool").map(|(t, _)| t),
             "ingest" => sections.ingest = table(ctx, value, "ingest").map(|(t, _)| t),
             "log" => sections.log = table(ctx, value, "log").map(|(t, _)| t),
+            "metrics" => sections.metrics = table(ctx, value, "metrics").map(|(t, _)| t),
             "destination" => sections.destinations = tables(ctx, value, "destination"),
             "rule" => sections.rules = array(ctx, value, "rule"),
             "exclusion" => sections.exclusions = array(ctx, value, "exclusion"),
@@ -160,6 +163,11 @@ fn build(ctx: &mut Ctx<'_>, s: Sections<'_>) -> Option<Config> {
     let spool = spool(ctx, s.spool.unwrap_or_default());
     let ingest = ingest(ctx, s.ingest.unwrap_or_default());
     let log = log(ctx, s.log.unwrap_or_default());
+    // A [metrics] section that did not deserialize was reported: absent here, not valid.
+    let metrics = match s.metrics {
+        None => Some(None),
+        Some(raw) => metrics(ctx, raw).map(Some),
+    };
     Some(Config {
         path: ctx.origin.path.clone(),
         sensor: sensor?,
@@ -168,6 +176,7 @@ fn build(ctx: &mut Ctx<'_>, s: Sections<'_>) -> Option<Config> {
         spool: spool?,
         ingest: ingest?,
         log: log?,
+        metrics: metrics?,
     })
 }
 

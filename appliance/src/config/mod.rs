@@ -5,11 +5,12 @@
 //! keys refused), then every value is checked and the [`Config`] built — including the core
 //! [`RuleSet`] the ingest thread routes with. `document.rs` reads the whole file and assembles
 //! it; `validate.rs` holds the checks every section uses and the generic sections
-//! (`[sensor]`, `[spool]`, `[ingest]`, `[log]`), `rules.rs` the `[[rule]]` and
-//! `[[exclusion]]` tables. A `[[destination]]` is read by its kind: `kind` first, then that
+//! (`[sensor]`, `[spool]`, `[ingest]`, `[log]`, `[metrics]`), `table.rs` the deserializing of
+//! a table with its spans, `rules.rs` the `[[rule]]` and `[[exclusion]]` tables. A `[[destination]]` is read by its kind: `kind` first, then that
 //! kind's own serde struct and validation in its folder (`destination/<kind>/config.rs`),
 //! then the keys every kind shares (`destination/config.rs`). Dependencies run one way:
-//! `document.rs` uses the kinds, the kinds use `validate.rs` and `raw.rs`, which use neither.
+//! `document.rs` uses the kinds, the kinds use `validate.rs`, `table.rs` and `raw.rs`, which
+//! use neither.
 //!
 //! The sections mirror an OT sensor's forwarding-rule form: `[sensor]`, `[[destination]]`
 //! (kind `splunk`, `hec` or `syslog`), `[[rule]]`, `[[exclusion]]`, `[spool]`, `[ingest]`,
@@ -82,6 +83,7 @@ use icsfwd_core::rule::{self, RuleSet};
 mod document;
 pub(crate) mod raw;
 mod rules;
+pub(crate) mod table;
 pub(crate) mod validate;
 
 use crate::destination::Destination;
@@ -129,6 +131,8 @@ pub struct Config {
     pub ingest: Ingest,
     /// `[log]`.
     pub log: Log,
+    /// `[metrics]`: the Prometheus / OpenMetrics endpoint; `None` (no section): off.
+    pub metrics: Option<Metrics>,
 }
 
 /// `[sensor]`: the sensor this forwarder serves.
@@ -156,6 +160,29 @@ pub struct Spool {
     pub segment_bytes: u64,
     /// What to do when full.
     pub on_full: OnFull,
+}
+
+/// `[metrics]`: where the metrics endpoint ([`crate::metrics`]) listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Default `127.0.0.1:9464`.
+    pub listen: MetricsListen,
+}
+
+/// Where the metrics endpoint listens: never a non-loopback address (it has neither TLS nor
+/// authentication).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// A loopback address (port 0: any free port).
+    Tcp(SocketAddr),
+    /// A Unix socket (`listen = "unix:/path"`), created with `mode`.
+    Unix {
+        /// The socket path (absolute).
+        path: PathBuf,
+        /// Its permission bits (`socket_mode`, default `0o660`).
+        mode: u32,
+    },
 }
 
 /// `[ingest]`.

@@ -122,3 +122,11 @@ pub(crate) struct Log {
     pub(crate) level: Option<S<String>>,
     pub(crate) format: Option<S<String>>,
 }
+
+/// `[metrics]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Metrics {
+    pub(crate) listen: Option<S<String>>,
+    pub(crate) socket_mode: Option<S<Mode>>,
+}

@@ -1,18 +1,16 @@
 //! The checks every section uses, and the generic sections: each problem with its place and
 //! its fix.
 //!
-//! - [`Ctx`] collects problems against one config text, each with its line and column.
-//! - Tables: [`table`] deserializes one into its serde struct, reporting every key serde
-//!   refuses (unknown, or a value of the wrong type) with its key path, in an operator's words
-//!   ([`explain_serde`]).
-//! - Values: texts, ports, durations, sizes, paths, files, and secrets (from a file, a
-//!   variable or inline).
-//! - The sections that are not destinations: `[sensor]`, `[spool]`, `[ingest]`, `[log]`
-//!   (`[[rule]]` and `[[exclusion]]` are in `rules.rs`; each destination kind reads its own
-//!   keys, `destination/<kind>/config.rs`).
+//! - [`Ctx`] collects problems against one config text, each with its line and column
+//!   (deserializing a table with its spans is `table.rs`).
+//! - Values: texts, ports, durations, sizes, paths, and secrets (from a file, a variable or
+//!   inline).
+//! - The sections that are not destinations: `[sensor]`, `[spool]`, `[ingest]`, `[log]`,
+//!   `[metrics]` (`[[rule]]` and `[[exclusion]]` are in `rules.rs`; each destination kind
+//!   reads its own keys, `destination/<kind>/config.rs`).
 //!
-//! These sit below both the whole-file assembly (`document.rs`) and the destination kinds,
-//! which use them; they use neither.
+//! The helpers sit below both the whole-file assembly (`document.rs`) and the destination
+//! kinds, which use them; they use neither.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -20,14 +18,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use icsfwd_core::alert;
-use serde::de::{DeserializeOwned, Visitor};
-use toml::Spanned;
-use toml::de::{DeTable, DeValue, ValueDeserializer};
-
 use super::raw::{self, S};
-use super::{Ingest, Log, LogFormat, LogLevel, OnFull, Origin, Problem, Sensor, Spool};
+use super::{
+    Ingest, Log, LogFormat, LogLevel, Metrics, MetricsListen, OnFull, Origin, Problem, Sensor,
+    Spool,
+};
 use crate::destination::secret::{self, Secret};
+use icsfwd_core::alert;
 
 const DEFAULT_SPOOL_DIR: &str = "/var/lib/icsfwd/spool";
 const DEFAULT_SOCKET: &str = "/run/icsfwd/ingest.sock";
@@ -102,271 +99,6 @@ impl<'a> Ctx<'a> {
 /// The key path `prefix.name`.
 pub(crate) fn key(prefix: &str, name: &str) -> String {
     format!("{prefix}.{name}")
-}
-
-// ---- tables --------------------------------------------------------------------------------
-
-/// Keys holding a secret inline, whose value serde's messages must not quote.
-const SECRET_KEYS: [&str; 2] = [".password", ".token"];
-
-/// How many wrong keys one table may have before the rest are left unreported.
-pub(crate) const MAX_KEY_ERRORS_PER_TABLE: usize = 64;
-
-/// `value` (the value at `path`) as a table, or reported as not one.
-pub(crate) fn as_table<'a>(
-    ctx: &mut Ctx<'_>,
-    value: Spanned<DeValue<'a>>,
-    path: &str,
-) -> Option<(DeTable<'a>, Range<usize>)> {
-    let span = value.span();
-    match value.into_inner() {
-        DeValue::Table(t) => Some((t, span)),
-        other => {
-            ctx.report(
-                span,
-                path,
-                format!("`{path}` must be a table, not a {}", other.type_str()),
-                format!("write it as a [{path}] section"),
-            );
-            None
-        }
-    }
-}
-
-/// Deserializes one table: [`as_table`], then [`deserialize_table`].
-pub(crate) fn table<T: DeserializeOwned>(
-    ctx: &mut Ctx<'_>,
-    value: Spanned<DeValue<'_>>,
-    path: &str,
-) -> Option<(T, Range<usize>)> {
-    let (t, span) = as_table(ctx, value, path)?;
-    deserialize_table(ctx, t, &span, path).map(|parsed| (parsed, span))
-}
-
-/// Deserializes the table `t` (at `span`, key path `path`) into `T`. A key serde refuses
-/// (unknown, or a value of the wrong type) is reported, taken out, and the table tried again,
-/// so every such key is reported; a key taken out is remembered so that it is not reported
-/// again as missing. `None` when more than [`MAX_KEY_ERRORS_PER_TABLE`] keys are wrong.
-pub(crate) fn deserialize_table<T: DeserializeOwned>(
-    ctx: &mut Ctx<'_>,
-    t: DeTable<'_>,
-    span: &Range<usize>,
-    path: &str,
-) -> Option<T> {
-    deserialize_within(ctx, t, span, path, &mut key_error_budget())
-}
-
-/// How many wrong keys of one table are reported: [`MAX_KEY_ERRORS_PER_TABLE`], and one
-/// more that ends the table (it is then left unread).
-pub(crate) const fn key_error_budget() -> usize {
-    MAX_KEY_ERRORS_PER_TABLE + 1
-}
-
-/// [`deserialize_table`] for a part of a table, the wrong keys counted against `budget`, the
-/// table's (shared by its parts); `None` once it is spent.
-pub(crate) fn deserialize_within<T: DeserializeOwned>(
-    ctx: &mut Ctx<'_>,
-    mut t: DeTable<'_>,
-    span: &Range<usize>,
-    path: &str,
-    budget: &mut usize,
-) -> Option<T> {
-    loop {
-        if *budget == 0 {
-            return None;
-        }
-        let e = match attempt::<T>(&t, span) {
-            Ok(parsed) => return Some(parsed),
-            Err(e) => e,
-        };
-        *budget -= 1;
-        let top = report_serde(ctx, &e, &t, span, path)?;
-        drop_key(ctx, &mut t, path, &top);
-    }
-}
-
-/// Deserializes (a copy of) the table `t` at `span` into `T`.
-pub(crate) fn attempt<T: DeserializeOwned>(
-    t: &DeTable<'_>,
-    span: &Range<usize>,
-) -> Result<T, toml::de::Error> {
-    let value = Spanned::new(span.clone(), DeValue::Table(t.clone()));
-    T::deserialize(ValueDeserializer::from(value))
-}
-
-/// Reports serde's error `e` about the table `t` (at `span`, key path `path`) in an
-/// operator's words, with the path of the key it is about; returns that key's name in `t`
-/// (`None` when no key of `t` holds the error).
-pub(crate) fn report_serde(
-    ctx: &mut Ctx<'_>,
-    e: &toml::de::Error,
-    t: &DeTable<'_>,
-    span: &Range<usize>,
-    path: &str,
-) -> Option<String> {
-    let at = e.span().unwrap_or(span.clone());
-    let inner = locate_in_table(t, at.start);
-    let key = if inner.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}.{inner}")
-    };
-    let (mut message, fix) = explain_serde(e.message());
-    if SECRET_KEYS.iter().any(|k| key.ends_with(k)) {
-        // serde quotes the value it refused; for a secret that must not be shown.
-        message = "wrong type (the value is not shown: it is a secret)".to_owned();
-    }
-    ctx.report(at.clone(), &key, message, fix);
-    top_key(t, at.start)
-}
-
-/// The name of the key of `t` whose key or value holds `offset`.
-pub(crate) fn top_key(t: &DeTable<'_>, offset: usize) -> Option<String> {
-    t.iter()
-        .find(|(k, v)| k.span().contains(&offset) || v.span().contains(&offset))
-        .map(|(k, _)| k.get_ref().to_string())
-}
-
-/// Takes the key `top` out of `t` (at `path`), remembered as already reported.
-pub(crate) fn drop_key(ctx: &mut Ctx<'_>, t: &mut DeTable<'_>, path: &str, top: &str) {
-    ctx.removed.insert(format!("{path}.{top}"));
-    t.remove(top);
-}
-
-/// The keys the serde struct `T` takes, as its derive lists them (so a table's keys are
-/// written once, in its struct).
-pub(crate) fn fields_of<T: DeserializeOwned>() -> &'static [&'static str] {
-    let mut probe = FieldsProbe(None);
-    // The probe fails every deserialization; it only records the field names it was shown.
-    let _ = T::deserialize(&mut probe);
-    probe.0.unwrap_or(&[])
-}
-
-/// A deserializer that records the field names a derived struct asks it for.
-struct FieldsProbe(Option<&'static [&'static str]>);
-
-impl<'de> serde::Deserializer<'de> for &mut FieldsProbe {
-    type Error = serde::de::value::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(serde::de::Error::custom("not a struct"))
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0 = Some(fields);
-        Err(serde::de::Error::custom("fields recorded"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
-    }
-}
-
-/// The key path, inside `t`, of the key or value at `offset` (empty when none holds it).
-pub(crate) fn locate_in_table(t: &DeTable<'_>, offset: usize) -> String {
-    locate(&DeValue::Table(t.clone()), offset)
-}
-
-/// The key path, inside `value`, of the key or value at `offset` (empty when none holds it).
-fn locate(value: &DeValue<'_>, offset: usize) -> String {
-    match value {
-        DeValue::Table(t) => {
-            for (k, v) in t.iter() {
-                let in_key = k.span().contains(&offset);
-                let in_value = v.span().contains(&offset);
-                if in_key || in_value {
-                    let inner = if in_value {
-                        locate(v.get_ref(), offset)
-                    } else {
-                        String::new()
-                    };
-                    let name = k.get_ref().as_ref();
-                    return if inner.is_empty() {
-                        name.to_owned()
-                    } else if inner.starts_with('[') {
-                        format!("{name}{inner}")
-                    } else {
-                        format!("{name}.{inner}")
-                    };
-                }
-            }
-            String::new()
-        }
-        DeValue::Array(items) => {
-            for (i, v) in items.iter().enumerate() {
-                if v.span().contains(&offset) {
-                    let inner = locate(v.get_ref(), offset);
-                    return if inner.is_empty() || inner.starts_with('[') {
-                        format!("[{i}]{inner}")
-                    } else {
-                        format!("[{i}].{inner}")
-                    };
-                }
-            }
-            String::new()
-        }
-        _ => String::new(),
-    }
-}
-
-/// Rewrites serde's wording for an operator: `(message, fix)`.
-pub(crate) fn explain_serde(message: &str) -> (String, String) {
-    let message = message.trim_end();
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let (field, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        let expected = expected.strip_prefix("one of ").unwrap_or(expected);
-        return (
-            format!("unknown key {field}"),
-            format!("check the spelling; the keys here are: {expected}"),
-        );
-    }
-    for (name, what) in [
-        (
-            "Size",
-            "a size: a number of bytes or a text such as \"64 MiB\"",
-        ),
-        (
-            "Text",
-            "a duration such as \"30s\", \"500ms\", \"5m\" or \"1h\"",
-        ),
-        ("AllOr", "\"all\" or a list of names such as [\"Modbus\"]"),
-        (
-            "Level",
-            "a syslog code (a number) or its name, such as \"user\" or \"warning\"",
-        ),
-        ("Mode", "a file mode such as 0o660 or \"0660\""),
-    ] {
-        if message.contains(&format!("untagged enum {name}")) {
-            return (
-                format!("wrong type: expected {what}"),
-                format!("write {what}"),
-            );
-        }
-    }
-    let wording = message
-        .replace("invalid type: ", "wrong type: ")
-        .replace("expected i64", "expected an integer")
-        .replace("expected a string", "expected a text in double quotes")
-        .replace("expected a boolean", "expected true or false");
-    let fix = if wording.contains("expected an integer") {
-        "write a number without quotes"
-    } else if wording.contains("expected a text") {
-        "put the value in double quotes"
-    } else if wording.contains("expected true or false") {
-        "write true or false, without quotes"
-    } else if wording.contains("sequence") {
-        "write a list in brackets, such as [\"a\", \"b\"]"
-    } else {
-        "see docs/configuration.md for this key"
-    };
-    (wording, fix.to_owned())
 }
 
 // ---- scalar helpers -------------------------------------------------------------------------
@@ -937,6 +669,122 @@ pub(crate) fn log(ctx: &mut Ctx<'_>, raw: raw::Log) -> Option<Log> {
         },
     };
     Some(Log { level, format })
+}
+
+// ---- metrics ---------------------------------------------------------------------------------
+
+/// Where `[metrics]` listens when `listen` is not given.
+const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9464";
+
+/// Longest metrics socket path: the system's limit (108 bytes with its NUL) less the
+/// temporary name's suffix (`.<pid>.tmp`) it is created under.
+const MAX_METRICS_SOCKET_PATH: usize = 92;
+
+/// `[metrics]`, when the section is there.
+pub(crate) fn metrics(ctx: &mut Ctx<'_>, raw: raw::Metrics) -> Option<Metrics> {
+    let text = raw
+        .listen
+        .as_ref()
+        .map_or(DEFAULT_METRICS_LISTEN, |v| v.get_ref().trim());
+    let span = raw.listen.as_ref().map_or(0..0, S::span);
+    let listen = if let Some(path) = text.strip_prefix("unix:") {
+        let path = metrics_socket_path(ctx, path, span)?;
+        let mode = match &raw.socket_mode {
+            None => 0o660,
+            Some(v) => metrics_socket_mode(ctx, v)?,
+        };
+        MetricsListen::Unix { path, mode }
+    } else {
+        if let Some(v) = &raw.socket_mode {
+            ctx.report(
+                v.span(),
+                "metrics.socket_mode",
+                "applies to a unix socket only".to_owned(),
+                "remove socket_mode, or listen on a unix socket such as \
+                 \"unix:/run/icsfwd/metrics.sock\""
+                    .to_owned(),
+            );
+            return None;
+        }
+        MetricsListen::Tcp(metrics_address(ctx, text, span)?)
+    };
+    Some(Metrics { listen })
+}
+
+fn metrics_address(ctx: &mut Ctx<'_>, text: &str, span: Range<usize>) -> Option<SocketAddr> {
+    match text.parse::<SocketAddr>() {
+        Ok(addr) if addr.ip().is_loopback() => Some(addr),
+        Ok(addr) => {
+            ctx.report(
+                span,
+                "metrics.listen",
+                format!(
+                    "{addr} is not a loopback address: the metrics endpoint has neither TLS nor \
+                     authentication, so it must not be reachable from the network"
+                ),
+                "listen on 127.0.0.1 or [::1] (e.g. \"127.0.0.1:9464\") or on a unix socket \
+                 (\"unix:/run/icsfwd/metrics.sock\"); scrape it from a Prometheus or an agent on \
+                 this host, or publish it through a TLS reverse proxy"
+                    .to_owned(),
+            );
+            None
+        }
+        Err(_) => {
+            ctx.report(
+                span,
+                "metrics.listen",
+                format!("{text:?} is not an address and port, nor unix:<path>"),
+                "write it like \"127.0.0.1:9464\", \"[::1]:9464\" or \
+                 \"unix:/run/icsfwd/metrics.sock\" (host names are not resolved)"
+                    .to_owned(),
+            );
+            None
+        }
+    }
+}
+
+fn metrics_socket_path(ctx: &mut Ctx<'_>, path: &str, span: Range<usize>) -> Option<PathBuf> {
+    let problem = if !Path::new(path).is_absolute() {
+        Some(format!("unix:{path} is not an absolute path"))
+    } else if path.chars().any(char::is_control) {
+        Some("the socket path contains a control character".to_owned())
+    } else if path.len() > MAX_METRICS_SOCKET_PATH {
+        Some(format!(
+            "the socket path is {} bytes long (at most {MAX_METRICS_SOCKET_PATH})",
+            path.len()
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        ctx.report(
+            span,
+            "metrics.listen",
+            message,
+            "write an absolute, short path such as \"unix:/run/icsfwd/metrics.sock\"".to_owned(),
+        );
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn metrics_socket_mode(ctx: &mut Ctx<'_>, v: &S<raw::Mode>) -> Option<u32> {
+    let mode = match v.get_ref() {
+        raw::Mode::Number(n) => u32::try_from(*n).ok(),
+        raw::Mode::Text(t) => u32::from_str_radix(t.trim().trim_start_matches("0o"), 8).ok(),
+    };
+    match mode {
+        Some(m) if m <= 0o777 => Some(m),
+        _ => {
+            ctx.report(
+                v.span(),
+                "metrics.socket_mode",
+                "is not a file mode".to_owned(),
+                "write an octal mode such as 0o660 or \"0660\"".to_owned(),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]

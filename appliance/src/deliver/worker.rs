@@ -539,6 +539,7 @@ impl Worker {
     fn apply_ack_report(&mut self, report: AckReport, now: Instant) {
         self.next_ack_poll = now + self.ack_poll_interval();
         self.last_ack_poll = now;
+        crate::metrics::confirmed(self.settings.dest, &report.indexed, &report.expired);
         let mut indexed = 0u64;
         for seq in &report.indexed {
             if let Ok(i) = self.window.binary_search_by_key(seq, |e| e.seq)
@@ -744,8 +745,12 @@ impl Worker {
                 Action::Delivered => {
                     self.mark(slots, Status::Done);
                     applied.delivered += slots.len() as u64;
+                    crate::metrics::delivered(self.settings.dest, self.seqs(slots));
                 }
-                Action::AwaitingAck => self.mark(slots, Status::Awaiting),
+                Action::AwaitingAck => {
+                    self.mark(slots, Status::Awaiting);
+                    crate::metrics::awaiting(self.settings.dest, self.seqs(slots));
+                }
                 Action::DeadLetter { reason } => {
                     if self.dead_letter(slots, reason) {
                         applied.dead_lettered += slots.len() as u64;
@@ -899,6 +904,14 @@ impl Worker {
             .collect();
         self.window
             .retain(|e| e.status != Status::Pending || live.contains(&e.seq));
+    }
+
+    /// The sequence numbers of the window's entries at `slots`.
+    fn seqs<'a>(&'a self, slots: &'a [usize]) -> impl Iterator<Item = u64> + 'a {
+        slots
+            .iter()
+            .filter_map(|&i| self.window.get(i))
+            .map(|e| e.seq)
     }
 
     fn mark(&mut self, slots: &[usize], status: Status) {

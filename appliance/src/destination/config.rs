@@ -19,10 +19,11 @@ use toml::de::DeTable;
 
 use super::{ClientCert, DestinationKind, IDLE, KINDS, MAX_NAME, Retry, Timeouts, Tls};
 use crate::config::raw::{S, Text};
-use crate::config::validate::{
-    Ctx, attempt, deserialize_within, drop_key, duration, fields_of, flag, key, key_error_budget,
-    locate_in_table, report_serde, required, text, top_key,
+use crate::config::table::{
+    attempt, deserialize_within, drop_key, fields_of, key_error_budget, locate_in_table,
+    report_serde, top_key,
 };
+use crate::config::validate::{Ctx, duration, flag, key, required, text};
 use crate::destination::secret;
 
 /// `name` and `kind`: read first, the kind decides how the rest is read.

@@ -859,6 +859,8 @@ struct Slot {
     /// The decoder refused it (already counted by problem).
     decoder_refused: bool,
     heartbeat: bool,
+    /// When it was read, for the ingest histogram (alerts and notifications only).
+    read_at: crate::metrics::Stamp,
 }
 
 fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit) {
@@ -914,6 +916,11 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
                 let heartbeat = matches!(decoded.message, Message::Heartbeat(_));
                 lock(&shared.stats).lines += 1;
                 Slot {
+                    read_at: if heartbeat {
+                        None
+                    } else {
+                        crate::metrics::stamp()
+                    },
                     admission: admit.admit(decoded, received_ms),
                     decoder_refused: false,
                     heartbeat,
@@ -927,6 +934,7 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
                     admission: Admission::Answer(Answer::refused(&refusal)),
                     decoder_refused: true,
                     heartbeat: false,
+                    read_at: None,
                 }
             }
         };
@@ -962,6 +970,7 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
                 pending.wait()
             }
         };
+        crate::metrics::ingest_answered(slot.read_at, &answer);
         {
             let mut stats = lock(&shared.stats);
             match &answer {

@@ -284,7 +284,9 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
         shared.room.notify_all();
 
         let (outcome, next_seq) = match lock(&shared.spool).as_mut() {
-            Some(spool) => (spool.append_batch(&events), spool.next_seq()),
+            Some(spool) => crate::metrics::commit(spool.next_seq(), || {
+                (spool.append_batch(&events), spool.next_seq())
+            }),
             None => (Err(SpoolError::Closed), 0),
         };
         let results: Vec<Result<u64, AppendError>> = match outcome {

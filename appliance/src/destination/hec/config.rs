@@ -11,8 +11,9 @@ use toml::de::DeTable;
 use super::sender::is_guid;
 use super::{Batch, Hec, HecUrl, MAX_URLS, NAME};
 use crate::config::raw::{S, Size, Text};
+use crate::config::table::fields_of;
 use crate::config::validate::{
-    Ctx, MIB, duration, fields_of, flag, key, optional_text, required, secret, size,
+    Ctx, MIB, duration, flag, key, optional_text, required, secret, size,
 };
 use crate::destination::DestinationKind;
 use crate::destination::Secret;

@@ -9,7 +9,8 @@ use toml::de::DeTable;
 
 use super::{Auth, DEFAULT_SOURCETYPE, NAME, Splunk};
 use crate::config::raw::S;
-use crate::config::validate::{Ctx, fields_of, host, key, optional_text, port, secret};
+use crate::config::table::fields_of;
+use crate::config::validate::{Ctx, host, key, optional_text, port, secret};
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
 use crate::destination::http::Scheme;
 use crate::destination::{DestinationKind, Secret};

@@ -9,7 +9,8 @@ use toml::de::DeTable;
 
 use super::{Confirm, NAME, Syslog, Transport};
 use crate::config::raw::{Level, S};
-use crate::config::validate::{Ctx, fields_of, host, key, port};
+use crate::config::table::fields_of;
+use crate::config::validate::{Ctx, host, key, port};
 use crate::destination::DestinationKind;
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
 
