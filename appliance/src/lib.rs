@@ -6,13 +6,16 @@
 //! - [`config`]: the TOML configuration, validated into the values the service runs on.
 //! - [`deliver`]: one worker thread per destination (spool → sender → spool cursor),
 //!   retries, parking, dead letters, HEC acks, the housekeeper and per-destination stats.
+//! - [`destination`]: one folder per destination kind (`hec`, `splunk`, `syslog`), each with
+//!   its configuration keys, their validation, its sender and its `icsfwd test` steps; the
+//!   dispatch over kinds, the [`Sender`](destination::Sender) trait, and what every kind
+//!   shares (TLS, timeouts, retry, the classification of every reply, the HTTP client,
+//!   secrets). `docs/ARCHITECTURE.md` has the recipe for a new kind.
 //! - [`exit`]: the exit codes of every command, defined once.
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`metrics`]: the opt-in Prometheus / OpenMetrics endpoint (`[metrics]`) and its
 //!   latency histograms.
-//! - [`output`]: the sending side — HTTP/TLS client, the classification of every reply,
-//!   HEC (batches, gzip, acks, failover) and splunkd REST senders.
 //! - [`probe`]: `icsfwd test <destination>`, one test alert sent and every step reported.
 //! - [`service`]: `icsfwd run`, assembled from the parts and stopped in order.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
@@ -32,19 +35,19 @@
 //! assert_eq!(answer.to_line(), r#"{"status":"accepted","id":"sensor-plant-a-1042"}"#);
 //! ```
 #![deny(missing_docs)]
-// One module holds unsafe code, with its reason: output/syslog/outq.rs.
+// One module holds unsafe code, with its reason: destination/syslog/outq.rs.
 #![deny(unsafe_code)]
 
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deliver;
+pub mod destination;
 pub mod exit;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod notify;
-pub mod output;
 pub mod probe;
 pub mod send;
 pub mod service;

@@ -58,9 +58,7 @@ use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningInge
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 use crate::spool::lock::LockError;
 use crate::spool::storage::FsStorage;
-use crate::spool::{
-    self, GroupCommit, GroupConfig, Handle, OpenError, Recovery, Spool, SpoolConfig,
-};
+use crate::spool::{GroupCommit, GroupConfig, Handle, OpenError, Recovery, Spool, SpoolConfig};
 use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
 
 /// The service's group commit: at most 512 events queued and 512 per fsync. Each queued
@@ -143,10 +141,7 @@ fn spool_config(config: &config::Spool) -> SpoolConfig {
     SpoolConfig {
         max_bytes: config.max_bytes,
         segment_bytes: config.segment_bytes,
-        on_full: match config.on_full {
-            config::OnFull::Refuse => spool::OnFull::Refuse,
-            config::OnFull::EvictLowerSeverity => spool::OnFull::EvictLowerSeverity,
-        },
+        on_full: config.on_full,
         ..SpoolConfig::default()
     }
 }

@@ -12,7 +12,9 @@ mod common;
 
 use std::path::Path;
 
-use icsfwd::config::{Config, DestinationKind, OnFull, Origin, Transport};
+use icsfwd::config::{Config, OnFull, Origin};
+use icsfwd::destination::DestinationKind;
+use icsfwd::destination::syslog::Transport;
 use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 use icsfwd_core::format::{self, Kind, SliceWriter};
 

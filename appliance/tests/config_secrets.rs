@@ -11,7 +11,9 @@
 mod common;
 
 use common::{BASE, load, parse_in, scratch, write};
-use icsfwd::config::{DestinationKind, LoadError, SplunkAuth};
+use icsfwd::config::LoadError;
+use icsfwd::destination::DestinationKind;
+use icsfwd::destination::splunk::Auth;
 
 const INLINE: &str = "inline-SECRET-0001";
 const IN_FILE: &str = "file-SECRET-0002";
@@ -205,7 +207,7 @@ fn splunk_session_auth_keeps_the_user_and_the_password() {
     let DestinationKind::Splunk(s) = &config.destinations[1].kind else {
         panic!()
     };
-    let SplunkAuth::Session { username, password } = &s.auth else {
+    let Auth::Session { username, password } = &s.auth else {
         panic!("{:?}", s.auth)
     };
     assert_eq!(

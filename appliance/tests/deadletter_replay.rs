@@ -16,14 +16,13 @@ mod support;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use e2e::{icsfwd, scratch, write_config};
-use icsfwd::deliver::Sender;
 use icsfwd::deliver::deadletter::DeadLetters;
 use icsfwd::deliver::replay::{self, Fate, ReplayError, ReplayOptions};
-use icsfwd::output::classify::Action;
-use icsfwd::output::{Deliver, Item, Outcome};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{AckReport, Item, Outcome, Sender};
 use icsfwd_core::alert::Event;
 use icsfwd_sim::splunk::store::Filter;
 
@@ -180,16 +179,34 @@ struct Fake<F: FnMut() + Send> {
     during: F,
 }
 
-impl<F: FnMut() + Send> Deliver for Fake<F> {
+impl<F: FnMut() + Send> Sender for Fake<F> {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         (self.during)();
         self.sent
             .extend(batch.iter().map(|(_, e)| e.event_id().to_string()));
         Outcome::whole(batch.len(), Action::Delivered)
     }
-}
 
-impl<F: FnMut() + Send> Sender for Fake<F> {}
+    fn poll_acks(&mut self, _now: Instant) -> AckReport {
+        AckReport::default()
+    }
+
+    fn pending_acks(&self) -> usize {
+        0
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
+    }
+}
 
 #[test]
 fn records_appended_while_a_replay_runs_are_kept_after_it() {

@@ -13,13 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use icsfwd::deliver::Shutdown;
 use icsfwd::deliver::deadletter::DeadLetters;
 use icsfwd::deliver::stats::{DeliveryStats, StatsCell};
 use icsfwd::deliver::worker::{Worker, WorkerSettings};
-use icsfwd::deliver::{Sender, Shutdown};
-use icsfwd::output::classify::Action;
-use icsfwd::output::hec::AckReport;
-use icsfwd::output::{Deliver, Item, Outcome};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{AckReport, Item, Outcome, Sender};
 use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
@@ -51,7 +50,7 @@ struct Script {
 #[derive(Clone, Default)]
 struct Scripted(Arc<Mutex<Script>>);
 
-impl Deliver for Scripted {
+impl Sender for Scripted {
     fn send(&mut self, batch: &[Item<'_>], _: Instant) -> Outcome {
         let mut script = self.0.lock().unwrap();
         let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
@@ -78,9 +77,6 @@ impl Deliver for Scripted {
         }
         outcome
     }
-}
-
-impl Sender for Scripted {
     fn poll_acks(&mut self, _: Instant) -> AckReport {
         let mut script = self.0.lock().unwrap();
         script.polls += 1;
@@ -114,6 +110,10 @@ impl Sender for Scripted {
 
     fn poll_interval(&self) -> Option<Duration> {
         self.0.lock().unwrap().pace
+    }
+
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 

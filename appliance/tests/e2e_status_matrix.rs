@@ -1,5 +1,5 @@
 //! The status matrix: every row of "How each Splunk answer is handled" in
-//! `docs/operations.md` (the table of `appliance/src/output/classify.rs`), produced against the
+//! `docs/operations.md` (the table of `appliance/src/destination/classify.rs`), produced against the
 //! TLS emulator with the real `icsfwd run` binary, does what the row says:
 //!
 //! - **delivered**: the alert is in the emulator's store once, `delivered` is 1;

@@ -10,20 +10,35 @@ mod output_support;
 
 use std::time::{Duration, Instant};
 
-use icsfwd::output::classify::Action;
-use icsfwd::output::hec::{HecOptions, HecSender};
-use icsfwd::output::{Deliver, Part, Secret};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::hec::Hec;
+use icsfwd::destination::hec::sender::{HecError, HecSender};
+use icsfwd::destination::{self, Timeouts};
+use icsfwd::destination::{Part, Secret, Sender};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::Emulator;
 use icsfwd_sim::splunk::store::{Body, Filter, Stored};
 use output_support::*;
 use serde_json::Value;
 
-fn options(urls: Vec<String>, token: &str, tls: &Tls) -> HecOptions {
-    let mut options = HecOptions::new(urls, Secret::new(token));
-    options.tls = tls.options();
-    options.timeouts = timeouts();
-    options
+/// What a test builds a sender from: the destination's settings and how it connects.
+struct Options {
+    hec: Hec,
+    tls: destination::Tls,
+    timeouts: Timeouts,
+}
+
+fn options(urls: Vec<String>, token: &str, tls: &Tls) -> Options {
+    let urls = urls.iter().map(|u| u.parse().unwrap()).collect();
+    Options {
+        hec: Hec::new(urls, Secret::new(token)),
+        tls: tls.options(),
+        timeouts: timeouts(),
+    }
+}
+
+fn sender(options: Options) -> Result<HecSender, HecError> {
+    HecSender::new(&options.hec, &options.tls, &options.timeouts)
 }
 
 fn stored(emulator: &icsfwd_sim::splunk::emulator::RunningEmulator) -> Vec<Stored> {
@@ -75,10 +90,10 @@ fn a_batch_is_delivered_and_the_store_holds_exactly_each_events_fields() {
     let tls = Tls::new();
     let emulator = start(&tls);
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
-    opts.format.index = Some("ot".try_into().unwrap());
-    opts.format.sourcetype = Some("icsfwd:test".try_into().unwrap());
-    let format_options = opts.format.clone();
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.envelope.index = Some("ot".try_into().unwrap());
+    opts.hec.envelope.sourcetype = Some("icsfwd:test".try_into().unwrap());
+    let format_options = opts.hec.envelope.clone();
+    let mut sender = sender(opts).unwrap();
     assert!(!sender.verification_disabled());
     let events = events(25);
     let outcome = sender.send(&batch(&events), Instant::now());
@@ -104,8 +119,8 @@ fn batches_over_the_limits_go_as_several_requests_in_order() {
     let tls = Tls::new();
     let emulator = start(&tls);
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
-    opts.limits.max_events = 4;
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.batch.max_events = 4;
+    let mut sender = sender(opts).unwrap();
     let events = events(10);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert!(outcome.all_delivered(), "{outcome:?}");
@@ -121,8 +136,8 @@ fn a_gzipped_batch_is_delivered_intact() {
     let tls = Tls::new();
     let emulator = start(&tls);
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
-    opts.gzip = true;
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.gzip = true;
+    let mut sender = sender(opts).unwrap();
     let events = events(50);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert!(outcome.all_delivered(), "{outcome:?}");
@@ -142,8 +157,9 @@ fn with_ack_delay_events_stay_pending_until_the_ack_reads_true() {
         .add("hec:ack-delay=300".parse().unwrap())
         .unwrap();
     let mut opts = options(vec![emulator.hec_url()], ACK_TOKEN, &tls);
-    opts.ack_deadline = Some(Duration::from_secs(300));
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.ack = true;
+    opts.hec.ack_deadline = Duration::from_secs(300);
+    let mut sender = sender(opts).unwrap();
     let events = events(3);
     let sent_at = Instant::now();
     let outcome = sender.send(&batch(&events), sent_at);
@@ -183,8 +199,9 @@ fn with_ack_never_the_events_are_reported_for_resend_after_the_deadline() {
         .add("hec:ack=never".parse().unwrap())
         .unwrap();
     let mut opts = options(vec![emulator.hec_url()], ACK_TOKEN, &tls);
-    opts.ack_deadline = Some(Duration::from_secs(60));
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.ack = true;
+    opts.hec.ack_deadline = Duration::from_secs(60);
+    let mut sender = sender(opts).unwrap();
     let events = events(2);
     let t0 = Instant::now();
     let outcome = sender.send(&batch(&events), t0);
@@ -216,8 +233,9 @@ fn acks_on_a_token_without_useack_park_instead_of_falling_back() {
     let tls = Tls::new();
     let emulator = start(&tls);
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
-    opts.ack_deadline = Some(Duration::from_secs(300));
-    let mut sender = HecSender::new(opts).unwrap();
+    opts.hec.ack = true;
+    opts.hec.ack_deadline = Duration::from_secs(300);
+    let mut sender = sender(opts).unwrap();
     let events = events(1);
     let outcome = sender.send(&batch(&events), Instant::now());
     match only_action(&outcome) {
@@ -254,8 +272,7 @@ fn each_status_fault_maps_to_its_documented_action() {
         ("hec:status=400,code=14,next=1", None),
     ];
     for (fault, expected) in cases {
-        let mut sender =
-            HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+        let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
         emulator.faults().add(fault.parse().unwrap()).unwrap();
         let outcome = sender.send(&batch(&events), Instant::now());
         let action = only_action(&outcome);
@@ -271,8 +288,7 @@ fn each_status_fault_maps_to_its_documented_action() {
         "no faulted request was handled"
     );
     let credentials = {
-        let mut sender =
-            HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+        let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
         emulator
             .faults()
             .add("hec:status=401,code=2,next=1".parse().unwrap())
@@ -289,7 +305,7 @@ fn each_status_fault_maps_to_its_documented_action() {
 fn a_wrong_token_parks_as_credentials_rejected_without_showing_the_token() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let mut sender = HecSender::new(options(
+    let mut sender = sender(options(
         vec![emulator.hec_url()],
         ACK_TOKEN.replace('0', "f").as_str(),
         &tls,
@@ -317,7 +333,7 @@ fn an_invalid_event_number_splits_the_batch_delivered_dead_lettered_retried() {
         // Control characters escape to six bytes each: a ~12 KB envelope.
         alert.set_message(&"\u{1}".repeat(2040));
     }
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(outcome.parts.len(), 3, "{outcome:?}");
     assert_eq!(
@@ -355,7 +371,7 @@ fn a_request_too_large_is_bisected_until_it_fits() {
         .faults()
         .add("hec:status=413,next=2".parse().unwrap())
         .unwrap();
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(6);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(
@@ -381,7 +397,7 @@ fn a_single_event_answered_413_is_dead_lettered() {
         .faults()
         .add("hec:status=413".parse().unwrap())
         .unwrap();
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(1);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert!(
@@ -399,7 +415,7 @@ fn a_lost_response_is_retried_and_flagged_as_a_possible_duplicate() {
         .faults()
         .add("hec:lost-response,next=1".parse().unwrap())
         .unwrap();
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(2);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(only_action(&outcome), &Action::Retry { after: None });
@@ -422,7 +438,7 @@ fn a_reset_is_retried_and_flagged_uncertain() {
         .faults()
         .add("hec:reset,next=1".parse().unwrap())
         .unwrap();
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(2);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(only_action(&outcome), &Action::Retry { after: None });
@@ -437,7 +453,7 @@ fn a_down_collector_is_retried() {
     let emulator = start(&tls);
     let url = emulator.hec_url();
     emulator.shutdown();
-    let mut sender = HecSender::new(options(vec![url.clone()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![url.clone()], HEC_TOKEN, &tls)).unwrap();
     let events = events(1);
     let now = Instant::now();
     let outcome = sender.send(&batch(&events), now);
@@ -462,7 +478,7 @@ fn failover_delivers_through_the_second_url_when_the_first_is_down() {
     let gone = start(&tls);
     let gone_url = gone.hec_url();
     gone.shutdown();
-    let mut sender = HecSender::new(options(
+    let mut sender = sender(options(
         vec![gone_url.clone(), up.hec_url()],
         HEC_TOKEN,
         &tls,
@@ -484,8 +500,7 @@ fn requests_are_spread_round_robin_over_healthy_urls() {
     let tls = Tls::new();
     let a = start(&tls);
     let b = start(&tls);
-    let mut sender =
-        HecSender::new(options(vec![a.hec_url(), b.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![a.hec_url(), b.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(6);
     for i in 0..6 {
         assert!(
@@ -505,8 +520,7 @@ fn a_503_on_one_url_fails_over_to_the_next_in_the_same_send() {
     busy.faults()
         .add("hec:status=503,code=9".parse().unwrap())
         .unwrap();
-    let mut sender =
-        HecSender::new(options(vec![busy.hec_url(), ok.hec_url()], HEC_TOKEN, &tls)).unwrap();
+    let mut sender = sender(options(vec![busy.hec_url(), ok.hec_url()], HEC_TOKEN, &tls)).unwrap();
     let events = events(2);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert!(outcome.all_delivered(), "{outcome:?}");
@@ -522,7 +536,7 @@ fn a_hanging_collector_times_out_within_the_response_timeout() {
     emulator.faults().add("hec:hang".parse().unwrap()).unwrap();
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
     opts.timeouts.response = Duration::from_secs(1);
-    let mut sender = HecSender::new(opts).unwrap();
+    let mut sender = sender(opts).unwrap();
     let events = events(1);
     let started = Instant::now();
     let outcome = sender.send(&batch(&events), Instant::now());
@@ -554,7 +568,7 @@ fn a_wrong_ca_fails_tls_verification_clearly_and_nothing_is_stored() {
     let tls = Tls::new();
     let emulator = start(&tls);
     let other = Tls::new();
-    let mut sender = HecSender::new(options(vec![emulator.hec_url()], HEC_TOKEN, &other)).unwrap();
+    let mut sender = sender(options(vec![emulator.hec_url()], HEC_TOKEN, &other)).unwrap();
     let events = events(1);
     let outcome = sender.send(&batch(&events), Instant::now());
     match only_action(&outcome) {

@@ -21,9 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use icsfwd::deliver::stats::State;
-use icsfwd::output::classify::Action;
-use icsfwd::output::relp::{RelpOptions, RelpSender};
-use icsfwd::output::{Deliver as _, Outcome};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::syslog::relp::RelpSender;
+use icsfwd::destination::syslog::{Syslog, Transport};
+use icsfwd::destination::{Outcome, Sender as _};
+use icsfwd::destination::{Timeouts, Tls};
 use icsfwd_core::alert::Event;
 
 use deliver_support::{
@@ -148,10 +150,9 @@ impl Receiver {
     }
 
     fn sender(&self, window: usize) -> RelpSender {
-        let mut options = RelpOptions::new("127.0.0.1", self.port, false);
-        options.timeouts = timeouts();
+        let mut options = Syslog::new("127.0.0.1", self.port, Transport::Relp);
         options.window = window;
-        RelpSender::new(options).unwrap()
+        RelpSender::new(&options, &Tls::default(), &timeouts()).unwrap()
     }
 }
 
@@ -164,7 +165,7 @@ fn actions(outcome: &Outcome) -> Vec<(std::ops::Range<usize>, Action)> {
 }
 
 /// Polls until something is reported or `limit` passes.
-fn poll_until_reported(sender: &mut RelpSender, limit: Duration) -> icsfwd::output::hec::AckReport {
+fn poll_until_reported(sender: &mut RelpSender, limit: Duration) -> icsfwd::destination::AckReport {
     let give_up = Instant::now() + limit;
     loop {
         let report = sender.poll_acks(Instant::now());
@@ -371,9 +372,12 @@ fn a_receiver_that_never_answers_expires_the_records_after_the_response_timeout(
         while peer.frame().is_some() {}
     });
     let events = events(3);
-    let mut options = RelpOptions::new("127.0.0.1", receiver.port, false);
-    options.timeouts.response = Duration::from_millis(300);
-    let mut sender = RelpSender::new(options).unwrap();
+    let options = Syslog::new("127.0.0.1", receiver.port, Transport::Relp);
+    let timeouts = Timeouts {
+        response: Duration::from_millis(300),
+        ..Timeouts::default()
+    };
+    let mut sender = RelpSender::new(&options, &Tls::default(), &timeouts).unwrap();
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(actions(&outcome), [(0..3, Action::AwaitingAck)]);
     let started = Instant::now();

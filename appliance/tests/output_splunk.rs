@@ -10,9 +10,12 @@ mod output_support;
 
 use std::time::Instant;
 
-use icsfwd::output::classify::Action;
-use icsfwd::output::splunk::{Auth, SplunkOptions, SplunkSender};
-use icsfwd::output::{Deliver, Part, Secret};
+use icsfwd::destination::Timeouts;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::http::Scheme;
+use icsfwd::destination::splunk::sender::SplunkSender;
+use icsfwd::destination::splunk::{Auth, Splunk};
+use icsfwd::destination::{Part, Secret, Sender};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::{Emulator, RunningEmulator};
 use icsfwd_sim::splunk::store::{Body, Filter, ReceiverKind};
@@ -21,11 +24,25 @@ use output_support::*;
 const SENSOR_IP: &str = "10.1.0.5";
 const SENSOR_NAME: &str = "sensor-plant-a";
 
+/// The emulator's splunkd as a `splunk` destination with `auth`, sourcetype the sensor name.
+fn destination(emulator: &RunningEmulator, auth: Auth) -> Splunk {
+    let scheme = match emulator.scheme() {
+        "http" => Scheme::Http,
+        _ => Scheme::Https,
+    };
+    let addr = emulator.splunkd_addr();
+    let mut splunk = Splunk::new(scheme, &addr.ip().to_string(), addr.port(), auth);
+    splunk.sourcetype = SENSOR_NAME.into();
+    splunk
+}
+
+fn build(splunk: &Splunk, tls: &Tls, timeouts: &Timeouts) -> SplunkSender {
+    let sensor_ip = SENSOR_IP.parse().unwrap();
+    SplunkSender::new(splunk, sensor_ip, &tls.options(), timeouts).unwrap()
+}
+
 fn sender(emulator: &RunningEmulator, auth: Auth, tls: &Tls) -> SplunkSender {
-    let mut options = SplunkOptions::new(&emulator.splunkd_url(), auth, SENSOR_IP, SENSOR_NAME);
-    options.tls = tls.options();
-    options.timeouts = timeouts();
-    SplunkSender::new(options).unwrap()
+    build(&destination(emulator, auth), tls, &timeouts())
 }
 
 fn basic() -> Auth {
@@ -75,10 +92,9 @@ fn delivered(len: usize) -> Vec<Part> {
 fn basic_auth_delivers_each_event_as_text_with_the_sensor_metadata() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let mut options = SplunkOptions::new(&emulator.splunkd_url(), basic(), SENSOR_IP, SENSOR_NAME);
-    options.tls = tls.options();
+    let mut options = destination(&emulator, basic());
     options.index = Some("ot".into());
-    let mut sender = SplunkSender::new(options).unwrap();
+    let mut sender = build(&options, &tls, &Timeouts::default());
     let events = events(5);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert_eq!(outcome.parts, delivered(5));
@@ -90,7 +106,13 @@ fn basic_auth_delivers_each_event_as_text_with_the_sensor_metadata() {
 fn bearer_auth_delivers() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let mut sender = sender(&emulator, Auth::Bearer(Secret::new(BEARER)), &tls);
+    let mut sender = sender(
+        &emulator,
+        Auth::Bearer {
+            token: Secret::new(BEARER),
+        },
+        &tls,
+    );
     let events = events(2);
     assert_eq!(
         sender.send(&batch(&events), Instant::now()).parts,
@@ -152,7 +174,9 @@ fn a_wrong_password_parks_as_credentials_rejected_for_every_scheme() {
             username: USER.into(),
             password: Secret::new(wrong),
         },
-        Auth::Bearer(Secret::new(wrong)),
+        Auth::Bearer {
+            token: Secret::new(wrong),
+        },
     ];
     let events = events(2);
     for auth in schemes {
@@ -176,10 +200,9 @@ fn a_wrong_password_parks_as_credentials_rejected_for_every_scheme() {
 fn a_missing_index_parks_as_configuration() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let mut options = SplunkOptions::new(&emulator.splunkd_url(), basic(), SENSOR_IP, SENSOR_NAME);
-    options.tls = tls.options();
+    let mut options = destination(&emulator, basic());
     options.index = Some("nope".into());
-    let mut sender = SplunkSender::new(options).unwrap();
+    let mut sender = build(&options, &tls, &Timeouts::default());
     let events = events(1);
     let outcome = sender.send(&batch(&events), Instant::now());
     assert!(

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use icsfwd::config::{Confirm, Transport};
-use icsfwd::output::classify::Action;
-use icsfwd::output::http::{Timeouts, TlsOptions};
-use icsfwd::output::syslog::session::Acceptance;
-use icsfwd::output::syslog::{SyslogOptions, SyslogSender};
-use icsfwd::output::{Deliver, Outcome};
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::syslog::sender::{SyslogError, SyslogSender};
+use icsfwd::destination::syslog::session::Acceptance;
+use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
+use icsfwd::destination::{ClientCert, Timeouts, Tls};
+use icsfwd::destination::{Outcome, Sender};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, cef, leef, syslog, text};
 use icsfwd_sim::generator::Generator;
@@ -211,11 +211,25 @@ fn confirm_all(sender: &mut SyslogSender) -> Vec<u64> {
     confirmed
 }
 
-fn options(port: u16, transport: Transport, payload: syslog::Payload) -> SyslogOptions {
-    let mut options = SyslogOptions::new("127.0.0.1", port, transport);
-    options.message.payload = payload;
-    options.timeouts = timeouts();
-    options
+/// What a test builds a sender from: the destination's settings and how it connects.
+struct Options {
+    syslog: Syslog,
+    tls: Tls,
+    timeouts: Timeouts,
+}
+
+fn options(port: u16, transport: Transport, payload: syslog::Payload) -> Options {
+    let mut syslog = Syslog::new("127.0.0.1", port, transport);
+    syslog.message.payload = payload;
+    Options {
+        syslog,
+        tls: Tls::default(),
+        timeouts: timeouts(),
+    }
+}
+
+fn build(options: Options) -> Result<SyslogSender, SyslogError> {
+    SyslogSender::new(&options.syslog, &options.tls, &options.timeouts)
 }
 
 #[test]
@@ -226,8 +240,8 @@ fn tcp_delivers_ten_thousand_cef_messages_each_once_exactly_as_rendered() {
         Transport::Tcp,
         syslog::Payload::Cef(cef::Options::default()),
     );
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(N, 1);
     send_all(&mut sender, &events, 500);
     wait_for("every TCP message", || receiver.count() >= N);
@@ -252,12 +266,12 @@ fn tls_delivers_ten_thousand_leef_messages_verified_against_the_ca_file() {
         Transport::Tls,
         syslog::Payload::Leef(leef::Options::default()),
     );
-    options.tls = TlsOptions {
+    options.tls = Tls {
         ca_file: Some(ca),
-        ..TlsOptions::default()
+        ..Tls::default()
     };
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     assert!(!sender.verification_disabled());
     let events = events(N, 2);
     send_all(&mut sender, &events, 500);
@@ -275,7 +289,7 @@ fn tls_with_the_wrong_ca_parks_with_a_verification_error() {
     let receiver = StreamReceiver::start(Some(server.server_config().unwrap()), vec![]);
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
     options.tls.ca_file = Some(ca);
-    let mut sender = SyslogSender::new(options).unwrap();
+    let mut sender = build(options).unwrap();
     let events = events(3, 3);
     let items: Vec<(u64, &Event)> = events
         .iter()
@@ -321,8 +335,8 @@ fn udp_delivers_ten_thousand_text_messages_one_datagram_each() {
         Transport::Udp,
         syslog::Payload::Text(text::Options::default()),
     );
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(N, 4);
     // Small batches, each awaited: loopback UDP drops what the receive buffer cannot hold.
     for (chunk_index, chunk) in events.chunks(50).enumerate() {
@@ -350,14 +364,14 @@ fn udp_message_over_the_datagram_limit_is_dead_lettered_not_cut() {
         Transport::Udp,
         syslog::Payload::Text(text::Options::default()),
     );
-    let message = options.message.clone();
+    let message = options.syslog.message.clone();
     let events = events(60, 5);
     let lengths: Vec<usize> = events.iter().map(|e| rendered(e, &message).len()).collect();
     let mut sorted = lengths.clone();
     sorted.sort_unstable();
     let limit = sorted[sorted.len() / 2];
-    options.max_datagram = limit;
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.syslog.max_datagram = limit;
+    let mut sender = build(options).unwrap();
     let items: Vec<(u64, &Event)> = events
         .iter()
         .enumerate()
@@ -405,8 +419,8 @@ fn tcp_reset_mid_batch_retries_uncertain_and_the_resend_reconnects_and_delivers_
     // The first connection reads 100 frames, then is dropped with unread data: a reset.
     let receiver = StreamReceiver::start(None, vec![Some(100)]);
     let options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(N, 6);
     let items: Vec<(u64, &Event)> = events
         .iter()
@@ -444,9 +458,9 @@ fn with_confirm_write_a_peer_close_between_batches_is_counted_as_possible_loss_a
     // under the sender's 64 KiB buffer: one write, complete before the receiver can reset.
     let receiver = StreamReceiver::start(None, vec![Some(10)]);
     let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
-    options.confirm = Confirm::Write;
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.syslog.confirm = Confirm::Write;
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(60, 7);
     let items: Vec<(u64, &Event)> = events
         .iter()
@@ -488,8 +502,7 @@ fn tcp_receiver_down_gives_retry_not_uncertain() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let mut sender =
-        SyslogSender::new(options(port, Transport::Tcp, syslog::Payload::default())).unwrap();
+    let mut sender = build(options(port, Transport::Tcp, syslog::Payload::default())).unwrap();
     let events = events(2, 8);
     let items: Vec<(u64, &Event)> = events
         .iter()
@@ -573,8 +586,8 @@ fn items(events: &[Event], first: u64) -> Vec<(u64, &Event)> {
 fn tcp_ack_records_wait_for_the_receivers_tcp_and_the_settle_time_before_they_are_confirmed() {
     let receiver = StreamReceiver::start(None, vec![]);
     let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
-    options.settle = Duration::from_millis(300);
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.syslog.settle = Duration::from_millis(300);
+    let mut sender = build(options).unwrap();
     let events = events(50, 10);
     let started = Instant::now();
     let outcome = sender.send(&items(&events, 0), started);
@@ -602,9 +615,9 @@ fn tcp_ack_a_peer_reset_re_sends_every_unconfirmed_record_before_anything_newer_
     let receiver = StreamReceiver::start(None, vec![Some(10)]);
     let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
     // Longer than this test can take to see the reset: nothing settles on the first connection.
-    options.settle = Duration::from_secs(10);
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.syslog.settle = Duration::from_secs(10);
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(60, 11);
     let first = items(&events[..30], 0);
     let later = items(&events[30..], 30);
@@ -655,8 +668,8 @@ fn tcp_ack_records_acknowledged_but_unread_when_the_receiver_resets_within_the_s
     // only the settle time keeps them from counting as delivered.
     let receiver = StreamReceiver::start_pausing(None, vec![Some(10)], Duration::from_millis(300));
     let mut options = options(receiver.port, Transport::Tcp, syslog::Payload::default());
-    options.settle = Duration::from_secs(10);
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.syslog.settle = Duration::from_secs(10);
+    let mut sender = build(options).unwrap();
     let events = events(30, 14);
     let batch = items(&events, 0);
     assert_awaiting(&sender.send(&batch, Instant::now()), 30);
@@ -706,7 +719,7 @@ fn tls_a_receiver_requiring_a_client_certificate_refuses_a_client_without_one_an
     let (_material, dir, receiver) = mutual_tls();
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
     options.tls.ca_file = Some(dir.path().join("ca.pem"));
-    let mut sender = SyslogSender::new(options).unwrap();
+    let mut sender = build(options).unwrap();
     let events = events(3, 12);
     let outcome = sender.send(&items(&events, 0), Instant::now());
     assert_eq!(outcome.parts.len(), 1, "{outcome:?}");
@@ -740,9 +753,9 @@ fn tls_with_the_client_certificate_every_record_arrives_once_and_is_confirmed() 
     material.write_client_identity(&cert, &key).unwrap();
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
     options.tls.ca_file = Some(dir.path().join("ca.pem"));
-    options.tls.client_cert = Some((cert, key));
-    let message = options.message.clone();
-    let mut sender = SyslogSender::new(options).unwrap();
+    options.tls.client = Some(ClientCert { cert, key });
+    let message = options.syslog.message.clone();
+    let mut sender = build(options).unwrap();
     let events = events(500, 13);
     send_all(&mut sender, &events, 100);
     let tls = sender
@@ -798,8 +811,8 @@ fn the_emulators_tls_syslog_receiver_accepts_with_a_session_ticket_and_refuses_w
         let port = receiver.local_addr().port();
         let mut options = options(port, Transport::Tls, syslog::Payload::default());
         options.tls.ca_file = Some(ca.clone());
-        options.tls.client_cert = client;
-        let mut sender = SyslogSender::new(options).unwrap();
+        options.tls.client = client.map(|(cert, key)| ClientCert { cert, key });
+        let mut sender = build(options).unwrap();
         let started = Instant::now();
         let outcome = sender.send(&items(&events, 0), started);
         if accepted {

@@ -21,7 +21,8 @@ use icsfwd_core::format::{self, Kind, syslog};
 
 use super::Error;
 use crate::clock::now_ms;
-use crate::config::{Config, Destination, DestinationKind};
+use crate::config::Config;
+use crate::destination::{Destination, DestinationKind};
 use crate::exit::Exit;
 use crate::ingest::schema::{self, DEFAULT_MAX_LINE_BYTES, Message};
 use crate::ingest::server::{LineRead, read_line_bounded};

@@ -1,13 +1,21 @@
 //! The configuration file (TOML, by default `/etc/icsfwd/icsfwd.toml`): read, checked, and
 //! turned into the values the service runs on.
 //!
-//! Three stages, each in one place: the file is parsed into raw serde structs that only know
-//! the keys (`raw`, unknown keys refused), then `validate` checks every value and builds the
-//! [`Config`] — including the core [`RuleSet`] the ingest thread routes with and, per
-//! destination, the core [`format::Options`] its worker renders with. The sections mirror an
-//! OT sensor's forwarding-rule form: `[sensor]`, `[[destination]]` (kind `splunk`, `hec` or
-//! `syslog`), `[[rule]]`, `[[exclusion]]`, `[spool]`, `[ingest]`, `[log]`; every key is
-//! described in `docs/configuration.md`, and `etc/icsfwd.example.toml` is a commented example.
+//! Three stages: the file is parsed into raw serde structs that only know the keys (unknown
+//! keys refused), then every value is checked and the [`Config`] built — including the core
+//! [`RuleSet`] the ingest thread routes with. `document.rs` reads the whole file and assembles
+//! it; `validate.rs` holds the checks every section uses and the generic sections
+//! (`[sensor]`, `[spool]`, `[ingest]`, `[log]`, `[metrics]`), `table.rs` the deserializing of
+//! a table with its spans, `rules.rs` the `[[rule]]` and `[[exclusion]]` tables. A `[[destination]]` is read by its kind: `kind` first, then that
+//! kind's own serde struct and validation in its folder (`destination/<kind>/config.rs`),
+//! then the keys every kind shares (`destination/config.rs`). Dependencies run one way:
+//! `document.rs` uses the kinds, the kinds use `validate.rs`, `table.rs` and `raw.rs`, which
+//! use neither.
+//!
+//! The sections mirror an OT sensor's forwarding-rule form: `[sensor]`, `[[destination]]`
+//! (kind `splunk`, `hec` or `syslog`), `[[rule]]`, `[[exclusion]]`, `[spool]`, `[ingest]`,
+//! `[log]`; every key is described in `docs/configuration.md`, and `etc/icsfwd.example.toml`
+//! is a commented example.
 //!
 //! Guarantees:
 //!
@@ -15,9 +23,10 @@
 //!   then per section or array element the first unknown key or wrongly typed value, then
 //!   every value that does not make sense. Each [`Problem`] names the file, the line and
 //!   column, the key path (`destination[2].port`, counting array elements from 0) and the fix.
-//! - Secrets ([`Secret`]) are never printed: not by `Debug` of any type here, not in a
-//!   [`Problem`]. An inline secret is refused when the config file is readable by group or
-//!   others; a secret file must not be (see [`secret`]).
+//! - Secrets ([`Secret`](crate::destination::Secret)) are never printed: not by `Debug` of
+//!   any type here, not in a [`Problem`]. An inline secret is refused when the config file is
+//!   readable by group or others; a secret file must not be (see
+//!   [`secret`](crate::destination::secret)).
 //! - Input is bounded: the file ([`MAX_CONFIG_BYTES`]), every list (the core capacities:
 //!   [`MAX_DESTINATIONS`], [`rule::MAX_RULES`], [`rule::MAX_EXCLUSIONS`]), every name.
 //! - TLS verification is on unless a destination says `verify = false`; that, and plain
@@ -68,23 +77,24 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use icsfwd_core::destination::DestinationId;
 pub use icsfwd_core::destination::MAX_DESTINATIONS;
-use icsfwd_core::format::{self, Kind, syslog};
 use icsfwd_core::rule::{self, RuleSet};
 
-mod raw;
-pub mod secret;
-mod validate;
+mod document;
+pub(crate) mod raw;
+mod rules;
+pub(crate) mod table;
+pub(crate) mod validate;
 
-pub use secret::Secret;
+use crate::destination::Destination;
+pub use crate::spool::OnFull;
 
 /// Where the service and `check-config` look by default.
 pub const DEFAULT_PATH: &str = "/etc/icsfwd/icsfwd.toml";
 /// Largest config file read, in bytes.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Longest destination name; names become file names (cursors), so they are short and plain.
-pub const MAX_DESTINATION_NAME: usize = 64;
+pub use crate::destination::MAX_NAME as MAX_DESTINATION_NAME;
 
 /// Exit code of `check-config` for an invalid configuration.
 pub const EXIT_INVALID: u8 = 2;
@@ -136,305 +146,6 @@ pub struct Sensor {
     pub ip: IpAddr,
     /// After how long without a heartbeat the sensor is reported offline. Default 300 s.
     pub heartbeat_timeout: Duration,
-}
-
-/// One `[[destination]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Destination {
-    /// Its id in the core's destination sets: its position in the file.
-    pub id: DestinationId,
-    /// Its unique name: letters, digits, `-`, `_`, `.`.
-    pub name: String,
-    /// What it is and how to reach it.
-    pub kind: DestinationKind,
-    /// TLS settings (`splunk` and `hec` over https, `syslog` over tls).
-    pub tls: Tls,
-    /// Network timeouts.
-    pub timeouts: Timeouts,
-    /// Delay between retries.
-    pub retry: Retry,
-}
-
-/// The kind of a destination, with its kind-specific settings.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "a handful of destinations, built once: boxing would only add indirection"
-)]
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DestinationKind {
-    /// splunkd's REST receiver (`receivers/simple`, port 8089).
-    Splunk(Splunk),
-    /// The HTTP Event Collector (port 8088).
-    Hec(Hec),
-    /// A syslog receiver (RFC 5424).
-    Syslog(Syslog),
-}
-
-impl DestinationKind {
-    /// `splunk`, `hec` or `syslog`.
-    pub const fn as_str(&self) -> &'static str {
-        match self {
-            DestinationKind::Splunk(_) => "splunk",
-            DestinationKind::Hec(_) => "hec",
-            DestinationKind::Syslog(_) => "syslog",
-        }
-    }
-}
-
-/// `http` or `https`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scheme {
-    /// TLS (the default).
-    Https,
-    /// Plain text: only for tests and the emulator; listed by [`Config::warnings`].
-    Http,
-}
-
-impl Scheme {
-    /// `https` or `http`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Https => "https",
-            Scheme::Http => "http",
-        }
-    }
-}
-
-/// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Splunk {
-    /// `https` (default) or `http`.
-    pub scheme: Scheme,
-    /// The splunkd host name or address.
-    pub host: String,
-    /// The management port, default 8089.
-    pub port: u16,
-    /// How to authenticate.
-    pub auth: SplunkAuth,
-    /// The `index` parameter; `None` leaves it out (the server's default index).
-    pub index: Option<String>,
-    /// The `source` parameter, default `icsfwd`.
-    pub source: String,
-    /// The `sourcetype` parameter, default the sensor name.
-    pub sourcetype: String,
-}
-
-/// How a `splunk` destination authenticates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SplunkAuth {
-    /// HTTP Basic with every request (`auth = "basic"`, the default with a username).
-    Basic {
-        /// The user.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// A session key from `/services/auth/login`, renewed on 401 (`auth = "session"`).
-    Session {
-        /// The user.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// `Authorization: Bearer <token>` (`auth = "bearer"`, the default with a token).
-    Bearer {
-        /// The token.
-        token: Secret,
-    },
-}
-
-/// An HEC endpoint: `<scheme>://host:port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HecUrl {
-    /// `https` or `http`.
-    pub scheme: Scheme,
-    /// Host name or address (an IPv6 address without brackets).
-    pub host: String,
-    /// Port, default 8088.
-    pub port: u16,
-}
-
-impl fmt::Display for HecUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(
-                f,
-                "{}://[{}]:{}",
-                self.scheme.as_str(),
-                self.host,
-                self.port
-            )
-        } else {
-            write!(f, "{}://{}:{}", self.scheme.as_str(), self.host, self.port)
-        }
-    }
-}
-
-/// An `hec` destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Hec {
-    /// One or more collectors (an indexer cluster): load spread over them, failover.
-    pub urls: Vec<HecUrl>,
-    /// The HEC token.
-    pub token: Secret,
-    /// Whether to use indexer acknowledgement. Default false.
-    pub ack: bool,
-    /// How long to wait for an ack before resending. Default 300 s.
-    pub ack_deadline: Duration,
-    /// Batching.
-    pub batch: Batch,
-    /// Whether to gzip request bodies. Default false.
-    pub gzip: bool,
-    /// The channel GUID; `None`: generate one per start.
-    pub channel: Option<String>,
-    /// The envelope's `host`, `source`, `sourcetype` and `index`.
-    pub envelope: format::hec::Options,
-}
-
-/// HEC batching limits: a batch is sent when any is reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Batch {
-    /// Events per request. Default 500.
-    pub max_events: usize,
-    /// Body bytes per request (before gzip). Default 1,000,000.
-    pub max_bytes: usize,
-    /// How long the first event of a batch may wait. Default 50 ms.
-    pub linger: Duration,
-}
-
-/// The syslog transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// TCP with RFC 6587 octet counting (default port 514).
-    Tcp,
-    /// TLS, RFC 5425 (default port 6514).
-    Tls,
-    /// UDP (default port 514).
-    Udp,
-    /// RELP over TCP: every message answered by the receiver (default port 2514).
-    Relp,
-    /// RELP over TLS (default port 2514).
-    RelpTls,
-}
-
-impl Transport {
-    /// `tcp`, `tls`, `udp`, `relp` or `relp-tls`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-            Transport::Udp => "udp",
-            Transport::Relp => "relp",
-            Transport::RelpTls => "relp-tls",
-        }
-    }
-
-    /// Whether it runs over TLS (`tls`, `relp-tls`): the TLS keys apply.
-    pub const fn uses_tls(self) -> bool {
-        matches!(self, Transport::Tls | Transport::RelpTls)
-    }
-
-    /// Whether it is RELP (`relp`, `relp-tls`): each message is answered.
-    pub const fn is_relp(self) -> bool {
-        matches!(self, Transport::Relp | Transport::RelpTls)
-    }
-}
-
-/// When a record sent to a syslog receiver over TCP or TLS counts as delivered (key
-/// `confirm`). Syslog has no application acknowledgement; see `docs/configuration.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Confirm {
-    /// Once the receiver's TCP acknowledged every byte of it and the connection then stayed
-    /// open for the settle time: a connection that breaks before re-sends what it left
-    /// unconfirmed (counted as possible duplicates). At least once. The default.
-    #[default]
-    TcpAck,
-    /// Once written to the socket (the kernel took it): a connection that breaks may lose
-    /// what the receiver had not read, counted as possible loss, never re-sent.
-    Write,
-}
-
-impl Confirm {
-    /// `tcp-ack` or `write`, as written in the file.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Confirm::TcpAck => "tcp-ack",
-            Confirm::Write => "write",
-        }
-    }
-}
-
-/// A `syslog` destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Syslog {
-    /// The receiver's host name or address.
-    pub host: String,
-    /// Its port: default 514, 6514 for TLS, 2514 for RELP.
-    pub port: u16,
-    /// TCP (default), TLS, UDP, RELP or RELP over TLS.
-    pub transport: Transport,
-    /// When a record counts as delivered over TCP or TLS (UDP has no confirmation: the key is
-    /// refused there and this is left at its default, unused).
-    pub confirm: Confirm,
-    /// How messages are built: payload, facility, level.
-    pub options: syslog::Options,
-}
-
-/// TLS settings of a destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Tls {
-    /// Whether the server's certificate is verified. Default true; false only when written.
-    pub verify: bool,
-    /// Extra CA certificates (PEM) to trust.
-    pub ca_file: Option<PathBuf>,
-    /// A client certificate and its key (PEM).
-    pub client: Option<ClientCert>,
-}
-
-/// A client certificate (PEM) and its private key (PEM; not readable by group or others).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientCert {
-    /// The certificate chain.
-    pub cert: PathBuf,
-    /// The private key.
-    pub key: PathBuf,
-}
-
-/// Network timeouts of a destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// TCP connect. Default 10 s.
-    pub connect: Duration,
-    /// TLS handshake. Default 10 s.
-    pub tls: Duration,
-    /// From request sent to response read. Default 30 s.
-    pub response: Duration,
-}
-
-/// Retry backoff of a destination: exponential from `min` to `max` (jitter added by the
-/// worker).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retry {
-    /// First delay. Default 1 s.
-    pub min: Duration,
-    /// Longest delay. Default 300 s.
-    pub max: Duration,
-}
-
-/// What the spool does when full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OnFull {
-    /// Tell the producer "spool full, retry" (default; nothing is dropped).
-    Refuse,
-    /// Admit a new alert by evicting the oldest queued alert of strictly lower severity.
-    EvictLowerSeverity,
 }
 
 /// `[spool]`.
@@ -588,7 +299,7 @@ impl Config {
         origin: &Origin,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Problems> {
-        validate::config(text, origin, env)
+        document::config(text, origin, env)
     }
 
     /// The destination named `name`.
@@ -601,82 +312,9 @@ impl Config {
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         for d in &self.destinations {
-            let tls_used = match &d.kind {
-                DestinationKind::Splunk(s) => {
-                    if s.scheme == Scheme::Http {
-                        out.push(format!(
-                            "destination {:?}: plain http: the credentials and alerts cross the \
-                             network unencrypted",
-                            d.name
-                        ));
-                    }
-                    s.scheme == Scheme::Https
-                }
-                DestinationKind::Hec(h) => {
-                    for url in h.urls.iter().filter(|u| u.scheme == Scheme::Http) {
-                        out.push(format!(
-                            "destination {:?}: plain http to {url}: the token and alerts cross \
-                             the network unencrypted",
-                            d.name
-                        ));
-                    }
-                    h.urls.iter().any(|u| u.scheme == Scheme::Https)
-                }
-                DestinationKind::Syslog(s) => {
-                    if !s.transport.uses_tls() {
-                        out.push(format!(
-                            "destination {:?}: syslog over {}: alerts cross the network \
-                             unencrypted",
-                            d.name,
-                            s.transport.as_str()
-                        ));
-                    }
-                    s.transport.uses_tls()
-                }
-            };
-            if tls_used && !d.tls.verify {
-                out.push(format!(
-                    "destination {:?}: TLS certificate verification is OFF (verify = false): \
-                     anyone on the path can impersonate the receiver",
-                    d.name
-                ));
-            }
+            d.warnings(&mut out);
         }
         out
-    }
-}
-
-impl Destination {
-    /// The core format this destination's events are rendered in (for `syslog`, the payload
-    /// inside the RFC 5424 header).
-    pub fn format(&self) -> Kind {
-        match &self.kind {
-            DestinationKind::Splunk(_) => Kind::Text,
-            DestinationKind::Hec(_) => Kind::Hec,
-            DestinationKind::Syslog(s) => match s.options.payload {
-                syslog::Payload::Text(_) => Kind::Text,
-                syslog::Payload::Cef(_) => Kind::Cef,
-                syslog::Payload::Leef(_) => Kind::Leef,
-            },
-        }
-    }
-
-    /// The core format options this destination renders with (the HEC envelope's fields for
-    /// `hec`, the defaults otherwise).
-    pub fn format_options(&self) -> format::Options {
-        let mut options = format::Options::default();
-        if let DestinationKind::Hec(h) = &self.kind {
-            options.hec = h.envelope.clone();
-        }
-        options
-    }
-
-    /// The syslog message options, for a `syslog` destination.
-    pub fn syslog_options(&self) -> Option<&syslog::Options> {
-        match &self.kind {
-            DestinationKind::Syslog(s) => Some(&s.options),
-            _ => None,
-        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! The config file as written: one serde struct per section, every key optional and spanned,
-//! unknown keys refused. Nothing here checks meaning; `validate` turns these into
-//! [`Config`](super::Config) and reports every problem with the key's place in the file.
+//! unknown keys refused, and the shapes a value may take (a duration, a size, a syslog code,
+//! a mode). Nothing here checks meaning; `validate` turns these into
+//! [`Config`](super::Config) and reports every problem with the key's place in the file. Each
+//! destination kind has its own struct in its folder (`destination/<kind>/config.rs`).
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -15,70 +17,6 @@ pub(crate) struct Sensor {
     pub(crate) name: Option<S<String>>,
     pub(crate) ip: Option<S<String>>,
     pub(crate) heartbeat_timeout: Option<S<Text>>,
-}
-
-/// `[[destination]]`: the keys of every kind; `validate` refuses those that do not belong to
-/// the destination's kind.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Destination {
-    pub(crate) name: Option<S<String>>,
-    pub(crate) kind: Option<S<String>>,
-    // splunk + syslog
-    pub(crate) host: Option<S<String>>,
-    pub(crate) port: Option<S<i64>>,
-    // splunk
-    pub(crate) scheme: Option<S<String>>,
-    pub(crate) auth: Option<S<String>>,
-    pub(crate) username: Option<S<String>>,
-    pub(crate) password: Option<S<String>>,
-    pub(crate) password_file: Option<S<String>>,
-    pub(crate) password_env: Option<S<String>>,
-    // splunk + hec
-    pub(crate) token: Option<S<String>>,
-    pub(crate) token_file: Option<S<String>>,
-    pub(crate) token_env: Option<S<String>>,
-    pub(crate) index: Option<S<String>>,
-    pub(crate) source: Option<S<String>>,
-    pub(crate) sourcetype: Option<S<String>>,
-    // hec
-    pub(crate) urls: Option<S<Vec<S<String>>>>,
-    pub(crate) ack: Option<S<bool>>,
-    pub(crate) ack_deadline: Option<S<Text>>,
-    pub(crate) batch_max_events: Option<S<i64>>,
-    pub(crate) batch_max_bytes: Option<S<Size>>,
-    pub(crate) batch_linger: Option<S<Text>>,
-    pub(crate) gzip: Option<S<bool>>,
-    pub(crate) event_host: Option<S<String>>,
-    pub(crate) channel: Option<S<String>>,
-    // syslog
-    pub(crate) transport: Option<S<String>>,
-    pub(crate) payload: Option<S<String>>,
-    pub(crate) facility: Option<S<Level>>,
-    pub(crate) level: Option<S<Level>>,
-    pub(crate) level_map: Option<S<LevelMap>>,
-    pub(crate) confirm: Option<S<String>>,
-    // TLS (splunk, hec, syslog over tls)
-    pub(crate) verify: Option<S<bool>>,
-    pub(crate) ca_file: Option<S<String>>,
-    pub(crate) client_cert: Option<S<String>>,
-    pub(crate) client_key: Option<S<String>>,
-    // every kind
-    pub(crate) connect_timeout: Option<S<Text>>,
-    pub(crate) tls_timeout: Option<S<Text>>,
-    pub(crate) response_timeout: Option<S<Text>>,
-    pub(crate) retry_min: Option<S<Text>>,
-    pub(crate) retry_max: Option<S<Text>>,
-}
-
-/// `level_map = { warning = .., minor = .., major = .., critical = .. }`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LevelMap {
-    pub(crate) warning: Option<S<Level>>,
-    pub(crate) minor: Option<S<Level>>,
-    pub(crate) major: Option<S<Level>>,
-    pub(crate) critical: Option<S<Level>>,
 }
 
 /// A syslog facility or level: a number or a name.

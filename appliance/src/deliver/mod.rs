@@ -2,13 +2,12 @@
 //! and a housekeeper removes what every destination has delivered.
 //!
 //! What it is:
-//! - [`sender_for`] turns a validated [`config::Destination`] into its sender
-//!   ([`HecSender`], [`SplunkSender`], [`SyslogSender`] or, for syslog over RELP,
-//!   [`RelpSender`]); this is the one place where configuration names
-//!   are mapped onto output options.
+//! - [`sender_for`] builds each destination's sender ([`Destination::sender`]) from its
+//!   validated settings (the configuration's types are the senders' types: nothing is
+//!   copied).
 //! - [`worker::Worker`] reads its destination's records in order
 //!   ([`Handle::peek_after`](crate::spool::Handle::peek_after)), batches them (max events,
-//!   linger), sends, and applies the [`Outcome`](crate::output::Outcome) part by part:
+//!   linger), sends, and applies the [`Outcome`](crate::destination::Outcome) part by part:
 //!   delivered records are acknowledged in the spool, HEC records awaiting their ack, syslog
 //!   records awaiting the receiver's TCP acknowledgement and RELP records awaiting their `rsp`
 //!   are kept in flight while later records are sent, transient failures are retried with exponential
@@ -56,7 +55,9 @@
 //! - A worker keeps at most [`DeliveryOptions::max_in_flight`] records in memory (sent and
 //!   awaiting acks, or read and not yet sent).
 //! - `splunk` destinations send one event per request anyway; their worker takes up to
-//!   [`SPLUNK_BATCH`] records per `send` with no linger.
+//!   [`splunk::BATCH`](crate::destination::splunk::BATCH) records per `send` with no
+//!   linger; `syslog` destinations as many
+//!   ([`syslog::BATCH`](crate::destination::syslog::BATCH)), written as they come.
 //! - A destination whose sender cannot be set up (a CA file that cannot be read) gets no
 //!   worker and the state
 //!   [`Failed`](stats::State::Failed) with the reason: its records stay in the spool, the
@@ -76,20 +77,14 @@
 //! assert!(shutdown.is_triggered());
 //! ```
 
-use std::fmt;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::config::{self, DestinationKind, SplunkAuth};
-use crate::output::hec::{AckReport, BatchLimits, HecError, HecOptions, HecSender};
-use crate::output::http::{Timeouts, TlsOptions};
-use crate::output::relp::{RelpOptions, RelpSender};
-use crate::output::splunk::{Auth, SplunkError, SplunkOptions, SplunkSender};
-use crate::output::syslog::{SyslogError, SyslogOptions, SyslogSender};
-use crate::output::{Deliver, Secret};
+use crate::config;
+use crate::destination::{Destination, Sender, SetupError};
 use crate::spool::Handle;
 
 pub mod deadletter;
@@ -102,239 +97,18 @@ use housekeeper::{Housekeeper, HousekeepingStats};
 use stats::{DeliveryStats, State, StatsCell};
 use worker::{Worker, WorkerSettings};
 
-/// Records a `splunk` destination's worker hands to one `send` (sent one per request).
-pub const SPLUNK_BATCH: usize = 100;
-
-/// A destination's sender as a worker drives it: [`Deliver`] plus, for the records it answers
-/// [`AwaitingAck`](crate::output::classify::Action::AwaitingAck), their confirmation: HEC
-/// indexer acks, or for syslog over TCP/TLS the receiver's TCP acknowledgement.
-pub trait Sender: Deliver + Send {
-    /// Polls the confirmations (see [`HecSender::poll_acks`],
-    /// [`SyslogSender::poll_acks`]); senders without any report nothing.
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        let _ = now;
-        AckReport::default()
-    }
-
-    /// How many records wait for their confirmation.
-    fn pending_acks(&self) -> usize {
-        0
-    }
-
-    /// How often the worker polls while records wait, when the sender has its own pace
-    /// (syslog's TCP acknowledgements are local and cheap to read); `None`: the worker's
-    /// ack poll interval.
-    fn poll_interval(&self) -> Option<Duration> {
-        None
-    }
-
-    /// Records reported delivered that a connection reset may have lost since start (syslog
-    /// over TCP or TLS with `confirm = "write"`); see [`SyslogSender::possible_loss`].
-    fn possible_loss(&self) -> u64 {
-        0
-    }
-
-    /// Called once when the worker stops cleanly: ends the session (RELP sends `close`) and
-    /// reports the last confirmations; what stays unconfirmed stays in the spool. Senders
-    /// without a session report nothing.
-    fn finish(&mut self) -> AckReport {
-        AckReport::default()
-    }
-}
-
-impl Sender for HecSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        HecSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        HecSender::pending_acks(self)
-    }
-}
-
-impl Sender for SplunkSender {}
-
-impl Sender for RelpSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        RelpSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        RelpSender::pending_acks(self)
-    }
-
-    fn poll_interval(&self) -> Option<Duration> {
-        Some(crate::output::relp::ACK_POLL_INTERVAL)
-    }
-
-    fn finish(&mut self) -> AckReport {
-        RelpSender::finish(self)
-    }
-}
-
-impl Sender for SyslogSender {
-    fn poll_acks(&mut self, now: Instant) -> AckReport {
-        SyslogSender::poll_acks(self, now)
-    }
-
-    fn pending_acks(&self) -> usize {
-        SyslogSender::pending_acks(self)
-    }
-
-    fn poll_interval(&self) -> Option<Duration> {
-        self.options()
-            .confirms()
-            .then_some(crate::output::syslog::CONFIRM_POLL)
-    }
-
-    fn possible_loss(&self) -> u64 {
-        SyslogSender::possible_loss(self)
-    }
-}
-
-/// A destination's sender could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum SetupError {
-    /// The HEC sender refused its options.
-    Hec(HecError),
-    /// The splunkd sender refused its options.
-    Splunk(SplunkError),
-    /// The syslog sender refused its options.
-    Syslog(SyslogError),
-    /// This kind of destination has no sender yet.
-    Unsupported {
-        /// The kind (`syslog`).
-        kind: &'static str,
-    },
-}
-
-impl fmt::Display for SetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Hec(err) => write!(f, "{err}"),
-            Self::Splunk(err) => write!(f, "{err}"),
-            Self::Syslog(err) => write!(f, "{err}"),
-            Self::Unsupported { kind } => write!(
-                f,
-                "{kind} delivery is not supported yet (it comes in part 2); its records stay \
-                 in the spool"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SetupError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Hec(err) => Some(err),
-            Self::Splunk(err) => Some(err),
-            Self::Syslog(err) => Some(err),
-            Self::Unsupported { .. } => None,
-        }
-    }
-}
-
-fn tls_options(tls: &config::Tls) -> TlsOptions {
-    TlsOptions {
-        verify: tls.verify,
-        ca_file: tls.ca_file.clone(),
-        client_cert: tls.client.as_ref().map(|c| (c.cert.clone(), c.key.clone())),
-    }
-}
-
-fn timeouts(timeouts: &config::Timeouts) -> Timeouts {
-    Timeouts {
-        connect: timeouts.connect,
-        tls: timeouts.tls,
-        response: timeouts.response,
-        ..Timeouts::default()
-    }
-}
-
-/// Builds the sender of `destination` from the validated configuration.
+/// Builds the sender of `destination` for the configured `sensor` (whose address is the
+/// `host` of `splunk` requests): [`Destination::sender`].
 ///
 /// # Errors
 ///
-/// The sender refused its options (a TLS file that cannot be used, a syslog host that is
+/// The sender refused its settings (a TLS file that cannot be used, a syslog host that is
 /// not a valid TLS server name).
 pub fn sender_for(
-    destination: &config::Destination,
+    destination: &Destination,
     sensor: &config::Sensor,
 ) -> Result<Box<dyn Sender>, SetupError> {
-    match &destination.kind {
-        DestinationKind::Hec(hec) => {
-            let mut options = HecOptions::new(
-                hec.urls.iter().map(ToString::to_string).collect(),
-                hec.token.clone(),
-            );
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
-            options.gzip = hec.gzip;
-            options.channel.clone_from(&hec.channel);
-            options.ack_deadline = hec.ack.then_some(hec.ack_deadline);
-            options.format = destination.format_options().hec;
-            options.limits = BatchLimits {
-                max_events: hec.batch.max_events,
-                max_bytes: hec.batch.max_bytes,
-            };
-            Ok(Box::new(HecSender::new(options).map_err(SetupError::Hec)?))
-        }
-        DestinationKind::Splunk(splunk) => {
-            let host = if splunk.host.contains(':') {
-                format!("[{}]", splunk.host)
-            } else {
-                splunk.host.clone()
-            };
-            let url = format!("{}://{host}:{}", splunk.scheme.as_str(), splunk.port);
-            let auth = match &splunk.auth {
-                SplunkAuth::Basic { username, password } => Auth::Basic {
-                    username: username.clone(),
-                    password: password.clone(),
-                },
-                SplunkAuth::Session { username, password } => Auth::Session {
-                    username: username.clone(),
-                    password: password.clone(),
-                },
-                SplunkAuth::Bearer { token } => Auth::Bearer(Secret::clone(token)),
-            };
-            let mut options =
-                SplunkOptions::new(&url, auth, &sensor.ip.to_string(), &splunk.sourcetype);
-            options.source.clone_from(&splunk.source);
-            options.index.clone_from(&splunk.index);
-            options.tls = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
-            options.text = destination.format_options().text;
-            Ok(Box::new(
-                SplunkSender::new(options).map_err(SetupError::Splunk)?,
-            ))
-        }
-        DestinationKind::Syslog(syslog) if syslog.transport.is_relp() => {
-            let tls = syslog.transport == config::Transport::RelpTls;
-            let mut options = RelpOptions::new(&syslog.host, syslog.port, tls);
-            options.message = syslog.options.clone();
-            options.tls_options = tls_options(&destination.tls);
-            options.timeouts = timeouts(&destination.timeouts);
-            Ok(Box::new(
-                RelpSender::new(options).map_err(SetupError::Syslog)?,
-            ))
-        }
-        DestinationKind::Syslog(syslog) => Ok(Box::new(
-            SyslogSender::new(syslog_options(destination, syslog)).map_err(SetupError::Syslog)?,
-        )),
-    }
-}
-
-/// The options of a `syslog` destination's sender (what [`sender_for`] builds it with; `icsfwd
-/// test` builds its sender the same way).
-#[must_use]
-pub fn syslog_options(destination: &config::Destination, syslog: &config::Syslog) -> SyslogOptions {
-    let mut options = SyslogOptions::new(&syslog.host, syslog.port, syslog.transport);
-    options.confirm = syslog.confirm;
-    options.message = syslog.options.clone();
-    options.tls = tls_options(&destination.tls);
-    options.timeouts = timeouts(&destination.timeouts);
-    options
+    destination.sender(sensor.ip)
 }
 
 /// The stop signal of the delivery threads: cloneable, set once, waited on.

@@ -62,11 +62,11 @@ use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
 
-use super::Sender;
 use super::deadletter::{self, DIR};
 use crate::clock::now_ms;
+use crate::destination::Sender;
+use crate::destination::classify::Action;
 use crate::ingest::schema::{self, Message};
-use crate::output::classify::Action;
 use crate::spool::storage::{FILE_MODE, open_creating, set_mode};
 
 /// Longest dead-letter line read (an event line is at most [`schema::MAX_LINE`], plus the

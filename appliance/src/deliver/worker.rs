@@ -8,7 +8,7 @@
 //!
 //! The window holds the records read and not yet acknowledged in the spool, in sequence
 //! order, each *pending* (to send), *awaiting* (a HEC ack, or a syslog receiver's TCP
-//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`](crate::output::Outcome) is applied part by part:
+//! acknowledgement) or *done* (delivered or dead-lettered). An [`Outcome`] is applied part by part:
 //!
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
@@ -20,7 +20,7 @@
 //!
 //! Syslog over RELP uses the same path: its records await the receiver's `rsp`, polled at
 //! every turn (its [`Sender::poll_interval`] is
-//! [`ACK_POLL_INTERVAL`](crate::output::relp::ACK_POLL_INTERVAL)); a broken
+//! [`ACK_POLL_INTERVAL`](crate::destination::syslog::relp::ACK_POLL_INTERVAL)); a broken
 //! session expires them (pending again, possible duplicates); an answer that refuses a record
 //! ([`AckReport::refused`]) dead-letters it or makes it pending behind a park or backoff. At a
 //! clean stop the sender's [`finish`](super::Sender::finish) (RELP `close`) reports the last
@@ -35,23 +35,28 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use icsfwd::deliver::{Sender, Shutdown};
+//! use icsfwd::deliver::Shutdown;
 //! use icsfwd::deliver::deadletter::DeadLetters;
 //! use icsfwd::deliver::stats::StatsCell;
 //! use icsfwd::deliver::worker::{Worker, WorkerSettings};
-//! use icsfwd::output::{Deliver, Item, Outcome};
-//! use icsfwd::output::classify::Action;
+//! use icsfwd::destination::{AckReport, Item, Outcome, Sender};
+//! use icsfwd::destination::classify::Action;
 //! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 //! use icsfwd_core::alert::{Alert, Event};
 //! use icsfwd_core::destination::{DestinationId, DestinationSet};
 //!
 //! struct Accept;
-//! impl Deliver for Accept {
+//! impl Sender for Accept {
 //!     fn send(&mut self, batch: &[Item<'_>], _: Instant) -> Outcome {
 //!         Outcome::whole(batch.len(), Action::Delivered)
 //!     }
+//!     // Delivered on the spot: nothing ever awaits a confirmation, nothing can be lost.
+//!     fn poll_acks(&mut self, _: Instant) -> AckReport { AckReport::default() }
+//!     fn pending_acks(&self) -> usize { 0 }
+//!     fn poll_interval(&self) -> Option<Duration> { None }
+//!     fn possible_loss(&self) -> u64 { 0 }
+//!     fn finish(&mut self) -> AckReport { AckReport::default() }
 //! }
-//! impl Sender for Accept {}
 //!
 //! let dir = tempfile::tempdir()?;
 //! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &["a".to_string()])?;
@@ -83,11 +88,11 @@ use icsfwd_core::destination::DestinationId;
 
 use super::deadletter::DeadLetters;
 use super::stats::{State, StatsCell};
-use super::{DeliveryOptions, SPLUNK_BATCH, Sender, Shutdown};
+use super::{DeliveryOptions, Shutdown};
 use crate::clock::now_ms;
-use crate::config::{Destination, DestinationKind};
-use crate::output::classify::{Action, Backoff};
-use crate::output::hec::AckReport;
+use crate::destination::Destination;
+use crate::destination::classify::{Action, Backoff};
+use crate::destination::{AckReport, Outcome, Sender};
 use crate::spool::commit::Wait;
 use crate::spool::{Handle, SpoolError};
 
@@ -159,21 +164,15 @@ impl WorkerSettings {
     /// [`DeliveryOptions::ack_poll_interval`] would otherwise act as that interval.
     #[must_use]
     pub fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
-        let (batch_max_events, linger) = match &destination.kind {
-            DestinationKind::Hec(hec) => (hec.batch.max_events, hec.batch.linger),
-            _ => (SPLUNK_BATCH, Duration::ZERO),
-        };
-        let ack_poll_interval = match &destination.kind {
-            DestinationKind::Hec(hec) if hec.ack => {
-                options.ack_poll_interval.min(hec.ack_deadline / 2)
-            }
-            _ => options.ack_poll_interval,
-        };
+        let batching = destination.kind.batching();
+        let ack_poll_interval = destination
+            .kind
+            .ack_poll_interval(options.ack_poll_interval);
         Self {
             dest: destination.id,
             name: destination.name.clone(),
-            batch_max_events: batch_max_events.max(1),
-            linger,
+            batch_max_events: batching.max_events.max(1),
+            linger: batching.linger,
             retry_min: destination.retry.min,
             retry_max: destination.retry.max,
             ack_poll_interval,
@@ -214,6 +213,19 @@ struct Entry {
     read_at: Instant,
     /// Possibly received by the server already: a resend counts as a possible duplicate.
     maybe_sent: bool,
+}
+
+/// What applying one outcome came to, and what the worker does next.
+#[derive(Debug, Default)]
+struct Applied {
+    /// Records delivered.
+    delivered: u64,
+    /// Records written to the dead-letter file.
+    dead_lettered: u64,
+    /// Back off (with the longest delay a server asked for), unless parked.
+    retry: Option<Option<Duration>>,
+    /// Park, for this reason.
+    park: Option<String>,
 }
 
 /// The worker of one destination; see the [module docs](self).
@@ -713,11 +725,16 @@ impl Worker {
         if acks_before == 0 && self.sender.pending_acks() > 0 {
             self.next_ack_poll = now + self.ack_poll_interval();
         }
+        let applied = self.apply(&outcome, &indexes);
+        self.count(&applied, resent, &outcome);
+        self.settle(applied, now);
+    }
 
-        let mut delivered = 0u64;
-        let mut dead_lettered = 0u64;
-        let mut retry: Option<Option<Duration>> = None;
-        let mut park: Option<String> = None;
+    /// Applies `outcome`, part by part, to the records of the window at `indexes` (the batch
+    /// sent): delivered or dead-lettered records are done, others await their ack or stay
+    /// pending; says what the worker does next.
+    fn apply(&mut self, outcome: &Outcome, indexes: &[usize]) -> Applied {
+        let mut applied = Applied::default();
         let mut covered = 0usize;
         for part in &outcome.parts {
             let Some(slots) = indexes.get(part.events.clone()) else {
@@ -727,7 +744,7 @@ impl Worker {
             match &part.action {
                 Action::Delivered => {
                     self.mark(slots, Status::Done);
-                    delivered += slots.len() as u64;
+                    applied.delivered += slots.len() as u64;
                     crate::metrics::delivered(self.settings.dest, self.seqs(slots));
                 }
                 Action::AwaitingAck => {
@@ -735,62 +752,77 @@ impl Worker {
                     crate::metrics::awaiting(self.settings.dest, self.seqs(slots));
                 }
                 Action::DeadLetter { reason } => {
-                    let written = {
-                        let records: Vec<(u64, &Event)> = slots
-                            .iter()
-                            .filter_map(|&i| self.window.get(i))
-                            .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
-                            .collect();
-                        self.dead_letters.append(&records, reason)
-                    };
-                    match written {
-                        Ok(()) => {
-                            self.mark(slots, Status::Done);
-                            dead_lettered += slots.len() as u64;
-                            log::warn!(
-                                "destination {:?}: {} records dead-lettered to {}: {reason}",
-                                self.settings.name,
-                                slots.len(),
-                                self.dead_letters.path().display()
-                            );
-                        }
-                        Err(err) => {
-                            let message = format!(
-                                "cannot write the dead-letter file {}: {err}",
-                                self.dead_letters.path().display()
-                            );
-                            log::error!("destination {:?}: {message}", self.settings.name);
-                            self.stats.error(&message);
-                            retry.get_or_insert(None);
-                        }
+                    if self.dead_letter(slots, reason) {
+                        applied.dead_lettered += slots.len() as u64;
+                    } else {
+                        applied.retry.get_or_insert(None);
                     }
                 }
                 Action::Retry { after } => {
                     if outcome.uncertain {
                         self.mark_maybe_sent(slots);
                     }
-                    let longest = match retry.flatten() {
+                    let longest = match applied.retry.flatten() {
                         Some(d) => Some(after.unwrap_or_default().max(d)),
                         None => *after,
                     };
-                    retry = Some(longest);
+                    applied.retry = Some(longest);
                 }
                 Action::Park { reason } => {
                     if outcome.uncertain {
                         self.mark_maybe_sent(slots);
                     }
-                    park.get_or_insert_with(|| reason.clone());
+                    applied.park.get_or_insert_with(|| reason.clone());
                 }
             }
         }
-        if covered < indexes.len() && retry.is_none() && park.is_none() {
+        if covered < indexes.len() && applied.retry.is_none() && applied.park.is_none() {
             // A sender must cover its batch; if not, the rest stays pending: back off.
-            retry = Some(None);
+            applied.retry = Some(None);
         }
+        applied
+    }
 
+    /// Writes the records at `slots` to the dead-letter file for `reason`; they are done once
+    /// written. `false` when the file could not be written (they stay pending).
+    fn dead_letter(&mut self, slots: &[usize], reason: &str) -> bool {
+        let written = {
+            let records: Vec<(u64, &Event)> = slots
+                .iter()
+                .filter_map(|&i| self.window.get(i))
+                .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
+                .collect();
+            self.dead_letters.append(&records, reason)
+        };
+        match written {
+            Ok(()) => {
+                self.mark(slots, Status::Done);
+                log::warn!(
+                    "destination {:?}: {} records dead-lettered to {}: {reason}",
+                    self.settings.name,
+                    slots.len(),
+                    self.dead_letters.path().display()
+                );
+                true
+            }
+            Err(err) => {
+                let message = format!(
+                    "cannot write the dead-letter file {}: {err}",
+                    self.dead_letters.path().display()
+                );
+                log::error!("destination {:?}: {message}", self.settings.name);
+                self.stats.error(&message);
+                false
+            }
+        }
+    }
+
+    /// Counts what a send came to in the destination's stats.
+    fn count(&mut self, applied: &Applied, resent: u64, outcome: &Outcome) {
         let at = now_ms();
         let acks_pending = self.sender.pending_acks() as u64;
         let possible_loss = self.sender.possible_loss();
+        let (delivered, dead_lettered) = (applied.delivered, applied.dead_lettered);
         self.stats.update(|s| {
             s.delivered += delivered;
             s.dead_lettered += dead_lettered;
@@ -804,8 +836,11 @@ impl Worker {
         if let Some(error) = &outcome.last_error {
             self.stats.error(error);
         }
+    }
 
-        if let Some(reason) = park {
+    /// What the worker does after a send: park, back off, or go on (leaving a park).
+    fn settle(&mut self, applied: Applied, now: Instant) {
+        if let Some(reason) = applied.park {
             self.hold_until = Some(now + self.backoff.max());
             let due = self.last_park_log.is_none_or(|t| {
                 now.saturating_duration_since(t) >= self.settings.park_log_interval
@@ -826,7 +861,7 @@ impl Worker {
                 reason: reason.clone(),
             });
             self.parked = Some(reason);
-        } else if let Some(after) = retry {
+        } else if let Some(after) = applied.retry {
             let delay = self.backoff.delay(self.attempt, after);
             self.attempt = self.attempt.saturating_add(1);
             self.hold_until = Some(now + delay);

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use icsfwd::output::Outcome;
-use icsfwd::output::classify::Action;
-use icsfwd::output::http::{Timeouts, TlsOptions};
+use icsfwd::destination::Outcome;
+use icsfwd::destination::classify::Action;
+use icsfwd::destination::{self, Timeouts};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::Token;
@@ -49,10 +49,10 @@ impl Tls {
         Self { material, ca_file }
     }
 
-    pub fn options(&self) -> TlsOptions {
-        TlsOptions {
+    pub fn options(&self) -> destination::Tls {
+        destination::Tls {
             ca_file: Some(self.ca_file.clone()),
-            ..TlsOptions::default()
+            ..destination::Tls::default()
         }
     }
 }

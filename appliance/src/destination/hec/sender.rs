@@ -1,11 +1,12 @@
 //! The HTTP Event Collector sender: batches of HEC JSON envelopes to
 //! `POST /services/collector/event`, with gzip, a channel, indexer acks and several URLs.
 //!
-//! What it is: a [`HecSender`] is built from [`HecOptions`] (one agent, one channel for the
-//! sender's lifetime). [`HecSender::send`](Deliver::send) renders a batch with icsfwd-core's
-//! HEC format into a reused buffer, splits it by [`BatchLimits`], POSTs each request with
+//! What it is: a [`HecSender`] is built from the destination's [`Hec`] settings, [`Tls`] and
+//! [`Timeouts`] (one agent, one channel for the
+//! sender's lifetime). [`HecSender::send`](Sender::send) renders a batch with icsfwd-core's
+//! HEC format into a reused buffer, splits it by [`Batch`], POSTs each request with
 //! `Authorization: Splunk <token>` and `X-Splunk-Request-Channel`, and classifies each reply
-//! with [`classify::hec`]. With acks ([`HecOptions::ack_deadline`]) a request answered with an
+//! with [`classify::hec`]. With acks ([`Hec::ack`]) a request answered with an
 //! `ackId` leaves its events [`Action::AwaitingAck`]; [`HecSender::poll_acks`] asks
 //! `/services/collector/ack` and reports which sequence numbers are indexed and which passed
 //! the deadline (to be resent, counted as possible duplicates).
@@ -21,19 +22,19 @@
 //!   nothing (the ids stay pending).
 //! - Several URLs (an indexer cluster): each request starts at the next URL in turn
 //!   (round-robin spread); a failed connection, a 404 or a 5xx marks that URL down for
-//!   [`HecOptions::down_for`] and the same request is tried on the next URL at once. URLs
+//!   [`Hec::down_for`] and the same request is tried on the next URL at once. URLs
 //!   marked down are tried last (earliest recovery first), never skipped, so a single-URL
 //!   sender is paced by the worker's backoff only.
 //! - Ack ids belong to the URL (indexer) that issued them and are polled there.
 //! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
 //!   sent at once) down to the single event, which is then dead-lettered.
 //! - Bounded: a request body is at most `max_bytes` or one event; a reply is read up to
-//!   [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); one ack query carries at most
+//!   [`MAX_REPLY_BODY`](crate::destination::http::MAX_REPLY_BODY); one ack query carries at most
 //!   [`MAX_ACK_IDS_PER_QUERY`] ids.
 //!
 //! Known limit: a server that answers 413 from the request head and closes without reading
 //! the body (the emulator does, above its body limit) breaks the body write; that is seen as
-//! a broken connection (Retry, uncertain), not as a 413, so keep [`BatchLimits::max_bytes`]
+//! a broken connection (Retry, uncertain), not as a 413, so keep [`Batch::max_bytes`]
 //! below the server's `max_content_length`.
 //!
 //! Choices: the channel is generated per sender when not configured (a random v4-style GUID;
@@ -43,22 +44,22 @@
 //!
 //! ```no_run
 //! use std::time::{Duration, Instant};
-//! use icsfwd::output::{Deliver, Secret};
-//! use icsfwd::output::hec::{HecOptions, HecSender};
+//! use icsfwd::destination::hec::Hec;
+//! use icsfwd::destination::hec::sender::HecSender;
+//! use icsfwd::destination::{Secret, Sender, Timeouts, Tls};
 //! use icsfwd_core::alert::{Alert, Event};
 //!
-//! let mut options = HecOptions::new(
-//!     vec!["https://splunk.example:8088".into()],
-//!     Secret::new("11111111-2222-3333-4444-555555555555"),
-//! );
-//! options.ack_deadline = Some(Duration::from_secs(300));
-//! let mut sender = HecSender::new(options)?;
+//! let url = "https://splunk.example:8088".parse().map_err(|e: &str| e.to_owned())?;
+//! let mut hec = Hec::new(vec![url], Secret::new("11111111-2222-3333-4444-555555555555"));
+//! hec.ack = true;
+//! hec.ack_deadline = Duration::from_secs(300);
+//! let mut sender = HecSender::new(&hec, &Tls::default(), &Timeouts::default())?;
 //! let event = Event::from(Alert::example(1_700_000_000_000));
 //! let outcome = sender.send(&[(1, &event)], Instant::now());
 //! println!("{outcome:?}");
 //! let acks = sender.poll_acks(Instant::now());
 //! println!("indexed {:?}, to resend {:?}", acks.indexed, acks.expired);
-//! # Ok::<(), icsfwd::output::hec::HecError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;
@@ -71,9 +72,10 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action, Body, HecReply, Sent, Verdict};
-use super::http::{HttpClient, Redactor, SetupError, Timeouts, TlsOptions};
-use super::{Deliver, Item, Outcome, Secret};
+use super::{Batch, Hec};
+use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
+use crate::destination::http::{HttpClient, Redactor, SetupError};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Most ack ids in one `/services/collector/ack` query.
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
@@ -82,103 +84,6 @@ pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 pub const EVENT_PATH: &str = "/services/collector/event";
 /// Ack path, appended to each base URL.
 pub const ACK_PATH: &str = "/services/collector/ack";
-
-/// How a batch is cut into requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchLimits {
-    /// Most events per request (default 500; at least 1 is used).
-    pub max_events: usize,
-    /// Most body bytes per request before compression (default 1 MiB, Splunk 6.4's
-    /// `max_content_length`); one event larger than this still goes alone.
-    pub max_bytes: usize,
-}
-
-impl Default for BatchLimits {
-    fn default() -> Self {
-        Self {
-            max_events: 500,
-            max_bytes: 1024 * 1024,
-        }
-    }
-}
-
-impl BatchLimits {
-    /// Cuts events of the given rendered `sizes` (each plus one separator byte) into
-    /// consecutive ranges within the limits; every range holds at least one event.
-    ///
-    /// ```
-    /// use icsfwd::output::hec::BatchLimits;
-    /// let limits = BatchLimits { max_events: 3, max_bytes: 100 };
-    /// assert_eq!(limits.split(&[10, 10, 10, 10, 200, 10]), vec![0..3, 3..4, 4..5, 5..6]);
-    /// ```
-    #[must_use]
-    pub fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
-        let max_events = self.max_events.max(1);
-        let mut ranges = Vec::new();
-        let mut start = 0;
-        let mut bytes = 0usize;
-        for (i, size) in sizes.iter().enumerate() {
-            let size = size.saturating_add(1);
-            let count = i - start;
-            if count > 0 && (count >= max_events || bytes.saturating_add(size) > self.max_bytes) {
-                ranges.push(start..i);
-                start = i;
-                bytes = 0;
-            }
-            bytes = bytes.saturating_add(size);
-        }
-        if start < sizes.len() {
-            ranges.push(start..sizes.len());
-        }
-        ranges
-    }
-}
-
-/// Everything a [`HecSender`] is built from.
-#[derive(Debug, Clone)]
-pub struct HecOptions {
-    /// Base URLs, e.g. `https://idx1:8088` (the paths are appended).
-    pub urls: Vec<String>,
-    /// The HEC token.
-    pub token: Secret,
-    /// TLS options.
-    pub tls: TlsOptions,
-    /// Timeouts.
-    pub timeouts: Timeouts,
-    /// Gzip request bodies.
-    pub gzip: bool,
-    /// The channel GUID; `None` generates one per sender.
-    pub channel: Option<String>,
-    /// With `Some(deadline)`, ask for indexer acks and resend what is not acknowledged within
-    /// `deadline` (Splunk's guidance: poll for at least 5 minutes).
-    pub ack_deadline: Option<Duration>,
-    /// Envelope metadata: host, source, sourcetype, index overrides.
-    pub format: format::hec::Options,
-    /// Request size limits.
-    pub limits: BatchLimits,
-    /// How long a failed URL is tried last.
-    pub down_for: Duration,
-}
-
-impl HecOptions {
-    /// Options with defaults: verified TLS, default timeouts, no gzip, generated channel, no
-    /// acks, core's default envelope metadata, default limits, 30 s down time.
-    #[must_use]
-    pub fn new(urls: Vec<String>, token: Secret) -> Self {
-        Self {
-            urls,
-            token,
-            tls: TlsOptions::default(),
-            timeouts: Timeouts::default(),
-            gzip: false,
-            channel: None,
-            ack_deadline: None,
-            format: format::hec::Options::default(),
-            limits: BatchLimits::default(),
-            down_for: Duration::from_secs(30),
-        }
-    }
-}
 
 /// A [`HecSender`] could not be built.
 #[derive(Debug)]
@@ -216,23 +121,6 @@ impl std::error::Error for HecError {
     }
 }
 
-/// What an ack poll found.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AckReport {
-    /// Sequence numbers now indexed (ack `true`): remove from the spool.
-    pub indexed: Vec<u64>,
-    /// Sequence numbers whose ack did not come within the deadline: resend them, and count
-    /// them as possible duplicates.
-    pub expired: Vec<u64>,
-    /// The last query error (redacted), if a query failed; its ids stay pending.
-    pub last_error: Option<String>,
-    /// What an operator must fix for that error, when it is known exactly.
-    pub cause: Option<classify::Cause>,
-    /// Sequence numbers the receiver refused, each with the action its answer classifies as
-    /// (park or dead-letter): RELP's `rsp 500` ([`relp`](super::relp)); HEC leaves it empty.
-    pub refused: Vec<(u64, Action)>,
-}
-
 #[derive(Debug)]
 struct Target {
     base: String,
@@ -261,7 +149,7 @@ pub struct HecSender {
     gzip: bool,
     ack_deadline: Option<Duration>,
     format: format::Options,
-    limits: BatchLimits,
+    limits: Batch,
     down_for: Duration,
     pending: Vec<PendingAck>,
     rendered: Vec<u8>,
@@ -275,35 +163,31 @@ impl HecSender {
     ///
     /// # Errors
     /// No URL, a malformed URL or channel, or TLS files that cannot be used.
-    pub fn new(options: HecOptions) -> Result<Self, HecError> {
-        if options.urls.is_empty() {
+    pub fn new(hec: &Hec, tls: &Tls, timeouts: &Timeouts) -> Result<Self, HecError> {
+        if hec.urls.is_empty() {
             return Err(HecError::NoUrls);
         }
-        let mut targets = Vec::with_capacity(options.urls.len());
-        for url in &options.urls {
-            let base = url.trim_end_matches('/');
-            let valid = (base.starts_with("https://") || base.starts_with("http://"))
-                && base.split_once("://").is_some_and(|(_, rest)| {
-                    !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
-                });
-            if !valid {
-                return Err(HecError::BadUrl(super::http::bounded(url)));
+        let mut targets = Vec::with_capacity(hec.urls.len());
+        for url in &hec.urls {
+            let base = url.to_string();
+            if url.host.is_empty() || url.host.contains(['/', '?', '#', '@', ' ']) {
+                return Err(HecError::BadUrl(crate::destination::http::bounded(&base)));
             }
             targets.push(Target {
-                base: base.to_owned(),
                 event_url: format!("{base}{EVENT_PATH}"),
                 ack_url: format!("{base}{ACK_PATH}"),
+                base,
                 down_until: None,
             });
         }
-        let channel = match options.channel {
-            Some(channel) if is_guid(&channel) => channel,
+        let channel = match &hec.channel {
+            Some(channel) if is_guid(channel) => channel.clone(),
             Some(_) => return Err(HecError::BadChannel),
             None => random_guid(),
         };
-        let client = HttpClient::new(&options.tls, &options.timeouts).map_err(HecError::Setup)?;
-        let token_header = Secret::new(format!("Splunk {}", options.token.expose()));
-        let redactor = Redactor::new(&[&options.token, &token_header]);
+        let client = HttpClient::new(tls, timeouts).map_err(HecError::Setup)?;
+        let token_header = Secret::new(format!("Splunk {}", hec.token.expose()));
+        let redactor = Redactor::new(&[&hec.token, &token_header]);
         Ok(Self {
             client,
             targets,
@@ -311,14 +195,14 @@ impl HecSender {
             token_header,
             redactor,
             channel,
-            gzip: options.gzip,
-            ack_deadline: options.ack_deadline,
+            gzip: hec.gzip,
+            ack_deadline: hec.ack_deadline(),
             format: format::Options {
-                hec: options.format,
+                hec: hec.envelope.clone(),
                 ..format::Options::default()
             },
-            limits: options.limits,
-            down_for: options.down_for,
+            limits: hec.batch,
+            down_for: hec.down_for,
             pending: Vec::new(),
             rendered: Vec::new(),
             spans: Vec::new(),
@@ -662,8 +546,8 @@ impl HecSender {
     }
 }
 
-impl Deliver for HecSender {
-    /// Sends `batch` in requests within the [`BatchLimits`]; stops at the first request that
+impl Sender for HecSender {
+    /// Sends `batch` in requests within the [`Batch`] limits; stops at the first request that
     /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
     /// batch that request's action (unsent).
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
@@ -691,6 +575,30 @@ impl Deliver for HecSender {
             outcome.push(rendered + 1..batch.len(), Action::Retry { after: None });
         }
         outcome
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        HecSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        HecSender::pending_acks(self)
+    }
+
+    /// HEC acks are polled at the worker's ack poll interval.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A record is delivered on HEC's answer (or its ack): nothing reported delivered can be
+    /// lost by a reset.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    /// No session to end: what awaits an ack stays in the spool and is resent after a restart.
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 
@@ -747,6 +655,8 @@ mod tests {
         reason = "tests"
     )]
     use super::*;
+    use crate::destination::hec::HecUrl;
+    use crate::destination::http::Scheme;
 
     #[test]
     fn generated_channels_are_distinct_v4_guids() {
@@ -763,29 +673,37 @@ mod tests {
 
     #[test]
     fn batch_limits_split_by_count_and_bytes_and_never_leave_a_range_empty() {
-        let limits = BatchLimits {
+        let limits = Batch {
             max_events: 2,
             max_bytes: 25,
+            ..Batch::default()
         };
         assert_eq!(limits.split(&[]), Vec::<Range<usize>>::new());
         assert_eq!(limits.split(&[5, 5, 5]), vec![0..2, 2..3]);
         assert_eq!(limits.split(&[20, 20]), vec![0..1, 1..2]);
         assert_eq!(limits.split(&[100]), vec![0..1]);
-        let zero = BatchLimits {
+        let zero = Batch {
             max_events: 0,
             max_bytes: 0,
+            ..Batch::default()
         };
         assert_eq!(zero.split(&[1, 1]), vec![0..1, 1..2]);
     }
 
     #[test]
     fn a_bad_channel_or_url_is_refused_at_construction() {
-        let mut options = HecOptions::new(vec!["https://h:8088".into()], Secret::new("t"));
+        let new = |options: Hec| HecSender::new(&options, &Tls::default(), &Timeouts::default());
+        let url = |host: &str| HecUrl {
+            scheme: Scheme::Https,
+            host: host.into(),
+            port: 8088,
+        };
+        let mut options = Hec::new(vec![url("h")], Secret::new("t"));
         options.channel = Some("not-a-guid".into());
-        assert!(matches!(HecSender::new(options), Err(HecError::BadChannel)));
-        let options = HecOptions::new(vec!["ftp://h".into()], Secret::new("t"));
-        assert!(matches!(HecSender::new(options), Err(HecError::BadUrl(_))));
-        let options = HecOptions::new(vec![], Secret::new("t"));
-        assert!(matches!(HecSender::new(options), Err(HecError::NoUrls)));
+        assert!(matches!(new(options), Err(HecError::BadChannel)));
+        let options = Hec::new(vec![url("h/x")], Secret::new("t"));
+        assert!(matches!(new(options), Err(HecError::BadUrl(_))));
+        let options = Hec::new(vec![], Secret::new("t"));
+        assert!(matches!(new(options), Err(HecError::NoUrls)));
     }
 }

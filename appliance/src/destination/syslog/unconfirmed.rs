@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant};
-//! use icsfwd::output::syslog::unconfirmed::Unconfirmed;
+//! use icsfwd::destination::syslog::unconfirmed::Unconfirmed;
 //!
 //! let settle = Duration::from_millis(100);
 //! let t0 = Instant::now();

@@ -20,11 +20,11 @@
 //! let (_server, _) = listener.accept()?;
 //! client.write_all(b"hello")?;
 //! // On loopback the peer acknowledges at once; give it a moment.
-//! let mut left = icsfwd::output::syslog::outq::unacknowledged(&client)?;
+//! let mut left = icsfwd::destination::syslog::outq::unacknowledged(&client)?;
 //! for _ in 0..100 {
 //!     if left == 0 { break; }
 //!     std::thread::sleep(std::time::Duration::from_millis(10));
-//!     left = icsfwd::output::syslog::outq::unacknowledged(&client)?;
+//!     left = icsfwd::destination::syslog::outq::unacknowledged(&client)?;
 //! }
 //! assert_eq!(left, 0);
 //! # Ok::<(), std::io::Error>(())

@@ -4,10 +4,9 @@
 //! What it is: [`SyslogSender`] renders each event with the core's
 //! [`icsfwd_core::format::syslog`] formatter (payload `text`, `cef` or `leef` inside the
 //! RFC 5424 header, facility and level from [`syslog::Options`]) and writes it to one receiver.
-//! It implements [`Deliver`] and, through [`SyslogSender::poll_acks`] and
-//! [`SyslogSender::pending_acks`], the confirmation side of
-//! [`Sender`](crate::deliver::Sender): syslog has no application acknowledgement, so over TCP
-//! and TLS the receiver's TCP acknowledgement stands in for one.
+//! It implements [`Sender`], whose confirmation side ([`SyslogSender::poll_acks`],
+//! [`SyslogSender::pending_acks`]) reads the receiver's TCP acknowledgement: syslog has no
+//! application acknowledgement, so over TCP and TLS that stands in for one.
 //!
 //! What it guarantees:
 //! - TCP and TLS: one connection is kept between batches ([`session`]). A batch is written as
@@ -23,21 +22,21 @@
 //!   requiring a client certificate refuses one that has none — gives [`Park`](Action::Park)
 //!   with the likely cause and the fix, and nothing is written ([`session`] explains how the
 //!   refusal is waited for).
-//! - With `confirm = "tcp-ack"` (the default, [`Confirm::TcpAck`]): a written record is not
+//! - With `confirm = "tcp-ack"` (the default, [`Confirm::TcpAck`](super::Confirm::TcpAck)): a written record is not
 //!   delivered at the flush. It is [`AwaitingAck`](Action::AwaitingAck), like a HEC record
 //!   awaiting its indexer ack, until the receiver's TCP has acknowledged every byte up to its
 //!   end (the socket's unacknowledged output queue, [`outq`], against the bytes written to
 //!   the TCP socket — for TLS the ciphertext) and the connection then stayed open for
-//!   [`SyslogOptions::settle`]; [`SyslogSender::poll_acks`] reports it then as indexed
+//!   [`Syslog::settle`]; [`SyslogSender::poll_acks`] reports it then as indexed
 //!   (confirmed). When the connection breaks first (a reset, a close, a TLS alert, a write
 //!   error), every record it left unconfirmed is reported expired: the worker re-sends it on
 //!   the next connection and counts it as a possible duplicate. Nothing is dropped. While such
 //!   records wait for the worker to take them back, a `send` is refused with `Retry` so that
 //!   they go out again before anything newer.
-//! - With `confirm = "write"` ([`Confirm::Write`]): a record is [`Delivered`](Action::Delivered)
+//! - With `confirm = "write"` ([`Confirm::Write`](super::Confirm::Write)): a record is [`Delivered`](Action::Delivered)
 //!   once the flush succeeded, and a broken connection may lose what the receiver had not
 //!   read: see "The possible loss window" below.
-//! - UDP: one datagram per message. A message longer than [`SyslogOptions::max_datagram`]
+//! - UDP: one datagram per message. A message longer than [`Syslog::max_datagram`]
 //!   (default [`DEFAULT_MAX_DATAGRAM`]) is never cut or split: it goes to
 //!   [`DeadLetter`](Action::DeadLetter) with a reason giving its length and the limit, and the
 //!   rest of the batch is sent. UDP gives no delivery confirmation at all: a datagram the
@@ -94,14 +93,15 @@
 //!   handshake have their own timeouts.
 //!
 //! ```
-//! use icsfwd::config::{Confirm, Transport};
-//! use icsfwd::output::syslog::{SyslogOptions, SyslogSender, DEFAULT_MAX_DATAGRAM};
+//! use icsfwd::destination::syslog::sender::{SyslogSender, DEFAULT_MAX_DATAGRAM};
+//! use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
+//! use icsfwd::destination::{Sender as _, Timeouts, Tls};
 //!
-//! let options = SyslogOptions::new("127.0.0.1", 514, Transport::Tcp);
+//! let options = Syslog::new("127.0.0.1", 514, Transport::Tcp);
 //! assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
-//! let udp = SyslogOptions::new("127.0.0.1", 514, Transport::Udp);
+//! let udp = Syslog::new("127.0.0.1", 514, Transport::Udp);
 //! assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
-//! let sender = SyslogSender::new(udp).unwrap();
+//! let sender = SyslogSender::new(&udp, &Tls::default(), &Timeouts::default()).unwrap();
 //! assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
 //! ```
 
@@ -114,18 +114,14 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, syslog};
 
-use super::classify::Action;
-use super::hec::AckReport;
-use super::http::{self, Timeouts, TlsOptions};
-use super::{Deliver, Item, Outcome};
-pub use crate::config::{Confirm, Transport};
+use super::{Syslog, Transport};
+use super::{outq, session};
+use crate::destination::classify::Action;
+use crate::destination::http::{self};
+use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
-pub mod outq;
-pub mod session;
-pub mod unconfirmed;
-
-use session::{OpenTimeouts, SessionInfo, Stream, TlsClient, nonzero};
-use unconfirmed::Unconfirmed;
+use super::session::{OpenTimeouts, SessionInfo, Stream, TlsClient, nonzero};
+use super::unconfirmed::Unconfirmed;
 
 /// Default largest UDP datagram sent (see the module docs).
 pub const DEFAULT_MAX_DATAGRAM: usize = 8192;
@@ -147,55 +143,6 @@ pub const CONFIRM_POLL: Duration = Duration::from_millis(5);
 pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 
 const WRITE_BUFFER: usize = 64 * 1024;
-
-/// How a [`SyslogSender`] reaches its receiver and builds messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyslogOptions {
-    /// The receiver's host name or address.
-    pub host: String,
-    /// Its port.
-    pub port: u16,
-    /// TCP, TLS or UDP.
-    pub transport: Transport,
-    /// When a record written over TCP or TLS counts as delivered (ignored for UDP).
-    pub confirm: Confirm,
-    /// With [`Confirm::TcpAck`]: how long a record stays acknowledged before it is confirmed.
-    pub settle: Duration,
-    /// Facility, level, payload, BOM.
-    pub message: syslog::Options,
-    /// TLS settings (used with [`Transport::Tls`]).
-    pub tls: TlsOptions,
-    /// Connect, handshake and write (`response`) timeouts.
-    pub timeouts: Timeouts,
-    /// Largest UDP datagram; a longer message is dead-lettered.
-    pub max_datagram: usize,
-}
-
-impl SyslogOptions {
-    /// Options with the defaults: `confirm = "tcp-ack"` with [`SETTLE`], CEF payload, verified
-    /// TLS, default timeouts, [`DEFAULT_MAX_DATAGRAM`].
-    #[must_use]
-    pub fn new(host: &str, port: u16, transport: Transport) -> Self {
-        Self {
-            host: host.to_owned(),
-            port,
-            transport,
-            confirm: Confirm::default(),
-            settle: SETTLE,
-            message: syslog::Options::default(),
-            tls: TlsOptions::default(),
-            timeouts: Timeouts::default(),
-            max_datagram: DEFAULT_MAX_DATAGRAM,
-        }
-    }
-
-    /// Whether records wait for the receiver's TCP acknowledgement (TCP or TLS with
-    /// [`Confirm::TcpAck`]).
-    #[must_use]
-    pub fn confirms(&self) -> bool {
-        self.transport != Transport::Udp && self.confirm == Confirm::TcpAck
-    }
-}
 
 /// The sender could not be set up.
 #[derive(Debug)]
@@ -276,7 +223,10 @@ impl Connection {
 
 /// Sends events to one syslog receiver (see the module docs).
 pub struct SyslogSender {
-    options: SyslogOptions,
+    syslog: Syslog,
+    /// Whether TLS verification is on (`tls` was built with it).
+    verify: bool,
+    timeouts: Timeouts,
     tls: Option<TlsClient>,
     connection: Option<Connection>,
     udp: Option<UdpSocket>,
@@ -291,10 +241,10 @@ pub struct SyslogSender {
 impl fmt::Debug for SyslogSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyslogSender")
-            .field("host", &self.options.host)
-            .field("port", &self.options.port)
-            .field("transport", &self.options.transport)
-            .field("confirm", &self.options.confirm)
+            .field("host", &self.syslog.host)
+            .field("port", &self.syslog.port)
+            .field("transport", &self.syslog.transport)
+            .field("confirm", &self.syslog.confirm)
             .field("connected", &self.connection.is_some())
             .field("pending_acks", &self.pending_acks())
             .field("possible_loss", &self.possible_loss)
@@ -308,15 +258,17 @@ impl SyslogSender {
     /// # Errors
     /// For TLS: a CA, client certificate or key file that cannot be used, or a host that is
     /// not a valid server name.
-    pub fn new(options: SyslogOptions) -> Result<Self, SyslogError> {
-        let tls = if options.transport == Transport::Tls {
-            Some(TlsClient::new(&options.host, &options.tls)?)
+    pub fn new(syslog: &Syslog, tls: &Tls, timeouts: &Timeouts) -> Result<Self, SyslogError> {
+        let client = if syslog.transport == Transport::Tls {
+            Some(TlsClient::new(&syslog.host, tls)?)
         } else {
             None
         };
         Ok(Self {
-            options,
-            tls,
+            syslog: syslog.clone(),
+            verify: tls.verify,
+            timeouts: *timeouts,
+            tls: client,
             connection: None,
             udp: None,
             buf: vec![0; syslog::MAX_FRAMED_LEN],
@@ -347,10 +299,10 @@ impl SyslogSender {
         self.connection.as_ref().map(|c| &c.info)
     }
 
-    /// The options the sender was built with.
+    /// The settings the sender was built with.
     #[must_use]
-    pub fn options(&self) -> &SyslogOptions {
-        &self.options
+    pub fn settings(&self) -> &Syslog {
+        &self.syslog
     }
 
     /// Polls the confirmations (`confirm = "tcp-ack"`): the records now confirmed
@@ -358,7 +310,7 @@ impl SyslogSender {
     /// count them as possible duplicates), and why it broke (`last_error`). Costs a
     /// non-blocking read and one ioctl; does nothing without records waiting.
     pub fn poll_acks(&mut self, now: Instant) -> AckReport {
-        let settle = self.options.settle;
+        let settle = self.syslog.settle;
         let confirmed = self
             .connection
             .as_mut()
@@ -380,19 +332,19 @@ impl SyslogSender {
     /// Whether TLS verification is off (`verify = false`): the service warns.
     #[must_use]
     pub fn verification_disabled(&self) -> bool {
-        self.options.transport == Transport::Tls && !self.options.tls.verify
+        self.syslog.transport == Transport::Tls && !self.verify
     }
 
     fn target(&self) -> String {
-        if self.options.host.contains(':') {
-            format!("[{}]:{}", self.options.host, self.options.port)
+        if self.syslog.host.contains(':') {
+            format!("[{}]:{}", self.syslog.host, self.syslog.port)
         } else {
-            format!("{}:{}", self.options.host, self.options.port)
+            format!("{}:{}", self.syslog.host, self.syslog.port)
         }
     }
 
     fn addrs(&self) -> io::Result<Vec<SocketAddr>> {
-        let addrs: Vec<SocketAddr> = (self.options.host.as_str(), self.options.port)
+        let addrs: Vec<SocketAddr> = (self.syslog.host.as_str(), self.syslog.port)
             .to_socket_addrs()?
             .collect();
         if addrs.is_empty() {
@@ -414,9 +366,9 @@ impl SyslogSender {
             )
         })?;
         let timeouts = OpenTimeouts {
-            connect: self.options.timeouts.connect,
-            tls: self.options.timeouts.tls,
-            io: self.options.timeouts.response,
+            connect: self.timeouts.connect,
+            tls: self.timeouts.tls,
+            io: self.timeouts.response,
             refusal_wait: REFUSAL_WAIT,
         };
         let (stream, info) = session::open(&addrs, self.tls.as_ref(), timeouts, &target)?;
@@ -431,7 +383,7 @@ impl SyslogSender {
         let Some(mut connection) = self.connection.take() else {
             return format!("syslog receiver {target} {why}");
         };
-        if self.options.confirms() {
+        if self.syslog.confirms() {
             let left = connection.unconfirmed.take_all();
             let message = format!(
                 "syslog receiver {target} {why}; {} records it had not confirmed are re-sent \
@@ -466,7 +418,7 @@ impl SyslogSender {
             let message = self.break_connection(&why);
             note = Some(message);
         }
-        if self.options.confirms() && !self.expired.is_empty() {
+        if self.syslog.confirms() && !self.expired.is_empty() {
             let mut outcome = Outcome::whole(len, Action::Retry { after: None });
             outcome.last_error = note.or_else(|| {
                 Some(format!(
@@ -478,7 +430,7 @@ impl SyslogSender {
             return Err(outcome);
         }
         // With tcp-ack and nothing unconfirmed, a closed idle connection lost nothing.
-        Ok(note.filter(|_| !self.options.confirms()))
+        Ok(note.filter(|_| !self.syslog.confirms()))
     }
 
     fn send_stream(&mut self, batch: &[Item<'_>]) -> Outcome {
@@ -496,7 +448,7 @@ impl SyslogSender {
                 }
             }
         }
-        let confirms = self.options.confirms();
+        let confirms = self.syslog.confirms();
         let written = self.write_batch(batch);
         match written {
             Ok((mut outcome, seqs, bytes)) => {
@@ -529,7 +481,7 @@ impl SyslogSender {
     /// records `AwaitingAck` with `tcp-ack`, `Delivered` with `write`; unrenderable ones
     /// dead-lettered), the written records' sequence numbers and their bytes.
     fn write_batch(&mut self, batch: &[Item<'_>]) -> io::Result<(Outcome, Vec<u64>, usize)> {
-        let sent = if self.options.confirms() {
+        let sent = if self.syslog.confirms() {
             Action::AwaitingAck
         } else {
             Action::Delivered
@@ -542,7 +494,7 @@ impl SyslogSender {
         let mut written = 0usize;
         let mut seqs = Vec::with_capacity(batch.len());
         for (index, (seq, event)) in batch.iter().enumerate() {
-            match render(event, &self.options.message, &mut self.buf, true) {
+            match render(event, &self.syslog.message, &mut self.buf, true) {
                 Ok(n) => {
                     let frame = self
                         .buf
@@ -580,7 +532,7 @@ impl SyslogSender {
         }
         let mut outcome = Outcome::default();
         for (index, (seq, event)) in batch.iter().enumerate() {
-            let n = match render(event, &self.options.message, &mut self.buf, false) {
+            let n = match render(event, &self.syslog.message, &mut self.buf, false) {
                 Ok(n) => n,
                 Err(reason) => {
                     outcome.push(
@@ -592,14 +544,14 @@ impl SyslogSender {
                     continue;
                 }
             };
-            if n > self.options.max_datagram {
+            if n > self.syslog.max_datagram {
                 outcome.push(
                     index..index + 1,
                     Action::DeadLetter {
                         reason: format!(
                             "record {seq}: syslog message of {n} bytes is over the UDP \
                              datagram limit of {} bytes (not cut, not sent)",
-                            self.options.max_datagram
+                            self.syslog.max_datagram
                         ),
                     },
                 );
@@ -638,29 +590,50 @@ impl SyslogSender {
         };
         let socket = UdpSocket::bind(local)?;
         socket.connect(addr)?;
-        socket.set_write_timeout(Some(nonzero(self.options.timeouts.response)))?;
+        socket.set_write_timeout(Some(nonzero(self.timeouts.response)))?;
         Ok(socket)
     }
 }
 
-impl Deliver for SyslogSender {
+impl Sender for SyslogSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
         }
-        match self.options.transport {
+        match self.syslog.transport {
             Transport::Tcp | Transport::Tls => self.send_stream(batch),
             Transport::Udp => self.send_udp(batch),
-            // RELP destinations get a RelpSender from deliver::sender_for, never this sender.
+            // RELP destinations get a RelpSender from Destination::sender, never this sender.
             Transport::Relp | Transport::RelpTls => Outcome::whole(
                 batch.len(),
                 Action::Park {
-                    reason: "syslog over RELP is sent by the RELP sender (output::relp), not \
-                             this one"
+                    reason: "syslog over RELP is sent by the RELP sender \
+                             (destination::syslog::relp), not this one"
                         .to_owned(),
                 },
             ),
         }
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        SyslogSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        SyslogSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        self.settings().confirms().then_some(CONFIRM_POLL)
+    }
+
+    fn possible_loss(&self) -> u64 {
+        SyslogSender::possible_loss(self)
+    }
+
+    /// What is written and unconfirmed stays in the spool; the connection just closes.
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 

@@ -15,7 +15,7 @@
 //!   client's Finished with an alert (`certificate_required`) and closes. So after a TLS 1.3
 //!   handshake the session is read until the server's first post-handshake message, a
 //!   session ticket (a server sends it only after it accepted the client), an alert or a
-//!   close, for at most [`REFUSAL_WAIT`](super::REFUSAL_WAIT) (capped by the TLS timeout):
+//!   close, for at most [`REFUSAL_WAIT`](super::sender::REFUSAL_WAIT) (capped by the TLS timeout):
 //!   silence that long counts as accepted (a server that sends no tickets). Under TLS 1.2
 //!   the server's Finished already comes after its check of the client.
 //! - A refusal gives [`Action::Park`] with a reason that names the likely cause and the fix
@@ -28,7 +28,7 @@
 //!   records) is discarded.
 //!
 //! ```
-//! use icsfwd::output::syslog::session::Acceptance;
+//! use icsfwd::destination::syslog::session::Acceptance;
 //!
 //! let shown = Acceptance::SessionTicket.to_string();
 //! assert_eq!(shown, "the receiver accepted the session (it sent a session ticket)");
@@ -54,9 +54,10 @@ use rustls::{
     StreamOwned,
 };
 
-use super::SyslogError;
-use crate::output::classify::Action;
-use crate::output::http::{self, TlsOptions};
+use super::sender::SyslogError;
+use crate::destination::Tls;
+use crate::destination::classify::Action;
+use crate::destination::http;
 
 /// Most non-blocking reads of one [`Stream::check_alive`] (each up to 4 KiB).
 pub const DRAIN_READS: usize = 16;
@@ -447,7 +448,7 @@ impl TlsClient {
     /// # Errors
     ///
     /// A CA, certificate or key file cannot be used, or `host` is no server name.
-    pub fn new(host: &str, tls: &TlsOptions) -> Result<Self, SyslogError> {
+    pub fn new(host: &str, tls: &Tls) -> Result<Self, SyslogError> {
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| SyslogError::Name(host.to_owned()))?;
         let tickets = Arc::new(TicketWatch::new());
@@ -457,7 +458,7 @@ impl TlsClient {
             config: Arc::new(config),
             name,
             tickets,
-            client_cert: tls.client_cert.as_ref().map(|(cert, _)| cert.clone()),
+            client_cert: tls.client.as_ref().map(|client| client.cert.clone()),
         })
     }
 }
@@ -697,7 +698,7 @@ pub fn nonzero(timeout: Duration) -> Duration {
 
 /// The rustls client configuration of `tls`: the CA file's certificates or the Mozilla roots,
 /// an optional client certificate, verification off only when `verify` is false.
-pub(crate) fn client_config(tls: &TlsOptions) -> Result<ClientConfig, SyslogError> {
+pub(crate) fn client_config(tls: &Tls) -> Result<ClientConfig, SyslogError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -713,16 +714,16 @@ pub(crate) fn client_config(tls: &TlsOptions) -> Result<ClientConfig, SyslogErro
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     }
     let builder = builder.with_root_certificates(roots);
-    let mut config = match &tls.client_cert {
-        Some((chain_path, key_path)) => {
+    let mut config = match &tls.client {
+        Some(client) => {
             let (chain, key) =
-                http::read_client_cert(chain_path, key_path).map_err(SyslogError::Tls)?;
+                http::read_client_cert(&client.cert, &client.key).map_err(SyslogError::Tls)?;
             let chain = chain
                 .iter()
                 .map(|c| CertificateDer::from(c.der().to_vec()))
                 .collect();
             let key = PrivateKeyDer::try_from(key.der().to_vec()).map_err(|_| {
-                SyslogError::Config(format!("{}: no usable private key", key_path.display()))
+                SyslogError::Config(format!("{}: no usable private key", client.key.display()))
             })?;
             builder
                 .with_client_auth_cert(chain, key)

@@ -1,7 +1,8 @@
 //! The splunkd management-port sender: one classic text event per
 //! `POST /services/receivers/simple` request, on a kept-alive connection.
 //!
-//! What it is: a [`SplunkSender`] is built from [`SplunkOptions`]. Each event is rendered with
+//! What it is: a [`SplunkSender`] is built from the destination's [`Splunk`] settings, the
+//! sensor's address, [`Tls`] and [`Timeouts`]. Each event is rendered with
 //! icsfwd-core's `text` format and posted to
 //! `/services/receivers/simple?host=<sensor ip>&source=icsfwd&sourcetype=<sourcetype>[&index=..]&output_mode=json`
 //! (all metadata in the query string, as splunkd takes it; values percent-encoded; JSON
@@ -23,32 +24,37 @@
 //!   splunkd that answered.
 //! - Secrets (the password, the token, the Basic credentials and the session key) never
 //!   appear in an error or reason: every message is redacted.
-//! - Bounded: replies are read up to [`MAX_REPLY_BODY`](super::http::MAX_REPLY_BODY); a
+//! - Bounded: replies are read up to [`MAX_REPLY_BODY`](crate::destination::http::MAX_REPLY_BODY); a
 //!   session key longer than [`MAX_SESSION_KEY`] is refused.
 //!
 //! ```no_run
 //! use std::time::Instant;
-//! use icsfwd::output::{Deliver, Secret};
-//! use icsfwd::output::splunk::{Auth, SplunkOptions, SplunkSender};
+//! use icsfwd::destination::http::Scheme;
+//! use icsfwd::destination::splunk::sender::SplunkSender;
+//! use icsfwd::destination::splunk::{Auth, Splunk};
+//! use icsfwd::destination::{Secret, Sender, Timeouts, Tls};
 //! use icsfwd_core::alert::{Alert, Event};
 //!
 //! let auth = Auth::Session { username: "icsfwd".into(), password: Secret::new("s3cret") };
-//! let options = SplunkOptions::new("https://splunk.example:8089", auth, "10.1.2.3", "icsfwd:text");
-//! let mut sender = SplunkSender::new(options)?;
+//! let splunk = Splunk::new(Scheme::Https, "splunk.example", 8089, auth);
+//! let sensor_ip = "10.1.2.3".parse()?;
+//! let mut sender = SplunkSender::new(&splunk, sensor_ip, &Tls::default(), &Timeouts::default())?;
 //! let event = Event::from(Alert::example(1_700_000_000_000));
 //! println!("{:?}", sender.send(&[(1, &event)], Instant::now()));
-//! # Ok::<(), icsfwd::output::splunk::SplunkError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;
-use std::time::Instant;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use icsfwd_core::format::{self, SliceWriter};
 
-use super::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
-use super::http::{HttpClient, Redactor, Reply, SetupError, Timeouts, TlsOptions, bounded};
-use super::{Deliver, Item, Outcome, Secret};
+use super::{Auth, Splunk};
+use crate::destination::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
+use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, bounded};
+use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Longest session key accepted from `auth/login`.
 pub const MAX_SESSION_KEY: usize = 4096;
@@ -57,73 +63,6 @@ pub const MAX_SESSION_KEY: usize = 4096;
 pub const SIMPLE_PATH: &str = "/services/receivers/simple";
 /// Path of the login endpoint.
 pub const LOGIN_PATH: &str = "/services/auth/login";
-
-/// How the sender authenticates to splunkd.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Auth {
-    /// HTTP Basic on every request.
-    Basic {
-        /// The user name.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// A session key from `auth/login`, renewed on 401.
-    Session {
-        /// The user name.
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-    /// A Splunk authentication token (JWT), `Authorization: Bearer`.
-    Bearer(Secret),
-}
-
-/// Everything a [`SplunkSender`] is built from.
-#[derive(Debug, Clone)]
-pub struct SplunkOptions {
-    /// Base URL, e.g. `https://splunk:8089`.
-    pub url: String,
-    /// Authentication.
-    pub auth: Auth,
-    /// The `host` metadata: the sensor's IP address.
-    pub host: String,
-    /// The `source` metadata (default `icsfwd`).
-    pub source: String,
-    /// The `sourcetype` metadata ([`DEFAULT_SOURCETYPE`] in the configuration's default).
-    pub sourcetype: String,
-    /// The index, or `None` for the user's default.
-    pub index: Option<String>,
-    /// TLS options.
-    pub tls: TlsOptions,
-    /// Timeouts.
-    pub timeouts: Timeouts,
-    /// Options of the text format.
-    pub text: format::text::Options,
-}
-
-/// The sourcetype of the classic text events when the configuration names none: the one the
-/// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
-pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
-
-impl SplunkOptions {
-    /// Options with source `icsfwd`, the given `sourcetype`, no index, verified TLS,
-    /// default timeouts and text options.
-    #[must_use]
-    pub fn new(url: &str, auth: Auth, sensor_ip: &str, sourcetype: &str) -> Self {
-        Self {
-            url: url.to_owned(),
-            auth,
-            host: sensor_ip.to_owned(),
-            source: "icsfwd".to_owned(),
-            sourcetype: sourcetype.to_owned(),
-            index: None,
-            tls: TlsOptions::default(),
-            timeouts: Timeouts::default(),
-            text: format::text::Options::default(),
-        }
-    }
-}
 
 /// A [`SplunkSender`] could not be built.
 #[derive(Debug)]
@@ -178,29 +117,29 @@ impl SplunkSender {
     ///
     /// # Errors
     /// A malformed URL, or TLS files that cannot be used.
-    pub fn new(options: SplunkOptions) -> Result<Self, SplunkError> {
-        let base = options.url.trim_end_matches('/');
-        let valid = (base.starts_with("https://") || base.starts_with("http://"))
-            && base.split_once("://").is_some_and(|(_, rest)| {
-                !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' '])
-            });
-        if !valid {
-            return Err(SplunkError::BadUrl(bounded(&options.url)));
+    pub fn new(
+        splunk: &Splunk,
+        sensor_ip: IpAddr,
+        tls: &Tls,
+        timeouts: &Timeouts,
+    ) -> Result<Self, SplunkError> {
+        let base = splunk.base_url();
+        if splunk.host.is_empty() || splunk.host.contains(['/', '?', '#', '@', ' ']) {
+            return Err(SplunkError::BadUrl(bounded(&base)));
         }
-        let client =
-            HttpClient::new(&options.tls, &options.timeouts).map_err(SplunkError::Setup)?;
+        let client = HttpClient::new(tls, timeouts).map_err(SplunkError::Setup)?;
         let mut query = format!(
             "host={}&source={}&sourcetype={}",
-            percent_encode(&options.host),
-            percent_encode(&options.source),
-            percent_encode(&options.sourcetype)
+            percent_encode(&sensor_ip.to_string()),
+            percent_encode(&splunk.source),
+            percent_encode(&splunk.sourcetype)
         );
-        if let Some(index) = &options.index {
+        if let Some(index) = &splunk.index {
             query.push_str("&index=");
             query.push_str(&percent_encode(index));
         }
         query.push_str("&output_mode=json");
-        let static_header = match &options.auth {
+        let static_header = match &splunk.auth {
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
                 Some(Secret::new(format!(
@@ -208,16 +147,16 @@ impl SplunkSender {
                     base64::engine::general_purpose::STANDARD.encode(pair)
                 )))
             }
-            Auth::Bearer(token) => Some(Secret::new(format!("Bearer {}", token.expose()))),
+            Auth::Bearer { token } => Some(Secret::new(format!("Bearer {}", token.expose()))),
             Auth::Session { .. } => None,
         };
         let mut redactor = Redactor::default();
-        match &options.auth {
+        match &splunk.auth {
             Auth::Basic { password, .. } | Auth::Session { password, .. } => {
                 redactor.add(password);
                 redactor.add(&Secret::new(percent_encode(password.expose())));
             }
-            Auth::Bearer(token) => redactor.add(token),
+            Auth::Bearer { token } => redactor.add(token),
         }
         if let Some(header) = &static_header {
             redactor.add(header);
@@ -229,16 +168,13 @@ impl SplunkSender {
             client,
             simple_url: format!("{base}{SIMPLE_PATH}?{query}"),
             receiver_url: format!("{base}{SIMPLE_PATH}"),
-            index: options.index,
+            index: splunk.index.clone(),
             login_url: format!("{base}{LOGIN_PATH}"),
-            auth: options.auth,
+            auth: splunk.auth.clone(),
             static_header,
             session_header: None,
             redactor,
-            format: format::Options {
-                text: options.text,
-                ..format::Options::default()
-            },
+            format: format::Options::default(),
             scratch: vec![0u8; format::text::MAX_LEN],
             logins: 0,
         })
@@ -344,7 +280,7 @@ impl SplunkSender {
         Ok(())
     }
 
-    fn post_event(&self, body: &[u8]) -> Result<Reply, super::http::TransportError> {
+    fn post_event(&self, body: &[u8]) -> Result<Reply, crate::destination::http::TransportError> {
         let auth = self
             .static_header
             .as_ref()
@@ -414,7 +350,7 @@ impl SplunkSender {
     }
 }
 
-impl Deliver for SplunkSender {
+impl Sender for SplunkSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         let mut outcome = Outcome::default();
         for (i, (_, event)) in batch.iter().enumerate() {
@@ -436,6 +372,29 @@ impl Deliver for SplunkSender {
             }
         }
         outcome
+    }
+
+    /// splunkd answers each request: no record ever awaits a confirmation.
+    fn poll_acks(&mut self, _now: Instant) -> AckReport {
+        AckReport::default()
+    }
+
+    fn pending_acks(&self) -> usize {
+        0
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// A record is delivered on splunkd's answer: nothing reported delivered can be lost.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    /// No session to end (a session key simply expires).
+    fn finish(&mut self) -> AckReport {
+        AckReport::default()
     }
 }
 
@@ -563,6 +522,7 @@ mod tests {
         reason = "tests"
     )]
     use super::*;
+    use crate::destination::http::Scheme;
 
     #[test]
     fn query_values_are_percent_encoded() {
@@ -596,10 +556,15 @@ mod tests {
 
     #[test]
     fn the_simple_url_carries_the_metadata_in_the_query() {
-        let auth = Auth::Bearer(Secret::new("tok"));
-        let mut options = SplunkOptions::new("https://s:8089/", auth, "10.0.0.9", "sensor a");
+        let auth = Auth::Bearer {
+            token: Secret::new("tok"),
+        };
+        let mut options = Splunk::new(Scheme::Https, "s", 8089, auth);
+        options.sourcetype = "sensor a".into();
         options.index = Some("ot".into());
-        let sender = SplunkSender::new(options).unwrap();
+        let ip = "10.0.0.9".parse().unwrap();
+        let sender =
+            SplunkSender::new(&options, ip, &Tls::default(), &Timeouts::default()).unwrap();
         assert_eq!(
             sender.simple_url,
             "https://s:8089/services/receivers/simple?host=10.0.0.9&source=icsfwd&sourcetype=sensor%20a&index=ot&output_mode=json"

@@ -1,13 +1,13 @@
 //! The HTTP(S) client every Splunk sender uses: one [`ureq`] agent per destination, with
 //! keep-alive, rustls (the `ring` provider) and bounded timeouts.
 //!
-//! What it is: [`HttpClient::new`] builds an agent from [`TlsOptions`] and [`Timeouts`];
+//! What it is: [`HttpClient::new`] builds an agent from [`Tls`] and [`Timeouts`];
 //! [`HttpClient::post`] sends one request and hands back a [`Reply`] for *every* status (ureq's
 //! `http_status_as_error` is off, so a 4xx/5xx arrives with its body and `Retry-After`), or a
 //! [`TransportError`] when no complete reply was read.
 //!
 //! What it guarantees:
-//! - TLS verification is on unless [`TlsOptions::verify`] is explicitly `false`; then
+//! - TLS verification is on unless [`Tls::verify`] is explicitly `false`; then
 //!   [`HttpClient::verification_disabled`] says so, for the service to warn at every start.
 //!   Without a CA file the Mozilla roots (webpki-roots) are trusted; with one, only its
 //!   certificates.
@@ -25,12 +25,13 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use icsfwd::output::http::{HttpClient, Timeouts, TlsOptions};
+//! use icsfwd::destination::http::HttpClient;
+//! use icsfwd::destination::{Timeouts, Tls};
 //!
-//! let client = HttpClient::new(&TlsOptions::default(), &Timeouts::default()).unwrap();
+//! let client = HttpClient::new(&Tls::default(), &Timeouts::default()).unwrap();
 //! assert!(!client.verification_disabled());
 //! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
-//! let insecure = TlsOptions { verify: false, ..TlsOptions::default() };
+//! let insecure = Tls { verify: false, ..Tls::default() };
 //! assert!(HttpClient::new(&insecure, &Timeouts::default()).unwrap().verification_disabled());
 //! ```
 
@@ -43,6 +44,7 @@ use ureq::Agent;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
 use super::Secret;
+use super::shared::{Timeouts, Tls};
 
 /// Largest reply body read (HEC and splunkd answers are small JSON or XML documents).
 pub const MAX_REPLY_BODY: u64 = 64 * 1024;
@@ -50,49 +52,22 @@ pub const MAX_REPLY_BODY: u64 = 64 * 1024;
 /// Longest text taken from a server's message into an error or reason.
 pub const MAX_MESSAGE: usize = 256;
 
-/// How the server is authenticated, and how we authenticate to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsOptions {
-    /// Verify the server's certificate and name (default `true`). `false` only when a
-    /// configuration says so explicitly.
-    pub verify: bool,
-    /// A PEM file of CA certificates to trust instead of the built-in roots.
-    pub ca_file: Option<PathBuf>,
-    /// A PEM client certificate chain and its PEM private key, for mutual TLS.
-    pub client_cert: Option<(PathBuf, PathBuf)>,
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// TLS (the default).
+    Https,
+    /// Plain text: only for tests and the emulator; listed by
+    /// [`Config::warnings`](crate::config::Config::warnings).
+    Http,
 }
 
-impl Default for TlsOptions {
-    fn default() -> Self {
-        Self {
-            verify: true,
-            ca_file: None,
-            client_cert: None,
-        }
-    }
-}
-
-/// Time limits of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
-    /// TCP connect (default 5 s).
-    pub connect: Duration,
-    /// TLS handshake (default 5 s), added to `connect` for the connect phase.
-    pub tls: Duration,
-    /// From the request sent to the reply head received (default 30 s).
-    pub response: Duration,
-    /// How long an idle kept-alive connection is reused (default 10 s, below splunkd's and
-    /// HEC's idle timeouts, so a pooled connection is rarely found closed by the server).
-    pub idle: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            tls: Duration::from_secs(5),
-            response: Duration::from_secs(30),
-            idle: Duration::from_secs(10),
+impl Scheme {
+    /// `https` or `http`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
         }
     }
 }
@@ -253,15 +228,15 @@ impl HttpClient {
     /// # Errors
     /// A CA file, client certificate or key that cannot be read or holds no PEM item of its
     /// kind.
-    pub fn new(tls: &TlsOptions, timeouts: &Timeouts) -> Result<Self, SetupError> {
+    pub fn new(tls: &Tls, timeouts: &Timeouts) -> Result<Self, SetupError> {
         let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
         if let Some(path) = &tls.ca_file {
             builder = builder.root_certs(RootCerts::new_with_certs(&read_ca_certs(path)?));
         } else {
             builder = builder.root_certs(RootCerts::WebPki);
         }
-        if let Some((chain_path, key_path)) = &tls.client_cert {
-            let (chain, key) = read_client_cert(chain_path, key_path)?;
+        if let Some(client) = &tls.client {
+            let (chain, key) = read_client_cert(&client.cert, &client.key)?;
             builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
         let connect = timeouts.connect.saturating_add(timeouts.tls);
@@ -520,9 +495,9 @@ mod tests {
 
     #[test]
     fn a_missing_ca_file_is_a_setup_error_naming_the_file() {
-        let tls = TlsOptions {
+        let tls = Tls {
             ca_file: Some("/nonexistent/ca.pem".into()),
-            ..TlsOptions::default()
+            ..Tls::default()
         };
         let err = HttpClient::new(&tls, &Timeouts::default()).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");

@@ -7,7 +7,7 @@
 //! the syslog sender renders it ([`syslog::render`](super::syslog), RFC 5424 with the `text`,
 //! `cef` or `leef` payload, no RFC 6587 octet count: RELP frames carry their own length) and
 //! sent as one `syslog` command. The session is driven through the worker's ack machinery
-//! ([`Sender::poll_acks`](crate::deliver::Sender::poll_acks)): `send` returns
+//! ([`Sender::poll_acks`]): `send` returns
 //! [`AwaitingAck`](Action::AwaitingAck) for what it wrote, and `poll_acks` reports the records
 //! the receiver answered.
 //!
@@ -36,7 +36,7 @@
 //!   counts it as a possible duplicate; the records of the batch being written when the session
 //!   broke come back as [`Retry`](Action::Retry) with [`Outcome::uncertain`], counted the same
 //!   way. Nothing is lost and every resend is counted.
-//! - Bounded: at most [`RelpOptions::window`] commands are unanswered at once (`send` waits for
+//! - Bounded: at most [`Syslog::window`] commands are unanswered at once (`send` waits for
 //!   answers when the window is full, at most `response_timeout`); a server frame is parsed in
 //!   a fixed buffer: its DATALEN is checked against [`MAX_RSP_DATA`] before any data is read,
 //!   and TXNR, COMMAND and DATALEN have the specification's maximum lengths. A hostile or broken
@@ -76,13 +76,16 @@
 //!   [`syslog::MAX_LEN`], under 17 KiB (`docs/configuration.md`).
 //!
 //! ```
-//! use icsfwd::output::relp::{RelpOptions, RelpSender, parse_frame, following, MAX_TXNR};
+//! use icsfwd::destination::syslog::relp::{RelpSender, parse_frame, following, MAX_TXNR};
+//! use icsfwd::destination::syslog::{Syslog, Transport};
+//! use icsfwd::destination::{Timeouts, Tls};
 //!
 //! let frame = parse_frame(b"7 rsp 6 200 OK\n", 64).unwrap().unwrap();
 //! assert_eq!((frame.0.txnr, frame.0.command, frame.0.data, frame.1), (7, &b"rsp"[..], &b"200 OK"[..], 15));
 //! assert!(parse_frame(b"7 rsp 99999 ", 64).is_err(), "longer than allowed: refused at once");
 //! assert_eq!(following(MAX_TXNR), 1);
-//! let sender = RelpSender::new(RelpOptions::new("127.0.0.1", 2514, false)).unwrap();
+//! let relp = Syslog::new("127.0.0.1", 2514, Transport::Relp);
+//! let sender = RelpSender::new(&relp, &Tls::default(), &Timeouts::default()).unwrap();
 //! assert_eq!(sender.sessions_opened(), 0, "it connects at the first send");
 //! ```
 
@@ -90,6 +93,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,12 +101,11 @@ use icsfwd_core::format::syslog;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
-use super::classify::Action;
-use super::hec::AckReport;
-use super::http::{Timeouts, TlsOptions};
-use super::syslog::session::{client_config, handshake_error};
-use super::syslog::{SyslogError, render};
-use super::{Deliver, Item, Outcome};
+use super::sender::{SyslogError, render};
+use super::session::{client_config, handshake_error};
+use super::{Syslog, Transport};
+use crate::destination::classify::Action;
+use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
 /// Highest transaction number; the next one is 1 (0 is reserved for hints).
 pub const MAX_TXNR: u32 = 999_999_999;
@@ -757,42 +760,6 @@ impl Session {
 // ---------------------------------------------------------------------------------------------
 // Sender
 
-/// How a [`RelpSender`] reaches its receiver and builds messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RelpOptions {
-    /// The receiver's host name or address.
-    pub host: String,
-    /// Its port.
-    pub port: u16,
-    /// RELP over TLS (`relp-tls`) rather than plain TCP (`relp`).
-    pub tls: bool,
-    /// Facility, level, payload, BOM: as the syslog sender.
-    pub message: syslog::Options,
-    /// TLS settings (used when `tls`).
-    pub tls_options: TlsOptions,
-    /// Connect, handshake, and `response`: the longest wait for an answer.
-    pub timeouts: Timeouts,
-    /// Most unanswered commands; default [`DEFAULT_WINDOW`].
-    pub window: usize,
-}
-
-impl RelpOptions {
-    /// Options with the defaults: CEF payload, verified TLS, default timeouts,
-    /// [`DEFAULT_WINDOW`].
-    #[must_use]
-    pub fn new(host: &str, port: u16, tls: bool) -> Self {
-        Self {
-            host: host.to_owned(),
-            port,
-            tls,
-            message: syslog::Options::default(),
-            tls_options: TlsOptions::default(),
-            timeouts: Timeouts::default(),
-            window: DEFAULT_WINDOW,
-        }
-    }
-}
-
 /// The fate of one record of a `send` call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Slot {
@@ -804,7 +771,10 @@ enum Slot {
 
 /// Sends events to one RELP receiver (see the module docs).
 pub struct RelpSender {
-    options: RelpOptions,
+    syslog: Syslog,
+    timeouts: Timeouts,
+    /// The configured client certificate, named when the receiver refuses the session.
+    client_cert: Option<PathBuf>,
     tls: Option<Arc<ClientConfig>>,
     server_name: Option<ServerName<'static>>,
     session: Option<Session>,
@@ -820,9 +790,9 @@ pub struct RelpSender {
 impl fmt::Debug for RelpSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RelpSender")
-            .field("host", &self.options.host)
-            .field("port", &self.options.port)
-            .field("tls", &self.options.tls)
+            .field("host", &self.syslog.host)
+            .field("port", &self.syslog.port)
+            .field("tls", &self.syslog.transport.uses_tls())
             .field("connected", &self.session.is_some())
             .field(
                 "unanswered",
@@ -839,20 +809,19 @@ impl RelpSender {
     ///
     /// For TLS: a CA, client certificate or key file that cannot be used, or a host that is
     /// not a valid server name.
-    pub fn new(options: RelpOptions) -> Result<Self, SyslogError> {
-        let (tls, server_name) = if options.tls {
-            let name = ServerName::try_from(options.host.clone())
-                .map_err(|_| SyslogError::Name(options.host.clone()))?;
-            (
-                Some(Arc::new(client_config(&options.tls_options)?)),
-                Some(name),
-            )
+    pub fn new(syslog: &Syslog, tls: &Tls, timeouts: &Timeouts) -> Result<Self, SyslogError> {
+        let (config, server_name) = if syslog.transport == Transport::RelpTls {
+            let name = ServerName::try_from(syslog.host.clone())
+                .map_err(|_| SyslogError::Name(syslog.host.clone()))?;
+            (Some(Arc::new(client_config(tls)?)), Some(name))
         } else {
             (None, None)
         };
         Ok(Self {
-            options,
-            tls,
+            syslog: syslog.clone(),
+            timeouts: *timeouts,
+            client_cert: tls.client.as_ref().map(|client| client.cert.clone()),
+            tls: config,
             server_name,
             session: None,
             rendered: vec![0; syslog::MAX_LEN],
@@ -896,15 +865,13 @@ impl RelpSender {
                 .session
                 .as_ref()
                 .and_then(|s| s.window.oldest_sent())
-                .is_some_and(|sent| {
-                    now.saturating_duration_since(sent) > self.options.timeouts.response
-                });
+                .is_some_and(|sent| now.saturating_duration_since(sent) > self.timeouts.response);
             if let Err(reason) = read {
                 self.break_session(&reason, None);
             } else if overdue {
                 let reason = format!(
                     "no answer within the response timeout ({} s)",
-                    self.options.timeouts.response.as_secs_f64()
+                    self.timeouts.response.as_secs_f64()
                 );
                 self.break_session(&reason, None);
             }
@@ -916,7 +883,7 @@ impl RelpSender {
     /// [`CLOSE_WAIT`] or the response timeout), closes the connection, and reports what was
     /// answered. Records still unanswered are not reported: they stay in the spool.
     pub fn finish(&mut self) -> AckReport {
-        let deadline = Instant::now() + CLOSE_WAIT.min(self.options.timeouts.response);
+        let deadline = Instant::now() + CLOSE_WAIT.min(self.timeouts.response);
         let close = self.session.as_mut().map(|session| {
             let txnr = session.window.take_txnr();
             session
@@ -961,10 +928,10 @@ impl RelpSender {
     }
 
     fn target(&self) -> String {
-        if self.options.host.contains(':') {
-            format!("[{}]:{}", self.options.host, self.options.port)
+        if self.syslog.host.contains(':') {
+            format!("[{}]:{}", self.syslog.host, self.syslog.port)
         } else {
-            format!("{}:{}", self.options.host, self.options.port)
+            format!("{}:{}", self.syslog.host, self.syslog.port)
         }
     }
 
@@ -1060,12 +1027,12 @@ impl RelpSender {
     }
 
     fn connect_tcp(&self) -> io::Result<TcpStream> {
-        let addrs: Vec<SocketAddr> = (self.options.host.as_str(), self.options.port)
+        let addrs: Vec<SocketAddr> = (self.syslog.host.as_str(), self.syslog.port)
             .to_socket_addrs()?
             .collect();
         let mut last = None;
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.options.timeouts.connect) {
+            match TcpStream::connect_timeout(&addr, self.timeouts.connect) {
                 Ok(stream) => return Ok(stream),
                 Err(err) => last = Some(err),
             }
@@ -1083,7 +1050,7 @@ impl RelpSender {
             .connect_tcp()
             .map_err(|err| retry(format!("cannot connect to RELP receiver {target}: {err}")))?;
         let _ = tcp.set_nodelay(true);
-        tcp.set_write_timeout(Some(at_least_1ms(self.options.timeouts.response)))
+        tcp.set_write_timeout(Some(at_least_1ms(self.timeouts.response)))
             .map_err(|err| {
                 retry(format!(
                     "cannot configure the connection to {target}: {err}"
@@ -1104,25 +1071,17 @@ impl RelpSender {
                 let mut tls = StreamOwned::new(conn, tcp);
                 let _ = tls
                     .sock
-                    .set_read_timeout(Some(at_least_1ms(self.options.timeouts.tls)));
+                    .set_read_timeout(Some(at_least_1ms(self.timeouts.tls)));
                 while tls.conn.is_handshaking() {
                     if let Err(err) = tls.conn.complete_io(&mut tls.sock) {
-                        return Err(handshake_error(
-                            &target,
-                            &err,
-                            self.options
-                                .tls_options
-                                .client_cert
-                                .as_ref()
-                                .map(|(cert, _)| cert),
-                        ));
+                        return Err(handshake_error(&target, &err, self.client_cert.as_ref()));
                     }
                 }
                 Stream::Tls(Box::new(tls))
             }
             _ => Stream::Tcp(tcp),
         };
-        let mut session = Session::new(stream, self.options.window);
+        let mut session = Session::new(stream, self.syslog.window);
         self.open(&mut session)?;
         self.sessions_opened += 1;
         Ok(session)
@@ -1141,9 +1100,9 @@ impl RelpSender {
             .queue(txnr, "open", offers.as_bytes())
             .and_then(|()| session.flush())
             .map_err(&retry)?;
-        let deadline = Instant::now() + self.options.timeouts.response;
+        let deadline = Instant::now() + self.timeouts.response;
         let answer = session.message_by(deadline).map_err(|err| {
-            let hint = if self.options.tls {
+            let hint = if self.syslog.transport.uses_tls() {
                 " (over TLS, a receiver that does not accept the client certificate closes \
                  the session here: check client_cert and client_key against the CA it trusts)"
             } else {
@@ -1193,9 +1152,9 @@ impl RelpSender {
     /// Writes the batch's frames, waiting for answers whenever the window is full. `Err`: the
     /// session broke (already dropped).
     fn write_batch(&mut self, batch: &[Item<'_>], slots: &mut [Slot]) -> Result<(), ()> {
-        let response = self.options.timeouts.response;
+        let response = self.timeouts.response;
         for (index, (seq, event)) in batch.iter().enumerate() {
-            let n = match render(event, &self.options.message, &mut self.rendered, false) {
+            let n = match render(event, &self.syslog.message, &mut self.rendered, false) {
                 Ok(n) => n,
                 Err(reason) => {
                     if let Some(slot) = slots.get_mut(index) {
@@ -1278,7 +1237,7 @@ fn at_least_1ms(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-impl Deliver for RelpSender {
+impl Sender for RelpSender {
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
@@ -1330,6 +1289,28 @@ impl Deliver for RelpSender {
             outcome.last_error = self.last_error.clone();
         }
         outcome
+    }
+
+    fn poll_acks(&mut self, now: Instant) -> AckReport {
+        RelpSender::poll_acks(self, now)
+    }
+
+    fn pending_acks(&self) -> usize {
+        RelpSender::pending_acks(self)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(ACK_POLL_INTERVAL)
+    }
+
+    /// A record is delivered only on the receiver's `rsp 200`: nothing reported delivered
+    /// can be lost by a broken session.
+    fn possible_loss(&self) -> u64 {
+        0
+    }
+
+    fn finish(&mut self) -> AckReport {
+        RelpSender::finish(self)
     }
 }
 

@@ -10,7 +10,7 @@
 //! - **Delivered**: remove from the spool. Without HEC acks, a 200 means *received* by HEC,
 //!   not *indexed* (Splunk answers before the pipeline runs).
 //! - **AwaitingAck**: HEC accepted the request and gave an `ackId`; keep the events until
-//!   [`HecSender::poll_acks`](super::hec::HecSender::poll_acks) reports them indexed, or
+//!   [`HecSender::poll_acks`](super::hec::sender::HecSender::poll_acks) reports them indexed, or
 //!   resend them after the ack deadline.
 //! - **Retry { after }**: transient; resend after the backoff, and not before `after` (a
 //!   server's `Retry-After`, capped by the backoff maximum).
@@ -96,7 +96,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use icsfwd::output::classify::{self, Action, Body, HecReply, Sent, Verdict};
+//! use icsfwd::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 //!
 //! let sent = Sent { url: "https://idx1:8088/services/collector/event", index: None };
 //! let busy = HecReply { status: 503, code: Some(9), ..HecReply::default() };
@@ -180,7 +180,7 @@ impl Body {
     /// Sorts `bytes` into one of the four kinds.
     ///
     /// ```
-    /// use icsfwd::output::classify::Body;
+    /// use icsfwd::destination::classify::Body;
     /// assert_eq!(Body::of(b" \r\n"), Body::Empty);
     /// assert_eq!(Body::of(b"<!DOCTYPE html><html><body>It works!</body></html>"), Body::Html);
     /// assert_eq!(Body::of(br#"{"status":"ok"}"#), Body::Json);

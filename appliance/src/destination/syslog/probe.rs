@@ -2,19 +2,23 @@
 //! Splunk).
 //!
 //! What it is: [`run`] builds the destination's [`SyslogSender`] exactly as the service does
-//! ([`syslog_options`]), says what it connects to and what confirmation the destination can
+//! (from its [`Syslog`] settings, TLS and timeouts), says what it connects to and what confirmation the destination can
 //! give ([`confirmation`]: none for UDP, the receiver's TCP acknowledgement for tcp and tls
 //! with `confirm = "tcp-ack"`, none beyond the write with `confirm = "write"`), sends the test
 //! alert, shows the connection and, for TLS, the session — version, cipher suite, whether a
 //! client certificate was offered, and how the receiver accepted or refused it — then, with
 //! `tcp-ack`, waits for the confirmation. A failure ends with the fix ([`advice`]).
 //!
-//! What it guarantees: as the parent module — no spool, no secret, bounded in time (the
-//! confirmation wait by [`ProbeOptions::ack_wait`]). The words match what the destination
+//! Over RELP the steps are the HTTP kinds' (address, TLS, the send classified), and the
+//! confirmation is the receiver's answer (the "RELP receipt"), read like HEC's acks.
+//!
+//! What it guarantees: as [`crate::probe`] — no spool, no secret, bounded in time (the
+//! confirmation wait by [`ProbeOptions::ack_wait`], the RELP receipt by the response
+//! timeout). The words match what the destination
 //! proves: "delivered" only for a TCP acknowledgement, "sent" or "written" otherwise.
 //!
 //! ```
-//! use icsfwd::probe::syslog::advice;
+//! use icsfwd::destination::syslog::probe::advice;
 //!
 //! let reason = "the syslog receiver siem:6514 refused the TLS session (TLS alert \
 //!     certificate_required): it probably requires a client certificate; set client_cert and \
@@ -23,19 +27,19 @@
 //! ```
 
 use std::io::{self, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::{Conclusion, ProbeOptions, TEST_TITLE, test_alert};
-use crate::config::{Config, Confirm, Destination, Syslog, Transport};
-use crate::deliver::syslog_options;
-use crate::output::Deliver as _;
-use crate::output::classify::Action;
-use crate::output::syslog::session::SessionInfo;
-use crate::output::syslog::{SyslogOptions, SyslogSender};
+use super::relp::RelpSender;
+use super::sender::{CONFIRM_POLL, SyslogSender};
+use super::session::SessionInfo;
+use super::{Confirm, Syslog, Transport};
+use crate::destination::classify::Action;
+use crate::destination::probe::{self, Conclusion, ProbeOptions, Sent, TestAlert, Words, header};
+use crate::destination::{Destination, Sender as _, Tls};
 
 /// What confirmation a syslog destination gives, in one sentence.
 #[must_use]
-pub fn confirmation(options: &SyslogOptions) -> String {
+pub fn confirmation(options: &Syslog) -> String {
     match (options.transport, options.confirm) {
         (Transport::Udp, _) => "none: UDP has no acknowledgement; a datagram the kernel took \
                                 counts as delivered"
@@ -102,29 +106,24 @@ pub fn advice(reason: &str) -> Option<String> {
 ///
 /// Writing to `out` failed.
 pub fn run(
-    config: &Config,
     destination: &Destination,
     syslog: &Syslog,
+    alert: &TestAlert,
     out: &mut dyn Write,
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
-    writeln!(out, "destination {:?} (kind syslog)", destination.name)?;
-    let sender_options = syslog_options(destination, syslog);
-    describe(&sender_options, out)?;
-    let mut sender = match SyslogSender::new(sender_options) {
+    if syslog.transport.is_relp() {
+        return run_relp(destination, syslog, alert, out);
+    }
+    header(destination, out)?;
+    describe(syslog, &destination.tls, out)?;
+    let mut sender = match SyslogSender::new(syslog, &destination.tls, &destination.timeouts) {
         Ok(sender) => sender,
         Err(err) => return fail(out, format!("cannot set up the sender: {err}")),
     };
-    let now_ms = crate::clock::now_ms();
-    let event = test_alert(&config.sensor, now_ms);
-    let event_id = format!("{}-{now_ms}", config.sensor.name);
-    writeln!(
-        out,
-        "sending: {TEST_TITLE:?}, severity Warning, sensor {:?}, event id {event_id}",
-        config.sensor.name
-    )?;
+    alert.announce(out)?;
     let started = Instant::now();
-    let outcome = sender.send(&[(0, &event)], started);
+    let outcome = sender.send(&[(0, &alert.event)], started);
     if let Some(info) = sender.session() {
         session(info, out)?;
     }
@@ -133,10 +132,11 @@ pub fn run(
         .first()
         .map_or(Action::Retry { after: None }, |p| p.action.clone());
     let reason = outcome.last_error;
+    let event_id = &alert.event_id;
     match action {
-        Action::AwaitingAck => confirm(&mut sender, &event_id, out, options),
+        Action::AwaitingAck => confirm(&mut sender, event_id, out, options),
         Action::Delivered => {
-            let how = if sender.options().transport == Transport::Udp {
+            let how = if syslog.transport == Transport::Udp {
                 "sent: one datagram, taken by the kernel (UDP gives no confirmation)"
             } else {
                 "written: taken by the kernel (confirm = \"write\": no acknowledgement awaited)"
@@ -174,7 +174,7 @@ pub fn run(
 }
 
 /// The address, the transport, TLS settings for tls, and the confirmation it can give.
-fn describe(options: &SyslogOptions, out: &mut dyn Write) -> io::Result<()> {
+fn describe(options: &Syslog, tls: &Tls, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "address: {}:{} over {}",
@@ -183,7 +183,6 @@ fn describe(options: &SyslogOptions, out: &mut dyn Write) -> io::Result<()> {
         options.transport.as_str()
     )?;
     if options.transport == Transport::Tls {
-        let tls = &options.tls;
         match (&tls.ca_file, tls.verify) {
             (_, false) => writeln!(
                 out,
@@ -195,8 +194,8 @@ fn describe(options: &SyslogOptions, out: &mut dyn Write) -> io::Result<()> {
                 "tls: verification on, CA: the built-in Mozilla roots (no ca_file)"
             )?,
         }
-        match &tls.client_cert {
-            Some((cert, _)) => writeln!(out, "tls: client certificate {}", cert.display())?,
+        match &tls.client {
+            Some(client) => writeln!(out, "tls: client certificate {}", client.cert.display())?,
             None => writeln!(out, "tls: no client certificate (client_cert not set)")?,
         }
     }
@@ -242,9 +241,7 @@ fn confirm(
         "written: waiting for the receiver's TCP acknowledgement"
     )?;
     let started = Instant::now();
-    let pause = options
-        .ack_poll_interval
-        .min(crate::output::syslog::CONFIRM_POLL * 10);
+    let pause = options.ack_poll_interval.min(CONFIRM_POLL * 10);
     loop {
         let report = sender.poll_acks(Instant::now());
         if !report.indexed.is_empty() {
@@ -278,6 +275,120 @@ fn confirm(
     }
 }
 
+/// The test over RELP: the address and TLS settings, the send classified as for the HTTP
+/// kinds, then the receiver's answer (the RELP receipt).
+fn run_relp(
+    destination: &Destination,
+    syslog: &Syslog,
+    alert: &TestAlert,
+    out: &mut dyn Write,
+) -> io::Result<Conclusion> {
+    header(destination, out)?;
+    writeln!(
+        out,
+        "address: {}:{} over {}",
+        syslog.host,
+        syslog.port,
+        syslog.transport.as_str()
+    )?;
+    probe::describe_tls(&destination.tls, out)?;
+    let mut sender = match RelpSender::new(syslog, &destination.tls, &destination.timeouts) {
+        Ok(sender) => sender,
+        Err(err) => {
+            let reason = format!("cannot set up the sender: {err}");
+            return probe::fail(out, destination, reason);
+        }
+    };
+    match probe::send(destination, &mut sender, alert, out)? {
+        Sent::Ended(conclusion) => Ok(conclusion),
+        Sent::Answered {
+            delivered: true,
+            took,
+        } => relp_receipt(out, took),
+        Sent::Answered {
+            delivered: false,
+            took,
+        } => {
+            writeln!(
+                out,
+                "reply: written in {} ms; waiting for the RELP receipt",
+                took.as_millis()
+            )?;
+            wait_for_relp_receipt(&mut sender, destination, out)
+        }
+    }
+}
+
+fn relp_receipt(out: &mut dyn Write, took: Duration) -> io::Result<Conclusion> {
+    writeln!(
+        out,
+        "RELP receipt: rsp 200 after {} ms: the syslog receiver took the message",
+        took.as_millis()
+    )?;
+    writeln!(out, "result: delivered")?;
+    Ok(Conclusion::Delivered)
+}
+
+/// Reads the RELP receiver's answers until the test alert's (its RELP receipt), the session
+/// breaks, or the destination's response timeout passes.
+fn wait_for_relp_receipt(
+    sender: &mut RelpSender,
+    destination: &Destination,
+    out: &mut dyn Write,
+) -> io::Result<Conclusion> {
+    let started = Instant::now();
+    loop {
+        // Each poll waits a few milliseconds for the answer (relp::POLL_WAIT).
+        let report = sender.poll_acks(Instant::now());
+        if !report.indexed.is_empty() {
+            return relp_receipt(out, started.elapsed());
+        }
+        if let Some((_, action)) = report.refused.into_iter().next() {
+            let (what, reason) = match action {
+                Action::DeadLetter { reason } => (
+                    "dead-letter (the service would move the alert to the dead-letter file)",
+                    reason,
+                ),
+                Action::Park { reason } => {
+                    ("park (the service would keep the alerts and alarm)", reason)
+                }
+                Action::Delivered | Action::AwaitingAck | Action::Retry { .. } => (
+                    "retry (the service would retry with backoff)",
+                    "the RELP receiver refused the message".to_owned(),
+                ),
+            };
+            writeln!(out, "RELP receipt: refused; classified: {what}")?;
+            return probe::fail(out, destination, reason);
+        }
+        if !report.expired.is_empty() || sender.pending_acks() == 0 {
+            let reason = report
+                .last_error
+                .unwrap_or_else(|| "the RELP session ended before the receipt".to_owned());
+            return probe::fail(out, destination, reason);
+        }
+        if started.elapsed() >= destination.timeouts.response {
+            let reason = format!(
+                "no RELP receipt within the response timeout ({} s): the receiver took the \
+                 connection but did not answer; check its load and its logs",
+                destination.timeouts.response.as_secs()
+            );
+            return probe::fail(out, destination, reason);
+        }
+    }
+}
+
+/// Syslog's words for the fixes that depend on the kind (a syslog receiver has no
+/// credentials nor index; what answered is judged by the TLS session and the transport).
+pub(crate) fn words() -> Words {
+    Words {
+        credentials: "check the credentials",
+        index: None,
+        index_whose: "",
+        wrong_endpoint: "what answered is not a syslog receiver: check host, port and \
+                         transport",
+    }
+}
+
 fn fail(out: &mut dyn Write, reason: String) -> io::Result<Conclusion> {
     writeln!(out, "result: FAILED: {reason}")?;
     let fix = advice(&reason);
@@ -302,7 +413,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::Origin;
+    use crate::config::{Config, Origin};
+    use crate::destination::probe::TEST_TITLE;
 
     fn config(body: &str) -> Config {
         let text = format!(
@@ -319,7 +431,7 @@ mod tests {
 
     fn probe(config: &Config) -> (Conclusion, String) {
         let destination = config.destination("siem").unwrap();
-        let crate::config::DestinationKind::Syslog(syslog) = &destination.kind else {
+        let crate::destination::DestinationKind::Syslog(syslog) = &destination.kind else {
             panic!("a syslog destination");
         };
         let mut out = Vec::new();
@@ -327,7 +439,10 @@ mod tests {
             ack_wait: Duration::from_secs(10),
             ack_poll_interval: Duration::from_millis(10),
         };
-        let conclusion = run(config, destination, syslog, &mut out, &options).unwrap();
+        let now_ms = crate::clock::now_ms();
+        let event = crate::probe::test_alert(&config.sensor, now_ms);
+        let alert = TestAlert::new(event, &config.sensor.name, now_ms);
+        let conclusion = run(destination, syslog, &alert, &mut out, &options).unwrap();
         let shown = String::from_utf8(out).unwrap();
         for word in ["HTTP", "Splunk", "HEC", "2xx"] {
             assert!(!shown.contains(word), "{word} in:\n{shown}");

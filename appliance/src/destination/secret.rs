@@ -20,7 +20,7 @@
 //! process dump reveals the config file's secrets anyway).
 //!
 //! ```
-//! use icsfwd::config::Secret;
+//! use icsfwd::destination::Secret;
 //!
 //! let token = Secret::new("11111111-2222-3333-4444-555555555555");
 //! assert_eq!(format!("{token}"), "[redacted]");

@@ -1,0 +1,243 @@
+//! `kind = "hec"`: the HTTP Event Collector (port 8088), one folder for all of it.
+//!
+//! - [`Hec`], [`HecUrl`], [`Batch`]: the validated settings of a HEC destination — what its
+//!   keys in the configuration file become and what its sender runs on (one type each).
+//! - [`sender`]: [`HecSender`](sender::HecSender), batches of HEC envelopes with gzip, a
+//!   channel, indexer acks and several URLs.
+//! - `probe`: its steps and words for `icsfwd test`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use icsfwd::destination::Secret;
+//! use icsfwd::destination::hec::{Hec, HecUrl};
+//!
+//! let url: HecUrl = "https://splunk.example/".parse()?;
+//! assert_eq!(url.to_string(), "https://splunk.example:8088");
+//! let hec = Hec::new(vec![url], Secret::new("11111111-2222-3333-4444-555555555555"));
+//! assert!(!hec.ack, "acks only when asked for");
+//! assert_eq!(hec.batch.max_events, 500);
+//! assert_eq!(hec.batch.linger, Duration::from_millis(50));
+//! # Ok::<(), &'static str>(())
+//! ```
+
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+use std::time::Duration;
+
+use icsfwd_core::format;
+
+use super::Batching;
+use super::Secret;
+use super::http::Scheme;
+
+pub(crate) mod config;
+pub(crate) mod probe;
+pub mod sender;
+
+/// The kind's name, as written in `kind = "hec"`.
+pub const NAME: &str = "hec";
+
+/// Most URLs one destination lists.
+pub const MAX_URLS: usize = 16;
+
+/// A `hec` destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Hec {
+    /// One or more collectors (an indexer cluster): load spread over them, failover.
+    pub urls: Vec<HecUrl>,
+    /// The HEC token.
+    pub token: Secret,
+    /// Whether to use indexer acknowledgement. Default false.
+    pub ack: bool,
+    /// How long to wait for an ack before resending. Default 300 s.
+    pub ack_deadline: Duration,
+    /// Batching.
+    pub batch: Batch,
+    /// Whether to gzip request bodies. Default false.
+    pub gzip: bool,
+    /// The channel GUID; `None`: generate one per start.
+    pub channel: Option<String>,
+    /// The envelope's `host`, `source`, `sourcetype` and `index`.
+    pub envelope: format::hec::Options,
+    /// How long a URL that failed is tried last (not a key: 30 s).
+    pub down_for: Duration,
+}
+
+impl Hec {
+    /// A destination sending to `urls` with `token` and the defaults of every other key: no
+    /// acks (deadline 300 s), the default [`Batch`], no gzip, a generated channel, core's
+    /// default envelope.
+    #[must_use]
+    pub fn new(urls: Vec<HecUrl>, token: Secret) -> Self {
+        Self {
+            urls,
+            token,
+            ack: false,
+            ack_deadline: Duration::from_secs(300),
+            batch: Batch::default(),
+            gzip: false,
+            channel: None,
+            envelope: format::hec::Options::default(),
+            down_for: Duration::from_secs(30),
+        }
+    }
+
+    /// The ack deadline when acks are on.
+    #[must_use]
+    pub fn ack_deadline(&self) -> Option<Duration> {
+        self.ack.then_some(self.ack_deadline)
+    }
+
+    /// How the worker batches: by [`Batch`].
+    pub(crate) fn batching(&self) -> Batching {
+        Batching {
+            max_events: self.batch.max_events,
+            linger: self.batch.linger,
+        }
+    }
+
+    /// How often the worker polls acks: the `default` interval, or every half
+    /// `ack_deadline` when that is shorter (the deadline is checked at each poll, so it is
+    /// honoured within half of itself).
+    pub(crate) fn ack_poll_interval(&self, default: Duration) -> Duration {
+        if self.ack {
+            default.min(self.ack_deadline / 2)
+        } else {
+            default
+        }
+    }
+}
+
+/// An HEC endpoint: `<scheme>://host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HecUrl {
+    /// `https` or `http`.
+    pub scheme: Scheme,
+    /// Host name or address (an IPv6 address without brackets).
+    pub host: String,
+    /// Port, default 8088.
+    pub port: u16,
+}
+
+impl FromStr for HecUrl {
+    type Err = &'static str;
+
+    /// Parses `https://host[:port][/]`; the error completes "`<url>` ...".
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (scheme, rest) = if let Some(rest) = text.strip_prefix("https://") {
+            (Scheme::Https, rest)
+        } else if let Some(rest) = text.strip_prefix("http://") {
+            (Scheme::Http, rest)
+        } else {
+            return Err("must start with https:// (or http:// for tests)");
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') || rest.contains('?') || rest.contains('#') {
+            return Err("has a path: icsfwd adds /services/collector/... itself");
+        }
+        if rest.contains('@') {
+            return Err("has user information: put the token in token_file instead");
+        }
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or("has an unclosed [")?;
+            match after.strip_prefix(':') {
+                Some(p) => (host, Some(p)),
+                None if after.is_empty() => (host, None),
+                None => return Err("has text after the IPv6 address"),
+            }
+        } else {
+            match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            }
+        };
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("has no valid host");
+        }
+        let port = match port {
+            None => 8088,
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => return Err("has a port outside 1-65535"),
+            },
+        };
+        Ok(HecUrl {
+            scheme,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for HecUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(
+                f,
+                "{}://[{}]:{}",
+                self.scheme.as_str(),
+                self.host,
+                self.port
+            )
+        } else {
+            write!(f, "{}://{}:{}", self.scheme.as_str(), self.host, self.port)
+        }
+    }
+}
+
+/// HEC batching limits: a batch is sent when any is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// Events per request (`batch_max_events`). Default 500; at least 1 is used.
+    pub max_events: usize,
+    /// Body bytes per request before compression (`batch_max_bytes`). Default 1,000,000;
+    /// one event larger than this still goes alone.
+    pub max_bytes: usize,
+    /// How long the first event of a batch may wait (`batch_linger`). Default 50 ms.
+    pub linger: Duration,
+}
+
+impl Default for Batch {
+    fn default() -> Self {
+        Self {
+            max_events: 500,
+            max_bytes: 1_000_000,
+            linger: Duration::from_millis(50),
+        }
+    }
+}
+
+impl Batch {
+    /// Cuts events of the given rendered `sizes` (each plus one separator byte) into
+    /// consecutive ranges within the limits; every range holds at least one event.
+    ///
+    /// ```
+    /// use icsfwd::destination::hec::Batch;
+    /// let limits = Batch { max_events: 3, max_bytes: 100, ..Batch::default() };
+    /// assert_eq!(limits.split(&[10, 10, 10, 10, 200, 10]), vec![0..3, 3..4, 4..5, 5..6]);
+    /// ```
+    #[must_use]
+    pub fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
+        let max_events = self.max_events.max(1);
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        let mut bytes = 0usize;
+        for (i, size) in sizes.iter().enumerate() {
+            let size = size.saturating_add(1);
+            let count = i - start;
+            if count > 0 && (count >= max_events || bytes.saturating_add(size) > self.max_bytes) {
+                ranges.push(start..i);
+                start = i;
+                bytes = 0;
+            }
+            bytes = bytes.saturating_add(size);
+        }
+        if start < sizes.len() {
+            ranges.push(start..sizes.len());
+        }
+        ranges
+    }
+}

@@ -1,0 +1,118 @@
+//! `kind = "splunk"`: splunkd's REST receiver (`receivers/simple`, port 8089), one folder
+//! for all of it.
+//!
+//! - [`Splunk`], [`Auth`]: the validated settings of a splunkd destination — what its keys
+//!   in the configuration file become and what its sender runs on.
+//! - [`sender`]: [`SplunkSender`](sender::SplunkSender), one classic text event per request
+//!   with Basic, session or bearer authentication.
+//! - `probe`: its steps and words for `icsfwd test`.
+//!
+//! ```
+//! use icsfwd::destination::Secret;
+//! use icsfwd::destination::http::Scheme;
+//! use icsfwd::destination::splunk::{Auth, Splunk};
+//!
+//! let auth = Auth::Bearer { token: Secret::new("eyJraWQ") };
+//! let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
+//! assert_eq!(splunk.base_url(), "https://[fe80::1]:8089");
+//! assert_eq!((splunk.source.as_str(), splunk.sourcetype.as_str()), ("icsfwd", "icsfwd:text"));
+//! ```
+
+use std::time::Duration;
+
+use super::http::Scheme;
+use super::{Batching, Secret};
+
+pub(crate) mod config;
+pub(crate) mod probe;
+pub mod sender;
+
+/// The kind's name, as written in `kind = "splunk"`.
+pub const NAME: &str = "splunk";
+
+/// Records a `splunk` destination's worker hands to one `send` (sent one per request, so
+/// without linger).
+pub const BATCH: usize = 100;
+
+/// The sourcetype of the classic text events when the configuration names none: the one the
+/// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
+pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
+
+/// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Splunk {
+    /// `https` (default) or `http`.
+    pub scheme: Scheme,
+    /// The splunkd host name or address.
+    pub host: String,
+    /// The management port, default 8089.
+    pub port: u16,
+    /// How to authenticate.
+    pub auth: Auth,
+    /// The `index` parameter; `None` leaves it out (the server's default index).
+    pub index: Option<String>,
+    /// The `source` parameter, default `icsfwd`.
+    pub source: String,
+    /// The `sourcetype` parameter, default [`DEFAULT_SOURCETYPE`].
+    pub sourcetype: String,
+}
+
+impl Splunk {
+    /// A destination at `scheme://host:port` authenticating with `auth`, with the defaults of
+    /// every other key: no index, source `icsfwd`, sourcetype [`DEFAULT_SOURCETYPE`].
+    #[must_use]
+    pub fn new(scheme: Scheme, host: &str, port: u16, auth: Auth) -> Self {
+        Self {
+            scheme,
+            host: host.to_owned(),
+            port,
+            auth,
+            index: None,
+            source: icsfwd_core::format::hec::DEFAULT_SOURCE.to_owned(),
+            sourcetype: DEFAULT_SOURCETYPE.to_owned(),
+        }
+    }
+
+    /// `scheme://host:port`, an IPv6 address in brackets.
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        if self.host.contains(':') {
+            format!("{}://[{}]:{}", self.scheme.as_str(), self.host, self.port)
+        } else {
+            format!("{}://{}:{}", self.scheme.as_str(), self.host, self.port)
+        }
+    }
+}
+
+/// How a `splunk` destination authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Auth {
+    /// HTTP Basic on every request (`auth = "basic"`, the default with a username).
+    Basic {
+        /// The user.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// A session key from `/services/auth/login`, renewed on 401 (`auth = "session"`).
+    Session {
+        /// The user.
+        username: String,
+        /// The password.
+        password: Secret,
+    },
+    /// A Splunk authentication token (JWT), `Authorization: Bearer <token>` (`auth =
+    /// "bearer"`, the default with a token).
+    Bearer {
+        /// The token.
+        token: Secret,
+    },
+}
+
+/// How the worker batches a `splunk` destination: [`BATCH`] records, no linger.
+pub(crate) const BATCHING: Batching = Batching {
+    max_events: BATCH,
+    linger: Duration::ZERO,
+};
