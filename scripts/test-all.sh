@@ -79,7 +79,16 @@ if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
 fi
 # rsyslog's TLS driver `ossl` (lmnsd_ossl.so): the TLS receiver requiring client certificates of
 # appliance/tests/e2e_rsyslog.rs.
-have_rsyslog_tls() { ls /usr/lib/*/rsyslog/lmnsd_ossl.so /usr/lib/rsyslog/lmnsd_ossl.so >/dev/null 2>&1; }
+# One rsyslog module found in either library layout (`ls a b` fails when either is missing, so
+# each path is tested on its own).
+rsyslog_module() {
+  local path
+  for path in /usr/lib/*/rsyslog/"$1" /usr/lib/rsyslog/"$1"; do
+    [ -e "$path" ] && return 0
+  done
+  return 1
+}
+have_rsyslog_tls() { rsyslog_module lmnsd_ossl.so; }
 if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
   echo "installing Debian package rsyslog-openssl (rsyslog's TLS driver for appliance/tests/e2e_rsyslog.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -95,9 +104,7 @@ if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
 fi
 # ---- rsyslog-relp: rsyslogd's RELP input (imrelp), the receiver of appliance/tests/e2e_relp.rs ----
 have_relp=1
-imrelp_installed() {
-  ls /usr/lib/*/rsyslog/imrelp.so /usr/lib/rsyslog/imrelp.so >/dev/null 2>&1
-}
+imrelp_installed() { rsyslog_module imrelp.so; }
 if [ "$have_rsyslog" = 1 ] && ! imrelp_installed; then
   echo "installing Debian package rsyslog-relp (imrelp: the RELP receiver of appliance/tests/e2e_relp.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
