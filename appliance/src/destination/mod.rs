@@ -57,6 +57,7 @@ pub(crate) mod config;
 pub mod hec;
 pub mod http;
 pub mod probe;
+pub mod proxy;
 pub mod secret;
 mod shared;
 pub mod splunk;
