@@ -110,10 +110,9 @@ impl fmt::Display for SetupError {
             Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             Self::Pem { path, what } => write!(f, "{}: {what}", path.display()),
             Self::ProxyEnv(err) => write!(f, "{err}"),
-            Self::Proxy(hop) => write!(
-                f,
-                "{hop}: not a usable proxy host: fix the host in `proxy`"
-            ),
+            Self::Proxy(hop) => {
+                write!(f, "{hop}: not a usable proxy host: fix the host in `proxy`")
+            }
         }
     }
 }
@@ -261,8 +260,8 @@ impl HttpClient {
             builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
         let tls_config = builder.build();
-        let routes =
-            Routes::resolve(proxy, |name| std::env::var(name).ok()).map_err(SetupError::ProxyEnv)?;
+        let routes = Routes::resolve(proxy, |name| std::env::var(name).ok())
+            .map_err(SetupError::ProxyEnv)?;
         let mut proxied: Vec<(Hop, Agent)> = Vec::new();
         for hop in [&routes.https, &routes.http].into_iter().flatten() {
             if proxied.iter().all(|(known, _)| known != hop) {
@@ -442,9 +441,7 @@ fn transport_error(
     let kind = match err {
         E::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => TransportKind::Connect,
         E::Timeout(_) => TransportKind::Timeout,
-        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => {
-            TransportKind::Connect
-        }
+        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => TransportKind::Connect,
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportKind::Tls,
         E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => TransportKind::Url,
         E::Io(io) => io_kind(io),
@@ -457,7 +454,12 @@ fn transport_error(
     };
     let message = match hop {
         Some(hop) => through_proxy(err, kind, url, hop, &detail),
-        None => format!("{} {}: {}", failed(kind), strip_userinfo(url), bounded(&detail)),
+        None => format!(
+            "{} {}: {}",
+            failed(kind),
+            strip_userinfo(url),
+            bounded(&detail)
+        ),
     };
     TransportError {
         kind,
@@ -492,7 +494,9 @@ fn through_proxy(
     let target = strip_userinfo(url);
     let tunnel = target
         .split_once("://")
-        .map_or(target.as_str(), |(_, rest)| rest.split('/').next().unwrap_or(rest));
+        .map_or(target.as_str(), |(_, rest)| {
+            rest.split('/').next().unwrap_or(rest)
+        });
     match (err, kind) {
         (E::ConnectProxyFailed(reason), _) => match proxy_status(reason) {
             Some(status) => format!(

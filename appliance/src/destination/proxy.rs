@@ -207,7 +207,10 @@ impl Routes {
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let host = host_of(authority.rsplit_once('@').map_or(authority, |(_, h)| h));
-        let direct = self.no_proxy.iter().any(|entry| no_proxy_matches(entry, host));
+        let direct = self
+            .no_proxy
+            .iter()
+            .any(|entry| no_proxy_matches(entry, host));
         (!direct).then_some(hop)
     }
 }
@@ -256,7 +259,10 @@ fn env_hop(var: &'static str, value: &str) -> Result<Hop, EnvError> {
     };
     let credentials = userinfo.and_then(|u| Credentials::parse(&percent_decode(u)));
     Ok(Hop {
-        host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
         port,
         credentials,
         from: Some(var),
@@ -298,26 +304,40 @@ pub(crate) type Keys<'k> = (
 /// place and fix).
 pub(crate) fn validate(ctx: &mut Ctx<'_>, keys: Keys<'_>, prefix: &str) -> Option<Proxy> {
     let (proxy, credentials_file, no_proxy) = keys;
-    let word = proxy.as_ref().map(|v| v.get_ref().trim().to_ascii_lowercase());
+    let word = proxy
+        .as_ref()
+        .map(|v| v.get_ref().trim().to_ascii_lowercase());
     let needs_server = match word.as_deref() {
         None | Some("direct") => Some("no proxy is set"),
-        Some("env") => Some("proxy = \"env\" takes the proxy and its exceptions from the environment"),
+        Some("env") => {
+            Some("proxy = \"env\" takes the proxy and its exceptions from the environment")
+        }
         Some(_) => None,
     };
     if let Some(why) = needs_server {
         let mut ok = true;
         for (name, at) in [
-            ("proxy_credentials_file", credentials_file.as_ref().map(S::span)),
+            (
+                "proxy_credentials_file",
+                credentials_file.as_ref().map(S::span),
+            ),
             ("no_proxy", no_proxy.as_ref().map(S::span)),
         ] {
             if let Some(at) = at {
                 ok = false;
                 let fix = if word.as_deref() == Some("env") {
-                    format!("remove {name} (credentials go in the variable's URL, exceptions in NO_PROXY)")
+                    format!(
+                        "remove {name} (credentials go in the variable's URL, exceptions in NO_PROXY)"
+                    )
                 } else {
                     format!("set proxy = \"http://host:port\", or remove {name}")
                 };
-                ctx.report(at, &key(prefix, name), format!("{name} is set but {why}"), fix);
+                ctx.report(
+                    at,
+                    &key(prefix, name),
+                    format!("{name} is set but {why}"),
+                    fix,
+                );
             }
         }
         let env = word.as_deref() == Some("env");
@@ -326,7 +346,11 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, keys: Keys<'_>, prefix: &str) -> Optio
     let v = proxy.as_ref()?;
     let (host, port) = proxy_url(ctx, v, &key(prefix, "proxy"));
     let credentials = match credentials_file {
-        Some(file) => Some(credentials(ctx, file, &key(prefix, "proxy_credentials_file"))),
+        Some(file) => Some(credentials(
+            ctx,
+            file,
+            &key(prefix, "proxy_credentials_file"),
+        )),
         None => None,
     };
     let no_proxy = match no_proxy {
@@ -374,10 +398,17 @@ fn proxy_url(ctx: &mut Ctx<'_>, v: &S<String>, k: &str) -> (Option<String>, Opti
         .and_then(|(h, p)| Some((h, p.parse::<u16>().ok().filter(|p| *p != 0)?)));
     match parsed {
         Some((host, port)) => (
-            Some(host.trim_start_matches('[').trim_end_matches(']').to_owned()),
+            Some(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+            ),
             Some(port),
         ),
-        None => refuse(ctx, format!("{text:?} is not http://host:port (the port is required)")),
+        None => refuse(
+            ctx,
+            format!("{text:?} is not http://host:port (the port is required)"),
+        ),
     }
 }
 
@@ -449,16 +480,30 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
     fn the_environment_is_ignored_unless_proxy_is_env() {
         let env = vars(&[("ALL_PROXY", "http://p:3128"), ("https_proxy", "p:1")]);
-        assert_eq!(Routes::resolve(&Proxy::Direct, &env).unwrap(), Routes::default());
+        assert_eq!(
+            Routes::resolve(&Proxy::Direct, &env).unwrap(),
+            Routes::default()
+        );
         let routes = Routes::resolve(&Proxy::Env, &env).unwrap();
-        assert_eq!(routes.https.as_ref().unwrap().to_string(), "proxy p:1 (from https_proxy)");
-        assert_eq!(routes.http.as_ref().unwrap().to_string(), "proxy p:3128 (from ALL_PROXY)");
+        assert_eq!(
+            routes.https.as_ref().unwrap().to_string(),
+            "proxy p:1 (from https_proxy)"
+        );
+        assert_eq!(
+            routes.http.as_ref().unwrap().to_string(),
+            "proxy p:3128 (from ALL_PROXY)"
+        );
     }
 
     #[test]
@@ -471,7 +516,10 @@ mod tests {
         assert!(no_proxy_matches("::1", "::1"));
         let routes = Routes::resolve(
             &Proxy::Env,
-            vars(&[("HTTPS_PROXY", "http://p:1"), ("NO_PROXY", "localhost, .corp")]),
+            vars(&[
+                ("HTTPS_PROXY", "http://p:1"),
+                ("NO_PROXY", "localhost, .corp"),
+            ]),
         )
         .unwrap();
         assert!(routes.hop_for("https://localhost:8088/x").is_none());
@@ -495,7 +543,11 @@ mod tests {
 
     #[test]
     fn an_unusable_env_proxy_is_an_error_that_hides_its_password() {
-        for value in ["socks5://u:secret@p:1080", "http://u:secret@p", "http://:8080"] {
+        for value in [
+            "socks5://u:secret@p:1080",
+            "http://u:secret@p",
+            "http://:8080",
+        ] {
             let err = Routes::resolve(&Proxy::Env, vars(&[("HTTPS_PROXY", value)])).unwrap_err();
             assert!(!err.to_string().contains("secret"), "{err}");
             assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
@@ -505,7 +557,10 @@ mod tests {
     #[test]
     fn credentials_need_a_user_and_a_colon() {
         assert!(Credentials::parse("user:pa:ss").is_some());
-        assert_eq!(Credentials::parse("user:pa:ss").unwrap().password.expose(), "pa:ss");
+        assert_eq!(
+            Credentials::parse("user:pa:ss").unwrap().password.expose(),
+            "pa:ss"
+        );
         assert!(Credentials::parse("nocolon").is_none());
         assert!(Credentials::parse(":pw").is_none());
     }

@@ -12,8 +12,8 @@ use crate::config::raw::S;
 use crate::config::table::fields_of;
 use crate::config::validate::{Ctx, host, key, optional_text, port, secret};
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
-use crate::destination::proxy;
 use crate::destination::http::Scheme;
+use crate::destination::proxy;
 use crate::destination::{DestinationKind, Secret};
 
 /// The keys of `kind = "splunk"` (besides `name`, `kind` and the keys every kind shares).
