@@ -425,3 +425,97 @@ fn proxy_authentication_uses_the_credentials_file() {
         proxy.log()
     );
 }
+
+/// `(destination lines, key path, message part, fix part)`: each refused by `check-config`.
+const INVALID: &[(&str, &str, &str, &str)] = &[
+    (
+        "proxy = \"http://user:pw@127.0.0.1:3128\"",
+        "destination[0].proxy",
+        "the proxy URL holds credentials",
+        "proxy_credentials_file (mode 0600)",
+    ),
+    (
+        "proxy = \"socks5://127.0.0.1:1080\"",
+        "destination[0].proxy",
+        "socks5:// proxies are not supported",
+        "fix: write proxy = \"http://",
+    ),
+    (
+        "proxy = \"http://127.0.0.1\"",
+        "destination[0].proxy",
+        "the port is required",
+        "fix: write proxy = \"http://",
+    ),
+    (
+        "no_proxy = [\"localhost\"]",
+        "destination[0].no_proxy",
+        "no_proxy is set but no proxy is set",
+        "fix: set proxy = \"http://host:port\", or remove no_proxy",
+    ),
+    (
+        "proxy = \"env\"\nno_proxy = [\"localhost\"]",
+        "destination[0].no_proxy",
+        "proxy = \"env\" takes the proxy and its exceptions from the environment",
+        "exceptions in NO_PROXY",
+    ),
+    (
+        "proxy = \"http://127.0.0.1:3128\"\nno_proxy = [\"10.0.0.0/8\"]",
+        "destination[0].no_proxy[0]",
+        "is not a host name, domain or address",
+        "no CIDR",
+    ),
+    (
+        "proxy = \"http://127.0.0.1:3128\"\nproxy_credentials_file = \"OPEN\"",
+        "destination[0].proxy_credentials_file",
+        "readable by group or others",
+        "chmod 600",
+    ),
+];
+
+#[test]
+fn invalid_proxy_settings_are_refused_with_place_and_fix() {
+    let dir = scratch("proxy-invalid");
+    let open = dir.join("open-credentials");
+    fs::write(&open, format!("{PROXY_USER}:{PROXY_PASSWORD}\n")).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o644)).unwrap();
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    for (lines, key, message, fix) in INVALID {
+        let lines = lines.replace("OPEN", &open.display().to_string());
+        let config = write_config(&dir, &tls, &emulator, &lines, "");
+        let output = icsfwd_command()
+            .args(["check-config", "-c", config.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{lines}: {text}");
+        // The first destination's last lines start on line 14.
+        let place = format!("{}:14:", config.display());
+        let place_next = format!("{}:15:", config.display());
+        assert!(
+            text.contains(&place) || text.contains(&place_next),
+            "{lines}: place missing:\n{text}"
+        );
+        for part in [*key, *message, *fix] {
+            assert!(text.contains(part), "{lines}: {part:?} missing:\n{text}");
+        }
+        assert!(!text.contains(PROXY_PASSWORD), "{text}");
+    }
+    // On a syslog destination the keys do not apply.
+    let syslog = format!(
+        "{}\n[[destination]]\nname = \"siem\"\nkind = \"syslog\"\nhost = \"h\"\nproxy = \"env\"\n",
+        fs::read_to_string(write_config(&dir, &tls, &emulator, "", "")).unwrap()
+    );
+    let config = dir.join("syslog.toml");
+    fs::write(&config, syslog).unwrap();
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+    let output = icsfwd_command()
+        .args(["check-config", "-c", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        text.contains("`proxy` does not apply to a syslog destination"),
+        "{text}"
+    );
+}

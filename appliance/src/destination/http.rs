@@ -9,8 +9,8 @@
 //! What it guarantees:
 //! - TLS verification is on unless [`Tls::verify`] is explicitly `false`; then
 //!   [`HttpClient::verification_disabled`] says so, for the service to warn at every start.
-//!   Without a CA file the Mozilla roots (webpki-roots) are trusted; with one, only its
-//!   certificates.
+//!   What is trusted is [`Tls::trust`]: the compiled-in Mozilla roots, the system's bundle or
+//!   one CA file, never a mix (see [`super::trust`]).
 //! - Timeouts: [`Timeouts::connect`] + [`Timeouts::tls`] bound the connect phase (ureq runs
 //!   the TLS handshake inside its connect phase, so the two form one budget);
 //!   [`Timeouts::response`] bounds the wait for the reply head, and the sum of all three bounds
@@ -53,6 +53,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 use super::Secret;
 use super::proxy::{EnvError, Hop, Proxy, Routes};
 use super::shared::{Timeouts, Tls};
+use super::trust::{Roots, SSL_CERT_FILE, SYSTEM_BUNDLES};
 
 /// Largest reply body read (HEC and splunkd answers are small JSON or XML documents).
 pub const MAX_REPLY_BODY: u64 = 64 * 1024;
@@ -102,6 +103,8 @@ pub enum SetupError {
     ProxyEnv(EnvError),
     /// The proxy's host is not one a request can be sent to.
     Proxy(String),
+    /// `trust = "system"` and no system CA bundle was found.
+    NoSystemBundle,
 }
 
 impl fmt::Display for SetupError {
@@ -110,6 +113,12 @@ impl fmt::Display for SetupError {
             Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             Self::Pem { path, what } => write!(f, "{}: {what}", path.display()),
             Self::ProxyEnv(err) => write!(f, "{err}"),
+            Self::NoSystemBundle => write!(
+                f,
+                "no system CA bundle: {SSL_CERT_FILE} is not set and none of {} exists: install \
+                 the ca-certificates package, or set trust = \"ca_file\" and ca_file",
+                SYSTEM_BUNDLES.join(", ")
+            ),
             Self::Proxy(hop) => {
                 write!(f, "{hop}: not a usable proxy host: fix the host in `proxy`")
             }
@@ -122,7 +131,7 @@ impl std::error::Error for SetupError {
         match self {
             Self::Read { source, .. } => Some(source),
             Self::ProxyEnv(err) => Some(err),
-            Self::Pem { .. } | Self::Proxy(_) => None,
+            Self::Pem { .. } | Self::Proxy(_) | Self::NoSystemBundle => None,
         }
     }
 }
@@ -250,11 +259,10 @@ impl HttpClient {
     /// kind; a proxy variable or host that cannot be used.
     pub fn new(tls: &Tls, timeouts: &Timeouts, proxy: &Proxy) -> Result<Self, SetupError> {
         let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
-        if let Some(path) = &tls.ca_file {
-            builder = builder.root_certs(RootCerts::new_with_certs(&read_ca_certs(path)?));
-        } else {
-            builder = builder.root_certs(RootCerts::WebPki);
-        }
+        builder = builder.root_certs(match tls.trust.roots()? {
+            Roots::Bundled => RootCerts::WebPki,
+            Roots::Read(certs) => RootCerts::new_with_certs(&certs),
+        });
         if let Some(client) = &tls.client {
             let (chain, key) = read_client_cert(&client.cert, &client.key)?;
             builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
@@ -597,6 +605,7 @@ mod tests {
         reason = "tests"
     )]
     use super::*;
+    use crate::destination::trust::Trust;
 
     #[test]
     fn userinfo_and_query_are_cut_from_urls_in_messages() {
@@ -634,7 +643,7 @@ mod tests {
     #[test]
     fn a_missing_ca_file_is_a_setup_error_naming_the_file() {
         let tls = Tls {
-            ca_file: Some("/nonexistent/ca.pem".into()),
+            trust: Trust::CaFile("/nonexistent/ca.pem".into()),
             ..Tls::default()
         };
         let err = HttpClient::new(&tls, &Timeouts::default(), &Proxy::Direct).unwrap_err();

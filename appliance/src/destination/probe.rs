@@ -232,13 +232,7 @@ pub(crate) fn header(destination: &Destination, out: &mut dyn Write) -> io::Resu
 /// The TLS settings (never a secret).
 pub(crate) fn describe_tls(tls: &Tls, out: &mut dyn Write) -> io::Result<()> {
     if tls.verify {
-        match &tls.ca_file {
-            Some(ca) => writeln!(out, "tls: verification on, CA file {}", ca.display())?,
-            None => writeln!(
-                out,
-                "tls: verification on, CA: the built-in Mozilla roots (no ca_file)"
-            )?,
-        }
+        writeln!(out, "tls: verification on, trust: {}", tls.trust.describe())?;
     } else {
         writeln!(
             out,

@@ -345,14 +345,9 @@ pub(crate) fn validate(ctx: &mut Ctx<'_>, keys: Keys<'_>, prefix: &str) -> Optio
     }
     let v = proxy.as_ref()?;
     let (host, port) = proxy_url(ctx, v, &key(prefix, "proxy"));
-    let credentials = match credentials_file {
-        Some(file) => Some(credentials(
-            ctx,
-            file,
-            &key(prefix, "proxy_credentials_file"),
-        )),
-        None => None,
-    };
+    let credentials = credentials_file
+        .as_ref()
+        .map(|file| credentials(ctx, file, &key(prefix, "proxy_credentials_file")));
     let no_proxy = match no_proxy {
         Some(list) => no_proxy_list(ctx, list, &key(prefix, "no_proxy")),
         None => Some(Vec::new()),
