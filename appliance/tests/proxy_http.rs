@@ -519,3 +519,62 @@ fn invalid_proxy_settings_are_refused_with_place_and_fix() {
         "{text}"
     );
 }
+
+/// The service itself (not only `icsfwd test`) delivers through the proxy: 300 alerts, each
+/// once, over connections the proxy's log shows it tunnelled.
+#[test]
+fn the_service_delivers_every_alert_once_through_the_proxy() {
+    use icsfwd_sim::scenario::{Params, Scenario};
+    use icsfwd_sim::splunk::store::ReceiverKind;
+
+    let Some(binary) = tinyproxy_binary() else {
+        return;
+    };
+    let dir = scratch("proxy-service");
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    let proxy = Tinyproxy::start(&binary, &dir, "");
+    let hec = emulator.hec_addr().port();
+    let body = e2e::hec_destination(
+        "soc-hec",
+        &[format!("https://localhost:{hec}")],
+        support::HEC_TOKEN,
+        &tls.ca_file,
+        &format!("proxy = \"{}\"\n", proxy.url()),
+    ) + &e2e::alerts_to("soc-hec");
+    let config = e2e::write_config_body(&dir, &body);
+    let service = e2e::start_service(&config, &dir);
+    let mut shown = e2e::Shown::default();
+    let params = Params {
+        rate: 1_000_000.0,
+        count: 300,
+        seed: 15,
+        ..Params::default()
+    };
+    let events: Vec<_> = Scenario::Steady.events(&params).unwrap().collect();
+    let all = e2e::ids_of(&events);
+    assert_eq!(e2e::feed_all(&dir, events).accepted, 300);
+    e2e::wait_for_destination(
+        &mut shown,
+        &config,
+        "soc-hec",
+        "every alert delivered",
+        Duration::from_secs(60),
+        |d| d["delivered"] == 300 && d["backlog"] == 0,
+    );
+    let stored = e2e::stored_ids(&emulator, ReceiverKind::Hec);
+    let by = e2e::counted(&stored);
+    assert_eq!(
+        by.keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        all
+    );
+    assert!(by.values().all(|n| *n == 1), "an alert arrived twice");
+    assert!(
+        connects(&proxy, hec) >= 1,
+        "tinyproxy log:\n{}",
+        proxy.log()
+    );
+    e2e::stop_cleanly(service, &mut shown);
+}

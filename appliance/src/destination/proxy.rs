@@ -103,7 +103,11 @@ pub struct Hop {
 
 impl fmt::Display for Hop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "proxy {}:{}", self.host, self.port)?;
+        if self.host.contains(':') {
+            write!(f, "proxy [{}]:{}", self.host, self.port)?;
+        } else {
+            write!(f, "proxy {}:{}", self.host, self.port)?;
+        }
         if let Some(var) = self.from {
             write!(f, " (from {var})")?;
         }
