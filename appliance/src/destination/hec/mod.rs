@@ -71,7 +71,7 @@ pub struct Hec {
 impl Hec {
     /// A destination sending to `urls` with `token` and the defaults of every other key: no
     /// acks (deadline 300 s), the default [`Batch`], no gzip, a generated channel, core's
-    /// default envelope.
+    /// default envelope, direct (no proxy).
     #[must_use]
     pub fn new(urls: Vec<HecUrl>, token: Secret) -> Self {
         Self {
