@@ -9,8 +9,8 @@
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
 # HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog,
 # rsyslog-openssl and rsyslog-relp for the syslog step, Debian's prometheus (promtool and the
-# server) for the metrics step, splunk-appinspect, splint-spl and ksconf
-# for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
+# server) for the metrics step, Debian's tinyproxy for the proxy tests in the test step,
+# splunk-appinspect, splint-spl and ksconf for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
 # step, a nightly toolchain with cargo-fuzz for the fuzz-smoke step,
 # a cross target's gcc, qemu-user or musl-tools in the cross step) is reported as SKIPPED, at
 # the moment it happens and again at the end; everything else still runs. Set
@@ -151,6 +151,21 @@ if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus ]; then
   fi
 fi
 # ---- end prometheus ----
+# ---- tinyproxy: the real HTTP proxy of appliance/tests/proxy_http.rs (proxy, no_proxy, proxy = "env") ----
+if [ ! -x /usr/bin/tinyproxy ] && [ ! -x /usr/sbin/tinyproxy ]; then
+  echo "installing Debian package tinyproxy (the CONNECT proxy of appliance/tests/proxy_http.rs)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tinyproxy >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tinyproxy >/dev/null) || true
+  fi
+  if [ ! -x /usr/bin/tinyproxy ] && [ ! -x /usr/sbin/tinyproxy ]; then
+    loud "cannot install tinyproxy (apt-get install tinyproxy): the proxy tests are SKIPPED" \
+         "(they say so); everything else still runs."
+    SKIPPED+=("proxy tests (no tinyproxy)")
+  fi
+fi
+# ---- end tinyproxy ----
 have_fidelity=1
 echo "installing Splunk's official clients for the fidelity tests (scripts/fidelity-deps.sh)"
 if ! scripts/fidelity-deps.sh; then

@@ -257,7 +257,7 @@ fn each_case_exits_and_explains_as_documented_without_printing_a_secret() {
         }
         assert!(
             run.stdout
-                .contains(&format!("CA file {}", name_ca(name, &tls, &other))),
+                .contains(&format!("trust: ca_file ({}", name_ca(name, &tls, &other))),
             "{name}: the CA is named:\n{}",
             run.stdout
         );

@@ -25,6 +25,7 @@ use icsfwd::destination::classify::Action;
 use icsfwd::destination::syslog::sender::{SyslogError, SyslogSender};
 use icsfwd::destination::syslog::session::Acceptance;
 use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
+use icsfwd::destination::trust::Trust;
 use icsfwd::destination::{ClientCert, Timeouts, Tls};
 use icsfwd::destination::{Outcome, Sender};
 use icsfwd_core::alert::Event;
@@ -267,7 +268,7 @@ fn tls_delivers_ten_thousand_leef_messages_verified_against_the_ca_file() {
         syslog::Payload::Leef(leef::Options::default()),
     );
     options.tls = Tls {
-        ca_file: Some(ca),
+        trust: Trust::CaFile(ca),
         ..Tls::default()
     };
     let message = options.syslog.message.clone();
@@ -288,7 +289,7 @@ fn tls_with_the_wrong_ca_parks_with_a_verification_error() {
     other.write_ca(&ca).unwrap();
     let receiver = StreamReceiver::start(Some(server.server_config().unwrap()), vec![]);
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
-    options.tls.ca_file = Some(ca);
+    options.tls.trust = Trust::CaFile(ca);
     let mut sender = build(options).unwrap();
     let events = events(3, 3);
     let items: Vec<(u64, &Event)> = events
@@ -718,7 +719,7 @@ fn mutual_tls() -> (TlsMaterial, tempfile::TempDir, StreamReceiver) {
 fn tls_a_receiver_requiring_a_client_certificate_refuses_a_client_without_one_and_it_parks() {
     let (_material, dir, receiver) = mutual_tls();
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
-    options.tls.ca_file = Some(dir.path().join("ca.pem"));
+    options.tls.trust = Trust::CaFile(dir.path().join("ca.pem"));
     let mut sender = build(options).unwrap();
     let events = events(3, 12);
     let outcome = sender.send(&items(&events, 0), Instant::now());
@@ -752,7 +753,7 @@ fn tls_with_the_client_certificate_every_record_arrives_once_and_is_confirmed() 
     let (cert, key) = (dir.path().join("client.pem"), dir.path().join("client.key"));
     material.write_client_identity(&cert, &key).unwrap();
     let mut options = options(receiver.port, Transport::Tls, syslog::Payload::default());
-    options.tls.ca_file = Some(dir.path().join("ca.pem"));
+    options.tls.trust = Trust::CaFile(dir.path().join("ca.pem"));
     options.tls.client = Some(ClientCert { cert, key });
     let message = options.syslog.message.clone();
     let mut sender = build(options).unwrap();
@@ -810,7 +811,7 @@ fn the_emulators_tls_syslog_receiver_accepts_with_a_session_ticket_and_refuses_w
         .unwrap();
         let port = receiver.local_addr().port();
         let mut options = options(port, Transport::Tls, syslog::Payload::default());
-        options.tls.ca_file = Some(ca.clone());
+        options.tls.trust = Trust::CaFile(ca.clone());
         options.tls.client = client.map(|(cert, key)| ClientCert { cert, key });
         let mut sender = build(options).unwrap();
         let started = Instant::now();

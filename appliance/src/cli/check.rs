@@ -46,6 +46,12 @@ pub fn check_config(path: &Path) -> Exit {
     );
     for d in &config.destinations {
         println!("  destination {:?}: {}", d.name, d.kind.as_str());
+        if let Some(trust) = d.trust_summary() {
+            println!("    trust: {trust}");
+        }
+        if let Some(path) = d.path_summary() {
+            println!("    path: {path}");
+        }
     }
     Exit::Success
 }

@@ -25,6 +25,7 @@ use crate::config::table::{
 };
 use crate::config::validate::{Ctx, duration, flag, key, required, text};
 use crate::destination::secret;
+use crate::destination::trust::{SSL_CERT_FILE, SYSTEM_BUNDLES, Trust, system_bundle};
 
 /// `name` and `kind`: read first, the kind decides how the rest is read.
 #[derive(Debug, Default, Deserialize)]
@@ -39,6 +40,7 @@ struct Head {
 #[serde(deny_unknown_fields)]
 struct Shared {
     verify: Option<S<bool>>,
+    trust: Option<S<String>>,
     ca_file: Option<S<String>>,
     client_cert: Option<S<String>>,
     client_key: Option<S<String>>,
@@ -386,6 +388,7 @@ fn tls(ctx: &mut Ctx<'_>, raw: &Shared, prefix: &str, uses_tls: bool) -> Option<
         let mut ok = true;
         for (name, v) in [
             ("ca_file", raw.ca_file.as_ref().map(S::span)),
+            ("trust", raw.trust.as_ref().map(S::span)),
             ("client_cert", raw.client_cert.as_ref().map(S::span)),
             ("client_key", raw.client_key.as_ref().map(S::span)),
             ("verify", raw.verify.as_ref().map(S::span)),
@@ -400,17 +403,10 @@ fn tls(ctx: &mut Ctx<'_>, raw: &Shared, prefix: &str, uses_tls: bool) -> Option<
                 );
             }
         }
-        return ok.then_some(Tls {
-            verify: true,
-            ca_file: None,
-            client: None,
-        });
+        return ok.then_some(Tls::default());
     }
     let verify = flag(&raw.verify, true);
-    let ca_file = match &raw.ca_file {
-        Some(v) => Some(readable_file(ctx, v, &key(prefix, "ca_file"), false)?),
-        None => None,
-    };
+    let trust = trust(ctx, raw, prefix);
     let client = match (&raw.client_cert, &raw.client_key) {
         (Some(cert), Some(k)) => {
             let cert = readable_file(ctx, cert, &key(prefix, "client_cert"), false);
@@ -438,9 +434,85 @@ fn tls(ctx: &mut Ctx<'_>, raw: &Shared, prefix: &str, uses_tls: bool) -> Option<
     };
     Some(Tls {
         verify,
-        ca_file,
+        trust: trust?,
         client,
     })
+}
+
+/// `trust` and `ca_file`: what the destination trusts (see [`crate::destination::trust`]).
+fn trust(ctx: &mut Ctx<'_>, raw: &Shared, prefix: &str) -> Option<Trust> {
+    let word = raw
+        .trust
+        .as_ref()
+        .map(|v| (v, v.get_ref().trim().to_ascii_lowercase()));
+    let ca_key = key(prefix, "ca_file");
+    match (word, &raw.ca_file) {
+        (None, None) => Some(Trust::Bundled),
+        (None, Some(file)) => Some(Trust::CaFile(readable_file(ctx, file, &ca_key, false)?)),
+        (Some((_, w)), Some(file)) if w == "ca_file" => {
+            Some(Trust::CaFile(readable_file(ctx, file, &ca_key, false)?))
+        }
+        (Some((v, w)), None) if w == "ca_file" => {
+            ctx.report(
+                v.span(),
+                &key(prefix, "trust"),
+                "trust = \"ca_file\" but ca_file is not set".to_owned(),
+                "set ca_file = \"/etc/icsfwd/splunk-ca.pem\" (the CA that signed the server's \
+                 certificate)"
+                    .to_owned(),
+            );
+            None
+        }
+        (Some((_, w)), Some(file)) if w == "bundled" || w == "system" => {
+            ctx.report(
+                file.span(),
+                &ca_key,
+                format!("ca_file is set but trust = \"{w}\" does not read it"),
+                format!(
+                    "remove ca_file to trust {}, or set trust = \"ca_file\" to trust only it",
+                    if w == "system" {
+                        "the system's CA bundle"
+                    } else {
+                        "the compiled-in roots"
+                    }
+                ),
+            );
+            None
+        }
+        (Some((_, w)), None) if w == "bundled" => Some(Trust::Bundled),
+        (Some((_, w)), None) if w == "system" => system_trust(ctx, raw, prefix),
+        (Some((v, _)), _) => {
+            ctx.report(
+                v.span(),
+                &key(prefix, "trust"),
+                format!("unknown trust {:?}", v.get_ref()),
+                "use \"bundled\" (the Mozilla roots compiled into icsfwd), \"system\" (the \
+                 operating system's CA bundle) or \"ca_file\" (only the file ca_file names)"
+                    .to_owned(),
+            );
+            None
+        }
+    }
+}
+
+/// `trust = "system"`: refused when no system bundle is found (with the variables `ctx` reads).
+fn system_trust(ctx: &mut Ctx<'_>, raw: &Shared, prefix: &str) -> Option<Trust> {
+    let env = ctx.env;
+    if system_bundle(env).is_some() {
+        return Some(Trust::System);
+    }
+    let at = raw.trust.as_ref().map_or(0..0, S::span);
+    ctx.report(
+        at,
+        &key(prefix, "trust"),
+        format!(
+            "trust = \"system\" but no system CA bundle exists ({SSL_CERT_FILE} is not set; \
+             looked in {})",
+            SYSTEM_BUNDLES.join(", ")
+        ),
+        "install the ca-certificates package, or set trust = \"ca_file\" and ca_file".to_owned(),
+    );
+    None
 }
 
 /// `connect_timeout`, `tls_timeout`, `response_timeout`.

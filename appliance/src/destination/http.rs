@@ -1,7 +1,7 @@
 //! The HTTP(S) client every Splunk sender uses: one [`ureq`] agent per destination, with
 //! keep-alive, rustls (the `ring` provider) and bounded timeouts.
 //!
-//! What it is: [`HttpClient::new`] builds an agent from [`Tls`] and [`Timeouts`];
+//! What it is: [`HttpClient::new`] builds an agent from [`Tls`], [`Timeouts`] and [`Proxy`];
 //! [`HttpClient::post`] sends one request and hands back a [`Reply`] for *every* status (ureq's
 //! `http_status_as_error` is off, so a 4xx/5xx arrives with its body and `Retry-After`), or a
 //! [`TransportError`] when no complete reply was read.
@@ -9,12 +9,16 @@
 //! What it guarantees:
 //! - TLS verification is on unless [`Tls::verify`] is explicitly `false`; then
 //!   [`HttpClient::verification_disabled`] says so, for the service to warn at every start.
-//!   Without a CA file the Mozilla roots (webpki-roots) are trusted; with one, only its
-//!   certificates.
+//!   What is trusted is [`Tls::trust`]: the compiled-in Mozilla roots, the system's bundle or
+//!   one CA file, never a mix (see [`super::trust`]).
 //! - Timeouts: [`Timeouts::connect`] + [`Timeouts::tls`] bound the connect phase (ureq runs
 //!   the TLS handshake inside its connect phase, so the two form one budget);
 //!   [`Timeouts::response`] bounds the wait for the reply head, and the sum of all three bounds
 //!   the whole call.
+//! - The path is the configuration's alone: direct unless `proxy` names one, the proxy
+//!   environment variables read only with `proxy = "env"` (see [`super::proxy`]). An error
+//!   names the hop that failed: the proxy (refused, unreachable, its answer to `CONNECT`), or
+//!   the destination, then with the proxy it went through.
 //! - Bounded input: a reply body is read up to [`MAX_REPLY_BODY`] bytes (more is an error), a
 //!   reply head up to 64 KiB.
 //! - No redirects are followed (a redirect would carry the `Authorization` header elsewhere):
@@ -26,13 +30,16 @@
 //! ```
 //! use std::time::Duration;
 //! use icsfwd::destination::http::HttpClient;
+//! use icsfwd::destination::proxy::Proxy;
 //! use icsfwd::destination::{Timeouts, Tls};
 //!
-//! let client = HttpClient::new(&Tls::default(), &Timeouts::default()).unwrap();
+//! let client = HttpClient::new(&Tls::default(), &Timeouts::default(), &Proxy::Direct).unwrap();
 //! assert!(!client.verification_disabled());
+//! assert_eq!(client.path_to("https://splunk:8088/"), "direct");
 //! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
 //! let insecure = Tls { verify: false, ..Tls::default() };
-//! assert!(HttpClient::new(&insecure, &Timeouts::default()).unwrap().verification_disabled());
+//! let client = HttpClient::new(&insecure, &Timeouts::default(), &Proxy::Direct).unwrap();
+//! assert!(client.verification_disabled());
 //! ```
 
 use std::fmt;
@@ -44,7 +51,9 @@ use ureq::Agent;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
 
 use super::Secret;
+use super::proxy::{EnvError, Hop, Proxy, Routes};
 use super::shared::{Timeouts, Tls};
+use super::trust::{Roots, SSL_CERT_FILE, SYSTEM_BUNDLES};
 
 /// Largest reply body read (HEC and splunkd answers are small JSON or XML documents).
 pub const MAX_REPLY_BODY: u64 = 64 * 1024;
@@ -90,6 +99,12 @@ pub enum SetupError {
         /// What was wrong.
         what: &'static str,
     },
+    /// `proxy = "env"` and a proxy variable names no usable proxy.
+    ProxyEnv(EnvError),
+    /// The proxy's host is not one a request can be sent to.
+    Proxy(String),
+    /// `trust = "system"` and no system CA bundle was found.
+    NoSystemBundle,
 }
 
 impl fmt::Display for SetupError {
@@ -97,6 +112,16 @@ impl fmt::Display for SetupError {
         match self {
             Self::Read { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             Self::Pem { path, what } => write!(f, "{}: {what}", path.display()),
+            Self::ProxyEnv(err) => write!(f, "{err}"),
+            Self::NoSystemBundle => write!(
+                f,
+                "no system CA bundle: {SSL_CERT_FILE} is not set and none of {} exists: install \
+                 the ca-certificates package, or set trust = \"ca_file\" and ca_file",
+                SYSTEM_BUNDLES.join(", ")
+            ),
+            Self::Proxy(hop) => {
+                write!(f, "{hop}: not a usable proxy host: fix the host in `proxy`")
+            }
         }
     }
 }
@@ -105,7 +130,8 @@ impl std::error::Error for SetupError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Read { source, .. } => Some(source),
-            Self::Pem { .. } => None,
+            Self::ProxyEnv(err) => Some(err),
+            Self::Pem { .. } | Self::Proxy(_) | Self::NoSystemBundle => None,
         }
     }
 }
@@ -215,49 +241,57 @@ impl Redactor {
     }
 }
 
-/// One destination's HTTP agent (connection pool with keep-alive).
+/// One destination's HTTP agents (connection pools with keep-alive): one for direct
+/// connections, one per proxy its [`Routes`] name.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    agent: Agent,
+    direct: Agent,
+    routes: Routes,
+    proxied: Vec<(Hop, Agent)>,
     verification_disabled: bool,
 }
 
 impl HttpClient {
-    /// Builds the agent.
+    /// Builds the agents; with [`Proxy::Env`] the proxy variables are read now.
     ///
     /// # Errors
     /// A CA file, client certificate or key that cannot be read or holds no PEM item of its
-    /// kind.
-    pub fn new(tls: &Tls, timeouts: &Timeouts) -> Result<Self, SetupError> {
+    /// kind; a proxy variable or host that cannot be used.
+    pub fn new(tls: &Tls, timeouts: &Timeouts, proxy: &Proxy) -> Result<Self, SetupError> {
         let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
-        if let Some(path) = &tls.ca_file {
-            builder = builder.root_certs(RootCerts::new_with_certs(&read_ca_certs(path)?));
-        } else {
-            builder = builder.root_certs(RootCerts::WebPki);
-        }
+        builder = builder.root_certs(match tls.trust.roots()? {
+            Roots::Bundled => RootCerts::WebPki,
+            Roots::Read(certs) => RootCerts::new_with_certs(&certs),
+        });
         if let Some(client) = &tls.client {
             let (chain, key) = read_client_cert(&client.cert, &client.key)?;
             builder = builder.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
         }
-        let connect = timeouts.connect.saturating_add(timeouts.tls);
-        let config = Agent::config_builder()
-            .tls_config(builder.build())
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .max_response_header_size(64 * 1024)
-            .timeout_connect(Some(connect))
-            .timeout_recv_response(Some(timeouts.response))
-            .timeout_recv_body(Some(timeouts.response))
-            .timeout_send_body(Some(timeouts.response))
-            .timeout_global(Some(connect.saturating_add(timeouts.response)))
-            .max_idle_age(timeouts.idle)
-            .user_agent(concat!("icsfwd/", env!("CARGO_PKG_VERSION")))
-            .build();
+        let tls_config = builder.build();
+        let routes = Routes::resolve(proxy, |name| std::env::var(name).ok())
+            .map_err(SetupError::ProxyEnv)?;
+        let mut proxied: Vec<(Hop, Agent)> = Vec::new();
+        for hop in [&routes.https, &routes.http].into_iter().flatten() {
+            if proxied.iter().all(|(known, _)| known != hop) {
+                let via = ureq_proxy(hop).ok_or_else(|| SetupError::Proxy(hop.to_string()))?;
+                proxied.push((hop.clone(), agent(&tls_config, timeouts, Some(via))));
+            }
+        }
         Ok(Self {
-            agent: Agent::new_with_config(config),
+            direct: agent(&tls_config, timeouts, None),
+            routes,
+            proxied,
             verification_disabled: !tls.verify,
         })
+    }
+
+    /// How a request to `url` travels, for `icsfwd test`: `direct` or `via proxy host:port`.
+    #[must_use]
+    pub fn path_to(&self, url: &str) -> String {
+        match self.routes.hop_for(url) {
+            Some(hop) => format!("via {hop}"),
+            None => "direct".to_owned(),
+        }
     }
 
     /// Whether certificate verification is off (`verify = false`): the service warns.
@@ -278,11 +312,15 @@ impl HttpClient {
         body: &[u8],
         redactor: &Redactor,
     ) -> Result<Reply, TransportError> {
-        let mut request = self.agent.post(url);
+        let hop = self.routes.hop_for(url);
+        let agent = hop
+            .and_then(|hop| self.proxied.iter().find(|(known, _)| known == hop))
+            .map_or(&self.direct, |(_, agent)| agent);
+        let mut request = agent.post(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let fail = |err: ureq::Error| transport_error(&err, url, redactor);
+        let fail = |err: ureq::Error| transport_error(&err, url, hop, redactor);
         let mut response = request.send(body).map_err(fail)?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -303,6 +341,41 @@ impl HttpClient {
             body,
         })
     }
+}
+
+/// One agent: TLS, timeouts, no redirects, and the proxy `via` or none. The proxy is always
+/// set explicitly: ureq's default configuration would read the proxy environment variables.
+fn agent(tls: &TlsConfig, timeouts: &Timeouts, via: Option<ureq::Proxy>) -> Agent {
+    let connect = timeouts.connect.saturating_add(timeouts.tls);
+    let config = Agent::config_builder()
+        .tls_config(tls.clone())
+        .proxy(via)
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .max_response_header_size(64 * 1024)
+        .timeout_connect(Some(connect))
+        .timeout_recv_response(Some(timeouts.response))
+        .timeout_recv_body(Some(timeouts.response))
+        .timeout_send_body(Some(timeouts.response))
+        .timeout_global(Some(connect.saturating_add(timeouts.response)))
+        .max_idle_age(timeouts.idle)
+        .user_agent(concat!("icsfwd/", env!("CARGO_PKG_VERSION")))
+        .build();
+    Agent::new_with_config(config)
+}
+
+/// `hop` as ureq's `CONNECT` proxy (no `NO_PROXY` of ureq's own: [`Routes`] decides).
+fn ureq_proxy(hop: &Hop) -> Option<ureq::Proxy> {
+    let mut builder = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+        .host(&hop.host)
+        .port(hop.port);
+    if let Some(credentials) = &hop.credentials {
+        builder = builder
+            .username(credentials.user.expose())
+            .password(credentials.password.expose());
+    }
+    builder.build().ok()
 }
 
 /// The certificates of the PEM CA file at `path` (shared with the syslog TLS transport).
@@ -364,35 +437,108 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, SetupError> {
     })
 }
 
-/// Maps a ureq error to a [`TransportError`] with a message naming the URL (never a header).
-fn transport_error(err: &ureq::Error, url: &str, redactor: &Redactor) -> TransportError {
+/// Maps a ureq error to a [`TransportError`] with a message naming the URL (never a header)
+/// and, for a request through a proxy, the hop that failed.
+fn transport_error(
+    err: &ureq::Error,
+    url: &str,
+    hop: Option<&Hop>,
+    redactor: &Redactor,
+) -> TransportError {
     use ureq::Error as E;
     let kind = match err {
         E::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => TransportKind::Connect,
         E::Timeout(_) => TransportKind::Timeout,
-        E::HostNotFound | E::ConnectionFailed => TransportKind::Connect,
+        E::HostNotFound | E::ConnectionFailed | E::ConnectProxyFailed(_) => TransportKind::Connect,
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportKind::Tls,
         E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => TransportKind::Url,
         E::Io(io) => io_kind(io),
         E::Protocol(_) | E::BodyExceedsLimit(_) => TransportKind::Protocol,
         _ => TransportKind::Broken,
     };
-    let what = match kind {
+    let detail = match err {
+        E::Timeout(which) => format!("{which} timeout"),
+        other => other.to_string(),
+    };
+    let message = match hop {
+        Some(hop) => through_proxy(err, kind, url, hop, &detail),
+        None => format!(
+            "{} {}: {}",
+            failed(kind),
+            strip_userinfo(url),
+            bounded(&detail)
+        ),
+    };
+    TransportError {
+        kind,
+        message: redactor.redact(&message),
+    }
+}
+
+/// What failed, before the URL.
+fn failed(kind: TransportKind) -> &'static str {
+    match kind {
         TransportKind::Refused | TransportKind::Connect => "cannot connect to",
         TransportKind::Tls => "TLS handshake failed with",
         TransportKind::Timeout => "no reply in time from",
         TransportKind::Broken => "connection broken (the request may have arrived) with",
         TransportKind::Protocol => "invalid reply from",
         TransportKind::Url => "unusable URL",
-    };
-    let detail = match err {
-        E::Timeout(which) => format!("{which} timeout"),
-        other => other.to_string(),
-    };
-    let message = format!("{what} {}: {}", strip_userinfo(url), bounded(&detail));
-    TransportError {
-        kind,
-        message: redactor.redact(&message),
+    }
+}
+
+/// The message of a request through `hop` that failed: the proxy's own failures (refused,
+/// unreachable, its answer to `CONNECT`) name the proxy first; the destination's name the
+/// destination, then the proxy. Only the proxy is connected to (icsfwd does not resolve the
+/// destination's name), so a refused or failed connection is the proxy's.
+fn through_proxy(
+    err: &ureq::Error,
+    kind: TransportKind,
+    url: &str,
+    hop: &Hop,
+    detail: &str,
+) -> String {
+    use ureq::Error as E;
+    let target = strip_userinfo(url);
+    let tunnel = target
+        .split_once("://")
+        .map_or(target.as_str(), |(_, rest)| {
+            rest.split('/').next().unwrap_or(rest)
+        });
+    match (err, kind) {
+        (E::ConnectProxyFailed(reason), _) => match proxy_status(reason) {
+            Some(status) => format!(
+                "{hop} answered {status} to CONNECT {tunnel}{}",
+                connect_hint(status)
+            ),
+            None => format!("{hop} gave no answer to CONNECT {tunnel}"),
+        },
+        (E::HostNotFound, _) => format!("{hop}: its host name does not resolve"),
+        (_, TransportKind::Refused) => format!("{hop} refused the connection"),
+        (E::Timeout(_), TransportKind::Connect) => format!(
+            "cannot connect to {target} via {hop}: connect timeout (reaching the proxy, its              tunnel and the TLS handshake share connect_timeout + tls_timeout)"
+        ),
+        (_, TransportKind::Connect) => {
+            format!("{hop}: cannot connect to the proxy: {}", bounded(detail))
+        }
+        _ => format!("{} {target} (via {hop}): {}", failed(kind), bounded(detail)),
+    }
+}
+
+/// The status code in ureq's `proxy server responded 403/403` (its `CONNECT` failure).
+fn proxy_status(reason: &str) -> Option<u16> {
+    let (_, after) = reason.split_once("responded ")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// What a proxy's refusal of `CONNECT` with `status` usually means.
+fn connect_hint(status: u16) -> &'static str {
+    match status {
+        407 => " (proxy authentication required: check proxy_credentials_file)",
+        403 => " (the proxy does not allow this host and port: check its CONNECT rules)",
+        502..=504 => " (the proxy could not reach the destination)",
+        _ => "",
     }
 }
 
@@ -459,6 +605,7 @@ mod tests {
         reason = "tests"
     )]
     use super::*;
+    use crate::destination::trust::Trust;
 
     #[test]
     fn userinfo_and_query_are_cut_from_urls_in_messages() {
@@ -496,10 +643,10 @@ mod tests {
     #[test]
     fn a_missing_ca_file_is_a_setup_error_naming_the_file() {
         let tls = Tls {
-            ca_file: Some("/nonexistent/ca.pem".into()),
+            trust: Trust::CaFile("/nonexistent/ca.pem".into()),
             ..Tls::default()
         };
-        let err = HttpClient::new(&tls, &Timeouts::default()).unwrap_err();
+        let err = HttpClient::new(&tls, &Timeouts::default(), &Proxy::Direct).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 }

@@ -57,10 +57,12 @@ pub(crate) mod config;
 pub mod hec;
 pub mod http;
 pub mod probe;
+pub mod proxy;
 pub mod secret;
 mod shared;
 pub mod splunk;
 pub mod syslog;
+pub mod trust;
 
 use classify::Action;
 use hec::Hec;
@@ -261,6 +263,48 @@ impl Destination {
             }
             DestinationKind::Syslog(s) => syslog::probe::run(self, s, alert, out, options),
         }
+    }
+
+    /// What it trusts, for `check-config` (see [`trust::Trust::describe`]); `None` without
+    /// TLS.
+    #[must_use]
+    pub fn trust_summary(&self) -> Option<String> {
+        let uses_tls = match &self.kind {
+            DestinationKind::Splunk(s) => s.scheme == Scheme::Https,
+            DestinationKind::Hec(h) => h.urls.iter().any(|u| u.scheme == Scheme::Https),
+            DestinationKind::Syslog(s) => s.transport.uses_tls(),
+        };
+        match (uses_tls, self.tls.verify) {
+            (false, _) => None,
+            (true, true) => Some(self.tls.trust.describe()),
+            (true, false) => Some("none: verification is off (verify = false)".to_owned()),
+        }
+    }
+
+    /// How an HTTP destination reaches its server, for `check-config`: `direct`, `proxy
+    /// host:port`, or `the proxy the environment names (proxy = "env")`; `None` for syslog.
+    #[must_use]
+    pub fn path_summary(&self) -> Option<String> {
+        let proxy = match &self.kind {
+            DestinationKind::Splunk(s) => &s.proxy,
+            DestinationKind::Hec(h) => &h.proxy,
+            DestinationKind::Syslog(_) => return None,
+        };
+        Some(match proxy {
+            proxy::Proxy::Direct => "direct".to_owned(),
+            proxy::Proxy::Server(server) => {
+                let mut text = format!("via proxy {}:{}", server.host, server.port);
+                if !server.no_proxy.is_empty() {
+                    text.push_str(&format!(", direct to {}", server.no_proxy.join(", ")));
+                }
+                text
+            }
+            proxy::Proxy::Env => {
+                "the proxy HTTPS_PROXY, HTTP_PROXY or ALL_PROXY names when the service starts \
+                 (proxy = \"env\")"
+                    .to_owned()
+            }
+        })
     }
 
     /// Appends what the service must warn about at every start for this destination: TLS

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use icsfwd_core::alert::Event;
 
 use super::classify::{Action, Cause};
+use super::proxy::{Proxy, Routes};
 use super::{Destination, Sender, Tls};
 
 /// The title of the test alert.
@@ -108,6 +109,9 @@ const REFUSED_FIX: &str = "connection refused: check host and port, that Splunk 
                            (HEC enabled?), and the firewall";
 const UNREACHABLE_FIX: &str = "cannot connect: check the host name, the port, routing and the \
                                firewall";
+const PROXY_FIX: &str = "the proxy failed, not the destination: check `proxy` (host and port) \
+                         and that the proxy runs; a 407 needs proxy_credentials_file, a 403 a \
+                         proxy rule that allows CONNECT to the destination's host and port";
 const TIMEOUT_FIX: &str = "Splunk did not answer within response_timeout: check its load, or \
                            raise response_timeout";
 
@@ -155,6 +159,8 @@ pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
          client_key are signed by the CA it trusts (rsyslog imrelp: tls.cacert) and allowed by \
          its tls.authMode and tls.permittedPeer"
             .to_owned()
+    } else if is_proxy_failure(reason) {
+        PROXY_FIX.to_owned()
     } else if lower.contains("credentials rejected") {
         format!(
             "credentials rejected: {}",
@@ -174,6 +180,45 @@ pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
     Some(fix)
 }
 
+/// Whether `reason` is a proxy's own failure (see [`crate::destination::http`]): the
+/// proxy refused, could not be reached or resolved, or refused `CONNECT`.
+fn is_proxy_failure(reason: &str) -> bool {
+    let lower = reason.to_ascii_lowercase();
+    lower.contains("proxy ")
+        && [
+            "refused the connection",
+            " to connect ",
+            "gave no answer to connect",
+            "its host name does not resolve",
+            "cannot connect to the proxy",
+        ]
+        .iter()
+        .any(|words| lower.contains(words))
+}
+
+/// How requests to each of `urls` travel with `proxy`: `path: direct` or `path: via proxy
+/// host:port`, per URL when there are several.
+pub(crate) fn describe_path(proxy: &Proxy, urls: &[String], out: &mut dyn Write) -> io::Result<()> {
+    let routes = match Routes::resolve(proxy, |name| std::env::var(name).ok()) {
+        Ok(routes) => routes,
+        // The sender's setup reports it, with its fix.
+        Err(_) => return Ok(()),
+    };
+    let path = |url: &str| match routes.hop_for(url) {
+        Some(hop) => format!("via {hop}"),
+        None => "direct".to_owned(),
+    };
+    match urls {
+        [one] => writeln!(out, "path: {}", path(one)),
+        many => {
+            for url in many {
+                writeln!(out, "path: {url}: {}", path(url))?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The first step of every test: which destination, of which kind.
 pub(crate) fn header(destination: &Destination, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
@@ -187,13 +232,7 @@ pub(crate) fn header(destination: &Destination, out: &mut dyn Write) -> io::Resu
 /// The TLS settings (never a secret).
 pub(crate) fn describe_tls(tls: &Tls, out: &mut dyn Write) -> io::Result<()> {
     if tls.verify {
-        match &tls.ca_file {
-            Some(ca) => writeln!(out, "tls: verification on, CA file {}", ca.display())?,
-            None => writeln!(
-                out,
-                "tls: verification on, CA: the built-in Mozilla roots (no ca_file)"
-            )?,
-        }
+        writeln!(out, "tls: verification on, trust: {}", tls.trust.describe())?;
     } else {
         writeln!(
             out,
@@ -303,6 +342,7 @@ fn fail_because(
     cause: Option<Cause>,
 ) -> io::Result<Conclusion> {
     let fix = match cause {
+        _ if is_proxy_failure(&reason) => Some(PROXY_FIX.to_owned()),
         Some(cause) => Some(fix(destination, cause)),
         None => advice(destination, &reason),
     };

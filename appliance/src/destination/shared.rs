@@ -15,6 +15,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::trust::Trust;
+
 /// TLS settings of a destination (`splunk` and `hec` over https, `syslog` over `tls` or
 /// `relp-tls`): how the server is authenticated, and how we authenticate to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +24,8 @@ pub struct Tls {
     /// Whether the server's certificate and name are verified. Default true; false only when
     /// a configuration says so explicitly (`verify = false`).
     pub verify: bool,
-    /// A PEM file of CA certificates to trust instead of the built-in (Mozilla) roots.
-    pub ca_file: Option<PathBuf>,
+    /// Which certificate authorities are trusted (`trust`, `ca_file`).
+    pub trust: Trust,
     /// A client certificate and its key, for mutual TLS.
     pub client: Option<ClientCert>,
 }
@@ -32,7 +34,7 @@ impl Default for Tls {
     fn default() -> Self {
         Self {
             verify: true,
-            ca_file: None,
+            trust: Trust::Bundled,
             client: None,
         }
     }

@@ -51,7 +51,7 @@ impl Tls {
 
     pub fn options(&self) -> destination::Tls {
         destination::Tls {
-            ca_file: Some(self.ca_file.clone()),
+            trust: destination::trust::Trust::CaFile(self.ca_file.clone()),
             ..destination::Tls::default()
         }
     }

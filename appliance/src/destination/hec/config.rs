@@ -18,6 +18,7 @@ use crate::config::validate::{
 use crate::destination::DestinationKind;
 use crate::destination::Secret;
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::proxy;
 
 /// The keys of `kind = "hec"` (besides `name`, `kind` and the keys every kind shares).
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +39,9 @@ pub(crate) struct Keys {
     gzip: Option<S<bool>>,
     event_host: Option<S<String>>,
     channel: Option<S<String>>,
+    proxy: Option<S<String>>,
+    proxy_credentials_file: Option<S<String>>,
+    no_proxy: Option<S<Vec<S<String>>>>,
 }
 
 /// How a `hec` destination is read.
@@ -88,6 +92,11 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
     let batch = batch(ctx, raw, prefix);
     let channel = channel(ctx, raw, prefix);
     let envelope = envelope(ctx, raw, prefix);
+    let proxy = proxy::validate(
+        ctx,
+        (&raw.proxy, &raw.proxy_credentials_file, &raw.no_proxy),
+        prefix,
+    );
     let mut hec = Hec::new(urls?, token?);
     hec.ack = ack;
     hec.ack_deadline = ack_deadline?;
@@ -95,6 +104,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
     hec.gzip = flag(&raw.gzip, false);
     hec.channel = channel?;
     hec.envelope = envelope?;
+    hec.proxy = proxy?;
     Some(hec)
 }
 

@@ -30,6 +30,7 @@ use icsfwd_core::format;
 use super::Batching;
 use super::Secret;
 use super::http::Scheme;
+use super::proxy::Proxy;
 
 pub(crate) mod config;
 pub(crate) mod probe;
@@ -63,12 +64,14 @@ pub struct Hec {
     pub envelope: format::hec::Options,
     /// How long a URL that failed is tried last (not a key: 30 s).
     pub down_for: Duration,
+    /// How the collectors are reached: direct (default) or through a proxy.
+    pub proxy: Proxy,
 }
 
 impl Hec {
     /// A destination sending to `urls` with `token` and the defaults of every other key: no
     /// acks (deadline 300 s), the default [`Batch`], no gzip, a generated channel, core's
-    /// default envelope.
+    /// default envelope, direct (no proxy).
     #[must_use]
     pub fn new(urls: Vec<HecUrl>, token: Secret) -> Self {
         Self {
@@ -81,6 +84,7 @@ impl Hec {
             channel: None,
             envelope: format::hec::Options::default(),
             down_for: Duration::from_secs(30),
+            proxy: Proxy::Direct,
         }
     }
 

@@ -18,6 +18,8 @@ pub(crate) fn run(
 ) -> io::Result<Conclusion> {
     probe::header(destination, out)?;
     describe(hec, out)?;
+    let bases: Vec<String> = hec.urls.iter().map(ToString::to_string).collect();
+    probe::describe_path(&hec.proxy, &bases, out)?;
     probe::describe_tls(&destination.tls, out)?;
     let mut sender = match HecSender::new(hec, &destination.tls, &destination.timeouts) {
         Ok(sender) => sender,

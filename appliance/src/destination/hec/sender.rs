@@ -185,7 +185,7 @@ impl HecSender {
             Some(_) => return Err(HecError::BadChannel),
             None => random_guid(),
         };
-        let client = HttpClient::new(tls, timeouts).map_err(HecError::Setup)?;
+        let client = HttpClient::new(tls, timeouts, &hec.proxy).map_err(HecError::Setup)?;
         let token_header = Secret::new(format!("Splunk {}", hec.token.expose()));
         let redactor = Redactor::new(&[&hec.token, &token_header]);
         Ok(Self {

@@ -13,6 +13,7 @@ use crate::config::table::fields_of;
 use crate::config::validate::{Ctx, host, key, optional_text, port, secret};
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
 use crate::destination::http::Scheme;
+use crate::destination::proxy;
 use crate::destination::{DestinationKind, Secret};
 
 /// The keys of `kind = "splunk"` (besides `name`, `kind` and the keys every kind shares).
@@ -33,6 +34,9 @@ pub(crate) struct Keys {
     index: Option<S<String>>,
     source: Option<S<String>>,
     sourcetype: Option<S<String>>,
+    proxy: Option<S<String>>,
+    proxy_credentials_file: Option<S<String>>,
+    no_proxy: Option<S<Vec<S<String>>>>,
 }
 
 /// How a `splunk` destination is read.
@@ -95,6 +99,11 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
         &key(prefix, "sourcetype"),
         hec::MAX_OPTION_LEN,
     );
+    let proxy = proxy::validate(
+        ctx,
+        (&raw.proxy, &raw.proxy_credentials_file, &raw.no_proxy),
+        prefix,
+    );
     let sourcetype = sourcetype
         .ok()?
         .unwrap_or_else(|| DEFAULT_SOURCETYPE.to_owned());
@@ -108,6 +117,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
             .ok()?
             .unwrap_or_else(|| hec::DEFAULT_SOURCE.to_owned()),
         sourcetype,
+        proxy: proxy?,
     })
 }
 

@@ -21,6 +21,7 @@
 use std::time::Duration;
 
 use super::http::Scheme;
+use super::proxy::Proxy;
 use super::{Batching, Secret};
 
 pub(crate) mod config;
@@ -56,11 +57,13 @@ pub struct Splunk {
     pub source: String,
     /// The `sourcetype` parameter, default [`DEFAULT_SOURCETYPE`].
     pub sourcetype: String,
+    /// How splunkd is reached: direct (default) or through a proxy.
+    pub proxy: Proxy,
 }
 
 impl Splunk {
     /// A destination at `scheme://host:port` authenticating with `auth`, with the defaults of
-    /// every other key: no index, source `icsfwd`, sourcetype [`DEFAULT_SOURCETYPE`].
+    /// every other key: no index, source `icsfwd`, sourcetype [`DEFAULT_SOURCETYPE`], direct.
     #[must_use]
     pub fn new(scheme: Scheme, host: &str, port: u16, auth: Auth) -> Self {
         Self {
@@ -71,6 +74,7 @@ impl Splunk {
             index: None,
             source: icsfwd_core::format::hec::DEFAULT_SOURCE.to_owned(),
             sourcetype: DEFAULT_SOURCETYPE.to_owned(),
+            proxy: Proxy::Direct,
         }
     }
 

@@ -21,6 +21,7 @@ pub(crate) fn run(
 ) -> io::Result<Conclusion> {
     probe::header(destination, out)?;
     describe(splunk, sensor_ip, out)?;
+    probe::describe_path(&splunk.proxy, &[splunk.base_url()], out)?;
     probe::describe_tls(&destination.tls, out)?;
     let built = SplunkSender::new(splunk, sensor_ip, &destination.tls, &destination.timeouts);
     let mut sender = match built {

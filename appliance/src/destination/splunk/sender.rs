@@ -127,7 +127,7 @@ impl SplunkSender {
         if splunk.host.is_empty() || splunk.host.contains(['/', '?', '#', '@', ' ']) {
             return Err(SplunkError::BadUrl(bounded(&base)));
         }
-        let client = HttpClient::new(tls, timeouts).map_err(SplunkError::Setup)?;
+        let client = HttpClient::new(tls, timeouts, &splunk.proxy).map_err(SplunkError::Setup)?;
         let mut query = format!(
             "host={}&source={}&sourcetype={}",
             percent_encode(&sensor_ip.to_string()),

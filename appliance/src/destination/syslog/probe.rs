@@ -183,16 +183,13 @@ fn describe(options: &Syslog, tls: &Tls, out: &mut dyn Write) -> io::Result<()> 
         options.transport.as_str()
     )?;
     if options.transport == Transport::Tls {
-        match (&tls.ca_file, tls.verify) {
-            (_, false) => writeln!(
+        if tls.verify {
+            writeln!(out, "tls: verification on, trust: {}", tls.trust.describe())?;
+        } else {
+            writeln!(
                 out,
                 "tls: verification OFF (verify = false): anyone on the path can read the alerts"
-            )?,
-            (Some(ca), true) => writeln!(out, "tls: verification on, CA file {}", ca.display())?,
-            (None, true) => writeln!(
-                out,
-                "tls: verification on, CA: the built-in Mozilla roots (no ca_file)"
-            )?,
+            )?;
         }
         match &tls.client {
             Some(client) => writeln!(out, "tls: client certificate {}", client.cert.display())?,

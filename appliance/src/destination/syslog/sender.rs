@@ -15,7 +15,8 @@
 //!   destination's backoff); the next `send` reconnects. A write error mid-batch drops the
 //!   connection and gives `Retry` for the whole batch with [`Outcome::uncertain`] set: part of
 //!   it may have arrived, so the resend may duplicate.
-//! - TLS: verified by default, against the CA file when one is given, else the Mozilla roots
+//! - TLS: verified by default, against the roots `trust` names (the CA file when one is
+//!   given, else the compiled-in Mozilla roots or the system's bundle)
 //!   (webpki-roots), with the same CA and client-certificate loading as the HTTPS client. A
 //!   certificate the receiver presents that does not verify, or a receiver that refuses the
 //!   session — also after a TLS 1.3 handshake that the client saw complete, the way a receiver

@@ -20,8 +20,8 @@
 //!   the server's Finished already comes after its check of the client.
 //! - A refusal gives [`Action::Park`] with a reason that names the likely cause and the fix
 //!   ([`Refusal::reason`]); nothing was written.
-//! - TLS verification as the HTTPS client does it ([`TlsClient::new`]): the CA file or the
-//!   Mozilla roots, the client certificate when configured, verification off only with
+//! - TLS verification as the HTTPS client does it ([`TlsClient::new`]): the roots `trust`
+//!   names (see [`crate::destination::trust`]), the client certificate when configured, verification off only with
 //!   `verify = false`.
 //! - Reads are bounded: the post-handshake wait by its deadline, [`Stream::check_alive`] by
 //!   [`DRAIN_READS`] non-blocking reads; what a receiver sends (it should send nothing but TLS
@@ -58,6 +58,7 @@ use super::sender::SyslogError;
 use crate::destination::Tls;
 use crate::destination::classify::Action;
 use crate::destination::http;
+use crate::destination::trust::Roots;
 
 /// Most non-blocking reads of one [`Stream::check_alive`] (each up to 4 KiB).
 pub const DRAIN_READS: usize = 16;
@@ -696,7 +697,7 @@ pub fn nonzero(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-/// The rustls client configuration of `tls`: the CA file's certificates or the Mozilla roots,
+/// The rustls client configuration of `tls`: the roots its `trust` names,
 /// an optional client certificate, verification off only when `verify` is false.
 pub(crate) fn client_config(tls: &Tls) -> Result<ClientConfig, SyslogError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -704,14 +705,17 @@ pub(crate) fn client_config(tls: &Tls) -> Result<ClientConfig, SyslogError> {
         .with_safe_default_protocol_versions()
         .map_err(|err| SyslogError::Config(err.to_string()))?;
     let mut roots = RootCertStore::empty();
-    if let Some(path) = &tls.ca_file {
-        for cert in http::read_ca_certs(path).map_err(SyslogError::Tls)? {
-            roots
-                .add(CertificateDer::from(cert.der().to_vec()))
-                .map_err(|err| SyslogError::Config(format!("{}: {err}", path.display())))?;
+    match tls.trust.roots().map_err(SyslogError::Tls)? {
+        Roots::Read(certs) => {
+            for cert in certs {
+                roots
+                    .add(CertificateDer::from(cert.der().to_vec()))
+                    .map_err(|err| {
+                        SyslogError::Config(format!("{}: {err}", tls.trust.describe()))
+                    })?;
+            }
         }
-    } else {
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Roots::Bundled => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     let builder = builder.with_root_certificates(roots);
     let mut config = match &tls.client {
