@@ -15,8 +15,10 @@
 //!   says why, retried slowly), refused records go to the [dead-letter file](deadletter).
 //! - [`housekeeper::Housekeeper`] checkpoints the spool periodically (and once more at
 //!   shutdown), so delivered segments are removed.
-//! - [`Shutdown`] is the one stop signal every thread here watches; [`Delivery::start`] starts
-//!   everything and [`Running::shutdown`] stops it within a deadline.
+//! - [`Shutdown`] is the one stop signal type every thread here watches (each worker has its
+//!   own); [`Delivery::start`] starts everything, [`Running::reconfigure`] restarts, starts
+//!   and stops workers at a reload (`crate::reload`) leaving the unchanged ones alone, and
+//!   [`Running::shutdown`] stops everything within a deadline.
 //! - [`stats::DeliveryStats`] per destination, for `icsfwd status` ([`Running::stats`]).
 //!
 //! What it guarantees (the delivery contract):
