@@ -362,6 +362,10 @@ fn a_hundred_reloads_while_alerts_stream_lose_nothing_and_duplicate_nothing_on_a
         status["reload"]["refused"], refused,
         "every refusal counted: {status}"
     );
+    // Counters only grow: b's restarted workers carry them on.
+    let delivered = |i: usize| status["destinations"][i]["delivered"].as_u64().unwrap();
+    assert_eq!(delivered(0), accepted.len() as u64, "{status}");
+    assert!(delivered(1) >= accepted.len() as u64, "{status}");
     let metrics = scrape(&dir);
     assert_eq!(
         sample(&metrics, "icsfwd_reloads_total{result=\"refused\"} "),

@@ -232,7 +232,7 @@ impl Delivery {
             options,
         };
         for destination in &config.destinations {
-            if let Err(err) = running.start_worker(destination, &config.sensor) {
+            if let Err(err) = running.start_worker(destination, &config.sensor, None) {
                 running.shutdown(Duration::from_secs(5));
                 return Err(err);
             }
@@ -291,13 +291,26 @@ pub struct ShutdownReport {
 
 impl Running {
     /// Starts the worker of `destination` (or records why its sender could not be set up:
-    /// [`State::Failed`], no thread) at the end of the list.
+    /// [`State::Failed`], no thread) at the end of the list. Its counters go on from
+    /// `previous` (those of the worker it replaces), so that they only grow.
     fn start_worker(
         &mut self,
         destination: &Destination,
         sensor: &config::Sensor,
+        previous: Option<DeliveryStats>,
     ) -> io::Result<()> {
         let cell = StatsCell::new(&destination.name, destination.kind.as_str());
+        if let Some(previous) = previous {
+            cell.update(|s| {
+                *s = DeliveryStats {
+                    name: destination.name.clone(),
+                    kind: destination.kind.as_str().to_owned(),
+                    state: State::Idle,
+                    acks_pending: 0,
+                    ..previous
+                };
+            });
+        }
         let shutdown = Shutdown::new();
         let mut slot = WorkerSlot {
             destination: destination.clone(),
@@ -394,12 +407,14 @@ impl Running {
             slot.shutdown.trigger();
         }
         let mut late = Vec::new();
+        let mut previous = Vec::new();
         for slot in stop {
             if let Some(thread) = slot.thread
                 && join_until(thread, until).is_err()
             {
-                late.push(slot.destination.name);
+                late.push(slot.destination.name.clone());
             }
+            previous.push(slot.stats.snapshot());
         }
         let mut keep: Vec<Option<WorkerSlot>> = keep.into_iter().map(Some).collect();
         for destination in &config.destinations {
@@ -409,7 +424,13 @@ impl Running {
                 .and_then(Option::take);
             match kept {
                 Some(slot) => self.workers.push(slot),
-                None => self.start_worker(destination, &config.sensor)?,
+                None => {
+                    let counters = previous
+                        .iter()
+                        .find(|p| p.name == destination.name)
+                        .cloned();
+                    self.start_worker(destination, &config.sensor, counters)?;
+                }
             }
         }
         Ok(late)
