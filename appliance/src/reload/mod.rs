@@ -497,6 +497,43 @@ mod tests {
         assert_eq!(Answer::from_text("what: ever"), None);
     }
 
+    fn parse(extra: &str) -> Config {
+        let text = format!(
+            "[sensor]\nname = \"s\"\nip = \"10.0.0.1\"\n\n[[destination]]\nname = \"u\"\n\
+             kind = \"syslog\"\nhost = \"127.0.0.1\"\ntransport = \"udp\"\n\n[[rule]]\n\
+             name = \"all\"\nactions = [\"u\"]\n{extra}"
+        );
+        let origin = crate::config::Origin {
+            path: "icsfwd.toml".into(),
+            mode: 0o600,
+        };
+        Config::parse(&text, &origin, &|_| None).unwrap()
+    }
+
+    #[test]
+    fn a_changed_fixed_section_is_named_with_what_to_do_and_rules_are_not_fixed() {
+        let old = parse("");
+        assert!(
+            fixed_sections_changed(
+                &old,
+                &parse("[[exclusion]]\nname = \"x\"\nsensors = [\"t\"]\n")
+            )
+            .is_empty()
+        );
+        let changed = fixed_sections_changed(&old, &parse("[spool]\ndir = \"/var/lib/other\"\n"));
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        assert!(changed[0].starts_with("[spool] changed"), "{changed:?}");
+        assert!(
+            changed[0].contains("systemctl restart icsfwd"),
+            "{changed:?}"
+        );
+        let both = fixed_sections_changed(
+            &old,
+            &parse("[ingest]\nsocket = \"/tmp/x.sock\"\n[log]\nlevel = \"debug\"\n"),
+        );
+        assert_eq!(both.len(), 2, "{both:?}");
+    }
+
     #[test]
     fn a_tls_file_changed_under_the_same_name_changes_the_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
