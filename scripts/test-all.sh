@@ -7,7 +7,8 @@
 # core-thumbv7em, core-thumbv7em-defmt, firmware-clippy, firmware-qemu, cross
 # (scripts/cross.sh). Every warning is an error. A step that cannot run because the machine
 # cannot install its tool (the bare-metal target, qemu-system-arm, Splunk's Python SDK / Node
-# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's rsyslog,
+# HEC client, pycef and syslog-rfc5424-parser for the fidelity step, Debian's systemd
+# (systemd-analyze) for the unit check of the test step, Debian's rsyslog,
 # rsyslog-openssl and rsyslog-relp for the syslog step, Debian's prometheus (promtool and the
 # server) for the metrics step, Debian's tinyproxy for the proxy tests in the test step,
 # splunk-appinspect, splint-spl and ksconf for the splunk-app step, Debian's faketime for the clock steps of the J1 test in the test
@@ -61,6 +62,20 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
     have_qemu=0
     loud "cannot install qemu-system-arm (apt-get install qemu-system-arm):" \
          "the firmware image is built but NOT RUN; everything else still runs."
+  fi
+fi
+# systemd-analyze (Debian's systemd): `systemd-analyze verify` of etc/icsfwd.service in
+# appliance/tests/service_signals.rs (the test prints SKIPPED without it).
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  echo "installing Debian package systemd (systemd-analyze verify of etc/icsfwd.service)"
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null) || true
+  elif command -v sudo >/dev/null 2>&1; then
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null) || true
+  fi
+  if ! command -v systemd-analyze >/dev/null 2>&1; then
+    loud "cannot install systemd (apt-get install systemd): systemd-analyze verify of the unit" \
+         "is SKIPPED (appliance/tests/service_signals.rs); everything else still runs."
   fi
 fi
 have_rsyslog=1

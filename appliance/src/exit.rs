@@ -40,6 +40,9 @@ pub enum Exit {
     Refused,
     /// 4, `send`: the connection was lost or stalled with lines unanswered.
     Unanswered,
+    /// 5, `reload`: the configuration is valid but changes what only a restart can change
+    /// (the running configuration stays).
+    RestartNeeded,
     /// 64 (BSD's `EX_USAGE`): a command-line usage error, for every command (2 already means
     /// "invalid configuration").
     Usage,
@@ -47,7 +50,7 @@ pub enum Exit {
     /// held); nothing in it was touched.
     SpoolInUse,
     /// 75 (`EX_TEMPFAIL`), `run`: stopped because a spool write or fsync failed; the unit's
-    /// `Restart=on-failure` starts it again, and the restart recovers the spool.
+    /// `Restart=always` starts it again, and the restart recovers the spool.
     SpoolFailed,
     /// 77 (BSD's `EX_NOPERM`): a command that writes into the spool runs as another user than
     /// the spool directory's owner; nothing was touched.
@@ -63,6 +66,7 @@ impl Exit {
             Exit::ConfigInvalid | Exit::Degraded | Exit::Damaged => 2,
             Exit::ConfigUnreadable | Exit::Refused => 3,
             Exit::Unanswered => 4,
+            Exit::RestartNeeded => 5,
             Exit::Usage => 64,
             Exit::SpoolInUse => 73,
             Exit::SpoolFailed => 75,
@@ -103,7 +107,11 @@ impl Codes {
 pub const RUN: Codes = Codes {
     command: "run",
     codes: &[
-        (Exit::Success, "stopped gracefully (SIGTERM or SIGINT)"),
+        (
+            Exit::Success,
+            "stopped gracefully (SIGTERM or SIGINT; SIGHUP reloads instead); the unit's\n\
+             Restart=always starts it again unless systemctl stopped it",
+        ),
         (
             Exit::Failed,
             "could not start: the spool, the ingest socket or the metrics endpoint could not be set up (the log says why)",
@@ -125,7 +133,7 @@ pub const RUN: Codes = Codes {
         (
             Exit::SpoolFailed,
             "stopped because a spool write or fsync failed (disk full or I/O error); the unit's\n\
-             Restart=on-failure starts it again, and the restart recovers the spool",
+             Restart=always starts it again, and the restart recovers the spool",
         ),
         (
             Exit::NotOwner,
@@ -203,6 +211,56 @@ pub const TEST: Codes = Codes {
     ],
 };
 
+/// `icsfwd reload`.
+pub const RELOAD: Codes = Codes {
+    command: "reload",
+    codes: &[
+        (
+            Exit::Success,
+            "applied: the new configuration is in force (the answer says what changed)",
+        ),
+        (
+            Exit::Failed,
+            "the service could not be reached (is it running?) or could not apply it (the\n\
+             answer says why)",
+        ),
+        (
+            Exit::ConfigInvalid,
+            "refused: the configuration is invalid (every problem is listed, as by\n\
+             check-config); the running configuration stays",
+        ),
+        (
+            Exit::ConfigUnreadable,
+            "refused: the service cannot read the configuration file; the running configuration\n\
+             stays",
+        ),
+        (
+            Exit::RestartNeeded,
+            "refused: it changes a section that cannot change while icsfwd runs, or moves a\n\
+             destination the spool still holds records for; the running configuration stays",
+        ),
+        (Exit::Usage, "usage error"),
+    ],
+};
+
+/// `icsfwd spool release-destination`.
+pub const SPOOL_RELEASE: Codes = Codes {
+    command: "spool release-destination",
+    codes: &[
+        (
+            Exit::Success,
+            "released: the removed destination's records will not be delivered (the answer\n\
+             says how many)",
+        ),
+        (
+            Exit::Failed,
+            "nothing released: the service could not be reached, or the destination is still\n\
+             configured or has nothing kept (the answer says which)",
+        ),
+        (Exit::Usage, "usage error"),
+    ],
+};
+
 /// `icsfwd status`.
 pub const STATUS: Codes = Codes {
     command: "status",
@@ -269,13 +327,15 @@ pub const DEADLETTER_REPLAY: Codes = Codes {
 };
 
 /// Every command that documents its exit codes, in the order of `docs/operations.md`.
-pub const EVERY_COMMAND: [&Codes; 7] = [
+pub const EVERY_COMMAND: [&Codes; 9] = [
     &RUN,
+    &RELOAD,
     &CHECK_CONFIG,
     &SEND,
     &TEST,
     &STATUS,
     &SPOOL_VERIFY,
+    &SPOOL_RELEASE,
     &DEADLETTER_REPLAY,
 ];
 

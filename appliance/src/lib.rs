@@ -17,6 +17,8 @@
 //! - [`metrics`]: the opt-in Prometheus / OpenMetrics endpoint (`[metrics]`) and its
 //!   latency histograms.
 //! - [`probe`]: `icsfwd test <destination>`, one test alert sent and every step reported.
+//! - [`reload`]: SIGHUP and `icsfwd reload`: a new configuration applied whole, or refused
+//!   whole, without stopping ingest; the control socket.
 //! - [`service`]: `icsfwd run`, assembled from the parts and stopped in order.
 //! - [`send`]: the `icsfwd send` client of the ingest socket.
 //! - [`status`]: the snapshot the service writes and `icsfwd status` shows.
@@ -49,6 +51,7 @@ pub mod logging;
 pub mod metrics;
 pub mod notify;
 pub mod probe;
+pub mod reload;
 pub mod send;
 pub mod service;
 pub mod spool;

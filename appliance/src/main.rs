@@ -26,7 +26,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the forwarder: take alerts on the ingest socket, keep them in the spool, deliver
-    /// them to every destination its rules name. Stops gracefully on SIGTERM or SIGINT.
+    /// them to every destination its rules name. Stops gracefully on SIGTERM or SIGINT;
+    /// reloads its configuration on SIGHUP (as `icsfwd reload` does).
     ///
     /// Logs go to stderr, one line per record with a journald priority prefix.
     #[command(after_help = exit::RUN.help())]
@@ -90,6 +91,22 @@ enum Command {
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
+    /// Make the running service read its configuration (and every secret file) again: it is
+    /// applied whole without stopping ingest, or refused whole and the running one stays.
+    ///
+    /// Rules and exclusions apply from the next alert; a new destination receives the alerts
+    /// accepted from now on; a changed destination (any key, token, password, URL, TLS file)
+    /// restarts its worker from its cursor; a removed destination's records stay in the spool
+    /// (`icsfwd status`: "removed, N records kept") until `icsfwd spool release-destination`.
+    /// `[sensor]`, `[spool]`, `[ingest]`, `[log]` and `[metrics]` need a restart. Reaches the
+    /// service through the control socket beside the ingest socket (mode 0600: run it as the
+    /// service user or root). SIGHUP does the same and logs the answer.
+    #[command(after_help = exit::RELOAD.help())]
+    Reload {
+        /// The configuration file the service runs with.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
     /// Submit alerts (ingest JSON lines, docs/ingest.md) to the running forwarder and print
     /// each answer, numbered by input line.
     ///
@@ -121,7 +138,7 @@ enum Command {
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Inspect the spool.
+    /// Inspect the spool, or release the records it keeps for a removed destination.
     #[command(subcommand)]
     Spool(SpoolCommand),
     /// Send one test alert to a destination (the "send test message" button) and print
@@ -163,6 +180,17 @@ enum SpoolCommand {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
         /// The configuration file to take the spool directory from.
+        #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+        config: PathBuf,
+    },
+    /// Let go of the records the running service keeps for a destination a reload removed
+    /// (`icsfwd status` shows it as "removed, N records kept"): they will not be delivered.
+    /// To deliver them instead, add the destination back (same name, same place) and reload.
+    #[command(after_help = exit::SPOOL_RELEASE.help())]
+    ReleaseDestination {
+        /// The removed destination's name.
+        destination: String,
+        /// The configuration file the service runs with.
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
@@ -282,6 +310,11 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
         } => cli::send::send(file.as_deref(), socket, tcp, config.as_deref()),
         Command::Explain { file, config } => cli::check::explain(file.as_deref(), &config),
         Command::Spool(SpoolCommand::Verify { dir, config }) => cli::spool::verify(dir, &config),
+        Command::Spool(SpoolCommand::ReleaseDestination {
+            destination,
+            config,
+        }) => Ok(cli::reload::release_destination(&destination, &config)),
+        Command::Reload { config } => Ok(cli::reload::reload(&config)),
         Command::Status { config, json } => cli::status::status(&config, json),
         Command::Test {
             destination,

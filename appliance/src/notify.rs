@@ -54,9 +54,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::config::SharedRules;
 use icsfwd_core::alert::{Event, Notification, NotificationKind, Sensor};
 use icsfwd_core::destination::DestinationSet;
-use icsfwd_core::rule::RuleSet;
 use log::{info, warn};
 
 use crate::ingest::schema::Heartbeat;
@@ -68,7 +68,7 @@ pub const MAX_TRACKED_SENSORS: usize = 256;
 
 /// Makes system notifications, routes them with the rules and appends them to the spool.
 pub struct Notifier<S: Storage + 'static = FsStorage> {
-    rules: Box<RuleSet>,
+    rules: SharedRules,
     handle: Handle<S>,
     sensor: Sensor,
     epoch: u64,
@@ -88,7 +88,7 @@ impl<S: Storage + 'static> Notifier<S> {
     /// A notifier for the forwarder's own sensor (`sensor_name`, `sensor_ip`), started at
     /// `started_ms` (milliseconds since the Unix epoch; the base of every id).
     pub fn new(
-        rules: Box<RuleSet>,
+        rules: impl Into<SharedRules>,
         handle: Handle<S>,
         sensor_name: &str,
         sensor_ip: IpAddr,
@@ -99,7 +99,7 @@ impl<S: Storage + 'static> Notifier<S> {
         sensor.ip = sensor_ip;
         sensor.set_version(env!("CARGO_PKG_VERSION"));
         Notifier {
-            rules,
+            rules: rules.into(),
             handle,
             sensor,
             epoch: started_ms.saturating_mul(1_000_000),
@@ -144,7 +144,7 @@ impl<S: Storage + 'static> Notifier<S> {
     ) -> Result<Option<Sent>, AppendError> {
         let notification = self.make(kind, sensor, text, now_ms);
         let event = Event::Notification(notification);
-        let destinations = self.rules.route(&event, now_ms);
+        let destinations = self.rules.current().route(&event, now_ms);
         info!(
             "notification {}: {} (sensor {}): {}",
             event_id(&event),

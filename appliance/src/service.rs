@@ -10,6 +10,9 @@
 //!   (`Service::tick`) until it is told to stop ([`Stop`], triggered by SIGTERM or SIGINT in
 //!   the binary) or the spool failed. Each status tick also reports sensors whose heartbeats
 //!   stopped (or came back) and, at most once per tick, alerts evicted or dead-lettered.
+//!   Beside it, the control thread ([`crate::reload::control`]) serves `icsfwd reload`,
+//!   `icsfwd spool release-destination` and SIGHUP ([`Hangup`]): a reload applies a new
+//!   configuration whole or refuses it whole while ingest goes on ([`crate::reload`]).
 //! - **Stop** (`Service::stop`), in the order that keeps the delivery contract, one function
 //!   per step:
 //!
@@ -44,18 +47,20 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::NotificationKind;
 use log::{error, info, warn};
 
 use crate::clock::now_ms;
-use crate::config::{self, Config};
+use crate::config::{self, Config, SharedRules};
 use crate::deliver::{self, Delivery, Shutdown};
 use crate::exit::Exit;
 use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
+pub use crate::reload::control::Hangup;
+use crate::reload::{Live, control};
 use crate::spool::lock::LockError;
 use crate::spool::storage::FsStorage;
 use crate::spool::{GroupCommit, GroupConfig, Handle, OpenError, Recovery, Spool, SpoolConfig};
@@ -98,6 +103,8 @@ pub enum ServiceError {
     Threads(io::Error),
     /// The metrics endpoint (`[metrics]`) could not be set up.
     Metrics(crate::metrics::StartError),
+    /// The control socket (`icsfwd reload`) could not be set up.
+    Control(io::Error),
 }
 
 impl std::fmt::Display for ServiceError {
@@ -112,6 +119,11 @@ impl std::fmt::Display for ServiceError {
             ),
             ServiceError::Threads(e) => write!(f, "starting threads: {e}"),
             ServiceError::Metrics(e) => write!(f, "metrics endpoint: {e}"),
+            ServiceError::Control(e) => write!(
+                f,
+                "control socket: {e} (it is created beside [ingest] socket; check that \
+                 directory's permissions)"
+            ),
         }
     }
 }
@@ -132,7 +144,7 @@ pub struct StopReport {
 }
 
 /// Exit code of `icsfwd run` after it stopped because its spool failed
-/// ([`Exit::SpoolFailed`], `EX_TEMPFAIL`): the unit's `Restart=on-failure` starts it again,
+/// ([`Exit::SpoolFailed`], `EX_TEMPFAIL`): the unit's `Restart=always` starts it again,
 /// and the restart recovers the spool (a torn tail is cut) and accepts alerts again once the
 /// disk has space.
 pub const EXIT_SPOOL_FAILED: u8 = Exit::SpoolFailed.code();
@@ -152,8 +164,49 @@ fn spool_config(config: &config::Spool) -> SpoolConfig {
 ///
 /// The spool, the ingest socket or a thread could not be set up; nothing was accepted then.
 pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
+    run_with_reloads(config, stop, &Hangup::new())
+}
+
+/// [`run`], reloading the configuration at each `hangup` request (SIGHUP in the binary) as
+/// well as at each `icsfwd reload`.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_with_reloads(
+    config: &Config,
+    stop: &Stop,
+    hangup: &Hangup,
+) -> Result<StopReport, ServiceError> {
     let service = Service::start(config)?;
-    let spool_failed = service.serve(stop);
+    let control_path = control::path_for(&config.ingest.socket);
+    let listener = match control::bind(&control_path) {
+        Ok(listener) => listener,
+        Err(e) => {
+            service.stop(false);
+            return Err(ServiceError::Control(e));
+        }
+    };
+    let control_stop = Stop::new();
+    let spool_failed = std::thread::scope(|scope| {
+        let control = std::thread::Builder::new()
+            .name("control".to_owned())
+            .spawn_scoped(scope, || {
+                control::serve(
+                    &listener,
+                    &control_path,
+                    &service.live,
+                    hangup,
+                    &control_stop,
+                );
+            });
+        if let Err(e) = &control {
+            error!("starting the control thread: {e}; icsfwd reload and SIGHUP do nothing");
+        }
+        let spool_failed = service.serve(stop);
+        control_stop.trigger();
+        spool_failed
+    });
     Ok(service.stop(spool_failed))
 }
 
@@ -164,7 +217,8 @@ struct Service<'a> {
     started_ms: u64,
     commit: GroupCommit,
     handle: Handle,
-    delivery: deliver::Running,
+    /// The configuration in force and the delivery workers: what a reload changes.
+    live: Mutex<Live>,
     ingest: RunningIngest,
     notifier: Notifier,
     heartbeats: Arc<HeartbeatTracker>,
@@ -191,15 +245,16 @@ impl<'a> Service<'a> {
         let handle = commit.handle();
         let delivery = Delivery::start(config, handle.clone(), &config.spool.dir)
             .map_err(ServiceError::Threads)?;
+        let rules = SharedRules::new(config.rules.clone());
         let notifier = Notifier::new(
-            config.rules.clone(),
+            rules.clone(),
             handle.clone(),
             &config.sensor.name,
             config.sensor.ip,
             started_ms,
         );
         let heartbeats = Arc::new(HeartbeatTracker::new(config.sensor.heartbeat_timeout));
-        let ingest = start_ingest(config, &handle, &heartbeats)?;
+        let ingest = start_ingest(config, &rules, &handle, &heartbeats)?;
         info!(
             "icsfwd {} running for sensor {}: ingest on {}{}, {} destination(s)",
             env!("CARGO_PKG_VERSION"),
@@ -225,8 +280,8 @@ impl<'a> Service<'a> {
             config,
             started_ms,
             commit,
+            live: Mutex::new(Live::new(config.clone(), delivery, rules, handle.clone())),
             handle,
-            delivery,
             ingest,
             notifier,
             heartbeats,
@@ -291,12 +346,11 @@ impl<'a> Service<'a> {
                 damaged_frames: self.damaged_frames,
             };
         }
-        snapshot.destinations = self
-            .delivery
-            .stats()
-            .iter()
-            .map(|d| d.to_status())
-            .collect();
+        {
+            let live = self.live();
+            snapshot.destinations = destination_statuses(&live, &self.handle);
+            snapshot.reload = reload_status(live.counts());
+        }
         notify_changes(
             &self.notifier,
             &self.heartbeats,
@@ -335,11 +389,15 @@ impl<'a> Service<'a> {
     fn stop(self, spool_failed: bool) -> StopReport {
         info!("stopping: answering the lines already read, then stopping the workers");
         let ingest_stats = stop_ingest(self.ingest);
+        let live = self
+            .live
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         // A failed spool takes no notification: the restart's "online" tells the SOC instead.
         if !spool_failed {
-            announce_offline(self.config, &self.notifier, &self.delivery);
+            announce_offline(live.config(), &self.notifier, live.delivery());
         }
-        let still_running = stop_delivery(self.delivery);
+        let still_running = stop_delivery(live.into_delivery());
         close_spool(self.commit);
         remove_status_file(&self.status_path);
         drop(self.metrics);
@@ -352,6 +410,57 @@ impl<'a> Service<'a> {
             accepted: ingest_stats.accepted,
             spool_failed,
         }
+    }
+}
+
+impl Service<'_> {
+    /// The configuration in force and the delivery workers, locked (a reload holds the lock
+    /// while it applies).
+    fn live(&self) -> std::sync::MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The destinations of the status snapshot: those configured, in order, then those a reload
+/// removed whose records the spool keeps ("removed, N records kept").
+fn destination_statuses(live: &Live, handle: &Handle) -> Vec<status::DestinationStatus> {
+    let mut out: Vec<status::DestinationStatus> = live
+        .delivery()
+        .stats()
+        .iter()
+        .map(|d| d.to_status())
+        .collect();
+    let Ok(spool) = handle.stats() else {
+        return out;
+    };
+    for kept in &spool.destinations {
+        if live.config().destination(&kept.name).is_some() || kept.backlog == 0 {
+            continue;
+        }
+        out.push(status::DestinationStatus {
+            name: kept.name.clone(),
+            kind: live.kind_of(&kept.name).unwrap_or("removed").to_owned(),
+            state: status::REMOVED.to_owned(),
+            reason: Some(format!(
+                "removed from the configuration; its {} record(s) are kept in the spool: add it \
+                 back and reload to deliver them, or release them with `icsfwd spool \
+                 release-destination {}`",
+                kept.backlog, kept.name
+            )),
+            backlog: kept.backlog,
+            ..status::DestinationStatus::default()
+        });
+    }
+    out
+}
+
+/// The reload counters of the status snapshot.
+fn reload_status(counts: &crate::reload::ReloadCounts) -> status::ReloadStatus {
+    status::ReloadStatus {
+        applied: counts.applied,
+        refused: counts.refused,
+        last: counts.last.as_ref().map(|(text, _)| text.clone()),
+        last_ms: counts.last.as_ref().map(|(_, ms)| *ms),
     }
 }
 
@@ -410,6 +519,13 @@ fn log_recovery(dir: &Path, recovery: &Recovery) {
             recovery.progress.damaged_lines
         );
     }
+    for dropped in &recovery.dropped_destinations {
+        warn!(
+            "destination {dropped}: in the spool's checkpoint but not in the configuration: \
+             its records are no longer kept for it (a destination removed by a reload keeps \
+             them only while the service runs: add it back to deliver them)"
+        );
+    }
     for resume in &recovery.destinations {
         info!(
             "destination {}: {} record(s) to deliver",
@@ -422,6 +538,7 @@ fn log_recovery(dir: &Path, recovery: &Recovery) {
 /// telling `heartbeats` about every heartbeat.
 fn start_ingest(
     config: &Config,
+    rules: &SharedRules,
     handle: &Handle,
     heartbeats: &Arc<HeartbeatTracker>,
 ) -> Result<RunningIngest, ServiceError> {
@@ -431,7 +548,7 @@ fn start_ingest(
     ingest_config.max_line = config.ingest.max_line_bytes;
     let tracker = Arc::clone(heartbeats);
     let admit = SpoolAdmit::new(
-        config.rules.clone(),
+        rules.clone(),
         handle.clone(),
         Box::new(move |heartbeat| {
             log::debug!("heartbeat from sensor {}", heartbeat.sensor.name.as_str());

@@ -88,6 +88,23 @@ pub struct SpoolStatus {
     pub damaged_frames: u64,
 }
 
+/// The `state` of a destination a reload removed while the spool still holds records for it
+/// (its backlog is kept until it is configured again or released).
+pub const REMOVED: &str = "removed";
+
+/// The reloads since the service started (`icsfwd reload`, SIGHUP).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReloadStatus {
+    /// Reloads applied.
+    pub applied: u64,
+    /// Reloads refused (the running configuration stayed).
+    pub refused: u64,
+    /// The last reload's answer, first line (`applied: …` or `refused-…: …`).
+    pub last: Option<String>,
+    /// When it was given (ms since the epoch).
+    pub last_ms: Option<u64>,
+}
+
 /// One destination, as its worker reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DestinationStatus {
@@ -142,8 +159,12 @@ pub struct Snapshot {
     pub ingest: IngestStatus,
     /// Spool counters.
     pub spool: SpoolStatus,
-    /// One entry per configured destination, in configuration order.
+    /// One entry per configured destination, in configuration order, then one per removed
+    /// destination whose records the spool keeps (state [`REMOVED`]).
     pub destinations: Vec<DestinationStatus>,
+    /// Reloads applied and refused.
+    #[serde(default)]
+    pub reload: ReloadStatus,
 }
 
 /// The status file beside `socket` (the ingest socket of the configuration).
@@ -274,7 +295,32 @@ impl Snapshot {
             s.evicted,
             s.damaged_frames
         );
+        if self.reload.applied + self.reload.refused > 0 {
+            let r = &self.reload;
+            let when = r
+                .last_ms
+                .map(|ms| format!(" ({} ago)", duration(now_ms.saturating_sub(ms))))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "reloads: {} applied, {} refused; last{when}: {}",
+                r.applied,
+                r.refused,
+                r.last.as_deref().unwrap_or_default()
+            );
+        }
         for d in &self.destinations {
+            if d.state == REMOVED {
+                let _ = writeln!(
+                    out,
+                    "{} ({}): removed, {} records kept",
+                    d.name, d.kind, d.backlog
+                );
+                if let Some(reason) = &d.reason {
+                    let _ = writeln!(out, "  why: {reason}");
+                }
+                continue;
+            }
             let _ = writeln!(out, "{} ({}): {}", d.name, d.kind, d.state);
             if let Some(reason) = &d.reason {
                 let _ = writeln!(out, "  why: {reason}");

@@ -324,7 +324,7 @@ fn a_long_outage_keeps_memory_file_descriptors_and_the_spool_within_fixed_bounds
 /// S8/S7 for the running service: a segment write fails (here the file-size limit makes the
 /// kernel refuse it with EFBIG, as a full disk refuses with ENOSPC). No line after the failure
 /// is answered `accepted`; the service logs why and exits 75 (`EX_TEMPFAIL`) so that systemd's
-/// `Restart=on-failure` starts it again; the restart recovers the spool (the torn tail is cut),
+/// `Restart=always` starts it again; the restart recovers the spool (the torn tail is cut),
 /// delivers every accepted alert and accepts new ones.
 #[test]
 fn a_failed_spool_write_stops_the_service_with_exit_75_and_the_restart_delivers_every_accepted_alert()

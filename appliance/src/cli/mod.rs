@@ -2,7 +2,8 @@
 //! command line and calls them.
 //!
 //! One file per command group: [`run`] (the service), [`check`] (`check-config`, `explain`),
-//! [`send`], [`probe`] (`test <destination>`), [`status`], [`spool`] (`spool verify`),
+//! [`send`], [`probe`] (`test <destination>`), [`reload`] (`reload`, `spool
+//! release-destination`), [`status`], [`spool`] (`spool verify`),
 //! [`deadletter`] (`list`, `replay`) and [`render`]. Every command returns the
 //! [`Exit`] it documents, or an [`Error`], which the binary prints with its
 //! cause chain and maps to [`Exit::Failed`].
@@ -23,6 +24,7 @@
 pub mod check;
 pub mod deadletter;
 pub mod probe;
+pub mod reload;
 pub mod render;
 pub mod run;
 pub mod send;

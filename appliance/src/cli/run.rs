@@ -1,4 +1,5 @@
-//! `icsfwd run`: the service ([`crate::service`]) under the process's signals and log level.
+//! `icsfwd run`: the service ([`crate::service`]) under the process's signals (SIGTERM and
+//! SIGINT stop it, SIGHUP reloads it) and log level.
 
 use std::io;
 use std::path::Path;
@@ -9,7 +10,8 @@ use crate::exit::Exit;
 use crate::spool::owner::{self, OwnerError};
 use crate::{logging, service};
 
-/// `icsfwd run`: the service until SIGTERM or SIGINT; `level` overrides `[log] level`.
+/// `icsfwd run`: the service until SIGTERM or SIGINT (SIGHUP reloads the configuration);
+/// `level` overrides `[log] level`.
 /// Refused, before anything is touched, when another icsfwd runs on the same spool
 /// ([`Exit::SpoolInUse`]) or when it runs as another user than the spool directory's owner
 /// ([`Exit::NotOwner`]).
@@ -37,11 +39,12 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
         }
     }
     let stop = service::Stop::new();
-    if let Err(e) = stop_on_signals(&stop) {
-        log::error!("cannot install the SIGTERM/SIGINT handler: {e}");
+    let hangup = service::Hangup::new();
+    if let Err(e) = handle_signals(&stop, &hangup) {
+        log::error!("cannot install the SIGTERM/SIGINT/SIGHUP handler: {e}");
         return Exit::Failed;
     }
-    match service::run(&config, &stop) {
+    match service::run_with_reloads(&config, &stop, &hangup) {
         Ok(report) if report.spool_failed => Exit::SpoolFailed,
         Ok(_) => Exit::Success,
         Err(e @ service::ServiceError::SpoolInUse(_)) => {
@@ -56,22 +59,31 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
 }
 
 /// Triggers `stop` at the first SIGTERM or SIGINT; a second one ends the process at once
-/// (the spool is crash-safe, so that loses nothing accepted).
-fn stop_on_signals(stop: &service::Stop) -> io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-    let stop = stop.clone();
+/// (the spool is crash-safe, so that loses nothing accepted). Each SIGHUP asks for a reload
+/// (`hangup`) and never stops the service. The handlers are in place before the service
+/// starts, so an early SIGHUP is a reload too, never the default action (the end of the
+/// process).
+fn handle_signals(stop: &service::Stop, hangup: &service::Hangup) -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    let (stop, hangup) = (stop.clone(), hangup.clone());
     std::thread::Builder::new()
         .name("signals".to_owned())
         .spawn(move || {
-            let mut seen = signals.forever();
-            if let Some(signal) = seen.next() {
-                log::info!("signal {signal}: stopping gracefully (send it again to stop now)");
-                stop.trigger();
-            }
-            if seen.next().is_some() {
-                log::warn!("second signal: stopping now; the spool keeps every accepted alert");
-                std::process::exit(i32::from(Exit::Failed.code()));
+            let mut stops = 0;
+            for signal in signals.forever() {
+                if signal == SIGHUP {
+                    hangup.request();
+                    continue;
+                }
+                stops += 1;
+                if stops == 1 {
+                    log::info!("signal {signal}: stopping gracefully (send it again to stop now)");
+                    stop.trigger();
+                } else {
+                    log::warn!("second signal: stopping now; the spool keeps every accepted alert");
+                    std::process::exit(i32::from(Exit::Failed.code()));
+                }
             }
         })?;
     Ok(())

@@ -75,6 +75,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 pub use icsfwd_core::destination::MAX_DESTINATIONS;
@@ -443,6 +444,37 @@ impl std::error::Error for LoadError {
             LoadError::Unreadable { source, .. } => Some(source),
             LoadError::Invalid(p) => Some(p),
         }
+    }
+}
+
+/// The rule set the service routes with, shared by the ingest server and the notifier and
+/// replaced whole by a reload (`crate::service`): every route uses one rule set, the one in
+/// place when it starts; the next event after a reload uses the new one.
+#[derive(Debug, Clone)]
+pub struct SharedRules(Arc<RwLock<Arc<RuleSet>>>);
+
+impl SharedRules {
+    /// Shares `rules`.
+    #[must_use]
+    pub fn new(rules: Box<RuleSet>) -> SharedRules {
+        SharedRules(Arc::new(RwLock::new(Arc::from(rules))))
+    }
+
+    /// The rule set in place now.
+    #[must_use]
+    pub fn current(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `rules` in place for every route that starts from now on.
+    pub fn replace(&self, rules: Box<RuleSet>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::from(rules);
+    }
+}
+
+impl From<Box<RuleSet>> for SharedRules {
+    fn from(rules: Box<RuleSet>) -> SharedRules {
+        SharedRules::new(rules)
     }
 }
 

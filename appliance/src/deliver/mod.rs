@@ -15,8 +15,10 @@
 //!   says why, retried slowly), refused records go to the [dead-letter file](deadletter).
 //! - [`housekeeper::Housekeeper`] checkpoints the spool periodically (and once more at
 //!   shutdown), so delivered segments are removed.
-//! - [`Shutdown`] is the one stop signal every thread here watches; [`Delivery::start`] starts
-//!   everything and [`Running::shutdown`] stops it within a deadline.
+//! - [`Shutdown`] is the one stop signal type every thread here watches (each worker has its
+//!   own); [`Delivery::start`] starts everything, [`Running::reconfigure`] restarts, starts
+//!   and stops workers at a reload (`crate::reload`) leaving the unchanged ones alone, and
+//!   [`Running::shutdown`] stops everything within a deadline.
 //! - [`stats::DeliveryStats`] per destination, for `icsfwd status` ([`Running::stats`]).
 //!
 //! What it guarantees (the delivery contract):
@@ -222,43 +224,17 @@ impl Delivery {
     ) -> io::Result<Running> {
         let mut running = Running {
             workers: Vec::new(),
-            stats: Vec::new(),
-            worker_shutdown: Shutdown::new(),
             housekeeper: None,
             housekeeper_shutdown: Shutdown::new(),
             housekeeping: housekeeper::HousekeepingCell::default(),
             handle: handle.clone(),
+            spool_dir: spool_dir.to_path_buf(),
+            options,
         };
         for destination in &config.destinations {
-            let cell = StatsCell::new(&destination.name, destination.kind.as_str());
-            running.stats.push(cell.clone());
-            let sender = match sender_for(destination, &config.sensor) {
-                Ok(sender) => sender,
-                Err(err) => {
-                    let reason = err.to_string();
-                    log::error!("destination {:?}: no delivery: {reason}", destination.name);
-                    cell.update(|s| s.state = State::Failed { reason });
-                    continue;
-                }
-            };
-            let settings = WorkerSettings::for_destination(destination, &options);
-            let worker = Worker::new(
-                settings,
-                sender,
-                handle.clone(),
-                cell,
-                running.worker_shutdown.clone(),
-                deadletter::DeadLetters::new(spool_dir, &destination.name),
-            );
-            let spawned = std::thread::Builder::new()
-                .name(format!("deliver-{}", destination.name))
-                .spawn(move || worker.run());
-            match spawned {
-                Ok(thread) => running.workers.push((destination.name.clone(), thread)),
-                Err(err) => {
-                    running.shutdown(Duration::from_secs(5));
-                    return Err(err);
-                }
+            if let Err(err) = running.start_worker(destination, &config.sensor, None) {
+                running.shutdown(Duration::from_secs(5));
+                return Err(err);
             }
         }
         let keeper = Housekeeper::new(
@@ -281,16 +257,28 @@ impl Delivery {
     }
 }
 
+/// One destination's worker: its settings (to tell a changed destination from an unchanged
+/// one at a reload), its counters, its own stop signal and its thread (`None`: its sender
+/// could not be set up, see [`State::Failed`]).
+#[derive(Debug)]
+struct WorkerSlot {
+    destination: Destination,
+    stats: StatsCell,
+    shutdown: Shutdown,
+    thread: Option<JoinHandle<()>>,
+}
+
 /// The running delivery threads.
 #[derive(Debug)]
 pub struct Running {
-    workers: Vec<(String, JoinHandle<()>)>,
-    stats: Vec<StatsCell>,
-    worker_shutdown: Shutdown,
+    /// In configuration order.
+    workers: Vec<WorkerSlot>,
     housekeeper: Option<JoinHandle<()>>,
     housekeeper_shutdown: Shutdown,
     housekeeping: housekeeper::HousekeepingCell,
     handle: Handle,
+    spool_dir: std::path::PathBuf,
+    options: DeliveryOptions,
 }
 
 /// What [`Running::shutdown`] achieved.
@@ -302,15 +290,70 @@ pub struct ShutdownReport {
 }
 
 impl Running {
+    /// Starts the worker of `destination` (or records why its sender could not be set up:
+    /// [`State::Failed`], no thread) at the end of the list. Its counters go on from
+    /// `previous` (those of the worker it replaces), so that they only grow.
+    fn start_worker(
+        &mut self,
+        destination: &Destination,
+        sensor: &config::Sensor,
+        previous: Option<DeliveryStats>,
+    ) -> io::Result<()> {
+        let cell = StatsCell::new(&destination.name, destination.kind.as_str());
+        if let Some(previous) = previous {
+            cell.update(|s| {
+                *s = DeliveryStats {
+                    name: destination.name.clone(),
+                    kind: destination.kind.as_str().to_owned(),
+                    state: State::Idle,
+                    acks_pending: 0,
+                    ..previous
+                };
+            });
+        }
+        let shutdown = Shutdown::new();
+        let mut slot = WorkerSlot {
+            destination: destination.clone(),
+            stats: cell.clone(),
+            shutdown: shutdown.clone(),
+            thread: None,
+        };
+        let sender = match sender_for(destination, sensor) {
+            Ok(sender) => sender,
+            Err(err) => {
+                let reason = err.to_string();
+                log::error!("destination {:?}: no delivery: {reason}", destination.name);
+                cell.update(|s| s.state = State::Failed { reason });
+                self.workers.push(slot);
+                return Ok(());
+            }
+        };
+        let settings = WorkerSettings::for_destination(destination, &self.options);
+        let worker = Worker::new(
+            settings,
+            sender,
+            self.handle.clone(),
+            cell,
+            shutdown,
+            deadletter::DeadLetters::new(&self.spool_dir, &destination.name),
+        );
+        let thread = std::thread::Builder::new()
+            .name(format!("deliver-{}", destination.name))
+            .spawn(move || worker.run())?;
+        slot.thread = Some(thread);
+        self.workers.push(slot);
+        Ok(())
+    }
+
     /// Per destination, in configuration order: state and counters, with the backlog read
     /// from the spool now.
     #[must_use]
     pub fn stats(&self) -> Vec<DeliveryStats> {
         let spool = self.handle.stats().ok();
-        self.stats
+        self.workers
             .iter()
-            .map(|cell| {
-                let mut stats = cell.snapshot();
+            .map(|slot| {
+                let mut stats = slot.stats.snapshot();
                 if let Some(d) = spool
                     .as_ref()
                     .and_then(|s| s.destinations.iter().find(|d| d.name == stats.name))
@@ -328,15 +371,86 @@ impl Running {
         self.housekeeping.snapshot()
     }
 
+    /// Whether the worker of `destination` runs on exactly these settings (same name, same
+    /// position, same keys and secrets).
+    #[must_use]
+    pub fn runs(&self, destination: &Destination) -> bool {
+        self.workers.iter().any(|w| w.destination == *destination)
+    }
+
+    /// Moves the workers to the destinations of `config`: the worker of a destination that
+    /// is gone, or is in `restart`, or whose settings changed, is stopped (it finishes the
+    /// request in flight within `deadline`, acknowledges what was confirmed, and leaves the
+    /// rest in the spool); every destination then without a worker gets a new one, which
+    /// reads on from the destination's cursor. The workers of unchanged destinations are not
+    /// touched. Returns the workers that had not stopped by the deadline (they stop after
+    /// their request; nothing they did not confirm is acknowledged).
+    ///
+    /// # Errors
+    ///
+    /// A thread could not be spawned (its destination has no worker until the next reload
+    /// or restart; its records stay in the spool).
+    pub fn reconfigure(
+        &mut self,
+        config: &config::Config,
+        restart: &[String],
+        deadline: Duration,
+    ) -> io::Result<Vec<String>> {
+        let until = Instant::now() + deadline;
+        let (keep, stop): (Vec<WorkerSlot>, Vec<WorkerSlot>) = std::mem::take(&mut self.workers)
+            .into_iter()
+            .partition(|w| {
+                config.destinations.contains(&w.destination)
+                    && !restart.contains(&w.destination.name)
+            });
+        for slot in &stop {
+            slot.shutdown.trigger();
+        }
+        let mut late = Vec::new();
+        let mut previous = Vec::new();
+        for slot in stop {
+            if let Some(thread) = slot.thread
+                && join_until(thread, until).is_err()
+            {
+                late.push(slot.destination.name.clone());
+            }
+            previous.push(slot.stats.snapshot());
+        }
+        let mut keep: Vec<Option<WorkerSlot>> = keep.into_iter().map(Some).collect();
+        for destination in &config.destinations {
+            let kept = keep
+                .iter_mut()
+                .find(|w| w.as_ref().is_some_and(|w| w.destination == *destination))
+                .and_then(Option::take);
+            match kept {
+                Some(slot) => self.workers.push(slot),
+                None => {
+                    let counters = previous
+                        .iter()
+                        .find(|p| p.name == destination.name)
+                        .cloned();
+                    self.start_worker(destination, &config.sensor, counters)?;
+                }
+            }
+        }
+        Ok(late)
+    }
+
     /// Stops the workers, then the housekeeper (which checkpoints once more), waiting for
     /// them at most `deadline` in all.
     pub fn shutdown(mut self, deadline: Duration) -> ShutdownReport {
         let until = Instant::now() + deadline;
-        self.worker_shutdown.trigger();
+        for slot in &self.workers {
+            slot.shutdown.trigger();
+        }
         let mut report = ShutdownReport::default();
-        for (name, thread) in std::mem::take(&mut self.workers) {
-            if join_until(thread, until).is_err() {
-                report.still_running.push(format!("deliver-{name}"));
+        for slot in std::mem::take(&mut self.workers) {
+            if let Some(thread) = slot.thread
+                && join_until(thread, until).is_err()
+            {
+                report
+                    .still_running
+                    .push(format!("deliver-{}", slot.destination.name));
             }
         }
         self.housekeeper_shutdown.trigger();
@@ -352,7 +466,9 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         // Without an explicit shutdown, the threads are told to stop but not waited for.
-        self.worker_shutdown.trigger();
+        for slot in &self.workers {
+            slot.shutdown.trigger();
+        }
         self.housekeeper_shutdown.trigger();
     }
 }

@@ -16,7 +16,7 @@
 //!   the writer waits, one pipelining producer gets group commit across its own lines: many
 //!   lines per fsync.
 //!
-//! [`SpoolAdmit`] is the [`Admit`] of the service: a core [`RuleSet`] routes each event, no
+//! [`SpoolAdmit`] is the [`Admit`] of the service: a core [`RuleSet`](icsfwd_core::rule::RuleSet) routes each event, no
 //! destination is answered `not_forwarded` ("no rule matched"), otherwise the event is
 //! [`submit`](Handle::submit)ted to the spool's group commit.
 //!
@@ -110,13 +110,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use icsfwd_core::rule::RuleSet;
-
 use super::schema::{
     Answer, DEFAULT_MAX_LINE_BYTES, Decoded, Heartbeat, MAX_LINE, Message, Problem,
     decode_line_within, too_long,
 };
 use crate::clock::now_ms;
+use crate::config::SharedRules;
 use crate::spool::AppendError;
 use crate::spool::commit::{Handle, Pending};
 use crate::spool::storage::{FsStorage, Storage};
@@ -194,10 +193,10 @@ pub trait Admit: Send + Sync {
 /// The heartbeat callback of [`SpoolAdmit`].
 pub type OnHeartbeat = Box<dyn Fn(&Heartbeat) + Send + Sync>;
 
-/// The service's [`Admit`]: routes with a core [`RuleSet`], stores through the spool's
+/// The service's [`Admit`]: routes with a core [`RuleSet`](icsfwd_core::rule::RuleSet), stores through the spool's
 /// group commit, and reports heartbeats to a callback.
 pub struct SpoolAdmit<S: Storage + 'static = FsStorage> {
-    rules: Box<RuleSet>,
+    rules: SharedRules,
     spool: Handle<S>,
     on_heartbeat: OnHeartbeat,
 }
@@ -205,16 +204,17 @@ pub struct SpoolAdmit<S: Storage + 'static = FsStorage> {
 impl<S: Storage + 'static> fmt::Debug for SpoolAdmit<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SpoolAdmit")
-            .field("rules", &self.rules.rules().len())
+            .field("rules", &self.rules.current().rules().len())
             .finish_non_exhaustive()
     }
 }
 
 impl<S: Storage + 'static> SpoolAdmit<S> {
-    /// Routes with `rules`, stores through `spool`, calls `on_heartbeat` for each heartbeat.
-    pub fn new(rules: Box<RuleSet>, spool: Handle<S>, on_heartbeat: OnHeartbeat) -> Self {
+    /// Routes with `rules` (a reload may replace them: see [`SharedRules`]), stores through
+    /// `spool`, calls `on_heartbeat` for each heartbeat.
+    pub fn new(rules: impl Into<SharedRules>, spool: Handle<S>, on_heartbeat: OnHeartbeat) -> Self {
         SpoolAdmit {
-            rules,
+            rules: rules.into(),
             spool,
             on_heartbeat,
         }
@@ -270,7 +270,7 @@ impl<S: Storage + 'static> Admit for SpoolAdmit<S> {
                 Admission::Answer(accepted)
             }
             Message::Event(event) => {
-                let destinations = self.rules.route(&event, received_ms);
+                let destinations = self.rules.current().route(&event, received_ms);
                 if destinations.is_empty() {
                     return Admission::Answer(Answer::NotForwarded {
                         id,

@@ -55,7 +55,7 @@ use super::families::{
     DESTINATION_LAST_DELIVERY, DESTINATION_LAST_ERROR, DESTINATION_PARKED,
     DESTINATION_POSSIBLE_DUPLICATES, DESTINATION_POSSIBLE_LOSS, DESTINATION_RETRIES,
     DESTINATION_STATE, INGEST_ACCEPT_DURATION, INGEST_ACCEPTED, INGEST_CONNECTIONS, INGEST_LINES,
-    INGEST_NOT_FORWARDED, INGEST_REFUSED, INGEST_REFUSED_BY_SPOOL, SPOOL_APPENDED,
+    INGEST_NOT_FORWARDED, INGEST_REFUSED, INGEST_REFUSED_BY_SPOOL, RELOADS, SPOOL_APPENDED,
     SPOOL_DAMAGED_FRAMES, SPOOL_DISK_BYTES, SPOOL_EVICTED, SPOOL_FSYNC_DURATION, SPOOL_FSYNCS,
     SPOOL_LIVE_BYTES, SPOOL_MAX_BYTES, SPOOL_REFUSED_FULL, START_TIME,
 };
@@ -265,6 +265,10 @@ pub fn render(scrape: &Scrape<'_>, format: Format) -> String {
     w.single(&SPOOL_DAMAGED_FRAMES, p.damaged_frames);
     w.family(&SPOOL_FSYNC_DURATION);
     w.histogram(&SPOOL_FSYNC_DURATION, &[], &scrape.spool_fsync);
+    w.family(&RELOADS);
+    for (result, value) in [("applied", s.reload.applied), ("refused", s.reload.refused)] {
+        w.sample(RELOADS.name, &[("result", result)], &value.to_string());
+    }
     destination_families(&mut w, scrape);
     if format == Format::OpenMetrics {
         w.out.push_str("# EOF\n");

@@ -165,6 +165,14 @@ family!(
     "Time of one group commit: the batch written and fsynced."
 );
 family!(
+    RELOADS,
+    "icsfwd_reloads_total",
+    Counter,
+    None,
+    &["result"],
+    "Reloads of the configuration (icsfwd reload, SIGHUP), by result: applied or refused."
+);
+family!(
     DESTINATION_STATE,
     "icsfwd_destination_state",
     Gauge,
@@ -270,7 +278,7 @@ family!(
 );
 
 /// Every family, in the order [`render`](super::exposition::render) writes them.
-pub const FAMILIES: [&Family; 31] = [
+pub const FAMILIES: [&Family; 32] = [
     &BUILD_INFO,
     &START_TIME,
     &INGEST_CONNECTIONS,
@@ -289,6 +297,7 @@ pub const FAMILIES: [&Family; 31] = [
     &SPOOL_EVICTED,
     &SPOOL_DAMAGED_FRAMES,
     &SPOOL_FSYNC_DURATION,
+    &RELOADS,
     &DESTINATION_STATE,
     &DESTINATION_PARKED,
     &DESTINATION_BACKLOG,

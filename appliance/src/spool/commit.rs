@@ -402,6 +402,31 @@ impl<S: Storage + 'static> Handle<S> {
         self.with_spool(Spool::checkpoint)
     }
 
+    /// [`Spool::assign_destination`]: under the spool's lock, so no append is in between.
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::assign_destination`], or [`SpoolError::Closed`] after shutdown.
+    pub fn assign_destination(
+        &self,
+        id: DestinationId,
+        name: &str,
+    ) -> Result<(), super::slots::AssignError> {
+        match lock(&self.shared.spool).as_mut() {
+            Some(spool) => spool.assign_destination(id, name),
+            None => Err(super::slots::AssignError::Spool(SpoolError::Closed)),
+        }
+    }
+
+    /// [`Spool::release_destination`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::release_destination`], or [`SpoolError::Closed`] after shutdown.
+    pub fn release_destination(&self, id: DestinationId) -> Result<u64, SpoolError> {
+        self.with_spool(|spool| spool.release_destination(id))
+    }
+
     /// [`Spool::stats`].
     ///
     /// # Errors

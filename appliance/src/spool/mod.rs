@@ -64,6 +64,7 @@ pub mod owner;
 pub mod progress;
 mod recover;
 pub mod segment;
+pub mod slots;
 pub mod storage;
 pub mod verify;
 
