@@ -56,6 +56,7 @@ use log::{info, warn};
 use crate::clock::now_ms;
 use crate::config::{Config, LoadError, SharedRules};
 use crate::deliver;
+use crate::destination::trust::{Trust, system_bundle};
 use crate::destination::{Destination, Tls};
 use crate::spool::Handle;
 
@@ -452,8 +453,13 @@ fn tls_fingerprints(destinations: &[Destination]) -> BTreeMap<String, u64> {
 
 fn tls_fingerprint(tls: &Tls) -> u64 {
     let mut hasher = DefaultHasher::new();
+    let roots = match &tls.trust {
+        Trust::Bundled => None,
+        Trust::System => system_bundle(|name| std::env::var(name).ok()),
+        Trust::CaFile(path) => Some(path.clone()),
+    };
     let files = [
-        tls.ca_file.as_deref(),
+        roots.as_deref(),
         tls.client.as_ref().map(|c| c.cert.as_path()),
         tls.client.as_ref().map(|c| c.key.as_path()),
     ];
@@ -540,7 +546,7 @@ mod tests {
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, "one").unwrap();
         let tls = Tls {
-            ca_file: Some(ca.clone()),
+            trust: Trust::CaFile(ca.clone()),
             ..Tls::default()
         };
         let before = tls_fingerprint(&tls);
