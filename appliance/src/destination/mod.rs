@@ -16,7 +16,8 @@
 //! - what every kind shares: [`Tls`], [`Timeouts`], [`Retry`] and their keys (`config.rs`),
 //!   [`classify`] (the one table from every reply to an action, and the backoff), [`http`]
 //!   (the HTTPS client of the Splunk kinds, redaction), [`secret`] ([`Secret`], a password or
-//!   token that is never printed), [`probe`] (the steps of `icsfwd test` every kind shares).
+//!   token that is never printed), [`probe`] (the steps of `icsfwd test` every kind shares),
+//!   [`failover`] (several hosts behind one destination: spread, failover, mark-down).
 //!
 //! Adding a kind is a folder and one variant; `docs/ARCHITECTURE.md` lists every file to
 //! touch.
@@ -54,6 +55,7 @@ use icsfwd_core::format::{self, Kind};
 
 pub mod classify;
 pub(crate) mod config;
+pub mod failover;
 pub mod hec;
 pub mod http;
 pub mod probe;
@@ -363,6 +365,9 @@ pub struct Outcome {
     /// What an operator must fix for the last failure, when it is known exactly (for
     /// `icsfwd test`'s advice).
     pub cause: Option<classify::Cause>,
+    /// The HTTP status of the last reply read (`hec`, `splunk`): what `icsfwd test` shows of
+    /// a success; `None` for syslog or when no reply was read.
+    pub status: Option<u16>,
 }
 
 impl Outcome {
