@@ -29,7 +29,9 @@
 //! - Every event ends in exactly one part: nothing is dropped without an action the worker
 //!   must count.
 //! - [`Outcome::uncertain`] is set when a request may have reached the receiver without a
-//!   reply: a resend may duplicate, and the worker counts it as a possible duplicate.
+//!   reply: a resend may duplicate, and the worker counts it as a possible duplicate. When the
+//!   same call sent such events on to another host ([`failover`]) and they were taken there,
+//!   [`Outcome::failed_over`] counts them: they are possible duplicates too.
 //! - Secrets ([`Secret`]) never appear in `Debug`, in an error or in a reason.
 //!
 //! ```
@@ -368,6 +370,10 @@ pub struct Outcome {
     /// The HTTP status of the last reply read (`hec`, `splunk`): what `icsfwd test` shows of
     /// a success; `None` for syslog or when no reply was read.
     pub status: Option<u16>,
+    /// Events this call delivered (or dead-lettered) on another host after a request that may
+    /// have reached a host which then failed without a reply (a reset, a timeout): each may
+    /// now be held twice, and the worker counts it as a possible duplicate.
+    pub failed_over: usize,
 }
 
 impl Outcome {

@@ -401,6 +401,8 @@ impl HecSender {
         }
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
+        // Whether a URL that failed may have taken this request before it failed.
+        let mut maybe_taken = false;
         for target in self.rotation.order(now) {
             let Some(url) = self.targets.get(target).map(|t| t.event_url.clone()) else {
                 continue;
@@ -417,6 +419,7 @@ impl HecSender {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
+                    maybe_taken |= err.maybe_delivered();
                     final_action = classify::transport(&err);
                     outcome.cause = classify::transport_cause(&err);
                     outcome.last_error = Some(err.message);
@@ -427,6 +430,9 @@ impl HecSender {
             let parsed = HecReply::parse(&reply);
             outcome.status = Some(reply.status);
             let verdict = self.classify(&url, &parsed, len, outcome);
+            if maybe_taken && Self::taken(&verdict) {
+                outcome.failed_over += len;
+            }
             match verdict {
                 Verdict::Whole(Action::Retry { after }) if classify::failover(reply.status) => {
                     final_action = Action::Retry { after };
@@ -481,6 +487,18 @@ impl HecSender {
             }
         }
         outcome.push(range, final_action);
+    }
+
+    /// Whether a `verdict` means this URL took the request (delivered, awaiting its ack,
+    /// dead-lettered in part or whole): the request is not sent anywhere else.
+    fn taken(verdict: &Verdict) -> bool {
+        match verdict {
+            Verdict::Whole(action) => matches!(
+                action,
+                Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. }
+            ),
+            Verdict::Partial { .. } | Verdict::Bisect { .. } => true,
+        }
     }
 
     /// Classifies `reply` from `url` to a request of `len` events, noting in `outcome` the

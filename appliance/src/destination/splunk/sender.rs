@@ -108,9 +108,9 @@ struct Target {
 enum Tried {
     /// The host answered: the event's action.
     Answered(Action),
-    /// The host failed (unreachable, a 404 or 5xx): try the next one; the action if none is
-    /// left.
-    Failed(Action),
+    /// The host failed (unreachable, a 5xx): try the next one; the action if none is left,
+    /// and whether the host may have taken the event before it failed (no reply read).
+    Failed(Action, bool),
 }
 
 /// The splunkd sender of one destination.
@@ -333,11 +333,21 @@ impl SplunkSender {
     /// that fails is marked down and the event goes to the next one at once.
     fn send_one(&mut self, len: usize, now: Instant, outcome: &mut Outcome) -> Action {
         let mut action = Action::Retry { after: None };
+        let mut maybe_taken = false;
         for target in self.rotation.order(now) {
             match self.send_to(target, len, outcome) {
-                Tried::Answered(answered) => return answered,
-                Tried::Failed(failed) => {
+                Tried::Answered(answered) => {
+                    if maybe_taken
+                        && matches!(answered, Action::Delivered | Action::DeadLetter { .. })
+                    {
+                        // A host that failed may hold it too.
+                        outcome.failed_over += 1;
+                    }
+                    return answered;
+                }
+                Tried::Failed(failed, taken) => {
                     action = failed;
+                    maybe_taken |= taken;
                     self.rotation.mark_down(target, now);
                 }
             }
@@ -361,7 +371,7 @@ impl SplunkSender {
         }
         loop {
             let Some(host) = self.targets.get(target) else {
-                return Tried::Failed(Action::Retry { after: None });
+                return Tried::Failed(Action::Retry { after: None }, false);
             };
             let reply = match self.post_event(host, self.scratch.get(..len).unwrap_or_default()) {
                 Ok(reply) => reply,
@@ -369,8 +379,9 @@ impl SplunkSender {
                     outcome.uncertain |= err.maybe_delivered();
                     outcome.cause = classify::transport_cause(&err);
                     let action = classify::transport(&err);
+                    let taken = err.maybe_delivered();
                     outcome.last_error = Some(err.message);
-                    return Tried::Failed(action);
+                    return Tried::Failed(action, taken);
                 }
             };
             if reply.status == 401 && is_session && !fresh_login {
@@ -417,7 +428,9 @@ impl SplunkSender {
             outcome.uncertain = true;
         }
         match action {
-            Action::Retry { .. } if classify::failover(reply.status) => Tried::Failed(action),
+            Action::Retry { .. } if classify::failover(reply.status) => {
+                Tried::Failed(action, false)
+            }
             action => Tried::Answered(action),
         }
     }
@@ -492,7 +505,8 @@ impl LoginFailure {
             outcome.cause = self.cause;
         }
         match self.action {
-            Action::Retry { .. } => Tried::Failed(self.action),
+            // A login carries no event: the host did not take it.
+            Action::Retry { .. } => Tried::Failed(self.action, false),
             action => Tried::Answered(action),
         }
     }
