@@ -213,17 +213,24 @@ pub(crate) fn check_len<T>(
     false
 }
 
-/// Reports every entry of `list` (key `k`) whose parsed value (`parsed`, in list order) an
-/// earlier entry already names; `true` when each is listed once.
-pub(crate) fn check_unique<T: PartialEq + fmt::Display>(
+/// Reports every entry of `list` (key `k`) whose parsed value (`parsed`, in list order, told
+/// apart by its text without regard to case) an earlier entry already names; `true` when each
+/// is listed once.
+pub(crate) fn check_unique<T: fmt::Display>(
     ctx: &mut Ctx<'_>,
     list: &[S<String>],
     k: &str,
     parsed: &[T],
 ) -> bool {
+    // Host names are case-insensitive: `SIEM` and `siem` are one host.
+    let names: Vec<String> = parsed
+        .iter()
+        .map(|value| value.to_string().to_ascii_lowercase())
+        .collect();
     let mut unique = true;
     for (i, (entry, value)) in list.iter().zip(parsed).enumerate() {
-        let Some(first) = parsed.iter().position(|earlier| earlier == value) else {
+        let name = names.get(i);
+        let Some(first) = names.iter().position(|earlier| Some(earlier) == name) else {
             continue;
         };
         if first < i {

@@ -356,8 +356,9 @@ pub(crate) fn answered_over_http(
 }
 
 /// Tests each of a destination's `hosts` (their names, in list order) with `one`, when it
-/// lists several: a heading per host, then the summary (delivered when every host took the
-/// test alert, else which failed). With one host, just `one`, as before failover existed.
+/// lists several: a heading per host with its steps indented below it, then the summary
+/// (delivered when every host took the test alert, else which failed). With one host, just
+/// `one`, as before failover existed.
 pub(crate) fn each_host(
     out: &mut dyn Write,
     hosts: &[String],
@@ -370,7 +371,11 @@ pub(crate) fn each_host(
     let mut first_fix = None;
     for (i, host) in hosts.iter().enumerate() {
         writeln!(out, "host {} of {}: {host}", i + 1, hosts.len())?;
-        if let Conclusion::Failed { reason, fix } = one(i, out)? {
+        let mut indented = Indented {
+            out: &mut *out,
+            line_start: true,
+        };
+        if let Conclusion::Failed { reason, fix } = one(i, &mut indented)? {
             failed.push(format!("{host}: {reason}"));
             first_fix = first_fix.or(fix);
         }
@@ -390,6 +395,29 @@ pub(crate) fn each_host(
         failed.join("; ")
     );
     conclude(out, reason, first_fix)
+}
+
+/// A writer that indents every line written through it by two spaces.
+struct Indented<'a> {
+    out: &'a mut dyn Write,
+    line_start: bool,
+}
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.line_start {
+                self.out.write_all(b"  ")?;
+            }
+            self.out.write_all(line)?;
+            self.line_start = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Polls the ack of the test alert until it reads `true`, the wait ends or the destination's

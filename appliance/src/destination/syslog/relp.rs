@@ -1068,23 +1068,24 @@ impl RelpSender {
             Action::Retry { after: None },
             "no host to connect to".to_owned(),
         );
-        let mut tried = Vec::new();
+        let previous = (self.current, self.target());
         for index in self.rotation.order(now) {
             self.current = index;
             match self.connect_current() {
                 Ok(session) => {
-                    if !tried.is_empty() {
+                    if index != previous.0 && !self.rotation.is_up(previous.0, now) {
                         log::warn!(
-                            "RELP receiver {} took over: {} could not be reached",
+                            "RELP receiver {} took over from {}, which failed (tried last \
+                             for {} s)",
                             self.target(),
-                            tried.join(", ")
+                            previous.1,
+                            self.syslog.down_for.as_secs()
                         );
                     }
                     return Ok(session);
                 }
                 Err(failed) => {
                     self.rotation.mark_down(index, now);
-                    tried.push(self.target());
                     failure = failed;
                 }
             }

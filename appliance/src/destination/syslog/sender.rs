@@ -382,23 +382,24 @@ impl SyslogSender {
             Action::Retry { after: None },
             "no host to connect to".to_owned(),
         );
-        let mut tried = Vec::new();
+        let previous = (self.current, self.target());
         for index in self.rotation.order(now) {
             self.current = index;
             match self.connect_to(index) {
                 Ok(connection) => {
-                    if !tried.is_empty() {
+                    if index != previous.0 && !self.rotation.is_up(previous.0, now) {
                         log::warn!(
-                            "syslog receiver {} took over: {} could not be reached",
+                            "syslog receiver {} took over from {}, which failed (tried last \
+                             for {} s)",
                             self.target(),
-                            tried.join(", ")
+                            previous.1,
+                            self.syslog.down_for.as_secs()
                         );
                     }
                     return Ok(connection);
                 }
                 Err(failed) => {
                     self.rotation.mark_down(index, now);
-                    tried.push(self.target());
                     failure = failed;
                 }
             }
