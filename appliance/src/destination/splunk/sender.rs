@@ -17,6 +17,11 @@
 //! What it guarantees:
 //! - Order: events are sent one at a time in batch order; the first event that is not
 //!   delivered or dead-lettered stops the batch, and the rest get its action unsent.
+//! - Several hosts ([`Splunk::hosts`], [`failover`](crate::destination::failover)): each
+//!   event starts at the next host in turn; a host that cannot be reached or answers 5xx is
+//!   marked down for [`Splunk::down_for`] and the event goes to the next host at once. An
+//!   event a failed host may have taken (no reply read) and another host then took is counted
+//!   in [`Outcome::failed_over`]. Each host has its own session key.
 //! - `Delivered` means splunkd answered 2xx with its receipt of the event (a JSON object with
 //!   the `index` and the `bytes` it took; the same as XML elements also counts): the event was
 //!   received (splunkd's REST receiver offers no indexing acknowledgment). A 2xx with anything

@@ -36,6 +36,10 @@
 //!   counts it as a possible duplicate; the records of the batch being written when the session
 //!   broke come back as [`Retry`](Action::Retry) with [`Outcome::uncertain`], counted the same
 //!   way. Nothing is lost and every resend is counted.
+//! - Several hosts ([`Syslog::hosts`], [`failover`](crate::destination::failover)): a new
+//!   session goes to the next host in turn and stays there while it works; a host whose
+//!   session cannot be opened or breaks is marked down for [`Syslog::down_for`] and the next
+//!   host is tried at once, so the unanswered records are resent on another host.
 //! - Bounded: at most [`Syslog::window`] commands are unanswered at once (`send` waits for
 //!   answers when the window is full, at most `response_timeout`); a server frame is parsed in
 //!   a fixed buffer: its DATALEN is checked against [`MAX_RSP_DATA`] before any data is read,

@@ -42,6 +42,13 @@
 //!   rest of the batch is sent. UDP gives no delivery confirmation at all: a datagram the
 //!   kernel accepted is `Delivered` (`confirm` is refused for UDP).
 //! - Nothing is dropped silently: every event of a batch ends in exactly one part.
+//! - Several hosts ([`Syslog::hosts`], [`failover`](crate::destination::failover)): a new
+//!   connection goes to the next host in turn and stays there while it works; a host whose
+//!   connection cannot be opened or breaks is marked down for [`Syslog::down_for`], the next
+//!   host is tried at once, and the records the broken connection left unconfirmed are re-sent
+//!   there first (expired, as above). UDP cannot tell that a receiver is gone: only a send
+//!   error (an ICMP "port unreachable" the kernel reports) marks its host down and moves the
+//!   socket to the next host.
 //!
 //! The table (`docs/operations.md` has it for the operator):
 //!
