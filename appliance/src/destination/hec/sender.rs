@@ -440,18 +440,7 @@ impl HecSender {
                 }
                 Verdict::Whole(Action::AwaitingAck) => {
                     if let Some(ack_id) = parsed.ack_id {
-                        let seqs = batch
-                            .get(range.clone())
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|(seq, _)| *seq)
-                            .collect();
-                        self.pending.push(PendingAck {
-                            target,
-                            ack_id,
-                            seqs,
-                            sent: now,
-                        });
+                        self.await_ack(batch, &range, (target, ack_id), now);
                     }
                     outcome.push(range, Action::AwaitingAck);
                     return;
@@ -487,6 +476,29 @@ impl HecSender {
             }
         }
         outcome.push(range, final_action);
+    }
+
+    /// Keeps the events `range` of `batch`, sent at `now` to URL `target`, awaiting the ack
+    /// `ack_id` it issued.
+    fn await_ack(
+        &mut self,
+        batch: &[Item<'_>],
+        range: &Range<usize>,
+        (target, ack_id): (usize, u64),
+        now: Instant,
+    ) {
+        let seqs = batch
+            .get(range.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.pending.push(PendingAck {
+            target,
+            ack_id,
+            seqs,
+            sent: now,
+        });
     }
 
     /// Whether a `verdict` means this URL took the request (delivered, awaiting its ack,
