@@ -31,8 +31,11 @@
 //!   ([`UnknownDestination`]).
 //! - The test alert's id is the current time in milliseconds, so its event id
 //!   (`<sensor>-<id>`) is unique per run and can be searched for in Splunk.
-//! - The senders report the status of failed replies only; a success is shown as "HTTP 2xx"
-//!   with the action it was classified as.
+//! - A success is shown with the HTTP status the server answered (`HTTP 200`, `HTTP 201`)
+//!   and the action it was classified as.
+//! - A destination with several hosts (`urls`, `hosts`) is tested on each of them in turn,
+//!   each with its own steps; the test succeeds only when every host took the test alert, and
+//!   a failure names the hosts that failed.
 //!
 //! ```
 //! use icsfwd::config::{Config, Origin};

@@ -496,7 +496,7 @@ fn splunk_defaults_are_port_8089_source_icsfwd_and_sourcetype_icsfwd_text() {
         panic!()
     };
     assert_eq!(
-        (s.port, s.source.as_str(), s.sourcetype.as_str()),
+        (s.hosts[0].port, s.source.as_str(), s.sourcetype.as_str()),
         (8089, "icsfwd", "icsfwd:text")
     );
     assert!(matches!(
@@ -517,7 +517,7 @@ fn syslog_over_tls_defaults_to_port_6514_and_a_fixed_level_applies_to_every_seve
     let DestinationKind::Syslog(s) = &d.kind else {
         panic!()
     };
-    assert_eq!((s.port, s.transport), (6514, Transport::Tls));
+    assert_eq!((s.hosts[0].port, s.transport), (6514, Transport::Tls));
     assert_eq!(
         s.confirm,
         Confirm::TcpAck,
@@ -569,7 +569,7 @@ fn relp_transports_default_to_port_2514_take_the_tls_keys_over_tls_and_warn_in_p
     let transports: Vec<(u16, Transport)> = config.destinations[1..]
         .iter()
         .map(|d| match &d.kind {
-            DestinationKind::Syslog(s) => (s.port, s.transport),
+            DestinationKind::Syslog(s) => (s.hosts[0].port, s.transport),
             _ => panic!(),
         })
         .collect();

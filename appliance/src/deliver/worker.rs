@@ -823,10 +823,12 @@ impl Worker {
         let acks_pending = self.sender.pending_acks() as u64;
         let possible_loss = self.sender.possible_loss();
         let (delivered, dead_lettered) = (applied.delivered, applied.dead_lettered);
+        // Events a host may have taken before it failed, then taken by another host.
+        let failed_over = outcome.failed_over as u64;
         self.stats.update(|s| {
             s.delivered += delivered;
             s.dead_lettered += dead_lettered;
-            s.possible_duplicates += resent;
+            s.possible_duplicates += resent + failed_over;
             s.acks_pending = acks_pending;
             s.possible_loss = possible_loss;
             if delivered > 0 {

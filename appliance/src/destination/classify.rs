@@ -439,7 +439,8 @@ fn hec_success(reply: &HecReply, sent: &Sent<'_>, acks: bool) -> Action {
     }
 }
 
-/// Whether a HEC sender should try its next URL after this status (and mark this one down).
+/// Whether a sender of several hosts (`hec`, `splunk`) should try its next host after this
+/// status (and mark this one down).
 #[must_use]
 pub fn failover(status: u16) -> bool {
     status == 404 || (500..=599).contains(&status)

@@ -16,7 +16,8 @@
 //! - what every kind shares: [`Tls`], [`Timeouts`], [`Retry`] and their keys (`config.rs`),
 //!   [`classify`] (the one table from every reply to an action, and the backoff), [`http`]
 //!   (the HTTPS client of the Splunk kinds, redaction), [`secret`] ([`Secret`], a password or
-//!   token that is never printed), [`probe`] (the steps of `icsfwd test` every kind shares).
+//!   token that is never printed), [`probe`] (the steps of `icsfwd test` every kind shares),
+//!   [`failover`] (several hosts behind one destination: spread, failover, mark-down).
 //!
 //! Adding a kind is a folder and one variant; `docs/ARCHITECTURE.md` lists every file to
 //! touch.
@@ -28,7 +29,9 @@
 //! - Every event ends in exactly one part: nothing is dropped without an action the worker
 //!   must count.
 //! - [`Outcome::uncertain`] is set when a request may have reached the receiver without a
-//!   reply: a resend may duplicate, and the worker counts it as a possible duplicate.
+//!   reply: a resend may duplicate, and the worker counts it as a possible duplicate. When the
+//!   same call sent such events on to another host ([`failover`]) and they were taken there,
+//!   [`Outcome::failed_over`] counts them: they are possible duplicates too.
 //! - Secrets ([`Secret`]) never appear in `Debug`, in an error or in a reason.
 //!
 //! ```
@@ -54,6 +57,7 @@ use icsfwd_core::format::{self, Kind};
 
 pub mod classify;
 pub(crate) mod config;
+pub mod failover;
 pub mod hec;
 pub mod http;
 pub mod probe;
@@ -407,6 +411,13 @@ pub struct Outcome {
     /// What an operator must fix for the last failure, when it is known exactly (for
     /// `icsfwd test`'s advice).
     pub cause: Option<classify::Cause>,
+    /// The HTTP status of the last reply read (`hec`, `splunk`): what `icsfwd test` shows of
+    /// a success; `None` for syslog or when no reply was read.
+    pub status: Option<u16>,
+    /// Events this call delivered (or dead-lettered) on another host after a request that may
+    /// have reached a host which then failed without a reply (a reset, a timeout): each may
+    /// now be held twice, and the worker counts it as a possible duplicate.
+    pub failed_over: usize,
 }
 
 impl Outcome {

@@ -254,6 +254,8 @@ pub(crate) enum Sent {
         delivered: bool,
         /// How long the send took.
         took: Duration,
+        /// The HTTP status of the reply (`hec`, `splunk`).
+        status: Option<u16>,
     },
     /// The test ended (classified retry, park or dead-letter), its steps written.
     Ended(Conclusion),
@@ -279,17 +281,20 @@ pub(crate) fn send(
         writeln!(out, "reply: {error}")?;
     }
     let cause = outcome.cause;
+    let status = outcome.status;
     let ended = match action {
         Action::Delivered => {
             return Ok(Sent::Answered {
                 delivered: true,
                 took,
+                status,
             });
         }
         Action::AwaitingAck => {
             return Ok(Sent::Answered {
                 delivered: false,
                 took,
+                status,
             });
         }
         Action::Retry { after } => {
@@ -362,19 +367,21 @@ pub(crate) fn conclude(
     Ok(Conclusion::Failed { reason, fix })
 }
 
-/// The end of an HTTP kind's test once the destination took the alert: a 2xx, or a 2xx with
-/// an ack id whose ack is then polled until `true` or the wait ends.
+/// The end of an HTTP kind's test once the destination took the alert (`status` its answer,
+/// a 2xx): delivered, or an ack id whose ack is then polled until `true` or the wait ends.
 pub(crate) fn answered_over_http(
     sender: &mut dyn Sender,
     destination: &Destination,
-    (delivered, took): (bool, Duration),
+    (delivered, took, status): (bool, Duration, Option<u16>),
     out: &mut dyn Write,
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
+    // Every HTTP sender reports the status it read; "2xx" only if one ever did not.
+    let status = status.map_or_else(|| "2xx".to_owned(), |code| code.to_string());
     if delivered {
         writeln!(
             out,
-            "reply: HTTP 2xx in {} ms; classified: delivered (received by Splunk)",
+            "reply: HTTP {status} in {} ms; classified: delivered (received by Splunk)",
             took.as_millis()
         )?;
         writeln!(out, "result: delivered")?;
@@ -382,10 +389,75 @@ pub(crate) fn answered_over_http(
     }
     writeln!(
         out,
-        "reply: HTTP 2xx with an ackId in {} ms; classified: awaiting ack",
+        "reply: HTTP {status} with an ackId in {} ms; classified: awaiting ack",
         took.as_millis()
     )?;
     wait_for_ack(sender, destination, out, options)
+}
+
+/// Tests each of a destination's `hosts` (their names, in list order) with `one`, when it
+/// lists several: a heading per host with its steps indented below it, then the summary
+/// (delivered when every host took the test alert, else which failed). With one host, just
+/// `one`, as before failover existed.
+pub(crate) fn each_host(
+    out: &mut dyn Write,
+    hosts: &[String],
+    mut one: impl FnMut(usize, &mut dyn Write) -> io::Result<Conclusion>,
+) -> io::Result<Conclusion> {
+    if hosts.len() <= 1 {
+        return one(0, out);
+    }
+    let mut failed = Vec::new();
+    let mut first_fix = None;
+    for (i, host) in hosts.iter().enumerate() {
+        writeln!(out, "host {} of {}: {host}", i + 1, hosts.len())?;
+        let mut indented = Indented {
+            out: &mut *out,
+            line_start: true,
+        };
+        if let Conclusion::Failed { reason, fix } = one(i, &mut indented)? {
+            failed.push(format!("{host}: {reason}"));
+            first_fix = first_fix.or(fix);
+        }
+    }
+    if failed.is_empty() {
+        writeln!(
+            out,
+            "result: delivered by each of the {} hosts",
+            hosts.len()
+        )?;
+        return Ok(Conclusion::Delivered);
+    }
+    let reason = format!(
+        "{} of {} hosts failed (the service fails over to the others): {}",
+        failed.len(),
+        hosts.len(),
+        failed.join("; ")
+    );
+    conclude(out, reason, first_fix)
+}
+
+/// A writer that indents every line written through it by two spaces.
+struct Indented<'a> {
+    out: &'a mut dyn Write,
+    line_start: bool,
+}
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|&b| b == b'\n') {
+            if self.line_start {
+                self.out.write_all(b"  ")?;
+            }
+            self.out.write_all(line)?;
+            self.line_start = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Polls the ack of the test alert until it reads `true`, the wait ends or the destination's

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::de::DeTable;
 
 use super::sender::is_guid;
-use super::{Batch, Hec, HecUrl, MAX_URLS, NAME};
+use super::{Batch, Hec, HecUrl, NAME};
 use crate::config::raw::{S, Size, Text};
 use crate::config::table::fields_of;
 use crate::config::validate::{
@@ -18,6 +18,7 @@ use crate::config::validate::{
 use crate::destination::DestinationKind;
 use crate::destination::Secret;
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::failover::{check_len, check_unique};
 use crate::destination::proxy;
 
 /// The keys of `kind = "hec"` (besides `name`, `kind` and the keys every kind shares).
@@ -113,7 +114,7 @@ fn hec_url(text: &str) -> Result<HecUrl, &'static str> {
     text.parse()
 }
 
-/// `urls`: 1 to [`MAX_URLS`] collectors' base URLs.
+/// `urls`: 1 to [`MAX_URLS`](super::MAX_URLS) collectors' base URLs.
 fn urls(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Option<Vec<HecUrl>> {
     let urls_key = key(prefix, "urls");
     let list = required(
@@ -123,13 +124,8 @@ fn urls(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Opt
         &urls_key,
         "add urls = [\"https://splunk.example.com:8088\"]",
     )?;
-    if list.get_ref().is_empty() || list.get_ref().len() > MAX_URLS {
-        ctx.report(
-            list.span(),
-            &urls_key,
-            format!("has {} URLs", list.get_ref().len()),
-            format!("list 1 to {MAX_URLS} HEC URLs"),
-        );
+    let example = "\"https://idx1.example:8088\", \"https://idx2.example:8088\"";
+    if !check_len(ctx, list, &urls_key, "URLs", example) {
         return None;
     }
     let mut out = Vec::new();
@@ -150,7 +146,7 @@ fn urls(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Opt
             }
         }
     }
-    ok.then_some(out)
+    (ok && check_unique(ctx, list.get_ref(), &urls_key, &out)).then_some(out)
 }
 
 /// The required token, from `token`, `token_file` or `token_env`.

@@ -40,7 +40,7 @@ pub mod sender;
 pub const NAME: &str = "hec";
 
 /// Most URLs one destination lists.
-pub const MAX_URLS: usize = 16;
+pub const MAX_URLS: usize = super::failover::MAX_HOSTS;
 
 /// A `hec` destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,8 @@ pub struct Hec {
     pub channel: Option<String>,
     /// The envelope's `host`, `source`, `sourcetype` and `index`.
     pub envelope: format::hec::Options,
-    /// How long a URL that failed is tried last (not a key: 30 s).
+    /// How long a URL that failed is tried last (not a key:
+    /// [`DOWN_FOR`](super::failover::DOWN_FOR)).
     pub down_for: Duration,
     /// How the collectors are reached: direct (default) or through a proxy.
     pub proxy: Proxy,
@@ -83,7 +84,7 @@ impl Hec {
             gzip: false,
             channel: None,
             envelope: format::hec::Options::default(),
-            down_for: Duration::from_secs(30),
+            down_for: super::failover::DOWN_FOR,
             proxy: Proxy::Direct,
         }
     }

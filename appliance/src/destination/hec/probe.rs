@@ -21,6 +21,22 @@ pub(crate) fn run(
     let bases: Vec<String> = hec.urls.iter().map(ToString::to_string).collect();
     probe::describe_path(&hec.proxy, &bases, out)?;
     probe::describe_tls(&destination.tls, out)?;
+    let urls: Vec<String> = hec.urls.iter().map(ToString::to_string).collect();
+    probe::each_host(out, &urls, |i, out| {
+        let mut one = hec.clone();
+        one.urls = hec.urls.get(i).cloned().into_iter().collect();
+        run_one(destination, &one, alert, out, options)
+    })
+}
+
+/// The test of one URL (`hec` lists only it).
+fn run_one(
+    destination: &Destination,
+    hec: &Hec,
+    alert: &TestAlert,
+    out: &mut dyn Write,
+    options: &ProbeOptions,
+) -> io::Result<Conclusion> {
     let mut sender = match HecSender::new(hec, &destination.tls, &destination.timeouts) {
         Ok(sender) => sender,
         Err(err) => {
@@ -30,9 +46,17 @@ pub(crate) fn run(
     };
     match probe::send(destination, &mut sender, alert, out)? {
         Sent::Ended(conclusion) => Ok(conclusion),
-        Sent::Answered { delivered, took } => {
-            probe::answered_over_http(&mut sender, destination, (delivered, took), out, options)
-        }
+        Sent::Answered {
+            delivered,
+            took,
+            status,
+        } => probe::answered_over_http(
+            &mut sender,
+            destination,
+            (delivered, took, status),
+            out,
+            options,
+        ),
     }
 }
 

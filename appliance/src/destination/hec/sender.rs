@@ -24,7 +24,8 @@
 //!   (round-robin spread); a failed connection, a 404 or a 5xx marks that URL down for
 //!   [`Hec::down_for`] and the same request is tried on the next URL at once. URLs
 //!   marked down are tried last (earliest recovery first), never skipped, so a single-URL
-//!   sender is paced by the worker's backoff only.
+//!   sender is paced by the worker's backoff only ([`Rotation`], shared with the other
+//!   kinds).
 //! - Ack ids belong to the URL (indexer) that issued them and are polled there.
 //! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
 //!   sent at once) down to the single event, which is then dead-lettered.
@@ -74,6 +75,7 @@ use icsfwd_core::format::{self, SliceWriter};
 
 use super::{Batch, Hec};
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
+use crate::destination::failover::Rotation;
 use crate::destination::http::{HttpClient, Redactor, SetupError};
 use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
@@ -126,7 +128,6 @@ struct Target {
     base: String,
     event_url: String,
     ack_url: String,
-    down_until: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -142,7 +143,7 @@ struct PendingAck {
 pub struct HecSender {
     client: HttpClient,
     targets: Vec<Target>,
-    next: usize,
+    rotation: Rotation,
     token_header: Secret,
     redactor: Redactor,
     channel: String,
@@ -150,7 +151,6 @@ pub struct HecSender {
     ack_deadline: Option<Duration>,
     format: format::Options,
     limits: Batch,
-    down_for: Duration,
     pending: Vec<PendingAck>,
     rendered: Vec<u8>,
     spans: Vec<Range<usize>>,
@@ -177,7 +177,6 @@ impl HecSender {
                 event_url: format!("{base}{EVENT_PATH}"),
                 ack_url: format!("{base}{ACK_PATH}"),
                 base,
-                down_until: None,
             });
         }
         let channel = match &hec.channel {
@@ -190,8 +189,8 @@ impl HecSender {
         let redactor = Redactor::new(&[&hec.token, &token_header]);
         Ok(Self {
             client,
+            rotation: Rotation::new(targets.len(), hec.down_for),
             targets,
-            next: 0,
             token_header,
             redactor,
             channel,
@@ -202,7 +201,6 @@ impl HecSender {
                 ..format::Options::default()
             },
             limits: hec.batch,
-            down_for: hec.down_for,
             pending: Vec::new(),
             rendered: Vec::new(),
             spans: Vec::new(),
@@ -232,10 +230,10 @@ impl HecSender {
     /// The base URLs marked down at `now`.
     #[must_use]
     pub fn urls_down(&self, now: Instant) -> Vec<&str> {
-        self.targets
-            .iter()
-            .filter(|t| t.down_until.is_some_and(|until| until > now))
-            .map(|t| t.base.as_str())
+        self.rotation
+            .down(now)
+            .into_iter()
+            .filter_map(|i| self.targets.get(i).map(|t| t.base.as_str()))
             .collect()
     }
 
@@ -360,27 +358,6 @@ impl HecSender {
         self.spans.len()
     }
 
-    /// The order in which to try the URLs for the next request: round-robin start, URLs
-    /// marked down last, earliest recovery first.
-    fn order(&mut self, now: Instant) -> Vec<usize> {
-        let n = self.targets.len();
-        let start = self.next % n;
-        self.next = (start + 1) % n;
-        let is_up = |t: &Target| t.down_until.is_none_or(|until| until <= now);
-        let (mut up, mut down): (Vec<usize>, Vec<usize>) = (0..n)
-            .map(|i| (start + i) % n)
-            .partition(|&i| self.targets.get(i).is_some_and(is_up));
-        down.sort_by_key(|&i| self.targets.get(i).and_then(|t| t.down_until));
-        up.append(&mut down);
-        up
-    }
-
-    fn mark_down(&mut self, target: usize, now: Instant) {
-        if let Some(t) = self.targets.get_mut(target) {
-            t.down_until = Some(now + self.down_for);
-        }
-    }
-
     /// Builds the (optionally gzipped) body of events `range` into `self.body`.
     fn build_body(&mut self, range: &Range<usize>) -> bool {
         let (Some(first), Some(last)) = (
@@ -424,7 +401,9 @@ impl HecSender {
         }
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
-        for target in self.order(now) {
+        // Whether a URL that failed may have taken this request before it failed.
+        let mut maybe_taken = false;
+        for target in self.rotation.order(now) {
             let Some(url) = self.targets.get(target).map(|t| t.event_url.clone()) else {
                 continue;
             };
@@ -440,34 +419,28 @@ impl HecSender {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
+                    maybe_taken |= err.maybe_delivered();
                     final_action = classify::transport(&err);
                     outcome.cause = classify::transport_cause(&err);
                     outcome.last_error = Some(err.message);
-                    self.mark_down(target, now);
+                    self.rotation.mark_down(target, now);
                     continue;
                 }
             };
             let parsed = HecReply::parse(&reply);
+            outcome.status = Some(reply.status);
             let verdict = self.classify(&url, &parsed, len, outcome);
+            if maybe_taken && Self::taken(&verdict) {
+                outcome.failed_over += len;
+            }
             match verdict {
                 Verdict::Whole(Action::Retry { after }) if classify::failover(reply.status) => {
                     final_action = Action::Retry { after };
-                    self.mark_down(target, now);
+                    self.rotation.mark_down(target, now);
                 }
                 Verdict::Whole(Action::AwaitingAck) => {
                     if let Some(ack_id) = parsed.ack_id {
-                        let seqs = batch
-                            .get(range.clone())
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|(seq, _)| *seq)
-                            .collect();
-                        self.pending.push(PendingAck {
-                            target,
-                            ack_id,
-                            seqs,
-                            sent: now,
-                        });
+                        self.await_ack(batch, &range, (target, ack_id), now);
                     }
                     outcome.push(range, Action::AwaitingAck);
                     return;
@@ -503,6 +476,41 @@ impl HecSender {
             }
         }
         outcome.push(range, final_action);
+    }
+
+    /// Keeps the events `range` of `batch`, sent at `now` to URL `target`, awaiting the ack
+    /// `ack_id` it issued.
+    fn await_ack(
+        &mut self,
+        batch: &[Item<'_>],
+        range: &Range<usize>,
+        (target, ack_id): (usize, u64),
+        now: Instant,
+    ) {
+        let seqs = batch
+            .get(range.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(|(seq, _)| *seq)
+            .collect();
+        self.pending.push(PendingAck {
+            target,
+            ack_id,
+            seqs,
+            sent: now,
+        });
+    }
+
+    /// Whether a `verdict` means this URL took the request (delivered, awaiting its ack,
+    /// dead-lettered in part or whole): the request is not sent anywhere else.
+    fn taken(verdict: &Verdict) -> bool {
+        match verdict {
+            Verdict::Whole(action) => matches!(
+                action,
+                Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. }
+            ),
+            Verdict::Partial { .. } | Verdict::Bisect { .. } => true,
+        }
     }
 
     /// Classifies `reply` from `url` to a request of `len` events, noting in `outcome` the

@@ -10,8 +10,9 @@ use toml::de::DeTable;
 use super::{Auth, DEFAULT_SOURCETYPE, NAME, Splunk};
 use crate::config::raw::S;
 use crate::config::table::fields_of;
-use crate::config::validate::{Ctx, host, key, optional_text, port, secret};
+use crate::config::validate::{Ctx, key, optional_text, port, secret};
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::failover::hosts;
 use crate::destination::http::Scheme;
 use crate::destination::proxy;
 use crate::destination::{DestinationKind, Secret};
@@ -21,6 +22,7 @@ use crate::destination::{DestinationKind, Secret};
 #[serde(deny_unknown_fields)]
 pub(crate) struct Keys {
     host: Option<S<String>>,
+    hosts: Option<S<Vec<S<String>>>>,
     port: Option<S<i64>>,
     scheme: Option<S<String>>,
     auth: Option<S<String>>,
@@ -66,8 +68,8 @@ fn keys_of(
 
 /// The settings the keys `raw` (of the table at `span`, key path `prefix`) describe.
 fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Option<Splunk> {
-    let host = host(ctx, &raw.host, span, prefix);
     let port = port(ctx, &raw.port, &key(prefix, "port"), 8089);
+    let hosts = hosts(ctx, (&raw.host, &raw.hosts), port, span, prefix);
     let scheme = scheme(ctx, &raw.scheme, &key(prefix, "scheme"));
     let password = secret(
         ctx,
@@ -107,18 +109,15 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
     let sourcetype = sourcetype
         .ok()?
         .unwrap_or_else(|| DEFAULT_SOURCETYPE.to_owned());
-    Some(Splunk {
-        scheme: scheme?,
-        host: host?,
-        port: port?,
-        auth: auth?,
-        index: index.ok()?,
-        source: source
-            .ok()?
-            .unwrap_or_else(|| hec::DEFAULT_SOURCE.to_owned()),
-        sourcetype,
-        proxy: proxy?,
-    })
+    let mut splunk = Splunk::new(scheme?, "", 8089, auth?);
+    splunk.hosts = hosts?;
+    splunk.index = index.ok()?;
+    if let Some(source) = source.ok()? {
+        splunk.source = source;
+    }
+    splunk.sourcetype = sourcetype;
+    splunk.proxy = proxy?;
+    Some(splunk)
 }
 
 /// How it authenticates: `auth`, with `username` and a password, or a token.

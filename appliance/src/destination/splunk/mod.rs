@@ -14,12 +14,13 @@
 //!
 //! let auth = Auth::Bearer { token: Secret::new("eyJraWQ") };
 //! let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
-//! assert_eq!(splunk.base_url(), "https://[fe80::1]:8089");
+//! assert_eq!(splunk.base_urls(), vec!["https://[fe80::1]:8089"]);
 //! assert_eq!((splunk.source.as_str(), splunk.sourcetype.as_str()), ("icsfwd", "icsfwd:text"));
 //! ```
 
 use std::time::Duration;
 
+use super::failover::{DOWN_FOR, Endpoint};
 use super::http::Scheme;
 use super::proxy::Proxy;
 use super::{Batching, Secret};
@@ -39,16 +40,18 @@ pub const BATCH: usize = 100;
 /// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
 pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
 
-/// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`.
+/// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`, on one of
+/// its hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Splunk {
     /// `https` (default) or `http`.
     pub scheme: Scheme,
-    /// The splunkd host name or address.
-    pub host: String,
-    /// The management port, default 8089.
-    pub port: u16,
+    /// The splunkd hosts (key `host`, or `hosts` for several, 1 to
+    /// [`MAX_HOSTS`](super::failover::MAX_HOSTS)) with their management ports (key `port`,
+    /// default 8089): each event goes to the next host in turn, and to the next one when a
+    /// host fails ([`failover`](super::failover)).
+    pub hosts: Vec<Endpoint>,
     /// How to authenticate.
     pub auth: Auth,
     /// The `index` parameter; `None` leaves it out (the server's default index).
@@ -59,6 +62,8 @@ pub struct Splunk {
     pub sourcetype: String,
     /// How splunkd is reached: direct (default) or through a proxy.
     pub proxy: Proxy,
+    /// How long a host that failed is tried last (not a key: [`DOWN_FOR`]).
+    pub down_for: Duration,
 }
 
 impl Splunk {
@@ -68,24 +73,23 @@ impl Splunk {
     pub fn new(scheme: Scheme, host: &str, port: u16, auth: Auth) -> Self {
         Self {
             scheme,
-            host: host.to_owned(),
-            port,
+            hosts: vec![Endpoint::new(host, port)],
             auth,
             index: None,
             source: icsfwd_core::format::hec::DEFAULT_SOURCE.to_owned(),
             sourcetype: DEFAULT_SOURCETYPE.to_owned(),
             proxy: Proxy::Direct,
+            down_for: DOWN_FOR,
         }
     }
 
-    /// `scheme://host:port`, an IPv6 address in brackets.
+    /// `scheme://host:port` of each host, an IPv6 address in brackets.
     #[must_use]
-    pub fn base_url(&self) -> String {
-        if self.host.contains(':') {
-            format!("{}://[{}]:{}", self.scheme.as_str(), self.host, self.port)
-        } else {
-            format!("{}://{}:{}", self.scheme.as_str(), self.host, self.port)
-        }
+    pub fn base_urls(&self) -> Vec<String> {
+        self.hosts
+            .iter()
+            .map(|endpoint| format!("{}://{endpoint}", self.scheme.as_str()))
+            .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use crate::destination::Destination;
 use crate::destination::probe::{self, Conclusion, ProbeOptions, Sent, TestAlert, Words};
 
 /// Runs the test of `destination` (`splunk` its settings, `sensor_ip` its `host`), writing
-/// each step to `out`.
+/// each step to `out`: on each host when it lists several.
 pub(crate) fn run(
     destination: &Destination,
     splunk: &Splunk,
@@ -20,9 +20,33 @@ pub(crate) fn run(
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
     probe::header(destination, out)?;
-    describe(splunk, sensor_ip, out)?;
-    probe::describe_path(&splunk.proxy, &[splunk.base_url()], out)?;
+    let urls = splunk.base_urls();
+    if let [base] = urls.as_slice() {
+        describe_url(splunk, base, sensor_ip, out)?;
+    }
+    describe_auth(splunk, out)?;
+    probe::describe_path(&splunk.proxy, &urls, out)?;
     probe::describe_tls(&destination.tls, out)?;
+    let hosts: Vec<String> = splunk.hosts.iter().map(ToString::to_string).collect();
+    probe::each_host(out, &hosts, |i, out| {
+        let mut one = splunk.clone();
+        one.hosts = splunk.hosts.get(i).cloned().into_iter().collect();
+        if let (true, Some(base)) = (hosts.len() > 1, urls.get(i)) {
+            describe_url(splunk, base, sensor_ip, out)?;
+        }
+        run_one(destination, &one, sensor_ip, alert, out, options)
+    })
+}
+
+/// The test of one host (`splunk` lists only it).
+fn run_one(
+    destination: &Destination,
+    splunk: &Splunk,
+    sensor_ip: IpAddr,
+    alert: &TestAlert,
+    out: &mut dyn Write,
+    options: &ProbeOptions,
+) -> io::Result<Conclusion> {
     let built = SplunkSender::new(splunk, sensor_ip, &destination.tls, &destination.timeouts);
     let mut sender = match built {
         Ok(sender) => sender,
@@ -33,14 +57,27 @@ pub(crate) fn run(
     };
     match probe::send(destination, &mut sender, alert, out)? {
         Sent::Ended(conclusion) => Ok(conclusion),
-        Sent::Answered { delivered, took } => {
-            probe::answered_over_http(&mut sender, destination, (delivered, took), out, options)
-        }
+        Sent::Answered {
+            delivered,
+            took,
+            status,
+        } => probe::answered_over_http(
+            &mut sender,
+            destination,
+            (delivered, took, status),
+            out,
+            options,
+        ),
     }
 }
 
-/// The URL with its query, and the authentication (never a secret).
-fn describe(splunk: &Splunk, sensor_ip: IpAddr, out: &mut dyn Write) -> io::Result<()> {
+/// The receiver URL at `base` with its query (never a secret).
+fn describe_url(
+    splunk: &Splunk,
+    base: &str,
+    sensor_ip: IpAddr,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut query = format!(
         "host={}&source={}&sourcetype={}",
         percent_encode(&sensor_ip.to_string()),
@@ -52,7 +89,11 @@ fn describe(splunk: &Splunk, sensor_ip: IpAddr, out: &mut dyn Write) -> io::Resu
         query.push_str(&percent_encode(index));
     }
     query.push_str("&output_mode=json");
-    writeln!(out, "url: {}{SIMPLE_PATH}?{query}", splunk.base_url())?;
+    writeln!(out, "url: {base}{SIMPLE_PATH}?{query}")
+}
+
+/// How it authenticates (never a secret).
+fn describe_auth(splunk: &Splunk, out: &mut dyn Write) -> io::Result<()> {
     match &splunk.auth {
         Auth::Basic { username, .. } => {
             writeln!(out, "auth: basic, user {username:?} (password not shown)")?;

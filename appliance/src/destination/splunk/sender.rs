@@ -17,6 +17,11 @@
 //! What it guarantees:
 //! - Order: events are sent one at a time in batch order; the first event that is not
 //!   delivered or dead-lettered stops the batch, and the rest get its action unsent.
+//! - Several hosts ([`Splunk::hosts`], [`failover`](crate::destination::failover)): each
+//!   event starts at the next host in turn; a host that cannot be reached or answers 5xx is
+//!   marked down for [`Splunk::down_for`] and the event goes to the next host at once. An
+//!   event a failed host may have taken (no reply read) and another host then took is counted
+//!   in [`Outcome::failed_over`]. Each host has its own session key.
 //! - `Delivered` means splunkd answered 2xx with its receipt of the event (a JSON object with
 //!   the `index` and the `bytes` it took; the same as XML elements also counts): the event was
 //!   received (splunkd's REST receiver offers no indexing acknowledgment). A 2xx with anything
@@ -53,6 +58,7 @@ use icsfwd_core::format::{self, SliceWriter};
 
 use super::{Auth, Splunk};
 use crate::destination::classify::{self, Action, Body, Cause, Sent, SplunkdReply};
+use crate::destination::failover::Rotation;
 use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, bounded};
 use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
@@ -92,20 +98,36 @@ impl std::error::Error for SplunkError {
     }
 }
 
+/// One splunkd host of a destination: its URLs and its session.
+#[derive(Debug)]
+struct Target {
+    simple_url: String,
+    /// `simple_url` without its query, for reasons.
+    receiver_url: String,
+    login_url: String,
+    /// `Splunk <key>` once logged in (session auth): each splunkd has its own sessions.
+    session_header: Option<Secret>,
+}
+
+/// What one host made of an event.
+enum Tried {
+    /// The host answered: the event's action.
+    Answered(Action),
+    /// The host failed (unreachable, a 5xx): try the next one; the action if none is left,
+    /// and whether the host may have taken the event before it failed (no reply read).
+    Failed(Action, bool),
+}
+
 /// The splunkd sender of one destination.
 #[derive(Debug)]
 pub struct SplunkSender {
     client: HttpClient,
-    simple_url: String,
-    /// `simple_url` without its query, for reasons.
-    receiver_url: String,
+    targets: Vec<Target>,
+    rotation: Rotation,
     index: Option<String>,
-    login_url: String,
     auth: Auth,
     /// The `Authorization` value for Basic or Bearer, fixed at construction.
     static_header: Option<Secret>,
-    /// `Splunk <key>` once logged in.
-    session_header: Option<Secret>,
     redactor: Redactor,
     format: format::Options,
     scratch: Vec<u8>,
@@ -123,10 +145,6 @@ impl SplunkSender {
         tls: &Tls,
         timeouts: &Timeouts,
     ) -> Result<Self, SplunkError> {
-        let base = splunk.base_url();
-        if splunk.host.is_empty() || splunk.host.contains(['/', '?', '#', '@', ' ']) {
-            return Err(SplunkError::BadUrl(bounded(&base)));
-        }
         let client = HttpClient::new(tls, timeouts, &splunk.proxy).map_err(SplunkError::Setup)?;
         let mut query = format!(
             "host={}&source={}&sourcetype={}",
@@ -164,15 +182,28 @@ impl SplunkSender {
                 redactor.add(&Secret::new(credentials));
             }
         }
+        let mut targets = Vec::with_capacity(splunk.hosts.len());
+        for (endpoint, base) in splunk.hosts.iter().zip(splunk.base_urls()) {
+            if endpoint.host.is_empty() || endpoint.host.contains(['/', '?', '#', '@', ' ']) {
+                return Err(SplunkError::BadUrl(bounded(&base)));
+            }
+            targets.push(Target {
+                simple_url: format!("{base}{SIMPLE_PATH}?{query}"),
+                receiver_url: format!("{base}{SIMPLE_PATH}"),
+                login_url: format!("{base}{LOGIN_PATH}"),
+                session_header: None,
+            });
+        }
+        if targets.is_empty() {
+            return Err(SplunkError::BadUrl(String::new()));
+        }
         Ok(Self {
             client,
-            simple_url: format!("{base}{SIMPLE_PATH}?{query}"),
-            receiver_url: format!("{base}{SIMPLE_PATH}"),
+            rotation: Rotation::new(targets.len(), splunk.down_for),
+            targets,
             index: splunk.index.clone(),
-            login_url: format!("{base}{LOGIN_PATH}"),
             auth: splunk.auth.clone(),
             static_header,
-            session_header: None,
             redactor,
             format: format::Options::default(),
             scratch: vec![0u8; format::text::MAX_LEN],
@@ -197,10 +228,15 @@ impl SplunkSender {
     /// # Errors
     /// What became of the event that needed the login: Park when the credentials are
     /// rejected or what answered is not splunkd, Retry when splunkd is unreachable.
-    fn login(&mut self) -> Result<(), LoginFailure> {
+    fn login(&mut self, target: usize) -> Result<(), LoginFailure> {
         let Auth::Session { username, password } = &self.auth else {
             return Ok(());
         };
+        let login_url = self
+            .targets
+            .get(target)
+            .map(|t| t.login_url.clone())
+            .unwrap_or_default();
         let form = format!(
             "username={}&password={}",
             percent_encode(username),
@@ -209,7 +245,7 @@ impl SplunkSender {
         let headers = [("Content-Type", "application/x-www-form-urlencoded")];
         let reply = self
             .client
-            .post(&self.login_url, &headers, form.as_bytes(), &self.redactor)
+            .post(&login_url, &headers, form.as_bytes(), &self.redactor)
             .map_err(|err| LoginFailure {
                 action: classify::transport(&err),
                 cause: classify::transport_cause(&err),
@@ -230,7 +266,7 @@ impl SplunkSender {
                 ),
                 _ => {
                     let sent = Sent {
-                        url: &self.login_url,
+                        url: &login_url,
                         index: None,
                     };
                     (
@@ -241,7 +277,7 @@ impl SplunkSender {
             };
             let error = self
                 .redactor
-                .redact(&format!("{}: {}", self.login_url, parsed.describe()));
+                .redact(&format!("{}: {}", login_url, parsed.describe()));
             return Err(LoginFailure {
                 action,
                 error,
@@ -258,10 +294,7 @@ impl SplunkSender {
             })
             .filter(|k| !k.is_empty() && k.len() <= MAX_SESSION_KEY);
         let Some(key) = key else {
-            let error = format!(
-                "{}: the login reply holds no usable sessionKey",
-                self.login_url
-            );
+            let error = format!("{}: the login reply holds no usable sessionKey", login_url);
             return Err(LoginFailure {
                 action: Action::Park {
                     reason: error.clone(),
@@ -275,16 +308,22 @@ impl SplunkSender {
         self.redactor.add(&key);
         let header = Secret::new(format!("Splunk {}", key.expose()));
         self.redactor.add(&header);
-        self.session_header = Some(header);
+        if let Some(target) = self.targets.get_mut(target) {
+            target.session_header = Some(header);
+        }
         self.logins += 1;
         Ok(())
     }
 
-    fn post_event(&self, body: &[u8]) -> Result<Reply, crate::destination::http::TransportError> {
+    fn post_event(
+        &self,
+        target: &Target,
+        body: &[u8],
+    ) -> Result<Reply, crate::destination::http::TransportError> {
         let auth = self
             .static_header
             .as_ref()
-            .or(self.session_header.as_ref())
+            .or(target.session_header.as_ref())
             .map(Secret::expose)
             .unwrap_or_default();
         let headers = [
@@ -292,66 +331,120 @@ impl SplunkSender {
             ("Content-Type", "text/plain; charset=utf-8"),
         ];
         self.client
-            .post(&self.simple_url, &headers, body, &self.redactor)
+            .post(&target.simple_url, &headers, body, &self.redactor)
     }
 
-    /// Sends one rendered event: its action, and the error seen if any.
-    fn send_one(&mut self, len: usize, outcome: &mut Outcome) -> Action {
+    /// Sends one rendered event to the hosts in turn until one answers: its action. A host
+    /// that fails is marked down and the event goes to the next one at once.
+    fn send_one(&mut self, len: usize, now: Instant, outcome: &mut Outcome) -> Action {
+        let mut action = Action::Retry { after: None };
+        let mut maybe_taken = false;
+        for target in self.rotation.order(now) {
+            match self.send_to(target, len, outcome) {
+                Tried::Answered(answered) => {
+                    if maybe_taken
+                        && matches!(answered, Action::Delivered | Action::DeadLetter { .. })
+                    {
+                        // A host that failed may hold it too.
+                        outcome.failed_over += 1;
+                    }
+                    return answered;
+                }
+                Tried::Failed(failed, taken) => {
+                    action = failed;
+                    maybe_taken |= taken;
+                    self.rotation.mark_down(target, now);
+                }
+            }
+        }
+        action
+    }
+
+    /// Sends one rendered event to host `target` (logging in first with session auth).
+    fn send_to(&mut self, target: usize, len: usize, outcome: &mut Outcome) -> Tried {
         let is_session = matches!(self.auth, Auth::Session { .. });
         let mut fresh_login = false;
-        if is_session && self.session_header.is_none() {
-            if let Err(failure) = self.login() {
+        let logged_in = self
+            .targets
+            .get(target)
+            .is_some_and(|t| t.session_header.is_some());
+        if is_session && !logged_in {
+            if let Err(failure) = self.login(target) {
                 return failure.apply(outcome);
             }
             fresh_login = true;
         }
         loop {
-            let reply = match self.post_event(self.scratch.get(..len).unwrap_or_default()) {
+            let Some(host) = self.targets.get(target) else {
+                return Tried::Failed(Action::Retry { after: None }, false);
+            };
+            let reply = match self.post_event(host, self.scratch.get(..len).unwrap_or_default()) {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
                     outcome.cause = classify::transport_cause(&err);
                     let action = classify::transport(&err);
+                    let taken = err.maybe_delivered();
                     outcome.last_error = Some(err.message);
-                    return action;
+                    return Tried::Failed(action, taken);
                 }
             };
             if reply.status == 401 && is_session && !fresh_login {
                 // The key expired or splunkd restarted: one new login, one resend.
-                self.session_header = None;
-                if let Err(failure) = self.login() {
+                if let Some(host) = self.targets.get_mut(target) {
+                    host.session_header = None;
+                }
+                if let Err(failure) = self.login(target) {
                     return failure.apply(outcome);
                 }
                 fresh_login = true;
                 continue;
             }
-            let parsed = parse_reply(&reply);
-            if !(200..300).contains(&reply.status) {
-                outcome.last_error = Some(self.redactor.redact(&format!(
-                    "{}: {}",
-                    self.receiver_url,
-                    parsed.describe()
-                )));
+            return self.answered(target, &reply, outcome);
+        }
+    }
+
+    /// What host `target`'s `reply` to an event means, noting the error and cause in
+    /// `outcome`.
+    fn answered(&self, target: usize, reply: &Reply, outcome: &mut Outcome) -> Tried {
+        let receiver_url = self
+            .targets
+            .get(target)
+            .map(|t| t.receiver_url.as_str())
+            .unwrap_or_default();
+        let parsed = parse_reply(reply);
+        outcome.status = Some(reply.status);
+        if !(200..300).contains(&reply.status) {
+            outcome.last_error = Some(
+                self.redactor
+                    .redact(&format!("{receiver_url}: {}", parsed.describe())),
+            );
+        }
+        if let Some(cause) = classify::splunkd_cause(&parsed) {
+            outcome.cause = Some(cause);
+        }
+        let sent = Sent {
+            url: receiver_url,
+            index: self.index.as_deref(),
+        };
+        let action = redacted(classify::splunkd(&parsed, &sent), &self.redactor);
+        if (200..300).contains(&reply.status) && action != Action::Delivered {
+            // What answered may have passed the event on: a resend may duplicate it.
+            outcome.uncertain = true;
+        }
+        match action {
+            Action::Retry { .. } if classify::failover(reply.status) => {
+                Tried::Failed(action, false)
             }
-            if let Some(cause) = classify::splunkd_cause(&parsed) {
-                outcome.cause = Some(cause);
-            }
-            let sent = Sent {
-                url: &self.receiver_url,
-                index: self.index.as_deref(),
-            };
-            let action = redacted(classify::splunkd(&parsed, &sent), &self.redactor);
-            if (200..300).contains(&reply.status) && action != Action::Delivered {
-                // What answered may have passed the event on: a resend may duplicate it.
-                outcome.uncertain = true;
-            }
-            return action;
+            action => Tried::Answered(action),
         }
     }
 }
 
 impl Sender for SplunkSender {
-    fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
+    /// Sends the events one at a time, each to the next host in turn (failing over to the
+    /// others); stops at the first that is neither delivered nor dead-lettered.
+    fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         let mut outcome = Outcome::default();
         for (i, (_, event)) in batch.iter().enumerate() {
             let mut scratch = std::mem::take(&mut self.scratch);
@@ -359,7 +452,7 @@ impl Sender for SplunkSender {
             let rendered = format::write(format::Kind::Text, event, &self.format, &mut out);
             self.scratch = scratch;
             let action = match rendered {
-                Ok(len) => self.send_one(len, &mut outcome),
+                Ok(len) => self.send_one(len, now, &mut outcome),
                 Err(_) => Action::DeadLetter {
                     reason: "the event could not be rendered as text".to_owned(),
                 },
@@ -408,14 +501,19 @@ struct LoginFailure {
 }
 
 impl LoginFailure {
-    /// Records the failure in `outcome`; the event's action.
-    fn apply(self, outcome: &mut Outcome) -> Action {
+    /// Records the failure in `outcome`; what became of the event: a host that could not be
+    /// reached (a retry) is failed over, a refusal (a park) is the event's answer.
+    fn apply(self, outcome: &mut Outcome) -> Tried {
         outcome.last_error = Some(self.error);
         outcome.uncertain |= self.uncertain;
         if self.cause.is_some() {
             outcome.cause = self.cause;
         }
-        self.action
+        match self.action {
+            // A login carries no event: the host did not take it.
+            Action::Retry { .. } => Tried::Failed(self.action, false),
+            action => Tried::Answered(action),
+        }
     }
 }
 
@@ -566,7 +664,7 @@ mod tests {
         let sender =
             SplunkSender::new(&options, ip, &Tls::default(), &Timeouts::default()).unwrap();
         assert_eq!(
-            sender.simple_url,
+            sender.targets[0].simple_url,
             "https://s:8089/services/receivers/simple?host=10.0.0.9&source=icsfwd&sourcetype=sensor%20a&index=ot&output_mode=json"
         );
     }

@@ -10,15 +10,17 @@ use toml::de::DeTable;
 use super::{Confirm, NAME, Syslog, Transport};
 use crate::config::raw::{Level, S};
 use crate::config::table::fields_of;
-use crate::config::validate::{Ctx, host, key, port};
+use crate::config::validate::{Ctx, key, port};
 use crate::destination::DestinationKind;
 use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::failover::hosts;
 
 /// The keys of `kind = "syslog"` (besides `name`, `kind` and the keys every kind shares).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Keys {
     host: Option<S<String>>,
+    hosts: Option<S<Vec<S<String>>>>,
     port: Option<S<i64>>,
     transport: Option<S<String>>,
     payload: Option<S<String>>,
@@ -65,10 +67,10 @@ fn keys_of(
 
 /// The settings the keys `raw` (of the table at `span`, key path `prefix`) describe.
 fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Option<Syslog> {
-    let host = host(ctx, &raw.host, span, prefix);
     let transport = transport(ctx, raw, prefix);
     let default_port = transport.map_or(514, Transport::default_port);
     let port = port(ctx, &raw.port, &key(prefix, "port"), default_port);
+    let hosts = hosts(ctx, (&raw.host, &raw.hosts), port, span, prefix);
     let confirm = syslog_confirm(ctx, raw.confirm.as_ref(), transport, prefix);
     let payload = payload(ctx, raw, prefix);
     let facility = facility(ctx, raw, prefix);
@@ -79,7 +81,8 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
         payload: payload?,
         bom: false,
     };
-    let mut settings = Syslog::new(&host?, port?, transport?);
+    let mut settings = Syslog::new("", default_port, transport?);
+    settings.hosts = hosts?;
     settings.confirm = confirm?;
     settings.message = message;
     Some(settings)

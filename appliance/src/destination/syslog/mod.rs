@@ -24,6 +24,7 @@ use std::time::Duration;
 use icsfwd_core::format::syslog;
 
 use super::Batching;
+use super::failover::{DOWN_FOR, Endpoint};
 
 pub(crate) mod config;
 pub mod outq;
@@ -50,10 +51,12 @@ pub(crate) const BATCHING: Batching = Batching {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Syslog {
-    /// The receiver's host name or address.
-    pub host: String,
-    /// Its port: default 514, 6514 for TLS, 2514 for RELP.
-    pub port: u16,
+    /// The receivers (key `host`, or `hosts` for several, 1 to
+    /// [`MAX_HOSTS`](super::failover::MAX_HOSTS)) with their ports (key `port`: default 514,
+    /// 6514 for TLS, 2514 for RELP). Over TCP, TLS and RELP a connection goes to the next
+    /// host in turn and stays there while it works; a host whose connection fails or breaks
+    /// is marked down and the next connection goes to another ([`failover`](super::failover)).
+    pub hosts: Vec<Endpoint>,
     /// TCP (default), TLS, UDP, RELP or RELP over TLS.
     pub transport: Transport,
     /// When a record counts as delivered over TCP or TLS (UDP has no confirmation: the key is
@@ -69,6 +72,8 @@ pub struct Syslog {
     pub max_datagram: usize,
     /// Over RELP: most unanswered commands (not a key: [`relp::DEFAULT_WINDOW`]).
     pub window: usize,
+    /// How long a host that failed is tried last (not a key: [`DOWN_FOR`]).
+    pub down_for: Duration,
 }
 
 impl Syslog {
@@ -77,14 +82,14 @@ impl Syslog {
     #[must_use]
     pub fn new(host: &str, port: u16, transport: Transport) -> Self {
         Self {
-            host: host.to_owned(),
-            port,
+            hosts: vec![Endpoint::new(host, port)],
             transport,
             confirm: Confirm::default(),
             message: syslog::Options::default(),
             settle: sender::SETTLE,
             max_datagram: sender::DEFAULT_MAX_DATAGRAM,
             window: relp::DEFAULT_WINDOW,
+            down_for: DOWN_FOR,
         }
     }
 
@@ -95,14 +100,11 @@ impl Syslog {
         self.transport != Transport::Udp && self.confirm == Confirm::TcpAck
     }
 
-    /// `host:port`, an IPv6 address in brackets.
+    /// `host:port` of each host, an IPv6 address in brackets, separated by `, `.
     #[must_use]
-    pub fn target(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+    pub fn targets(&self) -> String {
+        let targets: Vec<String> = self.hosts.iter().map(ToString::to_string).collect();
+        targets.join(", ")
     }
 }
 

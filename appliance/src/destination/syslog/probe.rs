@@ -112,10 +112,27 @@ pub fn run(
     out: &mut dyn Write,
     options: &ProbeOptions,
 ) -> io::Result<Conclusion> {
-    if syslog.transport.is_relp() {
-        return run_relp(destination, syslog, alert, out);
-    }
     header(destination, out)?;
+    let hosts: Vec<String> = syslog.hosts.iter().map(ToString::to_string).collect();
+    probe::each_host(out, &hosts, |i, out| {
+        let mut one = syslog.clone();
+        one.hosts = syslog.hosts.get(i).cloned().into_iter().collect();
+        if one.transport.is_relp() {
+            run_relp(destination, &one, alert, out)
+        } else {
+            run_stream(destination, &one, alert, out, options)
+        }
+    })
+}
+
+/// The test of one host over tcp, tls or udp (`syslog` lists only it).
+fn run_stream(
+    destination: &Destination,
+    syslog: &Syslog,
+    alert: &TestAlert,
+    out: &mut dyn Write,
+    options: &ProbeOptions,
+) -> io::Result<Conclusion> {
     describe(syslog, &destination.tls, out)?;
     let mut sender = match SyslogSender::new(syslog, &destination.tls, &destination.timeouts) {
         Ok(sender) => sender,
@@ -175,13 +192,13 @@ pub fn run(
 
 /// The address, the transport, TLS settings for tls, and the confirmation it can give.
 fn describe(options: &Syslog, tls: &Tls, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "address: {}:{} over {}",
-        options.host,
-        options.port,
-        options.transport.as_str()
-    )?;
+    for endpoint in &options.hosts {
+        writeln!(
+            out,
+            "address: {endpoint} over {}",
+            options.transport.as_str()
+        )?;
+    }
     if options.transport == Transport::Tls {
         if tls.verify {
             writeln!(out, "tls: verification on, trust: {}", tls.trust.describe())?;
@@ -272,7 +289,7 @@ fn confirm(
     }
 }
 
-/// The test over RELP: the address and TLS settings, the send classified as for the HTTP
+/// The test over RELP of one host (`syslog` lists only it): the address and TLS settings, the send classified as for the HTTP
 /// kinds, then the receiver's answer (the RELP receipt).
 fn run_relp(
     destination: &Destination,
@@ -280,14 +297,13 @@ fn run_relp(
     alert: &TestAlert,
     out: &mut dyn Write,
 ) -> io::Result<Conclusion> {
-    header(destination, out)?;
-    writeln!(
-        out,
-        "address: {}:{} over {}",
-        syslog.host,
-        syslog.port,
-        syslog.transport.as_str()
-    )?;
+    for endpoint in &syslog.hosts {
+        writeln!(
+            out,
+            "address: {endpoint} over {}",
+            syslog.transport.as_str()
+        )?;
+    }
     probe::describe_tls(&destination.tls, out)?;
     let mut sender = match RelpSender::new(syslog, &destination.tls, &destination.timeouts) {
         Ok(sender) => sender,
@@ -301,10 +317,12 @@ fn run_relp(
         Sent::Answered {
             delivered: true,
             took,
+            ..
         } => relp_receipt(out, took),
         Sent::Answered {
             delivered: false,
             took,
+            ..
         } => {
             writeln!(
                 out,

@@ -36,6 +36,10 @@
 //!   counts it as a possible duplicate; the records of the batch being written when the session
 //!   broke come back as [`Retry`](Action::Retry) with [`Outcome::uncertain`], counted the same
 //!   way. Nothing is lost and every resend is counted.
+//! - Several hosts ([`Syslog::hosts`], [`failover`](crate::destination::failover)): a new
+//!   session goes to the next host in turn and stays there while it works; a host whose
+//!   session cannot be opened or breaks is marked down for [`Syslog::down_for`] and the next
+//!   host is tried at once, so the unanswered records are resent on another host.
 //! - Bounded: at most [`Syslog::window`] commands are unanswered at once (`send` waits for
 //!   answers when the window is full, at most `response_timeout`); a server frame is parsed in
 //!   a fixed buffer: its DATALEN is checked against [`MAX_RSP_DATA`] before any data is read,
@@ -105,6 +109,7 @@ use super::sender::{SyslogError, render};
 use super::session::{client_config, handshake_error};
 use super::{Syslog, Transport};
 use crate::destination::classify::Action;
+use crate::destination::failover::Rotation;
 use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
 /// Highest transaction number; the next one is 1 (0 is reserved for hints).
@@ -776,7 +781,11 @@ pub struct RelpSender {
     /// The configured client certificate, named when the receiver refuses the session.
     client_cert: Option<PathBuf>,
     tls: Option<Arc<ClientConfig>>,
-    server_name: Option<ServerName<'static>>,
+    /// One server name per host, for `relp-tls`; empty otherwise.
+    server_names: Vec<ServerName<'static>>,
+    rotation: Rotation,
+    /// The host of the session in use, or of the last one.
+    current: usize,
     session: Option<Session>,
     rendered: Vec<u8>,
     generation: u64,
@@ -790,8 +799,7 @@ pub struct RelpSender {
 impl fmt::Debug for RelpSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RelpSender")
-            .field("host", &self.syslog.host)
-            .field("port", &self.syslog.port)
+            .field("hosts", &self.syslog.targets())
             .field("tls", &self.syslog.transport.uses_tls())
             .field("connected", &self.session.is_some())
             .field(
@@ -810,19 +818,25 @@ impl RelpSender {
     /// For TLS: a CA, client certificate or key file that cannot be used, or a host that is
     /// not a valid server name.
     pub fn new(syslog: &Syslog, tls: &Tls, timeouts: &Timeouts) -> Result<Self, SyslogError> {
-        let (config, server_name) = if syslog.transport == Transport::RelpTls {
-            let name = ServerName::try_from(syslog.host.clone())
-                .map_err(|_| SyslogError::Name(syslog.host.clone()))?;
-            (Some(Arc::new(client_config(tls)?)), Some(name))
+        let (config, server_names) = if syslog.transport == Transport::RelpTls {
+            let mut names = Vec::with_capacity(syslog.hosts.len());
+            for endpoint in &syslog.hosts {
+                let host = endpoint.host.clone();
+                names
+                    .push(ServerName::try_from(host.clone()).map_err(|_| SyslogError::Name(host))?);
+            }
+            (Some(Arc::new(client_config(tls)?)), names)
         } else {
-            (None, None)
+            (None, Vec::new())
         };
         Ok(Self {
             syslog: syslog.clone(),
             timeouts: *timeouts,
             client_cert: tls.client.as_ref().map(|client| client.cert.clone()),
             tls: config,
-            server_name,
+            server_names,
+            rotation: Rotation::new(syslog.hosts.len(), syslog.down_for),
+            current: 0,
             session: None,
             rendered: vec![0; syslog::MAX_LEN],
             generation: 0,
@@ -927,12 +941,13 @@ impl RelpSender {
         }
     }
 
+    /// `host:port` of the host in use.
     fn target(&self) -> String {
-        if self.syslog.host.contains(':') {
-            format!("[{}]:{}", self.syslog.host, self.syslog.port)
-        } else {
-            format!("{}:{}", self.syslog.host, self.syslog.port)
-        }
+        self.syslog
+            .hosts
+            .get(self.current)
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 
     /// Settles the whole messages already read; when there were none, reads what arrives
@@ -999,6 +1014,8 @@ impl RelpSender {
             return;
         };
         session.close_now();
+        // The next session goes to another host, where the unanswered records are resent.
+        self.rotation.mark_down(self.current, Instant::now());
         let mut slots = slots;
         let unanswered = session.window.len();
         for entry in session.window.drain() {
@@ -1027,7 +1044,12 @@ impl RelpSender {
     }
 
     fn connect_tcp(&self) -> io::Result<TcpStream> {
-        let addrs: Vec<SocketAddr> = (self.syslog.host.as_str(), self.syslog.port)
+        let endpoint = self
+            .syslog
+            .hosts
+            .get(self.current)
+            .ok_or_else(|| io::Error::other("no such host"))?;
+        let addrs: Vec<SocketAddr> = (endpoint.host.as_str(), endpoint.port)
             .to_socket_addrs()?
             .collect();
         let mut last = None;
@@ -1042,8 +1064,42 @@ impl RelpSender {
         }))
     }
 
-    /// Connects, shakes hands (TLS) and opens the RELP session; `Err` carries the action.
-    fn connect(&mut self) -> Result<Session, (Action, String)> {
+    /// Opens a session to the hosts in turn (see [`failover`](crate::destination::failover)):
+    /// the first that accepts is used, each that fails is marked down. `Err` carries the
+    /// action and the message of the last failure.
+    fn connect(&mut self, now: Instant) -> Result<Session, (Action, String)> {
+        let mut failure = (
+            Action::Retry { after: None },
+            "no host to connect to".to_owned(),
+        );
+        let previous = (self.current, self.target());
+        for index in self.rotation.order(now) {
+            self.current = index;
+            match self.connect_current() {
+                Ok(session) => {
+                    if index != previous.0 && !self.rotation.is_up(previous.0, now) {
+                        log::warn!(
+                            "RELP receiver {} took over from {}, which failed (tried last \
+                             for {} s)",
+                            self.target(),
+                            previous.1,
+                            self.syslog.down_for.as_secs()
+                        );
+                    }
+                    return Ok(session);
+                }
+                Err(failed) => {
+                    self.rotation.mark_down(index, now);
+                    failure = failed;
+                }
+            }
+        }
+        Err(failure)
+    }
+
+    /// Connects to the current host, shakes hands (TLS) and opens the RELP session; `Err`
+    /// carries the action.
+    fn connect_current(&mut self) -> Result<Session, (Action, String)> {
         let target = self.target();
         let retry = |what: String| (Action::Retry { after: None }, what);
         let tcp = self
@@ -1056,7 +1112,7 @@ impl RelpSender {
                     "cannot configure the connection to {target}: {err}"
                 ))
             })?;
-        let stream = match (&self.tls, &self.server_name) {
+        let stream = match (&self.tls, self.server_names.get(self.current)) {
             (Some(config), Some(name)) => {
                 let conn =
                     ClientConnection::new(Arc::clone(config), name.clone()).map_err(|err| {
@@ -1238,7 +1294,7 @@ fn at_least_1ms(timeout: Duration) -> Duration {
 }
 
 impl Sender for RelpSender {
-    fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
+    fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
         }
@@ -1261,7 +1317,7 @@ impl Sender for RelpSender {
             return outcome;
         }
         if self.session.is_none() {
-            match self.connect() {
+            match self.connect(now) {
                 Ok(session) => self.session = Some(session),
                 Err((action, message)) => {
                     let mut outcome = Outcome::whole(batch.len(), action);

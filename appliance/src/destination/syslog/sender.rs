@@ -43,6 +43,13 @@
 //!   rest of the batch is sent. UDP gives no delivery confirmation at all: a datagram the
 //!   kernel accepted is `Delivered` (`confirm` is refused for UDP).
 //! - Nothing is dropped silently: every event of a batch ends in exactly one part.
+//! - Several hosts ([`Syslog::hosts`], [`failover`](crate::destination::failover)): a new
+//!   connection goes to the next host in turn and stays there while it works; a host whose
+//!   connection cannot be opened or breaks is marked down for [`Syslog::down_for`], the next
+//!   host is tried at once, and the records the broken connection left unconfirmed are re-sent
+//!   there first (expired, as above). UDP cannot tell that a receiver is gone: only a send
+//!   error (an ICMP "port unreachable" the kernel reports) marks its host down and moves the
+//!   socket to the next host.
 //!
 //! The table (`docs/operations.md` has it for the operator):
 //!
@@ -118,6 +125,7 @@ use icsfwd_core::format::{SliceWriter, syslog};
 use super::{Syslog, Transport};
 use super::{outq, session};
 use crate::destination::classify::Action;
+use crate::destination::failover::Rotation;
 use crate::destination::http::{self};
 use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
@@ -179,6 +187,8 @@ impl std::error::Error for SyslogError {
 /// A connection, the records it has not confirmed (`tcp-ack`), and its recent writes
 /// (`write`: `(records, bytes)` per batch, newest last, bounded by [`LOSS_WINDOW_BYTES`]).
 struct Connection {
+    /// The host it goes to (an index into the destination's hosts).
+    host: usize,
     stream: Stream,
     info: SessionInfo,
     unconfirmed: Unconfirmed,
@@ -187,8 +197,9 @@ struct Connection {
 }
 
 impl Connection {
-    fn new(stream: Stream, info: SessionInfo) -> Self {
+    fn new(host: usize, stream: Stream, info: SessionInfo) -> Self {
         Self {
+            host,
             stream,
             info,
             unconfirmed: Unconfirmed::default(),
@@ -222,13 +233,18 @@ impl Connection {
     }
 }
 
-/// Sends events to one syslog receiver (see the module docs).
+/// Sends events to a syslog receiver, one of the destination's hosts at a time (see the
+/// module docs).
 pub struct SyslogSender {
     syslog: Syslog,
     /// Whether TLS verification is on (`tls` was built with it).
     verify: bool,
     timeouts: Timeouts,
-    tls: Option<TlsClient>,
+    /// One TLS client per host (its server name), for `tls`; empty otherwise.
+    tls: Vec<TlsClient>,
+    rotation: Rotation,
+    /// The host of the connection (or UDP socket) in use, or of the last one.
+    current: usize,
     connection: Option<Connection>,
     udp: Option<UdpSocket>,
     buf: Vec<u8>,
@@ -242,8 +258,7 @@ pub struct SyslogSender {
 impl fmt::Debug for SyslogSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SyslogSender")
-            .field("host", &self.syslog.host)
-            .field("port", &self.syslog.port)
+            .field("hosts", &self.syslog.targets())
             .field("transport", &self.syslog.transport)
             .field("confirm", &self.syslog.confirm)
             .field("connected", &self.connection.is_some())
@@ -260,16 +275,19 @@ impl SyslogSender {
     /// For TLS: a CA, client certificate or key file that cannot be used, or a host that is
     /// not a valid server name.
     pub fn new(syslog: &Syslog, tls: &Tls, timeouts: &Timeouts) -> Result<Self, SyslogError> {
-        let client = if syslog.transport == Transport::Tls {
-            Some(TlsClient::new(&syslog.host, tls)?)
-        } else {
-            None
-        };
+        let mut clients = Vec::new();
+        if syslog.transport == Transport::Tls {
+            for endpoint in &syslog.hosts {
+                clients.push(TlsClient::new(&endpoint.host, tls)?);
+            }
+        }
         Ok(Self {
             syslog: syslog.clone(),
             verify: tls.verify,
             timeouts: *timeouts,
-            tls: client,
+            tls: clients,
+            rotation: Rotation::new(syslog.hosts.len(), syslog.down_for),
+            current: 0,
             connection: None,
             udp: None,
             buf: vec![0; syslog::MAX_FRAMED_LEN],
@@ -321,7 +339,7 @@ impl SyslogSender {
         match confirmed {
             Some(Ok(seqs)) => report.indexed = seqs,
             Some(Err(why)) => {
-                self.break_connection(&why);
+                self.break_connection(&why, now);
             }
             None => {}
         }
@@ -336,16 +354,23 @@ impl SyslogSender {
         self.syslog.transport == Transport::Tls && !self.verify
     }
 
+    /// `host:port` of the host in use.
     fn target(&self) -> String {
-        if self.syslog.host.contains(':') {
-            format!("[{}]:{}", self.syslog.host, self.syslog.port)
-        } else {
-            format!("{}:{}", self.syslog.host, self.syslog.port)
-        }
+        self.syslog
+            .hosts
+            .get(self.current)
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 
-    fn addrs(&self) -> io::Result<Vec<SocketAddr>> {
-        let addrs: Vec<SocketAddr> = (self.syslog.host.as_str(), self.syslog.port)
+    /// The addresses of host `index`.
+    fn addrs(&self, index: usize) -> io::Result<Vec<SocketAddr>> {
+        let endpoint = self
+            .syslog
+            .hosts
+            .get(index)
+            .ok_or_else(|| io::Error::other("no such host"))?;
+        let addrs: Vec<SocketAddr> = (endpoint.host.as_str(), endpoint.port)
             .to_socket_addrs()?
             .collect();
         if addrs.is_empty() {
@@ -357,10 +382,43 @@ impl SyslogSender {
         Ok(addrs)
     }
 
-    /// Opens the connection; `Err` carries the action and the message.
-    fn connect(&self) -> Result<Connection, (Action, String)> {
+    /// Opens a connection to the hosts in turn (see [`failover`](crate::destination::failover)):
+    /// the first that accepts is used, each that fails is marked down. `Err` carries the
+    /// action and the message of the last failure.
+    fn connect(&mut self, now: Instant) -> Result<Connection, (Action, String)> {
+        let mut failure = (
+            Action::Retry { after: None },
+            "no host to connect to".to_owned(),
+        );
+        let previous = (self.current, self.target());
+        for index in self.rotation.order(now) {
+            self.current = index;
+            match self.connect_to(index) {
+                Ok(connection) => {
+                    if index != previous.0 && !self.rotation.is_up(previous.0, now) {
+                        log::warn!(
+                            "syslog receiver {} took over from {}, which failed (tried last \
+                             for {} s)",
+                            self.target(),
+                            previous.1,
+                            self.syslog.down_for.as_secs()
+                        );
+                    }
+                    return Ok(connection);
+                }
+                Err(failed) => {
+                    self.rotation.mark_down(index, now);
+                    failure = failed;
+                }
+            }
+        }
+        Err(failure)
+    }
+
+    /// Opens a connection to host `index`.
+    fn connect_to(&self, index: usize) -> Result<Connection, (Action, String)> {
         let target = self.target();
-        let addrs = self.addrs().map_err(|err| {
+        let addrs = self.addrs(index).map_err(|err| {
             (
                 Action::Retry { after: None },
                 format!("cannot connect to syslog receiver {target}: {err}"),
@@ -372,18 +430,22 @@ impl SyslogSender {
             io: self.timeouts.response,
             refusal_wait: REFUSAL_WAIT,
         };
-        let (stream, info) = session::open(&addrs, self.tls.as_ref(), timeouts, &target)?;
-        Ok(Connection::new(stream, info))
+        let (stream, info) = session::open(&addrs, self.tls.get(index), timeouts, &target)?;
+        Ok(Connection::new(index, stream, info))
     }
 
     /// Drops the connection after it broke (`why` completes "the syslog receiver … "): with
     /// `tcp-ack` its unconfirmed records become expired (re-sent), with `write` its loss
-    /// window is counted. Returns the message for `status`.
-    fn break_connection(&mut self, why: &str) -> String {
+    /// window is counted; its host is marked down, so the next connection goes to another
+    /// host (the records are re-sent there). Returns the message for `status`.
+    fn break_connection(&mut self, why: &str, now: Instant) -> String {
         let target = self.target();
         let Some(mut connection) = self.connection.take() else {
             return format!("syslog receiver {target} {why}");
         };
+        if self.rotation.len() > 1 {
+            self.rotation.mark_down(connection.host, now);
+        }
         if self.syslog.confirms() {
             let left = connection.unconfirmed.take_all();
             let message = format!(
@@ -409,14 +471,14 @@ impl SyslogSender {
     /// Looks at the kept connection before a batch; drops it when it broke. `Some` is the
     /// outcome to give instead of sending (records of a broken connection must go out again
     /// first), with `confirm = "tcp-ack"`; with `write`, the note for the batch's outcome.
-    fn check_before_send(&mut self, len: usize) -> Result<Option<String>, Outcome> {
+    fn check_before_send(&mut self, len: usize, now: Instant) -> Result<Option<String>, Outcome> {
         let alive = self
             .connection
             .as_mut()
             .map_or(Ok(()), |c| c.stream.check_alive());
         let mut note = None;
         if let Err(why) = alive {
-            let message = self.break_connection(&why);
+            let message = self.break_connection(&why, now);
             note = Some(message);
         }
         if self.syslog.confirms() && !self.expired.is_empty() {
@@ -434,13 +496,13 @@ impl SyslogSender {
         Ok(note.filter(|_| !self.syslog.confirms()))
     }
 
-    fn send_stream(&mut self, batch: &[Item<'_>]) -> Outcome {
-        let note = match self.check_before_send(batch.len()) {
+    fn send_stream(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
+        let note = match self.check_before_send(batch.len(), now) {
             Ok(note) => note,
             Err(outcome) => return outcome,
         };
         if self.connection.is_none() {
-            match self.connect() {
+            match self.connect(now) {
                 Ok(connection) => self.connection = Some(connection),
                 Err((action, message)) => {
                     let mut outcome = Outcome::whole(batch.len(), action);
@@ -469,7 +531,7 @@ impl SyslogSender {
                     "broke the connection during a write (part of the batch may have \
                      arrived): {err}"
                 );
-                let message = self.break_connection(&why);
+                let message = self.break_connection(&why, now);
                 let mut outcome = Outcome::whole(batch.len(), Action::Retry { after: None });
                 outcome.uncertain = true;
                 outcome.last_error = Some(message);
@@ -517,9 +579,9 @@ impl SyslogSender {
         writer.flush()?;
         Ok((outcome, seqs, written))
     }
-    fn send_udp(&mut self, batch: &[Item<'_>]) -> Outcome {
+    fn send_udp(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         if self.udp.is_none() {
-            match self.open_udp() {
+            match self.open_udp(now) {
                 Ok(socket) => self.udp = Some(socket),
                 Err(err) => {
                     let mut outcome = Outcome::whole(batch.len(), Action::Retry { after: None });
@@ -566,8 +628,12 @@ impl SyslogSender {
                 Ok(_) => outcome.push(index..index + 1, Action::Delivered),
                 Err(err) => {
                     // ICMP port unreachable from an earlier datagram, or no route: the rest
-                    // of the batch is retried; this datagram was not sent.
+                    // of the batch is retried, on the next host if there are several; this
+                    // datagram was not sent.
                     self.udp = None;
+                    if self.rotation.len() > 1 {
+                        self.rotation.mark_down(self.current, now);
+                    }
                     outcome.push(index..batch.len(), Action::Retry { after: None });
                     outcome.last_error = Some(format!(
                         "send to syslog receiver {} failed: {err}",
@@ -580,8 +646,24 @@ impl SyslogSender {
         outcome
     }
 
-    fn open_udp(&self) -> io::Result<UdpSocket> {
-        let addr = self.addrs()?.into_iter().next().ok_or_else(|| {
+    /// A UDP socket connected to the next host in turn that resolves (UDP cannot tell more).
+    fn open_udp(&mut self, now: Instant) -> io::Result<UdpSocket> {
+        let mut last = io::Error::other("no host");
+        for index in self.rotation.order(now) {
+            self.current = index;
+            match self.open_udp_to(index) {
+                Ok(socket) => return Ok(socket),
+                Err(err) => {
+                    self.rotation.mark_down(index, now);
+                    last = err;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn open_udp_to(&self, index: usize) -> io::Result<UdpSocket> {
+        let addr = self.addrs(index)?.into_iter().next().ok_or_else(|| {
             io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address")
         })?;
         let local: SocketAddr = if addr.is_ipv4() {
@@ -597,13 +679,13 @@ impl SyslogSender {
 }
 
 impl Sender for SyslogSender {
-    fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
+    fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
         }
         match self.syslog.transport {
-            Transport::Tcp | Transport::Tls => self.send_stream(batch),
-            Transport::Udp => self.send_udp(batch),
+            Transport::Tcp | Transport::Tls => self.send_stream(batch, now),
+            Transport::Udp => self.send_udp(batch, now),
             // RELP destinations get a RelpSender from Destination::sender, never this sender.
             Transport::Relp | Transport::RelpTls => Outcome::whole(
                 batch.len(),
