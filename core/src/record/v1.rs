@@ -146,12 +146,14 @@ fn severity(code: u32) -> Result<Severity, DecodeError> {
     })
 }
 
-const fn kind_code(kind: NotificationKind) -> u32 {
+/// A kind's code; `None` for the kinds added after version 1 (written in version 2).
+const fn kind_code(kind: NotificationKind) -> Option<u32> {
     match kind {
-        NotificationKind::SensorOnline => 0,
-        NotificationKind::SensorOffline => 1,
-        NotificationKind::BackupFailure => 2,
-        NotificationKind::AlertsDropped => 3,
+        NotificationKind::SensorOnline => Some(0),
+        NotificationKind::SensorOffline => Some(1),
+        NotificationKind::BackupFailure => Some(2),
+        NotificationKind::AlertsDropped => Some(3),
+        NotificationKind::Health | NotificationKind::Heartbeat => None,
     }
 }
 
@@ -170,11 +172,25 @@ fn kind(code: u32) -> Result<NotificationKind, DecodeError> {
 /// The postcard serializer writing into flavor `F`.
 pub(super) type Writer<F> = postcard::Serializer<F>;
 
+/// Whether version 1 can hold `event`: every alert, and the notifications of the kinds it
+/// has a code for.
+pub(super) fn holds(event: &Event) -> bool {
+    match event {
+        // The test-only version 3 (`v3.rs`) added this field; version 1 has none.
+        #[cfg(test)]
+        Event::Alert(alert) => alert.technique.is_none(),
+        #[cfg(not(test))]
+        Event::Alert(_) => true,
+        Event::Notification(n) => kind_code(n.kind).is_some(),
+    }
+}
+
 /// Writes `event` as a version-1 body.
 ///
 /// # Errors
 ///
-/// The flavor's error (a full buffer).
+/// The flavor's error (a full buffer); `WontImplement` for a notification of a kind version 1
+/// has no code for (see [`holds`]).
 pub(super) fn write<F: Flavor>(out: &mut Writer<F>, event: &Event) -> postcard::Result<()> {
     match event {
         Event::Alert(alert) => {
@@ -182,8 +198,9 @@ pub(super) fn write<F: Flavor>(out: &mut Writer<F>, event: &Event) -> postcard::
             write_alert(out, alert)
         }
         Event::Notification(n) => {
+            let code = kind_code(n.kind).ok_or(postcard::Error::WontImplement)?;
             NOTIFICATION.serialize(&mut *out)?;
-            write_notification(out, n)
+            write_notification(out, n, code)
         }
     }
 }
@@ -204,10 +221,16 @@ pub(super) fn write_alert<F: Flavor>(out: &mut Writer<F>, alert: &Alert) -> post
     alert.truncated.serialize(&mut *out)
 }
 
-fn write_notification<F: Flavor>(out: &mut Writer<F>, n: &Notification) -> postcard::Result<()> {
+/// Writes the fields of a notification, in the layout's order, with its kind as `kind_code`
+/// (the code of the version being written).
+pub(super) fn write_notification<F: Flavor>(
+    out: &mut Writer<F>,
+    n: &Notification,
+    kind_code: u32,
+) -> postcard::Result<()> {
     n.id.serialize(&mut *out)?;
     n.time_ms.serialize(&mut *out)?;
-    kind_code(n.kind).serialize(&mut *out)?;
+    kind_code.serialize(&mut *out)?;
     write_sensor(out, &n.sensor)?;
     n.text.as_str().serialize(&mut *out)?;
     n.truncated.serialize(&mut *out)
@@ -329,7 +352,7 @@ pub(super) fn read_alert(input: &mut Reader<'_>, alert: &mut Alert) -> Result<()
     read_endpoint(input, &mut alert.destination)?;
     read_sensor(input, &mut alert.sensor)?;
     alert.truncated = take(input)?;
-    // The test-only version 2 (`v2.rs`) added this field; version 1 has none.
+    // The test-only version 3 (`v3.rs`) added this field; version 1 has none.
     #[cfg(test)]
     {
         alert.technique = None;
@@ -342,6 +365,15 @@ pub(super) fn read_alert(input: &mut Reader<'_>, alert: &mut Alert) -> Result<()
 pub(super) fn read_notification(
     input: &mut Reader<'_>,
     n: &mut Notification,
+) -> Result<(), DecodeError> {
+    read_notification_with(input, n, kind)
+}
+
+/// [`read_notification`] with the kind codes of a later version (`kind`).
+pub(super) fn read_notification_with(
+    input: &mut Reader<'_>,
+    n: &mut Notification,
+    kind: fn(u32) -> Result<NotificationKind, DecodeError>,
 ) -> Result<(), DecodeError> {
     n.id = take(input)?;
     n.time_ms = take(input)?;
@@ -457,9 +489,9 @@ mod tests {
             assert_eq!(severity(severity_code(severity_)), Ok(severity_));
         }
         assert_eq!(severity(4), Err(DecodeError::Body));
-        for (i, kind_) in NotificationKind::ALL.into_iter().enumerate() {
-            assert_eq!(kind_code(kind_), i as u32);
-            assert_eq!(kind(kind_code(kind_)), Ok(kind_));
+        for (i, kind_) in NotificationKind::ALL.into_iter().take(4).enumerate() {
+            assert_eq!(kind_code(kind_), Some(i as u32));
+            assert_eq!(kind(i as u32), Ok(kind_));
         }
         assert_eq!(kind(4), Err(DecodeError::Body));
     }
