@@ -113,3 +113,31 @@ fn a_rules_health_key_routes_the_health_report_and_nothing_else() {
         "health is off in a rule unless it says so"
     );
 }
+
+#[test]
+fn the_example_configuration_forwards_notifications_heartbeats_and_health_to_the_soc() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../etc/icsfwd.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let env = |name: &str| match name {
+        "ICSFWD_HEC_TOKEN" => Some("hec-token".to_owned()),
+        "ICSFWD_SPLUNK_PASSWORD" => Some("splunk-password".to_owned()),
+        _ => None,
+    };
+    let origin = icsfwd::config::Origin { path, mode: 0o644 };
+    let config =
+        icsfwd::config::Config::parse(&text, &origin, &env).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(config.health.interval, Some(Duration::from_secs(60)));
+    assert_eq!(
+        config.health.heartbeat_interval,
+        Some(Duration::from_secs(300))
+    );
+    let soc = config
+        .destinations
+        .iter()
+        .find(|d| d.name == "soc-hec")
+        .unwrap();
+    for kind in NotificationKind::ALL {
+        let event = Event::from(Notification::new(1, 0, kind));
+        assert!(config.rules.route(&event, 0).contains(soc.id), "{kind}");
+    }
+}
