@@ -81,7 +81,7 @@ fn health_reports(
         .iter()
         .filter_map(|s| {
             let event = json(s)?;
-            (event["kind"] == "health").then(|| {
+            (event["kind"] == "health_report").then(|| {
                 let text = event["text"].as_str().unwrap_or_default();
                 (s.sourcetype.clone(), event.clone(), fields(text))
             })

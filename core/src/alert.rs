@@ -503,7 +503,7 @@ impl NotificationKind {
             NotificationKind::SensorOffline => "sensor_offline",
             NotificationKind::BackupFailure => "backup_failure",
             NotificationKind::AlertsDropped => "alerts_dropped",
-            NotificationKind::Health => "health",
+            NotificationKind::Health => "health_report",
             NotificationKind::Heartbeat => "heartbeat",
         }
     }

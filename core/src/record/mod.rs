@@ -570,8 +570,7 @@ pub fn version_for(event: &Event) -> u8 {
 fn write_body<F: Flavor>(event: &Event, flavor: F) -> postcard::Result<F::Output> {
     let mut out = postcard::Serializer { output: flavor };
     match version_for(event) {
-        v1::VERSION => v1::write(&mut out, event)?,
-        v2::VERSION => v2::write(&mut out, event)?,
+        version @ (v1::VERSION | v2::VERSION) => v1::write_as(&mut out, event, version)?,
         _ => newest::write(&mut out, event)?,
     }
     out.output.finalize()

@@ -146,23 +146,36 @@ fn severity(code: u32) -> Result<Severity, DecodeError> {
     })
 }
 
-/// A kind's code; `None` for the kinds added after version 1 (written in version 2).
-const fn kind_code(kind: NotificationKind) -> Option<u32> {
+/// A kind's code in every version that has it: version 1 has codes 0 to 3, version 2
+/// (`v2.rs`) adds 4 and 5. One table for both keeps the firmware image small.
+const fn kind_code(kind: NotificationKind) -> u32 {
     match kind {
-        NotificationKind::SensorOnline => Some(0),
-        NotificationKind::SensorOffline => Some(1),
-        NotificationKind::BackupFailure => Some(2),
-        NotificationKind::AlertsDropped => Some(3),
-        NotificationKind::Health | NotificationKind::Heartbeat => None,
+        NotificationKind::SensorOnline => 0,
+        NotificationKind::SensorOffline => 1,
+        NotificationKind::BackupFailure => 2,
+        NotificationKind::AlertsDropped => 3,
+        NotificationKind::Health => 4,
+        NotificationKind::Heartbeat => 5,
     }
 }
 
-fn kind(code: u32) -> Result<NotificationKind, DecodeError> {
+/// The highest kind code of `version` (1 or 2).
+const fn last_kind_code(version: u8) -> u32 {
+    if version <= VERSION { 3 } else { 5 }
+}
+
+/// The kind of `code` in `version`.
+fn kind(code: u32, version: u8) -> Result<NotificationKind, DecodeError> {
+    if code > last_kind_code(version) {
+        return Err(DecodeError::Body);
+    }
     Ok(match code {
         0 => NotificationKind::SensorOnline,
         1 => NotificationKind::SensorOffline,
         2 => NotificationKind::BackupFailure,
         3 => NotificationKind::AlertsDropped,
+        4 => NotificationKind::Health,
+        5 => NotificationKind::Heartbeat,
         _ => return Err(DecodeError::Body),
     })
 }
@@ -181,7 +194,7 @@ pub(super) fn holds(event: &Event) -> bool {
         Event::Alert(alert) => alert.technique.is_none(),
         #[cfg(not(test))]
         Event::Alert(_) => true,
-        Event::Notification(n) => kind_code(n.kind).is_some(),
+        Event::Notification(n) => kind_code(n.kind) <= last_kind_code(VERSION),
     }
 }
 
@@ -191,14 +204,35 @@ pub(super) fn holds(event: &Event) -> bool {
 ///
 /// The flavor's error (a full buffer); `WontImplement` for a notification of a kind version 1
 /// has no code for (see [`holds`]).
+// The encoder calls `write_as` with the version `super::version_for` picks; tests write
+// version 1 by name.
+#[cfg(test)]
 pub(super) fn write<F: Flavor>(out: &mut Writer<F>, event: &Event) -> postcard::Result<()> {
+    write_as(out, event, VERSION)
+}
+
+/// Writes `event` as a body of `version` 1 or 2, which differ only in the kind codes they
+/// have (`v2.rs`): one writer for both keeps the firmware image small.
+///
+/// # Errors
+///
+/// The flavor's error (a full buffer); `WontImplement` for a notification of a kind `version`
+/// has no code for.
+pub(super) fn write_as<F: Flavor>(
+    out: &mut Writer<F>,
+    event: &Event,
+    version: u8,
+) -> postcard::Result<()> {
     match event {
         Event::Alert(alert) => {
             ALERT.serialize(&mut *out)?;
             write_alert(out, alert)
         }
         Event::Notification(n) => {
-            let code = kind_code(n.kind).ok_or(postcard::Error::WontImplement)?;
+            let code = kind_code(n.kind);
+            if code > last_kind_code(version) {
+                return Err(postcard::Error::WontImplement);
+            }
             NOTIFICATION.serialize(&mut *out)?;
             write_notification(out, n, code)
         }
@@ -221,9 +255,8 @@ pub(super) fn write_alert<F: Flavor>(out: &mut Writer<F>, alert: &Alert) -> post
     alert.truncated.serialize(&mut *out)
 }
 
-/// Writes the fields of a notification, in the layout's order, with its kind as `kind_code`
-/// (the code of the version being written).
-pub(super) fn write_notification<F: Flavor>(
+/// Writes the fields of a notification, in the layout's order, with its kind as `kind_code`.
+fn write_notification<F: Flavor>(
     out: &mut Writer<F>,
     n: &Notification,
     kind_code: u32,
@@ -291,10 +324,19 @@ pub(super) fn take<'de, T: Deserialize<'de>>(input: &mut Reader<'de>) -> Result<
 ///
 /// [`DecodeError::Body`]; `event` then holds an unspecified but valid event.
 pub(super) fn read_into(body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
+    read_into_as(body, event, VERSION)
+}
+
+/// Reads a body of `version` 1 or 2 (see [`write_as`]) into `event`, as `read_into`.
+///
+/// # Errors
+///
+/// [`DecodeError::Body`].
+pub(super) fn read_into_as(body: &[u8], event: &mut Event, version: u8) -> Result<(), DecodeError> {
     let mut input = Reader::from_bytes(body);
     match take::<u32>(&mut input)? {
         ALERT => read_alert(&mut input, alert_slot(event)?)?,
-        NOTIFICATION => read_notification(&mut input, notification_slot(event)?)?,
+        NOTIFICATION => read_notification(&mut input, notification_slot(event)?, version)?,
         _ => return Err(DecodeError::Body),
     }
     finish(input)
@@ -362,22 +404,15 @@ pub(super) fn read_alert(input: &mut Reader<'_>, alert: &mut Alert) -> Result<()
 
 /// Reads a notification's fields into `n`: the conversion from version 1 to the domain
 /// [`Notification`].
+/// `version` (1 or 2) decides which kind codes are read.
 pub(super) fn read_notification(
     input: &mut Reader<'_>,
     n: &mut Notification,
-) -> Result<(), DecodeError> {
-    read_notification_with(input, n, kind)
-}
-
-/// [`read_notification`] with the kind codes of a later version (`kind`).
-pub(super) fn read_notification_with(
-    input: &mut Reader<'_>,
-    n: &mut Notification,
-    kind: fn(u32) -> Result<NotificationKind, DecodeError>,
+    version: u8,
 ) -> Result<(), DecodeError> {
     n.id = take(input)?;
     n.time_ms = take(input)?;
-    n.kind = kind(take(input)?)?;
+    n.kind = kind(take(input)?, version)?;
     read_sensor(input, &mut n.sensor)?;
     read_str(input, &mut n.text)?;
     n.truncated = take(input)?;
@@ -489,10 +524,11 @@ mod tests {
             assert_eq!(severity(severity_code(severity_)), Ok(severity_));
         }
         assert_eq!(severity(4), Err(DecodeError::Body));
-        for (i, kind_) in NotificationKind::ALL.into_iter().take(4).enumerate() {
-            assert_eq!(kind_code(kind_), Some(i as u32));
-            assert_eq!(kind(i as u32), Ok(kind_));
+        for (i, kind_) in NotificationKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind_code(kind_), i as u32);
+            assert_eq!(kind(i as u32, 2), Ok(kind_));
+            assert_eq!(kind(i as u32, 1).is_ok(), i < 4);
         }
-        assert_eq!(kind(4), Err(DecodeError::Body));
+        assert_eq!(kind(6, 2), Err(DecodeError::Body));
     }
 }
