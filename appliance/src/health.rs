@@ -5,7 +5,7 @@
 //! - [`report_text`] words one destination's state (from the status snapshot `icsfwd status`
 //!   shows) as the text of a core notification of kind `Health`: `key=value` fields
 //!   separated by single spaces, `reason=` last so that it may hold spaces and `=`. The
-//!   service makes one per destination every `[health] interval` and appends it like any
+//!   service makes one per destination at start and every `[health] interval`, and appends it like any
 //!   notification, to the destinations of the rules with `health = true`
 //!   (`docs/output-formats.md` shows it in every format; the Splunk add-on extracts the fields).
 //! - [`HeartbeatGate`] decides which sensor heartbeats are forwarded: at most one per sensor

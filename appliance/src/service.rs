@@ -253,7 +253,9 @@ impl<'a> Service<'a> {
             snapshot: Snapshot::new(&self.config.sensor.name, self.started_ms),
             drops: DropWatch::new(&self.config.spool.dir.join("deadletter")),
             status_failed: false,
-            next_health: self.config.health.interval.map(|i| Instant::now() + i),
+            // The first report at start: Splunk learns at once that the forwarder runs and
+            // what it holds (a restart's recovered backlog included).
+            next_health: self.config.health.interval.map(|_| Instant::now()),
         };
         ticks.snapshot.spool.max_bytes = self.config.spool.max_bytes;
         ticks.snapshot.spool.damaged_frames = self.damaged_frames;
