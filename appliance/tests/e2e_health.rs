@@ -307,7 +307,7 @@ fn heartbeats_are_forwarded_at_most_once_per_sensor_per_interval_to_notification
             .exchange(heartbeat("sensor-plant-b").as_bytes())
             .unwrap();
         assert_eq!(answer["status"], "accepted", "{answer}");
-        if sent % 5 == 0 {
+        if sent.is_multiple_of(5) {
             producer
                 .exchange(heartbeat("sensor-plant-c").as_bytes())
                 .unwrap();
