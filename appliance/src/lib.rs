@@ -12,6 +12,7 @@
 //!   shares (TLS, timeouts, retry, the classification of every reply, the HTTP client,
 //!   secrets). `docs/ARCHITECTURE.md` has the recipe for a new kind.
 //! - [`exit`]: the exit codes of every command, defined once.
+//! - [`health`]: the forwarder's health reports and forwarded heartbeats (`[health]`).
 //! - [`ingest`]: what producers send (JSON lines) and what they get back.
 //! - [`logging`]: one journald-ready line per record on stderr.
 //! - [`metrics`]: the opt-in Prometheus / OpenMetrics endpoint (`[metrics]`) and its
@@ -46,6 +47,7 @@ pub mod config;
 pub mod deliver;
 pub mod destination;
 pub mod exit;
+pub mod health;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;

@@ -2,9 +2,11 @@
 //!
 //! What it is:
 //! - [`Notifier`] makes a core [`Notification`], routes it with the configured rules (only rules
-//!   with `system_notifications = true` take it, to any destination kind and format) and appends
+//!   with `system_notifications = true` take it, or `health = true` for the forwarder's health
+//!   reports of [`crate::health`], to any destination kind and format) and appends
 //!   it through the spool's group commit, so it is durable and delivered by the same workers
-//!   as alerts. Every notification is logged.
+//!   as alerts. Every notification is logged (health reports and forwarded heartbeats only at
+//!   debug level).
 //! - [`HeartbeatTracker`] remembers when each sensor last sent a heartbeat through ingest and
 //!   says, when [`check`](HeartbeatTracker::check)ed, which sensors went silent for longer than
 //!   the timeout (`[sensor] heartbeat_timeout`) and which came back.
@@ -57,7 +59,7 @@ use std::time::{Duration, Instant};
 use crate::config::SharedRules;
 use icsfwd_core::alert::{Event, Notification, NotificationKind, Sensor};
 use icsfwd_core::destination::DestinationSet;
-use log::{info, warn};
+use log::{debug, info, warn};
 
 use crate::ingest::schema::Heartbeat;
 use crate::spool::storage::{FsStorage, Storage};
@@ -144,7 +146,6 @@ impl<S: Storage + 'static> Notifier<S> {
     ) -> Result<Option<Sent>, AppendError> {
         let notification = self.make(kind, sensor, text, now_ms);
         let event = Event::Notification(notification);
-        let destinations = self.rules.current().route(&event, now_ms);
         info!(
             "notification {}: {} (sensor {}): {}",
             event_id(&event),
@@ -152,6 +153,40 @@ impl<S: Storage + 'static> Notifier<S> {
             sensor.name.as_str(),
             text
         );
+        self.store(event, now_ms)
+    }
+
+    /// [`send`](Notifier::send) for the routine kinds (health reports, forwarded heartbeats):
+    /// logged at debug level only, since they come every interval and say nothing new to the
+    /// journal (`icsfwd status` shows the same). A refusal is logged as a warning.
+    pub fn send_routine(
+        &self,
+        kind: NotificationKind,
+        sensor: &Sensor,
+        text: &str,
+        now_ms: u64,
+    ) -> Option<Sent> {
+        let event = Event::Notification(self.make(kind, sensor, text, now_ms));
+        debug!(
+            "notification {}: {} (sensor {}): {}",
+            event_id(&event),
+            kind.as_str(),
+            sensor.name.as_str(),
+            text
+        );
+        self.store(event, now_ms).unwrap_or_else(|e| {
+            warn!(
+                "notification {} (sensor {}) not stored: {e}",
+                kind.as_str(),
+                sensor.name.as_str()
+            );
+            None
+        })
+    }
+
+    /// Routes `event` and appends it when a rule takes it.
+    fn store(&self, event: Event, now_ms: u64) -> Result<Option<Sent>, AppendError> {
+        let destinations = self.rules.current().route(&event, now_ms);
         if destinations.is_empty() {
             return Ok(None);
         }

@@ -9,7 +9,9 @@
 //! - **Serve** (`Service::serve`): writes a status snapshot every [`STATUS_INTERVAL`]
 //!   (`Service::tick`) until it is told to stop ([`Stop`], triggered by SIGTERM or SIGINT in
 //!   the binary) or the spool failed. Each status tick also reports sensors whose heartbeats
-//!   stopped (or came back) and, at most once per tick, alerts evicted or dead-lettered.
+//!   stopped (or came back) and, at most once per tick, alerts evicted or dead-lettered;
+//!   appends the heartbeats `[health] heartbeat_interval` lets through and, every `[health]
+//!   interval`, one health report per destination ([`crate::health`]).
 //!   Beside it, the control thread ([`crate::reload::control`]) serves `icsfwd reload`,
 //!   `icsfwd spool release-destination` and SIGHUP ([`Hangup`]): a reload applies a new
 //!   configuration whole or refuses it whole while ingest goes on ([`crate::reload`]).
@@ -57,6 +59,7 @@ use crate::clock::now_ms;
 use crate::config::{self, Config, SharedRules};
 use crate::deliver::{self, Delivery, Shutdown};
 use crate::exit::Exit;
+use crate::health::{self, HeartbeatGate};
 use crate::ingest::server::{IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit};
 use crate::notify::{Change, DropWatch, HeartbeatTracker, Notifier};
 pub use crate::reload::control::Hangup;
@@ -222,6 +225,8 @@ struct Service<'a> {
     ingest: RunningIngest,
     notifier: Notifier,
     heartbeats: Arc<HeartbeatTracker>,
+    /// Which heartbeats are forwarded (`[health] heartbeat_interval`); `None`: none.
+    heartbeat_gate: Option<Arc<HeartbeatGate>>,
     /// Torn and corrupt frames the spool's recovery skipped (reported in every snapshot).
     damaged_frames: u64,
     status_path: PathBuf,
@@ -254,7 +259,11 @@ impl<'a> Service<'a> {
             started_ms,
         );
         let heartbeats = Arc::new(HeartbeatTracker::new(config.sensor.heartbeat_timeout));
-        let ingest = start_ingest(config, &rules, &handle, &heartbeats)?;
+        let heartbeat_gate = config
+            .health
+            .heartbeat_interval
+            .map(|interval| Arc::new(HeartbeatGate::new(interval)));
+        let ingest = start_ingest(config, &rules, &handle, &heartbeats, heartbeat_gate.clone())?;
         info!(
             "icsfwd {} running for sensor {}: ingest on {}{}, {} destination(s)",
             env!("CARGO_PKG_VERSION"),
@@ -285,6 +294,7 @@ impl<'a> Service<'a> {
             ingest,
             notifier,
             heartbeats,
+            heartbeat_gate,
             damaged_frames,
             status_path: status::path_for(&config.ingest.socket),
             metrics,
@@ -298,6 +308,9 @@ impl<'a> Service<'a> {
             snapshot: Snapshot::new(&self.config.sensor.name, self.started_ms),
             drops: DropWatch::new(&self.config.spool.dir.join("deadletter")),
             status_failed: false,
+            // The first report at start: Splunk learns at once that the forwarder runs and
+            // what it holds (a restart's recovered backlog included).
+            next_health: self.config.health.interval.map(|_| Instant::now()),
         };
         ticks.snapshot.spool.max_bytes = self.config.spool.max_bytes;
         ticks.snapshot.spool.damaged_frames = self.damaged_frames;
@@ -368,6 +381,15 @@ impl<'a> Service<'a> {
                 &text,
                 now_ms(),
             );
+        }
+        if let Some(gate) = &self.heartbeat_gate {
+            forward_heartbeats(&self.notifier, gate);
+        }
+        if let (Some(due), Some(interval)) = (ticks.next_health, self.config.health.interval)
+            && Instant::now() >= due
+        {
+            ticks.next_health = Some(due + interval);
+            report_health(&self.notifier, snapshot);
         }
         crate::metrics::publish(snapshot);
         match status::write(&self.status_path, snapshot) {
@@ -470,6 +492,8 @@ struct StatusTicks {
     drops: DropWatch,
     /// Whether the last status write failed (its warning is logged once per streak).
     status_failed: bool,
+    /// When the next health report is due (`None`: `[health] interval = "off"`).
+    next_health: Option<Instant>,
 }
 
 /// Start, first step: opens the spool in `[spool] dir` (creating it, and taking its lock for
@@ -541,6 +565,7 @@ fn start_ingest(
     rules: &SharedRules,
     handle: &Handle,
     heartbeats: &Arc<HeartbeatTracker>,
+    gate: Option<Arc<HeartbeatGate>>,
 ) -> Result<RunningIngest, ServiceError> {
     let mut ingest_config = IngestConfig::new(config.ingest.socket.clone());
     ingest_config.socket_mode = config.ingest.socket_mode;
@@ -552,7 +577,11 @@ fn start_ingest(
         handle.clone(),
         Box::new(move |heartbeat| {
             log::debug!("heartbeat from sensor {}", heartbeat.sensor.name.as_str());
-            tracker.beat(heartbeat, Instant::now());
+            let now = Instant::now();
+            tracker.beat(heartbeat, now);
+            if let Some(gate) = &gate {
+                gate.offer(&heartbeat.sensor, now_ms(), now);
+            }
         }),
     );
     IngestServer::start(ingest_config, Arc::new(admit)).map_err(ServiceError::Ingest)
@@ -635,6 +664,27 @@ fn remove_status_file(status_path: &Path) {
         && e.kind() != io::ErrorKind::NotFound
     {
         warn!("removing the status file {}: {e}", status_path.display());
+    }
+}
+
+/// Appends one health report per destination, from the snapshot just taken.
+fn report_health(notifier: &Notifier, snapshot: &Snapshot) {
+    for destination in &snapshot.destinations {
+        let text = health::report_text(destination, &snapshot.spool);
+        notifier.send_routine(NotificationKind::Health, notifier.sensor(), &text, now_ms());
+    }
+}
+
+/// Appends the heartbeats the gate let through since the last tick.
+fn forward_heartbeats(notifier: &Notifier, gate: &HeartbeatGate) {
+    for passed in gate.take() {
+        notifier.send_routine(
+            NotificationKind::Heartbeat,
+            &passed.sensor,
+            "heartbeat: the sensor is alive (heartbeats are forwarded at most once per \
+             [health] heartbeat_interval)",
+            passed.received_ms,
+        );
     }
 }
 

@@ -170,11 +170,11 @@ fn unknown_record_version_is_refused_and_the_file_is_kept() {
     match &error {
         OpenError::Refused { offset, error, .. } => {
             assert_eq!(*offset, 0);
-            assert_eq!(*error, DecodeError::BadVersion { found: 2 });
+            assert_eq!(*error, DecodeError::BadVersion { found: 3 });
         }
         other => panic!("expected a refusal, got {other}"),
     }
-    assert!(error.to_string().contains("version 2"), "{error}");
+    assert!(error.to_string().contains("version 3"), "{error}");
     assert_eq!(
         std::fs::read(&path).unwrap(),
         bytes,

@@ -465,15 +465,23 @@ pub enum NotificationKind {
     BackupFailure,
     /// Alerts were dropped (evicted or dead-lettered); the text says how many and why.
     AlertsDropped,
+    /// The forwarder's periodic health report about one destination; the text holds its
+    /// `key=value` fields (docs/output-formats.md). Routed by a rule's health switch, not by
+    /// its system-notification switch.
+    Health,
+    /// A sensor's heartbeat, forwarded (rate-limited) so that a silent sensor shows in the data.
+    Heartbeat,
 }
 
 impl NotificationKind {
     /// All kinds, in declaration order.
-    pub const ALL: [NotificationKind; 4] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::SensorOnline,
         NotificationKind::SensorOffline,
         NotificationKind::BackupFailure,
         NotificationKind::AlertsDropped,
+        NotificationKind::Health,
+        NotificationKind::Heartbeat,
     ];
 
     /// The display name, e.g. `Sensor online`; used as the title in every format.
@@ -483,6 +491,8 @@ impl NotificationKind {
             NotificationKind::SensorOffline => "Sensor offline",
             NotificationKind::BackupFailure => "Backup failure",
             NotificationKind::AlertsDropped => "Alerts dropped",
+            NotificationKind::Health => "Health report",
+            NotificationKind::Heartbeat => "Heartbeat",
         }
     }
 
@@ -493,6 +503,8 @@ impl NotificationKind {
             NotificationKind::SensorOffline => "sensor_offline",
             NotificationKind::BackupFailure => "backup_failure",
             NotificationKind::AlertsDropped => "alerts_dropped",
+            NotificationKind::Health => "health_report",
+            NotificationKind::Heartbeat => "heartbeat",
         }
     }
 
@@ -503,7 +515,14 @@ impl NotificationKind {
             NotificationKind::SensorOffline => Severity::Major,
             NotificationKind::BackupFailure => Severity::Minor,
             NotificationKind::AlertsDropped => Severity::Critical,
+            NotificationKind::Health | NotificationKind::Heartbeat => Severity::Warning,
         }
+    }
+
+    /// Whether this is the forwarder's health report, which rules route by their health
+    /// switch; every other kind is a system notification.
+    pub const fn is_health(self) -> bool {
+        matches!(self, NotificationKind::Health)
     }
 
     /// Parses a token (`sensor_online`) or display name (`Sensor online`), ignoring case.

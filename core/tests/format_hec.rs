@@ -44,6 +44,7 @@ fn expected_metadata(event: &Event, options: &hec::Options) -> Map<String, Value
     let sourcetype = match (&options.sourcetype, event) {
         (Some(s), _) => s.as_str(),
         (None, Event::Alert(_)) => "icsfwd:alert",
+        (None, Event::Notification(n)) if n.kind == NotificationKind::Health => "icsfwd:health",
         (None, Event::Notification(_)) => "icsfwd:notification",
     };
     let index = options.index.as_deref().unwrap_or("");
@@ -265,6 +266,24 @@ fn notification_uses_its_own_sourcetype_and_fields() {
             r#""sensor":"sensor-plant-a"}}"#,
         )
     );
+}
+
+#[test]
+fn the_forwarders_health_report_has_the_health_sourcetype_and_a_heartbeat_does_not() {
+    for (kind, sourcetype) in [
+        (NotificationKind::Health, r#""sourcetype":"icsfwd:health""#),
+        (
+            NotificationKind::Heartbeat,
+            r#""sourcetype":"icsfwd:notification""#,
+        ),
+    ] {
+        let output = render(&Event::from(notification(kind)), &hec::Options::default());
+        assert!(output.contains(sourcetype), "{kind}: {output}");
+        let mut options = hec::Options::default();
+        options.sourcetype = Some(Text::try_from("ot:custom").unwrap());
+        let output = render(&Event::from(notification(kind)), &options);
+        assert!(output.contains(r#""sourcetype":"ot:custom""#), "{output}");
+    }
 }
 
 #[test]

@@ -182,7 +182,7 @@ proptest! {
 
         let bytes = unstuff(&frame);
         let view = RecordView::new_checked(&bytes).unwrap();
-        prop_assert_eq!(view.version(), record::VERSION);
+        prop_assert_eq!(view.version(), record::version_for(&record.event));
         prop_assert_eq!(view.seq(), record.seq);
         prop_assert_eq!(view.destinations(), record.destinations);
         prop_assert_eq!(view.body().len(), body_len(&record.event));
@@ -545,7 +545,7 @@ fn the_longest_legal_frame_fits_the_decoder() {
 fn unknown_version_is_bad_version_and_refused_not_skipped_as_garbage() {
     let record = small_record(6);
     let mut bytes = unstuff(&frame_of(&record));
-    bytes[2] = 2;
+    bytes[2] = 3;
     // Without a valid CRC the same byte change is damage, not a foreign record.
     let damaged = record::decode_frame(&stuff(&bytes));
     assert!(matches!(damaged, Err(DecodeError::Crc { .. })));
@@ -555,10 +555,10 @@ fn unknown_version_is_bad_version_and_refused_not_skipped_as_garbage() {
     let foreign = stuff(&bytes);
     assert_eq!(
         record::decode_frame(&foreign),
-        Err(DecodeError::BadVersion { found: 2 })
+        Err(DecodeError::BadVersion { found: 3 })
     );
     let decoded = decode(&foreign);
-    assert_eq!(decoded.errors(), vec![DecodeError::BadVersion { found: 2 }]);
+    assert_eq!(decoded.errors(), vec![DecodeError::BadVersion { found: 3 }]);
     assert!(decoded.errors()[0].must_refuse());
     assert_eq!(decoded.stats.reasons.bad_version, 1);
     assert_eq!(decoded.stats.reasons.refused(), 1);
@@ -789,6 +789,6 @@ fn bit_flipped_vector_fails_its_crc_and_the_next_record_survives() {
 fn future_version_vector_is_refused_as_bad_version() {
     let frame = read_vector("future-version");
     let err = record::decode_frame(&frame).unwrap_err();
-    assert_eq!(err, DecodeError::BadVersion { found: 2 });
+    assert_eq!(err, DecodeError::BadVersion { found: 3 });
     assert!(err.must_refuse());
 }

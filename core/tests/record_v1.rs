@@ -268,6 +268,8 @@ proptest! {
 
     #[test]
     fn version_1_writes_for_every_event_the_bytes_earlier_releases_wrote(event in arb_event()) {
+        // The kinds added in version 2 are written in version 2 (`core/src/record/v2.rs`).
+        prop_assume!(record::version_for(&event) == V1);
         let oracle = postcard::to_stdvec(&old_event(&event)).unwrap();
         prop_assert_eq!(v1_body(&event), oracle);
     }

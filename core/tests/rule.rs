@@ -149,6 +149,55 @@ fn any_engine_vs_specific_engines() {
 }
 
 #[test]
+fn the_health_report_follows_only_the_health_flag_and_other_notifications_ignore_it() {
+    let notes = Rule::new("notes")
+        .unwrap()
+        .forwarding_notifications(true)
+        .with_action(dest(1));
+    let health = Rule::new("health")
+        .unwrap()
+        .forwarding_alerts(false)
+        .forwarding_health(true)
+        .with_action(dest(2));
+    let rules = set_of([notes, health]);
+    for kind in NotificationKind::ALL {
+        let event = Event::from(notification(kind));
+        let (expected, verdicts) = if kind.is_health() {
+            (
+                dest(2),
+                [
+                    Verdict::HealthNotForwarded,
+                    Verdict::Matched(DestinationSet::EMPTY.with(dest(2))),
+                ],
+            )
+        } else {
+            (
+                dest(1),
+                [
+                    Verdict::Matched(DestinationSet::EMPTY.with(dest(1))),
+                    Verdict::NotificationsNotForwarded,
+                ],
+            )
+        };
+        assert_eq!(
+            rules.route(&event, 0),
+            DestinationSet::EMPTY.with(expected),
+            "{kind}"
+        );
+        let explained: Vec<_> = rules
+            .explain(&event, 0)
+            .verdicts()
+            .map(|v| v.verdict)
+            .collect();
+        assert_eq!(explained, verdicts, "{kind}");
+    }
+    assert_eq!(
+        Verdict::HealthNotForwarded.to_string(),
+        "the rule does not forward health reports"
+    );
+}
+
+#[test]
 fn rule_that_does_not_forward_alerts_ignores_every_alert() {
     let rules = set_of([Rule::new("notes-only")
         .unwrap()
@@ -177,7 +226,7 @@ fn notifications_follow_only_the_forward_notifications_flag() {
         .with_action(dest(4));
     let silent = Rule::new("alerts-only").unwrap().with_action(dest(5));
     let rules = set_of([strict, silent]);
-    for kind in NotificationKind::ALL {
+    for kind in NotificationKind::ALL.into_iter().filter(|k| !k.is_health()) {
         let event = Event::from(notification(kind));
         assert_eq!(
             rules.route(&event, 0),
@@ -393,6 +442,7 @@ fn notifications_are_never_suppressed_even_in_a_maintenance_window() {
         [Rule::new("ops")
             .unwrap()
             .forwarding_notifications(true)
+            .forwarding_health(true)
             .with_action(dest(6))],
         [
             Exclusion::maintenance_window("upgrade", 0, u64::MAX).unwrap(),
@@ -1142,6 +1192,7 @@ struct RawRule {
     engines: Option<u8>,
     alerts: bool,
     notifications: bool,
+    health: bool,
     actions: u32,
 }
 
@@ -1155,15 +1206,17 @@ fn arb_raw_rule() -> impl Strategy<Value = RawRule> {
         prop::option::of(1u8..32),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
         1u32..,
     )
         .prop_map(
-            |(min, protocols, engines, alerts, notifications, actions)| RawRule {
+            |(min, protocols, engines, alerts, notifications, health, actions)| RawRule {
                 min,
                 protocols,
                 engines,
                 alerts,
                 notifications,
+                health,
                 actions,
             },
         )
@@ -1196,6 +1249,7 @@ fn build_rule(raw: &RawRule, event: &Event) -> Rule {
         .with_min_severity(raw.min)
         .forwarding_alerts(raw.alerts)
         .forwarding_notifications(raw.notifications)
+        .forwarding_health(raw.health)
         .with_actions(DestinationSet::from_bits(raw.actions));
     if let Some((picks, adopt)) = &raw.protocols {
         let mut names: Vec<String> = picks
@@ -1306,6 +1360,13 @@ fn build_exclusion(raw: &RawExclusion, event: &Event, now: u64) -> Exclusion {
 )]
 fn model_verdict<'e>(rule: &Rule, event: &'e Event) -> Verdict<'e> {
     let a = match event {
+        Event::Notification(n) if n.kind == NotificationKind::Health => {
+            return if rule.forward_health {
+                Verdict::Matched(rule.actions)
+            } else {
+                Verdict::HealthNotForwarded
+            };
+        }
         Event::Notification(_) => {
             return if rule.forward_notifications {
                 Verdict::Matched(rule.actions)

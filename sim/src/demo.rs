@@ -13,7 +13,7 @@
 //!
 //! | destination | kind | Splunk side | rule |
 //! |---|---|---|---|
-//! | `soc-hec` | HEC, acks on | token with `useACK`, index `main` | every alert, and system notifications |
+//! | `soc-hec` | HEC, acks on | token with `useACK`, index `main` | every alert, system notifications and health reports (one per destination at start) |
 //! | `ot-hec` | HEC, no acks | token without `useACK`, index `ot` | engines `malware` and `anomaly` |
 //! | `soc-splunkd` | splunkd REST | user `icsfwd` (Basic), index `ot` | severity `major` and above |
 //! | `siem-syslog` | syslog over TLS, CEF | the emulator's syslog receiver | severity `critical` |
@@ -338,10 +338,13 @@ fn takes(rule: &Rule) -> String {
     if rule.forward_notifications {
         parts.push("system notifications".to_owned());
     }
-    if parts.is_empty() {
-        "nothing".to_owned()
-    } else {
-        parts.join(" and ")
+    if rule.forward_health {
+        parts.push("health reports".to_owned());
+    }
+    match parts.split_last() {
+        None => "nothing".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -492,6 +495,7 @@ retry_max = "2s"
 [[rule]]
 name = "everything to the SOC"
 system_notifications = true
+health = true
 actions = ["{SOC_HEC}"]
 
 [[rule]]
@@ -508,6 +512,11 @@ actions = ["{SOC_SPLUNKD}"]
 name = "critical to the SIEM"
 min_severity = "critical"
 actions = ["{SIEM_SYSLOG}"]
+
+# The forwarder's health report, one per destination: at start and then every interval (a
+# production forwarder wants the default 60s; the demo's run takes one round).
+[health]
+interval = "10m"
 
 [spool]
 dir = "{spool}"
@@ -959,7 +968,7 @@ impl Summary {
             if check.own > 0 {
                 let _ = write!(
                     out,
-                    " (and {} of the forwarder's own notifications)",
+                    " (and {} of the forwarder's own notifications and health reports)",
                     check.own
                 );
             }
@@ -1233,6 +1242,16 @@ mod tests {
     fn rules_are_described_by_what_they_take_and_where_it_goes() {
         let all = Rule::new("all").unwrap().forwarding_notifications(true);
         assert_eq!(takes(&all), "all alerts and system notifications");
+        let soc = all.clone().forwarding_health(true);
+        assert_eq!(
+            takes(&soc),
+            "all alerts, system notifications and health reports"
+        );
+        let health = Rule::new("h")
+            .unwrap()
+            .forwarding_alerts(false)
+            .forwarding_health(true);
+        assert_eq!(takes(&health), "health reports");
         let narrow = Rule::new("n")
             .unwrap()
             .with_min_severity(Severity::Major)

@@ -110,8 +110,12 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
         "{report}"
     );
     // soc-hec forwards system notifications: the scenario's, and the forwarder's own "sensor
-    // online" sent when it started (its "offline" goes out at the stop, after the report).
-    assert_eq!(received(&report, "soc-hec"), (alerts, notifications + 1));
+    // online" sent when it started (its "offline" goes out at the stop, after the report); and
+    // the health reports, one per destination made at start (the next round is 10 min later).
+    assert_eq!(
+        received(&report, "soc-hec"),
+        (alerts, notifications + 1 + 4)
+    );
     assert_eq!(received(&report, "ot-hec"), (ot, 0));
     assert_eq!(received(&report, "soc-splunkd"), (major, 0));
     // siem-syslog's rule takes critical alerts only (no system notifications).
@@ -123,7 +127,7 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
 
     // The rules are printed, so the counts above can be checked by the reader.
     for rule in [
-        "  \"everything to the SOC\": all alerts and system notifications -> soc-hec\n",
+        "  \"everything to the SOC\": all alerts, system notifications and health reports -> soc-hec\n",
         "  \"malware and anomalies to the OT team\": alerts from engines Malware, Anomaly -> ot-hec\n",
         "  \"major and critical to splunkd\": alerts of severity Major and up -> soc-splunkd\n",
         "  \"critical to the SIEM\": alerts of severity Critical and up -> siem-syslog\n",
@@ -142,7 +146,7 @@ fn the_demo_exits_0_and_its_summary_is_what_the_scenario_sent() {
     };
     assert!(
         report.contains(&format!(
-            "{} (and 1 of the forwarder's own notifications)\n",
+            "{} (and 5 of the forwarder's own notifications and health reports)\n",
             routed("soc-hec", alerts + notifications)
         )),
         "{report}"

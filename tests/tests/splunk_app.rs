@@ -734,6 +734,7 @@ fn every_field_is_extracted_exactly_and_no_value_forges_one() {
 fn sourcetypes_of(event: &Event) -> [&'static str; 4] {
     let hec = match event {
         Event::Alert(_) => "icsfwd:alert",
+        Event::Notification(n) if n.kind == NotificationKind::Health => "icsfwd:health",
         Event::Notification(_) => "icsfwd:notification",
     };
     [hec, "icsfwd:text", "icsfwd:cef", "icsfwd:leef"]
@@ -761,6 +762,7 @@ fn calculated_fields(props: &Conf, sourcetype: &str, event: &Event) -> Fields {
     let st = stanza(props, sourcetype);
     let mut fields: Fields = if sourcetype.starts_with("icsfwd:alert")
         || sourcetype.starts_with("icsfwd:notification")
+        || sourcetype.starts_with("icsfwd:health")
     {
         assert_eq!(setting(st, "KV_MODE"), "json");
         let envelope: serde_json::Value = serde_json::from_str(&render(Kind::Hec, event)).unwrap();
@@ -1212,11 +1214,13 @@ fn every_cim_required_field_is_produced_for_every_tagged_eventtype_and_sourcetyp
                 let fields = search_time(&props, sourcetype, &event);
                 let at = format!("[{eventtype}] {sourcetype} {event:?}");
                 let event_kind = one(&fields, "icsfwd_event_kind");
-                assert_eq!(
-                    event_kind.as_deref(),
-                    Some(if is_alert { "alert" } else { "notification" }),
-                    "{at}"
-                );
+                let want_kind = match () {
+                    () if is_alert => "alert",
+                    // The HEC form of the forwarder's health report has its own sourcetype.
+                    () if sourcetype == "icsfwd:health" => "health",
+                    () => "notification",
+                };
+                assert_eq!(event_kind.as_deref(), Some(want_kind), "{at}");
                 assert_eq!(
                     one(&fields, "severity").as_deref(),
                     Some(cim_severity(severity)),

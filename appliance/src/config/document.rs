@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::health::health;
 use super::raw;
 use super::rules::rule_set;
 use super::table::{as_table, deserialize_table, table};
@@ -21,7 +22,7 @@ use super::validate::{Ctx, ingest, key, log, metrics, sensor, spool};
 use super::{Config, MAX_DESTINATIONS, Origin, Problem, Problems};
 use crate::destination::{self, Destination};
 
-const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log, metrics";
+const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log, metrics, health";
 
 /// Reads and validates the configuration `text` from `origin`.
 pub(crate) fn config(
@@ -67,6 +68,7 @@ struct Sections<'a> {
     ingest: Option<raw::Ingest>,
     log: Option<raw::Log>,
     metrics: Option<raw::Metrics>,
+    health: Option<raw::Health>,
 }
 
 fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
@@ -93,6 +95,7 @@ fn document(ctx: &mut Ctx<'_>) -> Option<Config> {
             "ingest" => sections.ingest = table(ctx, value, "ingest").map(|(t, _)| t),
             "log" => sections.log = table(ctx, value, "log").map(|(t, _)| t),
             "metrics" => sections.metrics = table(ctx, value, "metrics").map(|(t, _)| t),
+            "health" => sections.health = table(ctx, value, "health").map(|(t, _)| t),
             "destination" => sections.destinations = tables(ctx, value, "destination"),
             "rule" => sections.rules = array(ctx, value, "rule"),
             "exclusion" => sections.exclusions = array(ctx, value, "exclusion"),
@@ -168,6 +171,7 @@ fn build(ctx: &mut Ctx<'_>, s: Sections<'_>) -> Option<Config> {
         None => Some(None),
         Some(raw) => metrics(ctx, raw).map(Some),
     };
+    let health = health(ctx, s.health.unwrap_or_default());
     Some(Config {
         path: ctx.origin.path.clone(),
         sensor: sensor?,
@@ -177,6 +181,7 @@ fn build(ctx: &mut Ctx<'_>, s: Sections<'_>) -> Option<Config> {
         ingest: ingest?,
         log: log?,
         metrics: metrics?,
+        health: health?,
     })
 }
 

@@ -82,6 +82,7 @@ pub use icsfwd_core::destination::MAX_DESTINATIONS;
 use icsfwd_core::rule::{self, RuleSet};
 
 mod document;
+mod health;
 pub(crate) mod raw;
 mod rules;
 pub(crate) mod table;
@@ -134,7 +135,35 @@ pub struct Config {
     pub log: Log,
     /// `[metrics]`: the Prometheus / OpenMetrics endpoint; `None` (no section): off.
     pub metrics: Option<Metrics>,
+    /// `[health]`: the forwarder's health reports and forwarded heartbeats.
+    pub health: Health,
 }
+
+/// `[health]`: what the forwarder tells Splunk about itself and its sensors
+/// ([`crate::health`]). Health reports go only where a rule has `health = true`, forwarded
+/// heartbeats only where a rule has `system_notifications = true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Health {
+    /// How often a health report is made per destination; `None` (`interval = "off"`): never.
+    /// Default 60 s.
+    pub interval: Option<Duration>,
+    /// Each sensor's heartbeat is forwarded at most once per this; `None` (the default):
+    /// heartbeats are not forwarded.
+    pub heartbeat_interval: Option<Duration>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            interval: Some(DEFAULT_HEALTH_INTERVAL),
+            heartbeat_interval: None,
+        }
+    }
+}
+
+/// The default `[health] interval`.
+pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// `[sensor]`: the sensor this forwarder serves.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -70,6 +70,7 @@ pub(crate) struct Rule {
     pub(crate) engines: Option<S<AllOr>>,
     pub(crate) alerts: Option<S<bool>>,
     pub(crate) system_notifications: Option<S<bool>>,
+    pub(crate) health: Option<S<bool>>,
     pub(crate) actions: Option<S<Vec<S<String>>>>,
 }
 
@@ -121,6 +122,14 @@ pub(crate) enum Mode {
 pub(crate) struct Log {
     pub(crate) level: Option<S<String>>,
     pub(crate) format: Option<S<String>>,
+}
+
+/// `[health]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Health {
+    pub(crate) interval: Option<S<Text>>,
+    pub(crate) heartbeat_interval: Option<S<Text>>,
 }
 
 /// `[metrics]`.

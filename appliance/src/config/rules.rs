@@ -207,7 +207,8 @@ fn rule(
     }
     rule = rule
         .forwarding_alerts(flag(&raw.alerts, true))
-        .forwarding_notifications(flag(&raw.system_notifications, false));
+        .forwarding_notifications(flag(&raw.system_notifications, false))
+        .forwarding_health(flag(&raw.health, false));
     let actions_key = key(prefix, "actions");
     match required(
         ctx,

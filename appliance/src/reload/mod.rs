@@ -7,8 +7,8 @@
 //! 1. **Read and check** the file as `check-config` does: an unreadable or invalid file is
 //!    refused with the same `file:line:col` diagnostics ([`Answer::Invalid`],
 //!    [`Answer::Unreadable`]).
-//! 2. **Fixed sections** (`fixed_sections_changed`): `[sensor]`, `[spool]`, `[ingest]`, `[log]`
-//!    and `[metrics]` cannot change while the service runs (the spool and the sockets are
+//! 2. **Fixed sections** (`fixed_sections_changed`): `[sensor]`, `[spool]`, `[ingest]`, `[log]`,
+//!    `[metrics]` and `[health]` cannot change while the service runs (the spool and the sockets are
 //!    open, the notifications carry the sensor); a change there is refused with what to do
 //!    ([`Answer::RestartNeeded`]).
 //! 3. **Destination positions** (`assign_positions`): the spool names a record's destinations
@@ -396,6 +396,7 @@ fn fixed_sections_changed(old: &Config, new: &Config) -> Vec<String> {
         ("[ingest]", old.ingest != new.ingest),
         ("[log]", old.log != new.log),
         ("[metrics]", old.metrics != new.metrics),
+        ("[health]", old.health != new.health),
     ];
     changed
         .iter()
@@ -538,6 +539,9 @@ mod tests {
             &parse("[ingest]\nsocket = \"/tmp/x.sock\"\n[log]\nlevel = \"debug\"\n"),
         );
         assert_eq!(both.len(), 2, "{both:?}");
+        let health = fixed_sections_changed(&old, &parse("[health]\ninterval = \"5m\"\n"));
+        assert_eq!(health.len(), 1, "{health:?}");
+        assert!(health[0].starts_with("[health] changed"), "{health:?}");
     }
 
     #[test]

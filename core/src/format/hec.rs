@@ -18,8 +18,8 @@
 //!
 //! Metadata: `host` is [`Options::host`] or else the sensor name; `source` is
 //! [`Options::source`] (default [`DEFAULT_SOURCE`]); `sourcetype` is [`Options::sourcetype`]
-//! or else [`SOURCETYPE_ALERT`] for alerts and [`SOURCETYPE_NOTIFICATION`] for
-//! notifications; `index` is [`Options::index`]. A metadata member whose value would be empty
+//! or else [`SOURCETYPE_ALERT`] for alerts, [`SOURCETYPE_HEALTH`] for the forwarder's health
+//! reports and [`SOURCETYPE_NOTIFICATION`] for other notifications; `index` is [`Options::index`]. A metadata member whose value would be empty
 //! is left out, so HEC applies the token's default instead of an empty name. In `event`, an
 //! endpoint's `*_mac` and `*_port` members are present only when the alert carries them.
 //!
@@ -84,6 +84,18 @@ pub const DEFAULT_SOURCE: &str = "icsfwd";
 pub const SOURCETYPE_ALERT: &str = "icsfwd:alert";
 /// The `sourcetype` of a system notification unless [`Options::sourcetype`] overrides it.
 pub const SOURCETYPE_NOTIFICATION: &str = "icsfwd:notification";
+/// The `sourcetype` of the forwarder's health report unless [`Options::sourcetype`] overrides
+/// it.
+pub const SOURCETYPE_HEALTH: &str = "icsfwd:health";
+
+/// The sourcetype an event gets when [`Options::sourcetype`] is not set.
+const fn default_sourcetype(event: &Event) -> &'static str {
+    match event {
+        Event::Alert(_) => SOURCETYPE_ALERT,
+        Event::Notification(n) if n.kind.is_health() => SOURCETYPE_HEALTH,
+        Event::Notification(_) => SOURCETYPE_NOTIFICATION,
+    }
+}
 
 /// The envelope's metadata. Every string is escaped like an event value; an empty one is
 /// left out of the envelope.
@@ -95,8 +107,8 @@ pub struct Options {
     pub host: Option<String<MAX_OPTION_LEN>>,
     /// The `source`; default [`DEFAULT_SOURCE`].
     pub source: String<MAX_OPTION_LEN>,
-    /// The `sourcetype` for every event; `None` (the default) uses [`SOURCETYPE_ALERT`] or
-    /// [`SOURCETYPE_NOTIFICATION`] by the event's kind.
+    /// The `sourcetype` for every event; `None` (the default) uses [`SOURCETYPE_ALERT`],
+    /// [`SOURCETYPE_HEALTH`] or [`SOURCETYPE_NOTIFICATION`] by the event's kind.
     pub sourcetype: Option<String<MAX_OPTION_LEN>>,
     /// The `index`; `None` (the default) leaves it out, so HEC uses the token's default index.
     pub index: Option<String<MAX_OPTION_LEN>>,

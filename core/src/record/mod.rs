@@ -47,7 +47,8 @@
 //!   [`MAX_FRAME`] bytes always suffices; the decoder holds one frame in a fixed buffer.
 //! - **Versions**: the body is a wire type of its own, one frozen module per format version
 //!   (`v1.rs`: the layout, its writer, and its reader, which is the conversion to the domain
-//!   [`Event`]). Encoding writes the newest, [`VERSION`]; decoding reads every version from
+//!   [`Event`]; `v2.rs`: version 1 with two notification kinds added). Encoding writes the
+//!   oldest version that holds the event ([`version_for`]); decoding reads every version from
 //!   [`OLDEST_VERSION`] to [`VERSION`] into the same domain type ([`decode_body_into`]). The
 //!   domain types in `alert.rs` have no serde derive, so changing them cannot change what is on
 //!   disk unnoticed: the writer of the newest version stops compiling or its tests fail.
@@ -100,19 +101,21 @@ use crate::destination::DestinationSet;
 pub mod cobs;
 pub mod crc;
 mod v1;
-#[cfg(test)]
 mod v2;
-
-/// The body layout this release writes: the newest it knows. In core's own unit tests it is
-/// the rehearsal version 2 (`v2.rs`), so that they prove a release reading two versions.
-#[cfg(not(test))]
-use self::v1 as newest;
 #[cfg(test)]
+mod v3;
+
+/// The newest body layout this release writes. In core's own unit tests it is the rehearsal
+/// version 3 (`v3.rs`), so that they prove a release reading three versions.
+#[cfg(not(test))]
 use self::v2 as newest;
+#[cfg(test)]
+use self::v3 as newest;
 
 /// The first two bytes of every record: `"IR"` (icsfwd record).
 pub const MAGIC: [u8; 2] = *b"IR";
-/// The record format version this release writes: the newest it knows.
+/// The newest record format version this release writes and reads. A record is written in
+/// the oldest version that holds its event ([`version_for`]).
 pub const VERSION: u8 = newest::VERSION;
 /// The oldest record format version this release reads. It reads every version from this one
 /// to [`VERSION`] (`docs/record-format.md`, "Compatibility and versioning").
@@ -526,14 +529,15 @@ pub fn decode_body(version: u8, body: &[u8]) -> Result<Event, DecodeError> {
 pub fn decode_body_into(version: u8, body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
     match version {
         v1::VERSION => v1::read_into(body, event),
-        #[cfg(test)]
         v2::VERSION => v2::read_into(body, event),
+        #[cfg(test)]
+        v3::VERSION => v3::read_into(body, event),
         found => Err(DecodeError::BadVersion { found }),
     }
 }
 
-/// Writes `event`'s body in the newest layout ([`VERSION`]) at the start of `body_buf`;
-/// returns its length. A buffer of [`MAX_BODY`] bytes holds any event's body.
+/// Writes `event`'s body in the layout of [`version_for`]`(event)` at the start of
+/// `body_buf`; returns its length. A buffer of [`MAX_BODY`] bytes holds any event's body.
 ///
 /// # Errors
 ///
@@ -548,10 +552,27 @@ pub fn encode_body(event: &Event, body_buf: &mut [u8]) -> Result<usize, EncodeEr
     }
 }
 
-/// Writes `event`'s body in the newest layout through `flavor`.
+/// The format version `event` is written in: the oldest that holds it — version 1 for
+/// every alert and every notification but the forwarder's health report and a forwarded
+/// heartbeat, which need version 2 (`docs/record-format.md`, "Body, version 2"). A spool
+/// without those stays readable by a release that reads only version 1.
+pub fn version_for(event: &Event) -> u8 {
+    if v1::holds(event) {
+        v1::VERSION
+    } else if v2::holds(event) {
+        v2::VERSION
+    } else {
+        newest::VERSION
+    }
+}
+
+/// Writes `event`'s body in the layout of [`version_for`] through `flavor`.
 fn write_body<F: Flavor>(event: &Event, flavor: F) -> postcard::Result<F::Output> {
     let mut out = postcard::Serializer { output: flavor };
-    newest::write(&mut out, event)?;
+    match version_for(event) {
+        version @ (v1::VERSION | v2::VERSION) => v1::write_as(&mut out, event, version)?,
+        _ => newest::write(&mut out, event)?,
+    }
     out.output.finalize()
 }
 
@@ -561,7 +582,24 @@ fn header(record: &Record, body_len: u16) -> [u8; HEADER_LEN] {
     let [n0, n1] = body_len.to_le_bytes();
     let [m0, m1] = MAGIC;
     [
-        m0, m1, VERSION, 0, s0, s1, s2, s3, s4, s5, s6, s7, d0, d1, d2, d3, n0, n1,
+        m0,
+        m1,
+        version_for(&record.event),
+        0,
+        s0,
+        s1,
+        s2,
+        s3,
+        s4,
+        s5,
+        s6,
+        s7,
+        d0,
+        d1,
+        d2,
+        d3,
+        n0,
+        n1,
     ]
 }
 
@@ -1027,8 +1065,9 @@ impl Iterator for Frames<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    //! The version dispatch, proved with the rehearsal version 2 (`v2.rs`): in this build the
-    //! release writes version 2 and reads versions 1 and 2.
+    //! The version dispatch, proved with the rehearsal version 3 (`v3.rs`): in this build the
+    //! release writes version 3 for an alert with the rehearsal's field, and reads versions 1
+    //! to 3.
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
 
     use std::string::ToString as _;
@@ -1045,7 +1084,8 @@ mod tests {
         };
         match version {
             1 => v1::write(&mut out, &record.event).unwrap(),
-            _ => v2::write(&mut out, &record.event).unwrap(),
+            2 => v2::write(&mut out, &record.event).unwrap(),
+            _ => v3::write(&mut out, &record.event).unwrap(),
         }
         let body = out.output.finalize().unwrap();
         let mut bytes = header(record, u16::try_from(body.len()).unwrap()).to_vec();
@@ -1074,29 +1114,33 @@ mod tests {
     }
 
     #[test]
-    fn this_build_writes_the_rehearsal_version_and_reads_one_and_two() {
-        assert_eq!((OLDEST_VERSION, VERSION), (1, 2));
-        assert_eq!(ReadVersions.to_string(), "1\u{2013}2");
-        assert_eq!(MAX_BODY, v2::MAX_BODY);
+    fn this_build_writes_the_rehearsal_version_and_reads_one_to_three() {
+        assert_eq!((OLDEST_VERSION, VERSION), (1, 3));
+        assert_eq!(ReadVersions.to_string(), "1\u{2013}3");
+        assert_eq!(MAX_BODY, v3::MAX_BODY);
         let record = alert_record(7, Some(843));
         let mut frame = [0u8; MAX_FRAME];
         let n = encode(&record, &mut frame).unwrap();
         assert_eq!(n, frame_len(&record).unwrap());
         let len = cobs::decode_in_place(&mut frame[..n - 1]).unwrap();
         let view = RecordView::new_checked(&frame[..len]).unwrap();
-        assert_eq!(view.version(), 2, "encoding writes the newest version");
+        assert_eq!(
+            view.version(),
+            3,
+            "the rehearsal's field needs the newest version"
+        );
         assert_eq!(view.to_record(), Ok(record));
     }
 
     #[test]
-    fn a_version_1_and_a_version_2_record_both_decode_to_the_right_domain_values() {
+    fn a_version_1_and_a_version_3_record_both_decode_to_the_right_domain_values() {
         let old = record_bytes(1, &alert_record(1, None));
-        let new = record_bytes(2, &alert_record(2, Some(843)));
-        // The version-2 body is the version-1 body and the new field: 01 then varint 843.
+        let new = record_bytes(3, &alert_record(2, Some(843)));
+        // The version-3 body is the version-1 body and the new field: 01 then varint 843.
         assert_eq!(new.len(), old.len() + 3);
         let old = RecordView::new_checked(&old).unwrap();
         let new = RecordView::new_checked(&new).unwrap();
-        assert_eq!((old.version(), new.version()), (1, 2));
+        assert_eq!((old.version(), new.version()), (1, 3));
         assert_eq!(old.to_record(), Ok(alert_record(1, None)));
         assert_eq!(new.to_record(), Ok(alert_record(2, Some(843))));
     }
@@ -1104,7 +1148,7 @@ mod tests {
     #[test]
     fn an_alert_from_version_1_read_in_place_gets_the_default_of_the_field_it_lacks() {
         let old = record_bytes(1, &alert_record(1, None));
-        let new = record_bytes(2, &alert_record(2, Some(843)));
+        let new = record_bytes(3, &alert_record(2, Some(843)));
         let mut slot = alert_record(9, Some(999));
         RecordView::new_checked(&new)
             .unwrap()
@@ -1120,7 +1164,7 @@ mod tests {
     }
 
     #[test]
-    fn the_committed_version_1_vector_still_reads_in_a_release_that_writes_version_2() {
+    fn the_committed_version_1_vector_still_reads_in_a_release_that_writes_version_3() {
         let text = include_str!("../../tests/vectors/valid.hex");
         let digits: Vec<u8> = text
             .lines()
@@ -1144,8 +1188,8 @@ mod tests {
 
     #[test]
     fn a_version_outside_the_read_range_is_refused_naming_the_versions_read() {
-        let mut bytes = record_bytes(2, &alert_record(3, None));
-        for (found, age) in [(3, "newer"), (0, "older"), (255, "newer")] {
+        let mut bytes = record_bytes(3, &alert_record(3, None));
+        for (found, age) in [(4, "newer"), (0, "older"), (255, "newer")] {
             bytes[2] = found;
             let crc_at = bytes.len() - CRC_LEN;
             let crc = crc::checksum(&bytes[..crc_at]);
@@ -1156,8 +1200,41 @@ mod tests {
             assert_eq!(
                 error.to_string(),
                 std::format!(
-                    "record format version {found} is {age} than this release reads (1\u{2013}2)"
+                    "record format version {found} is {age} than this release reads (1\u{2013}3)"
                 )
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_kinds_version_1_lacks_are_written_in_version_2_and_read_back() {
+        use crate::alert::Notification;
+        for kind in NotificationKind::ALL {
+            let record = Record {
+                seq: 5,
+                destinations: DestinationSet::from_bits(1),
+                event: Event::from(Notification::new(9, 1_700_000_000_000, kind)),
+            };
+            let expected = if matches!(kind, NotificationKind::Health | NotificationKind::Heartbeat)
+            {
+                2
+            } else {
+                1
+            };
+            let mut frame = [0u8; MAX_FRAME];
+            let n = encode(&record, &mut frame).unwrap();
+            assert_eq!(n, frame_len(&record).unwrap());
+            let len = cobs::decode_in_place(&mut frame[..n - 1]).unwrap();
+            let view = RecordView::new_checked(&frame[..len]).unwrap();
+            assert_eq!(view.version(), expected, "{kind}");
+            assert_eq!(view.to_record(), Ok(record.clone()), "{kind}");
+            // Version 1's reader refuses the new kinds' code rather than misreading it.
+            let body = &frame[HEADER_LEN..len - CRC_LEN];
+            let mut slot = Event::from(Alert::new(0, 0, Engine::Malware, Severity::Minor));
+            assert_eq!(
+                v1::read_into(body, &mut slot).is_ok(),
+                expected == 1,
+                "{kind}"
             );
         }
     }

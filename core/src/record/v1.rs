@@ -146,21 +146,36 @@ fn severity(code: u32) -> Result<Severity, DecodeError> {
     })
 }
 
+/// A kind's code in every version that has it: version 1 has codes 0 to 3, version 2
+/// (`v2.rs`) adds 4 and 5. One table for both keeps the firmware image small.
 const fn kind_code(kind: NotificationKind) -> u32 {
     match kind {
         NotificationKind::SensorOnline => 0,
         NotificationKind::SensorOffline => 1,
         NotificationKind::BackupFailure => 2,
         NotificationKind::AlertsDropped => 3,
+        NotificationKind::Health => 4,
+        NotificationKind::Heartbeat => 5,
     }
 }
 
-fn kind(code: u32) -> Result<NotificationKind, DecodeError> {
+/// The highest kind code of `version` (1 or 2).
+const fn last_kind_code(version: u8) -> u32 {
+    if version <= VERSION { 3 } else { 5 }
+}
+
+/// The kind of `code` in `version`.
+fn kind(code: u32, version: u8) -> Result<NotificationKind, DecodeError> {
+    if code > last_kind_code(version) {
+        return Err(DecodeError::Body);
+    }
     Ok(match code {
         0 => NotificationKind::SensorOnline,
         1 => NotificationKind::SensorOffline,
         2 => NotificationKind::BackupFailure,
         3 => NotificationKind::AlertsDropped,
+        4 => NotificationKind::Health,
+        5 => NotificationKind::Heartbeat,
         _ => return Err(DecodeError::Body),
     })
 }
@@ -170,20 +185,56 @@ fn kind(code: u32) -> Result<NotificationKind, DecodeError> {
 /// The postcard serializer writing into flavor `F`.
 pub(super) type Writer<F> = postcard::Serializer<F>;
 
+/// Whether version 1 can hold `event`: every alert, and the notifications of the kinds it
+/// has a code for.
+pub(super) fn holds(event: &Event) -> bool {
+    match event {
+        // The test-only version 3 (`v3.rs`) added this field; version 1 has none.
+        #[cfg(test)]
+        Event::Alert(alert) => alert.technique.is_none(),
+        #[cfg(not(test))]
+        Event::Alert(_) => true,
+        Event::Notification(n) => kind_code(n.kind) <= last_kind_code(VERSION),
+    }
+}
+
 /// Writes `event` as a version-1 body.
 ///
 /// # Errors
 ///
-/// The flavor's error (a full buffer).
+/// The flavor's error (a full buffer); `WontImplement` for a notification of a kind version 1
+/// has no code for (see [`holds`]).
+// The encoder calls `write_as` with the version `super::version_for` picks; tests write
+// version 1 by name.
+#[cfg(test)]
 pub(super) fn write<F: Flavor>(out: &mut Writer<F>, event: &Event) -> postcard::Result<()> {
+    write_as(out, event, VERSION)
+}
+
+/// Writes `event` as a body of `version` 1 or 2, which differ only in the kind codes they
+/// have (`v2.rs`): one writer for both keeps the firmware image small.
+///
+/// # Errors
+///
+/// The flavor's error (a full buffer); `WontImplement` for a notification of a kind `version`
+/// has no code for.
+pub(super) fn write_as<F: Flavor>(
+    out: &mut Writer<F>,
+    event: &Event,
+    version: u8,
+) -> postcard::Result<()> {
     match event {
         Event::Alert(alert) => {
             ALERT.serialize(&mut *out)?;
             write_alert(out, alert)
         }
         Event::Notification(n) => {
+            let code = kind_code(n.kind);
+            if code > last_kind_code(version) {
+                return Err(postcard::Error::WontImplement);
+            }
             NOTIFICATION.serialize(&mut *out)?;
-            write_notification(out, n)
+            write_notification(out, n, code)
         }
     }
 }
@@ -204,10 +255,15 @@ pub(super) fn write_alert<F: Flavor>(out: &mut Writer<F>, alert: &Alert) -> post
     alert.truncated.serialize(&mut *out)
 }
 
-fn write_notification<F: Flavor>(out: &mut Writer<F>, n: &Notification) -> postcard::Result<()> {
+/// Writes the fields of a notification, in the layout's order, with its kind as `kind_code`.
+fn write_notification<F: Flavor>(
+    out: &mut Writer<F>,
+    n: &Notification,
+    kind_code: u32,
+) -> postcard::Result<()> {
     n.id.serialize(&mut *out)?;
     n.time_ms.serialize(&mut *out)?;
-    kind_code(n.kind).serialize(&mut *out)?;
+    kind_code.serialize(&mut *out)?;
     write_sensor(out, &n.sensor)?;
     n.text.as_str().serialize(&mut *out)?;
     n.truncated.serialize(&mut *out)
@@ -268,10 +324,19 @@ pub(super) fn take<'de, T: Deserialize<'de>>(input: &mut Reader<'de>) -> Result<
 ///
 /// [`DecodeError::Body`]; `event` then holds an unspecified but valid event.
 pub(super) fn read_into(body: &[u8], event: &mut Event) -> Result<(), DecodeError> {
+    read_into_as(body, event, VERSION)
+}
+
+/// Reads a body of `version` 1 or 2 (see [`write_as`]) into `event`, as `read_into`.
+///
+/// # Errors
+///
+/// [`DecodeError::Body`].
+pub(super) fn read_into_as(body: &[u8], event: &mut Event, version: u8) -> Result<(), DecodeError> {
     let mut input = Reader::from_bytes(body);
     match take::<u32>(&mut input)? {
         ALERT => read_alert(&mut input, alert_slot(event)?)?,
-        NOTIFICATION => read_notification(&mut input, notification_slot(event)?)?,
+        NOTIFICATION => read_notification(&mut input, notification_slot(event)?, version)?,
         _ => return Err(DecodeError::Body),
     }
     finish(input)
@@ -329,7 +394,7 @@ pub(super) fn read_alert(input: &mut Reader<'_>, alert: &mut Alert) -> Result<()
     read_endpoint(input, &mut alert.destination)?;
     read_sensor(input, &mut alert.sensor)?;
     alert.truncated = take(input)?;
-    // The test-only version 2 (`v2.rs`) added this field; version 1 has none.
+    // The test-only version 3 (`v3.rs`) added this field; version 1 has none.
     #[cfg(test)]
     {
         alert.technique = None;
@@ -339,13 +404,15 @@ pub(super) fn read_alert(input: &mut Reader<'_>, alert: &mut Alert) -> Result<()
 
 /// Reads a notification's fields into `n`: the conversion from version 1 to the domain
 /// [`Notification`].
+/// `version` (1 or 2) decides which kind codes are read.
 pub(super) fn read_notification(
     input: &mut Reader<'_>,
     n: &mut Notification,
+    version: u8,
 ) -> Result<(), DecodeError> {
     n.id = take(input)?;
     n.time_ms = take(input)?;
-    n.kind = kind(take(input)?)?;
+    n.kind = kind(take(input)?, version)?;
     read_sensor(input, &mut n.sensor)?;
     read_str(input, &mut n.text)?;
     n.truncated = take(input)?;
@@ -459,8 +526,9 @@ mod tests {
         assert_eq!(severity(4), Err(DecodeError::Body));
         for (i, kind_) in NotificationKind::ALL.into_iter().enumerate() {
             assert_eq!(kind_code(kind_), i as u32);
-            assert_eq!(kind(kind_code(kind_)), Ok(kind_));
+            assert_eq!(kind(i as u32, 2), Ok(kind_));
+            assert_eq!(kind(i as u32, 1).is_ok(), i < 4);
         }
-        assert_eq!(kind(4), Err(DecodeError::Body));
+        assert_eq!(kind(6, 2), Err(DecodeError::Body));
     }
 }

@@ -51,6 +51,8 @@ pub enum Verdict<'e> {
     AlertsNotForwarded,
     /// The event is a system notification and the rule does not forward those.
     NotificationsNotForwarded,
+    /// The event is the forwarder's health report and the rule does not forward those.
+    HealthNotForwarded,
     /// The alert's severity is below the rule's minimum.
     SeverityBelowMinimum {
         /// The alert's severity.
@@ -219,6 +221,7 @@ impl fmt::Display for Verdict<'_> {
             Verdict::NotificationsNotForwarded => {
                 f.write_str("the rule does not forward system notifications")
             }
+            Verdict::HealthNotForwarded => f.write_str("the rule does not forward health reports"),
             Verdict::SeverityBelowMinimum { severity, minimum } => {
                 write!(f, "severity {severity} is below the minimum {minimum}")
             }

@@ -13,6 +13,9 @@
 //!   conditions describe detection traffic and do not apply: a notification has no protocol or
 //!   engine, and on the console the "report system notifications" checkbox sits beside, not
 //!   under, those conditions.
+//! - The forwarder's own health report (a notification of kind `Health`) matches a rule iff
+//!   the rule forwards health reports: a SOC may want the forwarder's periodic state without
+//!   the sensors' news, or the reverse.
 //! - An [`Exclusion`] suppresses an alert when every criterion it sets matches — any of its
 //!   subnets contains the source OR the destination address, AND the title is one of its
 //!   titles (exact, ASCII case-insensitive), AND the sensor is one of its sensors (same
@@ -459,6 +462,8 @@ pub struct Rule {
     pub forward_alerts: bool,
     /// Whether the rule forwards system notifications ("Report System Notifications").
     pub forward_notifications: bool,
+    /// Whether the rule forwards the forwarder's health reports.
+    pub forward_health: bool,
     /// The destinations matching events go to.
     pub actions: DestinationSet,
 }
@@ -473,6 +478,7 @@ impl Rule {
             engines: Engines::All,
             forward_alerts: true,
             forward_notifications: false,
+            forward_health: false,
             actions: DestinationSet::EMPTY,
         })
     }
@@ -523,6 +529,13 @@ impl Rule {
         self
     }
 
+    /// Sets whether the rule forwards the forwarder's health reports.
+    #[must_use]
+    pub fn forwarding_health(mut self, yes: bool) -> Rule {
+        self.forward_health = yes;
+        self
+    }
+
     /// Adds one destination to the rule's actions.
     #[must_use]
     pub fn with_action(mut self, destination: DestinationId) -> Rule {
@@ -546,6 +559,13 @@ impl Rule {
     /// this order: event kind forwarded, severity, protocol, engine.
     pub fn verdict<'e>(&self, event: &'e Event) -> Verdict<'e> {
         let alert = match event {
+            Event::Notification(n) if n.kind.is_health() => {
+                return if self.forward_health {
+                    Verdict::Matched(self.actions)
+                } else {
+                    Verdict::HealthNotForwarded
+                };
+            }
             Event::Notification(_) if self.forward_notifications => {
                 return Verdict::Matched(self.actions);
             }
@@ -815,6 +835,7 @@ struct ProtocolEntry {
 struct Index<const P: usize> {
     alerts: RuleMask,
     notifications: RuleMask,
+    health: RuleMask,
     /// By severity (as index): rules whose minimum is at or below it.
     severity: [RuleMask; Severity::ALL.len()],
     /// By engine (as index): rules that accept it.
@@ -830,6 +851,7 @@ impl<const P: usize> Index<P> {
         Index {
             alerts: 0,
             notifications: 0,
+            health: 0,
             severity: [0; Severity::ALL.len()],
             engine: [0; Engine::ALL.len()],
             any_protocol: 0,
@@ -875,6 +897,9 @@ impl<const P: usize> Index<P> {
         }
         if rule.forward_notifications {
             self.notifications |= bit;
+        }
+        if rule.forward_health {
+            self.health |= bit;
         }
         for (mask, severity) in self.severity.iter_mut().zip(Severity::ALL) {
             if severity >= rule.min_severity {
@@ -1117,6 +1142,7 @@ impl<const RULES: usize, const EXCLUSIONS: usize, const PROTOCOL_NAMES: usize>
     fn matching_rules(&self, event: &Event) -> RuleMask {
         let alert = match event {
             Event::Alert(alert) => alert,
+            Event::Notification(n) if n.kind.is_health() => return self.index.health,
             Event::Notification(_) => return self.index.notifications,
         };
         let index = &self.index;

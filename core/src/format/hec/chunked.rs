@@ -7,8 +7,8 @@
 use embedded_io::Write;
 
 use super::{
-    DESTINATION, EndpointKeys, Options, SOURCE, SOURCETYPE_ALERT, SOURCETYPE_NOTIFICATION, STRING,
-    max, raw_member, string_member,
+    DESTINATION, EndpointKeys, Options, SOURCE, STRING, default_sourcetype, max, raw_member,
+    string_member,
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
 use crate::format::{
@@ -47,10 +47,9 @@ pub(super) fn write<W: Write>(
         w.chunk.push_literal(string_key!("source"));
         w.string(&options.source)?;
     }
-    let sourcetype = match (&options.sourcetype, event) {
-        (Some(sourcetype), _) => sourcetype.as_str(),
-        (None, Event::Alert(_)) => SOURCETYPE_ALERT,
-        (None, Event::Notification(_)) => SOURCETYPE_NOTIFICATION,
+    let sourcetype = match &options.sourcetype {
+        Some(sourcetype) => sourcetype.as_str(),
+        None => default_sourcetype(event),
     };
     if !sourcetype.is_empty() {
         w.chunk.push_literal(string_key!("sourcetype"));

@@ -8,8 +8,7 @@
 use embedded_io::Write;
 
 use super::{
-    DESTINATION, EndpointKeys, MAX_TIME_TEXT, Options, SOURCE, SOURCETYPE_ALERT,
-    SOURCETYPE_NOTIFICATION, STRING,
+    DESTINATION, EndpointKeys, MAX_TIME_TEXT, Options, SOURCE, STRING, default_sourcetype,
 };
 use crate::alert::{Alert, Endpoint, Event, Notification, Sensor};
 use crate::format::{Error, Out, escape, event_id};
@@ -34,10 +33,9 @@ pub(super) fn write<W: Write>(
     };
     optional_string(&mut out, string_key!("host"), host)?;
     optional_string(&mut out, string_key!("source"), &options.source)?;
-    let sourcetype = match (&options.sourcetype, event) {
-        (Some(sourcetype), _) => sourcetype.as_str(),
-        (None, Event::Alert(_)) => SOURCETYPE_ALERT,
-        (None, Event::Notification(_)) => SOURCETYPE_NOTIFICATION,
+    let sourcetype = match &options.sourcetype {
+        Some(sourcetype) => sourcetype.as_str(),
+        None => default_sourcetype(event),
     };
     optional_string(&mut out, string_key!("sourcetype"), sourcetype)?;
     if let Some(index) = &options.index {
