@@ -30,44 +30,20 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write as _;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use e2e::rsyslog::{
+    find_rsyslogd, free_tcp_port, generated_alerts, skipped, spawn, stop, write_config,
+};
 use e2e::{alerts_to, destination, feed_all, scratch, start_service, wait_for, write_config_body};
-use icsfwd_core::alert::Event;
 use icsfwd_core::format::syslog;
-use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::tls::TlsMaterial;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Prints a loud SKIPPED (straight to stderr: libtest swallows a passing test's output) and
-/// passes, or fails with `ICSFWD_REQUIRE_ALL=1`.
-fn skipped(what: &str, fix: &str) {
-    let bar = "!".repeat(78);
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\n!!! SKIPPED: {what} is not installed: {fix}\n{bar}\n"
-    );
-    assert!(
-        std::env::var("ICSFWD_REQUIRE_ALL").as_deref() != Ok("1"),
-        "ICSFWD_REQUIRE_ALL=1: {what} missing: {fix}"
-    );
-}
 
 /// The `rsyslogd` executable, if it is installed with its RELP input module.
 fn rsyslogd_with_imrelp() -> Option<PathBuf> {
-    let found = ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/bin/rsyslogd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
+    let found = find_rsyslogd();
     let imrelp = [
         "/usr/lib/x86_64-linux-gnu/rsyslog/imrelp.so",
         "/usr/lib/aarch64-linux-gnu/rsyslog/imrelp.so",
@@ -83,14 +59,6 @@ fn rsyslogd_with_imrelp() -> Option<PathBuf> {
         return None;
     }
     found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `rsyslogd -n` on `tests/syslog/rsyslog-relp.conf.in`; killed (`kill -9`) and restarted at
@@ -121,23 +89,26 @@ impl Rsyslog {
         client
             .write_server_pem(&dir.join("client-cert.pem"), &dir.join("client-key.pem"))
             .unwrap();
-        let (relp_port, tls_port) = (free_port(), free_port());
-        let plain_ports = (free_port(), free_port());
+        let (relp_port, tls_port) = (free_tcp_port(), free_tcp_port());
+        let plain_ports = (free_tcp_port(), free_tcp_port());
         // Room for the largest message icsfwd renders, rounded up to whole KiB.
         let max_data = (syslog::MAX_LEN / 1024 + 1) * 1024;
-        let config = fs::read_to_string(workspace_root().join("tests/syslog/rsyslog-relp.conf.in"))
-            .unwrap()
-            .replace("@DIR@", dir.to_str().unwrap())
-            .replace("@RELP_PORT@", &relp_port.to_string())
-            .replace("@RELP_TLS_PORT@", &tls_port.to_string())
-            .replace("@TCP_PORT@", &plain_ports.0.to_string())
-            .replace("@TLS_PORT@", &plain_ports.1.to_string())
-            .replace("@MAX_DATA@", &max_data.to_string())
-            .replace("@IO_BUFFER@", &(2 * max_data).to_string())
-            .replace("@CLIENT_CA@", client_ca.to_str().unwrap())
-            .replace("@CERT@", cert.to_str().unwrap())
-            .replace("@KEY@", key.to_str().unwrap());
-        fs::write(dir.join("rsyslog.conf"), config).unwrap();
+        write_config(
+            &dir,
+            "tests/syslog/rsyslog-relp.conf.in",
+            &[
+                ("@DIR@", dir.to_str().unwrap().to_owned()),
+                ("@RELP_PORT@", relp_port.to_string()),
+                ("@RELP_TLS_PORT@", tls_port.to_string()),
+                ("@TCP_PORT@", plain_ports.0.to_string()),
+                ("@TLS_PORT@", plain_ports.1.to_string()),
+                ("@MAX_DATA@", max_data.to_string()),
+                ("@IO_BUFFER@", (2 * max_data).to_string()),
+                ("@CLIENT_CA@", client_ca.to_str().unwrap().to_owned()),
+                ("@CERT@", cert.to_str().unwrap().to_owned()),
+                ("@KEY@", key.to_str().unwrap().to_owned()),
+            ],
+        );
         let mut rsyslog = Rsyslog {
             binary: binary.to_owned(),
             child: None,
@@ -151,25 +122,8 @@ impl Rsyslog {
     }
 
     fn spawn(&mut self) {
-        drop(fs::remove_file(self.dir.join("rsyslogd.pid")));
-        let child = Command::new(&self.binary)
-            .args(["-n", "-f"])
-            .arg(self.dir.join("rsyslog.conf"))
-            .arg("-i")
-            .arg(self.dir.join("rsyslogd.pid"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let (relp, tls) = (self.relp_port, self.tls_port);
-        wait_for("rsyslogd to listen", Duration::from_secs(20), || {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("rsyslogd exited at start ({status})");
-            }
-            TcpStream::connect(("127.0.0.1", relp)).is_ok()
-                && TcpStream::connect(("127.0.0.1", tls)).is_ok()
-        });
+        let ports = [self.relp_port, self.tls_port];
+        self.child = Some(spawn(&self.binary, &self.dir, Stdio::null(), &ports));
     }
 
     /// SIGKILL: no `serverclose`, no flush; the connections are reset by the kernel.
@@ -204,37 +158,9 @@ impl Rsyslog {
 impl Drop for Rsyslog {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
-            drop(
-                Command::new("kill")
-                    .args(["-TERM", &child.id().to_string()])
-                    .status(),
-            );
-            drop(child.wait());
+            stop(child);
         }
     }
-}
-
-/// The first `count` alerts of the mixed scenario, with distinct event ids.
-fn generated_alerts(count: usize) -> Vec<(u64, Event)> {
-    let params = Params {
-        rate: 1_000_000.0,
-        count: (count * 2) as u64,
-        seed: 7,
-        ..Params::default()
-    };
-    let alerts: Vec<_> = Scenario::Mixed
-        .events(&params)
-        .unwrap()
-        .filter(|(_, event)| matches!(event, Event::Alert(_)))
-        .take(count)
-        .collect();
-    assert_eq!(alerts.len(), count);
-    assert_eq!(
-        e2e::ids_of(&alerts).len(),
-        count,
-        "the generator repeated an id"
-    );
-    alerts
 }
 
 /// Where RFC 5424 headers (`<PRI>1 `) start in `line`.
@@ -314,7 +240,7 @@ fn exactly_once(test: &str, transport: &str, count: usize) {
     };
     let config = write_config_body(&dir, &config_body(transport, port, &extra));
     let service = start_service(&config, &dir);
-    let alerts = generated_alerts(count);
+    let alerts = generated_alerts(count, 7);
     let sent = e2e::ids_of(&alerts);
     let tally = feed_all(&dir, alerts);
     assert_eq!(tally.accepted as usize, count, "{tally:?}");
@@ -376,7 +302,7 @@ fn ten_thousand_alerts_survive_two_receiver_kills_with_every_duplicate_counted()
     let mut rsyslog = Rsyslog::start(&binary, &dir);
     let config = write_config_body(&dir, &config_body("relp", rsyslog.relp_port, ""));
     let service = start_service(&config, &dir);
-    let alerts = generated_alerts(KILLED_ALERTS);
+    let alerts = generated_alerts(KILLED_ALERTS, 7);
     let sent = e2e::ids_of(&alerts);
     let feeder = {
         let dir = dir.to_path_buf();
@@ -514,7 +440,7 @@ fn measured_rate(binary: &Path, transport: &str, count: usize) -> f64 {
     };
     let config = write_config_body(&dir, &config_body(transport, port, &keys));
     let service = start_service(&config, &dir);
-    let alerts = generated_alerts(count);
+    let alerts = generated_alerts(count, 7);
     let started = Instant::now();
     let tally = feed_all(&dir, alerts);
     assert_eq!(tally.accepted as usize, count, "{tally:?}");

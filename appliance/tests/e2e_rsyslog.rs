@@ -36,51 +36,29 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
-use std::net::{IpAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
+use e2e::rsyslog::{
+    find_rsyslogd, free_tcp_port, generated_alerts, skipped, spawn, stop, workspace_root,
+    write_config,
+};
 use e2e::{
     Shown, alerts_to, destination, feed_all, icsfwd, scratch, start_service, wait_for,
     wait_for_destination, write_config_body,
 };
 use icsfwd::probe::TEST_TITLE;
 use icsfwd_core::alert::{Alert, Event, Severity};
-use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::tls::TlsMaterial;
 
 /// How many alerts each test forwards.
 const ALERTS: usize = 1_000;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// Prints a loud SKIPPED (straight to stderr: libtest swallows a passing test's output) and
-/// passes, or fails with `ICSFWD_REQUIRE_ALL=1`.
-fn skipped(what: &str, fix: &str) {
-    let bar = "!".repeat(78);
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\n!!! SKIPPED: {what} is not installed: {fix}\n{bar}\n"
-    );
-    assert!(
-        std::env::var("ICSFWD_REQUIRE_ALL").as_deref() != Ok("1"),
-        "ICSFWD_REQUIRE_ALL=1: {what} missing: {fix}"
-    );
-}
-
 /// The `rsyslogd` executable, if installed.
 fn rsyslogd() -> Option<PathBuf> {
-    let found = ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/bin/rsyslogd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
+    let found = find_rsyslogd();
     if found.is_none() {
         skipped(
             "rsyslogd",
@@ -124,15 +102,6 @@ fn python_with_pycef() -> Option<PathBuf> {
     Some(python)
 }
 
-/// A loopback port nothing listens on now (bound on port 0, then released for rsyslogd).
-fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -160,40 +129,25 @@ impl Rsyslog {
     fn start_with(rsyslogd: &Path, dir: &Path, template: &str, extra: &[(&str, &Path)]) -> Rsyslog {
         let dir = dir.join("rsyslog");
         fs::create_dir_all(dir.join("work")).unwrap();
-        let template = fs::read_to_string(workspace_root().join(template)).unwrap();
         let tcp_port = free_tcp_port();
         let udp_port = free_udp_port();
-        let mut config = template
-            .replace("@DIR@", dir.to_str().unwrap())
-            .replace("@TCP_PORT@", &tcp_port.to_string())
-            .replace("@UDP_PORT@", &udp_port.to_string());
+        let mut values = vec![
+            ("@DIR@", dir.to_str().unwrap().to_owned()),
+            ("@TCP_PORT@", tcp_port.to_string()),
+            ("@UDP_PORT@", udp_port.to_string()),
+        ];
         for (placeholder, value) in extra {
-            config = config.replace(placeholder, value.to_str().unwrap());
+            values.push((placeholder, value.to_str().unwrap().to_owned()));
         }
-        let config_path = dir.join("rsyslog.conf");
-        fs::write(&config_path, config).unwrap();
-        let child = Command::new(rsyslogd)
-            .args(["-n", "-f"])
-            .arg(&config_path)
-            .arg("-i")
-            .arg(dir.join("rsyslogd.pid"))
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(dir.join("rsyslogd.stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        let mut rsyslog = Rsyslog {
+        write_config(&dir, template, &values);
+        let stderr = fs::File::create(dir.join("rsyslogd.stderr")).unwrap();
+        let child = spawn(rsyslogd, &dir, stderr.into(), &[tcp_port]);
+        Rsyslog {
             child,
             dir,
             tcp_port,
             udp_port,
-        };
-        wait_for("rsyslogd to listen", Duration::from_secs(20), || {
-            if let Ok(Some(status)) = rsyslog.child.try_wait() {
-                panic!("rsyslogd exited at start ({status})");
-            }
-            TcpStream::connect(("127.0.0.1", rsyslog.tcp_port)).is_ok()
-        });
-        rsyslog
+        }
     }
 
     /// What rsyslogd reported about itself so far (its stderr).
@@ -222,32 +176,8 @@ impl Rsyslog {
 
 impl Drop for Rsyslog {
     fn drop(&mut self) {
-        if let Ok(pid) = fs::read_to_string(self.dir.join("rsyslogd.pid")) {
-            drop(Command::new("kill").args(["-TERM", pid.trim()]).status());
-        } else {
-            drop(self.child.kill());
-        }
-        drop(self.child.wait());
+        stop(&mut self.child);
     }
-}
-
-/// The first `count` alerts of the mixed scenario (notifications left out: a rule without
-/// `system_notifications` does not forward them).
-fn generated_alerts(count: usize) -> Vec<(u64, Event)> {
-    let params = Params {
-        rate: 1_000_000.0,
-        count: (count * 2) as u64,
-        seed: 5,
-        ..Params::default()
-    };
-    let alerts: Vec<_> = Scenario::Mixed
-        .events(&params)
-        .unwrap()
-        .filter(|(_, event)| matches!(event, Event::Alert(_)))
-        .take(count)
-        .collect();
-    assert_eq!(alerts.len(), count);
-    alerts
 }
 
 /// Forwards `count` generated alerts through `icsfwd run` to rsyslogd over `transport` with
@@ -272,7 +202,7 @@ fn forward(
     );
     let config = write_config_body(&dir, &body);
     let service = start_service(&config, &dir);
-    let events = generated_alerts(count);
+    let events = generated_alerts(count, 5);
     let mut by_id = BTreeMap::new();
     for (_, event) in &events {
         if let Event::Alert(alert) = event {
@@ -750,7 +680,7 @@ fn a_tls_receiver_requiring_client_certificates_parks_a_destination_without_one_
         "{stdout}"
     );
     let service = start_service(&config, &dir);
-    let events = generated_alerts(COUNT);
+    let events = generated_alerts(COUNT, 5);
     let mut alerts = BTreeMap::new();
     for (_, event) in &events {
         if let Event::Alert(alert) = event {

@@ -9,6 +9,8 @@
 )]
 #![allow(dead_code, reason = "each test file uses part of it")]
 
+pub mod rsyslog;
+
 use std::fs;
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
