@@ -221,7 +221,7 @@ pub const fn following(txnr: u32) -> u32 {
 ///
 /// [`FrameError::Unencodable`]: `txnr` over [`MAX_TXNR`], `command` not 1 to 32 ASCII letters,
 /// or `data` longer than 999,999,999 bytes. Nothing is appended then.
-pub fn encode_frame(
+pub(crate) fn encode_frame(
     out: &mut Vec<u8>,
     txnr: u32,
     command: &str,
@@ -385,7 +385,7 @@ pub fn parse_rsp(data: &[u8]) -> Result<Rsp<'_>, FrameError> {
 
 /// The offers of the receiver's answer to `open` that this client looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Offers {
+pub(crate) struct Offers {
     /// `relp_version`, when offered as a number.
     pub version: Option<u32>,
     /// Whether `commands` lists `syslog`.
@@ -396,7 +396,7 @@ pub struct Offers {
 
 /// Reads offers, one per line: `NAME[=VALUE[,VALUE...]]`; unknown offers are ignored.
 #[must_use]
-pub fn parse_offers(body: &[u8]) -> Offers {
+pub(crate) fn parse_offers(body: &[u8]) -> Offers {
     let mut offers = Offers::default();
     for line in body.split(|&b| b == b'\n') {
         let (name, values) = match line.iter().position(|&b| b == b'=') {
@@ -503,7 +503,7 @@ impl Window {
     }
 
     /// Takes the next transaction number.
-    pub fn take_txnr(&mut self) -> u32 {
+    pub(crate) fn take_txnr(&mut self) -> u32 {
         let txnr = self.next;
         self.next = following(txnr);
         txnr
@@ -536,7 +536,7 @@ impl Window {
 
     /// When the oldest unanswered command was written.
     #[must_use]
-    pub fn oldest_sent(&self) -> Option<Instant> {
+    pub(crate) fn oldest_sent(&self) -> Option<Instant> {
         self.entries.front().map(|e| e.sent)
     }
 
@@ -554,7 +554,7 @@ impl Window {
 
     /// Whether no more command may be sent before an answer.
     #[must_use]
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.entries.len() >= self.capacity
     }
 }
