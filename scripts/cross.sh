@@ -103,32 +103,52 @@ smoke() {
 # service spawned and killed as a process) and fit the budget. The others are slow under
 # emulation (10,000-alert runs, proptest suites) or assert timing that emulation stretches;
 # ICSFWD_CROSS_TESTS=all runs every one (docs/cross-builds.md lists which pass).
-QEMU_TESTS=(config_example config_secrets config_validation deliver_worker e2e_crash e2e_ingest
-  e2e_rules output_splunk spool_api spool_checkpoint spool_recovery spool_verify)
-# These exec the binary themselves instead of through e2e_support's ICSFWD_TEST_RUNNER prefix;
-# without a binfmt_misc handler for qemu the kernel cannot exec the foreign ELF.
-SPAWNS_DIRECTLY=(cli cli_tools config_cli)
+# Each entry: a test binary (appliance/tests/<binary>/main.rs) and the filters that pick its
+# modules (libtest's: a substring of the test's path, `--skip` leaves one out).
+QEMU_TESTS=(
+  "config example:: secrets:: validation::"
+  "output deliver_worker:: splunk:: --skip deliver_splunk::"
+  "e2e crash:: ingest:: rules::"
+  "spool api:: checkpoint:: recovery:: verify::"
+)
+# These modules exec the binary themselves instead of through e2e_support's ICSFWD_TEST_RUNNER
+# prefix; without a binfmt_misc handler for qemu the kernel cannot exec the foreign ELF.
+SPAWNS_DIRECTLY=("cli commands::" "cli tools::" "config cli::")
 
 binfmt_runs() {
   [ -r "/proc/sys/fs/binfmt_misc/$1" ] && grep -qx enabled "/proc/sys/fs/binfmt_misc/$1"
 }
 
 test_aarch64() {
-  local target=aarch64-unknown-linux-gnu tests=() name names=()
+  local target=aarch64-unknown-linux-gnu runs=() run binary filters spawn module skips status=0
   if [ "${ICSFWD_CROSS_TESTS:-}" = all ]; then
-    for name in appliance/tests/*.rs; do names+=("$(basename "$name" .rs)"); done
+    for run in appliance/tests/*/main.rs; do runs+=("$(basename "$(dirname "$run")")"); done
   else
-    names=("${QEMU_TESTS[@]}")
+    runs=("${QEMU_TESTS[@]}")
   fi
-  for name in "${names[@]}"; do
-    if ! binfmt_runs qemu-aarch64 && printf '%s\n' "${SPAWNS_DIRECTLY[@]}" | grep -qx "$name"; then
-      echo "$target: NOT RUN under qemu: tests/$name.rs (execs the binary directly; no binfmt_misc)"
-      continue
+  ICSFWD_TEST_RUNNER=$(runner "$target")
+  export ICSFWD_TEST_RUNNER
+  cargo test -p icsfwd --target "$target" --locked --lib || status=1
+  for run in "${runs[@]}"; do
+    read -r binary filters <<<"$run"
+    skips=()
+    if ! binfmt_runs qemu-aarch64; then
+      for spawn in "${SPAWNS_DIRECTLY[@]}"; do
+        [ "${spawn%% *}" = "$binary" ] || continue
+        module=${spawn#* }
+        if [ -z "$filters" ]; then
+          echo "$target: NOT RUN under qemu: tests/$binary/${module%::}.rs" \
+            "(execs the binary directly; no binfmt_misc)"
+        fi
+        skips+=(--skip "$module")
+      done
     fi
-    tests+=(--test "$name")
+    # shellcheck disable=SC2086 # the filters are words
+    cargo test -p icsfwd --target "$target" --locked --test "$binary" -- $filters "${skips[@]}" \
+      || status=1
   done
-  ICSFWD_TEST_RUNNER=$(runner "$target") \
-    cargo test -p icsfwd --target "$target" --locked --no-fail-fast --lib "${tests[@]}"
+  unset ICSFWD_TEST_RUNNER
+  return "$status"
 }
 
 # The 32-bit target: icsfwd-core's unit tests (sizes, offsets and arithmetic where usize is 32

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs Splunk's official clients that tests/tests/fidelity.rs drives, and the CEF parser
-# appliance/tests/e2e_rsyslog.rs checks syslog payloads with:
+# Installs Splunk's official clients that tests/tests/formats/fidelity.rs drives, and the CEF parser
+# appliance/tests/e2e/rsyslog.rs checks syslog payloads with:
 #   - Python: splunk-sdk, pycef and syslog-rfc5424-parser (the RFC 5424 parser of
-#     tests/tests/hostile.rs; all pinned in tests/fidelity/requirements.txt) in a venv at
+#     tests/tests/formats/hostile.rs; all pinned in tests/fidelity/requirements.txt) in a venv at
 #     target/fidelity/venv (python3 -m venv; pip from the package index);
 #   - Node: splunk-logging (pinned by tests/fidelity/node/package-lock.json) with `npm ci`
 #     into tests/fidelity/node/node_modules.

@@ -7,7 +7,7 @@
 # New inputs go to target/fuzz-corpus/<target>/ (the committed seeds in fuzz/corpus/ are only
 # read, so a run does not dirty the tree); a failing input is written to
 # fuzz/artifacts/<target>/ and the script exits non-zero. Keep a failing input as a regression:
-# copy it to fuzz/regressions/<target>/ (tests/tests/fuzz_corpus.rs replays it on stable).
+# copy it to fuzz/regressions/<target>/ (tests/tests/formats/fuzz_corpus.rs replays it on stable).
 # Prints, per target, libFuzzer's last status line (execs, coverage, corpus size).
 # Needs `cargo +nightly` and cargo-fuzz (cargo install cargo-fuzz --locked); exits 2 without.
 set -euo pipefail

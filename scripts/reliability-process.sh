@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long runs of the process and whole-system reliability tests (docs: the module docs of
-# appliance/tests/e2e_crash.rs, e2e_process.rs and e2e_chaos.rs). CI runs the short variants
+# appliance/tests/e2e/crash.rs, e2e/process.rs and e2e/chaos.rs). CI runs the short variants
 # in `cargo test`; this runs them long and prints each test's figures line.
 #
 #   ./scripts/reliability-process.sh            # P1 1,000 kills, P3, P5 5 min, J1 10 min
@@ -29,10 +29,10 @@ run() {
 }
 
 run ICSFWD_CRASH_CYCLES="$P1_CYCLES" ICSFWD_CRASH_CHECKPOINT_EVERY="$P1_CHECKPOINT_EVERY" \
-  cargo test -p icsfwd --test e2e_crash -- --nocapture
+  cargo test -p icsfwd --test e2e crash:: -- --nocapture
 run ICSFWD_P3_ALERTS="$P3_ALERTS" ICSFWD_P5_SECS="$P5_SECS" \
-  cargo test -p icsfwd --test e2e_process -- --nocapture --test-threads 1
-run ICSFWD_CHAOS_SECS="$J1_SECS" cargo test -p icsfwd --test e2e_chaos -- --nocapture
+  cargo test -p icsfwd --test e2e process:: -- --nocapture --test-threads 1
+run ICSFWD_CHAOS_SECS="$J1_SECS" cargo test -p icsfwd --test e2e chaos:: -- --nocapture
 
 echo "==> figures (full log: $LOG)"
 grep -E "figures|SKIPPED" "$LOG"

@@ -20,7 +20,8 @@ if [[ "${RELIABILITY_DEBUG:-0}" == 1 ]]; then
     profile=()
 fi
 
-tests=(spool_model_check spool_crash spool_io_faults spool_corrupt spool_compat spool_capacity spool_model)
+# Modules of the spool test binary (appliance/tests/spool/<module>.rs).
+tests=(model_check crash io_faults corrupt compat capacity model)
 if [[ -z "${SPOOL_MODEL_CASES:-}" ]]; then
     export SPOOL_MODEL_CASES=100000 # the proptest model on the real file system
 fi
@@ -28,12 +29,12 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 failed=()
 for t in "${tests[@]}"; do
-    echo "=== $t"
-    if cargo test "${profile[@]}" -p icsfwd --test "$t" -- --nocapture --test-threads=2 >"$log" 2>&1; then
+    echo "=== spool/$t"
+    if cargo test "${profile[@]}" -p icsfwd --test spool "$t::" -- --nocapture --test-threads=2 >"$log" 2>&1; then
         grep -E "seed|cases|cut points|crash states|images|flips|limits|test result" "$log" || true
     else
         cat "$log"
-        failed+=("$t")
+        failed+=("spool/$t")
     fi
 done
 echo "=== core capacity (S9)"

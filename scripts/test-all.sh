@@ -65,7 +65,7 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
   fi
 fi
 # systemd-analyze (Debian's systemd): `systemd-analyze verify` of etc/icsfwd.service in
-# appliance/tests/service_signals.rs (the test prints SKIPPED without it).
+# appliance/tests/e2e/signals.rs (the test prints SKIPPED without it).
 if ! command -v systemd-analyze >/dev/null 2>&1; then
   echo "installing Debian package systemd (systemd-analyze verify of etc/icsfwd.service)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -75,12 +75,12 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   fi
   if ! command -v systemd-analyze >/dev/null 2>&1; then
     loud "cannot install systemd (apt-get install systemd): systemd-analyze verify of the unit" \
-         "is SKIPPED (appliance/tests/service_signals.rs); everything else still runs."
+         "is SKIPPED (appliance/tests/e2e/signals.rs); everything else still runs."
   fi
 fi
 have_rsyslog=1
 if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
-  echo "installing Debian package rsyslog (the syslog receiver of appliance/tests/e2e_rsyslog.rs)"
+  echo "installing Debian package rsyslog (the syslog receiver of appliance/tests/e2e/rsyslog.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog >/dev/null) || true
   elif command -v sudo >/dev/null 2>&1; then
@@ -93,7 +93,7 @@ if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
   fi
 fi
 # rsyslog's TLS driver `ossl` (lmnsd_ossl.so): the TLS receiver requiring client certificates of
-# appliance/tests/e2e_rsyslog.rs.
+# appliance/tests/e2e/rsyslog.rs.
 # One rsyslog module found in either library layout (`ls a b` fails when either is missing, so
 # each path is tested on its own).
 rsyslog_module() {
@@ -105,7 +105,7 @@ rsyslog_module() {
 }
 have_rsyslog_tls() { rsyslog_module lmnsd_ossl.so; }
 if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
-  echo "installing Debian package rsyslog-openssl (rsyslog's TLS driver for appliance/tests/e2e_rsyslog.rs)"
+  echo "installing Debian package rsyslog-openssl (rsyslog's TLS driver for appliance/tests/e2e/rsyslog.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-openssl >/dev/null) || true
   elif command -v sudo >/dev/null 2>&1; then
@@ -117,11 +117,11 @@ if [ "$have_rsyslog" = 1 ] && ! have_rsyslog_tls; then
          "real syslog receiver are SKIPPED; everything else still runs."
   fi
 fi
-# ---- rsyslog-relp: rsyslogd's RELP input (imrelp), the receiver of appliance/tests/e2e_relp.rs ----
+# ---- rsyslog-relp: rsyslogd's RELP input (imrelp), the receiver of appliance/tests/e2e/relp.rs ----
 have_relp=1
 imrelp_installed() { rsyslog_module imrelp.so; }
 if [ "$have_rsyslog" = 1 ] && ! imrelp_installed; then
-  echo "installing Debian package rsyslog-relp (imrelp: the RELP receiver of appliance/tests/e2e_relp.rs)"
+  echo "installing Debian package rsyslog-relp (imrelp: the RELP receiver of appliance/tests/e2e/relp.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rsyslog-relp >/dev/null) || true
   elif command -v sudo >/dev/null 2>&1; then
@@ -134,7 +134,7 @@ if [ "$have_rsyslog" = 0 ] || ! imrelp_installed; then
        "against a real receiver are SKIPPED; everything else still runs."
 fi
 # ---- end rsyslog-relp ----
-# ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e_chaos.rs) ----
+# ---- faketime: the wall-clock steps of the J1 test (appliance/tests/e2e/chaos.rs) ----
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 if [ ! -e "$FAKETIME_LIB" ]; then
   echo "installing Debian package faketime (libfaketime: J1's clock steps)"
@@ -150,10 +150,10 @@ if [ ! -e "$FAKETIME_LIB" ]; then
   fi
 fi
 # ---- end faketime ----
-# ---- prometheus: promtool and the server that check and scrape [metrics] (appliance/tests/e2e_metrics.rs) ----
+# ---- prometheus: promtool and the server that check and scrape [metrics] (appliance/tests/e2e/metrics.rs) ----
 have_prometheus=1
 if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus ]; then
-  echo "installing Debian package prometheus (promtool check metrics and a real scraper for appliance/tests/e2e_metrics.rs)"
+  echo "installing Debian package prometheus (promtool check metrics and a real scraper for appliance/tests/e2e/metrics.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) || true
   elif command -v sudo >/dev/null 2>&1; then
@@ -166,9 +166,9 @@ if [ ! -x /usr/bin/promtool ] || [ ! -x /usr/bin/prometheus ]; then
   fi
 fi
 # ---- end prometheus ----
-# ---- tinyproxy: the real HTTP proxy of appliance/tests/proxy_http.rs (proxy, no_proxy, proxy = "env") ----
+# ---- tinyproxy: the real HTTP proxy of appliance/tests/e2e/proxy.rs (proxy, no_proxy, proxy = "env") ----
 if [ ! -x /usr/bin/tinyproxy ] && [ ! -x /usr/sbin/tinyproxy ]; then
-  echo "installing Debian package tinyproxy (the CONNECT proxy of appliance/tests/proxy_http.rs)"
+  echo "installing Debian package tinyproxy (the CONNECT proxy of appliance/tests/e2e/proxy.rs)"
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tinyproxy >/dev/null) || true
   elif command -v sudo >/dev/null 2>&1; then
@@ -205,8 +205,8 @@ step fidelity
 # The same tests ran in `test`, where a missing client only prints SKIPPED; here the clients
 # were installed, so REQUIRE_ALL makes sure they really ran.
 if [ "$have_fidelity" = 1 ]; then
-  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test fidelity --locked
-  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test hostile --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test formats fidelity:: --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd-tests --test formats hostile:: --locked
 else
   SKIPPED+=("fidelity (scripts/fidelity-deps.sh failed)")
   step_result SKIPPED
@@ -216,14 +216,14 @@ step syslog
 # Also ran in `test`, where a missing rsyslogd or pycef only prints SKIPPED; here both were
 # installed, so REQUIRE_ALL makes sure the real receiver was used.
 if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
-  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_rsyslog --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e rsyslog:: --locked
 else
   SKIPPED+=("syslog (no rsyslogd or no pycef venv)")
   step_result SKIPPED
 fi
 # RELP against rsyslogd's imrelp (exactly once; 10,000 alerts through two receiver kills).
 if [ "$have_relp" = 1 ]; then
-  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_relp --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e relp:: --locked
 else
   SKIPPED+=("syslog over RELP (no rsyslog-relp)")
   if [ "$have_rsyslog" = 1 ] && [ "$have_fidelity" = 1 ]; then
@@ -235,7 +235,7 @@ step metrics
 # Also ran in `test`, where a missing promtool or prometheus only prints SKIPPED; here both were
 # installed, so REQUIRE_ALL makes sure the exposition was checked and scraped (about 20 s).
 if [ "$have_prometheus" = 1 ]; then
-  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e_metrics --locked
+  ICSFWD_REQUIRE_ALL=1 cargo test -p icsfwd --test e2e metrics:: --locked
 else
   SKIPPED+=("metrics (no promtool / prometheus)")
 fi
@@ -269,7 +269,7 @@ step fuzz-check
 step fuzz-smoke
 # ---- fuzz-smoke: 20 s of each cargo-fuzz target from the committed seeds, when nightly and
 # cargo-fuzz are there (CI machines have stable only, so there it is SKIPPED; the committed
-# corpus and regressions still ran on stable in `test`, tests/tests/fuzz_corpus.rs). About 80 s
+# corpus and regressions still ran on stable in `test`, tests/tests/formats/fuzz_corpus.rs). About 80 s
 # plus the instrumented build. A long run: scripts/fuzz-long.sh SECONDS.
 if cargo +nightly fuzz --version >/dev/null 2>&1; then
   scripts/fuzz-long.sh 20

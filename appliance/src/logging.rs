@@ -161,7 +161,7 @@ pub fn format_line(level: Level, target: &str, message: &str) -> String {
 /// [`format_line`] followed by the record's structured fields as ` key=value`, keys and values
 /// escaped like the message.
 #[must_use]
-pub fn format_line_with_fields(
+pub(crate) fn format_line_with_fields(
     level: Level,
     target: &str,
     message: &str,

@@ -1,7 +1,6 @@
 //! `icsfwd`: the OT alert forwarder's command line. Thin: parse the arguments, call the
 //! command in [`icsfwd::cli`], map its outcome to the exit code of [`icsfwd::exit`].
 
-use std::error::Error as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -265,20 +264,7 @@ fn main() -> ExitCode {
             return exit.into();
         }
     };
-    match run(cli) {
-        Ok(exit) => exit.into(),
-        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(err) => {
-            let mut chain = err.to_string();
-            let mut cause = err.source();
-            while let Some(error) = cause {
-                chain.push_str(&format!(": {error}"));
-                cause = error.source();
-            }
-            eprintln!("icsfwd: error: {chain}");
-            Exit::Failed.into()
-        }
-    }
+    cli::finish(run(cli))
 }
 
 /// Calls the command `cli` names.

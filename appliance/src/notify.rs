@@ -195,7 +195,7 @@ impl<S: Storage + 'static> Notifier<S> {
     }
 
     /// [`send`](Notifier::send), with a refusal logged as a warning instead of returned.
-    pub fn send_logged(
+    pub(crate) fn send_logged(
         &self,
         kind: NotificationKind,
         sensor: &Sensor,

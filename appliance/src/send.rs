@@ -438,23 +438,7 @@ pub fn run_send(
     out: &mut impl Write,
     opts: &SendOptions,
 ) -> Result<Summary, SendError> {
-    let conn = Conn::connect(target).map_err(|source| SendError::Connect {
-        target: target.clone(),
-        source,
-    })?;
-    let read_half = conn.try_clone().map_err(|source| SendError::Connect {
-        target: target.clone(),
-        source,
-    })?;
-    let (tx, rx) = mpsc::channel();
-    let reader = thread::Builder::new()
-        .name("send-answers".into())
-        .spawn(move || read_answers(read_half, &tx))
-        .map_err(|source| SendError::Connect {
-            target: target.clone(),
-            source,
-        })?;
-    let window = opts.window.max(1);
+    let (conn, rx, reader) = connect(target)?;
     let mut writer = BufWriter::new(conn);
     let mut run = Run {
         out,
@@ -462,23 +446,74 @@ pub fn run_send(
         in_flight: VecDeque::new(),
         sent_unanswered: 0,
     };
+    let failure = match send_lines(&mut input, &mut writer, &mut run, &rx, opts) {
+        Stop::Failed(e) => Some(e),
+        Stop::Stalled => None,
+        Stop::EndOfInput => finish(&mut writer, &mut run, &rx, opts, false).err(),
+        Stop::WriteFailed => finish(&mut writer, &mut run, &rx, opts, true).err(),
+    };
+    run.summary.unanswered = u64::try_from(run.sent_unanswered).unwrap_or(u64::MAX);
+    // Stop the answer reader (it may be blocked on a silent server) and wait for it.
+    writer.get_ref().shutdown(Shutdown::Both);
+    drop(rx);
+    let _ = reader.join();
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    run.out.flush().map_err(SendError::Output)?;
+    Ok(run.summary)
+}
+
+/// The receiving end of the answer reader: each answer line as read, or the read error.
+type Answers = Receiver<io::Result<AnswerLine>>;
+
+/// Connects to `target` and starts the thread that reads its answers.
+fn connect(target: &Target) -> Result<(Conn, Answers, thread::JoinHandle<()>), SendError> {
+    let connect_error = |source| SendError::Connect {
+        target: target.clone(),
+        source,
+    };
+    let conn = Conn::connect(target).map_err(connect_error)?;
+    let read_half = conn.try_clone().map_err(connect_error)?;
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::Builder::new()
+        .name("send-answers".into())
+        .spawn(move || read_answers(read_half, &tx))
+        .map_err(connect_error)?;
+    Ok((conn, rx, reader))
+}
+
+/// Why [`send_lines`] stopped.
+enum Stop {
+    /// Every input line was read.
+    EndOfInput,
+    /// The server stopped taking lines (a write failed): it may still have answered some.
+    WriteFailed,
+    /// The connection was lost while waiting for an answer (recorded in [`Summary::lost`]).
+    Stalled,
+    /// The input could not be read or the output written.
+    Failed(SendError),
+}
+
+/// Reads `input` line by line and sends each, keeping at most `opts.window` unanswered.
+fn send_lines<W: Write>(
+    input: &mut impl BufRead,
+    writer: &mut BufWriter<Conn>,
+    run: &mut Run<'_, W>,
+    rx: &Answers,
+    opts: &SendOptions,
+) -> Stop {
+    let window = opts.window.max(1);
     let mut line = Vec::with_capacity(1024);
     let mut number = 0u64;
-    // The server stopped taking lines (a write failed): it may still have answered some.
-    let mut write_failed = false;
-    let mut stalled = false;
-    let mut failure = None;
     loop {
-        let read = match read_line_bounded(&mut input, &mut line, opts.max_line) {
+        let read = match read_line_bounded(input, &mut line, opts.max_line) {
             Ok(read) => read,
-            Err(e) => {
-                failure = Some(SendError::Input(e));
-                break;
-            }
+            Err(e) => return Stop::Failed(SendError::Input(e)),
         };
         number += 1;
         match read {
-            LineRead::End => break,
+            LineRead::End => return Stop::EndOfInput,
             LineRead::TooLong(len) => {
                 run.summary.lines += 1;
                 let answer = Answer::refused(&too_long(len, opts.max_line));
@@ -490,25 +525,17 @@ pub fn run_send(
             LineRead::Line => {
                 if run.sent_unanswered >= window {
                     if writer.flush().is_err() {
-                        write_failed = true;
-                        break;
+                        return Stop::WriteFailed;
                     }
-                    match run.take_answer(&rx, opts.answer_timeout) {
+                    match run.take_answer(rx, opts.answer_timeout) {
                         Ok(true) => {}
-                        Ok(false) => {
-                            stalled = true;
-                            break;
-                        }
-                        Err(e) => {
-                            failure = Some(e);
-                            break;
-                        }
+                        Ok(false) => return Stop::Stalled,
+                        Err(e) => return Stop::Failed(e),
                     }
                 }
                 line.push(b'\n');
                 if writer.write_all(&line).is_err() {
-                    write_failed = true;
-                    break;
+                    return Stop::WriteFailed;
                 }
                 run.summary.lines += 1;
                 run.sent_unanswered += 1;
@@ -516,33 +543,35 @@ pub fn run_send(
             }
         }
     }
-    if failure.is_none() && !stalled {
-        write_failed = write_failed || writer.flush().is_err();
-        // The server sees end of input and answers what is left.
-        writer.get_ref().shutdown(Shutdown::Write);
-        while !run.in_flight.is_empty() {
-            match run.take_answer(&rx, opts.answer_timeout) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+}
+
+/// After the last line (or a failed write): flushes, tells the server the input has ended
+/// and prints the answers still to come. A failed write is recorded as the lost connection
+/// when nothing else was.
+fn finish<W: Write>(
+    writer: &mut BufWriter<Conn>,
+    run: &mut Run<'_, W>,
+    rx: &Answers,
+    opts: &SendOptions,
+    write_failed: bool,
+) -> Result<(), SendError> {
+    let write_failed = write_failed || writer.flush().is_err();
+    // The server sees end of input and answers what is left.
+    writer.get_ref().shutdown(Shutdown::Write);
+    let mut result = Ok(());
+    while !run.in_flight.is_empty() {
+        match run.take_answer(rx, opts.answer_timeout) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                result = Err(e);
+                break;
             }
         }
-        if write_failed && run.summary.lost.is_none() {
-            run.summary.lost =
-                Some("the server closed the connection before every line was sent".to_owned());
-        }
     }
-    run.summary.unanswered = u64::try_from(run.sent_unanswered).unwrap_or(u64::MAX);
-    // Stop the answer reader (it may be blocked on a silent server) and wait for it.
-    writer.get_ref().shutdown(Shutdown::Both);
-    drop(rx);
-    let _ = reader.join();
-    if let Some(failure) = failure {
-        return Err(failure);
+    if write_failed && run.summary.lost.is_none() {
+        run.summary.lost =
+            Some("the server closed the connection before every line was sent".to_owned());
     }
-    run.out.flush().map_err(SendError::Output)?;
-    Ok(run.summary)
+    result
 }

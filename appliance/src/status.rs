@@ -42,13 +42,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 /// The status file's name, in the directory of the ingest socket.
-pub const FILE_NAME: &str = "icsfwd.status.json";
+pub(crate) const FILE_NAME: &str = "icsfwd.status.json";
 
 /// A snapshot older than this (ms) means the service is not running or is stuck.
 pub const STALE_AFTER_MS: u64 = 10_000;
 
 /// The largest status file read (a snapshot is a few KiB per destination).
-pub const MAX_FILE: u64 = 4 << 20;
+pub(crate) const MAX_FILE: u64 = 4 << 20;
 
 /// Ingest counters since start.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
     reason = "test helpers outside #[test] functions (and the shared fixtures) fail by panicking"
 )]
 
+#[allow(dead_code, reason = "this binary uses part of the shared support")]
 mod common;
 
 use core::net::IpAddr;

@@ -632,32 +632,32 @@ macro_rules! golden_case {
     };
 }
 
-/// `format::text` with default options (`core/tests/format_text.rs`).
+/// `format::text` with default options (`core/tests/format/text.rs`).
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn text(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
     format::text::write(event, &format::text::Options::default(), out).map_err(Failure::Format)
 }
 
-/// `format::hec` with default options (`core/tests/format_hec.rs`).
+/// `format::hec` with default options (`core/tests/format/hec.rs`).
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn hec(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
     format::hec::write(event, &format::hec::Options::default(), out).map_err(Failure::Format)
 }
 
-/// `format::cef` with default options (`core/tests/format_cef.rs`).
+/// `format::cef` with default options (`core/tests/format/cef.rs`).
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn cef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
     format::cef::write(event, &format::cef::Options::default(), out).map_err(Failure::Format)
 }
 
-/// `format::leef` with default options (`core/tests/format_leef.rs`).
+/// `format::leef` with default options (`core/tests/format/leef.rs`).
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn leef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
     format::leef::write(event, &format::leef::Options::default(), out).map_err(Failure::Format)
 }
 
 /// `format::syslog` with default options: facility user, the default level map, a CEF
-/// payload, no BOM (`golden_cases` in `core/tests/format_syslog.rs`).
+/// payload, no BOM (`golden_cases` in `core/tests/format/syslog.rs`).
 #[inline(never)] // one copy, shared by every case that uses it (flash budget)
 fn syslog_cef(event: &Event, out: &mut Checker) -> Result<usize, Failure> {
     syslog::write(event, &syslog::Options::default(), out).map_err(Failure::Format)

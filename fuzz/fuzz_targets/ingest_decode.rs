@@ -1,5 +1,5 @@
 //! The `ingest_decode` target: the body is `icsfwd_tests::fuzz::ingest_decode` (see its docs), shared with
-//! the stable replay of the committed corpus (`tests/tests/fuzz_corpus.rs`).
+//! the stable replay of the committed corpus (`tests/tests/formats/fuzz_corpus.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

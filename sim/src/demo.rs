@@ -426,9 +426,12 @@ fn config_text(dir: &Path, ca: &Path, emulator: &RunningEmulator) -> anyhow::Res
         .syslog_addr()
         .ok_or_else(|| anyhow!("the emulator runs no syslog receiver"))?
         .port();
-    let hec = emulator.hec_addr().port();
-    let splunkd = emulator.splunkd_addr().port();
-    let ca = ca.display();
+    let ports = Ports {
+        hec: emulator.hec_addr().port(),
+        splunkd: emulator.splunkd_addr().port(),
+        syslog,
+    };
+    let destinations = destinations_text(&ports, ca);
     let spool = dir.join("spool");
     let socket = dir.join("run").join("ingest.sock");
     Ok(format!(
@@ -437,7 +440,62 @@ fn config_text(dir: &Path, ca: &Path, emulator: &RunningEmulator) -> anyhow::Res
 name = "sensor-demo"
 ip = "127.0.0.1"
 
-# Every alert and the sensor's system notifications, with indexer acknowledgement.
+{destinations}[[rule]]
+name = "everything to the SOC"
+system_notifications = true
+health = true
+actions = ["{SOC_HEC}"]
+
+[[rule]]
+name = "malware and anomalies to the OT team"
+engines = ["malware", "anomaly"]
+actions = ["{OT_HEC}"]
+
+[[rule]]
+name = "major and critical to splunkd"
+min_severity = "major"
+actions = ["{SOC_SPLUNKD}"]
+
+[[rule]]
+name = "critical to the SIEM"
+min_severity = "critical"
+actions = ["{SIEM_SYSLOG}"]
+
+# The forwarder's health report, one per destination: at start and then every interval (a
+# production forwarder wants the default 60s; the demo's run takes one round).
+[health]
+interval = "10m"
+
+[spool]
+dir = "{spool}"
+max_bytes = "256 MiB"
+segment_bytes = "8 MiB"
+
+[ingest]
+socket = "{socket}"
+"#,
+        spool = spool.display(),
+        socket = socket.display(),
+    ))
+}
+
+/// The emulator's listening ports the demo's destinations point at.
+struct Ports {
+    hec: u16,
+    splunkd: u16,
+    syslog: u16,
+}
+
+/// The demo's `[[destination]]` tables, one for each kind the emulator receives.
+fn destinations_text(ports: &Ports, ca: &Path) -> String {
+    let Ports {
+        hec,
+        splunkd,
+        syslog,
+    } = ports;
+    let ca = ca.display();
+    format!(
+        r#"# Every alert and the sensor's system notifications, with indexer acknowledgement.
 [[destination]]
 name = "{SOC_HEC}"
 kind = "hec"
@@ -492,43 +550,8 @@ ca_file = "{ca}"
 retry_min = "100ms"
 retry_max = "2s"
 
-[[rule]]
-name = "everything to the SOC"
-system_notifications = true
-health = true
-actions = ["{SOC_HEC}"]
-
-[[rule]]
-name = "malware and anomalies to the OT team"
-engines = ["malware", "anomaly"]
-actions = ["{OT_HEC}"]
-
-[[rule]]
-name = "major and critical to splunkd"
-min_severity = "major"
-actions = ["{SOC_SPLUNKD}"]
-
-[[rule]]
-name = "critical to the SIEM"
-min_severity = "critical"
-actions = ["{SIEM_SYSLOG}"]
-
-# The forwarder's health report, one per destination: at start and then every interval (a
-# production forwarder wants the default 60s; the demo's run takes one round).
-[health]
-interval = "10m"
-
-[spool]
-dir = "{spool}"
-max_bytes = "256 MiB"
-segment_bytes = "8 MiB"
-
-[ingest]
-socket = "{socket}"
-"#,
-        spool = spool.display(),
-        socket = socket.display(),
-    ))
+"#
+    )
 }
 
 /// Writes `text` to a new file of mode 0600.

@@ -706,30 +706,10 @@ impl Episode<'_> {
             return;
         };
         let c2 = entry(78);
-        let hosts: Vec<&'static Device> = DEVICES
-            .iter()
-            .filter(|d| {
-                worm.sources.contains(&d.role)
-                    && worm.destinations.contains(&d.role)
-                    && (d.speaks("SMB") || d.role == Role::RogueLaptop)
-            })
-            .collect();
-        let entries: Vec<&'static Device> = hosts
-            .iter()
-            .copied()
-            .filter(|d| d.zone == Zone::Dmz || d.role == Role::RogueLaptop)
-            .collect();
-        let Some(patient_zero) = self.rng.pick(&entries).copied() else {
+        let Some((patient_zero, targets)) = self.outbreak_plan(worm) else {
             return;
         };
-        let home = level(patient_zero.zone);
-        let mut targets: Vec<(u64, u64, &'static Device)> = hosts
-            .iter()
-            .filter(|d| d.name != patient_zero.name)
-            .map(|d| (level(d.zone).abs_diff(home), self.rng.next_u64(), *d))
-            .collect();
-        targets.sort_by_key(|(distance, key, _)| (*distance, *key));
-        let mut targets = targets.into_iter().map(|(_, _, d)| d);
+        let mut targets = targets.into_iter();
         let mut infected = vec![patient_zero];
         let malicious: Vec<&'static Device> = DEVICES
             .iter()
@@ -739,55 +719,14 @@ impl Episode<'_> {
             self.wait_intervals(1, 10);
             if i % 4 == 3
                 && let Some(c2) = c2
+                && self.c2_callback(c2, &infected, &malicious)
             {
-                let callers: Vec<&'static Device> = infected
-                    .iter()
-                    .copied()
-                    .filter(|d| c2.sources.contains(&d.role))
-                    .collect();
-                if let (Some(caller), Some(server), Some(protocol)) = (
-                    self.rng.pick(&callers).copied(),
-                    self.rng.pick(&malicious).copied(),
-                    self.rng.pick(c2.protocols).copied(),
-                ) {
-                    let dst_port = well_known_port(protocol);
-                    let src_port = dst_port.map(|_| ephemeral_port(self.rng));
-                    self.alert(&Step {
-                        row: 78,
-                        protocol,
-                        source: caller,
-                        destination: server,
-                        sensor: None,
-                        src_port,
-                        dst_port,
-                    });
-                    continue;
-                }
+                continue;
             }
-            let (source, destination) = match targets.next() {
-                Some(target) => {
-                    let nearest = infected
-                        .iter()
-                        .map(|d| level(d.zone).abs_diff(level(target.zone)))
-                        .min()
-                        .unwrap_or(0);
-                    let near: Vec<&'static Device> = infected
-                        .iter()
-                        .copied()
-                        .filter(|d| level(d.zone).abs_diff(level(target.zone)) == nearest)
-                        .collect();
-                    let source = self.rng.pick(&near).copied().unwrap_or(patient_zero);
-                    infected.push(target);
-                    (source, target)
-                }
-                None => {
-                    let a = self.rng.pick(&infected).copied();
-                    let b = self.rng.pick(&infected).copied();
-                    match (a, b) {
-                        (Some(a), Some(b)) if a.name != b.name => (a, b),
-                        _ => continue,
-                    }
-                }
+            let Some((source, destination)) =
+                self.next_infection(&mut targets, &mut infected, patient_zero)
+            else {
+                continue;
             };
             // NotPetya spreads with EternalBlue-like SMB and with PsExec in turn.
             let row = if family == 75 && i % 2 == 1 {
@@ -807,6 +746,103 @@ impl Episode<'_> {
                 dst_port,
             });
         }
+    }
+
+    /// Where an outbreak of `worm` starts (a host in the DMZ, or the rogue laptop) and the
+    /// other hosts it can reach over SMB, in the order it reaches them: nearest zone first,
+    /// ties in random order.
+    fn outbreak_plan(&mut self, worm: &Entry) -> Option<(&'static Device, Vec<&'static Device>)> {
+        let hosts: Vec<&'static Device> = DEVICES
+            .iter()
+            .filter(|d| {
+                worm.sources.contains(&d.role)
+                    && worm.destinations.contains(&d.role)
+                    && (d.speaks("SMB") || d.role == Role::RogueLaptop)
+            })
+            .collect();
+        let entries: Vec<&'static Device> = hosts
+            .iter()
+            .copied()
+            .filter(|d| d.zone == Zone::Dmz || d.role == Role::RogueLaptop)
+            .collect();
+        let patient_zero = self.rng.pick(&entries).copied()?;
+        let home = level(patient_zero.zone);
+        let mut targets: Vec<(u64, u64, &'static Device)> = hosts
+            .iter()
+            .filter(|d| d.name != patient_zero.name)
+            .map(|d| (level(d.zone).abs_diff(home), self.rng.next_u64(), *d))
+            .collect();
+        targets.sort_by_key(|(distance, key, _)| (*distance, *key));
+        Some((
+            patient_zero,
+            targets.into_iter().map(|(_, _, d)| d).collect(),
+        ))
+    }
+
+    /// An infected host calls a malicious server (catalogue row 78, `c2`); `false` when no
+    /// infected host, server or protocol could be picked, and nothing was emitted.
+    fn c2_callback(
+        &mut self,
+        c2: &Entry,
+        infected: &[&'static Device],
+        malicious: &[&'static Device],
+    ) -> bool {
+        let callers: Vec<&'static Device> = infected
+            .iter()
+            .copied()
+            .filter(|d| c2.sources.contains(&d.role))
+            .collect();
+        let (Some(caller), Some(server), Some(protocol)) = (
+            self.rng.pick(&callers).copied(),
+            self.rng.pick(malicious).copied(),
+            self.rng.pick(c2.protocols).copied(),
+        ) else {
+            return false;
+        };
+        let dst_port = well_known_port(protocol);
+        let src_port = dst_port.map(|_| ephemeral_port(self.rng));
+        self.alert(&Step {
+            row: 78,
+            protocol,
+            source: caller,
+            destination: server,
+            sensor: None,
+            src_port,
+            dst_port,
+        });
+        true
+    }
+
+    /// The next spread, `(source, destination)`: to the next uninfected target from the
+    /// nearest infected host; once all are infected, between two random infected hosts
+    /// (`None` when the two picked are one).
+    fn next_infection(
+        &mut self,
+        targets: &mut impl Iterator<Item = &'static Device>,
+        infected: &mut Vec<&'static Device>,
+        patient_zero: &'static Device,
+    ) -> Option<(&'static Device, &'static Device)> {
+        let Some(target) = targets.next() else {
+            let a = self.rng.pick(infected).copied();
+            let b = self.rng.pick(infected).copied();
+            return match (a, b) {
+                (Some(a), Some(b)) if a.name != b.name => Some((a, b)),
+                _ => None,
+            };
+        };
+        let nearest = infected
+            .iter()
+            .map(|d| level(d.zone).abs_diff(level(target.zone)))
+            .min()
+            .unwrap_or(0);
+        let near: Vec<&'static Device> = infected
+            .iter()
+            .copied()
+            .filter(|d| level(d.zone).abs_diff(level(target.zone)) == nearest)
+            .collect();
+        let source = self.rng.pick(&near).copied().unwrap_or(patient_zero);
+        infected.push(target);
+        Some((source, target))
     }
 
     /// A sensor loses traffic for `silent_us`: offline notification, silence, online

@@ -10,7 +10,7 @@
 //! lossy replacement: CEF and syslog structured data turn control characters into U+FFFD).
 //!
 //! Used by the `format_all` fuzz target (`fuzz/`), by the stable replay of the fuzz corpus
-//! (`tests/tests/fuzz_corpus.rs`) and by the hostile-alert test (`tests/tests/hostile.rs`).
+//! (`tests/tests/formats/fuzz_corpus.rs`) and by the hostile-alert test (`tests/tests/formats/hostile.rs`).
 //!
 //! ```
 //! use icsfwd_core::alert::{Alert, Event};

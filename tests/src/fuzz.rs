@@ -1,5 +1,5 @@
 //! The bodies of the cargo-fuzz targets in `fuzz/`, so that the nightly fuzzer and the stable
-//! corpus replay (`tests/tests/fuzz_corpus.rs`) run exactly the same checks.
+//! corpus replay (`tests/tests/formats/fuzz_corpus.rs`) run exactly the same checks.
 //!
 //! Each function takes one fuzz input and returns `Err` with what went wrong when a property
 //! fails; a panic inside the code under test is a failure too (the fuzzer reports it, and the

@@ -9,7 +9,7 @@
 //! that only exist on the ingest wire (invalid UTF-8, lone surrogates, `\u0000`, over-long
 //! lines, duplicate keys), with whether icsfwd must accept or refuse each.
 //!
-//! `tests/tests/hostile.rs` renders every entry in every format and reads it back with real
+//! `tests/tests/formats/hostile.rs` renders every entry in every format and reads it back with real
 //! parsers; other tests may reuse the corpus. Every entry documents what it attempts.
 //!
 //! ```

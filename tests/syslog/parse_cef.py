@@ -8,7 +8,7 @@ one JSON line: the object pycef returned (header fields `DeviceVendor`, `DeviceP
 key, custom labels applied: `cs1Label=engine cs1=X` becomes `"engine": "X"`), or `null` when
 pycef could not parse it. pycef leaves CEF escapes in extension values as they were; this
 script undoes the ones the CEF specification defines (`\\`, `\=`, `\n`, `\r`) and nothing else,
-so the values printed are the values the sender meant. Used by appliance/tests/e2e_rsyslog.rs;
+so the values printed are the values the sender meant. Used by appliance/tests/e2e/rsyslog.rs;
 the venv is made by scripts/fidelity-deps.sh (pycef pinned in tests/fidelity/requirements.txt).
 """
 

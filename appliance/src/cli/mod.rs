@@ -34,6 +34,7 @@ pub mod status;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use icsfwd_core::format;
 
@@ -168,6 +169,31 @@ impl Error {
         }
         false
     }
+}
+
+/// The exit code of a command's outcome. An error is printed on standard error as
+/// `icsfwd: error: ` and its cause chain, and exits [`Exit::Failed`]; a write to a closed
+/// pipe ([`Error::is_broken_pipe`]) is not a failure and exits 0.
+pub fn finish(outcome: Result<Exit, Error>) -> ExitCode {
+    match outcome {
+        Ok(exit) => exit.into(),
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("icsfwd: error: {}", cause_chain(&err));
+            Exit::Failed.into()
+        }
+    }
+}
+
+/// `err` and each of its sources, joined by `: `.
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut chain = err.to_string();
+    let mut cause = err.source();
+    while let Some(error) = cause {
+        chain.push_str(&format!(": {error}"));
+        cause = error.source();
+    }
+    chain
 }
 
 impl fmt::Display for Error {

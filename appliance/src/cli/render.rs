@@ -70,7 +70,7 @@ const EVERY_FORMAT: [FormatArg; 7] = [
 
 /// The formats `formats` names: every one for none or `all`, else each once, in the order
 /// given.
-pub fn expand_formats(formats: &[FormatArg]) -> Vec<FormatArg> {
+pub(crate) fn expand_formats(formats: &[FormatArg]) -> Vec<FormatArg> {
     if formats.is_empty() || formats.contains(&FormatArg::All) {
         return EVERY_FORMAT.to_vec();
     }

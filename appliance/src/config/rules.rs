@@ -11,7 +11,6 @@ use icsfwd_core::rule::{Exclusion, Rule, RuleSet, TimeWindow};
 use super::raw::{self, S};
 use super::validate::{Ctx, flag, key, required};
 
-/// `(rule or exclusion name, why it was refused)` from a core error, with the fix.
 /// The core rule or exclusion built from the required `name` of the `[[what]]` table at
 /// `prefix`; a missing or refused name is reported against its key.
 fn named<T>(
@@ -34,6 +33,7 @@ fn named<T>(
     }
 }
 
+/// Reports a core rule error against `k`, with the fix for its kind.
 fn core_error(ctx: &mut Ctx<'_>, span: Range<usize>, k: &str, e: &icsfwd_core::rule::Error) {
     use icsfwd_core::rule::Error as E;
     let fix = match e {
@@ -116,6 +116,8 @@ fn names(v: &S<raw::AllOr>) -> Result<Option<&[String]>, ()> {
     }
 }
 
+/// The core rule built from one `[[rule]]` table: its name, then each optional filter, then its
+/// actions. Every problem is reported; the rule is returned only when there was none.
 fn rule(
     ctx: &mut Ctx<'_>,
     raw: &raw::Rule,
@@ -127,143 +129,215 @@ fn rule(
     let mut rule = named(ctx, &raw.name, span, prefix, "rule", Rule::new)?;
     let mut ok = true;
     if let Some(v) = &raw.min_severity {
-        match Severity::from_name(v.get_ref()) {
-            Some(s) => rule = rule.with_min_severity(s),
-            None => {
-                ok = false;
-                ctx.report(
-                    v.span(),
-                    &key(prefix, "min_severity"),
-                    format!("unknown severity {:?}", v.get_ref()),
-                    "use \"warning\", \"minor\", \"major\" or \"critical\"".to_owned(),
-                );
-            }
-        }
+        ok &= min_severity(ctx, &mut rule, v, prefix);
     }
     if let Some(v) = &raw.protocols {
-        let k = key(prefix, "protocols");
-        match names(v) {
-            Ok(None) => {}
-            Ok(Some(list)) => match rule.clone().with_protocols(list.iter().map(String::as_str)) {
-                Ok(r) => rule = r,
-                Err(e) => {
-                    ok = false;
-                    core_error(ctx, v.span(), &k, &e);
-                }
-            },
-            Err(()) => {
-                ok = false;
-                ctx.report(
-                    v.span(),
-                    &k,
-                    "is neither \"all\" nor a list".to_owned(),
-                    "write \"all\" or a list such as [\"Modbus\", \"S7\"]".to_owned(),
-                );
-            }
-        }
+        ok &= protocols(ctx, &mut rule, v, prefix);
     }
     if let Some(v) = &raw.engines {
-        let k = key(prefix, "engines");
-        match names(v) {
-            Ok(None) => {}
-            Ok(Some(list)) => {
-                let mut engines = Vec::new();
-                for (i, name) in list.iter().enumerate() {
-                    match Engine::from_name(name) {
-                        Some(e) => engines.push(e),
-                        None => {
-                            ok = false;
-                            ctx.report(
-                                v.span(),
-                                &format!("{k}[{i}]"),
-                                format!("unknown engine {name:?}"),
-                                "use \"protocol violation\", \"policy violation\", \"malware\", \
-                                 \"anomaly\" or \"operational\""
-                                    .to_owned(),
-                            );
-                        }
-                    }
-                }
-                if ok {
-                    match rule.clone().with_engines(engines) {
-                        Ok(r) => rule = r,
-                        Err(e) => {
-                            ok = false;
-                            core_error(ctx, v.span(), &k, &e);
-                        }
-                    }
-                }
-            }
-            Err(()) => {
-                ok = false;
-                ctx.report(
-                    v.span(),
-                    &k,
-                    "is neither \"all\" nor a list".to_owned(),
-                    "write \"all\" or a list such as [\"malware\", \"operational\"]".to_owned(),
-                );
-            }
-        }
+        ok = engines(ctx, &mut rule, v, prefix, ok);
     }
     rule = rule
         .forwarding_alerts(flag(&raw.alerts, true))
         .forwarding_notifications(flag(&raw.system_notifications, false))
         .forwarding_health(flag(&raw.health, false));
+    let targets = Targets {
+        names: destinations,
+        incomplete: destinations_incomplete,
+    };
+    ok &= actions(ctx, &mut rule, &raw.actions, span, prefix, &targets);
+    ok.then_some(rule)
+}
+
+/// The destination names a rule's actions may use: `names[i]` is destination `i` (blank
+/// where that destination was refused); `incomplete` when some were refused, so that an
+/// unknown name is not reported a second time.
+struct Targets<'a> {
+    names: &'a [&'a str],
+    incomplete: bool,
+}
+
+/// `min_severity`: applied to `rule` when it names a severity; `false` after reporting it.
+fn min_severity(ctx: &mut Ctx<'_>, rule: &mut Rule, v: &S<String>, prefix: &str) -> bool {
+    let Some(s) = Severity::from_name(v.get_ref()) else {
+        ctx.report(
+            v.span(),
+            &key(prefix, "min_severity"),
+            format!("unknown severity {:?}", v.get_ref()),
+            "use \"warning\", \"minor\", \"major\" or \"critical\"".to_owned(),
+        );
+        return false;
+    };
+    *rule = rule.clone().with_min_severity(s);
+    true
+}
+
+/// `protocols`: `"all"` leaves `rule` as it is, a list narrows it; `false` after reporting.
+fn protocols(ctx: &mut Ctx<'_>, rule: &mut Rule, v: &S<raw::AllOr>, prefix: &str) -> bool {
+    let k = key(prefix, "protocols");
+    match names(v) {
+        Ok(None) => true,
+        Ok(Some(list)) => match rule.clone().with_protocols(list.iter().map(String::as_str)) {
+            Ok(r) => {
+                *rule = r;
+                true
+            }
+            Err(e) => {
+                core_error(ctx, v.span(), &k, &e);
+                false
+            }
+        },
+        Err(()) => {
+            ctx.report(
+                v.span(),
+                &k,
+                "is neither \"all\" nor a list".to_owned(),
+                "write \"all\" or a list such as [\"Modbus\", \"S7\"]".to_owned(),
+            );
+            false
+        }
+    }
+}
+
+/// `engines`: `"all"` leaves `rule` as it is, a list narrows it. Every unknown name is
+/// reported; the list is given to the core (and its own refusal reported) only when the rule
+/// had no problem so far (`ok`). Returns whether the rule still has none.
+fn engines(
+    ctx: &mut Ctx<'_>,
+    rule: &mut Rule,
+    v: &S<raw::AllOr>,
+    prefix: &str,
+    mut ok: bool,
+) -> bool {
+    let k = key(prefix, "engines");
+    let list = match names(v) {
+        Ok(None) => return ok,
+        Ok(Some(list)) => list,
+        Err(()) => {
+            ctx.report(
+                v.span(),
+                &k,
+                "is neither \"all\" nor a list".to_owned(),
+                "write \"all\" or a list such as [\"malware\", \"operational\"]".to_owned(),
+            );
+            return false;
+        }
+    };
+    let mut engines = Vec::new();
+    for (i, name) in list.iter().enumerate() {
+        match Engine::from_name(name) {
+            Some(e) => engines.push(e),
+            None => {
+                ok = false;
+                ctx.report(
+                    v.span(),
+                    &format!("{k}[{i}]"),
+                    format!("unknown engine {name:?}"),
+                    "use \"protocol violation\", \"policy violation\", \"malware\", \
+                     \"anomaly\" or \"operational\""
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    if !ok {
+        return false;
+    }
+    match rule.clone().with_engines(engines) {
+        Ok(r) => {
+            *rule = r;
+            true
+        }
+        Err(e) => {
+            core_error(ctx, v.span(), &k, &e);
+            false
+        }
+    }
+}
+
+/// The required, non-empty `actions`: each name resolved to its destination's id and added to
+/// `rule`; `false` after reporting a missing or empty list or a name that is not defined.
+fn actions(
+    ctx: &mut Ctx<'_>,
+    rule: &mut Rule,
+    actions: &Option<S<Vec<S<String>>>>,
+    span: &Range<usize>,
+    prefix: &str,
+    targets: &Targets<'_>,
+) -> bool {
     let actions_key = key(prefix, "actions");
-    match required(
+    let Some(list) = required(
         ctx,
-        &raw.actions,
+        actions,
         span,
         &actions_key,
         "add actions = [\"<destination name>\", ...]",
-    ) {
-        None => ok = false,
-        Some(list) if list.get_ref().is_empty() => {
-            ok = false;
-            ctx.report(
-                list.span(),
-                &actions_key,
-                "is empty: the rule would send nowhere".to_owned(),
-                "name at least one destination".to_owned(),
-            );
-        }
-        Some(list) => {
-            for (i, name) in list.get_ref().iter().enumerate() {
-                let wanted = name.get_ref().trim();
-                match destinations
-                    .iter()
-                    .position(|d| !d.is_empty() && *d == wanted)
-                {
-                    Some(id) => match u8::try_from(id).ok().and_then(DestinationId::new) {
-                        Some(id) => rule = rule.with_action(id),
-                        None => ok = false,
-                    },
-                    None => {
-                        ok = false;
-                        if !destinations_incomplete {
-                            let defined: Vec<&str> = destinations
-                                .iter()
-                                .copied()
-                                .filter(|d| !d.is_empty())
-                                .collect();
-                            let known = if defined.is_empty() {
-                                "none is defined".to_owned()
-                            } else {
-                                format!("defined: {}", defined.join(", "))
-                            };
-                            ctx.report(
-                                name.span(),
-                                &format!("{actions_key}[{i}]"),
-                                format!("no destination is named {wanted:?}"),
-                                format!("use the name of a [[destination]] ({known})"),
-                            );
-                        }
-                    }
+    ) else {
+        return false;
+    };
+    if list.get_ref().is_empty() {
+        ctx.report(
+            list.span(),
+            &actions_key,
+            "is empty: the rule would send nowhere".to_owned(),
+            "name at least one destination".to_owned(),
+        );
+        return false;
+    }
+    let mut ok = true;
+    for (i, name) in list.get_ref().iter().enumerate() {
+        let wanted = name.get_ref().trim();
+        let found = targets
+            .names
+            .iter()
+            .position(|d| !d.is_empty() && *d == wanted);
+        match found {
+            Some(id) => match u8::try_from(id).ok().and_then(DestinationId::new) {
+                Some(id) => *rule = rule.clone().with_action(id),
+                None => ok = false,
+            },
+            None => {
+                ok = false;
+                if !targets.incomplete {
+                    unknown_action(
+                        ctx,
+                        name.span(),
+                        &format!("{actions_key}[{i}]"),
+                        wanted,
+                        targets,
+                    );
                 }
             }
         }
     }
-    ok.then_some(rule)
+    ok
+}
+
+/// Reports an action naming no destination, with the names that are defined.
+fn unknown_action(
+    ctx: &mut Ctx<'_>,
+    span: Range<usize>,
+    k: &str,
+    wanted: &str,
+    targets: &Targets<'_>,
+) {
+    let defined: Vec<&str> = targets
+        .names
+        .iter()
+        .copied()
+        .filter(|d| !d.is_empty())
+        .collect();
+    let known = if defined.is_empty() {
+        "none is defined".to_owned()
+    } else {
+        format!("defined: {}", defined.join(", "))
+    };
+    ctx.report(
+        span,
+        k,
+        format!("no destination is named {wanted:?}"),
+        format!("use the name of a [[destination]] ({known})"),
+    );
 }
 
 /// Milliseconds since the epoch of a TOML offset date-time.

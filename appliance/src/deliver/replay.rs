@@ -56,7 +56,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead as _, BufReader, BufWriter, Read as _, Seek as _, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read as _, Seek as _, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -448,34 +448,8 @@ pub fn replay(
     if !file_path.exists() {
         return Ok(summary);
     }
-    let lock_path = dir.join(format!("{destination}.replay.lock"));
-    let replay_lock = open_creating(
-        &lock_path,
-        OpenOptions::new().create(true).truncate(false).write(true),
-    )
-    .map_err(io_error(format!("opening {}", lock_path.display())))?;
-    match replay_lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(ReplayError::Busy { lock: lock_path });
-        }
-        Err(std::fs::TryLockError::Error(err)) => {
-            return Err(io_error(format!("locking {}", lock_path.display()))(err));
-        }
-    }
-
-    // The records to replay: the file up to its length now, when no append is half done.
-    let (file, snapshot) = {
-        let _append = deadletter::lock(&dir, destination)
-            .map_err(io_error("taking the dead-letter append lock"))?;
-        let file =
-            File::open(&file_path).map_err(io_error(format!("opening {}", file_path.display())))?;
-        let len = file
-            .metadata()
-            .map_err(io_error(format!("reading {}", file_path.display())))?
-            .len();
-        (file, len)
-    };
+    let replay_lock = lock_replay(&dir, destination)?;
+    let (file, snapshot) = open_snapshot(&dir, destination, &file_path)?;
     let tmp_path = dir.join(format!(".{destination}.jsonl.replay-tmp"));
     let mut tmp = if options.dry_run {
         None
@@ -491,36 +465,11 @@ pub fn replay(
         window: Vec::new(),
         summary: &mut summary,
     };
-    let mut reader = BufReader::new(file.take(snapshot));
-    let mut line_no = 0usize;
-    let mut bytes = Vec::new();
-    loop {
-        bytes.clear();
-        let mut overflow = Vec::new();
-        let end = read_line(&mut reader, &mut bytes, &mut TooLongSink(&mut overflow))
-            .map_err(io_error(format!("reading {}", file_path.display())))?;
-        if matches!(end, LineEnd::Eof) {
-            break;
-        }
-        line_no += 1;
-        state.summary.records += 1;
-        let mut kept = bytes.clone();
-        let fate = match end {
-            LineEnd::TooLong => {
-                // Bounded in memory only up to the window: an over-long line is kept whole,
-                // so flush what is pending before it.
-                state.flush(tmp.as_mut())?;
-                kept.extend_from_slice(&overflow);
-                kept.pop_if(|b| *b == b'\n');
-                Some(Fate::Undecodable {
-                    reason: format!("longer than {MAX_LINE} bytes"),
-                })
-            }
-            _ => None,
-        };
-        state.handle(line_no, kept, fate, tmp.as_mut())?;
-    }
-    state.flush(tmp.as_mut())?;
+    state.replay_lines(
+        &mut BufReader::new(file.take(snapshot)),
+        &file_path,
+        tmp.as_mut(),
+    )?;
 
     let Some(tmp) = tmp else {
         return Ok(summary);
@@ -536,6 +485,41 @@ pub fn replay(
     )?;
     drop(replay_lock);
     Ok(summary)
+}
+
+/// Takes the replay lock of `destination`, so that two replays never rewrite one file.
+fn lock_replay(dir: &Path, destination: &str) -> Result<File, ReplayError> {
+    let lock_path = dir.join(format!("{destination}.replay.lock"));
+    let replay_lock = open_creating(
+        &lock_path,
+        OpenOptions::new().create(true).truncate(false).write(true),
+    )
+    .map_err(io_error(format!("opening {}", lock_path.display())))?;
+    match replay_lock.try_lock() {
+        Ok(()) => Ok(replay_lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ReplayError::Busy { lock: lock_path }),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(io_error(format!("locking {}", lock_path.display()))(err))
+        }
+    }
+}
+
+/// The records to replay: the dead-letter file opened, and its length now, taken when no
+/// append is half done.
+fn open_snapshot(
+    dir: &Path,
+    destination: &str,
+    file_path: &Path,
+) -> Result<(File, u64), ReplayError> {
+    let _append = deadletter::lock(dir, destination)
+        .map_err(io_error("taking the dead-letter append lock"))?;
+    let file =
+        File::open(file_path).map_err(io_error(format!("opening {}", file_path.display())))?;
+    let len = file
+        .metadata()
+        .map_err(io_error(format!("reading {}", file_path.display())))?
+        .len();
+    Ok((file, len))
 }
 
 /// Creates the replay's temporary file empty, with mode 0640 exactly (it becomes the
@@ -624,6 +608,45 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Handles every line of `reader` (the snapshot of the file at `file_path`) in order, then
+    /// flushes what is still pending.
+    fn replay_lines(
+        &mut self,
+        reader: &mut impl BufRead,
+        file_path: &Path,
+        mut tmp: Option<&mut BufWriter<File>>,
+    ) -> Result<(), ReplayError> {
+        let mut line_no = 0usize;
+        let mut bytes = Vec::new();
+        loop {
+            bytes.clear();
+            let mut overflow = Vec::new();
+            let end = read_line(reader, &mut bytes, &mut TooLongSink(&mut overflow))
+                .map_err(io_error(format!("reading {}", file_path.display())))?;
+            if matches!(end, LineEnd::Eof) {
+                break;
+            }
+            line_no += 1;
+            self.summary.records += 1;
+            let mut kept = bytes.clone();
+            let fate = match end {
+                LineEnd::TooLong => {
+                    // Bounded in memory only up to the window: an over-long line is kept
+                    // whole, so flush what is pending before it.
+                    self.flush(tmp.as_deref_mut())?;
+                    kept.extend_from_slice(&overflow);
+                    kept.pop_if(|b| *b == b'\n');
+                    Some(Fate::Undecodable {
+                        reason: format!("longer than {MAX_LINE} bytes"),
+                    })
+                }
+                _ => None,
+            };
+            self.handle(line_no, kept, fate, tmp.as_deref_mut())?;
+        }
+        self.flush(tmp)
+    }
+
     /// Decodes, sends (unless stopped or a dry run) and queues one line.
     fn handle(
         &mut self,

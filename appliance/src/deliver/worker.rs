@@ -163,7 +163,7 @@ impl WorkerSettings {
     /// only checked when acks are polled, so a deadline shorter than
     /// [`DeliveryOptions::ack_poll_interval`] would otherwise act as that interval.
     #[must_use]
-    pub fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
+    pub(crate) fn for_destination(destination: &Destination, options: &DeliveryOptions) -> Self {
         let batching = destination.kind.batching();
         let ack_poll_interval = destination
             .kind

@@ -66,6 +66,35 @@ pub(crate) struct Kind {
     pub(crate) keys_of: fn(&mut Ctx<'_>, DeTable<'_>, &KeyPlace<'_>, &mut usize) -> Option<Own>,
 }
 
+/// A kind's serde struct of keys, and how it becomes that kind's settings.
+pub(crate) trait KindKeys: DeserializeOwned + 'static {
+    /// The kind's name, as written in `kind = "..."`.
+    const NAME: &'static str;
+    /// Validates the keys into the kind's settings.
+    const SETTINGS: Settings<Self>;
+}
+
+/// Validates a kind's keys `K` (of the table at the span, with the key path given) into the
+/// kind's settings, every problem reported with its place and fix; `None` when one was
+/// refused.
+pub(crate) type Settings<K> = fn(&mut Ctx<'_>, &K, &Range<usize>, &str) -> Option<DestinationKind>;
+
+/// [`Kind::keys_of`] of the kind whose keys are `K`: reads them ([`kind_keys`]) and keeps
+/// them with their place for [`KindKeys::SETTINGS`].
+pub(crate) fn keys_of<K: KindKeys>(
+    ctx: &mut Ctx<'_>,
+    t: DeTable<'_>,
+    place: &KeyPlace<'_>,
+    budget: &mut usize,
+) -> Option<Own> {
+    let (keys, misplaced) = kind_keys::<K>(ctx, t, place, K::NAME, budget)?;
+    let (span, prefix) = (place.span.clone(), place.prefix.to_owned());
+    Some(Own {
+        validate: Box::new(move |ctx| K::SETTINGS(ctx, &keys, &span, &prefix)),
+        misplaced,
+    })
+}
+
 /// Where a destination's keys are: its table's span and key path.
 pub(crate) struct KeyPlace<'a> {
     /// The table.

@@ -180,7 +180,7 @@ impl TransportError {
     /// Whether the server may have received (and acted on) the request: a resend may
     /// duplicate it.
     #[must_use]
-    pub fn maybe_delivered(&self) -> bool {
+    pub(crate) fn maybe_delivered(&self) -> bool {
         matches!(
             self.kind,
             TransportKind::Timeout | TransportKind::Broken | TransportKind::Protocol
@@ -382,7 +382,7 @@ fn ureq_proxy(hop: &Hop) -> Option<ureq::Proxy> {
 ///
 /// # Errors
 /// The file cannot be read or holds no PEM certificate.
-pub fn read_ca_certs(path: &PathBuf) -> Result<Vec<Certificate<'static>>, SetupError> {
+pub(crate) fn read_ca_certs(path: &PathBuf) -> Result<Vec<Certificate<'static>>, SetupError> {
     let pem = read(path)?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
@@ -405,7 +405,7 @@ pub fn read_ca_certs(path: &PathBuf) -> Result<Vec<Certificate<'static>>, SetupE
 /// # Errors
 /// A file cannot be read, the chain holds no certificate, or the key file no usable key
 /// (the key's parse error is not quoted: it could hold key material).
-pub fn read_client_cert(
+pub(crate) fn read_client_cert(
     chain_path: &PathBuf,
     key_path: &PathBuf,
 ) -> Result<(Vec<Certificate<'static>>, PrivateKey<'static>), SetupError> {

@@ -76,7 +76,7 @@ pub const MAX_LINE_BYTES_LIMIT: usize = 1024 * 1024;
 
 /// The first instant [`encode_line`] writes as `"time_ms"` rather than `"time"`:
 /// 10000-01-01T00:00:00Z, where RFC 3339's four-digit year ends.
-pub const FIRST_TIME_PAST_RFC3339: u64 = 253_402_300_800_000;
+pub(crate) const FIRST_TIME_PAST_RFC3339: u64 = 253_402_300_800_000;
 
 /// A sensor's sign of life: the service marks a sensor offline when these stop.
 #[derive(Debug, Clone, PartialEq, Eq)]

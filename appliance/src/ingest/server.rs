@@ -191,7 +191,7 @@ pub trait Admit: Send + Sync {
 }
 
 /// The heartbeat callback of [`SpoolAdmit`].
-pub type OnHeartbeat = Box<dyn Fn(&Heartbeat) + Send + Sync>;
+pub(crate) type OnHeartbeat = Box<dyn Fn(&Heartbeat) + Send + Sync>;
 
 /// The service's [`Admit`]: routes with a core [`RuleSet`](icsfwd_core::rule::RuleSet), stores through the spool's
 /// group commit, and reports heartbeats to a callback.
@@ -222,7 +222,7 @@ impl<S: Storage + 'static> SpoolAdmit<S> {
 }
 
 /// The answer to a line the spool did not take.
-pub fn spool_refusal(error: &AppendError) -> Answer {
+pub(crate) fn spool_refusal(error: &AppendError) -> Answer {
     match error {
         AppendError::Full { retry_after } => {
             // Whole seconds, rounded up: "retry after 0 s" would invite a busy loop.
@@ -523,7 +523,7 @@ impl IngestServer {
     /// # Errors
     ///
     /// See [`StartError`].
-    pub fn try_start(
+    pub(crate) fn try_start(
         config: IngestConfig,
         admit: Arc<dyn Admit>,
     ) -> Result<RunningIngest, StartError> {

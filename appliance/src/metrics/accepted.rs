@@ -102,7 +102,7 @@ impl Commits {
     /// [`Commits::when`] of each of `seqs`, which must be in increasing order: one walk
     /// over the entries instead of a search per record.
     #[must_use]
-    pub fn when_each(&self, seqs: &[u64]) -> Vec<Option<Instant>> {
+    pub(crate) fn when_each(&self, seqs: &[u64]) -> Vec<Option<Instant>> {
         let Some(&first) = seqs.first() else {
             return Vec::new();
         };
@@ -167,7 +167,7 @@ impl Sent {
     }
 
     /// Record `seq` will not be confirmed (its confirmation expired: it is sent again).
-    pub fn forget(&mut self, seq: u64) {
+    pub(crate) fn forget(&mut self, seq: u64) {
         self.at.remove(&seq);
     }
 

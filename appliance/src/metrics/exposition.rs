@@ -66,10 +66,10 @@ use crate::status::{DestinationStatus, Snapshot};
 pub const MAX_REASON_CHARS: usize = 256;
 
 /// The `Content-Type` of the Prometheus text format.
-pub const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The `Content-Type` of OpenMetrics text.
-pub const OPENMETRICS_CONTENT_TYPE: &str =
+pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// A text format of the exposition.
@@ -188,7 +188,7 @@ pub struct Family {
 impl Family {
     /// The family's name on its `# TYPE` line in `format`.
     #[must_use]
-    pub fn type_name(&self, format: Format) -> &'static str {
+    pub(crate) fn type_name(&self, format: Format) -> &'static str {
         let suffix = match (format, self.kind) {
             (Format::OpenMetrics, Type::Counter) => "_total",
             (Format::OpenMetrics, Type::Info) => "_info",
@@ -199,7 +199,7 @@ impl Family {
 }
 
 /// The states of `icsfwd_destination_state`, as `icsfwd status` names them.
-pub const STATES: [&str; 6] = ["idle", "sending", "retrying", "parked", "failed", "stopped"];
+pub(crate) const STATES: [&str; 6] = ["idle", "sending", "retrying", "parked", "failed", "stopped"];
 
 /// What one scrape shows: the last status snapshot and the histograms read now.
 #[derive(Debug, Clone)]
@@ -366,7 +366,7 @@ fn cut(text: &str, max: usize) -> String {
 
 /// A label value as both formats require it; see the [module docs](self).
 #[must_use]
-pub fn escape_label_value(value: &str) -> String {
+pub(crate) fn escape_label_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

@@ -45,11 +45,11 @@ const fn bound(le: &'static str, micros: u64) -> Bound {
 }
 
 /// The buckets of one kind of histogram, in increasing order (`+Inf` is implied).
-pub type Buckets = [Bound];
+pub(crate) type Buckets = [Bound];
 
 /// Ingest to `accepted`: dominated by the group commit's fsync (sub-millisecond on SSD, tens
 /// of milliseconds on a slow disk), up to seconds under back-pressure.
-pub const INGEST: [Bound; 14] = [
+pub(crate) const INGEST: [Bound; 14] = [
     bound("0.0005", 500),
     bound("0.001", 1_000),
     bound("0.0025", 2_500),
@@ -86,7 +86,7 @@ pub const FSYNC: [Bound; 14] = [
 
 /// Accepted to delivered: tens of milliseconds while a destination keeps up, the length of
 /// an outage after one (up to an hour and beyond: `+Inf`).
-pub const DELIVERY: [Bound; 18] = [
+pub(crate) const DELIVERY: [Bound; 18] = [
     bound("0.005", 5_000),
     bound("0.01", 10_000),
     bound("0.025", 25_000),
@@ -225,7 +225,7 @@ impl Counts {
 
     /// The sum of the observations, in seconds.
     #[must_use]
-    pub fn sum_seconds(&self) -> f64 {
+    pub(crate) fn sum_seconds(&self) -> f64 {
         self.sum_micros as f64 / 1e6
     }
 }

@@ -40,20 +40,20 @@ use super::StartError;
 use super::exposition::{Format, negotiate};
 
 /// The pause between rounds while a connection is open.
-pub const BUSY_POLL: Duration = Duration::from_millis(2);
+pub(crate) const BUSY_POLL: Duration = Duration::from_millis(2);
 
 /// The pause between rounds while no connection is open (also how soon a stop is seen).
-pub const IDLE_POLL: Duration = Duration::from_millis(50);
+pub(crate) const IDLE_POLL: Duration = Duration::from_millis(50);
 
 /// Longest a connection is read to its end after its answer.
-pub const DRAIN_TIME: Duration = Duration::from_secs(1);
+pub(crate) const DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// Most bytes read and discarded from a connection after its answer.
-pub const DRAIN_LIMIT: usize = 64 * 1024;
+pub(crate) const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// The bounds of the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Connections served at once; one more is answered 503 and closed.
     pub max_connections: usize,
     /// Bytes of a request (request line and headers).
@@ -68,7 +68,7 @@ pub struct Limits {
 
 /// The service's limits: 4 connections, 8 KiB and 64 headers per request (Prometheus sends
 /// a few hundred bytes in 5 headers), 5 s to send a request, 10 s to read the answer.
-pub const LIMITS: Limits = Limits {
+pub(crate) const LIMITS: Limits = Limits {
     max_connections: 4,
     max_request: 8 * 1024,
     max_headers: 64,
@@ -77,11 +77,11 @@ pub const LIMITS: Limits = Limits {
 };
 
 /// Renders the exposition in a format.
-pub type Render = dyn Fn(Format) -> String + Send;
+pub(crate) type Render = dyn Fn(Format) -> String + Send;
 
 /// A bound listener, TCP or Unix.
 #[derive(Debug)]
-pub enum Listener {
+pub(crate) enum Listener {
     /// On a loopback address.
     Tcp(TcpListener),
     /// On a Unix socket this server created (removed by [`SocketFile::remove`]).
@@ -106,7 +106,7 @@ impl Listener {
 
 /// The Unix socket file this server created, to be removed when it stops.
 #[derive(Debug)]
-pub struct SocketFile {
+pub(crate) struct SocketFile {
     path: PathBuf,
     /// Device, inode and change time (s, ns): an inode number alone may be reused by a
     /// socket created after this one was removed.
@@ -116,7 +116,7 @@ pub struct SocketFile {
 impl SocketFile {
     /// Removes the socket file if it is still the one created (another process may have
     /// replaced it since).
-    pub fn remove(&self) {
+    pub(crate) fn remove(&self) {
         if let Ok(meta) = fs::symlink_metadata(&self.path)
             && identity(&meta) == self.identity
         {
@@ -130,7 +130,7 @@ fn identity(meta: &fs::Metadata) -> (u64, u64, i64, i64) {
 }
 
 /// Listens on `addr`, a loopback address (the configuration refused any other).
-pub fn bind_tcp(addr: std::net::SocketAddr) -> Result<Listener, StartError> {
+pub(crate) fn bind_tcp(addr: std::net::SocketAddr) -> Result<Listener, StartError> {
     let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind {
         listen: addr.to_string(),
         source,
@@ -144,7 +144,7 @@ pub fn bind_tcp(addr: std::net::SocketAddr) -> Result<Listener, StartError> {
 /// given its mode, then renamed into place, so it is never reachable with other
 /// permissions. A stale socket (nobody answers) is replaced; a live one, or a file that is
 /// not a socket, is left alone and refused.
-pub fn bind_unix(path: &Path, mode: u32) -> Result<(Listener, SocketFile), StartError> {
+pub(crate) fn bind_unix(path: &Path, mode: u32) -> Result<(Listener, SocketFile), StartError> {
     let shown = format!("unix:{}", path.display());
     let bind_error = |source| StartError::Bind {
         listen: shown.clone(),
@@ -259,7 +259,7 @@ enum Step {
 }
 
 /// Serves until `stop` is set; see the [module docs](self).
-pub fn serve(listener: &Listener, limits: Limits, stop: &Arc<AtomicBool>, render: &Render) {
+pub(crate) fn serve(listener: &Listener, limits: Limits, stop: &Arc<AtomicBool>, render: &Render) {
     let mut connections: Vec<Connection> = Vec::with_capacity(limits.max_connections);
     while !stop.load(Ordering::Relaxed) {
         let mut progress = accept(listener, limits, &mut connections);

@@ -390,7 +390,7 @@ mod tests {
     use super::*;
 
     /// No test of this crate turns the registry on (the service does, in its own process:
-    /// `tests/e2e_metrics.rs`), so here it is off.
+    /// `tests/e2e/metrics.rs`), so here it is off.
     #[test]
     fn while_off_the_hooks_record_nothing() {
         assert!(!on());

@@ -530,7 +530,7 @@ impl<S: Storage + 'static> Pending<S> {
     }
 
     /// Whether the result is in (so [`wait`](Pending::wait) would not block).
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.ticket
             .is_some_and(|ticket| lock(&self.shared.queue).results.contains_key(&ticket))
     }

@@ -105,7 +105,7 @@ impl CheckpointError {
     }
 
     /// The format version an unknown checkpoint names in its header, when it is a number.
-    pub fn found_version(&self) -> Option<u64> {
+    pub(crate) fn found_version(&self) -> Option<u64> {
         match self {
             CheckpointError::UnknownVersion { header } => header
                 .strip_prefix(HEADER_PREFIX)

@@ -136,7 +136,7 @@ impl OwnerError {
     /// For [`OwnerError::NotOwner`], the words that run a command as the owner, to put before
     /// it: `runuser -u icsfwd --`, or for an owner without a user entry
     /// `setpriv --reuid=4242 --regid=4242 --clear-groups --`.
-    pub fn run_as_owner(&self) -> Option<String> {
+    pub(crate) fn run_as_owner(&self) -> Option<String> {
         match self {
             OwnerError::NotOwner { owner, group, .. } => Some(match &owner.name {
                 Some(name) => format!("runuser -u {name} --"),

@@ -26,7 +26,7 @@ use icsfwd_core::record::{DecodeError, Decoder, Record, TornTail};
 use super::storage::Storage;
 
 /// The file name suffix of a segment.
-pub const SUFFIX: &str = ".seg";
+pub(crate) const SUFFIX: &str = ".seg";
 
 /// The file name of the segment whose first sequence number is `first_seq`.
 pub fn file_name(first_seq: u64) -> String {

@@ -205,7 +205,7 @@ impl Storage for FsStorage {
 /// # Errors
 ///
 /// The `fchmod` failed (the file is not ours).
-pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
     file.set_permissions(Permissions::from_mode(mode))
 }
 

@@ -1,5 +1,5 @@
-//! Helpers shared by the `config_*` tests: scratch directories and files with real modes.
-#![allow(dead_code, reason = "each test file uses a part")]
+//! Helpers shared by the configuration tests (`tests/config/`): scratch directories and files
+//! with real modes.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};

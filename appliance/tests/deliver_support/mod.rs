@@ -6,10 +6,8 @@
     clippy::panic,
     reason = "tests"
 )]
-#![allow(dead_code, reason = "each test file uses part of it")]
 
-#[path = "../output_support/mod.rs"]
-pub mod output_support;
+pub(crate) use crate::support as output_support;
 
 use std::path::Path;
 use std::thread::JoinHandle;
@@ -20,7 +18,7 @@ use icsfwd::deliver::stats::DeliveryStats;
 use icsfwd::deliver::{Delivery, DeliveryOptions, Running};
 use icsfwd::spool::{GroupCommit, GroupConfig, Handle, Spool, SpoolConfig, storage::FsStorage};
 use icsfwd_core::alert::Event;
-use icsfwd_core::destination::{DestinationId, DestinationSet};
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::store::{Body, Filter, Stored};
 use serde_json::Value;
@@ -134,10 +132,6 @@ pub fn all(config: &Config) -> DestinationSet {
         .destinations
         .iter()
         .fold(DestinationSet::EMPTY, |set, d| set.with(d.id))
-}
-
-pub fn dest(index: u8) -> DestinationId {
-    DestinationId::new(index).unwrap()
 }
 
 /// Appends `events` from `producers` threads; returns (seq, index into `events`) sorted by

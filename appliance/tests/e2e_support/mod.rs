@@ -7,7 +7,8 @@
     clippy::panic,
     reason = "tests"
 )]
-#![allow(dead_code, reason = "each test file uses part of it")]
+
+pub mod rsyslog;
 
 use std::fs;
 use std::io::{BufRead as _, BufReader};
@@ -365,7 +366,7 @@ pub fn hec_ids(
     ids
 }
 
-// ---- Helpers of e2e_delivery.rs, e2e_rules.rs and e2e_faults.rs ----
+// ---- Helpers of e2e/delivery.rs, e2e/rules.rs and e2e/faults.rs ----
 
 /// The ingest socket of a service configured by [`write_config_body`] in `dir`.
 pub fn socket_in(dir: &Path) -> PathBuf {
@@ -554,7 +555,7 @@ pub fn everything_to(destination: &str) -> String {
     )
 }
 
-// ---- Helpers of e2e_notifications.rs ----
+// ---- Helpers of e2e/notifications.rs ----
 
 /// A rule sending every alert, but no system notification, to `destination`: for tests that
 /// count exactly the alerts a destination received ("sensor online" at start would add one).
@@ -562,7 +563,7 @@ pub fn alerts_to(destination: &str) -> String {
     format!("[[rule]]\nname = \"alerts\"\nactions = [\"{destination}\"]\n")
 }
 
-// ---- Helpers of e2e_crash.rs, e2e_process.rs and e2e_chaos.rs ----
+// ---- Helpers of e2e/crash.rs, e2e/process.rs and e2e/chaos.rs ----
 
 impl Service {
     /// Starts the service from a prepared command (e.g. `nsenter` into a mount namespace, or
@@ -739,10 +740,14 @@ pub fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-// ---- Helpers of e2e_chaos.rs (J1: attributing every broken producer connection) ----
+// ---- Helpers of e2e/chaos.rs (J1: attributing every broken producer connection) ----
 
 /// How one [`Producer::exchange_detailed`] ended.
 #[derive(Debug)]
+#[allow(
+    dead_code,
+    reason = "the details are read through Debug, in assertion messages"
+)]
 pub enum Exchange {
     /// The answer line, parsed.
     Answer(serde_json::Value),
@@ -781,7 +786,7 @@ impl Producer {
     }
 }
 
-// ---- Helpers of e2e_faults.rs and e2e_network.rs ----
+// ---- Helpers of e2e/faults.rs and e2e/network.rs ----
 
 /// The event ids (`<sensor>-<id>`) of generated events.
 pub fn ids_of(events: &[(u64, icsfwd_core::alert::Event)]) -> std::collections::BTreeSet<String> {

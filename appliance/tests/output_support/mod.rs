@@ -6,7 +6,6 @@
     clippy::panic,
     reason = "tests"
 )]
-#![allow(dead_code, reason = "each test file uses part of it")]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -24,9 +24,8 @@
 //! version, which gets a fixture of its own beside this one:
 //!
 //! ```text
-//! ICSFWD_WRITE_GOLDEN=1 cargo test -p icsfwd --test spool_compat -- --ignored write_golden_spool_v1
+//! ICSFWD_WRITE_GOLDEN=1 cargo test -p icsfwd --test spool -- --ignored write_golden_spool_v1
 //! ```
-#![allow(dead_code, reason = "each test file uses part of it")]
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

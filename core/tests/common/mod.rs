@@ -1,6 +1,5 @@
 //! Shared test inputs: a realistic alert, a hostile one, one at every capacity, notifications,
 //! and proptest strategies for arbitrary events. Each test binary uses a part of this.
-#![allow(dead_code)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -593,138 +593,159 @@ impl FromStr for FaultSpec {
                 "{text:?}: expected <target>:<action>[,<option>]..., e.g. hec:status=503,code=9,next=10"
             ))
         })?;
-        let target = match target {
-            "hec" => Target::Hec,
-            "splunkd" => Target::Splunkd,
-            "all" => Target::All,
-            other => {
-                return Err(ParseError::new(&format!(
-                    "target {other:?}: allowed are hec, splunkd, all"
-                )));
-            }
-        };
+        let target = parse_target(target)?;
         let mut items = rest.split(',');
-        let first = items.next().unwrap_or_default();
-        let (name, value) = match first.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (first, None),
-        };
-        let needs = |what: &str| {
-            value.ok_or_else(|| ParseError::new(&format!("{name} needs ={what}, e.g. {name}=100")))
-        };
-        let mut action = match (name, value) {
-            ("down", None) => Action::Down,
-            ("hang", None) => Action::Hang,
-            ("lost-response", None) => Action::LostResponse,
-            ("reset", None) => Action::Reset,
-            ("ack", Some("never")) => Action::AckNever,
-            ("slow", _) => Action::Slow {
-                ms: bounded_ms("slow", needs("<ms>")?)?,
-            },
-            ("ack-delay", _) => Action::AckDelay {
-                ms: bounded_ms("ack-delay", needs("<ms>")?)?,
-            },
-            ("trickle", _) => {
-                let rate: u64 = number("trickle", needs("<bytes/s>")?, "bytes per second")?;
-                if rate == 0 {
-                    return Err(ParseError::new("trickle=0: the rate must be at least 1"));
-                }
-                Action::Trickle {
-                    bytes_per_sec: rate,
-                }
-            }
-            ("status", _) => {
-                let http: u16 = number("status", needs("<http>")?, "an HTTP status")?;
-                if !(100..=599).contains(&http) {
-                    return Err(ParseError::new(&format!(
-                        "status={http}: an HTTP status is 100..=599"
-                    )));
-                }
-                Action::Status {
-                    http,
-                    code: None,
-                    retry_after: None,
-                    body: None,
-                }
-            }
-            _ => {
-                return Err(ParseError::new(&format!(
-                    "action {first:?}: allowed are {ACTIONS}"
-                )));
-            }
-        };
+        let mut action = parse_action(items.next().unwrap_or_default())?;
         let mut spec = FaultSpec::new(target, action);
         for item in items {
-            let (key, value) = item
-                .split_once('=')
-                .ok_or_else(|| ParseError::new(&format!("option {item:?}: expected key=value")))?;
-            match (key, &mut action) {
-                ("code", Action::Status { code, .. }) => {
-                    let number: u16 = number("code", value, "a HEC status code")?;
-                    if usize::from(number) >= STATUS_TABLE.len() {
-                        return Err(ParseError::new(&format!(
-                            "code={number}: HEC codes are 0..={}",
-                            STATUS_TABLE.len() - 1
-                        )));
-                    }
-                    *code = Some(number);
-                }
-                ("retry-after", Action::Status { retry_after, .. }) => {
-                    *retry_after = Some(number("retry-after", value, "seconds")?);
-                }
-                ("body", Action::Status { body, .. }) => *body = Some(ForeignBody::parse(value)?),
-                ("next", _) => {
-                    let n: u64 = number("next", value, "a request count")?;
-                    if n == 0 {
-                        return Err(ParseError::new("next=0: the count must be at least 1"));
-                    }
-                    spec.scope = Scope::Next(n);
-                }
-                ("fraction", _) => {
-                    let p: f64 = number("fraction", value, "a probability")?;
-                    if !(p > 0.0 && p <= 1.0) {
-                        return Err(ParseError::new(&format!(
-                            "fraction={value}: must be in (0, 1]"
-                        )));
-                    }
-                    spec.scope = Scope::Fraction(p);
-                }
-                ("for", _) => spec.duration = Some(duration(value)?),
-                ("path", _) => {
-                    if !value.starts_with('/') {
-                        return Err(ParseError::new(&format!(
-                            "path={value:?}: a path prefix starts with /"
-                        )));
-                    }
-                    spec.path = Some(value.to_owned());
-                }
-                _ => {
-                    return Err(ParseError::new(&format!(
-                        "option {key:?}: allowed are next=<n>, fraction=<p>, for=<duration>, \
-                         path=<prefix> (and code=, body=, retry-after= after status=)"
-                    )));
-                }
-            }
+            apply_option(&mut spec, &mut action, item)?;
         }
-        if let Action::Status {
-            code: Some(_),
-            body: Some(_),
-            ..
-        } = action
-        {
-            return Err(ParseError::new(
-                "code= and body= exclude each other: code= sends HEC's JSON for that code, \
-                 body= a body that is not Splunk's",
-            ));
-        }
-        if action == Action::Down && spec.scope != Scope::Always {
-            return Err(ParseError::new(
-                "down takes no next= or fraction= (use for=<duration> or remove it)",
-            ));
-        }
+        check_combination(&spec, action)?;
         spec.action = action;
         Ok(spec)
     }
+}
+
+/// The `<target>` of a fault spec.
+fn parse_target(target: &str) -> Result<Target, ParseError> {
+    match target {
+        "hec" => Ok(Target::Hec),
+        "splunkd" => Ok(Target::Splunkd),
+        "all" => Ok(Target::All),
+        other => Err(ParseError::new(&format!(
+            "target {other:?}: allowed are hec, splunkd, all"
+        ))),
+    }
+}
+
+/// The `<action>` of a fault spec: the first item after the colon.
+fn parse_action(first: &str) -> Result<Action, ParseError> {
+    let (name, value) = match first.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (first, None),
+    };
+    let needs = |what: &str| {
+        value.ok_or_else(|| ParseError::new(&format!("{name} needs ={what}, e.g. {name}=100")))
+    };
+    let action = match (name, value) {
+        ("down", None) => Action::Down,
+        ("hang", None) => Action::Hang,
+        ("lost-response", None) => Action::LostResponse,
+        ("reset", None) => Action::Reset,
+        ("ack", Some("never")) => Action::AckNever,
+        ("slow", _) => Action::Slow {
+            ms: bounded_ms("slow", needs("<ms>")?)?,
+        },
+        ("ack-delay", _) => Action::AckDelay {
+            ms: bounded_ms("ack-delay", needs("<ms>")?)?,
+        },
+        ("trickle", _) => {
+            let rate: u64 = number("trickle", needs("<bytes/s>")?, "bytes per second")?;
+            if rate == 0 {
+                return Err(ParseError::new("trickle=0: the rate must be at least 1"));
+            }
+            Action::Trickle {
+                bytes_per_sec: rate,
+            }
+        }
+        ("status", _) => {
+            let http: u16 = number("status", needs("<http>")?, "an HTTP status")?;
+            if !(100..=599).contains(&http) {
+                return Err(ParseError::new(&format!(
+                    "status={http}: an HTTP status is 100..=599"
+                )));
+            }
+            Action::Status {
+                http,
+                code: None,
+                retry_after: None,
+                body: None,
+            }
+        }
+        _ => {
+            return Err(ParseError::new(&format!(
+                "action {first:?}: allowed are {ACTIONS}"
+            )));
+        }
+    };
+    Ok(action)
+}
+
+/// Applies one `key=value` option to `spec` (its scope, duration or path) or to `action`
+/// (the options of `status=`).
+fn apply_option(spec: &mut FaultSpec, action: &mut Action, item: &str) -> Result<(), ParseError> {
+    let (key, value) = item
+        .split_once('=')
+        .ok_or_else(|| ParseError::new(&format!("option {item:?}: expected key=value")))?;
+    match (key, action) {
+        ("code", Action::Status { code, .. }) => {
+            let number: u16 = number("code", value, "a HEC status code")?;
+            if usize::from(number) >= STATUS_TABLE.len() {
+                return Err(ParseError::new(&format!(
+                    "code={number}: HEC codes are 0..={}",
+                    STATUS_TABLE.len() - 1
+                )));
+            }
+            *code = Some(number);
+        }
+        ("retry-after", Action::Status { retry_after, .. }) => {
+            *retry_after = Some(number("retry-after", value, "seconds")?);
+        }
+        ("body", Action::Status { body, .. }) => *body = Some(ForeignBody::parse(value)?),
+        ("next", _) => {
+            let n: u64 = number("next", value, "a request count")?;
+            if n == 0 {
+                return Err(ParseError::new("next=0: the count must be at least 1"));
+            }
+            spec.scope = Scope::Next(n);
+        }
+        ("fraction", _) => {
+            let p: f64 = number("fraction", value, "a probability")?;
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(ParseError::new(&format!(
+                    "fraction={value}: must be in (0, 1]"
+                )));
+            }
+            spec.scope = Scope::Fraction(p);
+        }
+        ("for", _) => spec.duration = Some(duration(value)?),
+        ("path", _) => {
+            if !value.starts_with('/') {
+                return Err(ParseError::new(&format!(
+                    "path={value:?}: a path prefix starts with /"
+                )));
+            }
+            spec.path = Some(value.to_owned());
+        }
+        _ => {
+            return Err(ParseError::new(&format!(
+                "option {key:?}: allowed are next=<n>, fraction=<p>, for=<duration>, \
+                     path=<prefix> (and code=, body=, retry-after= after status=)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses the option combinations that contradict each other.
+fn check_combination(spec: &FaultSpec, action: Action) -> Result<(), ParseError> {
+    if let Action::Status {
+        code: Some(_),
+        body: Some(_),
+        ..
+    } = action
+    {
+        return Err(ParseError::new(
+            "code= and body= exclude each other: code= sends HEC's JSON for that code, \
+             body= a body that is not Splunk's",
+        ));
+    }
+    if action == Action::Down && spec.scope != Scope::Always {
+        return Err(ParseError::new(
+            "down takes no next= or fraction= (use for=<duration> or remove it)",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a listed fault still acts.

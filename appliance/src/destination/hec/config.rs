@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use icsfwd_core::format::hec;
 use serde::Deserialize;
-use toml::de::DeTable;
 
 use super::sender::is_guid;
 use super::{Batch, Hec, HecUrl, NAME};
@@ -17,7 +16,7 @@ use crate::config::validate::{
 };
 use crate::destination::DestinationKind;
 use crate::destination::Secret;
-use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::config::{Kind, KindKeys, Settings, check, keys_of};
 use crate::destination::failover::{check_len, check_unique};
 use crate::destination::proxy;
 
@@ -51,23 +50,13 @@ pub(crate) const KIND: Kind = Kind {
     about: " (HTTP Event Collector, 8088)",
     keys: fields_of::<Keys>,
     check: check::<Keys>,
-    keys_of,
+    keys_of: keys_of::<Keys>,
 };
 
-fn keys_of(
-    ctx: &mut Ctx<'_>,
-    t: DeTable<'_>,
-    place: &KeyPlace<'_>,
-    budget: &mut usize,
-) -> Option<Own> {
-    let (keys, misplaced) = kind_keys::<Keys>(ctx, t, place, NAME, budget)?;
-    let (span, prefix) = (place.span.clone(), place.prefix.to_owned());
-    Some(Own {
-        validate: Box::new(move |ctx| {
-            validate(ctx, &keys, &span, &prefix).map(DestinationKind::Hec)
-        }),
-        misplaced,
-    })
+impl KindKeys for Keys {
+    const NAME: &'static str = NAME;
+    const SETTINGS: Settings<Self> =
+        |ctx, keys, span, prefix| validate(ctx, keys, span, prefix).map(DestinationKind::Hec);
 }
 
 /// The settings the keys `raw` (of the table at `span`, key path `prefix`) describe.

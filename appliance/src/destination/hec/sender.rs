@@ -83,9 +83,9 @@ use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
 /// Event path, appended to each base URL.
-pub const EVENT_PATH: &str = "/services/collector/event";
+pub(crate) const EVENT_PATH: &str = "/services/collector/event";
 /// Ack path, appended to each base URL.
-pub const ACK_PATH: &str = "/services/collector/ack";
+pub(crate) const ACK_PATH: &str = "/services/collector/ack";
 
 /// A [`HecSender`] could not be built.
 #[derive(Debug)]
@@ -624,7 +624,7 @@ pub fn is_guid(text: &str) -> bool {
 /// A random version-4-style GUID (lower-case hex), from the standard library's per-process
 /// random hash keys, the clock and a counter (a channel id needs uniqueness, not secrecy).
 #[must_use]
-pub fn random_guid() -> String {
+pub(crate) fn random_guid() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut words = [0u64; 2];

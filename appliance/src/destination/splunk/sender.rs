@@ -66,9 +66,9 @@ use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls
 pub const MAX_SESSION_KEY: usize = 4096;
 
 /// Path of the simple receiver.
-pub const SIMPLE_PATH: &str = "/services/receivers/simple";
+pub(crate) const SIMPLE_PATH: &str = "/services/receivers/simple";
 /// Path of the login endpoint.
-pub const LOGIN_PATH: &str = "/services/auth/login";
+pub(crate) const LOGIN_PATH: &str = "/services/auth/login";
 
 /// A [`SplunkSender`] could not be built.
 #[derive(Debug)]
@@ -599,7 +599,7 @@ fn element_text(xml: &str, name: &str) -> Option<String> {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 #[must_use]
-pub fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

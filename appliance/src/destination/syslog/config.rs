@@ -5,14 +5,13 @@ use std::ops::Range;
 
 use icsfwd_core::format::syslog;
 use serde::Deserialize;
-use toml::de::DeTable;
 
 use super::{Confirm, NAME, Syslog, Transport};
 use crate::config::raw::{Level, S};
 use crate::config::table::fields_of;
 use crate::config::validate::{Ctx, key, port};
 use crate::destination::DestinationKind;
-use crate::destination::config::{KeyPlace, Kind, Own, check, kind_keys};
+use crate::destination::config::{Kind, KindKeys, Settings, check, keys_of};
 use crate::destination::failover::hosts;
 
 /// The keys of `kind = "syslog"` (besides `name`, `kind` and the keys every kind shares).
@@ -46,23 +45,13 @@ pub(crate) const KIND: Kind = Kind {
     about: "",
     keys: fields_of::<Keys>,
     check: check::<Keys>,
-    keys_of,
+    keys_of: keys_of::<Keys>,
 };
 
-fn keys_of(
-    ctx: &mut Ctx<'_>,
-    t: DeTable<'_>,
-    place: &KeyPlace<'_>,
-    budget: &mut usize,
-) -> Option<Own> {
-    let (keys, misplaced) = kind_keys::<Keys>(ctx, t, place, NAME, budget)?;
-    let (span, prefix) = (place.span.clone(), place.prefix.to_owned());
-    Some(Own {
-        validate: Box::new(move |ctx| {
-            validate(ctx, &keys, &span, &prefix).map(DestinationKind::Syslog)
-        }),
-        misplaced,
-    })
+impl KindKeys for Keys {
+    const NAME: &'static str = NAME;
+    const SETTINGS: Settings<Self> =
+        |ctx, keys, span, prefix| validate(ctx, keys, span, prefix).map(DestinationKind::Syslog);
 }
 
 /// The settings the keys `raw` (of the table at `span`, key path `prefix`) describe.

@@ -390,7 +390,7 @@ pub fn parse_rsp(data: &[u8]) -> Result<Rsp<'_>, FrameError> {
 
 /// The offers of the receiver's answer to `open` that this client looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Offers {
+pub(crate) struct Offers {
     /// `relp_version`, when offered as a number.
     pub version: Option<u32>,
     /// Whether `commands` lists `syslog`.
@@ -401,7 +401,7 @@ pub struct Offers {
 
 /// Reads offers, one per line: `NAME[=VALUE[,VALUE...]]`; unknown offers are ignored.
 #[must_use]
-pub fn parse_offers(body: &[u8]) -> Offers {
+pub(crate) fn parse_offers(body: &[u8]) -> Offers {
     let mut offers = Offers::default();
     for line in body.split(|&b| b == b'\n') {
         let (name, values) = match line.iter().position(|&b| b == b'=') {
@@ -508,7 +508,7 @@ impl Window {
     }
 
     /// Takes the next transaction number.
-    pub fn take_txnr(&mut self) -> u32 {
+    pub(crate) fn take_txnr(&mut self) -> u32 {
         let txnr = self.next;
         self.next = following(txnr);
         txnr
@@ -541,7 +541,7 @@ impl Window {
 
     /// When the oldest unanswered command was written.
     #[must_use]
-    pub fn oldest_sent(&self) -> Option<Instant> {
+    pub(crate) fn oldest_sent(&self) -> Option<Instant> {
         self.entries.front().map(|e| e.sent)
     }
 
@@ -559,7 +559,7 @@ impl Window {
 
     /// Whether no more command may be sent before an answer.
     #[must_use]
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.entries.len() >= self.capacity
     }
 }

@@ -285,7 +285,7 @@ pub enum Refusal {
 
 /// The RFC name of a TLS alert, or its number.
 #[must_use]
-pub fn alert_name(alert: AlertDescription) -> String {
+pub(crate) fn alert_name(alert: AlertDescription) -> String {
     let name = match alert {
         AlertDescription::HandshakeFailure => "handshake_failure",
         AlertDescription::NoCertificate => "no_certificate",
@@ -378,7 +378,7 @@ impl Refusal {
 /// Counts the TLS 1.3 session tickets received: the proof that a server accepted a session.
 /// Everything else is the ordinary in-memory session cache.
 #[derive(Debug)]
-pub struct TicketWatch {
+pub(crate) struct TicketWatch {
     cache: ClientSessionMemoryCache,
     tickets: AtomicU64,
 }
@@ -693,7 +693,7 @@ pub(crate) fn handshake_error(
 
 /// A zero timeout means "none" to std, which refuses it: use a millisecond instead.
 #[must_use]
-pub fn nonzero(timeout: Duration) -> Duration {
+pub(crate) fn nonzero(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 

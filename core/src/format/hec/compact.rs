@@ -164,6 +164,7 @@ fn optional_string<W: Write>(out: &mut Out<'_, W>, start: &str, value: &str) -> 
     clippy::indexing_slicing,
     reason = "shared test fixtures, written for the host test crates"
 )]
+#[allow(dead_code, reason = "these tests use part of the shared fixtures")]
 #[rustfmt::skip]
 #[path = "../../../tests/common/mod.rs"]
 mod fixtures;
@@ -200,7 +201,7 @@ mod tests {
     }
 
     /// The committed golden file `name`, read only: `UPDATE_GOLDEN=1` rewrites the files from
-    /// the host writer (`core/tests/format_hec.rs`), never from this one.
+    /// the host writer (`core/tests/format/hec.rs`), never from this one.
     fn golden(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/golden")

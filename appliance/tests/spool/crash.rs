@@ -1,0 +1,244 @@
+//! Reliability S2, S3, S6 (`docs/RELIABILITY.md`): power cuts at every byte and every operation of
+//! recorded workloads, with the unsynced writes kept whole, lost, or any subset of them kept;
+//! checkpoint + segment removal and segment rotation included. After every crash the spool reopens,
+//! every accepted record (append returned its seq) is delivered intact to every destination past
+//! its durable cursor, nothing corrupt or duplicated is delivered, and the spool is live (accepts,
+//! drains, removes orphan segments).
+//!
+//! Seeded: the seed is printed, `ICSFWD_SEED=<n>` replays it; `ICSFWD_RELIABILITY_LONG=1` or
+//! `ICSFWD_CASES=<n>` runs more workloads (`scripts/reliability-spool.sh`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use crate::spool_support;
+
+use icsfwd::spool::SpoolConfig;
+use spool_support::oracle::{Step, Verdict, check, random_workload, run, small_config};
+use spool_support::rng::{Rng, cases, seed};
+use spool_support::sim::{Disk, Op, SimStorage};
+
+const NDEST: usize = 2;
+
+/// Runs `steps` without faults and returns the disk it leaves.
+fn record(steps: &[Step], config: SpoolConfig) -> Disk {
+    let storage = SimStorage::default();
+    let oracle = run(storage.clone(), config, NDEST, steps, false);
+    assert!(oracle.error.is_none(), "fault-free run failed: {oracle:?}");
+    storage.with(|d| d.clone())
+}
+
+fn verify(
+    what: &str,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    config: SpoolConfig,
+    oracle: &spool_support::oracle::Oracle,
+) -> Verdict {
+    let verdict = check(files, config, NDEST, oracle).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(verdict.ok(), "{what}: {verdict:?}");
+    assert!(
+        oracle.violations.is_empty(),
+        "{what}: {:?}",
+        oracle.violations
+    );
+    verdict
+}
+
+/// S2: a power cut after byte `k` of the written stream, for every `k`; the disk keeps every
+/// byte written before the cut. Returns (cut points, verdict).
+fn torn_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> (u64, Verdict) {
+    let total = record(steps, config).written;
+    let mut total_verdict = Verdict::default();
+    for k in 0..=total {
+        let storage = SimStorage::new(Disk {
+            fuel: Some(k),
+            ..Disk::new()
+        });
+        let oracle = run(storage.clone(), config, NDEST, steps, false);
+        let files = storage.with(|d| d.all_written());
+        total_verdict.add(verify(
+            &format!("{label} cut after byte {k}"),
+            &files,
+            config,
+            &oracle,
+        ));
+    }
+    (total + 1, total_verdict)
+}
+
+/// S3/S6: a power cut before every mutating operation; the disk keeps its durable state plus
+/// every subset of the operations not yet synced (exhaustive up to 2^12). Returns (crash
+/// states, verdict).
+fn lost_writes_at_every_op(
+    steps: &[Step],
+    config: SpoolConfig,
+    label: &str,
+    rng: &mut Rng,
+) -> (u64, Verdict) {
+    let ops = record(steps, config).ops.len();
+    let mut states = 0;
+    let mut total = Verdict::default();
+    for cut in 0..=ops {
+        let storage = SimStorage::new(Disk {
+            cut_after_ops: Some(cut),
+            ..Disk::new()
+        });
+        let oracle = run(storage.clone(), config, NDEST, steps, false);
+        let disk = storage.with(|d| d.clone());
+        for (mask, files) in disk.crash_states(12, 256, rng.next()) {
+            states += 1;
+            total.add(verify(
+                &format!(
+                    "{label} cut before op {cut} ({:?}), pending ops kept {mask:#b}",
+                    disk.ops.get(cut)
+                ),
+                &files,
+                config,
+                &oracle,
+            ));
+        }
+    }
+    (states, total)
+}
+
+/// S2 ∧ S3: a cut inside every byte of the stream, then any subset of the unsynced writes.
+fn torn_and_lost_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> u64 {
+    let total = record(steps, config).written;
+    let mut states = 0;
+    for k in 0..=total {
+        let storage = SimStorage::new(Disk {
+            fuel: Some(k),
+            ..Disk::new()
+        });
+        let oracle = run(storage.clone(), config, NDEST, steps, false);
+        let disk = storage.with(|d| d.clone());
+        for (mask, files) in disk.crash_states(8, 16, k) {
+            states += 1;
+            verify(
+                &format!("{label} cut after byte {k}, pending kept {mask:#b}"),
+                &files,
+                config,
+                &oracle,
+            );
+        }
+    }
+    states
+}
+
+/// A fixed workload that rotates segments, delivers everything, checkpoints (removing
+/// segments), and goes on appending and checkpointing with one destination behind.
+fn gc_workload() -> Vec<Step> {
+    let batch = |n: usize, bits: u32| Step::Append(vec![(1, bits); n]);
+    vec![
+        batch(2, 0b11),
+        batch(2, 0b01),
+        batch(1, 0b10),
+        batch(2, 0b11),
+        Step::Deliver(0, 10),
+        Step::Deliver(1, 2),
+        Step::Checkpoint,
+        batch(2, 0b11),
+        Step::Deliver(1, 10),
+        Step::Deliver(0, 10),
+        Step::Checkpoint,
+        batch(1, 0b01),
+        Step::Checkpoint,
+    ]
+}
+
+#[test]
+fn s2_a_write_torn_at_every_byte_loses_no_accepted_record_and_delivers_nothing_corrupt() {
+    let seed = seed("s2");
+    let mut rng = Rng::new(seed);
+    let workloads = cases(3, 200);
+    let (mut cuts, mut verdict) = torn_at_every_byte(&gc_workload(), small_config(), "gc");
+    for w in 0..workloads {
+        let steps = random_workload(&mut rng, 10, NDEST as u8);
+        let (c, v) = torn_at_every_byte(&steps, small_config(), &format!("seed {seed} #{w}"));
+        cuts += c;
+        verdict.add(v);
+    }
+    eprintln!("s2: {cuts} cut points, {verdict:?}");
+    assert!(cuts > 1000, "too few cut points exercised: {cuts}");
+}
+
+#[test]
+fn s3_any_subset_of_unsynced_writes_lost_at_a_crash_loses_no_accepted_record() {
+    let seed = seed("s3");
+    let mut rng = Rng::new(seed);
+    let workloads = cases(6, 400);
+    let mut states = 0;
+    let mut verdict = Verdict::default();
+    for w in 0..workloads {
+        let steps = random_workload(&mut rng, 10, NDEST as u8);
+        let (s, v) = lost_writes_at_every_op(
+            &steps,
+            small_config(),
+            &format!("seed {seed} #{w}"),
+            &mut rng,
+        );
+        states += s;
+        verdict.add(v);
+    }
+    states += torn_and_lost_at_every_byte(&gc_workload(), small_config(), "gc");
+    eprintln!("s3: {states} crash states, {verdict:?}");
+    assert!(verdict.records > 0);
+}
+
+#[test]
+fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_and_loses_nothing()
+{
+    let steps = gc_workload();
+    let disk = record(&steps, small_config());
+    // The workload really goes through every step named here.
+    let creates = disk
+        .ops
+        .iter()
+        .filter(|op| matches!(op, Op::Create(n) if n.ends_with(".seg")))
+        .count();
+    assert!(creates >= 3, "rotation: {:?}", disk.ops);
+    assert!(disk.ops.iter().any(|op| matches!(op, Op::Rename(..))));
+    assert!(
+        disk.ops
+            .iter()
+            .filter(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
+            .count()
+            >= 2,
+        "segment removal: {:?}",
+        disk.ops
+    );
+    let mut rng = Rng::new(seed("s6"));
+    let (states, verdict) = lost_writes_at_every_op(&steps, small_config(), "gc", &mut rng);
+    eprintln!(
+        "s6: {} operations, {states} crash states, {verdict:?}",
+        disk.ops.len()
+    );
+    assert!(verdict.records > 0);
+}
+
+#[test]
+fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint() {
+    let steps = gc_workload();
+    let disk = record(&steps, small_config());
+    // The first segment removal; cut right after it, before the directory fsync.
+    let remove = disk
+        .ops
+        .iter()
+        .position(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
+        .unwrap();
+    let storage = SimStorage::new(Disk {
+        cut_after_ops: Some(remove + 1),
+        ..Disk::new()
+    });
+    let oracle = run(storage.clone(), small_config(), NDEST, &steps, false);
+    let disk = storage.with(|d| d.clone());
+    let files = disk.durable_only();
+    let Op::Remove(orphan) = &disk.ops[remove] else {
+        unreachable!()
+    };
+    assert!(files.contains_key(orphan), "the removal was not durable");
+    verify("orphan", &files, small_config(), &oracle);
+}
