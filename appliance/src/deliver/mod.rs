@@ -241,7 +241,8 @@ impl Delivery {
                     continue;
                 }
             };
-            let settings = WorkerSettings::for_destination(destination, &options);
+            let mut settings = WorkerSettings::for_destination(destination, &options);
+            settings.state_dir = Some(spool_dir.to_path_buf());
             let worker = Worker::new(
                 settings,
                 sender,

@@ -31,6 +31,7 @@ use super::Batching;
 use super::Secret;
 use super::http::Scheme;
 
+pub mod ack_state;
 pub(crate) mod config;
 pub(crate) mod probe;
 pub mod sender;

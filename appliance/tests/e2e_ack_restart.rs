@@ -1,0 +1,243 @@
+//! Restart keeps what Splunk acknowledged: a kill -9 loop of the real `icsfwd run` binary
+//! while alerts stream at a fixed rate into a HEC destination whose acks arrive late, run
+//! twice side by side — with indexer acks on (`ack = true`) and off — against the emulator's
+//! HEC (one emulator per run, in this process: its channels and their ack ids outlive every
+//! restart of the forwarder, as a real Splunk's do).
+//!
+//! Acks are late: the emulator's `hec:ack-delay` fault keeps every ack id `false` for
+//! [`ACK_DELAY_MS`] after its request, so at every kill the forwarder holds requests that
+//! Splunk indexed but whose ack it has not read yet. The service is killed every
+//! `duration / (kills + 1)` (±30 %, seeded) and restarted at once; after the last kill the
+//! producer finishes, the service drains its backlog and stops cleanly.
+//!
+//! What is asserted (for both runs):
+//! - **0 lost**: every alert answered `accepted` is in the emulator's store.
+//! - **Nothing invented**: every stored id was written by the producer.
+//! - **Each kill costs at most the records of requests not yet answered at the kill**: the
+//!   worker has one request of at most `batch_max_events` (100) records unanswered at a time,
+//!   so the copies beyond the first are at most `kills × 100` in all. With acks on, this holds
+//!   only because the requests awaiting their ack are persisted (the ack-state file,
+//!   `docs/spool.md`) and asked about after the restart instead of being sent again; with acks
+//!   off, because the spool's progress log bounds the resend to one request.
+//!
+//! The figures (extra copies per accepted alert, per run) are printed. Environment:
+//! `ICSFWD_ACK_RESTART_KILLS` (default 5), `ICSFWD_ACK_RESTART_ALERTS` (default 3,000),
+//! `ICSFWD_ACK_RESTART_RATE` (alerts/s, default 1,000), `ICSFWD_ACK_RESTART_SEED`. The
+//! measured variant of `docs/RELIABILITY.md` (30 kills, 20,000 alerts at 1,000/s):
+//!
+//! ```text
+//! ICSFWD_ACK_RESTART_KILLS=30 ICSFWD_ACK_RESTART_ALERTS=20000 \
+//!   cargo test -p icsfwd --test e2e_ack_restart -- --nocapture
+//! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+#[path = "e2e_support/mod.rs"]
+mod e2e;
+#[path = "output_support/mod.rs"]
+mod support;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use e2e::{Producer, Service, env_or, hec_ids, scratch, socket_of, wait_for_status};
+use icsfwd_core::alert::{Alert, Event};
+use icsfwd_sim::generator::Rng;
+use icsfwd_sim::splunk::emulator::Emulator;
+
+/// How long each ack id reads `false` after its request.
+const ACK_DELAY_MS: u64 = 1_500;
+
+/// The records of one HEC request (`batch_max_events` in `e2e::write_hec_config`): what one
+/// kill may leave unanswered.
+const REQUEST: u64 = 100;
+
+/// What the producer saw.
+#[derive(Default)]
+struct Sent {
+    written: HashSet<String>,
+    accepted: HashSet<String>,
+}
+
+/// Writes `count` alerts at `rate` per second, one line at a time, reconnecting whenever the
+/// service is gone; sets `done` at the end.
+fn produce(socket: std::path::PathBuf, count: u64, rate: u64, sent: Arc<Mutex<Sent>>) {
+    let start = Instant::now();
+    let mut producer: Option<Producer> = None;
+    let mut id = 1;
+    while id <= count {
+        let Some(connection) = producer.as_mut() else {
+            producer = Producer::try_connect(&socket);
+            if producer.is_none() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            continue;
+        };
+        let due = start + Duration::from_micros(id * 1_000_000 / rate.max(1));
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let mut alert = Alert::example(1_700_000_000_000 + id);
+        alert.id = id;
+        let event = Event::from(alert);
+        let key = event.event_id().to_string();
+        sent.lock().unwrap().written.insert(key.clone());
+        let line = icsfwd::ingest::schema::encode_line(&event);
+        match connection.exchange(line.as_bytes()) {
+            Some(answer) if answer["status"] == "accepted" => {
+                sent.lock().unwrap().accepted.insert(key);
+            }
+            Some(answer) => panic!("unexpected answer {answer}"),
+            None => producer = None,
+        }
+        id += 1;
+    }
+}
+
+/// What one run came to.
+#[derive(Debug)]
+struct Figures {
+    acks: bool,
+    kills: u64,
+    accepted: usize,
+    lost: usize,
+    extra: u64,
+    elapsed: Duration,
+}
+
+impl Figures {
+    fn per_alert(&self) -> f64 {
+        self.extra as f64 / self.accepted.max(1) as f64
+    }
+}
+
+/// One kill loop: `kills` kills while `alerts` stream at `rate`, then the drain.
+fn kill_loop(acks: bool, kills: u64, alerts: u64, rate: u64, seed: u64) -> Figures {
+    let started = Instant::now();
+    let mut rng = Rng::new(seed ^ u64::from(acks));
+    let tls = support::Tls::new();
+    let mut emulator_config = support::config(&tls);
+    emulator_config.store.max_events = 50_000_000;
+    let emulator = Emulator::start(emulator_config).unwrap();
+    emulator
+        .faults()
+        .add(format!("hec:ack-delay={ACK_DELAY_MS}").parse().unwrap())
+        .unwrap();
+    let dir = scratch(if acks {
+        "ack-restart-on"
+    } else {
+        "ack-restart-off"
+    });
+    let destination = if acks {
+        format!("token = \"{}\"\nack = true", support::ACK_TOKEN)
+    } else {
+        String::new()
+    };
+    let config = e2e::write_hec_config(&dir, &tls, emulator.hec_addr().port(), &destination, "");
+    let sent = Arc::new(Mutex::new(Sent::default()));
+    let done = Arc::new(AtomicBool::new(false));
+    let producer = {
+        let (socket, sent, done) = (socket_of(&dir), sent.clone(), done.clone());
+        std::thread::spawn(move || {
+            produce(socket, alerts, rate, sent);
+            done.store(true, Ordering::SeqCst);
+        })
+    };
+    let life_ms = alerts * 1000 / rate.max(1) / (kills + 1);
+    let mut service = Service::start(&config);
+    for _ in 0..kills {
+        // The delay is the fault's timing (when the kill lands), not a synchronisation.
+        let jitter = rng.below(life_ms * 6 / 10 + 1);
+        std::thread::sleep(Duration::from_millis(life_ms * 7 / 10 + jitter));
+        drop(service.kill());
+        service = Service::start(&config);
+    }
+    producer.join().unwrap();
+    assert!(done.load(Ordering::SeqCst));
+    wait_for_status(
+        "the backlog to drain after the last restart",
+        &config,
+        Duration::from_secs(180),
+        |s| {
+            let d = &s["destinations"][0];
+            d["backlog"] == 0 && d["state"] == "idle" && d["acks_pending"] == 0
+        },
+    );
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{log:#?}");
+
+    let sent = sent.lock().unwrap();
+    let stored = hec_ids(emulator.store());
+    assert_eq!(
+        emulator.store().dropped(),
+        0,
+        "the emulator kept every record"
+    );
+    for id in stored.keys() {
+        assert!(
+            sent.written.contains(id),
+            "{id} stored but never written (seed {seed})"
+        );
+    }
+    let lost = sent
+        .accepted
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .count();
+    let extra = stored.values().map(|copies| copies - 1).sum();
+    Figures {
+        acks,
+        kills,
+        accepted: sent.accepted.len(),
+        lost,
+        extra,
+        elapsed: started.elapsed(),
+    }
+}
+
+#[test]
+fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kill() {
+    let kills = env_or("ICSFWD_ACK_RESTART_KILLS", 5);
+    let alerts = env_or("ICSFWD_ACK_RESTART_ALERTS", 3_000);
+    let rate = env_or("ICSFWD_ACK_RESTART_RATE", 1_000);
+    let seed = e2e::seed_from_env("ICSFWD_ACK_RESTART_SEED", "kill -9 with HEC acks");
+    let runs = [
+        kill_loop(true, kills, alerts, rate, seed),
+        kill_loop(false, kills, alerts, rate, seed),
+    ];
+    for run in &runs {
+        println!(
+            "acks {}: {} kills, {alerts} alerts at {rate}/s, ack delay {ACK_DELAY_MS} ms: \
+             {} accepted, {} lost, {} extra copies ({:.3} per alert, {:.1} per kill), {:?}, \
+             seed {seed}",
+            if run.acks { "on" } else { "off" },
+            run.kills,
+            run.accepted,
+            run.lost,
+            run.extra,
+            run.per_alert(),
+            run.extra as f64 / run.kills.max(1) as f64,
+            run.elapsed
+        );
+    }
+    for run in &runs {
+        let acks = if run.acks { "on" } else { "off" };
+        assert_eq!(
+            run.lost, 0,
+            "acks {acks}: accepted alerts lost (seed {seed})"
+        );
+        assert!(
+            run.extra <= run.kills * REQUEST,
+            "acks {acks}: {} extra copies after {} kills: more than one request ({REQUEST} \
+             records) per kill (seed {seed})",
+            run.extra,
+            run.kills
+        );
+    }
+}
