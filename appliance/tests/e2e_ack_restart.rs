@@ -241,3 +241,127 @@ fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kil
         );
     }
 }
+
+/// A service with acks on (`ack_deadline` 300 s) on a fresh emulator; 300 alerts fed and
+/// sent, all awaiting their ack. Returns what the two clean-stop tests share.
+fn three_hundred_awaiting(
+    name: &str,
+    hold: impl FnOnce(&icsfwd_sim::splunk::emulator::RunningEmulator),
+) -> (
+    support::Tls,
+    icsfwd_sim::splunk::emulator::RunningEmulator,
+    e2e::Scratch,
+    std::path::PathBuf,
+    Service,
+) {
+    let tls = support::Tls::new();
+    let emulator = support::start(&tls);
+    hold(&emulator);
+    let dir = scratch(name);
+    let destination = format!("token = \"{}\"\nack = true", support::ACK_TOKEN);
+    let config = e2e::write_hec_config(&dir, &tls, emulator.hec_addr().port(), &destination, "");
+    let service = Service::start(&config);
+    drop(Producer::connect(&socket_of(&dir)));
+    let events: Vec<(u64, Event)> = (1..=300)
+        .map(|id| {
+            let mut alert = Alert::example(1_700_000_000_000 + id);
+            alert.id = id;
+            (0, Event::from(alert))
+        })
+        .collect();
+    assert_eq!(e2e::feed_all(&dir, events).accepted, 300);
+    wait_for_status(
+        "300 records awaiting their ack",
+        &config,
+        Duration::from_secs(30),
+        |s| s["destinations"][0]["acks_pending"] == 300,
+    );
+    (tls, emulator, dir, config, service)
+}
+
+/// Restarts the service, waits for the drain, stops it; the stored copies per id and the log.
+fn restart_and_drain(
+    config: &std::path::Path,
+    emulator: &icsfwd_sim::splunk::emulator::RunningEmulator,
+) -> (std::collections::BTreeMap<String, u64>, Vec<String>) {
+    let service = Service::start(config);
+    wait_for_status(
+        "the drain after the restart",
+        config,
+        Duration::from_secs(60),
+        |s| {
+            let d = &s["destinations"][0];
+            d["backlog"] == 0 && d["state"] == "idle" && d["acks_pending"] == 0
+        },
+    );
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{log:#?}");
+    (hec_ids(emulator.store()), log)
+}
+
+#[test]
+fn a_clean_stop_drains_the_ack_window_when_the_acks_come_in_time() {
+    let (_tls, emulator, dir, config, service) =
+        three_hundred_awaiting("ack-stop-drain", |emulator| {
+            emulator
+                .faults()
+                .add(format!("hec:ack-delay={ACK_DELAY_MS}").parse().unwrap())
+                .unwrap();
+        });
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("(0 records in flight stay in the spool)")),
+        "the stop drained the acks: {log:#?}"
+    );
+    let state = icsfwd::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
+    let left = icsfwd::destination::hec::ack_state::read(&state).unwrap();
+    assert!(
+        left.requests
+            .iter()
+            .all(|(_, s)| *s == icsfwd::destination::hec::ack_state::State::Indexed),
+        "nothing left awaiting: {left:?}"
+    );
+    let (stored, _) = restart_and_drain(&config, &emulator);
+    assert_eq!(stored.len(), 300);
+    assert!(stored.values().all(|&copies| copies == 1), "{stored:?}");
+}
+
+#[test]
+fn a_clean_stop_persists_the_ack_window_and_the_restart_asks_before_sending() {
+    let (_tls, emulator, dir, config, service) =
+        three_hundred_awaiting("ack-stop-persist", |emulator| {
+            emulator.hec().lock().unwrap().ack_delay = true;
+        });
+    let stopping = Instant::now();
+    let (exit, log) = service.stop();
+    assert!(exit.success(), "{log:#?}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "within the stop's deadline"
+    );
+    let state = icsfwd::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
+    let left = icsfwd::destination::hec::ack_state::read(&state).unwrap();
+    let awaiting: usize = left.requests.iter().map(|(r, _)| r.seqs.len()).sum();
+    assert_eq!(awaiting, 300, "every request persisted: {left:?}");
+    // Meanwhile Splunk indexed them; later requests are acknowledged at once.
+    {
+        let mut hec = emulator.hec().lock().unwrap();
+        hec.ack_delay = false;
+        assert_eq!(hec.release_acks(None), 3);
+    }
+    let (stored, log) = restart_and_drain(&config, &emulator);
+    assert!(
+        log.iter().any(|l| l.contains(
+            "from before the restart, 300 record(s) await their ack (asked first), 0 were \
+             confirmed, 0 are sent again"
+        )),
+        "{log:#?}"
+    );
+    assert_eq!(stored.len(), 300);
+    assert!(
+        stored.values().all(|&copies| copies == 1),
+        "not sent again: {stored:?}"
+    );
+}

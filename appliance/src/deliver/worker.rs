@@ -1,6 +1,8 @@
 //! The worker of one destination: spool → batch → sender → spool cursor.
 //!
-//! What it is: [`Worker::run`] loops until its [`Shutdown`]: it polls HEC acks when due,
+//! What it is: [`Worker::run`] first restores what its sender kept from before a restart
+//! (HEC requests awaiting their ack: [`Sender::resume`], [`Sender::restore`]; they are asked
+//! about before anything is sent), then loops until its [`Shutdown`]: it polls HEC acks when due,
 //! acknowledges in the spool the prefix of its window that is confirmed, reads the records
 //! that follow its window ([`Handle::peek_after`]), sends a batch when it is full or its
 //! oldest record waited `linger` (and no backoff holds it), and otherwise waits for new
@@ -13,7 +15,7 @@
 //! | action | the records become | and the worker |
 //! | --- | --- | --- |
 //! | Delivered | done | counts them delivered, resets the backoff |
-//! | AwaitingAck | awaiting | polls every ack poll interval (or the sender's own [`Sender::poll_interval`]: syslog, 5 ms; RELP, every turn); confirmed (HEC ack `true`, syslog TCP acknowledgement) → done; expired (past the HEC ack deadline, or on a syslog connection that broke) → pending again (a possible duplicate when resent) |
+//! | AwaitingAck | awaiting | polls at the sender's own [`Sender::poll_interval`] (syslog, 5 ms; RELP, every turn), HEC acks every ack poll interval, sooner as the window fills (down to [`MIN_ACK_POLL`]); confirmed (HEC ack `true`, syslog TCP acknowledgement) → done; expired (past the HEC ack deadline, or on a syslog connection that broke) → pending again (a possible duplicate when resent) |
 //! | Retry { after } | pending | waits the backoff (at least `after`), state `retrying` |
 //! | Park { reason } | pending | waits `retry_max`, state `parked` with the reason, logs it at most once per park log interval |
 //! | DeadLetter { reason } | done once written and fsynced to the dead-letter file | counts them dead-lettered |
@@ -361,8 +363,10 @@ impl Worker {
     /// At start, before anything is sent: reads the window as far as the requests the
     /// sender's state names ([`Sender::resume`]), lets the sender say which of those records
     /// await a confirmation, were confirmed, or must be sent again ([`Sender::restore`]), and
-    /// asks about the awaited ones first. The window's entries hold no event here (a resend
-    /// reads it from the spool again), so a large window costs a few bytes per record.
+    /// asks about the awaited ones first. Entries awaiting or confirmed drop their event;
+    /// those to send keep it (re-reading each from the spool at its send would decode the
+    /// window from the cursor every time): right after a restart the window may hold up to
+    /// `max_in_flight` events (~2.7 KB each) until they are sent.
     fn resume_window(&mut self) {
         let Some(dir) = self.settings.state_dir.clone() else {
             return;
@@ -390,7 +394,7 @@ impl Worker {
                 self.last_read = record.seq;
                 self.window.push_back(Entry {
                     seq: record.seq,
-                    event: None,
+                    event: Some(Box::new(record.event)),
                     status: Status::Pending,
                     read_at: now,
                     maybe_sent: false,
@@ -409,6 +413,9 @@ impl Worker {
                 Restored::Awaiting => entry.status = Status::Awaiting,
                 Restored::Confirmed => entry.status = Status::Done,
                 Restored::Resend => entry.maybe_sent = true,
+            }
+            if entry.status != Status::Pending {
+                entry.event = None;
             }
             if let Some(count) = counts.get_mut(restored as usize) {
                 *count += 1;

@@ -25,7 +25,15 @@
 //!   [`Hec::down_for`] and the same request is tried on the next URL at once. URLs
 //!   marked down are tried last (earliest recovery first), never skipped, so a single-URL
 //!   sender is paced by the worker's backoff only.
-//! - Ack ids belong to the URL (indexer) that issued them and are polled there.
+//! - Ack ids belong to the URL (indexer) and channel that issued them and are polled there.
+//!   With [`Sender::resume`] (the worker passes the spool directory), every request answered
+//!   with an `ackId` is persisted in the ack state ([`super::ack_state`]) before its records
+//!   count as awaiting; after a restart [`Sender::restore`] asks about them on their own
+//!   channel (this run sends on a new one) and they are resent only if not confirmed within
+//!   the deadline, counted from when they were sent.
+//! - An ack id issued again on a channel and URL where an older request still waits for it
+//!   (Splunk's counter restarted) expires the older request: it is never confirmed by
+//!   another request's ack.
 //! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
 //!   sent at once) down to the single event, which is then dead-lettered.
 //! - Bounded: a request body is at most `max_bytes` or one event; a reply is read up to
