@@ -103,7 +103,7 @@ use crate::spool::{Handle, SpoolError};
 const READ_CHUNK: usize = 64;
 
 /// The shortest pace of HEC ack polls, reached when the window is (almost) full of records
-/// awaiting acks or the worker is stopping (see [`Worker::ack_poll_due`]). Splunk's advised
+/// awaiting acks or the worker is stopping. Splunk's advised
 /// pace, every 10 s ([`DeliveryOptions::ack_poll_interval`]), is kept while the window is
 /// nearly empty; as it fills, polls come sooner, never more than once a second per channel
 /// and URL (an ack was seen turning `true` about 1 s after its request on a real Splunk).
