@@ -20,6 +20,10 @@
 //!   `docs/spool.md`) and asked about after the restart instead of being sent again; with acks
 //!   off, because the spool's progress log bounds the resend to one request.
 //!
+//! Two clean-stop tests (P3b in `docs/RELIABILITY.md`) hold 300 records awaiting their ack at
+//! a SIGTERM: with acks 1.5 s late the stop drains them; with acks held until after the stop
+//! they stay persisted, and the restart asks about them first and sends none again.
+//!
 //! The figures (extra copies per accepted alert, per run) are printed. Environment:
 //! `ICSFWD_ACK_RESTART_KILLS` (default 5), `ICSFWD_ACK_RESTART_ALERTS` (default 3,000),
 //! `ICSFWD_ACK_RESTART_RATE` (alerts/s, default 1,000), `ICSFWD_ACK_RESTART_SEED`. The

@@ -200,6 +200,14 @@ impl WorkerSettings {
     }
 }
 
+/// The pace of HEC ack polls for a window of `len` records out of `max`: `interval` times the
+/// share of the window still free, at least [`MIN_ACK_POLL`] (or `interval`, if shorter).
+fn adaptive_ack_poll(interval: Duration, len: usize, max: usize) -> Duration {
+    let max = max.max(1);
+    let free = max.saturating_sub(len) as f64 / max as f64;
+    interval.mul_f64(free).max(MIN_ACK_POLL.min(interval))
+}
+
 fn seed(seed: Option<u64>, dest: DestinationId) -> u64 {
     let base = seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -531,14 +539,15 @@ impl Worker {
     /// still free — down to [`MIN_ACK_POLL`] when it is (nearly) full; a poll right after a
     /// restart asks about the requests restored.
     fn ack_poll_due(&self) -> Instant {
-        let interval = self.ack_poll_interval();
         if self.sender.poll_interval().is_some() {
             return self.next_ack_poll;
         }
-        let max = self.settings.max_in_flight.max(1);
-        let free = max.saturating_sub(self.window.len()) as f64 / max as f64;
-        let adaptive = interval.mul_f64(free).max(MIN_ACK_POLL.min(interval));
-        self.next_ack_poll.min(self.last_ack_poll + adaptive)
+        let pace = adaptive_ack_poll(
+            self.ack_poll_interval(),
+            self.window.len(),
+            self.settings.max_in_flight,
+        );
+        self.next_ack_poll.min(self.last_ack_poll + pace)
     }
 
     /// The sender's own poll pace (syslog TCP confirmations), else the settings'.
@@ -1100,6 +1109,32 @@ mod tests {
         let config = Config::parse(&text, &origin, &|_| None).unwrap_or_else(|p| panic!("{p}"));
         let destination = config.destination("h").unwrap();
         WorkerSettings::for_destination(destination, &DeliveryOptions::default()).ack_poll_interval
+    }
+
+    #[test]
+    fn ack_polls_come_sooner_as_the_window_fills_but_never_under_a_second() {
+        use super::{MIN_ACK_POLL, adaptive_ack_poll};
+        let ten = Duration::from_secs(10);
+        assert_eq!(
+            adaptive_ack_poll(ten, 0, 10_000),
+            ten,
+            "Splunk's pace when quiet"
+        );
+        assert_eq!(
+            adaptive_ack_poll(ten, 5_000, 10_000),
+            Duration::from_secs(5)
+        );
+        assert_eq!(adaptive_ack_poll(ten, 9_500, 10_000), MIN_ACK_POLL);
+        assert_eq!(adaptive_ack_poll(ten, 10_000, 10_000), MIN_ACK_POLL, "full");
+        assert_eq!(adaptive_ack_poll(ten, 12_000, 10_000), MIN_ACK_POLL);
+        // A shorter configured interval (tests, or half a short ack deadline) is kept.
+        let short = Duration::from_millis(200);
+        assert_eq!(adaptive_ack_poll(short, 10_000, 10_000), short);
+        assert_eq!(
+            adaptive_ack_poll(ten, 1, 0),
+            MIN_ACK_POLL,
+            "a window of 0 is one"
+        );
     }
 
     #[test]
