@@ -107,9 +107,14 @@ fn a_restarted_sender_asks_the_old_channel_then_confirms_from_its_own_file() {
     );
     assert_eq!(third.pending_acks(), 0);
     drop(third);
-    // And once restored, the file holds nothing to ask about any more.
+    // They stay in the file (confirmed) while the spool holds them; once the records are
+    // acknowledged in the spool (not read at start any more), the file forgets them.
     let mut fourth = acks_sender(emulator.hec_url(), &tls, deadline);
-    assert_eq!(fourth.resume(dir.path(), "h"), None);
+    assert_eq!(fourth.resume(dir.path(), "h"), Some(108));
+    assert!(fourth.restore(&[], Instant::now()).is_empty());
+    drop(fourth);
+    let mut fifth = acks_sender(emulator.hec_url(), &tls, deadline);
+    assert_eq!(fifth.resume(dir.path(), "h"), None);
 }
 
 #[test]

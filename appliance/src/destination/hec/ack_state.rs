@@ -383,20 +383,25 @@ impl Log {
         self.errors
     }
 
-    /// Replaces the file with the header and one `sent` line per request of `awaiting`:
-    /// temp file, `fdatasync`, rename, `fsync` of the directory.
+    /// Replaces the file with the header and, per request of `requests`, its `sent` line
+    /// (and its `indexed` line for one in state [`State::Indexed`]): temp file, `fdatasync`,
+    /// rename, `fsync` of the directory.
     ///
     /// # Errors
     ///
     /// A step failed; the old file (if any) is left in place.
     pub fn rewrite<'a>(
         &mut self,
-        awaiting: impl IntoIterator<Item = &'a Request>,
+        requests: impl IntoIterator<Item = (&'a Request, State)>,
     ) -> io::Result<()> {
         self.file = None;
         let mut text = Line::Header.encode();
-        for request in awaiting {
+        for (request, state) in requests {
             text.push_str(&Line::Sent(request.clone()).encode());
+            if state == State::Indexed {
+                let (channel, url) = (request.channel.clone(), request.url.clone());
+                text.push_str(&Line::Indexed(channel, url, request.ack_id).encode());
+            }
         }
         let result = self.replace(text.as_bytes());
         if result.is_err() {
@@ -423,16 +428,16 @@ impl Log {
     }
 
     /// Appends `line`, made durable first when `sync`; after a failed write, or past
-    /// [`COMPACT_AT`], rewrites the file with `awaiting` instead (which must then include
+    /// [`COMPACT_AT`], rewrites the file with `requests` instead (which must then include
     /// what `line` says).
     pub fn append<'a>(
         &mut self,
         line: &Line,
         sync: bool,
-        awaiting: impl IntoIterator<Item = &'a Request>,
+        requests: impl IntoIterator<Item = (&'a Request, State)>,
     ) {
         if self.file.is_none() || self.len >= COMPACT_AT {
-            let _ = self.rewrite(awaiting);
+            let _ = self.rewrite(requests);
             return;
         }
         let text = line.encode();
@@ -491,13 +496,29 @@ mod tests {
             request(1, vec![101, 103, 104]),
             request(2, vec![200]),
         );
-        log.rewrite([&a]).unwrap();
-        log.append(&Line::Sent(b.clone()), true, [&a, &b]);
-        log.append(&Line::Sent(c.clone()), true, [&a, &b, &c]);
+        log.rewrite([(&a, State::Awaiting)]).unwrap();
+        log.append(
+            &Line::Sent(b.clone()),
+            true,
+            [(&a, State::Awaiting), (&b, State::Awaiting)],
+        );
+        log.append(
+            &Line::Sent(c.clone()),
+            true,
+            [
+                (&a, State::Awaiting),
+                (&b, State::Awaiting),
+                (&c, State::Awaiting),
+            ],
+        );
         log.append(
             &Line::Indexed(b.channel.clone(), b.url.clone(), 1),
             false,
-            [&a, &c],
+            [
+                (&b, State::Indexed),
+                (&a, State::Awaiting),
+                (&c, State::Awaiting),
+            ],
         );
         (log, a, b, c)
     }
@@ -509,7 +530,7 @@ mod tests {
         log.append(
             &Line::Expired(c.channel.clone(), c.url.clone(), 2),
             false,
-            [&a],
+            [(&b, State::Indexed), (&a, State::Awaiting)],
         );
         let loaded = read(log.path()).unwrap();
         assert_eq!(
@@ -521,7 +542,7 @@ mod tests {
         assert_eq!(mode(log.path()), 0o640);
         assert_eq!(mode(&dir.path().join(DIR)), 0o750);
         // A rewrite keeps exactly what is still awaited.
-        log.rewrite([&a]).unwrap();
+        log.rewrite([(&a, State::Awaiting)]).unwrap();
         assert_eq!(
             read(log.path()).unwrap().requests,
             vec![(a, State::Awaiting)]

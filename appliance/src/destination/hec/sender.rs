@@ -89,6 +89,11 @@ use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use crate::destination::http::{HttpClient, Redactor, SetupError};
 use crate::destination::{AckReport, Item, Outcome, Restored, Secret, Sender, Timeouts, Tls};
 
+/// How many of the records confirmed last the ack state keeps through a rewrite: the
+/// worker's default window (`max_in_flight`), the most that can be confirmed and not yet
+/// acknowledged in the spool.
+pub const KEEP_INDEXED: usize = 10_000;
+
 /// Most ack ids in one `/services/collector/ack` query.
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
@@ -171,6 +176,10 @@ pub struct HecSender {
     log: Option<ack_state::Log>,
     /// What [`Sender::resume`] read, until [`Sender::restore`] decides.
     restored: Vec<(Request, ack_state::State)>,
+    /// The requests confirmed last (at most [`KEEP_INDEXED`] records): kept in the ack state
+    /// through its rewrites, so that records confirmed but still held in the worker's window
+    /// (behind one that is not) are not sent again after a restart.
+    indexed: std::collections::VecDeque<Request>,
     rendered: Vec<u8>,
     spans: Vec<Range<usize>>,
     body: Vec<u8>,
@@ -226,6 +235,7 @@ impl HecSender {
             ambiguous: Vec::new(),
             log: None,
             restored: Vec::new(),
+            indexed: std::collections::VecDeque::new(),
             rendered: Vec::new(),
             spans: Vec::new(),
             body: Vec::new(),
@@ -295,11 +305,10 @@ impl HecSender {
                             });
                         self.pending = kept;
                         for p in done {
-                            self.persist(
-                                &Line::Indexed(p.request.channel, p.request.url, p.request.ack_id),
-                                false,
-                            );
-                            report.indexed.extend(p.request.seqs);
+                            report.indexed.extend(&p.request.seqs);
+                            self.note_indexed(p.request.clone());
+                            let r = p.request;
+                            self.persist(&Line::Indexed(r.channel, r.url, r.ack_id), false);
                         }
                     }
                     Err((message, cause)) => {
@@ -363,7 +372,7 @@ impl HecSender {
             .flat_map(|(r, _)| r.seqs.last())
             .max()
             .copied();
-        if upto.is_none() && log.rewrite(std::iter::empty()).is_err() {
+        if upto.is_none() && log.rewrite([]).is_err() {
             log::warn!(
                 "destination {name:?}: cannot write the HEC ack state {}: after a restart, the \
                  records awaiting their ack are sent again (possible duplicates)",
@@ -397,7 +406,10 @@ impl HecSender {
             let age = Duration::from_millis(wall_now.saturating_sub(request.sent_ms));
             let target = self.targets.iter().position(|t| t.base == request.url);
             let verdict = match (trusted, state, target) {
-                (true, ack_state::State::Indexed, _) => Restored::Confirmed,
+                (true, ack_state::State::Indexed, _) => {
+                    self.note_indexed(request.clone());
+                    Restored::Confirmed
+                }
                 (true, ack_state::State::Awaiting, Some(target)) if age < deadline => {
                     self.pending.push(PendingAck {
                         target,
@@ -413,10 +425,9 @@ impl HecSender {
                 *slot = (*slot).max(verdict);
             }
         }
-        if let Some(log) = self.log.as_mut()
-            && log
-                .rewrite(self.pending.iter().map(|p| &p.request))
-                .is_err()
+        let (log, indexed, pending) = (&mut self.log, &self.indexed, &self.pending);
+        if let Some(log) = log.as_mut()
+            && log.rewrite(requests(indexed, pending)).is_err()
         {
             log::warn!(
                 "cannot write the HEC ack state {}: after a restart, the records awaiting \
@@ -427,11 +438,23 @@ impl HecSender {
         verdicts.into_iter().collect()
     }
 
+    /// Remembers `request` as confirmed, forgetting the oldest beyond [`KEEP_INDEXED`] records.
+    fn note_indexed(&mut self, request: Request) {
+        self.indexed.push_back(request);
+        let mut records: usize = self.indexed.iter().map(|r| r.seqs.len()).sum();
+        while records > KEEP_INDEXED {
+            match self.indexed.pop_front() {
+                Some(oldest) => records -= oldest.seqs.len(),
+                None => break,
+            }
+        }
+    }
+
     /// Appends `line` to the ack-state file (if one is open), durably when `sync`.
     fn persist(&mut self, line: &Line, sync: bool) {
         if let Some(log) = self.log.as_mut() {
             let before = log.errors();
-            log.append(line, sync, self.pending.iter().map(|p| &p.request));
+            log.append(line, sync, requests(&self.indexed, &self.pending));
             if log.errors() > before && before == 0 {
                 log::warn!(
                     "cannot write the HEC ack state {}: after a restart, the records awaiting \
@@ -810,6 +833,19 @@ impl Sender for HecSender {
     fn restore(&mut self, records: &[(u64, u32)], now: Instant) -> Vec<(u64, Restored)> {
         HecSender::restore(self, records, now)
     }
+}
+
+/// What a rewrite of the ack state keeps: the requests confirmed last, then those awaiting.
+fn requests<'a>(
+    indexed: &'a std::collections::VecDeque<Request>,
+    pending: &'a [PendingAck],
+) -> impl Iterator<Item = (&'a Request, ack_state::State)> {
+    let indexed = indexed.iter().map(|r| (r, ack_state::State::Indexed));
+    indexed.chain(
+        pending
+            .iter()
+            .map(|p| (&p.request, ack_state::State::Awaiting)),
+    )
 }
 
 /// Whether `text` is a GUID: `8-4-4-4-12` hex digits.
