@@ -217,7 +217,7 @@ fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kil
     ];
     for run in &runs {
         println!(
-            "acks {}: {} kills, {alerts} alerts at {rate}/s, ack delay {ACK_DELAY_MS} ms: \
+            "P1b figures, acks {}: {} kills, {alerts} alerts at {rate}/s, ack delay {ACK_DELAY_MS} ms: \
              {} accepted, {} lost, {} extra copies ({:.3} per alert, {:.1} per kill), {:?}, \
              seed {seed}",
             if run.acks { "on" } else { "off" },
