@@ -15,10 +15,14 @@
 //! - **Nothing invented**: every stored id was written by the producer.
 //! - **Each kill costs at most the records of requests not yet answered at the kill**: the
 //!   worker has one request of at most `batch_max_events` (100) records unanswered at a time,
-//!   so the copies beyond the first are at most `kills × 100` in all. With acks on, this holds
-//!   only because the requests awaiting their ack are persisted (the ack-state file,
+//!   so the copies beyond the first are at most `kills × 100` in all, plus the resends the
+//!   service counted as possible duplicates (read from each life's log). With acks on, this
+//!   holds only because the requests awaiting their ack are persisted (the ack-state file,
 //!   `docs/spool.md`) and asked about after the restart instead of being sent again; with acks
-//!   off, because the spool's progress log bounds the resend to one request.
+//!   off, because the spool's progress log bounds the resend to one request. The counted
+//!   resends with acks on come from one hazard of HEC's protocol: an ack reads `true` only
+//!   once, so a kill while an ack query is being answered loses those `true`s; their requests
+//!   wait for the ack deadline ([`DEADLINE_S`]) and are sent again, counted.
 //!
 //! Two clean-stop tests (P3b in `docs/RELIABILITY.md`) hold 300 records awaiting their ack at
 //! a SIGTERM: with acks 1.5 s late the stop drains them; with acks held until after the stop
@@ -57,6 +61,11 @@ use icsfwd_sim::splunk::emulator::Emulator;
 
 /// How long each ack id reads `false` after its request.
 const ACK_DELAY_MS: u64 = 1_500;
+
+/// The ack deadline of the acks-on run: a request whose `true` was lost (a kill while an ack
+/// query was answered: Splunk forgets a `true` once read) waits this long before it is sent
+/// again, counted.
+const DEADLINE_S: u64 = 20;
 
 /// The records of one HEC request (`batch_max_events` in `e2e::write_hec_config`): what one
 /// kill may leave unanswered.
@@ -112,6 +121,8 @@ struct Figures {
     accepted: usize,
     lost: usize,
     extra: u64,
+    /// Resends the service counted as possible duplicates (logged).
+    counted: u64,
     elapsed: Duration,
 }
 
@@ -139,7 +150,10 @@ fn kill_loop(acks: bool, kills: u64, alerts: u64, rate: u64, seed: u64) -> Figur
         "ack-restart-off"
     });
     let destination = if acks {
-        format!("token = \"{}\"\nack = true", support::ACK_TOKEN)
+        format!(
+            "token = \"{}\"\nack = true\nack_deadline = \"{DEADLINE_S}s\"",
+            support::ACK_TOKEN
+        )
     } else {
         String::new()
     };
@@ -154,12 +168,13 @@ fn kill_loop(acks: bool, kills: u64, alerts: u64, rate: u64, seed: u64) -> Figur
         })
     };
     let life_ms = alerts * 1000 / rate.max(1) / (kills + 1);
+    let mut counted = 0;
     let mut service = Service::start(&config);
     for _ in 0..kills {
         // The delay is the fault's timing (when the kill lands), not a synchronisation.
         let jitter = rng.below(life_ms * 6 / 10 + 1);
         std::thread::sleep(Duration::from_millis(life_ms * 7 / 10 + jitter));
-        drop(service.kill());
+        counted += counted_resends(&service.kill());
         service = Service::start(&config);
     }
     producer.join().unwrap();
@@ -175,6 +190,7 @@ fn kill_loop(acks: bool, kills: u64, alerts: u64, rate: u64, seed: u64) -> Figur
     );
     let (exit, log) = service.stop();
     assert!(exit.success(), "{log:#?}");
+    counted += counted_resends(&log);
 
     let sent = sent.lock().unwrap();
     let stored = hec_ids(emulator.store());
@@ -201,8 +217,27 @@ fn kill_loop(acks: bool, kills: u64, alerts: u64, rate: u64, seed: u64) -> Figur
         accepted: sent.accepted.len(),
         lost,
         extra,
+        counted,
         elapsed: started.elapsed(),
     }
+}
+
+/// The resends a life of the service logged as possible duplicates: records whose ack
+/// passed the deadline, and records of the ack state it did not trust at start.
+fn counted_resends(log: &[String]) -> u64 {
+    let mut counted = 0;
+    for line in log {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (i, pair) in words.windows(4).enumerate() {
+            let number = match pair {
+                [n, "records", "not", "acknowledged"] => n,
+                [n, "are", "sent", "again"] if i > 0 => n,
+                _ => continue,
+            };
+            counted += number.parse::<u64>().unwrap_or(0);
+        }
+    }
+    counted
 }
 
 #[test]
@@ -218,8 +253,8 @@ fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kil
     for run in &runs {
         println!(
             "P1b figures, acks {}: {} kills, {alerts} alerts at {rate}/s, ack delay {ACK_DELAY_MS} ms: \
-             {} accepted, {} lost, {} extra copies ({:.3} per alert, {:.1} per kill), {:?}, \
-             seed {seed}",
+             {} accepted, {} lost, {} extra copies ({:.3} per alert, {:.1} per kill; {} \
+             resends counted as possible duplicates), {:?}, seed {seed}",
             if run.acks { "on" } else { "off" },
             run.kills,
             run.accepted,
@@ -227,6 +262,7 @@ fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kil
             run.extra,
             run.per_alert(),
             run.extra as f64 / run.kills.max(1) as f64,
+            run.counted,
             run.elapsed
         );
     }
@@ -237,11 +273,12 @@ fn a_kill_9_loop_with_late_acks_costs_at_most_the_unanswered_request_of_each_kil
             "acks {acks}: accepted alerts lost (seed {seed})"
         );
         assert!(
-            run.extra <= run.kills * REQUEST,
+            run.extra <= run.kills * REQUEST + run.counted,
             "acks {acks}: {} extra copies after {} kills: more than one request ({REQUEST} \
-             records) per kill (seed {seed})",
+             records) per kill and the {} resends counted (seed {seed})",
             run.extra,
-            run.kills
+            run.kills,
+            run.counted
         );
     }
 }
