@@ -21,8 +21,9 @@
 //!   `docs/spool.md`) and asked about after the restart instead of being sent again; with acks
 //!   off, because the spool's progress log bounds the resend to one request. The counted
 //!   resends with acks on come from one hazard of HEC's protocol: an ack reads `true` only
-//!   once, so a kill while an ack query is being answered loses those `true`s; their requests
-//!   wait for the ack deadline ([`DEADLINE_S`]) and are sent again, counted.
+//!   once, so a kill while an ack query is being answered may lose those `true`s; the
+//!   requests of a poll the kill cut are sent again at once, counted (the ack state frames
+//!   each poll).
 //!
 //! Two clean-stop tests (P3b in `docs/RELIABILITY.md`) hold 300 records awaiting their ack at
 //! a SIGTERM: with acks 1.5 s late the stop drains them; with acks held until after the stop
@@ -62,9 +63,8 @@ use icsfwd_sim::splunk::emulator::Emulator;
 /// How long each ack id reads `false` after its request.
 const ACK_DELAY_MS: u64 = 1_500;
 
-/// The ack deadline of the acks-on run: a request whose `true` was lost (a kill while an ack
-/// query was answered: Splunk forgets a `true` once read) waits this long before it is sent
-/// again, counted.
+/// The ack deadline of the acks-on run (a request whose `true` was lost some other way waits
+/// this long before it is sent again, counted).
 const DEADLINE_S: u64 = 20;
 
 /// The records of one HEC request (`batch_max_events` in `e2e::write_hec_config`): what one

@@ -11,6 +11,8 @@
 //! sent <channel> <url> <ack id> <sent, epoch ms> <fingerprint, 8 hex> <records> <crc32c>
 //! indexed <channel> <url> <ack id> <crc32c>
 //! expired <channel> <url> <ack id> <crc32c>
+//! poll <crc32c>
+//! polled <crc32c>
 //! ```
 //!
 //! - The first line names the format; a file without it (another format, damage) is
@@ -23,6 +25,10 @@
 //! - `indexed`: the ack read `true` (the records are delivered); `expired`: the ack deadline
 //!   passed and the records were sent again. Neither is synced: losing one only costs a
 //!   resend.
+//! - `poll` / `polled` frame each ack poll. HEC answers `true` only once: a kill during a
+//!   poll may lose `true`s, so the requests still awaited before a `poll` without its
+//!   `polled` are [`State::Asked`] — sent again at once (counted) instead of waiting for the
+//!   deadline with the destination's window held.
 //!
 //! What it guarantees (on doubt, records are sent again, never skipped):
 //! - A torn last line (no newline), a line whose CRC or fields do not match, an `indexed` or
@@ -112,6 +118,10 @@ pub enum Line {
     Indexed(String, String, u64),
     /// Its ack deadline passed: `(channel, url, ack id)`.
     Expired(String, String, u64),
+    /// An ack poll starts: its answers may read `true` for the requests before it.
+    Poll,
+    /// The ack poll's answers are all written (as `indexed` lines).
+    Polled,
 }
 
 impl Line {
@@ -131,6 +141,8 @@ impl Line {
             ),
             Line::Indexed(channel, url, id) => format!("indexed {channel} {url} {id}"),
             Line::Expired(channel, url, id) => format!("expired {channel} {url} {id}"),
+            Line::Poll => "poll".to_owned(),
+            Line::Polled => "polled".to_owned(),
         };
         let crc = crc::checksum(body.as_bytes());
         format!("{body} {crc:08x}\n")
@@ -151,8 +163,11 @@ impl Line {
             return None;
         }
         let text = std::str::from_utf8(body).ok()?;
-        if text == HEADER {
-            return Some(Line::Header);
+        match text {
+            HEADER => return Some(Line::Header),
+            "poll" => return Some(Line::Poll),
+            "polled" => return Some(Line::Polled),
+            _ => {}
         }
         let words: Vec<&str> = text.split(' ').collect();
         match words.as_slice() {
@@ -259,6 +274,10 @@ pub enum State {
     Awaiting,
     /// Its ack read `true`.
     Indexed,
+    /// Sent before an ack poll that a kill interrupted: HEC may have answered `true` for it,
+    /// which it answers only once and which was lost. Send it again rather than wait for
+    /// the deadline.
+    Asked,
 }
 
 /// What [`read`] found.
@@ -291,6 +310,8 @@ pub fn read(path: &Path) -> io::Result<Loaded> {
     let bytes = std::fs::read(path)?;
     let mut lines = bytes.split(|&b| b == b'\n').peekable();
     let mut first = true;
+    // The requests before the last `poll` line not followed by `polled`.
+    let mut open_poll: Option<usize> = None;
     while let Some(line) = lines.next() {
         let is_last = lines.peek().is_none();
         if is_last && line.is_empty() {
@@ -306,7 +327,18 @@ pub fn read(path: &Path) -> io::Result<Loaded> {
             }
             continue;
         }
-        apply(&mut loaded, decoded);
+        match decoded {
+            Some(Line::Poll) => open_poll = Some(loaded.requests.len()),
+            Some(Line::Polled) => open_poll = None,
+            decoded => apply(&mut loaded, decoded),
+        }
+    }
+    if let Some(before) = open_poll {
+        for (_, state) in loaded.requests.iter_mut().take(before) {
+            if *state == State::Awaiting {
+                *state = State::Asked;
+            }
+        }
     }
     Ok(loaded)
 }
@@ -341,7 +373,7 @@ fn apply(loaded: &mut Loaded, line: Option<Line>) {
             }
             None => loaded.damaged += 1,
         },
-        Some(Line::Header) | None => loaded.damaged += 1,
+        Some(Line::Header | Line::Poll | Line::Polled) | None => loaded.damaged += 1,
     }
 }
 
@@ -616,6 +648,41 @@ mod tests {
         assert!(read(log.path()).unwrap().requests.is_empty());
         std::fs::remove_file(log.path()).unwrap();
         assert_eq!(read(log.path()).unwrap(), Loaded::default());
+    }
+
+    #[test]
+    fn a_poll_cut_by_a_kill_marks_the_requests_it_may_have_consumed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, a, b, c) = written(dir.path());
+        let all = [
+            (&b, State::Indexed),
+            (&a, State::Awaiting),
+            (&c, State::Awaiting),
+        ];
+        log.append(&Line::Poll, false, all);
+        log.append(&Line::Polled, false, all);
+        assert_eq!(
+            read(log.path()).unwrap().requests,
+            vec![
+                (a.clone(), State::Awaiting),
+                (b.clone(), State::Indexed),
+                (c.clone(), State::Awaiting)
+            ],
+            "a finished poll changes nothing"
+        );
+        log.append(&Line::Poll, false, all);
+        let d = request(3, vec![300]);
+        log.append(&Line::Sent(d.clone()), true, all);
+        assert_eq!(
+            read(log.path()).unwrap().requests,
+            vec![
+                (a, State::Asked),
+                (b, State::Indexed),
+                (c, State::Asked),
+                (d, State::Awaiting)
+            ],
+            "the poll the kill cut may have read their trues; d was sent after it"
+        );
     }
 
     #[test]

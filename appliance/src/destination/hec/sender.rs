@@ -287,6 +287,10 @@ impl HecSender {
             .collect();
         groups.sort();
         groups.dedup();
+        if !groups.is_empty() {
+            self.persist(&Line::Poll, false);
+        }
+        let polled = !groups.is_empty();
         for (target, channel) in groups {
             let ids: Vec<u64> = self
                 .pending
@@ -329,6 +333,9 @@ impl HecSender {
                 false,
             );
             report.expired.extend(p.request.seqs);
+        }
+        if polled {
+            self.persist(&Line::Polled, false);
         }
         report.indexed.sort_unstable();
         report.expired.sort_unstable();
