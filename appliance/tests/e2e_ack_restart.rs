@@ -390,7 +390,8 @@ fn a_clean_stop_persists_the_ack_window_and_the_restart_asks_before_sending() {
     {
         let mut hec = emulator.hec().lock().unwrap();
         hec.ack_delay = false;
-        assert_eq!(hec.release_acks(None), 3);
+        // Three requests of 100, or more when a linger cut one short.
+        assert!(hec.release_acks(None) >= 3);
     }
     let (stored, log) = restart_and_drain(&config, &emulator);
     assert!(
