@@ -49,9 +49,15 @@
 //! - HEC acks are polled every [`DeliveryOptions::ack_poll_interval`] (default 10 s, the
 //!   reference's "poll every ~10 s"; tests use less), or every half `ack_deadline` when that
 //!   is shorter (the deadline is checked at each poll, so it is honoured within half of
-//!   itself), and every [`BLOCKED_ACK_POLL`](worker::BLOCKED_ACK_POLL) while a worker's window
-//!   is full of records awaiting acks (it can do nothing else meanwhile). A record whose ack
+//!   itself), while a worker's window holds few records; sooner as it fills (the interval
+//!   times the share of the window still free), never more often than every
+//!   [`MIN_ACK_POLL`](worker::MIN_ACK_POLL) (1 s). A stopping worker polls at once and then
+//!   every second for up to [`ACK_DRAIN_WAIT`](worker::ACK_DRAIN_WAIT). A record whose ack
 //!   passes the destination's `ack_deadline` is resent.
+//! - HEC requests awaiting their ack are persisted (`acks/<destination>.acks` in the spool
+//!   directory, `destination::hec::ack_state`): after a restart the worker asks about them
+//!   first, on their own channel, and resends only what is not confirmed within the deadline
+//!   ([`Sender::resume`], [`Sender::restore`]; `docs/spool.md`, "HEC ack state").
 //! - A parked destination is retried every `retry_max` and logs what to fix at most once per
 //!   [`DeliveryOptions::park_log_interval`] (default 60 s).
 //! - A worker keeps at most [`DeliveryOptions::max_in_flight`] records in memory (sent and
@@ -328,7 +334,8 @@ impl Running {
                 return Ok(());
             }
         };
-        let settings = WorkerSettings::for_destination(destination, &self.options);
+        let mut settings = WorkerSettings::for_destination(destination, &self.options);
+        settings.state_dir = Some(self.spool_dir.clone());
         let worker = Worker::new(
             settings,
             sender,

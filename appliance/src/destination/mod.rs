@@ -49,6 +49,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::ops::Range;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
@@ -479,6 +480,20 @@ pub struct AckReport {
     pub refused: Vec<(u64, Action)>,
 }
 
+/// What a sender that keeps its confirmations across restarts says, at start, about a record
+/// the previous run sent ([`Sender::restore`]). Ordered by how much is known: a record named
+/// twice takes the stronger word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Restored {
+    /// It may have been received (its request was answered, or the state cannot be
+    /// trusted): send it again, counted as a possible duplicate.
+    Resend,
+    /// Its request awaits its confirmation: ask about it, send it only if that fails.
+    Awaiting,
+    /// Confirmed before the restart: delivered.
+    Confirmed,
+}
+
 /// A destination's sender, as its worker drives it: [`send`](Sender::send) a batch, then, for
 /// the records it answered [`AwaitingAck`](Action::AwaitingAck), their confirmation.
 ///
@@ -509,4 +524,20 @@ pub trait Sender: Send {
     /// Called once when the worker stops cleanly: ends the session (RELP sends `close`) and
     /// reports the last confirmations; what stays unconfirmed stays in the spool.
     fn finish(&mut self) -> AckReport;
+
+    /// At start, before anything is sent: opens the state this destination (`name`) keeps
+    /// across restarts under the spool directory `dir` and reads what the previous run left
+    /// there. Returns the last sequence number it names, if any: the worker then reads its
+    /// window that far and calls [`restore`](Self::restore). HEC with acks keeps the requests
+    /// awaiting their ack (`hec::ack_state`); every other kind keeps nothing (`None`), and
+    /// sends again whatever the previous run left unconfirmed. Required of every kind, so that
+    /// a new kind states what it keeps.
+    fn resume(&mut self, dir: &Path, name: &str) -> Option<u64>;
+
+    /// After [`resume`](Self::resume): given the records read at start up to the sequence
+    /// number it returned, each with its [`hec::ack_state::record_mark`], says what became of
+    /// those the previous run sent. Records it does not name were never sent (or their send
+    /// was never answered): the worker sends them as usual. A kind that keeps nothing
+    /// returns an empty list.
+    fn restore(&mut self, records: &[(u64, u32)], now: Instant) -> Vec<(u64, Restored)>;
 }

@@ -14,6 +14,7 @@ mod e2e;
 #[path = "../output_support/mod.rs"]
 mod support;
 
+mod ack_restart;
 mod chaos;
 mod crash;
 mod delivery;

@@ -178,6 +178,19 @@ struct Fake<F: FnMut() + Send> {
 }
 
 impl<F: FnMut() + Send> Sender for Fake<F> {
+    fn resume(&mut self, _dir: &std::path::Path, _name: &str) -> Option<u64> {
+        // A fake sender keeps nothing across a restart.
+        None
+    }
+
+    fn restore(
+        &mut self,
+        _records: &[(u64, u32)],
+        _now: std::time::Instant,
+    ) -> Vec<(u64, icsfwd::destination::Restored)> {
+        Vec::new()
+    }
+
     fn send(&mut self, batch: &[Item<'_>], _now: Instant) -> Outcome {
         (self.during)();
         self.sent

@@ -22,6 +22,7 @@ mod deliver_hec;
 mod deliver_splunk;
 mod deliver_worker;
 mod hec;
+mod hec_ack_state;
 mod relp;
 mod splunk;
 mod syslog;

@@ -32,6 +32,7 @@ use super::Secret;
 use super::http::Scheme;
 use super::proxy::Proxy;
 
+pub mod ack_state;
 pub(crate) mod config;
 pub(crate) mod probe;
 pub mod sender;

@@ -26,7 +26,15 @@
 //!   marked down are tried last (earliest recovery first), never skipped, so a single-URL
 //!   sender is paced by the worker's backoff only ([`Rotation`], shared with the other
 //!   kinds).
-//! - Ack ids belong to the URL (indexer) that issued them and are polled there.
+//! - Ack ids belong to the URL (indexer) and channel that issued them and are polled there.
+//!   With [`Sender::resume`] (the worker passes the spool directory), every request answered
+//!   with an `ackId` is persisted in the ack state ([`super::ack_state`]) before its records
+//!   count as awaiting; after a restart [`Sender::restore`] asks about them on their own
+//!   channel (this run sends on a new one) and they are resent only if not confirmed within
+//!   the deadline, counted from when they were sent.
+//! - An ack id issued again on a channel and URL where an older request still waits for it
+//!   (Splunk's counter restarted) expires the older request: it is never confirmed by
+//!   another request's ack.
 //! - A 413, or a data error without `invalid-event-number`, bisects the request (each half is
 //!   sent at once) down to the single event, which is then dead-lettered.
 //! - Bounded: a request body is at most `max_bytes` or one event; a reply is read up to
@@ -63,21 +71,30 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
 use std::ops::Range;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use icsfwd_core::format::{self, SliceWriter};
 
+use super::ack_state::{self, Line, Request, record_mark};
 use super::{Batch, Hec};
+use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use crate::destination::failover::Rotation;
 use crate::destination::http::{HttpClient, Redactor, SetupError};
-use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
+use crate::destination::{AckReport, Item, Outcome, Restored, Secret, Sender, Timeouts, Tls};
+
+/// How many of the records confirmed last the ack state keeps through a rewrite: the
+/// worker's default window (`max_in_flight`), the most that can be confirmed and not yet
+/// acknowledged in the spool.
+pub const KEEP_INDEXED: usize = 10_000;
 
 /// Most ack ids in one `/services/collector/ack` query.
 pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
@@ -133,9 +150,9 @@ struct Target {
 #[derive(Debug)]
 struct PendingAck {
     target: usize,
-    ack_id: u64,
-    seqs: Vec<u64>,
     sent: Instant,
+    /// What the ack state persists: channel, URL, ack id, records.
+    request: Request,
 }
 
 /// The HEC sender of one destination.
@@ -152,6 +169,17 @@ pub struct HecSender {
     format: format::Options,
     limits: Batch,
     pending: Vec<PendingAck>,
+    /// Sequence numbers of pending acks made ambiguous by a reissued ack id (Splunk's counter
+    /// restarted): reported expired at the next poll.
+    ambiguous: Vec<u64>,
+    /// The ack-state file (acks on, once [`Sender::resume`] opened it).
+    log: Option<ack_state::Log>,
+    /// What [`Sender::resume`] read, until [`Sender::restore`] decides.
+    restored: Vec<(Request, ack_state::State)>,
+    /// The requests confirmed last (at most [`KEEP_INDEXED`] records): kept in the ack state
+    /// through its rewrites, so that records confirmed but still held in the worker's window
+    /// (behind one that is not) are not sent again after a restart.
+    indexed: std::collections::VecDeque<Request>,
     rendered: Vec<u8>,
     spans: Vec<Range<usize>>,
     body: Vec<u8>,
@@ -202,6 +230,10 @@ impl HecSender {
             },
             limits: hec.batch,
             pending: Vec::new(),
+            ambiguous: Vec::new(),
+            log: None,
+            restored: Vec::new(),
+            indexed: std::collections::VecDeque::new(),
             rendered: Vec::new(),
             spans: Vec::new(),
             body: Vec::new(),
@@ -224,7 +256,7 @@ impl HecSender {
     /// How many events wait for an ack.
     #[must_use]
     pub fn pending_acks(&self) -> usize {
-        self.pending.iter().map(|p| p.seqs.len()).sum()
+        self.pending.iter().map(|p| p.request.seqs.len()).sum()
     }
 
     /// The base URLs marked down at `now`.
@@ -237,32 +269,49 @@ impl HecSender {
             .collect()
     }
 
-    /// Asks each URL with pending acks which are indexed, then expires those sent at least
-    /// the ack deadline before `now`. Without acks configured, reports nothing.
+    /// Asks each URL, on each channel with pending acks (the channel of this run, and those
+    /// of requests restored from before a restart), which are indexed, then expires those
+    /// sent at least the ack deadline before `now`. Without acks configured, reports nothing.
     pub fn poll_acks(&mut self, now: Instant) -> AckReport {
         let mut report = AckReport::default();
         let Some(deadline) = self.ack_deadline else {
             return report;
         };
-        for target in 0..self.targets.len() {
+        report.expired.append(&mut self.ambiguous);
+        let mut groups: Vec<(usize, String)> = self
+            .pending
+            .iter()
+            .map(|p| (p.target, p.request.channel.clone()))
+            .collect();
+        groups.sort();
+        groups.dedup();
+        if !groups.is_empty() {
+            self.persist(&Line::Poll, false);
+        }
+        let polled = !groups.is_empty();
+        for (target, channel) in groups {
             let ids: Vec<u64> = self
                 .pending
                 .iter()
-                .filter(|p| p.target == target)
-                .map(|p| p.ack_id)
+                .filter(|p| p.target == target && p.request.channel == channel)
+                .map(|p| p.request.ack_id)
                 .collect();
             for chunk in ids.chunks(MAX_ACK_IDS_PER_QUERY) {
-                match self.query_acks(target, chunk) {
+                match self.query_acks(target, &channel, chunk) {
                     Ok(acked) => {
-                        let mut kept = Vec::with_capacity(self.pending.len());
-                        for pending in self.pending.drain(..) {
-                            if pending.target == target && acked.contains(&pending.ack_id) {
-                                report.indexed.extend(pending.seqs);
-                            } else {
-                                kept.push(pending);
-                            }
-                        }
+                        let (done, kept): (Vec<PendingAck>, Vec<PendingAck>) =
+                            self.pending.drain(..).partition(|p| {
+                                p.target == target
+                                    && p.request.channel == channel
+                                    && acked.contains(&p.request.ack_id)
+                            });
                         self.pending = kept;
+                        for p in done {
+                            report.indexed.extend(&p.request.seqs);
+                            self.note_indexed(p.request.clone());
+                            let r = p.request;
+                            self.persist(&Line::Indexed(r.channel, r.url, r.ack_id), false);
+                        }
                     }
                     Err((message, cause)) => {
                         report.last_error = Some(message);
@@ -271,24 +320,209 @@ impl HecSender {
                 }
             }
         }
-        let mut kept = Vec::with_capacity(self.pending.len());
-        for pending in self.pending.drain(..) {
-            if now.saturating_duration_since(pending.sent) >= deadline {
-                report.expired.extend(pending.seqs);
-            } else {
-                kept.push(pending);
-            }
-        }
+        let (expired, kept): (Vec<PendingAck>, Vec<PendingAck>) = self
+            .pending
+            .drain(..)
+            .partition(|p| now.saturating_duration_since(p.sent) >= deadline);
         self.pending = kept;
+        for p in expired {
+            self.persist(
+                &Line::Expired(p.request.channel, p.request.url, p.request.ack_id),
+                false,
+            );
+            report.expired.extend(p.request.seqs);
+        }
+        if polled {
+            self.persist(&Line::Polled, false);
+        }
         report.indexed.sort_unstable();
         report.expired.sort_unstable();
         report
+    }
+
+    /// [`Sender::resume`]: with acks, reads the ack state the previous run left in `dir` for
+    /// destination `name` (`hec::ack_state`) and keeps it open for this run; returns the last
+    /// sequence number a request still to settle names.
+    pub fn resume(&mut self, dir: &Path, name: &str) -> Option<u64> {
+        self.ack_deadline?;
+        let mut log = ack_state::Log::new(ack_state::path(dir, name));
+        let loaded = match ack_state::read(log.path()) {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                log::warn!(
+                    "destination {name:?}: cannot read the HEC ack state {}: {err}; the records \
+                     awaiting their ack before the restart are sent again (possible duplicates)",
+                    log.path().display()
+                );
+                ack_state::Loaded::default()
+            }
+        };
+        if let Some(why) = &loaded.ignored {
+            log::warn!(
+                "destination {name:?}: the HEC ack state {} is ignored ({why}): the records \
+                 awaiting their ack before the restart are sent again (possible duplicates)",
+                log.path().display()
+            );
+        } else if loaded.damaged > 0 {
+            log::warn!(
+                "destination {name:?}: {} damaged line(s) in the HEC ack state {} ignored: \
+                 their records are sent again (possible duplicates)",
+                loaded.damaged,
+                log.path().display()
+            );
+        }
+        let upto = loaded
+            .requests
+            .iter()
+            .flat_map(|(r, _)| r.seqs.last())
+            .max()
+            .copied();
+        if upto.is_none() && log.rewrite([]).is_err() {
+            log::warn!(
+                "destination {name:?}: cannot write the HEC ack state {}: after a restart, the \
+                 records awaiting their ack are sent again (possible duplicates)",
+                log.path().display()
+            );
+        }
+        self.restored = loaded.requests;
+        self.log = Some(log);
+        upto
+    }
+
+    /// [`Sender::restore`]: checks each restored request against the records read at start
+    /// (`(seq, record_mark)`): one whose records are not all there with its fingerprint is not
+    /// trusted (its records present are sent again); an indexed one is confirmed; an awaiting
+    /// one within its ack deadline (counted from when it was sent) and whose URL is still
+    /// configured is asked about on its own channel, the others are sent again. Rewrites the
+    /// ack state with what is still awaited.
+    pub fn restore(&mut self, records: &[(u64, u32)], now: Instant) -> Vec<(u64, Restored)> {
+        let marks: BTreeMap<u64, u32> = records.iter().copied().collect();
+        let deadline = self.ack_deadline.unwrap_or_default();
+        let wall_now = now_ms();
+        let mut verdicts: BTreeMap<u64, Restored> = BTreeMap::new();
+        for (request, state) in std::mem::take(&mut self.restored) {
+            let found: Option<Vec<(u64, u32)>> = request
+                .seqs
+                .iter()
+                .map(|seq| marks.get(seq).map(|mark| (*seq, *mark)))
+                .collect();
+            let trusted =
+                found.is_some_and(|found| ack_state::fingerprint(found) == request.fingerprint);
+            let age = Duration::from_millis(wall_now.saturating_sub(request.sent_ms));
+            let target = self.targets.iter().position(|t| t.base == request.url);
+            let verdict = match (trusted, state, target) {
+                (true, ack_state::State::Indexed, _) => {
+                    self.note_indexed(request.clone());
+                    Restored::Confirmed
+                }
+                (true, ack_state::State::Awaiting, Some(target)) if age < deadline => {
+                    self.pending.push(PendingAck {
+                        target,
+                        sent: now.checked_sub(age).unwrap_or(now),
+                        request: request.clone(),
+                    });
+                    Restored::Awaiting
+                }
+                _ => Restored::Resend,
+            };
+            for seq in request.seqs.iter().filter(|seq| marks.contains_key(seq)) {
+                let slot = verdicts.entry(*seq).or_insert(verdict);
+                *slot = (*slot).max(verdict);
+            }
+        }
+        let (log, indexed, pending) = (&mut self.log, &self.indexed, &self.pending);
+        if let Some(log) = log.as_mut()
+            && log.rewrite(requests(indexed, pending)).is_err()
+        {
+            log::warn!(
+                "cannot write the HEC ack state {}: after a restart, the records awaiting \
+                 their ack are sent again (possible duplicates)",
+                log.path().display()
+            );
+        }
+        verdicts.into_iter().collect()
+    }
+
+    /// Remembers `request` as confirmed, forgetting the oldest beyond [`KEEP_INDEXED`] records.
+    fn note_indexed(&mut self, request: Request) {
+        self.indexed.push_back(request);
+        let mut records: usize = self.indexed.iter().map(|r| r.seqs.len()).sum();
+        while records > KEEP_INDEXED {
+            match self.indexed.pop_front() {
+                Some(oldest) => records -= oldest.seqs.len(),
+                None => break,
+            }
+        }
+    }
+
+    /// Appends `line` to the ack-state file (if one is open), durably when `sync`.
+    fn persist(&mut self, line: &Line, sync: bool) {
+        if let Some(log) = self.log.as_mut() {
+            let before = log.errors();
+            log.append(line, sync, requests(&self.indexed, &self.pending));
+            if log.errors() > before && before == 0 {
+                log::warn!(
+                    "cannot write the HEC ack state {}: after a restart, the records awaiting \
+                     their ack are sent again (possible duplicates); check the spool \
+                     directory's disk and permissions",
+                    log.path().display()
+                );
+            }
+        }
+    }
+
+    /// Records the request of `batch[range]` that `target` answered with `ack_id`: pending,
+    /// persisted durably; pending acks of the same URL and channel whose id is not below it
+    /// are ambiguous now (Splunk's counter restarted) and will be reported expired.
+    fn await_ack(
+        &mut self,
+        batch: &[Item<'_>],
+        range: Range<usize>,
+        target: usize,
+        ack_id: u64,
+        now: Instant,
+    ) {
+        let items = batch.get(range).unwrap_or_default();
+        let seqs: Vec<u64> = items.iter().map(|(seq, _)| *seq).collect();
+        let fingerprint =
+            ack_state::fingerprint(items.iter().map(|(seq, e)| (*seq, record_mark(*seq, e))));
+        let url = self
+            .targets
+            .get(target)
+            .map(|t| t.base.clone())
+            .unwrap_or_default();
+        let (stale, kept): (Vec<PendingAck>, Vec<PendingAck>) =
+            self.pending.drain(..).partition(|p| {
+                p.target == target
+                    && p.request.channel == self.channel
+                    && p.request.ack_id >= ack_id
+            });
+        self.pending = kept;
+        for p in stale {
+            self.ambiguous.extend(p.request.seqs);
+        }
+        self.pending.push(PendingAck {
+            target,
+            sent: now,
+            request: Request {
+                channel: self.channel.clone(),
+                url,
+                ack_id,
+                sent_ms: now_ms(),
+                fingerprint,
+                seqs,
+            },
+        });
+        if let Some(request) = self.pending.last().map(|p| p.request.clone()) {
+            self.persist(&Line::Sent(request), true);
+        }
     }
 
     /// One `/ack` query: the ids read `true`, or a redacted error and its cause.
     fn query_acks(
         &self,
         target: usize,
+        channel: &str,
         ids: &[u64],
     ) -> Result<Vec<u64>, (String, Option<classify::Cause>)> {
         let url = self
@@ -299,7 +533,7 @@ impl HecSender {
         let body = serde_json::json!({ "acks": ids }).to_string();
         let headers = [
             ("Authorization", self.token_header.expose()),
-            ("X-Splunk-Request-Channel", self.channel.as_str()),
+            ("X-Splunk-Request-Channel", channel),
             ("Content-Type", "application/json"),
         ];
         let reply = self
@@ -440,7 +674,7 @@ impl HecSender {
                 }
                 Verdict::Whole(Action::AwaitingAck) => {
                     if let Some(ack_id) = parsed.ack_id {
-                        self.await_ack(batch, &range, (target, ack_id), now);
+                        self.await_ack(batch, range.clone(), target, ack_id, now);
                     }
                     outcome.push(range, Action::AwaitingAck);
                     return;
@@ -476,29 +710,6 @@ impl HecSender {
             }
         }
         outcome.push(range, final_action);
-    }
-
-    /// Keeps the events `range` of `batch`, sent at `now` to URL `target`, awaiting the ack
-    /// `ack_id` it issued.
-    fn await_ack(
-        &mut self,
-        batch: &[Item<'_>],
-        range: &Range<usize>,
-        (target, ack_id): (usize, u64),
-        now: Instant,
-    ) {
-        let seqs = batch
-            .get(range.clone())
-            .unwrap_or_default()
-            .iter()
-            .map(|(seq, _)| *seq)
-            .collect();
-        self.pending.push(PendingAck {
-            target,
-            ack_id,
-            seqs,
-            sent: now,
-        });
     }
 
     /// Whether a `verdict` means this URL took the request (delivered, awaiting its ack,
@@ -604,10 +815,40 @@ impl Sender for HecSender {
         0
     }
 
-    /// No session to end: what awaits an ack stays in the spool and is resent after a restart.
+    /// No session to end: what awaits an ack stays in the spool, and in the ack state
+    /// (made durable now), to be asked about after the restart.
     fn finish(&mut self) -> AckReport {
+        if let Some(log) = self.log.as_mut()
+            && let Err(err) = log.sync()
+        {
+            log::warn!(
+                "cannot sync the HEC ack state {}: {err}",
+                log.path().display()
+            );
+        }
         AckReport::default()
     }
+
+    fn resume(&mut self, dir: &Path, name: &str) -> Option<u64> {
+        HecSender::resume(self, dir, name)
+    }
+
+    fn restore(&mut self, records: &[(u64, u32)], now: Instant) -> Vec<(u64, Restored)> {
+        HecSender::restore(self, records, now)
+    }
+}
+
+/// What a rewrite of the ack state keeps: the requests confirmed last, then those awaiting.
+fn requests<'a>(
+    indexed: &'a std::collections::VecDeque<Request>,
+    pending: &'a [PendingAck],
+) -> impl Iterator<Item = (&'a Request, ack_state::State)> {
+    let indexed = indexed.iter().map(|r| (r, ack_state::State::Indexed));
+    indexed.chain(
+        pending
+            .iter()
+            .map(|p| (&p.request, ack_state::State::Awaiting)),
+    )
 }
 
 /// Whether `text` is a GUID: `8-4-4-4-12` hex digits.

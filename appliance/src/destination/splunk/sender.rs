@@ -442,6 +442,19 @@ impl SplunkSender {
 }
 
 impl Sender for SplunkSender {
+    fn resume(&mut self, _dir: &std::path::Path, _name: &str) -> Option<u64> {
+        // splunkd has no acks to ask about later: unconfirmed events are sent again.
+        None
+    }
+
+    fn restore(
+        &mut self,
+        _records: &[(u64, u32)],
+        _now: std::time::Instant,
+    ) -> Vec<(u64, crate::destination::Restored)> {
+        Vec::new()
+    }
+
     /// Sends the events one at a time, each to the next host in turn (failing over to the
     /// others); stops at the first that is neither delivered nor dead-lettered.
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {

@@ -1294,6 +1294,19 @@ fn at_least_1ms(timeout: Duration) -> Duration {
 }
 
 impl Sender for RelpSender {
+    fn resume(&mut self, _dir: &std::path::Path, _name: &str) -> Option<u64> {
+        // RELP keeps no state across a restart: unanswered records are sent again.
+        None
+    }
+
+    fn restore(
+        &mut self,
+        _records: &[(u64, u32)],
+        _now: std::time::Instant,
+    ) -> Vec<(u64, crate::destination::Restored)> {
+        Vec::new()
+    }
+
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();

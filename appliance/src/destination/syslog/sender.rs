@@ -679,6 +679,19 @@ impl SyslogSender {
 }
 
 impl Sender for SyslogSender {
+    fn resume(&mut self, _dir: &std::path::Path, _name: &str) -> Option<u64> {
+        // Syslog keeps no state across a restart: what the receiver did not confirm is sent again.
+        None
+    }
+
+    fn restore(
+        &mut self,
+        _records: &[(u64, u32)],
+        _now: std::time::Instant,
+    ) -> Vec<(u64, crate::destination::Restored)> {
+        Vec::new()
+    }
+
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
         if batch.is_empty() {
             return Outcome::default();
