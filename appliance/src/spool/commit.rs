@@ -11,6 +11,15 @@
 //! wakes all producers of the batch; while it syncs, new events queue up for the next batch,
 //! so the fsync cost is shared by every producer that arrived meanwhile.
 //!
+//! **The commit window** ([`GroupConfig::window`]): the writer may also hold a batch open
+//! until its oldest event has waited that long, so that events arriving one by one (a paced
+//! producer, several sensors at a trickle) share one fsync instead of paying one each. It
+//! writes at once when the batch is full ([`GroupConfig::max_batch`]) or shutdown begins, and
+//! an event that already waited through the previous fsync waits no more. The answer still
+//! comes only after the fsync: the window adds at most its length to every answer's latency
+//! and buys fewer fsyncs, each of which writes at least one page (`docs/spool.md`, flash
+//! writes; the measured trade-off is in `docs/BENCHMARKS.md`).
+//!
 //! - The queue is bounded ([`GroupConfig::queue_capacity`]): a producer blocks while it is
 //!   full (back-pressure to ingest).
 //! - Delivery workers use the same [`Handle`] to [`peek`](Handle::peek),
@@ -73,17 +82,31 @@ pub struct GroupConfig {
     pub queue_capacity: usize,
     /// Events written per batch at most.
     pub max_batch: usize,
+    /// The commit window: how long a batch may stay open, counted from when its oldest event
+    /// was queued, for more events to share its fsync ([module docs](self)). Zero: the writer
+    /// writes whatever is queued as soon as it is free.
+    pub window: Duration,
 }
 
 impl Default for GroupConfig {
     /// 1024 queued (one full batch waits while the previous one is fsynced), 1024 per batch.
     /// A queued event holds its strings inline (~2.7 KB), so the queue bounds memory: 4096
-    /// queued events were 11 MB of the service's peak RSS under load.
+    /// queued events were 11 MB of the service's peak RSS under load. No commit window (the
+    /// service sets `[spool] commit_window`).
     fn default() -> Self {
         GroupConfig {
             queue_capacity: 1024,
             max_batch: 1024,
+            window: Duration::ZERO,
         }
+    }
+}
+
+impl GroupConfig {
+    /// The batch that ends a commit window at once: `max_batch` events, or a full queue when
+    /// that holds fewer (its producers would otherwise block until the window ends).
+    fn full_batch(&self) -> usize {
+        self.max_batch.min(self.queue_capacity)
     }
 }
 
@@ -121,9 +144,13 @@ pub enum Wait {
 
 type Ticket = u64;
 
+/// A queued event: its ticket, the event and its destinations, and when it was queued (the
+/// commit window counts from the oldest one's).
+type Queued = (Ticket, Event, DestinationSet, Instant);
+
 #[derive(Debug)]
 struct Queue {
-    items: VecDeque<(Ticket, Event, DestinationSet)>,
+    items: VecDeque<Queued>,
     results: HashMap<Ticket, Result<u64, AppendError>>,
     /// Tickets whose [`Pending`] was dropped before its result came: the writer discards
     /// their results.
@@ -191,6 +218,7 @@ impl<S: Storage + 'static> GroupCommit<S> {
         let config = GroupConfig {
             queue_capacity: config.queue_capacity.max(1),
             max_batch: config.max_batch.max(1),
+            window: config.window,
         };
         let shared = Arc::new(Shared {
             config,
@@ -261,7 +289,8 @@ impl<S: Storage + 'static> Drop for GroupCommit<S> {
     }
 }
 
-/// The writer thread: take everything queued, one write + one fsync, wake everyone.
+/// The writer thread: wait for a batch (and its commit window), one write + one fsync, wake
+/// everyone.
 fn write_batches<S: Storage>(shared: &Shared<S>) {
     loop {
         let mut queue = lock(&shared.queue);
@@ -274,11 +303,12 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
         if queue.items.is_empty() {
             return;
         }
+        queue = hold_window(shared, queue);
         let n = queue.items.len().min(shared.config.max_batch);
         let (tickets, events): (Vec<Ticket>, Vec<(Event, DestinationSet)>) = queue
             .items
             .drain(..n)
-            .map(|(ticket, event, dests)| (ticket, (event, dests)))
+            .map(|(ticket, event, dests, _)| (ticket, (event, dests)))
             .unzip();
         drop(queue);
         shared.room.notify_all();
@@ -315,6 +345,37 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
             shared.durable_changed.notify_all();
         }
     }
+}
+
+/// The commit window: keeps the batch open until its oldest event has been queued for
+/// [`GroupConfig::window`], the batch is full (`max_batch`, or a full queue), or shutdown
+/// begins. Producers wake the writer
+/// only for the first event of a batch and for the one that fills it, so a window costs no
+/// wake-up per event.
+fn hold_window<'a, S: Storage>(
+    shared: &'a Shared<S>,
+    mut queue: MutexGuard<'a, Queue>,
+) -> MutexGuard<'a, Queue> {
+    let window = shared.config.window;
+    let Some(deadline) = queue
+        .items
+        .front()
+        .and_then(|(_, _, _, queued)| queued.checked_add(window))
+    else {
+        return queue;
+    };
+    while !queue.stopping && queue.items.len() < shared.config.full_batch() {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        queue = shared
+            .work
+            .wait_timeout(queue, deadline - now)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    queue
 }
 
 impl<S: Storage + 'static> Handle<S> {
@@ -356,9 +417,16 @@ impl<S: Storage + 'static> Handle<S> {
         }
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
-        queue.items.push_back((ticket, event, destinations));
+        queue
+            .items
+            .push_back((ticket, event, destinations, Instant::now()));
+        // The writer waits for the first event of a batch, or (in its commit window) for the
+        // batch to fill; any other event it finds when it wakes.
+        let queued = queue.items.len();
         drop(queue);
-        shared.work.notify_one();
+        if queued == 1 || queued >= shared.config.full_batch() {
+            shared.work.notify_one();
+        }
         Ok(Pending {
             shared: Arc::clone(&self.shared),
             ticket: Some(ticket),
