@@ -201,4 +201,122 @@ fn torn_before_padding(outcome: &mut ScanOutcome) {
         bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
     });
     outcome.data_len = last.offset + bytes;
+    outcome.whole_len = last.offset;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use icsfwd_core::alert::{Alert, Event};
+    use icsfwd_core::destination::DestinationSet;
+    use icsfwd_core::record::{self, MAX_FRAME};
+
+    use super::*;
+    use crate::spool::storage::FsStorage;
+
+    fn frame(seq: u64) -> Vec<u8> {
+        let record = Record {
+            seq,
+            destinations: DestinationSet::from_bits(1),
+            event: Event::from(Alert::example(seq)),
+        };
+        let mut buf = vec![0u8; MAX_FRAME];
+        let n = record::encode(&record, &mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    /// Scans `bytes` as a whole segment file: the spans seen and the outcome.
+    fn scan_bytes(bytes: &[u8]) -> (Vec<(u64, Range<u64>)>, ScanOutcome) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file_name(1));
+        std::fs::write(&path, bytes).unwrap();
+        let mut seen = Vec::new();
+        let outcome = scan(
+            &mut FsStorage::new(),
+            &path,
+            0,
+            bytes.len() as u64,
+            |r, span| {
+                seen.push((r.seq, span));
+                true
+            },
+        )
+        .unwrap();
+        (seen, outcome)
+    }
+
+    #[test]
+    fn padding_is_skipped_with_exact_spans_and_the_data_ends_before_the_tail() {
+        let (a, b) = (frame(1), frame(2));
+        // A frame, padding longer than a read chunk, a frame, a preallocated tail.
+        let gap = CHUNK + 17;
+        let mut bytes = a.clone();
+        bytes.resize(a.len() + gap, 0);
+        bytes.extend_from_slice(&b);
+        let data_end = bytes.len() as u64;
+        bytes.resize(bytes.len() + 3 * CHUNK, 0);
+
+        let (seen, outcome) = scan_bytes(&bytes);
+        let b_start = (a.len() + gap) as u64;
+        assert_eq!(
+            seen,
+            [
+                (1, 0..a.len() as u64),
+                (2, b_start..b_start + b.len() as u64)
+            ]
+        );
+        assert_eq!(outcome.records, 2);
+        assert!(outcome.skipped.is_empty() && outcome.torn.is_none());
+        assert_eq!(outcome.data_len, data_end);
+        assert_eq!(outcome.whole_len, bytes.len() as u64, "padding ends frames");
+    }
+
+    #[test]
+    fn a_damaged_last_frame_is_torn_only_when_padding_follows_it() {
+        let (a, b) = (frame(1), frame(2));
+        let cut = b.len() / 2;
+        let mut torn = a.clone();
+        torn.extend_from_slice(&b[..cut]);
+        // Written without preallocation: bytes without a delimiter, the classic torn tail.
+        let (_, outcome) = scan_bytes(&torn);
+        assert_eq!(
+            outcome.torn,
+            Some(TornTail {
+                start: a.len() as u64,
+                bytes: cut
+            })
+        );
+        assert_eq!(outcome.data_len, torn.len() as u64);
+
+        // Inside a preallocated tail: the same write, then zeros.
+        let mut in_tail = torn.clone();
+        in_tail.resize(torn.len() + 100, 0);
+        let (seen, outcome) = scan_bytes(&in_tail);
+        assert_eq!(seen.len(), 1);
+        assert!(outcome.skipped.is_empty(), "{outcome:?}");
+        assert_eq!(
+            outcome.torn,
+            Some(TornTail {
+                start: a.len() as u64,
+                bytes: cut
+            })
+        );
+        assert_eq!(outcome.data_len, torn.len() as u64);
+        assert_eq!(outcome.whole_len, a.len() as u64, "appends go on there");
+
+        // A damaged frame ended by its own delimiter with nothing after it stays corrupt.
+        let mut damaged = a.clone();
+        damaged.extend_from_slice(&b[..cut]);
+        damaged.push(0);
+        let (_, outcome) = scan_bytes(&damaged);
+        assert_eq!(outcome.skipped.len(), 1);
+        assert_eq!(outcome.torn, None);
+    }
 }
