@@ -10,8 +10,9 @@
 //!
 //! Preallocation ([`Disk::preallocation`], off by default): `preallocate` extends a file with
 //! zeros as a pending length change (like `fallocate(2)`: durable with the file's next sync,
-//! reordered with its writes in a crash state), and `write_at` writes inside the file; with it
-//! off, both are the trait's defaults (nothing reserved, appends only).
+//! reordered with its writes in a crash state); with it off, it reserves nothing (the trait's
+//! default). `write_at` at a file's end is an append (logged as one), inside it a positioned
+//! write (a preallocated tail, or one on a recovered image).
 //!
 //! Faults: a power cut after `cut_after_ops` mutating operations, or after `fuel` written
 //! bytes (the cut write keeps its first bytes, sequential-storage "fuel" style); an I/O error
@@ -128,8 +129,7 @@ pub struct Disk {
     pub space: Option<u64>,
     /// Bytes written in total (for fuel accounting and figures).
     pub written: u64,
-    /// `preallocate` and `write_at` work as on a file system with `fallocate(2)` (else they
-    /// are the trait's defaults).
+    /// `preallocate` works as on a file system with `fallocate(2)` (else it reserves nothing).
     pub preallocation: bool,
 }
 
@@ -476,9 +476,10 @@ impl Storage for SimStorage {
     }
 
     fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
-        if !self.with(|disk| disk.preallocation) {
-            let len = self.len(path)?;
-            assert_eq!(offset, len, "write_at inside a file without preallocation");
+        // At the end of the file it is an append (and logged as one, as without
+        // preallocation); inside it (a preallocated tail, also one found on a recovered image)
+        // a positioned write.
+        if self.len(path)? == offset {
             return self.append(path, data);
         }
         let name = name_of(path);
