@@ -14,8 +14,10 @@
 //! **The commit window** ([`GroupConfig::window`]): the writer may also hold a batch open
 //! until its oldest event has waited that long, so that events arriving one by one (a paced
 //! producer, several sensors at a trickle) share one fsync instead of paying one each. It
-//! writes at once when the batch is full ([`GroupConfig::max_batch`]) or shutdown begins, and
-//! an event that already waited through the previous fsync waits no more. The answer still
+//! writes at once when the batch is full ([`GroupConfig::max_batch`]) or shutdown begins, an
+//! event that already waited through the previous fsync waits no more, and the window is not
+//! held at all while events arrive further apart than it on average (a moving average of the
+//! gaps between arrivals): alone, an event would only wait. The answer still
 //! comes only after the fsync: the window adds at most its length to every answer's latency
 //! and buys fewer fsyncs, each of which writes at least one page (`docs/spool.md`, flash
 //! writes; the measured trade-off is in `docs/BENCHMARKS.md`).
@@ -157,6 +159,38 @@ struct Queue {
     abandoned: HashSet<Ticket>,
     next_ticket: Ticket,
     stopping: bool,
+    /// How often events arrive, for the commit window.
+    arrivals: Arrivals,
+}
+
+/// The mean time between two events' arrivals (any producers), as a moving average: the
+/// commit window holds a batch open only when another event is expected within it.
+#[derive(Debug, Default)]
+struct Arrivals {
+    last: Option<Instant>,
+    /// `None` until two events arrived.
+    mean_gap: Option<Duration>,
+}
+
+impl Arrivals {
+    /// Notes an arrival at `now`. A gap counts at most `cap` (twice the window): one long
+    /// silence says "no company expected" as clearly as a short one over the window, and the
+    /// mean comes back down within a few events when a burst starts.
+    fn note(&mut self, now: Instant, cap: Duration) {
+        if let Some(last) = self.last {
+            let gap = now.saturating_duration_since(last).min(cap);
+            self.mean_gap = Some(match self.mean_gap {
+                None => gap,
+                Some(mean) => mean.saturating_mul(3).saturating_add(gap) / 4,
+            });
+        }
+        self.last = Some(now);
+    }
+
+    /// Whether another event is expected within `window` (also before any gap was seen).
+    fn expects_company(&self, window: Duration) -> bool {
+        self.mean_gap.is_none_or(|gap| gap < window)
+    }
 }
 
 #[derive(Debug)]
@@ -233,6 +267,7 @@ impl<S: Storage + 'static> GroupCommit<S> {
                 abandoned: HashSet::new(),
                 next_ticket: 0,
                 stopping: false,
+                arrivals: Arrivals::default(),
             }),
             work: Condvar::new(),
             room: Condvar::new(),
@@ -349,7 +384,8 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
 
 /// The commit window: keeps the batch open until its oldest event has been queued for
 /// [`GroupConfig::window`], the batch is full (`max_batch`, or a full queue), or shutdown
-/// begins. Producers wake the writer
+/// begins; not at all when events arrive further apart than the window on average (no
+/// company to wait for: holding would only add latency). Producers wake the writer
 /// only for the first event of a batch and for the one that fills it, so a window costs no
 /// wake-up per event.
 fn hold_window<'a, S: Storage>(
@@ -357,6 +393,9 @@ fn hold_window<'a, S: Storage>(
     mut queue: MutexGuard<'a, Queue>,
 ) -> MutexGuard<'a, Queue> {
     let window = shared.config.window;
+    if !queue.arrivals.expects_company(window) {
+        return queue;
+    }
     let Some(deadline) = queue
         .items
         .front()
@@ -417,9 +456,11 @@ impl<S: Storage + 'static> Handle<S> {
         }
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
+        let now = Instant::now();
         queue
-            .items
-            .push_back((ticket, event, destinations, Instant::now()));
+            .arrivals
+            .note(now, shared.config.window.saturating_mul(2));
+        queue.items.push_back((ticket, event, destinations, now));
         // The writer waits for the first event of a batch, or (in its commit window) for the
         // batch to fill; any other event it finds when it wakes.
         let queued = queue.items.len();
