@@ -229,7 +229,7 @@ fn a_lone_producers_answer_waits_for_the_window_and_not_much_longer() {
 
 #[test]
 fn producers_arriving_within_the_window_share_one_fsync() {
-    // Long enough for eight threads to start on a loaded machine.
+    // Eight producers, one every 50 ms (a steady trickle, no pause), all within the window.
     let (group, storage) = sim_group(Duration::from_secs(3), 1024);
     let barrier = Arc::new(Barrier::new(PRODUCERS as usize));
     let threads: Vec<_> = (0..PRODUCERS)
@@ -238,6 +238,7 @@ fn producers_arriving_within_the_window_share_one_fsync() {
             let barrier = Arc::clone(&barrier);
             std::thread::spawn(move || {
                 barrier.wait();
+                std::thread::sleep(Duration::from_millis(50) * u32::try_from(p).unwrap());
                 handle.append(alert(p, Severity::Major), set(&[0])).unwrap()
             })
         })
@@ -304,4 +305,23 @@ fn events_further_apart_than_the_window_are_not_held() {
         );
     }
     assert_eq!(segment_fsyncs(&storage), 4);
+}
+
+#[test]
+fn a_stream_that_pauses_ends_the_window() {
+    let window = Duration::from_secs(60);
+    let (group, storage) = sim_group(window, 1024);
+    let handle = group.handle();
+    // One event to learn nothing from, then a burst: gaps of microseconds, then silence (a
+    // producer that waits for its answers before sending more).
+    assert!(handle.submit(alert(1, Severity::Minor), set(&[0])).is_ok());
+    let started = Instant::now();
+    let pending: Vec<_> = (2..=4)
+        .map(|i| handle.submit(alert(i, Severity::Minor), set(&[0])).unwrap())
+        .collect();
+    let last = pending.into_iter().map(|p| p.wait().unwrap()).max();
+    assert_eq!(last, Some(4));
+    assert!(started.elapsed() < window / 2, "{:?}", started.elapsed());
+    drop(group);
+    assert!(segment_fsyncs(&storage) >= 1);
 }

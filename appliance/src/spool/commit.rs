@@ -14,10 +14,12 @@
 //! **The commit window** ([`GroupConfig::window`]): the writer may also hold a batch open
 //! until its oldest event has waited that long, so that events arriving one by one (a paced
 //! producer, several sensors at a trickle) share one fsync instead of paying one each. It
-//! writes at once when the batch is full ([`GroupConfig::max_batch`]) or shutdown begins, an
-//! event that already waited through the previous fsync waits no more, and the window is not
-//! held at all while events arrive further apart than it on average (a moving average of the
-//! gaps between arrivals): alone, an event would only wait. The answer still
+//! writes at once when the batch is full ([`GroupConfig::max_batch`]), when the stream pauses
+//! (nothing arrived for twice the mean gap between arrivals: producers that pipeline are
+//! waiting for their answers, so at full load the window costs no throughput) or shutdown
+//! begins; an event that already waited through the previous fsync waits no more; and the
+//! window is not held at all while events arrive further apart than it on average (a moving
+//! average of the gaps between arrivals): alone, an event would only wait. The answer still
 //! comes only after the fsync: the window adds at most its length to every answer's latency
 //! and buys fewer fsyncs, each of which writes at least one page (`docs/spool.md`, flash
 //! writes; the measured trade-off is in `docs/BENCHMARKS.md`).
@@ -173,10 +175,12 @@ struct Arrivals {
 }
 
 impl Arrivals {
-    /// Notes an arrival at `now`. A gap counts at most `cap` (twice the window): one long
-    /// silence says "no company expected" as clearly as a short one over the window, and the
-    /// mean comes back down within a few events when a burst starts.
-    fn note(&mut self, now: Instant, cap: Duration) {
+    /// Notes an arrival at `now`; returns whether it gave the first gap (a writer holding a
+    /// window without one must look again). A gap counts at most `cap` (twice the window):
+    /// one long silence says "no company expected" as clearly as a short one over the
+    /// window, and the mean comes back down within a few events when a burst starts.
+    fn note(&mut self, now: Instant, cap: Duration) -> bool {
+        let first_gap = self.mean_gap.is_none() && self.last.is_some();
         if let Some(last) = self.last {
             let gap = now.saturating_duration_since(last).min(cap);
             self.mean_gap = Some(match self.mean_gap {
@@ -185,11 +189,18 @@ impl Arrivals {
             });
         }
         self.last = Some(now);
+        first_gap
     }
 
     /// Whether another event is expected within `window` (also before any gap was seen).
     fn expects_company(&self, window: Duration) -> bool {
         self.mean_gap.is_none_or(|gap| gap < window)
+    }
+
+    /// When the stream counts as paused: twice the mean gap after the last arrival (`None`
+    /// before any gap was seen).
+    fn pause_after(&self) -> Option<Instant> {
+        self.last?.checked_add(self.mean_gap?.saturating_mul(2))
     }
 }
 
@@ -383,9 +394,10 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
 }
 
 /// The commit window: keeps the batch open until its oldest event has been queued for
-/// [`GroupConfig::window`], the batch is full (`max_batch`, or a full queue), or shutdown
-/// begins; not at all when events arrive further apart than the window on average (no
-/// company to wait for: holding would only add latency). Producers wake the writer
+/// [`GroupConfig::window`], the batch is full (`max_batch`, or a full queue), the stream
+/// pauses (no arrival for twice the mean gap: producers that pipeline are all waiting for
+/// their answers), or shutdown begins; not at all when events arrive further apart than the
+/// window on average (no company to wait for: holding would only add latency). Producers wake the writer
 /// only for the first event of a batch and for the one that fills it, so a window costs no
 /// wake-up per event.
 fn hold_window<'a, S: Storage>(
@@ -405,12 +417,15 @@ fn hold_window<'a, S: Storage>(
     };
     while !queue.stopping && queue.items.len() < shared.config.full_batch() {
         let now = Instant::now();
-        if now >= deadline {
+        // The stream paused (producers that pipeline wait for their answers now): more
+        // waiting would only idle the disk.
+        let until = deadline.min(queue.arrivals.pause_after().unwrap_or(deadline));
+        if now >= until {
             break;
         }
         queue = shared
             .work
-            .wait_timeout(queue, deadline - now)
+            .wait_timeout(queue, until - now)
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
@@ -457,15 +472,15 @@ impl<S: Storage + 'static> Handle<S> {
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
         let now = Instant::now();
-        queue
+        let first_gap = queue
             .arrivals
             .note(now, shared.config.window.saturating_mul(2));
         queue.items.push_back((ticket, event, destinations, now));
         // The writer waits for the first event of a batch, or (in its commit window) for the
-        // batch to fill; any other event it finds when it wakes.
+        // batch to fill or the stream to pause; any other event it finds when it wakes.
         let queued = queue.items.len();
         drop(queue);
-        if queued == 1 || queued >= shared.config.full_batch() {
+        if queued == 1 || first_gap || queued >= shared.config.full_batch() {
             shared.work.notify_one();
         }
         Ok(Pending {
