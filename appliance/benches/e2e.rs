@@ -35,6 +35,8 @@
 //! | `ICSFWD_BENCH_STEADY_RATES` | 100,1000 | rates of the `steady` runs (alerts/s, one connection) |
 //! | `ICSFWD_BENCH_STEADY_SECS` | 20 | length of each `steady` run |
 //! | `ICSFWD_BENCH_STEADY_KIND` | syslog-tcp | destination kind of the `steady` runs |
+//! | `ICSFWD_BENCH_IDLE_SECS` | 10 | after each `steady` run, how long its idle writes are measured (0: not) |
+//! | `ICSFWD_BENCH_RUNTIME_DIR` | /dev/shm | where the `steady` runs put the ingest socket and the status file (a tmpfs, like `/run/icsfwd` in production: the status file is rewritten every second) |
 //! | `ICSFWD_BENCH_BLOCKDEV` | unset | the block device (name under `/sys/block`) the bench directory is alone on: the `steady` runs then also report the bytes it received |
 //! | `ICSFWD_BENCH_COMMIT_WINDOW` | unset | `[spool] commit_window` of the service (unset: its default; leave it unset for a binary without the key) |
 //!
@@ -341,6 +343,7 @@ fn rule(i: usize, actions: &str) -> String {
 
 fn write_config(
     dir: &Path,
+    socket: &Path,
     setup: Setup,
     emulator: &RunningEmulator,
     ca: Option<&Path>,
@@ -381,7 +384,7 @@ fn write_config(
         window = std::env::var("ICSFWD_BENCH_COMMIT_WINDOW")
             .map(|w| format!("commit_window = \"{w}\"\n"))
             .unwrap_or_default(),
-        socket = dir.join("ingest.sock").display(),
+        socket = socket.display(),
     );
     let path = dir.join("icsfwd.toml");
     fs::write(&path, text).unwrap();
@@ -617,6 +620,8 @@ struct Rig {
     socket: PathBuf,
     dir: PathBuf,
     scraper: Option<Scraper>,
+    /// The directory of the socket and the status file, when not `dir`.
+    runtime: Option<PathBuf>,
 }
 
 /// Scrapes `GET /metrics` from a Unix socket every second, like a Prometheus with a 1 s
@@ -656,6 +661,18 @@ impl Scraper {
 
 impl Rig {
     fn start(settings: &Settings, setup: Setup, label: &str, store_events: usize) -> Rig {
+        Rig::start_with_runtime(settings, setup, label, store_events, None)
+    }
+
+    /// [`Rig::start`], with the ingest socket and the status file in `runtime` instead of the
+    /// spool's directory (a tmpfs, as `/run/icsfwd` is in production).
+    fn start_with_runtime(
+        settings: &Settings,
+        setup: Setup,
+        label: &str,
+        store_events: usize,
+        runtime: Option<&Path>,
+    ) -> Rig {
         let tls = setup
             .kind
             .tls()
@@ -669,8 +686,14 @@ impl Rig {
             m.write_ca(&path).unwrap();
             path
         });
-        let config = write_config(&dir, setup, &emulator, ca.as_deref());
-        let socket = dir.join("ingest.sock");
+        let runtime = runtime.map(|r| {
+            let path = r.join(format!("icsfwd-bench-{label}"));
+            drop(fs::remove_dir_all(&path));
+            fs::create_dir_all(&path).unwrap();
+            path
+        });
+        let socket = runtime.as_deref().unwrap_or(&dir).join("ingest.sock");
+        let config = write_config(&dir, &socket, setup, &emulator, ca.as_deref());
         let service = Service::start(&settings.bin, &config, &socket);
         let scraper = setup
             .metrics
@@ -681,6 +704,7 @@ impl Rig {
             socket,
             dir,
             scraper,
+            runtime,
         }
     }
 
@@ -692,6 +716,9 @@ impl Rig {
         self.service.stop();
         self.emulator.shutdown();
         drop(fs::remove_dir_all(&self.dir));
+        if let Some(runtime) = &self.runtime {
+            drop(fs::remove_dir_all(runtime));
+        }
     }
 }
 
@@ -971,7 +998,11 @@ fn status_fsyncs(socket: &Path) -> u64 {
         {
             return n;
         }
-        assert!(Instant::now() < deadline, "no status file at {}", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "no status file at {}",
+            path.display()
+        );
         thread::sleep(Duration::from_millis(50));
     }
 }
@@ -988,6 +1019,8 @@ struct Steady {
     alerts_per_fsync: f64,
     cpu_us: f64,
     accepted: Vec<Duration>,
+    /// Idle afterwards: `write_bytes` per second, the device's bytes per second.
+    idle: (f64, Option<f64>),
 }
 
 /// One connection paced at `rate` for `ICSFWD_BENCH_STEADY_SECS`; per alert, from the first
@@ -1000,7 +1033,12 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
     let target = usize::try_from(count).unwrap();
     let device = std::env::var("ICSFWD_BENCH_BLOCKDEV").ok();
     let label = format!("steady-{}-{rate}", kind.name());
-    let rig = Rig::start(settings, Setup::new(kind), &label, target);
+    // The status file, rewritten every second, lives beside the socket: in the runtime
+    // directory, a tmpfs in production (`/run/icsfwd`), not on the spool's flash.
+    let runtime = PathBuf::from(
+        std::env::var_os("ICSFWD_BENCH_RUNTIME_DIR").unwrap_or_else(|| "/dev/shm".into()),
+    );
+    let rig = Rig::start_with_runtime(settings, Setup::new(kind), &label, target, Some(&runtime));
     let all = lines(count, Size::Typical);
     // The status file appears after the first second: every fsync after it is this run's.
     let fsyncs_before = status_fsyncs(&rig.socket);
@@ -1025,6 +1063,7 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
     // The next status snapshot counts every append of the run.
     thread::sleep(Duration::from_millis(1_200));
     let fsyncs = status_fsyncs(&rig.socket) - fsyncs_before;
+    let idle = idle_writes(&rig, device.as_deref());
     rig.finish();
     let mut accepted = produced.latencies;
     accepted.sort();
@@ -1040,6 +1079,7 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
         alerts_per_fsync: count as f64 / fsyncs.max(1) as f64,
         cpu_us: cpu * 1e6 / count as f64,
         accepted,
+        idle,
     };
     summary(serde_json::json!({
         "figure": "steady",
@@ -1061,9 +1101,34 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
             "p99": ms_f(percentile(&s.accepted, 99.0)),
             "max": ms_f(s.accepted.last().copied().unwrap_or_default()),
         },
+        "idle_write_bytes_per_s": s.idle.0.round(),
+        "idle_device_bytes_per_s": s.idle.1.map(f64::round),
         "load_average": support::load_average(),
     }));
     s
+}
+
+/// What the service writes while idle, its spool fully delivered: bytes per second
+/// (`write_bytes`, and the device's when one is named) over `ICSFWD_BENCH_IDLE_SECS`, after the
+/// housekeeper's first checkpoint has persisted the run's last acknowledgements.
+fn idle_writes(rig: &Rig, device: Option<&str>) -> (f64, Option<f64>) {
+    let secs = env_or("ICSFWD_BENCH_IDLE_SECS", 10);
+    if secs == 0 {
+        return (0.0, None);
+    }
+    // The housekeeper checkpoints every 5 s.
+    thread::sleep(Duration::from_secs(6));
+    let pid = rig.service.pid();
+    let (io_before, device_before) = (
+        support::proc_io(pid),
+        device.map(support::device_bytes_written),
+    );
+    thread::sleep(Duration::from_secs(secs));
+    let written = support::proc_io(pid).write_bytes - io_before.write_bytes;
+    let device_written = device
+        .zip(device_before)
+        .map(|(dev, before)| (support::device_bytes_written(dev) - before) as f64 / secs as f64);
+    (written as f64 / secs as f64, device_written)
 }
 
 fn print_steady(settings: &Settings, runs: &[Steady]) {
@@ -1074,16 +1139,20 @@ fn print_steady(settings: &Settings, runs: &[Steady]) {
         support::load_average()
     );
     println!(
-        "| steady run (one connection) | alerts | record B | write_bytes B/alert (× record) | device B/alert (× record) | alerts/fsync | CPU µs/alert | accepted p50 / p99 / max ms |"
+        "| steady run (one connection) | alerts | record B | write_bytes B/alert (× record) | device B/alert (× record) | alerts/fsync | CPU µs/alert | accepted p50 / p99 / max ms | idle after: write_bytes / device B/s |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for s in runs {
         let device = s.device_bytes.map_or_else(
             || "—".to_owned(),
             |d| format!("{d:.0} ({:.1}×)", d / s.record_bytes),
         );
+        let idle_device = s
+            .idle
+            .1
+            .map_or_else(|| "—".to_owned(), |d| format!("{d:.0}"));
         println!(
-            "| {}, {} alerts/s | {} | {:.0} | {:.0} ({:.1}×) | {device} | {:.1} | {:.1} | {} / {} / {} |",
+            "| {}, {} alerts/s | {} | {:.0} | {:.0} ({:.1}×) | {device} | {:.1} | {:.1} | {} / {} / {} | {:.0} / {idle_device} |",
             s.kind.label(),
             s.rate,
             s.alerts,
@@ -1095,6 +1164,7 @@ fn print_steady(settings: &Settings, runs: &[Steady]) {
             ms(percentile(&s.accepted, 50.0)),
             ms(percentile(&s.accepted, 99.0)),
             ms(s.accepted.last().copied().unwrap_or_default()),
+            s.idle.0,
         );
     }
 }
@@ -1357,11 +1427,13 @@ fn main() {
         emulator_rate(settings.alerts.max(10_000))
     });
 
-    println!();
-    println!(
-        "| run | alerts | ingest alerts/s (accepted) | end-to-end alerts/s (stored) | peak RSS MiB | CPU s / 100k alerts |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    if !rows.is_empty() {
+        println!();
+        println!(
+            "| run | alerts | ingest alerts/s (accepted) | end-to-end alerts/s (stored) | peak RSS MiB | CPU s / 100k alerts |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    }
     for row in &rows {
         println!(
             "| {} | {} | {:.0} | {:.0} | {:.1} | {:.2} |",

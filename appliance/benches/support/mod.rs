@@ -110,7 +110,9 @@ pub fn file_system(path: &std::path::Path) -> String {
         let mut right = right.split(' ');
         let (fs_type, source) = (right.next().unwrap_or("?"), right.next().unwrap_or("?"));
         if path.starts_with(mount_point)
-            && best.as_ref().is_none_or(|(len, _)| mount_point.len() >= *len)
+            && best
+                .as_ref()
+                .is_none_or(|(len, _)| mount_point.len() >= *len)
         {
             best = Some((
                 mount_point.len(),
