@@ -8,7 +8,8 @@
 //!
 //! Guarantees:
 //! - **Accepted = durable.** [`Spool::append_batch`] returns sequence numbers only after the
-//!   batch's one write and one `fsync` succeeded. If a write or an fsync fails, nothing of
+//!   batch's one write and one `fdatasync` succeeded (inside blocks preallocated ahead:
+//!   `docs/spool.md`, flash writes). If a write or an fsync fails, nothing of
 //!   that batch is reported accepted and the spool is **fail-stop**: every later append
 //!   returns [`SpoolError::Failed`] until it is opened again, when recovery rescans the
 //!   files (an fsync that failed is never retried and then trusted).
@@ -736,7 +737,7 @@ impl<S: Storage> Spool<S> {
         stats
     }
 
-    /// Appends `events` as one batch: one write and one fsync for all the accepted ones.
+    /// Appends `events` as one batch: one write and one fdatasync for all the accepted ones.
     /// Returns, per event in order, its sequence number or why it was refused. Sequence
     /// numbers are returned only after the fsync succeeded.
     ///
