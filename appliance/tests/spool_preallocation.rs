@@ -176,3 +176,33 @@ fn a_damaged_frame_before_more_records_stays_corrupt_not_torn() {
     assert_eq!(recovery.corrupt[0].1.offset, first_len as u64);
     assert!(recovery.torn.is_empty(), "{recovery:?}");
 }
+
+#[test]
+fn the_reservation_stays_within_the_room_the_quota_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = segment_path(dir.path());
+    let config = SpoolConfig {
+        max_bytes: 10_000,
+        ..SpoolConfig::default()
+    };
+    let (mut spool, _) = open(dir.path(), config, 1);
+    assert_eq!(
+        spool
+            .append_batch(&[(alert(1, Severity::Major), set(&[0]))])
+            .unwrap(),
+        [Ok(1)]
+    );
+    // Not a whole step (1 MiB): the segment files together stay within `max_bytes`.
+    assert_eq!(file_len(&path), 10_000);
+    let mut seq = 1;
+    while spool
+        .append_batch(&[(alert(seq + 1, Severity::Major), set(&[0]))])
+        .unwrap()[0]
+        .is_ok()
+    {
+        seq += 1;
+        assert!(file_len(&path) <= 10_000, "{} bytes", file_len(&path));
+    }
+    assert!(seq > 1, "records were appended inside the reservation");
+    assert_eq!(spool.stats().live_bytes, spool.stats().disk_bytes);
+}

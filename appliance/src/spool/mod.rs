@@ -876,21 +876,29 @@ impl<S: Storage> Spool<S> {
 
     /// Makes sure the blocks of segment `first` (at `path`) are reserved up to `upto`: when
     /// they are not, reserves up to the next multiple of [`PREALLOCATE_STEP`] (the segment
-    /// size at most, or `upto` when a batch goes beyond). Best effort: a file system that
+    /// size at most, or `upto` when a batch goes beyond; and no more than the quota still
+    /// has room for). Best effort: a file system that
     /// cannot reserve (or a full disk) only costs the metadata writes preallocation saves;
     /// the write that follows fails on its own if the disk is full.
     fn preallocate(&mut self, first: u64, path: &Path, upto: u64) {
         let segment_bytes = self.config.segment_bytes;
+        let live_bytes = self.live_bytes;
+        let max_bytes = self.config.max_bytes;
         let Some(seg) = self.segments.get_mut(&first) else {
             return;
         };
         if upto <= seg.allocated {
             return;
         }
+        // Never reserve beyond the room the quota leaves after this batch: the segment files
+        // together stay within `max_bytes` as without preallocation.
+        let room =
+            max_bytes.saturating_sub(live_bytes.saturating_add(upto.saturating_sub(seg.len)));
         let target = upto
             .div_ceil(PREALLOCATE_STEP)
             .saturating_mul(PREALLOCATE_STEP)
             .min(segment_bytes)
+            .min(upto.saturating_add(room))
             .max(upto);
         // Not retried on failure: the next step's reservation tries again.
         seg.allocated = target;
