@@ -136,7 +136,9 @@ fn an_idle_spool_writes_no_checkpoint_and_a_changed_one_is_written() {
     spool.checkpoint().unwrap();
     assert!(storage.ops()[before..].contains(&checkpoint_written));
     assert_eq!(spool.stats().checkpoints, 2);
+    // The storage (and with it the spool's lock) lives while a clone of it does.
     drop(spool);
+    drop(storage);
     let (mut spool, recovery) = Spool::open(
         Recording::new(),
         dir.path(),
