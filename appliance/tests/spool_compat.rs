@@ -101,7 +101,10 @@ fn s10_this_version_still_writes_the_golden_bytes() {
     // docs/spool.md). A frame's last byte is never its delimiter: one `00` follows it.
     for (name, bytes) in &mut written {
         if icsfwd::spool::segment::parse_file_name(name).is_some() {
-            let data = bytes.iter().rposition(|&b| b != 0).map_or(0, |last| last + 2);
+            let data = bytes
+                .iter()
+                .rposition(|&b| b != 0)
+                .map_or(0, |last| last + 2);
             bytes.truncate(data);
         }
     }

@@ -96,6 +96,16 @@ pub const MAX_SEQ: u64 = u64::MAX >> 1;
 /// of the active segment.
 pub const PREALLOCATE_STEP: u64 = 1 << 20;
 
+/// Below this many bytes per fsync on average, a segment's blocks are reserved by writing
+/// zeros into them ([`storage::Storage::reserve_written`]) rather than with `fallocate`: 8 KiB.
+/// The first write into a block reserved with `fallocate` converts it from "unwritten" to
+/// "written", a change of the file's block map that its `fdatasync` commits to the file
+/// system's journal (on ext4 with 4 KiB blocks, about 8 KB of journal per fsync of a steady
+/// trickle: `docs/BENCHMARKS.md`, "Steady rates"); zeros cost the reserved bytes once instead.
+/// Small batches pay the journal on nearly every fsync, large ones once per many blocks, so
+/// the cheaper way depends on the batch size.
+pub const ZERO_FILL_BELOW: u64 = 8 << 10;
+
 /// What to do with an append that does not fit in [`SpoolConfig::max_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnFull {
@@ -525,6 +535,9 @@ pub struct SpoolStats {
     pub checkpoints_unchanged: u64,
     /// Preallocations of segment blocks done ([`PREALLOCATE_STEP`] each).
     pub preallocated: u64,
+    /// Of [`preallocated`](SpoolStats::preallocated), those that wrote zeros
+    /// ([`ZERO_FILL_BELOW`]).
+    pub zero_filled: u64,
     /// Segments removed.
     pub segments_removed: u64,
     /// Torn tails found at open.
@@ -678,6 +691,9 @@ pub struct Spool<S: Storage = FsStorage> {
     /// The checkpoint last made durable by this spool (none yet after open): an unchanged one
     /// is not written again.
     durable_checkpoint: Option<Checkpoint>,
+    /// Bytes written per fsync by appends, as a moving average (how blocks are reserved:
+    /// [`ZERO_FILL_BELOW`]).
+    batch_bytes: u64,
 }
 
 impl<S: Storage> Spool<S> {
@@ -847,7 +863,9 @@ impl<S: Storage> Spool<S> {
         }
         let path = self.dir.join(segment::file_name(active));
         let end = self.segments.get(&active).map_or(0, |s| s.len);
-        self.preallocate(active, &path, end + frames.len() as u64);
+        let bytes = frames.len() as u64;
+        self.batch_bytes = self.batch_bytes.saturating_mul(3).saturating_add(bytes) / 4;
+        self.preallocate(active, &path, end + bytes);
         let written = self
             .storage
             .write_at(&path, end, frames)
@@ -877,7 +895,8 @@ impl<S: Storage> Spool<S> {
     /// Makes sure the blocks of segment `first` (at `path`) are reserved up to `upto`: when
     /// they are not, reserves up to the next multiple of [`PREALLOCATE_STEP`] (the segment
     /// size at most, or `upto` when a batch goes beyond; and no more than the quota still
-    /// has room for). Best effort: a file system that
+    /// has room for), with zeros while batches are small ([`ZERO_FILL_BELOW`]), else with
+    /// `fallocate`. Best effort: a file system that
     /// cannot reserve (or a full disk) only costs the metadata writes preallocation saves;
     /// the write that follows fails on its own if the disk is full.
     fn preallocate(&mut self, first: u64, path: &Path, upto: u64) {
@@ -902,8 +921,15 @@ impl<S: Storage> Spool<S> {
             .max(upto);
         // Not retried on failure: the next step's reservation tries again.
         seg.allocated = target;
-        if self.storage.preallocate(path, target).is_ok() {
+        let zeros = self.batch_bytes < ZERO_FILL_BELOW;
+        let reserved = if zeros {
+            self.storage.reserve_written(path, target)
+        } else {
+            self.storage.preallocate(path, target)
+        };
+        if reserved.is_ok() {
             self.stats.preallocated += 1;
+            self.stats.zero_filled += u64::from(zeros);
         }
     }
 

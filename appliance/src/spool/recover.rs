@@ -128,6 +128,7 @@ impl<S: Storage> Spool<S> {
             live_bytes: 0,
             failed: false,
             stats: SpoolStats::default(),
+            batch_bytes: 0,
             progress: progress::Log::new(dir, destinations),
             durable_checkpoint: None,
         }

@@ -128,6 +128,16 @@ pub trait Storage: Send {
         Ok(())
     }
 
+    /// Reserves the blocks of `path` up to `len` bytes by writing zeros from its end to `len`
+    /// (nothing when it is that long already), so that the file system allocates them as
+    /// written blocks: a later write inside them changes neither the file's length nor its
+    /// block map, and its `fdatasync` commits no journal entry, at the cost of writing the
+    /// zeros once (made durable by the next sync of the file). The result reads as
+    /// [`preallocate`](Storage::preallocate)'s does, which is the default.
+    fn reserve_written(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        self.preallocate(path, len)
+    }
+
     /// Makes the content of `path` durable, with the metadata needed to read it back but not
     /// its timestamps (`fdatasync`). The default is [`sync_file`](Storage::sync_file).
     fn sync_data(&mut self, path: &Path) -> io::Result<()> {
@@ -235,6 +245,19 @@ impl Storage for FsStorage {
         let file = self.file(path)?;
         rustix::fs::fallocate(&*file, rustix::fs::FallocateFlags::empty(), 0, len)
             .map_err(io::Error::from)
+    }
+
+    fn reserve_written(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        /// The zeros written per call: 64 KiB.
+        static CHUNK: [u8; 64 << 10] = [0; 64 << 10];
+        let file = self.file(path)?;
+        let mut at = file.metadata()?.len();
+        while at < len {
+            let n = usize::try_from(len - at).map_or(CHUNK.len(), |n| n.min(CHUNK.len()));
+            file.write_all_at(CHUNK.get(..n).unwrap_or_default(), at)?;
+            at += n as u64;
+        }
+        Ok(())
     }
 
     fn sync_data(&mut self, path: &Path) -> io::Result<()> {
