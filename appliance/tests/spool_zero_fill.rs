@@ -24,7 +24,7 @@ fn reserve_written_writes_zeros_from_the_end_and_keeps_the_data() {
     let mut fs = FsStorage::new();
     fs.create(&path).unwrap();
     fs.append(&path, b"data\0").unwrap();
-    // Not a multiple of the 64 KiB it writes at a time.
+    // Not a multiple of the page it writes at a time.
     let len = 200_000;
     fs.reserve_written(&path, len).unwrap();
     let bytes = std::fs::read(&path).unwrap();

@@ -248,8 +248,10 @@ impl Storage for FsStorage {
     }
 
     fn reserve_written(&mut self, path: &Path, len: u64) -> io::Result<()> {
-        /// The zeros written per call: 64 KiB.
-        static CHUNK: [u8; 64 << 10] = [0; 64 << 10];
+        /// The zeros written per call: one 4 KiB page. Larger writes may make the page
+        /// cache hold the file in large folios, and a later small write dirties (and counts
+        /// in `write_bytes`) a whole folio.
+        static CHUNK: [u8; 4096] = [0; 4096];
         let file = self.file(path)?;
         let mut at = file.metadata()?.len();
         while at < len {
