@@ -20,7 +20,7 @@
 //! | `ICSFWD_BENCH_PRODUCERS` | 4 | producer connections of a throughput run |
 //! | `ICSFWD_BENCH_WINDOW` | 256 | lines in flight per producer connection |
 //! | `ICSFWD_BENCH_LATENCY_SECS` | 10 | length of each paced latency run (at least 1,000 alerts) |
-//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator` | which runs; also `drain`, `scale-rules`, `scale-dests`, `scale-size` |
+//! | `ICSFWD_BENCH_RUNS` | `hec,hec-ack,hec-tls,splunkd,syslog-tcp,syslog-tls,latency,emulator` | which runs; also `drain`, `scale-rules`, `scale-dests`, `scale-size`, `steady` |
 //! | `ICSFWD_BENCH_RATES` | 100,1000,10000 | rates of the paced latency runs (alerts/s) |
 //! | `ICSFWD_BENCH_LATENCY_KINDS` | hec | destination kinds of the latency runs |
 //! | `ICSFWD_BENCH_BACKLOG_SECS` | 300 | how long the drain run produces with the destination down |
@@ -29,11 +29,29 @@
 //! | `ICSFWD_BENCH_SCALE_KIND` | hec | destination kind of the scaling runs |
 //! | `ICSFWD_BENCH_SCALE_RULES` | 1,8,32 | rule counts (at most 32, the core's capacity) |
 //! | `ICSFWD_BENCH_SCALE_DESTS` | 1,2,4,8 | destination counts |
-//!
-//! Every figure also prints one line `BENCH {json}` for scripts.
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
 //! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
 //! | `ICSFWD_BENCH_METRICS` | `off` | the throughput runs with `[metrics]` `off`, `on`, or `off,on` (each run twice, back to back); on: a Unix socket endpoint scraped every second during the run |
+//! | `ICSFWD_BENCH_STEADY_RATES` | 100,1000 | rates of the `steady` runs (alerts/s, one connection) |
+//! | `ICSFWD_BENCH_STEADY_SECS` | 20 | length of each `steady` run |
+//! | `ICSFWD_BENCH_STEADY_KIND` | syslog-tcp | destination kind of the `steady` runs |
+//! | `ICSFWD_BENCH_IDLE_SECS` | 10 | after each `steady` run, how long its idle writes are measured (0: not) |
+//! | `ICSFWD_BENCH_RUNTIME_DIR` | /dev/shm | where the `steady` runs put the ingest socket and the status file (a tmpfs, like `/run/icsfwd` in production: the status file is rewritten every second) |
+//! | `ICSFWD_BENCH_BLOCKDEV` | unset | the block device (name under `/sys/block`) the bench directory is alone on: the `steady` runs then also report the bytes it received |
+//! | `ICSFWD_BENCH_COMMIT_WINDOW` | unset | `[spool] commit_window` of the service (unset: its default; leave it unset for a binary without the key) |
+//!
+//! Every figure also prints one line `BENCH {json}` for scripts.
+//!
+//! The `steady` run (not in the default list) measures what an appliance spends at a steady
+//! trickle, fsync before every answer as always: one connection paced at each rate, and per
+//! alert the bytes the service process caused to be written (`write_bytes` of
+//! `/proc/<pid>/io`: the page cache counts a whole 4 KiB page, or a whole large folio, each
+//! time a clean one is dirtied, so it is neither the record's bytes nor the device's), the
+//! bytes the device received when `ICSFWD_BENCH_BLOCKDEV` names a device that holds nothing
+//! but the bench directory (a loop-mounted file system: `docs/BENCHMARKS.md`; the journal's
+//! writes, which `write_bytes` misses, are counted there), the CPU time, and written →
+//! accepted latency. It prints the file system the bench directory is on: on a tmpfs or an
+//! overlay `write_bytes` may be 0 or meaningless.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -55,6 +73,8 @@ use std::time::{Duration, Instant};
 
 use icsfwd::ingest::schema::encode_line;
 use icsfwd_core::alert::{Alert, Event};
+use icsfwd_core::destination::DestinationSet;
+use icsfwd_core::record::{self, Record};
 use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::Token;
@@ -323,6 +343,7 @@ fn rule(i: usize, actions: &str) -> String {
 
 fn write_config(
     dir: &Path,
+    socket: &Path,
     setup: Setup,
     emulator: &RunningEmulator,
     ca: Option<&Path>,
@@ -357,10 +378,13 @@ fn write_config(
     let text = format!(
         "[sensor]\nname = \"bench-sensor\"\nip = \"10.20.0.5\"\n\n\
          {destinations}{rules}\
-         [spool]\ndir = \"{spool}\"\n\n[ingest]\nsocket = \"{socket}\"\n\n[log]\nlevel = \"warn\"\n\
+         [spool]\ndir = \"{spool}\"\n{window}\n[ingest]\nsocket = \"{socket}\"\n\n[log]\nlevel = \"warn\"\n\
          {metrics}",
         spool = dir.join("spool").display(),
-        socket = dir.join("ingest.sock").display(),
+        window = std::env::var("ICSFWD_BENCH_COMMIT_WINDOW")
+            .map(|w| format!("commit_window = \"{w}\"\n"))
+            .unwrap_or_default(),
+        socket = socket.display(),
     );
     let path = dir.join("icsfwd.toml");
     fs::write(&path, text).unwrap();
@@ -596,6 +620,8 @@ struct Rig {
     socket: PathBuf,
     dir: PathBuf,
     scraper: Option<Scraper>,
+    /// The directory of the socket and the status file, when not `dir`.
+    runtime: Option<PathBuf>,
 }
 
 /// Scrapes `GET /metrics` from a Unix socket every second, like a Prometheus with a 1 s
@@ -635,6 +661,18 @@ impl Scraper {
 
 impl Rig {
     fn start(settings: &Settings, setup: Setup, label: &str, store_events: usize) -> Rig {
+        Rig::start_with_runtime(settings, setup, label, store_events, None)
+    }
+
+    /// [`Rig::start`], with the ingest socket and the status file in `runtime` instead of the
+    /// spool's directory (a tmpfs, as `/run/icsfwd` is in production).
+    fn start_with_runtime(
+        settings: &Settings,
+        setup: Setup,
+        label: &str,
+        store_events: usize,
+        runtime: Option<&Path>,
+    ) -> Rig {
         let tls = setup
             .kind
             .tls()
@@ -648,8 +686,14 @@ impl Rig {
             m.write_ca(&path).unwrap();
             path
         });
-        let config = write_config(&dir, setup, &emulator, ca.as_deref());
-        let socket = dir.join("ingest.sock");
+        let runtime = runtime.map(|r| {
+            let path = r.join(format!("icsfwd-bench-{label}"));
+            drop(fs::remove_dir_all(&path));
+            fs::create_dir_all(&path).unwrap();
+            path
+        });
+        let socket = runtime.as_deref().unwrap_or(&dir).join("ingest.sock");
+        let config = write_config(&dir, &socket, setup, &emulator, ca.as_deref());
         let service = Service::start(&settings.bin, &config, &socket);
         let scraper = setup
             .metrics
@@ -660,6 +704,7 @@ impl Rig {
             socket,
             dir,
             scraper,
+            runtime,
         }
     }
 
@@ -671,6 +716,9 @@ impl Rig {
         self.service.stop();
         self.emulator.shutdown();
         drop(fs::remove_dir_all(&self.dir));
+        if let Some(runtime) = &self.runtime {
+            drop(fs::remove_dir_all(runtime));
+        }
     }
 }
 
@@ -915,6 +963,212 @@ fn latency(settings: &Settings, kind: Kind, rate: u64) -> Latency {
     l
 }
 
+/// The mean frame size of the records the first `count` lines of [`lines`] become in the
+/// spool (sequence numbers and one destination as the service gives them).
+fn mean_record_bytes(count: u64) -> f64 {
+    let params = Params {
+        rate: 1_000.0,
+        count,
+        seed: 4,
+        ..Params::default()
+    };
+    let mut frame = vec![0u8; record::MAX_FRAME];
+    let mut total = 0;
+    for (i, (_, event)) in Scenario::Steady.events(&params).unwrap().enumerate() {
+        let record = Record {
+            seq: i as u64 + 1,
+            destinations: DestinationSet::from_bits(1),
+            event,
+        };
+        total += record::encode(&record, &mut frame).unwrap();
+    }
+    total as f64 / count.max(1) as f64
+}
+
+/// The service's status file (written every second beside the ingest socket): its spool's
+/// `fsyncs` counter.
+fn status_fsyncs(socket: &Path) -> u64 {
+    let path = socket.with_file_name("icsfwd.status.json");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(n) = fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["spool"]["fsyncs"].as_u64())
+        {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no status file at {}",
+            path.display()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One `steady` run's figures.
+struct Steady {
+    kind: Kind,
+    rate: u64,
+    alerts: u64,
+    record_bytes: f64,
+    write_bytes: f64,
+    cancelled_bytes: f64,
+    device_bytes: Option<f64>,
+    alerts_per_fsync: f64,
+    cpu_us: f64,
+    accepted: Vec<Duration>,
+    /// Idle afterwards: `write_bytes` per second, the device's bytes per second.
+    idle: (f64, Option<f64>),
+}
+
+/// One connection paced at `rate` for `ICSFWD_BENCH_STEADY_SECS`; per alert, from the first
+/// line written until every alert is delivered: bytes the service caused to be written
+/// (`/proc/<pid>/io`), bytes the device `ICSFWD_BENCH_BLOCKDEV` received, CPU time; and
+/// written → accepted latency (see the module docs).
+fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
+    let secs = env_or("ICSFWD_BENCH_STEADY_SECS", 20);
+    let count = (secs * rate).max(100);
+    let target = usize::try_from(count).unwrap();
+    let device = std::env::var("ICSFWD_BENCH_BLOCKDEV").ok();
+    let label = format!("steady-{}-{rate}", kind.name());
+    // The status file, rewritten every second, lives beside the socket: in the runtime
+    // directory, a tmpfs in production (`/run/icsfwd`), not on the spool's flash.
+    let runtime = PathBuf::from(
+        std::env::var_os("ICSFWD_BENCH_RUNTIME_DIR").unwrap_or_else(|| "/dev/shm".into()),
+    );
+    let rig = Rig::start_with_runtime(settings, Setup::new(kind), &label, target, Some(&runtime));
+    let all = lines(count, Size::Typical);
+    // The status file appears after the first second: every fsync after it is this run's.
+    let fsyncs_before = status_fsyncs(&rig.socket);
+    let pid = rig.service.pid();
+    let (cpu_before, io_before) = (rig.service.cpu_ticks(), support::proc_io(pid));
+    let device_before = device.as_deref().map(support::device_bytes_written);
+    let pace = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let produced = produce(&rig.socket, all, 4096, Some(pace));
+    assert_eq!(produced.refused, 0, "lines were not accepted");
+    wait_stored(
+        &rig.emulator,
+        target,
+        Instant::now() + settings.timeout,
+        "steady run",
+    );
+    let cpu = (rig.service.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
+    let io = support::proc_io(pid);
+    let device_bytes = device
+        .as_deref()
+        .zip(device_before)
+        .map(|(dev, before)| (support::device_bytes_written(dev) - before) as f64 / count as f64);
+    // The next status snapshot counts every append of the run.
+    thread::sleep(Duration::from_millis(1_200));
+    let fsyncs = status_fsyncs(&rig.socket) - fsyncs_before;
+    let idle = idle_writes(&rig, device.as_deref());
+    rig.finish();
+    let mut accepted = produced.latencies;
+    accepted.sort();
+    let per_alert = |n: u64| n as f64 / count as f64;
+    let s = Steady {
+        kind,
+        rate,
+        alerts: count,
+        record_bytes: mean_record_bytes(count),
+        write_bytes: per_alert(io.write_bytes - io_before.write_bytes),
+        cancelled_bytes: per_alert(io.cancelled_write_bytes - io_before.cancelled_write_bytes),
+        device_bytes,
+        alerts_per_fsync: count as f64 / fsyncs.max(1) as f64,
+        cpu_us: cpu * 1e6 / count as f64,
+        accepted,
+        idle,
+    };
+    summary(serde_json::json!({
+        "figure": "steady",
+        "kind": kind.name(),
+        "rate": rate,
+        "alerts": count,
+        "commit_window": std::env::var("ICSFWD_BENCH_COMMIT_WINDOW").ok(),
+        "file_system": support::file_system(&settings.dir),
+        "record_bytes": s.record_bytes.round(),
+        "write_bytes_per_alert": s.write_bytes.round(),
+        "cancelled_write_bytes_per_alert": s.cancelled_bytes.round(),
+        "device": device,
+        "device_bytes_per_alert": s.device_bytes.map(f64::round),
+        "alerts_per_fsync": round2(s.alerts_per_fsync),
+        "cpu_us_per_alert": round2(s.cpu_us),
+        "cpu_s_per_100k": round2(s.cpu_us / 10.0),
+        "accepted_ms": {
+            "p50": ms_f(percentile(&s.accepted, 50.0)),
+            "p99": ms_f(percentile(&s.accepted, 99.0)),
+            "max": ms_f(s.accepted.last().copied().unwrap_or_default()),
+        },
+        "idle_write_bytes_per_s": s.idle.0.round(),
+        "idle_device_bytes_per_s": s.idle.1.map(f64::round),
+        "load_average": support::load_average(),
+    }));
+    s
+}
+
+/// What the service writes while idle, its spool fully delivered: bytes per second
+/// (`write_bytes`, and the device's when one is named) over `ICSFWD_BENCH_IDLE_SECS`, after the
+/// housekeeper's first checkpoint has persisted the run's last acknowledgements.
+fn idle_writes(rig: &Rig, device: Option<&str>) -> (f64, Option<f64>) {
+    let secs = env_or("ICSFWD_BENCH_IDLE_SECS", 10);
+    if secs == 0 {
+        return (0.0, None);
+    }
+    // The housekeeper checkpoints every 5 s.
+    thread::sleep(Duration::from_secs(6));
+    let pid = rig.service.pid();
+    let (io_before, device_before) = (
+        support::proc_io(pid),
+        device.map(support::device_bytes_written),
+    );
+    thread::sleep(Duration::from_secs(secs));
+    let written = support::proc_io(pid).write_bytes - io_before.write_bytes;
+    let device_written = device
+        .zip(device_before)
+        .map(|(dev, before)| (support::device_bytes_written(dev) - before) as f64 / secs as f64);
+    (written as f64 / secs as f64, device_written)
+}
+
+fn print_steady(settings: &Settings, runs: &[Steady]) {
+    println!();
+    println!(
+        "steady runs: spool on {}; load average {}",
+        support::file_system(&settings.dir),
+        support::load_average()
+    );
+    println!(
+        "| steady run (one connection) | alerts | record B | write_bytes B/alert (× record) | device B/alert (× record) | alerts/fsync | CPU µs/alert | accepted p50 / p99 / max ms | idle after: write_bytes / device B/s |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for s in runs {
+        let device = s.device_bytes.map_or_else(
+            || "—".to_owned(),
+            |d| format!("{d:.0} ({:.1}×)", d / s.record_bytes),
+        );
+        let idle_device = s
+            .idle
+            .1
+            .map_or_else(|| "—".to_owned(), |d| format!("{d:.0}"));
+        println!(
+            "| {}, {} alerts/s | {} | {:.0} | {:.0} ({:.1}×) | {device} | {:.1} | {:.1} | {} / {} / {} | {:.0} / {idle_device} |",
+            s.kind.label(),
+            s.rate,
+            s.alerts,
+            s.record_bytes,
+            s.write_bytes,
+            s.write_bytes / s.record_bytes,
+            s.alerts_per_fsync,
+            s.cpu_us,
+            ms(percentile(&s.accepted, 50.0)),
+            ms(percentile(&s.accepted, 99.0)),
+            ms(s.accepted.last().copied().unwrap_or_default()),
+            s.idle.0,
+        );
+    }
+}
+
 /// The destination is down while one connection produces at `ICSFWD_BENCH_BACKLOG_RATE`
 /// alerts/s for `ICSFWD_BENCH_BACKLOG_SECS`; then it comes up: alerts/s from then until the
 /// emulator holds every alert.
@@ -1155,6 +1409,14 @@ fn main() {
             }
         }
     }
+    let mut steady_runs = Vec::new();
+    if settings.wants("steady") {
+        let kind = Kind::parse(&list("ICSFWD_BENCH_STEADY_KIND", "syslog-tcp")[0]);
+        for rate in numbers("ICSFWD_BENCH_STEADY_RATES", "100,1000") {
+            eprintln!("running the steady run: {}, {rate} alerts/s", kind.label());
+            steady_runs.push(steady(&settings, kind, rate));
+        }
+    }
     if settings.wants("drain") {
         let kind = Kind::parse(&list("ICSFWD_BENCH_DRAIN_KIND", "hec")[0]);
         eprintln!("running the drain run ({})", kind.label());
@@ -1165,11 +1427,13 @@ fn main() {
         emulator_rate(settings.alerts.max(10_000))
     });
 
-    println!();
-    println!(
-        "| run | alerts | ingest alerts/s (accepted) | end-to-end alerts/s (stored) | peak RSS MiB | CPU s / 100k alerts |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    if !rows.is_empty() {
+        println!();
+        println!(
+            "| run | alerts | ingest alerts/s (accepted) | end-to-end alerts/s (stored) | peak RSS MiB | CPU s / 100k alerts |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    }
     for row in &rows {
         println!(
             "| {} | {} | {:.0} | {:.0} | {:.1} | {:.2} |",
@@ -1203,6 +1467,9 @@ fn main() {
                 l.cpu_per_100k
             );
         }
+    }
+    if !steady_runs.is_empty() {
+        print_steady(&settings, &steady_runs);
     }
     if let Some(rate) = emulator {
         println!();

@@ -72,10 +72,12 @@ use crate::status::{self, IngestStatus, Snapshot, SpoolStatus};
 /// The service's group commit: at most 512 events queued and 512 per fsync. Each queued
 /// event holds its strings inline (~2.7 KB) and the writer holds its batch beside the
 /// refilling queue, so these bounds are ~2.8 MB of the peak RSS (5.6 MB at 1,024/1,024);
-/// 512 events per fsync still allow 50,000 alerts/s with fsyncs of up to 10 ms.
+/// 512 events per fsync still allow 50,000 alerts/s with fsyncs of up to 10 ms. The commit
+/// window is `[spool] commit_window`.
 const SERVICE_GROUP: GroupConfig = GroupConfig {
     queue_capacity: 512,
     max_batch: 512,
+    window: Duration::ZERO,
 };
 
 /// How often the status snapshot is written.
@@ -246,7 +248,11 @@ impl<'a> Service<'a> {
         // After the spool's lock: a second icsfwd on this spool is refused for that, not for
         // the metrics address the first one holds.
         let metrics = crate::metrics::start(config).map_err(ServiceError::Metrics)?;
-        let commit = GroupCommit::start(spool, SERVICE_GROUP).map_err(ServiceError::Threads)?;
+        let group = GroupConfig {
+            window: config.spool.commit_window,
+            ..SERVICE_GROUP
+        };
+        let commit = GroupCommit::start(spool, group).map_err(ServiceError::Threads)?;
         let handle = commit.handle();
         let delivery = Delivery::start(config, handle.clone(), &config.spool.dir)
             .map_err(ServiceError::Threads)?;

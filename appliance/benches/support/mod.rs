@@ -67,3 +67,79 @@ pub fn cpu_ticks(pid: u32) -> u64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
+
+/// What `/proc/<pid>/io` says the process caused to be written to storage, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcIo {
+    /// `write_bytes`: counted when the process dirties a page of the page cache (a whole page,
+    /// or a whole large folio, however few bytes of it changed), or submits direct I/O.
+    pub write_bytes: u64,
+    /// `cancelled_write_bytes`: dirty pages dropped before writeback (a file truncated or
+    /// removed while dirty).
+    pub cancelled_write_bytes: u64,
+}
+
+/// `/proc/<pid>/io` of process `pid` (all of its threads).
+pub fn proc_io(pid: u32) -> ProcIo {
+    let text = fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    ProcIo {
+        write_bytes: field("write_bytes:"),
+        cancelled_write_bytes: field("cancelled_write_bytes:"),
+    }
+}
+
+/// The file system holding `path`, as "<type> on <source> (<mount point>)" from
+/// `/proc/self/mountinfo` (the longest mount point that contains it).
+pub fn file_system(path: &std::path::Path) -> String {
+    let path = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut best: Option<(usize, String)> = None;
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(mount_point) = left.split(' ').nth(4) else {
+            continue;
+        };
+        let mut right = right.split(' ');
+        let (fs_type, source) = (right.next().unwrap_or("?"), right.next().unwrap_or("?"));
+        if path.starts_with(mount_point)
+            && best
+                .as_ref()
+                .is_none_or(|(len, _)| mount_point.len() >= *len)
+        {
+            best = Some((
+                mount_point.len(),
+                format!("{fs_type} on {source} ({mount_point})"),
+            ));
+        }
+    }
+    best.map_or_else(|| "unknown".to_owned(), |(_, text)| text)
+}
+
+/// Bytes written to the block device `dev` (a name under `/sys/block`, e.g. `loop0`) since it
+/// appeared: sectors written (field 7 of its `stat`) × 512. The whole device's writes, the
+/// file system's journal included, whoever caused them.
+pub fn device_bytes_written(dev: &str) -> u64 {
+    let stat = fs::read_to_string(format!("/sys/block/{dev}/stat"))
+        .unwrap_or_else(|e| panic!("/sys/block/{dev}/stat: {e}"));
+    let sectors: u64 = stat
+        .split_whitespace()
+        .nth(6)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("/sys/block/{dev}/stat has no sectors-written field"));
+    sectors * 512
+}
+
+/// The machine's load averages (`/proc/loadavg`: 1, 5 and 15 minutes).
+pub fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}

@@ -190,6 +190,9 @@ pub struct Spool {
     pub segment_bytes: u64,
     /// What to do when full.
     pub on_full: OnFull,
+    /// How long the spool's writer may hold a batch open for more alerts to share its fsync
+    /// (the commit window, `docs/spool.md`). Default 5 ms; 0 turns it off.
+    pub commit_window: Duration,
 }
 
 /// `[metrics]`: where the metrics endpoint ([`crate::metrics`]) listens.

@@ -94,6 +94,7 @@ pub(crate) struct Spool {
     pub(crate) max_bytes: Option<S<Size>>,
     pub(crate) segment_bytes: Option<S<Size>>,
     pub(crate) on_full: Option<S<String>>,
+    pub(crate) commit_window: Option<S<Text>>,
 }
 
 /// `[ingest]`.

@@ -27,6 +27,8 @@ use crate::destination::secret::{self, Secret};
 use icsfwd_core::alert;
 
 const DEFAULT_SPOOL_DIR: &str = "/var/lib/icsfwd/spool";
+/// `[spool] commit_window` by default: chosen by measurement (docs/BENCHMARKS.md, steady runs).
+const DEFAULT_COMMIT_WINDOW: Duration = Duration::from_millis(5);
 const DEFAULT_SOCKET: &str = "/run/icsfwd/ingest.sock";
 const KIB: u64 = 1024;
 /// A mebibyte.
@@ -547,11 +549,19 @@ pub(crate) fn spool(ctx: &mut Ctx<'_>, raw: raw::Spool) -> Option<Spool> {
             None
         }
     };
+    let commit_window = duration(
+        ctx,
+        &raw.commit_window,
+        "spool.commit_window",
+        DEFAULT_COMMIT_WINDOW,
+        (Duration::ZERO, Duration::from_secs(1)),
+    );
     Some(Spool {
         dir: dir?,
         max_bytes: max_bytes?,
         segment_bytes: segment_bytes?,
         on_full: on_full?,
+        commit_window: commit_window?,
     })
 }
 

@@ -11,6 +11,19 @@
 //! wakes all producers of the batch; while it syncs, new events queue up for the next batch,
 //! so the fsync cost is shared by every producer that arrived meanwhile.
 //!
+//! **The commit window** ([`GroupConfig::window`]): the writer may also hold a batch open
+//! until its oldest event has waited that long, so that events arriving one by one (a paced
+//! producer, several sensors at a trickle) share one fsync instead of paying one each. It
+//! writes at once when the batch is full ([`GroupConfig::max_batch`]), when the stream pauses
+//! (nothing arrived for twice the mean gap between arrivals: producers that pipeline are
+//! waiting for their answers, so at full load the window costs no throughput) or shutdown
+//! begins; an event that already waited through the previous fsync waits no more; and the
+//! window is not held at all while events arrive further apart than it on average (a moving
+//! average of the gaps between arrivals): alone, an event would only wait. The answer still
+//! comes only after the fsync: the window adds at most its length to every answer's latency
+//! and buys fewer fsyncs, each of which writes at least one page (`docs/spool.md`, flash
+//! writes; the measured trade-off is in `docs/BENCHMARKS.md`).
+//!
 //! - The queue is bounded ([`GroupConfig::queue_capacity`]): a producer blocks while it is
 //!   full (back-pressure to ingest).
 //! - Delivery workers use the same [`Handle`] to [`peek`](Handle::peek),
@@ -73,17 +86,31 @@ pub struct GroupConfig {
     pub queue_capacity: usize,
     /// Events written per batch at most.
     pub max_batch: usize,
+    /// The commit window: how long a batch may stay open, counted from when its oldest event
+    /// was queued, for more events to share its fsync ([module docs](self)). Zero: the writer
+    /// writes whatever is queued as soon as it is free.
+    pub window: Duration,
 }
 
 impl Default for GroupConfig {
     /// 1024 queued (one full batch waits while the previous one is fsynced), 1024 per batch.
     /// A queued event holds its strings inline (~2.7 KB), so the queue bounds memory: 4096
-    /// queued events were 11 MB of the service's peak RSS under load.
+    /// queued events were 11 MB of the service's peak RSS under load. No commit window (the
+    /// service sets `[spool] commit_window`).
     fn default() -> Self {
         GroupConfig {
             queue_capacity: 1024,
             max_batch: 1024,
+            window: Duration::ZERO,
         }
+    }
+}
+
+impl GroupConfig {
+    /// The batch that ends a commit window at once: `max_batch` events, or a full queue when
+    /// that holds fewer (its producers would otherwise block until the window ends).
+    fn full_batch(&self) -> usize {
+        self.max_batch.min(self.queue_capacity)
     }
 }
 
@@ -121,15 +148,60 @@ pub enum Wait {
 
 type Ticket = u64;
 
+/// A queued event: its ticket, the event and its destinations, and when it was queued (the
+/// commit window counts from the oldest one's).
+type Queued = (Ticket, Event, DestinationSet, Instant);
+
 #[derive(Debug)]
 struct Queue {
-    items: VecDeque<(Ticket, Event, DestinationSet)>,
+    items: VecDeque<Queued>,
     results: HashMap<Ticket, Result<u64, AppendError>>,
     /// Tickets whose [`Pending`] was dropped before its result came: the writer discards
     /// their results.
     abandoned: HashSet<Ticket>,
     next_ticket: Ticket,
     stopping: bool,
+    /// How often events arrive, for the commit window.
+    arrivals: Arrivals,
+}
+
+/// The mean time between two events' arrivals (any producers), as a moving average: the
+/// commit window holds a batch open only when another event is expected within it.
+#[derive(Debug, Default)]
+struct Arrivals {
+    last: Option<Instant>,
+    /// `None` until two events arrived.
+    mean_gap: Option<Duration>,
+}
+
+impl Arrivals {
+    /// Notes an arrival at `now`; returns whether it gave the first gap (a writer holding a
+    /// window without one must look again). A gap counts at most `cap` (twice the window):
+    /// one long silence says "no company expected" as clearly as a short one over the
+    /// window, and the mean comes back down within a few events when a burst starts.
+    fn note(&mut self, now: Instant, cap: Duration) -> bool {
+        let first_gap = self.mean_gap.is_none() && self.last.is_some();
+        if let Some(last) = self.last {
+            let gap = now.saturating_duration_since(last).min(cap);
+            self.mean_gap = Some(match self.mean_gap {
+                None => gap,
+                Some(mean) => mean.saturating_mul(3).saturating_add(gap) / 4,
+            });
+        }
+        self.last = Some(now);
+        first_gap
+    }
+
+    /// Whether another event is expected within `window` (also before any gap was seen).
+    fn expects_company(&self, window: Duration) -> bool {
+        self.mean_gap.is_none_or(|gap| gap < window)
+    }
+
+    /// When the stream counts as paused: twice the mean gap after the last arrival (`None`
+    /// before any gap was seen).
+    fn pause_after(&self) -> Option<Instant> {
+        self.last?.checked_add(self.mean_gap?.saturating_mul(2))
+    }
 }
 
 #[derive(Debug)]
@@ -191,6 +263,7 @@ impl<S: Storage + 'static> GroupCommit<S> {
         let config = GroupConfig {
             queue_capacity: config.queue_capacity.max(1),
             max_batch: config.max_batch.max(1),
+            window: config.window,
         };
         let shared = Arc::new(Shared {
             config,
@@ -205,6 +278,7 @@ impl<S: Storage + 'static> GroupCommit<S> {
                 abandoned: HashSet::new(),
                 next_ticket: 0,
                 stopping: false,
+                arrivals: Arrivals::default(),
             }),
             work: Condvar::new(),
             room: Condvar::new(),
@@ -261,7 +335,8 @@ impl<S: Storage + 'static> Drop for GroupCommit<S> {
     }
 }
 
-/// The writer thread: take everything queued, one write + one fsync, wake everyone.
+/// The writer thread: wait for a batch (and its commit window), one write + one fsync, wake
+/// everyone.
 fn write_batches<S: Storage>(shared: &Shared<S>) {
     loop {
         let mut queue = lock(&shared.queue);
@@ -274,11 +349,12 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
         if queue.items.is_empty() {
             return;
         }
+        queue = hold_window(shared, queue);
         let n = queue.items.len().min(shared.config.max_batch);
         let (tickets, events): (Vec<Ticket>, Vec<(Event, DestinationSet)>) = queue
             .items
             .drain(..n)
-            .map(|(ticket, event, dests)| (ticket, (event, dests)))
+            .map(|(ticket, event, dests, _)| (ticket, (event, dests)))
             .unzip();
         drop(queue);
         shared.room.notify_all();
@@ -315,6 +391,45 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
             shared.durable_changed.notify_all();
         }
     }
+}
+
+/// The commit window: keeps the batch open until its oldest event has been queued for
+/// [`GroupConfig::window`], the batch is full (`max_batch`, or a full queue), the stream
+/// pauses (no arrival for twice the mean gap: producers that pipeline are all waiting for
+/// their answers), or shutdown begins; not at all when events arrive further apart than the
+/// window on average (no company to wait for: holding would only add latency). Producers wake the writer
+/// only for the first event of a batch and for the one that fills it, so a window costs no
+/// wake-up per event.
+fn hold_window<'a, S: Storage>(
+    shared: &'a Shared<S>,
+    mut queue: MutexGuard<'a, Queue>,
+) -> MutexGuard<'a, Queue> {
+    let window = shared.config.window;
+    if !queue.arrivals.expects_company(window) {
+        return queue;
+    }
+    let Some(deadline) = queue
+        .items
+        .front()
+        .and_then(|(_, _, _, queued)| queued.checked_add(window))
+    else {
+        return queue;
+    };
+    while !queue.stopping && queue.items.len() < shared.config.full_batch() {
+        let now = Instant::now();
+        // The stream paused (producers that pipeline wait for their answers now): more
+        // waiting would only idle the disk.
+        let until = deadline.min(queue.arrivals.pause_after().unwrap_or(deadline));
+        if now >= until {
+            break;
+        }
+        queue = shared
+            .work
+            .wait_timeout(queue, until - now)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    queue
 }
 
 impl<S: Storage + 'static> Handle<S> {
@@ -356,9 +471,18 @@ impl<S: Storage + 'static> Handle<S> {
         }
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
-        queue.items.push_back((ticket, event, destinations));
+        let now = Instant::now();
+        let first_gap = queue
+            .arrivals
+            .note(now, shared.config.window.saturating_mul(2));
+        queue.items.push_back((ticket, event, destinations, now));
+        // The writer waits for the first event of a batch, or (in its commit window) for the
+        // batch to fill or the stream to pause; any other event it finds when it wakes.
+        let queued = queue.items.len();
         drop(queue);
-        shared.work.notify_one();
+        if queued == 1 || first_gap || queued >= shared.config.full_batch() {
+            shared.work.notify_one();
+        }
         Ok(Pending {
             shared: Arc::clone(&self.shared),
             ticket: Some(ticket),

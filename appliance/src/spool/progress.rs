@@ -479,9 +479,13 @@ impl Log {
         }
     }
 
-    /// After a durable checkpoint, which covers every hint: empties the file.
+    /// After a durable checkpoint, which covers every hint: empties the file (unless it is
+    /// empty already: an idle spool's checkpoints write nothing here either).
     pub(crate) fn reset(&mut self, storage: &mut dyn Storage) {
         self.last.iter_mut().for_each(|h| *h = None);
+        if self.len == 0 && !self.dirty {
+            return;
+        }
         match storage.create(&self.path) {
             Ok(()) => {
                 self.len = 0;

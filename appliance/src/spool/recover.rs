@@ -128,7 +128,9 @@ impl<S: Storage> Spool<S> {
             live_bytes: 0,
             failed: false,
             stats: SpoolStats::default(),
+            batch_bytes: 0,
             progress: progress::Log::new(dir, destinations),
+            durable_checkpoint: None,
         }
     }
 
@@ -236,7 +238,9 @@ impl<S: Storage> Spool<S> {
                 error: refused.error,
             });
         }
-        seg.len = len;
+        // A preallocated tail (zeros after the data) is not data: appends go on before it.
+        seg.len = outcome.data_len;
+        seg.allocated = len;
         self.live_bytes += seg.len.saturating_sub(seg.evicted_bytes);
         self.segments.insert(first, seg);
         Ok((outcome, max_seq))
@@ -267,6 +271,7 @@ impl<S: Storage> Spool<S> {
             )))?;
         if let Some(seg) = self.segments.get_mut(&first) {
             seg.len = torn.start;
+            seg.allocated = torn.start;
         }
         self.live_bytes = self
             .live_bytes

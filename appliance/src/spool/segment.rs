@@ -9,6 +9,11 @@
 //! back for each record; it reports every skipped frame with its offset, a torn tail, and
 //! stops at the first frame that must be refused ([`DecodeError::must_refuse`]).
 //!
+//! A segment's file may be longer than its data: the spool preallocates its blocks ahead
+//! ([`super::PREALLOCATE_STEP`]), and the reserved part reads as zeros, which the record
+//! format reads as padding. [`ScanOutcome::data_len`] is where the data ends (the spool
+//! appends there); a write cut short inside the preallocated part is still a torn tail.
+//!
 //! ```
 //! use icsfwd::spool::segment::{file_name, parse_file_name};
 //!
@@ -66,6 +71,9 @@ pub struct ScanOutcome {
     pub refused: Option<SkippedFrame>,
     /// Bytes read up to the end of the last whole frame (where appends may go on).
     pub whole_len: u64,
+    /// Where the data ends: after the last frame or the torn tail. Zeros after it (up to
+    /// `whole_len`) are padding: the preallocated tail of a segment.
+    pub data_len: u64,
 }
 
 /// How much a scan reads per call.
@@ -74,6 +82,15 @@ const CHUNK: usize = 64 * 1024;
 /// Reads `path` from `start` to `end` and calls `on_record(record, frame_span)` for every
 /// record, in order, with its frame's span in the file. `on_record` returns `false` to stop
 /// early (the outcome then describes the part read).
+///
+/// Zeros between frames are padding (`docs/record-format.md`), skipped in bulk: a segment's
+/// preallocated tail is read as fast as the disk gives it. A preallocated tail changes how a
+/// write cut short looks: its first bytes are followed by the tail's zeros, so the decoder
+/// sees a damaged frame followed by padding rather than bytes without a delimiter. The last
+/// frame of the range, when it is damaged and padding follows it, is therefore reported as
+/// the torn tail it is (its false delimiter and the zeros after it as padding), not as
+/// corruption; a segment written without preallocation ends at a delimiter and never has
+/// padding there.
 ///
 /// # Errors
 ///
@@ -88,10 +105,14 @@ pub fn scan(
     let mut decoder = Decoder::new();
     let mut outcome = ScanOutcome {
         whole_len: start,
+        data_len: start,
         ..ScanOutcome::default()
     };
     let mut chunk = vec![0u8; CHUNK];
     let mut offset = start;
+    // Padding skipped without the decoder: a decoder offset plus `start + padding` is a file
+    // offset (padding is only skipped between frames, so it never falls inside one).
+    let mut padding = 0u64;
     'read: while offset < end {
         let want = usize::try_from(end - offset).unwrap_or(CHUNK).min(CHUNK);
         let Some(buf) = chunk.get_mut(..want) else {
@@ -103,11 +124,21 @@ pub fn scan(
         }
         let mut rest = buf.get(..n).unwrap_or_default();
         while !rest.is_empty() {
+            if decoder.pending() == 0 {
+                let zeros = rest.iter().take_while(|&&b| b == 0).count();
+                if zeros > 0 {
+                    padding += zeros as u64;
+                    rest = rest.get(zeros..).unwrap_or_default();
+                    continue;
+                }
+            }
             let (used, frame) = decoder.push(rest);
             rest = rest.get(used..).unwrap_or_default();
             let Some(frame) = frame else { continue };
             let span = decoder.last_frame();
-            let span = start + span.start..start + span.end;
+            let base = start + padding;
+            let span = base + span.start..base + span.end;
+            outcome.data_len = span.end;
             match frame {
                 Ok(record) => {
                     outcome.records += 1;
@@ -137,12 +168,155 @@ pub fn scan(
         offset += n as u64;
     }
     if outcome.refused.is_none() {
-        // Empty frames (zero padding) end whole frames too.
-        outcome.whole_len = start + decoder.frame_start();
+        let base = start + padding;
+        // Padding ends whole frames too.
+        outcome.whole_len = base + decoder.frame_start();
         outcome.torn = decoder.finish().map(|torn| TornTail {
-            start: start + torn.start,
+            start: base + torn.start,
             bytes: torn.bytes,
         });
+        if let Some(torn) = outcome.torn {
+            outcome.data_len = torn.start + torn.bytes as u64;
+        } else {
+            torn_before_padding(&mut outcome);
+        }
     }
     Ok(outcome)
+}
+
+/// A damaged last frame with padding after it is a write cut short inside a preallocated
+/// tail (see [`scan`]): it becomes the torn tail, and its zero "delimiter" padding.
+fn torn_before_padding(outcome: &mut ScanOutcome) {
+    let Some(last) = outcome.skipped.last().copied() else {
+        return;
+    };
+    let last_end = last.offset + last.len;
+    if last_end != outcome.data_len || outcome.whole_len <= last_end {
+        return;
+    }
+    outcome.skipped.pop();
+    let bytes = last.len.saturating_sub(1);
+    outcome.torn = Some(TornTail {
+        start: last.offset,
+        bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+    });
+    outcome.data_len = last.offset + bytes;
+    outcome.whole_len = last.offset;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        reason = "tests"
+    )]
+
+    use icsfwd_core::alert::{Alert, Event};
+    use icsfwd_core::destination::DestinationSet;
+    use icsfwd_core::record::{self, MAX_FRAME};
+
+    use super::*;
+    use crate::spool::storage::FsStorage;
+
+    fn frame(seq: u64) -> Vec<u8> {
+        let record = Record {
+            seq,
+            destinations: DestinationSet::from_bits(1),
+            event: Event::from(Alert::example(seq)),
+        };
+        let mut buf = vec![0u8; MAX_FRAME];
+        let n = record::encode(&record, &mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    /// Scans `bytes` as a whole segment file: the spans seen and the outcome.
+    fn scan_bytes(bytes: &[u8]) -> (Vec<(u64, Range<u64>)>, ScanOutcome) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file_name(1));
+        std::fs::write(&path, bytes).unwrap();
+        let mut seen = Vec::new();
+        let outcome = scan(
+            &mut FsStorage::new(),
+            &path,
+            0,
+            bytes.len() as u64,
+            |r, span| {
+                seen.push((r.seq, span));
+                true
+            },
+        )
+        .unwrap();
+        (seen, outcome)
+    }
+
+    #[test]
+    fn padding_is_skipped_with_exact_spans_and_the_data_ends_before_the_tail() {
+        let (a, b) = (frame(1), frame(2));
+        // A frame, padding longer than a read chunk, a frame, a preallocated tail.
+        let gap = CHUNK + 17;
+        let mut bytes = a.clone();
+        bytes.resize(a.len() + gap, 0);
+        bytes.extend_from_slice(&b);
+        let data_end = bytes.len() as u64;
+        bytes.resize(bytes.len() + 3 * CHUNK, 0);
+
+        let (seen, outcome) = scan_bytes(&bytes);
+        let b_start = (a.len() + gap) as u64;
+        assert_eq!(
+            seen,
+            [
+                (1, 0..a.len() as u64),
+                (2, b_start..b_start + b.len() as u64)
+            ]
+        );
+        assert_eq!(outcome.records, 2);
+        assert!(outcome.skipped.is_empty() && outcome.torn.is_none());
+        assert_eq!(outcome.data_len, data_end);
+        assert_eq!(outcome.whole_len, bytes.len() as u64, "padding ends frames");
+    }
+
+    #[test]
+    fn a_damaged_last_frame_is_torn_only_when_padding_follows_it() {
+        let (a, b) = (frame(1), frame(2));
+        let cut = b.len() / 2;
+        let mut torn = a.clone();
+        torn.extend_from_slice(&b[..cut]);
+        // Written without preallocation: bytes without a delimiter, the classic torn tail.
+        let (_, outcome) = scan_bytes(&torn);
+        assert_eq!(
+            outcome.torn,
+            Some(TornTail {
+                start: a.len() as u64,
+                bytes: cut
+            })
+        );
+        assert_eq!(outcome.data_len, torn.len() as u64);
+
+        // Inside a preallocated tail: the same write, then zeros.
+        let mut in_tail = torn.clone();
+        in_tail.resize(torn.len() + 100, 0);
+        let (seen, outcome) = scan_bytes(&in_tail);
+        assert_eq!(seen.len(), 1);
+        assert!(outcome.skipped.is_empty(), "{outcome:?}");
+        assert_eq!(
+            outcome.torn,
+            Some(TornTail {
+                start: a.len() as u64,
+                bytes: cut
+            })
+        );
+        assert_eq!(outcome.data_len, torn.len() as u64);
+        assert_eq!(outcome.whole_len, a.len() as u64, "appends go on there");
+
+        // A damaged frame ended by its own delimiter with nothing after it stays corrupt.
+        let mut damaged = a.clone();
+        damaged.extend_from_slice(&b[..cut]);
+        damaged.push(0);
+        let (_, outcome) = scan_bytes(&damaged);
+        assert_eq!(outcome.skipped.len(), 1);
+        assert_eq!(outcome.torn, None);
+    }
 }

@@ -6,13 +6,23 @@
 //! file name; the trait makes no other assumption about them.
 //!
 //! Guarantee of [`FsStorage`]: `sync_file` returns only after `fsync(2)` of the file returned
-//! success, `sync_dir` only after `fsync(2)` of the directory did; nothing is buffered in user
-//! space (every `append` is one `write_all` on the file). Every file it creates has mode 0640
+//! success, `sync_data` only after `fdatasync(2)` did, `sync_dir` only after `fsync(2)` of the
+//! directory did; nothing is buffered in user space (every `append` and `write_at` is one
+//! positioned `write_all` on the file). Every file it creates has mode 0640
 //! ([`FILE_MODE`]) and every directory 0750 ([`DIR_MODE`]), exactly, whatever the umask of the
 //! process (so a spool written by `icsfwd run` under a lax or a strict umask reads the same for
 //! the group `icsfwd`); [`open_creating`] and [`create_dir_all`] give the dead-letter files the
 //! same modes. [`FsStorage`]'s [`Storage::lock_dir`] holds the spool's [`SpoolLock`] for as long as the
 //! storage lives.
+//!
+//! Preallocation: [`Storage::preallocate`] reserves a file's blocks ahead of its data
+//! (`fallocate(2)`; they read as zeros, which the record format reads as padding). A segment's
+//! records are then written with [`Storage::write_at`] at its data's end, inside the file, and
+//! made durable with [`Storage::sync_data`]: the file's length and block map do not change with
+//! each append, so the `fdatasync` writes the data's pages and, for the file system's journal,
+//! only the conversion of a reserved block the first time it is written (`docs/spool.md`,
+//! flash writes). A storage that does not preallocate keeps the defaults: `preallocate`
+//! reserves nothing and `write_at` at the file's end is an `append`.
 //!
 //! ```
 //! use icsfwd::spool::storage::{FsStorage, Storage};
@@ -36,7 +46,7 @@
 
 use std::collections::HashMap;
 use std::fs::{DirBuilder, File, OpenOptions, Permissions};
-use std::io::{self, Write as _};
+use std::io;
 use std::os::unix::fs::{
     DirBuilderExt as _, FileExt as _, OpenOptionsExt as _, PermissionsExt as _,
 };
@@ -89,6 +99,50 @@ pub trait Storage: Send {
     ///
     /// [`LockError::Held`]: another process holds it.
     fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError>;
+
+    /// Writes `data` at `offset` of `path` (one write of all of it, or an error), extending
+    /// the file when it goes past its end. The default handles `offset` equal to the file's
+    /// length only (an [`append`](Storage::append)), all a storage that does not
+    /// [`preallocate`](Storage::preallocate) is asked for.
+    fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
+        let len = self.len(path)?;
+        if offset == len {
+            self.append(path, data)
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "{}: write at offset {offset} of a {len}-byte file (this storage only appends)",
+                    path.display()
+                ),
+            ))
+        }
+    }
+
+    /// Reserves the blocks of `path` up to `len` bytes (`fallocate(2)`): the file is at least
+    /// `len` bytes long afterwards, the new bytes read as zeros, and writes inside it change
+    /// neither its length nor its block map. The default reserves nothing. Best effort: the
+    /// spool carries on without it when it fails.
+    fn preallocate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        let _ = (path, len);
+        Ok(())
+    }
+
+    /// Reserves the blocks of `path` up to `len` bytes by writing zeros from its end to `len`
+    /// (nothing when it is that long already), so that the file system allocates them as
+    /// written blocks: a later write inside them changes neither the file's length nor its
+    /// block map, and its `fdatasync` commits no journal entry, at the cost of writing the
+    /// zeros once (made durable by the next sync of the file). The result reads as
+    /// [`preallocate`](Storage::preallocate)'s does, which is the default.
+    fn reserve_written(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        self.preallocate(path, len)
+    }
+
+    /// Makes the content of `path` durable, with the metadata needed to read it back but not
+    /// its timestamps (`fdatasync`). The default is [`sync_file`](Storage::sync_file).
+    fn sync_data(&mut self, path: &Path) -> io::Result<()> {
+        self.sync_file(path)
+    }
 }
 
 /// How many open file handles [`FsStorage`] keeps at most.
@@ -114,7 +168,9 @@ impl FsStorage {
             if self.open.len() >= MAX_OPEN_FILES {
                 self.open.clear();
             }
-            let file = OpenOptions::new().read(true).append(true).open(path)?;
+            // Not O_APPEND: `write_at` writes inside a preallocated file (and `pwrite` on an
+            // O_APPEND file appends whatever the offset).
+            let file = OpenOptions::new().read(true).write(true).open(path)?;
             self.open.insert(path.to_path_buf(), file);
         }
         self.open
@@ -156,7 +212,9 @@ impl Storage for FsStorage {
     }
 
     fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
-        self.file(path)?.write_all(data)
+        let file = self.file(path)?;
+        let end = file.metadata()?.len();
+        file.write_all_at(data, end)
     }
 
     fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()> {
@@ -177,6 +235,35 @@ impl Storage for FsStorage {
 
     fn sync_dir(&mut self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
+    }
+
+    fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.file(path)?.write_all_at(data, offset)
+    }
+
+    fn preallocate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        let file = self.file(path)?;
+        rustix::fs::fallocate(&*file, rustix::fs::FallocateFlags::empty(), 0, len)
+            .map_err(io::Error::from)
+    }
+
+    fn reserve_written(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        /// The zeros written per call: one 4 KiB page. Larger writes may make the page
+        /// cache hold the file in large folios, and a later small write dirties (and counts
+        /// in `write_bytes`) a whole folio.
+        static CHUNK: [u8; 4096] = [0; 4096];
+        let file = self.file(path)?;
+        let mut at = file.metadata()?.len();
+        while at < len {
+            let n = usize::try_from(len - at).map_or(CHUNK.len(), |n| n.min(CHUNK.len()));
+            file.write_all_at(CHUNK.get(..n).unwrap_or_default(), at)?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    fn sync_data(&mut self, path: &Path) -> io::Result<()> {
+        self.file(path)?.sync_data()
     }
 
     fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {

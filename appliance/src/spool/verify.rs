@@ -196,7 +196,7 @@ impl VerifyReport {
     }
 
     /// Torn tails in all segments.
-    pub(crate) fn torn_tails(&self) -> usize {
+    pub fn torn_tails(&self) -> usize {
         self.segments.iter().filter(|s| s.torn.is_some()).count()
     }
 

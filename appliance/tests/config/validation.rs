@@ -78,6 +78,20 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "less than two segments",
     ),
     (
+        "commit window without a unit",
+        "[spool]\ncommit_window = 5\n",
+        "spool.commit_window",
+        15,
+        "5 has no unit",
+    ),
+    (
+        "commit window beyond a second",
+        "[spool]\ncommit_window = \"2s\"\n",
+        "spool.commit_window",
+        15,
+        "out of range",
+    ),
+    (
         "relative spool dir",
         "[spool]\ndir = \"spool\"\n",
         "spool.dir",
@@ -464,6 +478,7 @@ fn defaults_fill_what_is_left_out() {
     assert_eq!(config.spool.dir.to_str(), Some("/var/lib/icsfwd/spool"));
     assert_eq!(config.spool.max_bytes, 1 << 30);
     assert_eq!(config.spool.on_full, OnFull::Refuse);
+    assert_eq!(config.spool.commit_window, Duration::from_millis(5));
     assert_eq!(
         config.ingest.socket.to_str(),
         Some("/run/icsfwd/ingest.sock")
@@ -631,6 +646,12 @@ fn sizes_and_modes_take_both_spellings() {
     assert_eq!(config.spool.max_bytes, 64 << 20);
     assert_eq!(config.spool.segment_bytes, 8 << 20);
     assert_eq!(config.ingest.socket_mode, 0o640);
+    let off = parse(&format!("{BASE}[spool]\ncommit_window = \"0ms\"\n")).unwrap();
+    assert_eq!(
+        off.spool.commit_window,
+        Duration::ZERO,
+        "0 turns the window off"
+    );
     assert_eq!(config.ingest.tcp.unwrap().to_string(), "[::1]:0");
     assert_eq!(config.ingest.max_line_bytes, 128 << 10);
     // The default is the one the ingest server applies when given no configuration.

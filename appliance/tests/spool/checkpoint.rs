@@ -99,3 +99,53 @@ fn a_segment_is_kept_while_any_destination_still_needs_it() {
     assert_eq!(seqs(&spool.peek(dest(1), 10).unwrap()), [2, 3]);
     assert!(spool.peek(dest(0), 10).unwrap().is_empty());
 }
+
+#[test]
+fn an_idle_spool_writes_no_checkpoint_and_a_changed_one_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Recording::new();
+    let (mut spool, _) = Spool::open(
+        storage.clone(),
+        dir.path(),
+        SpoolConfig::default(),
+        &names(1),
+    )
+    .unwrap();
+    spool
+        .append_batch(&[(alert(1, Severity::Minor), set(&[0]))])
+        .unwrap();
+    spool.ack(dest(0), 1).unwrap();
+    spool.checkpoint().unwrap();
+    let checkpoint_written = Op::Rename("checkpoint.tmp".into(), "checkpoint".into());
+    assert!(storage.ops().contains(&checkpoint_written));
+
+    // Nothing acknowledged or appended since: the housekeeper's next ticks write nothing at
+    // all (no checkpoint, no emptying of the already empty progress log).
+    let before = storage.ops().len();
+    spool.checkpoint().unwrap();
+    spool.checkpoint().unwrap();
+    assert_eq!(storage.ops()[before..], [], "an idle checkpoint wrote");
+    assert_eq!(spool.stats().checkpoints, 1);
+    assert_eq!(spool.stats().checkpoints_unchanged, 2);
+
+    // A new record changes `next-seq`: written again.
+    spool
+        .append_batch(&[(alert(2, Severity::Minor), set(&[0]))])
+        .unwrap();
+    let before = storage.ops().len();
+    spool.checkpoint().unwrap();
+    assert!(storage.ops()[before..].contains(&checkpoint_written));
+    assert_eq!(spool.stats().checkpoints, 2);
+    // The storage (and with it the spool's lock) lives while a clone of it does.
+    drop(spool);
+    drop(storage);
+    let (mut spool, recovery) = Spool::open(
+        Recording::new(),
+        dir.path(),
+        SpoolConfig::default(),
+        &names(1),
+    )
+    .unwrap();
+    assert_eq!((recovery.destinations[0].acked, recovery.next_seq), (1, 3));
+    assert_eq!(seqs(&spool.peek(dest(0), 10).unwrap()), [2]);
+}

@@ -23,9 +23,17 @@ use spool_support::sim::{Disk, Op, SimStorage};
 
 const NDEST: usize = 2;
 
+/// An empty disk without faults; with `preallocation`, segments get preallocated tails.
+fn empty_disk(preallocation: bool) -> Disk {
+    Disk {
+        preallocation,
+        ..Disk::new()
+    }
+}
+
 /// Runs `steps` without faults and returns the disk it leaves.
-fn record(steps: &[Step], config: SpoolConfig) -> Disk {
-    let storage = SimStorage::default();
+fn record(steps: &[Step], config: SpoolConfig, preallocation: bool) -> Disk {
+    let storage = SimStorage::new(empty_disk(preallocation));
     let oracle = run(storage.clone(), config, NDEST, steps, false);
     assert!(oracle.error.is_none(), "fault-free run failed: {oracle:?}");
     storage.with(|d| d.clone())
@@ -49,13 +57,18 @@ fn verify(
 
 /// S2: a power cut after byte `k` of the written stream, for every `k`; the disk keeps every
 /// byte written before the cut. Returns (cut points, verdict).
-fn torn_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> (u64, Verdict) {
-    let total = record(steps, config).written;
+fn torn_at_every_byte(
+    steps: &[Step],
+    config: SpoolConfig,
+    preallocation: bool,
+    label: &str,
+) -> (u64, Verdict) {
+    let total = record(steps, config, preallocation).written;
     let mut total_verdict = Verdict::default();
     for k in 0..=total {
         let storage = SimStorage::new(Disk {
             fuel: Some(k),
-            ..Disk::new()
+            ..empty_disk(preallocation)
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let files = storage.with(|d| d.all_written());
@@ -75,16 +88,17 @@ fn torn_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> (u64,
 fn lost_writes_at_every_op(
     steps: &[Step],
     config: SpoolConfig,
+    preallocation: bool,
     label: &str,
     rng: &mut Rng,
 ) -> (u64, Verdict) {
-    let ops = record(steps, config).ops.len();
+    let ops = record(steps, config, preallocation).ops.len();
     let mut states = 0;
     let mut total = Verdict::default();
     for cut in 0..=ops {
         let storage = SimStorage::new(Disk {
             cut_after_ops: Some(cut),
-            ..Disk::new()
+            ..empty_disk(preallocation)
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let disk = storage.with(|d| d.clone());
@@ -105,13 +119,18 @@ fn lost_writes_at_every_op(
 }
 
 /// S2 ∧ S3: a cut inside every byte of the stream, then any subset of the unsynced writes.
-fn torn_and_lost_at_every_byte(steps: &[Step], config: SpoolConfig, label: &str) -> u64 {
-    let total = record(steps, config).written;
+fn torn_and_lost_at_every_byte(
+    steps: &[Step],
+    config: SpoolConfig,
+    preallocation: bool,
+    label: &str,
+) -> u64 {
+    let total = record(steps, config, preallocation).written;
     let mut states = 0;
     for k in 0..=total {
         let storage = SimStorage::new(Disk {
             fuel: Some(k),
-            ..Disk::new()
+            ..empty_disk(preallocation)
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let disk = storage.with(|d| d.clone());
@@ -154,10 +173,11 @@ fn s2_a_write_torn_at_every_byte_loses_no_accepted_record_and_delivers_nothing_c
     let seed = seed("s2");
     let mut rng = Rng::new(seed);
     let workloads = cases(3, 200);
-    let (mut cuts, mut verdict) = torn_at_every_byte(&gc_workload(), small_config(), "gc");
+    let (mut cuts, mut verdict) = torn_at_every_byte(&gc_workload(), small_config(), false, "gc");
     for w in 0..workloads {
         let steps = random_workload(&mut rng, 10, NDEST as u8);
-        let (c, v) = torn_at_every_byte(&steps, small_config(), &format!("seed {seed} #{w}"));
+        let (c, v) =
+            torn_at_every_byte(&steps, small_config(), false, &format!("seed {seed} #{w}"));
         cuts += c;
         verdict.add(v);
     }
@@ -177,13 +197,14 @@ fn s3_any_subset_of_unsynced_writes_lost_at_a_crash_loses_no_accepted_record() {
         let (s, v) = lost_writes_at_every_op(
             &steps,
             small_config(),
+            false,
             &format!("seed {seed} #{w}"),
             &mut rng,
         );
         states += s;
         verdict.add(v);
     }
-    states += torn_and_lost_at_every_byte(&gc_workload(), small_config(), "gc");
+    states += torn_and_lost_at_every_byte(&gc_workload(), small_config(), false, "gc");
     eprintln!("s3: {states} crash states, {verdict:?}");
     assert!(verdict.records > 0);
 }
@@ -192,7 +213,7 @@ fn s3_any_subset_of_unsynced_writes_lost_at_a_crash_loses_no_accepted_record() {
 fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_and_loses_nothing()
 {
     let steps = gc_workload();
-    let disk = record(&steps, small_config());
+    let disk = record(&steps, small_config(), false);
     // The workload really goes through every step named here.
     let creates = disk
         .ops
@@ -211,7 +232,7 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
         disk.ops
     );
     let mut rng = Rng::new(seed("s6"));
-    let (states, verdict) = lost_writes_at_every_op(&steps, small_config(), "gc", &mut rng);
+    let (states, verdict) = lost_writes_at_every_op(&steps, small_config(), false, "gc", &mut rng);
     eprintln!(
         "s6: {} operations, {states} crash states, {verdict:?}",
         disk.ops.len()
@@ -222,7 +243,7 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
 #[test]
 fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint() {
     let steps = gc_workload();
-    let disk = record(&steps, small_config());
+    let disk = record(&steps, small_config(), false);
     // The first segment removal; cut right after it, before the directory fsync.
     let remove = disk
         .ops
@@ -241,4 +262,34 @@ fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint
     };
     assert!(files.contains_key(orphan), "the removal was not durable");
     verify("orphan", &files, small_config(), &oracle);
+}
+
+#[test]
+fn s2_s3_with_preallocated_segments_a_crash_loses_no_accepted_record_and_adds_none() {
+    let seed = seed("s2-preallocated");
+    let mut rng = Rng::new(seed);
+    // The workload really reserves tails and writes inside them.
+    let disk = record(&gc_workload(), small_config(), true);
+    assert!(disk.ops.iter().any(|op| matches!(op, Op::Preallocate(..))));
+    assert!(disk.ops.iter().any(|op| matches!(op, Op::WriteAt(..))));
+
+    // Torn at every byte: the cut write's first bytes lie in a zero tail.
+    let (mut points, mut verdict) = torn_at_every_byte(&gc_workload(), small_config(), true, "gc");
+    // Any subset of the unsynced operations lost, the preallocation among them.
+    let (s, v) = lost_writes_at_every_op(&gc_workload(), small_config(), true, "gc", &mut rng);
+    points += s;
+    verdict.add(v);
+    points += torn_and_lost_at_every_byte(&gc_workload(), small_config(), true, "gc");
+    for w in 0..cases(2, 200) {
+        let steps = random_workload(&mut rng, 10, NDEST as u8);
+        let label = format!("preallocated, seed {seed} #{w}");
+        let (c, v) = torn_at_every_byte(&steps, small_config(), true, &label);
+        points += c;
+        verdict.add(v);
+        let (s, v) = lost_writes_at_every_op(&steps, small_config(), true, &label, &mut rng);
+        points += s;
+        verdict.add(v);
+    }
+    eprintln!("s2/s3 preallocated: {points} crash images, {verdict:?}");
+    assert!(verdict.records > 0);
 }

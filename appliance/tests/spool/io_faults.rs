@@ -120,9 +120,13 @@ fn assert_no_segment_retry(what: &str, disk: &Disk, fault_at: usize, oracle: &Or
 /// An operation on the progress log (`progress`, `progress.tmp`).
 fn is_progress_op(op: &Op) -> bool {
     match op {
-        Op::Create(n) | Op::Append(n, _) | Op::Truncate(n, _) | Op::SyncFile(n) | Op::Remove(n) => {
-            n.starts_with("progress")
-        }
+        Op::Create(n)
+        | Op::Append(n, _)
+        | Op::Truncate(n, _)
+        | Op::SyncFile(n)
+        | Op::Remove(n)
+        | Op::WriteAt(n, ..)
+        | Op::Preallocate(n, _) => n.starts_with("progress"),
         Op::Rename(from, _) => from.starts_with("progress"),
         Op::SyncDir => false,
     }
@@ -239,6 +243,7 @@ fn group_commit_with_failure(
         GroupConfig {
             queue_capacity: 8,
             max_batch: 4,
+            ..GroupConfig::default()
         },
     )
     .unwrap();

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use icsfwd::spool::{CheckpointState, OpenError, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::record::{self, DecodeError};
-use spool_support::{alert, dest, open, seqs, set};
+use spool_support::{alert, dest, open, segment_data, seqs, set};
 
 fn only_segment(dir: &Path) -> PathBuf {
     let mut segments: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -68,7 +68,7 @@ fn torn_tail_at_every_byte_of_the_last_frame_is_skipped_counted_and_later_append
         .unwrap();
     drop(spool);
     let file = only_segment(reference.path());
-    let bytes = std::fs::read(&file).unwrap();
+    let bytes = segment_data(&std::fs::read(&file).unwrap()).to_vec();
     let first_len = bytes.iter().position(|&b| b == 0).unwrap() + 1;
     let last_len = bytes.len() - first_len;
 

@@ -15,7 +15,7 @@ use icsfwd::spool::lock::LockError;
 use icsfwd::spool::storage::{FsStorage, Storage};
 use icsfwd::spool::{CheckpointState, SpoolConfig, segment, verify, verify_with};
 use icsfwd_core::alert::Severity;
-use spool_support::{alert, dest, open, set};
+use spool_support::{alert, dest, open, segment_data, set};
 
 fn spool_with_five_records(dir: &std::path::Path) {
     let (mut spool, _) = open(dir, SpoolConfig::default(), 2);
@@ -78,7 +78,8 @@ fn damaged_directory_reports_each_corrupt_frame_with_its_offset_and_the_torn_tai
     let dir = tempfile::tempdir().unwrap();
     spool_with_five_records(dir.path());
     let path = dir.path().join(segment::file_name(1));
-    let mut bytes = std::fs::read(&path).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    let mut bytes = segment_data(&file).to_vec();
     let ends: Vec<usize> = bytes
         .iter()
         .enumerate()
@@ -91,6 +92,9 @@ fn damaged_directory_reports_each_corrupt_frame_with_its_offset_and_the_torn_tai
     let half = bytes[ends[3]..ends[4] - 1].len() / 2;
     let tail = bytes[ends[3]..ends[3] + half].to_vec();
     bytes.extend_from_slice(&tail);
+    // The half frame is written into the preallocated tail, which goes on after it: a write
+    // cut short there is still reported as the torn tail.
+    bytes.resize(bytes.len().max(file.len()), 0);
     std::fs::write(&path, &bytes).unwrap();
 
     let report = verify(dir.path()).unwrap();

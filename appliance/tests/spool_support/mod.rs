@@ -58,6 +58,16 @@ pub fn seqs(records: &[Record]) -> Vec<u64> {
     records.iter().map(|r| r.seq).collect()
 }
 
+/// A segment file's data without its preallocated tail (the zeros the spool reserves ahead
+/// of its data, `icsfwd::spool::PREALLOCATE_STEP`): everything up to the last delimiter.
+pub fn segment_data(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().rposition(|&b| b != 0) {
+        // A frame's last byte is never its delimiter: one `00` follows it.
+        Some(last) => &bytes[..(last + 2).min(bytes.len())],
+        None => &[],
+    }
+}
+
 /// Decodes every record of `bytes`.
 pub fn decode_all(bytes: &[u8]) -> Vec<Record> {
     let mut decoder = Decoder::new();

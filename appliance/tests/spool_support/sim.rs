@@ -8,6 +8,12 @@
 //! - the directory has its visible entries and its durable entries; `create`, `rename` and
 //!   `remove` change the visible ones and are queued until `sync_dir`.
 //!
+//! Preallocation ([`Disk::preallocation`], off by default): `preallocate` extends a file with
+//! zeros as a pending length change (like `fallocate(2)`: durable with the file's next sync,
+//! reordered with its writes in a crash state); with it off, it reserves nothing (the trait's
+//! default). `write_at` at a file's end is an append (logged as one), inside it a positioned
+//! write (a preallocated tail, or one on a recovered image).
+//!
 //! Faults: a power cut after `cut_after_ops` mutating operations, or after `fuel` written
 //! bytes (the cut write keeps its first bytes, sequential-storage "fuel" style); an I/O error
 //! (`EIO`) or a short write on a chosen operation; a space limit (`ENOSPC`, with a short
@@ -89,6 +95,10 @@ pub enum Op {
     Rename(String, String),
     /// remove(name)
     Remove(String),
+    /// write_at(name, offset, len)
+    WriteAt(String, u64, usize),
+    /// preallocate(name, len)
+    Preallocate(String, u64),
 }
 
 /// The whole simulated disk.
@@ -119,6 +129,8 @@ pub struct Disk {
     pub space: Option<u64>,
     /// Bytes written in total (for fuel accounting and figures).
     pub written: u64,
+    /// `preallocate` works as on a file system with `fallocate(2)` (else it reserves nothing).
+    pub preallocation: bool,
 }
 
 fn name_of(path: &Path) -> String {
@@ -375,35 +387,7 @@ impl Storage for SimStorage {
         let fault = disk.begin(Op::Append(name.clone(), data.len()))?;
         let i = disk.inode(&name)?;
         let offset = disk.inodes[i].data.len() as u64;
-        match fault {
-            Some(Fault::Eio) => return Err(eio("write")),
-            Some(Fault::ShortWrite) => {
-                let half = data.len() / 2;
-                disk.write(i, offset, &data[..half]);
-                return Err(eio("short write"));
-            }
-            None => {}
-        }
-        if let Some(space) = disk.space {
-            let free = space.saturating_sub(disk.used());
-            if (data.len() as u64) > free {
-                let fits = usize::try_from(free).unwrap();
-                disk.write(i, offset, &data[..fits]);
-                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
-            }
-        }
-        if let Some(fuel) = disk.fuel {
-            if (data.len() as u64) > fuel {
-                let cut = usize::try_from(fuel).unwrap();
-                disk.write(i, offset, &data[..cut]);
-                disk.fuel = Some(0);
-                disk.crashed = true;
-                return Err(power_off());
-            }
-            disk.fuel = Some(fuel - data.len() as u64);
-        }
-        disk.write(i, offset, data);
-        Ok(())
+        disk.faulty_write(i, offset, data, fault)
     }
 
     fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()> {
@@ -488,6 +472,83 @@ impl Storage for SimStorage {
 
     /// The simulation is one process on its own disk: there is no other writer to exclude.
     fn lock_dir(&mut self, _dir: &Path) -> Result<(), LockError> {
+        Ok(())
+    }
+
+    fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
+        // At the end of the file it is an append (and logged as one, as without
+        // preallocation); inside it (a preallocated tail, also one found on a recovered image)
+        // a positioned write.
+        if self.len(path)? == offset {
+            return self.append(path, data);
+        }
+        let name = name_of(path);
+        let mut disk = self.disk.lock().unwrap();
+        let fault = disk.begin(Op::WriteAt(name.clone(), offset, data.len()))?;
+        let i = disk.inode(&name)?;
+        disk.faulty_write(i, offset, data, fault)
+    }
+
+    fn preallocate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        if !self.with(|disk| disk.preallocation) {
+            return Ok(());
+        }
+        let name = name_of(path);
+        let mut disk = self.disk.lock().unwrap();
+        if disk.begin(Op::Preallocate(name.clone(), len))?.is_some() {
+            return Err(eio("fallocate"));
+        }
+        let i = disk.inode(&name)?;
+        if (disk.inodes[i].data.len() as u64) < len {
+            let op = DataOp::SetLen(len);
+            apply_data(&mut disk.inodes[i].data, &op);
+            disk.inodes[i].pending.push(op);
+        }
+        Ok(())
+    }
+}
+
+impl Disk {
+    /// A write of `data` at `offset` of inode `i`, with the fault of its operation, the
+    /// space limit and the fuel applied.
+    fn faulty_write(
+        &mut self,
+        i: usize,
+        offset: u64,
+        data: &[u8],
+        fault: Option<Fault>,
+    ) -> io::Result<()> {
+        let disk = self;
+        match fault {
+            Some(Fault::Eio) => return Err(eio("write")),
+            Some(Fault::ShortWrite) => {
+                let half = data.len() / 2;
+                disk.write(i, offset, &data[..half]);
+                return Err(eio("short write"));
+            }
+            None => {}
+        }
+        if let Some(space) = disk.space {
+            // Bytes inside the file (preallocated) take no new space.
+            let inside = (disk.inodes[i].data.len() as u64).saturating_sub(offset);
+            let free = space.saturating_sub(disk.used()) + inside;
+            if (data.len() as u64) > free {
+                let fits = usize::try_from(free).unwrap();
+                disk.write(i, offset, &data[..fits]);
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+        }
+        if let Some(fuel) = disk.fuel {
+            if (data.len() as u64) > fuel {
+                let cut = usize::try_from(fuel).unwrap();
+                disk.write(i, offset, &data[..cut]);
+                disk.fuel = Some(0);
+                disk.crashed = true;
+                return Err(power_off());
+            }
+            disk.fuel = Some(fuel - data.len() as u64);
+        }
+        disk.write(i, offset, data);
         Ok(())
     }
 }
