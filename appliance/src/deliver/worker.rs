@@ -41,7 +41,7 @@
 //! use icsfwd::deliver::deadletter::DeadLetters;
 //! use icsfwd::deliver::stats::StatsCell;
 //! use icsfwd::deliver::worker::{Worker, WorkerSettings};
-//! use icsfwd::destination::{AckReport, Item, Outcome, Sender};
+//! use icsfwd::destination::{AckReport, Item, Outcome, Restored, Sender};
 //! use icsfwd::destination::classify::Action;
 //! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 //! use icsfwd_core::alert::{Alert, Event};
@@ -58,6 +58,9 @@
 //!     fn poll_interval(&self) -> Option<Duration> { None }
 //!     fn possible_loss(&self) -> u64 { 0 }
 //!     fn finish(&mut self) -> AckReport { AckReport::default() }
+//!     // Keeps nothing across a restart.
+//!     fn resume(&mut self, _: &std::path::Path, _: &str) -> Option<u64> { None }
+//!     fn restore(&mut self, _: &[(u64, u32)], _: Instant) -> Vec<(u64, Restored)> { Vec::new() }
 //! }
 //!
 //! let dir = tempfile::tempdir()?;
