@@ -32,6 +32,7 @@
 //! | `ICSFWD_BENCH_TIMEOUT_SECS` | 120 | give up a run after this long |
 //! | `ICSFWD_BENCH_SLOW_MS` | unset | list where the latency run's answers took this long or more |
 //! | `ICSFWD_BENCH_METRICS` | `off` | the throughput runs with `[metrics]` `off`, `on`, or `off,on` (each run twice, back to back); on: a Unix socket endpoint scraped every second during the run |
+//! | `ICSFWD_BENCH_HEALTH_INTERVAL` | unset | with it (e.g. `1s`), the runs with metrics on also make a health report per destination at that interval and forward it there (`[health]`, a rule with `health = true`) |
 //! | `ICSFWD_BENCH_STEADY_RATES` | 100,1000 | rates of the `steady` runs (alerts/s, one connection) |
 //! | `ICSFWD_BENCH_STEADY_SECS` | 20 | length of each `steady` run |
 //! | `ICSFWD_BENCH_STEADY_KIND` | syslog-tcp | destination kind of the `steady` runs |
@@ -369,8 +370,9 @@ fn write_config(
     let rules: String = (0..setup.rules).map(|i| rule(i, &actions)).collect();
     let metrics = if setup.metrics {
         format!(
-            "\n[metrics]\nlisten = \"unix:{}\"\n",
-            dir.join("metrics.sock").display()
+            "\n[metrics]\nlisten = \"unix:{}\"\n{}",
+            dir.join("metrics.sock").display(),
+            health_section(&actions)
         )
     } else {
         String::new()
@@ -390,6 +392,19 @@ fn write_config(
     fs::write(&path, text).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     path
+}
+
+/// With `ICSFWD_BENCH_HEALTH_INTERVAL` set (for runs with `[metrics]` on): `[health] interval`
+/// and a rule that forwards the health reports (and nothing else) to every destination, so
+/// that an "on" run pays for both. Empty when unset.
+fn health_section(actions: &str) -> String {
+    match std::env::var("ICSFWD_BENCH_HEALTH_INTERVAL") {
+        Ok(interval) => format!(
+            "\n[health]\ninterval = \"{interval}\"\n\n[[rule]]\nname = \"health\"\nalerts = false\n\
+             health = true\nactions = [{actions}]\n"
+        ),
+        Err(_) => String::new(),
+    }
 }
 
 /// The service as a child process (killed on drop).
