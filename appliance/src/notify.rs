@@ -28,26 +28,8 @@
 //! - The "alerts dropped" notice uses the core kind `AlertsDropped` for evictions and dead
 //!   letters alike; the text says which, how many, and where to look.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::ingest::schema::Heartbeat;
-//! use icsfwd::notify::{Change, DropWatch, HeartbeatTracker};
-//! use icsfwd_core::alert::Sensor;
-//!
-//! let tracker = HeartbeatTracker::new(Duration::from_secs(60));
-//! let mut sensor = Sensor::unknown();
-//! sensor.set_name("sensor-plant-b");
-//! let start = Instant::now();
-//! tracker.beat(&Heartbeat { sensor, time_ms: 0 }, start);
-//! assert!(tracker.check(start + Duration::from_secs(30)).is_empty());
-//! let changes = tracker.check(start + Duration::from_secs(61));
-//! assert!(matches!(&changes[..], [Change::Offline(s)] if s.name.as_str() == "sensor-plant-b"));
-//!
-//! let mut watch = DropWatch::default();
-//! assert_eq!(watch.observe(0, &[]), None);
-//! let text = watch.observe(3, &[]).unwrap_or_default();
-//! assert!(text.contains("3 alert(s) evicted"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -336,17 +318,13 @@ impl HeartbeatTracker {
     }
 
     /// How many sensors are tracked.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.sensors
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .by_name
             .len()
-    }
-
-    /// Whether no sensor is tracked yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -514,5 +492,34 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::ingest::schema::Heartbeat;
+        use crate::notify::{Change, DropWatch, HeartbeatTracker};
+        use icsfwd_core::alert::Sensor;
+        use std::time::{Duration, Instant};
+
+        let tracker = HeartbeatTracker::new(Duration::from_secs(60));
+        let mut sensor = Sensor::unknown();
+        sensor.set_name("sensor-plant-b");
+        let start = Instant::now();
+        tracker.beat(&Heartbeat { sensor, time_ms: 0 }, start);
+        assert!(tracker.check(start + Duration::from_secs(30)).is_empty());
+        let changes = tracker.check(start + Duration::from_secs(61));
+        assert!(
+            matches!(&changes[..], [Change::Offline(s)] if s.name.as_str() == "sensor-plant-b")
+        );
+
+        let mut watch = DropWatch::default();
+        assert_eq!(watch.observe(0, &[]), None);
+        let text = watch.observe(3, &[]).unwrap_or_default();
+        assert!(text.contains("3 alert(s) evicted"));
     }
 }

@@ -38,20 +38,8 @@
 //! replay may send it again (Splunk may have indexed it); its stable event id lets searches
 //! dedupe.
 //!
-//! ```
-//! use icsfwd::deliver::deadletter::DeadLetters;
-//! use icsfwd::deliver::replay;
-//! use icsfwd_core::alert::{Alert, Event};
-//!
-//! let spool = tempfile::tempdir()?;
-//! let event = Event::from(Alert::example(1_700_000_000_000));
-//! DeadLetters::new(spool.path(), "soc-hec").append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
-//! let files = replay::list(spool.path())?;
-//! assert_eq!(files[0].destination, "soc-hec");
-//! assert_eq!(files[0].records, 1);
-//! assert_eq!(files[0].reasons, vec![("event refused: HTTP 400 code 6".to_owned(), 1)]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -813,5 +801,30 @@ fn decode(bytes: &[u8], report: &mut RecordReport) -> Result<Event, Fate> {
             Ok(event)
         }
         Message::Heartbeat(_) => Err(undecodable("a heartbeat, not an event")),
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::deliver::deadletter::DeadLetters;
+        use crate::deliver::replay;
+        use icsfwd_core::alert::{Alert, Event};
+
+        let spool = tempfile::tempdir()?;
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        DeadLetters::new(spool.path(), "soc-hec")
+            .append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
+        let files = replay::list(spool.path())?;
+        assert_eq!(files[0].destination, "soc-hec");
+        assert_eq!(files[0].records, 1);
+        assert_eq!(
+            files[0].reasons,
+            vec![("event refused: HTTP 400 code 6".to_owned(), 1)]
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

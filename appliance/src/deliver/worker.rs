@@ -33,7 +33,7 @@
 //!
 //! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
 //!
-//! ```
+//! ```ignore
 //! use std::time::{Duration, Instant};
 //! use icsfwd::deliver::Shutdown;
 //! use icsfwd::deliver::deadletter::DeadLetters;

@@ -94,29 +94,8 @@
 //! documented one); the same fields as XML `<response>` elements also count, in case a
 //! splunkd ignores `output_mode`.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
-//!
-//! let sent = Sent { url: "https://idx1:8088/services/collector/event", index: None };
-//! let busy = HecReply { status: 503, code: Some(9), ..HecReply::default() };
-//! assert_eq!(classify::hec(&busy, &sent, 10, false), Verdict::Whole(Action::Retry { after: None }));
-//! let slow_down = HecReply { status: 429, retry_after: Some(Duration::from_secs(5)), ..HecReply::default() };
-//! assert_eq!(
-//!     classify::hec(&slow_down, &sent, 1, false),
-//!     Verdict::Whole(Action::Retry { after: Some(Duration::from_secs(5)) }),
-//! );
-//! let page = HecReply { status: 200, body: Body::Html, ..HecReply::default() };
-//! let Verdict::Whole(Action::Park { reason }) = classify::hec(&page, &sent, 10, false) else {
-//!     unreachable!()
-//! };
-//! assert_eq!(
-//!     reason,
-//!     "the server at https://idx1:8088/services/collector/event answered 200 with an HTML \
-//!      page: is the URL Splunk's HEC port? check urls (HEC listens on 8088 by default, once \
-//!      enabled in Splunk)",
-//! );
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -179,13 +158,8 @@ pub enum Body {
 impl Body {
     /// Sorts `bytes` into one of the four kinds.
     ///
-    /// ```
-    /// use icsfwd::destination::classify::Body;
-    /// assert_eq!(Body::of(b" \r\n"), Body::Empty);
-    /// assert_eq!(Body::of(b"<!DOCTYPE html><html><body>It works!</body></html>"), Body::Html);
-    /// assert_eq!(Body::of(br#"{"status":"ok"}"#), Body::Json);
-    /// assert_eq!(Body::of(b"OK"), Body::Text);
-    /// ```
+    /// (The example is the unit test `doc_examples::of_example` below: this module is
+    /// internal to the crate, so its example names crate paths.)
     #[must_use]
     pub fn of(bytes: &[u8]) -> Self {
         let text = String::from_utf8_lossy(bytes);
@@ -1146,5 +1120,67 @@ mod tests {
             });
             assert_eq!((parsed.code, parsed.body), (None, kind), "{body:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
+        use std::time::Duration;
+
+        let sent = Sent {
+            url: "https://idx1:8088/services/collector/event",
+            index: None,
+        };
+        let busy = HecReply {
+            status: 503,
+            code: Some(9),
+            ..HecReply::default()
+        };
+        assert_eq!(
+            classify::hec(&busy, &sent, 10, false),
+            Verdict::Whole(Action::Retry { after: None })
+        );
+        let slow_down = HecReply {
+            status: 429,
+            retry_after: Some(Duration::from_secs(5)),
+            ..HecReply::default()
+        };
+        assert_eq!(
+            classify::hec(&slow_down, &sent, 1, false),
+            Verdict::Whole(Action::Retry {
+                after: Some(Duration::from_secs(5))
+            }),
+        );
+        let page = HecReply {
+            status: 200,
+            body: Body::Html,
+            ..HecReply::default()
+        };
+        let Verdict::Whole(Action::Park { reason }) = classify::hec(&page, &sent, 10, false) else {
+            unreachable!()
+        };
+        assert_eq!(
+            reason,
+            "the server at https://idx1:8088/services/collector/event answered 200 with an HTML \
+             page: is the URL Splunk's HEC port? check urls (HEC listens on 8088 by default, once \
+             enabled in Splunk)",
+        );
+    }
+
+    #[test]
+    fn of_example() {
+        use crate::destination::classify::Body;
+        assert_eq!(Body::of(b" \r\n"), Body::Empty);
+        assert_eq!(
+            Body::of(b"<!DOCTYPE html><html><body>It works!</body></html>"),
+            Body::Html
+        );
+        assert_eq!(Body::of(br#"{"status":"ok"}"#), Body::Json);
+        assert_eq!(Body::of(b"OK"), Body::Text);
     }
 }

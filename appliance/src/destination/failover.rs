@@ -13,26 +13,8 @@
 //! - Bounded: a destination lists at most [`MAX_HOSTS`] hosts (the configuration refuses
 //!   more).
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::destination::failover::{Endpoint, Rotation};
-//!
-//! let now = Instant::now();
-//! let mut rotation = Rotation::new(3, Duration::from_secs(30));
-//! assert_eq!(rotation.order(now), vec![0, 1, 2]);
-//! assert_eq!(rotation.order(now), vec![1, 2, 0], "spread: the next host starts");
-//! rotation.mark_down(2, now);
-//! assert_eq!(rotation.order(now), vec![0, 1, 2], "2 is down: tried last");
-//! assert_eq!(rotation.order(now), vec![0, 1, 2]);
-//! assert_eq!(rotation.down(now), vec![2]);
-//! let later = now + Duration::from_secs(30);
-//! assert_eq!(rotation.order(later), vec![1, 2, 0], "2 came back");
-//!
-//! let endpoint = Endpoint::parse("[fe80::1]:6514", 514)?;
-//! assert_eq!((endpoint.host.as_str(), endpoint.port), ("fe80::1", 6514));
-//! assert_eq!(Endpoint::parse("siem.example", 514)?.to_string(), "siem.example:514");
-//! # Ok::<(), &'static str>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::ops::Range;
@@ -145,12 +127,6 @@ impl Rotation {
     #[must_use]
     pub fn len(&self) -> usize {
         self.down_until.len()
-    }
-
-    /// Whether it holds no host (never: `new` keeps one at least).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.down_until.is_empty()
     }
 
     /// The order in which to try the hosts for the next request (or connection): the next
@@ -356,5 +332,39 @@ mod tests {
         let single = &mut Rotation::new(1, Duration::from_secs(10));
         single.mark_down(0, now);
         assert_eq!(single.order(now), vec![0], "a single host is never skipped");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), &'static str> {
+        use crate::destination::failover::{Endpoint, Rotation};
+        use std::time::{Duration, Instant};
+
+        let now = Instant::now();
+        let mut rotation = Rotation::new(3, Duration::from_secs(30));
+        assert_eq!(rotation.order(now), vec![0, 1, 2]);
+        assert_eq!(
+            rotation.order(now),
+            vec![1, 2, 0],
+            "spread: the next host starts"
+        );
+        rotation.mark_down(2, now);
+        assert_eq!(rotation.order(now), vec![0, 1, 2], "2 is down: tried last");
+        assert_eq!(rotation.order(now), vec![0, 1, 2]);
+        assert_eq!(rotation.down(now), vec![2]);
+        let later = now + Duration::from_secs(30);
+        assert_eq!(rotation.order(later), vec![1, 2, 0], "2 came back");
+
+        let endpoint = Endpoint::parse("[fe80::1]:6514", 514)?;
+        assert_eq!((endpoint.host.as_str(), endpoint.port), ("fe80::1", 6514));
+        assert_eq!(
+            Endpoint::parse("siem.example", 514)?.to_string(),
+            "siem.example:514"
+        );
+        Ok::<(), &'static str>(())
     }
 }

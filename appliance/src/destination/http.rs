@@ -27,20 +27,8 @@
 //!   passed through [`Redactor`] with the destination's secrets, so a server or library that
 //!   echoes one cannot leak it into logs.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::http::HttpClient;
-//! use icsfwd::destination::proxy::Proxy;
-//! use icsfwd::destination::{Timeouts, Tls};
-//!
-//! let client = HttpClient::new(&Tls::default(), &Timeouts::default(), &Proxy::Direct).unwrap();
-//! assert!(!client.verification_disabled());
-//! assert_eq!(client.path_to("https://splunk:8088/"), "direct");
-//! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
-//! let insecure = Tls { verify: false, ..Tls::default() };
-//! let client = HttpClient::new(&insecure, &Timeouts::default(), &Proxy::Direct).unwrap();
-//! assert!(client.verification_disabled());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io;
@@ -286,8 +274,9 @@ impl HttpClient {
     }
 
     /// How a request to `url` travels, for `icsfwd test`: `direct` or `via proxy host:port`.
+    #[cfg(test)]
     #[must_use]
-    pub fn path_to(&self, url: &str) -> String {
+    pub(crate) fn path_to(&self, url: &str) -> String {
         match self.routes.hop_for(url) {
             Some(hop) => format!("via {hop}"),
             None => "direct".to_owned(),
@@ -648,5 +637,30 @@ mod tests {
         };
         let err = HttpClient::new(&tls, &Timeouts::default(), &Proxy::Direct).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::http::HttpClient;
+        use crate::destination::proxy::Proxy;
+        use crate::destination::{Timeouts, Tls};
+        use std::time::Duration;
+
+        let client =
+            HttpClient::new(&Tls::default(), &Timeouts::default(), &Proxy::Direct).unwrap();
+        assert!(!client.verification_disabled());
+        assert_eq!(client.path_to("https://splunk:8088/"), "direct");
+        assert_eq!(Timeouts::default().response, Duration::from_secs(30));
+        let insecure = Tls {
+            verify: false,
+            ..Tls::default()
+        };
+        let client = HttpClient::new(&insecure, &Timeouts::default(), &Proxy::Direct).unwrap();
+        assert!(client.verification_disabled());
     }
 }

@@ -34,16 +34,8 @@
 //!   [`Outcome::failed_over`] counts them: they are possible duplicates too.
 //! - Secrets ([`Secret`]) never appear in `Debug`, in an error or in a reason.
 //!
-//! ```
-//! use icsfwd::destination::{Outcome, Part, Secret};
-//! use icsfwd::destination::classify::Action;
-//!
-//! let token = Secret::new("11111111-2222-3333-4444-555555555555");
-//! assert_eq!(format!("{token:?}"), "Secret([redacted])");
-//! let outcome = Outcome::whole(3, Action::Delivered);
-//! assert_eq!(outcome.parts, vec![Part { events: 0..3, action: Action::Delivered }]);
-//! assert!(outcome.all_delivered());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io::{self, Write};
@@ -509,4 +501,27 @@ pub trait Sender: Send {
     /// Called once when the worker stops cleanly: ends the session (RELP sends `close`) and
     /// reports the last confirmations; what stays unconfirmed stays in the spool.
     fn finish(&mut self) -> AckReport;
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::classify::Action;
+        use crate::destination::{Outcome, Part, Secret};
+
+        let token = Secret::new("11111111-2222-3333-4444-555555555555");
+        assert_eq!(format!("{token:?}"), "Secret([redacted])");
+        let outcome = Outcome::whole(3, Action::Delivered);
+        assert_eq!(
+            outcome.parts,
+            vec![Part {
+                events: 0..3,
+                action: Action::Delivered
+            }]
+        );
+        assert!(outcome.all_delivered());
+    }
 }

@@ -3,14 +3,8 @@
 //! kind's own steps and words are in its folder (`hec/probe.rs`, `splunk/probe.rs`,
 //! `syslog/probe.rs`); [`crate::probe`] is the command around them.
 //!
-//! ```
-//! use icsfwd::destination::probe::{Conclusion, ProbeOptions};
-//! use std::time::Duration;
-//!
-//! assert_eq!(ProbeOptions::default().ack_wait, Duration::from_secs(60));
-//! let failed = Conclusion::Failed { reason: "refused".into(), fix: None };
-//! assert_ne!(failed, Conclusion::Delivered);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -602,5 +596,23 @@ mod tests {
         assert!(
             fix(&s.destinations[0], Cause::WrongEndpoint).contains("not splunkd's management port")
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::probe::{Conclusion, ProbeOptions};
+        use std::time::Duration;
+
+        assert_eq!(ProbeOptions::default().ack_wait, Duration::from_secs(60));
+        let failed = Conclusion::Failed {
+            reason: "refused".into(),
+            fix: None,
+        };
+        assert_ne!(failed, Conclusion::Delivered);
     }
 }

@@ -15,18 +15,8 @@
 //!   host below it (`example.com` and `.example.com` both match `splunk.example.com` and
 //!   `example.com`), `*` matches every host.
 //!
-//! ```
-//! use icsfwd::destination::proxy::{Proxy, Routes};
-//!
-//! // The environment names a proxy, the destination does not: it goes direct.
-//! let env = |name: &str| (name == "HTTPS_PROXY").then(|| "http://127.0.0.1:9".to_owned());
-//! let routes = Routes::resolve(&Proxy::Direct, env).unwrap();
-//! assert!(routes.hop_for("https://splunk:8088/services/collector").is_none());
-//! // With proxy = "env" it is honoured.
-//! let routes = Routes::resolve(&Proxy::Env, env).unwrap();
-//! let hop = routes.hop_for("https://splunk:8088/services/collector").unwrap();
-//! assert_eq!(hop.to_string(), "proxy 127.0.0.1:9 (from HTTPS_PROXY)");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 
@@ -562,5 +552,30 @@ mod tests {
         );
         assert!(Credentials::parse("nocolon").is_none());
         assert!(Credentials::parse(":pw").is_none());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::proxy::{Proxy, Routes};
+
+        // The environment names a proxy, the destination does not: it goes direct.
+        let env = |name: &str| (name == "HTTPS_PROXY").then(|| "http://127.0.0.1:9".to_owned());
+        let routes = Routes::resolve(&Proxy::Direct, env).unwrap();
+        assert!(
+            routes
+                .hop_for("https://splunk:8088/services/collector")
+                .is_none()
+        );
+        // With proxy = "env" it is honoured.
+        let routes = Routes::resolve(&Proxy::Env, env).unwrap();
+        let hop = routes
+            .hop_for("https://splunk:8088/services/collector")
+            .unwrap();
+        assert_eq!(hop.to_string(), "proxy 127.0.0.1:9 (from HTTPS_PROXY)");
     }
 }

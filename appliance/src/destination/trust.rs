@@ -11,13 +11,8 @@
 //!   first). A CA installed into that bundle is trusted; the compiled-in roots are not.
 //! - [`Trust::CaFile`] (the default with `ca_file`): the certificates of that PEM file alone.
 //!
-//! ```
-//! use icsfwd::destination::trust::{Trust, system_bundle};
-//!
-//! assert_eq!(Trust::default(), Trust::Bundled);
-//! let env = |name: &str| (name == "SSL_CERT_FILE").then(|| "/opt/ca/bundle.pem".to_owned());
-//! assert_eq!(system_bundle(env).unwrap().to_str(), Some("/opt/ca/bundle.pem"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::path::{Path, PathBuf};
 
@@ -152,6 +147,23 @@ mod tests {
         assert!(
             described.starts_with("ca_file (cannot read /nonexistent/ca.pem"),
             "{described}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::trust::{Trust, system_bundle};
+
+        assert_eq!(Trust::default(), Trust::Bundled);
+        let env = |name: &str| (name == "SSL_CERT_FILE").then(|| "/opt/ca/bundle.pem".to_owned());
+        assert_eq!(
+            system_bundle(env).unwrap().to_str(),
+            Some("/opt/ca/bundle.pem")
         );
     }
 }

@@ -16,19 +16,8 @@
 //! of bytes per record awaiting), no allocation per lookup, and no answer for a record it
 //! cannot time: one accepted before this process started, or one it never saw sent.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::metrics::accepted::Commits;
-//!
-//! let t0 = Instant::now();
-//! let mut commits = Commits::new();
-//! commits.note(10, 13, t0); // records 10, 11, 12
-//! commits.note(13, 14, t0 + Duration::from_millis(5)); // record 13
-//! assert_eq!(commits.when(11), Some(t0));
-//! assert_eq!(commits.when(13), Some(t0 + Duration::from_millis(5)));
-//! assert_eq!(commits.when(9), None, "accepted before this process started");
-//! assert_eq!(commits.when(14), None, "not committed yet");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -90,8 +79,9 @@ impl Commits {
     }
 
     /// When record `seq` became durable, if this process committed it.
+    #[cfg(test)]
     #[must_use]
-    pub fn when(&self, seq: u64) -> Option<Instant> {
+    pub(crate) fn when(&self, seq: u64) -> Option<Instant> {
         if seq < self.start? {
             return None;
         }
@@ -172,14 +162,16 @@ impl Sent {
     }
 
     /// Records awaiting now.
+    #[cfg(test)]
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.at.len()
     }
 
     /// Whether none awaits.
+    #[cfg(test)]
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.at.is_empty()
     }
 
@@ -270,5 +262,29 @@ mod tests {
         assert_eq!(sent.len(), MAX_SENT);
         assert_eq!(sent.confirmed(0, later), None, "the lowest went first");
         assert!(sent.confirmed(MAX_SENT as u64 + 9, later).is_some());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::accepted::Commits;
+        use std::time::{Duration, Instant};
+
+        let t0 = Instant::now();
+        let mut commits = Commits::new();
+        commits.note(10, 13, t0); // records 10, 11, 12
+        commits.note(13, 14, t0 + Duration::from_millis(5)); // record 13
+        assert_eq!(commits.when(11), Some(t0));
+        assert_eq!(commits.when(13), Some(t0 + Duration::from_millis(5)));
+        assert_eq!(
+            commits.when(9),
+            None,
+            "accepted before this process started"
+        );
+        assert_eq!(commits.when(14), None, "not committed yet");
     }
 }

@@ -26,26 +26,8 @@
 //! - Names follow Prometheus' conventions: the `icsfwd_` prefix, `_total` on counters only,
 //!   base units (seconds, bytes).
 //!
-//! ```
-//! use icsfwd::metrics::exposition::{render, Format, Scrape};
-//! use icsfwd::status::{DestinationStatus, Snapshot};
-//!
-//! let mut snapshot = Snapshot::new("sensor-plant-a", 1_700_000_000_000);
-//! snapshot.ingest.accepted = 42;
-//! snapshot.destinations.push(DestinationStatus {
-//!     name: "soc".into(),
-//!     kind: "hec".into(),
-//!     state: "sending".into(),
-//!     ..DestinationStatus::default()
-//! });
-//! let text = render(&Scrape::empty(&snapshot), Format::Prometheus);
-//! assert!(text.contains("icsfwd_ingest_accepted_total 42\n"));
-//! assert!(text.contains(
-//!     "icsfwd_destination_state{destination=\"soc\",kind=\"hec\",state=\"sending\"} 1\n"
-//! ));
-//! let open = render(&Scrape::empty(&snapshot), Format::OpenMetrics);
-//! assert!(open.ends_with("# EOF\n"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt::Write as _;
 
@@ -97,16 +79,8 @@ impl Format {
 /// and at least that of anything else it accepts; otherwise, and without the header, the
 /// Prometheus text format.
 ///
-/// ```
-/// use icsfwd::metrics::exposition::{negotiate, Format};
-///
-/// // What Prometheus 2.x sends.
-/// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
-///                   version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-/// assert_eq!(negotiate(Some(prometheus)), Format::OpenMetrics);
-/// assert_eq!(negotiate(Some("text/plain")), Format::Prometheus);
-/// assert_eq!(negotiate(None), Format::Prometheus);
-/// ```
+/// (The example is the unit test `doc_examples::negotiate_example` below: this module is
+/// internal to the crate, so its example names crate paths.)
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
     let Some(accept) = accept else {
@@ -645,5 +619,44 @@ mod tests {
         ] {
             assert_eq!(negotiate(Some(accept)), want, "{accept}");
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::exposition::{Format, Scrape, render};
+        use crate::status::{DestinationStatus, Snapshot};
+
+        let mut snapshot = Snapshot::new("sensor-plant-a", 1_700_000_000_000);
+        snapshot.ingest.accepted = 42;
+        snapshot.destinations.push(DestinationStatus {
+            name: "soc".into(),
+            kind: "hec".into(),
+            state: "sending".into(),
+            ..DestinationStatus::default()
+        });
+        let text = render(&Scrape::empty(&snapshot), Format::Prometheus);
+        assert!(text.contains("icsfwd_ingest_accepted_total 42\n"));
+        assert!(text.contains(
+            "icsfwd_destination_state{destination=\"soc\",kind=\"hec\",state=\"sending\"} 1\n"
+        ));
+        let open = render(&Scrape::empty(&snapshot), Format::OpenMetrics);
+        assert!(open.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn negotiate_example() {
+        use crate::metrics::exposition::{Format, negotiate};
+
+        // What Prometheus 2.x sends.
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                          version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(negotiate(Some(prometheus)), Format::OpenMetrics);
+        assert_eq!(negotiate(Some("text/plain")), Format::Prometheus);
+        assert_eq!(negotiate(None), Format::Prometheus);
     }
 }

@@ -10,17 +10,8 @@
 //! The sum is kept in microseconds: 10 million records delivered an hour late add up to 3.6 ×
 //! 10¹⁶ µs, far from the 1.8 × 10¹⁹ where it would wrap.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::metrics::histogram::{Histogram, FSYNC};
-//!
-//! let h = Histogram::new(&FSYNC);
-//! h.observe(Duration::from_micros(800));
-//! h.observe(Duration::from_secs(60));
-//! let counts = h.counts();
-//! assert_eq!(counts.count(), 2);
-//! assert_eq!(counts.cumulative().last().copied(), Some(2)); // +Inf holds everything
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -287,5 +278,23 @@ mod tests {
             h.observe(Duration::from_nanos(250_400));
         }
         assert!((h.counts().sum_seconds() - 0.25).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::histogram::{FSYNC, Histogram};
+        use std::time::Duration;
+
+        let h = Histogram::new(&FSYNC);
+        h.observe(Duration::from_micros(800));
+        h.observe(Duration::from_secs(60));
+        let counts = h.counts();
+        assert_eq!(counts.count(), 2);
+        assert_eq!(counts.cumulative().last().copied(), Some(2)); // +Inf holds everything
     }
 }

@@ -13,14 +13,8 @@
 //! file is removed when the service stops; a socket another process still answers on is
 //! never taken over.
 //!
-//! ```no_run
-//! use icsfwd::reload::control;
-//!
-//! let socket = control::path_for("/run/icsfwd/ingest.sock".as_ref());
-//! let answer = control::request(&socket, "reload")?;
-//! print!("{}", answer.to_text());
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
@@ -58,7 +52,7 @@ pub fn path_for(ingest_socket: &Path) -> PathBuf {
         .join(FILE_NAME)
 }
 
-/// SIGHUP's request for a reload: set by the signal thread, taken by [`serve`].
+/// SIGHUP's request for a reload: set by the signal thread, taken by `serve`.
 #[derive(Debug, Clone, Default)]
 pub struct Hangup(Arc<AtomicBool>);
 
@@ -209,4 +203,20 @@ pub fn request(path: &Path, request: &str) -> io::Result<Answer> {
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() -> Result<(), std::io::Error> {
+        use crate::reload::control;
+
+        let socket = control::path_for("/run/icsfwd/ingest.sock".as_ref());
+        let answer = control::request(&socket, "reload")?;
+        print!("{}", answer.to_text());
+        Ok::<(), std::io::Error>(())
+    }
 }

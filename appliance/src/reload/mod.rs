@@ -33,14 +33,8 @@
 //! successor (possible duplicates, only on a changed destination); every reload is logged and
 //! counted, applied or refused ([`ReloadCounts`], in `icsfwd status` and the metrics).
 //!
-//! ```
-//! use icsfwd::reload::Answer;
-//!
-//! let answer = Answer::Applied("1 destination added (siem)".into());
-//! let text = answer.to_text();
-//! assert_eq!(Answer::from_text(&text), Some(answer));
-//! assert!(text.starts_with("applied: "));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 pub mod control;
 
@@ -87,15 +81,6 @@ pub enum Answer {
 }
 
 impl Answer {
-    /// Whether the answer is a refusal of a reload.
-    #[must_use]
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            Answer::Invalid(_) | Answer::Unreadable(_) | Answer::RestartNeeded(_)
-        )
-    }
-
     /// The answer as the control socket carries it: a first line `<word>: <text>`, then one
     /// line per detail.
     #[must_use]
@@ -557,5 +542,20 @@ mod tests {
         assert_eq!(tls_fingerprint(&tls), before);
         std::fs::write(&ca, "two").unwrap();
         assert_ne!(tls_fingerprint(&tls), before);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::reload::Answer;
+
+        let answer = Answer::Applied("1 destination added (siem)".into());
+        let text = answer.to_text();
+        assert_eq!(Answer::from_text(&text), Some(answer));
+        assert!(text.starts_with("applied: "));
     }
 }

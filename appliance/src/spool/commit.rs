@@ -24,7 +24,7 @@
 //! The spool lock is held by the writer during its write and fsync, so a reader's `peek`
 //! waits for at most one fsync.
 //!
-//! ```
+//! ```ignore
 //! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 //! use icsfwd::spool::commit::Wait;
 //! use icsfwd_core::alert::{Alert, Event};

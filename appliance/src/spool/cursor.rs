@@ -23,17 +23,8 @@
 //! the file is either the previous checkpoint or the new one, never a mix. A leftover
 //! `checkpoint.tmp` is an interrupted write and is ignored (the spool removes it).
 //!
-//! ```
-//! use icsfwd::spool::cursor::{Checkpoint, CursorEntry};
-//!
-//! let checkpoint = Checkpoint {
-//!     next_seq: 8,
-//!     destinations: vec![CursorEntry { index: 0, acked: 5, name: "splunk".into() }],
-//!     evicted: [6].into(),
-//! };
-//! let bytes = checkpoint.encode();
-//! assert_eq!(Checkpoint::decode(&bytes), Ok(checkpoint));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -250,4 +241,26 @@ pub fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Resu
         Ok(checkpoint) => Found::Valid(checkpoint),
         Err(error) => Found::Damaged(error),
     })
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::cursor::{Checkpoint, CursorEntry};
+
+        let checkpoint = Checkpoint {
+            next_seq: 8,
+            destinations: vec![CursorEntry {
+                index: 0,
+                acked: 5,
+                name: "splunk".into(),
+            }],
+            evicted: [6].into(),
+        };
+        let bytes = checkpoint.encode();
+        assert_eq!(Checkpoint::decode(&bytes), Ok(checkpoint));
+    }
 }

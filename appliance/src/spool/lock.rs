@@ -21,21 +21,8 @@
 //! - [`holder`] tells a reader (`icsfwd spool verify`) whether a writer runs, without creating
 //!   or changing anything and without ever blocking the writer.
 //!
-//! ```
-//! use icsfwd::spool::lock::{self, LockError, SpoolLock};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let held = SpoolLock::acquire(dir.path())?;
-//! match SpoolLock::acquire(dir.path()) {
-//!     Err(LockError::Held { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
-//!     other => panic!("expected the lock to be held, got {other:?}"),
-//! }
-//! assert_eq!(lock::holder(dir.path())?, Some(Some(std::process::id())));
-//! drop(held);
-//! assert_eq!(lock::holder(dir.path())?, None);
-//! let _again = SpoolLock::acquire(dir.path())?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -288,5 +275,27 @@ mod tests {
         let started = Instant::now();
         let _lock = SpoolLock::acquire(dir.path()).unwrap();
         assert!(started.elapsed() < RETRY_FOR);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::spool::lock::{self, LockError, SpoolLock};
+
+        let dir = tempfile::tempdir()?;
+        let held = SpoolLock::acquire(dir.path())?;
+        match SpoolLock::acquire(dir.path()) {
+            Err(LockError::Held { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected the lock to be held, got {other:?}"),
+        }
+        assert_eq!(lock::holder(dir.path())?, Some(Some(std::process::id())));
+        drop(held);
+        assert_eq!(lock::holder(dir.path())?, None);
+        let _again = SpoolLock::acquire(dir.path())?;
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

@@ -21,15 +21,8 @@
 //!   (only root may). It must run before the command starts threads or touches the spool:
 //!   the commands call it right after reading their configuration.
 //!
-//! ```no_run
-//! use icsfwd::spool::owner;
-//!
-//! let spool = std::path::Path::new("/var/lib/icsfwd/spool");
-//! match owner::check(spool) {
-//!     Ok(()) => println!("this user owns {}", spool.display()),
-//!     Err(refused) => eprintln!("{refused}"),
-//! }
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::ffi::CString;
 use std::fmt;
@@ -292,5 +285,22 @@ mod tests {
             nameless.run_as_owner().as_deref(),
             Some("setpriv --reuid=4242 --regid=4343 --clear-groups --")
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() {
+        use crate::spool::owner;
+
+        let spool = std::path::Path::new("/var/lib/icsfwd/spool");
+        match owner::check(spool) {
+            Ok(()) => println!("this user owns {}", spool.display()),
+            Err(refused) => eprintln!("{refused}"),
+        }
     }
 }

@@ -40,17 +40,8 @@
 //! - A failed write never fails the acknowledgement: it is counted
 //!   ([`ProgressStats::errors`]) and only costs duplicates after a kill.
 //!
-//! ```
-//! use icsfwd::spool::progress::{Hint, name_crc};
-//!
-//! let hint = Hint { index: 0, seq: 4711, fingerprint: 0x8a3f_1c2e, name_crc: name_crc("soc") };
-//! let line = hint.encode_line();
-//! assert!(line.starts_with("progress 0 4711 8a3f1c2e "));
-//! assert_eq!(Hint::decode_line(line.trim_end().as_bytes()), Some(hint));
-//! // A line cut short or altered is refused.
-//! assert_eq!(Hint::decode_line(line[..line.len() - 3].as_bytes()), None);
-//! assert_eq!(Hint::decode_line(line.replace("4711", "4712").trim_end().as_bytes()), None);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -519,5 +510,31 @@ impl Log {
     /// The counters.
     pub(crate) fn stats(&self) -> ProgressStats {
         self.stats.clone()
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::progress::{Hint, name_crc};
+
+        let hint = Hint {
+            index: 0,
+            seq: 4711,
+            fingerprint: 0x8a3f_1c2e,
+            name_crc: name_crc("soc"),
+        };
+        let line = hint.encode_line();
+        assert!(line.starts_with("progress 0 4711 8a3f1c2e "));
+        assert_eq!(Hint::decode_line(line.trim_end().as_bytes()), Some(hint));
+        // A line cut short or altered is refused.
+        assert_eq!(Hint::decode_line(&line.as_bytes()[..line.len() - 3]), None);
+        assert_eq!(
+            Hint::decode_line(line.replace("4711", "4712").trim_end().as_bytes()),
+            None
+        );
     }
 }

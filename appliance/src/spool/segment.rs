@@ -9,13 +9,8 @@
 //! back for each record; it reports every skipped frame with its offset, a torn tail, and
 //! stops at the first frame that must be refused ([`DecodeError::must_refuse`]).
 //!
-//! ```
-//! use icsfwd::spool::segment::{file_name, parse_file_name};
-//!
-//! assert_eq!(file_name(42), "00000000000000000042.seg");
-//! assert_eq!(parse_file_name("00000000000000000042.seg"), Some(42));
-//! assert_eq!(parse_file_name("checkpoint"), None);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io;
 use std::ops::Range;
@@ -145,4 +140,18 @@ pub fn scan(
         });
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::segment::{file_name, parse_file_name};
+
+        assert_eq!(file_name(42), "00000000000000000042.seg");
+        assert_eq!(parse_file_name("00000000000000000042.seg"), Some(42));
+        assert_eq!(parse_file_name("checkpoint"), None);
+    }
 }

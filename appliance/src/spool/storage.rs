@@ -14,25 +14,8 @@
 //! same modes. [`FsStorage`]'s [`Storage::lock_dir`] holds the spool's [`SpoolLock`] for as long as the
 //! storage lives.
 //!
-//! ```
-//! use icsfwd::spool::storage::{FsStorage, Storage};
-//!
-//! let dir = std::env::temp_dir().join(format!("icsfwd-storage-doc-{}", std::process::id()));
-//! let mut fs = FsStorage::new();
-//! fs.create_dir_all(&dir)?;
-//! let file = dir.join("a");
-//! fs.create(&file)?;
-//! fs.append(&file, b"hello")?;
-//! fs.sync_file(&file)?;
-//! fs.sync_dir(&dir)?;
-//! let mut buf = [0u8; 5];
-//! assert_eq!(fs.read_at(&file, 0, &mut buf)?, 5);
-//! assert_eq!(&buf, b"hello");
-//! assert_eq!(fs.len(&file)?, 5);
-//! fs.remove(&file)?;
-//! std::fs::remove_dir(&dir)?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::HashMap;
 use std::fs::{DirBuilder, File, OpenOptions, Permissions};
@@ -275,4 +258,30 @@ pub(crate) fn read_all(storage: &mut dyn Storage, path: &Path, limit: u64) -> io
     }
     buf.truncate(done);
     Ok(buf)
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), std::io::Error> {
+        use crate::spool::storage::{FsStorage, Storage};
+
+        let dir = std::env::temp_dir().join(format!("icsfwd-storage-doc-{}", std::process::id()));
+        let mut fs = FsStorage::new();
+        fs.create_dir_all(&dir)?;
+        let file = dir.join("a");
+        fs.create(&file)?;
+        fs.append(&file, b"hello")?;
+        fs.sync_file(&file)?;
+        fs.sync_dir(&dir)?;
+        let mut buf = [0u8; 5];
+        assert_eq!(fs.read_at(&file, 0, &mut buf)?, 5);
+        assert_eq!(&buf, b"hello");
+        assert_eq!(fs.len(&file)?, 5);
+        fs.remove(&file)?;
+        std::fs::remove_dir(&dir)?;
+        Ok::<(), std::io::Error>(())
+    }
 }

@@ -21,9 +21,9 @@ use crate::golden;
 
 use std::path::Path;
 
-use icsfwd::spool::cursor::{self, Checkpoint};
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{CheckpointState, OpenError, Spool, verify};
+use icsfwd::testing::spool::cursor::{self, Checkpoint};
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{CheckpointState, OpenError, Spool, verify};
 use icsfwd_core::alert::Event;
 use icsfwd_core::destination::DestinationId;
 use icsfwd_core::record::{self, DecodeError};
@@ -37,7 +37,7 @@ fn reads() -> String {
     }
 }
 
-fn open(dir: &Path) -> Result<(Spool, icsfwd::spool::Recovery), OpenError> {
+fn open(dir: &Path) -> Result<(Spool, icsfwd::testing::spool::Recovery), OpenError> {
     Spool::open(FsStorage::new(), dir, golden::config(), &golden::names())
 }
 
@@ -96,9 +96,9 @@ fn s10_this_version_still_writes_the_golden_bytes() {
     golden::write(dir.path());
     let mut written = golden::read_tree(dir.path());
     let mut committed = golden::read_tree(&golden::dir());
-    // The spool's lock file (`icsfwd::spool::lock`, after v1) holds the writer's pid.
+    // The spool's lock file (`icsfwd::testing::spool::lock`, after v1) holds the writer's pid.
     assert_eq!(
-        written.remove(icsfwd::spool::lock::FILE),
+        written.remove(icsfwd::testing::spool::lock::FILE),
         Some(format!("{}\n", std::process::id()).into_bytes())
     );
     // The dead-letter line says when it was written: compare it without its time.

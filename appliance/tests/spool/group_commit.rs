@@ -11,8 +11,8 @@ use crate::spool_support;
 
 use std::time::Duration;
 
-use icsfwd::spool::commit::Wait;
-use icsfwd::spool::{AppendError, GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
+use icsfwd::testing::spool::commit::Wait;
+use icsfwd::testing::spool::{AppendError, GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use spool_support::{Op, Recording, alert, decode_all, dest, names, set};
 

@@ -43,7 +43,7 @@
 //! separated by `\n` (HEC accepts whitespace between objects); gzip is
 //! `Content-Encoding: gzip` over the whole body (Splunk does not take `deflate`).
 //!
-//! ```no_run
+//! ```ignore
 //! use std::time::{Duration, Instant};
 //! use icsfwd::destination::hec::Hec;
 //! use icsfwd::destination::hec::sender::HecSender;

@@ -7,16 +7,8 @@
 //!   with Basic, session or bearer authentication.
 //! - `probe`: its steps and words for `icsfwd test`.
 //!
-//! ```
-//! use icsfwd::destination::Secret;
-//! use icsfwd::destination::http::Scheme;
-//! use icsfwd::destination::splunk::{Auth, Splunk};
-//!
-//! let auth = Auth::Bearer { token: Secret::new("eyJraWQ") };
-//! let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
-//! assert_eq!(splunk.base_urls(), vec!["https://[fe80::1]:8089"]);
-//! assert_eq!((splunk.source.as_str(), splunk.sourcetype.as_str()), ("icsfwd", "icsfwd:text"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -124,3 +116,25 @@ pub(crate) const BATCHING: Batching = Batching {
     max_events: BATCH,
     linger: Duration::ZERO,
 };
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::Secret;
+        use crate::destination::http::Scheme;
+        use crate::destination::splunk::{Auth, Splunk};
+
+        let auth = Auth::Bearer {
+            token: Secret::new("eyJraWQ"),
+        };
+        let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
+        assert_eq!(splunk.base_urls(), vec!["https://[fe80::1]:8089"]);
+        assert_eq!(
+            (splunk.source.as_str(), splunk.sourcetype.as_str()),
+            ("icsfwd", "icsfwd:text")
+        );
+    }
+}

@@ -9,15 +9,8 @@
 //!   message answered by the receiver.
 //! - [`probe`]: its steps and words for `icsfwd test`.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
-//!
-//! let syslog = Syslog::new("siem.example", 6514, Transport::Tls);
-//! assert_eq!(syslog.confirm, Confirm::TcpAck, "at least once by default");
-//! assert!(syslog.confirms() && syslog.transport.uses_tls());
-//! assert!(!Syslog::new("siem.example", 514, Transport::Udp).confirms());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -176,5 +169,20 @@ impl Confirm {
             Confirm::TcpAck => "tcp-ack",
             Confirm::Write => "write",
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::{Confirm, Syslog, Transport};
+
+        let syslog = Syslog::new("siem.example", 6514, Transport::Tls);
+        assert_eq!(syslog.confirm, Confirm::TcpAck, "at least once by default");
+        assert!(syslog.confirms() && syslog.transport.uses_tls());
+        assert!(!Syslog::new("siem.example", 514, Transport::Udp).confirms());
     }
 }

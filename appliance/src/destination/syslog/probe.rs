@@ -17,14 +17,8 @@
 //! timeout). The words match what the destination
 //! proves: "delivered" only for a TCP acknowledgement, "sent" or "written" otherwise.
 //!
-//! ```
-//! use icsfwd::destination::syslog::probe::advice;
-//!
-//! let reason = "the syslog receiver siem:6514 refused the TLS session (TLS alert \
-//!     certificate_required): it probably requires a client certificate; set client_cert and \
-//!     client_key";
-//! assert!(advice(reason).unwrap().starts_with("set client_cert and client_key"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -538,5 +532,24 @@ mod tests {
                         it did not accept the client certificate /c.pem; check …";
         assert!(advice(rejected).unwrap().starts_with("check client_cert"));
         assert_eq!(advice("something else"), None);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::probe::advice;
+
+        let reason = "the syslog receiver siem:6514 refused the TLS session (TLS alert \
+            certificate_required): it probably requires a client certificate; set client_cert and \
+            client_key";
+        assert!(
+            advice(reason)
+                .unwrap()
+                .starts_with("set client_cert and client_key")
+        );
     }
 }

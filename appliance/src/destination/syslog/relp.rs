@@ -79,19 +79,8 @@
 //!   `maxDataSize`, by default its `maxMessageSize`) and still answer `200`: set it to at least
 //!   [`syslog::MAX_LEN`], under 17 KiB (`docs/configuration.md`).
 //!
-//! ```
-//! use icsfwd::destination::syslog::relp::{RelpSender, parse_frame, following, MAX_TXNR};
-//! use icsfwd::destination::syslog::{Syslog, Transport};
-//! use icsfwd::destination::{Timeouts, Tls};
-//!
-//! let frame = parse_frame(b"7 rsp 6 200 OK\n", 64).unwrap().unwrap();
-//! assert_eq!((frame.0.txnr, frame.0.command, frame.0.data, frame.1), (7, &b"rsp"[..], &b"200 OK"[..], 15));
-//! assert!(parse_frame(b"7 rsp 99999 ", 64).is_err(), "longer than allowed: refused at once");
-//! assert_eq!(following(MAX_TXNR), 1);
-//! let relp = Syslog::new("127.0.0.1", 2514, Transport::Relp);
-//! let sender = RelpSender::new(&relp, &Tls::default(), &Timeouts::default()).unwrap();
-//! assert_eq!(sender.sessions_opened(), 0, "it connects at the first send");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -1660,5 +1649,31 @@ mod tests {
         let mut window = Window::new(0);
         assert!(window.push(entry(1, 1)).is_ok());
         assert!(window.push(entry(2, 2)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::relp::{MAX_TXNR, RelpSender, following, parse_frame};
+        use crate::destination::syslog::{Syslog, Transport};
+        use crate::destination::{Timeouts, Tls};
+
+        let frame = parse_frame(b"7 rsp 6 200 OK\n", 64).unwrap().unwrap();
+        assert_eq!(
+            (frame.0.txnr, frame.0.command, frame.0.data, frame.1),
+            (7, &b"rsp"[..], &b"200 OK"[..], 15)
+        );
+        assert!(
+            parse_frame(b"7 rsp 99999 ", 64).is_err(),
+            "longer than allowed: refused at once"
+        );
+        assert_eq!(following(MAX_TXNR), 1);
+        let relp = Syslog::new("127.0.0.1", 2514, Transport::Relp);
+        let sender = RelpSender::new(&relp, &Tls::default(), &Timeouts::default()).unwrap();
+        assert_eq!(sender.sessions_opened(), 0, "it connects at the first send");
     }
 }

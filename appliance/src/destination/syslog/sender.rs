@@ -100,18 +100,8 @@
 //! - The write timeout of a batch is the destination's response timeout; connect and TLS
 //!   handshake have their own timeouts.
 //!
-//! ```
-//! use icsfwd::destination::syslog::sender::{SyslogSender, DEFAULT_MAX_DATAGRAM};
-//! use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
-//! use icsfwd::destination::{Sender as _, Timeouts, Tls};
-//!
-//! let options = Syslog::new("127.0.0.1", 514, Transport::Tcp);
-//! assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
-//! let udp = Syslog::new("127.0.0.1", 514, Transport::Udp);
-//! assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
-//! let sender = SyslogSender::new(&udp, &Tls::default(), &Timeouts::default()).unwrap();
-//! assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -735,4 +725,23 @@ pub(crate) fn render(
         syslog::write(event, options, &mut out)
     };
     rendered.map_err(|err| format!("cannot render the syslog message: {err}"))
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::sender::{DEFAULT_MAX_DATAGRAM, SyslogSender};
+        use crate::destination::syslog::{Confirm, Syslog, Transport};
+        use crate::destination::{Timeouts, Tls};
+
+        let options = Syslog::new("127.0.0.1", 514, Transport::Tcp);
+        assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
+        let udp = Syslog::new("127.0.0.1", 514, Transport::Udp);
+        assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
+        let sender = SyslogSender::new(&udp, &Tls::default(), &Timeouts::default()).unwrap();
+        assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
+    }
 }

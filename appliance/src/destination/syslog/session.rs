@@ -27,12 +27,8 @@
 //!   [`DRAIN_READS`] non-blocking reads; what a receiver sends (it should send nothing but TLS
 //!   records) is discarded.
 //!
-//! ```
-//! use icsfwd::destination::syslog::session::Acceptance;
-//!
-//! let shown = Acceptance::SessionTicket.to_string();
-//! assert_eq!(shown, "the receiver accepted the session (it sent a session ticket)");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -833,5 +829,21 @@ mod tests {
             "bad_certificate"
         );
         assert_eq!(alert_name(AlertDescription::Unknown(200)), "number 200");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::session::Acceptance;
+
+        let shown = Acceptance::SessionTicket.to_string();
+        assert_eq!(
+            shown,
+            "the receiver accepted the session (it sent a session ticket)"
+        );
     }
 }

@@ -20,23 +20,8 @@
 //!   sequence number handed out exactly once, by `confirm` or by `take_all`.
 //! - No arithmetic can overflow or panic: counts saturate.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::destination::syslog::unconfirmed::Unconfirmed;
-//!
-//! let settle = Duration::from_millis(100);
-//! let t0 = Instant::now();
-//! let mut window = Unconfirmed::default();
-//! window.push(vec![1, 2], 300); // the batch's last byte is byte 300 of the connection
-//! window.push(vec![3], 450);
-//! // 400 bytes written so far, 100 of them not acknowledged: bytes up to 300 are.
-//! assert!(window.confirm(400, 100, t0, settle).is_empty(), "not settled yet");
-//! assert_eq!(window.confirm(400, 100, t0 + settle, settle), vec![1, 2]);
-//! assert_eq!(window.len(), 1);
-//! // The connection breaks: what is left is re-sent.
-//! assert_eq!(window.take_all(), vec![3]);
-//! assert_eq!(window.len(), 0);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -224,5 +209,32 @@ mod tests {
         w.push(Vec::new(), 10);
         assert!(w.is_empty());
         assert!(w.take_all().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::unconfirmed::Unconfirmed;
+        use std::time::{Duration, Instant};
+
+        let settle = Duration::from_millis(100);
+        let t0 = Instant::now();
+        let mut window = Unconfirmed::default();
+        window.push(vec![1, 2], 300); // the batch's last byte is byte 300 of the connection
+        window.push(vec![3], 450);
+        // 400 bytes written so far, 100 of them not acknowledged: bytes up to 300 are.
+        assert!(
+            window.confirm(400, 100, t0, settle).is_empty(),
+            "not settled yet"
+        );
+        assert_eq!(window.confirm(400, 100, t0 + settle, settle), vec![1, 2]);
+        assert_eq!(window.len(), 1);
+        // The connection breaks: what is left is re-sent.
+        assert_eq!(window.take_all(), vec![3]);
+        assert_eq!(window.len(), 0);
     }
 }
