@@ -43,6 +43,10 @@
 // Some internals are reached only by the tests, through `testing`: dead code is judged in the
 // builds that have it (every test build and `clippy --all-features`), not in a plain build.
 #![cfg_attr(not(feature = "testing"), allow(dead_code))]
+// A `pub` item says it is part of the API (or of `testing`'s); one that no path outside the
+// crate can reach is written `pub(crate)`. Checked where `testing` is on, so that its
+// re-exports count as reachable.
+#![cfg_attr(feature = "testing", warn(unreachable_pub))]
 // The internals `testing` re-exports link, in their docs, to neighbours it does not re-export.
 #![cfg_attr(feature = "testing", allow(rustdoc::private_intra_doc_links))]
 

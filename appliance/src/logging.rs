@@ -45,7 +45,7 @@ use crate::config::{LogFormat, LogLevel};
 
 /// The level filter of a configured [`LogLevel`].
 #[must_use]
-pub fn filter(level: LogLevel) -> LevelFilter {
+pub(crate) fn filter(level: LogLevel) -> LevelFilter {
     match level {
         LogLevel::Error => LevelFilter::Error,
         LogLevel::Warn => LevelFilter::Warn,
@@ -63,7 +63,7 @@ const JSON: u8 = 1;
 
 /// Installs the stderr logger at `level`, writing `format`. A second call only changes the
 /// level and the format (the logger can be installed once per process).
-pub fn init(level: LevelFilter, format: LogFormat) {
+pub(crate) fn init(level: LevelFilter, format: LogFormat) {
     static LOGGER: StderrLogger = StderrLogger;
     let code = match format {
         LogFormat::Journald => JOURNALD,
@@ -173,7 +173,7 @@ pub(crate) fn format_line_with_fields(
 /// milliseconds, from `time_ms`), `level` (`error`, `warn`, `info`, `debug`, `trace`),
 /// `target` (the full module path), `message`, and `fields` when there are any.
 #[must_use]
-pub fn format_json_line(
+pub(crate) fn format_json_line(
     time_ms: u64,
     level: Level,
     target: &str,

@@ -52,7 +52,7 @@ pub(crate) use crate::destination::probe::{Conclusion, ProbeOptions, TEST_TITLE}
 
 /// A destination name the configuration does not define.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownDestination {
+pub(crate) struct UnknownDestination {
     /// The name asked for.
     pub name: String,
     /// The names the configuration defines, in order.
@@ -81,7 +81,7 @@ impl std::error::Error for UnknownDestination {}
 /// # Errors
 ///
 /// No destination has that name.
-pub fn find_destination<'a>(
+pub(crate) fn find_destination<'a>(
     config: &'a Config,
     name: &str,
 ) -> Result<&'a Destination, UnknownDestination> {
@@ -94,7 +94,7 @@ pub fn find_destination<'a>(
 /// The test alert: [`TEST_TITLE`], Warning, engine Operational, the configured sensor, id and
 /// time `now_ms`.
 #[must_use]
-pub fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
+pub(crate) fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
     let mut alert = Alert::new(now_ms, now_ms, Engine::Operational, Severity::Warning);
     alert.set_title(TEST_TITLE);
     alert.set_message(
@@ -113,7 +113,7 @@ pub fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
 /// # Errors
 ///
 /// Writing to `out` failed (the test itself failing is a [`Conclusion::Failed`]).
-pub fn run(
+pub(crate) fn run(
     config: &Config,
     destination: &Destination,
     out: &mut dyn Write,

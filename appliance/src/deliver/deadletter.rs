@@ -41,7 +41,7 @@ use crate::ingest::schema::encode_line;
 use crate::spool::storage::{create_dir_all, open_creating};
 
 /// The directory, under the spool directory, holding the dead-letter files.
-pub const DIR: &str = "deadletter";
+pub(crate) const DIR: &str = "deadletter";
 
 /// The dead-letter file of one destination.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ pub struct DeadLetters {
 /// # Errors
 ///
 /// The lock file cannot be created or locked.
-pub fn lock(dir: &Path, name: &str) -> io::Result<File> {
+pub(crate) fn lock(dir: &Path, name: &str) -> io::Result<File> {
     let file = open_creating(
         &dir.join(format!("{name}.lock")),
         OpenOptions::new().create(true).truncate(false).write(true),

@@ -35,12 +35,12 @@ pub struct HousekeepingStats {
 
 /// Shared [`HousekeepingStats`].
 #[derive(Debug, Clone, Default)]
-pub struct HousekeepingCell(Arc<Mutex<HousekeepingStats>>);
+pub(crate) struct HousekeepingCell(Arc<Mutex<HousekeepingStats>>);
 
 impl HousekeepingCell {
     /// A copy of the counters.
     #[must_use]
-    pub fn snapshot(&self) -> HousekeepingStats {
+    pub(crate) fn snapshot(&self) -> HousekeepingStats {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -54,7 +54,7 @@ impl HousekeepingCell {
 
 /// See the [module docs](self).
 #[derive(Debug)]
-pub struct Housekeeper {
+pub(crate) struct Housekeeper {
     handle: Handle,
     interval: Duration,
     shutdown: Shutdown,
@@ -64,7 +64,7 @@ pub struct Housekeeper {
 impl Housekeeper {
     /// A housekeeper checkpointing through `handle` every `interval`.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         handle: Handle,
         interval: Duration,
         shutdown: Shutdown,
@@ -79,7 +79,7 @@ impl Housekeeper {
     }
 
     /// Runs until the shutdown signal, then checkpoints once more.
-    pub fn run(self) {
+    pub(crate) fn run(self) {
         loop {
             let stopping = self.shutdown.wait_timeout(self.interval);
             if !self.checkpoint() || stopping {

@@ -80,11 +80,11 @@ use crate::config;
 use crate::destination::{Destination, Sender, SetupError};
 use crate::spool::Handle;
 
-pub mod deadletter;
-pub mod housekeeper;
-pub mod replay;
-pub mod stats;
-pub mod worker;
+pub(crate) mod deadletter;
+pub(crate) mod housekeeper;
+pub(crate) mod replay;
+pub(crate) mod stats;
+pub(crate) mod worker;
 
 use housekeeper::{Housekeeper, HousekeepingStats};
 use stats::{DeliveryStats, State, StatsCell};

@@ -59,17 +59,17 @@ use crate::spool::storage::{FILE_MODE, open_creating, set_mode};
 
 /// Longest dead-letter line read (an event line is at most [`schema::MAX_LINE`], plus the
 /// wrapper); a longer line is kept as it is and reported undecodable.
-pub const MAX_LINE: usize = 4 * schema::MAX_LINE;
+pub(crate) const MAX_LINE: usize = 4 * schema::MAX_LINE;
 
 /// Most records held in memory at once while their HEC acks are awaited.
-pub const WINDOW: usize = 100;
+pub(crate) const WINDOW: usize = 100;
 
 /// Most distinct reasons [`list`] reports per file; the rest are counted under "other".
-pub const MAX_REASONS: usize = 20;
+pub(crate) const MAX_REASONS: usize = 20;
 
 /// One dead-letter file, summarised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSummary {
+pub(crate) struct FileSummary {
     /// The destination (the file's name without `.jsonl`).
     pub destination: String,
     /// The file.
@@ -88,7 +88,7 @@ pub struct FileSummary {
 /// # Errors
 ///
 /// The directory or a file cannot be read.
-pub fn list(spool_dir: &Path) -> io::Result<Vec<FileSummary>> {
+pub(crate) fn list(spool_dir: &Path) -> io::Result<Vec<FileSummary>> {
     let dir = spool_dir.join(DIR);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,

@@ -103,11 +103,11 @@ const READ_CHUNK: usize = 64;
 /// (nothing more can be read or sent until some are confirmed): the usual interval (10 s)
 /// would cap a HEC destination with acks at `max_in_flight` records per interval — 1,000
 /// alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
-pub const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
+pub(crate) const BLOCKED_ACK_POLL: Duration = Duration::from_millis(250);
 
 /// Longest a stopping worker polls for the confirmations its sender reads locally (see
 /// [`Worker::run`]): four times syslog's settle time, well inside the service's 5 s stop.
-pub const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
+pub(crate) const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
 
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]

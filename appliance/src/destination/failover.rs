@@ -24,10 +24,10 @@ use crate::config::raw::S;
 use crate::config::validate::{Ctx, host as single_host, key};
 
 /// Most hosts (or URLs) one destination lists.
-pub const MAX_HOSTS: usize = 16;
+pub(crate) const MAX_HOSTS: usize = 16;
 
 /// How long a host that failed is tried last (not a key).
-pub const DOWN_FOR: Duration = Duration::from_secs(30);
+pub(crate) const DOWN_FOR: Duration = Duration::from_secs(30);
 
 /// A host and its port, as a `splunk` or `syslog` destination lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -105,7 +105,7 @@ impl fmt::Display for Endpoint {
 
 /// The round-robin start and the down marks of a destination's hosts.
 #[derive(Debug, Clone)]
-pub struct Rotation {
+pub(crate) struct Rotation {
     down_until: Vec<Option<Instant>>,
     next: usize,
     down_for: Duration,
@@ -115,7 +115,7 @@ impl Rotation {
     /// `hosts` hosts (at least one is assumed), none down; a failed host is down for
     /// `down_for`.
     #[must_use]
-    pub fn new(hosts: usize, down_for: Duration) -> Self {
+    pub(crate) fn new(hosts: usize, down_for: Duration) -> Self {
         Self {
             down_until: vec![None; hosts.max(1)],
             next: 0,
@@ -125,13 +125,13 @@ impl Rotation {
 
     /// How many hosts.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.down_until.len()
     }
 
     /// The order in which to try the hosts for the next request (or connection): the next
     /// host in turn first, hosts marked down at `now` last, earliest recovery first.
-    pub fn order(&mut self, now: Instant) -> Vec<usize> {
+    pub(crate) fn order(&mut self, now: Instant) -> Vec<usize> {
         let n = self.down_until.len();
         let start = self.next % n;
         self.next = (start + 1) % n;
@@ -144,7 +144,7 @@ impl Rotation {
     }
 
     /// Marks host `index` down from `now` for the down time.
-    pub fn mark_down(&mut self, index: usize, now: Instant) {
+    pub(crate) fn mark_down(&mut self, index: usize, now: Instant) {
         if let Some(until) = self.down_until.get_mut(index) {
             *until = Some(now + self.down_for);
         }
@@ -152,7 +152,7 @@ impl Rotation {
 
     /// Whether host `index` is up at `now`.
     #[must_use]
-    pub fn is_up(&self, index: usize, now: Instant) -> bool {
+    pub(crate) fn is_up(&self, index: usize, now: Instant) -> bool {
         self.down_until
             .get(index)
             .is_some_and(|until| until.is_none_or(|until| until <= now))
@@ -160,7 +160,7 @@ impl Rotation {
 
     /// The hosts marked down at `now`, in list order.
     #[must_use]
-    pub fn down(&self, now: Instant) -> Vec<usize> {
+    pub(crate) fn down(&self, now: Instant) -> Vec<usize> {
         (0..self.down_until.len())
             .filter(|&i| !self.is_up(i, now))
             .collect()

@@ -111,7 +111,7 @@ const TIMEOUT_FIX: &str = "Splunk did not answer within response_timeout: check 
 
 /// What to fix for `cause` on `destination`: one answer per cause, worded for the kind.
 #[must_use]
-pub fn fix(destination: &Destination, cause: Cause) -> String {
+pub(crate) fn fix(destination: &Destination, cause: Cause) -> String {
     let words = destination.kind.probe_words();
     match cause {
         Cause::Credentials => format!("credentials rejected: {}", words.credentials),
@@ -146,7 +146,7 @@ pub fn fix(destination: &Destination, cause: Cause) -> String {
 /// What to fix for a failure `reason` (a sender's message) of `destination`, from its words,
 /// when no exact [`Cause`] is known (the syslog sender reports none).
 #[must_use]
-pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
+pub(crate) fn advice(destination: &Destination, reason: &str) -> Option<String> {
     let lower = reason.to_ascii_lowercase();
     let fix = if lower.contains("relp") && lower.contains("client certificate") {
         "the RELP receiver closed the TLS session at the open: check that client_cert and \

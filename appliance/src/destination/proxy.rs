@@ -80,7 +80,7 @@ impl Credentials {
 
 /// One proxy a request goes through: what errors and `icsfwd test` name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hop {
+pub(crate) struct Hop {
     /// Its host.
     pub host: String,
     /// Its port.
@@ -107,7 +107,7 @@ impl fmt::Display for Hop {
 
 /// The proxy for each URL scheme, and the hosts reached directly.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Routes {
+pub(crate) struct Routes {
     /// For `https` URLs.
     pub https: Option<Hop>,
     /// For `http` URLs.
@@ -151,7 +151,10 @@ impl Routes {
     ///
     /// # Errors
     /// With [`Proxy::Env`], a variable that names no usable `http://` proxy.
-    pub fn resolve(proxy: &Proxy, env: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+    pub(crate) fn resolve(
+        proxy: &Proxy,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, EnvError> {
         match proxy {
             Proxy::Direct => Ok(Self::default()),
             Proxy::Server(server) => {
@@ -192,7 +195,7 @@ impl Routes {
 
     /// The proxy a request to `url` goes through, `None` for a direct connection.
     #[must_use]
-    pub fn hop_for(&self, url: &str) -> Option<&Hop> {
+    pub(crate) fn hop_for(&self, url: &str) -> Option<&Hop> {
         let (scheme, rest) = url.split_once("://")?;
         let hop = match scheme {
             "https" => self.https.as_ref()?,
@@ -219,7 +222,7 @@ fn host_of(authority: &str) -> &str {
 
 /// Whether the `no_proxy` `entry` covers `host` (see the module docs).
 #[must_use]
-pub fn no_proxy_matches(entry: &str, host: &str) -> bool {
+pub(crate) fn no_proxy_matches(entry: &str, host: &str) -> bool {
     let entry = entry.trim().trim_start_matches('*').trim_start_matches('.');
     if entry.is_empty() {
         // `*` (or `.`/`*.` alone): every host.

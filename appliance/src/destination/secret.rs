@@ -30,7 +30,7 @@ use std::path::Path;
 
 /// Longest secret accepted from a file or a variable, in bytes. Tokens and passwords are far
 /// shorter; the bound keeps a mistaken `token_file = "/var/log/syslog"` from being read whole.
-pub const MAX_SECRET_LEN: usize = 4096;
+pub(crate) const MAX_SECRET_LEN: usize = 4096;
 
 /// The permission bits that let the group or others read a file.
 pub(crate) const GROUP_OR_OTHER_READ: u32 = 0o044;

@@ -60,7 +60,7 @@ pub struct Timeouts {
 }
 
 /// [`Timeouts::idle`] of every destination.
-pub const IDLE: Duration = Duration::from_secs(10);
+pub(crate) const IDLE: Duration = Duration::from_secs(10);
 
 impl Default for Timeouts {
     fn default() -> Self {

@@ -22,7 +22,7 @@ use super::http::{SetupError, read_ca_certs};
 
 /// Where the operating system keeps its CA bundle (PEM), in the order they are tried: Debian
 /// and Ubuntu, RHEL and Fedora (two), SUSE, Alpine and the BSDs.
-pub const SYSTEM_BUNDLES: [&str; 5] = [
+pub(crate) const SYSTEM_BUNDLES: [&str; 5] = [
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -31,7 +31,7 @@ pub const SYSTEM_BUNDLES: [&str; 5] = [
 ];
 
 /// The variable that names the system bundle instead of [`SYSTEM_BUNDLES`] (OpenSSL's).
-pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
 /// The certificate authorities a destination trusts (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -57,7 +57,7 @@ pub enum Roots {
 /// The system bundle: `SSL_CERT_FILE` (looked up with `env`) when set, else the first of
 /// [`SYSTEM_BUNDLES`] that exists.
 #[must_use]
-pub fn system_bundle(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn system_bundle(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     match env(SSL_CERT_FILE).filter(|v| !v.trim().is_empty()) {
         Some(named) => Some(PathBuf::from(named)),
         None => SYSTEM_BUNDLES

@@ -979,7 +979,7 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
 
 /// What [`read_line_bounded`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineRead {
+pub(crate) enum LineRead {
     /// A line is in the buffer, without its LF (the last line of the input may lack the LF).
     Line,
     /// A line of this many bytes (without the LF) was longer than the bound; it was skipped
@@ -999,7 +999,7 @@ pub enum LineRead {
 ///
 /// (The example is the unit test `doc_examples::read_line_bounded_example` below: this module is
 /// internal to the crate, so its example names crate paths.)
-pub fn read_line_bounded<R: BufRead + ?Sized>(
+pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
     reader: &mut R,
     line: &mut Vec<u8>,
     max: usize,

@@ -23,15 +23,15 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Commit entries kept at most.
-pub const MAX_COMMITS: usize = 4096;
+pub(crate) const MAX_COMMITS: usize = 4096;
 
 /// Records awaiting their confirmation tracked per destination at most (twice the default
 /// `max_in_flight` of a worker).
-pub const MAX_SENT: usize = 20_000;
+pub(crate) const MAX_SENT: usize = 20_000;
 
 /// Sequence number → the instant its commit was durable; see the [module docs](self).
 #[derive(Debug, Default)]
-pub struct Commits {
+pub(crate) struct Commits {
     /// The first sequence number committed by this process.
     start: Option<u64>,
     /// `(last sequence number, durable at)`, both increasing.
@@ -41,7 +41,7 @@ pub struct Commits {
 impl Commits {
     /// No commit yet.
     #[must_use]
-    pub const fn new() -> Commits {
+    pub(crate) const fn new() -> Commits {
         Commits {
             start: None,
             entries: VecDeque::new(),
@@ -51,7 +51,7 @@ impl Commits {
     /// Records `first..next` became durable at `at`. A commit that wrote nothing
     /// (`next <= first`) is ignored; one that goes back in sequence (a spool opened again)
     /// starts afresh.
-    pub fn note(&mut self, first: u64, next: u64, at: Instant) {
+    pub(crate) fn note(&mut self, first: u64, next: u64, at: Instant) {
         if next <= first {
             return;
         }
@@ -112,7 +112,7 @@ impl Commits {
     }
 
     /// Forgets everything (the service stopped).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.start = None;
         self.entries = VecDeque::new();
     }
@@ -121,7 +121,7 @@ impl Commits {
 /// Sequence number → when it was sent, for the records of one destination awaiting their
 /// confirmation; see the [module docs](self).
 #[derive(Debug, Default)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// Microseconds after `base`.
     at: BTreeMap<u64, u64>,
     base: Option<Instant>,
@@ -130,7 +130,7 @@ pub struct Sent {
 impl Sent {
     /// Nothing sent.
     #[must_use]
-    pub const fn new() -> Sent {
+    pub(crate) const fn new() -> Sent {
         Sent {
             at: BTreeMap::new(),
             base: None,
@@ -138,7 +138,7 @@ impl Sent {
     }
 
     /// Records `seqs` were sent at `at` (a resend replaces the earlier time).
-    pub fn sent(&mut self, seqs: impl Iterator<Item = u64>, at: Instant) {
+    pub(crate) fn sent(&mut self, seqs: impl Iterator<Item = u64>, at: Instant) {
         let base = *self.base.get_or_insert(at);
         let micros = u64::try_from(at.saturating_duration_since(base).as_micros()).unwrap_or(0);
         for seq in seqs {
@@ -150,7 +150,7 @@ impl Sent {
     }
 
     /// Record `seq` was confirmed at `now`: how long after it was sent, if it was seen sent.
-    pub fn confirmed(&mut self, seq: u64, now: Instant) -> Option<Duration> {
+    pub(crate) fn confirmed(&mut self, seq: u64, now: Instant) -> Option<Duration> {
         let micros = self.at.remove(&seq)?;
         let sent = self.base? + Duration::from_micros(micros);
         Some(now.saturating_duration_since(sent))
@@ -176,7 +176,7 @@ impl Sent {
     }
 
     /// Forgets everything (the service stopped).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.at = BTreeMap::new();
         self.base = None;
     }

@@ -45,7 +45,7 @@ use super::histogram::{self, Counts, Histogram};
 use crate::status::{DestinationStatus, Snapshot};
 
 /// Longest park reason shown, in characters (a longer one is cut and ends with `…`).
-pub const MAX_REASON_CHARS: usize = 256;
+pub(crate) const MAX_REASON_CHARS: usize = 256;
 
 /// The `Content-Type` of the Prometheus text format.
 pub(crate) const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -56,7 +56,7 @@ pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
 
 /// A text format of the exposition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// The Prometheus text format 0.0.4 (the default).
     Prometheus,
     /// OpenMetrics 1.0.0.
@@ -66,7 +66,7 @@ pub enum Format {
 impl Format {
     /// The `Content-Type` header of a response in this format.
     #[must_use]
-    pub const fn content_type(self) -> &'static str {
+    pub(crate) const fn content_type(self) -> &'static str {
         match self {
             Format::Prometheus => PROMETHEUS_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
@@ -82,7 +82,7 @@ impl Format {
 /// (The example is the unit test `doc_examples::negotiate_example` below: this module is
 /// internal to the crate, so its example names crate paths.)
 #[must_use]
-pub fn negotiate(accept: Option<&str>) -> Format {
+pub(crate) fn negotiate(accept: Option<&str>) -> Format {
     let Some(accept) = accept else {
         return Format::Prometheus;
     };
@@ -177,7 +177,7 @@ pub(crate) const STATES: [&str; 6] = ["idle", "sending", "retrying", "parked", "
 
 /// What one scrape shows: the last status snapshot and the histograms read now.
 #[derive(Debug, Clone)]
-pub struct Scrape<'a> {
+pub(crate) struct Scrape<'a> {
     /// The service's last status snapshot.
     pub snapshot: &'a Snapshot,
     /// Ingest to accepted.
@@ -192,7 +192,7 @@ pub struct Scrape<'a> {
 impl<'a> Scrape<'a> {
     /// `snapshot` with empty histograms.
     #[must_use]
-    pub fn empty(snapshot: &'a Snapshot) -> Scrape<'a> {
+    pub(crate) fn empty(snapshot: &'a Snapshot) -> Scrape<'a> {
         let none = |bounds: &'static histogram::Buckets| Histogram::new(bounds).counts();
         Scrape {
             snapshot,
@@ -209,7 +209,7 @@ impl<'a> Scrape<'a> {
 
 /// `scrape` as text in `format`; see the [module docs](self).
 #[must_use]
-pub fn render(scrape: &Scrape<'_>, format: Format) -> String {
+pub(crate) fn render(scrape: &Scrape<'_>, format: Format) -> String {
     let mut w = Writer {
         out: String::with_capacity(8192 + 4096 * scrape.snapshot.destinations.len()),
         format,

@@ -49,10 +49,10 @@ use crate::config::{Config, MetricsListen};
 use crate::ingest::schema::Answer;
 use crate::status::Snapshot;
 
-pub mod accepted;
-pub mod exposition;
-pub mod families;
-pub mod histogram;
+pub(crate) mod accepted;
+pub(crate) mod exposition;
+pub(crate) mod families;
+pub(crate) mod histogram;
 pub(crate) mod http;
 
 use accepted::{Commits, Sent};
@@ -271,7 +271,7 @@ impl std::error::Error for StartError {
 
 /// The running endpoint; dropping it ends it.
 #[derive(Debug)]
-pub struct Running {
+pub(crate) struct Running {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     socket: Option<http::SocketFile>,
@@ -284,7 +284,7 @@ pub struct Running {
 ///
 /// The listener could not be bound (address in use, a live or foreign file at the socket
 /// path, a missing directory) or the thread not started.
-pub fn start(config: &Config) -> Result<Option<Running>, StartError> {
+pub(crate) fn start(config: &Config) -> Result<Option<Running>, StartError> {
     let Some(metrics) = &config.metrics else {
         return Ok(None);
     };

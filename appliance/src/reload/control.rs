@@ -28,24 +28,24 @@ use super::{Answer, Live};
 use crate::deliver::Shutdown;
 
 /// The control socket's file name, in the ingest socket's directory.
-pub const FILE_NAME: &str = "icsfwd.control.sock";
+pub(crate) const FILE_NAME: &str = "icsfwd.control.sock";
 
 /// Longest request line, in bytes.
-pub const MAX_REQUEST: u64 = 256;
+pub(crate) const MAX_REQUEST: u64 = 256;
 
 /// How long a client has to send its request, and the service to write its answer.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a client waits for the answer: a reload may wait for a changed destination's
 /// request in flight ([`super::WORKER_STOP_DEADLINE`] per reload).
-pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often the control thread looks at the stop signal and the SIGHUP flag.
 const POLL: Duration = Duration::from_millis(50);
 
 /// The control socket beside `ingest_socket`.
 #[must_use]
-pub fn path_for(ingest_socket: &Path) -> PathBuf {
+pub(crate) fn path_for(ingest_socket: &Path) -> PathBuf {
     ingest_socket
         .parent()
         .unwrap_or_else(|| Path::new("."))
@@ -81,7 +81,7 @@ impl Hangup {
 ///
 /// Another process answers at `path`, a file that is not a socket is there, or binding
 /// failed.
-pub fn bind(path: &Path) -> io::Result<UnixListener> {
+pub(crate) fn bind(path: &Path) -> io::Result<UnixListener> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
             return Err(io::Error::new(
@@ -105,7 +105,7 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
 
 /// Serves reload and release requests from `listener`, and a reload for each [`Hangup`]
 /// request, until `stop`; then removes the socket file at `path`.
-pub fn serve(
+pub(crate) fn serve(
     listener: &UnixListener,
     path: &Path,
     live: &Mutex<Live>,
@@ -187,7 +187,7 @@ fn answer(stream: UnixStream, live: &Mutex<Live>) {
 ///
 /// Nothing answers there (the service is not running), the answer timed out or could not be
 /// read.
-pub fn request(path: &Path, request: &str) -> io::Result<Answer> {
+pub(crate) fn request(path: &Path, request: &str) -> io::Result<Answer> {
     let mut stream = UnixStream::connect(path)?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;

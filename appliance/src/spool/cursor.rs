@@ -36,11 +36,11 @@ use icsfwd_core::record::crc;
 use super::storage::Storage;
 
 /// The checkpoint's file name.
-pub const FILE: &str = "checkpoint";
+pub(crate) const FILE: &str = "checkpoint";
 /// The name the checkpoint is written under before the rename.
 pub const TEMP: &str = "checkpoint.tmp";
 /// The largest checkpoint file read (bounded input): 64 MiB, room for millions of evictions.
-pub const MAX_LEN: u64 = 64 << 20;
+pub(crate) const MAX_LEN: u64 = 64 << 20;
 /// The checkpoint format version this release writes and reads (the number in its header
 /// line); the only one so far.
 pub const VERSION: u64 = 1;
@@ -207,7 +207,11 @@ impl Checkpoint {
 ///
 /// The first I/O error; the previous checkpoint is then still in place (or the new one, if
 /// only the final directory fsync failed — the caller must not rely on either).
-pub fn write(storage: &mut dyn Storage, dir: &Path, checkpoint: &Checkpoint) -> io::Result<()> {
+pub(crate) fn write(
+    storage: &mut dyn Storage,
+    dir: &Path,
+    checkpoint: &Checkpoint,
+) -> io::Result<()> {
     let temp = dir.join(TEMP);
     storage.create(&temp)?;
     storage.append(&temp, &checkpoint.encode())?;
@@ -218,7 +222,7 @@ pub fn write(storage: &mut dyn Storage, dir: &Path, checkpoint: &Checkpoint) -> 
 
 /// What reading the checkpoint of a directory found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// No checkpoint: a new spool, or one never checkpointed.
     Missing,
     /// A valid checkpoint.
@@ -232,7 +236,7 @@ pub enum Found {
 /// # Errors
 ///
 /// An I/O error other than "not found", or a file over [`MAX_LEN`].
-pub fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Result<Found> {
+pub(crate) fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Result<Found> {
     if !names.iter().any(|n| n == FILE) {
         return Ok(Found::Missing);
     }

@@ -47,7 +47,7 @@ const MAX_PID_TEXT: u64 = 32;
 
 /// The exclusive lock on one spool directory, released when dropped.
 #[derive(Debug)]
-pub struct SpoolLock {
+pub(crate) struct SpoolLock {
     dir: PathBuf,
     /// Open for the whole life of the lock: closing it (the drop) releases the `flock`.
     _file: File,
@@ -114,7 +114,7 @@ impl SpoolLock {
     ///
     /// [`LockError::Held`] when another holder has it (after retrying for half a second, see
     /// the module docs); [`LockError::Io`] when the file cannot be opened, locked or written.
-    pub fn acquire(dir: &Path) -> Result<SpoolLock, LockError> {
+    pub(crate) fn acquire(dir: &Path) -> Result<SpoolLock, LockError> {
         let path = dir.join(FILE);
         let io_err = |source| LockError::Io {
             path: path.clone(),
@@ -148,7 +148,7 @@ impl SpoolLock {
     }
 
     /// The locked spool directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 }
@@ -162,7 +162,7 @@ impl SpoolLock {
 /// # Errors
 ///
 /// The lock file exists but cannot be opened (e.g. no read permission).
-pub fn holder(dir: &Path) -> io::Result<Option<Option<u32>>> {
+pub(crate) fn holder(dir: &Path) -> io::Result<Option<Option<u32>>> {
     let path = dir.join(FILE);
     let file = match File::open(&path) {
         Ok(file) => file,

@@ -32,16 +32,16 @@
 //! (The example is the unit test `doc_examples::module_example` below: this module is
 //! internal to the crate, so its example names crate paths.)
 
-pub mod commit;
-pub mod cursor;
-pub mod lock;
-pub mod owner;
-pub mod progress;
+pub(crate) mod commit;
+pub(crate) mod cursor;
+pub(crate) mod lock;
+pub(crate) mod owner;
+pub(crate) mod progress;
 mod recover;
-pub mod segment;
-pub mod slots;
-pub mod storage;
-pub mod verify;
+pub(crate) mod segment;
+pub(crate) mod slots;
+pub(crate) mod storage;
+pub(crate) mod verify;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;

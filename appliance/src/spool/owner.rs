@@ -34,7 +34,7 @@ use nix::unistd::{self, Gid, Uid, User};
 
 /// A user, as the messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
+pub(crate) struct Account {
     /// The uid.
     pub uid: u32,
     /// The user name, when the user database has one.
@@ -43,7 +43,7 @@ pub struct Account {
 
 impl Account {
     /// The account of `uid`, its name looked up.
-    pub fn of(uid: u32) -> Account {
+    pub(crate) fn of(uid: u32) -> Account {
         let name = User::from_uid(Uid::from_raw(uid))
             .ok()
             .flatten()
@@ -65,7 +65,7 @@ impl fmt::Display for Account {
 /// Why a command may not write into the spool, or could not become its owner.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum OwnerError {
+pub(crate) enum OwnerError {
     /// The command runs as another user than the spool directory's owner.
     NotOwner {
         /// The spool directory.
@@ -161,7 +161,7 @@ fn owner_of(dir: &Path) -> Result<Option<(u32, u32)>, OwnerError> {
 /// # Errors
 ///
 /// [`OwnerError::NotOwner`], or the directory's metadata cannot be read.
-pub fn check(dir: &Path) -> Result<(), OwnerError> {
+pub(crate) fn check(dir: &Path) -> Result<(), OwnerError> {
     let euid = unistd::geteuid().as_raw();
     match owner_of(dir)? {
         Some((uid, gid)) if uid != euid => Err(OwnerError::NotOwner {
@@ -182,7 +182,7 @@ pub fn check(dir: &Path) -> Result<(), OwnerError> {
 ///
 /// The directory's metadata cannot be read, or a step of the switch failed
 /// ([`OwnerError::Switch`]; only root may switch).
-pub fn become_owner(dir: &Path) -> Result<Option<Account>, OwnerError> {
+pub(crate) fn become_owner(dir: &Path) -> Result<Option<Account>, OwnerError> {
     let Some((uid, dir_gid)) = owner_of(dir)? else {
         return Ok(None);
     };

@@ -54,9 +54,9 @@ use super::storage::Storage;
 /// The progress log's file name.
 pub const FILE: &str = "progress";
 /// The name a compacted progress log is written under before the rename.
-pub const TEMP: &str = "progress.tmp";
+pub(crate) const TEMP: &str = "progress.tmp";
 /// The largest progress file read at open; a larger one is ignored entirely.
-pub const MAX_LEN: u64 = 1 << 20;
+pub(crate) const MAX_LEN: u64 = 1 << 20;
 /// The log is rewritten compactly (one line per destination) when it grows beyond this.
 pub const COMPACT_AT: u64 = 64 << 10;
 
@@ -121,7 +121,7 @@ impl Hint {
 /// The CRC-32C of a record's sequence number, destination set, time and event id: what ties
 /// a hint to the very record it names (not merely to a sequence number).
 #[must_use]
-pub fn fingerprint(record: &Record) -> u32 {
+pub(crate) fn fingerprint(record: &Record) -> u32 {
     let mut crc = crc::Crc32c::new();
     crc.update(&record.seq.to_le_bytes());
     crc.update(&record.destinations.bits().to_le_bytes());

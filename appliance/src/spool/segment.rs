@@ -29,7 +29,7 @@ pub fn file_name(first_seq: u64) -> String {
 }
 
 /// The first sequence number a segment file name stands for, or `None` for any other name.
-pub fn parse_file_name(name: &str) -> Option<u64> {
+pub(crate) fn parse_file_name(name: &str) -> Option<u64> {
     let digits = name.strip_suffix(SUFFIX)?;
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -50,7 +50,7 @@ pub struct SkippedFrame {
 
 /// What a scan found besides the records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScanOutcome {
+pub(crate) struct ScanOutcome {
     /// Records delivered to the callback.
     pub records: u64,
     /// Damaged frames skipped, in order.
@@ -73,7 +73,7 @@ const CHUNK: usize = 64 * 1024;
 /// # Errors
 ///
 /// An I/O error of the storage.
-pub fn scan(
+pub(crate) fn scan(
     storage: &mut dyn Storage,
     path: &Path,
     start: u64,

@@ -30,10 +30,10 @@ use super::lock::{LockError, SpoolLock};
 /// The mode of every file icsfwd creates in the spool directory: read and write for its
 /// owner (the service user), read for its group (`icsfwd`, e.g. `icsfwd spool verify` run by
 /// an operator in that group), nothing for others.
-pub const FILE_MODE: u32 = 0o640;
+pub(crate) const FILE_MODE: u32 = 0o640;
 
 /// The mode of every directory icsfwd creates (the spool directory, `deadletter/`).
-pub const DIR_MODE: u32 = 0o750;
+pub(crate) const DIR_MODE: u32 = 0o750;
 
 /// The file operations of the spool. Every method maps to one system call or a short,
 /// documented sequence of them, so that a fault-injecting implementation can fail or cut
@@ -200,7 +200,7 @@ pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
 /// # Errors
 ///
 /// The open or the `fchmod` of the new file failed.
-pub fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
+pub(crate) fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
     let mut new = options.clone();
     match new.create_new(true).mode(FILE_MODE).open(path) {
         Ok(file) => {
@@ -220,7 +220,7 @@ pub fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
 /// # Errors
 ///
 /// A directory could not be created (or `dir` exists and is not a directory).
-pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

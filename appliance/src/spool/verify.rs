@@ -36,7 +36,7 @@ use super::{CheckpointState, Unreadable};
 
 /// How many repeated and how many decreasing sequence numbers the report lists (each); the
 /// rest are counted.
-pub const MAX_LISTED: usize = 10;
+pub(crate) const MAX_LISTED: usize = 10;
 
 /// How many places of one repeated sequence number the report lists.
 const MAX_PLACES: usize = 8;

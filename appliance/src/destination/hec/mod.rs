@@ -23,10 +23,10 @@ use super::proxy::Proxy;
 
 pub(crate) mod config;
 pub(crate) mod probe;
-pub mod sender;
+pub(crate) mod sender;
 
 /// The kind's name, as written in `kind = "hec"`.
-pub const NAME: &str = "hec";
+pub(crate) const NAME: &str = "hec";
 
 /// A `hec` destination.
 #[derive(Debug, Clone, PartialEq, Eq)]

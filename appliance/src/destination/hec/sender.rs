@@ -80,7 +80,7 @@ use crate::destination::http::{HttpClient, Redactor, SetupError};
 use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Most ack ids in one `/services/collector/ack` query.
-pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
+pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
 /// Event path, appended to each base URL.
 pub(crate) const EVENT_PATH: &str = "/services/collector/event";
@@ -612,7 +612,7 @@ impl Sender for HecSender {
 
 /// Whether `text` is a GUID: `8-4-4-4-12` hex digits.
 #[must_use]
-pub fn is_guid(text: &str) -> bool {
+pub(crate) fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups

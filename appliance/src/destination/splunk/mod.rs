@@ -19,18 +19,18 @@ use super::{Batching, Secret};
 
 pub(crate) mod config;
 pub(crate) mod probe;
-pub mod sender;
+pub(crate) mod sender;
 
 /// The kind's name, as written in `kind = "splunk"`.
-pub const NAME: &str = "splunk";
+pub(crate) const NAME: &str = "splunk";
 
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request, so
 /// without linger).
-pub const BATCH: usize = 100;
+pub(crate) const BATCH: usize = 100;
 
 /// The sourcetype of the classic text events when the configuration names none: the one the
 /// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
-pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
+pub(crate) const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
 
 /// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`, on one of
 /// its hosts.

@@ -49,7 +49,7 @@ use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, bounded}
 use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Longest session key accepted from `auth/login`.
-pub const MAX_SESSION_KEY: usize = 4096;
+pub(crate) const MAX_SESSION_KEY: usize = 4096;
 
 /// Path of the simple receiver.
 pub(crate) const SIMPLE_PATH: &str = "/services/receivers/simple";

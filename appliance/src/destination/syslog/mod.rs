@@ -20,19 +20,19 @@ use super::Batching;
 use super::failover::{DOWN_FOR, Endpoint};
 
 pub(crate) mod config;
-pub mod outq;
-pub mod probe;
-pub mod relp;
-pub mod sender;
-pub mod session;
-pub mod unconfirmed;
+pub(crate) mod outq;
+pub(crate) mod probe;
+pub(crate) mod relp;
+pub(crate) mod sender;
+pub(crate) mod session;
+pub(crate) mod unconfirmed;
 
 /// The kind's name, as written in `kind = "syslog"`.
-pub const NAME: &str = "syslog";
+pub(crate) const NAME: &str = "syslog";
 
 /// Records a `syslog` destination's worker hands to one `send`, without linger: messages are
 /// written as they come, one frame each.
-pub const BATCH: usize = 100;
+pub(crate) const BATCH: usize = 100;
 
 /// How the worker batches a `syslog` destination: [`BATCH`] records, no linger.
 pub(crate) const BATCHING: Batching = Batching {

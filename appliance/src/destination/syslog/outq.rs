@@ -33,7 +33,7 @@ const SIOCOUTQ: Opcode = libc::TIOCOUTQ as Opcode;
 /// # Errors
 ///
 /// The kernel refused the ioctl (not a TCP socket, or a listening one).
-pub fn unacknowledged(tcp: &TcpStream) -> io::Result<u64> {
+pub(crate) fn unacknowledged(tcp: &TcpStream) -> io::Result<u64> {
     // SAFETY: for SIOCOUTQ on a TCP socket the kernel writes exactly one `int` (the tcp(7)
     // manual page: "argument is a pointer to an integer"), which is the output type named
     // here; the file descriptor is borrowed from a live `TcpStream` for the whole call.

@@ -33,7 +33,7 @@ use crate::destination::{Destination, Sender as _, Tls};
 
 /// What confirmation a syslog destination gives, in one sentence.
 #[must_use]
-pub fn confirmation(options: &Syslog) -> String {
+pub(crate) fn confirmation(options: &Syslog) -> String {
     match (options.transport, options.confirm) {
         (Transport::Udp, _) => "none: UDP has no acknowledgement; a datagram the kernel took \
                                 counts as delivered"
@@ -61,7 +61,7 @@ pub fn confirmation(options: &Syslog) -> String {
 
 /// What to fix for a failure `reason` of a syslog destination, when it is recognised.
 #[must_use]
-pub fn advice(reason: &str) -> Option<String> {
+pub(crate) fn advice(reason: &str) -> Option<String> {
     let lower = reason.to_ascii_lowercase();
     let fix = if lower.contains("requires a client certificate") {
         "set client_cert and client_key to a certificate (and its key) signed by a CA the \
@@ -99,7 +99,7 @@ pub fn advice(reason: &str) -> Option<String> {
 /// # Errors
 ///
 /// Writing to `out` failed.
-pub fn run(
+pub(crate) fn run(
     destination: &Destination,
     syslog: &Syslog,
     alert: &TestAlert,

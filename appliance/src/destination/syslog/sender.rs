@@ -123,23 +123,23 @@ use super::session::{OpenTimeouts, SessionInfo, Stream, TlsClient, nonzero};
 use super::unconfirmed::Unconfirmed;
 
 /// Default largest UDP datagram sent (see the module docs).
-pub const DEFAULT_MAX_DATAGRAM: usize = 8192;
+pub(crate) const DEFAULT_MAX_DATAGRAM: usize = 8192;
 
 /// Bytes of recent writes on a connection counted as possibly lost when it breaks
 /// (`confirm = "write"`).
-pub const LOSS_WINDOW_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const LOSS_WINDOW_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long a record must stay acknowledged by the receiver's TCP, on an open connection,
 /// before it is confirmed (`confirm = "tcp-ack"`; see the module docs).
-pub const SETTLE: Duration = Duration::from_millis(50);
+pub(crate) const SETTLE: Duration = Duration::from_millis(50);
 
 /// How often the worker polls the confirmations of a syslog destination with
 /// `confirm = "tcp-ack"` while records wait (two system calls a poll).
-pub const CONFIRM_POLL: Duration = Duration::from_millis(5);
+pub(crate) const CONFIRM_POLL: Duration = Duration::from_millis(5);
 
 /// Longest wait, after a TLS 1.3 handshake, for the receiver to accept or refuse the session
 /// (capped by the TLS timeout).
-pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 
 const WRITE_BUFFER: usize = 64 * 1024;
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 /// in the socket's output queue (saturating: a queue that counts more than was written, as a
 /// FIN would, acknowledges nothing).
 #[must_use]
-pub const fn acknowledged(written: u64, unacknowledged: u64) -> u64 {
+pub(crate) const fn acknowledged(written: u64, unacknowledged: u64) -> u64 {
     written.saturating_sub(unacknowledged)
 }
 
@@ -43,7 +43,7 @@ struct Batch {
 
 /// The unconfirmed batches of one connection, oldest first.
 #[derive(Debug, Default)]
-pub struct Unconfirmed {
+pub(crate) struct Unconfirmed {
     batches: VecDeque<Batch>,
     records: usize,
 }
@@ -51,7 +51,7 @@ pub struct Unconfirmed {
 impl Unconfirmed {
     /// A batch of records `seqs` written, its last byte at stream offset `end` (bytes written
     /// on the connection after its flush).
-    pub fn push(&mut self, seqs: Vec<u64>, end: u64) {
+    pub(crate) fn push(&mut self, seqs: Vec<u64>, end: u64) {
         if seqs.is_empty() {
             return;
         }
@@ -66,7 +66,7 @@ impl Unconfirmed {
     /// The records confirmed now: `written` bytes handed to the socket so far, `unacknowledged`
     /// of them still queued, at `now`; a batch must have been seen acknowledged at least
     /// `settle` before `now`.
-    pub fn confirm(
+    pub(crate) fn confirm(
         &mut self,
         written: u64,
         unacknowledged: u64,
@@ -98,20 +98,20 @@ impl Unconfirmed {
 
     /// Every record not confirmed, oldest first, leaving the window empty (the connection
     /// broke: they are re-sent on the next one).
-    pub fn take_all(&mut self) -> Vec<u64> {
+    pub(crate) fn take_all(&mut self) -> Vec<u64> {
         self.records = 0;
         self.batches.drain(..).flat_map(|b| b.seqs).collect()
     }
 
     /// How many records wait for confirmation.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.records
     }
 
     /// Whether no record waits.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.records == 0
     }
 }
