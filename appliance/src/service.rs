@@ -176,7 +176,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
 /// # Errors
 ///
 /// As [`run`].
-pub fn run_with_reloads(
+pub(crate) fn run_with_reloads(
     config: &Config,
     stop: &Stop,
     hangup: &Hangup,

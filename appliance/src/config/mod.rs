@@ -163,7 +163,7 @@ impl Default for Health {
 }
 
 /// The default `[health] interval`.
-pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// `[sensor]`: the sensor this forwarder serves.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,7 +130,7 @@ impl Shutdown {
 
     /// Waits up to `timeout` for the trigger; returns whether it was triggered. This is how
     /// the delivery threads sleep.
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+    pub(crate) fn wait_timeout(&self, timeout: Duration) -> bool {
         let (flag, changed) = &*self.0;
         let deadline = Instant::now().checked_add(timeout);
         let mut triggered = flag.lock().unwrap_or_else(PoisonError::into_inner);
@@ -381,7 +381,7 @@ impl Running {
     ///
     /// A thread could not be spawned (its destination has no worker until the next reload
     /// or restart; its records stay in the spool).
-    pub fn reconfigure(
+    pub(crate) fn reconfigure(
         &mut self,
         config: &config::Config,
         restart: &[String],

@@ -407,7 +407,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::assign_destination`], or [`SpoolError::Closed`] after shutdown.
-    pub fn assign_destination(
+    pub(crate) fn assign_destination(
         &self,
         id: DestinationId,
         name: &str,

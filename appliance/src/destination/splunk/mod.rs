@@ -77,7 +77,7 @@ impl Splunk {
 
     /// `scheme://host:port` of each host, an IPv6 address in brackets.
     #[must_use]
-    pub fn base_urls(&self) -> Vec<String> {
+    pub(crate) fn base_urls(&self) -> Vec<String> {
         self.hosts
             .iter()
             .map(|endpoint| format!("{}://{endpoint}", self.scheme.as_str()))

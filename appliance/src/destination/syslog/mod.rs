@@ -139,7 +139,7 @@ impl Transport {
     }
 
     /// Its default port: 514, 6514 for TLS, 2514 for RELP.
-    pub const fn default_port(self) -> u16 {
+    pub(crate) const fn default_port(self) -> u16 {
         match self {
             Transport::Tcp | Transport::Udp => 514,
             Transport::Tls => 6514,
