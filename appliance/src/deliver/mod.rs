@@ -198,7 +198,11 @@ impl Delivery {
     /// # Errors
     ///
     /// A thread could not be spawned (the threads already started are stopped).
-    pub fn start(config: &config::Config, handle: Handle, spool_dir: &Path) -> io::Result<Running> {
+    pub(crate) fn start(
+        config: &config::Config,
+        handle: Handle,
+        spool_dir: &Path,
+    ) -> io::Result<Running> {
         Self::start_with(config, handle, spool_dir, DeliveryOptions::default())
     }
 

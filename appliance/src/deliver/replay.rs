@@ -315,7 +315,7 @@ pub struct ReplaySummary {
 impl ReplaySummary {
     /// Records left in the file.
     #[must_use]
-    pub fn kept(&self) -> usize {
+    pub(crate) fn kept(&self) -> usize {
         self.records - self.delivered + self.appended_meanwhile
     }
 }

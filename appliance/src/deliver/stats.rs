@@ -88,7 +88,7 @@ pub struct DeliveryStats {
 impl State {
     /// `idle`, `sending`, `retrying`, `parked`, `failed` or `stopped`.
     #[must_use]
-    pub const fn as_str(&self) -> &'static str {
+    pub(crate) const fn as_str(&self) -> &'static str {
         match self {
             State::Idle => "idle",
             State::Sending => "sending",
@@ -154,12 +154,12 @@ impl StatsCell {
     }
 
     /// Changes the stats under the lock (keep `f` short: no I/O).
-    pub fn update(&self, f: impl FnOnce(&mut DeliveryStats)) {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut DeliveryStats)) {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// Records `error` as the last error, now.
-    pub fn error(&self, error: &str) {
+    pub(crate) fn error(&self, error: &str) {
         let at = now_ms();
         self.update(|s| {
             s.last_error = Some(error.to_owned());

@@ -54,7 +54,7 @@ impl Endpoint {
     /// # Errors
     ///
     /// No host, a scheme, path or user part, a port outside 1–65535.
-    pub fn parse(text: &str, default_port: u16) -> Result<Self, &'static str> {
+    pub(crate) fn parse(text: &str, default_port: u16) -> Result<Self, &'static str> {
         let text = text.trim();
         if text.contains("://") || text.contains(['/', '@', '?', '#']) {
             return Err("is not host or host:port (no scheme, path or user)");

@@ -61,7 +61,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// `https` or `http`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Scheme::Https => "https",
             Scheme::Http => "http",

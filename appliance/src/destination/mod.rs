@@ -123,7 +123,7 @@ pub enum DestinationKind {
 /// How a destination's worker batches records: a batch is sent when it holds `max_events` or
 /// its first record waited `linger`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Batching {
+pub(crate) struct Batching {
     /// Most records per `send`.
     pub max_events: usize,
     /// How long the first record of a batch that is not full may wait for more.
@@ -132,7 +132,7 @@ pub struct Batching {
 
 impl DestinationKind {
     /// `splunk`, `hec` or `syslog`: the kind's name in `kind = "..."`.
-    pub const fn as_str(&self) -> &'static str {
+    pub(crate) const fn as_str(&self) -> &'static str {
         match self {
             DestinationKind::Splunk(_) => splunk::NAME,
             DestinationKind::Hec(_) => hec::NAME,
@@ -142,7 +142,7 @@ impl DestinationKind {
 
     /// How the worker batches this kind's records.
     #[must_use]
-    pub fn batching(&self) -> Batching {
+    pub(crate) fn batching(&self) -> Batching {
         match self {
             DestinationKind::Splunk(_) => splunk::BATCHING,
             DestinationKind::Hec(h) => h.batching(),
@@ -153,7 +153,7 @@ impl DestinationKind {
     /// How often the worker polls the confirmations of records awaiting one, given the
     /// service's `default` interval (HEC with acks polls at least twice per `ack_deadline`).
     #[must_use]
-    pub fn ack_poll_interval(&self, default: Duration) -> Duration {
+    pub(crate) fn ack_poll_interval(&self, default: Duration) -> Duration {
         match self {
             DestinationKind::Hec(h) => h.ack_poll_interval(default),
             // splunkd answers each request; syslog's senders set their own pace
@@ -165,7 +165,7 @@ impl DestinationKind {
     /// Whether it may run over TLS: the TLS keys apply (syslog only over `tls` and
     /// `relp-tls`).
     #[must_use]
-    pub fn uses_tls(&self) -> bool {
+    pub(crate) fn uses_tls(&self) -> bool {
         match self {
             DestinationKind::Splunk(_) | DestinationKind::Hec(_) => true,
             DestinationKind::Syslog(s) => s.transport.uses_tls(),
@@ -223,7 +223,7 @@ impl Destination {
     ///
     /// The sender refused its settings (a TLS file that cannot be used, a syslog host that is
     /// not a valid TLS server name).
-    pub fn sender(&self, sensor_ip: IpAddr) -> Result<Box<dyn Sender>, SetupError> {
+    pub(crate) fn sender(&self, sensor_ip: IpAddr) -> Result<Box<dyn Sender>, SetupError> {
         let (tls, timeouts) = (&self.tls, &self.timeouts);
         Ok(match &self.kind {
             DestinationKind::Hec(h) => {
@@ -246,7 +246,7 @@ impl Destination {
     /// # Errors
     ///
     /// Writing to `out` failed.
-    pub fn probe(
+    pub(crate) fn probe(
         &self,
         sensor_ip: IpAddr,
         alert: &TestAlert,
@@ -265,7 +265,7 @@ impl Destination {
     /// What it trusts, for `check-config` (see [`trust::Trust::describe`]); `None` without
     /// TLS.
     #[must_use]
-    pub fn trust_summary(&self) -> Option<String> {
+    pub(crate) fn trust_summary(&self) -> Option<String> {
         let uses_tls = match &self.kind {
             DestinationKind::Splunk(s) => s.scheme == Scheme::Https,
             DestinationKind::Hec(h) => h.urls.iter().any(|u| u.scheme == Scheme::Https),
@@ -281,7 +281,7 @@ impl Destination {
     /// How an HTTP destination reaches its server, for `check-config`: `direct`, `proxy
     /// host:port`, or `the proxy the environment names (proxy = "env")`; `None` for syslog.
     #[must_use]
-    pub fn path_summary(&self) -> Option<String> {
+    pub(crate) fn path_summary(&self) -> Option<String> {
         let proxy = match &self.kind {
             DestinationKind::Splunk(s) => &s.proxy,
             DestinationKind::Hec(h) => &h.proxy,
@@ -306,7 +306,7 @@ impl Destination {
 
     /// Appends what the service must warn about at every start for this destination: TLS
     /// verification turned off, plain `http`, plain-text syslog.
-    pub fn warnings(&self, out: &mut Vec<String>) {
+    pub(crate) fn warnings(&self, out: &mut Vec<String>) {
         let name = &self.name;
         let tls_used = match &self.kind {
             DestinationKind::Splunk(s) => {

@@ -20,7 +20,7 @@ pub const TEST_TITLE: &str = "icsfwd test message";
 
 /// Settings of a test that are not in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbeOptions {
+pub(crate) struct ProbeOptions {
     /// Longest wait for a HEC ack to read `true` (also capped by the destination's
     /// `ack_deadline`). Default 60 s.
     pub ack_wait: Duration,
@@ -39,7 +39,7 @@ impl Default for ProbeOptions {
 
 /// How a test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conclusion {
+pub(crate) enum Conclusion {
     /// The destination confirmed the test alert (2xx, or the HEC ack read `true`).
     Delivered,
     /// It did not.
@@ -53,7 +53,7 @@ pub enum Conclusion {
 
 /// The test alert of one run, with what the steps print about it.
 #[derive(Debug, Clone)]
-pub struct TestAlert {
+pub(crate) struct TestAlert {
     /// The alert.
     pub event: Event,
     /// The configured sensor's name.
@@ -65,7 +65,7 @@ pub struct TestAlert {
 impl TestAlert {
     /// The test alert `event`, sent at `now_ms` on behalf of the sensor `sensor`.
     #[must_use]
-    pub fn new(event: Event, sensor: &str, now_ms: u64) -> Self {
+    pub(crate) fn new(event: Event, sensor: &str, now_ms: u64) -> Self {
         Self {
             event,
             sensor: sensor.to_owned(),

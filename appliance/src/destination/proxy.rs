@@ -69,7 +69,7 @@ impl Credentials {
     /// Splits the contents of a credentials file, `user:password`; `None` without a `:` or
     /// with an empty user.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let (user, password) = text.split_once(':')?;
         (!user.is_empty()).then(|| Self {
             user: Secret::new(user),

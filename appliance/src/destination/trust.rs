@@ -47,7 +47,7 @@ pub enum Trust {
 
 /// The roots a sender is built with.
 #[derive(Debug, Clone)]
-pub enum Roots {
+pub(crate) enum Roots {
     /// The compiled-in Mozilla roots.
     Bundled,
     /// Certificates read from a file.
@@ -74,7 +74,7 @@ impl Trust {
     ///
     /// # Errors
     /// No system bundle, or a file that cannot be read or holds no PEM certificate.
-    pub fn roots(&self) -> Result<Roots, SetupError> {
+    pub(crate) fn roots(&self) -> Result<Roots, SetupError> {
         match self {
             Trust::Bundled => Ok(Roots::Bundled),
             Trust::System => {
@@ -90,7 +90,7 @@ impl Trust {
     /// compiled into icsfwd, 146 roots)`, `system (/etc/ssl/certs/ca-certificates.crt, 140
     /// roots)`, `ca_file (/etc/icsfwd/splunk-ca.pem, 1 root)`, or what cannot be read.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let (word, path) = match self {
             Trust::Bundled => {
                 let n = webpki_roots::TLS_SERVER_ROOTS.len();

@@ -59,12 +59,12 @@ pub struct Hangup(Arc<AtomicBool>);
 impl Hangup {
     /// No reload asked for yet.
     #[must_use]
-    pub fn new() -> Hangup {
+    pub(crate) fn new() -> Hangup {
         Hangup::default()
     }
 
     /// Asks for a reload (several requests before it is served make one reload).
-    pub fn request(&self) {
+    pub(crate) fn request(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 

@@ -398,7 +398,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::checkpoint`], or [`SpoolError::Closed`] after shutdown.
-    pub fn checkpoint(&self) -> Result<CheckpointOutcome, SpoolError> {
+    pub(crate) fn checkpoint(&self) -> Result<CheckpointOutcome, SpoolError> {
         self.with_spool(Spool::checkpoint)
     }
 
@@ -423,7 +423,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::release_destination`], or [`SpoolError::Closed`] after shutdown.
-    pub fn release_destination(&self, id: DestinationId) -> Result<u64, SpoolError> {
+    pub(crate) fn release_destination(&self, id: DestinationId) -> Result<u64, SpoolError> {
         self.with_spool(|spool| spool.release_destination(id))
     }
 

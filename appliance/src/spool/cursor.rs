@@ -91,7 +91,7 @@ pub enum CheckpointError {
 impl CheckpointError {
     /// Whether the file is a genuine checkpoint this reader cannot interpret (refuse to
     /// start), rather than damage (ignore it and redeliver).
-    pub fn must_refuse(&self) -> bool {
+    pub(crate) fn must_refuse(&self) -> bool {
         matches!(self, CheckpointError::UnknownVersion { .. })
     }
 

@@ -89,7 +89,7 @@ impl Hint {
 
     /// Parses one line without its newline; `None` when it is damaged or malformed.
     #[must_use]
-    pub fn decode_line(line: &[u8]) -> Option<Hint> {
+    pub(crate) fn decode_line(line: &[u8]) -> Option<Hint> {
         let split = line.iter().rposition(|&b| b == b' ')?;
         let (body, crc_field) = (line.get(..split)?, line.get(split + 1..)?);
         let stored = u32::from_str_radix(std::str::from_utf8(crc_field).ok()?, 16).ok()?;

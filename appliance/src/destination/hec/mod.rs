@@ -77,7 +77,7 @@ impl Hec {
 
     /// The ack deadline when acks are on.
     #[must_use]
-    pub fn ack_deadline(&self) -> Option<Duration> {
+    pub(crate) fn ack_deadline(&self) -> Option<Duration> {
         self.ack.then_some(self.ack_deadline)
     }
 
@@ -208,7 +208,7 @@ impl Batch {
     /// (The example is the unit test `doc_examples::split_example` below: this module is
     /// internal to the crate, so its example names crate paths.)
     #[must_use]
-    pub fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
+    pub(crate) fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
         let max_events = self.max_events.max(1);
         let mut ranges = Vec::new();
         let mut start = 0;

@@ -223,7 +223,7 @@ impl HecSender {
 
     /// How many events wait for an ack.
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         self.pending.iter().map(|p| p.seqs.len()).sum()
     }
 
@@ -239,7 +239,7 @@ impl HecSender {
 
     /// Asks each URL with pending acks which are indexed, then expires those sent at least
     /// the ack deadline before `now`. Without acks configured, reports nothing.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         let mut report = AckReport::default();
         let Some(deadline) = self.ack_deadline else {
             return report;

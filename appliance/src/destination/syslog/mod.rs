@@ -89,13 +89,13 @@ impl Syslog {
     /// Whether records wait for the receiver's TCP acknowledgement (TCP or TLS with
     /// [`Confirm::TcpAck`]; RELP's answers are read by its own sender).
     #[must_use]
-    pub fn confirms(&self) -> bool {
+    pub(crate) fn confirms(&self) -> bool {
         self.transport != Transport::Udp && self.confirm == Confirm::TcpAck
     }
 
     /// `host:port` of each host, an IPv6 address in brackets, separated by `, `.
     #[must_use]
-    pub fn targets(&self) -> String {
+    pub(crate) fn targets(&self) -> String {
         let targets: Vec<String> = self.hosts.iter().map(ToString::to_string).collect();
         targets.join(", ")
     }
@@ -118,7 +118,7 @@ pub enum Transport {
 
 impl Transport {
     /// `tcp`, `tls`, `udp`, `relp` or `relp-tls`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",

@@ -846,7 +846,7 @@ impl RelpSender {
     /// Records sent and not yet reported: unanswered, or answered or expired and waiting for
     /// the next [`poll_acks`](Self::poll_acks).
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         self.session.as_ref().map_or(0, |s| s.window.len())
             + self.confirmed.len()
             + self.refused.len()
@@ -856,7 +856,7 @@ impl RelpSender {
     /// Reads the receiver's answers (waiting at most [`POLL_WAIT`] when none is there), checks
     /// the response deadline, and reports what was answered, refused or expired since the last
     /// call.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         if let Some(session) = self.session.as_ref() {
             let wait = if session.window.is_empty() {
                 Duration::ZERO
@@ -885,7 +885,7 @@ impl RelpSender {
     /// Ends the session cleanly: sends `close`, reads the answers until its own (at most
     /// [`CLOSE_WAIT`] or the response timeout), closes the connection, and reports what was
     /// answered. Records still unanswered are not reported: they stay in the spool.
-    pub fn finish(&mut self) -> AckReport {
+    pub(crate) fn finish(&mut self) -> AckReport {
         let deadline = Instant::now() + CLOSE_WAIT.min(self.timeouts.response);
         let close = self.session.as_mut().map(|session| {
             let txnr = session.window.take_txnr();

@@ -290,14 +290,14 @@ impl SyslogSender {
     /// Records reported delivered that a connection reset may have lost (`confirm = "write"`,
     /// see the module docs): an upper bound, cumulative since the sender was built.
     #[must_use]
-    pub fn possible_loss(&self) -> u64 {
+    pub(crate) fn possible_loss(&self) -> u64 {
         self.possible_loss
     }
 
     /// Records written and not yet confirmed, or handed back by a broken connection and not
     /// yet polled (`confirm = "tcp-ack"`).
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         let waiting = self.connection.as_ref().map_or(0, |c| c.unconfirmed.len());
         waiting.saturating_add(self.expired.len())
     }
@@ -310,7 +310,7 @@ impl SyslogSender {
 
     /// The settings the sender was built with.
     #[must_use]
-    pub fn settings(&self) -> &Syslog {
+    pub(crate) fn settings(&self) -> &Syslog {
         &self.syslog
     }
 
@@ -318,7 +318,7 @@ impl SyslogSender {
     /// (`indexed`), those a broken connection left unconfirmed (`expired`: re-send them and
     /// count them as possible duplicates), and why it broke (`last_error`). Costs a
     /// non-blocking read and one ioctl; does nothing without records waiting.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         let settle = self.syslog.settle;
         let confirmed = self
             .connection
