@@ -26,8 +26,8 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::Instant;
 
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
 use icsfwd_core::alert::Event;
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 use icsfwd_sim::scenario::{Params, Scenario};
@@ -81,7 +81,8 @@ fn append(dir: &PathBuf, count: u64, producers: u64, window: usize) {
                 let mut pending = VecDeque::new();
                 for event in part {
                     if pending.len() >= window {
-                        let p: icsfwd::spool::commit::Pending = pending.pop_front().unwrap();
+                        let p: icsfwd::testing::spool::commit::Pending =
+                            pending.pop_front().unwrap();
                         p.wait().unwrap();
                     }
                     pending.push_back(handle.submit(event, dest).unwrap());

@@ -21,7 +21,7 @@
 //!   come first and only the reason is cut (at a character boundary); a line break in a reason
 //!   is written as a space, so the text is one line.
 //! - The gate never lets more than one heartbeat per sensor through within an interval, and
-//!   follows at most [`MAX_TRACKED_SENSORS`] names (further names are not forwarded).
+//!   follows at most `MAX_TRACKED_SENSORS` names (further names are not forwarded).
 //!
 //! ```
 //! use std::time::{Duration, Instant};

@@ -29,20 +29,8 @@
 //! - It does not redact: the rule is that no secret is ever passed to it (the `Secret` type
 //!   prints `[redacted]`, and the output layer redacts server replies).
 //!
-//! ```
-//! use icsfwd::logging::{format_json_line, format_line};
-//!
-//! let line = format_line(log::Level::Warn, "icsfwd::deliver", "HEC parked:\ncredentials rejected");
-//! assert_eq!(line, "<4>icsfwd[deliver]: HEC parked:\\ncredentials rejected");
-//! let line = format_line(log::Level::Info, "icsfwd::ingest", "title \u{1b}[31mred");
-//! assert_eq!(line, "<6>icsfwd[ingest]: title \\x1b[31mred");
-//!
-//! let json = format_json_line(0, log::Level::Warn, "icsfwd::deliver", "parked\u{1b}", &[]);
-//! assert_eq!(
-//!     json,
-//!     r#"{"time":"1970-01-01T00:00:00.000Z","level":"warn","target":"icsfwd::deliver","message":"parked\u001b"}"#
-//! );
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -57,7 +45,7 @@ use crate::config::{LogFormat, LogLevel};
 
 /// The level filter of a configured [`LogLevel`].
 #[must_use]
-pub fn filter(level: LogLevel) -> LevelFilter {
+pub(crate) fn filter(level: LogLevel) -> LevelFilter {
     match level {
         LogLevel::Error => LevelFilter::Error,
         LogLevel::Warn => LevelFilter::Warn,
@@ -75,7 +63,7 @@ const JSON: u8 = 1;
 
 /// Installs the stderr logger at `level`, writing `format`. A second call only changes the
 /// level and the format (the logger can be installed once per process).
-pub fn init(level: LevelFilter, format: LogFormat) {
+pub(crate) fn init(level: LevelFilter, format: LogFormat) {
     static LOGGER: StderrLogger = StderrLogger;
     let code = match format {
         LogFormat::Journald => JOURNALD,
@@ -153,8 +141,9 @@ fn module(target: &str) -> &str {
 /// One record as the journald line written (without its line feed):
 /// `<P>icsfwd[module]: message`, the module being `target` without its `icsfwd::` prefix,
 /// every control character of the message escaped (see the module docs).
+#[cfg(test)]
 #[must_use]
-pub fn format_line(level: Level, target: &str, message: &str) -> String {
+pub(crate) fn format_line(level: Level, target: &str, message: &str) -> String {
     format_line_with_fields(level, target, message, &[])
 }
 
@@ -184,7 +173,7 @@ pub(crate) fn format_line_with_fields(
 /// milliseconds, from `time_ms`), `level` (`error`, `warn`, `info`, `debug`, `trace`),
 /// `target` (the full module path), `message`, and `fields` when there are any.
 #[must_use]
-pub fn format_json_line(
+pub(crate) fn format_json_line(
     time_ms: u64,
     level: Level,
     target: &str,
@@ -403,5 +392,33 @@ mod tests {
     fn configured_levels_map_to_filters() {
         assert_eq!(filter(LogLevel::Warn), LevelFilter::Warn);
         assert_eq!(filter(LogLevel::Trace), LevelFilter::Trace);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::logging::{format_json_line, format_line};
+
+        let line = format_line(
+            log::Level::Warn,
+            "icsfwd::deliver",
+            "HEC parked:\ncredentials rejected",
+        );
+        assert_eq!(
+            line,
+            "<4>icsfwd[deliver]: HEC parked:\\ncredentials rejected"
+        );
+        let line = format_line(log::Level::Info, "icsfwd::ingest", "title \u{1b}[31mred");
+        assert_eq!(line, "<6>icsfwd[ingest]: title \\x1b[31mred");
+
+        let json = format_json_line(0, log::Level::Warn, "icsfwd::deliver", "parked\u{1b}", &[]);
+        assert_eq!(
+            json,
+            r#"{"time":"1970-01-01T00:00:00.000Z","level":"warn","target":"icsfwd::deliver","message":"parked\u001b"}"#
+        );
     }
 }

@@ -28,26 +28,8 @@
 //! - The "alerts dropped" notice uses the core kind `AlertsDropped` for evictions and dead
 //!   letters alike; the text says which, how many, and where to look.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::ingest::schema::Heartbeat;
-//! use icsfwd::notify::{Change, DropWatch, HeartbeatTracker};
-//! use icsfwd_core::alert::Sensor;
-//!
-//! let tracker = HeartbeatTracker::new(Duration::from_secs(60));
-//! let mut sensor = Sensor::unknown();
-//! sensor.set_name("sensor-plant-b");
-//! let start = Instant::now();
-//! tracker.beat(&Heartbeat { sensor, time_ms: 0 }, start);
-//! assert!(tracker.check(start + Duration::from_secs(30)).is_empty());
-//! let changes = tracker.check(start + Duration::from_secs(61));
-//! assert!(matches!(&changes[..], [Change::Offline(s)] if s.name.as_str() == "sensor-plant-b"));
-//!
-//! let mut watch = DropWatch::default();
-//! assert_eq!(watch.observe(0, &[]), None);
-//! let text = watch.observe(3, &[]).unwrap_or_default();
-//! assert!(text.contains("3 alert(s) evicted"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -66,10 +48,10 @@ use crate::spool::storage::{FsStorage, Storage};
 use crate::spool::{AppendError, Handle};
 
 /// The most sensors [`HeartbeatTracker`] follows.
-pub const MAX_TRACKED_SENSORS: usize = 256;
+pub(crate) const MAX_TRACKED_SENSORS: usize = 256;
 
 /// Makes system notifications, routes them with the rules and appends them to the spool.
-pub struct Notifier<S: Storage + 'static = FsStorage> {
+pub(crate) struct Notifier<S: Storage + 'static = FsStorage> {
     rules: SharedRules,
     handle: Handle<S>,
     sensor: Sensor,
@@ -79,7 +61,7 @@ pub struct Notifier<S: Storage + 'static = FsStorage> {
 
 /// A notification appended to the spool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// Its spool sequence number.
     pub seq: u64,
     /// The destinations it goes to.
@@ -89,7 +71,7 @@ pub struct Sent {
 impl<S: Storage + 'static> Notifier<S> {
     /// A notifier for the forwarder's own sensor (`sensor_name`, `sensor_ip`), started at
     /// `started_ms` (milliseconds since the Unix epoch; the base of every id).
-    pub fn new(
+    pub(crate) fn new(
         rules: impl Into<SharedRules>,
         handle: Handle<S>,
         sensor_name: &str,
@@ -110,12 +92,12 @@ impl<S: Storage + 'static> Notifier<S> {
     }
 
     /// The forwarder's own sensor.
-    pub fn sensor(&self) -> &Sensor {
+    pub(crate) fn sensor(&self) -> &Sensor {
         &self.sensor
     }
 
     /// A new notification of `kind` about `sensor` at `now_ms`, with a fresh id.
-    pub fn make(
+    pub(crate) fn make(
         &self,
         kind: NotificationKind,
         sensor: &Sensor,
@@ -137,7 +119,7 @@ impl<S: Storage + 'static> Notifier<S> {
     /// # Errors
     ///
     /// The spool refused it (full, or shutting down).
-    pub fn send(
+    pub(crate) fn send(
         &self,
         kind: NotificationKind,
         sensor: &Sensor,
@@ -159,7 +141,7 @@ impl<S: Storage + 'static> Notifier<S> {
     /// [`send`](Notifier::send) for the routine kinds (health reports, forwarded heartbeats):
     /// logged at debug level only, since they come every interval and say nothing new to the
     /// journal (`icsfwd status` shows the same). A refusal is logged as a warning.
-    pub fn send_routine(
+    pub(crate) fn send_routine(
         &self,
         kind: NotificationKind,
         sensor: &Sensor,
@@ -235,7 +217,7 @@ fn event_id(event: &Event) -> String {
 
 /// A change of a tracked sensor's state, found by [`HeartbeatTracker::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// No heartbeat for longer than the timeout.
     Offline(Sensor),
     /// A heartbeat after the sensor was reported offline.
@@ -258,7 +240,7 @@ struct Sensors {
 
 /// Per sensor name, when its last heartbeat arrived; see the module docs.
 #[derive(Debug)]
-pub struct HeartbeatTracker {
+pub(crate) struct HeartbeatTracker {
     timeout: Duration,
     max: usize,
     sensors: Mutex<Sensors>,
@@ -267,12 +249,12 @@ pub struct HeartbeatTracker {
 impl HeartbeatTracker {
     /// A tracker reporting a sensor offline after `timeout` without a heartbeat, following at
     /// most [`MAX_TRACKED_SENSORS`] sensors.
-    pub fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         HeartbeatTracker::with_capacity(timeout, MAX_TRACKED_SENSORS)
     }
 
     /// The same with at most `max` sensors.
-    pub fn with_capacity(timeout: Duration, max: usize) -> Self {
+    pub(crate) fn with_capacity(timeout: Duration, max: usize) -> Self {
         HeartbeatTracker {
             timeout,
             max,
@@ -282,7 +264,7 @@ impl HeartbeatTracker {
 
     /// Records a heartbeat received at `now`; returns `false` if the sensor is not tracked
     /// because the tracker is full.
-    pub fn beat(&self, heartbeat: &Heartbeat, now: Instant) -> bool {
+    pub(crate) fn beat(&self, heartbeat: &Heartbeat, now: Instant) -> bool {
         let mut sensors = self.sensors.lock().unwrap_or_else(PoisonError::into_inner);
         let name = heartbeat.sensor.name.as_str();
         if let Some(tracked) = sensors.by_name.get_mut(name) {
@@ -319,7 +301,7 @@ impl HeartbeatTracker {
 
     /// The changes since the last check, at `now`: each sensor silent for longer than the
     /// timeout goes offline once; each offline sensor heard from again is back online.
-    pub fn check(&self, now: Instant) -> Vec<Change> {
+    pub(crate) fn check(&self, now: Instant) -> Vec<Change> {
         let mut sensors = self.sensors.lock().unwrap_or_else(PoisonError::into_inner);
         let mut changes = Vec::new();
         for tracked in sensors.by_name.values_mut() {
@@ -336,24 +318,20 @@ impl HeartbeatTracker {
     }
 
     /// How many sensors are tracked.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.sensors
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .by_name
             .len()
     }
-
-    /// Whether no sensor is tracked yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Watches the drop counters (spool evictions, per-destination dead letters) and words a
 /// notice when they grow.
 #[derive(Debug, Default, Clone)]
-pub struct DropWatch {
+pub(crate) struct DropWatch {
     evicted: u64,
     dead_lettered: HashMap<String, u64>,
     deadletter_dir: Option<PathBuf>,
@@ -362,7 +340,7 @@ pub struct DropWatch {
 impl DropWatch {
     /// A watch whose notices point at the dead-letter files in `dir`
     /// (`<spool>/deadletter`).
-    pub fn new(deadletter_dir: &Path) -> Self {
+    pub(crate) fn new(deadletter_dir: &Path) -> Self {
         DropWatch {
             deadletter_dir: Some(deadletter_dir.to_path_buf()),
             ..DropWatch::default()
@@ -371,7 +349,11 @@ impl DropWatch {
 
     /// Takes the counters now (`evicted` in all; `(destination, dead-lettered)` pairs) and
     /// returns the text of a notice if any grew since the last call.
-    pub fn observe(&mut self, evicted: u64, dead_lettered: &[(&str, u64)]) -> Option<String> {
+    pub(crate) fn observe(
+        &mut self,
+        evicted: u64,
+        dead_lettered: &[(&str, u64)],
+    ) -> Option<String> {
         let mut parts = Vec::new();
         if evicted > self.evicted {
             parts.push(format!(
@@ -514,5 +496,34 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::ingest::schema::Heartbeat;
+        use crate::notify::{Change, DropWatch, HeartbeatTracker};
+        use icsfwd_core::alert::Sensor;
+        use std::time::{Duration, Instant};
+
+        let tracker = HeartbeatTracker::new(Duration::from_secs(60));
+        let mut sensor = Sensor::unknown();
+        sensor.set_name("sensor-plant-b");
+        let start = Instant::now();
+        tracker.beat(&Heartbeat { sensor, time_ms: 0 }, start);
+        assert!(tracker.check(start + Duration::from_secs(30)).is_empty());
+        let changes = tracker.check(start + Duration::from_secs(61));
+        assert!(
+            matches!(&changes[..], [Change::Offline(s)] if s.name.as_str() == "sensor-plant-b")
+        );
+
+        let mut watch = DropWatch::default();
+        assert_eq!(watch.observe(0, &[]), None);
+        let text = watch.observe(3, &[]).unwrap_or_default();
+        assert!(text.contains("3 alert(s) evicted"));
     }
 }

@@ -37,37 +37,8 @@
 //!   each with its own steps; the test succeeds only when every host took the test alert, and
 //!   a failure names the hosts that failed.
 //!
-//! ```
-//! use icsfwd::config::{Config, Origin};
-//! use icsfwd::probe::{TEST_TITLE, find_destination, test_alert};
-//! use icsfwd_core::alert::{Event, Severity};
-//!
-//! let text = r#"
-//! [sensor]
-//! name = "sensor-plant-a"
-//! ip = "10.20.0.5"
-//!
-//! [[destination]]
-//! name = "soc-hec"
-//! kind = "hec"
-//! urls = ["https://splunk.example:8088"]
-//! token_env = "HEC_TOKEN"
-//!
-//! [[rule]]
-//! name = "everything"
-//! actions = ["soc-hec"]
-//! "#;
-//! let origin = Origin { path: "icsfwd.toml".into(), mode: 0o600 };
-//! let env = |_: &str| Some("11111111-2222-3333-4444-555555555555".to_owned());
-//! let config = Config::parse(text, &origin, &env).map_err(|p| format!("{p:?}"))?;
-//! let unknown = find_destination(&config, "soc").unwrap_err();
-//! assert_eq!(unknown.to_string(), r#"no destination named "soc" in the configuration; defined: soc-hec"#);
-//! let Event::Alert(alert) = test_alert(&config.sensor, 1_700_000_000_000) else { unreachable!() };
-//! assert_eq!(alert.title.as_str(), TEST_TITLE);
-//! assert_eq!(alert.severity, Severity::Warning);
-//! assert_eq!(alert.sensor.name.as_str(), "sensor-plant-a");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io::{self, Write};
@@ -77,11 +48,11 @@ use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 use crate::config::{self, Config};
 use crate::destination::Destination;
 use crate::destination::probe::TestAlert;
-pub use crate::destination::probe::{Conclusion, ProbeOptions, TEST_TITLE, advice, fix};
+pub(crate) use crate::destination::probe::{Conclusion, ProbeOptions, TEST_TITLE};
 
 /// A destination name the configuration does not define.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownDestination {
+pub(crate) struct UnknownDestination {
     /// The name asked for.
     pub name: String,
     /// The names the configuration defines, in order.
@@ -110,7 +81,7 @@ impl std::error::Error for UnknownDestination {}
 /// # Errors
 ///
 /// No destination has that name.
-pub fn find_destination<'a>(
+pub(crate) fn find_destination<'a>(
     config: &'a Config,
     name: &str,
 ) -> Result<&'a Destination, UnknownDestination> {
@@ -123,7 +94,7 @@ pub fn find_destination<'a>(
 /// The test alert: [`TEST_TITLE`], Warning, engine Operational, the configured sensor, id and
 /// time `now_ms`.
 #[must_use]
-pub fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
+pub(crate) fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
     let mut alert = Alert::new(now_ms, now_ms, Engine::Operational, Severity::Warning);
     alert.set_title(TEST_TITLE);
     alert.set_message(
@@ -142,7 +113,7 @@ pub fn test_alert(sensor: &config::Sensor, now_ms: u64) -> Event {
 /// # Errors
 ///
 /// Writing to `out` failed (the test itself failing is a [`Conclusion::Failed`]).
-pub fn run(
+pub(crate) fn run(
     config: &Config,
     destination: &Destination,
     out: &mut dyn Write,
@@ -152,4 +123,50 @@ pub fn run(
     let event = test_alert(&config.sensor, now_ms);
     let alert = TestAlert::new(event, &config.sensor.name, now_ms);
     destination.probe(config.sensor.ip, &alert, out, options)
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::config::{Config, Origin};
+        use crate::probe::{TEST_TITLE, find_destination, test_alert};
+        use icsfwd_core::alert::{Event, Severity};
+
+        let text = r#"
+        [sensor]
+        name = "sensor-plant-a"
+        ip = "10.20.0.5"
+
+        [[destination]]
+        name = "soc-hec"
+        kind = "hec"
+        urls = ["https://splunk.example:8088"]
+        token_env = "HEC_TOKEN"
+
+        [[rule]]
+        name = "everything"
+        actions = ["soc-hec"]
+        "#;
+        let origin = Origin {
+            path: "icsfwd.toml".into(),
+            mode: 0o600,
+        };
+        let env = |_: &str| Some("11111111-2222-3333-4444-555555555555".to_owned());
+        let config = Config::parse(text, &origin, &env).map_err(|p| format!("{p:?}"))?;
+        let unknown = find_destination(&config, "soc").unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            r#"no destination named "soc" in the configuration; defined: soc-hec"#
+        );
+        let Event::Alert(alert) = test_alert(&config.sensor, 1_700_000_000_000) else {
+            unreachable!()
+        };
+        assert_eq!(alert.title.as_str(), TEST_TITLE);
+        assert_eq!(alert.severity, Severity::Warning);
+        assert_eq!(alert.sensor.name.as_str(), "sensor-plant-a");
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
 }

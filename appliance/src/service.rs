@@ -5,16 +5,16 @@
 //! - **Start** (`Service::start`): opens the spool (`open_spool`, recovering what a crash
 //!   left), starts the group commit, one delivery worker per destination with the
 //!   housekeeper, and the ingest server (`start_ingest`), then sends the "sensor online"
-//!   system notification ([`crate::notify`]).
+//!   system notification (`crate::notify`).
 //! - **Serve** (`Service::serve`): writes a status snapshot every [`STATUS_INTERVAL`]
 //!   (`Service::tick`) until it is told to stop ([`Stop`], triggered by SIGTERM or SIGINT in
 //!   the binary) or the spool failed. Each status tick also reports sensors whose heartbeats
 //!   stopped (or came back) and, at most once per tick, alerts evicted or dead-lettered;
 //!   appends the heartbeats `[health] heartbeat_interval` lets through and, every `[health]
 //!   interval`, one health report per destination ([`crate::health`]).
-//!   Beside it, the control thread ([`crate::reload::control`]) serves `icsfwd reload`,
+//!   Beside it, the control thread (`crate::reload::control`) serves `icsfwd reload`,
 //!   `icsfwd spool release-destination` and SIGHUP ([`Hangup`]): a reload applies a new
-//!   configuration whole or refuses it whole while ingest goes on ([`crate::reload`]).
+//!   configuration whole or refuses it whole while ingest goes on (`crate::reload`).
 //! - **Stop** (`Service::stop`), in the order that keeps the delivery contract, one function
 //!   per step:
 //!
@@ -29,7 +29,7 @@
 //! 5. `remove_status_file`: the status file is removed, so `icsfwd status` says the service
 //!    is not running.
 //!
-//! The metrics endpoint (`[metrics]`, [`crate::metrics`]) starts once the spool is open (and
+//! The metrics endpoint (`[metrics]`, `crate::metrics`) starts once the spool is open (and
 //! locked), before its group commit and anything that records a timing, and stops last, so a
 //! scrape sees the whole stop.
 //!
@@ -40,7 +40,7 @@
 //!   sent again: counted as possible duplicates by the workers, never lost).
 //! - Nothing secret is logged: configuration secrets are `Secret`s and output errors come
 //!   redacted.
-//! - One service per spool: the spool's lock ([`crate::spool::lock`]) is taken first and held
+//! - One service per spool: the spool's lock (`crate::spool::lock`) is taken first and held
 //!   until the process ends; a second `icsfwd run` on the same `[spool] dir` stops at once
 //!   with [`ServiceError::SpoolInUse`], having changed nothing.
 //! - Every start logs what recovery found (records, torn tails, corrupt frames skipped) and
@@ -178,7 +178,7 @@ pub fn run(config: &Config, stop: &Stop) -> Result<StopReport, ServiceError> {
 /// # Errors
 ///
 /// As [`run`].
-pub fn run_with_reloads(
+pub(crate) fn run_with_reloads(
     config: &Config,
     stop: &Stop,
     hangup: &Hangup,

@@ -1,5 +1,5 @@
 //! `icsfwd deadletter list` and `icsfwd deadletter replay <destination>`: the records a
-//! destination refused for good ([`crate::deliver::replay`]).
+//! destination refused for good (`crate::deliver::replay`).
 
 use std::io::{self, Write as _};
 use std::path::Path;

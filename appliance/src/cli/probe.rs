@@ -1,5 +1,5 @@
 //! `icsfwd test <destination>`: one test alert sent straight to a destination
-//! ([`crate::probe`]), every step printed.
+//! (`crate::probe`), every step printed.
 
 use std::io;
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! `icsfwd reload` and `icsfwd spool release-destination`: requests to the running service
-//! through its control socket ([`crate::reload::control`]), beside the ingest socket of the
+//! through its control socket (`crate::reload::control`), beside the ingest socket of the
 //! configuration.
 
 use std::io;

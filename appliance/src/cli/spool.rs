@@ -1,4 +1,4 @@
-//! `icsfwd spool verify`: a read-only check of a spool directory ([`crate::spool::verify()`]).
+//! `icsfwd spool verify`: a read-only check of a spool directory (`crate::spool::verify()`).
 
 use std::path::{Path, PathBuf};
 

@@ -23,10 +23,10 @@
 //!   then per section or array element the first unknown key or wrongly typed value, then
 //!   every value that does not make sense. Each [`Problem`] names the file, the line and
 //!   column, the key path (`destination[2].port`, counting array elements from 0) and the fix.
-//! - Secrets ([`Secret`](crate::destination::Secret)) are never printed: not by `Debug` of
+//! - Secrets (`Secret`) are never printed: not by `Debug` of
 //!   any type here, not in a [`Problem`]. An inline secret is refused when the config file is
 //!   readable by group or others; a secret file must not be (see
-//!   [`secret`](crate::destination::secret)).
+//!   `secret`).
 //! - Input is bounded: the file ([`MAX_CONFIG_BYTES`]), every list (the core capacities:
 //!   [`MAX_DESTINATIONS`], [`rule::MAX_RULES`], [`rule::MAX_EXCLUSIONS`]), every name.
 //! - TLS verification is on unless a destination says `verify = false`; that, and plain
@@ -163,7 +163,7 @@ impl Default for Health {
 }
 
 /// The default `[health] interval`.
-pub const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// `[sensor]`: the sensor this forwarder serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,7 +195,7 @@ pub struct Spool {
     pub commit_window: Duration,
 }
 
-/// `[metrics]`: where the metrics endpoint ([`crate::metrics`]) listens.
+/// `[metrics]`: where the metrics endpoint (`crate::metrics`) listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Metrics {

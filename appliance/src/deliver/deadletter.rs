@@ -26,20 +26,8 @@
 //! each time, so it always appends to the file that is at the path now (a replay replaces it
 //! by a rename), never to a replaced one.
 //!
-//! ```
-//! use icsfwd::deliver::deadletter::DeadLetters;
-//! use icsfwd_core::alert::{Alert, Event};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let mut file = DeadLetters::new(dir.path(), "soc-hec");
-//! let event = Event::from(Alert::example(1_700_000_000_000));
-//! file.append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
-//! let text = std::fs::read_to_string(dir.path().join("deadletter/soc-hec.jsonl"))?;
-//! let line: serde_json::Value = serde_json::from_str(text.trim_end())?;
-//! assert_eq!(line["seq"], 7);
-//! assert_eq!(line["event"]["type"], "alert");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
@@ -53,7 +41,7 @@ use crate::ingest::schema::encode_line;
 use crate::spool::storage::{create_dir_all, open_creating};
 
 /// The directory, under the spool directory, holding the dead-letter files.
-pub const DIR: &str = "deadletter";
+pub(crate) const DIR: &str = "deadletter";
 
 /// The dead-letter file of one destination.
 #[derive(Debug)]
@@ -70,7 +58,7 @@ pub struct DeadLetters {
 /// # Errors
 ///
 /// The lock file cannot be created or locked.
-pub fn lock(dir: &Path, name: &str) -> io::Result<File> {
+pub(crate) fn lock(dir: &Path, name: &str) -> io::Result<File> {
     let file = open_creating(
         &dir.join(format!("{name}.lock")),
         OpenOptions::new().create(true).truncate(false).write(true),
@@ -94,7 +82,7 @@ impl DeadLetters {
 
     /// The file's path.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -184,5 +172,26 @@ mod tests {
         let last = text.lines().last().unwrap();
         let value: serde_json::Value = serde_json::from_str(last).unwrap();
         assert_eq!(value["seq"], 2);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::deliver::deadletter::DeadLetters;
+        use icsfwd_core::alert::{Alert, Event};
+
+        let dir = tempfile::tempdir()?;
+        let mut file = DeadLetters::new(dir.path(), "soc-hec");
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        file.append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
+        let text = std::fs::read_to_string(dir.path().join("deadletter/soc-hec.jsonl"))?;
+        let line: serde_json::Value = serde_json::from_str(text.trim_end())?;
+        assert_eq!(line["seq"], 7);
+        assert_eq!(line["event"]["type"], "alert");
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

@@ -9,24 +9,8 @@
 //! checkpoint removes nothing (the spool's own guarantee) and is retried at the next tick; a
 //! spool already shut down ([`SpoolError::Closed`]) ends the thread.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::deliver::Shutdown;
-//! use icsfwd::deliver::housekeeper::{Housekeeper, HousekeepingCell};
-//! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &["hec".to_string()])?;
-//! let group = GroupCommit::start(spool, GroupConfig::default())?;
-//! let shutdown = Shutdown::new();
-//! let cell = HousekeepingCell::default();
-//! let keeper = Housekeeper::new(group.handle(), Duration::from_secs(5), shutdown.clone(), cell.clone());
-//! let thread = std::thread::spawn(move || keeper.run());
-//! shutdown.trigger();
-//! thread.join().unwrap();
-//! assert!(cell.snapshot().checkpoints >= 1, "one more checkpoint at shutdown");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -51,12 +35,12 @@ pub struct HousekeepingStats {
 
 /// Shared [`HousekeepingStats`].
 #[derive(Debug, Clone, Default)]
-pub struct HousekeepingCell(Arc<Mutex<HousekeepingStats>>);
+pub(crate) struct HousekeepingCell(Arc<Mutex<HousekeepingStats>>);
 
 impl HousekeepingCell {
     /// A copy of the counters.
     #[must_use]
-    pub fn snapshot(&self) -> HousekeepingStats {
+    pub(crate) fn snapshot(&self) -> HousekeepingStats {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -70,7 +54,7 @@ impl HousekeepingCell {
 
 /// See the [module docs](self).
 #[derive(Debug)]
-pub struct Housekeeper {
+pub(crate) struct Housekeeper {
     handle: Handle,
     interval: Duration,
     shutdown: Shutdown,
@@ -80,7 +64,7 @@ pub struct Housekeeper {
 impl Housekeeper {
     /// A housekeeper checkpointing through `handle` every `interval`.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         handle: Handle,
         interval: Duration,
         shutdown: Shutdown,
@@ -95,7 +79,7 @@ impl Housekeeper {
     }
 
     /// Runs until the shutdown signal, then checkpoints once more.
-    pub fn run(self) {
+    pub(crate) fn run(self) {
         loop {
             let stopping = self.shutdown.wait_timeout(self.interval);
             if !self.checkpoint() || stopping {
@@ -130,5 +114,43 @@ impl Housekeeper {
                 true
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::deliver::Shutdown;
+        use crate::deliver::housekeeper::{Housekeeper, HousekeepingCell};
+        use crate::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir()?;
+        let (spool, _) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &["hec".to_string()],
+        )?;
+        let group = GroupCommit::start(spool, GroupConfig::default())?;
+        let shutdown = Shutdown::new();
+        let cell = HousekeepingCell::default();
+        let keeper = Housekeeper::new(
+            group.handle(),
+            Duration::from_secs(5),
+            shutdown.clone(),
+            cell.clone(),
+        );
+        let thread = std::thread::spawn(move || keeper.run());
+        shutdown.trigger();
+        thread.join().unwrap();
+        assert!(
+            cell.snapshot().checkpoints >= 1,
+            "one more checkpoint at shutdown"
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

@@ -73,17 +73,8 @@
 //! - Logs go through the `log` facade (target `icsfwd::deliver::…`), which
 //!   [`logging`](crate::logging) writes as journald lines.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::deliver::Shutdown;
-//!
-//! let shutdown = Shutdown::new();
-//! let watcher = shutdown.clone();
-//! let thread = std::thread::spawn(move || watcher.wait_timeout(Duration::from_secs(600)));
-//! shutdown.trigger();
-//! assert!(thread.join().unwrap(), "woken by the trigger, not the timeout");
-//! assert!(shutdown.is_triggered());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io;
 use std::path::Path;
@@ -95,11 +86,11 @@ use crate::config;
 use crate::destination::{Destination, Sender, SetupError};
 use crate::spool::Handle;
 
-pub mod deadletter;
-pub mod housekeeper;
-pub mod replay;
-pub mod stats;
-pub mod worker;
+pub(crate) mod deadletter;
+pub(crate) mod housekeeper;
+pub(crate) mod replay;
+pub(crate) mod stats;
+pub(crate) mod worker;
 
 use housekeeper::{Housekeeper, HousekeepingStats};
 use stats::{DeliveryStats, State, StatsCell};
@@ -145,7 +136,7 @@ impl Shutdown {
 
     /// Waits up to `timeout` for the trigger; returns whether it was triggered. This is how
     /// the delivery threads sleep.
-    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+    pub(crate) fn wait_timeout(&self, timeout: Duration) -> bool {
         let (flag, changed) = &*self.0;
         let deadline = Instant::now().checked_add(timeout);
         let mut triggered = flag.lock().unwrap_or_else(PoisonError::into_inner);
@@ -213,7 +204,11 @@ impl Delivery {
     /// # Errors
     ///
     /// A thread could not be spawned (the threads already started are stopped).
-    pub fn start(config: &config::Config, handle: Handle, spool_dir: &Path) -> io::Result<Running> {
+    pub(crate) fn start(
+        config: &config::Config,
+        handle: Handle,
+        spool_dir: &Path,
+    ) -> io::Result<Running> {
         Self::start_with(config, handle, spool_dir, DeliveryOptions::default())
     }
 
@@ -397,7 +392,7 @@ impl Running {
     ///
     /// A thread could not be spawned (its destination has no worker until the next reload
     /// or restart; its records stay in the spool).
-    pub fn reconfigure(
+    pub(crate) fn reconfigure(
         &mut self,
         config: &config::Config,
         restart: &[String],
@@ -493,4 +488,113 @@ fn join_until(thread: JoinHandle<()>, until: Instant) -> Result<(), JoinHandle<(
     // A panicked thread has stopped too; its panic was already printed.
     let _ = thread.join();
     Ok(())
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::deliver::Shutdown;
+        use std::time::Duration;
+
+        let shutdown = Shutdown::new();
+        let watcher = shutdown.clone();
+        let thread = std::thread::spawn(move || watcher.wait_timeout(Duration::from_secs(600)));
+        shutdown.trigger();
+        assert!(
+            thread.join().unwrap(),
+            "woken by the trigger, not the timeout"
+        );
+        assert!(shutdown.is_triggered());
+    }
+}
+
+#[cfg(test)]
+mod worker_doc_example {
+    //! The example of `deliver/worker.rs`, run as a unit test (that module is internal to
+    //! the crate; its own copy of the example is not run).
+
+    #[test]
+    fn worker_module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::deliver::Shutdown;
+        use crate::deliver::deadletter::DeadLetters;
+        use crate::deliver::stats::StatsCell;
+        use crate::deliver::worker::{Worker, WorkerSettings};
+        use crate::destination::classify::Action;
+        use crate::destination::{AckReport, Item, Outcome, Restored, Sender};
+        use crate::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+        use icsfwd_core::alert::{Alert, Event};
+        use icsfwd_core::destination::{DestinationId, DestinationSet};
+        use std::time::{Duration, Instant};
+
+        struct Accept;
+        impl Sender for Accept {
+            fn send(&mut self, batch: &[Item<'_>], _: Instant) -> Outcome {
+                Outcome::whole(batch.len(), Action::Delivered)
+            }
+            // Delivered on the spot: nothing ever awaits a confirmation, nothing can be lost.
+            fn poll_acks(&mut self, _: Instant) -> AckReport {
+                AckReport::default()
+            }
+            fn pending_acks(&self) -> usize {
+                0
+            }
+            fn poll_interval(&self) -> Option<Duration> {
+                None
+            }
+            fn possible_loss(&self) -> u64 {
+                0
+            }
+            fn finish(&mut self) -> AckReport {
+                AckReport::default()
+            }
+            // Keeps nothing across a restart.
+            fn resume(&mut self, _: &std::path::Path, _: &str) -> Option<u64> {
+                None
+            }
+            fn restore(&mut self, _: &[(u64, u32)], _: Instant) -> Vec<(u64, Restored)> {
+                Vec::new()
+            }
+        }
+
+        let dir = tempfile::tempdir()?;
+        let (spool, _) = Spool::open(
+            FsStorage::new(),
+            dir.path(),
+            SpoolConfig::default(),
+            &["a".to_string()],
+        )?;
+        let group = GroupCommit::start(spool, GroupConfig::default())?;
+        let dest = DestinationId::new(0).unwrap();
+        group.handle().append(
+            Event::from(Alert::example(0)),
+            DestinationSet::EMPTY.with(dest),
+        )?;
+
+        let settings = WorkerSettings::new(dest, "a");
+        let (stats, shutdown) = (StatsCell::new("a", "test"), Shutdown::new());
+        let worker = Worker::new(
+            settings,
+            Box::new(Accept),
+            group.handle(),
+            stats.clone(),
+            shutdown.clone(),
+            DeadLetters::new(dir.path(), "a"),
+        );
+        let thread = std::thread::spawn(move || worker.run());
+        let give_up = Instant::now() + Duration::from_secs(30);
+        while stats.snapshot().delivered < 1 && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        shutdown.trigger();
+        thread.join().unwrap();
+        assert_eq!(stats.snapshot().delivered, 1);
+        assert!(
+            group.handle().peek(dest, 10)?.is_empty(),
+            "acknowledged in the spool"
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
 }

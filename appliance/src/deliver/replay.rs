@@ -38,20 +38,8 @@
 //! replay may send it again (Splunk may have indexed it); its stable event id lets searches
 //! dedupe.
 //!
-//! ```
-//! use icsfwd::deliver::deadletter::DeadLetters;
-//! use icsfwd::deliver::replay;
-//! use icsfwd_core::alert::{Alert, Event};
-//!
-//! let spool = tempfile::tempdir()?;
-//! let event = Event::from(Alert::example(1_700_000_000_000));
-//! DeadLetters::new(spool.path(), "soc-hec").append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
-//! let files = replay::list(spool.path())?;
-//! assert_eq!(files[0].destination, "soc-hec");
-//! assert_eq!(files[0].records, 1);
-//! assert_eq!(files[0].reasons, vec![("event refused: HTTP 400 code 6".to_owned(), 1)]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -71,17 +59,17 @@ use crate::spool::storage::{FILE_MODE, open_creating, set_mode};
 
 /// Longest dead-letter line read (an event line is at most [`schema::MAX_LINE`], plus the
 /// wrapper); a longer line is kept as it is and reported undecodable.
-pub const MAX_LINE: usize = 4 * schema::MAX_LINE;
+pub(crate) const MAX_LINE: usize = 4 * schema::MAX_LINE;
 
 /// Most records held in memory at once while their HEC acks are awaited.
-pub const WINDOW: usize = 100;
+pub(crate) const WINDOW: usize = 100;
 
 /// Most distinct reasons [`list`] reports per file; the rest are counted under "other".
-pub const MAX_REASONS: usize = 20;
+pub(crate) const MAX_REASONS: usize = 20;
 
 /// One dead-letter file, summarised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSummary {
+pub(crate) struct FileSummary {
     /// The destination (the file's name without `.jsonl`).
     pub destination: String,
     /// The file.
@@ -100,7 +88,7 @@ pub struct FileSummary {
 /// # Errors
 ///
 /// The directory or a file cannot be read.
-pub fn list(spool_dir: &Path) -> io::Result<Vec<FileSummary>> {
+pub(crate) fn list(spool_dir: &Path) -> io::Result<Vec<FileSummary>> {
     let dir = spool_dir.join(DIR);
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
@@ -327,7 +315,7 @@ pub struct ReplaySummary {
 impl ReplaySummary {
     /// Records left in the file.
     #[must_use]
-    pub fn kept(&self) -> usize {
+    pub(crate) fn kept(&self) -> usize {
         self.records - self.delivered + self.appended_meanwhile
     }
 }
@@ -813,5 +801,30 @@ fn decode(bytes: &[u8], report: &mut RecordReport) -> Result<Event, Fate> {
             Ok(event)
         }
         Message::Heartbeat(_) => Err(undecodable("a heartbeat, not an event")),
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::deliver::deadletter::DeadLetters;
+        use crate::deliver::replay;
+        use icsfwd_core::alert::{Alert, Event};
+
+        let spool = tempfile::tempdir()?;
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        DeadLetters::new(spool.path(), "soc-hec")
+            .append(&[(7, &event)], "event refused: HTTP 400 code 6")?;
+        let files = replay::list(spool.path())?;
+        assert_eq!(files[0].destination, "soc-hec");
+        assert_eq!(files[0].records, 1);
+        assert_eq!(
+            files[0].reasons,
+            vec![("event refused: HTTP 400 code 6".to_owned(), 1)]
+        );
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

@@ -11,22 +11,8 @@
 //! (already redacted: no secret reaches a [`DeliveryStats`]); times are wall-clock epoch
 //! milliseconds so they serialize plainly.
 //!
-//! ```
-//! use icsfwd::deliver::stats::{State, StatsCell};
-//!
-//! let cell = StatsCell::new("soc-hec", "hec");
-//! cell.update(|s| {
-//!     s.delivered += 3;
-//!     s.state = State::Parked { reason: "credentials rejected: HTTP 401".into() };
-//! });
-//! let json = serde_json::to_value(cell.snapshot()).unwrap();
-//! assert_eq!(json["delivered"], 3);
-//! assert_eq!(json["state"], "parked");
-//! assert_eq!(json["reason"], "credentials rejected: HTTP 401");
-//! // The entry `icsfwd status` shows.
-//! let status = cell.snapshot().to_status();
-//! assert_eq!((status.state.as_str(), status.delivered), ("parked", 3));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -102,7 +88,7 @@ pub struct DeliveryStats {
 impl State {
     /// `idle`, `sending`, `retrying`, `parked`, `failed` or `stopped`.
     #[must_use]
-    pub const fn as_str(&self) -> &'static str {
+    pub(crate) const fn as_str(&self) -> &'static str {
         match self {
             State::Idle => "idle",
             State::Sending => "sending",
@@ -168,16 +154,41 @@ impl StatsCell {
     }
 
     /// Changes the stats under the lock (keep `f` short: no I/O).
-    pub fn update(&self, f: impl FnOnce(&mut DeliveryStats)) {
+    pub(crate) fn update(&self, f: impl FnOnce(&mut DeliveryStats)) {
         f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// Records `error` as the last error, now.
-    pub fn error(&self, error: &str) {
+    pub(crate) fn error(&self, error: &str) {
         let at = now_ms();
         self.update(|s| {
             s.last_error = Some(error.to_owned());
             s.last_error_at_ms = Some(at);
         });
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::deliver::stats::{State, StatsCell};
+
+        let cell = StatsCell::new("soc-hec", "hec");
+        cell.update(|s| {
+            s.delivered += 3;
+            s.state = State::Parked {
+                reason: "credentials rejected: HTTP 401".into(),
+            };
+        });
+        let json = serde_json::to_value(cell.snapshot()).unwrap();
+        assert_eq!(json["delivered"], 3);
+        assert_eq!(json["state"], "parked");
+        assert_eq!(json["reason"], "credentials rejected: HTTP 401");
+        // The entry `icsfwd status` shows.
+        let status = cell.snapshot().to_status();
+        assert_eq!((status.state.as_str(), status.delivered), ("parked", 3));
     }
 }

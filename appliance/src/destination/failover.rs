@@ -13,26 +13,8 @@
 //! - Bounded: a destination lists at most [`MAX_HOSTS`] hosts (the configuration refuses
 //!   more).
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::destination::failover::{Endpoint, Rotation};
-//!
-//! let now = Instant::now();
-//! let mut rotation = Rotation::new(3, Duration::from_secs(30));
-//! assert_eq!(rotation.order(now), vec![0, 1, 2]);
-//! assert_eq!(rotation.order(now), vec![1, 2, 0], "spread: the next host starts");
-//! rotation.mark_down(2, now);
-//! assert_eq!(rotation.order(now), vec![0, 1, 2], "2 is down: tried last");
-//! assert_eq!(rotation.order(now), vec![0, 1, 2]);
-//! assert_eq!(rotation.down(now), vec![2]);
-//! let later = now + Duration::from_secs(30);
-//! assert_eq!(rotation.order(later), vec![1, 2, 0], "2 came back");
-//!
-//! let endpoint = Endpoint::parse("[fe80::1]:6514", 514)?;
-//! assert_eq!((endpoint.host.as_str(), endpoint.port), ("fe80::1", 6514));
-//! assert_eq!(Endpoint::parse("siem.example", 514)?.to_string(), "siem.example:514");
-//! # Ok::<(), &'static str>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::ops::Range;
@@ -42,10 +24,10 @@ use crate::config::raw::S;
 use crate::config::validate::{Ctx, host as single_host, key};
 
 /// Most hosts (or URLs) one destination lists.
-pub const MAX_HOSTS: usize = 16;
+pub(crate) const MAX_HOSTS: usize = 16;
 
 /// How long a host that failed is tried last (not a key).
-pub const DOWN_FOR: Duration = Duration::from_secs(30);
+pub(crate) const DOWN_FOR: Duration = Duration::from_secs(30);
 
 /// A host and its port, as a `splunk` or `syslog` destination lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,7 +54,7 @@ impl Endpoint {
     /// # Errors
     ///
     /// No host, a scheme, path or user part, a port outside 1–65535.
-    pub fn parse(text: &str, default_port: u16) -> Result<Self, &'static str> {
+    pub(crate) fn parse(text: &str, default_port: u16) -> Result<Self, &'static str> {
         let text = text.trim();
         if text.contains("://") || text.contains(['/', '@', '?', '#']) {
             return Err("is not host or host:port (no scheme, path or user)");
@@ -123,7 +105,7 @@ impl fmt::Display for Endpoint {
 
 /// The round-robin start and the down marks of a destination's hosts.
 #[derive(Debug, Clone)]
-pub struct Rotation {
+pub(crate) struct Rotation {
     down_until: Vec<Option<Instant>>,
     next: usize,
     down_for: Duration,
@@ -133,7 +115,7 @@ impl Rotation {
     /// `hosts` hosts (at least one is assumed), none down; a failed host is down for
     /// `down_for`.
     #[must_use]
-    pub fn new(hosts: usize, down_for: Duration) -> Self {
+    pub(crate) fn new(hosts: usize, down_for: Duration) -> Self {
         Self {
             down_until: vec![None; hosts.max(1)],
             next: 0,
@@ -143,19 +125,13 @@ impl Rotation {
 
     /// How many hosts.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.down_until.len()
-    }
-
-    /// Whether it holds no host (never: `new` keeps one at least).
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.down_until.is_empty()
     }
 
     /// The order in which to try the hosts for the next request (or connection): the next
     /// host in turn first, hosts marked down at `now` last, earliest recovery first.
-    pub fn order(&mut self, now: Instant) -> Vec<usize> {
+    pub(crate) fn order(&mut self, now: Instant) -> Vec<usize> {
         let n = self.down_until.len();
         let start = self.next % n;
         self.next = (start + 1) % n;
@@ -168,7 +144,7 @@ impl Rotation {
     }
 
     /// Marks host `index` down from `now` for the down time.
-    pub fn mark_down(&mut self, index: usize, now: Instant) {
+    pub(crate) fn mark_down(&mut self, index: usize, now: Instant) {
         if let Some(until) = self.down_until.get_mut(index) {
             *until = Some(now + self.down_for);
         }
@@ -176,7 +152,7 @@ impl Rotation {
 
     /// Whether host `index` is up at `now`.
     #[must_use]
-    pub fn is_up(&self, index: usize, now: Instant) -> bool {
+    pub(crate) fn is_up(&self, index: usize, now: Instant) -> bool {
         self.down_until
             .get(index)
             .is_some_and(|until| until.is_none_or(|until| until <= now))
@@ -184,7 +160,7 @@ impl Rotation {
 
     /// The hosts marked down at `now`, in list order.
     #[must_use]
-    pub fn down(&self, now: Instant) -> Vec<usize> {
+    pub(crate) fn down(&self, now: Instant) -> Vec<usize> {
         (0..self.down_until.len())
             .filter(|&i| !self.is_up(i, now))
             .collect()
@@ -356,5 +332,39 @@ mod tests {
         let single = &mut Rotation::new(1, Duration::from_secs(10));
         single.mark_down(0, now);
         assert_eq!(single.order(now), vec![0], "a single host is never skipped");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), &'static str> {
+        use crate::destination::failover::{Endpoint, Rotation};
+        use std::time::{Duration, Instant};
+
+        let now = Instant::now();
+        let mut rotation = Rotation::new(3, Duration::from_secs(30));
+        assert_eq!(rotation.order(now), vec![0, 1, 2]);
+        assert_eq!(
+            rotation.order(now),
+            vec![1, 2, 0],
+            "spread: the next host starts"
+        );
+        rotation.mark_down(2, now);
+        assert_eq!(rotation.order(now), vec![0, 1, 2], "2 is down: tried last");
+        assert_eq!(rotation.order(now), vec![0, 1, 2]);
+        assert_eq!(rotation.down(now), vec![2]);
+        let later = now + Duration::from_secs(30);
+        assert_eq!(rotation.order(later), vec![1, 2, 0], "2 came back");
+
+        let endpoint = Endpoint::parse("[fe80::1]:6514", 514)?;
+        assert_eq!((endpoint.host.as_str(), endpoint.port), ("fe80::1", 6514));
+        assert_eq!(
+            Endpoint::parse("siem.example", 514)?.to_string(),
+            "siem.example:514"
+        );
+        Ok::<(), &'static str>(())
     }
 }

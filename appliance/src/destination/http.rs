@@ -27,20 +27,8 @@
 //!   passed through [`Redactor`] with the destination's secrets, so a server or library that
 //!   echoes one cannot leak it into logs.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::http::HttpClient;
-//! use icsfwd::destination::proxy::Proxy;
-//! use icsfwd::destination::{Timeouts, Tls};
-//!
-//! let client = HttpClient::new(&Tls::default(), &Timeouts::default(), &Proxy::Direct).unwrap();
-//! assert!(!client.verification_disabled());
-//! assert_eq!(client.path_to("https://splunk:8088/"), "direct");
-//! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
-//! let insecure = Tls { verify: false, ..Tls::default() };
-//! let client = HttpClient::new(&insecure, &Timeouts::default(), &Proxy::Direct).unwrap();
-//! assert!(client.verification_disabled());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io;
@@ -56,10 +44,10 @@ use super::shared::{Timeouts, Tls};
 use super::trust::{Roots, SSL_CERT_FILE, SYSTEM_BUNDLES};
 
 /// Largest reply body read (HEC and splunkd answers are small JSON or XML documents).
-pub const MAX_REPLY_BODY: u64 = 64 * 1024;
+pub(crate) const MAX_REPLY_BODY: u64 = 64 * 1024;
 
 /// Longest text taken from a server's message into an error or reason.
-pub const MAX_MESSAGE: usize = 256;
+pub(crate) const MAX_MESSAGE: usize = 256;
 
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,7 +61,7 @@ pub enum Scheme {
 
 impl Scheme {
     /// `https` or `http`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Scheme::Https => "https",
             Scheme::Http => "http",
@@ -138,7 +126,7 @@ impl std::error::Error for SetupError {
 
 /// A complete reply: any status, its bounded body and its `Retry-After`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// The HTTP status.
     pub status: u16,
     /// `Retry-After` in delta-seconds form (the HTTP-date form is ignored: `None`).
@@ -150,7 +138,7 @@ pub struct Reply {
 /// What went wrong below HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum TransportKind {
+pub(crate) enum TransportKind {
     /// The host refused the connection: nothing listens on that port.
     Refused,
     /// No connection: unreachable, name not resolved, connect timeout.
@@ -169,7 +157,7 @@ pub enum TransportKind {
 
 /// A request that got no usable reply. The message never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportError {
+pub(crate) struct TransportError {
     /// The class of failure.
     pub kind: TransportKind,
     /// A redacted, human-readable description.
@@ -198,7 +186,7 @@ impl std::error::Error for TransportError {}
 
 /// Replaces every occurrence of the secrets it holds by `<redacted>`.
 #[derive(Clone, Default)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     secrets: Vec<Secret>,
 }
 
@@ -211,7 +199,7 @@ impl fmt::Debug for Redactor {
 impl Redactor {
     /// A redactor for these secrets (empty ones are ignored).
     #[must_use]
-    pub fn new(secrets: &[&Secret]) -> Self {
+    pub(crate) fn new(secrets: &[&Secret]) -> Self {
         Self {
             secrets: secrets
                 .iter()
@@ -222,7 +210,7 @@ impl Redactor {
     }
 
     /// Adds one more secret (e.g. a session key once known).
-    pub fn add(&mut self, secret: &Secret) {
+    pub(crate) fn add(&mut self, secret: &Secret) {
         if !secret.expose().is_empty() {
             self.secrets.push(secret.clone());
         }
@@ -230,7 +218,7 @@ impl Redactor {
 
     /// `text` with every secret replaced.
     #[must_use]
-    pub fn redact(&self, text: &str) -> String {
+    pub(crate) fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for secret in &self.secrets {
             if out.contains(secret.expose()) {
@@ -244,7 +232,7 @@ impl Redactor {
 /// One destination's HTTP agents (connection pools with keep-alive): one for direct
 /// connections, one per proxy its [`Routes`] name.
 #[derive(Debug, Clone)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     direct: Agent,
     routes: Routes,
     proxied: Vec<(Hop, Agent)>,
@@ -257,7 +245,7 @@ impl HttpClient {
     /// # Errors
     /// A CA file, client certificate or key that cannot be read or holds no PEM item of its
     /// kind; a proxy variable or host that cannot be used.
-    pub fn new(tls: &Tls, timeouts: &Timeouts, proxy: &Proxy) -> Result<Self, SetupError> {
+    pub(crate) fn new(tls: &Tls, timeouts: &Timeouts, proxy: &Proxy) -> Result<Self, SetupError> {
         let mut builder = TlsConfig::builder().disable_verification(!tls.verify);
         builder = builder.root_certs(match tls.trust.roots()? {
             Roots::Bundled => RootCerts::WebPki,
@@ -286,8 +274,9 @@ impl HttpClient {
     }
 
     /// How a request to `url` travels, for `icsfwd test`: `direct` or `via proxy host:port`.
+    #[cfg(test)]
     #[must_use]
-    pub fn path_to(&self, url: &str) -> String {
+    pub(crate) fn path_to(&self, url: &str) -> String {
         match self.routes.hop_for(url) {
             Some(hop) => format!("via {hop}"),
             None => "direct".to_owned(),
@@ -296,7 +285,7 @@ impl HttpClient {
 
     /// Whether certificate verification is off (`verify = false`): the service warns.
     #[must_use]
-    pub fn verification_disabled(&self) -> bool {
+    pub(crate) fn verification_disabled(&self) -> bool {
         self.verification_disabled
     }
 
@@ -305,7 +294,7 @@ impl HttpClient {
     /// # Errors
     /// A [`TransportError`] when no complete reply was read; its message is redacted with
     /// `redactor`.
-    pub fn post(
+    pub(crate) fn post(
         &self,
         url: &str,
         headers: &[(&str, &str)],
@@ -648,5 +637,30 @@ mod tests {
         };
         let err = HttpClient::new(&tls, &Timeouts::default(), &Proxy::Direct).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::http::HttpClient;
+        use crate::destination::proxy::Proxy;
+        use crate::destination::{Timeouts, Tls};
+        use std::time::Duration;
+
+        let client =
+            HttpClient::new(&Tls::default(), &Timeouts::default(), &Proxy::Direct).unwrap();
+        assert!(!client.verification_disabled());
+        assert_eq!(client.path_to("https://splunk:8088/"), "direct");
+        assert_eq!(Timeouts::default().response, Duration::from_secs(30));
+        let insecure = Tls {
+            verify: false,
+            ..Tls::default()
+        };
+        let client = HttpClient::new(&insecure, &Timeouts::default(), &Proxy::Direct).unwrap();
+        assert!(client.verification_disabled());
     }
 }

@@ -34,16 +34,8 @@
 //!   [`Outcome::failed_over`] counts them: they are possible duplicates too.
 //! - Secrets ([`Secret`]) never appear in `Debug`, in an error or in a reason.
 //!
-//! ```
-//! use icsfwd::destination::{Outcome, Part, Secret};
-//! use icsfwd::destination::classify::Action;
-//!
-//! let token = Secret::new("11111111-2222-3333-4444-555555555555");
-//! assert_eq!(format!("{token:?}"), "Secret([redacted])");
-//! let outcome = Outcome::whole(3, Action::Delivered);
-//! assert_eq!(outcome.parts, vec![Part { events: 0..3, action: Action::Delivered }]);
-//! assert!(outcome.all_delivered());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io::{self, Write};
@@ -56,18 +48,18 @@ use icsfwd_core::alert::Event;
 use icsfwd_core::destination::DestinationId;
 use icsfwd_core::format::{self, Kind};
 
-pub mod classify;
+pub(crate) mod classify;
 pub(crate) mod config;
-pub mod failover;
-pub mod hec;
-pub mod http;
-pub mod probe;
-pub mod proxy;
-pub mod secret;
+pub(crate) mod failover;
+pub(crate) mod hec;
+pub(crate) mod http;
+pub(crate) mod probe;
+pub(crate) mod proxy;
+pub(crate) mod secret;
 mod shared;
-pub mod splunk;
-pub mod syslog;
-pub mod trust;
+pub(crate) mod splunk;
+pub(crate) mod syslog;
+pub(crate) mod trust;
 
 use classify::Action;
 use hec::Hec;
@@ -75,7 +67,8 @@ use hec::sender::{HecError, HecSender};
 use http::Scheme;
 use probe::{Conclusion, ProbeOptions, TestAlert, Words};
 pub use secret::Secret;
-pub use shared::{ClientCert, IDLE, Retry, Timeouts, Tls};
+pub use shared::{ClientCert, Timeouts, Tls};
+pub(crate) use shared::{IDLE, Retry};
 use splunk::Splunk;
 use splunk::sender::{SplunkError, SplunkSender};
 use syslog::Syslog;
@@ -131,7 +124,7 @@ pub enum DestinationKind {
 /// How a destination's worker batches records: a batch is sent when it holds `max_events` or
 /// its first record waited `linger`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Batching {
+pub(crate) struct Batching {
     /// Most records per `send`.
     pub max_events: usize,
     /// How long the first record of a batch that is not full may wait for more.
@@ -140,7 +133,7 @@ pub struct Batching {
 
 impl DestinationKind {
     /// `splunk`, `hec` or `syslog`: the kind's name in `kind = "..."`.
-    pub const fn as_str(&self) -> &'static str {
+    pub(crate) const fn as_str(&self) -> &'static str {
         match self {
             DestinationKind::Splunk(_) => splunk::NAME,
             DestinationKind::Hec(_) => hec::NAME,
@@ -150,7 +143,7 @@ impl DestinationKind {
 
     /// How the worker batches this kind's records.
     #[must_use]
-    pub fn batching(&self) -> Batching {
+    pub(crate) fn batching(&self) -> Batching {
         match self {
             DestinationKind::Splunk(_) => splunk::BATCHING,
             DestinationKind::Hec(h) => h.batching(),
@@ -161,7 +154,7 @@ impl DestinationKind {
     /// How often the worker polls the confirmations of records awaiting one, given the
     /// service's `default` interval (HEC with acks polls at least twice per `ack_deadline`).
     #[must_use]
-    pub fn ack_poll_interval(&self, default: Duration) -> Duration {
+    pub(crate) fn ack_poll_interval(&self, default: Duration) -> Duration {
         match self {
             DestinationKind::Hec(h) => h.ack_poll_interval(default),
             // splunkd answers each request; syslog's senders set their own pace
@@ -173,7 +166,7 @@ impl DestinationKind {
     /// Whether it may run over TLS: the TLS keys apply (syslog only over `tls` and
     /// `relp-tls`).
     #[must_use]
-    pub fn uses_tls(&self) -> bool {
+    pub(crate) fn uses_tls(&self) -> bool {
         match self {
             DestinationKind::Splunk(_) | DestinationKind::Hec(_) => true,
             DestinationKind::Syslog(s) => s.transport.uses_tls(),
@@ -231,7 +224,7 @@ impl Destination {
     ///
     /// The sender refused its settings (a TLS file that cannot be used, a syslog host that is
     /// not a valid TLS server name).
-    pub fn sender(&self, sensor_ip: IpAddr) -> Result<Box<dyn Sender>, SetupError> {
+    pub(crate) fn sender(&self, sensor_ip: IpAddr) -> Result<Box<dyn Sender>, SetupError> {
         let (tls, timeouts) = (&self.tls, &self.timeouts);
         Ok(match &self.kind {
             DestinationKind::Hec(h) => {
@@ -254,7 +247,7 @@ impl Destination {
     /// # Errors
     ///
     /// Writing to `out` failed.
-    pub fn probe(
+    pub(crate) fn probe(
         &self,
         sensor_ip: IpAddr,
         alert: &TestAlert,
@@ -273,7 +266,7 @@ impl Destination {
     /// What it trusts, for `check-config` (see [`trust::Trust::describe`]); `None` without
     /// TLS.
     #[must_use]
-    pub fn trust_summary(&self) -> Option<String> {
+    pub(crate) fn trust_summary(&self) -> Option<String> {
         let uses_tls = match &self.kind {
             DestinationKind::Splunk(s) => s.scheme == Scheme::Https,
             DestinationKind::Hec(h) => h.urls.iter().any(|u| u.scheme == Scheme::Https),
@@ -289,7 +282,7 @@ impl Destination {
     /// How an HTTP destination reaches its server, for `check-config`: `direct`, `proxy
     /// host:port`, or `the proxy the environment names (proxy = "env")`; `None` for syslog.
     #[must_use]
-    pub fn path_summary(&self) -> Option<String> {
+    pub(crate) fn path_summary(&self) -> Option<String> {
         let proxy = match &self.kind {
             DestinationKind::Splunk(s) => &s.proxy,
             DestinationKind::Hec(h) => &h.proxy,
@@ -314,7 +307,7 @@ impl Destination {
 
     /// Appends what the service must warn about at every start for this destination: TLS
     /// verification turned off, plain `http`, plain-text syslog.
-    pub fn warnings(&self, out: &mut Vec<String>) {
+    pub(crate) fn warnings(&self, out: &mut Vec<String>) {
         let name = &self.name;
         let tls_used = match &self.kind {
             DestinationKind::Splunk(s) => {
@@ -540,4 +533,27 @@ pub trait Sender: Send {
     /// was never answered): the worker sends them as usual. A kind that keeps nothing
     /// returns an empty list.
     fn restore(&mut self, records: &[(u64, u32)], now: Instant) -> Vec<(u64, Restored)>;
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::classify::Action;
+        use crate::destination::{Outcome, Part, Secret};
+
+        let token = Secret::new("11111111-2222-3333-4444-555555555555");
+        assert_eq!(format!("{token:?}"), "Secret([redacted])");
+        let outcome = Outcome::whole(3, Action::Delivered);
+        assert_eq!(
+            outcome.parts,
+            vec![Part {
+                events: 0..3,
+                action: Action::Delivered
+            }]
+        );
+        assert!(outcome.all_delivered());
+    }
 }

@@ -3,14 +3,8 @@
 //! kind's own steps and words are in its folder (`hec/probe.rs`, `splunk/probe.rs`,
 //! `syslog/probe.rs`); [`crate::probe`] is the command around them.
 //!
-//! ```
-//! use icsfwd::destination::probe::{Conclusion, ProbeOptions};
-//! use std::time::Duration;
-//!
-//! assert_eq!(ProbeOptions::default().ack_wait, Duration::from_secs(60));
-//! let failed = Conclusion::Failed { reason: "refused".into(), fix: None };
-//! assert_ne!(failed, Conclusion::Delivered);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -26,7 +20,7 @@ pub const TEST_TITLE: &str = "icsfwd test message";
 
 /// Settings of a test that are not in the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProbeOptions {
+pub(crate) struct ProbeOptions {
     /// Longest wait for a HEC ack to read `true` (also capped by the destination's
     /// `ack_deadline`). Default 60 s.
     pub ack_wait: Duration,
@@ -45,7 +39,7 @@ impl Default for ProbeOptions {
 
 /// How a test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Conclusion {
+pub(crate) enum Conclusion {
     /// The destination confirmed the test alert (2xx, or the HEC ack read `true`).
     Delivered,
     /// It did not.
@@ -59,7 +53,7 @@ pub enum Conclusion {
 
 /// The test alert of one run, with what the steps print about it.
 #[derive(Debug, Clone)]
-pub struct TestAlert {
+pub(crate) struct TestAlert {
     /// The alert.
     pub event: Event,
     /// The configured sensor's name.
@@ -71,7 +65,7 @@ pub struct TestAlert {
 impl TestAlert {
     /// The test alert `event`, sent at `now_ms` on behalf of the sensor `sensor`.
     #[must_use]
-    pub fn new(event: Event, sensor: &str, now_ms: u64) -> Self {
+    pub(crate) fn new(event: Event, sensor: &str, now_ms: u64) -> Self {
         Self {
             event,
             sensor: sensor.to_owned(),
@@ -117,7 +111,7 @@ const TIMEOUT_FIX: &str = "Splunk did not answer within response_timeout: check 
 
 /// What to fix for `cause` on `destination`: one answer per cause, worded for the kind.
 #[must_use]
-pub fn fix(destination: &Destination, cause: Cause) -> String {
+pub(crate) fn fix(destination: &Destination, cause: Cause) -> String {
     let words = destination.kind.probe_words();
     match cause {
         Cause::Credentials => format!("credentials rejected: {}", words.credentials),
@@ -152,7 +146,7 @@ pub fn fix(destination: &Destination, cause: Cause) -> String {
 /// What to fix for a failure `reason` (a sender's message) of `destination`, from its words,
 /// when no exact [`Cause`] is known (the syslog sender reports none).
 #[must_use]
-pub fn advice(destination: &Destination, reason: &str) -> Option<String> {
+pub(crate) fn advice(destination: &Destination, reason: &str) -> Option<String> {
     let lower = reason.to_ascii_lowercase();
     let fix = if lower.contains("relp") && lower.contains("client certificate") {
         "the RELP receiver closed the TLS session at the open: check that client_cert and \
@@ -602,5 +596,23 @@ mod tests {
         assert!(
             fix(&s.destinations[0], Cause::WrongEndpoint).contains("not splunkd's management port")
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::probe::{Conclusion, ProbeOptions};
+        use std::time::Duration;
+
+        assert_eq!(ProbeOptions::default().ack_wait, Duration::from_secs(60));
+        let failed = Conclusion::Failed {
+            reason: "refused".into(),
+            fix: None,
+        };
+        assert_ne!(failed, Conclusion::Delivered);
     }
 }

@@ -15,18 +15,8 @@
 //!   host below it (`example.com` and `.example.com` both match `splunk.example.com` and
 //!   `example.com`), `*` matches every host.
 //!
-//! ```
-//! use icsfwd::destination::proxy::{Proxy, Routes};
-//!
-//! // The environment names a proxy, the destination does not: it goes direct.
-//! let env = |name: &str| (name == "HTTPS_PROXY").then(|| "http://127.0.0.1:9".to_owned());
-//! let routes = Routes::resolve(&Proxy::Direct, env).unwrap();
-//! assert!(routes.hop_for("https://splunk:8088/services/collector").is_none());
-//! // With proxy = "env" it is honoured.
-//! let routes = Routes::resolve(&Proxy::Env, env).unwrap();
-//! let hop = routes.hop_for("https://splunk:8088/services/collector").unwrap();
-//! assert_eq!(hop.to_string(), "proxy 127.0.0.1:9 (from HTTPS_PROXY)");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 
@@ -79,7 +69,7 @@ impl Credentials {
     /// Splits the contents of a credentials file, `user:password`; `None` without a `:` or
     /// with an empty user.
     #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let (user, password) = text.split_once(':')?;
         (!user.is_empty()).then(|| Self {
             user: Secret::new(user),
@@ -90,7 +80,7 @@ impl Credentials {
 
 /// One proxy a request goes through: what errors and `icsfwd test` name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hop {
+pub(crate) struct Hop {
     /// Its host.
     pub host: String,
     /// Its port.
@@ -117,7 +107,7 @@ impl fmt::Display for Hop {
 
 /// The proxy for each URL scheme, and the hosts reached directly.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Routes {
+pub(crate) struct Routes {
     /// For `https` URLs.
     pub https: Option<Hop>,
     /// For `http` URLs.
@@ -161,7 +151,10 @@ impl Routes {
     ///
     /// # Errors
     /// With [`Proxy::Env`], a variable that names no usable `http://` proxy.
-    pub fn resolve(proxy: &Proxy, env: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+    pub(crate) fn resolve(
+        proxy: &Proxy,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, EnvError> {
         match proxy {
             Proxy::Direct => Ok(Self::default()),
             Proxy::Server(server) => {
@@ -202,7 +195,7 @@ impl Routes {
 
     /// The proxy a request to `url` goes through, `None` for a direct connection.
     #[must_use]
-    pub fn hop_for(&self, url: &str) -> Option<&Hop> {
+    pub(crate) fn hop_for(&self, url: &str) -> Option<&Hop> {
         let (scheme, rest) = url.split_once("://")?;
         let hop = match scheme {
             "https" => self.https.as_ref()?,
@@ -229,7 +222,7 @@ fn host_of(authority: &str) -> &str {
 
 /// Whether the `no_proxy` `entry` covers `host` (see the module docs).
 #[must_use]
-pub fn no_proxy_matches(entry: &str, host: &str) -> bool {
+pub(crate) fn no_proxy_matches(entry: &str, host: &str) -> bool {
     let entry = entry.trim().trim_start_matches('*').trim_start_matches('.');
     if entry.is_empty() {
         // `*` (or `.`/`*.` alone): every host.
@@ -562,5 +555,30 @@ mod tests {
         );
         assert!(Credentials::parse("nocolon").is_none());
         assert!(Credentials::parse(":pw").is_none());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::proxy::{Proxy, Routes};
+
+        // The environment names a proxy, the destination does not: it goes direct.
+        let env = |name: &str| (name == "HTTPS_PROXY").then(|| "http://127.0.0.1:9".to_owned());
+        let routes = Routes::resolve(&Proxy::Direct, env).unwrap();
+        assert!(
+            routes
+                .hop_for("https://splunk:8088/services/collector")
+                .is_none()
+        );
+        // With proxy = "env" it is honoured.
+        let routes = Routes::resolve(&Proxy::Env, env).unwrap();
+        let hop = routes
+            .hop_for("https://splunk:8088/services/collector")
+            .unwrap();
+        assert_eq!(hop.to_string(), "proxy 127.0.0.1:9 (from HTTPS_PROXY)");
     }
 }

@@ -19,14 +19,8 @@
 //! value is not wiped from memory on drop (that would need `unsafe` or a dependency, and a
 //! process dump reveals the config file's secrets anyway).
 //!
-//! ```
-//! use icsfwd::destination::Secret;
-//!
-//! let token = Secret::new("11111111-2222-3333-4444-555555555555");
-//! assert_eq!(format!("{token}"), "[redacted]");
-//! assert_eq!(format!("{token:?}"), "Secret([redacted])");
-//! assert_eq!(token.expose().len(), 36);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::fs;
@@ -36,7 +30,7 @@ use std::path::Path;
 
 /// Longest secret accepted from a file or a variable, in bytes. Tokens and passwords are far
 /// shorter; the bound keeps a mistaken `token_file = "/var/log/syslog"` from being read whole.
-pub const MAX_SECRET_LEN: usize = 4096;
+pub(crate) const MAX_SECRET_LEN: usize = 4096;
 
 /// The permission bits that let the group or others read a file.
 pub(crate) const GROUP_OR_OTHER_READ: u32 = 0o044;
@@ -230,5 +224,20 @@ mod tests {
             read_env("T", &|_| Some("tok".to_owned())).unwrap().expose(),
             "tok"
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::Secret;
+
+        let token = Secret::new("11111111-2222-3333-4444-555555555555");
+        assert_eq!(format!("{token}"), "[redacted]");
+        assert_eq!(format!("{token:?}"), "Secret([redacted])");
+        assert_eq!(token.expose().len(), 36);
     }
 }

@@ -2,15 +2,8 @@
 //! timeouts ([`Timeouts`]) and its retry backoff ([`Retry`]). One type each: the configuration
 //! validates into them and the senders run on them.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::{Timeouts, Tls};
-//!
-//! // What a destination without any of these keys gets.
-//! assert!(Tls::default().verify);
-//! assert_eq!(Timeouts::default().connect, Duration::from_secs(10));
-//! assert_eq!(Timeouts::default().response, Duration::from_secs(30));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -67,7 +60,7 @@ pub struct Timeouts {
 }
 
 /// [`Timeouts::idle`] of every destination.
-pub const IDLE: Duration = Duration::from_secs(10);
+pub(crate) const IDLE: Duration = Duration::from_secs(10);
 
 impl Default for Timeouts {
     fn default() -> Self {
@@ -88,4 +81,20 @@ pub struct Retry {
     pub min: Duration,
     /// Longest delay (`retry_max`, default 300 s).
     pub max: Duration,
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::{Timeouts, Tls};
+        use std::time::Duration;
+
+        // What a destination without any of these keys gets.
+        assert!(Tls::default().verify);
+        assert_eq!(Timeouts::default().connect, Duration::from_secs(10));
+        assert_eq!(Timeouts::default().response, Duration::from_secs(30));
+    }
 }

@@ -11,13 +11,8 @@
 //!   first). A CA installed into that bundle is trusted; the compiled-in roots are not.
 //! - [`Trust::CaFile`] (the default with `ca_file`): the certificates of that PEM file alone.
 //!
-//! ```
-//! use icsfwd::destination::trust::{Trust, system_bundle};
-//!
-//! assert_eq!(Trust::default(), Trust::Bundled);
-//! let env = |name: &str| (name == "SSL_CERT_FILE").then(|| "/opt/ca/bundle.pem".to_owned());
-//! assert_eq!(system_bundle(env).unwrap().to_str(), Some("/opt/ca/bundle.pem"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +22,7 @@ use super::http::{SetupError, read_ca_certs};
 
 /// Where the operating system keeps its CA bundle (PEM), in the order they are tried: Debian
 /// and Ubuntu, RHEL and Fedora (two), SUSE, Alpine and the BSDs.
-pub const SYSTEM_BUNDLES: [&str; 5] = [
+pub(crate) const SYSTEM_BUNDLES: [&str; 5] = [
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
@@ -36,7 +31,7 @@ pub const SYSTEM_BUNDLES: [&str; 5] = [
 ];
 
 /// The variable that names the system bundle instead of [`SYSTEM_BUNDLES`] (OpenSSL's).
-pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+pub(crate) const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
 /// The certificate authorities a destination trusts (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,7 +47,7 @@ pub enum Trust {
 
 /// The roots a sender is built with.
 #[derive(Debug, Clone)]
-pub enum Roots {
+pub(crate) enum Roots {
     /// The compiled-in Mozilla roots.
     Bundled,
     /// Certificates read from a file.
@@ -62,7 +57,7 @@ pub enum Roots {
 /// The system bundle: `SSL_CERT_FILE` (looked up with `env`) when set, else the first of
 /// [`SYSTEM_BUNDLES`] that exists.
 #[must_use]
-pub fn system_bundle(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn system_bundle(env: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     match env(SSL_CERT_FILE).filter(|v| !v.trim().is_empty()) {
         Some(named) => Some(PathBuf::from(named)),
         None => SYSTEM_BUNDLES
@@ -79,7 +74,7 @@ impl Trust {
     ///
     /// # Errors
     /// No system bundle, or a file that cannot be read or holds no PEM certificate.
-    pub fn roots(&self) -> Result<Roots, SetupError> {
+    pub(crate) fn roots(&self) -> Result<Roots, SetupError> {
         match self {
             Trust::Bundled => Ok(Roots::Bundled),
             Trust::System => {
@@ -95,7 +90,7 @@ impl Trust {
     /// compiled into icsfwd, 146 roots)`, `system (/etc/ssl/certs/ca-certificates.crt, 140
     /// roots)`, `ca_file (/etc/icsfwd/splunk-ca.pem, 1 root)`, or what cannot be read.
     #[must_use]
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let (word, path) = match self {
             Trust::Bundled => {
                 let n = webpki_roots::TLS_SERVER_ROOTS.len();
@@ -152,6 +147,23 @@ mod tests {
         assert!(
             described.starts_with("ca_file (cannot read /nonexistent/ca.pem"),
             "{described}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::trust::{Trust, system_bundle};
+
+        assert_eq!(Trust::default(), Trust::Bundled);
+        let env = |name: &str| (name == "SSL_CERT_FILE").then(|| "/opt/ca/bundle.pem".to_owned());
+        assert_eq!(
+            system_bundle(env).unwrap().to_str(),
+            Some("/opt/ca/bundle.pem")
         );
     }
 }

@@ -15,4 +15,4 @@
 //! ```
 
 pub mod schema;
-pub mod server;
+pub(crate) mod server;

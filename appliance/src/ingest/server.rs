@@ -62,40 +62,8 @@
 //! service's worst case is [`IngestConfig::max_connections`] times that: with the defaults (64
 //! connections of 64 KiB lines) about 9 MiB, with `max_line_bytes = "1 MiB"` about 70 MiB.
 //!
-//! ```
-//! use icsfwd::ingest::server::{Admission, Admit, IngestConfig, IngestServer};
-//! use icsfwd::ingest::schema::{Answer, Decoded};
-//! use std::io::{BufRead, BufReader, Write};
-//! use std::os::unix::net::UnixStream;
-//! use std::sync::Arc;
-//!
-//! /// Answers every valid line "not forwarded".
-//! struct Nowhere;
-//! impl Admit for Nowhere {
-//!     fn admit(&self, decoded: Decoded, _received_ms: u64) -> Admission {
-//!         Admission::Answer(Answer::NotForwarded {
-//!             id: decoded.message.id(),
-//!             reason: "no rule matched".into(),
-//!         })
-//!     }
-//! }
-//!
-//! let dir = tempfile::tempdir()?;
-//! let config = IngestConfig::new(dir.path().join("ingest.sock"));
-//! let server = IngestServer::start(config.clone(), Arc::new(Nowhere))?;
-//!
-//! let mut conn = UnixStream::connect(&config.socket)?;
-//! conn.write_all(b"{\"type\":\"heartbeat\",\"sensor\":{\"name\":\"s1\",\"ip\":\"10.0.0.9\"}}\n\n")?;
-//! conn.shutdown(std::net::Shutdown::Write)?;
-//! let answers: Vec<String> = BufReader::new(conn).lines().collect::<Result<_, _>>()?;
-//! assert_eq!(answers[0], r#"{"status":"not_forwarded","id":"s1","reason":"no rule matched"}"#);
-//! assert!(answers[1].contains("line is empty"));
-//!
-//! let stats = server.shutdown();
-//! assert_eq!((stats.lines, stats.not_forwarded, stats.refused), (2, 1, 1));
-//! assert!(!config.socket.exists());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::fs;
@@ -1011,7 +979,7 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
 
 /// What [`read_line_bounded`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineRead {
+pub(crate) enum LineRead {
     /// A line is in the buffer, without its LF (the last line of the input may lack the LF).
     Line,
     /// A line of this many bytes (without the LF) was longer than the bound; it was skipped
@@ -1029,20 +997,9 @@ pub enum LineRead {
 ///
 /// The reader's errors, except [`io::ErrorKind::Interrupted`], which is retried.
 ///
-/// ```
-/// use icsfwd::ingest::server::{LineRead, read_line_bounded};
-///
-/// let mut input: &[u8] = b"short\nmuch too long\nlast";
-/// let mut line = Vec::new();
-/// assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::Line);
-/// assert_eq!(line, b"short");
-/// assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::TooLong(13));
-/// assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::Line);
-/// assert_eq!(line, b"last");
-/// assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::End);
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn read_line_bounded<R: BufRead + ?Sized>(
+/// (The example is the unit test `doc_examples::read_line_bounded_example` below: this module is
+/// internal to the crate, so its example names crate paths.)
+pub(crate) fn read_line_bounded<R: BufRead + ?Sized>(
     reader: &mut R,
     line: &mut Vec<u8>,
     max: usize,
@@ -1084,5 +1041,69 @@ pub fn read_line_bounded<R: BufRead + ?Sized>(
                 LineRead::Line
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::ingest::schema::{Answer, Decoded};
+        use crate::ingest::server::{Admission, Admit, IngestConfig, IngestServer};
+        use std::io::{BufRead, BufReader, Write};
+        use std::os::unix::net::UnixStream;
+        use std::sync::Arc;
+
+        /// Answers every valid line "not forwarded".
+        struct Nowhere;
+        impl Admit for Nowhere {
+            fn admit(&self, decoded: Decoded, _received_ms: u64) -> Admission {
+                Admission::Answer(Answer::NotForwarded {
+                    id: decoded.message.id(),
+                    reason: "no rule matched".into(),
+                })
+            }
+        }
+
+        let dir = tempfile::tempdir()?;
+        let config = IngestConfig::new(dir.path().join("ingest.sock"));
+        let server = IngestServer::start(config.clone(), Arc::new(Nowhere))?;
+
+        let mut conn = UnixStream::connect(&config.socket)?;
+        conn.write_all(
+            b"{\"type\":\"heartbeat\",\"sensor\":{\"name\":\"s1\",\"ip\":\"10.0.0.9\"}}\n\n",
+        )?;
+        conn.shutdown(std::net::Shutdown::Write)?;
+        let answers: Vec<String> = BufReader::new(conn).lines().collect::<Result<_, _>>()?;
+        assert_eq!(
+            answers[0],
+            r#"{"status":"not_forwarded","id":"s1","reason":"no rule matched"}"#
+        );
+        assert!(answers[1].contains("line is empty"));
+
+        let stats = server.shutdown();
+        assert_eq!((stats.lines, stats.not_forwarded, stats.refused), (2, 1, 1));
+        assert!(!config.socket.exists());
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+
+    #[test]
+    fn read_line_bounded_example() -> Result<(), std::io::Error> {
+        use crate::ingest::server::{LineRead, read_line_bounded};
+
+        let mut input: &[u8] = b"short\nmuch too long\nlast";
+        let mut line = Vec::new();
+        assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::Line);
+        assert_eq!(line, b"short");
+        assert_eq!(
+            read_line_bounded(&mut input, &mut line, 8)?,
+            LineRead::TooLong(13)
+        );
+        assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::Line);
+        assert_eq!(line, b"last");
+        assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::End);
+        Ok::<(), std::io::Error>(())
     }
 }

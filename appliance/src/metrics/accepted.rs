@@ -16,33 +16,22 @@
 //! of bytes per record awaiting), no allocation per lookup, and no answer for a record it
 //! cannot time: one accepted before this process started, or one it never saw sent.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::metrics::accepted::Commits;
-//!
-//! let t0 = Instant::now();
-//! let mut commits = Commits::new();
-//! commits.note(10, 13, t0); // records 10, 11, 12
-//! commits.note(13, 14, t0 + Duration::from_millis(5)); // record 13
-//! assert_eq!(commits.when(11), Some(t0));
-//! assert_eq!(commits.when(13), Some(t0 + Duration::from_millis(5)));
-//! assert_eq!(commits.when(9), None, "accepted before this process started");
-//! assert_eq!(commits.when(14), None, "not committed yet");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// Commit entries kept at most.
-pub const MAX_COMMITS: usize = 4096;
+pub(crate) const MAX_COMMITS: usize = 4096;
 
 /// Records awaiting their confirmation tracked per destination at most (twice the default
 /// `max_in_flight` of a worker).
-pub const MAX_SENT: usize = 20_000;
+pub(crate) const MAX_SENT: usize = 20_000;
 
 /// Sequence number → the instant its commit was durable; see the [module docs](self).
 #[derive(Debug, Default)]
-pub struct Commits {
+pub(crate) struct Commits {
     /// The first sequence number committed by this process.
     start: Option<u64>,
     /// `(last sequence number, durable at)`, both increasing.
@@ -52,7 +41,7 @@ pub struct Commits {
 impl Commits {
     /// No commit yet.
     #[must_use]
-    pub const fn new() -> Commits {
+    pub(crate) const fn new() -> Commits {
         Commits {
             start: None,
             entries: VecDeque::new(),
@@ -62,7 +51,7 @@ impl Commits {
     /// Records `first..next` became durable at `at`. A commit that wrote nothing
     /// (`next <= first`) is ignored; one that goes back in sequence (a spool opened again)
     /// starts afresh.
-    pub fn note(&mut self, first: u64, next: u64, at: Instant) {
+    pub(crate) fn note(&mut self, first: u64, next: u64, at: Instant) {
         if next <= first {
             return;
         }
@@ -90,8 +79,9 @@ impl Commits {
     }
 
     /// When record `seq` became durable, if this process committed it.
+    #[cfg(test)]
     #[must_use]
-    pub fn when(&self, seq: u64) -> Option<Instant> {
+    pub(crate) fn when(&self, seq: u64) -> Option<Instant> {
         if seq < self.start? {
             return None;
         }
@@ -122,7 +112,7 @@ impl Commits {
     }
 
     /// Forgets everything (the service stopped).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.start = None;
         self.entries = VecDeque::new();
     }
@@ -131,7 +121,7 @@ impl Commits {
 /// Sequence number → when it was sent, for the records of one destination awaiting their
 /// confirmation; see the [module docs](self).
 #[derive(Debug, Default)]
-pub struct Sent {
+pub(crate) struct Sent {
     /// Microseconds after `base`.
     at: BTreeMap<u64, u64>,
     base: Option<Instant>,
@@ -140,7 +130,7 @@ pub struct Sent {
 impl Sent {
     /// Nothing sent.
     #[must_use]
-    pub const fn new() -> Sent {
+    pub(crate) const fn new() -> Sent {
         Sent {
             at: BTreeMap::new(),
             base: None,
@@ -148,7 +138,7 @@ impl Sent {
     }
 
     /// Records `seqs` were sent at `at` (a resend replaces the earlier time).
-    pub fn sent(&mut self, seqs: impl Iterator<Item = u64>, at: Instant) {
+    pub(crate) fn sent(&mut self, seqs: impl Iterator<Item = u64>, at: Instant) {
         let base = *self.base.get_or_insert(at);
         let micros = u64::try_from(at.saturating_duration_since(base).as_micros()).unwrap_or(0);
         for seq in seqs {
@@ -160,7 +150,7 @@ impl Sent {
     }
 
     /// Record `seq` was confirmed at `now`: how long after it was sent, if it was seen sent.
-    pub fn confirmed(&mut self, seq: u64, now: Instant) -> Option<Duration> {
+    pub(crate) fn confirmed(&mut self, seq: u64, now: Instant) -> Option<Duration> {
         let micros = self.at.remove(&seq)?;
         let sent = self.base? + Duration::from_micros(micros);
         Some(now.saturating_duration_since(sent))
@@ -172,19 +162,21 @@ impl Sent {
     }
 
     /// Records awaiting now.
+    #[cfg(test)]
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.at.len()
     }
 
     /// Whether none awaits.
+    #[cfg(test)]
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.at.is_empty()
     }
 
     /// Forgets everything (the service stopped).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.at = BTreeMap::new();
         self.base = None;
     }
@@ -270,5 +262,29 @@ mod tests {
         assert_eq!(sent.len(), MAX_SENT);
         assert_eq!(sent.confirmed(0, later), None, "the lowest went first");
         assert!(sent.confirmed(MAX_SENT as u64 + 9, later).is_some());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::accepted::Commits;
+        use std::time::{Duration, Instant};
+
+        let t0 = Instant::now();
+        let mut commits = Commits::new();
+        commits.note(10, 13, t0); // records 10, 11, 12
+        commits.note(13, 14, t0 + Duration::from_millis(5)); // record 13
+        assert_eq!(commits.when(11), Some(t0));
+        assert_eq!(commits.when(13), Some(t0 + Duration::from_millis(5)));
+        assert_eq!(
+            commits.when(9),
+            None,
+            "accepted before this process started"
+        );
+        assert_eq!(commits.when(14), None, "not committed yet");
     }
 }

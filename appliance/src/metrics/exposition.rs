@@ -26,26 +26,8 @@
 //! - Names follow Prometheus' conventions: the `icsfwd_` prefix, `_total` on counters only,
 //!   base units (seconds, bytes).
 //!
-//! ```
-//! use icsfwd::metrics::exposition::{render, Format, Scrape};
-//! use icsfwd::status::{DestinationStatus, Snapshot};
-//!
-//! let mut snapshot = Snapshot::new("sensor-plant-a", 1_700_000_000_000);
-//! snapshot.ingest.accepted = 42;
-//! snapshot.destinations.push(DestinationStatus {
-//!     name: "soc".into(),
-//!     kind: "hec".into(),
-//!     state: "sending".into(),
-//!     ..DestinationStatus::default()
-//! });
-//! let text = render(&Scrape::empty(&snapshot), Format::Prometheus);
-//! assert!(text.contains("icsfwd_ingest_accepted_total 42\n"));
-//! assert!(text.contains(
-//!     "icsfwd_destination_state{destination=\"soc\",kind=\"hec\",state=\"sending\"} 1\n"
-//! ));
-//! let open = render(&Scrape::empty(&snapshot), Format::OpenMetrics);
-//! assert!(open.ends_with("# EOF\n"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt::Write as _;
 
@@ -63,7 +45,7 @@ use super::histogram::{self, Counts, Histogram};
 use crate::status::{DestinationStatus, Snapshot};
 
 /// Longest park reason shown, in characters (a longer one is cut and ends with `…`).
-pub const MAX_REASON_CHARS: usize = 256;
+pub(crate) const MAX_REASON_CHARS: usize = 256;
 
 /// The `Content-Type` of the Prometheus text format.
 pub(crate) const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -74,7 +56,7 @@ pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
 
 /// A text format of the exposition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// The Prometheus text format 0.0.4 (the default).
     Prometheus,
     /// OpenMetrics 1.0.0.
@@ -84,7 +66,7 @@ pub enum Format {
 impl Format {
     /// The `Content-Type` header of a response in this format.
     #[must_use]
-    pub const fn content_type(self) -> &'static str {
+    pub(crate) const fn content_type(self) -> &'static str {
         match self {
             Format::Prometheus => PROMETHEUS_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
@@ -97,18 +79,10 @@ impl Format {
 /// and at least that of anything else it accepts; otherwise, and without the header, the
 /// Prometheus text format.
 ///
-/// ```
-/// use icsfwd::metrics::exposition::{negotiate, Format};
-///
-/// // What Prometheus 2.x sends.
-/// let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
-///                   version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-/// assert_eq!(negotiate(Some(prometheus)), Format::OpenMetrics);
-/// assert_eq!(negotiate(Some("text/plain")), Format::Prometheus);
-/// assert_eq!(negotiate(None), Format::Prometheus);
-/// ```
+/// (The example is the unit test `doc_examples::negotiate_example` below: this module is
+/// internal to the crate, so its example names crate paths.)
 #[must_use]
-pub fn negotiate(accept: Option<&str>) -> Format {
+pub(crate) fn negotiate(accept: Option<&str>) -> Format {
     let Some(accept) = accept else {
         return Format::Prometheus;
     };
@@ -203,7 +177,7 @@ pub(crate) const STATES: [&str; 6] = ["idle", "sending", "retrying", "parked", "
 
 /// What one scrape shows: the last status snapshot and the histograms read now.
 #[derive(Debug, Clone)]
-pub struct Scrape<'a> {
+pub(crate) struct Scrape<'a> {
     /// The service's last status snapshot.
     pub snapshot: &'a Snapshot,
     /// Ingest to accepted.
@@ -218,7 +192,7 @@ pub struct Scrape<'a> {
 impl<'a> Scrape<'a> {
     /// `snapshot` with empty histograms.
     #[must_use]
-    pub fn empty(snapshot: &'a Snapshot) -> Scrape<'a> {
+    pub(crate) fn empty(snapshot: &'a Snapshot) -> Scrape<'a> {
         let none = |bounds: &'static histogram::Buckets| Histogram::new(bounds).counts();
         Scrape {
             snapshot,
@@ -235,7 +209,7 @@ impl<'a> Scrape<'a> {
 
 /// `scrape` as text in `format`; see the [module docs](self).
 #[must_use]
-pub fn render(scrape: &Scrape<'_>, format: Format) -> String {
+pub(crate) fn render(scrape: &Scrape<'_>, format: Format) -> String {
     let mut w = Writer {
         out: String::with_capacity(8192 + 4096 * scrape.snapshot.destinations.len()),
         format,
@@ -645,5 +619,44 @@ mod tests {
         ] {
             assert_eq!(negotiate(Some(accept)), want, "{accept}");
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::exposition::{Format, Scrape, render};
+        use crate::status::{DestinationStatus, Snapshot};
+
+        let mut snapshot = Snapshot::new("sensor-plant-a", 1_700_000_000_000);
+        snapshot.ingest.accepted = 42;
+        snapshot.destinations.push(DestinationStatus {
+            name: "soc".into(),
+            kind: "hec".into(),
+            state: "sending".into(),
+            ..DestinationStatus::default()
+        });
+        let text = render(&Scrape::empty(&snapshot), Format::Prometheus);
+        assert!(text.contains("icsfwd_ingest_accepted_total 42\n"));
+        assert!(text.contains(
+            "icsfwd_destination_state{destination=\"soc\",kind=\"hec\",state=\"sending\"} 1\n"
+        ));
+        let open = render(&Scrape::empty(&snapshot), Format::OpenMetrics);
+        assert!(open.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn negotiate_example() {
+        use crate::metrics::exposition::{Format, negotiate};
+
+        // What Prometheus 2.x sends.
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                          version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(negotiate(Some(prometheus)), Format::OpenMetrics);
+        assert_eq!(negotiate(Some("text/plain")), Format::Prometheus);
+        assert_eq!(negotiate(None), Format::Prometheus);
     }
 }

@@ -10,7 +10,7 @@ const DEST: &[&str] = &["destination", "kind"];
 macro_rules! family {
     ($const:ident, $name:literal, $kind:ident, $unit:expr, $labels:expr, $help:literal) => {
         #[doc = $help]
-        pub const $const: Family = Family {
+        pub(crate) const $const: Family = Family {
             name: $name,
             kind: Type::$kind,
             unit: $unit,

@@ -10,27 +10,18 @@
 //! The sum is kept in microseconds: 10 million records delivered an hour late add up to 3.6 ×
 //! 10¹⁶ µs, far from the 1.8 × 10¹⁹ where it would wrap.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::metrics::histogram::{Histogram, FSYNC};
-//!
-//! let h = Histogram::new(&FSYNC);
-//! h.observe(Duration::from_micros(800));
-//! h.observe(Duration::from_secs(60));
-//! let counts = h.counts();
-//! assert_eq!(counts.count(), 2);
-//! assert_eq!(counts.cumulative().last().copied(), Some(2)); // +Inf holds everything
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The most buckets a histogram has (its bounds, plus `+Inf`).
-pub const MAX_BUCKETS: usize = 20;
+pub(crate) const MAX_BUCKETS: usize = 20;
 
 /// One bucket's upper bound: as the exposition writes it (`le`) and in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bound {
+pub(crate) struct Bound {
     /// The `le` label value (a float with at least one decimal, valid in both formats).
     pub le: &'static str,
     /// The bound in nanoseconds.
@@ -67,7 +58,7 @@ pub(crate) const INGEST: [Bound; 14] = [
 ];
 
 /// One group commit's write and fsync.
-pub const FSYNC: [Bound; 14] = [
+pub(crate) const FSYNC: [Bound; 14] = [
     bound("0.0001", 100),
     bound("0.00025", 250),
     bound("0.0005", 500),
@@ -110,7 +101,7 @@ pub(crate) const DELIVERY: [Bound; 18] = [
 /// Sent to confirmed (a HEC indexer ack, a RELP answer, a syslog receiver's TCP
 /// acknowledgement): milliseconds for syslog, the ack poll interval (up to 10 s) and the
 /// indexer's pace for HEC, up to the ack deadline (5 minutes by default).
-pub const ACK: [Bound; 16] = [
+pub(crate) const ACK: [Bound; 16] = [
     bound("0.005", 5_000),
     bound("0.01", 10_000),
     bound("0.025", 25_000),
@@ -131,7 +122,7 @@ pub const ACK: [Bound; 16] = [
 
 /// Durations counted per bucket; see the [module docs](self).
 #[derive(Debug)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     bounds: &'static Buckets,
     /// `bounds.len()` buckets, then `+Inf`; the rest unused.
     buckets: [AtomicU64; MAX_BUCKETS],
@@ -140,7 +131,7 @@ pub struct Histogram {
 
 /// What a [`Histogram`] held when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     bounds: &'static Buckets,
     /// Per bucket (not cumulative), `+Inf` last.
     per_bucket: Vec<u64>,
@@ -151,7 +142,7 @@ impl Histogram {
     /// An empty histogram over `bounds` (at most [`MAX_BUCKETS`] − 1 of them; more are
     /// ignored, so their observations land in `+Inf`).
     #[must_use]
-    pub const fn new(bounds: &'static Buckets) -> Histogram {
+    pub(crate) const fn new(bounds: &'static Buckets) -> Histogram {
         Histogram {
             bounds,
             buckets: [const { AtomicU64::new(0) }; MAX_BUCKETS],
@@ -165,7 +156,7 @@ impl Histogram {
     }
 
     /// Counts one observation of `value`.
-    pub fn observe(&self, value: Duration) {
+    pub(crate) fn observe(&self, value: Duration) {
         let nanos = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
         let bounds = self.used_bounds();
         let index = bounds
@@ -181,7 +172,7 @@ impl Histogram {
 
     /// The counts now.
     #[must_use]
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         let bounds = self.used_bounds();
         Counts {
             bounds,
@@ -199,13 +190,13 @@ impl Histogram {
 impl Counts {
     /// The bounds, `+Inf` excluded.
     #[must_use]
-    pub fn bounds(&self) -> &'static Buckets {
+    pub(crate) fn bounds(&self) -> &'static Buckets {
         self.bounds
     }
 
     /// Cumulative counts: one per bound, then `+Inf` (which equals [`Counts::count`]).
     #[must_use]
-    pub fn cumulative(&self) -> Vec<u64> {
+    pub(crate) fn cumulative(&self) -> Vec<u64> {
         self.per_bucket
             .iter()
             .scan(0u64, |total, n| {
@@ -217,7 +208,7 @@ impl Counts {
 
     /// Observations in all.
     #[must_use]
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.per_bucket
             .iter()
             .fold(0u64, |total, n| total.saturating_add(*n))
@@ -287,5 +278,23 @@ mod tests {
             h.observe(Duration::from_nanos(250_400));
         }
         assert!((h.counts().sum_seconds() - 0.25).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::metrics::histogram::{FSYNC, Histogram};
+        use std::time::Duration;
+
+        let h = Histogram::new(&FSYNC);
+        h.observe(Duration::from_micros(800));
+        h.observe(Duration::from_secs(60));
+        let counts = h.counts();
+        assert_eq!(counts.count(), 2);
+        assert_eq!(counts.cumulative().last().copied(), Some(2)); // +Inf holds everything
     }
 }

@@ -32,20 +32,8 @@
 //!   mutexes, held for a lookup or an insert per record; the server only reads.
 //! - No secret is exposed: the same redacted texts as `icsfwd status`.
 //!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use icsfwd::config::Config;
-//!
-//! let config = Config::load(std::path::Path::new("/etc/icsfwd/icsfwd.toml"))?;
-//! // What `icsfwd run` does first: nothing without [metrics].
-//! let running = icsfwd::metrics::start(&config)?;
-//! // … the service runs, publishing each status snapshot …
-//! if let Some(running) = running {
-//!     running.stop();
-//! }
-//! # Ok(())
-//! # }
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io;
@@ -61,10 +49,10 @@ use crate::config::{Config, MetricsListen};
 use crate::ingest::schema::Answer;
 use crate::status::Snapshot;
 
-pub mod accepted;
-pub mod exposition;
-pub mod families;
-pub mod histogram;
+pub(crate) mod accepted;
+pub(crate) mod exposition;
+pub(crate) mod families;
+pub(crate) mod histogram;
 pub(crate) mod http;
 
 use accepted::{Commits, Sent};
@@ -281,14 +269,12 @@ impl std::error::Error for StartError {
     }
 }
 
-/// The running endpoint; [`Running::stop`] ends it.
+/// The running endpoint; dropping it ends it.
 #[derive(Debug)]
-pub struct Running {
+pub(crate) struct Running {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     socket: Option<http::SocketFile>,
-    /// Where it listens, as an operator reads it.
-    pub shown: String,
 }
 
 /// Starts the endpoint of `config`'s `[metrics]` and turns the hooks on; `Ok(None)` without
@@ -298,7 +284,7 @@ pub struct Running {
 ///
 /// The listener could not be bound (address in use, a live or foreign file at the socket
 /// path, a missing directory) or the thread not started.
-pub fn start(config: &Config) -> Result<Option<Running>, StartError> {
+pub(crate) fn start(config: &Config) -> Result<Option<Running>, StartError> {
     let Some(metrics) = &config.metrics else {
         return Ok(None);
     };
@@ -345,7 +331,6 @@ pub fn start(config: &Config) -> Result<Option<Running>, StartError> {
         stop,
         thread: Some(thread),
         socket,
-        shown,
     }))
 }
 
@@ -362,7 +347,8 @@ fn turn_off() {
 impl Running {
     /// Stops serving (within one idle poll), removes the socket file it created, and turns
     /// the hooks off; dropping it does the same.
-    pub fn stop(self) {
+    #[cfg(test)]
+    pub(crate) fn stop(self) {
         drop(self);
     }
 }
@@ -426,5 +412,28 @@ mod tests {
         assert_eq!(lock(&REGISTRY.commits).when(5), None);
         assert!(lock(&REGISTRY.sent[0]).is_empty());
         assert!(lock(&REGISTRY.snapshot).is_none());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() {
+        fn main() -> Result<(), Box<dyn std::error::Error>> {
+            use crate::config::Config;
+
+            let config = Config::load(std::path::Path::new("/etc/icsfwd/icsfwd.toml"))?;
+            // What `icsfwd run` does first: nothing without [metrics].
+            let running = crate::metrics::start(&config)?;
+            // … the service runs, publishing each status snapshot …
+            if let Some(running) = running {
+                running.stop();
+            }
+            Ok(())
+        }
+        main().unwrap();
     }
 }

@@ -13,14 +13,8 @@
 //! file is removed when the service stops; a socket another process still answers on is
 //! never taken over.
 //!
-//! ```no_run
-//! use icsfwd::reload::control;
-//!
-//! let socket = control::path_for("/run/icsfwd/ingest.sock".as_ref());
-//! let answer = control::request(&socket, "reload")?;
-//! print!("{}", answer.to_text());
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
@@ -34,43 +28,43 @@ use super::{Answer, Live};
 use crate::deliver::Shutdown;
 
 /// The control socket's file name, in the ingest socket's directory.
-pub const FILE_NAME: &str = "icsfwd.control.sock";
+pub(crate) const FILE_NAME: &str = "icsfwd.control.sock";
 
 /// Longest request line, in bytes.
-pub const MAX_REQUEST: u64 = 256;
+pub(crate) const MAX_REQUEST: u64 = 256;
 
 /// How long a client has to send its request, and the service to write its answer.
-pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a client waits for the answer: a reload may wait for a changed destination's
 /// request in flight ([`super::WORKER_STOP_DEADLINE`] per reload).
-pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often the control thread looks at the stop signal and the SIGHUP flag.
 const POLL: Duration = Duration::from_millis(50);
 
 /// The control socket beside `ingest_socket`.
 #[must_use]
-pub fn path_for(ingest_socket: &Path) -> PathBuf {
+pub(crate) fn path_for(ingest_socket: &Path) -> PathBuf {
     ingest_socket
         .parent()
         .unwrap_or_else(|| Path::new("."))
         .join(FILE_NAME)
 }
 
-/// SIGHUP's request for a reload: set by the signal thread, taken by [`serve`].
+/// SIGHUP's request for a reload: set by the signal thread, taken by `serve`.
 #[derive(Debug, Clone, Default)]
 pub struct Hangup(Arc<AtomicBool>);
 
 impl Hangup {
     /// No reload asked for yet.
     #[must_use]
-    pub fn new() -> Hangup {
+    pub(crate) fn new() -> Hangup {
         Hangup::default()
     }
 
     /// Asks for a reload (several requests before it is served make one reload).
-    pub fn request(&self) {
+    pub(crate) fn request(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
@@ -87,7 +81,7 @@ impl Hangup {
 ///
 /// Another process answers at `path`, a file that is not a socket is there, or binding
 /// failed.
-pub fn bind(path: &Path) -> io::Result<UnixListener> {
+pub(crate) fn bind(path: &Path) -> io::Result<UnixListener> {
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         if !meta.file_type().is_socket() {
             return Err(io::Error::new(
@@ -111,7 +105,7 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
 
 /// Serves reload and release requests from `listener`, and a reload for each [`Hangup`]
 /// request, until `stop`; then removes the socket file at `path`.
-pub fn serve(
+pub(crate) fn serve(
     listener: &UnixListener,
     path: &Path,
     live: &Mutex<Live>,
@@ -193,7 +187,7 @@ fn answer(stream: UnixStream, live: &Mutex<Live>) {
 ///
 /// Nothing answers there (the service is not running), the answer timed out or could not be
 /// read.
-pub fn request(path: &Path, request: &str) -> io::Result<Answer> {
+pub(crate) fn request(path: &Path, request: &str) -> io::Result<Answer> {
     let mut stream = UnixStream::connect(path)?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
@@ -209,4 +203,20 @@ pub fn request(path: &Path, request: &str) -> io::Result<Answer> {
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() -> Result<(), std::io::Error> {
+        use crate::reload::control;
+
+        let socket = control::path_for("/run/icsfwd/ingest.sock".as_ref());
+        let answer = control::request(&socket, "reload")?;
+        print!("{}", answer.to_text());
+        Ok::<(), std::io::Error>(())
+    }
 }

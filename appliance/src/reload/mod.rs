@@ -33,16 +33,10 @@
 //! successor (possible duplicates, only on a changed destination); every reload is logged and
 //! counted, applied or refused ([`ReloadCounts`], in `icsfwd status` and the metrics).
 //!
-//! ```
-//! use icsfwd::reload::Answer;
-//!
-//! let answer = Answer::Applied("1 destination added (siem)".into());
-//! let text = answer.to_text();
-//! assert_eq!(Answer::from_text(&text), Some(answer));
-//! assert!(text.starts_with("applied: "));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
-pub mod control;
+pub(crate) mod control;
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
@@ -62,7 +56,7 @@ use crate::spool::Handle;
 
 /// How long a changed or removed destination's worker gets to finish its request in flight
 /// at a reload before its successor starts anyway (the service's stop deadline).
-pub const WORKER_STOP_DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const WORKER_STOP_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Largest TLS file read to tell whether it changed (a CA bundle, a certificate or a key).
 const MAX_TLS_FILE: u64 = 4 << 20;
@@ -70,7 +64,7 @@ const MAX_TLS_FILE: u64 = 4 << 20;
 /// The service's answer to a reload or a release, as `icsfwd reload` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Answer {
+pub(crate) enum Answer {
     /// The configuration is in place: one line of what changed.
     Applied(String),
     /// The file is not a valid configuration: every problem, as `check-config` prints it.
@@ -87,19 +81,10 @@ pub enum Answer {
 }
 
 impl Answer {
-    /// Whether the answer is a refusal of a reload.
-    #[must_use]
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            Answer::Invalid(_) | Answer::Unreadable(_) | Answer::RestartNeeded(_)
-        )
-    }
-
     /// The answer as the control socket carries it: a first line `<word>: <text>`, then one
     /// line per detail.
     #[must_use]
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let (word, lines): (&str, Vec<String>) = match self {
             Answer::Applied(summary) => ("applied", vec![summary.clone()]),
             Answer::Invalid(problems) => ("refused-invalid", problems.clone()),
@@ -119,7 +104,7 @@ impl Answer {
 
     /// Reads an answer written by [`to_text`](Answer::to_text).
     #[must_use]
-    pub fn from_text(text: &str) -> Option<Answer> {
+    pub(crate) fn from_text(text: &str) -> Option<Answer> {
         let (word, rest) = text.split_once(':')?;
         let rest = rest.strip_prefix(' ').unwrap_or(rest);
         let lines: Vec<String> = rest.lines().map(str::to_owned).collect();
@@ -138,7 +123,7 @@ impl Answer {
 
 /// The reloads since start, for `icsfwd status` and the metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReloadCounts {
+pub(crate) struct ReloadCounts {
     /// Reloads applied.
     pub applied: u64,
     /// Reloads refused (invalid, unreadable, or needing a restart).
@@ -150,7 +135,7 @@ pub struct ReloadCounts {
 /// What a reload may change while the service runs: the configuration in force, the
 /// delivery workers, the rules every route reads, and what is known of each destination.
 #[derive(Debug)]
-pub struct Live {
+pub(crate) struct Live {
     config: Config,
     delivery: deliver::Running,
     rules: SharedRules,
@@ -165,7 +150,7 @@ pub struct Live {
 impl Live {
     /// The live state of a service started on `config`.
     #[must_use]
-    pub fn new(
+    pub(crate) fn new(
         config: Config,
         delivery: deliver::Running,
         rules: SharedRules,
@@ -190,37 +175,37 @@ impl Live {
 
     /// The configuration in force.
     #[must_use]
-    pub fn config(&self) -> &Config {
+    pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
     /// The delivery workers.
     #[must_use]
-    pub fn delivery(&self) -> &deliver::Running {
+    pub(crate) fn delivery(&self) -> &deliver::Running {
         &self.delivery
     }
 
     /// The reloads so far.
     #[must_use]
-    pub fn counts(&self) -> &ReloadCounts {
+    pub(crate) fn counts(&self) -> &ReloadCounts {
         &self.counts
     }
 
     /// The kind a destination had when it was last configured.
     #[must_use]
-    pub fn kind_of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn kind_of(&self, name: &str) -> Option<&str> {
         self.kinds.get(name).map(String::as_str)
     }
 
     /// Gives the delivery workers back (to stop them).
     #[must_use]
-    pub fn into_delivery(self) -> deliver::Running {
+    pub(crate) fn into_delivery(self) -> deliver::Running {
         self.delivery
     }
 
     /// Reads the configuration file again (with its secret files) and applies it or refuses
     /// it whole: the steps of the [module docs](self). Logs and counts the answer.
-    pub fn reload(&mut self) -> Answer {
+    pub(crate) fn reload(&mut self) -> Answer {
         let answer = self.try_reload();
         match &answer {
             Answer::Applied(summary) => {
@@ -345,7 +330,7 @@ impl Live {
 
     /// `icsfwd spool release-destination NAME`: lets go of the backlog of a destination the
     /// configuration no longer names. Logged.
-    pub fn release(&mut self, name: &str) -> Answer {
+    pub(crate) fn release(&mut self, name: &str) -> Answer {
         if self.config.destination(name).is_some() {
             return Answer::Failed(format!(
                 "destination \"{name}\" is in the configuration: remove it from the file and \
@@ -557,5 +542,20 @@ mod tests {
         assert_eq!(tls_fingerprint(&tls), before);
         std::fs::write(&ca, "two").unwrap();
         assert_ne!(tls_fingerprint(&tls), before);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::reload::Answer;
+
+        let answer = Answer::Applied("1 destination added (siem)".into());
+        let text = answer.to_text();
+        assert_eq!(Answer::from_text(&text), Some(answer));
+        assert!(text.starts_with("applied: "));
     }
 }

@@ -37,7 +37,7 @@
 //! The spool lock is held by the writer during its write and fsync, so a reader's `peek`
 //! waits for at most one fsync.
 //!
-//! ```
+//! ```ignore
 //! use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 //! use icsfwd::spool::commit::Wait;
 //! use icsfwd_core::alert::{Alert, Event};
@@ -522,7 +522,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::checkpoint`], or [`SpoolError::Closed`] after shutdown.
-    pub fn checkpoint(&self) -> Result<CheckpointOutcome, SpoolError> {
+    pub(crate) fn checkpoint(&self) -> Result<CheckpointOutcome, SpoolError> {
         self.with_spool(Spool::checkpoint)
     }
 
@@ -531,7 +531,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::assign_destination`], or [`SpoolError::Closed`] after shutdown.
-    pub fn assign_destination(
+    pub(crate) fn assign_destination(
         &self,
         id: DestinationId,
         name: &str,
@@ -547,7 +547,7 @@ impl<S: Storage + 'static> Handle<S> {
     /// # Errors
     ///
     /// As [`Spool::release_destination`], or [`SpoolError::Closed`] after shutdown.
-    pub fn release_destination(&self, id: DestinationId) -> Result<u64, SpoolError> {
+    pub(crate) fn release_destination(&self, id: DestinationId) -> Result<u64, SpoolError> {
         self.with_spool(|spool| spool.release_destination(id))
     }
 

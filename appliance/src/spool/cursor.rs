@@ -23,17 +23,8 @@
 //! the file is either the previous checkpoint or the new one, never a mix. A leftover
 //! `checkpoint.tmp` is an interrupted write and is ignored (the spool removes it).
 //!
-//! ```
-//! use icsfwd::spool::cursor::{Checkpoint, CursorEntry};
-//!
-//! let checkpoint = Checkpoint {
-//!     next_seq: 8,
-//!     destinations: vec![CursorEntry { index: 0, acked: 5, name: "splunk".into() }],
-//!     evicted: [6].into(),
-//! };
-//! let bytes = checkpoint.encode();
-//! assert_eq!(Checkpoint::decode(&bytes), Ok(checkpoint));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -45,11 +36,11 @@ use icsfwd_core::record::crc;
 use super::storage::Storage;
 
 /// The checkpoint's file name.
-pub const FILE: &str = "checkpoint";
+pub(crate) const FILE: &str = "checkpoint";
 /// The name the checkpoint is written under before the rename.
 pub const TEMP: &str = "checkpoint.tmp";
 /// The largest checkpoint file read (bounded input): 64 MiB, room for millions of evictions.
-pub const MAX_LEN: u64 = 64 << 20;
+pub(crate) const MAX_LEN: u64 = 64 << 20;
 /// The checkpoint format version this release writes and reads (the number in its header
 /// line); the only one so far.
 pub const VERSION: u64 = 1;
@@ -100,7 +91,7 @@ pub enum CheckpointError {
 impl CheckpointError {
     /// Whether the file is a genuine checkpoint this reader cannot interpret (refuse to
     /// start), rather than damage (ignore it and redeliver).
-    pub fn must_refuse(&self) -> bool {
+    pub(crate) fn must_refuse(&self) -> bool {
         matches!(self, CheckpointError::UnknownVersion { .. })
     }
 
@@ -216,7 +207,11 @@ impl Checkpoint {
 ///
 /// The first I/O error; the previous checkpoint is then still in place (or the new one, if
 /// only the final directory fsync failed — the caller must not rely on either).
-pub fn write(storage: &mut dyn Storage, dir: &Path, checkpoint: &Checkpoint) -> io::Result<()> {
+pub(crate) fn write(
+    storage: &mut dyn Storage,
+    dir: &Path,
+    checkpoint: &Checkpoint,
+) -> io::Result<()> {
     let temp = dir.join(TEMP);
     storage.create(&temp)?;
     storage.append(&temp, &checkpoint.encode())?;
@@ -227,7 +222,7 @@ pub fn write(storage: &mut dyn Storage, dir: &Path, checkpoint: &Checkpoint) -> 
 
 /// What reading the checkpoint of a directory found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     /// No checkpoint: a new spool, or one never checkpointed.
     Missing,
     /// A valid checkpoint.
@@ -241,7 +236,7 @@ pub enum Found {
 /// # Errors
 ///
 /// An I/O error other than "not found", or a file over [`MAX_LEN`].
-pub fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Result<Found> {
+pub(crate) fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Result<Found> {
     if !names.iter().any(|n| n == FILE) {
         return Ok(Found::Missing);
     }
@@ -250,4 +245,26 @@ pub fn read(storage: &mut dyn Storage, dir: &Path, names: &[String]) -> io::Resu
         Ok(checkpoint) => Found::Valid(checkpoint),
         Err(error) => Found::Damaged(error),
     })
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::cursor::{Checkpoint, CursorEntry};
+
+        let checkpoint = Checkpoint {
+            next_seq: 8,
+            destinations: vec![CursorEntry {
+                index: 0,
+                acked: 5,
+                name: "splunk".into(),
+            }],
+            evicted: [6].into(),
+        };
+        let bytes = checkpoint.encode();
+        assert_eq!(Checkpoint::decode(&bytes), Ok(checkpoint));
+    }
 }

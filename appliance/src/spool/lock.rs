@@ -21,21 +21,8 @@
 //! - [`holder`] tells a reader (`icsfwd spool verify`) whether a writer runs, without creating
 //!   or changing anything and without ever blocking the writer.
 //!
-//! ```
-//! use icsfwd::spool::lock::{self, LockError, SpoolLock};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let held = SpoolLock::acquire(dir.path())?;
-//! match SpoolLock::acquire(dir.path()) {
-//!     Err(LockError::Held { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
-//!     other => panic!("expected the lock to be held, got {other:?}"),
-//! }
-//! assert_eq!(lock::holder(dir.path())?, Some(Some(std::process::id())));
-//! drop(held);
-//! assert_eq!(lock::holder(dir.path())?, None);
-//! let _again = SpoolLock::acquire(dir.path())?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -60,7 +47,7 @@ const MAX_PID_TEXT: u64 = 32;
 
 /// The exclusive lock on one spool directory, released when dropped.
 #[derive(Debug)]
-pub struct SpoolLock {
+pub(crate) struct SpoolLock {
     dir: PathBuf,
     /// Open for the whole life of the lock: closing it (the drop) releases the `flock`.
     _file: File,
@@ -127,7 +114,7 @@ impl SpoolLock {
     ///
     /// [`LockError::Held`] when another holder has it (after retrying for half a second, see
     /// the module docs); [`LockError::Io`] when the file cannot be opened, locked or written.
-    pub fn acquire(dir: &Path) -> Result<SpoolLock, LockError> {
+    pub(crate) fn acquire(dir: &Path) -> Result<SpoolLock, LockError> {
         let path = dir.join(FILE);
         let io_err = |source| LockError::Io {
             path: path.clone(),
@@ -161,7 +148,7 @@ impl SpoolLock {
     }
 
     /// The locked spool directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 }
@@ -175,7 +162,7 @@ impl SpoolLock {
 /// # Errors
 ///
 /// The lock file exists but cannot be opened (e.g. no read permission).
-pub fn holder(dir: &Path) -> io::Result<Option<Option<u32>>> {
+pub(crate) fn holder(dir: &Path) -> io::Result<Option<Option<u32>>> {
     let path = dir.join(FILE);
     let file = match File::open(&path) {
         Ok(file) => file,
@@ -288,5 +275,27 @@ mod tests {
         let started = Instant::now();
         let _lock = SpoolLock::acquire(dir.path()).unwrap();
         assert!(started.elapsed() < RETRY_FOR);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::spool::lock::{self, LockError, SpoolLock};
+
+        let dir = tempfile::tempdir()?;
+        let held = SpoolLock::acquire(dir.path())?;
+        match SpoolLock::acquire(dir.path()) {
+            Err(LockError::Held { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected the lock to be held, got {other:?}"),
+        }
+        assert_eq!(lock::holder(dir.path())?, Some(Some(std::process::id())));
+        drop(held);
+        assert_eq!(lock::holder(dir.path())?, None);
+        let _again = SpoolLock::acquire(dir.path())?;
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

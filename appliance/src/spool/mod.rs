@@ -30,44 +30,19 @@
 //! (many producers, one writer, one fsync per batch). All file access goes through a
 //! [`storage::Storage`], so tests inject faults.
 //!
-//! ```
-//! use icsfwd::spool::{Spool, SpoolConfig, storage::FsStorage};
-//! use icsfwd_core::alert::{Alert, Event};
-//! use icsfwd_core::destination::{DestinationId, DestinationSet};
-//!
-//! let dir = tempfile::tempdir()?;
-//! let splunk = DestinationId::new(0).unwrap();
-//! let names = ["splunk".to_string()];
-//! let (mut spool, recovery) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
-//! assert_eq!(recovery.records, 0);
-//!
-//! let event = Event::from(Alert::example(1_700_000_000_000));
-//! let seqs = spool.append_batch(&[(event.clone(), DestinationSet::EMPTY.with(splunk))])?;
-//! assert_eq!(seqs[0], Ok(1));
-//!
-//! let records = spool.peek(splunk, 10)?;
-//! assert_eq!(records[0].event, event);
-//! spool.ack(splunk, records[0].seq)?;
-//! spool.checkpoint()?;
-//!
-//! // After a restart, the destination resumes after what it acknowledged.
-//! drop(spool);
-//! let (mut spool, recovery) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
-//! assert_eq!(recovery.destinations[0].acked, 1);
-//! assert!(spool.peek(splunk, 10)?.is_empty());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
-pub mod commit;
-pub mod cursor;
-pub mod lock;
-pub mod owner;
-pub mod progress;
+pub(crate) mod commit;
+pub(crate) mod cursor;
+pub(crate) mod lock;
+pub(crate) mod owner;
+pub(crate) mod progress;
 mod recover;
-pub mod segment;
-pub mod slots;
-pub mod storage;
-pub mod verify;
+pub(crate) mod segment;
+pub(crate) mod slots;
+pub(crate) mod storage;
+pub(crate) mod verify;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -85,7 +60,7 @@ use self::segment::SkippedFrame;
 use self::storage::{FsStorage, Storage};
 
 pub use self::commit::{GroupCommit, GroupConfig, Handle};
-pub use self::verify::{VerifyReport, verify, verify_with};
+pub(crate) use self::verify::verify;
 
 /// The highest sequence number a spool opens with (2^63 − 1). A real spool never gets near
 /// it (2^63 records at a million a second take 290,000 years); the bound keeps the sequence
@@ -108,7 +83,7 @@ pub const PREALLOCATE_STEP: u64 = 1 << 20;
 /// per many blocks and `fallocate` is then the cheaper way.
 pub const ZERO_FILL_BELOW: u64 = 8 << 10;
 
-/// What to do with an append that does not fit in [`SpoolConfig::max_bytes`].
+/// What to do with an append that does not fit in `SpoolConfig::max_bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnFull {
     /// Refuse it: the producer is told "spool full, retry after" (nothing dropped).
@@ -1524,4 +1499,78 @@ pub(crate) fn is_spool_file(name: &str) -> bool {
         || name == progress::FILE
         || name == progress::TEMP
         || name == lock::FILE
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::spool::{Spool, SpoolConfig, storage::FsStorage};
+        use icsfwd_core::alert::{Alert, Event};
+        use icsfwd_core::destination::{DestinationId, DestinationSet};
+
+        let dir = tempfile::tempdir()?;
+        let splunk = DestinationId::new(0).unwrap();
+        let names = ["splunk".to_string()];
+        let (mut spool, recovery) =
+            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+        assert_eq!(recovery.records, 0);
+
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        let seqs = spool.append_batch(&[(event.clone(), DestinationSet::EMPTY.with(splunk))])?;
+        assert_eq!(seqs[0], Ok(1));
+
+        let records = spool.peek(splunk, 10)?;
+        assert_eq!(records[0].event, event);
+        spool.ack(splunk, records[0].seq)?;
+        spool.checkpoint()?;
+
+        // After a restart, the destination resumes after what it acknowledged.
+        drop(spool);
+        let (mut spool, recovery) =
+            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+        assert_eq!(recovery.destinations[0].acked, 1);
+        assert!(spool.peek(splunk, 10)?.is_empty());
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
+}
+
+#[cfg(test)]
+mod commit_doc_example {
+    //! The example of `spool/commit.rs`, run as a unit test (that module is internal to
+    //! the crate; its own copy of the example is not run).
+
+    #[test]
+    fn commit_module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::spool::commit::Wait;
+        use crate::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+        use icsfwd_core::alert::Alert;
+        use icsfwd_core::destination::{DestinationId, DestinationSet};
+        use std::time::Duration;
+
+        let dir = tempfile::tempdir()?;
+        let names = ["hec".to_string()];
+        let (spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+        let group = GroupCommit::start(spool, GroupConfig::default())?;
+        let hec = DestinationId::new(0).unwrap();
+
+        let producer = group.handle();
+        let worker = std::thread::spawn(move || {
+            producer.append(Alert::example(0).into(), DestinationSet::EMPTY.with(hec))
+        });
+        let reader = group.handle();
+        let seen = 1; // the spool was empty: next_seq was 1
+        assert_eq!(
+            reader.wait_for_records(seen, Duration::from_secs(30)),
+            Wait::NewRecords
+        );
+        assert_eq!(worker.join().unwrap(), Ok(1));
+        assert_eq!(reader.peek(hec, 10)?.len(), 1);
+
+        let spool = group.shutdown()?;
+        assert_eq!(spool.stats().appended, 1);
+        Ok::<(), Box<dyn std::error::Error>>(())
+    }
 }

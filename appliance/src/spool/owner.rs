@@ -21,15 +21,8 @@
 //!   (only root may). It must run before the command starts threads or touches the spool:
 //!   the commands call it right after reading their configuration.
 //!
-//! ```no_run
-//! use icsfwd::spool::owner;
-//!
-//! let spool = std::path::Path::new("/var/lib/icsfwd/spool");
-//! match owner::check(spool) {
-//!     Ok(()) => println!("this user owns {}", spool.display()),
-//!     Err(refused) => eprintln!("{refused}"),
-//! }
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::ffi::CString;
 use std::fmt;
@@ -41,7 +34,7 @@ use nix::unistd::{self, Gid, Uid, User};
 
 /// A user, as the messages name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
+pub(crate) struct Account {
     /// The uid.
     pub uid: u32,
     /// The user name, when the user database has one.
@@ -50,7 +43,7 @@ pub struct Account {
 
 impl Account {
     /// The account of `uid`, its name looked up.
-    pub fn of(uid: u32) -> Account {
+    pub(crate) fn of(uid: u32) -> Account {
         let name = User::from_uid(Uid::from_raw(uid))
             .ok()
             .flatten()
@@ -72,7 +65,7 @@ impl fmt::Display for Account {
 /// Why a command may not write into the spool, or could not become its owner.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum OwnerError {
+pub(crate) enum OwnerError {
     /// The command runs as another user than the spool directory's owner.
     NotOwner {
         /// The spool directory.
@@ -168,7 +161,7 @@ fn owner_of(dir: &Path) -> Result<Option<(u32, u32)>, OwnerError> {
 /// # Errors
 ///
 /// [`OwnerError::NotOwner`], or the directory's metadata cannot be read.
-pub fn check(dir: &Path) -> Result<(), OwnerError> {
+pub(crate) fn check(dir: &Path) -> Result<(), OwnerError> {
     let euid = unistd::geteuid().as_raw();
     match owner_of(dir)? {
         Some((uid, gid)) if uid != euid => Err(OwnerError::NotOwner {
@@ -189,7 +182,7 @@ pub fn check(dir: &Path) -> Result<(), OwnerError> {
 ///
 /// The directory's metadata cannot be read, or a step of the switch failed
 /// ([`OwnerError::Switch`]; only root may switch).
-pub fn become_owner(dir: &Path) -> Result<Option<Account>, OwnerError> {
+pub(crate) fn become_owner(dir: &Path) -> Result<Option<Account>, OwnerError> {
     let Some((uid, dir_gid)) = owner_of(dir)? else {
         return Ok(None);
     };
@@ -292,5 +285,22 @@ mod tests {
             nameless.run_as_owner().as_deref(),
             Some("setpriv --reuid=4242 --regid=4343 --clear-groups --")
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() {
+        use crate::spool::owner;
+
+        let spool = std::path::Path::new("/var/lib/icsfwd/spool");
+        match owner::check(spool) {
+            Ok(()) => println!("this user owns {}", spool.display()),
+            Err(refused) => eprintln!("{refused}"),
+        }
     }
 }

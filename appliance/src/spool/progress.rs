@@ -40,17 +40,8 @@
 //! - A failed write never fails the acknowledgement: it is counted
 //!   ([`ProgressStats::errors`]) and only costs duplicates after a kill.
 //!
-//! ```
-//! use icsfwd::spool::progress::{Hint, name_crc};
-//!
-//! let hint = Hint { index: 0, seq: 4711, fingerprint: 0x8a3f_1c2e, name_crc: name_crc("soc") };
-//! let line = hint.encode_line();
-//! assert!(line.starts_with("progress 0 4711 8a3f1c2e "));
-//! assert_eq!(Hint::decode_line(line.trim_end().as_bytes()), Some(hint));
-//! // A line cut short or altered is refused.
-//! assert_eq!(Hint::decode_line(line[..line.len() - 3].as_bytes()), None);
-//! assert_eq!(Hint::decode_line(line.replace("4711", "4712").trim_end().as_bytes()), None);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,9 +54,9 @@ use super::storage::Storage;
 /// The progress log's file name.
 pub const FILE: &str = "progress";
 /// The name a compacted progress log is written under before the rename.
-pub const TEMP: &str = "progress.tmp";
+pub(crate) const TEMP: &str = "progress.tmp";
 /// The largest progress file read at open; a larger one is ignored entirely.
-pub const MAX_LEN: u64 = 1 << 20;
+pub(crate) const MAX_LEN: u64 = 1 << 20;
 /// The log is rewritten compactly (one line per destination) when it grows beyond this.
 pub const COMPACT_AT: u64 = 64 << 10;
 
@@ -98,7 +89,7 @@ impl Hint {
 
     /// Parses one line without its newline; `None` when it is damaged or malformed.
     #[must_use]
-    pub fn decode_line(line: &[u8]) -> Option<Hint> {
+    pub(crate) fn decode_line(line: &[u8]) -> Option<Hint> {
         let split = line.iter().rposition(|&b| b == b' ')?;
         let (body, crc_field) = (line.get(..split)?, line.get(split + 1..)?);
         let stored = u32::from_str_radix(std::str::from_utf8(crc_field).ok()?, 16).ok()?;
@@ -130,7 +121,7 @@ impl Hint {
 /// The CRC-32C of a record's sequence number, destination set, time and event id: what ties
 /// a hint to the very record it names (not merely to a sequence number).
 #[must_use]
-pub fn fingerprint(record: &Record) -> u32 {
+pub(crate) fn fingerprint(record: &Record) -> u32 {
     let mut crc = crc::Crc32c::new();
     crc.update(&record.seq.to_le_bytes());
     crc.update(&record.destinations.bits().to_le_bytes());
@@ -523,5 +514,31 @@ impl Log {
     /// The counters.
     pub(crate) fn stats(&self) -> ProgressStats {
         self.stats.clone()
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::progress::{Hint, name_crc};
+
+        let hint = Hint {
+            index: 0,
+            seq: 4711,
+            fingerprint: 0x8a3f_1c2e,
+            name_crc: name_crc("soc"),
+        };
+        let line = hint.encode_line();
+        assert!(line.starts_with("progress 0 4711 8a3f1c2e "));
+        assert_eq!(Hint::decode_line(line.trim_end().as_bytes()), Some(hint));
+        // A line cut short or altered is refused.
+        assert_eq!(Hint::decode_line(&line.as_bytes()[..line.len() - 3]), None);
+        assert_eq!(
+            Hint::decode_line(line.replace("4711", "4712").trim_end().as_bytes()),
+            None
+        );
     }
 }

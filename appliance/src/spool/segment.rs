@@ -14,13 +14,8 @@
 //! format reads as padding. [`ScanOutcome::data_len`] is where the data ends (the spool
 //! appends there); a write cut short inside the preallocated part is still a torn tail.
 //!
-//! ```
-//! use icsfwd::spool::segment::{file_name, parse_file_name};
-//!
-//! assert_eq!(file_name(42), "00000000000000000042.seg");
-//! assert_eq!(parse_file_name("00000000000000000042.seg"), Some(42));
-//! assert_eq!(parse_file_name("checkpoint"), None);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io;
 use std::ops::Range;
@@ -60,7 +55,7 @@ pub struct SkippedFrame {
 
 /// What a scan found besides the records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScanOutcome {
+pub(crate) struct ScanOutcome {
     /// Records delivered to the callback.
     pub records: u64,
     /// Damaged frames skipped, in order.
@@ -95,7 +90,7 @@ const CHUNK: usize = 64 * 1024;
 /// # Errors
 ///
 /// An I/O error of the storage.
-pub fn scan(
+pub(crate) fn scan(
     storage: &mut dyn Storage,
     path: &Path,
     start: u64,
@@ -318,5 +313,19 @@ mod tests {
         let (_, outcome) = scan_bytes(&damaged);
         assert_eq!(outcome.skipped.len(), 1);
         assert_eq!(outcome.torn, None);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::spool::segment::{file_name, parse_file_name};
+
+        assert_eq!(file_name(42), "00000000000000000042.seg");
+        assert_eq!(parse_file_name("00000000000000000042.seg"), Some(42));
+        assert_eq!(parse_file_name("checkpoint"), None);
     }
 }

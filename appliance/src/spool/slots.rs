@@ -22,7 +22,7 @@ use super::{Cursor, Spool, SpoolError, storage::Storage};
 /// Why [`Spool::assign_destination`] refused.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum AssignError {
+pub(crate) enum AssignError {
     /// The position is past the next free one, or past [`MAX_DESTINATIONS`].
     NoSuchPosition {
         /// The position asked for.
@@ -77,7 +77,11 @@ impl<S: Storage> Spool<S> {
     /// # Errors
     ///
     /// A position beyond the next free one, or one another destination's backlog holds.
-    pub fn assign_destination(&mut self, id: DestinationId, name: &str) -> Result<(), AssignError> {
+    pub(crate) fn assign_destination(
+        &mut self,
+        id: DestinationId,
+        name: &str,
+    ) -> Result<(), AssignError> {
         let index = usize::from(id.get());
         let last = self.next_seq.saturating_sub(1);
         let hint = self
@@ -135,7 +139,7 @@ impl<S: Storage> Spool<S> {
     /// # Errors
     ///
     /// An unknown position, or an I/O error reading a segment.
-    pub fn release_destination(&mut self, id: DestinationId) -> Result<u64, SpoolError> {
+    pub(crate) fn release_destination(&mut self, id: DestinationId) -> Result<u64, SpoolError> {
         let last = self.next_seq.saturating_sub(1);
         self.cursor(id)?;
         if last == 0 {

@@ -24,25 +24,8 @@
 //! flash writes). A storage that does not preallocate keeps the defaults: `preallocate`
 //! reserves nothing and `write_at` at the file's end is an `append`.
 //!
-//! ```
-//! use icsfwd::spool::storage::{FsStorage, Storage};
-//!
-//! let dir = std::env::temp_dir().join(format!("icsfwd-storage-doc-{}", std::process::id()));
-//! let mut fs = FsStorage::new();
-//! fs.create_dir_all(&dir)?;
-//! let file = dir.join("a");
-//! fs.create(&file)?;
-//! fs.append(&file, b"hello")?;
-//! fs.sync_file(&file)?;
-//! fs.sync_dir(&dir)?;
-//! let mut buf = [0u8; 5];
-//! assert_eq!(fs.read_at(&file, 0, &mut buf)?, 5);
-//! assert_eq!(&buf, b"hello");
-//! assert_eq!(fs.len(&file)?, 5);
-//! fs.remove(&file)?;
-//! std::fs::remove_dir(&dir)?;
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::HashMap;
 use std::fs::{DirBuilder, File, OpenOptions, Permissions};
@@ -57,10 +40,10 @@ use super::lock::{LockError, SpoolLock};
 /// The mode of every file icsfwd creates in the spool directory: read and write for its
 /// owner (the service user), read for its group (`icsfwd`, e.g. `icsfwd spool verify` run by
 /// an operator in that group), nothing for others.
-pub const FILE_MODE: u32 = 0o640;
+pub(crate) const FILE_MODE: u32 = 0o640;
 
 /// The mode of every directory icsfwd creates (the spool directory, `deadletter/`).
-pub const DIR_MODE: u32 = 0o750;
+pub(crate) const DIR_MODE: u32 = 0o750;
 
 /// The file operations of the spool. Every method maps to one system call or a short,
 /// documented sequence of them, so that a fault-injecting implementation can fail or cut
@@ -304,7 +287,7 @@ pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
 /// # Errors
 ///
 /// The open or the `fchmod` of the new file failed.
-pub fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
+pub(crate) fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
     let mut new = options.clone();
     match new.create_new(true).mode(FILE_MODE).open(path) {
         Ok(file) => {
@@ -324,7 +307,7 @@ pub fn open_creating(path: &Path, options: &OpenOptions) -> io::Result<File> {
 /// # Errors
 ///
 /// A directory could not be created (or `dir` exists and is not a directory).
-pub fn create_dir_all(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_all(dir: &Path) -> io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -362,4 +345,30 @@ pub(crate) fn read_all(storage: &mut dyn Storage, path: &Path, limit: u64) -> io
     }
     buf.truncate(done);
     Ok(buf)
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), std::io::Error> {
+        use crate::spool::storage::{FsStorage, Storage};
+
+        let dir = std::env::temp_dir().join(format!("icsfwd-storage-doc-{}", std::process::id()));
+        let mut fs = FsStorage::new();
+        fs.create_dir_all(&dir)?;
+        let file = dir.join("a");
+        fs.create(&file)?;
+        fs.append(&file, b"hello")?;
+        fs.sync_file(&file)?;
+        fs.sync_dir(&dir)?;
+        let mut buf = [0u8; 5];
+        assert_eq!(fs.read_at(&file, 0, &mut buf)?, 5);
+        assert_eq!(&buf, b"hello");
+        assert_eq!(fs.len(&file)?, 5);
+        fs.remove(&file)?;
+        std::fs::remove_dir(&dir)?;
+        Ok::<(), std::io::Error>(())
+    }
 }

@@ -17,24 +17,8 @@
 //! error. Sequence numbers only grow while one writer appends, so a repeat or a decrease is
 //! never an artefact of reading during a write.
 //!
-//! ```
-//! use icsfwd::spool::{Spool, SpoolConfig, storage::FsStorage, verify};
-//! use icsfwd_core::alert::{Alert, Event};
-//! use icsfwd_core::destination::DestinationSet;
-//!
-//! let dir = tempfile::tempdir()?;
-//! let names = ["splunk".to_string()];
-//! let (mut spool, _) = Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
-//! spool.append_batch(&[(Event::from(Alert::example(0)), DestinationSet::from_bits(1))])?;
-//! spool.checkpoint()?;
-//!
-//! let report = verify(dir.path())?;
-//! assert!(report.is_clean());
-//! assert_eq!(report.records, 1);
-//! assert_eq!(report.destinations[0].backlog, 1);
-//! println!("{report}");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -52,7 +36,7 @@ use super::{CheckpointState, Unreadable};
 
 /// How many repeated and how many decreasing sequence numbers the report lists (each); the
 /// rest are counted.
-pub const MAX_LISTED: usize = 10;
+pub(crate) const MAX_LISTED: usize = 10;
 
 /// How many places of one repeated sequence number the report lists.
 const MAX_PLACES: usize = 8;
@@ -808,5 +792,31 @@ mod tests {
             fmt_places(&[place("a.seg", 0), place("a.seg", 9), place("a.seg", 18)]),
             "segment a.seg, offsets 0 (event s-0), 9 (event s-9) and 18 (event s-18)"
         );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::spool::{Spool, SpoolConfig, storage::FsStorage, verify};
+        use icsfwd_core::alert::{Alert, Event};
+        use icsfwd_core::destination::DestinationSet;
+
+        let dir = tempfile::tempdir()?;
+        let names = ["splunk".to_string()];
+        let (mut spool, _) =
+            Spool::open(FsStorage::new(), dir.path(), SpoolConfig::default(), &names)?;
+        spool.append_batch(&[(Event::from(Alert::example(0)), DestinationSet::from_bits(1))])?;
+        spool.checkpoint()?;
+
+        let report = verify(dir.path())?;
+        assert!(report.is_clean());
+        assert_eq!(report.records, 1);
+        assert_eq!(report.destinations[0].backlog, 1);
+        println!("{report}");
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

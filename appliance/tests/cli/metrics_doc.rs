@@ -1,5 +1,5 @@
 //! The metrics table of `docs/operations.md` lists every family of
-//! `icsfwd::metrics::families::FAMILIES` — name, type and labels — and nothing else. (The
+//! `icsfwd::testing::metrics::families::FAMILIES` — name, type and labels — and nothing else. (The
 //! end-to-end test `e2e/metrics.rs` checks the same table against a real scrape.)
 #![allow(
     clippy::unwrap_used,
@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use icsfwd::metrics::families::FAMILIES;
+use icsfwd::testing::metrics::families::FAMILIES;
 
 /// The table's rows: name → (type, labels).
 fn documented() -> BTreeMap<String, (String, Vec<String>)> {

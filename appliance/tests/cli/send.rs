@@ -17,10 +17,10 @@ use std::thread;
 use std::time::Duration;
 
 use icsfwd::ingest::schema::{MAX_LINE_BYTES_LIMIT, encode_line};
-use icsfwd::ingest::server::{IngestConfig, IngestServer, RunningIngest, SpoolAdmit};
 use icsfwd::send::{SendError, SendOptions, Summary, Target, open_input, run_send};
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
+use icsfwd::testing::ingest::server::{IngestConfig, IngestServer, RunningIngest, SpoolAdmit};
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::rule::{Rule, RuleSet};
 use spool_support::{alert, dest, names};

@@ -15,9 +15,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use icsfwd::ingest::schema::encode_line;
-use icsfwd::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
+use icsfwd::testing::ingest::server::{IngestConfig, IngestServer, SpoolAdmit};
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Event, Severity};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 use icsfwd_core::rule::{Rule, RuleSet};

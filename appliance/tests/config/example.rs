@@ -12,8 +12,8 @@ use crate::common;
 use std::path::Path;
 
 use icsfwd::config::{Config, OnFull, Origin};
-use icsfwd::destination::DestinationKind;
-use icsfwd::destination::syslog::Transport;
+use icsfwd::testing::destination::DestinationKind;
+use icsfwd::testing::destination::syslog::Transport;
 use icsfwd_core::alert::{Alert, Engine, Event, Severity};
 use icsfwd_core::format::{self, Kind, SliceWriter};
 

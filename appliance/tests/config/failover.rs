@@ -2,8 +2,8 @@
 //! mistake refused with its key, line, column and fix; good lists accepted with their ports.
 
 use crate::common::{BASE, parse};
-use icsfwd::destination::DestinationKind;
-use icsfwd::destination::failover::Endpoint;
+use icsfwd::testing::destination::DestinationKind;
+use icsfwd::testing::destination::failover::Endpoint;
 
 const SPLUNK: &str = "[[destination]]\nname = \"s\"\nkind = \"splunk\"\nusername = \"u\"\n\
                       password_env = \"PASSWORD\"\n";

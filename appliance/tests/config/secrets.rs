@@ -11,8 +11,8 @@ use crate::common;
 
 use common::{BASE, load, parse_in, scratch, write};
 use icsfwd::config::LoadError;
-use icsfwd::destination::DestinationKind;
-use icsfwd::destination::splunk::Auth;
+use icsfwd::testing::destination::DestinationKind;
+use icsfwd::testing::destination::splunk::Auth;
 
 const INLINE: &str = "inline-SECRET-0001";
 const IN_FILE: &str = "file-SECRET-0002";

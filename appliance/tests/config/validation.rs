@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use common::{BASE, parse};
 use icsfwd::config::{LogFormat, OnFull, Problems};
-use icsfwd::destination::DestinationKind;
-use icsfwd::destination::http::Scheme;
-use icsfwd::destination::syslog::{Confirm, Transport};
+use icsfwd::testing::destination::DestinationKind;
+use icsfwd::testing::destination::http::Scheme;
+use icsfwd::testing::destination::syslog::{Confirm, Transport};
 
 /// `(what it shows, text appended to BASE, key, line, message part)`: each must be the one and
 /// only problem reported.
@@ -515,7 +515,7 @@ fn splunk_defaults_are_port_8089_source_icsfwd_and_sourcetype_icsfwd_text() {
     );
     assert!(matches!(
         &s.auth,
-        icsfwd::destination::splunk::Auth::Basic { username, password }
+        icsfwd::testing::destination::splunk::Auth::Basic { username, password }
             if username == "u" && password.expose() == "env-password-VALUE-5678"
     ));
 }

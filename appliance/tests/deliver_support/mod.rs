@@ -14,9 +14,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use icsfwd::config::{Config, Origin};
-use icsfwd::deliver::stats::DeliveryStats;
-use icsfwd::deliver::{Delivery, DeliveryOptions, Running};
-use icsfwd::spool::{GroupCommit, GroupConfig, Handle, Spool, SpoolConfig, storage::FsStorage};
+use icsfwd::testing::deliver::stats::DeliveryStats;
+use icsfwd::testing::deliver::{Delivery, DeliveryOptions, Running};
+use icsfwd::testing::spool::{
+    GroupCommit, GroupConfig, Handle, Spool, SpoolConfig, storage::FsStorage,
+};
 use icsfwd_core::alert::Event;
 use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::format::{self, SliceWriter};
@@ -287,7 +289,7 @@ pub fn wait_parked(running: &Running, name: &str, what: &str) -> String {
         Duration::from_secs(30),
         &format!("{name} parked with {what:?}"),
         || match stats_of(running, name).state {
-            icsfwd::deliver::stats::State::Parked { reason: r } => {
+            icsfwd::testing::deliver::stats::State::Parked { reason: r } => {
                 reason = r;
                 reason.contains(what)
             }

@@ -347,12 +347,12 @@ fn a_clean_stop_drains_the_ack_window_when_the_acks_come_in_time() {
             .any(|l| l.contains("(0 records in flight stay in the spool)")),
         "the stop drained the acks: {log:#?}"
     );
-    let state = icsfwd::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
-    let left = icsfwd::destination::hec::ack_state::read(&state).unwrap();
+    let state = icsfwd::testing::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
+    let left = icsfwd::testing::destination::hec::ack_state::read(&state).unwrap();
     assert!(
         left.requests
             .iter()
-            .all(|(_, s)| *s == icsfwd::destination::hec::ack_state::State::Indexed),
+            .all(|(_, s)| *s == icsfwd::testing::destination::hec::ack_state::State::Indexed),
         "nothing left awaiting: {left:?}"
     );
     let (stored, _) = restart_and_drain(&config, &emulator);
@@ -373,8 +373,8 @@ fn a_clean_stop_persists_the_ack_window_and_the_restart_asks_before_sending() {
         stopping.elapsed() < Duration::from_secs(5),
         "within the stop's deadline"
     );
-    let state = icsfwd::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
-    let left = icsfwd::destination::hec::ack_state::read(&state).unwrap();
+    let state = icsfwd::testing::destination::hec::ack_state::path(&dir.join("spool"), "soc-hec");
+    let left = icsfwd::testing::destination::hec::ack_state::read(&state).unwrap();
     let awaiting: usize = left.requests.iter().map(|(r, _)| r.seqs.len()).sum();
     assert_eq!(awaiting, 300, "every request persisted: {left:?}");
     // Meanwhile Splunk indexed them; later requests are acknowledged at once.

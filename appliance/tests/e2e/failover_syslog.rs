@@ -16,7 +16,7 @@ use crate::e2e::{
     Shown, alerts_to, counted, destination, feed_all, ids_of, scratch, start_service, stop_cleanly,
     wait_for, wait_for_destination,
 };
-use icsfwd::destination::syslog::relp;
+use icsfwd::testing::destination::syslog::relp;
 use icsfwd_core::alert::Event;
 use icsfwd_sim::feed::{self, Options, Target};
 use icsfwd_sim::scenario::{Params, Scenario};

@@ -34,7 +34,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use e2e::{destination, everything_to, hec_destination, scratch, start_service};
-use icsfwd::metrics::families::FAMILIES;
+use icsfwd::testing::metrics::families::FAMILIES;
 use icsfwd_sim::scenario::{Params, Scenario};
 use serde_json::Value;
 

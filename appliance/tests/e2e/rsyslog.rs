@@ -46,7 +46,7 @@ use e2e::{
     Shown, alerts_to, destination, feed_all, icsfwd, scratch, start_service, wait_for,
     wait_for_destination, write_config_body,
 };
-use icsfwd::probe::TEST_TITLE;
+use icsfwd::testing::probe::TEST_TITLE;
 use icsfwd_core::alert::{Alert, Event, Severity};
 use icsfwd_sim::splunk::tls::TlsMaterial;
 

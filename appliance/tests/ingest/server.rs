@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use icsfwd::ingest::schema::{
     Answer, DEFAULT_MAX_LINE_BYTES, MAX_LINE, MAX_LINE_BYTES_LIMIT, Problem, encode_line,
 };
-use icsfwd::ingest::server::{
+use icsfwd::testing::ingest::server::{
     IngestConfig, IngestServer, IngestStats, RunningIngest, SpoolAdmit, StartError,
 };
-use icsfwd::spool::lock::LockError;
-use icsfwd::spool::storage::{FsStorage, Storage};
-use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
+use icsfwd::testing::spool::lock::LockError;
+use icsfwd::testing::spool::storage::{FsStorage, Storage};
+use icsfwd::testing::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::rule::{Rule, RuleSet};
 use spool_support::{Recording, alert, decode_all, dest, names};
@@ -133,7 +133,7 @@ impl<S: Storage + 'static> Fixture<S> {
         self.server.as_ref().unwrap()
     }
 
-    fn spool_stats(&self) -> icsfwd::spool::SpoolStats {
+    fn spool_stats(&self) -> icsfwd::testing::spool::SpoolStats {
         self.group.as_ref().unwrap().handle().stats().unwrap()
     }
 

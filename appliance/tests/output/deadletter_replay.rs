@@ -17,10 +17,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use e2e::{icsfwd, scratch, write_config};
-use icsfwd::deliver::deadletter::DeadLetters;
-use icsfwd::deliver::replay::{self, Fate, ReplayError, ReplayOptions};
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::{AckReport, Item, Outcome, Sender};
+use icsfwd::testing::deliver::deadletter::DeadLetters;
+use icsfwd::testing::deliver::replay::{self, Fate, ReplayError, ReplayOptions};
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::{AckReport, Item, Outcome, Sender};
 use icsfwd_core::alert::Event;
 use icsfwd_sim::splunk::store::Filter;
 
@@ -187,7 +187,7 @@ impl<F: FnMut() + Send> Sender for Fake<F> {
         &mut self,
         _records: &[(u64, u32)],
         _now: std::time::Instant,
-    ) -> Vec<(u64, icsfwd::destination::Restored)> {
+    ) -> Vec<(u64, icsfwd::testing::destination::Restored)> {
         Vec::new()
     }
 

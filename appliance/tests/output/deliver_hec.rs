@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use deliver_support::*;
 use icsfwd::config::Config;
-use icsfwd::deliver::Running;
-use icsfwd::deliver::stats::State;
-use icsfwd::spool::GroupCommit;
+use icsfwd::testing::deliver::Running;
+use icsfwd::testing::deliver::stats::State;
+use icsfwd::testing::spool::GroupCommit;
 use icsfwd_core::alert::Event;
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator};
 use icsfwd_sim::splunk::faults::Server;
@@ -64,7 +64,7 @@ impl Fixture {
         self.running.as_ref().unwrap()
     }
 
-    fn stats(&self) -> icsfwd::deliver::stats::DeliveryStats {
+    fn stats(&self) -> icsfwd::testing::deliver::stats::DeliveryStats {
         stats_of(self.running(), "hec")
     }
 

@@ -12,7 +12,7 @@ use crate::deliver_support;
 use std::time::Duration;
 
 use deliver_support::*;
-use icsfwd::deliver::sender_for;
+use icsfwd::testing::deliver::sender_for;
 use icsfwd_sim::splunk::store::{Body, ReceiverKind};
 
 #[test]

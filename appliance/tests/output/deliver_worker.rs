@@ -13,13 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use icsfwd::deliver::Shutdown;
-use icsfwd::deliver::deadletter::DeadLetters;
-use icsfwd::deliver::stats::{DeliveryStats, StatsCell};
-use icsfwd::deliver::worker::{Worker, WorkerSettings};
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::{AckReport, Item, Outcome, Sender};
-use icsfwd::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
+use icsfwd::testing::deliver::Shutdown;
+use icsfwd::testing::deliver::deadletter::DeadLetters;
+use icsfwd::testing::deliver::stats::{DeliveryStats, StatsCell};
+use icsfwd::testing::deliver::worker::{Worker, WorkerSettings};
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::{AckReport, Item, Outcome, Sender};
+use icsfwd::testing::spool::{GroupCommit, GroupConfig, Spool, SpoolConfig, storage::FsStorage};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 
@@ -60,7 +60,7 @@ impl Sender for Scripted {
         &mut self,
         _records: &[(u64, u32)],
         _now: std::time::Instant,
-    ) -> Vec<(u64, icsfwd::destination::Restored)> {
+    ) -> Vec<(u64, icsfwd::testing::destination::Restored)> {
         Vec::new()
     }
 

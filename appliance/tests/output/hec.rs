@@ -10,11 +10,11 @@ use crate::support as output_support;
 
 use std::time::{Duration, Instant};
 
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::hec::Hec;
-use icsfwd::destination::hec::sender::{HecError, HecSender};
-use icsfwd::destination::{self, Timeouts};
-use icsfwd::destination::{Part, Secret, Sender};
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::hec::Hec;
+use icsfwd::testing::destination::hec::sender::{HecError, HecSender};
+use icsfwd::testing::destination::{self, Timeouts};
+use icsfwd::testing::destination::{Part, Secret, Sender};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::Emulator;
 use icsfwd_sim::splunk::store::{Body, Filter, Stored};

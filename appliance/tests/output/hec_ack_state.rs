@@ -5,10 +5,10 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use icsfwd::destination::hec::Hec;
-use icsfwd::destination::hec::ack_state::record_mark;
-use icsfwd::destination::hec::sender::HecSender;
-use icsfwd::destination::{Restored, Secret, Sender};
+use icsfwd::testing::destination::hec::Hec;
+use icsfwd::testing::destination::hec::ack_state::record_mark;
+use icsfwd::testing::destination::hec::sender::HecSender;
+use icsfwd::testing::destination::{Restored, Secret, Sender};
 use icsfwd_core::alert::Event;
 
 fn acks_sender(url: String, tls: &Tls, deadline: Duration) -> HecSender {

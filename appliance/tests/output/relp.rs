@@ -19,12 +19,12 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use icsfwd::deliver::stats::State;
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::syslog::relp::RelpSender;
-use icsfwd::destination::syslog::{Syslog, Transport};
-use icsfwd::destination::{Outcome, Sender as _};
-use icsfwd::destination::{Timeouts, Tls};
+use icsfwd::testing::deliver::stats::State;
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::syslog::relp::RelpSender;
+use icsfwd::testing::destination::syslog::{Syslog, Transport};
+use icsfwd::testing::destination::{Outcome, Sender as _};
+use icsfwd::testing::destination::{Timeouts, Tls};
 use icsfwd_core::alert::Event;
 
 use deliver_support::{
@@ -164,7 +164,10 @@ fn actions(outcome: &Outcome) -> Vec<(std::ops::Range<usize>, Action)> {
 }
 
 /// Polls until something is reported or `limit` passes.
-fn poll_until_reported(sender: &mut RelpSender, limit: Duration) -> icsfwd::destination::AckReport {
+fn poll_until_reported(
+    sender: &mut RelpSender,
+    limit: Duration,
+) -> icsfwd::testing::destination::AckReport {
     let give_up = Instant::now() + limit;
     loop {
         let report = sender.poll_acks(Instant::now());

@@ -10,12 +10,12 @@ use crate::support as output_support;
 
 use std::time::Instant;
 
-use icsfwd::destination::Timeouts;
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::http::Scheme;
-use icsfwd::destination::splunk::sender::SplunkSender;
-use icsfwd::destination::splunk::{Auth, Splunk};
-use icsfwd::destination::{Part, Secret, Sender};
+use icsfwd::testing::destination::Timeouts;
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::http::Scheme;
+use icsfwd::testing::destination::splunk::sender::SplunkSender;
+use icsfwd::testing::destination::splunk::{Auth, Splunk};
+use icsfwd::testing::destination::{Part, Secret, Sender};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::emulator::{Emulator, RunningEmulator};
 use icsfwd_sim::splunk::store::{Body, Filter, ReceiverKind};

@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::syslog::sender::{SyslogError, SyslogSender};
-use icsfwd::destination::syslog::session::Acceptance;
-use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
-use icsfwd::destination::trust::Trust;
-use icsfwd::destination::{ClientCert, Timeouts, Tls};
-use icsfwd::destination::{Outcome, Sender};
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::syslog::sender::{SyslogError, SyslogSender};
+use icsfwd::testing::destination::syslog::session::Acceptance;
+use icsfwd::testing::destination::syslog::{Confirm, Syslog, Transport};
+use icsfwd::testing::destination::trust::Trust;
+use icsfwd::testing::destination::{ClientCert, Timeouts, Tls};
+use icsfwd::testing::destination::{Outcome, Sender};
 use icsfwd_core::alert::Event;
 use icsfwd_core::format::{SliceWriter, cef, leef, syslog, text};
 use icsfwd_sim::generator::Generator;
@@ -551,7 +551,7 @@ fn sender_for_builds_a_verified_tls_syslog_sender_from_the_configuration() {
     let message = destination.syslog_options().unwrap().clone();
     assert!(matches!(message.level, syslog::Level::Fixed(_)));
     assert!(matches!(message.payload, syslog::Payload::Leef(_)));
-    let mut sender = icsfwd::deliver::sender_for(destination, &config.sensor).unwrap();
+    let mut sender = icsfwd::testing::deliver::sender_for(destination, &config.sensor).unwrap();
     assert!(
         sender.poll_interval().is_some(),
         "tcp-ack: the sender sets its poll pace"

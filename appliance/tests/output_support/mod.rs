@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use icsfwd::destination::Outcome;
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::{self, Timeouts};
+use icsfwd::testing::destination::Outcome;
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::{self, Timeouts};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
 use icsfwd_sim::splunk::hec::Token;

@@ -10,8 +10,8 @@ use crate::spool_support;
 
 use std::time::Duration;
 
-use icsfwd::spool::commit::Wait;
-use icsfwd::spool::{AppendError, GroupCommit, GroupConfig, SpoolConfig, SpoolError};
+use icsfwd::testing::spool::commit::Wait;
+use icsfwd::testing::spool::{AppendError, GroupCommit, GroupConfig, SpoolConfig, SpoolError};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::destination::DestinationSet;
 use spool_support::{alert, dest, open, seqs, set};

@@ -13,7 +13,7 @@
 use crate::spool_support;
 
 use icsfwd::ingest::schema::{Message, Problem, decode_line, encode_line};
-use icsfwd::spool::SpoolConfig;
+use icsfwd::testing::spool::SpoolConfig;
 use icsfwd_core::alert::{
     Alert, Event, MAX_DEVICE_NAME, MAX_GROUP, MAX_MESSAGE, MAX_NOTIFICATION_TEXT, MAX_PROTOCOL,
     MAX_SENSOR_NAME, MAX_TITLE, MAX_VERSION, Notification, NotificationKind,

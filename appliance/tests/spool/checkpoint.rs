@@ -8,7 +8,7 @@
 
 use crate::spool_support;
 
-use icsfwd::spool::{Spool, SpoolConfig, segment};
+use icsfwd::testing::spool::{Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use spool_support::{Op, Recording, alert, dest, names, seqs, set};
 

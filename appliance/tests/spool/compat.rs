@@ -21,9 +21,9 @@ use crate::golden;
 
 use std::path::Path;
 
-use icsfwd::spool::cursor::{self, Checkpoint};
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{CheckpointState, OpenError, Spool, verify};
+use icsfwd::testing::spool::cursor::{self, Checkpoint};
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{CheckpointState, OpenError, Spool, verify};
 use icsfwd_core::alert::Event;
 use icsfwd_core::destination::DestinationId;
 use icsfwd_core::record::{self, DecodeError};
@@ -37,7 +37,7 @@ fn reads() -> String {
     }
 }
 
-fn open(dir: &Path) -> Result<(Spool, icsfwd::spool::Recovery), OpenError> {
+fn open(dir: &Path) -> Result<(Spool, icsfwd::testing::spool::Recovery), OpenError> {
     Spool::open(FsStorage::new(), dir, golden::config(), &golden::names())
 }
 
@@ -99,7 +99,7 @@ fn s10_this_version_still_writes_the_golden_bytes() {
     // The segments without their preallocated tails (zeros after the data, the same format:
     // docs/spool.md). A frame's last byte is never its delimiter: one `00` follows it.
     for (name, bytes) in &mut written {
-        if icsfwd::spool::segment::parse_file_name(name).is_some() {
+        if icsfwd::testing::spool::segment::parse_file_name(name).is_some() {
             let data = bytes
                 .iter()
                 .rposition(|&b| b != 0)
@@ -107,9 +107,9 @@ fn s10_this_version_still_writes_the_golden_bytes() {
             bytes.truncate(data);
         }
     }
-    // The spool's lock file (`icsfwd::spool::lock`, after v1) holds the writer's pid.
+    // The spool's lock file (`icsfwd::testing::spool::lock`, after v1) holds the writer's pid.
     assert_eq!(
-        written.remove(icsfwd::spool::lock::FILE),
+        written.remove(icsfwd::testing::spool::lock::FILE),
         Some(format!("{}\n", std::process::id()).into_bytes())
     );
     // The dead-letter line says when it was written: compare it without its time.

@@ -18,8 +18,8 @@ use crate::spool_support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use icsfwd::spool::cursor::Checkpoint;
-use icsfwd::spool::{CheckpointState, MAX_SEQ, OpenError, verify_with};
+use icsfwd::testing::spool::cursor::Checkpoint;
+use icsfwd::testing::spool::{CheckpointState, MAX_SEQ, OpenError, verify_with};
 use icsfwd_core::alert::Event;
 use icsfwd_core::record::{self, Record};
 use spool_support::dest;

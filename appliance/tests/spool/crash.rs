@@ -16,7 +16,7 @@
 
 use crate::spool_support;
 
-use icsfwd::spool::SpoolConfig;
+use icsfwd::testing::spool::SpoolConfig;
 use spool_support::oracle::{Step, Verdict, check, random_workload, run, small_config};
 use spool_support::rng::{Rng, cases, seed};
 use spool_support::sim::{Disk, Op, SimStorage};

@@ -12,8 +12,8 @@ use crate::spool_support;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use icsfwd::spool::commit::Wait;
-use icsfwd::spool::{AppendError, GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
+use icsfwd::testing::spool::commit::Wait;
+use icsfwd::testing::spool::{AppendError, GroupCommit, GroupConfig, Spool, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use spool_support::oracle::open_sim;
 use spool_support::sim::{Op as SimOp, SimStorage};

@@ -21,7 +21,7 @@ use crate::spool_support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use icsfwd::spool::{AppendError, GroupCommit, GroupConfig, OpenError, SpoolError};
+use icsfwd::testing::spool::{AppendError, GroupCommit, GroupConfig, OpenError, SpoolError};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::destination::DestinationSet;
 use spool_support::oracle::{
@@ -150,7 +150,7 @@ fn faults_at_every_op(steps: &[Step], label: &str, seed: u64) -> (u64, Verdict) 
             let oracle = run(storage.clone(), small_config(), NDEST, steps, true);
             let what = format!("{label}: {kind:?} at op {i} ({op:?})");
             if is_progress_op(op) {
-                // The progress log is a hint (icsfwd::spool::progress): its failure is
+                // The progress log is a hint (icsfwd::testing::spool::progress): its failure is
                 // counted, never an error of the spool; the checks below still hold.
                 assert!(oracle.error.is_none(), "{what}: {:?}", oracle.error);
             } else {

@@ -11,7 +11,7 @@ use crate::spool_support;
 
 use std::collections::VecDeque;
 
-use icsfwd::spool::{Spool, SpoolConfig};
+use icsfwd::testing::spool::{Spool, SpoolConfig};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::destination::DestinationSet;
 use proptest::prelude::*;

@@ -19,7 +19,7 @@ use crate::spool_support;
 
 use std::collections::VecDeque;
 
-use icsfwd::spool::{Spool, SpoolConfig};
+use icsfwd::testing::spool::{Spool, SpoolConfig};
 use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::Decoder;

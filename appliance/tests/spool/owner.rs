@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use e2e::{hec_destination, icsfwd, scratch, write_config_body};
-use icsfwd::deliver::deadletter::DeadLetters;
+use icsfwd::testing::deliver::deadletter::DeadLetters;
 use icsfwd_sim::splunk::store::Filter;
 
 const NOBODY: u32 = 65534;

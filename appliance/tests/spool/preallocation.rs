@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::spool_support::{alert, dest, open, segment_data, seqs, set};
-use icsfwd::spool::{PREALLOCATE_STEP, SpoolConfig, segment, verify};
+use icsfwd::testing::spool::{PREALLOCATE_STEP, SpoolConfig, segment, verify};
 use icsfwd_core::alert::Severity;
 
 fn segment_path(dir: &Path) -> PathBuf {

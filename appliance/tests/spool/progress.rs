@@ -1,4 +1,4 @@
-//! The spool's progress log (`icsfwd::spool::progress`): after a kill (the spool dropped
+//! The spool's progress log (`icsfwd::testing::spool::progress`): after a kill (the spool dropped
 //! without a checkpoint), a destination resumes after the last record it acknowledged; a
 //! hint that is torn, damaged, stale, beyond the end, of another spool or of a renamed or
 //! removed destination is ignored and counted, never trusted.
@@ -12,10 +12,10 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use icsfwd::spool::lock::LockError;
-use icsfwd::spool::progress::{self, Hint, Ignored, name_crc};
-use icsfwd::spool::storage::{FsStorage, Storage};
-use icsfwd::spool::{CheckpointState, Recovery, Spool, SpoolConfig};
+use icsfwd::testing::spool::lock::LockError;
+use icsfwd::testing::spool::progress::{self, Hint, Ignored, name_crc};
+use icsfwd::testing::spool::storage::{FsStorage, Storage};
+use icsfwd::testing::spool::{CheckpointState, Recovery, Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 

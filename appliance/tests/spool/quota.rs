@@ -11,7 +11,7 @@ use crate::spool_support;
 
 use std::time::Duration;
 
-use icsfwd::spool::{AppendError, OnFull, SpoolConfig};
+use icsfwd::testing::spool::{AppendError, OnFull, SpoolConfig};
 use icsfwd_core::alert::{NotificationKind, Severity};
 use icsfwd_core::record::{self, Record};
 use spool_support::{alert, dest, notification, open, seqs, set};

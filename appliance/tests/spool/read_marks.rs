@@ -12,7 +12,7 @@
 
 use crate::spool_support;
 
-use icsfwd::spool::SpoolConfig;
+use icsfwd::testing::spool::SpoolConfig;
 use icsfwd_core::alert::Severity;
 use spool_support::{alert, dest, open, seqs, set};
 

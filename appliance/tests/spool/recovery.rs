@@ -11,7 +11,7 @@ use crate::spool_support;
 
 use std::path::{Path, PathBuf};
 
-use icsfwd::spool::{CheckpointState, OpenError, SpoolConfig, segment};
+use icsfwd::testing::spool::{CheckpointState, OpenError, SpoolConfig, segment};
 use icsfwd_core::alert::Severity;
 use icsfwd_core::record::{self, DecodeError};
 use spool_support::{alert, dest, open, segment_data, seqs, set};
@@ -160,8 +160,8 @@ fn unknown_record_version_is_refused_and_the_file_is_kept() {
     let path = dir.path().join(segment::file_name(1));
     std::fs::write(&path, &bytes).unwrap();
 
-    let error = icsfwd::spool::Spool::open(
-        icsfwd::spool::storage::FsStorage::new(),
+    let error = icsfwd::testing::spool::Spool::open(
+        icsfwd::testing::spool::storage::FsStorage::new(),
         dir.path(),
         SpoolConfig::default(),
         &spool_support::names(3),
@@ -306,8 +306,8 @@ fn reordered_destinations_are_refused_with_both_names() {
     spool.checkpoint().unwrap();
     drop(spool);
     let swapped = vec!["dest-1".to_string(), "dest-0".to_string()];
-    let error = icsfwd::spool::Spool::open(
-        icsfwd::spool::storage::FsStorage::new(),
+    let error = icsfwd::testing::spool::Spool::open(
+        icsfwd::testing::spool::storage::FsStorage::new(),
         dir.path(),
         SpoolConfig::default(),
         &swapped,

@@ -25,9 +25,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use icsfwd::spool::cursor::{Checkpoint, CursorEntry};
-use icsfwd::spool::verify::{Place, SequenceProblem};
-use icsfwd::spool::{SpoolConfig, segment, verify};
+use icsfwd::testing::spool::cursor::{Checkpoint, CursorEntry};
+use icsfwd::testing::spool::verify::{Place, SequenceProblem};
+use icsfwd::testing::spool::{SpoolConfig, segment, verify};
 use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::record::{self, MAX_FRAME, Record};
 use spool_support::{alert, dest, set};

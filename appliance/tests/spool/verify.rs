@@ -11,9 +11,9 @@ use crate::spool_support;
 use std::io;
 use std::path::Path;
 
-use icsfwd::spool::lock::LockError;
-use icsfwd::spool::storage::{FsStorage, Storage};
-use icsfwd::spool::{CheckpointState, SpoolConfig, segment, verify, verify_with};
+use icsfwd::testing::spool::lock::LockError;
+use icsfwd::testing::spool::storage::{FsStorage, Storage};
+use icsfwd::testing::spool::{CheckpointState, SpoolConfig, segment, verify, verify_with};
 use icsfwd_core::alert::Severity;
 use spool_support::{alert, dest, open, segment_data, set};
 

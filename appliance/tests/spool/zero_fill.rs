@@ -1,12 +1,12 @@
 //! How a segment's blocks are reserved ahead of its data (`docs/spool.md`, flash writes):
-//! with written zeros while batches are small (`icsfwd::spool::ZERO_FILL_BELOW`), so that the
+//! with written zeros while batches are small (`icsfwd::testing::spool::ZERO_FILL_BELOW`), so that the
 //! `fdatasync` of each small batch commits no block-map change to the file system's journal;
 //! with `fallocate` for large batches, which would pay the zeros in full. Either way the tail
 //! reads as zeros and the records read back exactly.
 
 use crate::spool_support::{alert, dest, open, segment_data, seqs, set};
-use icsfwd::spool::storage::{FsStorage, Storage as _};
-use icsfwd::spool::{PREALLOCATE_STEP, SpoolConfig, ZERO_FILL_BELOW, segment};
+use icsfwd::testing::spool::storage::{FsStorage, Storage as _};
+use icsfwd::testing::spool::{PREALLOCATE_STEP, SpoolConfig, ZERO_FILL_BELOW, segment};
 use icsfwd_core::alert::Severity;
 
 #[test]

@@ -31,9 +31,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
-use icsfwd::deliver::deadletter::DeadLetters;
-use icsfwd::spool::storage::FsStorage;
-use icsfwd::spool::{Spool, SpoolConfig};
+use icsfwd::testing::deliver::deadletter::DeadLetters;
+use icsfwd::testing::spool::storage::FsStorage;
+use icsfwd::testing::spool::{Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Engine, Event, MacAddr, Notification, NotificationKind, Severity};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 
@@ -153,7 +153,7 @@ pub fn copy() -> tempfile::TempDir {
 
 /// Copies the committed fixture into `dir`, with an empty lock file beside it.
 ///
-/// The spool's lock file ([`icsfwd::spool::lock::FILE`]) is taken by recovery step 0 before
+/// The spool's lock file ([`icsfwd::testing::spool::lock::FILE`]) is taken by recovery step 0 before
 /// anything is read, so even an open that refuses the spool writes its pid there. A spool
 /// this release ever opened has one already (the file is never removed); the copy gets one
 /// too, and [`snapshot`] leaves it out: it is the one file a refusal may write.
@@ -163,7 +163,7 @@ pub fn copy_into(dir: &Path) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, bytes).unwrap();
     }
-    std::fs::write(dir.join(icsfwd::spool::lock::FILE), b"").unwrap();
+    std::fs::write(dir.join(icsfwd::testing::spool::lock::FILE), b"").unwrap();
 }
 
 /// What a refusal must leave unchanged: every entry under `dir` (directories too) but the lock
@@ -173,7 +173,7 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, (bool, u64, u3
     use std::os::unix::fs::MetadataExt as _;
     walk(dir)
         .into_iter()
-        .filter(|(path, _)| *path != dir.join(icsfwd::spool::lock::FILE))
+        .filter(|(path, _)| *path != dir.join(icsfwd::testing::spool::lock::FILE))
         .map(|(path, meta)| {
             let crc = if meta.is_file() {
                 icsfwd_core::record::crc::checksum(&std::fs::read(&path).unwrap())

@@ -13,9 +13,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use icsfwd::spool::lock::LockError;
-use icsfwd::spool::storage::{FsStorage, Storage};
-use icsfwd::spool::{Spool, SpoolConfig};
+use icsfwd::testing::spool::lock::LockError;
+use icsfwd::testing::spool::storage::{FsStorage, Storage};
+use icsfwd::testing::spool::{Spool, SpoolConfig};
 use icsfwd_core::alert::{Alert, Engine, Event, Notification, NotificationKind, Severity};
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 use icsfwd_core::record::{Decoder, Record};
@@ -49,7 +49,11 @@ pub fn names(n: usize) -> Vec<String> {
 }
 
 /// A spool on the real file system.
-pub fn open(dir: &Path, config: SpoolConfig, n: usize) -> (Spool, icsfwd::spool::Recovery) {
+pub fn open(
+    dir: &Path,
+    config: SpoolConfig,
+    n: usize,
+) -> (Spool, icsfwd::testing::spool::Recovery) {
     Spool::open(FsStorage::new(), dir, config, &names(n)).unwrap()
 }
 

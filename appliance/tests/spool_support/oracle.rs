@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use icsfwd::spool::{AppendError, CheckpointState, Spool, SpoolConfig, SpoolError};
+use icsfwd::testing::spool::{AppendError, CheckpointState, Spool, SpoolConfig, SpoolError};
 use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::destination::DestinationSet;
 
@@ -114,7 +114,8 @@ pub fn open_sim(
     storage: SimStorage,
     config: SpoolConfig,
     ndest: usize,
-) -> Result<(Spool<SimStorage>, icsfwd::spool::Recovery), icsfwd::spool::OpenError> {
+) -> Result<(Spool<SimStorage>, icsfwd::testing::spool::Recovery), icsfwd::testing::spool::OpenError>
+{
     Spool::open(storage, Path::new(DIR), config, &names(ndest))
 }
 

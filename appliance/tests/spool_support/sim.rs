@@ -34,8 +34,8 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use icsfwd::spool::lock::LockError;
-use icsfwd::spool::storage::Storage;
+use icsfwd::testing::spool::lock::LockError;
+use icsfwd::testing::spool::storage::Storage;
 
 /// A queued data operation of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]

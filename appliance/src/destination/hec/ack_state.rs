@@ -65,15 +65,15 @@ use icsfwd_core::record::crc;
 use crate::spool::storage;
 
 /// The directory of the ack-state files, in the spool directory.
-pub const DIR: &str = "acks";
+pub(crate) const DIR: &str = "acks";
 /// The first word and version of the header line.
-pub const HEADER: &str = "icsfwd-hec-acks 1";
+pub(crate) const HEADER: &str = "icsfwd-hec-acks 1";
 /// The largest file read at start; a larger one is ignored whole.
-pub const MAX_LEN: u64 = 8 << 20;
+pub(crate) const MAX_LEN: u64 = 8 << 20;
 /// The log is rewritten compactly when it grows beyond this.
-pub const COMPACT_AT: u64 = 256 << 10;
+pub(crate) const COMPACT_AT: u64 = 256 << 10;
 /// Most sequence numbers one `sent` line names (a request holds at most `batch_max_events`).
-pub const MAX_SEQS: usize = 100_000;
+pub(crate) const MAX_SEQS: usize = 100_000;
 
 /// The ack-state file of destination `name` under the spool directory `dir`.
 #[must_use]
@@ -109,7 +109,7 @@ impl Request {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Line {
+pub(crate) enum Line {
     /// The header.
     Header,
     /// A request answered with an ack id.
@@ -127,7 +127,7 @@ pub enum Line {
 impl Line {
     /// The line with its CRC and newline.
     #[must_use]
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let body = match self {
             Line::Header => HEADER.to_owned(),
             Line::Sent(r) => format!(
@@ -150,7 +150,7 @@ impl Line {
 
     /// Parses one line without its newline; `None` when it is damaged or malformed.
     #[must_use]
-    pub fn decode(line: &[u8]) -> Option<Line> {
+    pub(crate) fn decode(line: &[u8]) -> Option<Line> {
         let split = line.iter().rposition(|&b| b == b' ')?;
         let (body, crc_field) = (line.get(..split)?, line.get(split + 1..)?);
         // Lower-case hex only, as written: a flipped case bit is damage too.
@@ -258,7 +258,7 @@ pub fn record_mark(seq: u64, event: &icsfwd_core::alert::Event) -> u32 {
 /// The fingerprint of a request: the CRC-32C of its records' sequence numbers and
 /// [`record_mark`]s, in order.
 #[must_use]
-pub fn fingerprint(records: impl IntoIterator<Item = (u64, u32)>) -> u32 {
+pub(crate) fn fingerprint(records: impl IntoIterator<Item = (u64, u32)>) -> u32 {
     let mut crc = crc::Crc32c::new();
     for (seq, mark) in records {
         crc.update(&seq.to_le_bytes());
@@ -379,7 +379,7 @@ fn apply(loaded: &mut Loaded, line: Option<Line>) {
 
 /// The writer of one destination's ack-state file.
 #[derive(Debug)]
-pub struct Log {
+pub(crate) struct Log {
     path: PathBuf,
     temp: PathBuf,
     file: Option<File>,
@@ -391,7 +391,7 @@ pub struct Log {
 impl Log {
     /// The log at `path` (nothing is written before [`rewrite`](Self::rewrite)).
     #[must_use]
-    pub fn new(path: PathBuf) -> Log {
+    pub(crate) fn new(path: PathBuf) -> Log {
         let mut temp = path.clone().into_os_string();
         temp.push(".tmp");
         Log {
@@ -405,13 +405,13 @@ impl Log {
 
     /// The file's path.
     #[must_use]
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Writes failed since start (each only costs resends after a restart).
     #[must_use]
-    pub fn errors(&self) -> u64 {
+    pub(crate) fn errors(&self) -> u64 {
         self.errors
     }
 
@@ -422,7 +422,7 @@ impl Log {
     /// # Errors
     ///
     /// A step failed; the old file (if any) is left in place.
-    pub fn rewrite<'a>(
+    pub(crate) fn rewrite<'a>(
         &mut self,
         requests: impl IntoIterator<Item = (&'a Request, State)>,
     ) -> io::Result<()> {
@@ -462,7 +462,7 @@ impl Log {
     /// Appends `line`, made durable first when `sync`; after a failed write, or past
     /// [`COMPACT_AT`], rewrites the file with `requests` instead (which must then include
     /// what `line` says).
-    pub fn append<'a>(
+    pub(crate) fn append<'a>(
         &mut self,
         line: &Line,
         sync: bool,
@@ -494,7 +494,7 @@ impl Log {
     /// # Errors
     ///
     /// The `fdatasync` failed.
-    pub fn sync(&mut self) -> io::Result<()> {
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
         match &self.file {
             Some(file) => file.sync_data(),
             None => Ok(()),

@@ -103,7 +103,7 @@ fn hec_url(text: &str) -> Result<HecUrl, &'static str> {
     text.parse()
 }
 
-/// `urls`: 1 to [`MAX_URLS`](super::MAX_URLS) collectors' base URLs.
+/// `urls`: 1 to [`MAX_HOSTS`](crate::destination::failover::MAX_HOSTS) collectors' base URLs.
 fn urls(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) -> Option<Vec<HecUrl>> {
     let urls_key = key(prefix, "urls");
     let list = required(

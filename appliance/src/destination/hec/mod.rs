@@ -6,19 +6,8 @@
 //!   channel, indexer acks and several URLs.
 //! - `probe`: its steps and words for `icsfwd test`.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::Secret;
-//! use icsfwd::destination::hec::{Hec, HecUrl};
-//!
-//! let url: HecUrl = "https://splunk.example/".parse()?;
-//! assert_eq!(url.to_string(), "https://splunk.example:8088");
-//! let hec = Hec::new(vec![url], Secret::new("11111111-2222-3333-4444-555555555555"));
-//! assert!(!hec.ack, "acks only when asked for");
-//! assert_eq!(hec.batch.max_events, 500);
-//! assert_eq!(hec.batch.linger, Duration::from_millis(50));
-//! # Ok::<(), &'static str>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::ops::Range;
@@ -32,16 +21,13 @@ use super::Secret;
 use super::http::Scheme;
 use super::proxy::Proxy;
 
-pub mod ack_state;
+pub(crate) mod ack_state;
 pub(crate) mod config;
 pub(crate) mod probe;
-pub mod sender;
+pub(crate) mod sender;
 
 /// The kind's name, as written in `kind = "hec"`.
-pub const NAME: &str = "hec";
-
-/// Most URLs one destination lists.
-pub const MAX_URLS: usize = super::failover::MAX_HOSTS;
+pub(crate) const NAME: &str = "hec";
 
 /// A `hec` destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +78,7 @@ impl Hec {
 
     /// The ack deadline when acks are on.
     #[must_use]
-    pub fn ack_deadline(&self) -> Option<Duration> {
+    pub(crate) fn ack_deadline(&self) -> Option<Duration> {
         self.ack.then_some(self.ack_deadline)
     }
 
@@ -220,13 +206,10 @@ impl Batch {
     /// Cuts events of the given rendered `sizes` (each plus one separator byte) into
     /// consecutive ranges within the limits; every range holds at least one event.
     ///
-    /// ```
-    /// use icsfwd::destination::hec::Batch;
-    /// let limits = Batch { max_events: 3, max_bytes: 100, ..Batch::default() };
-    /// assert_eq!(limits.split(&[10, 10, 10, 10, 200, 10]), vec![0..3, 3..4, 4..5, 5..6]);
-    /// ```
+    /// (The example is the unit test `doc_examples::split_example` below: this module is
+    /// internal to the crate, so its example names crate paths.)
     #[must_use]
-    pub fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
+    pub(crate) fn split(&self, sizes: &[usize]) -> Vec<Range<usize>> {
         let max_events = self.max_events.max(1);
         let mut ranges = Vec::new();
         let mut start = 0;
@@ -245,5 +228,75 @@ impl Batch {
             ranges.push(start..sizes.len());
         }
         ranges
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), &'static str> {
+        use crate::destination::Secret;
+        use crate::destination::hec::{Hec, HecUrl};
+        use std::time::Duration;
+
+        let url: HecUrl = "https://splunk.example/".parse()?;
+        assert_eq!(url.to_string(), "https://splunk.example:8088");
+        let hec = Hec::new(
+            vec![url],
+            Secret::new("11111111-2222-3333-4444-555555555555"),
+        );
+        assert!(!hec.ack, "acks only when asked for");
+        assert_eq!(hec.batch.max_events, 500);
+        assert_eq!(hec.batch.linger, Duration::from_millis(50));
+        Ok::<(), &'static str>(())
+    }
+
+    #[test]
+    fn split_example() {
+        use crate::destination::hec::Batch;
+        let limits = Batch {
+            max_events: 3,
+            max_bytes: 100,
+            ..Batch::default()
+        };
+        assert_eq!(
+            limits.split(&[10, 10, 10, 10, 200, 10]),
+            vec![0..3, 3..4, 4..5, 5..6]
+        );
+    }
+}
+
+#[cfg(test)]
+mod sender_doc_example {
+    //! The example of `destination/hec/sender.rs`, run as a unit test (that module is internal to
+    //! the crate; its own copy of the example is not run).
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn sender_module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::destination::hec::Hec;
+        use crate::destination::hec::sender::HecSender;
+        use crate::destination::{Secret, Sender, Timeouts, Tls};
+        use icsfwd_core::alert::{Alert, Event};
+        use std::time::{Duration, Instant};
+
+        let url = "https://splunk.example:8088"
+            .parse()
+            .map_err(|e: &str| e.to_owned())?;
+        let mut hec = Hec::new(
+            vec![url],
+            Secret::new("11111111-2222-3333-4444-555555555555"),
+        );
+        hec.ack = true;
+        hec.ack_deadline = Duration::from_secs(300);
+        let mut sender = HecSender::new(&hec, &Tls::default(), &Timeouts::default())?;
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        let outcome = sender.send(&[(1, &event)], Instant::now());
+        println!("{outcome:?}");
+        let acks = sender.poll_acks(Instant::now());
+        println!("indexed {:?}, to resend {:?}", acks.indexed, acks.expired);
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

@@ -51,7 +51,7 @@
 //! separated by `\n` (HEC accepts whitespace between objects); gzip is
 //! `Content-Encoding: gzip` over the whole body (Splunk does not take `deflate`).
 //!
-//! ```no_run
+//! ```ignore
 //! use std::time::{Duration, Instant};
 //! use icsfwd::destination::hec::Hec;
 //! use icsfwd::destination::hec::sender::HecSender;
@@ -94,10 +94,10 @@ use crate::destination::{AckReport, Item, Outcome, Restored, Secret, Sender, Tim
 /// How many of the records confirmed last the ack state keeps through a rewrite: the
 /// worker's default window (`max_in_flight`), the most that can be confirmed and not yet
 /// acknowledged in the spool.
-pub const KEEP_INDEXED: usize = 10_000;
+pub(crate) const KEEP_INDEXED: usize = 10_000;
 
 /// Most ack ids in one `/services/collector/ack` query.
-pub const MAX_ACK_IDS_PER_QUERY: usize = 1000;
+pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
 /// Event path, appended to each base URL.
 pub(crate) const EVENT_PATH: &str = "/services/collector/event";
@@ -255,7 +255,7 @@ impl HecSender {
 
     /// How many events wait for an ack.
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         self.pending.iter().map(|p| p.request.seqs.len()).sum()
     }
 
@@ -272,7 +272,7 @@ impl HecSender {
     /// Asks each URL, on each channel with pending acks (the channel of this run, and those
     /// of requests restored from before a restart), which are indexed, then expires those
     /// sent at least the ack deadline before `now`. Without acks configured, reports nothing.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         let mut report = AckReport::default();
         let Some(deadline) = self.ack_deadline else {
             return report;
@@ -853,7 +853,7 @@ fn requests<'a>(
 
 /// Whether `text` is a GUID: `8-4-4-4-12` hex digits.
 #[must_use]
-pub fn is_guid(text: &str) -> bool {
+pub(crate) fn is_guid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups

@@ -7,16 +7,8 @@
 //!   with Basic, session or bearer authentication.
 //! - `probe`: its steps and words for `icsfwd test`.
 //!
-//! ```
-//! use icsfwd::destination::Secret;
-//! use icsfwd::destination::http::Scheme;
-//! use icsfwd::destination::splunk::{Auth, Splunk};
-//!
-//! let auth = Auth::Bearer { token: Secret::new("eyJraWQ") };
-//! let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
-//! assert_eq!(splunk.base_urls(), vec!["https://[fe80::1]:8089"]);
-//! assert_eq!((splunk.source.as_str(), splunk.sourcetype.as_str()), ("icsfwd", "icsfwd:text"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -27,18 +19,18 @@ use super::{Batching, Secret};
 
 pub(crate) mod config;
 pub(crate) mod probe;
-pub mod sender;
+pub(crate) mod sender;
 
 /// The kind's name, as written in `kind = "splunk"`.
-pub const NAME: &str = "splunk";
+pub(crate) const NAME: &str = "splunk";
 
 /// Records a `splunk` destination's worker hands to one `send` (sent one per request, so
 /// without linger).
-pub const BATCH: usize = 100;
+pub(crate) const BATCH: usize = 100;
 
 /// The sourcetype of the classic text events when the configuration names none: the one the
 /// Splunk app in `splunk-app/` breaks into one event per alert and extracts fields from.
-pub const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
+pub(crate) const DEFAULT_SOURCETYPE: &str = "icsfwd:text";
 
 /// A `splunk` destination: `POST <scheme>://host:port/services/receivers/simple`, on one of
 /// its hosts.
@@ -85,7 +77,7 @@ impl Splunk {
 
     /// `scheme://host:port` of each host, an IPv6 address in brackets.
     #[must_use]
-    pub fn base_urls(&self) -> Vec<String> {
+    pub(crate) fn base_urls(&self) -> Vec<String> {
         self.hosts
             .iter()
             .map(|endpoint| format!("{}://{endpoint}", self.scheme.as_str()))
@@ -124,3 +116,25 @@ pub(crate) const BATCHING: Batching = Batching {
     max_events: BATCH,
     linger: Duration::ZERO,
 };
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::Secret;
+        use crate::destination::http::Scheme;
+        use crate::destination::splunk::{Auth, Splunk};
+
+        let auth = Auth::Bearer {
+            token: Secret::new("eyJraWQ"),
+        };
+        let splunk = Splunk::new(Scheme::Https, "fe80::1", 8089, auth);
+        assert_eq!(splunk.base_urls(), vec!["https://[fe80::1]:8089"]);
+        assert_eq!(
+            (splunk.source.as_str(), splunk.sourcetype.as_str()),
+            ("icsfwd", "icsfwd:text")
+        );
+    }
+}

@@ -32,22 +32,8 @@
 //! - Bounded: replies are read up to [`MAX_REPLY_BODY`](crate::destination::http::MAX_REPLY_BODY); a
 //!   session key longer than [`MAX_SESSION_KEY`] is refused.
 //!
-//! ```no_run
-//! use std::time::Instant;
-//! use icsfwd::destination::http::Scheme;
-//! use icsfwd::destination::splunk::sender::SplunkSender;
-//! use icsfwd::destination::splunk::{Auth, Splunk};
-//! use icsfwd::destination::{Secret, Sender, Timeouts, Tls};
-//! use icsfwd_core::alert::{Alert, Event};
-//!
-//! let auth = Auth::Session { username: "icsfwd".into(), password: Secret::new("s3cret") };
-//! let splunk = Splunk::new(Scheme::Https, "splunk.example", 8089, auth);
-//! let sensor_ip = "10.1.2.3".parse()?;
-//! let mut sender = SplunkSender::new(&splunk, sensor_ip, &Tls::default(), &Timeouts::default())?;
-//! let event = Event::from(Alert::example(1_700_000_000_000));
-//! println!("{:?}", sender.send(&[(1, &event)], Instant::now()));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::net::IpAddr;
@@ -63,7 +49,7 @@ use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, bounded}
 use crate::destination::{AckReport, Item, Outcome, Secret, Sender, Timeouts, Tls};
 
 /// Longest session key accepted from `auth/login`.
-pub const MAX_SESSION_KEY: usize = 4096;
+pub(crate) const MAX_SESSION_KEY: usize = 4096;
 
 /// Path of the simple receiver.
 pub(crate) const SIMPLE_PATH: &str = "/services/receivers/simple";
@@ -702,5 +688,33 @@ mod tests {
         ] {
             assert!(!is_receipt(other), "{}", String::from_utf8_lossy(other));
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    #[ignore = "compiled, not run: it needs a live system (it was a no_run example)"]
+    fn module_example() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::destination::http::Scheme;
+        use crate::destination::splunk::sender::SplunkSender;
+        use crate::destination::splunk::{Auth, Splunk};
+        use crate::destination::{Secret, Sender, Timeouts, Tls};
+        use icsfwd_core::alert::{Alert, Event};
+        use std::time::Instant;
+
+        let auth = Auth::Session {
+            username: "icsfwd".into(),
+            password: Secret::new("s3cret"),
+        };
+        let splunk = Splunk::new(Scheme::Https, "splunk.example", 8089, auth);
+        let sensor_ip = "10.1.2.3".parse()?;
+        let mut sender =
+            SplunkSender::new(&splunk, sensor_ip, &Tls::default(), &Timeouts::default())?;
+        let event = Event::from(Alert::example(1_700_000_000_000));
+        println!("{:?}", sender.send(&[(1, &event)], Instant::now()));
+        Ok::<(), Box<dyn std::error::Error>>(())
     }
 }

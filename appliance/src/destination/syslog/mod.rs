@@ -9,15 +9,8 @@
 //!   message answered by the receiver.
 //! - [`probe`]: its steps and words for `icsfwd test`.
 //!
-//! ```
-//! use std::time::Duration;
-//! use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
-//!
-//! let syslog = Syslog::new("siem.example", 6514, Transport::Tls);
-//! assert_eq!(syslog.confirm, Confirm::TcpAck, "at least once by default");
-//! assert!(syslog.confirms() && syslog.transport.uses_tls());
-//! assert!(!Syslog::new("siem.example", 514, Transport::Udp).confirms());
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::time::Duration;
 
@@ -27,19 +20,19 @@ use super::Batching;
 use super::failover::{DOWN_FOR, Endpoint};
 
 pub(crate) mod config;
-pub mod outq;
-pub mod probe;
-pub mod relp;
-pub mod sender;
-pub mod session;
-pub mod unconfirmed;
+pub(crate) mod outq;
+pub(crate) mod probe;
+pub(crate) mod relp;
+pub(crate) mod sender;
+pub(crate) mod session;
+pub(crate) mod unconfirmed;
 
 /// The kind's name, as written in `kind = "syslog"`.
-pub const NAME: &str = "syslog";
+pub(crate) const NAME: &str = "syslog";
 
 /// Records a `syslog` destination's worker hands to one `send`, without linger: messages are
 /// written as they come, one frame each.
-pub const BATCH: usize = 100;
+pub(crate) const BATCH: usize = 100;
 
 /// How the worker batches a `syslog` destination: [`BATCH`] records, no linger.
 pub(crate) const BATCHING: Batching = Batching {
@@ -96,13 +89,13 @@ impl Syslog {
     /// Whether records wait for the receiver's TCP acknowledgement (TCP or TLS with
     /// [`Confirm::TcpAck`]; RELP's answers are read by its own sender).
     #[must_use]
-    pub fn confirms(&self) -> bool {
+    pub(crate) fn confirms(&self) -> bool {
         self.transport != Transport::Udp && self.confirm == Confirm::TcpAck
     }
 
     /// `host:port` of each host, an IPv6 address in brackets, separated by `, `.
     #[must_use]
-    pub fn targets(&self) -> String {
+    pub(crate) fn targets(&self) -> String {
         let targets: Vec<String> = self.hosts.iter().map(ToString::to_string).collect();
         targets.join(", ")
     }
@@ -125,7 +118,7 @@ pub enum Transport {
 
 impl Transport {
     /// `tcp`, `tls`, `udp`, `relp` or `relp-tls`.
-    pub const fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             Transport::Tcp => "tcp",
             Transport::Tls => "tls",
@@ -146,7 +139,7 @@ impl Transport {
     }
 
     /// Its default port: 514, 6514 for TLS, 2514 for RELP.
-    pub const fn default_port(self) -> u16 {
+    pub(crate) const fn default_port(self) -> u16 {
         match self {
             Transport::Tcp | Transport::Udp => 514,
             Transport::Tls => 6514,
@@ -176,5 +169,20 @@ impl Confirm {
             Confirm::TcpAck => "tcp-ack",
             Confirm::Write => "write",
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::{Confirm, Syslog, Transport};
+
+        let syslog = Syslog::new("siem.example", 6514, Transport::Tls);
+        assert_eq!(syslog.confirm, Confirm::TcpAck, "at least once by default");
+        assert!(syslog.confirms() && syslog.transport.uses_tls());
+        assert!(!Syslog::new("siem.example", 514, Transport::Udp).confirms());
     }
 }

@@ -11,24 +11,8 @@
 //! What it guarantees: the answer is the kernel's count at the time of the call, or the
 //! kernel's error; nothing else is read or written.
 //!
-//! ```
-//! use std::io::Write;
-//! use std::net::{TcpListener, TcpStream};
-//!
-//! let listener = TcpListener::bind("127.0.0.1:0")?;
-//! let mut client = TcpStream::connect(listener.local_addr()?)?;
-//! let (_server, _) = listener.accept()?;
-//! client.write_all(b"hello")?;
-//! // On loopback the peer acknowledges at once; give it a moment.
-//! let mut left = icsfwd::destination::syslog::outq::unacknowledged(&client)?;
-//! for _ in 0..100 {
-//!     if left == 0 { break; }
-//!     std::thread::sleep(std::time::Duration::from_millis(10));
-//!     left = icsfwd::destination::syslog::outq::unacknowledged(&client)?;
-//! }
-//! assert_eq!(left, 0);
-//! # Ok::<(), std::io::Error>(())
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 //!
 //! [`Getter`]: rustix::ioctl::Getter
 #![allow(
@@ -49,10 +33,37 @@ const SIOCOUTQ: Opcode = libc::TIOCOUTQ as Opcode;
 /// # Errors
 ///
 /// The kernel refused the ioctl (not a TCP socket, or a listening one).
-pub fn unacknowledged(tcp: &TcpStream) -> io::Result<u64> {
+pub(crate) fn unacknowledged(tcp: &TcpStream) -> io::Result<u64> {
     // SAFETY: for SIOCOUTQ on a TCP socket the kernel writes exactly one `int` (the tcp(7)
     // manual page: "argument is a pointer to an integer"), which is the output type named
     // here; the file descriptor is borrowed from a live `TcpStream` for the whole call.
     let queued: libc::c_int = unsafe { ioctl(tcp, Getter::<SIOCOUTQ, libc::c_int>::new()) }?;
     Ok(u64::try_from(queued).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() -> Result<(), std::io::Error> {
+        use std::io::Write;
+        use std::net::{TcpListener, TcpStream};
+
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let mut client = TcpStream::connect(listener.local_addr()?)?;
+        let (_server, _) = listener.accept()?;
+        client.write_all(b"hello")?;
+        // On loopback the peer acknowledges at once; give it a moment.
+        let mut left = crate::destination::syslog::outq::unacknowledged(&client)?;
+        for _ in 0..100 {
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            left = crate::destination::syslog::outq::unacknowledged(&client)?;
+        }
+        assert_eq!(left, 0);
+        Ok::<(), std::io::Error>(())
+    }
 }

@@ -17,14 +17,8 @@
 //! timeout). The words match what the destination
 //! proves: "delivered" only for a TCP acknowledgement, "sent" or "written" otherwise.
 //!
-//! ```
-//! use icsfwd::destination::syslog::probe::advice;
-//!
-//! let reason = "the syslog receiver siem:6514 refused the TLS session (TLS alert \
-//!     certificate_required): it probably requires a client certificate; set client_cert and \
-//!     client_key";
-//! assert!(advice(reason).unwrap().starts_with("set client_cert and client_key"));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -39,7 +33,7 @@ use crate::destination::{Destination, Sender as _, Tls};
 
 /// What confirmation a syslog destination gives, in one sentence.
 #[must_use]
-pub fn confirmation(options: &Syslog) -> String {
+pub(crate) fn confirmation(options: &Syslog) -> String {
     match (options.transport, options.confirm) {
         (Transport::Udp, _) => "none: UDP has no acknowledgement; a datagram the kernel took \
                                 counts as delivered"
@@ -67,7 +61,7 @@ pub fn confirmation(options: &Syslog) -> String {
 
 /// What to fix for a failure `reason` of a syslog destination, when it is recognised.
 #[must_use]
-pub fn advice(reason: &str) -> Option<String> {
+pub(crate) fn advice(reason: &str) -> Option<String> {
     let lower = reason.to_ascii_lowercase();
     let fix = if lower.contains("requires a client certificate") {
         "set client_cert and client_key to a certificate (and its key) signed by a CA the \
@@ -105,7 +99,7 @@ pub fn advice(reason: &str) -> Option<String> {
 /// # Errors
 ///
 /// Writing to `out` failed.
-pub fn run(
+pub(crate) fn run(
     destination: &Destination,
     syslog: &Syslog,
     alert: &TestAlert,
@@ -538,5 +532,24 @@ mod tests {
                         it did not accept the client certificate /c.pem; check …";
         assert!(advice(rejected).unwrap().starts_with("check client_cert"));
         assert_eq!(advice("something else"), None);
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::probe::advice;
+
+        let reason = "the syslog receiver siem:6514 refused the TLS session (TLS alert \
+            certificate_required): it probably requires a client certificate; set client_cert and \
+            client_key";
+        assert!(
+            advice(reason)
+                .unwrap()
+                .starts_with("set client_cert and client_key")
+        );
     }
 }

@@ -79,19 +79,8 @@
 //!   `maxDataSize`, by default its `maxMessageSize`) and still answer `200`: set it to at least
 //!   [`syslog::MAX_LEN`], under 17 KiB (`docs/configuration.md`).
 //!
-//! ```
-//! use icsfwd::destination::syslog::relp::{RelpSender, parse_frame, following, MAX_TXNR};
-//! use icsfwd::destination::syslog::{Syslog, Transport};
-//! use icsfwd::destination::{Timeouts, Tls};
-//!
-//! let frame = parse_frame(b"7 rsp 6 200 OK\n", 64).unwrap().unwrap();
-//! assert_eq!((frame.0.txnr, frame.0.command, frame.0.data, frame.1), (7, &b"rsp"[..], &b"200 OK"[..], 15));
-//! assert!(parse_frame(b"7 rsp 99999 ", 64).is_err(), "longer than allowed: refused at once");
-//! assert_eq!(following(MAX_TXNR), 1);
-//! let relp = Syslog::new("127.0.0.1", 2514, Transport::Relp);
-//! let sender = RelpSender::new(&relp, &Tls::default(), &Timeouts::default()).unwrap();
-//! assert_eq!(sender.sessions_opened(), 0, "it connects at the first send");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -113,17 +102,17 @@ use crate::destination::failover::Rotation;
 use crate::destination::{AckReport, Item, Outcome, Sender, Timeouts, Tls};
 
 /// Highest transaction number; the next one is 1 (0 is reserved for hints).
-pub const MAX_TXNR: u32 = 999_999_999;
+pub(crate) const MAX_TXNR: u32 = 999_999_999;
 
 /// Longest COMMAND.
-pub const MAX_COMMAND: usize = 32;
+pub(crate) const MAX_COMMAND: usize = 32;
 
 /// Most digits of TXNR and DATALEN.
 const MAX_DIGITS: usize = 9;
 
 /// Largest DATA accepted in a frame from the receiver: its answers are a status line and, for
 /// `open`, a few offers (librelp's is under 100 bytes).
-pub const MAX_RSP_DATA: usize = 4096;
+pub(crate) const MAX_RSP_DATA: usize = 4096;
 
 /// Longest header: TXNR SP COMMAND SP DATALEN SP.
 const MAX_HEADER: usize = MAX_DIGITS + 1 + MAX_COMMAND + 1 + MAX_DIGITS + 1;
@@ -132,16 +121,16 @@ const MAX_HEADER: usize = MAX_DIGITS + 1 + MAX_COMMAND + 1 + MAX_DIGITS + 1;
 const RECEIVE_BUFFER: usize = MAX_HEADER + MAX_RSP_DATA + 1;
 
 /// Default most unanswered commands per session.
-pub const DEFAULT_WINDOW: usize = 1024;
+pub(crate) const DEFAULT_WINDOW: usize = 1024;
 
 /// Longest wait of one `poll_acks` for answers when none is there yet.
-pub const POLL_WAIT: Duration = Duration::from_millis(5);
+pub(crate) const POLL_WAIT: Duration = Duration::from_millis(5);
 
 /// How often a worker polls a RELP destination's answers: at every turn (see the module docs).
-pub const ACK_POLL_INTERVAL: Duration = Duration::ZERO;
+pub(crate) const ACK_POLL_INTERVAL: Duration = Duration::ZERO;
 
 /// Longest wait for the answer to `close` at a clean stop.
-pub const CLOSE_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Written frames are flushed once this many bytes wait.
 const FLUSH_AT: usize = 64 * 1024;
@@ -216,7 +205,7 @@ impl std::error::Error for FrameError {}
 
 /// The transaction number after `txnr`: 1 after [`MAX_TXNR`].
 #[must_use]
-pub const fn following(txnr: u32) -> u32 {
+pub(crate) const fn following(txnr: u32) -> u32 {
     if txnr >= MAX_TXNR { 1 } else { txnr + 1 }
 }
 
@@ -350,7 +339,7 @@ pub fn parse_frame(buf: &[u8], max_data: usize) -> Result<Option<(Frame<'_>, usi
 
 /// The data of a `rsp` frame: `STATUS [SP TEXT] [LF BODY]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rsp<'a> {
+pub(crate) struct Rsp<'a> {
     /// The three-digit status: 200 OK, anything else an error.
     pub status: u16,
     /// The human-readable text after the status (no LF).
@@ -365,7 +354,7 @@ pub struct Rsp<'a> {
 ///
 /// [`FrameError::Status`]: no three-digit status, or it is followed by something other than a
 /// space, an LF or the end.
-pub fn parse_rsp(data: &[u8]) -> Result<Rsp<'_>, FrameError> {
+pub(crate) fn parse_rsp(data: &[u8]) -> Result<Rsp<'_>, FrameError> {
     let (code, rest) = data.split_at_checked(3).ok_or(FrameError::Status)?;
     if !code.iter().all(u8::is_ascii_digit) {
         return Err(FrameError::Status);
@@ -438,7 +427,7 @@ fn printable(bytes: &[u8]) -> String {
 
 /// What an answer to a `syslog` command means for its record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// `200`: the receiver took it.
     Accepted,
     /// Refused: park or dead-letter, with the reason.
@@ -448,7 +437,7 @@ pub enum Verdict {
 /// Classifies the answer `status text` of `target` to a `syslog` command (the table in the
 /// module docs).
 #[must_use]
-pub fn classify_rsp(status: u16, text: &str, target: &str) -> Verdict {
+pub(crate) fn classify_rsp(status: u16, text: &str, target: &str) -> Verdict {
     if status == 200 {
         return Verdict::Accepted;
     }
@@ -474,7 +463,7 @@ pub fn classify_rsp(status: u16, text: &str, target: &str) -> Verdict {
 
 /// A command sent and not yet answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outstanding {
+pub(crate) struct Outstanding {
     /// Its transaction number.
     pub txnr: u32,
     /// The spool sequence number of its record.
@@ -489,7 +478,7 @@ pub struct Outstanding {
 
 /// The unanswered commands of a session, in the order sent, and its transaction numbers.
 #[derive(Debug, Clone)]
-pub struct Window {
+pub(crate) struct Window {
     entries: VecDeque<Outstanding>,
     capacity: usize,
     next: u32,
@@ -498,7 +487,7 @@ pub struct Window {
 impl Window {
     /// An empty window of at most `capacity` (at least 1) entries; the first TXNR is 1.
     #[must_use]
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, MAX_TXNR as usize - 1);
         Self {
             entries: VecDeque::with_capacity(capacity.min(DEFAULT_WINDOW)),
@@ -519,7 +508,7 @@ impl Window {
     /// # Errors
     ///
     /// The window is full.
-    pub fn push(&mut self, entry: Outstanding) -> Result<(), Outstanding> {
+    pub(crate) fn push(&mut self, entry: Outstanding) -> Result<(), Outstanding> {
         if self.is_full() {
             return Err(entry);
         }
@@ -529,13 +518,13 @@ impl Window {
 
     /// Removes and returns the command answered by `txnr`, if it is outstanding (answers come
     /// in order, so it is usually the first).
-    pub fn resolve(&mut self, txnr: u32) -> Option<Outstanding> {
+    pub(crate) fn resolve(&mut self, txnr: u32) -> Option<Outstanding> {
         let at = self.entries.iter().position(|e| e.txnr == txnr)?;
         self.entries.remove(at)
     }
 
     /// Removes every command (the session broke).
-    pub fn drain(&mut self) -> Vec<Outstanding> {
+    pub(crate) fn drain(&mut self) -> Vec<Outstanding> {
         self.entries.drain(..).collect()
     }
 
@@ -547,13 +536,13 @@ impl Window {
 
     /// Unanswered commands.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether none is unanswered.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
@@ -857,7 +846,7 @@ impl RelpSender {
     /// Records sent and not yet reported: unanswered, or answered or expired and waiting for
     /// the next [`poll_acks`](Self::poll_acks).
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         self.session.as_ref().map_or(0, |s| s.window.len())
             + self.confirmed.len()
             + self.refused.len()
@@ -867,7 +856,7 @@ impl RelpSender {
     /// Reads the receiver's answers (waiting at most [`POLL_WAIT`] when none is there), checks
     /// the response deadline, and reports what was answered, refused or expired since the last
     /// call.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         if let Some(session) = self.session.as_ref() {
             let wait = if session.window.is_empty() {
                 Duration::ZERO
@@ -896,7 +885,7 @@ impl RelpSender {
     /// Ends the session cleanly: sends `close`, reads the answers until its own (at most
     /// [`CLOSE_WAIT`] or the response timeout), closes the connection, and reports what was
     /// answered. Records still unanswered are not reported: they stay in the spool.
-    pub fn finish(&mut self) -> AckReport {
+    pub(crate) fn finish(&mut self) -> AckReport {
         let deadline = Instant::now() + CLOSE_WAIT.min(self.timeouts.response);
         let close = self.session.as_mut().map(|session| {
             let txnr = session.window.take_txnr();
@@ -1673,5 +1662,31 @@ mod tests {
         let mut window = Window::new(0);
         assert!(window.push(entry(1, 1)).is_ok());
         assert!(window.push(entry(2, 2)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::relp::{MAX_TXNR, RelpSender, following, parse_frame};
+        use crate::destination::syslog::{Syslog, Transport};
+        use crate::destination::{Timeouts, Tls};
+
+        let frame = parse_frame(b"7 rsp 6 200 OK\n", 64).unwrap().unwrap();
+        assert_eq!(
+            (frame.0.txnr, frame.0.command, frame.0.data, frame.1),
+            (7, &b"rsp"[..], &b"200 OK"[..], 15)
+        );
+        assert!(
+            parse_frame(b"7 rsp 99999 ", 64).is_err(),
+            "longer than allowed: refused at once"
+        );
+        assert_eq!(following(MAX_TXNR), 1);
+        let relp = Syslog::new("127.0.0.1", 2514, Transport::Relp);
+        let sender = RelpSender::new(&relp, &Tls::default(), &Timeouts::default()).unwrap();
+        assert_eq!(sender.sessions_opened(), 0, "it connects at the first send");
     }
 }

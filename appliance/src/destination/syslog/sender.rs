@@ -100,18 +100,8 @@
 //! - The write timeout of a batch is the destination's response timeout; connect and TLS
 //!   handshake have their own timeouts.
 //!
-//! ```
-//! use icsfwd::destination::syslog::sender::{SyslogSender, DEFAULT_MAX_DATAGRAM};
-//! use icsfwd::destination::syslog::{Confirm, Syslog, Transport};
-//! use icsfwd::destination::{Sender as _, Timeouts, Tls};
-//!
-//! let options = Syslog::new("127.0.0.1", 514, Transport::Tcp);
-//! assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
-//! let udp = Syslog::new("127.0.0.1", 514, Transport::Udp);
-//! assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
-//! let sender = SyslogSender::new(&udp, &Tls::default(), &Timeouts::default()).unwrap();
-//! assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -133,23 +123,23 @@ use super::session::{OpenTimeouts, SessionInfo, Stream, TlsClient, nonzero};
 use super::unconfirmed::Unconfirmed;
 
 /// Default largest UDP datagram sent (see the module docs).
-pub const DEFAULT_MAX_DATAGRAM: usize = 8192;
+pub(crate) const DEFAULT_MAX_DATAGRAM: usize = 8192;
 
 /// Bytes of recent writes on a connection counted as possibly lost when it breaks
 /// (`confirm = "write"`).
-pub const LOSS_WINDOW_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const LOSS_WINDOW_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long a record must stay acknowledged by the receiver's TCP, on an open connection,
 /// before it is confirmed (`confirm = "tcp-ack"`; see the module docs).
-pub const SETTLE: Duration = Duration::from_millis(50);
+pub(crate) const SETTLE: Duration = Duration::from_millis(50);
 
 /// How often the worker polls the confirmations of a syslog destination with
 /// `confirm = "tcp-ack"` while records wait (two system calls a poll).
-pub const CONFIRM_POLL: Duration = Duration::from_millis(5);
+pub(crate) const CONFIRM_POLL: Duration = Duration::from_millis(5);
 
 /// Longest wait, after a TLS 1.3 handshake, for the receiver to accept or refuse the session
 /// (capped by the TLS timeout).
-pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 
 const WRITE_BUFFER: usize = 64 * 1024;
 
@@ -300,14 +290,14 @@ impl SyslogSender {
     /// Records reported delivered that a connection reset may have lost (`confirm = "write"`,
     /// see the module docs): an upper bound, cumulative since the sender was built.
     #[must_use]
-    pub fn possible_loss(&self) -> u64 {
+    pub(crate) fn possible_loss(&self) -> u64 {
         self.possible_loss
     }
 
     /// Records written and not yet confirmed, or handed back by a broken connection and not
     /// yet polled (`confirm = "tcp-ack"`).
     #[must_use]
-    pub fn pending_acks(&self) -> usize {
+    pub(crate) fn pending_acks(&self) -> usize {
         let waiting = self.connection.as_ref().map_or(0, |c| c.unconfirmed.len());
         waiting.saturating_add(self.expired.len())
     }
@@ -320,7 +310,7 @@ impl SyslogSender {
 
     /// The settings the sender was built with.
     #[must_use]
-    pub fn settings(&self) -> &Syslog {
+    pub(crate) fn settings(&self) -> &Syslog {
         &self.syslog
     }
 
@@ -328,7 +318,7 @@ impl SyslogSender {
     /// (`indexed`), those a broken connection left unconfirmed (`expired`: re-send them and
     /// count them as possible duplicates), and why it broke (`last_error`). Costs a
     /// non-blocking read and one ioctl; does nothing without records waiting.
-    pub fn poll_acks(&mut self, now: Instant) -> AckReport {
+    pub(crate) fn poll_acks(&mut self, now: Instant) -> AckReport {
         let settle = self.syslog.settle;
         let confirmed = self
             .connection
@@ -748,4 +738,23 @@ pub(crate) fn render(
         syslog::write(event, options, &mut out)
     };
     rendered.map_err(|err| format!("cannot render the syslog message: {err}"))
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::sender::{DEFAULT_MAX_DATAGRAM, SyslogSender};
+        use crate::destination::syslog::{Confirm, Syslog, Transport};
+        use crate::destination::{Timeouts, Tls};
+
+        let options = Syslog::new("127.0.0.1", 514, Transport::Tcp);
+        assert_eq!(options.confirm, Confirm::TcpAck, "at least once by default");
+        let udp = Syslog::new("127.0.0.1", 514, Transport::Udp);
+        assert_eq!(udp.max_datagram, DEFAULT_MAX_DATAGRAM);
+        let sender = SyslogSender::new(&udp, &Tls::default(), &Timeouts::default()).unwrap();
+        assert_eq!((sender.possible_loss(), sender.pending_acks()), (0, 0));
+    }
 }

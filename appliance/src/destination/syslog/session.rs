@@ -27,12 +27,8 @@
 //!   [`DRAIN_READS`] non-blocking reads; what a receiver sends (it should send nothing but TLS
 //!   records) is discarded.
 //!
-//! ```
-//! use icsfwd::destination::syslog::session::Acceptance;
-//!
-//! let shown = Acceptance::SessionTicket.to_string();
-//! assert_eq!(shown, "the receiver accepted the session (it sent a session ticket)");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -61,11 +57,11 @@ use crate::destination::http;
 use crate::destination::trust::Roots;
 
 /// Most non-blocking reads of one [`Stream::check_alive`] (each up to 4 KiB).
-pub const DRAIN_READS: usize = 16;
+pub(crate) const DRAIN_READS: usize = 16;
 
 /// The TCP socket of a connection, counting the bytes written to it.
 #[derive(Debug)]
-pub struct CountedTcp {
+pub(crate) struct CountedTcp {
     tcp: TcpStream,
     written: u64,
 }
@@ -101,7 +97,7 @@ impl Read for DontWait<'_> {
 
 /// The byte stream of one connection.
 #[derive(Debug)]
-pub enum Stream {
+pub(crate) enum Stream {
     /// Plain TCP.
     Tcp(CountedTcp),
     /// TLS over TCP.
@@ -118,13 +114,13 @@ impl Stream {
 
     /// The TCP socket.
     #[must_use]
-    pub fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> &TcpStream {
         &self.counted().tcp
     }
 
     /// Bytes handed to the TCP socket since the connection was opened.
     #[must_use]
-    pub fn written(&self) -> u64 {
+    pub(crate) fn written(&self) -> u64 {
         self.counted().written
     }
 
@@ -134,7 +130,7 @@ impl Stream {
     /// # Errors
     ///
     /// The connection is over; the text completes "the syslog receiver …".
-    pub fn check_alive(&mut self) -> Result<(), String> {
+    pub(crate) fn check_alive(&mut self) -> Result<(), String> {
         match self {
             Self::Tcp(counted) => drain_tcp(&counted.tcp),
             Self::Tls(tls) => drain_tls(tls),
@@ -272,7 +268,7 @@ pub struct TlsInfo {
 
 /// Why a receiver refused a TLS session.
 #[derive(Debug)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// It sent this TLS alert.
     Alert(AlertDescription),
     /// It closed the connection right after the handshake.
@@ -325,7 +321,7 @@ impl Refusal {
 
     /// What the receiver did, in words.
     #[must_use]
-    pub fn what(&self) -> String {
+    pub(crate) fn what(&self) -> String {
         match self {
             Self::Alert(alert) => format!("TLS alert {}", alert_name(*alert)),
             Self::Closed => "it closed the connection right after the handshake".to_owned(),
@@ -337,7 +333,7 @@ impl Refusal {
     /// The park reason: the receiver refused the session, the likely cause and the fix.
     /// `client_cert` is the configured client certificate, if any.
     #[must_use]
-    pub fn reason(&self, target: &str, client_cert: Option<&PathBuf>) -> String {
+    pub(crate) fn reason(&self, target: &str, client_cert: Option<&PathBuf>) -> String {
         let about_client = match self {
             Self::Alert(alert) => matches!(
                 alert,
@@ -436,7 +432,7 @@ impl ClientSessionStore for TicketWatch {
 
 /// The TLS side of a sender: its rustls configuration, the receiver's name, the ticket watch.
 #[derive(Debug)]
-pub struct TlsClient {
+pub(crate) struct TlsClient {
     config: Arc<ClientConfig>,
     name: ServerName<'static>,
     tickets: Arc<TicketWatch>,
@@ -449,7 +445,7 @@ impl TlsClient {
     /// # Errors
     ///
     /// A CA, certificate or key file cannot be used, or `host` is no server name.
-    pub fn new(host: &str, tls: &Tls) -> Result<Self, SyslogError> {
+    pub(crate) fn new(host: &str, tls: &Tls) -> Result<Self, SyslogError> {
         let name = ServerName::try_from(host.to_owned())
             .map_err(|_| SyslogError::Name(host.to_owned()))?;
         let tickets = Arc::new(TicketWatch::new());
@@ -466,7 +462,7 @@ impl TlsClient {
 
 /// Timeouts of [`open`].
 #[derive(Debug, Clone, Copy)]
-pub struct OpenTimeouts {
+pub(crate) struct OpenTimeouts {
     /// TCP connect, per address.
     pub connect: Duration,
     /// TLS handshake.
@@ -484,7 +480,7 @@ pub struct OpenTimeouts {
 ///
 /// No address answered (Retry), the TLS setup or handshake failed (Park when verification
 /// or the receiver refused, Retry otherwise).
-pub fn open(
+pub(crate) fn open(
     addrs: &[SocketAddr],
     tls: Option<&TlsClient>,
     timeouts: OpenTimeouts,
@@ -833,5 +829,21 @@ mod tests {
             "bad_certificate"
         );
         assert_eq!(alert_name(AlertDescription::Unknown(200)), "number 200");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::session::Acceptance;
+
+        let shown = Acceptance::SessionTicket.to_string();
+        assert_eq!(
+            shown,
+            "the receiver accepted the session (it sent a session ticket)"
+        );
     }
 }

@@ -20,23 +20,8 @@
 //!   sequence number handed out exactly once, by `confirm` or by `take_all`.
 //! - No arithmetic can overflow or panic: counts saturate.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use icsfwd::destination::syslog::unconfirmed::Unconfirmed;
-//!
-//! let settle = Duration::from_millis(100);
-//! let t0 = Instant::now();
-//! let mut window = Unconfirmed::default();
-//! window.push(vec![1, 2], 300); // the batch's last byte is byte 300 of the connection
-//! window.push(vec![3], 450);
-//! // 400 bytes written so far, 100 of them not acknowledged: bytes up to 300 are.
-//! assert!(window.confirm(400, 100, t0, settle).is_empty(), "not settled yet");
-//! assert_eq!(window.confirm(400, 100, t0 + settle, settle), vec![1, 2]);
-//! assert_eq!(window.len(), 1);
-//! // The connection breaks: what is left is re-sent.
-//! assert_eq!(window.take_all(), vec![3]);
-//! assert_eq!(window.len(), 0);
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -45,7 +30,7 @@ use std::time::{Duration, Instant};
 /// in the socket's output queue (saturating: a queue that counts more than was written, as a
 /// FIN would, acknowledges nothing).
 #[must_use]
-pub const fn acknowledged(written: u64, unacknowledged: u64) -> u64 {
+pub(crate) const fn acknowledged(written: u64, unacknowledged: u64) -> u64 {
     written.saturating_sub(unacknowledged)
 }
 
@@ -58,7 +43,7 @@ struct Batch {
 
 /// The unconfirmed batches of one connection, oldest first.
 #[derive(Debug, Default)]
-pub struct Unconfirmed {
+pub(crate) struct Unconfirmed {
     batches: VecDeque<Batch>,
     records: usize,
 }
@@ -66,7 +51,7 @@ pub struct Unconfirmed {
 impl Unconfirmed {
     /// A batch of records `seqs` written, its last byte at stream offset `end` (bytes written
     /// on the connection after its flush).
-    pub fn push(&mut self, seqs: Vec<u64>, end: u64) {
+    pub(crate) fn push(&mut self, seqs: Vec<u64>, end: u64) {
         if seqs.is_empty() {
             return;
         }
@@ -81,7 +66,7 @@ impl Unconfirmed {
     /// The records confirmed now: `written` bytes handed to the socket so far, `unacknowledged`
     /// of them still queued, at `now`; a batch must have been seen acknowledged at least
     /// `settle` before `now`.
-    pub fn confirm(
+    pub(crate) fn confirm(
         &mut self,
         written: u64,
         unacknowledged: u64,
@@ -113,20 +98,20 @@ impl Unconfirmed {
 
     /// Every record not confirmed, oldest first, leaving the window empty (the connection
     /// broke: they are re-sent on the next one).
-    pub fn take_all(&mut self) -> Vec<u64> {
+    pub(crate) fn take_all(&mut self) -> Vec<u64> {
         self.records = 0;
         self.batches.drain(..).flat_map(|b| b.seqs).collect()
     }
 
     /// How many records wait for confirmation.
     #[must_use]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.records
     }
 
     /// Whether no record waits.
     #[must_use]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.records == 0
     }
 }
@@ -224,5 +209,32 @@ mod tests {
         w.push(Vec::new(), 10);
         assert!(w.is_empty());
         assert!(w.take_all().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::syslog::unconfirmed::Unconfirmed;
+        use std::time::{Duration, Instant};
+
+        let settle = Duration::from_millis(100);
+        let t0 = Instant::now();
+        let mut window = Unconfirmed::default();
+        window.push(vec![1, 2], 300); // the batch's last byte is byte 300 of the connection
+        window.push(vec![3], 450);
+        // 400 bytes written so far, 100 of them not acknowledged: bytes up to 300 are.
+        assert!(
+            window.confirm(400, 100, t0, settle).is_empty(),
+            "not settled yet"
+        );
+        assert_eq!(window.confirm(400, 100, t0 + settle, settle), vec![1, 2]);
+        assert_eq!(window.len(), 1);
+        // The connection breaks: what is left is re-sent.
+        assert_eq!(window.take_all(), vec![3]);
+        assert_eq!(window.len(), 0);
     }
 }
