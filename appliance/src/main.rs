@@ -6,10 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use icsfwd::cli::{
-    self,
-    render::{FormatArg, RenderArgs, Source},
-};
+use icsfwd::cli::{self, render::RenderCommand};
 use icsfwd::config::{self, LogLevel};
 use icsfwd::exit::{self, Exit};
 
@@ -57,29 +54,7 @@ enum Command {
     #[command(after_help = "Exit codes:\n  0   every event was rendered\n  1   the \
         configuration, a destination named or the input could not be read\n  3   some \
         input lines could not be rendered (each is named on stderr)\n  64  usage error")]
-    Render {
-        /// Render the built-in example alert and notification.
-        #[arg(long, conflicts_with = "input", required_unless_present = "input")]
-        sample: bool,
-        /// Render the ingest JSON lines of FILE; `-` reads standard input.
-        #[arg(long, value_name = "FILE")]
-        input: Option<String>,
-        /// Which format to render (repeatable); `all` (the default) renders every one.
-        #[arg(long, value_enum, conflicts_with = "config")]
-        format: Vec<FormatArg>,
-        /// Render as the destinations of this configuration send it; its
-        /// `[ingest] max_line_bytes` bounds the input lines.
-        #[arg(long, short, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// With -c, only this destination (repeatable; its `name`).
-        #[arg(long, value_name = "NAME", requires = "config")]
-        destination: Vec<String>,
-        /// Event time in milliseconds since the Unix epoch, for the sample and for input
-        /// lines without `time` or `time_ms` (default: a fixed, documented time so the output
-        /// is reproducible).
-        #[arg(long, default_value_t = 1_700_000_000_000)]
-        time_ms: u64,
-    },
+    Render(RenderCommand),
     /// Check a configuration file: every key, value, file and secret it names.
     ///
     /// Lists every problem found, each with file:line:column, the key (e.g.
@@ -252,19 +227,10 @@ impl From<LogLevelArg> for LogLevel {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => {
-            let exit = if err.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Success
-            };
-            let _ = err.print();
-            return exit.into();
-        }
-    };
-    cli::finish(run(cli))
+    match cli::parse::<Cli>() {
+        Ok(cli) => cli::finish(run(cli)),
+        Err(exit) => exit,
+    }
 }
 
 /// Calls the command `cli` names.
@@ -273,20 +239,7 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
         Command::Run { config, log_level } => {
             Ok(cli::run::run(&config, log_level.map(LogLevel::from)))
         }
-        Command::Render {
-            sample: _,
-            input,
-            format,
-            config,
-            destination,
-            time_ms,
-        } => cli::render::render(&RenderArgs {
-            source: input.map_or(Source::Sample, Source::Input),
-            formats: format,
-            config,
-            destinations: destination,
-            time_ms,
-        }),
+        Command::Render(command) => cli::render::render(&command.into()),
         Command::CheckConfig { config } => Ok(cli::check::check_config(&config)),
         Command::Send {
             file,

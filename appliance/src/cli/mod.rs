@@ -185,6 +185,24 @@ pub fn finish(outcome: Result<Exit, Error>) -> ExitCode {
     }
 }
 
+/// The command line parsed as `P`, or the exit code to end with: a usage error is printed
+/// and exits [`Exit::Usage`]; `--help` and `--version` print and exit 0.
+///
+/// # Errors
+///
+/// The exit code when the process ends here (the text is printed already).
+pub fn parse<P: clap::Parser>() -> Result<P, ExitCode> {
+    P::try_parse().map_err(|err| {
+        let exit = if err.use_stderr() {
+            Exit::Usage
+        } else {
+            Exit::Success
+        };
+        let _ = err.print();
+        exit.into()
+    })
+}
+
 /// `err` and each of its sources, joined by `: `.
 fn cause_chain(err: &dyn std::error::Error) -> String {
     let mut chain = err.to_string();

@@ -92,6 +92,44 @@ pub enum Source {
     Input(String),
 }
 
+/// The arguments of `icsfwd render` on the command line (its help text is theirs).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RenderCommand {
+    /// Render the built-in example alert and notification.
+    #[arg(long, conflicts_with = "input", required_unless_present = "input")]
+    pub sample: bool,
+    /// Render the ingest JSON lines of FILE; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<String>,
+    /// Which format to render (repeatable); `all` (the default) renders every one.
+    #[arg(long, value_enum, conflicts_with = "config")]
+    pub format: Vec<FormatArg>,
+    /// Render as the destinations of this configuration send it; its
+    /// `[ingest] max_line_bytes` bounds the input lines.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// With -c, only this destination (repeatable; its `name`).
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub destination: Vec<String>,
+    /// Event time in milliseconds since the Unix epoch, for the sample and for input
+    /// lines without `time` or `time_ms` (default: a fixed, documented time so the output
+    /// is reproducible).
+    #[arg(long, default_value_t = 1_700_000_000_000)]
+    pub time_ms: u64,
+}
+
+impl From<RenderCommand> for RenderArgs {
+    fn from(command: RenderCommand) -> Self {
+        RenderArgs {
+            source: command.input.map_or(Source::Sample, Source::Input),
+            formats: command.format,
+            config: command.config,
+            destinations: command.destination,
+            time_ms: command.time_ms,
+        }
+    }
+}
+
 /// What `icsfwd render` was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderArgs {
