@@ -48,7 +48,8 @@
 //! storage. The page cache counts a whole 4 KiB page (or large folio) each time a clean one is
 //! dirtied, so it is neither the record's bytes nor the device's: a peer that fsyncs every
 //! write (icsfwd) cleans its last page each time and is charged it again on the next append; a
-//! peer that never fsyncs (syslog-ng) keeps its pages dirty until the kernel writes them back
+//! peer that never fsyncs (syslog-ng: one `pwrite64` per message, no `fsync`, `fdatasync` or
+//! `msync` under strace) keeps its pages dirty until the kernel writes them back
 //! (every few seconds) and is charged once per page and writeback. The journal's writes are in
 //! neither. Sockets, icsfwd's status file and syslog-ng's pid and control files live in
 //! `ICSFWD_PEER_RUNTIME_DIR` (a tmpfs, like `/run` in production); spool, disk buffers and
@@ -57,7 +58,7 @@
 //! Output: a markdown table with the ratios (icsfwd ÷ syslog-ng), and one machine-readable line
 //! `PEER-SUMMARY {json}`, also written to `<dir>/peer-summary.json`.
 //!
-//! Environment (defaults take about three minutes on 2 cores):
+//! Environment (defaults take about four and a half minutes on 2 cores):
 //!
 //! | variable | default | what |
 //! | --- | --- | --- |
@@ -65,7 +66,7 @@
 //! | `ICSFWD_PEER_PRODUCERS` | 4 | producer connections of the throughput phase |
 //! | `ICSFWD_PEER_WINDOW` | 256 | icsfwd ingest lines in flight per connection |
 //! | `ICSFWD_PEER_RATES` | 100,1000 | alerts/s of the steady-rate phases |
-//! | `ICSFWD_PEER_LATENCY_SECS` | 20 | length of each steady-rate phase |
+//! | `ICSFWD_PEER_LATENCY_SECS` | 60 | length of each steady-rate phase (longer than the kernel's 30 s dirty expiry, so that syslog-ng's unsynced pages are written back and charged again within it) |
 //! | `ICSFWD_PEER_RUNTIME_DIR` | /dev/shm | sockets, status, pid and control files (a tmpfs) |
 //! | `ICSFWD_PEER_WORKERS` | 10 | syslog-ng http() workers (SC4S's default) |
 //! | `ICSFWD_PEER_TIMEOUT_SECS` | 180 | give up a phase after this long |
@@ -185,7 +186,7 @@ impl Settings {
                 .unwrap()
                 .clamp(1, feed::MAX_WINDOW),
             rates: env_rates("ICSFWD_PEER_RATES", &[100, 1_000]),
-            latency_secs: env_or("ICSFWD_PEER_LATENCY_SECS", 20).max(1),
+            latency_secs: env_or("ICSFWD_PEER_LATENCY_SECS", 60).max(1),
             runtime: runtime_dir(),
             workers: env_or("ICSFWD_PEER_WORKERS", 10).max(1),
             timeout: Duration::from_secs(env_or("ICSFWD_PEER_TIMEOUT_SECS", 180)),
