@@ -38,30 +38,43 @@
 //!    once (checked on the event ids: icsfwd's `event.id`, the CEF `externalId`). CPU seconds
 //!    per 100,000 alerts = the peer's `utime + stime` (`/proc/<pid>/stat`, all threads) over the
 //!    phase, and peak RSS = its `VmHWM`.
-//! 2. **latency**: `ICSFWD_PEER_LATENCY_SECS` at `ICSFWD_PEER_RATE` alerts/s over one
-//!    connection, each alert sent at its scenario offset; latency = its arrival in the
-//!    emulator's store (polled every 200 µs) − its planned send time. p50, p99, max; CPU per
-//!    100,000 alerts and peak RSS at that rate.
+//! 2. **steady rates**: for each rate of `ICSFWD_PEER_RATES` (100 and 1,000 alerts/s),
+//!    `ICSFWD_PEER_LATENCY_SECS` at that rate over one connection, each alert sent at its
+//!    scenario offset; latency = its arrival in the emulator's store (polled every 200 µs) − its
+//!    planned send time. p50, p99, max; CPU per 100,000 alerts and peak RSS at that rate.
+//!
+//! In every phase, bytes written per alert = the growth of the peer's `write_bytes` in
+//! `/proc/<pid>/io` over the phase ÷ its alerts: what the process caused to be written to
+//! storage. The page cache counts a whole 4 KiB page (or large folio) each time a clean one is
+//! dirtied, so it is neither the record's bytes nor the device's: a peer that fsyncs every
+//! write (icsfwd) cleans its last page each time and is charged it again on the next append; a
+//! peer that never fsyncs (syslog-ng: one `pwrite64` per message, no `fsync`, `fdatasync` or
+//! `msync` under strace) keeps its pages dirty until the kernel writes them back
+//! (every few seconds) and is charged once per page and writeback. The journal's writes are in
+//! neither. Sockets, icsfwd's status file and syslog-ng's pid and control files live in
+//! `ICSFWD_PEER_RUNTIME_DIR` (a tmpfs, like `/run` in production); spool, disk buffers and
+//! syslog-ng's persist file on the real disk.
 //!
 //! Output: a markdown table with the ratios (icsfwd ÷ syslog-ng), and one machine-readable line
 //! `PEER-SUMMARY {json}`, also written to `<dir>/peer-summary.json`.
 //!
-//! Environment (defaults take about two minutes on 2 cores):
+//! Environment (defaults take about four and a half minutes on 2 cores):
 //!
 //! | variable | default | what |
 //! | --- | --- | --- |
 //! | `ICSFWD_PEER_ALERTS` | 100000 | alerts per throughput phase |
 //! | `ICSFWD_PEER_PRODUCERS` | 4 | producer connections of the throughput phase |
 //! | `ICSFWD_PEER_WINDOW` | 256 | icsfwd ingest lines in flight per connection |
-//! | `ICSFWD_PEER_RATE` | 1000 | alerts/s of the latency phase |
-//! | `ICSFWD_PEER_LATENCY_SECS` | 10 | length of the latency phase |
+//! | `ICSFWD_PEER_RATES` | 100,1000 | alerts/s of the steady-rate phases |
+//! | `ICSFWD_PEER_LATENCY_SECS` | 60 | length of each steady-rate phase (longer than the kernel's 30 s dirty expiry, so that syslog-ng's unsynced pages are written back and charged again within it) |
+//! | `ICSFWD_PEER_RUNTIME_DIR` | /dev/shm | sockets, status, pid and control files (a tmpfs) |
 //! | `ICSFWD_PEER_WORKERS` | 10 | syslog-ng http() workers (SC4S's default) |
 //! | `ICSFWD_PEER_TIMEOUT_SECS` | 180 | give up a phase after this long |
 //! | `ICSFWD_PEER_DIR` | `target/peer-bench` | spool, disk buffers, configs (real disk, not tmpfs) |
 //! | `ICSFWD_PEER_SYSLOG_NG` | `syslog-ng` on `PATH`, else `/usr/sbin/syslog-ng` | the peer |
 //! | `ICSFWD_PEER_CONF` | `bench/peer/syslog-ng.conf` | the peer's config template |
 //!
-//! Run it with `scripts/peer-compare.sh` (installs syslog-ng if missing) or
+//! Run it with `scripts/peer-compare.sh` (fetches syslog-ng if missing) or
 //! `cargo bench -p icsfwd --bench peer`. Not part of CI: it takes minutes and its figures move
 //! with the machine's load.
 #![allow(
@@ -85,7 +98,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::format::{SliceWriter, syslog};
+use icsfwd_core::record::{self, Record};
 use icsfwd_sim::feed::{self, Options, Outcome, Target};
 use icsfwd_sim::scenario::{Params, Scenario};
 use icsfwd_sim::splunk::emulator::{Emulator, EmulatorConfig, RunningEmulator, Transport};
@@ -111,8 +126,9 @@ struct Settings {
     alerts: u64,
     producers: usize,
     window: usize,
-    rate: u64,
+    rates: Vec<u64>,
     latency_secs: u64,
+    runtime: PathBuf,
     workers: u64,
     timeout: Duration,
     dir: PathBuf,
@@ -146,8 +162,8 @@ impl Settings {
             .unwrap_or_else(|| PathBuf::from("/usr/sbin/syslog-ng"));
         if !syslog_ng.is_file() {
             eprintln!(
-                "syslog-ng not found at {}: install Debian's syslog-ng-core and \
-                 syslog-ng-mod-http (scripts/peer-compare.sh does), or set ICSFWD_PEER_SYSLOG_NG",
+                "syslog-ng not found at {}: run scripts/peer-compare.sh (it fetches Debian's \
+                 syslog-ng-core and syslog-ng-mod-http), or set ICSFWD_PEER_SYSLOG_NG",
                 syslog_ng.display()
             );
             std::process::exit(2);
@@ -169,8 +185,9 @@ impl Settings {
             window: usize::try_from(env_or("ICSFWD_PEER_WINDOW", 256))
                 .unwrap()
                 .clamp(1, feed::MAX_WINDOW),
-            rate: env_or("ICSFWD_PEER_RATE", 1_000).clamp(1, 100_000),
-            latency_secs: env_or("ICSFWD_PEER_LATENCY_SECS", 10).max(1),
+            rates: env_rates("ICSFWD_PEER_RATES", &[100, 1_000]),
+            latency_secs: env_or("ICSFWD_PEER_LATENCY_SECS", 60).max(1),
+            runtime: runtime_dir(),
             workers: env_or("ICSFWD_PEER_WORKERS", 10).max(1),
             timeout: Duration::from_secs(env_or("ICSFWD_PEER_TIMEOUT_SECS", 180)),
             dir,
@@ -246,6 +263,11 @@ impl Process {
         support::cpu_ticks(self.child.id())
     }
 
+    /// `write_bytes` of its `/proc/<pid>/io`.
+    fn write_bytes(&self) -> u64 {
+        support::proc_io(self.child.id()).write_bytes
+    }
+
     /// SIGTERM, then waits for the exit.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
@@ -307,19 +329,26 @@ impl Bench {
         format!("https://localhost:{}", self.emulator.hec_addr().port())
     }
 
-    /// Starts `peer` in a fresh directory for `phase`.
+    /// Starts `peer` in a fresh directory for `phase` (and one in the runtime directory).
     fn start_peer(&self, peer: Peer, phase: &str) -> Running {
-        let dir = self.settings.dir.join(format!("{}-{phase}", peer.name()));
-        drop(fs::remove_dir_all(&dir));
-        fs::create_dir_all(&dir).unwrap();
+        let name = format!("{}-{phase}", peer.name());
+        let (dir, run) = (
+            self.settings.dir.join(&name),
+            self.settings.runtime.join(&name),
+        );
+        for d in [&dir, &run] {
+            drop(fs::remove_dir_all(d));
+            fs::create_dir_all(d).unwrap();
+        }
         match peer {
-            Peer::Icsfwd => self.start_icsfwd(&dir),
-            Peer::SyslogNg => self.start_syslog_ng(&dir),
+            Peer::Icsfwd => self.start_icsfwd(&dir, &run),
+            Peer::SyslogNg => self.start_syslog_ng(&dir, &run),
         }
     }
 
-    fn start_icsfwd(&self, dir: &Path) -> Running {
-        let socket = dir.join("ingest.sock");
+    fn start_icsfwd(&self, dir: &Path, run: &Path) -> Running {
+        // The status file, rewritten every second, is written beside the socket.
+        let socket = run.join("ingest.sock");
         let text = format!(
             "[sensor]\nname = \"peer-bench\"\nip = \"10.20.0.5\"\n\n\
              [[destination]]\nname = \"soc\"\nkind = \"hec\"\nurls = [\"{url}\"]\n\
@@ -350,7 +379,7 @@ impl Bench {
         }
     }
 
-    fn start_syslog_ng(&self, dir: &Path) -> Running {
+    fn start_syslog_ng(&self, dir: &Path, run: &Path) -> Running {
         let port = free_port();
         let qdisk = dir.join("qdisk");
         fs::create_dir_all(&qdisk).unwrap();
@@ -388,9 +417,9 @@ impl Bench {
                 .arg("-R")
                 .arg(dir.join("syslog-ng.persist"))
                 .arg("-p")
-                .arg(dir.join("syslog-ng.pid"))
+                .arg(run.join("syslog-ng.pid"))
                 .arg("-c")
-                .arg(dir.join("syslog-ng.ctl")),
+                .arg(run.join("syslog-ng.ctl")),
             dir,
         );
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -424,6 +453,47 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// The comma-separated alerts/s in `name` (each 1 – 100,000), else `default`.
+fn env_rates(name: &str, default: &[u64]) -> Vec<u64> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .split(',')
+            .map(|r| {
+                r.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|r| (1..=100_000).contains(r))
+                    .unwrap_or_else(|| panic!("{name}={text:?}: each rate is 1 to 100000 alerts/s"))
+            })
+            .collect(),
+        Err(_) => default.to_vec(),
+    }
+}
+
+/// `ICSFWD_PEER_RUNTIME_DIR` (default `/dev/shm`), with a directory of this run in it.
+fn runtime_dir() -> PathBuf {
+    let base = std::env::var_os("ICSFWD_PEER_RUNTIME_DIR")
+        .map_or_else(|| "/dev/shm".into(), PathBuf::from);
+    base.join(format!("icsfwd-peer-{}", std::process::id()))
+}
+
+/// Mean bytes per alert of `events`: icsfwd's spool record, and the syslog frame syslog-ng gets.
+fn mean_sizes(events: &[(u64, Event)]) -> (f64, f64) {
+    let mut buf = vec![0u8; record::MAX_FRAME];
+    let (mut records, mut frames) = (0, 0);
+    for (i, (_, event)) in events.iter().enumerate() {
+        let rec = Record {
+            seq: i as u64 + 1,
+            destinations: DestinationSet::from_bits(1),
+            event: event.clone(),
+        };
+        records += record::encode(&rec, &mut buf).unwrap();
+        frames += frame(event).len();
+    }
+    let n = events.len().max(1) as f64;
+    (records as f64 / n, frames as f64 / n)
 }
 
 /// The steady scenario's alerts at `rate`: the same seed, so both peers get the same alerts.
@@ -585,6 +655,8 @@ struct Phase {
     seconds: f64,
     cpu_seconds: f64,
     peak_rss_kib: u64,
+    /// Growth of `write_bytes` (`/proc/<pid>/io`) over the phase.
+    write_bytes: u64,
     latencies: Vec<Duration>,
 }
 
@@ -599,6 +671,10 @@ impl Phase {
 
     fn alerts_per_cpu_second(&self) -> f64 {
         self.alerts as f64 / self.cpu_seconds.max(1e-9)
+    }
+
+    fn write_bytes_per_alert(&self) -> f64 {
+        self.write_bytes as f64 / self.alerts.max(1) as f64
     }
 
     fn rss_mib(&self) -> f64 {
@@ -636,7 +712,7 @@ fn phase(
     for (i, event) in events.iter().enumerate() {
         parts[i % connections].push(event.clone());
     }
-    let cpu_before = running.process.cpu_ticks();
+    let (cpu_before, written_before) = (running.process.cpu_ticks(), running.process.write_bytes());
     let poll = if pace {
         Duration::from_micros(200)
     } else {
@@ -663,6 +739,7 @@ fn phase(
         .find(|(n, _)| *n >= target)
         .map_or_else(Instant::now, |(_, t)| *t);
     let cpu_seconds = (running.process.cpu_ticks() - cpu_before) as f64 / settings.clk_tck;
+    let write_bytes = running.process.write_bytes() - written_before;
     let peak_rss_kib = running.process.peak_rss_kib();
     // A late duplicate would show up in this settling time.
     thread::sleep(Duration::from_millis(300));
@@ -713,6 +790,7 @@ fn phase(
         seconds: (done - start).as_secs_f64(),
         cpu_seconds,
         peak_rss_kib,
+        write_bytes,
         latencies,
     }
 }
@@ -745,9 +823,7 @@ fn main() {
     let bench = Bench::start(settings);
     let s = &bench.settings;
     let burst = alerts(s.alerts, 1_000);
-    let paced = alerts(s.rate * s.latency_secs, s.rate);
     let mut throughput = Vec::new();
-    let mut latency = Vec::new();
     for peer in Peer::BOTH {
         eprintln!(
             "{}: throughput, {} alerts over {} connections",
@@ -764,143 +840,219 @@ fn main() {
             false,
         ));
     }
-    for peer in Peer::BOTH {
-        eprintln!(
-            "{}: latency, {} alerts/s for {} s",
-            peer.name(),
-            s.rate,
-            s.latency_secs
-        );
-        latency.push(phase(&bench, peer, "latency", &paced, 1, true));
+    let mut steady = Vec::new();
+    for &rate in &s.rates {
+        let paced = alerts(rate * s.latency_secs, rate);
+        let mut pair = Vec::new();
+        for peer in Peer::BOTH {
+            eprintln!(
+                "{}: steady, {rate} alerts/s for {} s",
+                peer.name(),
+                s.latency_secs
+            );
+            pair.push(phase(
+                &bench,
+                peer,
+                &format!("steady-{rate}"),
+                &paced,
+                1,
+                true,
+            ));
+        }
+        steady.push((rate, pair));
     }
-    report(s, &throughput, &latency);
+    report(s, &burst, &throughput, &steady);
     bench.emulator.shutdown();
+    drop(fs::remove_dir_all(&s.runtime));
 }
 
-fn report(s: &Settings, throughput: &[Phase], latency: &[Phase]) {
+/// One row of the table: what, icsfwd's figure, syslog-ng's, which is better, decimals.
+type Row = (String, f64, f64, &'static str, usize);
+
+/// The table's rows: the throughput phase, then each steady rate.
+fn rows(throughput: &[Phase], steady: &[(u64, Vec<Phase>)]) -> Vec<Row> {
     let (ti, ts) = (&throughput[0], &throughput[1]);
-    let (li, ls) = (&latency[0], &latency[1]);
-    println!();
-    println!(
-        "| measure | icsfwd | syslog-ng | icsfwd ÷ syslog-ng | better |\n| --- | ---: | ---: | ---: | --- |"
-    );
-    let rows: [(&str, f64, f64, &str, usize); 10] = [
+    let mut rows: Vec<Row> = vec![
         (
-            "throughput, alerts/s (all stored)",
+            "throughput, alerts/s (all stored)".into(),
             ti.rate(),
             ts.rate(),
             "higher",
             0,
         ),
         (
-            "CPU s / 100k alerts, throughput",
+            "CPU s / 100k alerts, throughput".into(),
             ti.cpu_per_100k(),
             ts.cpu_per_100k(),
             "lower",
             2,
         ),
         (
-            "alerts per CPU second, throughput",
+            "alerts per CPU second, throughput".into(),
             ti.alerts_per_cpu_second(),
             ts.alerts_per_cpu_second(),
             "higher",
             0,
         ),
         (
-            "peak RSS MiB, throughput",
+            "write_bytes B / alert, throughput".into(),
+            ti.write_bytes_per_alert(),
+            ts.write_bytes_per_alert(),
+            "lower",
+            0,
+        ),
+        (
+            "peak RSS MiB, throughput".into(),
             ti.rss_mib(),
             ts.rss_mib(),
             "lower",
             1,
         ),
-        (
-            "latency p50 ms (send → stored)",
-            li.percentile_ms(50.0),
-            ls.percentile_ms(50.0),
-            "lower",
-            1,
-        ),
-        (
-            "latency p99 ms",
-            li.percentile_ms(99.0),
-            ls.percentile_ms(99.0),
-            "lower",
-            1,
-        ),
-        (
-            "latency max ms",
-            li.percentile_ms(100.0),
-            ls.percentile_ms(100.0),
-            "lower",
-            1,
-        ),
-        (
-            "CPU s / 100k alerts, paced",
-            li.cpu_per_100k(),
-            ls.cpu_per_100k(),
-            "lower",
-            2,
-        ),
-        (
-            "alerts per CPU second, paced",
-            li.alerts_per_cpu_second(),
-            ls.alerts_per_cpu_second(),
-            "higher",
-            0,
-        ),
-        (
-            "peak RSS MiB, paced",
-            li.rss_mib(),
-            ls.rss_mib(),
-            "lower",
-            1,
-        ),
     ];
-    for (what, i, g, better, places) in rows {
+    for (rate, pair) in steady {
+        let (i, g) = (&pair[0], &pair[1]);
+        let at = format!("at {rate}/s");
+        rows.extend([
+            (
+                format!("latency p50 ms {at} (send → stored)"),
+                i.percentile_ms(50.0),
+                g.percentile_ms(50.0),
+                "lower",
+                1,
+            ),
+            (
+                format!("latency p99 ms {at}"),
+                i.percentile_ms(99.0),
+                g.percentile_ms(99.0),
+                "lower",
+                1,
+            ),
+            (
+                format!("latency max ms {at}"),
+                i.percentile_ms(100.0),
+                g.percentile_ms(100.0),
+                "lower",
+                1,
+            ),
+            (
+                format!("CPU s / 100k alerts {at}"),
+                i.cpu_per_100k(),
+                g.cpu_per_100k(),
+                "lower",
+                2,
+            ),
+            (
+                format!("write_bytes B / alert {at}"),
+                i.write_bytes_per_alert(),
+                g.write_bytes_per_alert(),
+                "lower",
+                0,
+            ),
+            (
+                format!("peak RSS MiB {at}"),
+                i.rss_mib(),
+                g.rss_mib(),
+                "lower",
+                1,
+            ),
+        ]);
+    }
+    rows
+}
+
+/// One peer's figures for the summary line.
+fn peer_json(t: &Phase, steady: &[(u64, Vec<Phase>)], index: usize) -> serde_json::Value {
+    let rates: Vec<serde_json::Value> = steady
+        .iter()
+        .map(|(rate, pair)| {
+            let p = &pair[index];
+            json!({
+                "rate": rate,
+                "alerts": p.alerts,
+                "latency_p50_ms": p.percentile_ms(50.0),
+                "latency_p99_ms": p.percentile_ms(99.0),
+                "latency_max_ms": p.percentile_ms(100.0),
+                "cpu_s_per_100k": p.cpu_per_100k(),
+                "write_bytes_per_alert": p.write_bytes_per_alert(),
+                "peak_rss_kib": p.peak_rss_kib,
+            })
+        })
+        .collect();
+    json!({
+        "throughput_alerts_per_s": t.rate(),
+        "throughput_alerts": t.alerts,
+        "throughput_cpu_s_per_100k": t.cpu_per_100k(),
+        "throughput_alerts_per_cpu_s": t.alerts_per_cpu_second(),
+        "throughput_write_bytes_per_alert": t.write_bytes_per_alert(),
+        "throughput_peak_rss_kib": t.peak_rss_kib,
+        "steady": rates,
+    })
+}
+
+fn report(
+    s: &Settings,
+    burst: &[(u64, Event)],
+    throughput: &[Phase],
+    steady: &[(u64, Vec<Phase>)],
+) {
+    let (record_bytes, frame_bytes) = mean_sizes(burst);
+    println!();
+    println!(
+        "| measure | icsfwd | syslog-ng | icsfwd ÷ syslog-ng | better |\n| --- | ---: | ---: | ---: | --- |"
+    );
+    for (what, i, g, better, places) in rows(throughput, steady) {
         println!(
             "| {what} | {i:.places$} | {g:.places$} | {:.2} | {better} |",
             i / g.max(1e-12)
         );
     }
+    let rates: Vec<String> = s.rates.iter().map(u64::to_string).collect();
     println!(
-        "\nthroughput: {} alerts, {} connections; paced: {} alerts/s for {} s, one connection",
-        s.alerts, s.producers, s.rate, s.latency_secs
+        "\nthroughput: {} alerts, {} connections; steady: {} alerts/s for {} s each, one \
+         connection; icsfwd's spool record {record_bytes:.0} B, the syslog frame {frame_bytes:.0} B \
+         per alert; {}; load average {}",
+        s.alerts,
+        s.producers,
+        rates.join(", "),
+        s.latency_secs,
+        support::file_system(&s.dir),
+        support::load_average()
     );
-    let peer = |t: &Phase, l: &Phase| {
-        json!({
-            "throughput_alerts_per_s": t.rate(),
-            "throughput_alerts": t.alerts,
-            "throughput_cpu_s_per_100k": t.cpu_per_100k(),
-            "throughput_alerts_per_cpu_s": t.alerts_per_cpu_second(),
-            "throughput_peak_rss_kib": t.peak_rss_kib,
-            "latency_alerts": l.alerts,
-            "latency_p50_ms": l.percentile_ms(50.0),
-            "latency_p99_ms": l.percentile_ms(99.0),
-            "latency_max_ms": l.percentile_ms(100.0),
-            "paced_cpu_s_per_100k": l.cpu_per_100k(),
-            "paced_peak_rss_kib": l.peak_rss_kib,
+    let ratio = |f: &dyn Fn(&Phase) -> f64, pair: &[Phase]| f(&pair[0]) / f(&pair[1]).max(1e-9);
+    let steady_ratios: Vec<serde_json::Value> = steady
+        .iter()
+        .map(|(rate, pair)| {
+            json!({
+                "rate": rate,
+                "cpu_per_alert": ratio(&Phase::cpu_per_100k, pair),
+                "write_bytes_per_alert": ratio(&Phase::write_bytes_per_alert, pair),
+                "peak_rss": ratio(&|p: &Phase| p.peak_rss_kib as f64, pair),
+                "latency_p99": ratio(&|p: &Phase| p.percentile_ms(99.0), pair),
+            })
         })
-    };
+        .collect();
     let summary = json!({
         "settings": {
             "alerts": s.alerts,
             "producers": s.producers,
-            "rate": s.rate,
-            "latency_secs": s.latency_secs,
+            "rates": s.rates,
+            "steady_secs": s.latency_secs,
             "syslog_ng_workers": s.workers,
             "transport": "hec-https",
             "hec_ack": false,
+            "file_system": support::file_system(&s.dir),
+            "load_average": support::load_average(),
+            "icsfwd_record_bytes": record_bytes,
+            "syslog_frame_bytes": frame_bytes,
         },
-        "icsfwd": peer(ti, li),
-        "syslog_ng": peer(ts, ls),
+        "icsfwd": peer_json(&throughput[0], steady, 0),
+        "syslog_ng": peer_json(&throughput[1], steady, 1),
         "ratios_icsfwd_over_syslog_ng": {
-            "throughput": ti.rate() / ts.rate(),
-            "alerts_per_cpu_s": ti.alerts_per_cpu_second() / ts.alerts_per_cpu_second(),
-            "peak_rss": ti.peak_rss_kib as f64 / ts.peak_rss_kib.max(1) as f64,
-            "latency_p50": li.percentile_ms(50.0) / ls.percentile_ms(50.0).max(1e-9),
-            "latency_p99": li.percentile_ms(99.0) / ls.percentile_ms(99.0).max(1e-9),
-            "paced_alerts_per_cpu_s": li.alerts_per_cpu_second() / ls.alerts_per_cpu_second(),
-            "paced_peak_rss": li.peak_rss_kib as f64 / ls.peak_rss_kib.max(1) as f64,
+            "throughput": ratio(&Phase::rate, throughput),
+            "alerts_per_cpu_s": ratio(&Phase::alerts_per_cpu_second, throughput),
+            "peak_rss": ratio(&|p: &Phase| p.peak_rss_kib as f64, throughput),
+            "write_bytes_per_alert": ratio(&Phase::write_bytes_per_alert, throughput),
+            "steady": steady_ratios,
         },
     });
     println!("PEER-SUMMARY {summary}");
