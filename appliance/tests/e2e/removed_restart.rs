@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::e2e::{
-    Producer, alert_line, hec_destination, icsfwd, scratch, socket_in, start_service,
+    Producer, Service, alert_line, hec_destination, icsfwd, scratch, socket_in, start_service,
     wait_for_status, write_config_body,
 };
 use icsfwd_sim::splunk::emulator::{Emulator, RunningEmulator};
@@ -308,9 +308,18 @@ fn a_new_name_at_the_place_of_a_kept_backlog_refuses_to_start_and_changes_nothin
 
     let before = spool_files(&dir.join("spool"));
     let config = write(&dir, &[&hec(&tls, "a", &url), &hec(&tls, "other", &url)]);
-    let refused = icsfwd(&["run", "-c", config.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let mut refused = Service::start(&config);
+    let started = std::time::Instant::now();
+    while refused.exited().is_none() {
+        if started.elapsed() > Duration::from_secs(15) {
+            let log = refused.kill();
+            panic!("the service started on a place whose records are kept: {log:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (code, log) = refused.wait_log();
+    let stderr = log.join("\n");
+    assert_eq!(code.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
             "destination \"other\" would take position 2 of the [[destination]] entries, where \
