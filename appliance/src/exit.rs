@@ -256,8 +256,8 @@ pub const SPOOL_RELEASE: Codes = Codes {
         ),
         (
             Exit::Failed,
-            "nothing released: the service could not be reached, or the destination is still\n\
-             configured or has nothing kept (the answer says which)",
+            "nothing released: the destination is still configured or has nothing kept, or the\n\
+             spool could not be opened (the answer says which)",
         ),
         (Exit::Usage, "usage error"),
         (

@@ -168,10 +168,6 @@ fn release_in_spool(name: &str, config: &Config) -> Result<u64, String> {
         .release_destination(id)
         .and_then(|records| spool.checkpoint().map(|_| records))
         .map_err(|e| format!("releasing \"{name}\": {e}"))?;
-    log::warn!(
-        "destination {name}: released by the operator with the service stopped: {records} \
-         record(s) kept since its removal will not be delivered"
-    );
     Ok(records)
 }
 
