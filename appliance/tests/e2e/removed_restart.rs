@@ -4,7 +4,7 @@
 //! - **Kept, then delivered**: a restart whose configuration no longer names a destination
 //!   with a backlog keeps its records ("removed, N records kept" in `icsfwd status`, its
 //!   backlog in the metrics, one warning at start saying what to do); adding it back at its
-//!   place and restarting delivers every kept record exactly once.
+//!   place and restarting (or reloading) delivers every kept record exactly once.
 //! - **Released**: `icsfwd spool release-destination` lets go of a kept backlog with the
 //!   service stopped (on the spool itself, under its lock) and with it running (through the
 //!   service); a released position may then be given to a new name.
@@ -337,4 +337,29 @@ fn a_new_name_at_the_place_of_a_kept_backlog_refuses_to_start_and_changes_nothin
     );
     assert_eq!(spool_files(&dir.join("spool")), before, "nothing changed");
     assert!(!received(&emulator).contains_key("other"));
+}
+
+#[test]
+fn a_backlog_kept_at_start_is_delivered_when_a_reload_adds_its_destination_back() {
+    let tls = crate::support::Tls::new();
+    let emulator = Emulator::start(crate::support::config(&tls)).unwrap();
+    let url = format!("https://localhost:{}", emulator.hec_addr().port());
+    let dir = scratch("removed-restart-reload");
+    backlog_on(&dir, &tls, &url, &["down"]);
+    let config = write(&dir, &[&hec(&tls, "a", &url)]);
+    let service = start_service(&config, &dir);
+    wait_for_status("down kept", &config, Duration::from_secs(10), |s| {
+        s["destinations"][1]["backlog"] == BACKLOG
+    });
+
+    write(&dir, &[&hec(&tls, "a", &url), &hec(&tls, "down", &url)]);
+    let applied = icsfwd(&["reload", "-c", config.to_str().unwrap()]);
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    wait_for_status("down delivers", &config, Duration::from_secs(30), |s| {
+        s["destinations"][1]["state"] != "removed" && s["destinations"][1]["backlog"] == 0
+    });
+    let (code, log) = service.stop();
+    assert_eq!(code.code(), Some(0), "{log:#?}");
+    let expected: BTreeMap<u64, u64> = (1..=BACKLOG).map(|id| (id, 1)).collect();
+    assert_eq!(received(&emulator)["down"], expected);
 }
