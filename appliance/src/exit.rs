@@ -118,7 +118,9 @@ pub const RUN: Codes = Codes {
         ),
         (
             Exit::ConfigInvalid,
-            "the configuration is invalid (every problem is listed, as by check-config)",
+            "the configuration is invalid (every problem is listed, as by check-config), or gives\n\
+             the place of a removed destination to another one while the spool keeps its records\n\
+             (the log says what to release); nothing was touched",
         ),
         (
             Exit::ConfigUnreadable,
@@ -254,10 +256,15 @@ pub const SPOOL_RELEASE: Codes = Codes {
         ),
         (
             Exit::Failed,
-            "nothing released: the service could not be reached, or the destination is still\n\
-             configured or has nothing kept (the answer says which)",
+            "nothing released: the destination is still configured or has nothing kept, or the\n\
+             spool could not be opened (the answer says which)",
         ),
         (Exit::Usage, "usage error"),
+        (
+            Exit::NotOwner,
+            "with the service stopped: run as another user than the owner of the spool\n\
+             directory; nothing was touched: run it as the owner, or add --as-owner",
+        ),
     ],
 };
 

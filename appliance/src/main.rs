@@ -157,9 +157,11 @@ enum SpoolCommand {
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
     },
-    /// Let go of the records the running service keeps for a destination a reload removed
-    /// (`icsfwd status` shows it as "removed, N records kept"): they will not be delivered.
-    /// To deliver them instead, add the destination back (same name, same place) and reload.
+    /// Let go of the records the spool keeps for a destination removed from the
+    /// configuration (`icsfwd status` shows it as "removed, N records kept"): they will not be
+    /// delivered. Asks the running service; with the service stopped, works on the spool
+    /// itself (as the spool's owner, under its lock). To deliver them instead, add the
+    /// destination back (same name, same place) and reload or restart.
     #[command(after_help = exit::SPOOL_RELEASE.help())]
     ReleaseDestination {
         /// The removed destination's name.
@@ -167,6 +169,10 @@ enum SpoolCommand {
         /// The configuration file the service runs with.
         #[arg(long, short, value_name = "FILE", default_value = config::DEFAULT_PATH)]
         config: PathBuf,
+        /// With the service stopped and run as another user (e.g. root): switch to the
+        /// spool directory's owner first instead of refusing.
+        #[arg(long)]
+        as_owner: bool,
     },
 }
 
@@ -252,7 +258,12 @@ fn run(cli: Cli) -> Result<Exit, cli::Error> {
         Command::Spool(SpoolCommand::ReleaseDestination {
             destination,
             config,
-        }) => Ok(cli::reload::release_destination(&destination, &config)),
+            as_owner,
+        }) => Ok(cli::reload::release_destination(
+            &destination,
+            &config,
+            as_owner,
+        )),
         Command::Reload { config } => Ok(cli::reload::reload(&config)),
         Command::Status { config, json } => cli::status::status(&config, json),
         Command::Test {

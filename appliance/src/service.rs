@@ -102,6 +102,10 @@ pub enum ServiceError {
     SpoolInUse(String),
     /// The spool directory could not be created or opened.
     Spool(String),
+    /// The configuration gives a destination's position to another name while the spool
+    /// keeps records for the one there ([`OpenError::DestinationMismatch`]); nothing on disk
+    /// was changed.
+    Positions(String),
     /// The ingest socket could not be set up.
     Ingest(io::Error),
     /// A thread could not be started.
@@ -117,6 +121,7 @@ impl std::fmt::Display for ServiceError {
         match self {
             ServiceError::SpoolInUse(why) => f.write_str(why),
             ServiceError::Spool(why) => write!(f, "spool: {why}"),
+            ServiceError::Positions(why) => f.write_str(why),
             ServiceError::Ingest(e) => write!(
                 f,
                 "ingest socket: {e} (is another icsfwd running? check [ingest] socket and its \
@@ -154,7 +159,7 @@ pub struct StopReport {
 /// disk has space.
 pub const EXIT_SPOOL_FAILED: u8 = Exit::SpoolFailed.code();
 
-fn spool_config(config: &config::Spool) -> SpoolConfig {
+pub(crate) fn spool_config(config: &config::Spool) -> SpoolConfig {
     SpoolConfig {
         max_bytes: config.max_bytes,
         segment_bytes: config.segment_bytes,
@@ -471,8 +476,8 @@ fn destination_statuses(live: &Live, handle: &Handle) -> Vec<status::Destination
             state: status::REMOVED.to_owned(),
             reason: Some(format!(
                 "removed from the configuration; its {} record(s) are kept in the spool: add it \
-                 back and reload to deliver them, or release them with `icsfwd spool \
-                 release-destination {}`",
+                 back at its place and reload (or restart) to deliver them, or release them \
+                 with `icsfwd spool release-destination {}`",
                 kept.backlog, kept.name
             )),
             backlog: kept.backlog,
@@ -514,6 +519,9 @@ fn open_spool(config: &Config) -> Result<(Spool, u64), ServiceError> {
             OpenError::Lock(held @ LockError::Held { .. }) => {
                 ServiceError::SpoolInUse(held.to_string())
             }
+            e @ OpenError::DestinationMismatch { .. } => {
+                ServiceError::Positions(format!("{e} (configuration {})", config.path.display()))
+            }
             e => ServiceError::Spool(format!("opening {}: {e}", dir.display())),
         })?;
     log_recovery(dir, &recovery);
@@ -549,11 +557,19 @@ fn log_recovery(dir: &Path, recovery: &Recovery) {
             recovery.progress.damaged_lines
         );
     }
+    for kept in recovery.kept_destinations.iter().filter(|k| k.backlog > 0) {
+        warn!(
+            "destination {}: in the spool's checkpoint but not in the configuration: its {} \
+             record(s) are kept in the spool (and count toward [spool] max_bytes); to deliver \
+             them, add it back at its place (the same [[destination]] position) and reload or \
+             restart; to let them go, run `icsfwd spool release-destination {}`",
+            kept.name, kept.backlog, kept.name
+        );
+    }
     for dropped in &recovery.dropped_destinations {
         warn!(
-            "destination {dropped}: in the spool's checkpoint but not in the configuration: \
-             its records are no longer kept for it (a destination removed by a reload keeps \
-             them only while the service runs: add it back to deliver them)"
+            "destination {dropped}: in the spool's checkpoint at a position past a gap (a \
+             hand-edited checkpoint): its cursor is dropped"
         );
     }
     for resume in &recovery.destinations {

@@ -17,7 +17,7 @@ pub mod spool {
         AppendError, CheckpointState, GroupCommit, GroupConfig, Handle, MAX_SEQ, OnFull, OpenError,
         Recovery, Spool, SpoolConfig, SpoolError, SpoolStats,
     };
-    pub use crate::spool::{PREALLOCATE_STEP, ZERO_FILL_BELOW};
+    pub use crate::spool::{PREALLOCATE_STEP, Resume, ZERO_FILL_BELOW};
 
     /// The group-commit writer's pending appends.
     pub mod commit {

@@ -120,7 +120,7 @@ pub fn replay(name: &str, path: &Path, dry_run: bool, as_owner: bool) -> Exit {
 /// # Errors
 ///
 /// The exit code after the refusal or failure was printed.
-fn run_as_owner(dir: &Path, as_owner: bool) -> Result<(), Exit> {
+pub(super) fn run_as_owner(dir: &Path, as_owner: bool) -> Result<(), Exit> {
     let checked = if as_owner {
         owner::become_owner(dir).map(drop)
     } else {

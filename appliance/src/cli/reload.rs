@@ -1,14 +1,20 @@
 //! `icsfwd reload` and `icsfwd spool release-destination`: requests to the running service
 //! through its control socket (`crate::reload::control`), beside the ingest socket of the
-//! configuration.
+//! configuration. With the service stopped, `release-destination` works on the spool itself
+//! (`release_at_rest`): as the spool's owner, under the spool's lock, as the service would.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+use icsfwd_core::destination::DestinationId;
+
 use super::load_config;
-use crate::config::LoadError;
+use crate::config::{Config, LoadError};
 use crate::exit::Exit;
 use crate::reload::{Answer, control};
+use crate::spool::lock::LockError;
+use crate::spool::storage::FsStorage;
+use crate::spool::{OpenError, Spool};
 
 /// The ingest socket when the configuration does not say.
 const DEFAULT_INGEST_SOCKET: &str = "/run/icsfwd/ingest.sock";
@@ -54,21 +60,115 @@ pub fn reload(config: &Path) -> Exit {
     }
 }
 
-/// `icsfwd spool release-destination NAME`: asks the service to let go of the records it
-/// keeps for `name`, a destination a reload removed.
-pub fn release_destination(name: &str, config: &Path) -> Exit {
+/// `icsfwd spool release-destination NAME`: lets go of the records the spool keeps for
+/// `name`, a destination the configuration no longer names. Asks the running service; when
+/// no service answers on the control socket, releases them in the spool itself
+/// (`release_at_rest`, as the spool's owner: switching to it when `as_owner`).
+pub fn release_destination(name: &str, config: &Path, as_owner: bool) -> Exit {
     let socket = control_socket(config);
     match control::request(&socket, &format!("release-destination {name}")) {
-        Ok(Answer::Released(records)) => {
-            println!(
-                "released: {records} record(s) kept for the removed destination {name} will \
-                 not be delivered"
-            );
-            Exit::Success
-        }
+        Ok(Answer::Released(records)) => released(name, records),
         Ok(answer) => other(&answer),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            release_at_rest(name, config, as_owner)
+        }
         Err(e) => unreachable(&socket, &e),
     }
+}
+
+fn released(name: &str, records: u64) -> Exit {
+    println!(
+        "released: {records} record(s) kept for the removed destination {name} will not be \
+         delivered"
+    );
+    Exit::Success
+}
+
+/// The service is not running: opens the spool of `config` (its lock taken, as the service
+/// takes it, so a service starting meanwhile waits for nothing and is refused nothing it
+/// needs), acknowledges every record of the kept position `name` and checkpoints, which
+/// removes the segments nobody needs any more.
+fn release_at_rest(name: &str, path: &Path, as_owner: bool) -> Exit {
+    let config = match load_config(path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!(
+                "icsfwd: the service is not running, and the spool cannot be found without a \
+                 valid configuration: {e}"
+            );
+            return Exit::Failed;
+        }
+    };
+    if config.destination(name).is_some() {
+        eprintln!(
+            "icsfwd: destination \"{name}\" is in the configuration {}: remove it from the \
+             file first (only a removed destination's records can be released)",
+            path.display()
+        );
+        return Exit::Failed;
+    }
+    if let Err(exit) = super::deadletter::run_as_owner(&config.spool.dir, as_owner) {
+        return exit;
+    }
+    match release_in_spool(name, &config) {
+        Ok(records) => released(name, records),
+        Err(why) => {
+            eprintln!("icsfwd: nothing released: {why}");
+            Exit::Failed
+        }
+    }
+}
+
+/// Opens the spool of `config`, releases the kept position `name` and checkpoints. Returns
+/// the records released.
+fn release_in_spool(name: &str, config: &Config) -> Result<u64, String> {
+    let dir = &config.spool.dir;
+    let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    let spool_config = crate::service::spool_config(&config.spool);
+    let (mut spool, _) =
+        Spool::open(FsStorage::new(), dir, spool_config, &names).map_err(|e| match e {
+            OpenError::Lock(held @ LockError::Held { .. }) => format!(
+                "{held}; the service holds the spool but its control socket did not answer: \
+                 retry once it runs (systemctl status icsfwd)"
+            ),
+            e => format!("opening the spool {}: {e}", dir.display()),
+        })?;
+    let kept = spool
+        .destination_names()
+        .iter()
+        .enumerate()
+        .skip(names.len())
+        .find(|(_, kept)| *kept == name)
+        .map(|(index, _)| index);
+    let Some(id) = kept
+        .and_then(|index| u8::try_from(index).ok())
+        .and_then(DestinationId::new)
+    else {
+        let kept: Vec<&str> = spool
+            .destination_names()
+            .iter()
+            .skip(names.len())
+            .map(String::as_str)
+            .collect();
+        return Err(format!(
+            "the spool keeps nothing for \"{name}\" (removed destinations kept: {})",
+            if kept.is_empty() {
+                "none".to_owned()
+            } else {
+                kept.join(", ")
+            }
+        ));
+    };
+    let records = spool
+        .release_destination(id)
+        .and_then(|records| spool.checkpoint().map(|_| records))
+        .map_err(|e| format!("releasing \"{name}\": {e}"))?;
+    Ok(records)
 }
 
 fn other(answer: &Answer) -> Exit {

@@ -51,6 +51,10 @@ pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
             log::error!("cannot run: {e}");
             Exit::SpoolInUse
         }
+        Err(e @ service::ServiceError::Positions(_)) => {
+            log::error!("cannot run: {e}");
+            Exit::ConfigInvalid
+        }
         Err(e) => {
             log::error!("cannot run: {e}");
             Exit::Failed

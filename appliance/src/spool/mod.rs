@@ -201,9 +201,10 @@ pub enum OpenError {
     TooManyDestinations(usize),
     /// A destination name that is empty or has control characters.
     BadDestinationName(String),
-    /// The checkpoint knows destination `index` under another name: the configuration's
-    /// destinations were reordered or renamed, and the records' destination bits would go to
-    /// the wrong server.
+    /// The configuration gives position `index` to another name while the spool still holds
+    /// records for the destination the checkpoint knows there (reordered, renamed, or put in
+    /// the place of a removed destination): those records would go to the wrong server.
+    /// Nothing on disk was changed.
     DestinationMismatch {
         /// The index.
         index: u8,
@@ -211,6 +212,8 @@ pub enum OpenError {
         checkpoint: String,
         /// The name in the configuration.
         config: String,
+        /// The records the spool still holds for the checkpoint's destination.
+        backlog: u64,
     },
 }
 
@@ -269,10 +272,17 @@ impl fmt::Display for OpenError {
                 index,
                 checkpoint,
                 config,
+                backlog,
             } => write!(
                 f,
-                "spool: destination #{index} is {config:?} in the configuration but {checkpoint:?} \
-                 in the spool checkpoint; keep the destination order (add new ones at the end)"
+                "spool: destination \"{config}\" would take position {} of the [[destination]] \
+                 entries, where the spool still holds {backlog} record(s) of destination \
+                 \"{checkpoint}\"; refusing to start, nothing in the spool was changed: keep \
+                 the order of the [[destination]] entries (put \"{checkpoint}\" back at its \
+                 place to deliver them), or release them first with `icsfwd spool \
+                 release-destination {checkpoint}` while \"{checkpoint}\" is not in the \
+                 configuration",
+                u16::from(*index) + 1
             ),
         }
     }
@@ -472,7 +482,13 @@ pub struct Recovery {
     pub checkpoint: CheckpointState,
     /// Per configured destination, where it resumes.
     pub destinations: Vec<Resume>,
-    /// Destinations in the checkpoint no longer configured (their cursors are dropped).
+    /// Destinations in the checkpoint no longer configured, kept at their positions after
+    /// the configured ones with their cursors and their records (until
+    /// [`Spool::release_destination`], or until they are configured again at their place).
+    pub kept_destinations: Vec<Resume>,
+    /// Checkpoint entries dropped: a position not next to the configured and kept ones (only
+    /// a hand-edited checkpoint has such a gap; every checkpoint the spool writes names each
+    /// position).
     pub dropped_destinations: Vec<String>,
     /// Evicted records still on disk (not delivered).
     pub evicted: u64,

@@ -7,10 +7,12 @@
 //! 2. [`list_directory`]: segments are whatever the directory lists, unknown files are left
 //!    alone;
 //! 3. [`read_checkpoint`]: `checkpoint` read (a damaged one ignored, a newer version refused);
-//! 4. [`resume_cursors`]: every destination at its checkpoint cursor, names checked;
+//! 4. [`resume_cursors`]: every destination at its checkpoint cursor; a checkpoint entry
+//!    past the configured destinations (a removed one) keeps its position, cursor and records;
 //! 5. [`read_progress_hints`]: the progress log's candidates, confirmed by the scan;
 //! 6. [`Spool::scan_segments`]: every record counted, damaged frames skipped, a record that
-//!    must be refused stops the open;
+//!    must be refused stops the open; then [`check_contested`]: a configured name in the place
+//!    of another destination the spool still holds records for stops the open;
 //! 7. [`Spool::cut_torn_tail`]: only the active segment's, after [`remove_interrupted_checkpoint`]
 //!    (nothing is written before the scan, so a refused spool is left exactly as it was);
 //! 8. [`next_seq`]: numbering goes on after everything the files name;
@@ -65,16 +67,21 @@ impl<S: Storage> Spool<S> {
         check_destinations(destinations)?;
         let listing = list_directory(&mut storage, dir)?;
         let (checkpoint, checkpoint_state) = read_checkpoint(&mut storage, dir, &listing.files)?;
-        let (cursors, dropped_destinations) = resume_cursors(&checkpoint, destinations)?;
-        let mut hints =
-            read_progress_hints(&mut storage, dir, &listing.files, destinations, &cursors)?;
+        let positions = resume_cursors(&checkpoint, destinations);
+        let mut hints = read_progress_hints(
+            &mut storage,
+            dir,
+            &listing.files,
+            &positions.names,
+            &positions.cursors,
+        )?;
 
         let mut spool = Spool::unscanned(
             storage,
             dir,
             config,
-            destinations,
-            cursors,
+            &positions.names,
+            positions.cursors,
             checkpoint.evicted.clone(),
         );
         let mut recovery = Recovery {
@@ -85,13 +92,15 @@ impl<S: Storage> Spool<S> {
             corrupt: Vec::new(),
             checkpoint: checkpoint_state,
             destinations: Vec::new(),
-            dropped_destinations,
+            kept_destinations: Vec::new(),
+            dropped_destinations: positions.dropped,
             evicted: 0,
             next_seq: 0,
             unknown_files: listing.unknown,
             progress: progress::ProgressRecovery::default(),
         };
         let scanned = spool.scan_segments(&listing.segments, &mut hints, &mut recovery)?;
+        check_contested(&positions.contested, &spool.names, &spool.cursors)?;
         remove_interrupted_checkpoint(&mut spool.storage, dir, &listing.files)?;
         recovery.truncated_bytes = spool.cut_torn_tail(scanned.active_tail)?;
         spool.next_seq = next_seq(scanned.max_seq, checkpoint.next_seq, &spool.cursors)?;
@@ -100,7 +109,9 @@ impl<S: Storage> Spool<S> {
 
         recovery.evicted = spool.evicted.len() as u64;
         recovery.next_seq = spool.next_seq;
-        recovery.destinations = spool.resumes();
+        let mut resumes = spool.resumes();
+        recovery.kept_destinations = resumes.split_off(positions.configured.min(resumes.len()));
+        recovery.destinations = resumes;
         Ok((spool, recovery))
     }
 
@@ -447,44 +458,92 @@ pub(super) fn remove_interrupted_checkpoint(
     Ok(())
 }
 
-/// Step 4: a cursor per configured destination, at its checkpoint entry; returns them and
-/// the names of checkpoint entries whose index is no longer configured (dropped).
+/// What step 4 found: the spool's positions and the checks left for after the scan.
+#[derive(Debug, Clone)]
+pub(super) struct Positions {
+    /// The name of each position: the configured destinations, then the kept ones.
+    pub(super) names: Vec<String>,
+    /// A cursor per position, at its checkpoint entry (0 for a new destination).
+    pub(super) cursors: Vec<Cursor>,
+    /// How many of the positions are configured (the rest are kept).
+    pub(super) configured: usize,
+    /// Configured positions the checkpoint knows under another name: the index and that
+    /// name. The configured name takes such a position only when the scan finds nothing left
+    /// for the old one ([`check_contested`]).
+    pub(super) contested: Vec<(u8, String)>,
+    /// Checkpoint entries dropped (a gap in the positions; see
+    /// [`Recovery::dropped_destinations`]).
+    pub(super) dropped: Vec<String>,
+}
+
+/// Step 4: a cursor per configured destination at its checkpoint entry, then one per
+/// checkpoint entry past the configured ones (a removed destination: its position, name,
+/// cursor and records are kept, as a reload keeps them). A configured position the checkpoint
+/// knows under another name keeps the old cursor and is checked after the scan.
+#[must_use]
+pub(super) fn resume_cursors(checkpoint: &Checkpoint, destinations: &[String]) -> Positions {
+    let start = Cursor {
+        acked: 0,
+        hint: (0, 0),
+        backlog: 0,
+        acked_records: 0,
+    };
+    let mut positions = Positions {
+        names: destinations.to_vec(),
+        cursors: vec![start; destinations.len()],
+        configured: destinations.len(),
+        contested: Vec::new(),
+        dropped: Vec::new(),
+    };
+    let mut entries: Vec<&cursor::CursorEntry> = checkpoint.destinations.iter().collect();
+    entries.sort_by_key(|e| e.index);
+    for entry in entries {
+        let index = usize::from(entry.index);
+        if let (Some(name), Some(cursor)) =
+            (positions.names.get(index), positions.cursors.get_mut(index))
+        {
+            cursor.acked = entry.acked;
+            if *name != entry.name {
+                positions.contested.push((entry.index, entry.name.clone()));
+            }
+        } else if index == positions.names.len() && index < MAX_DESTINATIONS {
+            positions.names.push(entry.name.clone());
+            positions.cursors.push(Cursor {
+                acked: entry.acked,
+                ..start
+            });
+        } else {
+            positions.dropped.push(entry.name.clone());
+        }
+    }
+    positions
+}
+
+/// After step 6: a configured position the checkpoint knows under another name is refused
+/// while the scan found records left for that one (they would go to the wrong server);
+/// nothing has been written yet. Otherwise the configured name takes it over.
 ///
 /// # Errors
 ///
-/// [`OpenError::DestinationMismatch`]: the checkpoint knows a configured index under another
-/// name (the records' destination bits would go to the wrong server).
-pub(super) fn resume_cursors(
-    checkpoint: &Checkpoint,
-    destinations: &[String],
-) -> Result<(Vec<Cursor>, Vec<String>), OpenError> {
-    let mut cursors = vec![
-        Cursor {
-            acked: 0,
-            hint: (0, 0),
-            backlog: 0,
-            acked_records: 0,
-        };
-        destinations.len()
-    ];
-    let mut dropped = Vec::new();
-    for entry in &checkpoint.destinations {
-        match (
-            destinations.get(usize::from(entry.index)),
-            cursors.get_mut(usize::from(entry.index)),
-        ) {
-            (Some(name), Some(cursor)) if *name == entry.name => cursor.acked = entry.acked,
-            (Some(name), Some(_)) => {
-                return Err(OpenError::DestinationMismatch {
-                    index: entry.index,
-                    checkpoint: entry.name.clone(),
-                    config: name.clone(),
-                });
-            }
-            _ => dropped.push(entry.name.clone()),
+/// [`OpenError::DestinationMismatch`].
+pub(super) fn check_contested(
+    contested: &[(u8, String)],
+    names: &[String],
+    cursors: &[Cursor],
+) -> Result<(), OpenError> {
+    for (index, old) in contested {
+        let i = usize::from(*index);
+        let backlog = cursors.get(i).map_or(0, |c| c.backlog);
+        if backlog > 0 {
+            return Err(OpenError::DestinationMismatch {
+                index: *index,
+                checkpoint: old.clone(),
+                config: names.get(i).cloned().unwrap_or_default(),
+                backlog,
+            });
         }
     }
-    Ok((cursors, dropped))
+    Ok(())
 }
 
 /// Step 5: the progress log's hints beyond each destination's checkpoint cursor, to be
@@ -596,7 +655,8 @@ mod tests {
         let destinations = names(&["splunk"]);
         let listing = list_directory(&mut storage, dir).unwrap();
         let (checkpoint, state) = read_checkpoint(&mut storage, dir, &listing.files).unwrap();
-        let (cursors, dropped) = resume_cursors(&checkpoint, &destinations).unwrap();
+        let positions = resume_cursors(&checkpoint, &destinations);
+        let (cursors, dropped) = (positions.cursors, positions.dropped);
         let mut hints =
             read_progress_hints(&mut storage, dir, &listing.files, &destinations, &cursors)
                 .unwrap();
@@ -616,6 +676,7 @@ mod tests {
             corrupt: Vec::new(),
             checkpoint: state,
             destinations: Vec::new(),
+            kept_destinations: Vec::new(),
             dropped_destinations: dropped,
             evicted: 0,
             next_seq: 0,
@@ -835,40 +896,62 @@ mod tests {
         assert!(matches!(state, CheckpointState::Damaged(_)), "{state:?}");
     }
 
+    fn entry(index: u8, acked: u64, name: &str) -> CursorEntry {
+        CursorEntry {
+            index,
+            acked,
+            name: name.to_owned(),
+        }
+    }
+
     #[test]
-    fn cursors_resume_from_the_checkpoint_under_the_same_name_only() {
+    fn cursors_resume_under_the_same_name_and_a_removed_destination_keeps_its_position() {
         let checkpoint = Checkpoint {
             next_seq: 30,
             destinations: vec![
-                CursorEntry {
-                    index: 0,
-                    acked: 20,
-                    name: "splunk".to_owned(),
-                },
-                CursorEntry {
-                    index: 2,
-                    acked: 25,
-                    name: "removed".to_owned(),
-                },
+                entry(0, 20, "splunk"),
+                entry(1, 22, "hec-cloud"),
+                entry(2, 25, "removed"),
+                entry(4, 26, "gap"),
             ],
             evicted: BTreeSet::new(),
         };
-        let (cursors, dropped) =
-            resume_cursors(&checkpoint, &names(&["splunk", "hec-cloud"])).unwrap();
-        let acked: Vec<u64> = cursors.iter().map(|c| c.acked).collect();
+        let positions = resume_cursors(&checkpoint, &names(&["splunk"]));
+        assert_eq!(positions.names, ["splunk", "hec-cloud", "removed"]);
+        let acked: Vec<u64> = positions.cursors.iter().map(|c| c.acked).collect();
+        assert_eq!(acked, [20, 22, 25], "kept positions keep their cursors");
+        assert_eq!(positions.configured, 1);
+        assert!(positions.contested.is_empty());
+        assert_eq!(positions.dropped, ["gap"], "only a gap is dropped");
+
+        let renamed = resume_cursors(&checkpoint, &names(&["splunk", "syslog", "removed", "x"]));
+        assert_eq!(renamed.contested, [(1, "hec-cloud".to_owned())]);
+        assert_eq!(renamed.cursors[1].acked, 22, "checked after the scan");
         assert_eq!(
-            acked,
-            [20, 0],
+            renamed.cursors[3].acked, 0,
             "a destination new at the end starts at the oldest record"
         );
-        assert_eq!(dropped, ["removed"]);
+    }
 
-        let reordered = resume_cursors(&checkpoint, &names(&["hec-cloud", "splunk"]));
-        assert!(matches!(
-            reordered,
-            Err(OpenError::DestinationMismatch { index: 0, ref checkpoint, ref config })
-                if checkpoint == "splunk" && config == "hec-cloud"
-        ));
+    #[test]
+    fn a_contested_position_is_refused_only_while_records_are_left_for_the_old_name() {
+        let names = names(&["splunk", "syslog"]);
+        let contested = [(1, "hec-cloud".to_owned())];
+        let mut cursors = vec![cursor_at(5), cursor_at(5)];
+        assert!(check_contested(&contested, &names, &cursors).is_ok());
+        cursors[1].backlog = 3;
+        let refused = check_contested(&contested, &names, &cursors).unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                OpenError::DestinationMismatch { index: 1, backlog: 3, ref checkpoint, ref config }
+                    if checkpoint == "hec-cloud" && config == "syslog"
+            ),
+            "{refused}"
+        );
+        let text = refused.to_string();
+        assert!(text.contains("release-destination hec-cloud"), "{text}");
+        assert!(text.contains("nothing in the spool was changed"), "{text}");
     }
 
     #[test]

@@ -139,7 +139,7 @@ impl<S: Storage> Spool<S> {
     /// # Errors
     ///
     /// An unknown position, or an I/O error reading a segment.
-    pub(crate) fn release_destination(&mut self, id: DestinationId) -> Result<u64, SpoolError> {
+    pub fn release_destination(&mut self, id: DestinationId) -> Result<u64, SpoolError> {
         let last = self.next_seq.saturating_sub(1);
         self.cursor(id)?;
         if last == 0 {

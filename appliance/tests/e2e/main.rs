@@ -32,6 +32,7 @@ mod process;
 mod proxy;
 mod reload;
 mod relp;
+mod removed_restart;
 mod rsyslog;
 mod rules;
 mod service;

@@ -27,6 +27,7 @@ mod corrupt;
 mod crash;
 mod group_commit;
 mod io_faults;
+mod kept;
 mod lock;
 mod model;
 mod model_check;

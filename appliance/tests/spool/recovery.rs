@@ -300,9 +300,12 @@ fn damaged_checkpoint_redelivers_from_the_oldest_record_instead_of_losing_any() 
 }
 
 #[test]
-fn reordered_destinations_are_refused_with_both_names() {
+fn reordered_destinations_holding_records_are_refused_with_both_names() {
     let dir = tempfile::tempdir().unwrap();
     let (mut spool, _) = open(dir.path(), SpoolConfig::default(), 2);
+    spool
+        .append_batch(&[(alert(1, Severity::Minor), set(&[0, 1]))])
+        .unwrap();
     spool.checkpoint().unwrap();
     drop(spool);
     let swapped = vec!["dest-1".to_string(), "dest-0".to_string()];
@@ -315,7 +318,11 @@ fn reordered_destinations_are_refused_with_both_names() {
     .unwrap_err();
     assert!(matches!(
         error,
-        OpenError::DestinationMismatch { index: 0, .. }
+        OpenError::DestinationMismatch {
+            index: 0,
+            backlog: 1,
+            ..
+        }
     ));
     assert!(error.to_string().contains("\"dest-0\""), "{error}");
 }

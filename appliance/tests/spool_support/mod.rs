@@ -63,7 +63,7 @@ pub fn seqs(records: &[Record]) -> Vec<u64> {
 }
 
 /// A segment file's data without its preallocated tail (the zeros the spool reserves ahead
-/// of its data, `icsfwd::spool::PREALLOCATE_STEP`): everything up to the last delimiter.
+/// of its data, `icsfwd::testing::spool::PREALLOCATE_STEP`): everything up to the last delimiter.
 pub fn segment_data(bytes: &[u8]) -> &[u8] {
     match bytes.iter().rposition(|&b| b != 0) {
         // A frame's last byte is never its delimiter: one `00` follows it.
