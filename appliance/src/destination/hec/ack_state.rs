@@ -39,22 +39,8 @@
 //!   the old or the new file, both valid.
 //! - Files are created with mode 0640 and the directory 0750, whatever the umask.
 //!
-//! ```
-//! use icsfwd::destination::hec::ack_state::{Line, Request};
-//!
-//! let request = Request {
-//!     channel: "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b".into(),
-//!     url: "https://splunk.example:8088".into(),
-//!     ack_id: 7,
-//!     sent_ms: 1_700_000_000_000,
-//!     fingerprint: 0x8a3f_1c2e,
-//!     seqs: vec![10, 11, 12, 20],
-//! };
-//! let line = Line::Sent(request.clone()).encode();
-//! assert!(line.contains(" 10-12,20 "));
-//! assert_eq!(Line::decode(line.trim_end().as_bytes()), Some(Line::Sent(request)));
-//! assert_eq!(Line::decode(line[..line.len() - 4].as_bytes()), None, "a torn line");
-//! ```
+//! (The example is the unit test `doc_examples::module_example` below: this module is
+//! internal to the crate, so its example names crate paths.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
@@ -694,5 +680,35 @@ mod tests {
         assert_eq!(parse_runs("1-3,3"), None);
         assert_eq!(parse_runs(""), None);
         assert_eq!(parse_runs("0-999999999999"), None, "bounded");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::destination::hec::ack_state::{Line, Request};
+
+        let request = Request {
+            channel: "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b".into(),
+            url: "https://splunk.example:8088".into(),
+            ack_id: 7,
+            sent_ms: 1_700_000_000_000,
+            fingerprint: 0x8a3f_1c2e,
+            seqs: vec![10, 11, 12, 20],
+        };
+        let line = Line::Sent(request.clone()).encode();
+        assert!(line.contains(" 10-12,20 "));
+        assert_eq!(
+            Line::decode(line.trim_end().as_bytes()),
+            Some(Line::Sent(request))
+        );
+        assert_eq!(
+            Line::decode(&line.as_bytes()[..line.len() - 4]),
+            None,
+            "a torn line"
+        );
     }
 }
