@@ -103,7 +103,7 @@ pub enum ServiceError {
     /// The spool directory could not be created or opened.
     Spool(String),
     /// The configuration gives a destination's position to another name while the spool
-    /// keeps records for the one there ([`OpenError::DestinationMismatch`]); nothing on disk
+    /// keeps records for the one there (`OpenError::DestinationMismatch`); nothing on disk
     /// was changed.
     Positions(String),
     /// The ingest socket could not be set up.
