@@ -173,6 +173,24 @@ pub(crate) fn flag(v: &Option<S<bool>>, default: bool) -> bool {
     v.as_ref().map_or(default, |v| *v.get_ref())
 }
 
+/// `d` as a configuration writes it: the largest unit that divides it exactly (`"1d"`,
+/// `"5m"`, `"30s"`, `"250ms"`).
+pub(crate) fn duration_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    let units = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
+    for (per, unit) in units {
+        if ms >= per && ms.is_multiple_of(per) {
+            return format!("{}{unit}", ms / per);
+        }
+    }
+    format!("{ms}ms")
+}
+
 /// Parses `"30s"`-style durations: a whole number and a unit (`ms`, `s`, `m`, `h`, `d`).
 pub(crate) fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -219,8 +237,12 @@ pub(crate) fn duration(
             ctx.report(
                 v.span(),
                 key,
-                format!("{d:?} is out of range"),
-                format!("use a duration from {min:?} to {max:?}"),
+                format!("{} is out of range", duration_text(d)),
+                format!(
+                    "use a duration from {} to {}",
+                    duration_text(min),
+                    duration_text(max)
+                ),
             );
             None
         }
@@ -822,6 +844,19 @@ mod tests {
             ("99999999999999999999 GiB", None),
         ] {
             assert_eq!(parse_size(text), bytes, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_duration_reads_as_a_configuration_writes_it() {
+        assert_eq!(duration_text(Duration::from_secs(86_400)), "1d");
+        assert_eq!(duration_text(Duration::from_secs(3_600)), "1h");
+        assert_eq!(duration_text(Duration::from_secs(300)), "5m");
+        assert_eq!(duration_text(Duration::from_secs(90)), "90s");
+        assert_eq!(duration_text(Duration::from_millis(1_500)), "1500ms");
+        assert_eq!(duration_text(Duration::ZERO), "0ms");
+        for text in ["1d", "1h", "5m", "90s", "1500ms"] {
+            assert_eq!(duration_text(parse_duration(text).unwrap()), text);
         }
     }
 
