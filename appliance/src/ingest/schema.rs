@@ -1022,11 +1022,14 @@ fn parse_json(text: &str) -> Result<Json<'_>, Refusal> {
     })
 }
 
+/// The bytes besides a digit that begin a JSON object, array, string or negative number.
+const JSON_OPENERS: &[u8] = b"{[\"-";
+
 /// Whether `text` (trimmed, not empty) begins the way a JSON value does: a bracket, a quote,
 /// a number, or the words `true`, `false`, `null`. Anything else is text, not broken JSON.
 fn starts_like_json(text: &str) -> bool {
     match text.as_bytes().first() {
-        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9') => true,
+        Some(b) if JSON_OPENERS.contains(b) || b.is_ascii_digit() => true,
         Some(b't') => text.starts_with("true"),
         Some(b'f') => text.starts_with("false"),
         Some(b'n') => text.starts_with("null"),

@@ -53,9 +53,11 @@ pub(super) fn write<W: Write>(
     out.finish()
 }
 
+/// The envelope's opening, up to its time.
+const OPEN: &str = "{\"time\":";
+
 /// `{"time":<seconds>.<millis>`: the envelope's opening and its time, in one write.
 fn epoch_seconds<W: Write>(out: &mut Out<'_, W>, ms: u64) -> Result<(), Error> {
-    const OPEN: &str = "{\"time\":";
     let mut text = StackText::<{ OPEN.len() + MAX_TIME_TEXT }>::new();
     text.push_str(OPEN);
     text.push_decimal(ms / 1000, 1);
