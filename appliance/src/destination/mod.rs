@@ -390,7 +390,7 @@ pub type Item<'a> = (u64, &'a Event);
 pub type PackedItem<'a> = (u64, &'a Packed);
 
 /// The error of a batch that stopped at a record whose packed body did not unpack.
-pub const UNPACK_FAILED: &str = "a record held for delivery could not be read back from memory: it is retried; if this \
+pub(crate) const UNPACK_FAILED: &str = "a record held for delivery could not be read back from memory: it is retried; if this \
      repeats, restart the service (the record is still in the spool)";
 
 /// A run of a batch and what to do with it.

@@ -10,7 +10,7 @@
 //! format's round trip, proven by core's tests); a packed event's heap size is its body's
 //! length.
 //!
-//! ```
+//! ```ignore
 //! use icsfwd::spool::packed::Packed;
 //! use icsfwd_core::alert::{Alert, Event};
 //!

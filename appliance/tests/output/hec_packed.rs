@@ -12,11 +12,11 @@ use crate::support as output_support;
 
 use std::time::{Duration, Instant};
 
-use icsfwd::destination::classify::Action;
-use icsfwd::destination::hec::Hec;
-use icsfwd::destination::hec::sender::HecSender;
-use icsfwd::destination::{Part, Secret, Sender};
-use icsfwd::spool::packed::Packed;
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::hec::Hec;
+use icsfwd::testing::destination::hec::sender::HecSender;
+use icsfwd::testing::destination::{Part, Secret, Sender};
+use icsfwd::testing::spool::packed::Packed;
 use icsfwd_core::alert::Event;
 use icsfwd_sim::splunk::store::{Filter, Stored};
 use output_support::*;

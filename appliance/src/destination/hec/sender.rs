@@ -102,12 +102,12 @@ pub(crate) const KEEP_INDEXED: usize = 10_000;
 /// Most ack ids in one `/services/collector/ack` query.
 pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
-/// Event path, appended to each base URL.
 /// Bytes the rendered-events and body buffers keep between batches: a batch of typical
-/// alerts (500 × ~600 B) fits, so they are reused as they are; one of large alerts (up to
-/// `max_events` × core's `MAX_LEN`, megabytes) grows them for its send only.
+/// alerts (500 envelopes of ~1 KB) fits, so they are reused as they are; one of large alerts
+/// (up to `max_events` × core's `MAX_LEN`, megabytes) grows them for its send only.
 const RETAINED_BYTES: usize = 1 << 20;
 
+/// Event path, appended to each base URL.
 pub(crate) const EVENT_PATH: &str = "/services/collector/event";
 /// Ack path, appended to each base URL.
 pub(crate) const ACK_PATH: &str = "/services/collector/ack";
