@@ -19,6 +19,11 @@ pub mod spool {
     };
     pub use crate::spool::{PREALLOCATE_STEP, Resume, ZERO_FILL_BELOW};
 
+    /// An event held as its record body.
+    pub mod packed {
+        pub use crate::spool::packed::Packed;
+    }
+
     /// The group-commit writer's pending appends.
     pub mod commit {
         pub use crate::spool::commit::{Pending, Wait};
@@ -84,8 +89,8 @@ pub mod deliver {
 /// The destination kinds and what they share (`crate::destination`).
 pub mod destination {
     pub use crate::destination::{
-        AckReport, ClientCert, DestinationKind, Item, Outcome, Part, Restored, Secret, Sender,
-        Timeouts, Tls,
+        AckReport, ClientCert, DestinationKind, Item, Outcome, PackedItem, Part, Restored, Secret,
+        Sender, Timeouts, Tls,
     };
 
     /// The classification of every reply.

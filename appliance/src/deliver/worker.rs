@@ -98,8 +98,9 @@ use crate::clock::now_ms;
 use crate::destination::Destination;
 use crate::destination::classify::{Action, Backoff};
 use crate::destination::hec::ack_state::record_mark;
-use crate::destination::{AckReport, Outcome, Restored, Sender};
+use crate::destination::{AckReport, Outcome, Restored, Sender, UNPACK_FAILED};
 use crate::spool::commit::Wait;
+use crate::spool::packed::Packed;
 use crate::spool::{Handle, SpoolError};
 
 /// Records read from the spool per call while a batch fills.
@@ -221,6 +222,19 @@ fn seed(seed: Option<u64>, dest: DestinationId) -> u64 {
     base ^ u64::from(dest.get()).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// `event` packed for the window; `None` (logged) for one core cannot write as a record body,
+/// which a record read from the spool always is: the entry is then read from the spool again
+/// when it is sent.
+fn pack(name: &str, seq: u64, event: &Event) -> Option<Packed> {
+    match Packed::new(event) {
+        Ok(packed) => Some(packed),
+        Err(err) => {
+            log::error!("destination {name:?}: record {seq} cannot be held in memory: {err}");
+            None
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
     Pending,
@@ -231,11 +245,11 @@ enum Status {
 #[derive(Debug)]
 struct Entry {
     seq: u64,
-    /// The event while it may still be sent; `None` once it awaits an ack or is done, so a
-    /// record in flight costs a few bytes instead of a whole event (~2.7 KB: core events
-    /// hold their strings inline, hence the box): a resend after an expired ack reads it
-    /// from the spool again.
-    event: Option<Box<Event>>,
+    /// The event while it may still be sent, packed (its record body, a few hundred bytes:
+    /// a core event holds its strings inline, ~2.7 KB, and a window of 500 of them was
+    /// ~1.35 MB per destination); `None` once it awaits an ack or is done: a resend after an
+    /// expired ack reads it from the spool again.
+    event: Option<Packed>,
     status: Status,
     read_at: Instant,
     /// Possibly received by the server already: a resend counts as a possible duplicate.
@@ -377,7 +391,7 @@ impl Worker {
     /// asks about the awaited ones first. Entries awaiting or confirmed drop their event;
     /// those to send keep it (re-reading each from the spool at its send would decode the
     /// window from the cursor every time): right after a restart the window may hold up to
-    /// `max_in_flight` events (~2.7 KB each) until they are sent.
+    /// `max_in_flight` events (packed, a few hundred bytes each) until they are sent.
     fn resume_window(&mut self) {
         let Some(dir) = self.settings.state_dir.clone() else {
             return;
@@ -405,7 +419,7 @@ impl Worker {
                 self.last_read = record.seq;
                 self.window.push_back(Entry {
                     seq: record.seq,
-                    event: Some(Box::new(record.event)),
+                    event: pack(&self.settings.name, record.seq, &record.event),
                     status: Status::Pending,
                     read_at: now,
                     maybe_sent: false,
@@ -459,7 +473,7 @@ impl Worker {
             .saturating_sub(self.window.len());
         // Read only while a batch is not full (a read walks past the records in flight), and
         // only what fills it: records read ahead of the next batch would sit in memory
-        // (~2.7 KB each) for nothing — reading the whole backlog at once cost ~80 MB of RSS.
+        // for nothing — reading the whole backlog at once (as events) cost ~80 MB of RSS.
         let wanted = room.min(
             self.settings
                 .batch_max_events
@@ -576,7 +590,7 @@ impl Worker {
     }
 
     /// Reads up to `room` records after the window, [`READ_CHUNK`] at a time: each chunk is
-    /// boxed into the window before the next is read, so the records are not held twice
+    /// packed into the window before the next is read, so the records are not held twice
     /// (a whole batch of 500 as one `Vec<Record>` beside its boxes was ~1.3 MB of peak RSS).
     /// The spool continues after the last record handed out, so chunks cost no re-reading.
     fn read(&mut self, room: usize, now: Instant) -> Flow {
@@ -593,7 +607,7 @@ impl Worker {
                         self.last_read = record.seq;
                         self.window.push_back(Entry {
                             seq: record.seq,
-                            event: Some(Box::new(record.event)),
+                            event: pack(&self.settings.name, record.seq, &record.event),
                             status: Status::Pending,
                             read_at: now,
                             maybe_sent: false,
@@ -827,12 +841,12 @@ impl Worker {
         }
         let acks_before = self.sender.pending_acks();
         let outcome = {
-            let batch: Vec<(u64, &Event)> = indexes
+            let batch: Vec<(u64, &Packed)> = indexes
                 .iter()
                 .filter_map(|&i| self.window.get(i))
-                .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
+                .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event)))
                 .collect();
-            self.sender.send(&batch, Instant::now())
+            self.sender.send_packed(&batch, Instant::now())
         };
         let now = Instant::now();
         if acks_before == 0 && self.sender.pending_acks() > 0 {
@@ -901,12 +915,18 @@ impl Worker {
     /// written. `false` when the file could not be written (they stay pending).
     fn dead_letter(&mut self, slots: &[usize], reason: &str) -> bool {
         let written = {
-            let records: Vec<(u64, &Event)> = slots
+            let events: std::io::Result<Vec<(u64, Event)>> = slots
                 .iter()
                 .filter_map(|&i| self.window.get(i))
-                .filter_map(|e| e.event.as_deref().map(|event| (e.seq, event)))
-                .collect();
-            self.dead_letters.append(&records, reason)
+                .filter_map(|e| e.event.as_ref().map(|event| (e.seq, event.unpack())))
+                .map(|(seq, event)| event.map(|event| (seq, event)))
+                .collect::<Result<_, _>>()
+                .map_err(|err| std::io::Error::other(format!("{}: {err}", UNPACK_FAILED)));
+            events.and_then(|events| {
+                let records: Vec<(u64, &Event)> =
+                    events.iter().map(|(seq, event)| (*seq, event)).collect();
+                self.dead_letters.append(&records, reason)
+            })
         };
         match written {
             Ok(()) => {
@@ -1071,7 +1091,7 @@ impl Worker {
             }
             while records.next_if(|r| r.seq < entry.seq).is_some() {}
             match records.next_if(|r| r.seq == entry.seq) {
-                Some(record) => entry.event = Some(Box::new(record.event)),
+                Some(record) => entry.event = pack(&self.settings.name, record.seq, &record.event),
                 None => entry.status = Status::Done,
             }
         }

@@ -45,6 +45,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use icsfwd_core::alert::Event;
+
+use crate::spool::packed::Packed;
 use icsfwd_core::destination::DestinationId;
 use icsfwd_core::format::{self, Kind};
 
@@ -383,6 +385,14 @@ impl std::error::Error for SetupError {
 /// One event of a batch: its spool sequence number and the event.
 pub type Item<'a> = (u64, &'a Event);
 
+/// One record of a batch as a worker holds it: its spool sequence number and its event
+/// packed ([`Packed`]: its record body, a few hundred bytes instead of the event's ~2.7 KB).
+pub type PackedItem<'a> = (u64, &'a Packed);
+
+/// The error of a batch that stopped at a record whose packed body did not unpack.
+pub(crate) const UNPACK_FAILED: &str = "a record held for delivery could not be read back from memory: it is retried; if this \
+     repeats, restart the service (the record is still in the spool)";
+
 /// A run of a batch and what to do with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
@@ -496,6 +506,29 @@ pub enum Restored {
 pub trait Sender: Send {
     /// Sends `batch` (in order) and says what became of each event.
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome;
+
+    /// [`send`](Sender::send) for a batch held packed, as the worker holds its window. The
+    /// one provided method (an encoding, not a capability): it unpacks the whole batch and
+    /// calls `send`. A kind that renders its events one at a time overrides it to unpack
+    /// them one at a time, so the batch never exists as whole events (HEC: 500 events were
+    /// ~1.35 MB per destination). A record that does not unpack (a body [`Packed::new`]
+    /// wrote does) stops the batch there: it and the rest are retried.
+    fn send_packed(&mut self, batch: &[PackedItem<'_>], now: Instant) -> Outcome {
+        let mut events = Vec::with_capacity(batch.len());
+        for &(seq, packed) in batch {
+            match packed.unpack() {
+                Ok(event) => events.push((seq, event)),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<Item<'_>> = events.iter().map(|(seq, event)| (*seq, event)).collect();
+        let mut outcome = self.send(&items, now);
+        if items.len() < batch.len() {
+            outcome.push(items.len()..batch.len(), Action::Retry { after: None });
+            outcome.last_error = Some(UNPACK_FAILED.to_owned());
+        }
+        outcome
+    }
 
     /// Polls the confirmations of the records awaiting one: HEC indexer acks, the syslog
     /// receiver's TCP acknowledgement, RELP answers. A kind without any reports nothing.

@@ -25,7 +25,10 @@
 //! writes; the measured trade-off is in `docs/BENCHMARKS.md`).
 //!
 //! - The queue is bounded ([`GroupConfig::queue_capacity`]): a producer blocks while it is
-//!   full (back-pressure to ingest).
+//!   full (back-pressure to ingest). A queued event is held packed
+//!   ([`Packed`](super::packed::Packed), its record body); the writer unpacks each one only
+//!   while it encodes its record, so neither the queue nor the batch being written holds
+//!   whole events.
 //! - Delivery workers use the same [`Handle`] to [`peek`](Handle::peek),
 //!   [`ack`](Handle::ack), [`checkpoint`](Handle::checkpoint), and wait for new records
 //!   without polling ([`Handle::wait_for_records`]).
@@ -76,6 +79,7 @@ use icsfwd_core::alert::Event;
 use icsfwd_core::destination::{DestinationId, DestinationSet};
 use icsfwd_core::record::Record;
 
+use super::packed::Packed;
 use super::storage::{FsStorage, Storage};
 use super::{AppendError, CheckpointOutcome, Spool, SpoolError, SpoolStats};
 
@@ -94,9 +98,9 @@ pub struct GroupConfig {
 
 impl Default for GroupConfig {
     /// 1024 queued (one full batch waits while the previous one is fsynced), 1024 per batch.
-    /// A queued event holds its strings inline (~2.7 KB), so the queue bounds memory: 4096
-    /// queued events were 11 MB of the service's peak RSS under load. No commit window (the
-    /// service sets `[spool] commit_window`).
+    /// A queued event is held packed ([`Packed`], its record body: ~300 bytes for a typical
+    /// alert, at most `MAX_BODY`), so a full queue is ~0.3 MB. No commit window (the service
+    /// sets `[spool] commit_window`).
     fn default() -> Self {
         GroupConfig {
             queue_capacity: 1024,
@@ -148,9 +152,11 @@ pub enum Wait {
 
 type Ticket = u64;
 
-/// A queued event: its ticket, the event and its destinations, and when it was queued (the
-/// commit window counts from the oldest one's).
-type Queued = (Ticket, Event, DestinationSet, Instant);
+/// A queued event: its ticket, the event packed (its record body, a few hundred bytes where
+/// the event holds ~2.7 KB inline: a full queue and the batch drained from it were ~5.6 MB of
+/// the service's peak RSS at full load), its destinations, and when it was queued (the commit
+/// window counts from the oldest one's).
+type Queued = (Ticket, Packed, DestinationSet, Instant);
 
 #[derive(Debug)]
 struct Queue {
@@ -351,7 +357,7 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
         }
         queue = hold_window(shared, queue);
         let n = queue.items.len().min(shared.config.max_batch);
-        let (tickets, events): (Vec<Ticket>, Vec<(Event, DestinationSet)>) = queue
+        let (tickets, events): (Vec<Ticket>, Vec<(Packed, DestinationSet)>) = queue
             .items
             .drain(..n)
             .map(|(ticket, event, dests, _)| (ticket, (event, dests)))
@@ -361,7 +367,7 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
 
         let (outcome, next_seq) = match lock(&shared.spool).as_mut() {
             Some(spool) => crate::metrics::commit(spool.next_seq(), || {
-                (spool.append_batch(&events), spool.next_seq())
+                (spool.append_packed(&events), spool.next_seq())
             }),
             None => (Err(SpoolError::Closed), 0),
         };
@@ -451,13 +457,16 @@ impl<S: Storage + 'static> Handle<S> {
     ///
     /// # Errors
     ///
-    /// [`AppendError::ShuttingDown`] after shutdown began; every other refusal comes from
-    /// [`Pending::wait`].
+    /// [`AppendError::ShuttingDown`] after shutdown began; [`AppendError::Encode`] for an
+    /// event core cannot write as a record body (none it can parse); every other refusal
+    /// comes from [`Pending::wait`].
     pub fn submit(
         &self,
         event: Event,
         destinations: DestinationSet,
     ) -> Result<Pending<S>, AppendError> {
+        // Packed before the lock: producers encode in parallel, the writer only unpacks.
+        let packed = Packed::new(&event).map_err(AppendError::Encode)?;
         let shared = &*self.shared;
         let mut queue = lock(&shared.queue);
         while !queue.stopping && queue.items.len() >= shared.config.queue_capacity {
@@ -475,7 +484,7 @@ impl<S: Storage + 'static> Handle<S> {
         let first_gap = queue
             .arrivals
             .note(now, shared.config.window.saturating_mul(2));
-        queue.items.push_back((ticket, event, destinations, now));
+        queue.items.push_back((ticket, packed, destinations, now));
         // The writer waits for the first event of a batch, or (in its commit window) for the
         // batch to fill or the stream to pause; any other event it finds when it wakes.
         let queued = queue.items.len();

@@ -81,6 +81,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use icsfwd_core::alert::Event;
 use icsfwd_core::format::{self, SliceWriter};
 
 use super::ack_state::{self, Line, Request, record_mark};
@@ -89,7 +90,9 @@ use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use crate::destination::failover::Rotation;
 use crate::destination::http::{HttpClient, Redactor, SetupError};
-use crate::destination::{AckReport, Item, Outcome, Restored, Secret, Sender, Timeouts, Tls};
+use crate::destination::{
+    AckReport, Item, Outcome, PackedItem, Restored, Secret, Sender, Timeouts, Tls,
+};
 
 /// How many of the records confirmed last the ack state keeps through a rewrite: the
 /// worker's default window (`max_in_flight`), the most that can be confirmed and not yet
@@ -98,6 +101,11 @@ pub(crate) const KEEP_INDEXED: usize = 10_000;
 
 /// Most ack ids in one `/services/collector/ack` query.
 pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
+
+/// Bytes the rendered-events and body buffers keep between batches: a batch of typical
+/// alerts (500 envelopes of ~1 KB) fits, so they are reused as they are; one of large alerts
+/// (up to `max_events` × core's `MAX_LEN`, megabytes) grows them for its send only.
+const RETAINED_BYTES: usize = 1 << 20;
 
 /// Event path, appended to each base URL.
 pub(crate) const EVENT_PATH: &str = "/services/collector/event";
@@ -182,6 +190,9 @@ pub struct HecSender {
     indexed: std::collections::VecDeque<Request>,
     rendered: Vec<u8>,
     spans: Vec<Range<usize>>,
+    /// Per rendered event, its sequence number and [`record_mark`] (what an ack request
+    /// records).
+    marks: Vec<(u64, u32)>,
     body: Vec<u8>,
     scratch: Vec<u8>,
 }
@@ -236,6 +247,7 @@ impl HecSender {
             indexed: std::collections::VecDeque::new(),
             rendered: Vec::new(),
             spans: Vec::new(),
+            marks: Vec::new(),
             body: Vec::new(),
             scratch: vec![0u8; format::hec::MAX_LEN],
         })
@@ -473,10 +485,11 @@ impl HecSender {
 
     /// Records the request of `batch[range]` that `target` answered with `ack_id`: pending,
     /// persisted durably; pending acks of the same URL and channel whose id is not below it
-    /// are ambiguous now (Splunk's counter restarted) and will be reported expired.
+    /// are ambiguous now (Splunk's counter restarted) and will be reported expired. `batch`
+    /// is the batch's sequence numbers and [`record_mark`]s, taken while it was rendered.
     fn await_ack(
         &mut self,
-        batch: &[Item<'_>],
+        batch: &[(u64, u32)],
         range: Range<usize>,
         target: usize,
         ack_id: u64,
@@ -484,8 +497,7 @@ impl HecSender {
     ) {
         let items = batch.get(range).unwrap_or_default();
         let seqs: Vec<u64> = items.iter().map(|(seq, _)| *seq).collect();
-        let fingerprint =
-            ack_state::fingerprint(items.iter().map(|(seq, e)| (*seq, record_mark(*seq, e))));
+        let fingerprint = ack_state::fingerprint(items.iter().copied());
         let url = self
             .targets
             .get(target)
@@ -574,65 +586,108 @@ impl HecSender {
             .collect())
     }
 
-    /// Renders `batch` into `self.rendered`; returns how many rendered (it stops at the first
-    /// event that does not render, which core's `MAX_LEN` bound rules out).
-    fn render(&mut self, batch: &[Item<'_>]) -> usize {
-        self.rendered.clear();
+    /// Starts rendering a batch into `self.rendered`: empties the buffers (giving back what
+    /// a batch larger than [`RETAINED_BYTES`] grew them to).
+    fn start_render(&mut self) {
+        for buffer in [&mut self.rendered, &mut self.body] {
+            buffer.clear();
+            buffer.shrink_to(RETAINED_BYTES);
+        }
         self.spans.clear();
-        for (_, event) in batch {
-            let mut out = SliceWriter::new(&mut self.scratch);
-            if format::write(format::Kind::Hec, event, &self.format, &mut out).is_err() {
+        self.marks.clear();
+    }
+
+    /// Renders the event `seq` after those rendered since [`start_render`](Self::start_render),
+    /// noting its [`record_mark`]; `false` if it does not render (which core's `MAX_LEN`
+    /// bound rules out).
+    fn render_one(&mut self, seq: u64, event: &Event) -> bool {
+        let mut out = SliceWriter::new(&mut self.scratch);
+        if format::write(format::Kind::Hec, event, &self.format, &mut out).is_err() {
+            return false;
+        }
+        let start = self.rendered.len();
+        self.rendered.extend_from_slice(out.written());
+        self.spans.push(start..self.rendered.len());
+        self.rendered.push(b'\n');
+        self.marks.push((seq, record_mark(seq, event)));
+        true
+    }
+
+    /// Renders `batch` into `self.rendered`; returns how many rendered (it stops at the first
+    /// event that does not render).
+    fn render(&mut self, batch: &[Item<'_>]) -> usize {
+        self.start_render();
+        for &(seq, event) in batch {
+            if !self.render_one(seq, event) {
                 break;
             }
-            let start = self.rendered.len();
-            self.rendered.extend_from_slice(out.written());
-            self.spans.push(start..self.rendered.len());
-            self.rendered.push(b'\n');
         }
         self.spans.len()
     }
 
-    /// Builds the (optionally gzipped) body of events `range` into `self.body`.
-    fn build_body(&mut self, range: &Range<usize>) -> bool {
+    /// [`render`](Self::render) of a packed batch, unpacking one event at a time into one
+    /// reused event; returns how many rendered and whether it stopped at one that did not
+    /// unpack.
+    fn render_packed(&mut self, batch: &[PackedItem<'_>]) -> (usize, bool) {
+        self.start_render();
+        let mut event: Option<Box<Event>> = None;
+        for &(seq, packed) in batch {
+            let unpacked = match event.as_deref_mut() {
+                Some(reused) => packed.unpack_into(reused).map(|()| None),
+                None => packed.unpack().map(|first| Some(Box::new(first))),
+            };
+            match unpacked {
+                Ok(Some(first)) => event = Some(first),
+                Ok(None) => {}
+                Err(_) => return (self.spans.len(), true),
+            }
+            let Some(current) = event.take() else {
+                break;
+            };
+            let rendered = self.render_one(seq, &current);
+            event = Some(current);
+            if !rendered {
+                break;
+            }
+        }
+        (self.spans.len(), false)
+    }
+
+    /// Where the body of events `range` is: the span of `self.rendered` it is, sent as it
+    /// is (no copy: a second buffer of the request's size was ~0.9 MB per destination); with
+    /// gzip, that span compressed into `self.body`. `None` if it cannot be built.
+    fn build_body(&mut self, range: &Range<usize>) -> Option<Range<usize>> {
         let (Some(first), Some(last)) = (
             self.spans.get(range.start),
             range.end.checked_sub(1).and_then(|i| self.spans.get(i)),
         ) else {
-            return false;
+            return None;
         };
-        let Some(raw) = self.rendered.get(first.start..last.end) else {
-            return false;
-        };
-        self.body.clear();
+        let span = first.start..last.end;
+        let raw = self.rendered.get(span.clone())?;
         if self.gzip {
+            self.body.clear();
             let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
-            if encoder.write_all(raw).is_err() {
-                return false;
-            }
-            match encoder.finish() {
-                Ok(body) => self.body = body,
-                Err(_) => return false,
-            }
-        } else {
-            self.body.extend_from_slice(raw);
+            encoder.write_all(raw).ok()?;
+            self.body = encoder.finish().ok()?;
         }
-        true
+        Some(span)
     }
 
     /// Sends events `range` of `batch` as one request (bisecting when told to), appending
     /// parts to `outcome`.
     fn send_request(
         &mut self,
-        batch: &[Item<'_>],
+        batch: &[(u64, u32)],
         range: Range<usize>,
         now: Instant,
         outcome: &mut Outcome,
     ) {
-        if !self.build_body(&range) {
+        let Some(raw) = self.build_body(&range) else {
             outcome.push(range, Action::Retry { after: None });
             outcome.last_error = Some("could not build the request body".to_owned());
             return;
-        }
+        };
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
         // Whether a URL that failed may have taken this request before it failed.
@@ -649,7 +704,12 @@ impl HecSender {
             if self.gzip {
                 headers.push(("Content-Encoding", "gzip"));
             }
-            let reply = match self.client.post(&url, &headers, &self.body, &self.redactor) {
+            let body = if self.gzip {
+                self.body.as_slice()
+            } else {
+                self.rendered.get(raw.clone()).unwrap_or_default()
+            };
+            let reply = match self.client.post(&url, &headers, body, &self.redactor) {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
@@ -748,7 +808,7 @@ impl HecSender {
     /// (delivered, awaiting its ack or dead-lettered), else it gets the first's action.
     fn bisect(
         &mut self,
-        batch: &[Item<'_>],
+        batch: &[(u64, u32)],
         range: Range<usize>,
         now: Instant,
         outcome: &mut Outcome,
@@ -763,6 +823,37 @@ impl HecSender {
             None => outcome.push(mid..range.end, Action::Retry { after: None }),
         }
     }
+    /// Sends the `rendered` events of a batch of `len` in requests within the [`Batch`]
+    /// limits; stops at the first request that is neither delivered, awaiting its ack, nor
+    /// dead-lettered, and gives the rest of the batch that request's action (unsent). An
+    /// event that did not render is dead-lettered, those after it retried.
+    fn send_rendered(&mut self, len: usize, rendered: usize, now: Instant) -> Outcome {
+        let mut outcome = Outcome::default();
+        let sizes: Vec<usize> = self.spans.iter().map(Range::len).collect();
+        let marks = std::mem::take(&mut self.marks);
+        let mut stop: Option<Action> = None;
+        for range in self.limits.split(&sizes) {
+            if let Some(action) = &stop {
+                outcome.push(range, action.clone());
+                continue;
+            }
+            self.send_request(&marks, range, now, &mut outcome);
+            match outcome.parts.last().map(|p| &p.action) {
+                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
+                | None => {}
+                Some(action) => stop = Some(action.clone()),
+            }
+        }
+        self.marks = marks;
+        if rendered < len {
+            let action = stop.unwrap_or(Action::DeadLetter {
+                reason: "the event could not be rendered as a HEC envelope".to_owned(),
+            });
+            outcome.push(rendered..rendered + 1, action);
+            outcome.push(rendered + 1..len, Action::Retry { after: None });
+        }
+        outcome
+    }
 }
 
 impl Sender for HecSender {
@@ -770,29 +861,21 @@ impl Sender for HecSender {
     /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
     /// batch that request's action (unsent).
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
-        let mut outcome = Outcome::default();
         let rendered = self.render(batch);
-        let sizes: Vec<usize> = self.spans.iter().map(Range::len).collect();
-        let mut stop: Option<Action> = None;
-        for range in self.limits.split(&sizes) {
-            if let Some(action) = &stop {
-                outcome.push(range, action.clone());
-                continue;
-            }
-            self.send_request(batch, range, now, &mut outcome);
-            match outcome.parts.last().map(|p| &p.action) {
-                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
-                | None => {}
-                Some(action) => stop = Some(action.clone()),
-            }
+        self.send_rendered(batch.len(), rendered, now)
+    }
+
+    /// As `send`, unpacking and rendering one event at a time: the batch is held as its
+    /// rendered lines, never as whole events. A record that does not unpack is retried with
+    /// the rest (it is not dead-lettered: it was never seen).
+    fn send_packed(&mut self, batch: &[PackedItem<'_>], now: Instant) -> Outcome {
+        let (rendered, unpack_failed) = self.render_packed(batch);
+        if !unpack_failed {
+            return self.send_rendered(batch.len(), rendered, now);
         }
-        if rendered < batch.len() {
-            let action = stop.unwrap_or(Action::DeadLetter {
-                reason: "the event could not be rendered as a HEC envelope".to_owned(),
-            });
-            outcome.push(rendered..rendered + 1, action);
-            outcome.push(rendered + 1..batch.len(), Action::Retry { after: None });
-        }
+        let mut outcome = self.send_rendered(rendered, rendered, now);
+        outcome.push(rendered..batch.len(), Action::Retry { after: None });
+        outcome.last_error = Some(crate::destination::UNPACK_FAILED.to_owned());
         outcome
     }
 

@@ -1,0 +1,109 @@
+//! An event held in memory as its record body: what the group commit's queue and a
+//! destination's window keep instead of the event itself.
+//!
+//! What it is: a core [`Event`] holds its strings inline at their capacities (~2.7 KB for any
+//! alert); its record body (`docs/record-format.md`) holds only the bytes used, a few hundred
+//! for a typical alert. [`Packed::new`] writes the body of [`record::version_for`] the event;
+//! [`Packed::unpack_into`] reads it back into an event the caller reuses.
+//!
+//! What it guarantees: unpacking gives back the event packed, field for field (the record
+//! format's round trip, proven by core's tests); a packed event's heap size is its body's
+//! length.
+//!
+//! ```ignore
+//! use icsfwd::spool::packed::Packed;
+//! use icsfwd_core::alert::{Alert, Event};
+//!
+//! let event = Event::from(Alert::example(1_700_000_000_000));
+//! let packed = Packed::new(&event)?;
+//! assert!(packed.len() < core::mem::size_of::<Event>() / 4);
+//! let mut back = Event::from(Alert::example(0));
+//! packed.unpack_into(&mut back)?;
+//! assert_eq!(back, event);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use icsfwd_core::alert::Event;
+use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_BODY};
+
+/// An event as its record body; see the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    version: u8,
+    body: Box<[u8]>,
+}
+
+impl Packed {
+    /// Packs `event`.
+    ///
+    /// # Errors
+    ///
+    /// What [`record::encode_body`] refuses; a body buffer of [`MAX_BODY`] bytes holds any
+    /// event, so only an event core cannot write at all.
+    pub fn new(event: &Event) -> Result<Self, EncodeError> {
+        let mut body = [0u8; MAX_BODY];
+        let n = record::encode_body(event, &mut body)?;
+        Ok(Self {
+            version: record::version_for(event),
+            body: body.get(..n).unwrap_or_default().into(),
+        })
+    }
+
+    /// Unpacks into `event` (reused: no allocation).
+    ///
+    /// # Errors
+    ///
+    /// What [`record::decode_body_into`] refuses; a body written by [`Packed::new`] decodes.
+    pub fn unpack_into(&self, event: &mut Event) -> Result<(), DecodeError> {
+        record::decode_body_into(self.version, &self.body, event)
+    }
+
+    /// Unpacks into a new event.
+    ///
+    /// # Errors
+    ///
+    /// As [`Packed::unpack_into`].
+    pub fn unpack(&self) -> Result<Event, DecodeError> {
+        record::decode_body(self.version, &self.body)
+    }
+
+    /// The body's length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Whether the body is empty (never, for an event packed by [`Packed::new`]).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use icsfwd_core::alert::Alert;
+
+    #[test]
+    fn an_alert_round_trips_through_its_packed_body() {
+        for i in 0..50u64 {
+            let event = Event::from(Alert::example(1_700_000_000_000 + i));
+            let packed = Packed::new(&event).unwrap();
+            assert_eq!(packed.unpack().unwrap(), event);
+            let mut reused = Event::from(Alert::example(0));
+            packed.unpack_into(&mut reused).unwrap();
+            assert_eq!(reused, event);
+        }
+    }
+
+    #[test]
+    fn a_packed_alert_is_a_fraction_of_the_event() {
+        let packed = Packed::new(&Event::from(Alert::example(0))).unwrap();
+        assert!(
+            packed.len() * 4 < core::mem::size_of::<Event>(),
+            "{}",
+            packed.len()
+        );
+    }
+}
