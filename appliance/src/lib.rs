@@ -61,6 +61,7 @@
 // The internals `testing` re-exports link, in their docs, to neighbours it does not re-export.
 #![cfg_attr(feature = "_testing", allow(rustdoc::private_intra_doc_links))]
 
+pub(crate) mod arena;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -120,7 +120,7 @@ pub mod destination {
 
     /// The HTTP client's pieces.
     pub mod http {
-        pub use crate::destination::http::Scheme;
+        pub use crate::destination::http::{HTTP_BUFFER, Scheme};
     }
 
     /// splunkd REST.

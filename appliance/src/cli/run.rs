@@ -16,6 +16,8 @@ use crate::{logging, service};
 /// ([`Exit::SpoolInUse`]) or when it runs as another user than the spool directory's owner
 /// ([`Exit::NotOwner`]).
 pub fn run(path: &Path, level: Option<LogLevel>) -> Exit {
+    // Before any thread starts: every thread then allocates from the one arena.
+    crate::arena::limit();
     let config = match load_config(path) {
         Ok(config) => config,
         Err(err) => return err.report("cannot start: "),

@@ -332,6 +332,10 @@ impl HttpClient {
     }
 }
 
+/// The size of each of a connection's two HTTP buffers (input and output), and so the
+/// largest reply head (status line and headers) accepted.
+pub const HTTP_BUFFER: usize = 16 * 1024;
+
 /// One agent: TLS, timeouts, no redirects, and the proxy `via` or none. The proxy is always
 /// set explicitly: ureq's default configuration would read the proxy environment variables.
 fn agent(tls: &TlsConfig, timeouts: &Timeouts, via: Option<ureq::Proxy>) -> Agent {
@@ -342,7 +346,16 @@ fn agent(tls: &TlsConfig, timeouts: &Timeouts, via: Option<ureq::Proxy>) -> Agen
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)
-        .max_response_header_size(64 * 1024)
+        // ureq's buffers are 128 KiB each by default (two per connection): 1 MiB of the
+        // service's RSS with four destinations. A reply's head must fit in the input buffer,
+        // so it is also the limit on a reply's head: Splunk's are a few hundred bytes, with a
+        // load balancer's cookies a few KB. The output buffer stages the request line and
+        // headers, then the body a buffer at a time (a 0.5 MB request is 32 writes, not 4).
+        // The limit is one byte under the buffer: a head that fills the buffer is then
+        // reported as too large, not as a connection that stopped making progress.
+        .max_response_header_size(HTTP_BUFFER - 1)
+        .input_buffer_size(HTTP_BUFFER)
+        .output_buffer_size(HTTP_BUFFER)
         .timeout_connect(Some(connect))
         .timeout_recv_response(Some(timeouts.response))
         .timeout_recv_body(Some(timeouts.response))
@@ -442,7 +455,9 @@ fn transport_error(
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => TransportKind::Tls,
         E::BadUri(_) | E::Http(_) | E::InvalidProxyUrl => TransportKind::Url,
         E::Io(io) => io_kind(io),
-        E::Protocol(_) | E::BodyExceedsLimit(_) => TransportKind::Protocol,
+        E::Protocol(_) | E::BodyExceedsLimit(_) | E::LargeResponseHeader(..) => {
+            TransportKind::Protocol
+        }
         _ => TransportKind::Broken,
     };
     let detail = match err {

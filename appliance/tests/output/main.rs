@@ -25,5 +25,6 @@ mod hec;
 mod hec_ack_state;
 mod hec_packed;
 mod relp;
+mod reply_head;
 mod splunk;
 mod syslog;

@@ -2,7 +2,8 @@
 //! `SIOCOUTQ` ioctl (tcp(7): "the amount of unsent data in the socket send queue", which for
 //! TCP counts every byte from the oldest unacknowledged one to the last written, sent or not).
 //!
-//! What it is: [`unacknowledged`], the one piece of unsafe code of the appliance crate. No
+//! What it is: [`unacknowledged`], one of the two pieces of unsafe code of the appliance crate
+//! (the other is `arena.rs`, the malloc arena cap). No
 //! crate offers this ioctl (or `TCP_INFO`) behind a safe API — not `rustix` (its typed
 //! [`Getter`] still needs `unsafe` to name the opcode's output type), not `nix`, not
 //! `socket2` — so it is written here once, with `rustix`'s typed ioctl, which leaves only the
