@@ -650,6 +650,69 @@ struct Batch {
     evicted: bool,
 }
 
+/// An event as a batch hands it to the spool: whole, or packed (its record body, which is
+/// framed as it is, without decoding it).
+trait Admissible {
+    /// Writes the frame of the record `seq` for `destinations` into `frame` (at least
+    /// `MAX_FRAME` bytes); its length.
+    fn frame(
+        &self,
+        seq: u64,
+        destinations: DestinationSet,
+        frame: &mut [u8],
+    ) -> Result<usize, EncodeError>;
+    /// The severity the quota's eviction compares.
+    fn severity(&self) -> Severity;
+    /// The alert's severity; `None` for a notification (never evicted).
+    fn alert_severity(&self) -> Option<Severity>;
+}
+
+impl Admissible for &Event {
+    fn frame(
+        &self,
+        seq: u64,
+        destinations: DestinationSet,
+        frame: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let record = Record {
+            seq,
+            destinations,
+            event: (*self).clone(),
+        };
+        record::encode(&record, frame)
+    }
+
+    fn severity(&self) -> Severity {
+        Event::severity(self)
+    }
+
+    fn alert_severity(&self) -> Option<Severity> {
+        match self {
+            Event::Alert(alert) => Some(alert.severity),
+            Event::Notification(_) => None,
+        }
+    }
+}
+
+impl Admissible for &packed::Packed {
+    fn frame(
+        &self,
+        seq: u64,
+        destinations: DestinationSet,
+        frame: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        packed::Packed::frame(self, seq, destinations, frame)
+    }
+
+    fn severity(&self) -> Severity {
+        packed::Packed::severity(self)
+    }
+
+    fn alert_severity(&self) -> Option<Severity> {
+        packed::Packed::alert_severity(self)
+    }
+}
+
 fn severity_index(severity: Severity) -> usize {
     match severity {
         Severity::Warning => 0,
@@ -759,7 +822,7 @@ impl<S: Storage> Spool<S> {
         &mut self,
         events: &[(Event, DestinationSet)],
     ) -> Result<Vec<Result<u64, AppendError>>, SpoolError> {
-        self.append_each(events.iter().map(|(event, to)| (Ok(event.clone()), *to)))
+        self.append_each(events.iter().map(|(event, to)| (event, *to)))
     }
 
     /// [`append_batch`](Spool::append_batch) of events held packed (the group commit's
@@ -773,19 +836,13 @@ impl<S: Storage> Spool<S> {
         &mut self,
         events: &[(packed::Packed, DestinationSet)],
     ) -> Result<Vec<Result<u64, AppendError>>, SpoolError> {
-        self.append_each(events.iter().map(|(packed, to)| {
-            let event = packed
-                .unpack()
-                .map_err(|e| AppendError::Failed(format!("a queued event did not unpack: {e}")));
-            (event, *to)
-        }))
+        self.append_each(events.iter().map(|(packed, to)| (packed, *to)))
     }
 
-    /// One batch, one write, one fdatasync, its events given one at a time (an event that
-    /// could not be had is refused with its error).
-    fn append_each(
+    /// One batch, one write, one fdatasync, its events given one at a time.
+    fn append_each<E: Admissible>(
         &mut self,
-        events: impl ExactSizeIterator<Item = (Result<Event, AppendError>, DestinationSet)>,
+        events: impl ExactSizeIterator<Item = (E, DestinationSet)>,
     ) -> Result<Vec<Result<u64, AppendError>>, SpoolError> {
         if self.failed {
             return Err(SpoolError::Failed);
@@ -811,9 +868,9 @@ impl<S: Storage> Spool<S> {
 
     /// Checks, numbers and encodes each event of a batch and applies the quota (evicting
     /// when configured); writes nothing. Evictions it made are already in memory.
-    fn admit(
+    fn admit<E: Admissible>(
         &mut self,
-        events: impl ExactSizeIterator<Item = (Result<Event, AppendError>, DestinationSet)>,
+        events: impl ExactSizeIterator<Item = (E, DestinationSet)>,
     ) -> Batch {
         let mut batch = Batch {
             results: Vec::with_capacity(events.len()),
@@ -825,13 +882,6 @@ impl<S: Storage> Spool<S> {
         let configured = self.configured_mask();
         for (event, destinations) in events {
             let seq = self.next_seq + batch.accepted.len() as u64;
-            let event = match event {
-                Ok(event) => event,
-                Err(error) => {
-                    batch.results.push(Err(error));
-                    continue;
-                }
-            };
             if destinations.is_empty() {
                 batch.results.push(Err(AppendError::NoDestination));
                 continue;
@@ -845,12 +895,7 @@ impl<S: Storage> Spool<S> {
                     .push(Err(AppendError::UnknownDestination { index: d.get() }));
                 continue;
             }
-            let record = Record {
-                seq,
-                destinations,
-                event,
-            };
-            let n = match record::encode(&record, &mut frame) {
+            let n = match event.frame(seq, destinations, &mut frame) {
                 Ok(n) => n,
                 Err(e) => {
                     batch.results.push(Err(AppendError::Encode(e)));
@@ -861,7 +906,7 @@ impl<S: Storage> Spool<S> {
             if needed > self.config.max_bytes {
                 let over = needed - self.config.max_bytes;
                 let admitted = self.config.on_full == OnFull::EvictLowerSeverity
-                    && self.evict_lower(record.event.severity(), over);
+                    && self.evict_lower(event.severity(), over);
                 if !admitted {
                     self.stats.refused_full += 1;
                     batch.results.push(Err(AppendError::Full {
@@ -874,13 +919,9 @@ impl<S: Storage> Spool<S> {
             batch
                 .frames
                 .extend_from_slice(frame.get(..n).unwrap_or_default());
-            let alert_severity = match &record.event {
-                Event::Alert(alert) => Some(alert.severity),
-                Event::Notification(_) => None,
-            };
             batch
                 .accepted
-                .push((seq, destinations, n as u64, alert_severity));
+                .push((seq, destinations, n as u64, event.alert_severity()));
             batch.results.push(Ok(seq));
         }
         batch

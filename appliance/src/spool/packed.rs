@@ -23,13 +23,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use icsfwd_core::alert::Event;
+use icsfwd_core::alert::{Event, Severity};
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_BODY};
 
 /// An event as its record body; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packed {
     version: u8,
+    /// The event's severity (what the spool's quota compares when it evicts).
+    severity: Severity,
+    /// Whether the event is an alert (a notification is never evicted).
+    alert: bool,
     body: Box<[u8]>,
 }
 
@@ -45,8 +50,39 @@ impl Packed {
         let n = record::encode_body(event, &mut body)?;
         Ok(Self {
             version: record::version_for(event),
+            severity: event.severity(),
+            alert: matches!(event, Event::Alert(_)),
             body: body.get(..n).unwrap_or_default().into(),
         })
+    }
+
+    /// Writes the frame of the record numbered `seq` for `destinations` around the body as it
+    /// is (core's [`record::encode_with_body`]): the bytes [`record::encode`] writes for the
+    /// unpacked event, without unpacking it.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::BufferTooSmall`] when `frame` is shorter than the frame (a buffer of
+    /// `record::MAX_FRAME` bytes never is).
+    pub fn frame(
+        &self,
+        seq: u64,
+        destinations: DestinationSet,
+        frame: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        record::encode_with_body(seq, destinations, self.version, &self.body, frame)
+    }
+
+    /// The event's severity.
+    #[must_use]
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The alert's severity; `None` for a notification.
+    #[must_use]
+    pub fn alert_severity(&self) -> Option<Severity> {
+        self.alert.then_some(self.severity)
     }
 
     /// Unpacks into `event` (reused: no allocation).
@@ -94,6 +130,39 @@ mod tests {
             let mut reused = Event::from(Alert::example(0));
             packed.unpack_into(&mut reused).unwrap();
             assert_eq!(reused, event);
+        }
+    }
+
+    #[test]
+    fn a_packed_event_frames_as_the_event_itself() {
+        use icsfwd_core::alert::{Notification, NotificationKind};
+        use icsfwd_core::record::{MAX_FRAME, Record};
+        let mut events: Vec<Event> = (0..20u64)
+            .map(|i| Event::from(Alert::example(1_700_000_000_000 + i)))
+            .collect();
+        events.push(Event::from(Notification::new(
+            7,
+            1_700_000_000_000,
+            NotificationKind::SensorOffline,
+        )));
+        for (i, event) in events.into_iter().enumerate() {
+            let seq = 40 + i as u64;
+            let destinations = DestinationSet::from_bits(0b1011);
+            let packed = Packed::new(&event).unwrap();
+            let mut from_packed = vec![0u8; MAX_FRAME];
+            let n = packed.frame(seq, destinations, &mut from_packed).unwrap();
+            let mut whole = vec![0u8; MAX_FRAME];
+            let severity = event.severity();
+            let alert = matches!(event, Event::Alert(_));
+            let record = Record {
+                seq,
+                destinations,
+                event,
+            };
+            let m = record::encode(&record, &mut whole).unwrap();
+            assert_eq!(from_packed.get(..n), whole.get(..m));
+            assert_eq!(packed.severity(), severity);
+            assert_eq!(packed.alert_severity().is_some(), alert);
         }
     }
 

@@ -577,29 +577,26 @@ fn write_body<F: Flavor>(event: &Event, flavor: F) -> postcard::Result<F::Output
 }
 
 fn header(record: &Record, body_len: u16) -> [u8; HEADER_LEN] {
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = record.seq.to_le_bytes();
-    let [d0, d1, d2, d3] = record.destinations.bits().to_le_bytes();
+    header_of(
+        version_for(&record.event),
+        record.seq,
+        record.destinations,
+        body_len,
+    )
+}
+
+fn header_of(
+    version: u8,
+    seq: u64,
+    destinations: DestinationSet,
+    body_len: u16,
+) -> [u8; HEADER_LEN] {
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = seq.to_le_bytes();
+    let [d0, d1, d2, d3] = destinations.bits().to_le_bytes();
     let [n0, n1] = body_len.to_le_bytes();
     let [m0, m1] = MAGIC;
     [
-        m0,
-        m1,
-        version_for(&record.event),
-        0,
-        s0,
-        s1,
-        s2,
-        s3,
-        s4,
-        s5,
-        s6,
-        s7,
-        d0,
-        d1,
-        d2,
-        d3,
-        n0,
-        n1,
+        m0, m1, version, 0, s0, s1, s2, s3, s4, s5, s6, s7, d0, d1, d2, d3, n0, n1,
     ]
 }
 
@@ -673,6 +670,68 @@ pub fn encode(record: &Record, frame_buf: &mut [u8]) -> Result<usize, EncodeErro
         }),
         other => other,
     }
+}
+
+/// Writes the frame of the record numbered `seq` for `destinations` whose body was written
+/// before by [`encode_body`] (`body`, in format `version`, which [`version_for`] gave for its
+/// event): the same bytes [`encode`] writes for that record, without writing the body again.
+/// A queue that holds events as their bodies (an appliance's group commit) frames them
+/// without decoding them.
+///
+/// # Errors
+///
+/// [`EncodeError::BufferTooSmall`] with the exact frame length when `frame_buf` is shorter
+/// (`frame_buf` is then unspecified); [`EncodeError::TooLong`] for a body over [`MAX_BODY`];
+/// [`EncodeError::Body`] for a `version` this release does not write.
+pub fn encode_with_body(
+    seq: u64,
+    destinations: DestinationSet,
+    version: u8,
+    body: &[u8],
+    frame_buf: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let writes = version == v1::VERSION || version == v2::VERSION || version == newest::VERSION;
+    if !writes {
+        return Err(EncodeError::Body);
+    }
+    let header = header_of(version, seq, destinations, checked_body_len(body.len())?);
+    match frame_with_body(&header, body, frame_buf) {
+        Err(EncodeError::BufferTooSmall { .. }) => {
+            let mut crc = crc::Crc32c::new();
+            let mut cobs = cobs::EncodedLen::new();
+            for part in [&header[..], body] {
+                crc.update(part);
+                cobs.update(part);
+            }
+            cobs.update(&crc.finish().to_le_bytes());
+            Err(EncodeError::BufferTooSmall {
+                needed: cobs.get() + 1,
+            })
+        }
+        other => other,
+    }
+}
+
+/// [`encode_with_body`] once the header is known, reporting a full buffer with an
+/// unspecified `needed`.
+fn frame_with_body(
+    header: &[u8; HEADER_LEN],
+    body: &[u8],
+    frame_buf: &mut [u8],
+) -> Result<usize, EncodeError> {
+    let full = EncodeError::BufferTooSmall { needed: 0 };
+    let covered_len = HEADER_LEN + body.len();
+    let (covered, rest) = frame_buf.split_at_mut_checked(covered_len).ok_or(full)?;
+    let (head, tail) = covered.split_at_mut(HEADER_LEN);
+    head.copy_from_slice(header);
+    tail.copy_from_slice(body);
+    let crc = crc::checksum(covered);
+    rest.get_mut(..CRC_LEN)
+        .ok_or(full)?
+        .copy_from_slice(&crc.to_le_bytes());
+    let stuffed = cobs::encode_in_place(frame_buf, covered_len + CRC_LEN).map_err(|_| full)?;
+    *frame_buf.get_mut(stuffed).ok_or(full)? = DELIMITER;
+    Ok(stuffed + 1)
 }
 
 /// [`encode`], reporting a full buffer with an unspecified `needed`.

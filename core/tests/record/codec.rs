@@ -194,6 +194,26 @@ proptest! {
     }
 
     #[test]
+    fn a_frame_from_the_written_body_is_the_frame_of_the_record(
+        record in arb_record(),
+        short in 0usize..64,
+    ) {
+        let body = body_of(&record.event);
+        let version = record::version_for(&record.event);
+        let want = frame_of(&record);
+        let mut buf = vec![0u8; MAX_FRAME];
+        let n = record::encode_with_body(record.seq, record.destinations, version, &body, &mut buf)
+            .unwrap();
+        prop_assert_eq!(&buf[..n], &want[..]);
+        // Too small by any amount: the exact length, as `encode` reports it.
+        let mut small = vec![0u8; want.len().saturating_sub(short + 1)];
+        prop_assert_eq!(
+            record::encode_with_body(record.seq, record.destinations, version, &body, &mut small),
+            Err(EncodeError::BufferTooSmall { needed: want.len() })
+        );
+    }
+
+    #[test]
     fn decoding_in_place_over_any_previous_record_equals_decoding_by_value(
         record in arb_record(),
         previous in arb_record(),
@@ -286,6 +306,25 @@ fn max_body_bounds_the_largest_fixtures_and_is_reached() {
     widest.time_ms = u64::MAX;
     assert_eq!(body_len(&Event::from(widest)), MAX_BODY);
     assert_eq!(MAX_RECORD, 18 + MAX_BODY + 4);
+}
+
+#[test]
+fn a_frame_from_a_body_refuses_a_version_not_written_and_a_body_over_the_maximum() {
+    let event = Event::from(sample_alert());
+    let body = body_of(&event);
+    let mut buf = vec![0u8; MAX_FRAME];
+    let set = DestinationSet::from_bits(1);
+    assert_eq!(
+        record::encode_with_body(1, set, 0xEE, &body, &mut buf),
+        Err(EncodeError::Body)
+    );
+    let long = vec![1u8; MAX_BODY + 1];
+    assert_eq!(
+        record::encode_with_body(1, set, record::version_for(&event), &long, &mut buf),
+        Err(EncodeError::TooLong {
+            body_len: MAX_BODY + 1
+        })
+    );
 }
 
 #[test]
