@@ -466,6 +466,8 @@ fn destination_statuses(live: &Live, handle: &Handle) -> Vec<status::Destination
     let Ok(spool) = handle.stats() else {
         return out;
     };
+    // The spool's positions index the latency histograms; a reload may have added some.
+    crate::metrics::positions(spool.destinations.iter().map(|d| d.name.as_str()));
     for kept in &spool.destinations {
         if live.config().destination(&kept.name).is_some() || kept.backlog == 0 {
             continue;

@@ -70,6 +70,10 @@ struct Registry {
     commits: Mutex<Commits>,
     sent: [Mutex<Sent>; MAX_DESTINATIONS],
     snapshot: Mutex<Option<Snapshot>>,
+    /// The destinations' names by spool position (destination id), which index the
+    /// per-destination histograms: set at start, kept current by [`positions`] (a reload
+    /// adds destinations at new positions).
+    positions: Mutex<Vec<String>>,
 }
 
 static REGISTRY: Registry = Registry {
@@ -81,6 +85,7 @@ static REGISTRY: Registry = Registry {
     commits: Mutex::new(Commits::new()),
     sent: [const { Mutex::new(Sent::new()) }; MAX_DESTINATIONS],
     snapshot: Mutex::new(None),
+    positions: Mutex::new(Vec::new()),
 };
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -196,12 +201,31 @@ pub(crate) fn publish(snapshot: &Snapshot) {
     }
 }
 
+/// Hook: the destinations' names by spool position now (the spool's view, which a reload
+/// changes), so that each destination's histograms are found by its name.
+pub(crate) fn positions<'a>(names: impl Iterator<Item = &'a str>) {
+    if !on() {
+        return;
+    }
+    let names: Vec<&str> = names.collect();
+    let mut positions = lock(&REGISTRY.positions);
+    if positions
+        .iter()
+        .map(String::as_str)
+        .eq(names.iter().copied())
+    {
+        return;
+    }
+    *positions = names.into_iter().map(str::to_owned).collect();
+}
+
 /// The exposition now, in `format`: the last published snapshot (an empty one before the
-/// first) with the histograms of the destinations named in `names` (by destination id).
-fn scrape(format: Format, names: &[String]) -> String {
+/// first) with the histograms of its destinations, found by their spool positions.
+fn scrape(format: Format) -> String {
     let snapshot = lock(&REGISTRY.snapshot)
         .clone()
         .unwrap_or_else(|| Snapshot::new("", 0));
+    let names = lock(&REGISTRY.positions).clone();
     let mut scrape = Scrape::empty(&snapshot);
     scrape.ingest_accept = REGISTRY.ingest_accept.counts();
     scrape.spool_fsync = REGISTRY.spool_fsync.counts();
@@ -306,14 +330,14 @@ pub(crate) fn start(config: &Config) -> Result<Option<Running>, StartError> {
             )
         }
     };
-    let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+    *lock(&REGISTRY.positions) = config.destinations.iter().map(|d| d.name.clone()).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     REGISTRY.on.store(true, Ordering::Relaxed);
     let spawned = std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
-            let render = move |format: Format| scrape(format, &names);
+            let render = scrape;
             http::serve(&listener, http::LIMITS, &flag, &render);
         });
     let thread = match spawned {
@@ -342,6 +366,7 @@ fn turn_off() {
         lock(sent).clear();
     }
     *lock(&REGISTRY.snapshot) = None;
+    lock(&REGISTRY.positions).clear();
 }
 
 impl Running {

@@ -556,3 +556,64 @@ fn a_removed_destinations_backlog_is_kept_and_reported_until_released_and_its_po
     let (code, log) = service.stop();
     assert_eq!(code.code(), Some(0), "{log:#?}");
 }
+
+#[test]
+fn a_destination_added_by_a_reload_has_its_latency_histograms() {
+    let tls = crate::support::Tls::new();
+    let emulator = emulator(&tls);
+    let dir = scratch("reload-metrics");
+    let url = format!("https://localhost:{}", emulator.hec_addr().port());
+    let destination = |name: &str| {
+        hec_destination(
+            name,
+            std::slice::from_ref(&url),
+            crate::support::HEC_TOKEN,
+            &tls.ca_file,
+            &format!("source = \"{name}\""),
+        )
+    };
+    let metrics = format!(
+        "\n[metrics]\nlisten = \"unix:{}\"\n",
+        dir.join("run").join("metrics.sock").display()
+    );
+    let rule = |names: &str| format!("[[rule]]\nname = \"alerts\"\nactions = [{names}]\n");
+    let config = write_config_body(
+        &dir,
+        &format!("{}\n{}{metrics}", destination("a"), rule("\"a\"")),
+    );
+    let service = start_service(&config, &dir);
+    write_config_body(
+        &dir,
+        &format!(
+            "{}\n{}\n{}{metrics}",
+            destination("a"),
+            destination("added"),
+            rule("\"a\", \"added\"")
+        ),
+    );
+    let answer = reload(&config, Version::V1);
+    assert_eq!(answer.code, Some(0), "{answer:?}");
+    let mut producer = Producer::connect(&socket_in(&dir));
+    for id in 1..=20 {
+        let answer = producer
+            .exchange(crate::e2e::alert_line(id, "Major", "after the reload").as_bytes())
+            .unwrap();
+        assert_eq!(answer["status"], "accepted");
+    }
+    wait_for_status("both delivered", &config, Duration::from_secs(30), |s| {
+        s["destinations"][0]["delivered"] == 20 && s["destinations"][1]["delivered"] == 20
+    });
+    // The scrape shows the status of the tick after the deliveries, and its positions.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let key =
+        "icsfwd_destination_delivery_latency_seconds_count{destination=\"added\",kind=\"hec\"}";
+    let mut text = scrape(&dir);
+    while !text.contains(&format!("{key} 20")) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        text = scrape(&dir);
+    }
+    assert_eq!(sample(&text, key), 20, "{text}");
+    let a = "icsfwd_destination_delivery_latency_seconds_count{destination=\"a\",kind=\"hec\"}";
+    assert_eq!(sample(&text, a), 20);
+    drop(service);
+}
