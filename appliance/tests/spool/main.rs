@@ -13,6 +13,8 @@
 mod e2e;
 #[path = "../spool_fixtures/golden.rs"]
 mod golden;
+#[path = "../spool_fixtures/golden_v2.rs"]
+mod golden_v2;
 #[path = "../spool_support/mod.rs"]
 mod spool_support;
 #[allow(dead_code, reason = "this binary uses part of the shared support")]
