@@ -140,6 +140,21 @@ pub struct DestinationStatus {
     pub last_error_ms: Option<u64>,
     /// The last successful delivery (ms since the epoch).
     pub last_success_ms: Option<u64>,
+    /// A destination with several hosts (`hosts = [...]`, HEC's `urls`): each host and
+    /// whether it is marked down; empty for one host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostStatus>,
+}
+
+/// One host of a destination with several.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStatus {
+    /// The host as configured (`host:port`, or the base URL).
+    pub host: String,
+    /// `up`, or `down`: it failed, and the other hosts are tried first until `down_until_ms`.
+    pub state: String,
+    /// Until when it is marked down (ms since the epoch); `None` while up.
+    pub down_until_ms: Option<u64>,
 }
 
 /// Everything `icsfwd status` shows.
@@ -326,6 +341,7 @@ impl Snapshot {
                 let _ = writeln!(out, "  why: {reason}");
             }
             render_counters(&mut out, d);
+            render_hosts(&mut out, d, now_ms);
             if let Some(ms) = d.last_success_ms {
                 let _ = writeln!(
                     out,
@@ -381,6 +397,28 @@ fn render_counters(out: &mut String, d: &DestinationStatus) {
             d.possible_loss
         );
     }
+}
+
+/// The hosts line of a destination with several: `hosts: a:6514 up, b:6514 down (tried
+/// again in 25s)`; nothing for one host.
+fn render_hosts(out: &mut String, d: &DestinationStatus, now_ms: u64) {
+    if d.hosts.len() < 2 {
+        return;
+    }
+    let hosts: Vec<String> = d
+        .hosts
+        .iter()
+        .map(|h| match h.down_until_ms {
+            Some(until) if h.state == "down" && until > now_ms => format!(
+                "{} down (tried again in {})",
+                h.host,
+                duration(until - now_ms)
+            ),
+            // Its down time is over: it is tried again at the next send.
+            _ => format!("{} up", h.host),
+        })
+        .collect();
+    let _ = writeln!(out, "  hosts: {}", hosts.join(", "));
 }
 
 /// `3h 05m`, `2m 07s`, `41s`, `850ms`.
@@ -507,6 +545,55 @@ mod tests {
         );
         assert!(shown.contains("acks pending 5"), "{shown}");
         assert!(!shown.contains("HEC"), "{shown}");
+    }
+
+    #[test]
+    fn the_hosts_of_a_destination_with_several_are_shown_with_their_down_marks() {
+        let host = |host: &str, down_until_ms: Option<u64>| HostStatus {
+            host: host.into(),
+            state: if down_until_ms.is_some() {
+                "down"
+            } else {
+                "up"
+            }
+            .into(),
+            down_until_ms,
+        };
+        let mut snapshot = Snapshot::new("s1", 0);
+        snapshot.destinations.push(DestinationStatus {
+            name: "siem".into(),
+            kind: "syslog".into(),
+            hosts: vec![
+                host("a:6514", Some(25_000)),
+                host("b:6514", None),
+                host("c:6514", Some(4_000)),
+            ],
+            ..DestinationStatus::default()
+        });
+        snapshot.destinations.push(DestinationStatus {
+            name: "soc".into(),
+            kind: "hec".into(),
+            hosts: vec![host("https://one:8088", None)],
+            ..DestinationStatus::default()
+        });
+        // At 5 s: a is down for 20 s more; c's down time is over, so it is tried again.
+        let shown = snapshot.render(5_000);
+        assert!(
+            shown.contains("  hosts: a:6514 down (tried again in 20s), b:6514 up, c:6514 up\n"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown.matches("hosts:").count(),
+            1,
+            "one host shows none: {shown}"
+        );
+        let json = serde_json::to_value(&snapshot).unwrap();
+        assert_eq!(json["destinations"][0]["hosts"][0]["state"], "down");
+        assert_eq!(json["destinations"][0]["hosts"][0]["down_until_ms"], 25_000);
+        assert_eq!(
+            json["destinations"][1]["hosts"][0]["host"],
+            "https://one:8088"
+        );
     }
 
     #[test]

@@ -89,8 +89,8 @@ pub mod deliver {
 /// The destination kinds and what they share (`crate::destination`).
 pub mod destination {
     pub use crate::destination::{
-        AckReport, ClientCert, DestinationKind, Item, Outcome, PackedItem, Part, Restored, Secret,
-        Sender, Timeouts, Tls,
+        AckReport, ClientCert, DestinationKind, HostState, Item, Outcome, PackedItem, Part,
+        Restored, Secret, Sender, Timeouts, Tls,
     };
 
     /// The classification of every reply.

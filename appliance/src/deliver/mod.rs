@@ -538,6 +538,10 @@ mod worker_doc_example {
             fn poll_acks(&mut self, _: Instant) -> AckReport {
                 AckReport::default()
             }
+            // One host, nothing to show.
+            fn hosts(&self, _: Instant) -> Vec<crate::destination::HostState> {
+                Vec::new()
+            }
             fn pending_acks(&self) -> usize {
                 0
             }

@@ -83,6 +83,9 @@ pub struct DeliveryStats {
     pub last_error_at_ms: Option<u64>,
     /// When a record was last confirmed, epoch milliseconds.
     pub last_success_at_ms: Option<u64>,
+    /// With several hosts: each host and whether it is marked down (empty for one host).
+    #[serde(skip)]
+    pub hosts: Vec<crate::status::HostStatus>,
 }
 
 impl State {
@@ -125,6 +128,7 @@ impl DeliveryStats {
             last_error: self.last_error.clone(),
             last_error_ms: self.last_error_at_ms,
             last_success_ms: self.last_success_at_ms,
+            hosts: self.hosts.clone(),
         }
     }
 }

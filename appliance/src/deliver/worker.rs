@@ -54,6 +54,7 @@
 //!     }
 //!     // Delivered on the spot: nothing ever awaits a confirmation, nothing can be lost.
 //!     fn poll_acks(&mut self, _: Instant) -> AckReport { AckReport::default() }
+//!     fn hosts(&self, _: Instant) -> Vec<icsfwd::destination::HostState> { Vec::new() }
 //!     fn pending_acks(&self) -> usize { 0 }
 //!     fn poll_interval(&self) -> Option<Duration> { None }
 //!     fn possible_loss(&self) -> u64 { 0 }
@@ -952,6 +953,23 @@ impl Worker {
     }
 
     /// Counts what a send came to in the destination's stats.
+    /// The sender's hosts for status, when it has several (`None` for one host).
+    fn host_statuses(&self, at_ms: u64) -> Option<Vec<crate::status::HostStatus>> {
+        let hosts = self.sender.hosts(Instant::now());
+        (hosts.len() > 1).then(|| {
+            hosts
+                .into_iter()
+                .map(|h| crate::status::HostStatus {
+                    host: h.host,
+                    state: if h.down_for.is_some() { "down" } else { "up" }.to_owned(),
+                    down_until_ms: h.down_for.map(|left| {
+                        at_ms.saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX))
+                    }),
+                })
+                .collect()
+        })
+    }
+
     fn count(&mut self, applied: &Applied, resent: u64, outcome: &Outcome) {
         let at = now_ms();
         let acks_pending = self.sender.pending_acks() as u64;
@@ -959,7 +977,11 @@ impl Worker {
         let (delivered, dead_lettered) = (applied.delivered, applied.dead_lettered);
         // Events a host may have taken before it failed, then taken by another host.
         let failed_over = outcome.failed_over as u64;
+        let hosts = self.host_statuses(at);
         self.stats.update(|s| {
+            if let Some(hosts) = hosts {
+                s.hosts = hosts;
+            }
             s.delivered += delivered;
             s.dead_lettered += dead_lettered;
             s.possible_duplicates += resent + failed_over;

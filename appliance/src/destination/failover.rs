@@ -158,6 +158,33 @@ impl Rotation {
             .is_some_and(|until| until.is_none_or(|until| until <= now))
     }
 
+    /// How long host `index` stays marked down after `now`; `None` when it is up.
+    #[must_use]
+    pub(crate) fn down_for(&self, index: usize, now: Instant) -> Option<Duration> {
+        self.down_until
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|until| until.checked_duration_since(now))
+            .filter(|left| !left.is_zero())
+    }
+
+    /// The hosts `names` (in list order) with their marks at `now`, for status.
+    #[must_use]
+    pub(crate) fn states(
+        &self,
+        names: impl Iterator<Item = String>,
+        now: Instant,
+    ) -> Vec<crate::destination::HostState> {
+        names
+            .enumerate()
+            .map(|(i, host)| crate::destination::HostState {
+                host,
+                down_for: self.down_for(i, now),
+            })
+            .collect()
+    }
+
     /// The hosts marked down at `now`, in list order.
     #[must_use]
     pub(crate) fn down(&self, now: Instant) -> Vec<usize> {

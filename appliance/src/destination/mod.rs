@@ -385,6 +385,17 @@ impl std::error::Error for SetupError {
 /// One event of a batch: its spool sequence number and the event.
 pub type Item<'a> = (u64, &'a Event);
 
+/// One host of a destination, as its sender sees it: the hosts of `hosts = [...]` (or HEC's
+/// `urls`) take turns, and one that failed is skipped for `down_for` (docs/configuration.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostState {
+    /// The host as configured: `host:port`, or HEC's and splunkd's base URL.
+    pub host: String,
+    /// How long it stays marked down (it failed; the others are tried first until then);
+    /// `None` while it is up.
+    pub down_for: Option<Duration>,
+}
+
 /// One record of a batch as a worker holds it: its spool sequence number and its event
 /// packed ([`Packed`]: its record body, a few hundred bytes instead of the event's ~2.7 KB).
 pub type PackedItem<'a> = (u64, &'a Packed);
@@ -529,6 +540,10 @@ pub trait Sender: Send {
         }
         outcome
     }
+
+    /// The destination's hosts and their marks at `now`, in configuration order (for
+    /// `icsfwd status`); a sender with one host may return it or nothing.
+    fn hosts(&self, now: Instant) -> Vec<HostState>;
 
     /// Polls the confirmations of the records awaiting one: HEC indexer acks, the syslog
     /// receiver's TCP acknowledgement, RELP answers. A kind without any reports nothing.

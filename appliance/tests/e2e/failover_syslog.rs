@@ -119,6 +119,8 @@ fn when_the_syslog_host_in_use_stops_mid_stream_the_other_takes_over_and_none_is
         Duration::from_secs(60),
         || in_use_store.len() >= 700,
     );
+    let stopped_port = in_use.syslog_addr().unwrap().port();
+    let other_port = other.syslog_addr().unwrap().port();
     in_use.shutdown();
     let on_stopped = in_use_store.len();
     assert_eq!(producer.join().unwrap().accepted, 1_500);
@@ -166,11 +168,34 @@ fn when_the_syslog_host_in_use_stops_mid_stream_the_other_takes_over_and_none_is
         "tcp-ack loses nothing it confirmed: {siem:#}"
     );
 
-    shown.status_text(&config);
+    // Status names each host and which one is marked down (until its down time is over).
+    let hosts = siem["hosts"].as_array().expect("hosts in status");
+    let host = |port: u16| {
+        hosts
+            .iter()
+            .find(|h| h["host"] == format!("localhost:{port}"))
+            .unwrap_or_else(|| panic!("no localhost:{port} in {siem:#}"))
+    };
+    assert_eq!(hosts.len(), 2, "{siem:#}");
+    assert_eq!(host(stopped_port)["state"], "down", "{siem:#}");
+    assert!(host(stopped_port)["down_until_ms"].as_u64().is_some());
+    assert_eq!(host(other_port)["state"], "up", "{siem:#}");
+    assert_eq!(host(other_port)["down_until_ms"], serde_json::Value::Null);
+    let text = shown.status_text(&config);
+    assert!(
+        text.contains(&format!("  hosts: localhost:{}", hosts_first_port(&body))),
+        "{text}"
+    );
     let log = stop_cleanly(service, &mut shown);
     assert!(log.contains("took over"), "the takeover is logged: {log}");
     other.shutdown();
     drop(std::fs::remove_dir_all(&dir));
+}
+
+/// The port of the first host in a configuration's `hosts = [...]`.
+fn hosts_first_port(body: &str) -> String {
+    let after = body.split("hosts = [\"localhost:").nth(1).unwrap();
+    after.split('"').next().unwrap().to_owned()
 }
 
 /// A scripted RELP receiver on 127.0.0.1: it opens sessions, answers every `syslog` command

@@ -198,6 +198,10 @@ impl<F: FnMut() + Send> Sender for Fake<F> {
         Outcome::whole(batch.len(), Action::Delivered)
     }
 
+    fn hosts(&self, _now: Instant) -> Vec<icsfwd::testing::destination::HostState> {
+        Vec::new()
+    }
+
     fn poll_acks(&mut self, _now: Instant) -> AckReport {
         AckReport::default()
     }

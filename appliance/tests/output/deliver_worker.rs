@@ -90,6 +90,9 @@ impl Sender for Scripted {
         }
         outcome
     }
+    fn hosts(&self, _: Instant) -> Vec<icsfwd::testing::destination::HostState> {
+        Vec::new()
+    }
     fn poll_acks(&mut self, _: Instant) -> AckReport {
         let mut script = self.0.lock().unwrap();
         script.polls += 1;

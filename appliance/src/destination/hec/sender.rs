@@ -879,6 +879,11 @@ impl Sender for HecSender {
         outcome
     }
 
+    fn hosts(&self, now: Instant) -> Vec<crate::destination::HostState> {
+        let names = self.targets.iter().map(|t| t.base.clone());
+        self.rotation.states(names, now)
+    }
+
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         HecSender::poll_acks(self, now)
     }

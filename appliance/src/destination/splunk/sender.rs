@@ -87,6 +87,8 @@ impl std::error::Error for SplunkError {
 /// One splunkd host of a destination: its URLs and its session.
 #[derive(Debug)]
 struct Target {
+    /// The base URL, as status shows the host.
+    base: String,
     simple_url: String,
     /// `simple_url` without its query, for reasons.
     receiver_url: String,
@@ -178,6 +180,7 @@ impl SplunkSender {
                 receiver_url: format!("{base}{SIMPLE_PATH}"),
                 login_url: format!("{base}{LOGIN_PATH}"),
                 session_header: None,
+                base,
             });
         }
         if targets.is_empty() {
@@ -467,6 +470,11 @@ impl Sender for SplunkSender {
     }
 
     /// splunkd answers each request: no record ever awaits a confirmation.
+    fn hosts(&self, now: Instant) -> Vec<crate::destination::HostState> {
+        let names = self.targets.iter().map(|t| t.base.clone());
+        self.rotation.states(names, now)
+    }
+
     fn poll_acks(&mut self, _now: Instant) -> AckReport {
         AckReport::default()
     }

@@ -1349,6 +1349,11 @@ impl Sender for RelpSender {
         outcome
     }
 
+    fn hosts(&self, now: Instant) -> Vec<crate::destination::HostState> {
+        let names = self.syslog.hosts.iter().map(ToString::to_string);
+        self.rotation.states(names, now)
+    }
+
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         RelpSender::poll_acks(self, now)
     }

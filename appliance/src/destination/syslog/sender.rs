@@ -701,6 +701,11 @@ impl Sender for SyslogSender {
         }
     }
 
+    fn hosts(&self, now: Instant) -> Vec<crate::destination::HostState> {
+        let names = self.syslog.hosts.iter().map(ToString::to_string);
+        self.rotation.states(names, now)
+    }
+
     fn poll_acks(&mut self, now: Instant) -> AckReport {
         SyslogSender::poll_acks(self, now)
     }
