@@ -168,6 +168,15 @@ fn gc_workload() -> Vec<Step> {
     ]
 }
 
+/// Whether `op` takes a segment away: its removal, or its rename to a spare file.
+fn retires_a_segment(op: &Op) -> bool {
+    match op {
+        Op::Remove(name) => name.ends_with(".seg"),
+        Op::Rename(from, to) => from.ends_with(".seg") && to.ends_with(".spare"),
+        _ => false,
+    }
+}
+
 #[test]
 fn s2_a_write_torn_at_every_byte_loses_no_accepted_record_and_delivers_nothing_corrupt() {
     let seed = seed("s2");
@@ -214,20 +223,21 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
 {
     let steps = gc_workload();
     let disk = record(&steps, small_config(), false);
-    // The workload really goes through every step named here.
+    // The workload really goes through every step named here (a new segment is created,
+    // or a spare file renamed to its name).
     let creates = disk
         .ops
         .iter()
-        .filter(|op| matches!(op, Op::Create(n) if n.ends_with(".seg")))
+        .filter(|op| match op {
+            Op::Create(n) => n.ends_with(".seg"),
+            Op::Rename(from, to) => from.ends_with(".spare") && to.ends_with(".seg"),
+            _ => false,
+        })
         .count();
     assert!(creates >= 3, "rotation: {:?}", disk.ops);
     assert!(disk.ops.iter().any(|op| matches!(op, Op::Rename(..))));
     assert!(
-        disk.ops
-            .iter()
-            .filter(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
-            .count()
-            >= 2,
+        disk.ops.iter().filter(|op| retires_a_segment(op)).count() >= 2,
         "segment removal: {:?}",
         disk.ops
     );
@@ -244,12 +254,9 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
 fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint() {
     let steps = gc_workload();
     let disk = record(&steps, small_config(), false);
-    // The first segment removal; cut right after it, before the directory fsync.
-    let remove = disk
-        .ops
-        .iter()
-        .position(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
-        .unwrap();
+    // The first segment removal (deleted or kept as a spare file); cut right after it,
+    // before the directory fsync.
+    let remove = disk.ops.iter().position(retires_a_segment).unwrap();
     let storage = SimStorage::new(Disk {
         cut_after_ops: Some(remove + 1),
         ..Disk::new()
@@ -257,7 +264,7 @@ fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint
     let oracle = run(storage.clone(), small_config(), NDEST, &steps, false);
     let disk = storage.with(|d| d.clone());
     let files = disk.durable_only();
-    let Op::Remove(orphan) = &disk.ops[remove] else {
+    let (Op::Remove(orphan) | Op::Rename(orphan, _)) = &disk.ops[remove] else {
         unreachable!()
     };
     assert!(files.contains_key(orphan), "the removal was not durable");
