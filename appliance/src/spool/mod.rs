@@ -3,7 +3,8 @@
 //! Every accepted event becomes an icsfwd-core record ([`icsfwd_core::record`]) appended to a
 //! segment file; each destination reads the records that name it, in order, and acknowledges
 //! them once its server confirmed them; a checkpoint persists those cursors and only then
-//! deletes segments every destination has passed. `docs/spool.md` has the on-disk layout,
+//! deletes segments every destination has passed (or keeps up to [`MAX_SPARES`] of their
+//! files as spares, reused as the next new segments). `docs/spool.md` has the on-disk layout,
 //! the crash-ordering argument and the quota arithmetic.
 //!
 //! Guarantees:
@@ -1490,7 +1491,8 @@ impl<S: Storage> Spool<S> {
     }
 
     /// Persists every cursor (temp file, fsync, rename, fsync of the directory) and only then
-    /// removes the segments every destination has passed (never the active one; a fully
+    /// removes the segments every destination has passed (deleted, or renamed to spare files:
+    /// [`Spool::retire_segment`]; never the active one; a fully
     /// delivered active segment is first replaced by a new, empty one), then fsyncs the
     /// directory again so the removals are durable before a later checkpoint forgets the
     /// evictions they held.
