@@ -3,8 +3,9 @@
 //! than reserved again with zeros. What is proven here on the real file system: the file is
 //! reused (same inode, no new reservation over many rotations), records read back exactly, the
 //! frames of the file's earlier use are never data (after a clean stop, and after a crash left
-//! frames of an unanswered batch among them), `spool verify` says ok, and the files stay within
-//! `max_bytes`. The power-cut sweeps over recycled segments are in `spool/crash.rs` (S3r).
+//! frames of an unanswered batch among them), a write ending inside the last earlier frame
+//! leaves zeros after it rather than a torn tail, `spool verify` says ok, and the files stay
+//! within `max_bytes`. The power-cut sweeps over recycled segments are in `spool/crash.rs` (S3r).
 
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
@@ -311,4 +312,36 @@ fn spare_files_found_at_open_are_kept_up_to_the_bound_and_the_quota() {
     let (_, recovery) = open(dir.path(), tight, 1);
     assert_eq!(recovery.spares, 0);
     assert!(files_ending(dir.path(), ".spare").is_empty());
+}
+
+#[test]
+fn a_write_ending_inside_the_last_earlier_frame_leaves_zeros_after_it_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut spool, _) = open(dir.path(), SpoolConfig::default(), 1);
+    append(&mut spool, &[1, 2, 3, 4, 5]);
+    deliver_all(&mut spool, &[1, 2, 3, 4, 5]);
+    append(&mut spool, &[6]);
+    deliver_all(&mut spool, &[6]);
+    // Segment 7 takes the first file: where its last earlier frame lies.
+    let active = dir.path().join(segment::file_name(7));
+    let earlier = records_in(&std::fs::read(&active).unwrap());
+    let last = earlier.last().unwrap().1.clone();
+    // Enough records (longer ones than before) to end inside that frame.
+    let len = frame(7, 200, "PLC stop").len();
+    let n = (1..20).find(|n| n * len > last.start).unwrap();
+    assert!(n * len < last.end, "{n} × {len} bytes end inside {last:?}");
+    let ids: Vec<u64> = (200..200 + n as u64).collect();
+    let seqs_written = append(&mut spool, &ids);
+    drop(spool);
+
+    // Without the zeros, the rest of that frame followed by the old zero tail would read as
+    // a torn tail: damage after a clean stop.
+    let (mut spool, recovery) = open(dir.path(), SpoolConfig::default(), 1);
+    assert!(
+        recovery.torn.is_empty() && recovery.corrupt.is_empty(),
+        "{recovery:?}"
+    );
+    assert_eq!(seqs(&spool.peek(dest(0), 100).unwrap()), seqs_written);
+    let report = verify(dir.path()).unwrap();
+    assert!(report.is_clean(), "{report}");
 }
