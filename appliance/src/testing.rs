@@ -17,7 +17,7 @@ pub mod spool {
         AppendError, CheckpointState, GroupCommit, GroupConfig, Handle, MAX_SEQ, OnFull, OpenError,
         Recovery, Spool, SpoolConfig, SpoolError, SpoolStats,
     };
-    pub use crate::spool::{PREALLOCATE_STEP, Resume, ZERO_FILL_BELOW};
+    pub use crate::spool::{MAX_SPARES, PREALLOCATE_STEP, Resume, ZERO_FILL_BELOW};
 
     /// An event held as its record body.
     pub mod packed {
@@ -46,7 +46,9 @@ pub mod spool {
 
     /// Segment file names.
     pub mod segment {
-        pub use crate::spool::segment::{file_name, parse_file_name};
+        pub use crate::spool::segment::{
+            file_name, parse_file_name, parse_spare_file_name, spare_file_name,
+        };
     }
 
     /// The storage seam: the real file system, and the trait a test implements to cut power

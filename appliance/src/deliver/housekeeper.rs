@@ -27,6 +27,9 @@ pub struct HousekeepingStats {
     pub checkpoints: u64,
     /// Segments removed by them.
     pub segments_removed: u64,
+    /// Of [`segments_removed`](HousekeepingStats::segments_removed), those kept as spare
+    /// files to be reused as new segments (`docs/spool.md`, "Spare segment files").
+    pub segments_spared: u64,
     /// Checkpoints that failed.
     pub errors: u64,
     /// The last error.
@@ -95,6 +98,7 @@ impl Housekeeper {
                 self.stats.update(|s| {
                     s.checkpoints += 1;
                     s.segments_removed += outcome.segments_removed as u64;
+                    s.segments_spared += outcome.segments_spared as u64;
                 });
                 true
             }

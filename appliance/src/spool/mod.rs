@@ -3,7 +3,8 @@
 //! Every accepted event becomes an icsfwd-core record ([`icsfwd_core::record`]) appended to a
 //! segment file; each destination reads the records that name it, in order, and acknowledges
 //! them once its server confirmed them; a checkpoint persists those cursors and only then
-//! deletes segments every destination has passed. `docs/spool.md` has the on-disk layout,
+//! deletes segments every destination has passed (or keeps up to [`MAX_SPARES`] of their
+//! files as spares, reused as the next new segments). `docs/spool.md` has the on-disk layout,
 //! the crash-ordering argument and the quota arithmetic.
 //!
 //! Guarantees:
@@ -83,6 +84,20 @@ pub const PREALLOCATE_STEP: u64 = 1 << 20;
 /// several blocks at once pays one journal commit for all of them, so large batches pay it
 /// per many blocks and `fallocate` is then the cheaper way.
 pub const ZERO_FILL_BELOW: u64 = 8 << 10;
+
+/// How many delivered segment files the spool keeps as spares for the next new segments
+/// (`docs/spool.md`, "Spare segment files"): 2. A segment started at a checkpoint takes
+/// one and the segment that checkpoint removes becomes the next, so one covers a steady
+/// trickle; the second covers a rotation by size between two checkpoints.
+pub const MAX_SPARES: usize = 2;
+
+/// How close to the end of a recycled file's earlier frames a write must end for the spool
+/// to write zeros up to that end with it: one 4 KiB page (the most a sector-aligned write
+/// pads) and two of the largest frames. A write ending further before it leaves at most two
+/// damaged fragments and then at least one whole earlier frame, which ends the data
+/// ([`segment`] module docs); without the zeros, the rest of the last earlier frame would
+/// be followed by padding and read as a torn tail.
+const STALE_GUARD: u64 = 4096 + 2 * MAX_FRAME as u64;
 
 /// What to do with an append that does not fit in `SpoolConfig::max_bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -477,6 +492,11 @@ pub struct Recovery {
     pub torn: Vec<(String, TornTail)>,
     /// Bytes cut off the active segment (its torn tail).
     pub truncated_bytes: u64,
+    /// Bytes cut off the active segment after its data that were frames of the file's
+    /// earlier use (a recycled segment file): not damage, a clean stop leaves them too.
+    pub stale_bytes: u64,
+    /// Spare segment files kept for the next new segments.
+    pub spares: usize,
     /// Corrupt frames skipped and counted: segment file name and frame.
     pub corrupt: Vec<(String, SkippedFrame)>,
     /// The checkpoint file.
@@ -532,8 +552,15 @@ pub struct SpoolStats {
     /// Of [`preallocated`](SpoolStats::preallocated), those that wrote zeros
     /// ([`ZERO_FILL_BELOW`]).
     pub zero_filled: u64,
-    /// Segments removed.
+    /// Segments removed (deleted, or kept as a spare file).
     pub segments_removed: u64,
+    /// New segments that took a spare file instead of creating one (no reservation needed
+    /// inside its length).
+    pub segments_recycled: u64,
+    /// Spare segment files on disk (at most [`MAX_SPARES`]) and their bytes.
+    pub spares: u64,
+    /// The bytes of the spare segment files.
+    pub spare_bytes: u64,
     /// Torn tails found at open.
     pub torn: u64,
     /// Corrupt frames skipped at open.
@@ -565,8 +592,11 @@ impl SpoolStats {
 /// What one [`Spool::checkpoint`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CheckpointOutcome {
-    /// Segments removed after the checkpoint was durable.
+    /// Segments removed after the checkpoint was durable (deleted, or kept as a spare).
     pub segments_removed: usize,
+    /// Of [`segments_removed`](CheckpointOutcome::segments_removed), those kept as spare
+    /// files.
+    pub segments_spared: usize,
     /// Their bytes.
     pub bytes_removed: u64,
 }
@@ -581,6 +611,9 @@ struct Segment {
     allocated: u64,
     /// Bytes of evicted records in it.
     evicted_bytes: u64,
+    /// A recycled file: how far the frames of its earlier use may reach (0: none after the
+    /// data). See [`STALE_GUARD`].
+    stale_end: u64,
     /// Per destination, the highest sequence number in it that names the destination (0:
     /// none). Evicted records may still count (conservative) until a rescan.
     last_for: [u64; MAX_DESTINATIONS],
@@ -592,6 +625,7 @@ impl Segment {
             len: 0,
             allocated: 0,
             evicted_bytes: 0,
+            stale_end: 0,
             last_for: [0; MAX_DESTINATIONS],
         }
     }
@@ -603,6 +637,15 @@ impl Segment {
             }
         }
     }
+}
+
+/// A delivered segment's file kept for reuse, `<its first seq>.spare`.
+#[derive(Debug, Clone, Copy)]
+struct Spare {
+    /// The file's length.
+    len: u64,
+    /// How far its frames may reach (the rest is zeros).
+    stale_end: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -731,6 +774,8 @@ pub struct Spool<S: Storage = FsStorage> {
     names: Vec<String>,
     /// By first sequence number.
     segments: BTreeMap<u64, Segment>,
+    /// Spare segment files by the sequence number in their name, at most [`MAX_SPARES`].
+    spares: BTreeMap<u64, Spare>,
     next_seq: u64,
     cursors: Vec<Cursor>,
     /// Per destination, every record for it above its acknowledged sequence number that a
@@ -794,6 +839,8 @@ impl<S: Storage> Spool<S> {
         let mut stats = self.stats.clone();
         stats.live_bytes = self.live_bytes;
         stats.disk_bytes = self.segments.values().map(|s| s.len).sum();
+        stats.spares = self.spares.len() as u64;
+        stats.spare_bytes = self.spare_bytes();
         stats.failed = self.failed;
         stats.destinations = self
             .names
@@ -935,13 +982,26 @@ impl<S: Storage> Spool<S> {
             return Ok(());
         }
         let path = self.dir.join(segment::file_name(active));
-        let end = self.segments.get(&active).map_or(0, |s| s.len);
+        let (end, stale_end) = self
+            .segments
+            .get(&active)
+            .map_or((0, 0), |s| (s.len, s.stale_end));
         let bytes = frames.len() as u64;
         self.batch_bytes = self.batch_bytes.saturating_mul(3).saturating_add(bytes) / 4;
         self.preallocate(active, &path, end + bytes);
+        // In a recycled file, a write ending shortly before the end of its earlier frames
+        // writes zeros up to that end ([`STALE_GUARD`]).
+        let written_end = end + bytes;
+        let data = if stale_end > written_end && written_end + STALE_GUARD >= stale_end {
+            let mut padded = frames.to_vec();
+            padded.resize(frames.len() + (stale_end - written_end) as usize, 0);
+            std::borrow::Cow::Owned(padded)
+        } else {
+            std::borrow::Cow::Borrowed(frames)
+        };
         let written = self
             .storage
-            .write_at(&path, end, frames)
+            .write_at(&path, end, &data)
             .and_then(|()| self.storage.sync_data(&path));
         if let Err(source) = written {
             self.failed = true;
@@ -962,6 +1022,11 @@ impl<S: Storage> Spool<S> {
             });
         }
         self.stats.fsyncs += 1;
+        if let Some(seg) = self.segments.get_mut(&active)
+            && end + data.len() as u64 >= seg.stale_end
+        {
+            seg.stale_end = 0;
+        }
         Ok(())
     }
 
@@ -974,7 +1039,8 @@ impl<S: Storage> Spool<S> {
     /// the write that follows fails on its own if the disk is full.
     fn preallocate(&mut self, first: u64, path: &Path, upto: u64) {
         let segment_bytes = self.config.segment_bytes;
-        let live_bytes = self.live_bytes;
+        // The spare files count against the quota as the segment files do.
+        let live_bytes = self.live_bytes.saturating_add(self.spare_bytes());
         let max_bytes = self.config.max_bytes;
         let Some(seg) = self.segments.get_mut(&first) else {
             return;
@@ -1054,14 +1120,21 @@ impl<S: Storage> Spool<S> {
         self.start_segment()
     }
 
-    /// Creates the segment for `next_seq` and makes its directory entry durable.
+    /// Creates the segment for `next_seq` — by renaming a spare file to its name when there
+    /// is one, else as a new empty file — and makes its directory entry durable before
+    /// anything is written into it.
     fn start_segment(&mut self) -> Result<u64, SpoolError> {
         let first = self.next_seq;
         let path = self.dir.join(segment::file_name(first));
-        let created = self
-            .storage
-            .create(&path)
-            .and_then(|()| self.storage.sync_dir(&self.dir));
+        let spare = self.spares.pop_first();
+        let created = match spare {
+            Some((old, _)) => {
+                let from = self.dir.join(segment::spare_file_name(old));
+                self.storage.rename(&from, &path)
+            }
+            None => self.storage.create(&path),
+        }
+        .and_then(|()| self.storage.sync_dir(&self.dir));
         if let Err(source) = created {
             self.failed = true;
             return Err(SpoolError::Io {
@@ -1069,8 +1142,72 @@ impl<S: Storage> Spool<S> {
                 source,
             });
         }
-        self.segments.insert(first, Segment::empty());
+        let mut seg = Segment::empty();
+        if let Some((_, spare)) = spare {
+            // Its blocks are written already: appends inside them are overwrites.
+            seg.allocated = spare.len;
+            seg.stale_end = spare.stale_end;
+            self.stats.segments_recycled += 1;
+        }
+        self.segments.insert(first, seg);
         Ok(first)
+    }
+
+    /// The bytes of the spare files.
+    fn spare_bytes(&self) -> u64 {
+        self.spares.values().map(|s| s.len).sum()
+    }
+
+    /// The bytes of every segment file (reserved tails included) and spare file.
+    fn file_bytes(&self) -> u64 {
+        let segments: u64 = self.segments.values().map(|s| s.len.max(s.allocated)).sum();
+        segments.saturating_add(self.spare_bytes())
+    }
+
+    /// How many spare files may be kept: none on a storage that cannot write inside a file
+    /// ([`Storage::overwrites`]).
+    fn spare_limit(&self) -> usize {
+        if self.storage.overwrites() {
+            MAX_SPARES
+        } else {
+            0
+        }
+    }
+
+    /// Removes the delivered segment `first` (at `path`, `seg` already taken out of the
+    /// segments): renamed to a spare file while fewer than the limit are kept and the files
+    /// stay within [`SpoolConfig::max_bytes`], else deleted. Returns whether it was kept.
+    fn retire_segment(&mut self, first: u64, path: &Path, seg: &Segment) -> io::Result<bool> {
+        let len = match self.storage.len(path) {
+            Ok(len) if self.spares.len() < self.spare_limit() => len,
+            _ => 0,
+        };
+        if len > 0 && self.file_bytes().saturating_add(len) <= self.config.max_bytes {
+            self.storage
+                .rename(path, &self.dir.join(segment::spare_file_name(first)))?;
+            let stale_end = seg.len.max(seg.stale_end);
+            self.spares.insert(first, Spare { len, stale_end });
+            return Ok(true);
+        }
+        self.storage.remove(path)?;
+        Ok(false)
+    }
+
+    /// Deletes spare files beyond the limit, or while the files exceed
+    /// [`SpoolConfig::max_bytes`]. Returns how many (their removal wants a directory fsync).
+    fn trim_spares(&mut self) -> io::Result<usize> {
+        let mut removed = 0;
+        while !self.spares.is_empty()
+            && (self.spares.len() > self.spare_limit() || self.file_bytes() > self.config.max_bytes)
+        {
+            let Some((name, _)) = self.spares.pop_last() else {
+                break;
+            };
+            self.storage
+                .remove(&self.dir.join(segment::spare_file_name(name)))?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// Whether some configured destination still waits for `alert`.
@@ -1434,7 +1571,8 @@ impl<S: Storage> Spool<S> {
     }
 
     /// Persists every cursor (temp file, fsync, rename, fsync of the directory) and only then
-    /// removes the segments every destination has passed (never the active one; a fully
+    /// removes the segments every destination has passed (deleted, or renamed to spare files:
+    /// [`Spool::retire_segment`]; never the active one; a fully
     /// delivered active segment is first replaced by a new, empty one), then fsyncs the
     /// directory again so the removals are durable before a later checkpoint forgets the
     /// evictions they held.
@@ -1489,19 +1627,33 @@ impl<S: Storage> Spool<S> {
         let mut outcome = CheckpointOutcome::default();
         for first in removable {
             let path = self.dir.join(segment::file_name(first));
-            self.storage
-                .remove(&path)
-                .map_err(io_err(format!("removing {}", path.display())))?;
-            if let Some(seg) = self.segments.remove(&first) {
-                self.live_bytes = self
-                    .live_bytes
-                    .saturating_sub(seg.len.saturating_sub(seg.evicted_bytes));
-                outcome.bytes_removed += seg.len;
-            }
+            let Some(seg) = self.segments.remove(&first) else {
+                continue;
+            };
+            let spared = self.retire_segment(first, &path, &seg);
+            let spared = match spared {
+                Ok(spared) => spared,
+                Err(source) => {
+                    // Still on disk: the next checkpoint removes it.
+                    self.segments.insert(first, seg);
+                    return Err(SpoolError::Io {
+                        what: format!("removing {}", path.display()),
+                        source,
+                    });
+                }
+            };
+            self.live_bytes = self
+                .live_bytes
+                .saturating_sub(seg.len.saturating_sub(seg.evicted_bytes));
+            outcome.bytes_removed += seg.len;
             outcome.segments_removed += 1;
+            outcome.segments_spared += usize::from(spared);
             self.stats.segments_removed += 1;
         }
-        if outcome.segments_removed > 0 {
+        let trimmed = self
+            .trim_spares()
+            .map_err(io_err("removing a spare segment file"))?;
+        if outcome.segments_removed > 0 || trimmed > 0 {
             self.storage
                 .sync_dir(&self.dir)
                 .map_err(io_err("making segment removals durable"))?;
@@ -1585,11 +1737,13 @@ enum Walk {
     Stop,
 }
 
-/// Whether `name` is a file the spool writes (a segment, the checkpoint, the progress log,
+/// Whether `name` is a file the spool writes (a segment, a spare segment file, the
+/// checkpoint, the progress log,
 /// their temp files, or the lock):
 /// anything else in the directory is reported as unknown, never touched.
 pub(crate) fn is_spool_file(name: &str) -> bool {
     segment::parse_file_name(name).is_some()
+        || segment::parse_spare_file_name(name).is_some()
         || name == cursor::FILE
         || name == cursor::TEMP
         || name == progress::FILE

@@ -15,6 +15,8 @@
 //!    of another destination the spool still holds records for stops the open;
 //! 7. [`Spool::cut_torn_tail`]: only the active segment's, after [`remove_interrupted_checkpoint`]
 //!    (nothing is written before the scan, so a refused spool is left exactly as it was);
+//!    [`Spool::cut_stale_tail`]: the frames of a recycled active segment's earlier use;
+//!    [`Spool::adopt_spares`]: the spare segment files kept, beyond the bound removed;
 //! 8. [`next_seq`]: numbering goes on after everything the files name;
 //! 9. [`Spool::apply_progress_hints`]: the confirmed hints move their cursors on;
 //! 10. [`Spool::start_at_oldest_segment`]: read hints at the oldest segment, evictions of
@@ -89,6 +91,8 @@ impl<S: Storage> Spool<S> {
             records: 0,
             torn: Vec::new(),
             truncated_bytes: 0,
+            stale_bytes: 0,
+            spares: 0,
             corrupt: Vec::new(),
             checkpoint: checkpoint_state,
             destinations: Vec::new(),
@@ -103,6 +107,8 @@ impl<S: Storage> Spool<S> {
         check_contested(&positions.contested, &spool.names, &spool.cursors)?;
         remove_interrupted_checkpoint(&mut spool.storage, dir, &listing.files)?;
         recovery.truncated_bytes = spool.cut_torn_tail(scanned.active_tail)?;
+        recovery.stale_bytes = spool.cut_stale_tail(scanned.active_stale)?;
+        recovery.spares = spool.adopt_spares(&listing.spares)?;
         spool.next_seq = next_seq(scanned.max_seq, checkpoint.next_seq, &spool.cursors)?;
         recovery.progress = spool.apply_progress_hints(hints);
         spool.start_at_oldest_segment();
@@ -131,6 +137,7 @@ impl<S: Storage> Spool<S> {
             config,
             names: destinations.to_vec(),
             segments: BTreeMap::new(),
+            spares: BTreeMap::new(),
             next_seq: 1,
             read: vec![VecDeque::new(); destinations.len()],
             cursors,
@@ -161,6 +168,7 @@ impl<S: Storage> Spool<S> {
         let mut scanned = Scanned {
             max_seq: 0,
             active_tail: None,
+            active_stale: None,
         };
         for (i, (first, name)) in segments.iter().enumerate() {
             let (outcome, max_seq) = self.scan_segment(*first, hints)?;
@@ -176,6 +184,9 @@ impl<S: Storage> Spool<S> {
                 if i + 1 == segments.len() {
                     scanned.active_tail = Some(torn);
                 }
+            }
+            if i + 1 == segments.len() {
+                scanned.active_stale = outcome.stale;
             }
             // An empty segment still says where numbering goes on.
             scanned.max_seq = scanned.max_seq.max(first.saturating_sub(1));
@@ -252,6 +263,10 @@ impl<S: Storage> Spool<S> {
         // A preallocated tail (zeros after the data) is not data: appends go on before it.
         seg.len = outcome.data_len;
         seg.allocated = len;
+        // A recycled file's earlier frames may reach up to its end.
+        if outcome.stale.is_some() {
+            seg.stale_end = len;
+        }
         self.live_bytes += seg.len.saturating_sub(seg.evicted_bytes);
         self.segments.insert(first, seg);
         Ok((outcome, max_seq))
@@ -289,6 +304,72 @@ impl<S: Storage> Spool<S> {
             .saturating_sub(len.saturating_sub(evicted_bytes))
             + torn.start.saturating_sub(evicted_bytes);
         Ok(len - torn.start)
+    }
+
+    /// Step 7, after the torn tail: cuts the frames of a recycled active segment's earlier
+    /// use off its file, from `stale` (where its data ends) on (truncate, then fsync), so
+    /// that what an unanswered batch may have left among them can never be read as data
+    /// later. Returns the bytes cut. Not damage: a clean stop leaves them too.
+    ///
+    /// # Errors
+    ///
+    /// The cut failed.
+    pub(super) fn cut_stale_tail(&mut self, stale: Option<u64>) -> Result<u64, OpenError> {
+        let (Some(stale), Some((&first, _))) = (stale, self.segments.last_key_value()) else {
+            return Ok(0);
+        };
+        let path = self.dir.join(segment::file_name(first));
+        let len = self
+            .storage
+            .len(&path)
+            .and_then(|len| {
+                self.storage.truncate(&path, stale)?;
+                self.storage.sync_file(&path)?;
+                Ok(len)
+            })
+            .map_err(open_err(format!(
+                "cutting the earlier frames of the recycled segment {}",
+                path.display()
+            )))?;
+        if let Some(seg) = self.segments.get_mut(&first) {
+            seg.allocated = stale;
+            seg.stale_end = 0;
+        }
+        Ok(len.saturating_sub(stale))
+    }
+
+    /// Step 7, last: keeps the spare segment files of `spares` (by the sequence number in
+    /// their names) for the next new segments and removes those beyond [`super::MAX_SPARES`]
+    /// or the quota (then fsyncs the directory). Returns how many are kept.
+    ///
+    /// # Errors
+    ///
+    /// A spare cannot be read or removed.
+    pub(super) fn adopt_spares(&mut self, spares: &[(u64, String)]) -> Result<usize, OpenError> {
+        for (seq, name) in spares {
+            let path = self.dir.join(name);
+            let len = self
+                .storage
+                .len(&path)
+                .map_err(open_err(format!("reading {}", path.display())))?;
+            // What it holds is not known without reading it: frames may reach its end.
+            self.spares.insert(
+                *seq,
+                super::Spare {
+                    len,
+                    stale_end: len,
+                },
+            );
+        }
+        let removed = self
+            .trim_spares()
+            .map_err(open_err("removing a spare segment file"))?;
+        if removed > 0 {
+            self.storage
+                .sync_dir(&self.dir)
+                .map_err(open_err("making spare removals durable"))?;
+        }
+        Ok(self.spares.len())
     }
 
     /// Step 9: moves each destination whose progress hint the scan confirmed on to it (a
@@ -339,6 +420,9 @@ pub(super) struct Scanned {
     pub(super) max_seq: u64,
     /// The torn tail of the active (last) segment, for step 7.
     pub(super) active_tail: Option<TornTail>,
+    /// Where the frames of the active segment's earlier use begin (a recycled file), for
+    /// step 7.
+    pub(super) active_stale: Option<u64>,
 }
 
 /// The spool directory's files by kind (step 2).
@@ -348,6 +432,8 @@ pub(super) struct Listing {
     pub(super) files: Vec<String>,
     /// The segment files, by first sequence number, in sequence order.
     pub(super) segments: Vec<(u64, String)>,
+    /// The spare segment files, by the sequence number in their names.
+    pub(super) spares: Vec<(u64, String)>,
     /// The files the spool does not write (reported, never touched).
     pub(super) unknown: Vec<String>,
 }
@@ -401,6 +487,11 @@ pub(super) fn list_directory(storage: &mut dyn Storage, dir: &Path) -> Result<Li
         .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
         .collect();
     segments.sort();
+    let mut spares: Vec<(u64, String)> = files
+        .iter()
+        .filter_map(|f| segment::parse_spare_file_name(f).map(|seq| (seq, f.clone())))
+        .collect();
+    spares.sort();
     let unknown = files
         .iter()
         .filter(|f| !is_spool_file(f))
@@ -409,6 +500,7 @@ pub(super) fn list_directory(storage: &mut dyn Storage, dir: &Path) -> Result<Li
     Ok(Listing {
         files,
         segments,
+        spares,
         unknown,
     })
 }
@@ -673,6 +765,8 @@ mod tests {
             records: 0,
             torn: Vec::new(),
             truncated_bytes: 0,
+            stale_bytes: 0,
+            spares: 0,
             corrupt: Vec::new(),
             checkpoint: state,
             destinations: Vec::new(),

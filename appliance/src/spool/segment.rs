@@ -14,6 +14,17 @@
 //! format reads as padding. [`ScanOutcome::data_len`] is where the data ends (the spool
 //! appends there); a write cut short inside the preallocated part is still a torn tail.
 //!
+//! A segment's file may also be a recycled one (`docs/spool.md`, "Spare segment files"): a
+//! fully delivered segment's file renamed to the next segment's name and written again from
+//! its start. The frames of its earlier use stay after the new data until they are
+//! overwritten. Their sequence numbers are all below the segment's name (numbers only grow,
+//! and the name is the next number when the file was taken), so the rule is: in segment `S`,
+//! a whole frame with a sequence number below `S` is *stale*: the data ends before it, and
+//! nothing from the end of the data on is data ([`ScanOutcome::stale`]). Zeros and damaged
+//! fragments between the data's end and the first stale frame (an overwritten old frame's
+//! rest, a write cut short, a sector padded with zeros) are part of that stale tail, not
+//! corruption; a damaged frame followed by a valid frame of `S` is still corruption.
+//!
 //! (The example is the unit test `doc_examples::module_example` below: this module is
 //! internal to the crate, so its example names crate paths.)
 
@@ -33,9 +44,28 @@ pub fn file_name(first_seq: u64) -> String {
     format!("{first_seq:020}{SUFFIX}")
 }
 
+/// The file name suffix of a spare segment file (`docs/spool.md`, "Spare segment files").
+pub(crate) const SPARE_SUFFIX: &str = ".spare";
+
+/// The name a delivered segment `first_seq` gets while it is kept as a spare file.
+pub fn spare_file_name(first_seq: u64) -> String {
+    format!("{first_seq:020}{SPARE_SUFFIX}")
+}
+
 /// The first sequence number a segment file name stands for, or `None` for any other name.
 pub fn parse_file_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(SUFFIX)?;
+    parse_numbered(name, SUFFIX)
+}
+
+/// The sequence number a spare file name carries (its segment's), or `None` for any other
+/// name.
+pub fn parse_spare_file_name(name: &str) -> Option<u64> {
+    parse_numbered(name, SPARE_SUFFIX)
+}
+
+/// `<20 decimal digits><suffix>`: the number.
+fn parse_numbered(name: &str, suffix: &str) -> Option<u64> {
+    let digits = name.strip_suffix(suffix)?;
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -69,6 +99,10 @@ pub(crate) struct ScanOutcome {
     /// Where the data ends: after the last frame or the torn tail. Zeros after it (up to
     /// `whole_len`) are padding: the preallocated tail of a segment.
     pub data_len: u64,
+    /// Where the frames of a recycled file's earlier use begin (the data's end, followed by
+    /// a whole frame whose sequence number is below the segment's name): nothing from here
+    /// to the end of the file is data. The scan stopped at the first stale frame.
+    pub stale: Option<u64>,
 }
 
 /// How much a scan reads per call.
@@ -87,6 +121,11 @@ const CHUNK: usize = 64 * 1024;
 /// corruption; a segment written without preallocation ends at a delimiter and never has
 /// padding there.
 ///
+/// A record whose sequence number is below the segment's name (taken from `path`'s file
+/// name) is a stale frame of a recycled file (module docs): the data ends after the last
+/// record before it, the damaged frames between are dropped from `skipped` (they are the
+/// stale tail's), and the scan stops ([`ScanOutcome::stale`]).
+///
 /// # Errors
 ///
 /// An I/O error of the storage.
@@ -97,6 +136,13 @@ pub(crate) fn scan(
     end: u64,
     mut on_record: impl FnMut(Record, Range<u64>) -> bool,
 ) -> io::Result<ScanOutcome> {
+    let first_seq = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(parse_file_name)
+        .unwrap_or(0);
+    // The end of the last record delivered: where the data ends if a stale frame follows.
+    let mut records_end = start;
     let mut decoder = Decoder::new();
     let mut outcome = ScanOutcome {
         whole_len: start,
@@ -133,9 +179,14 @@ pub(crate) fn scan(
             let span = decoder.last_frame();
             let base = start + padding;
             let span = base + span.start..base + span.end;
-            outcome.data_len = span.end;
             match frame {
+                Ok(record) if record.seq < first_seq => {
+                    end_at_stale_frame(&mut outcome, records_end);
+                    return Ok(outcome);
+                }
                 Ok(record) => {
+                    outcome.data_len = span.end;
+                    records_end = span.end;
                     outcome.records += 1;
                     outcome.whole_len = span.end;
                     if !on_record(record, span) {
@@ -143,6 +194,7 @@ pub(crate) fn scan(
                     }
                 }
                 Err(error) if error.must_refuse() => {
+                    outcome.data_len = span.end;
                     outcome.refused = Some(SkippedFrame {
                         offset: span.start,
                         len: span.end - span.start,
@@ -151,6 +203,7 @@ pub(crate) fn scan(
                     break 'read;
                 }
                 Err(error) => {
+                    outcome.data_len = span.end;
                     outcome.whole_len = span.end;
                     outcome.skipped.push(SkippedFrame {
                         offset: span.start,
@@ -177,6 +230,16 @@ pub(crate) fn scan(
         }
     }
     Ok(outcome)
+}
+
+/// A stale frame was found (see [`scan`]): the data ends at `records_end`, after the last
+/// record, and the damaged frames after it belong to the stale tail.
+fn end_at_stale_frame(outcome: &mut ScanOutcome, records_end: u64) {
+    outcome.skipped.retain(|s| s.offset < records_end);
+    outcome.data_len = records_end;
+    outcome.whole_len = records_end;
+    outcome.torn = None;
+    outcome.stale = Some(records_end);
 }
 
 /// A damaged last frame with padding after it is a write cut short inside a preallocated
@@ -229,8 +292,13 @@ mod tests {
 
     /// Scans `bytes` as a whole segment file: the spans seen and the outcome.
     fn scan_bytes(bytes: &[u8]) -> (Vec<(u64, Range<u64>)>, ScanOutcome) {
+        scan_segment_bytes(1, bytes)
+    }
+
+    /// Scans `bytes` as the whole file of segment `first`: the spans seen and the outcome.
+    fn scan_segment_bytes(first: u64, bytes: &[u8]) -> (Vec<(u64, Range<u64>)>, ScanOutcome) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(file_name(1));
+        let path = dir.path().join(file_name(first));
         std::fs::write(&path, bytes).unwrap();
         let mut seen = Vec::new();
         let outcome = scan(
@@ -313,6 +381,87 @@ mod tests {
         let (_, outcome) = scan_bytes(&damaged);
         assert_eq!(outcome.skipped.len(), 1);
         assert_eq!(outcome.torn, None);
+    }
+    /// Frames `seqs` back to back, and where each ends.
+    fn frames(seqs: &[u64]) -> (Vec<u8>, Vec<u64>) {
+        let mut bytes = Vec::new();
+        let mut ends = Vec::new();
+        for &seq in seqs {
+            bytes.extend_from_slice(&frame(seq));
+            ends.push(bytes.len() as u64);
+        }
+        (bytes, ends)
+    }
+
+    #[test]
+    fn frames_below_the_segments_name_are_stale_and_end_the_data() {
+        // Segment 10 recycled from segment 3: new records 10 and 11 written over the old
+        // ones, whose frames 5 and 6 are still there, then the old file's zero tail.
+        let (mut bytes, ends) = frames(&[10, 11]);
+        bytes.extend_from_slice(&frames(&[5, 6]).0);
+        bytes.resize(bytes.len() + 300, 0);
+
+        let (seen, outcome) = scan_segment_bytes(10, &bytes);
+        let seqs: Vec<u64> = seen.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, [10, 11]);
+        assert!(outcome.skipped.is_empty(), "{outcome:?}");
+        assert_eq!(outcome.torn, None);
+        assert_eq!(outcome.stale, Some(ends[1]));
+        assert_eq!(outcome.data_len, ends[1]);
+        assert_eq!(outcome.whole_len, ends[1], "appends go on after the data");
+
+        // The same bytes as segment 3 (the name its frames were written under): all data.
+        let (seen, outcome) = scan_segment_bytes(3, &frames(&[3, 4, 5, 6]).0);
+        assert_eq!(seen.len(), 4);
+        assert_eq!(outcome.stale, None);
+    }
+
+    #[test]
+    fn zeros_and_a_damaged_fragment_before_stale_frames_are_the_stale_tail_not_corruption() {
+        // Data, a sector padded with zeros, the second half of an old frame the padding cut,
+        // then whole old frames.
+        let (mut bytes, ends) = frames(&[20, 21]);
+        bytes.resize(bytes.len() + 150, 0);
+        let cut = frame(7);
+        bytes.extend_from_slice(&cut[cut.len() / 2..]);
+        bytes.extend_from_slice(&frames(&[8, 9]).0);
+        let (seen, outcome) = scan_segment_bytes(20, &bytes);
+        assert_eq!(seen.len(), 2);
+        assert!(outcome.skipped.is_empty(), "{outcome:?}");
+        assert_eq!(outcome.torn, None);
+        assert_eq!(outcome.stale, Some(ends[1]));
+        assert_eq!(outcome.data_len, ends[1]);
+
+        // A write cut short over the old frames: the new frame's first half merges with the
+        // rest of an old one; the old frames after it still end the data.
+        let (mut bytes, ends) = frames(&[20]);
+        let new = frame(21);
+        bytes.extend_from_slice(&new[..new.len() / 2]);
+        let old = frames(&[7, 8, 9]).0;
+        bytes.extend_from_slice(&old[bytes.len()..]);
+        let (seen, outcome) = scan_segment_bytes(20, &bytes);
+        assert_eq!(seen.len(), 1);
+        assert!(outcome.skipped.is_empty(), "{outcome:?}");
+        assert_eq!(outcome.torn, None);
+        assert_eq!(outcome.stale, Some(ends[0]));
+    }
+
+    #[test]
+    fn a_damaged_frame_followed_by_a_record_of_the_segment_is_still_corruption() {
+        let (a, b, c) = (frame(30), frame(31), frame(32));
+        let mut bytes = a.clone();
+        bytes.extend_from_slice(&b[..b.len() / 2]);
+        bytes.push(0);
+        bytes.extend_from_slice(&c);
+        let data_end = bytes.len() as u64;
+        bytes.extend_from_slice(&frames(&[11, 12]).0);
+        let (seen, outcome) = scan_segment_bytes(30, &bytes);
+        let seqs: Vec<u64> = seen.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, [30, 32]);
+        assert_eq!(outcome.skipped.len(), 1, "{outcome:?}");
+        assert_eq!(outcome.skipped[0].offset, a.len() as u64);
+        assert_eq!(outcome.stale, Some(data_end));
+        assert_eq!(outcome.data_len, data_end);
     }
 }
 

@@ -102,6 +102,14 @@ pub trait Storage: Send {
         }
     }
 
+    /// Whether [`write_at`](Storage::write_at) writes anywhere inside a file (not only at
+    /// its end). The spool reuses a delivered segment's file for a new segment only then
+    /// (`docs/spool.md`, "Spare segment files"): its records are written over the old
+    /// ones. The default, for a storage that only appends, is `false`.
+    fn overwrites(&self) -> bool {
+        false
+    }
+
     /// Reserves the blocks of `path` up to `len` bytes (`fallocate(2)`): the file is at least
     /// `len` bytes long afterwards, the new bytes read as zeros, and writes inside it change
     /// neither its length nor its block map. The default reserves nothing. Best effort: the
@@ -247,6 +255,10 @@ impl Storage for FsStorage {
 
     fn sync_data(&mut self, path: &Path) -> io::Result<()> {
         self.file(path)?.sync_data()
+    }
+
+    fn overwrites(&self) -> bool {
+        true
     }
 
     fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {

@@ -64,6 +64,9 @@ pub struct SegmentReport {
     /// The bytes after the last whole frame of the newest segment while a service writes the
     /// spool: a write in progress, not damage (then `torn` is `None`).
     pub writing: Option<TornTail>,
+    /// A recycled segment file: where the frames of its earlier use begin, after the data
+    /// (not data, not damage: `docs/spool.md`, "Spare segment files").
+    pub stale: Option<u64>,
     /// A genuine record this version cannot read (the scan of this segment stopped there).
     pub refused: Option<SkippedFrame>,
     /// The segment was listed but gone when it was read: the running service's checkpoint
@@ -163,6 +166,8 @@ pub struct VerifyReport {
     pub checkpoint_version: Option<u64>,
     /// Files the spool does not know.
     pub unknown_files: Vec<String>,
+    /// Spare segment files: delivered segments kept for reuse (no data).
+    pub spare_files: Vec<String>,
     /// Records whose sequence number appeared before them.
     pub repeated: u64,
     /// Records whose sequence number, seen nowhere before, is below the highest before them.
@@ -239,6 +244,12 @@ impl fmt::Display for VerifyReport {
             fmt_segment(f, s)?;
         }
         self.fmt_sequence(f)?;
+        for name in &self.spare_files {
+            writeln!(
+                f,
+                "  spare segment file {name}: delivered, kept to be reused as a new segment"
+            )?;
+        }
         for name in &self.unknown_files {
             writeln!(f, "  unknown file {name} (ignored)")?;
         }
@@ -380,6 +391,13 @@ fn fmt_segment(f: &mut fmt::Formatter<'_>, s: &SegmentReport) -> fmt::Result {
             f,
             "    torn tail at offset {} ({} bytes): a write cut short, never acknowledged",
             t.start, t.bytes
+        )?;
+    }
+    if let Some(offset) = s.stale {
+        writeln!(
+            f,
+            "    data ends at offset {offset}: a reused segment file, the frames after it are \
+             from its earlier use (delivered, not data)"
         )?;
     }
     if let Some(t) = s.writing {
@@ -609,6 +627,12 @@ fn verify_inner(
         .filter_map(|f| segment::parse_file_name(f).map(|seq| (seq, f.clone())))
         .collect();
     segment_names.sort();
+    let mut spare_files: Vec<String> = files
+        .iter()
+        .filter(|f| segment::parse_spare_file_name(f).is_some())
+        .cloned()
+        .collect();
+    spare_files.sort();
     let mut report = VerifyReport {
         dir: dir.to_path_buf(),
         segments: Vec::new(),
@@ -625,6 +649,7 @@ fn verify_inner(
             .filter(|f| !super::is_spool_file(f))
             .cloned()
             .collect(),
+        spare_files,
         repeated: 0,
         decreasing: 0,
         sequence: Vec::new(),
@@ -676,6 +701,7 @@ fn scan_segment(
         corrupt: Vec::new(),
         torn: None,
         writing: None,
+        stale: None,
         refused: None,
         removed: false,
     };
@@ -703,6 +729,7 @@ fn scan_segment(
             segment.records = outcome.records;
             segment.corrupt = outcome.skipped;
             segment.torn = outcome.torn;
+            segment.stale = outcome.stale;
             segment.refused = outcome.refused;
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

@@ -64,8 +64,21 @@ fn torn_at_every_byte(
     label: &str,
 ) -> (u64, Verdict) {
     let total = record(steps, config, preallocation).written;
+    torn_at_every_byte_of(steps, config, preallocation, label, 0..=total)
+}
+
+/// [`torn_at_every_byte`] for the cuts after the bytes `cuts` only.
+fn torn_at_every_byte_of(
+    steps: &[Step],
+    config: SpoolConfig,
+    preallocation: bool,
+    label: &str,
+    cuts: std::ops::RangeInclusive<u64>,
+) -> (u64, Verdict) {
     let mut total_verdict = Verdict::default();
-    for k in 0..=total {
+    let mut points = 0;
+    for k in cuts {
+        points += 1;
         let storage = SimStorage::new(Disk {
             fuel: Some(k),
             ..empty_disk(preallocation)
@@ -79,7 +92,7 @@ fn torn_at_every_byte(
             &oracle,
         ));
     }
-    (total + 1, total_verdict)
+    (points, total_verdict)
 }
 
 /// S3/S6: a power cut before every mutating operation; the disk keeps its durable state plus
@@ -92,17 +105,30 @@ fn lost_writes_at_every_op(
     label: &str,
     rng: &mut Rng,
 ) -> (u64, Verdict) {
+    lost_writes_at_every_op_from(steps, config, preallocation, label, rng, (0, 12, 256))
+}
+
+/// [`lost_writes_at_every_op`] for the cuts before operation `from` on only, with every
+/// subset of the pending operations up to `2^exhaustive`, else `samples` random ones.
+fn lost_writes_at_every_op_from(
+    steps: &[Step],
+    config: SpoolConfig,
+    preallocation: bool,
+    label: &str,
+    rng: &mut Rng,
+    (from, exhaustive, samples): (usize, usize, usize),
+) -> (u64, Verdict) {
     let ops = record(steps, config, preallocation).ops.len();
     let mut states = 0;
     let mut total = Verdict::default();
-    for cut in 0..=ops {
+    for cut in from..=ops {
         let storage = SimStorage::new(Disk {
             cut_after_ops: Some(cut),
             ..empty_disk(preallocation)
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let disk = storage.with(|d| d.clone());
-        for (mask, files) in disk.crash_states(12, 256, rng.next()) {
+        for (mask, files) in disk.crash_states(exhaustive, samples, rng.next()) {
             states += 1;
             total.add(verify(
                 &format!(
@@ -125,16 +151,28 @@ fn torn_and_lost_at_every_byte(
     preallocation: bool,
     label: &str,
 ) -> u64 {
+    torn_and_lost_from_byte(steps, config, preallocation, label, (0, 8, 16))
+}
+
+/// [`torn_and_lost_at_every_byte`] for the cuts after byte `from` on only, with every subset
+/// of the pending operations up to `2^exhaustive`, else `samples` random ones.
+fn torn_and_lost_from_byte(
+    steps: &[Step],
+    config: SpoolConfig,
+    preallocation: bool,
+    label: &str,
+    (from, exhaustive, samples): (u64, usize, usize),
+) -> u64 {
     let total = record(steps, config, preallocation).written;
     let mut states = 0;
-    for k in 0..=total {
+    for k in from..=total {
         let storage = SimStorage::new(Disk {
             fuel: Some(k),
             ..empty_disk(preallocation)
         });
         let oracle = run(storage.clone(), config, NDEST, steps, false);
         let disk = storage.with(|d| d.clone());
-        for (mask, files) in disk.crash_states(8, 16, k) {
+        for (mask, files) in disk.crash_states(exhaustive, samples, k) {
             states += 1;
             verify(
                 &format!("{label} cut after byte {k}, pending kept {mask:#b}"),
@@ -166,6 +204,15 @@ fn gc_workload() -> Vec<Step> {
         batch(1, 0b01),
         Step::Checkpoint,
     ]
+}
+
+/// Whether `op` takes a segment away: its removal, or its rename to a spare file.
+fn retires_a_segment(op: &Op) -> bool {
+    match op {
+        Op::Remove(name) => name.ends_with(".seg"),
+        Op::Rename(from, to) => from.ends_with(".seg") && to.ends_with(".spare"),
+        _ => false,
+    }
 }
 
 #[test]
@@ -214,20 +261,21 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
 {
     let steps = gc_workload();
     let disk = record(&steps, small_config(), false);
-    // The workload really goes through every step named here.
+    // The workload really goes through every step named here (a new segment is created,
+    // or a spare file renamed to its name).
     let creates = disk
         .ops
         .iter()
-        .filter(|op| matches!(op, Op::Create(n) if n.ends_with(".seg")))
+        .filter(|op| match op {
+            Op::Create(n) => n.ends_with(".seg"),
+            Op::Rename(from, to) => from.ends_with(".spare") && to.ends_with(".seg"),
+            _ => false,
+        })
         .count();
     assert!(creates >= 3, "rotation: {:?}", disk.ops);
     assert!(disk.ops.iter().any(|op| matches!(op, Op::Rename(..))));
     assert!(
-        disk.ops
-            .iter()
-            .filter(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
-            .count()
-            >= 2,
+        disk.ops.iter().filter(|op| retires_a_segment(op)).count() >= 2,
         "segment removal: {:?}",
         disk.ops
     );
@@ -244,12 +292,9 @@ fn s6_a_crash_at_every_step_of_checkpoint_segment_removal_and_rotation_restarts_
 fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint() {
     let steps = gc_workload();
     let disk = record(&steps, small_config(), false);
-    // The first segment removal; cut right after it, before the directory fsync.
-    let remove = disk
-        .ops
-        .iter()
-        .position(|op| matches!(op, Op::Remove(n) if n.ends_with(".seg")))
-        .unwrap();
+    // The first segment removal (deleted or kept as a spare file); cut right after it,
+    // before the directory fsync.
+    let remove = disk.ops.iter().position(retires_a_segment).unwrap();
     let storage = SimStorage::new(Disk {
         cut_after_ops: Some(remove + 1),
         ..Disk::new()
@@ -257,7 +302,7 @@ fn s6_an_orphan_segment_whose_removal_was_lost_is_removed_by_the_next_checkpoint
     let oracle = run(storage.clone(), small_config(), NDEST, &steps, false);
     let disk = storage.with(|d| d.clone());
     let files = disk.durable_only();
-    let Op::Remove(orphan) = &disk.ops[remove] else {
+    let (Op::Remove(orphan) | Op::Rename(orphan, _)) = &disk.ops[remove] else {
         unreachable!()
     };
     assert!(files.contains_key(orphan), "the removal was not durable");
@@ -291,5 +336,109 @@ fn s2_s3_with_preallocated_segments_a_crash_loses_no_accepted_record_and_adds_no
         verdict.add(v);
     }
     eprintln!("s2/s3 preallocated: {points} crash images, {verdict:?}");
+    assert!(verdict.records > 0);
+}
+
+/// S3r: a workload whose new segments reuse delivered segments' files (spare files,
+/// `docs/spool.md`): a trickle of a few records, delivered, a checkpoint that rotates and
+/// recycles, one destination behind for a while, a rotation by size, records left
+/// undelivered at the end. The first segment holds `first` records: with many, the segment
+/// that later takes its file writes only over its first ones and its earlier frames stay
+/// after the data (the spool writes zeros over them only near their end); with few, the
+/// zeros cover them at the first write and only a crash before it leaves them. Returns the
+/// steps and how many of them are the setup (the first segment, delivered and made a spare).
+fn recycle_workload(first: usize) -> (Vec<Step>, usize) {
+    let batch = |n: usize, bits: u32| Step::Append(vec![(1, bits); n]);
+    let setup = vec![
+        batch(first, 0b11),
+        Step::Deliver(0, 200),
+        Step::Deliver(1, 200),
+        Step::Checkpoint,
+    ];
+    let trickle = vec![
+        // Takes a fresh file; the first one becomes a spare.
+        batch(2, 0b11),
+        Step::Deliver(0, 10),
+        Step::Deliver(1, 10),
+        Step::Checkpoint,
+        // Takes the first one's file.
+        batch(2, 0b11),
+        batch(1, 0b01),
+        Step::Deliver(0, 10),
+        Step::Checkpoint,
+        Step::Deliver(1, 10),
+        Step::Checkpoint,
+        // Takes the second one's file.
+        batch(3, 0b10),
+        batch(2, 0b11),
+        Step::Deliver(1, 10),
+        Step::Deliver(0, 10),
+        Step::Checkpoint,
+        batch(4, 0b11),
+        batch(1, 0b01),
+        Step::Deliver(0, 3),
+        Step::Checkpoint,
+    ];
+    let setup_len = setup.len();
+    let mut steps = setup;
+    steps.extend(trickle);
+    (steps, setup_len)
+}
+
+/// Runs `steps` and checks they recycle: spare files renamed into place and written inside.
+fn assert_recycles(steps: &[Step], preallocation: bool) {
+    let disk = record(steps, small_config(), preallocation);
+    let recycled = disk
+        .ops
+        .iter()
+        .filter(|op| matches!(op, Op::Rename(from, to) if from.ends_with(".spare") && to.ends_with(".seg")))
+        .count();
+    assert!(recycled >= 3, "{:?}", disk.ops);
+    assert!(disk.ops.iter().any(|op| matches!(op, Op::WriteAt(..))));
+}
+
+#[test]
+fn s3r_with_recycled_segment_files_a_crash_loses_no_accepted_record_and_resurrects_none() {
+    let seed = seed("s3-recycled");
+    let mut rng = Rng::new(seed);
+    let config = small_config();
+    let mut images = 0;
+    let mut verdict = Verdict::default();
+    // Small segments: torn at every byte and any subset of the unsynced operations lost at
+    // every operation, with and without preallocation; both at once with preallocation.
+    let (steps, _) = recycle_workload(4);
+    for preallocation in [false, true] {
+        assert_recycles(&steps, preallocation);
+        let label = format!("recycled, preallocation {preallocation}");
+        let (c, v) = torn_at_every_byte(&steps, config, preallocation, &label);
+        images += c;
+        verdict.add(v);
+        let bounds = (0, 8, 16);
+        let (s, v) =
+            lost_writes_at_every_op_from(&steps, config, preallocation, &label, &mut rng, bounds);
+        images += s;
+        verdict.add(v);
+        if preallocation {
+            images += torn_and_lost_from_byte(&steps, config, preallocation, &label, (0, 3, 2));
+        }
+    }
+    // A large first segment: its frames stay after the data of the segment that reuses its
+    // file. Any subset of the unsynced operations lost at every operation after it (cuts
+    // before it are S3's), and torn at every byte of the writes into its reused file.
+    let (steps, setup_len) = recycle_workload(130);
+    assert_recycles(&steps, false);
+    let from = record(&steps[..setup_len], config, false).ops.len();
+    let label = "recycled, earlier frames kept";
+    let (s, v) =
+        lost_writes_at_every_op_from(&steps, config, false, label, &mut rng, (from, 8, 16));
+    images += s;
+    verdict.add(v);
+    let reused = setup_len + 4..setup_len + 6;
+    let bytes_before = |n: usize| record(&steps[..n], config, false).written;
+    let cuts = bytes_before(reused.start)..=bytes_before(reused.end);
+    let (c, v) = torn_at_every_byte_of(&steps, config, false, label, cuts);
+    images += c;
+    verdict.add(v);
+    eprintln!("s3r recycled: {images} crash images, {verdict:?}");
     assert!(verdict.records > 0);
 }

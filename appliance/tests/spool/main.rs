@@ -39,6 +39,7 @@ mod progress;
 mod quota;
 mod read_marks;
 mod recovery;
+mod recycle;
 mod sequence;
 mod upgrade;
 mod verify;

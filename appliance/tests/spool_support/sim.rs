@@ -489,6 +489,11 @@ impl Storage for SimStorage {
         disk.faulty_write(i, offset, data, fault)
     }
 
+    /// `write_at` writes inside a file as a positioned write: spare segment files are reused.
+    fn overwrites(&self) -> bool {
+        true
+    }
+
     fn preallocate(&mut self, path: &Path, len: u64) -> io::Result<()> {
         if !self.with(|disk| disk.preallocation) {
             return Ok(());
