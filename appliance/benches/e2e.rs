@@ -35,6 +35,7 @@
 //! | `ICSFWD_BENCH_HEALTH_INTERVAL` | unset | with it (e.g. `1s`), the runs with metrics on also make a health report per destination at that interval and forward it there (`[health]`, a rule with `health = true`) |
 //! | `ICSFWD_BENCH_STEADY_RATES` | 100,1000 | rates of the `steady` runs (alerts/s, one connection) |
 //! | `ICSFWD_BENCH_STEADY_SECS` | 20 | length of each `steady` run |
+//! | `ICSFWD_BENCH_STEADY_WARMUP_SECS` | 0 | before each `steady` run, alerts sent at its rate for this long and not measured (the spool's steady state: segment files reused) |
 //! | `ICSFWD_BENCH_STEADY_KIND` | syslog-tcp | destination kind of the `steady` runs |
 //! | `ICSFWD_BENCH_IDLE_SECS` | 10 | after each `steady` run, how long its idle writes are measured (0: not) |
 //! | `ICSFWD_BENCH_RUNTIME_DIR` | /dev/shm | where the `steady` runs put the ingest socket and the status file (a tmpfs, like `/run/icsfwd` in production: the status file is rewritten every second) |
@@ -1076,7 +1077,10 @@ struct Steady {
 fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
     let secs = env_or("ICSFWD_BENCH_STEADY_SECS", 20);
     let count = (secs * rate).max(100);
-    let target = usize::try_from(count).unwrap();
+    // Alerts sent at the same pace before the measured ones: the spool's steady state (its
+    // segment files reused) rather than its first minutes.
+    let warmup = env_or("ICSFWD_BENCH_STEADY_WARMUP_SECS", 0) * rate;
+    let target = usize::try_from(count + warmup).unwrap();
     let device = std::env::var("ICSFWD_BENCH_BLOCKDEV").ok();
     let label = format!("steady-{}-{rate}", kind.name());
     // The status file, rewritten every second, lives beside the socket: in the runtime
@@ -1085,13 +1089,26 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
         std::env::var_os("ICSFWD_BENCH_RUNTIME_DIR").unwrap_or_else(|| "/dev/shm".into()),
     );
     let rig = Rig::start_with_runtime(settings, Setup::new(kind), &label, target, Some(&runtime));
-    let all = lines(count, Size::Typical);
+    let mut all = lines(count + warmup, Size::Typical);
+    let pace = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    if warmup > 0 {
+        let rest = all.split_off(usize::try_from(warmup).unwrap());
+        let first = std::mem::replace(&mut all, rest);
+        let warmed = produce(&rig.socket, first, 4096, Some(pace));
+        assert_eq!(warmed.refused, 0, "warm-up lines were not accepted");
+        let warmed = usize::try_from(warmup).unwrap();
+        wait_stored(
+            &rig.emulator,
+            warmed,
+            Instant::now() + settings.timeout,
+            "warm-up",
+        );
+    }
     // The status file appears after the first second: every fsync after it is this run's.
     let fsyncs_before = status_fsyncs(&rig.socket);
     let pid = rig.service.pid();
     let (cpu_before, io_before) = (rig.service.cpu_ticks(), support::proc_io(pid));
     let device_before = device.as_deref().map(support::device_bytes_written);
-    let pace = Duration::from_nanos(1_000_000_000 / rate.max(1));
     let produced = produce(&rig.socket, all, 4096, Some(pace));
     assert_eq!(produced.refused, 0, "lines were not accepted");
     wait_stored(
@@ -1132,6 +1149,7 @@ fn steady(settings: &Settings, kind: Kind, rate: u64) -> Steady {
         "kind": kind.name(),
         "rate": rate,
         "alerts": count,
+        "warmup_alerts": warmup,
         "commit_window": std::env::var("ICSFWD_BENCH_COMMIT_WINDOW").ok(),
         "file_system": support::file_system(&settings.dir),
         "record_bytes": s.record_bytes.round(),
