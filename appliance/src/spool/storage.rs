@@ -7,8 +7,9 @@
 //!
 //! Guarantee of [`FsStorage`]: `sync_file` returns only after `fsync(2)` of the file returned
 //! success, `sync_data` only after `fdatasync(2)` did, `sync_dir` only after `fsync(2)` of the
-//! directory did; nothing is buffered in user space (every `append` and `write_at` is one
-//! positioned `write_all` on the file). Every file it creates has mode 0640
+//! directory did; nothing is buffered in user space (every `append` is one positioned
+//! `write_all` on the file, every `write_at` one positioned write of the blocks it touches,
+//! below). Every file it creates has mode 0640
 //! ([`FILE_MODE`]) and every directory 0750 ([`DIR_MODE`]), exactly, whatever the umask of the
 //! process (so a spool written by `icsfwd run` under a lax or a strict umask reads the same for
 //! the group `icsfwd`); [`open_creating`] and [`create_dir_all`] give the dead-letter files the
@@ -24,6 +25,15 @@
 //! flash writes). A storage that does not preallocate keeps the defaults: `preallocate`
 //! reserves nothing and `write_at` at the file's end is an `append`.
 //!
+//! Direct writes: [`FsStorage`]'s `write_at` (the spool's segment data) goes through a second
+//! descriptor opened with `O_DIRECT`, one `pwrite` of the whole logical blocks (512 bytes on
+//! most disks) the data touches, the rest of its last block padded with zeros: the device
+//! receives those blocks only, where a write through the page cache has the next `fdatasync`
+//! write every 4 KiB page the batch touched, again at each batch. Where the file system
+//! refuses `O_DIRECT`, the file is written through the page cache as before. The module
+//! `direct` (`appliance/src/spool/storage/direct.rs`) says what it relies on and how much
+//! memory it holds.
+//!
 //! (The example is the unit test `doc_examples::module_example` below: this module is
 //! internal to the crate, so its example names crate paths.)
 
@@ -36,6 +46,8 @@ use std::os::unix::fs::{
 use std::path::{Path, PathBuf};
 
 use super::lock::{LockError, SpoolLock};
+
+mod direct;
 
 /// The mode of every file icsfwd creates in the spool directory: read and write for its
 /// owner (the service user), read for its group (`icsfwd`, e.g. `icsfwd spool verify` run by
@@ -84,7 +96,10 @@ pub trait Storage: Send {
     fn lock_dir(&mut self, dir: &Path) -> Result<(), LockError>;
 
     /// Writes `data` at `offset` of `path` (one write of all of it, or an error), extending
-    /// the file when it goes past its end. The default handles `offset` equal to the file's
+    /// the file when it goes past its end (to the data's end, no further). The bytes after
+    /// the data up to the end of its logical block (512 or 4096 bytes) may read as zeros
+    /// afterwards ([`FsStorage`] writes whole blocks): the spool writes only at a segment's
+    /// data end, where they are padding. The default handles `offset` equal to the file's
     /// length only (an [`append`](Storage::append)), all a storage that does not
     /// [`preallocate`](Storage::preallocate) is asked for.
     fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
@@ -140,12 +155,23 @@ pub trait Storage: Send {
 const MAX_OPEN_FILES: usize = 32;
 
 /// The real storage: `std::fs` with `fsync` of files and directories. Keeps up to
-/// 32 handles open (the active segment and the segments being read).
+/// 32 handles open (the active segment and the segments being read). [`Storage::write_at`]
+/// writes through `O_DIRECT` in whole logical blocks where the file system takes it
+/// (module docs).
 #[derive(Debug, Default)]
 pub struct FsStorage {
-    open: HashMap<PathBuf, File>,
+    open: HashMap<PathBuf, Handle>,
+    /// The aligned buffer of `write_at`, and the tail block it holds.
+    direct: direct::DirectWrites,
     /// The spool's lock, once taken ([`Storage::lock_dir`]).
     lock: Option<SpoolLock>,
+}
+
+/// An open file: the buffered descriptor of every operation, and how `write_at` writes it.
+#[derive(Debug)]
+struct Handle {
+    file: File,
+    mode: direct::Mode,
 }
 
 impl FsStorage {
@@ -155,18 +181,33 @@ impl FsStorage {
     }
 
     fn file(&mut self, path: &Path) -> io::Result<&mut File> {
+        Ok(&mut self.handle(path)?.file)
+    }
+
+    fn handle(&mut self, path: &Path) -> io::Result<&mut Handle> {
         if !self.open.contains_key(path) {
             if self.open.len() >= MAX_OPEN_FILES {
                 self.open.clear();
+                self.direct.forget_all();
             }
             // Not O_APPEND: `write_at` writes inside a preallocated file (and `pwrite` on an
             // O_APPEND file appends whatever the offset).
             let file = OpenOptions::new().read(true).write(true).open(path)?;
-            self.open.insert(path.to_path_buf(), file);
+            let handle = Handle {
+                file,
+                mode: direct::Mode::default(),
+            };
+            self.open.insert(path.to_path_buf(), handle);
         }
         self.open
             .get_mut(path)
             .ok_or_else(|| io::Error::other("file handle vanished"))
+    }
+
+    /// Closes the handle of `path`, if open, and forgets what `write_at` held of it.
+    fn close(&mut self, path: &Path) {
+        self.open.remove(path);
+        self.direct.forget(path);
     }
 }
 
@@ -189,7 +230,7 @@ impl Storage for FsStorage {
     }
 
     fn create(&mut self, path: &Path) -> io::Result<()> {
-        self.open.remove(path);
+        self.close(path);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -203,12 +244,14 @@ impl Storage for FsStorage {
     }
 
     fn append(&mut self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.direct.forget(path);
         let file = self.file(path)?;
         let end = file.metadata()?.len();
         file.write_all_at(data, end)
     }
 
     fn truncate(&mut self, path: &Path, len: u64) -> io::Result<()> {
+        self.direct.forget(path);
         self.file(path)?.set_len(len)
     }
 
@@ -229,7 +272,13 @@ impl Storage for FsStorage {
     }
 
     fn write_at(&mut self, path: &Path, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.file(path)?.write_all_at(data, offset)
+        self.handle(path)?;
+        // The handle borrowed apart from `self.direct`.
+        let Handle { file, mode } = self
+            .open
+            .get_mut(path)
+            .ok_or_else(|| io::Error::other("file handle vanished"))?;
+        self.direct.write_at(path, file, mode, offset, data)
     }
 
     fn preallocate(&mut self, path: &Path, len: u64) -> io::Result<()> {
@@ -243,6 +292,7 @@ impl Storage for FsStorage {
         /// cache hold the file in large folios, and a later small write dirties (and counts
         /// in `write_bytes`) a whole folio.
         static CHUNK: [u8; 4096] = [0; 4096];
+        self.direct.forget(path);
         let file = self.file(path)?;
         let mut at = file.metadata()?.len();
         while at < len {
@@ -262,13 +312,13 @@ impl Storage for FsStorage {
     }
 
     fn rename(&mut self, from: &Path, to: &Path) -> io::Result<()> {
-        self.open.remove(from);
-        self.open.remove(to);
+        self.close(from);
+        self.close(to);
         std::fs::rename(from, to)
     }
 
     fn remove(&mut self, path: &Path) -> io::Result<()> {
-        self.open.remove(path);
+        self.close(path);
         std::fs::remove_file(path)
     }
 

@@ -27,6 +27,7 @@ mod checkpoint;
 mod compat;
 mod corrupt;
 mod crash;
+mod direct_writes;
 mod group_commit;
 mod io_faults;
 mod kept;
