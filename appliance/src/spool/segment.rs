@@ -216,20 +216,25 @@ pub(crate) fn scan(
         offset += n as u64;
     }
     if outcome.refused.is_none() {
-        let base = start + padding;
-        // Padding ends whole frames too.
-        outcome.whole_len = base + decoder.frame_start();
-        outcome.torn = decoder.finish().map(|torn| TornTail {
-            start: base + torn.start,
-            bytes: torn.bytes,
-        });
-        if let Some(torn) = outcome.torn {
-            outcome.data_len = torn.start + torn.bytes as u64;
-        } else {
-            torn_before_padding(&mut outcome);
-        }
+        finish(&mut outcome, &mut decoder, start + padding);
     }
     Ok(outcome)
+}
+
+/// The end of a [`scan`] that read its whole range: where whole frames end and the torn
+/// tail, if any (`base`: the file offset of the decoder's offset 0).
+fn finish(outcome: &mut ScanOutcome, decoder: &mut Decoder, base: u64) {
+    // Padding ends whole frames too.
+    outcome.whole_len = base + decoder.frame_start();
+    outcome.torn = decoder.finish().map(|torn| TornTail {
+        start: base + torn.start,
+        bytes: torn.bytes,
+    });
+    if let Some(torn) = outcome.torn {
+        outcome.data_len = torn.start + torn.bytes as u64;
+    } else {
+        torn_before_padding(outcome);
+    }
 }
 
 /// A stale frame was found (see [`scan`]): the data ends at `records_end`, after the last
