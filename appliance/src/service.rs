@@ -368,6 +368,9 @@ impl<'a> Service<'a> {
                 refused_full: spool_stats.refused_full,
                 evicted: spool_stats.evicted_total(),
                 damaged_frames: self.damaged_frames,
+                spares: spool_stats.spares,
+                spare_bytes: spool_stats.spare_bytes,
+                segments_reused: spool_stats.segments_recycled,
             };
         }
         {

@@ -86,6 +86,16 @@ pub struct SpoolStatus {
     pub evicted: u64,
     /// Torn tails and corrupt frames skipped when the spool was opened.
     pub damaged_frames: u64,
+    /// Spare segment files kept for reuse as the next segments (at most 2), and their bytes
+    /// on disk (beside `disk_bytes`, within `max_bytes`).
+    #[serde(default)]
+    pub spares: u64,
+    /// The bytes of the spare segment files.
+    #[serde(default)]
+    pub spare_bytes: u64,
+    /// New segments since start that reused a spare file instead of a new one.
+    #[serde(default)]
+    pub segments_reused: u64,
 }
 
 /// The `state` of a destination a reload removed while the spool still holds records for it
@@ -310,6 +320,15 @@ impl Snapshot {
             s.evicted,
             s.damaged_frames
         );
+        if s.spares + s.segments_reused > 0 {
+            let _ = writeln!(
+                out,
+                "  {} spare segment file(s) kept for reuse ({}); {} new segment(s) reused one",
+                s.spares,
+                bytes(s.spare_bytes),
+                s.segments_reused
+            );
+        }
         if self.reload.applied + self.reload.refused > 0 {
             let r = &self.reload;
             let when = r
@@ -594,6 +613,30 @@ mod tests {
             json["destinations"][1]["hosts"][0]["host"],
             "https://one:8088"
         );
+    }
+
+    #[test]
+    fn spare_segment_files_are_shown_only_when_the_spool_has_or_used_some() {
+        let mut snapshot = Snapshot::new("s1", 0);
+        assert!(!snapshot.render(0).contains("spare"));
+        snapshot.spool.spares = 2;
+        snapshot.spool.spare_bytes = 3 << 20;
+        snapshot.spool.segments_reused = 7;
+        let shown = snapshot.render(0);
+        assert!(
+            shown.contains(
+                "  2 spare segment file(s) kept for reuse (3.0 MiB); 7 new segment(s) reused one\n"
+            ),
+            "{shown}"
+        );
+        // A status file written before these members reads with them at 0.
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        let spool = json["spool"].as_object_mut().unwrap();
+        for member in ["spares", "spare_bytes", "segments_reused"] {
+            assert!(spool.remove(member).is_some());
+        }
+        let old: Snapshot = serde_json::from_value(json).unwrap();
+        assert_eq!(old.spool.spares, 0);
     }
 
     #[test]
