@@ -357,8 +357,11 @@ impl<'a> Service<'a> {
             refused: ingest_stats.refused,
             refused_by_spool: ingest_stats.refused_by_spool,
         };
-        if let Ok(spool_stats) = self.handle.stats() {
+        let spool_stats = self.handle.stats().ok();
+        if let Some(spool_stats) = &spool_stats {
             spool_failed = spool_stats.failed;
+            // The spool's positions index the latency histograms; a reload may add some.
+            crate::metrics::positions(spool_stats.destinations.iter().map(|d| d.name.as_str()));
             snapshot.spool = SpoolStatus {
                 appended: spool_stats.appended,
                 fsyncs: spool_stats.fsyncs,
@@ -375,7 +378,7 @@ impl<'a> Service<'a> {
         }
         {
             let live = self.live();
-            snapshot.destinations = destination_statuses(&live, &self.handle);
+            snapshot.destinations = destination_statuses(&live, spool_stats.as_ref());
             snapshot.reload = reload_status(live.counts());
         }
         notify_changes(
@@ -459,18 +462,19 @@ impl Service<'_> {
 
 /// The destinations of the status snapshot: those configured, in order, then those a reload
 /// removed whose records the spool keeps ("removed, N records kept").
-fn destination_statuses(live: &Live, handle: &Handle) -> Vec<status::DestinationStatus> {
+fn destination_statuses(
+    live: &Live,
+    spool: Option<&crate::spool::SpoolStats>,
+) -> Vec<status::DestinationStatus> {
     let mut out: Vec<status::DestinationStatus> = live
         .delivery()
         .stats()
         .iter()
         .map(|d| d.to_status())
         .collect();
-    let Ok(spool) = handle.stats() else {
+    let Some(spool) = spool else {
         return out;
     };
-    // The spool's positions index the latency histograms; a reload may have added some.
-    crate::metrics::positions(spool.destinations.iter().map(|d| d.name.as_str()));
     for kept in &spool.destinations {
         if live.config().destination(&kept.name).is_some() || kept.backlog == 0 {
             continue;
