@@ -95,19 +95,10 @@ fn s10_the_golden_v1_spool_reopens_with_its_exact_records_cursors_and_progress()
 fn s10_this_version_still_writes_the_golden_bytes() {
     let dir = tempfile::tempdir().unwrap();
     golden::write(dir.path());
-    let mut written = golden::read_tree(dir.path());
-    let mut committed = golden::read_tree(&golden::dir());
     // The segments without their preallocated tails (zeros after the data, the same format:
-    // docs/spool.md). A frame's last byte is never its delimiter: one `00` follows it.
-    for (name, bytes) in &mut written {
-        if icsfwd::testing::spool::segment::parse_file_name(name).is_some() {
-            let data = bytes
-                .iter()
-                .rposition(|&b| b != 0)
-                .map_or(0, |last| last + 2);
-            bytes.truncate(data);
-        }
-    }
+    // docs/spool.md).
+    let mut written = golden::data_only(golden::read_tree(dir.path()));
+    let mut committed = golden::read_tree(&golden::dir());
     // The spool's lock file (`icsfwd::testing::spool::lock`, after v1) holds the writer's pid.
     assert_eq!(
         written.remove(icsfwd::testing::spool::lock::FILE),
@@ -282,7 +273,7 @@ fn write_golden_spool_v2() {
     std::fs::create_dir_all(&dir).unwrap();
     let written = tempfile::tempdir().unwrap();
     golden_v2::write(written.path());
-    let mut tree = golden_v2::data_only(golden::read_tree(written.path()));
+    let mut tree = golden::data_only(golden::read_tree(written.path()));
     // The lock file holds the generator's pid: not part of the fixture.
     tree.remove(icsfwd::testing::spool::lock::FILE);
     for (name, bytes) in tree {
@@ -341,7 +332,7 @@ fn s10_the_golden_v2_spool_reopens_with_its_exact_records_and_cursors() {
 fn s10_this_version_still_writes_the_golden_v2_bytes() {
     let dir = tempfile::tempdir().unwrap();
     golden_v2::write(dir.path());
-    let mut written = golden_v2::data_only(golden::read_tree(dir.path()));
+    let mut written = golden::data_only(golden::read_tree(dir.path()));
     let committed = golden::read_tree(&golden_v2::dir());
     assert!(written.remove(icsfwd::testing::spool::lock::FILE).is_some());
     let names = |tree: &std::collections::BTreeMap<String, Vec<u8>>| -> Vec<(String, usize)> {

@@ -144,6 +144,23 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     files
 }
 
+/// `tree` (from [`read_tree`]) with each segment cut at its data's end: a frame's last
+/// byte is never its delimiter, so the data ends one byte after the last non-zero byte.
+pub fn data_only(
+    mut tree: std::collections::BTreeMap<String, Vec<u8>>,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    for (name, bytes) in &mut tree {
+        if icsfwd::testing::spool::segment::parse_file_name(name).is_some() {
+            let data = bytes
+                .iter()
+                .rposition(|&b| b != 0)
+                .map_or(0, |last| last + 2);
+            bytes.truncate(data);
+        }
+    }
+    tree
+}
+
 /// A copy of the committed fixture in a fresh temporary directory.
 pub fn copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -98,7 +98,7 @@ pub fn event(seq: u64) -> Event {
 }
 
 /// Writes the golden spool into `dir`: the steps of the module docs, which made the committed
-/// fixture (its segments still with their reserved zeros: see [`data_only`]).
+/// fixture (its segments still with their reserved zeros: see `golden::data_only`).
 pub fn write(dir: &Path) {
     let (mut spool, _) = Spool::open(FsStorage::new(), dir, config(), &names()).unwrap();
     for event in events() {
@@ -106,21 +106,4 @@ pub fn write(dir: &Path) {
     }
     spool.ack(DestinationId::new(0).unwrap(), 1).unwrap();
     spool.checkpoint().unwrap();
-}
-
-/// `tree` (from `golden::read_tree`) with each segment cut at its data's end: a frame's last
-/// byte is never its delimiter, so the data ends one byte after the last non-zero byte.
-pub fn data_only(
-    mut tree: std::collections::BTreeMap<String, Vec<u8>>,
-) -> std::collections::BTreeMap<String, Vec<u8>> {
-    for (name, bytes) in &mut tree {
-        if icsfwd::testing::spool::segment::parse_file_name(name).is_some() {
-            let data = bytes
-                .iter()
-                .rposition(|&b| b != 0)
-                .map_or(0, |last| last + 2);
-            bytes.truncate(data);
-        }
-    }
-    tree
 }
