@@ -35,7 +35,8 @@
 //! Fallback: where `O_DIRECT` is refused (the open or a write fails with `EINVAL` or
 //! `EOPNOTSUPP`: tmpfs before Linux 6.6, some FUSE and overlay mounts, ext4 with
 //! `data=journal`), the file is written through the page cache from then on, as before,
-//! with a debug log and nothing else. A refused direct write wrote nothing, or some whole
+//! with an info log line for the first such file of the storage (the others at debug level)
+//! and nothing else. A refused direct write wrote nothing, or some whole
 //! blocks of the same bytes; the buffered write that follows writes all of `data` at the same
 //! offset, so no byte is lost or written twice.
 //!
@@ -104,6 +105,10 @@ pub(super) struct DirectWrites {
     /// The file written last and where that write ended, when `buf` starts with the file's
     /// bytes from the start of the block that offset is in up to it.
     tail: Option<(PathBuf, u64)>,
+    /// Whether a file written through the page cache for want of direct I/O was logged at
+    /// info level already (once per storage: the operator learns why flash writes are
+    /// higher; later files go to the debug log).
+    fallback_told: bool,
     /// Set by a test: refuse `O_DIRECT` as some file systems do.
     #[cfg(test)]
     pub(super) refuse: Option<Refuse>,
@@ -153,10 +158,7 @@ impl DirectWrites {
                     align.memory = align.memory.max(FALLBACK_BLOCK as usize);
                 }
                 Err(e) => {
-                    log::debug!(
-                        "{}: direct write refused ({e}); writing it through the page cache",
-                        path.display()
-                    );
+                    self.fall_back(path, &format!("the direct write was refused ({e})"));
                     *mode = Mode::Buffered;
                 }
             }
@@ -166,12 +168,9 @@ impl DirectWrites {
 
     /// Opens the direct descriptor of `path` (open as `buffered`), or says to write through
     /// the page cache when the file system does not take direct I/O.
-    fn open(&self, path: &Path, buffered: &File) -> Mode {
+    fn open(&mut self, path: &Path, buffered: &File) -> Mode {
         let Some(align) = alignment(buffered) else {
-            log::debug!(
-                "{}: the file system reports no direct I/O; writing through the page cache",
-                path.display()
-            );
+            self.fall_back(path, "the file system reports no direct I/O");
             return Mode::Buffered;
         };
         let opened = OpenOptions::new()
@@ -186,12 +185,25 @@ impl DirectWrites {
         match opened {
             Ok(file) => Mode::Direct { file, align },
             Err(e) => {
-                log::debug!(
-                    "{}: O_DIRECT refused ({e}); writing through the page cache",
-                    path.display()
-                );
+                self.fall_back(path, &format!("O_DIRECT was refused ({e})"));
                 Mode::Buffered
             }
+        }
+    }
+
+    /// Logs that `path` is written through the page cache because of `why`: at info level
+    /// the first time (what it costs, `docs/spool.md`), at debug level after that.
+    fn fall_back(&mut self, path: &Path, why: &str) {
+        if self.fallback_told {
+            log::debug!("{}: {why}; writing through the page cache", path.display());
+        } else {
+            self.fallback_told = true;
+            log::info!(
+                "spool: {why} for {}: segments are written through the page cache, so each \
+                 fsync writes whole 4 KiB pages (more flash wear at a trickle of alerts; \
+                 docs/spool.md, flash writes)",
+                path.display()
+            );
         }
     }
 
@@ -529,6 +541,10 @@ mod tests {
         );
         assert!(direct_block(&fs, &path).is_some_and(|(_, o_direct)| o_direct));
         assert_eq!(fs.direct.written, 4);
+        assert!(
+            !fs.direct.fallback_told,
+            "nothing to tell while direct writes work"
+        );
     }
 
     #[test]
@@ -604,6 +620,10 @@ mod tests {
             assert!(std::fs::read(&path).unwrap() == data, "{refuse:?}");
             assert!(matches!(fs.open[&path].mode, Mode::Buffered), "{refuse:?}");
             assert_eq!(fs.direct.written, 0);
+            assert!(
+                fs.direct.fallback_told,
+                "the operator is told once: {refuse:?}"
+            );
         }
     }
 
