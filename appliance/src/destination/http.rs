@@ -301,6 +301,39 @@ impl HttpClient {
         body: &[u8],
         redactor: &Redactor,
     ) -> Result<Reply, TransportError> {
+        self.exchange(url, headers, body, redactor)
+    }
+
+    /// POSTs the `len` bytes `body` reads, sent as they are read (`Content-Length: len`, no
+    /// chunked encoding, which not every HEC or proxy takes); any status is a [`Reply`].
+    ///
+    /// # Errors
+    /// As [`post`](Self::post); a `body` that fails or ends before `len` bytes breaks the
+    /// request (the server sees a short body and the connection is closed).
+    pub(crate) fn post_streamed(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        len: u64,
+        body: &mut dyn std::io::Read,
+        redactor: &Redactor,
+    ) -> Result<Reply, TransportError> {
+        let len = len.to_string();
+        let mut sized = Vec::with_capacity(headers.len() + 1);
+        sized.extend_from_slice(headers);
+        sized.push(("Content-Length", len.as_str()));
+        self.exchange(url, &sized, ureq::SendBody::from_reader(body), redactor)
+    }
+
+    /// One request and its reply, for [`post`](Self::post) and
+    /// [`post_streamed`](Self::post_streamed).
+    fn exchange(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: impl ureq::AsSendBody,
+        redactor: &Redactor,
+    ) -> Result<Reply, TransportError> {
         let hop = self.routes.hop_for(url);
         let agent = hop
             .and_then(|hop| self.proxied.iter().find(|(known, _)| known == hop))

@@ -53,7 +53,7 @@ fn envelope(event: &icsfwd_core::alert::Event, options: &format::hec::Options) -
     serde_json::from_slice(out.written()).unwrap()
 }
 
-fn assert_holds_exactly(
+pub(crate) fn assert_holds_exactly(
     store: &[Stored],
     events: &[icsfwd_core::alert::Event],
     options: &format::hec::Options,

@@ -24,6 +24,7 @@ mod deliver_worker;
 mod hec;
 mod hec_ack_state;
 mod hec_packed;
+mod hec_streamed;
 mod relp;
 mod reply_head;
 mod splunk;

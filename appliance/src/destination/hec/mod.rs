@@ -22,6 +22,7 @@ use super::http::Scheme;
 use super::proxy::Proxy;
 
 pub(crate) mod ack_state;
+pub(crate) mod body;
 pub(crate) mod config;
 pub(crate) mod probe;
 pub(crate) mod sender;

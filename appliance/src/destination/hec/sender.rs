@@ -4,8 +4,10 @@
 //! What it is: a [`HecSender`] is built from the destination's [`Hec`] settings, [`Tls`] and
 //! [`Timeouts`] (one agent, one channel for the
 //! sender's lifetime). [`HecSender::send`](Sender::send) renders a batch with icsfwd-core's
-//! HEC format into a reused buffer, splits it by [`Batch`], POSTs each request with
-//! `Authorization: Splunk <token>` and `X-Splunk-Request-Channel`, and classifies each reply
+//! HEC format once to learn each envelope's length (keeping only the first envelopes,
+//! [`super::body`]), splits it by [`Batch`], POSTs each request with
+//! `Authorization: Splunk <token>`, `X-Splunk-Request-Channel` and its `Content-Length`,
+//! streaming the body as it renders the envelopes again, and classifies each reply
 //! with [`classify::hec`]. With acks ([`Hec::ack`]) a request answered with an
 //! `ackId` leaves its events [`Action::AwaitingAck`]; [`HecSender::poll_acks`] asks
 //! `/services/collector/ack` and reports which sequence numbers are indexed and which passed
@@ -74,7 +76,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write as _;
 use std::ops::Range;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -82,14 +83,15 @@ use std::time::{Duration, Instant, SystemTime};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use icsfwd_core::alert::Event;
-use icsfwd_core::format::{self, SliceWriter};
+use icsfwd_core::format;
 
 use super::ack_state::{self, Line, Request, record_mark};
+use super::body::{self, Rendered, Renderer, Source, Stream, Unpackable};
 use super::{Batch, Hec};
 use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use crate::destination::failover::Rotation;
-use crate::destination::http::{HttpClient, Redactor, SetupError};
+use crate::destination::http::{HttpClient, Redactor, Reply, SetupError, TransportError};
 use crate::destination::{
     AckReport, Item, Outcome, PackedItem, Restored, Secret, Sender, Timeouts, Tls,
 };
@@ -102,9 +104,8 @@ pub(crate) const KEEP_INDEXED: usize = 10_000;
 /// Most ack ids in one `/services/collector/ack` query.
 pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 
-/// Bytes the rendered-events and body buffers keep between batches: a batch of typical
-/// alerts (500 envelopes of ~1 KB) fits, so they are reused as they are; one of large alerts
-/// (up to `max_events` × core's `MAX_LEN`, megabytes) grows them for its send only.
+/// Bytes the gzip body buffer keeps between batches: a compressed batch of typical alerts
+/// fits, so it is reused as it is; one of large alerts grows it for its send only.
 const RETAINED_BYTES: usize = 1 << 20;
 
 /// Event path, appended to each base URL.
@@ -188,13 +189,17 @@ pub struct HecSender {
     /// through its rewrites, so that records confirmed but still held in the worker's window
     /// (behind one that is not) are not sent again after a restart.
     indexed: std::collections::VecDeque<Request>,
-    rendered: Vec<u8>,
-    spans: Vec<Range<usize>>,
+    /// The batch's envelope lengths and its first envelopes ([`body`]).
+    rendered: Rendered,
     /// Per rendered event, its sequence number and [`record_mark`] (what an ack request
     /// records).
     marks: Vec<(u64, u32)>,
+    /// The compressed body of one request (gzip only).
     body: Vec<u8>,
+    /// One envelope's room (core's HEC `MAX_LEN`).
     scratch: Vec<u8>,
+    /// The event a packed record unpacks into, reused.
+    slot: Option<Box<Event>>,
 }
 
 impl HecSender {
@@ -245,12 +250,20 @@ impl HecSender {
             log: None,
             restored: Vec::new(),
             indexed: std::collections::VecDeque::new(),
-            rendered: Vec::new(),
-            spans: Vec::new(),
+            rendered: Rendered::default(),
             marks: Vec::new(),
             body: Vec::new(),
             scratch: vec![0u8; format::hec::MAX_LEN],
+            slot: None,
         })
+    }
+
+    /// Bytes of rendered envelopes and request bodies the sender holds between batches
+    /// (what the memory tests bound).
+    #[cfg(feature = "_testing")]
+    #[must_use]
+    pub fn held_bytes(&self) -> usize {
+        self.rendered.held() + self.body.capacity() + self.scratch.capacity()
     }
 
     /// The channel GUID sent with every request.
@@ -586,108 +599,102 @@ impl HecSender {
             .collect())
     }
 
-    /// Starts rendering a batch into `self.rendered`: empties the buffers (giving back what
-    /// a batch larger than [`RETAINED_BYTES`] grew them to).
-    fn start_render(&mut self) {
-        for buffer in [&mut self.rendered, &mut self.body] {
-            buffer.clear();
-            buffer.shrink_to(RETAINED_BYTES);
-        }
-        self.spans.clear();
+    /// Renders `source` once: each envelope's length and ack mark, and the first envelopes
+    /// kept ([`Rendered`]); empties the gzip buffer, giving back what a batch larger than
+    /// [`RETAINED_BYTES`] grew it to. Returns how many rendered and whether it stopped at a
+    /// record that did not unpack (else it stops at the first event that does not render,
+    /// which core's `MAX_LEN` bound rules out).
+    fn render(&mut self, source: Source<'_>) -> (usize, bool) {
+        self.rendered.clear();
         self.marks.clear();
-    }
-
-    /// Renders the event `seq` after those rendered since [`start_render`](Self::start_render),
-    /// noting its [`record_mark`]; `false` if it does not render (which core's `MAX_LEN`
-    /// bound rules out).
-    fn render_one(&mut self, seq: u64, event: &Event) -> bool {
-        let mut out = SliceWriter::new(&mut self.scratch);
-        if format::write(format::Kind::Hec, event, &self.format, &mut out).is_err() {
-            return false;
-        }
-        let start = self.rendered.len();
-        self.rendered.extend_from_slice(out.written());
-        self.spans.push(start..self.rendered.len());
-        self.rendered.push(b'\n');
-        self.marks.push((seq, record_mark(seq, event)));
-        true
-    }
-
-    /// Renders `batch` into `self.rendered`; returns how many rendered (it stops at the first
-    /// event that does not render).
-    fn render(&mut self, batch: &[Item<'_>]) -> usize {
-        self.start_render();
-        for &(seq, event) in batch {
-            if !self.render_one(seq, event) {
-                break;
-            }
-        }
-        self.spans.len()
-    }
-
-    /// [`render`](Self::render) of a packed batch, unpacking one event at a time into one
-    /// reused event; returns how many rendered and whether it stopped at one that did not
-    /// unpack.
-    fn render_packed(&mut self, batch: &[PackedItem<'_>]) -> (usize, bool) {
-        self.start_render();
-        let mut event: Option<Box<Event>> = None;
-        for &(seq, packed) in batch {
-            let unpacked = match event.as_deref_mut() {
-                Some(reused) => packed.unpack_into(reused).map(|()| None),
-                None => packed.unpack().map(|first| Some(Box::new(first))),
+        self.body.clear();
+        self.body.shrink_to(RETAINED_BYTES);
+        for i in 0..source.len() {
+            let (seq, event) = match source.event(i, &mut self.slot) {
+                Ok(Some(found)) => found,
+                Ok(None) => break,
+                Err(Unpackable) => return (self.rendered.len(), true),
             };
-            match unpacked {
-                Ok(Some(first)) => event = Some(first),
-                Ok(None) => {}
-                Err(_) => return (self.spans.len(), true),
-            }
-            let Some(current) = event.take() else {
+            let Some(len) = body::envelope(event, &self.format, &mut self.scratch) else {
                 break;
             };
-            let rendered = self.render_one(seq, &current);
-            event = Some(current);
-            if !rendered {
-                break;
-            }
+            self.rendered
+                .push(self.scratch.get(..len).unwrap_or_default());
+            self.marks.push((seq, record_mark(seq, event)));
         }
-        (self.spans.len(), false)
+        (self.rendered.len(), false)
     }
 
-    /// Where the body of events `range` is: the span of `self.rendered` it is, sent as it
-    /// is (no copy: a second buffer of the request's size was ~0.9 MB per destination); with
-    /// gzip, that span compressed into `self.body`. `None` if it cannot be built.
-    fn build_body(&mut self, range: &Range<usize>) -> Option<Range<usize>> {
-        let (Some(first), Some(last)) = (
-            self.spans.get(range.start),
-            range.end.checked_sub(1).and_then(|i| self.spans.get(i)),
-        ) else {
-            return None;
+    /// With gzip, compresses the body of events `range` into `self.body`; `None` if it
+    /// cannot be built.
+    fn compress(&mut self, source: Source<'_>, range: &Range<usize>) -> Option<()> {
+        let renderer = Renderer {
+            source,
+            options: &self.format,
+            scratch: &mut self.scratch,
+            slot: &mut self.slot,
         };
-        let span = first.start..last.end;
-        let raw = self.rendered.get(span.clone())?;
+        let mut stream = Stream::new(renderer, &self.rendered, range.clone());
+        self.body.clear();
+        let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
+        let copied = std::io::copy(&mut stream, &mut encoder);
+        let finished = encoder.finish();
+        self.body = match (copied, finished) {
+            (Ok(_), Ok(body)) => body,
+            (_, Ok(mut body)) => {
+                body.clear();
+                self.body = body;
+                return None;
+            }
+            (_, Err(_)) => return None,
+        };
+        Some(())
+    }
+
+    /// POSTs the body of events `range` to `url`: the compressed `self.body` with gzip, else
+    /// streamed as it is rendered ([`Stream`]).
+    fn post_range(
+        &mut self,
+        url: &str,
+        source: Source<'_>,
+        range: &Range<usize>,
+    ) -> Result<Reply, TransportError> {
+        let mut headers = vec![
+            ("Authorization", self.token_header.expose()),
+            ("X-Splunk-Request-Channel", self.channel.as_str()),
+            ("Content-Type", "application/json"),
+        ];
         if self.gzip {
-            self.body.clear();
-            let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
-            encoder.write_all(raw).ok()?;
-            self.body = encoder.finish().ok()?;
+            headers.push(("Content-Encoding", "gzip"));
+            return self.client.post(url, &headers, &self.body, &self.redactor);
         }
-        Some(span)
+        let len = self.rendered.body_len(range).unwrap_or(0);
+        let renderer = Renderer {
+            source,
+            options: &self.format,
+            scratch: &mut self.scratch,
+            slot: &mut self.slot,
+        };
+        let mut stream = Stream::new(renderer, &self.rendered, range.clone());
+        self.client
+            .post_streamed(url, &headers, len, &mut stream, &self.redactor)
     }
 
     /// Sends events `range` of `batch` as one request (bisecting when told to), appending
     /// parts to `outcome`.
     fn send_request(
         &mut self,
-        batch: &[(u64, u32)],
+        (source, batch): (Source<'_>, &[(u64, u32)]),
         range: Range<usize>,
         now: Instant,
         outcome: &mut Outcome,
     ) {
-        let Some(raw) = self.build_body(&range) else {
+        let built = self.rendered.body_len(&range).is_some() && !range.is_empty();
+        if !built || (self.gzip && self.compress(source, &range).is_none()) {
             outcome.push(range, Action::Retry { after: None });
             outcome.last_error = Some("could not build the request body".to_owned());
             return;
-        };
+        }
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
         // Whether a URL that failed may have taken this request before it failed.
@@ -696,20 +703,7 @@ impl HecSender {
             let Some(url) = self.targets.get(target).map(|t| t.event_url.clone()) else {
                 continue;
             };
-            let mut headers = vec![
-                ("Authorization", self.token_header.expose()),
-                ("X-Splunk-Request-Channel", self.channel.as_str()),
-                ("Content-Type", "application/json"),
-            ];
-            if self.gzip {
-                headers.push(("Content-Encoding", "gzip"));
-            }
-            let body = if self.gzip {
-                self.body.as_slice()
-            } else {
-                self.rendered.get(raw.clone()).unwrap_or_default()
-            };
-            let reply = match self.client.post(&url, &headers, body, &self.redactor) {
+            let reply = match self.post_range(&url, source, &range) {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
@@ -764,7 +758,7 @@ impl HecSender {
                 }
                 Verdict::Bisect { reason } => {
                     outcome.last_error = Some(self.redactor.redact(&reason));
-                    self.bisect(batch, range, now, outcome);
+                    self.bisect((source, batch), range, now, outcome);
                     return;
                 }
             }
@@ -808,7 +802,7 @@ impl HecSender {
     /// (delivered, awaiting its ack or dead-lettered), else it gets the first's action.
     fn bisect(
         &mut self,
-        batch: &[(u64, u32)],
+        batch: (Source<'_>, &[(u64, u32)]),
         range: Range<usize>,
         now: Instant,
         outcome: &mut Outcome,
@@ -823,21 +817,27 @@ impl HecSender {
             None => outcome.push(mid..range.end, Action::Retry { after: None }),
         }
     }
+
     /// Sends the `rendered` events of a batch of `len` in requests within the [`Batch`]
     /// limits; stops at the first request that is neither delivered, awaiting its ack, nor
     /// dead-lettered, and gives the rest of the batch that request's action (unsent). An
     /// event that did not render is dead-lettered, those after it retried.
-    fn send_rendered(&mut self, len: usize, rendered: usize, now: Instant) -> Outcome {
+    fn send_rendered(
+        &mut self,
+        source: Source<'_>,
+        (len, rendered): (usize, usize),
+        now: Instant,
+    ) -> Outcome {
         let mut outcome = Outcome::default();
-        let sizes: Vec<usize> = self.spans.iter().map(Range::len).collect();
+        let ranges = self.limits.split(self.rendered.sizes());
         let marks = std::mem::take(&mut self.marks);
         let mut stop: Option<Action> = None;
-        for range in self.limits.split(&sizes) {
+        for range in ranges {
             if let Some(action) = &stop {
                 outcome.push(range, action.clone());
                 continue;
             }
-            self.send_request(&marks, range, now, &mut outcome);
+            self.send_request((source, &marks), range, now, &mut outcome);
             match outcome.parts.last().map(|p| &p.action) {
                 Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
                 | None => {}
@@ -861,19 +861,21 @@ impl Sender for HecSender {
     /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
     /// batch that request's action (unsent).
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
-        let rendered = self.render(batch);
-        self.send_rendered(batch.len(), rendered, now)
+        let source = Source::Events(batch);
+        let (rendered, _) = self.render(source);
+        self.send_rendered(source, (batch.len(), rendered), now)
     }
 
-    /// As `send`, unpacking and rendering one event at a time: the batch is held as its
-    /// rendered lines, never as whole events. A record that does not unpack is retried with
-    /// the rest (it is not dead-lettered: it was never seen).
+    /// As `send`, unpacking and rendering one event at a time: the batch is never held as
+    /// whole events, nor as more rendered envelopes than [`body::CACHE_BYTES`]. A record that
+    /// does not unpack is retried with the rest (it is not dead-lettered: it was never seen).
     fn send_packed(&mut self, batch: &[PackedItem<'_>], now: Instant) -> Outcome {
-        let (rendered, unpack_failed) = self.render_packed(batch);
+        let source = Source::Packed(batch);
+        let (rendered, unpack_failed) = self.render(source);
         if !unpack_failed {
-            return self.send_rendered(batch.len(), rendered, now);
+            return self.send_rendered(source, (batch.len(), rendered), now);
         }
-        let mut outcome = self.send_rendered(rendered, rendered, now);
+        let mut outcome = self.send_rendered(source, (rendered, rendered), now);
         outcome.push(rendered..batch.len(), Action::Retry { after: None });
         outcome.last_error = Some(crate::destination::UNPACK_FAILED.to_owned());
         outcome
