@@ -1,6 +1,6 @@
 //! The HEC sender given a batch held packed (as the worker holds its window): it unpacks and
-//! renders one event at a time and sends the rendered span itself (no copy), so what Splunk
-//! stores and what awaits an ack must be exactly what `send` of the same events gives.
+//! renders one event at a time, and again as it streams each request, so what Splunk stores
+//! and what awaits an ack must be exactly what `send` of the same events gives.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
