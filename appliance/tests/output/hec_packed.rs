@@ -28,14 +28,14 @@ fn hec_sender(url: String, token: &str, tls: &Tls, edit: impl FnOnce(&mut Hec)) 
 }
 
 /// `events` packed, numbered from 100 like [`batch`].
-fn packed(events: &[Event]) -> Vec<(u64, Packed)> {
+pub(crate) fn packed(events: &[Event]) -> Vec<(u64, Packed)> {
     batch(events)
         .into_iter()
         .map(|(seq, event)| (seq, Packed::new(event).unwrap()))
         .collect()
 }
 
-fn items(packed: &[(u64, Packed)]) -> Vec<(u64, &Packed)> {
+pub(crate) fn items(packed: &[(u64, Packed)]) -> Vec<(u64, &Packed)> {
     packed.iter().map(|(seq, p)| (*seq, p)).collect()
 }
 

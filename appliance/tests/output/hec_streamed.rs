@@ -9,6 +9,7 @@
 )]
 
 use crate::hec::assert_holds_exactly;
+use crate::hec_packed::{items, packed};
 use crate::support as output_support;
 
 use std::time::Instant;
@@ -17,7 +18,6 @@ use icsfwd::testing::destination::Secret;
 use icsfwd::testing::destination::Sender;
 use icsfwd::testing::destination::hec::Hec;
 use icsfwd::testing::destination::hec::sender::HecSender;
-use icsfwd::testing::spool::packed::Packed;
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_core::format::{self, SliceWriter};
 use icsfwd_sim::splunk::store::Filter;
@@ -58,17 +58,6 @@ fn body_len(events: &[Event]) -> usize {
             out.written().len() + 1
         })
         .sum()
-}
-
-fn packed(events: &[Event]) -> Vec<(u64, Packed)> {
-    batch(events)
-        .into_iter()
-        .map(|(seq, event)| (seq, Packed::new(event).unwrap()))
-        .collect()
-}
-
-fn items(packed: &[(u64, Packed)]) -> Vec<(u64, &Packed)> {
-    packed.iter().map(|(seq, p)| (*seq, p)).collect()
 }
 
 #[test]

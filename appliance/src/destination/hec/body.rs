@@ -153,17 +153,98 @@ impl Rendered {
     }
 }
 
-/// What a [`Stream`] borrows from the sender to render an envelope again.
+/// A sender's envelopes: the options, what the first rendering of the current batch learned,
+/// and the room to render one envelope again.
 #[derive(Debug)]
-pub(crate) struct Renderer<'s, 'a> {
-    /// The batch.
-    pub(crate) source: Source<'a>,
-    /// The envelope options.
-    pub(crate) options: &'s format::Options,
+pub(crate) struct Envelopes {
+    options: format::Options,
+    rendered: Rendered,
     /// One envelope's room (core's `format::hec::MAX_LEN`).
-    pub(crate) scratch: &'s mut [u8],
+    scratch: Vec<u8>,
+    /// The event a packed record unpacks into, reused.
+    slot: Option<Box<Event>>,
+}
+
+impl Envelopes {
+    /// Envelopes rendered with `options`.
+    pub(crate) fn new(options: format::Options) -> Self {
+        Self {
+            options,
+            rendered: Rendered::default(),
+            scratch: vec![0u8; format::hec::MAX_LEN],
+            slot: None,
+        }
+    }
+
+    /// The envelope options.
+    pub(crate) fn options(&self) -> &format::Options {
+        &self.options
+    }
+
+    /// Renders `source` once: each envelope's length, the first envelopes kept, and each
+    /// event's sequence number and `mark(seq, event)` appended to `marks`. Returns how many
+    /// rendered and whether it stopped at a record that did not unpack (else it stops at the
+    /// first event that does not render, which core's `MAX_LEN` bound rules out).
+    pub(crate) fn render(
+        &mut self,
+        source: Source<'_>,
+        marks: &mut Vec<(u64, u32)>,
+        mark: impl Fn(u64, &Event) -> u32,
+    ) -> (usize, bool) {
+        self.rendered.clear();
+        for i in 0..source.len() {
+            let (seq, event) = match source.event(i, &mut self.slot) {
+                Ok(Some(found)) => found,
+                Ok(None) => break,
+                Err(Unpackable) => return (self.rendered.len(), true),
+            };
+            let Some(len) = envelope(event, &self.options, &mut self.scratch) else {
+                break;
+            };
+            self.rendered
+                .push(self.scratch.get(..len).unwrap_or_default());
+            marks.push((seq, mark(seq, event)));
+        }
+        (self.rendered.len(), false)
+    }
+
+    /// What the last [`render`](Self::render) learned.
+    pub(crate) fn rendered(&self) -> &Rendered {
+        &self.rendered
+    }
+
+    /// The body of envelopes `range` of `source` (the batch last rendered).
+    pub(crate) fn stream<'s, 'a>(
+        &'s mut self,
+        source: Source<'a>,
+        range: Range<usize>,
+    ) -> Stream<'s, 'a> {
+        let renderer = Renderer {
+            source,
+            options: &self.options,
+            scratch: &mut self.scratch,
+            slot: &mut self.slot,
+        };
+        Stream::new(renderer, &self.rendered, range)
+    }
+
+    /// Bytes held between batches: the cache, the lengths and the scratch.
+    pub(crate) fn held(&self) -> usize {
+        self.rendered.held() + self.scratch.capacity()
+    }
+}
+
+/// What a [`Stream`] borrows to render an envelope again.
+#[derive(Debug)]
+struct Renderer<'s, 'a> {
+    /// The batch.
+    source: Source<'a>,
+    /// The envelope options.
+    options: &'s format::Options,
+    /// One envelope's room (core's `format::hec::MAX_LEN`).
+    scratch: &'s mut [u8],
     /// The reused event a packed record unpacks into.
-    pub(crate) slot: &'s mut Option<Box<Event>>,
+    slot: &'s mut Option<Box<Event>>,
 }
 
 /// The envelope being read.
@@ -194,11 +275,7 @@ pub(crate) struct Stream<'s, 'a> {
 
 impl<'s, 'a> Stream<'s, 'a> {
     /// The body of envelopes `range` (within what `rendered` learned).
-    pub(crate) fn new(
-        renderer: Renderer<'s, 'a>,
-        rendered: &'s Rendered,
-        range: Range<usize>,
-    ) -> Self {
+    fn new(renderer: Renderer<'s, 'a>, rendered: &'s Rendered, range: Range<usize>) -> Self {
         let before = rendered.sizes.get(..range.start.min(rendered.cached));
         let cache_at = before.map_or(0, |sizes| sizes.iter().sum::<usize>() + sizes.len());
         Self {
@@ -341,6 +418,35 @@ mod tests {
             slot: &mut slot,
         };
         read_all(&mut Stream::new(renderer, rendered, range), step)
+    }
+
+    #[test]
+    fn a_render_learns_every_envelope_and_streams_them_back() {
+        let events = events(300);
+        let options = format::Options::default();
+        let want: Vec<u8> = envelopes(&events, &options)
+            .iter()
+            .flat_map(|e| e.iter().copied().chain([b'\n']))
+            .collect();
+        let items: Vec<(u64, &Event)> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64 + 7, e))
+            .collect();
+        let mut envelopes = Envelopes::new(options);
+        let mut marks = Vec::new();
+        let (rendered, unpack_failed) =
+            envelopes.render(Source::Events(&items), &mut marks, |seq, _| seq as u32 * 2);
+        assert_eq!((rendered, unpack_failed), (300, false));
+        assert_eq!(marks.first(), Some(&(7, 14)));
+        assert_eq!(marks.len(), 300);
+        assert_eq!(
+            envelopes.rendered().body_len(&(0..300)),
+            Some(want.len() as u64)
+        );
+        let got = read_all(&mut envelopes.stream(Source::Events(&items), 0..300), 999).unwrap();
+        assert!(got == want);
+        assert!(envelopes.held() <= CACHE_BYTES + 512 * 8 + format::hec::MAX_LEN);
     }
 
     #[test]

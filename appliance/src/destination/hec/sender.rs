@@ -82,11 +82,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use icsfwd_core::alert::Event;
 use icsfwd_core::format;
 
 use super::ack_state::{self, Line, Request, record_mark};
-use super::body::{self, Rendered, Renderer, Source, Stream, Unpackable};
+use super::body::{Envelopes, Source};
 use super::{Batch, Hec};
 use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
@@ -175,7 +174,6 @@ pub struct HecSender {
     channel: String,
     gzip: bool,
     ack_deadline: Option<Duration>,
-    format: format::Options,
     limits: Batch,
     pending: Vec<PendingAck>,
     /// Sequence numbers of pending acks made ambiguous by a reissued ack id (Splunk's counter
@@ -189,17 +187,13 @@ pub struct HecSender {
     /// through its rewrites, so that records confirmed but still held in the worker's window
     /// (behind one that is not) are not sent again after a restart.
     indexed: std::collections::VecDeque<Request>,
-    /// The batch's envelope lengths and its first envelopes ([`body`]).
-    rendered: Rendered,
+    /// The envelope options and what rendering the current batch learned ([`super::body`]).
+    envelopes: Envelopes,
     /// Per rendered event, its sequence number and [`record_mark`] (what an ack request
     /// records).
     marks: Vec<(u64, u32)>,
     /// The compressed body of one request (gzip only).
     body: Vec<u8>,
-    /// One envelope's room (core's HEC `MAX_LEN`).
-    scratch: Vec<u8>,
-    /// The event a packed record unpacks into, reused.
-    slot: Option<Box<Event>>,
 }
 
 impl HecSender {
@@ -240,21 +234,18 @@ impl HecSender {
             channel,
             gzip: hec.gzip,
             ack_deadline: hec.ack_deadline(),
-            format: format::Options {
+            envelopes: Envelopes::new(format::Options {
                 hec: hec.envelope.clone(),
                 ..format::Options::default()
-            },
+            }),
             limits: hec.batch,
             pending: Vec::new(),
             ambiguous: Vec::new(),
             log: None,
             restored: Vec::new(),
             indexed: std::collections::VecDeque::new(),
-            rendered: Rendered::default(),
             marks: Vec::new(),
             body: Vec::new(),
-            scratch: vec![0u8; format::hec::MAX_LEN],
-            slot: None,
         })
     }
 
@@ -263,7 +254,7 @@ impl HecSender {
     #[cfg(feature = "_testing")]
     #[must_use]
     pub fn held_bytes(&self) -> usize {
-        self.rendered.held() + self.body.capacity() + self.scratch.capacity()
+        self.envelopes.held() + self.body.capacity()
     }
 
     /// The channel GUID sent with every request.
@@ -599,42 +590,19 @@ impl HecSender {
             .collect())
     }
 
-    /// Renders `source` once: each envelope's length and ack mark, and the first envelopes
-    /// kept ([`Rendered`]); empties the gzip buffer, giving back what a batch larger than
-    /// [`RETAINED_BYTES`] grew it to. Returns how many rendered and whether it stopped at a
-    /// record that did not unpack (else it stops at the first event that does not render,
-    /// which core's `MAX_LEN` bound rules out).
+    /// Renders `source` once ([`Envelopes::render`]), noting each record's ack mark; empties
+    /// the gzip buffer, giving back what a batch larger than [`RETAINED_BYTES`] grew it to.
     fn render(&mut self, source: Source<'_>) -> (usize, bool) {
-        self.rendered.clear();
         self.marks.clear();
         self.body.clear();
         self.body.shrink_to(RETAINED_BYTES);
-        for i in 0..source.len() {
-            let (seq, event) = match source.event(i, &mut self.slot) {
-                Ok(Some(found)) => found,
-                Ok(None) => break,
-                Err(Unpackable) => return (self.rendered.len(), true),
-            };
-            let Some(len) = body::envelope(event, &self.format, &mut self.scratch) else {
-                break;
-            };
-            self.rendered
-                .push(self.scratch.get(..len).unwrap_or_default());
-            self.marks.push((seq, record_mark(seq, event)));
-        }
-        (self.rendered.len(), false)
+        self.envelopes.render(source, &mut self.marks, record_mark)
     }
 
     /// With gzip, compresses the body of events `range` into `self.body`; `None` if it
     /// cannot be built.
     fn compress(&mut self, source: Source<'_>, range: &Range<usize>) -> Option<()> {
-        let renderer = Renderer {
-            source,
-            options: &self.format,
-            scratch: &mut self.scratch,
-            slot: &mut self.slot,
-        };
-        let mut stream = Stream::new(renderer, &self.rendered, range.clone());
+        let mut stream = self.envelopes.stream(source, range.clone());
         self.body.clear();
         let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
         let copied = std::io::copy(&mut stream, &mut encoder);
@@ -668,14 +636,8 @@ impl HecSender {
             headers.push(("Content-Encoding", "gzip"));
             return self.client.post(url, &headers, &self.body, &self.redactor);
         }
-        let len = self.rendered.body_len(range).unwrap_or(0);
-        let renderer = Renderer {
-            source,
-            options: &self.format,
-            scratch: &mut self.scratch,
-            slot: &mut self.slot,
-        };
-        let mut stream = Stream::new(renderer, &self.rendered, range.clone());
+        let len = self.envelopes.rendered().body_len(range).unwrap_or(0);
+        let mut stream = self.envelopes.stream(source, range.clone());
         self.client
             .post_streamed(url, &headers, len, &mut stream, &self.redactor)
     }
@@ -689,7 +651,7 @@ impl HecSender {
         now: Instant,
         outcome: &mut Outcome,
     ) {
-        let built = self.rendered.body_len(&range).is_some() && !range.is_empty();
+        let built = self.envelopes.rendered().body_len(&range).is_some() && !range.is_empty();
         if !built || (self.gzip && self.compress(source, &range).is_none()) {
             outcome.push(range, Action::Retry { after: None });
             outcome.last_error = Some("could not build the request body".to_owned());
@@ -784,7 +746,13 @@ impl HecSender {
         let acks = self.ack_deadline.is_some();
         let sent = Sent {
             url,
-            index: self.format.hec.index.as_ref().map(|index| index.as_str()),
+            index: self
+                .envelopes
+                .options()
+                .hec
+                .index
+                .as_ref()
+                .map(|index| index.as_str()),
         };
         if let Some(cause) = classify::hec_cause(reply, acks) {
             outcome.cause = Some(cause);
@@ -829,7 +797,7 @@ impl HecSender {
         now: Instant,
     ) -> Outcome {
         let mut outcome = Outcome::default();
-        let ranges = self.limits.split(self.rendered.sizes());
+        let ranges = self.limits.split(self.envelopes.rendered().sizes());
         let marks = std::mem::take(&mut self.marks);
         let mut stop: Option<Action> = None;
         for range in ranges {
@@ -867,7 +835,7 @@ impl Sender for HecSender {
     }
 
     /// As `send`, unpacking and rendering one event at a time: the batch is never held as
-    /// whole events, nor as more rendered envelopes than [`body::CACHE_BYTES`]. A record that
+    /// whole events, nor as more rendered envelopes than [`super::body::CACHE_BYTES`]. A record that
     /// does not unpack is retried with the rest (it is not dead-lettered: it was never seen).
     fn send_packed(&mut self, batch: &[PackedItem<'_>], now: Instant) -> Outcome {
         let source = Source::Packed(batch);
