@@ -53,14 +53,15 @@
 //! - Refusals by the spool (full, failed) are counted in [`IngestStats::refused_by_spool`] for
 //!   the service to alarm on.
 //!
-//! Memory per connection: a 64 KiB read buffer, a 16 KiB answer buffer and the line buffer,
-//! which grows to the longest line read (at most [`IngestConfig::max_line`]; an over-long line
-//! is skipped, not buffered) and is cut back to [`MAX_LINE`] (16 KiB) after a longer line. So
-//! a connection holds about 96 KiB between lines and at most 80 KiB + `max_line` while it
-//! reads one, plus up to [`IngestConfig::window`] answers waiting for their fsync (an id and a
-//! status each; the events themselves wait in the spool's bounded group-commit queue). The
-//! service's worst case is [`IngestConfig::max_connections`] times that: with the defaults (64
-//! connections of 64 KiB lines) about 9 MiB, with `max_line_bytes = "1 MiB"` about 70 MiB.
+//! Memory per connection: an 8 KiB read buffer (`READ_BUFFER`), a 4 KiB answer buffer
+//! (`ANSWER_BUFFER`) and the line buffer, which grows to the longest line read (at most
+//! [`IngestConfig::max_line`]; an over-long line is skipped, not buffered) and is cut back to
+//! [`MAX_LINE`] (16 KiB) after a longer line. So a connection holds at most 28 KiB between
+//! lines and 12 KiB + `max_line` while it reads one, plus up to [`IngestConfig::window`]
+//! answers waiting for their fsync (an id and a status each; the events themselves wait in
+//! the spool's bounded group-commit queue). The service's worst case is
+//! [`IngestConfig::max_connections`] times that: with the defaults (64 connections of 64 KiB
+//! lines) about 5 MiB, with `max_line_bytes = "1 MiB"` about 65 MiB.
 //!
 //! (The example is the unit test `doc_examples::module_example` below: this module is
 //! internal to the crate, so its example names crate paths.)
@@ -90,6 +91,16 @@ use crate::spool::storage::{FsStorage, Storage};
 
 /// How often an acceptor looks for a shutdown request while no one connects.
 const ACCEPT_POLL: Duration = Duration::from_millis(50);
+
+/// A connection's read buffer: about 20 typical lines per `read`. A longer line is gathered
+/// in the line buffer over several reads ([`read_line_bounded`]), so this bounds no line. It
+/// was 64 KiB: 256 KiB of the service's peak heap with four producers, for no measurable gain
+/// in ingest rate.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// A connection's answer buffer: about 60 answers per `write` (an answer is ~60 bytes); the
+/// writer flushes it whenever it would wait, so it bounds no answer either.
+const ANSWER_BUFFER: usize = 4 * 1024;
 
 /// The settings of the ingest server (`[ingest]` in `icsfwd.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -849,7 +860,7 @@ fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit)
 
 fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dyn Admit) {
     let max_line = shared.config.max_line;
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let mut reader = BufReader::with_capacity(READ_BUFFER, stream);
     let mut line = Vec::with_capacity(1024);
     loop {
         if shared.stopping.load(Ordering::SeqCst) {
@@ -914,7 +925,7 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
 }
 
 fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
-    let mut out = BufWriter::with_capacity(16 * 1024, stream);
+    let mut out = BufWriter::with_capacity(ANSWER_BUFFER, stream);
     let mut broken = false;
     loop {
         let slot = match rx.try_recv() {
