@@ -53,14 +53,15 @@
 //! - Refusals by the spool (full, failed) are counted in [`IngestStats::refused_by_spool`] for
 //!   the service to alarm on.
 //!
-//! Memory per connection: a 64 KiB read buffer, a 16 KiB answer buffer and the line buffer,
-//! which grows to the longest line read (at most [`IngestConfig::max_line`]; an over-long line
-//! is skipped, not buffered) and is cut back to [`MAX_LINE`] (16 KiB) after a longer line. So
-//! a connection holds about 96 KiB between lines and at most 80 KiB + `max_line` while it
-//! reads one, plus up to [`IngestConfig::window`] answers waiting for their fsync (an id and a
-//! status each; the events themselves wait in the spool's bounded group-commit queue). The
-//! service's worst case is [`IngestConfig::max_connections`] times that: with the defaults (64
-//! connections of 64 KiB lines) about 9 MiB, with `max_line_bytes = "1 MiB"` about 70 MiB.
+//! Memory per connection: an 8 KiB read buffer (`READ_BUFFER`), a 4 KiB answer buffer
+//! (`ANSWER_BUFFER`) and the line buffer, which grows to the longest line read (at most
+//! [`IngestConfig::max_line`]; an over-long line is skipped, not buffered) and is cut back to
+//! [`MAX_LINE`] (16 KiB) after a longer line. So a connection holds at most 28 KiB between
+//! lines and 12 KiB + `max_line` while it reads one, plus up to [`IngestConfig::window`]
+//! answers waiting for their fsync (an id and a status each; the events themselves wait in
+//! the spool's bounded group-commit queue). The service's worst case is
+//! [`IngestConfig::max_connections`] times that: with the defaults (64 connections of 64 KiB
+//! lines) about 5 MiB, with `max_line_bytes = "1 MiB"` about 65 MiB.
 //!
 //! (The example is the unit test `doc_examples::module_example` below: this module is
 //! internal to the crate, so its example names crate paths.)
@@ -90,6 +91,16 @@ use crate::spool::storage::{FsStorage, Storage};
 
 /// How often an acceptor looks for a shutdown request while no one connects.
 const ACCEPT_POLL: Duration = Duration::from_millis(50);
+
+/// A connection's read buffer: about 20 typical lines per `read`. A longer line is gathered
+/// in the line buffer over several reads ([`read_line_bounded`]), so this bounds no line. It
+/// was 64 KiB: 256 KiB of the service's peak heap with four producers, for no measurable gain
+/// in ingest rate.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// A connection's answer buffer: about 60 answers per `write` (an answer is ~60 bytes); the
+/// writer flushes it whenever it would wait, so it bounds no answer either.
+const ANSWER_BUFFER: usize = 4 * 1024;
 
 /// The settings of the ingest server (`[ingest]` in `icsfwd.toml`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,9 +220,13 @@ pub(crate) fn spool_refusal(error: &AppendError) -> Answer {
     }
 }
 
+/// A line waiting for its append: what its `accepted` answer will say, held as the decoder
+/// gave it (the answer itself, ~24 bytes larger, is made once the append is durable: a
+/// connection has up to [`IngestConfig::window`] of these in flight).
 struct SpoolPending<S: Storage + 'static> {
     pending: Pending<S>,
-    accepted: Answer,
+    id: String,
+    truncated: Vec<&'static str>,
 }
 
 impl<S: Storage + 'static> PendingAnswer for SpoolPending<S> {
@@ -220,9 +235,16 @@ impl<S: Storage + 'static> PendingAnswer for SpoolPending<S> {
     }
 
     fn wait(self: Box<Self>) -> Answer {
-        let SpoolPending { pending, accepted } = *self;
+        let SpoolPending {
+            pending,
+            id,
+            truncated,
+        } = *self;
         match pending.wait() {
-            Ok(_) => accepted,
+            Ok(_) => Answer::Accepted {
+                id,
+                truncated: truncated.into_iter().map(str::to_owned).collect(),
+            },
             Err(error) => spool_refusal(&error),
         }
     }
@@ -231,11 +253,14 @@ impl<S: Storage + 'static> PendingAnswer for SpoolPending<S> {
 impl<S: Storage + 'static> Admit for SpoolAdmit<S> {
     fn admit(&self, decoded: Decoded, received_ms: u64) -> Admission {
         let id = decoded.message.id();
-        let accepted = Answer::accepted(&id, &decoded);
-        match decoded.message {
+        let Decoded { message, truncated } = decoded;
+        match message {
             Message::Heartbeat(heartbeat) => {
                 (self.on_heartbeat)(&heartbeat);
-                Admission::Answer(accepted)
+                Admission::Answer(Answer::Accepted {
+                    id,
+                    truncated: truncated.into_iter().map(str::to_owned).collect(),
+                })
             }
             Message::Event(event) => {
                 let destinations = self.rules.current().route(&event, received_ms);
@@ -246,7 +271,11 @@ impl<S: Storage + 'static> Admit for SpoolAdmit<S> {
                     });
                 }
                 match self.spool.submit(event, destinations) {
-                    Ok(pending) => Admission::Pending(Box::new(SpoolPending { pending, accepted })),
+                    Ok(pending) => Admission::Pending(Box::new(SpoolPending {
+                        pending,
+                        id,
+                        truncated,
+                    })),
                     Err(error) => Admission::Answer(spool_refusal(&error)),
                 }
             }
@@ -821,14 +850,33 @@ fn forget_connection(shared: &Shared, id: u64) {
     stats.connections_open = stats.connections_open.saturating_sub(1);
 }
 
-/// One line's way from the reader to the writer.
+/// One line's way from the reader to the writer, in a channel of [`IngestConfig::window`]
+/// slots per connection: kept small (an [`Answer`] inline made a slot 104 bytes, 26 KiB per
+/// connection; boxed, 56).
 struct Slot {
-    admission: Admission,
+    reply: Reply,
     /// The decoder refused it (already counted by problem).
     decoder_refused: bool,
     heartbeat: bool,
     /// When it was read, for the ingest histogram (alerts and notifications only).
     read_at: crate::metrics::Stamp,
+}
+
+/// A [`Slot`]'s answer: known now, or once the line's append is durable. Both boxed, so a
+/// slot is small; an answer known at once (a refusal, a heartbeat, not forwarded) costs one
+/// allocation more, a stored event's none.
+enum Reply {
+    Now(Box<Answer>),
+    Later(Box<dyn PendingAnswer>),
+}
+
+impl From<Admission> for Reply {
+    fn from(admission: Admission) -> Self {
+        match admission {
+            Admission::Answer(answer) => Reply::Now(Box::new(answer)),
+            Admission::Pending(pending) => Reply::Later(pending),
+        }
+    }
 }
 
 fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit) {
@@ -849,7 +897,7 @@ fn serve_connection(stream: Stream, id: u64, shared: &Shared, admit: &dyn Admit)
 
 fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dyn Admit) {
     let max_line = shared.config.max_line;
-    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let mut reader = BufReader::with_capacity(READ_BUFFER, stream);
     let mut line = Vec::with_capacity(1024);
     loop {
         if shared.stopping.load(Ordering::SeqCst) {
@@ -889,7 +937,7 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
                     } else {
                         crate::metrics::stamp()
                     },
-                    admission: admit.admit(decoded, received_ms),
+                    reply: Reply::from(admit.admit(decoded, received_ms)),
                     decoder_refused: false,
                     heartbeat,
                 }
@@ -899,7 +947,7 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
                 stats.lines += 1;
                 stats.count_problem(refusal.problem);
                 Slot {
-                    admission: Admission::Answer(Answer::refused(&refusal)),
+                    reply: Reply::Now(Box::new(Answer::refused(&refusal))),
                     decoder_refused: true,
                     heartbeat: false,
                     read_at: None,
@@ -914,7 +962,7 @@ fn read_lines(stream: Stream, tx: &SyncSender<Slot>, shared: &Shared, admit: &dy
 }
 
 fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
-    let mut out = BufWriter::with_capacity(16 * 1024, stream);
+    let mut out = BufWriter::with_capacity(ANSWER_BUFFER, stream);
     let mut broken = false;
     loop {
         let slot = match rx.try_recv() {
@@ -929,9 +977,9 @@ fn write_answers(rx: &Receiver<Slot>, stream: Stream, shared: &Shared) {
                 }
             }
         };
-        let answer = match slot.admission {
-            Admission::Answer(answer) => answer,
-            Admission::Pending(pending) => {
+        let answer = match slot.reply {
+            Reply::Now(answer) => *answer,
+            Reply::Later(pending) => {
                 if !pending.is_ready() {
                     broken = broken || out.flush().is_err();
                 }
@@ -1105,5 +1153,24 @@ mod doc_examples {
         assert_eq!(line, b"last");
         assert_eq!(read_line_bounded(&mut input, &mut line, 8)?, LineRead::End);
         Ok::<(), std::io::Error>(())
+    }
+}
+
+#[cfg(test)]
+mod footprint {
+    //! What a line in flight costs: a connection holds up to a window of them.
+
+    use super::{Slot, SpoolPending};
+    use crate::spool::storage::FsStorage;
+
+    #[test]
+    fn a_window_slot_and_a_pending_line_stay_small() {
+        // An `Answer` inline made a slot 96 bytes and a pending line's box 96.
+        assert!(size_of::<Slot>() <= 48, "{}", size_of::<Slot>());
+        assert!(
+            size_of::<SpoolPending<FsStorage>>() <= 72,
+            "{}",
+            size_of::<SpoolPending<FsStorage>>()
+        );
     }
 }

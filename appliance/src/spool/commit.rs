@@ -367,7 +367,7 @@ fn write_batches<S: Storage>(shared: &Shared<S>) {
 
         let (outcome, next_seq) = match lock(&shared.spool).as_mut() {
             Some(spool) => crate::metrics::commit(spool.next_seq(), || {
-                (spool.append_packed(&events), spool.next_seq())
+                (spool.append_packed(events), spool.next_seq())
             }),
             None => (Err(SpoolError::Closed), 0),
         };

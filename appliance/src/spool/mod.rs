@@ -737,7 +737,7 @@ impl Admissible for &Event {
     }
 }
 
-impl Admissible for &packed::Packed {
+impl Admissible for packed::Packed {
     fn frame(
         &self,
         seq: u64,
@@ -874,16 +874,17 @@ impl<S: Storage> Spool<S> {
 
     /// [`append_batch`](Spool::append_batch) of events held packed (the group commit's
     /// queue): each is unpacked only while its record is encoded, so the batch never exists
-    /// as whole events (~2.7 KB each).
+    /// as whole events (~2.7 KB each), and freed once its frame is encoded, so the batch is
+    /// not held twice (packed and framed) through its write and fsync.
     ///
     /// # Errors
     ///
     /// As [`append_batch`](Spool::append_batch).
     pub fn append_packed(
         &mut self,
-        events: &[(packed::Packed, DestinationSet)],
+        events: Vec<(packed::Packed, DestinationSet)>,
     ) -> Result<Vec<Result<u64, AppendError>>, SpoolError> {
-        self.append_each(events.iter().map(|(packed, to)| (packed, *to)))
+        self.append_each(events.into_iter())
     }
 
     /// One batch, one write, one fdatasync, its events given one at a time.
@@ -895,11 +896,13 @@ impl<S: Storage> Spool<S> {
             return Err(SpoolError::Failed);
         }
         let active = self.ensure_active_segment()?;
-        let batch = self.admit(events);
+        let mut batch = self.admit(events);
         if batch.accepted.is_empty() && !batch.evicted {
             return Ok(batch.results);
         }
-        self.write_frames(active, &batch.frames)?;
+        let frames = std::mem::take(&mut batch.frames);
+        let bytes = frames.len() as u64;
+        self.write_frames(active, frames)?;
         if batch.evicted {
             // The evictions become durable before the new records are reported accepted;
             // a crash in between only brings the evicted records back (delivered, not lost).
@@ -909,7 +912,7 @@ impl<S: Storage> Spool<S> {
             }
         }
         self.stats.batches += 1;
-        self.note_written(active, &batch)?;
+        self.note_written(active, &batch, bytes)?;
         Ok(batch.results)
     }
 
@@ -975,9 +978,10 @@ impl<S: Storage> Spool<S> {
     }
 
     /// Appends `frames` to the active segment `active` with one write at its data's end and
-    /// one `fdatasync`, preallocating ahead first. On failure the spool is failed and what of
-    /// the batch reached the file is cut back.
-    fn write_frames(&mut self, active: u64, frames: &[u8]) -> Result<(), SpoolError> {
+    /// one `fdatasync`, preallocating ahead first; `frames` is freed between the two, so
+    /// the batch is not held through the fsync, its longest step. On failure the spool is
+    /// failed and what of the batch reached the file is cut back.
+    fn write_frames(&mut self, active: u64, mut frames: Vec<u8>) -> Result<(), SpoolError> {
         if frames.is_empty() {
             return Ok(());
         }
@@ -992,17 +996,13 @@ impl<S: Storage> Spool<S> {
         // In a recycled file, a write ending shortly before the end of its earlier frames
         // writes zeros up to that end ([`STALE_GUARD`]).
         let written_end = end + bytes;
-        let data = if stale_end > written_end && written_end + STALE_GUARD >= stale_end {
-            let mut padded = frames.to_vec();
-            padded.resize(frames.len() + (stale_end - written_end) as usize, 0);
-            std::borrow::Cow::Owned(padded)
-        } else {
-            std::borrow::Cow::Borrowed(frames)
-        };
-        let written = self
-            .storage
-            .write_at(&path, end, &data)
-            .and_then(|()| self.storage.sync_data(&path));
+        if stale_end > written_end && written_end + STALE_GUARD >= stale_end {
+            frames.resize(frames.len() + (stale_end - written_end) as usize, 0);
+        }
+        let data_len = frames.len() as u64;
+        let wrote = self.storage.write_at(&path, end, &frames);
+        drop(frames);
+        let written = wrote.and_then(|()| self.storage.sync_data(&path));
         if let Err(source) = written {
             self.failed = true;
             // The batch was refused: cut what of it reached the file, so that the
@@ -1023,7 +1023,7 @@ impl<S: Storage> Spool<S> {
         }
         self.stats.fsyncs += 1;
         if let Some(seg) = self.segments.get_mut(&active)
-            && end + data.len() as u64 >= seg.stale_end
+            && end + data_len >= seg.stale_end
         {
             seg.stale_end = 0;
         }
@@ -1072,9 +1072,9 @@ impl<S: Storage> Spool<S> {
         }
     }
 
-    /// Notes the durable `batch` in the active segment `active`, the backlogs, the eviction
+    /// Notes the durable `batch` (its frames, `bytes` long) in the active segment `active`, the backlogs, the eviction
     /// index and the counters, and moves the next sequence number past it.
-    fn note_written(&mut self, active: u64, batch: &Batch) -> Result<(), SpoolError> {
+    fn note_written(&mut self, active: u64, batch: &Batch, bytes: u64) -> Result<(), SpoolError> {
         let track_alerts = self.config.on_full == OnFull::EvictLowerSeverity;
         let Some(seg) = self.segments.get_mut(&active) else {
             self.failed = true;
@@ -1098,8 +1098,8 @@ impl<S: Storage> Spool<S> {
                 });
             }
         }
-        seg.len += batch.frames.len() as u64;
-        self.live_bytes += batch.frames.len() as u64;
+        seg.len += bytes;
+        self.live_bytes += bytes;
         self.stats.appended += batch.accepted.len() as u64;
         self.next_seq += batch.accepted.len() as u64;
         Ok(())

@@ -11,5 +11,6 @@
 #[path = "../spool_support/mod.rs"]
 mod spool_support;
 
+mod answers;
 mod schema;
 mod server;
