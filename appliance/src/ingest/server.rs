@@ -220,6 +220,15 @@ pub(crate) fn spool_refusal(error: &AppendError) -> Answer {
     }
 }
 
+/// The answer that accepts a line once it is durable: its event `id` and the fields the
+/// decoder `truncated` (what [`Answer::accepted`] makes from a whole `Decoded`).
+fn accepted(id: String, truncated: &[&str]) -> Answer {
+    Answer::Accepted {
+        id,
+        truncated: truncated.iter().map(|f| (*f).to_owned()).collect(),
+    }
+}
+
 /// A line waiting for its append: what its `accepted` answer will say, held as the decoder
 /// gave it (the answer itself, ~24 bytes larger, is made once the append is durable: a
 /// connection has up to [`IngestConfig::window`] of these in flight).
@@ -241,10 +250,7 @@ impl<S: Storage + 'static> PendingAnswer for SpoolPending<S> {
             truncated,
         } = *self;
         match pending.wait() {
-            Ok(_) => Answer::Accepted {
-                id,
-                truncated: truncated.into_iter().map(str::to_owned).collect(),
-            },
+            Ok(_) => accepted(id, &truncated),
             Err(error) => spool_refusal(&error),
         }
     }
@@ -257,10 +263,7 @@ impl<S: Storage + 'static> Admit for SpoolAdmit<S> {
         match message {
             Message::Heartbeat(heartbeat) => {
                 (self.on_heartbeat)(&heartbeat);
-                Admission::Answer(Answer::Accepted {
-                    id,
-                    truncated: truncated.into_iter().map(str::to_owned).collect(),
-                })
+                Admission::Answer(accepted(id, &truncated))
             }
             Message::Event(event) => {
                 let destinations = self.rules.current().route(&event, received_ms);

@@ -1072,8 +1072,9 @@ impl<S: Storage> Spool<S> {
         }
     }
 
-    /// Notes the durable `batch` (its frames, `bytes` long) in the active segment `active`, the backlogs, the eviction
-    /// index and the counters, and moves the next sequence number past it.
+    /// Notes the durable `batch` (its frames, `bytes` long) in the active segment `active`,
+    /// the backlogs, the eviction index and the counters, and moves the next sequence number
+    /// past it.
     fn note_written(&mut self, active: u64, batch: &Batch, bytes: u64) -> Result<(), SpoolError> {
         let track_alerts = self.config.on_full == OnFull::EvictLowerSeverity;
         let Some(seg) = self.segments.get_mut(&active) else {
