@@ -11,6 +11,5 @@
 #[path = "../spool_support/mod.rs"]
 mod spool_support;
 
-mod answers;
 mod schema;
 mod server;

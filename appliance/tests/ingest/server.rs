@@ -934,3 +934,55 @@ fn a_stop_requested_from_another_thread_closes_idle_connections_and_wait_returns
     assert!(!dir.path().join("ingest.sock").exists());
     drop(group);
 }
+
+/// Each kind of answer, as the service's `SpoolAdmit` gives it: an event with cut fields is
+/// answered `accepted` with their paths once it is durable, a heartbeat `accepted` with its
+/// sensor at once, a bad line `refused` at once, in line order. (A line in flight holds only
+/// what its answer needs; the answers stay the same.)
+#[test]
+fn cut_fields_heartbeats_and_refusals_get_their_answers_in_line_order() {
+    let fixture = fs_fixture();
+    let mut long: serde_json::Value =
+        serde_json::from_str(&encode_line(&alert(1, Severity::Major))).unwrap();
+    long["title"] = serde_json::Value::from("t".repeat(4000));
+    let input = [
+        long.to_string(),
+        r#"{"type":"heartbeat","sensor":{"name":"s1","ip":"10.0.0.9"}}"#.to_owned(),
+        "not json".to_owned(),
+        encode_line(&alert(2, Severity::Major)),
+    ]
+    .join("\n")
+        + "\n";
+
+    let answers = exchange(&fixture.socket, input.into_bytes());
+
+    assert_eq!(answers.len(), 4, "{answers:?}");
+    assert_eq!(
+        answers[0],
+        Answer::Accepted {
+            id: "sensor-a-1".to_owned(),
+            truncated: vec!["title".to_owned()],
+        }
+    );
+    assert_eq!(
+        answers[1],
+        Answer::Accepted {
+            id: "s1".to_owned(),
+            truncated: vec![],
+        }
+    );
+    assert!(
+        matches!(&answers[2], Answer::Refused { error, .. } if !error.is_empty()),
+        "{:?}",
+        answers[2]
+    );
+    assert_eq!(answers[3], accepted(2));
+    assert_eq!(
+        fixture.spool_stats().appended,
+        2,
+        "the two alerts, not the heartbeat"
+    );
+    assert_eq!(fixture.heartbeats.load(Ordering::SeqCst), 1);
+    let (stats, _) = fixture.finish();
+    assert_eq!((stats.accepted, stats.heartbeats, stats.refused), (3, 1, 1));
+}
