@@ -449,12 +449,26 @@ mod tests {
         supported
     }
 
+    /// A scratch directory whose files take direct writes, or `None` (a skip, said by
+    /// [`takes_direct_writes`]) under an emulator.
+    fn direct_dir() -> Option<tempfile::TempDir> {
+        let dir = tempfile::tempdir().unwrap();
+        takes_direct_writes(dir.path()).then_some(dir)
+    }
+
+    /// A new, empty segment file `1.seg` in `dir` and the storage that created it.
+    fn new_segment(dir: &tempfile::TempDir) -> (std::path::PathBuf, FsStorage) {
+        let path = dir.path().join("1.seg");
+        let mut fs = FsStorage::new();
+        fs.create(&path).unwrap();
+        (path, fs)
+    }
+
     #[test]
     fn odd_appends_go_direct_in_whole_blocks_and_read_back_exactly() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
+        };
         let path = dir.path().join("1.seg");
         let len = 65_536;
         std::fs::write(&path, vec![STALE; len]).unwrap();
@@ -483,13 +497,10 @@ mod tests {
 
     #[test]
     fn appends_past_the_end_lengthen_the_file_to_the_data_only() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
-        let path = dir.path().join("1.seg");
-        let mut fs = FsStorage::new();
-        fs.create(&path).unwrap();
+        };
+        let (path, mut fs) = new_segment(&dir);
         let data = append_all(&mut fs, &path);
         assert!(
             std::fs::read(&path).unwrap() == data,
@@ -512,13 +523,10 @@ mod tests {
 
     #[test]
     fn a_write_inside_written_zeros_keeps_the_bytes_around_it() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
-        let path = dir.path().join("1.seg");
-        let mut fs = FsStorage::new();
-        fs.create(&path).unwrap();
+        };
+        let (path, mut fs) = new_segment(&dir);
         // Bytes before the write in its first block came through the page cache.
         fs.append(&path, b"head").unwrap();
         fs.reserve_written(&path, 65_536).unwrap();
@@ -550,13 +558,10 @@ mod tests {
     #[test]
     fn a_large_write_goes_through_the_page_cache_and_the_next_small_one_direct_after_it() {
         use super::super::direct::DIRECT_BELOW;
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
-        let path = dir.path().join("1.seg");
-        let mut fs = FsStorage::new();
-        fs.create(&path).unwrap();
+        };
+        let (path, mut fs) = new_segment(&dir);
         fs.reserve_written(&path, 4 * DIRECT_BELOW as u64).unwrap();
         let mut model = vec![0u8; 4 * DIRECT_BELOW];
         // Small (direct), large (buffered: not counted), small again at the large one's end
@@ -581,10 +586,9 @@ mod tests {
 
     #[test]
     fn truncate_and_rename_forget_the_held_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
+        };
         let (a, b) = (dir.path().join("a.seg"), dir.path().join("b.seg"));
         let mut fs = FsStorage::new();
         fs.create(&a).unwrap();
@@ -629,13 +633,10 @@ mod tests {
 
     #[test]
     fn a_refusal_after_direct_writes_loses_and_repeats_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        if !takes_direct_writes(dir.path()) {
+        let Some(dir) = direct_dir() else {
             return;
-        }
-        let path = dir.path().join("1.seg");
-        let mut fs = FsStorage::new();
-        fs.create(&path).unwrap();
+        };
+        let (path, mut fs) = new_segment(&dir);
         fs.reserve_written(&path, 65_536).unwrap();
         let mut data = vec![7u8; 300];
         fs.write_at(&path, 0, &data).unwrap();
