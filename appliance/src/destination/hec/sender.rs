@@ -605,22 +605,14 @@ impl HecSender {
         let mut stream = self.envelopes.stream(source, range.clone());
         self.body.clear();
         let mut encoder = GzEncoder::new(std::mem::take(&mut self.body), Compression::fast());
-        let copied = std::io::copy(&mut stream, &mut encoder);
-        let finished = encoder.finish();
-        self.body = match (copied, finished) {
-            (Ok(_), Ok(body)) => body,
-            (_, Ok(mut body)) => {
-                body.clear();
-                self.body = body;
-                return None;
-            }
-            (_, Err(_)) => return None,
-        };
-        Some(())
+        let copied = std::io::copy(&mut stream, &mut encoder).is_ok();
+        // A body left partial by a failed copy is never sent: the caller retries the events.
+        self.body = encoder.finish().ok()?;
+        copied.then_some(())
     }
 
     /// POSTs the body of events `range` to `url`: the compressed `self.body` with gzip, else
-    /// streamed as it is rendered ([`Stream`]).
+    /// streamed as it is rendered ([`super::body::Stream`]).
     fn post_range(
         &mut self,
         url: &str,
