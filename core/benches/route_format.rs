@@ -109,6 +109,11 @@ fn bench_record(c: &mut Criterion) {
         v.truncate(n);
         v
     };
+    // The checksum that closes every record, over one framed record's bytes (compare with
+    // `--no-default-features`, the firmware's one-byte-a-step CRC).
+    group.bench_function("crc32c", |b| {
+        b.iter(|| black_box(record::crc::checksum(black_box(&encoded))))
+    });
     group.bench_function("decode", |b| {
         b.iter(|| {
             let mut decoder = Decoder::new();
