@@ -4,14 +4,18 @@
 //! [`Response`] Splunk would send plus the [`StoredEvent`]s it indexed, for the caller's store. It
 //! covers `POST /services/collector`, `/collector/event`, `/collector/event/1.0`, `/collector/raw`,
 //! `/collector/raw/1.0`, `/collector/ack` and `GET /collector/health`, `/collector/health/1.0`, as
-//! Splunk's HEC documentation and [`STATUS_TABLE`] describe them.
+//! Splunk's HEC documentation and [`STATUS_TABLE`] describe them. A server handles requests on
+//! several connections at once, as Splunk's HEC does, in the three steps `handle` is made of:
+//! [`Hec::begin`] (what needs the collector's state) and [`Hec::finish`] (the ack id) under its
+//! lock, [`Parse::run`] (decompressing and parsing the events, the costly part) without it.
 //!
 //! What it guarantees:
 //! - Every status answer is one row of [`STATUS_TABLE`] (codes 0–27, exact texts and HTTP
 //!   statuses), rendered as `{"text":"..","code":n}` with `"invalid-event-number"` (per-event
 //!   failures) or `"ackId"` (accepted with acks) appended, in that key order.
 //! - No input panics; a gzip body is inflated only up to [`HecConfig::max_inflated_length`].
-//! - Ack ids count from 0 per channel; an id reads `true` once, then is forgotten. With
+//! - Ack ids count from 0 per channel, in the order requests finish (for requests parsed at
+//!   once, not necessarily the order they arrived in); an id reads `true` once, then is forgotten. With
 //!   [`Hec::ack_delay`] set, ids stay `false` until [`Hec::release_acks`] marks them indexed —
 //!   this is the hook the fault-injection layer uses for "slow" or "never" acks, as is
 //!   [`Hec::handle_holding_acks`] (per request: ids pending until a time, or for ever).
@@ -477,31 +481,83 @@ impl Hec {
     }
 
     /// Handles one request at `now_ms` (epoch ms): the response, and the events indexed by it.
+    /// The same as [`Hec::begin`], [`Parse::run`] and [`Hec::finish`] one after the other.
     pub fn handle(&mut self, req: &Request, now_ms: u64) -> (Response, Vec<StoredEvent>) {
+        match self.begin(req, now_ms) {
+            Begun::Answered(response) => (response, Vec::new()),
+            Begun::Parse(parse) => {
+                let parsed = parse.run(req, now_ms);
+                self.finish(&parse, parsed, now_ms)
+            }
+        }
+    }
+
+    /// The first step of [`Hec::handle`]: what needs the collector's state (routing,
+    /// condition, token, channel, ack queries). A request that sends events is left to parse
+    /// ([`Begun::Parse`]), which needs none of it: a server parses each request on its own
+    /// thread, without the lock around the collector, as Splunk's HEC does.
+    pub fn begin(&mut self, req: &Request, now_ms: u64) -> Begun {
         let timeout = self.config.ack_idle_timeout_ms;
         self.channels
             .retain(|_, state| now_ms.saturating_sub(state.last_used_ms) < timeout);
         let Some(endpoint) = route(req) else {
-            return (not_found(), Vec::new());
+            return Begun::Answered(not_found());
         };
         if self.condition == Condition::ShuttingDown {
-            return (status(Code::ShuttingDown.into(), None), Vec::new());
+            return Begun::Answered(status(Code::ShuttingDown.into(), None));
         }
         if endpoint == Endpoint::Health {
-            return (self.health(req), Vec::new());
+            return Begun::Answered(self.health(req));
         }
         if req.body.len() > self.config.max_content_length {
-            return (
-                too_large(req.body.len(), self.config.max_content_length),
-                Vec::new(),
-            );
+            return Begun::Answered(too_large(req.body.len(), self.config.max_content_length));
         }
-        let mut events = Vec::new();
-        let response = match self.accept(endpoint, req, now_ms, &mut events) {
-            Ok(response) => response,
-            Err(refusal) => status(refusal, None),
+        match self.admit(endpoint, req, now_ms) {
+            Ok(begun) => begun,
+            Err(refusal) => Begun::Answered(status(refusal, None)),
+        }
+    }
+
+    /// The last step of [`Hec::handle`]: issues the ack id of a request whose events `parsed`
+    /// all were, and answers.
+    pub fn finish(
+        &mut self,
+        parse: &Parse,
+        parsed: Parsed,
+        now_ms: u64,
+    ) -> (Response, Vec<StoredEvent>) {
+        let Parsed { events, refusal } = parsed;
+        let ack_id = match (&parse.channel, parse.token.use_ack, refusal) {
+            (Some(channel), true, None) => Some(self.issue_ack(channel, now_ms)),
+            _ => None,
+        };
+        let events = events
+            .into_iter()
+            .map(|mut event| {
+                event.channel.clone_from(&parse.channel);
+                event.ack_id = ack_id;
+                event
+            })
+            .collect();
+        let response = match refusal {
+            Some(refusal) => status(refusal, None),
+            None => status(Code::Success.into(), ack_id),
         };
         (response, events)
+    }
+
+    /// [`Hec::finish`] with the acks it issues held back as `hold` says.
+    pub fn finish_holding_acks(
+        &mut self,
+        parse: &Parse,
+        parsed: Parsed,
+        now_ms: u64,
+        hold: AckHold,
+    ) -> (Response, Vec<StoredEvent>) {
+        self.hold = hold;
+        let answer = self.finish(parse, parsed, now_ms);
+        self.hold = AckHold::None;
+        answer
     }
 
     fn health(&self, req: &Request) -> Response {
@@ -550,13 +606,8 @@ impl Hec {
         Ok(token)
     }
 
-    fn accept(
-        &mut self,
-        endpoint: Endpoint,
-        req: &Request,
-        now_ms: u64,
-        events: &mut Vec<StoredEvent>,
-    ) -> Result<Response, Refusal> {
+    /// What [`Hec::begin`] does once a request is routed and within the size limit.
+    fn admit(&mut self, endpoint: Endpoint, req: &Request, now_ms: u64) -> Result<Begun, Refusal> {
         let token = self.authenticate(req)?.clone();
         if endpoint == Endpoint::Ack && !token.use_ack {
             return Err(Code::AckDisabled.into());
@@ -580,54 +631,24 @@ impl Hec {
                 event_number: Some(0),
             });
         }
-        let body = self.decoded_body(req)?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(Code::NoData.into());
-        }
         if let (Endpoint::Ack, Some(channel)) = (endpoint, &channel) {
-            return self.answer_acks(channel, &body, now_ms);
-        }
-        let parsed = match endpoint {
-            Endpoint::Raw => self.raw_events(&token, req, &body, now_ms),
-            _ => self.envelope_events(&token, &body, now_ms),
-        };
-        let (parsed, refusal) = match parsed {
-            Ok(parsed) => (parsed, None),
-            Err((parsed, refusal)) => (parsed, Some(refusal)),
-        };
-        let ack_id = match (&channel, token.use_ack, refusal) {
-            (Some(channel), true, None) => Some(self.issue_ack(channel, now_ms)),
-            _ => None,
-        };
-        events.extend(parsed.into_iter().map(|mut event| {
-            event.channel.clone_from(&channel);
-            event.ack_id = ack_id;
-            event
-        }));
-        match refusal {
-            Some(refusal) => Err(refusal),
-            None => Ok(status(Code::Success.into(), ack_id)),
-        }
-    }
-
-    fn decoded_body(&self, req: &Request) -> Result<Vec<u8>, Refusal> {
-        match req.header("content-encoding").map(str::trim) {
-            None | Some("") => Ok(req.body.clone()),
-            Some(encoding) if encoding.eq_ignore_ascii_case("identity") => Ok(req.body.clone()),
-            Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {
-                let limit = u64::try_from(self.config.max_inflated_length).unwrap_or(u64::MAX);
-                let mut inflated = Vec::new();
-                flate2::read::GzDecoder::new(req.body.as_slice())
-                    .take(limit.saturating_add(1))
-                    .read_to_end(&mut inflated)
-                    .map_err(|_| Refusal::from(Code::InvalidDataFormat))?;
-                if inflated.len() > self.config.max_inflated_length {
-                    return Err(Code::InvalidDataFormat.into());
-                }
-                Ok(inflated)
+            let body = decoded_body(req, self.config.max_inflated_length)?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Err(Code::NoData.into());
             }
-            Some(_) => Err(Code::InvalidDataFormat.into()),
+            return self
+                .answer_acks(channel, &body, now_ms)
+                .map(Begun::Answered);
         }
+        Ok(Begun::Parse(Parse {
+            raw: endpoint == Endpoint::Raw,
+            token,
+            channel,
+            max_event_size: self.config.max_event_size,
+            max_inflated_length: self.config.max_inflated_length,
+            default_host: self.config.default_host.clone(),
+            indexes: self.config.indexes.clone(),
+        }))
     }
 
     fn answer_acks(
@@ -694,19 +715,85 @@ impl Hec {
         }
         id
     }
+}
 
-    fn check_index(&self, token: &Token, index: &str) -> bool {
-        self.config.indexes.iter().any(|known| known == index)
+/// What [`Hec::begin`] decided about a request.
+#[derive(Debug)]
+pub enum Begun {
+    /// Answered: nothing to parse, no event indexed.
+    Answered(Response),
+    /// Its events are to be parsed ([`Parse::run`]), then [`Hec::finish`]ed.
+    Parse(Parse),
+}
+
+/// What parsing a request's events needs from the collector, copied from it by
+/// [`Hec::begin`]: the token that authenticated it, its channel and the limits.
+#[derive(Debug, Clone)]
+pub struct Parse {
+    /// Sent to `/raw` (lines), else to `/event` (envelopes).
+    raw: bool,
+    token: Token,
+    channel: Option<String>,
+    max_event_size: usize,
+    max_inflated_length: usize,
+    default_host: String,
+    indexes: Vec<String>,
+}
+
+/// A request's events as [`Parse::run`] read them: those before the first refused, and why
+/// it was.
+#[derive(Debug)]
+pub struct Parsed {
+    events: Vec<StoredEvent>,
+    refusal: Option<Refusal>,
+}
+
+impl Parse {
+    /// Decodes and parses the events of `req` (received at `now_ms`); needs no lock.
+    #[must_use]
+    pub fn run(&self, req: &Request, now_ms: u64) -> Parsed {
+        let refused = |refusal| Parsed {
+            events: Vec::new(),
+            refusal: Some(refusal),
+        };
+        let body = match decoded_body(req, self.max_inflated_length) {
+            Ok(body) => body,
+            Err(refusal) => return refused(refusal),
+        };
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return refused(Code::NoData.into());
+        }
+        let parsed = if self.raw {
+            self.raw_events(req, &body, now_ms)
+        } else {
+            self.envelope_events(&body, now_ms)
+        };
+        match parsed {
+            Ok(events) => Parsed {
+                events,
+                refusal: None,
+            },
+            Err((events, refusal)) => Parsed {
+                events,
+                refusal: Some(refusal),
+            },
+        }
+    }
+
+    fn check_index(&self, index: &str) -> bool {
+        let token = &self.token;
+        self.indexes.iter().any(|known| known == index)
             && (token.indexes.is_empty() || token.indexes.iter().any(|allowed| allowed == index))
     }
 
-    fn defaults(&self, token: &Token, now_ms: u64) -> StoredEvent {
+    fn defaults(&self, now_ms: u64) -> StoredEvent {
+        let token = &self.token;
         StoredEvent {
             index: token
                 .default_index
                 .clone()
                 .unwrap_or_else(|| DEFAULT_INDEX.to_owned()),
-            host: self.config.default_host.clone(),
+            host: self.default_host.clone(),
             source: format!("http:{}", token.name),
             sourcetype: token
                 .default_sourcetype
@@ -722,12 +809,11 @@ impl Hec {
 
     fn raw_events(
         &self,
-        token: &Token,
         req: &Request,
         body: &[u8],
         now_ms: u64,
     ) -> Result<Vec<StoredEvent>, (Vec<StoredEvent>, Refusal)> {
-        let mut template = self.defaults(token, now_ms);
+        let mut template = self.defaults(now_ms);
         for (key, slot) in [
             ("host", &mut template.host),
             ("source", &mut template.source),
@@ -738,7 +824,7 @@ impl Hec {
                 value.clone_into(slot);
             }
         }
-        if !self.check_index(token, &template.index) {
+        if !self.check_index(&template.index) {
             return Err((Vec::new(), Code::IncorrectIndex.into()));
         }
         let text = String::from_utf8_lossy(body);
@@ -748,7 +834,7 @@ impl Hec {
             if line.trim().is_empty() {
                 continue;
             }
-            if line.len() > self.config.max_event_size {
+            if line.len() > self.max_event_size {
                 let refusal = Refusal {
                     code: Code::InvalidDataFormat,
                     event_number: Some(events.len()),
@@ -764,7 +850,6 @@ impl Hec {
 
     fn envelope_events(
         &self,
-        token: &Token,
         body: &[u8],
         now_ms: u64,
     ) -> Result<Vec<StoredEvent>, (Vec<StoredEvent>, Refusal)> {
@@ -787,26 +872,21 @@ impl Hec {
                 Ok(envelope) => envelope,
                 Err(_) => return fail(events, Code::InvalidDataFormat),
             };
-            if stream.byte_offset().saturating_sub(start) > self.config.max_event_size {
+            if stream.byte_offset().saturating_sub(start) > self.max_event_size {
                 return fail(events, Code::InvalidDataFormat);
             }
-            match self.envelope_event(token, envelope, now_ms) {
+            match self.envelope_event(envelope, now_ms) {
                 Ok(event) => events.push(event),
                 Err(code) => return fail(events, code),
             }
         }
     }
 
-    fn envelope_event(
-        &self,
-        token: &Token,
-        envelope: Value,
-        now_ms: u64,
-    ) -> Result<StoredEvent, Code> {
+    fn envelope_event(&self, envelope: Value, now_ms: u64) -> Result<StoredEvent, Code> {
         let Value::Object(mut envelope) = envelope else {
             return Err(Code::InvalidDataFormat);
         };
-        let mut event = self.defaults(token, now_ms);
+        let mut event = self.defaults(now_ms);
         event.body = match envelope.remove("event") {
             None => return Err(Code::EventFieldRequired),
             Some(Value::Null) => return Err(Code::EventFieldBlank),
@@ -834,10 +914,31 @@ impl Hec {
         if let Some(fields) = envelope.remove("fields") {
             event.fields = indexed_fields(fields).ok_or(Code::IndexedFieldsError)?;
         }
-        if !self.check_index(token, &event.index) {
+        if !self.check_index(&event.index) {
             return Err(Code::IncorrectIndex);
         }
         Ok(event)
+    }
+}
+
+/// The body of `req`, inflated when it is gzip (at most `max_inflated` bytes).
+fn decoded_body(req: &Request, max_inflated: usize) -> Result<Vec<u8>, Refusal> {
+    match req.header("content-encoding").map(str::trim) {
+        None | Some("") => Ok(req.body.clone()),
+        Some(encoding) if encoding.eq_ignore_ascii_case("identity") => Ok(req.body.clone()),
+        Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => {
+            let limit = u64::try_from(max_inflated).unwrap_or(u64::MAX);
+            let mut inflated = Vec::new();
+            flate2::read::GzDecoder::new(req.body.as_slice())
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut inflated)
+                .map_err(|_| Refusal::from(Code::InvalidDataFormat))?;
+            if inflated.len() > max_inflated {
+                return Err(Code::InvalidDataFormat.into());
+            }
+            Ok(inflated)
+        }
+        Some(_) => Err(Code::InvalidDataFormat.into()),
     }
 }
 

@@ -73,7 +73,7 @@ use std::time::Duration;
 
 use icsfwd::clock::now_ms;
 
-use super::hec::{AckHold, Hec, HecConfig};
+use super::hec::{AckHold, Begun, Hec, HecConfig};
 use super::http::{Request, Response};
 use super::splunkd::{Splunkd, SplunkdConfig};
 use super::store::{Store, Stored};
@@ -900,7 +900,17 @@ impl HecHandler {
     /// Handles `req` with the acks it issues held back as `hold` says (the fault hook).
     #[must_use]
     pub fn handle_holding_acks(&self, req: &Request, hold: AckHold) -> Response {
-        let (resp, events) = lock(&self.hec).handle_holding_acks(req, now_ms(), hold);
+        let now = now_ms();
+        // Parsed without the lock (Hec::begin): requests on several connections are parsed
+        // at once, as Splunk's HEC does; the lock is held to begin and to finish each.
+        let begun = lock(&self.hec).begin(req, now);
+        let (resp, events) = match begun {
+            Begun::Answered(resp) => (resp, Vec::new()),
+            Begun::Parse(parse) => {
+                let parsed = parse.run(req, now);
+                lock(&self.hec).finish_holding_acks(&parse, parsed, now, hold)
+            }
+        };
         store_batch(&self.store, events.into_iter().map(Stored::from).collect());
         resp
     }

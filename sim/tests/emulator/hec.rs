@@ -1,5 +1,5 @@
-//! HEC protocol behaviour, driven only through `Hec::handle` (as `sim/src/splunk/hec.rs`
-//! documents it).
+//! HEC protocol behaviour, driven through `Hec::handle` (as `sim/src/splunk/hec.rs`
+//! documents it), and through its steps `Hec::begin`, `Parse::run` and `Hec::finish`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -476,6 +476,54 @@ fn raw_with_forbidden_index_is_code_7() {
     let (resp, events) = run(&mut hec, &req);
     assert_eq!(resp.body_text(), r#"{"text":"Incorrect index","code":7}"#);
     assert!(events.is_empty());
+}
+
+/// What a server does with requests on several connections: each begun under the
+/// collector's lock, parsed without it, and finished under it again, interleaved. The ack
+/// ids follow the order the requests finish in, each event is indexed once with its own
+/// request's id, and a refused request in between issues none.
+#[test]
+fn requests_parsed_at_once_get_their_ack_ids_in_the_order_they_finish() {
+    use icsfwd_sim::splunk::hec::Begun;
+    let mut hec = hec();
+    let first = acked_post(r#"{"event":"first"}{"event":"first, again"}"#, CHANNEL);
+    let second = acked_post(r#"{"event":"second"}"#, CHANNEL);
+    let broken = acked_post(r#"{"event":"#, CHANNEL);
+    let begin = |hec: &mut Hec, req: &Request| match hec.begin(req, NOW) {
+        Begun::Parse(parse) => parse,
+        Begun::Answered(resp) => panic!("answered at once: {}", resp.body_text()),
+    };
+    let (a, b, c) = (
+        begin(&mut hec, &first),
+        begin(&mut hec, &second),
+        begin(&mut hec, &broken),
+    );
+    let (parsed_a, parsed_b, parsed_c) =
+        (a.run(&first, NOW), b.run(&second, NOW), c.run(&broken, NOW));
+    let (resp_b, events_b) = hec.finish(&b, parsed_b, NOW);
+    let (resp_c, events_c) = hec.finish(&c, parsed_c, NOW);
+    let (resp_a, events_a) = hec.finish(&a, parsed_a, NOW);
+    assert!(
+        resp_b.body_text().ends_with(r#""ackId":0}"#),
+        "{}",
+        resp_b.body_text()
+    );
+    assert_eq!(resp_c.status, 400);
+    assert!(events_c.is_empty());
+    assert!(
+        resp_a.body_text().ends_with(r#""ackId":1}"#),
+        "{}",
+        resp_a.body_text()
+    );
+    assert_eq!(events_b.len(), 1);
+    assert_eq!(events_a.len(), 2);
+    assert!(events_b.iter().all(|e| e.ack_id == Some(0)));
+    assert!(events_a.iter().all(|e| e.ack_id == Some(1)));
+    // The same as one request at a time: the next one gets the next id.
+    let (resp, _) = run(&mut hec, &acked_post(r#"{"event":"third"}"#, CHANNEL));
+    assert!(resp.body_text().ends_with(r#""ackId":2}"#));
+    let (resp, _) = run(&mut hec, &ack_query(CHANNEL, "[0,1,2]"));
+    assert_eq!(resp.body_text(), r#"{"acks":{"0":true,"1":true,"2":true}}"#);
 }
 
 #[test]
