@@ -165,6 +165,15 @@ pub(crate) struct TransportError {
 }
 
 impl TransportError {
+    /// A thread that made a request in flight stopped without a reply (it panicked): the
+    /// request may have been taken.
+    pub(crate) fn lost_thread() -> Self {
+        Self {
+            kind: TransportKind::Broken,
+            message: "the thread of a request in flight stopped before its reply".to_owned(),
+        }
+    }
+
     /// Whether the server may have received (and acted on) the request: a resend may
     /// duplicate it.
     #[must_use]

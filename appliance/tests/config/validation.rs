@@ -283,6 +283,20 @@ const BAD: &[(&str, &str, &str, usize, &str)] = &[
         "ack_deadline is set but ack is not",
     ),
     (
+        "HEC requests in flight out of range",
+        "[[destination]]\nname = \"h2\"\nkind = \"hec\"\nurls = [\"https://a\"]\ntoken_env = \"TOKEN\"\nrequests_in_flight = 9\n",
+        "destination[1].requests_in_flight",
+        19,
+        "9 is out of range",
+    ),
+    (
+        "HEC requests in flight zero",
+        "[[destination]]\nname = \"h2\"\nkind = \"hec\"\nurls = [\"https://a\"]\ntoken_env = \"TOKEN\"\nrequests_in_flight = 0\n",
+        "destination[1].requests_in_flight",
+        19,
+        "0 is out of range",
+    ),
+    (
         "HEC without a token",
         "[[destination]]\nname = \"h2\"\nkind = \"hec\"\nurls = [\"https://a\"]\n",
         "destination[1].token",
@@ -496,7 +510,23 @@ fn defaults_fill_what_is_left_out() {
     assert_eq!(hec.urls[0].scheme, Scheme::Https);
     assert!(!hec.ack);
     assert_eq!(hec.batch.max_events, 500);
+    assert_eq!(hec.requests_in_flight, 2);
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+}
+
+#[test]
+fn hec_requests_in_flight_are_read_from_one_to_eight() {
+    for n in [1usize, 4, 8] {
+        let text = format!(
+            "{BASE}[[destination]]\nname = \"h2\"\nkind = \"hec\"\nurls = [\"https://a\"]\n\
+             token_env = \"TOKEN\"\nrequests_in_flight = {n}\n"
+        );
+        let config = parse(&text).unwrap();
+        let DestinationKind::Hec(hec) = &config.destinations[1].kind else {
+            panic!()
+        };
+        assert_eq!(hec.requests_in_flight, n);
+    }
 }
 
 #[test]

@@ -120,6 +120,9 @@ fn batches_over_the_limits_go_as_several_requests_in_order() {
     let emulator = start(&tls);
     let mut opts = options(vec![emulator.hec_url()], HEC_TOKEN, &tls);
     opts.hec.batch.max_events = 4;
+    // One at a time, so that the store's order is the batch's (requests in flight together
+    // may be stored in either order: `hec_in_flight`).
+    opts.hec.requests_in_flight = 1;
     let mut sender = sender(opts).unwrap();
     let events = events(10);
     let outcome = sender.send(&batch(&events), Instant::now());

@@ -56,12 +56,16 @@ fn a_packed_batch_is_stored_exactly_as_the_same_events_sent_whole() {
         let mut sender = hec_sender(whole.hec_url(), HEC_TOKEN, &tls, |h| {
             h.gzip = gzip;
             h.batch.max_events = max_events;
+            // One at a time: the two stores are compared in order.
+            h.requests_in_flight = 1;
         });
         assert!(sender.send(&batch(&events), Instant::now()).all_delivered());
         let from_packed = start(&tls);
         let mut sender = hec_sender(from_packed.hec_url(), HEC_TOKEN, &tls, |h| {
             h.gzip = gzip;
             h.batch.max_events = max_events;
+            // One at a time: the two stores are compared in order.
+            h.requests_in_flight = 1;
         });
         let packed = packed(&events);
         let outcome = sender.send_packed(&items(&packed), Instant::now());

@@ -26,9 +26,12 @@ use output_support::*;
 /// The sender's cache of rendered envelopes (`body::CACHE_BYTES`).
 const CACHE_BYTES: usize = 64 * 1024;
 
+/// A sender to `urls`, one request at a time (these tests follow one request's stream; the
+/// requests in flight together are `hec_in_flight`'s), edited by `edit`.
 fn hec_sender(urls: &[String], tls: &Tls, edit: impl FnOnce(&mut Hec)) -> HecSender {
     let urls = urls.iter().map(|u| u.parse().unwrap()).collect();
     let mut hec = Hec::new(urls, Secret::new(HEC_TOKEN));
+    hec.requests_in_flight = 1;
     edit(&mut hec);
     HecSender::new(&hec, &tls.options(), &timeouts()).unwrap()
 }
@@ -153,7 +156,12 @@ fn the_sender_holds_no_more_than_its_cache_of_a_large_batch() {
     let events = large_events(500);
     let body = body_len(&events);
     assert!(body > 400_000, "the batch is {body} B");
-    let mut sender = hec_sender(&[emulator.hec_url()], &tls, |_| {});
+    // The default: two requests in flight, each rendering again in a scratch of its own.
+    let in_flight = Hec::new(Vec::new(), Secret::new(HEC_TOKEN)).requests_in_flight;
+    assert_eq!(in_flight, 2);
+    let mut sender = hec_sender(&[emulator.hec_url()], &tls, |h| {
+        h.requests_in_flight = in_flight;
+    });
     let packed = packed(&events);
     assert!(
         sender
@@ -161,9 +169,9 @@ fn the_sender_holds_no_more_than_its_cache_of_a_large_batch() {
             .all_delivered()
     );
     // The cache, the envelope lengths (a vector grown by doubling) and one envelope's
-    // scratch: not the batch.
+    // scratch per request in flight: not the batch.
     let held = sender.held_bytes();
-    let bound = CACHE_BYTES + 1024 * 8 + format::hec::MAX_LEN;
+    let bound = CACHE_BYTES + 1024 * 8 + in_flight * format::hec::MAX_LEN;
     assert!(
         held <= bound,
         "held {held} B of a {body} B batch (bound {bound})"

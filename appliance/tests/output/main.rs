@@ -23,6 +23,7 @@ mod deliver_splunk;
 mod deliver_worker;
 mod hec;
 mod hec_ack_state;
+mod hec_in_flight;
 mod hec_packed;
 mod hec_streamed;
 mod relp;

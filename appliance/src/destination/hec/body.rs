@@ -228,9 +228,70 @@ impl Envelopes {
         Stream::new(renderer, &self.rendered, range)
     }
 
+    /// The bodies of envelopes `ranges` of `source` (the batch last rendered), to be read at
+    /// the same time on different threads: the first renders again in this sender's own
+    /// room, the others each in one of `lanes` (at least `ranges.len() - 1` of them; ranges
+    /// beyond get no stream).
+    pub(crate) fn streams<'s, 'a>(
+        &'s mut self,
+        lanes: &'s mut [Lane],
+        source: Source<'a>,
+        ranges: &[Range<usize>],
+    ) -> Vec<Stream<'s, 'a>> {
+        let Envelopes {
+            options,
+            rendered,
+            scratch,
+            slot,
+        } = self;
+        let rooms = std::iter::once((scratch.as_mut_slice(), slot)).chain(
+            lanes
+                .iter_mut()
+                .map(|l| (l.scratch.as_mut_slice(), &mut l.slot)),
+        );
+        ranges
+            .iter()
+            .zip(rooms)
+            .map(|(range, (scratch, slot))| {
+                let renderer = Renderer {
+                    source,
+                    options,
+                    scratch,
+                    slot,
+                };
+                Stream::new(renderer, rendered, range.clone())
+            })
+            .collect()
+    }
+
     /// Bytes held between batches: the cache, the lengths and the scratch.
     pub(crate) fn held(&self) -> usize {
         self.rendered.held() + self.scratch.capacity()
+    }
+}
+
+/// The room one more request in flight renders envelopes again in: a scratch buffer and an
+/// event slot of its own, so that several [`Stream`]s of one batch are read at once.
+#[derive(Debug)]
+pub(crate) struct Lane {
+    /// One envelope's room (core's `format::hec::MAX_LEN`).
+    scratch: Vec<u8>,
+    /// The event a packed record unpacks into, reused.
+    slot: Option<Box<Event>>,
+}
+
+impl Lane {
+    /// An empty lane.
+    pub(crate) fn new() -> Self {
+        Self {
+            scratch: vec![0u8; format::hec::MAX_LEN],
+            slot: None,
+        }
+    }
+
+    /// Bytes it holds.
+    pub(crate) fn held(&self) -> usize {
+        self.scratch.capacity()
     }
 }
 

@@ -8,7 +8,7 @@ use icsfwd_core::format::hec;
 use serde::Deserialize;
 
 use super::sender::is_guid;
-use super::{Batch, Hec, HecUrl, NAME};
+use super::{Batch, Hec, HecUrl, MAX_REQUESTS_IN_FLIGHT, NAME};
 use crate::config::raw::{S, Size, Text};
 use crate::config::table::fields_of;
 use crate::config::validate::{
@@ -37,6 +37,7 @@ pub(crate) struct Keys {
     batch_max_bytes: Option<S<Size>>,
     batch_linger: Option<S<Text>>,
     gzip: Option<S<bool>>,
+    requests_in_flight: Option<S<i64>>,
     event_host: Option<S<String>>,
     channel: Option<S<String>>,
     proxy: Option<S<String>>,
@@ -80,6 +81,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
         (Duration::from_secs(1), Duration::from_secs(3600)),
     );
     let batch = batch(ctx, raw, prefix);
+    let requests_in_flight = requests_in_flight(ctx, raw, prefix);
     let channel = channel(ctx, raw, prefix);
     let envelope = envelope(ctx, raw, prefix);
     let proxy = proxy::validate(
@@ -92,6 +94,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
     hec.ack_deadline = ack_deadline?;
     hec.batch = batch?;
     hec.gzip = flag(&raw.gzip, false);
+    hec.requests_in_flight = requests_in_flight?;
     hec.channel = channel?;
     hec.envelope = envelope?;
     hec.proxy = proxy?;
@@ -200,6 +203,27 @@ fn batch(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<Batch> {
         max_bytes: max_bytes?,
         linger: linger?,
     })
+}
+
+/// `requests_in_flight`: 1 to [`MAX_REQUESTS_IN_FLIGHT`]; default 2.
+fn requests_in_flight(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<usize> {
+    let Some(v) = &raw.requests_in_flight else {
+        return Some(2);
+    };
+    match usize::try_from(*v.get_ref()) {
+        Ok(n) if (1..=MAX_REQUESTS_IN_FLIGHT).contains(&n) => Some(n),
+        _ => {
+            ctx.report(
+                v.span(),
+                &key(prefix, "requests_in_flight"),
+                format!("{} is out of range", v.get_ref()),
+                format!(
+                    "use 1 (one request at a time) to {MAX_REQUESTS_IN_FLIGHT} requests in flight"
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// `channel`: a GUID, or none (one is generated at start).

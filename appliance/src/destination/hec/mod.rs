@@ -46,6 +46,11 @@ pub struct Hec {
     pub batch: Batch,
     /// Whether to gzip request bodies. Default false.
     pub gzip: bool,
+    /// Most requests of one batch in flight at once (`requests_in_flight`, 1 to
+    /// [`MAX_REQUESTS_IN_FLIGHT`]). Default 2. A batch of at least twice
+    /// [`sender::MIN_SPLIT_EVENTS`] is cut into that many requests, sent together; with
+    /// gzip, one at a time.
+    pub requests_in_flight: usize,
     /// The channel GUID; `None`: generate one per start.
     pub channel: Option<String>,
     /// The envelope's `host`, `source`, `sourcetype` and `index`.
@@ -56,6 +61,9 @@ pub struct Hec {
     /// How the collectors are reached: direct (default) or through a proxy.
     pub proxy: Proxy,
 }
+
+/// Most requests of one batch a `hec` destination keeps in flight (`requests_in_flight`).
+pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 8;
 
 impl Hec {
     /// A destination sending to `urls` with `token` and the defaults of every other key: no
@@ -70,6 +78,7 @@ impl Hec {
             ack_deadline: Duration::from_secs(300),
             batch: Batch::default(),
             gzip: false,
+            requests_in_flight: 2,
             channel: None,
             envelope: format::hec::Options::default(),
             down_for: super::failover::DOWN_FOR,

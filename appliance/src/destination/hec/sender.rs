@@ -85,7 +85,7 @@ use flate2::write::GzEncoder;
 use icsfwd_core::format;
 
 use super::ack_state::{self, Line, Request, record_mark};
-use super::body::{Envelopes, Source};
+use super::body::{Envelopes, Lane, Source, Stream};
 use super::{Batch, Hec};
 use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
@@ -106,6 +106,11 @@ pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 /// Bytes the gzip body buffer keeps between batches: a compressed batch of typical alerts
 /// fits, so it is reused as it is; one of large alerts grows it for its send only.
 const RETAINED_BYTES: usize = 1 << 20;
+
+/// The fewest events a request of a batch split for requests in flight holds: a batch smaller
+/// than twice this (a steady rate's tens of events) goes as one request, as it always did;
+/// only a full batch (a storm or a backlog) is cut to keep several requests in flight.
+pub(crate) const MIN_SPLIT_EVENTS: usize = 100;
 
 /// Event path, appended to each base URL.
 pub(crate) const EVENT_PATH: &str = "/services/collector/event";
@@ -159,6 +164,9 @@ struct Target {
 struct PendingAck {
     target: usize,
     sent: Instant,
+    /// The wave of requests in flight together it was sent in ([`HecSender::wave`]; 0 for
+    /// one restored at start): the collector numbers those in the order it answers them.
+    wave: u64,
     /// What the ack state persists: channel, URL, ack id, records.
     request: Request,
 }
@@ -194,6 +202,10 @@ pub struct HecSender {
     marks: Vec<(u64, u32)>,
     /// The compressed body of one request (gzip only).
     body: Vec<u8>,
+    /// The rooms of the requests in flight beside the first (`requests_in_flight - 1`).
+    lanes: Vec<Lane>,
+    /// The number of the current wave of requests sent together, counted from 1.
+    wave: u64,
 }
 
 impl HecSender {
@@ -246,6 +258,10 @@ impl HecSender {
             indexed: std::collections::VecDeque::new(),
             marks: Vec::new(),
             body: Vec::new(),
+            lanes: (1..hec.requests_in_flight.max(1))
+                .map(|_| Lane::new())
+                .collect(),
+            wave: 0,
         })
     }
 
@@ -254,7 +270,9 @@ impl HecSender {
     #[cfg(feature = "_testing")]
     #[must_use]
     pub fn held_bytes(&self) -> usize {
-        self.envelopes.held() + self.body.capacity()
+        self.envelopes.held()
+            + self.body.capacity()
+            + self.lanes.iter().map(Lane::held).sum::<usize>()
     }
 
     /// The channel GUID sent with every request.
@@ -433,6 +451,7 @@ impl HecSender {
                 }
                 (true, ack_state::State::Awaiting, Some(target)) if age < deadline => {
                     self.pending.push(PendingAck {
+                        wave: 0,
                         target,
                         sent: now.checked_sub(age).unwrap_or(now),
                         request: request.clone(),
@@ -489,7 +508,9 @@ impl HecSender {
 
     /// Records the request of `batch[range]` that `target` answered with `ack_id`: pending,
     /// persisted durably; pending acks of the same URL and channel whose id is not below it
-    /// are ambiguous now (Splunk's counter restarted) and will be reported expired. `batch`
+    /// are ambiguous now (Splunk's counter restarted) and will be reported expired, except
+    /// those of the same wave: requests in flight together are numbered in the order the
+    /// collector finished them, not the order they are read here. `batch`
     /// is the batch's sequence numbers and [`record_mark`]s, taken while it was rendered.
     fn await_ack(
         &mut self,
@@ -510,6 +531,7 @@ impl HecSender {
         let (stale, kept): (Vec<PendingAck>, Vec<PendingAck>) =
             self.pending.drain(..).partition(|p| {
                 p.target == target
+                    && p.wave != self.wave
                     && p.request.channel == self.channel
                     && p.request.ack_id >= ack_id
             });
@@ -520,6 +542,7 @@ impl HecSender {
         self.pending.push(PendingAck {
             target,
             sent: now,
+            wave: self.wave,
             request: Request {
                 channel: self.channel.clone(),
                 url,
@@ -634,30 +657,116 @@ impl HecSender {
             .post_streamed(url, &headers, len, &mut stream, &self.redactor)
     }
 
+    /// Makes the requests of `wave` (uncompressed bodies) at once, each to the first URL of
+    /// its `orders` entry: the first on this thread, the others each on a thread of its own
+    /// rendering in a [`Lane`]. Each entry is that request's reply, or `None` when it was not
+    /// made (no lane or thread for it: it is then sent on its own, after).
+    fn post_wave(
+        &mut self,
+        source: Source<'_>,
+        wave: &[Range<usize>],
+        orders: &[Vec<usize>],
+    ) -> Vec<Option<Result<Reply, TransportError>>> {
+        let jobs: Vec<(String, u64)> = wave
+            .iter()
+            .zip(orders)
+            .filter_map(|(range, order)| {
+                let url = self.targets.get(*order.first()?)?.event_url.clone();
+                Some((url, self.envelopes.rendered().body_len(range)?))
+            })
+            .collect();
+        if jobs.len() != wave.len() {
+            return Vec::new();
+        }
+        let headers = [
+            ("Authorization", self.token_header.expose()),
+            ("X-Splunk-Request-Channel", self.channel.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let (client, redactor) = (&self.client, &self.redactor);
+        let streams = self.envelopes.streams(&mut self.lanes, source, wave);
+        let post = |(url, len): &(String, u64), stream: &mut Stream<'_, '_>| {
+            client.post_streamed(url, &headers, *len, stream, redactor)
+        };
+        std::thread::scope(|scope| {
+            let mut pairs = jobs.iter().zip(streams);
+            let mine = pairs.next();
+            let others: Vec<_> = pairs
+                .map(|(job, mut stream)| {
+                    std::thread::Builder::new()
+                        .name("hec-request".to_owned())
+                        .spawn_scoped(scope, move || post(job, &mut stream))
+                        .ok()
+                })
+                .collect();
+            let mut replies = Vec::with_capacity(wave.len());
+            replies.push(mine.map(|(job, mut stream)| post(job, &mut stream)));
+            // A thread that could not start made no request; one that panicked may have.
+            replies.extend(others.into_iter().map(|thread| {
+                thread.map(|t| {
+                    t.join()
+                        .unwrap_or_else(|_| Err(TransportError::lost_thread()))
+                })
+            }));
+            replies
+        })
+    }
+
     /// Sends events `range` of `batch` as one request (bisecting when told to), appending
     /// parts to `outcome`.
     fn send_request(
         &mut self,
-        (source, batch): (Source<'_>, &[(u64, u32)]),
+        batch: (Source<'_>, &[(u64, u32)]),
         range: Range<usize>,
         now: Instant,
         outcome: &mut Outcome,
     ) {
+        let order = self.rotation.order(now);
+        self.send_request_to(batch, range, (order, None), now, outcome);
+    }
+
+    /// [`send_request`](Self::send_request) to the URLs in `order`; `first`, when the request
+    /// was already made to the first of them (with others in flight: [`Self::post_wave`]),
+    /// is its reply, taken as that URL's answer.
+    fn send_request_to(
+        &mut self,
+        (source, batch): (Source<'_>, &[(u64, u32)]),
+        range: Range<usize>,
+        (order, mut first): (Vec<usize>, Option<Result<Reply, TransportError>>),
+        now: Instant,
+        outcome: &mut Outcome,
+    ) {
         let built = self.envelopes.rendered().body_len(&range).is_some() && !range.is_empty();
-        if !built || (self.gzip && self.compress(source, &range).is_none()) {
+        if !built || (first.is_none() && self.gzip && self.compress(source, &range).is_none()) {
             outcome.push(range, Action::Retry { after: None });
             outcome.last_error = Some("could not build the request body".to_owned());
             return;
         }
+        let mut compressed = first.is_none();
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
         // Whether a URL that failed may have taken this request before it failed.
         let mut maybe_taken = false;
-        for target in self.rotation.order(now) {
+        for target in order {
             let Some(url) = self.targets.get(target).map(|t| t.event_url.clone()) else {
                 continue;
             };
-            let reply = match self.post_range(&url, source, &range) {
+            let posted = match first.take() {
+                Some(posted) => posted,
+                None => {
+                    if self.gzip && !compressed {
+                        if self.compress(source, &range).is_none() {
+                            outcome.push(range, final_action);
+                            outcome.last_error =
+                                Some("could not build the request body".to_owned());
+                            return;
+                        }
+                        compressed = true;
+                    }
+                    self.post_range(&url, source, &range)
+                }
+            };
+            let reply = match posted {
                 Ok(reply) => reply,
                 Err(err) => {
                     outcome.uncertain |= err.maybe_delivered();
@@ -789,19 +898,44 @@ impl HecSender {
         now: Instant,
     ) -> Outcome {
         let mut outcome = Outcome::default();
-        let ranges = self.limits.split(self.envelopes.rendered().sizes());
+        // With gzip each request's body is compressed into the one buffer: one at a time.
+        let width = if self.gzip { 1 } else { self.lanes.len() + 1 };
+        let ranges = spread(self.limits.split(self.envelopes.rendered().sizes()), width);
         let marks = std::mem::take(&mut self.marks);
         let mut stop: Option<Action> = None;
-        for range in ranges {
+        for wave in ranges.chunks(width) {
             if let Some(action) = &stop {
-                outcome.push(range, action.clone());
+                for range in wave {
+                    outcome.push(range.clone(), action.clone());
+                }
                 continue;
             }
-            self.send_request((source, &marks), range, now, &mut outcome);
-            match outcome.parts.last().map(|p| &p.action) {
-                Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
-                | None => {}
-                Some(action) => stop = Some(action.clone()),
+            self.wave += 1;
+            let orders: Vec<Vec<usize>> = wave.iter().map(|_| self.rotation.order(now)).collect();
+            let firsts = if wave.len() > 1 {
+                self.post_wave(source, wave, &orders)
+            } else {
+                Vec::new()
+            };
+            let mut firsts = firsts.into_iter();
+            // Every request of the wave was made: each reply is taken, in batch order, even
+            // after one that stops the batch (a later one may have been delivered).
+            for (range, order) in wave.iter().zip(orders) {
+                let first = firsts.next().flatten();
+                self.send_request_to(
+                    (source, &marks),
+                    range.clone(),
+                    (order, first),
+                    now,
+                    &mut outcome,
+                );
+                match outcome.parts.last().map(|p| &p.action) {
+                    Some(Action::Delivered | Action::AwaitingAck | Action::DeadLetter { .. })
+                    | None => {}
+                    Some(action) => {
+                        stop.get_or_insert_with(|| action.clone());
+                    }
+                }
             }
         }
         self.marks = marks;
@@ -888,6 +1022,28 @@ impl Sender for HecSender {
     }
 }
 
+/// `ranges`, cut further so that up to `width` requests can be in flight: while there are
+/// fewer than `width`, the longest range of at least twice [`MIN_SPLIT_EVENTS`] is halved.
+/// Consecutive and in order, as `ranges` were.
+fn spread(mut ranges: Vec<Range<usize>>, width: usize) -> Vec<Range<usize>> {
+    while ranges.len() < width {
+        let longest = ranges
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, r)| r.len())
+            .map(|(i, r)| (i, r.clone()));
+        let Some((i, range)) = longest.filter(|(_, r)| r.len() >= 2 * MIN_SPLIT_EVENTS) else {
+            break;
+        };
+        let mid = range.start + range.len() / 2;
+        if let Some(slot) = ranges.get_mut(i) {
+            *slot = range.start..mid;
+        }
+        ranges.insert(i + 1, mid..range.end);
+    }
+    ranges
+}
+
 /// What a rewrite of the ack state keeps: the requests confirmed last, then those awaiting.
 fn requests<'a>(
     indexed: &'a std::collections::VecDeque<Request>,
@@ -968,6 +1124,37 @@ mod tests {
             matches!(a.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
             "variant: {a}"
         );
+    }
+
+    #[test]
+    #[expect(
+        clippy::single_range_in_vec_init,
+        reason = "a batch cut into one range is what spread takes"
+    )]
+    fn a_batch_is_spread_over_the_requests_in_flight_only_when_full_enough() {
+        let min = MIN_SPLIT_EVENTS;
+        // One request in flight, or a batch below twice the fewest a cut request holds: as
+        // the limits cut it.
+        assert_eq!(spread(vec![0..500], 1), vec![0..500]);
+        assert_eq!(spread(vec![0..2 * min - 1], 4), vec![0..2 * min - 1]);
+        assert_eq!(spread(Vec::new(), 2), Vec::<Range<usize>>::new());
+        // A full batch: halved, the longest first, while each half holds at least `min`.
+        assert_eq!(spread(vec![0..500], 2), vec![0..250, 250..500]);
+        assert_eq!(
+            spread(vec![0..500], 4),
+            vec![0..125, 125..250, 250..375, 375..500]
+        );
+        assert_eq!(
+            spread(vec![0..500], 8),
+            vec![0..125, 125..250, 250..375, 375..500]
+        );
+        assert_eq!(spread(vec![0..300], 3), vec![0..150, 150..300]);
+        // Already cut by the limits: only the long ranges are halved, order kept.
+        assert_eq!(
+            spread(vec![0..50, 50..450], 3),
+            vec![0..50, 50..250, 250..450]
+        );
+        assert_eq!(spread(vec![0..50, 50..100], 4), vec![0..50, 50..100]);
     }
 
     #[test]

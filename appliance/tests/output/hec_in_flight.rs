@@ -1,0 +1,210 @@
+//! Requests in flight together (`requests_in_flight`, `destination/hec/sender.rs`): a full
+//! batch is cut into that many requests, sent at once on their own connections, each stored
+//! exactly once; their ack ids, numbered in whatever order the collector finished them, are
+//! all confirmed and none taken for a restarted counter.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+use crate::hec_packed::{items, packed};
+use crate::support as output_support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use icsfwd::testing::destination::Secret;
+use icsfwd::testing::destination::Sender;
+use icsfwd::testing::destination::classify::Action;
+use icsfwd::testing::destination::hec::Hec;
+use icsfwd::testing::destination::hec::sender::HecSender;
+use icsfwd_sim::splunk::faults::Server;
+use icsfwd_sim::splunk::store::{Body, Filter};
+use output_support::*;
+
+fn hec_sender(url: &str, tls: &Tls, in_flight: usize, edit: impl FnOnce(&mut Hec)) -> HecSender {
+    let mut hec = Hec::new(vec![url.parse().unwrap()], Secret::new(HEC_TOKEN));
+    hec.requests_in_flight = in_flight;
+    edit(&mut hec);
+    HecSender::new(&hec, &tls.options(), &timeouts()).unwrap()
+}
+
+/// One HTTP request read from `reader`: its path and body (`Content-Length` bytes); `None`
+/// when the peer closed the connection first.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let path = line.split_whitespace().nth(1)?.to_owned();
+    let mut len = 0usize;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(value) = header.strip_prefix("content-length:") {
+            len = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok()?;
+    Some((path, String::from_utf8(body).ok()?))
+}
+
+fn reply(stream: &mut TcpStream, body: &str) {
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+}
+
+/// A collector on 127.0.0.1 that reads the first two event requests and answers neither
+/// before it holds both (so it proves they were in flight together: one request at a time
+/// would wait for its answer for ever). The one holding alert 1 (the batch's first half) is
+/// answered with ack id 1, the other with ack id 0: the reverse of the order the sender reads
+/// them in. Ack queries read every id asked `true`. Returns its URL and the event request
+/// bodies it received.
+fn collector_answering_two_at_once() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let both = Arc::new(Barrier::new(2));
+    let seen = Arc::clone(&bodies);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { break };
+            let (seen, both) = (Arc::clone(&seen), Arc::clone(&both));
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                while let Some((path, body)) = read_request(&mut reader) {
+                    if path.ends_with("/ack") {
+                        let query: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        let acks: Vec<String> = query["acks"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|id| format!("\"{id}\":true"))
+                            .collect();
+                        reply(&mut writer, &format!("{{\"acks\":{{{}}}}}", acks.join(",")));
+                        continue;
+                    }
+                    let first_half = body.contains("\"Alert number 1\"");
+                    let count = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(body);
+                        seen.len()
+                    };
+                    if count <= 2 {
+                        both.wait();
+                    }
+                    let ack_id = u64::from(first_half);
+                    reply(
+                        &mut writer,
+                        &format!("{{\"text\":\"Success\",\"code\":0,\"ackId\":{ack_id}}}"),
+                    );
+                }
+            });
+        }
+    });
+    (url, bodies)
+}
+
+#[test]
+fn a_full_batch_goes_as_requests_in_flight_together_each_stored_once() {
+    let tls = Tls::new();
+    let emulator = start(&tls);
+    let events = events(400);
+    for in_flight in [2, 3, 8] {
+        emulator.store().clear();
+        let requests_before = emulator.stats().count(Server::Hec, "200");
+        let mut sender = hec_sender(&emulator.hec_url(), &tls, in_flight, |_| {});
+        let packed = packed(&events);
+        let outcome = sender.send_packed(&items(&packed), Instant::now());
+        assert!(outcome.all_delivered(), "{in_flight}: {outcome:?}");
+        // Cut into `in_flight` requests of at least 100 events: at most 4 of a 400 batch.
+        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
+        assert_eq!(requests, in_flight.min(4) as u64, "{in_flight} in flight");
+        assert_eq!(outcome.parts.len(), 1);
+        assert_eq!(outcome.parts[0].events, 0..400);
+        let stored = emulator.store().list(&Filter::default());
+        let ids: BTreeSet<String> = stored
+            .iter()
+            .map(|s| match &s.body {
+                Body::Json(event) => event["id"].to_string(),
+                other => panic!("not a JSON event: {other:?}"),
+            })
+            .collect();
+        assert_eq!(stored.len(), 400, "{in_flight}: each event once");
+        assert_eq!(ids.len(), 400, "{in_flight}: each event once");
+    }
+}
+
+#[test]
+fn requests_in_flight_are_on_the_wire_together() {
+    let (url, bodies) = collector_answering_two_at_once();
+    let mut sender = hec_sender(&url, &Tls::new(), 2, |_| {});
+    let events = events(400);
+    let packed = packed(&events);
+    let outcome = sender.send_packed(&items(&packed), Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    let bodies = bodies.lock().unwrap();
+    assert_eq!(bodies.len(), 2, "two requests of 200");
+    let lines: usize = bodies.iter().map(|b| b.lines().count()).sum();
+    assert_eq!(lines, 400);
+}
+
+#[test]
+fn a_small_batch_or_one_in_flight_goes_as_one_request() {
+    let tls = Tls::new();
+    let emulator = start(&tls);
+    // Below twice the fewest events a cut request holds (100): one request, as at a steady
+    // rate; and a full batch with one request in flight.
+    for (n, in_flight) in [(199u64, 2usize), (400, 1)] {
+        let requests_before = emulator.stats().count(Server::Hec, "200");
+        let events = events(n);
+        let mut sender = hec_sender(&emulator.hec_url(), &tls, in_flight, |_| {});
+        let packed = packed(&events);
+        let outcome = sender.send_packed(&items(&packed), Instant::now());
+        assert!(outcome.all_delivered(), "{outcome:?}");
+        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
+        assert_eq!(requests, 1, "{n} events, {in_flight} in flight");
+    }
+}
+
+#[test]
+fn acks_of_requests_in_flight_numbered_in_either_order_are_all_confirmed() {
+    let (url, bodies) = collector_answering_two_at_once();
+    let mut sender = hec_sender(&url, &Tls::new(), 2, |h| h.ack = true);
+    let events = events(400);
+    let packed = packed(&events);
+    let sent_at = Instant::now();
+    let outcome = sender.send_packed(&items(&packed), sent_at);
+    assert_eq!(bodies.lock().unwrap().len(), 2, "two requests");
+    assert!(
+        outcome
+            .parts
+            .iter()
+            .all(|p| p.action == Action::AwaitingAck),
+        "{outcome:?}"
+    );
+    assert_eq!(sender.pending_acks(), 400);
+    // The second half was numbered 0, after the first's 1: the same wave, not a restarted
+    // counter. Each is asked about and confirmed; none expires to be sent again.
+    let report = sender.poll_acks(sent_at + Duration::from_secs(1));
+    assert!(report.expired.is_empty(), "{report:?}");
+    let mut indexed = report.indexed.clone();
+    indexed.sort_unstable();
+    assert_eq!(indexed, (100..500).collect::<Vec<u64>>(), "{report:?}");
+    assert_eq!(sender.pending_acks(), 0);
+}
