@@ -104,8 +104,13 @@ use crate::spool::commit::Wait;
 use crate::spool::packed::Packed;
 use crate::spool::{Handle, SpoolError};
 
-/// Records read from the spool per call while a batch fills.
+/// Records read from the spool per call as whole records (each ~2.7 KB: the window resumed
+/// at start, which needs the events' ack marks).
 const READ_CHUNK: usize = 64;
+
+/// Records per spool read as stored bodies ([`Worker::read`]): a few hundred bytes each, so a
+/// chunk holds a full batch's worth in about 100 KB.
+const PACKED_READ_CHUNK: usize = 256;
 
 /// The shortest pace of HEC ack polls, reached when the window is (almost) full of records
 /// awaiting acks or the worker is stopping. Splunk's advised
@@ -590,25 +595,26 @@ impl Worker {
         });
     }
 
-    /// Reads up to `room` records after the window, [`READ_CHUNK`] at a time: each chunk is
-    /// packed into the window before the next is read, so the records are not held twice
-    /// (a whole batch of 500 as one `Vec<Record>` beside its boxes was ~1.3 MB of peak RSS).
-    /// The spool continues after the last record handed out, so chunks cost no re-reading.
+    /// Reads up to `room` records after the window, [`PACKED_READ_CHUNK`] at a time, each
+    /// as its stored body ([`Handle::peek_packed_after`]: never decoded into a whole event,
+    /// ~2.7 KB, to be packed again). A chunk bounds how long one read holds the spool's lock
+    /// (the group commit waits for it); the spool continues after the last record handed
+    /// out, so chunks cost no re-reading.
     fn read(&mut self, room: usize, now: Instant) -> Flow {
         let mut left = room;
         while left > 0 {
-            let chunk = left.min(READ_CHUNK);
+            let chunk = left.min(PACKED_READ_CHUNK);
             match self
                 .handle
-                .peek_after(self.settings.dest, self.last_read, chunk)
+                .peek_packed_after(self.settings.dest, self.last_read, chunk)
             {
                 Ok(records) => {
                     let got = records.len();
-                    for record in records {
-                        self.last_read = record.seq;
+                    for (seq, packed) in records {
+                        self.last_read = seq;
                         self.window.push_back(Entry {
-                            seq: record.seq,
-                            event: pack(&self.settings.name, record.seq, &record.event),
+                            seq,
+                            event: Some(packed),
                             status: Status::Pending,
                             read_at: now,
                             maybe_sent: false,
@@ -1101,7 +1107,7 @@ impl Worker {
             .map_or(0, |e| e.seq.saturating_sub(1));
         let mut records = self
             .handle
-            .peek_after(self.settings.dest, after, last - first + 1)?
+            .peek_packed_after(self.settings.dest, after, last - first + 1)?
             .into_iter()
             .peekable();
         for &i in &indexes {
@@ -1111,9 +1117,9 @@ impl Worker {
             if entry.event.is_some() {
                 continue;
             }
-            while records.next_if(|r| r.seq < entry.seq).is_some() {}
-            match records.next_if(|r| r.seq == entry.seq) {
-                Some(record) => entry.event = pack(&self.settings.name, record.seq, &record.event),
+            while records.next_if(|(seq, _)| *seq < entry.seq).is_some() {}
+            match records.next_if(|(seq, _)| *seq == entry.seq) {
+                Some((_, packed)) => entry.event = Some(packed),
                 None => entry.status = Status::Done,
             }
         }

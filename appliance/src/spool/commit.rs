@@ -622,6 +622,21 @@ impl<S: Storage + 'static> Handle<S> {
     ) -> Result<Vec<Record>, SpoolError> {
         self.with_spool(|spool| spool.peek_after(dest, after_seq, max_records))
     }
+
+    /// [`Spool::peek_packed_after`]: the records for `dest` after sequence number
+    /// `after_seq`, each as its stored body.
+    ///
+    /// # Errors
+    ///
+    /// As [`Spool::peek_after`], or [`SpoolError::Closed`] after shutdown.
+    pub fn peek_packed_after(
+        &self,
+        dest: DestinationId,
+        after_seq: u64,
+        max_records: usize,
+    ) -> Result<Vec<(u64, Packed)>, SpoolError> {
+        self.with_spool(|spool| spool.peek_packed_after(dest, after_seq, max_records))
+    }
 }
 
 /// An event [`submit`](Handle::submit)ted and not yet known durable.

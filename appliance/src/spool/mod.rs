@@ -54,7 +54,9 @@ use std::time::Duration;
 
 use icsfwd_core::alert::{Event, Severity};
 use icsfwd_core::destination::{DestinationId, DestinationSet, MAX_DESTINATIONS};
-use icsfwd_core::record::{self, DecodeError, EncodeError, MAX_FRAME, Record, TornTail};
+use icsfwd_core::record::{
+    self, DecodeError, EncodeError, MAX_FRAME, Record, RecordView, TornTail,
+};
 
 use self::cursor::{Checkpoint, CursorEntry};
 use self::lock::LockError;
@@ -1290,15 +1292,18 @@ impl<S: Storage> Spool<S> {
     }
 
     /// Walks the records of `dest` from its hint, or from `from` (a frame boundary at or
-    /// after the hint; the hint then stays). `visit(record, (segment, frame end))` is called
-    /// for each record still to deliver to `dest` and says whether to go on; the hint
-    /// advances over records that are done for `dest` (acknowledged, evicted, or not for it)
-    /// and those the visitor passes, up to the first one it keeps.
-    fn walk(
+    /// after the hint; the hint then stays). For each record still to deliver to `dest`,
+    /// `make` turns its checked view into what `visit(made, (segment, frame end))` takes, and
+    /// the visitor says whether to go on; the other records are checked (CRC, header) but
+    /// their bodies not decoded. The hint advances over records that are done for `dest`
+    /// (acknowledged, evicted, or not for it) and those the visitor passes, up to the first
+    /// one it keeps. A body `make` cannot decode is refused, as the scan refuses it.
+    fn walk<T>(
         &mut self,
         dest: DestinationId,
         from: Option<(u64, u64)>,
-        mut visit: impl FnMut(Record, (u64, u64)) -> Walk,
+        mut make: impl FnMut(&RecordView<'_>) -> Result<T, DecodeError>,
+        mut visit: impl FnMut(T, (u64, u64)) -> Walk,
     ) -> Result<(), SpoolError> {
         let cursor = self.cursor(dest)?;
         let mut hint = cursor.hint;
@@ -1318,44 +1323,54 @@ impl<S: Storage> Spool<S> {
             }
             let path = dir.join(segment::file_name(first));
             let mut stop = false;
-            let outcome = segment::scan(storage, &path, start, seg.len, |record, span| {
-                let relevant = record.seq > cursor.acked
-                    && record.destinations.contains(dest)
-                    && !evicted.contains(&record.seq);
-                let step = if relevant {
-                    visit(record, (first, span.end))
+            let relevant = |view: &RecordView<'_>| {
+                view.seq() > cursor.acked
+                    && view.destinations().contains(dest)
+                    && !evicted.contains(&view.seq())
+            };
+            let decode = |view: &RecordView<'_>| {
+                let made = if relevant(view) {
+                    Some(make(view)?)
                 } else {
-                    Walk::Skip
+                    None
                 };
-                match step {
-                    Walk::Skip => {
-                        if advancing {
-                            hint = (first, span.end);
+                Ok((view.seq(), made))
+            };
+            let scanned =
+                segment::scan_with(storage, (&path, start, seg.len), decode, |made, span| {
+                    let step = match made {
+                        Some(made) => visit(made, (first, span.end)),
+                        None => Walk::Skip,
+                    };
+                    match step {
+                        Walk::Skip => {
+                            if advancing {
+                                hint = (first, span.end);
+                            }
+                            true
                         }
-                        true
-                    }
-                    Walk::Pass => {
-                        if advancing {
-                            hint = (first, span.end);
+                        Walk::Pass => {
+                            if advancing {
+                                hint = (first, span.end);
+                            }
+                            true
                         }
-                        true
+                        Walk::Keep => {
+                            advancing = false;
+                            true
+                        }
+                        Walk::KeepAndStop => {
+                            advancing = false;
+                            stop = true;
+                            false
+                        }
+                        Walk::Stop => {
+                            stop = true;
+                            false
+                        }
                     }
-                    Walk::Keep => {
-                        advancing = false;
-                        true
-                    }
-                    Walk::KeepAndStop => {
-                        advancing = false;
-                        stop = true;
-                        false
-                    }
-                    Walk::Stop => {
-                        stop = true;
-                        false
-                    }
-                }
-            })
-            .map_err(io_err(format!("reading {}", path.display())))?;
+                });
+            let outcome = scanned.map_err(io_err(format!("reading {}", path.display())))?;
             if let Some(refused) = outcome.refused {
                 return Err(SpoolError::Refused {
                     segment: path,
@@ -1405,20 +1420,25 @@ impl<S: Storage> Spool<S> {
         }
         self.read_marks(dest)?.clear();
         let mut marks = Vec::new();
-        self.walk(dest, None, |record, (segment, end)| {
-            marks.push(ReadMark {
-                seq: record.seq,
-                segment,
-                end,
-                fingerprint: progress::fingerprint(&record),
-            });
-            out.push(record);
-            if out.len() >= max_records {
-                Walk::KeepAndStop
-            } else {
-                Walk::Keep
-            }
-        })?;
+        self.walk(
+            dest,
+            None,
+            |view| view.to_record(),
+            |record, (segment, end)| {
+                marks.push(ReadMark {
+                    seq: record.seq,
+                    segment,
+                    end,
+                    fingerprint: progress::fingerprint(&record),
+                });
+                out.push(record);
+                if out.len() >= max_records {
+                    Walk::KeepAndStop
+                } else {
+                    Walk::Keep
+                }
+            },
+        )?;
         self.read_marks(dest)?.extend(marks);
         Ok(out)
     }
@@ -1487,17 +1507,22 @@ impl<S: Storage> Spool<S> {
             }
         }
         let mut anchor = None;
-        self.walk(dest, None, |record, _| {
-            if record.seq <= upto {
-                count += 1;
-                if record.seq == upto {
-                    anchor = Some(progress::fingerprint(&record));
+        self.walk(
+            dest,
+            None,
+            |view| view.to_record(),
+            |record, _| {
+                if record.seq <= upto {
+                    count += 1;
+                    if record.seq == upto {
+                        anchor = Some(progress::fingerprint(&record));
+                    }
+                    Walk::Pass
+                } else {
+                    Walk::Stop
                 }
-                Walk::Pass
-            } else {
-                Walk::Stop
-            }
-        })?;
+            },
+        )?;
         if let Some(c) = self.cursors.get_mut(usize::from(dest.get())) {
             c.acked = upto;
             c.backlog = c.backlog.saturating_sub(count);
@@ -1683,6 +1708,52 @@ impl<S: Storage> Spool<S> {
         after_seq: u64,
         max_records: usize,
     ) -> Result<Vec<Record>, SpoolError> {
+        self.peek_after_made(dest, after_seq, max_records, |view| {
+            let record = view.to_record()?;
+            let fingerprint = progress::fingerprint(&record);
+            Ok((fingerprint, (record.seq > after_seq).then_some(record)))
+        })
+    }
+
+    /// [`peek_after`](Spool::peek_after) for a delivery worker: each record as its sequence
+    /// number and its event [`Packed`](packed::Packed) from the body as stored, not decoded
+    /// into a whole event (~2.7 KB) to be packed again. The body is still decoded, into one
+    /// reused event, so a body that does not decode is refused as `peek_after` refuses it.
+    ///
+    /// # Errors
+    ///
+    /// As [`peek_after`](Spool::peek_after).
+    pub fn peek_packed_after(
+        &mut self,
+        dest: DestinationId,
+        after_seq: u64,
+        max_records: usize,
+    ) -> Result<Vec<(u64, packed::Packed)>, SpoolError> {
+        let mut slot = Event::from(icsfwd_core::alert::Notification::new(
+            0,
+            0,
+            icsfwd_core::alert::NotificationKind::SensorOnline,
+        ));
+        self.peek_after_made(dest, after_seq, max_records, |view| {
+            view.event_into(&mut slot)?;
+            let fingerprint = progress::fingerprint_of(view.seq(), view.destinations(), &slot);
+            let packed = (view.seq() > after_seq).then(|| {
+                let packed = packed::Packed::from_body(view.version(), view.body(), &slot);
+                (view.seq(), packed)
+            });
+            Ok((fingerprint, packed))
+        })
+    }
+
+    /// What [`peek_after`](Spool::peek_after) does, with `make(view)` giving each record's
+    /// progress fingerprint and, for one after `after_seq`, what is handed out.
+    fn peek_after_made<T>(
+        &mut self,
+        dest: DestinationId,
+        after_seq: u64,
+        max_records: usize,
+        mut make: impl FnMut(&RecordView<'_>) -> Result<(u32, Option<T>), DecodeError>,
+    ) -> Result<Vec<T>, SpoolError> {
         let mut out = Vec::new();
         if max_records == 0 {
             self.cursor(dest)?;
@@ -1700,24 +1771,33 @@ impl<S: Storage> Spool<S> {
             None => None,
         };
         let mut read = Vec::new();
-        self.walk(dest, from, |record, (segment, end)| {
-            read.push(ReadMark {
-                seq: record.seq,
-                segment,
-                end,
-                fingerprint: progress::fingerprint(&record),
-            });
-            if record.seq <= after_seq {
-                // Unacknowledged but already read: keep the hint before it.
-                return Walk::Keep;
-            }
-            out.push(record);
-            if out.len() >= max_records {
-                Walk::KeepAndStop
-            } else {
-                Walk::Keep
-            }
-        })?;
+        let made = |view: &RecordView<'_>| {
+            let (fingerprint, made) = make(view)?;
+            Ok((view.seq(), fingerprint, made))
+        };
+        self.walk(
+            dest,
+            from,
+            made,
+            |(seq, fingerprint, made), (segment, end)| {
+                read.push(ReadMark {
+                    seq,
+                    segment,
+                    end,
+                    fingerprint,
+                });
+                if seq <= after_seq {
+                    // Unacknowledged but already read: keep the hint before it.
+                    return Walk::Keep;
+                }
+                out.extend(made);
+                if out.len() >= max_records {
+                    Walk::KeepAndStop
+                } else {
+                    Walk::Keep
+                }
+            },
+        )?;
         self.read_marks(dest)?.extend(read);
         Ok(out)
     }

@@ -56,6 +56,20 @@ impl Packed {
         })
     }
 
+    /// The event of a stored record, from its body as it is: `body`, of format `version`,
+    /// must be what `event` was decoded from (then [`unpack`](Self::unpack) gives `event`
+    /// back, as it gives back any event packed; the spool's read hands out only bodies it
+    /// decoded this way).
+    #[must_use]
+    pub fn from_body(version: u8, body: &[u8], event: &Event) -> Self {
+        Self {
+            version,
+            severity: event.severity(),
+            alert: matches!(event, Event::Alert(_)),
+            body: body.into(),
+        }
+    }
+
     /// Writes the frame of the record numbered `seq` for `destinations` around the body as it
     /// is (core's [`record::encode_with_body`]): the bytes [`record::encode`] writes for the
     /// unpacked event, without unpacking it.

@@ -47,6 +47,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use icsfwd_core::alert::Event;
+use icsfwd_core::destination::DestinationSet;
 use icsfwd_core::record::{Record, crc};
 
 use super::storage::Storage;
@@ -122,14 +123,19 @@ impl Hint {
 /// a hint to the very record it names (not merely to a sequence number).
 #[must_use]
 pub(crate) fn fingerprint(record: &Record) -> u32 {
+    fingerprint_of(record.seq, record.destinations, &record.event)
+}
+
+/// [`fingerprint`] of the record numbered `seq` for `destinations` holding `event`.
+pub(crate) fn fingerprint_of(seq: u64, destinations: DestinationSet, event: &Event) -> u32 {
     let mut crc = crc::Crc32c::new();
-    crc.update(&record.seq.to_le_bytes());
-    crc.update(&record.destinations.bits().to_le_bytes());
-    crc.update(&record.event.time_ms().to_le_bytes());
-    let id = record.event.event_id();
+    crc.update(&seq.to_le_bytes());
+    crc.update(&destinations.bits().to_le_bytes());
+    crc.update(&event.time_ms().to_le_bytes());
+    let id = event.event_id();
     crc.update(&id.id.to_le_bytes());
     crc.update(id.sensor.as_bytes());
-    crc.update(&[match record.event {
+    crc.update(&[match event {
         Event::Alert(_) => 1,
         Event::Notification(_) => 2,
     }]);

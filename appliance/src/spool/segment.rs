@@ -8,6 +8,9 @@
 //! [`scan`] reads a segment through the core [`Decoder`] with a fixed chunk buffer and calls
 //! back for each record; it reports every skipped frame with its offset, a torn tail, and
 //! stops at the first frame that must be refused ([`DecodeError::must_refuse`]).
+//! [`scan_with`] is the same scan for a reader that decodes each checked record itself
+//! (a delivery worker takes its own records' bodies as they are stored, and only the header
+//! of the others').
 //!
 //! A segment's file may be longer than its data: the spool preallocates its blocks ahead
 //! ([`super::PREALLOCATE_STEP`]), and the reserved part reads as zeros, which the record
@@ -32,7 +35,7 @@ use std::io;
 use std::ops::Range;
 use std::path::Path;
 
-use icsfwd_core::record::{DecodeError, Decoder, Record, TornTail};
+use icsfwd_core::record::{DecodeError, Decoder, Record, RecordView, TornTail};
 
 use super::storage::Storage;
 
@@ -134,7 +137,29 @@ pub(crate) fn scan(
     path: &Path,
     start: u64,
     end: u64,
-    mut on_record: impl FnMut(Record, Range<u64>) -> bool,
+    on_record: impl FnMut(Record, Range<u64>) -> bool,
+) -> io::Result<ScanOutcome> {
+    scan_with(
+        storage,
+        (path, start, end),
+        |view| Ok((view.seq(), view.to_record()?)),
+        on_record,
+    )
+}
+
+/// [`scan`], with `decode` making each checked record (CRC, version, header) into what
+/// `on_record` takes, with its sequence number: [`scan`] decodes the whole record; a
+/// reader that needs less decodes less. An error `decode` returns counts as the frame's, as
+/// [`scan`] counts a body that does not decode (one that must be refused stops the scan).
+///
+/// # Errors
+///
+/// As [`scan`].
+pub(crate) fn scan_with<T>(
+    storage: &mut dyn Storage,
+    (path, start, end): (&Path, u64, u64),
+    mut decode: impl FnMut(&RecordView<'_>) -> Result<(u64, T), DecodeError>,
+    mut on_record: impl FnMut(T, Range<u64>) -> bool,
 ) -> io::Result<ScanOutcome> {
     let first_seq = path
         .file_name()
@@ -173,18 +198,18 @@ pub(crate) fn scan(
                     continue;
                 }
             }
-            let (used, frame) = decoder.push(rest);
+            let (used, frame) = decoder.push_with(rest, &mut decode);
             rest = rest.get(used..).unwrap_or_default();
             let Some(frame) = frame else { continue };
             let span = decoder.last_frame();
             let base = start + padding;
             let span = base + span.start..base + span.end;
             match frame {
-                Ok(record) if record.seq < first_seq => {
+                Ok((seq, _)) if seq < first_seq => {
                     end_at_stale_frame(&mut outcome, records_end);
                     return Ok(outcome);
                 }
-                Ok(record) => {
+                Ok((_, record)) => {
                     outcome.data_len = span.end;
                     records_end = span.end;
                     outcome.records += 1;

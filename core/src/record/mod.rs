@@ -984,8 +984,33 @@ impl Decoder {
         self.push_with(bytes, |view| view.record_into(record))
     }
 
-    /// [`push`](Decoder::push), with `decode` turning a checked record into the outcome.
-    fn push_with<T>(
+    /// [`push`](Decoder::push), with `decode` turning the checked record into the outcome:
+    /// for a reader that needs less than the whole event (the header only, or the body's
+    /// bytes as they are), or decodes it into a slot of its own. `decode` is called once per
+    /// completed frame that passes [`RecordView::new_checked`]; a frame that does not is
+    /// reported and counted as [`push`](Decoder::push) reports it, and so is an error
+    /// `decode` returns.
+    ///
+    /// ```
+    /// use icsfwd_core::alert::{Alert, Event};
+    /// use icsfwd_core::destination::DestinationSet;
+    /// use icsfwd_core::record::{self, Decoder, Record, MAX_FRAME};
+    ///
+    /// let written = Record { seq: 9, destinations: DestinationSet::from_bits(2), event: Event::from(Alert::example(0)) };
+    /// let mut frame = [0u8; MAX_FRAME];
+    /// let n = record::encode(&written, &mut frame).unwrap();
+    ///
+    /// // The header and the body's length, without decoding the event.
+    /// let mut decoder = Decoder::new();
+    /// let (used, outcome) = decoder.push_with(&frame[..n], |view| {
+    ///     Ok((view.seq(), view.destinations(), view.body().len()))
+    /// });
+    /// assert_eq!(used, n);
+    /// let (seq, destinations, body_len) = outcome.unwrap().unwrap();
+    /// assert_eq!((seq, destinations), (9, written.destinations));
+    /// assert!(body_len > 0 && body_len < n);
+    /// ```
+    pub fn push_with<T>(
         &mut self,
         bytes: &[u8],
         decode: impl FnOnce(&RecordView<'_>) -> Result<T, DecodeError>,
