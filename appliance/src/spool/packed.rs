@@ -35,6 +35,9 @@ pub struct Packed {
     severity: Severity,
     /// Whether the event is an alert (a notification is never evicted).
     alert: bool,
+    /// [`sensor_key`] of the event: what spreads a batch over HEC requests in flight
+    /// without putting one sensor's alerts in two of them.
+    sensor_key: u32,
     body: Box<[u8]>,
 }
 
@@ -52,6 +55,7 @@ impl Packed {
             version: record::version_for(event),
             severity: event.severity(),
             alert: matches!(event, Event::Alert(_)),
+            sensor_key: sensor_key(event),
             body: body.get(..n).unwrap_or_default().into(),
         })
     }
@@ -66,6 +70,7 @@ impl Packed {
             version,
             severity: event.severity(),
             alert: matches!(event, Event::Alert(_)),
+            sensor_key: sensor_key(event),
             body: body.into(),
         }
     }
@@ -85,6 +90,12 @@ impl Packed {
         frame: &mut [u8],
     ) -> Result<usize, EncodeError> {
         record::encode_with_body(seq, destinations, self.version, &self.body, frame)
+    }
+
+    /// [`sensor_key`] of the event.
+    #[must_use]
+    pub fn sensor_key(&self) -> u32 {
+        self.sensor_key
     }
 
     /// The event's severity.
@@ -128,6 +139,12 @@ impl Packed {
     pub fn is_empty(&self) -> bool {
         self.body.is_empty()
     }
+}
+
+/// A hash (CRC-32C) of the name of `event`'s sensor: equal for two events of one sensor.
+#[must_use]
+pub(crate) fn sensor_key(event: &Event) -> u32 {
+    record::crc::checksum(event.event_id().sensor.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Requests in flight together (`requests_in_flight`, `destination/hec/sender.rs`): a full
-//! batch is cut into that many requests, sent at once on their own connections, each stored
-//! exactly once; their ack ids, numbered in whatever order the collector finished them, are
-//! all confirmed and none taken for a restarted counter.
+//! batch is spread over that many lanes by sensor, one request per lane sent at once on its
+//! own connection; each event is stored exactly once and each sensor's alerts in order; their
+//! ack ids, numbered in whatever order the collector finished them, are all confirmed and
+//! none taken for a restarted counter.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,6 +24,8 @@ use icsfwd::testing::destination::Sender;
 use icsfwd::testing::destination::classify::Action;
 use icsfwd::testing::destination::hec::Hec;
 use icsfwd::testing::destination::hec::sender::HecSender;
+use icsfwd::testing::spool::packed::Packed;
+use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::splunk::faults::Server;
 use icsfwd_sim::splunk::store::{Body, Filter};
 use output_support::*;
@@ -32,6 +35,25 @@ fn hec_sender(url: &str, tls: &Tls, in_flight: usize, edit: impl FnOnce(&mut Hec
     hec.requests_in_flight = in_flight;
     edit(&mut hec);
     HecSender::new(&hec, &tls.options(), &timeouts()).unwrap()
+}
+
+/// `n` alerts (ids 1..=n) from 16 sensors in turn.
+fn sensor_events(n: u64) -> Vec<Event> {
+    (1..=n)
+        .map(|id| {
+            let mut alert = Alert::example(1_700_000_000_000 + id * 1000);
+            alert.id = id;
+            alert.set_sensor_name(&format!("sensor-{}", id % 16));
+            alert.set_title(&format!("Alert number {id}"));
+            Event::from(alert)
+        })
+        .collect()
+}
+
+/// The lane (of `width`) each event goes in: its sensor's key modulo the width, as
+/// `docs/configuration.md` (`requests_in_flight`) describes it.
+fn lane_of(event: &Event, width: usize) -> usize {
+    Packed::new(event).unwrap().sensor_key() as usize % width
 }
 
 /// One HTTP request read from `reader`: its path and body (`Content-Length` bytes); `None`
@@ -70,11 +92,13 @@ fn reply(stream: &mut TcpStream, body: &str) {
 
 /// A collector on 127.0.0.1 that reads the first two event requests and answers neither
 /// before it holds both (so it proves they were in flight together: one request at a time
-/// would wait for its answer for ever). The one holding alert 1 (the batch's first half) is
-/// answered with ack id 1, the other with ack id 0: the reverse of the order the sender reads
-/// them in. Ack queries read every id asked `true`. Returns its URL and the event request
-/// bodies it received.
-fn collector_answering_two_at_once() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+/// would wait for its answer for ever). The one holding the alert titled `first_lane` (an
+/// alert of the first lane, whose reply the sender reads first) is answered with ack id 1,
+/// the other with ack id 0: the reverse of the order the sender reads them in. Ack queries
+/// read every id asked `true`. Returns its URL and the event request bodies it received.
+fn collector_answering_two_at_once(
+    first_lane: String,
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -84,6 +108,7 @@ fn collector_answering_two_at_once() -> (String, Arc<std::sync::Mutex<Vec<String
         for stream in listener.incoming() {
             let Ok(stream) = stream else { break };
             let (seen, both) = (Arc::clone(&seen), Arc::clone(&both));
+            let marker = format!("\"{first_lane}\"");
             std::thread::spawn(move || {
                 let mut writer = stream.try_clone().unwrap();
                 let mut reader = BufReader::new(stream);
@@ -99,7 +124,7 @@ fn collector_answering_two_at_once() -> (String, Arc<std::sync::Mutex<Vec<String
                         reply(&mut writer, &format!("{{\"acks\":{{{}}}}}", acks.join(",")));
                         continue;
                     }
-                    let first_half = body.contains("\"Alert number 1\"");
+                    let first_half = body.contains(&marker);
                     let count = {
                         let mut seen = seen.lock().unwrap();
                         seen.push(body);
@@ -121,10 +146,10 @@ fn collector_answering_two_at_once() -> (String, Arc<std::sync::Mutex<Vec<String
 }
 
 #[test]
-fn a_full_batch_goes_as_requests_in_flight_together_each_stored_once() {
+fn a_full_batch_goes_one_request_per_lane_each_event_once_each_sensor_in_order() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    let events = events(400);
+    let events = sensor_events(400);
     for in_flight in [2, 3, 8] {
         emulator.store().clear();
         let requests_before = emulator.stats().count(Server::Hec, "200");
@@ -132,61 +157,90 @@ fn a_full_batch_goes_as_requests_in_flight_together_each_stored_once() {
         let packed = packed(&events);
         let outcome = sender.send_packed(&items(&packed), Instant::now());
         assert!(outcome.all_delivered(), "{in_flight}: {outcome:?}");
-        // Cut into `in_flight` requests of at least 100 events: at most 4 of a 400 batch.
-        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
-        assert_eq!(requests, in_flight.min(4) as u64, "{in_flight} in flight");
         assert_eq!(outcome.parts.len(), 1);
         assert_eq!(outcome.parts[0].events, 0..400);
+        // One request per lane that holds events (each well under 500 events).
+        let lanes: BTreeSet<usize> = events.iter().map(|e| lane_of(e, in_flight)).collect();
+        assert!(lanes.len() > 1, "16 sensors over {in_flight} lanes");
+        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
+        assert_eq!(requests, lanes.len() as u64, "{in_flight} in flight");
         let stored = emulator.store().list(&Filter::default());
-        let ids: BTreeSet<String> = stored
-            .iter()
-            .map(|s| match &s.body {
-                Body::Json(event) => event["id"].to_string(),
-                other => panic!("not a JSON event: {other:?}"),
-            })
-            .collect();
         assert_eq!(stored.len(), 400, "{in_flight}: each event once");
+        let mut ids = BTreeSet::new();
+        let mut last: std::collections::BTreeMap<String, u64> = Default::default();
+        for s in &stored {
+            let Body::Json(event) = &s.body else {
+                panic!("not a JSON event: {:?}", s.body)
+            };
+            let id = event["id"].as_str().unwrap().to_owned();
+            let (sensor, number) = id.rsplit_once('-').unwrap();
+            let number: u64 = number.parse().unwrap();
+            let before = last.insert(sensor.to_owned(), number);
+            assert!(
+                before.is_none_or(|b| b < number),
+                "{in_flight}: {id} stored after {sensor}-{before:?}"
+            );
+            ids.insert(id);
+        }
         assert_eq!(ids.len(), 400, "{in_flight}: each event once");
     }
 }
 
 #[test]
 fn requests_in_flight_are_on_the_wire_together() {
-    let (url, bodies) = collector_answering_two_at_once();
+    let events = sensor_events(400);
+    let first = events.iter().find(|e| lane_of(e, 2) == 0).unwrap();
+    let (url, bodies) = collector_answering_two_at_once(title(first));
     let mut sender = hec_sender(&url, &Tls::new(), 2, |_| {});
-    let events = events(400);
     let packed = packed(&events);
     let outcome = sender.send_packed(&items(&packed), Instant::now());
     assert!(outcome.all_delivered(), "{outcome:?}");
     let bodies = bodies.lock().unwrap();
-    assert_eq!(bodies.len(), 2, "two requests of 200");
+    assert_eq!(bodies.len(), 2, "one request per lane");
     let lines: usize = bodies.iter().map(|b| b.lines().count()).sum();
     assert_eq!(lines, 400);
 }
 
+fn title(event: &Event) -> String {
+    let Event::Alert(alert) = event else {
+        panic!("an alert")
+    };
+    alert.title.to_string()
+}
+
 #[test]
-fn a_small_batch_or_one_in_flight_goes_as_one_request() {
+fn a_small_batch_one_sensor_or_one_in_flight_goes_as_one_request() {
     let tls = Tls::new();
     let emulator = start(&tls);
-    // Below twice the fewest events a cut request holds (100): one request, as at a steady
-    // rate; and a full batch with one request in flight.
-    for (n, in_flight) in [(199u64, 2usize), (400, 1)] {
+    // Below twice the fewest a batch spread holds (100): one request, as at a steady rate;
+    // a full batch of one sensor (events(): every alert from one sensor); and a full batch
+    // with one request in flight.
+    for (events, in_flight) in [
+        (sensor_events(199), 2usize),
+        (events(400), 2),
+        (sensor_events(400), 1),
+    ] {
         let requests_before = emulator.stats().count(Server::Hec, "200");
-        let events = events(n);
         let mut sender = hec_sender(&emulator.hec_url(), &tls, in_flight, |_| {});
         let packed = packed(&events);
         let outcome = sender.send_packed(&items(&packed), Instant::now());
         assert!(outcome.all_delivered(), "{outcome:?}");
         let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
-        assert_eq!(requests, 1, "{n} events, {in_flight} in flight");
+        assert_eq!(
+            requests,
+            1,
+            "{} events, {in_flight} in flight",
+            events.len()
+        );
     }
 }
 
 #[test]
 fn acks_of_requests_in_flight_numbered_in_either_order_are_all_confirmed() {
-    let (url, bodies) = collector_answering_two_at_once();
+    let events = sensor_events(400);
+    let first = events.iter().find(|e| lane_of(e, 2) == 0).unwrap();
+    let (url, bodies) = collector_answering_two_at_once(title(first));
     let mut sender = hec_sender(&url, &Tls::new(), 2, |h| h.ack = true);
-    let events = events(400);
     let packed = packed(&events);
     let sent_at = Instant::now();
     let outcome = sender.send_packed(&items(&packed), sent_at);
@@ -199,7 +253,7 @@ fn acks_of_requests_in_flight_numbered_in_either_order_are_all_confirmed() {
         "{outcome:?}"
     );
     assert_eq!(sender.pending_acks(), 400);
-    // The second half was numbered 0, after the first's 1: the same wave, not a restarted
+    // The second lane was numbered 0, after the first's 1: the same wave, not a restarted
     // counter. Each is asked about and confirmed; none expires to be sent again.
     let report = sender.poll_acks(sent_at + Duration::from_secs(1));
     assert!(report.expired.is_empty(), "{report:?}");

@@ -56,6 +56,16 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Event `i`'s [`sensor_key`](crate::spool::packed::sensor_key) (0 past the end).
+    pub(crate) fn sensor_key(self, i: usize) -> u32 {
+        match self {
+            Self::Events(items) => items
+                .get(i)
+                .map_or(0, |(_, event)| crate::spool::packed::sensor_key(event)),
+            Self::Packed(items) => items.get(i).map_or(0, |(_, packed)| packed.sensor_key()),
+        }
+    }
+
     /// Event `i`'s sequence number and event: borrowed, or unpacked into `slot` (reused from
     /// one event to the next). `Ok(None)` past the end.
     pub(crate) fn event<'s>(

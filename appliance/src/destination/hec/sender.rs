@@ -107,9 +107,9 @@ pub(crate) const MAX_ACK_IDS_PER_QUERY: usize = 1000;
 /// fits, so it is reused as it is; one of large alerts grows it for its send only.
 const RETAINED_BYTES: usize = 1 << 20;
 
-/// The fewest events a request of a batch split for requests in flight holds: a batch smaller
-/// than twice this (a steady rate's tens of events) goes as one request, as it always did;
-/// only a full batch (a storm or a backlog) is cut to keep several requests in flight.
+/// A batch of fewer than twice this many events (a steady rate's tens) goes as one lane: in
+/// requests one at a time, as it always did. Only a full batch (a storm, a backlog) is spread
+/// over requests in flight ([`Lanes`]).
 pub(crate) const MIN_SPLIT_EVENTS: usize = 100;
 
 /// Event path, appended to each base URL.
@@ -887,23 +887,76 @@ impl HecSender {
         }
     }
 
-    /// Sends the `rendered` events of a batch of `len` in requests within the [`Batch`]
-    /// limits; stops at the first request that is neither delivered, awaiting its ack, nor
-    /// dead-lettered, and gives the rest of the batch that request's action (unsent). An
-    /// event that did not render is dead-lettered, those after it retried.
+    /// [`Sender::send`] of `batch` in lanes of `lanes` events.
+    fn send_events(&mut self, batch: &[Item<'_>], lanes: &[usize], now: Instant) -> Outcome {
+        let source = Source::Events(batch);
+        let (rendered, _) = self.render(source);
+        self.send_rendered(source, (batch.len(), rendered, lanes), now)
+    }
+
+    /// [`Sender::send_packed`] of `batch` in lanes of `lanes` events.
+    fn send_packed_in(
+        &mut self,
+        batch: &[PackedItem<'_>],
+        lanes: &[usize],
+        now: Instant,
+    ) -> Outcome {
+        let source = Source::Packed(batch);
+        let (rendered, unpack_failed) = self.render(source);
+        if !unpack_failed {
+            return self.send_rendered(source, (batch.len(), rendered, lanes), now);
+        }
+        let mut outcome = self.send_rendered(source, (rendered, rendered, lanes), now);
+        outcome.push(rendered..batch.len(), Action::Retry { after: None });
+        outcome.last_error = Some(crate::destination::UNPACK_FAILED.to_owned());
+        outcome
+    }
+
+    /// How a batch is spread over requests in flight, or `None` to send it as one lane:
+    /// with one request in flight, with gzip (each body is compressed into the one buffer),
+    /// for a batch under twice [`MIN_SPLIT_EVENTS`], or when all its events fall in one lane.
+    fn lanes(&self, source: Source<'_>) -> Option<Lanes> {
+        let width = self.lanes.len() + 1;
+        if self.gzip || width < 2 || source.len() < 2 * MIN_SPLIT_EVENTS {
+            return None;
+        }
+        Lanes::new((0..source.len()).map(|i| source.sensor_key(i)), width)
+    }
+
+    /// Sends the `rendered` events of a batch of `len` whose lanes hold `lanes` events each,
+    /// one after the other (one lane: the whole batch), in requests within the [`Batch`]
+    /// limits: the first request of every lane at once, then the second of every lane, and
+    /// so on; stops after the first wave with a request that is neither delivered, awaiting
+    /// its ack, nor dead-lettered, and gives the rest of the batch that request's action
+    /// (unsent). An event that did not render is dead-lettered, those after it retried.
     fn send_rendered(
         &mut self,
         source: Source<'_>,
-        (len, rendered): (usize, usize),
+        (len, rendered, lanes): (usize, usize, &[usize]),
         now: Instant,
     ) -> Outcome {
         let mut outcome = Outcome::default();
-        // With gzip each request's body is compressed into the one buffer: one at a time.
-        let width = if self.gzip { 1 } else { self.lanes.len() + 1 };
-        let ranges = spread(self.limits.split(self.envelopes.rendered().sizes()), width);
+        let sizes = self.envelopes.rendered().sizes();
+        let mut start = 0usize;
+        let mut by_lane = Vec::with_capacity(lanes.len());
+        for &n in lanes {
+            let end = start.saturating_add(n).min(sizes.len());
+            let cut = self.limits.split(sizes.get(start..end).unwrap_or_default());
+            let at = start;
+            by_lane.push(cut.into_iter().map(move |r| r.start + at..r.end + at));
+            start = end;
+        }
+        let mut waves = Vec::new();
+        loop {
+            let wave: Vec<Range<usize>> = by_lane.iter_mut().filter_map(Iterator::next).collect();
+            if wave.is_empty() {
+                break;
+            }
+            waves.push(wave);
+        }
         let marks = std::mem::take(&mut self.marks);
         let mut stop: Option<Action> = None;
-        for wave in ranges.chunks(width) {
+        for wave in &waves {
             if let Some(action) = &stop {
                 for range in wave {
                     outcome.push(range.clone(), action.clone());
@@ -955,24 +1008,32 @@ impl Sender for HecSender {
     /// is neither delivered, awaiting its ack, nor dead-lettered, and gives the rest of the
     /// batch that request's action (unsent).
     fn send(&mut self, batch: &[Item<'_>], now: Instant) -> Outcome {
-        let source = Source::Events(batch);
-        let (rendered, _) = self.render(source);
-        self.send_rendered(source, (batch.len(), rendered), now)
+        let Some(lanes) = self.lanes(Source::Events(batch)) else {
+            return self.send_events(batch, &[batch.len()], now);
+        };
+        let permuted: Vec<Item<'_>> = lanes
+            .order
+            .iter()
+            .filter_map(|&i| batch.get(i).copied())
+            .collect();
+        let outcome = self.send_events(&permuted, &lanes.lens, now);
+        lanes.restore(outcome)
     }
 
     /// As `send`, unpacking and rendering one event at a time: the batch is never held as
     /// whole events, nor as more rendered envelopes than [`super::body::CACHE_BYTES`]. A record that
     /// does not unpack is retried with the rest (it is not dead-lettered: it was never seen).
     fn send_packed(&mut self, batch: &[PackedItem<'_>], now: Instant) -> Outcome {
-        let source = Source::Packed(batch);
-        let (rendered, unpack_failed) = self.render(source);
-        if !unpack_failed {
-            return self.send_rendered(source, (batch.len(), rendered), now);
-        }
-        let mut outcome = self.send_rendered(source, (rendered, rendered), now);
-        outcome.push(rendered..batch.len(), Action::Retry { after: None });
-        outcome.last_error = Some(crate::destination::UNPACK_FAILED.to_owned());
-        outcome
+        let Some(lanes) = self.lanes(Source::Packed(batch)) else {
+            return self.send_packed_in(batch, &[batch.len()], now);
+        };
+        let permuted: Vec<PackedItem<'_>> = lanes
+            .order
+            .iter()
+            .filter_map(|&i| batch.get(i).copied())
+            .collect();
+        let outcome = self.send_packed_in(&permuted, &lanes.lens, now);
+        lanes.restore(outcome)
     }
 
     fn hosts(&self, now: Instant) -> Vec<crate::destination::HostState> {
@@ -1022,26 +1083,66 @@ impl Sender for HecSender {
     }
 }
 
-/// `ranges`, cut further so that up to `width` requests can be in flight: while there are
-/// fewer than `width`, the longest range of at least twice [`MIN_SPLIT_EVENTS`] is halved.
-/// Consecutive and in order, as `ranges` were.
-fn spread(mut ranges: Vec<Range<usize>>, width: usize) -> Vec<Range<usize>> {
-    while ranges.len() < width {
-        let longest = ranges
-            .iter()
-            .enumerate()
-            .max_by_key(|(_, r)| r.len())
-            .map(|(i, r)| (i, r.clone()));
-        let Some((i, range)) = longest.filter(|(_, r)| r.len() >= 2 * MIN_SPLIT_EVENTS) else {
-            break;
-        };
-        let mid = range.start + range.len() / 2;
-        if let Some(slot) = ranges.get_mut(i) {
-            *slot = range.start..mid;
+/// A batch spread over requests in flight: each event goes to the lane of its sensor
+/// ([`lane`]), so one sensor's alerts are all in one lane, in the batch's order, and the
+/// requests in flight together (one per lane) never hold two alerts of one sensor. Splunk may
+/// index those requests in either order; each sensor's alerts still arrive in the order they
+/// were accepted (`docs/RELIABILITY.md`, N1).
+#[derive(Debug)]
+struct Lanes {
+    /// The batch's positions, lane after lane, each lane in batch order.
+    order: Vec<usize>,
+    /// How many events each lane holds, in that order.
+    lens: Vec<usize>,
+}
+
+impl Lanes {
+    /// The lanes of events with sensor `keys` over `width` lanes; `None` when they all fall
+    /// in one.
+    fn new(keys: impl Iterator<Item = u32>, width: usize) -> Option<Self> {
+        let lanes: Vec<usize> = keys.map(|key| lane(key, width)).collect();
+        let mut lens = vec![0usize; width];
+        for &l in &lanes {
+            if let Some(n) = lens.get_mut(l) {
+                *n += 1;
+            }
         }
-        ranges.insert(i + 1, mid..range.end);
+        if lens.iter().filter(|&&n| n > 0).count() < 2 {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..lanes.len()).collect();
+        order.sort_by_key(|&i| lanes.get(i).copied().unwrap_or(0));
+        lens.retain(|&n| n > 0);
+        Some(Self { order, lens })
     }
-    ranges
+
+    /// `outcome`, of the batch in lane order, as the outcome of the batch in its own order.
+    fn restore(&self, outcome: Outcome) -> Outcome {
+        let mut actions: Vec<Option<Action>> = vec![None; self.order.len()];
+        for part in &outcome.parts {
+            for at in part.events.clone() {
+                if let Some(slot) = self.order.get(at).and_then(|&i| actions.get_mut(i)) {
+                    *slot = Some(part.action.clone());
+                }
+            }
+        }
+        let mut restored = Outcome {
+            parts: Vec::new(),
+            ..outcome
+        };
+        for (i, action) in actions.into_iter().enumerate() {
+            if let Some(action) = action {
+                restored.push(i..i + 1, action);
+            }
+        }
+        restored
+    }
+}
+
+/// The lane, of `width`, of the events of the sensor whose name hashes to `key`
+/// ([`crate::spool::packed::sensor_key`]).
+fn lane(key: u32, width: usize) -> usize {
+    usize::try_from(key).unwrap_or(0) % width.max(1)
 }
 
 /// What a rewrite of the ack state keeps: the requests confirmed last, then those awaiting.
@@ -1127,34 +1228,44 @@ mod tests {
     }
 
     #[test]
-    #[expect(
-        clippy::single_range_in_vec_init,
-        reason = "a batch cut into one range is what spread takes"
-    )]
-    fn a_batch_is_spread_over_the_requests_in_flight_only_when_full_enough() {
-        let min = MIN_SPLIT_EVENTS;
-        // One request in flight, or a batch below twice the fewest a cut request holds: as
-        // the limits cut it.
-        assert_eq!(spread(vec![0..500], 1), vec![0..500]);
-        assert_eq!(spread(vec![0..2 * min - 1], 4), vec![0..2 * min - 1]);
-        assert_eq!(spread(Vec::new(), 2), Vec::<Range<usize>>::new());
-        // A full batch: halved, the longest first, while each half holds at least `min`.
-        assert_eq!(spread(vec![0..500], 2), vec![0..250, 250..500]);
+    fn lanes_keep_each_sensor_in_one_lane_in_batch_order_and_restore_the_outcome() {
+        // Keys 0..6 over 3 lanes: lane 0 holds keys 0 and 3, lane 1 keys 1 and 4, lane 2
+        // keys 2 and 5; positions keep their batch order within a lane.
+        let keys = [0u32, 1, 2, 3, 4, 5, 3, 0];
+        let lanes = Lanes::new(keys.iter().copied(), 3).unwrap();
+        assert_eq!(lanes.order, [0, 3, 6, 7, 1, 4, 2, 5]);
+        assert_eq!(lanes.lens, [4, 2, 2]);
+        // One key, or one lane in use: not spread.
+        assert!(Lanes::new([7u32, 7, 7].into_iter(), 4).is_none());
+        assert!(Lanes::new([0u32, 2, 4].into_iter(), 2).is_none());
+        // Empty lanes are left out.
+        let lanes = Lanes::new([1u32, 3, 1].into_iter(), 4).unwrap();
+        assert_eq!(lanes.lens, [2, 1]);
+        assert_eq!(lanes.order, [0, 2, 1]);
+        // An outcome in lane order comes back in batch order, merged where it can be.
+        let lanes = Lanes::new(keys.iter().copied(), 3).unwrap();
+        let mut outcome = Outcome::default();
+        outcome.push(0..4, Action::Delivered);
+        outcome.push(4..6, Action::Retry { after: None });
+        outcome.push(6..8, Action::Delivered);
+        outcome.failed_over = 3;
+        let restored = lanes.restore(outcome);
+        let actions: Vec<(Range<usize>, bool)> = restored
+            .parts
+            .iter()
+            .map(|p| (p.events.clone(), p.action == Action::Delivered))
+            .collect();
         assert_eq!(
-            spread(vec![0..500], 4),
-            vec![0..125, 125..250, 250..375, 375..500]
+            actions,
+            [
+                (0..1, true),
+                (1..2, false),
+                (2..4, true),
+                (4..5, false),
+                (5..8, true)
+            ]
         );
-        assert_eq!(
-            spread(vec![0..500], 8),
-            vec![0..125, 125..250, 250..375, 375..500]
-        );
-        assert_eq!(spread(vec![0..300], 3), vec![0..150, 150..300]);
-        // Already cut by the limits: only the long ranges are halved, order kept.
-        assert_eq!(
-            spread(vec![0..50, 50..450], 3),
-            vec![0..50, 50..250, 250..450]
-        );
-        assert_eq!(spread(vec![0..50, 50..100], 4), vec![0..50, 50..100]);
+        assert_eq!(restored.failed_over, 3);
     }
 
     #[test]
