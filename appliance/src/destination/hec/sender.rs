@@ -1011,12 +1011,7 @@ impl Sender for HecSender {
         let Some(lanes) = self.lanes(Source::Events(batch)) else {
             return self.send_events(batch, &[batch.len()], now);
         };
-        let permuted: Vec<Item<'_>> = lanes
-            .order
-            .iter()
-            .filter_map(|&i| batch.get(i).copied())
-            .collect();
-        let outcome = self.send_events(&permuted, &lanes.lens, now);
+        let outcome = self.send_events(&lanes.permute(batch), &lanes.lens, now);
         lanes.restore(outcome)
     }
 
@@ -1027,12 +1022,7 @@ impl Sender for HecSender {
         let Some(lanes) = self.lanes(Source::Packed(batch)) else {
             return self.send_packed_in(batch, &[batch.len()], now);
         };
-        let permuted: Vec<PackedItem<'_>> = lanes
-            .order
-            .iter()
-            .filter_map(|&i| batch.get(i).copied())
-            .collect();
-        let outcome = self.send_packed_in(&permuted, &lanes.lens, now);
+        let outcome = self.send_packed_in(&lanes.permute(batch), &lanes.lens, now);
         lanes.restore(outcome)
     }
 
@@ -1114,6 +1104,14 @@ impl Lanes {
         order.sort_by_key(|&i| lanes.get(i).copied().unwrap_or(0));
         lens.retain(|&n| n > 0);
         Some(Self { order, lens })
+    }
+
+    /// `batch` in lane order.
+    fn permute<T: Copy>(&self, batch: &[T]) -> Vec<T> {
+        self.order
+            .iter()
+            .filter_map(|&i| batch.get(i).copied())
+            .collect()
     }
 
     /// `outcome`, of the batch in lane order, as the outcome of the batch in its own order.
