@@ -19,7 +19,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use icsfwd::testing::destination::Secret;
 use icsfwd::testing::destination::Sender;
 use icsfwd::testing::destination::classify::Action;
 use icsfwd::testing::destination::hec::Hec;
@@ -30,11 +29,12 @@ use icsfwd_sim::splunk::faults::Server;
 use icsfwd_sim::splunk::store::{Body, Filter};
 use output_support::*;
 
+/// A sender to `url` with `in_flight` requests in flight, edited by `edit`.
 fn hec_sender(url: &str, tls: &Tls, in_flight: usize, edit: impl FnOnce(&mut Hec)) -> HecSender {
-    let mut hec = Hec::new(vec![url.parse().unwrap()], Secret::new(HEC_TOKEN));
-    hec.requests_in_flight = in_flight;
-    edit(&mut hec);
-    HecSender::new(&hec, &tls.options(), &timeouts()).unwrap()
+    crate::hec_streamed::hec_sender(&[url.to_owned()], tls, |h| {
+        h.requests_in_flight = in_flight;
+        edit(h);
+    })
 }
 
 /// `n` alerts (ids 1..=n) from 16 sensors in turn.

@@ -28,7 +28,7 @@ const CACHE_BYTES: usize = 64 * 1024;
 
 /// A sender to `urls`, one request at a time (these tests follow one request's stream; the
 /// requests in flight together are `hec_in_flight`'s), edited by `edit`.
-fn hec_sender(urls: &[String], tls: &Tls, edit: impl FnOnce(&mut Hec)) -> HecSender {
+pub(crate) fn hec_sender(urls: &[String], tls: &Tls, edit: impl FnOnce(&mut Hec)) -> HecSender {
     let urls = urls.iter().map(|u| u.parse().unwrap()).collect();
     let mut hec = Hec::new(urls, Secret::new(HEC_TOKEN));
     hec.requests_in_flight = 1;
