@@ -7,8 +7,7 @@
 //! for each, which queues and returns a [`Pending`] at once, and later [`Pending::wait`]s for
 //! each: its events then share batches and fsyncs. A dropped [`Pending`] leaves nothing
 //! behind (its event is still written; its result is discarded). The writer takes
-//! everything queued (up to [`GroupConfig::max_batch`]), writes it (one write, or parts of
-//! 64 KiB for a large batch) with one fsync, and
+//! everything queued (up to [`GroupConfig::max_batch`]), does one write and one fsync, and
 //! wakes all producers of the batch; while it syncs, new events queue up for the next batch,
 //! so the fsync cost is shared by every producer that arrived meanwhile.
 //!

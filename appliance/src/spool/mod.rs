@@ -9,8 +9,7 @@
 //!
 //! Guarantees:
 //! - **Accepted = durable.** [`Spool::append_batch`] returns sequence numbers only after the
-//!   batch's write (in parts of [`WRITE_CHUNK`] for a large one) and its one `fdatasync`
-//!   succeeded (inside blocks preallocated ahead:
+//!   batch's one write and one `fdatasync` succeeded (inside blocks preallocated ahead:
 //!   `docs/spool.md`, flash writes). If a write or an fsync fails, nothing of
 //!   that batch is reported accepted and the spool is **fail-stop**: every later append
 //!   returns [`SpoolError::Failed`] until it is opened again, when recovery rescans the
@@ -101,19 +100,6 @@ pub const MAX_SPARES: usize = 2;
 /// ([`segment`] module docs); without the zeros, the rest of the last earlier frame would
 /// be followed by padding and read as a torn tail.
 const STALE_GUARD: u64 = 4096 + 2 * MAX_FRAME as u64;
-
-/// A batch of more than twice this many bytes of frames (a storm, many producers) is written
-/// in parts as its frames are encoded, then fsynced once: whenever twice this is waiting, all
-/// but the last `WRITE_CHUNK` bytes are written, so every part, the last one too, is at least
-/// this long and goes through the page cache as any write of [`storage::DIRECT_BELOW`] or more
-/// does (a short last part would go direct, a second wait for the device in the commit). Its
-/// frames are never all in memory at once: at most about twice this, where the buffer was as
-/// large as the batch, ~0.6 MB at full load.
-const WRITE_CHUNK: usize = 64 * 1024;
-const _: () = assert!(
-    WRITE_CHUNK >= storage::DIRECT_BELOW,
-    "the parts of a large batch go through the page cache, as the whole batch did"
-);
 
 /// What to do with an append that does not fit in `SpoolConfig::max_bytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -701,10 +687,8 @@ struct QueuedAlert {
 struct Batch {
     /// Per event in order, its sequence number or why it was refused.
     results: Vec<Result<u64, AppendError>>,
-    /// Admitted frames not written yet, back to back (at most about [`WRITE_CHUNK`]).
+    /// The admitted frames, back to back: the one write.
     frames: Vec<u8>,
-    /// Bytes of all the frames admitted so far, written or not.
-    bytes: u64,
     /// Per admitted event: sequence number, destinations, frame bytes, alert severity.
     accepted: Vec<(u64, DestinationSet, u64, Option<Severity>)>,
     /// Whether admitting it evicted queued alerts (the checkpoint must be written).
@@ -875,8 +859,7 @@ impl<S: Storage> Spool<S> {
         stats
     }
 
-    /// Appends `events` as one batch: one write (in parts of about [`WRITE_CHUNK`] for a
-    /// large batch) and one fdatasync for all the accepted ones.
+    /// Appends `events` as one batch: one write and one fdatasync for all the accepted ones.
     /// Returns, per event in order, its sequence number or why it was refused. Sequence
     /// numbers are returned only after the fsync succeeded.
     ///
@@ -906,8 +889,7 @@ impl<S: Storage> Spool<S> {
         self.append_each(events.into_iter())
     }
 
-    /// One batch, written as its frames are encoded ([`WRITE_CHUNK`] at a time), one
-    /// fdatasync, its events given one at a time.
+    /// One batch, one write, one fdatasync, its events given one at a time.
     fn append_each<E: Admissible>(
         &mut self,
         events: impl ExactSizeIterator<Item = (E, DestinationSet)>,
@@ -916,27 +898,13 @@ impl<S: Storage> Spool<S> {
             return Err(SpoolError::Failed);
         }
         let active = self.ensure_active_segment()?;
-        let mut events = events;
-        let mut batch = Batch {
-            results: Vec::with_capacity(events.len()),
-            frames: Vec::new(),
-            bytes: 0,
-            accepted: Vec::new(),
-            evicted: false,
-        };
-        let mut frame = vec![0u8; MAX_FRAME];
-        let mut written = 0u64;
-        loop {
-            let more = self.admit(&mut events, &mut batch, &mut frame);
-            if !more && batch.accepted.is_empty() && !batch.evicted {
-                return Ok(batch.results);
-            }
-            written += self.write_frames(active, (written, &mut batch.frames, !more))?;
-            if !more {
-                break;
-            }
+        let mut batch = self.admit(events);
+        if batch.accepted.is_empty() && !batch.evicted {
+            return Ok(batch.results);
         }
-        let bytes = written;
+        let frames = std::mem::take(&mut batch.frames);
+        let bytes = frames.len() as u64;
+        self.write_frames(active, frames)?;
         if batch.evicted {
             // The evictions become durable before the new records are reported accepted;
             // a crash in between only brings the evicted records back (delivered, not lost).
@@ -950,24 +918,21 @@ impl<S: Storage> Spool<S> {
         Ok(batch.results)
     }
 
-    /// Checks, numbers and encodes the next events of a batch into `batch` and applies the
-    /// quota (evicting when configured), until twice [`WRITE_CHUNK`] bytes of frames wait to
-    /// be written (`true`: events may be left) or the events end (`false`); writes nothing.
-    /// Evictions it made are already in memory. `frame` is the room of one frame.
+    /// Checks, numbers and encodes each event of a batch and applies the quota (evicting
+    /// when configured); writes nothing. Evictions it made are already in memory.
     fn admit<E: Admissible>(
         &mut self,
-        events: &mut impl Iterator<Item = (E, DestinationSet)>,
-        batch: &mut Batch,
-        frame: &mut [u8],
-    ) -> bool {
+        events: impl ExactSizeIterator<Item = (E, DestinationSet)>,
+    ) -> Batch {
+        let mut batch = Batch {
+            results: Vec::with_capacity(events.len()),
+            frames: Vec::new(),
+            accepted: Vec::new(),
+            evicted: false,
+        };
+        let mut frame = vec![0u8; MAX_FRAME];
         let configured = self.configured_mask();
-        loop {
-            if batch.frames.len() >= 2 * WRITE_CHUNK {
-                return true;
-            }
-            let Some((event, destinations)) = events.next() else {
-                return false;
-            };
+        for (event, destinations) in events {
             let seq = self.next_seq + batch.accepted.len() as u64;
             if destinations.is_empty() {
                 batch.results.push(Err(AppendError::NoDestination));
@@ -982,14 +947,14 @@ impl<S: Storage> Spool<S> {
                     .push(Err(AppendError::UnknownDestination { index: d.get() }));
                 continue;
             }
-            let n = match event.frame(seq, destinations, frame) {
+            let n = match event.frame(seq, destinations, &mut frame) {
                 Ok(n) => n,
                 Err(e) => {
                     batch.results.push(Err(AppendError::Encode(e)));
                     continue;
                 }
             };
-            let needed = self.live_bytes + batch.bytes + n as u64;
+            let needed = self.live_bytes + batch.frames.len() as u64 + n as u64;
             if needed > self.config.max_bytes {
                 let over = needed - self.config.max_bytes;
                 let admitted = self.config.on_full == OnFull::EvictLowerSeverity
@@ -1006,72 +971,40 @@ impl<S: Storage> Spool<S> {
             batch
                 .frames
                 .extend_from_slice(frame.get(..n).unwrap_or_default());
-            batch.bytes += n as u64;
             batch
                 .accepted
                 .push((seq, destinations, n as u64, event.alert_severity()));
             batch.results.push(Ok(seq));
         }
+        batch
     }
 
-    /// Writes `frames`, the part of a batch after its first `at` bytes, to the active
-    /// segment `active` at its data's end plus `at`, preallocating ahead first: all of them
-    /// for the batch's `last` part, then `fdatasync`s (one for the whole batch), with `frames`
-    /// freed before it, so the batch is not held through the fsync, its longest step; else
-    /// all but the last [`WRITE_CHUNK`] bytes, which stay in `frames` for the next part.
-    /// Returns the bytes of frames written. On failure the spool is failed and what of the
-    /// batch reached the file is cut back.
-    fn write_frames(
-        &mut self,
-        active: u64,
-        (at, frames, last): (u64, &mut Vec<u8>, bool),
-    ) -> Result<u64, SpoolError> {
-        let bytes = if last {
-            frames.len() as u64
-        } else {
-            frames.len().saturating_sub(WRITE_CHUNK) as u64
-        };
-        if bytes == 0 && (!last || at == 0) {
-            return Ok(0);
+    /// Appends `frames` to the active segment `active` with one write at its data's end and
+    /// one `fdatasync`, preallocating ahead first; `frames` is freed between the two, so
+    /// the batch is not held through the fsync, its longest step. On failure the spool is
+    /// failed and what of the batch reached the file is cut back.
+    fn write_frames(&mut self, active: u64, mut frames: Vec<u8>) -> Result<(), SpoolError> {
+        if frames.is_empty() {
+            return Ok(());
         }
         let path = self.dir.join(segment::file_name(active));
         let (end, stale_end) = self
             .segments
             .get(&active)
             .map_or((0, 0), |s| (s.len, s.stale_end));
-        let start = end + at;
-        let written_end = start + bytes;
-        if bytes > 0 {
-            self.batch_bytes = self.batch_bytes.saturating_mul(3).saturating_add(bytes) / 4;
-            self.preallocate(active, &path, written_end);
-        }
-        // In a recycled file, a batch ending shortly before the end of its earlier frames
+        let bytes = frames.len() as u64;
+        self.batch_bytes = self.batch_bytes.saturating_mul(3).saturating_add(bytes) / 4;
+        self.preallocate(active, &path, end + bytes);
+        // In a recycled file, a write ending shortly before the end of its earlier frames
         // writes zeros up to that end ([`STALE_GUARD`]).
-        if last && stale_end > written_end && written_end + STALE_GUARD >= stale_end {
+        let written_end = end + bytes;
+        if stale_end > written_end && written_end + STALE_GUARD >= stale_end {
             frames.resize(frames.len() + (stale_end - written_end) as usize, 0);
         }
-        let len = if last {
-            frames.len()
-        } else {
-            usize::try_from(bytes).unwrap_or(usize::MAX)
-        };
-        let data = frames.get(..len).unwrap_or_default();
-        let data_len = data.len() as u64;
-        let wrote = if data.is_empty() {
-            Ok(())
-        } else {
-            self.storage.write_at(&path, start, data)
-        };
-        if last {
-            *frames = Vec::new();
-        } else {
-            frames.drain(..len.min(frames.len()));
-        }
-        let written = if last {
-            wrote.and_then(|()| self.storage.sync_data(&path))
-        } else {
-            wrote
-        };
+        let data_len = frames.len() as u64;
+        let wrote = self.storage.write_at(&path, end, &frames);
+        drop(frames);
+        let written = wrote.and_then(|()| self.storage.sync_data(&path));
         if let Err(source) = written {
             self.failed = true;
             // The batch was refused: cut what of it reached the file, so that the
@@ -1090,15 +1023,13 @@ impl<S: Storage> Spool<S> {
                 source,
             });
         }
-        if last {
-            self.stats.fsyncs += 1;
-            if let Some(seg) = self.segments.get_mut(&active)
-                && start + data_len >= seg.stale_end
-            {
-                seg.stale_end = 0;
-            }
+        self.stats.fsyncs += 1;
+        if let Some(seg) = self.segments.get_mut(&active)
+            && end + data_len >= seg.stale_end
+        {
+            seg.stale_end = 0;
         }
-        Ok(bytes)
+        Ok(())
     }
 
     /// Makes sure the blocks of segment `first` (at `path`) are reserved up to `upto`: when

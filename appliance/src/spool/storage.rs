@@ -49,9 +49,6 @@ use super::lock::{LockError, SpoolLock};
 
 mod direct;
 
-/// Writes of this many bytes or more go through the page cache, not direct (`storage/direct.rs`).
-pub(crate) const DIRECT_BELOW: usize = direct::DIRECT_BELOW;
-
 /// The mode of every file icsfwd creates in the spool directory: read and write for its
 /// owner (the service user), read for its group (`icsfwd`, e.g. `icsfwd spool verify` run by
 /// an operator in that group), nothing for others.

@@ -181,64 +181,6 @@ fn s7_eio_or_a_short_write_at_every_operation_never_reports_a_failed_record_acce
     assert!(verdict.records > 0);
 }
 
-/// A batch of more than the spool's write part (64 KiB of frames) is written in parts, then
-/// fsynced once: an error or a short write at any part, or at that fsync, reports none of the
-/// batch accepted; every crash image and the restart hold no record that was not.
-#[test]
-fn s7_a_fault_in_any_part_of_a_batch_written_in_parts_reports_none_of_it_accepted() {
-    let seed = seed("s7-parts");
-    let steps = vec![
-        Step::Append(vec![(2, 0b11); 2]),
-        Step::Append(vec![(2, 0b01); 2_000]),
-        Step::Deliver(0, 100),
-        Step::Checkpoint,
-        Step::Append(vec![(2, 0b10); 3]),
-    ];
-    // The large batch: several appends of at least 64 KiB each but the last, then one sync.
-    let ops = record_ops(&steps);
-    let big: Vec<usize> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Append(name, len) if name.ends_with(".seg") => Some(*len),
-            _ => None,
-        })
-        .collect();
-    let parts: Vec<usize> = big
-        .iter()
-        .copied()
-        .skip(1)
-        .take_while(|&n| n >= 64 * 1024)
-        .collect();
-    // Every part, the last one too, at least 64 KiB (so through the page cache, not direct);
-    // never much more than two parts' worth in memory.
-    assert!(parts.len() >= 2, "the batch was written in parts: {big:?}");
-    assert_eq!(big.len(), 1 + parts.len() + 1, "{big:?}");
-    let most = 2 * 64 * 1024 + icsfwd_core::record::MAX_FRAME;
-    assert!(parts.iter().all(|&n| n < most), "{parts:?}");
-    let first_part = ops
-        .iter()
-        .position(
-            |op| matches!(op, Op::Append(name, len) if name.ends_with(".seg") && *len >= 64 * 1024),
-        )
-        .unwrap();
-    let last_part = first_part + parts.len() - 1;
-    assert!(
-        ops[first_part..=last_part]
-            .iter()
-            .all(|op| matches!(op, Op::Append(..))),
-        "no sync between the parts: {:?}",
-        &ops[first_part..=last_part + 1]
-    );
-    assert!(
-        matches!(&ops[last_part + 1], Op::SyncFile(name) if name.ends_with(".seg")),
-        "one sync after the last part: {:?}",
-        &ops[first_part..=last_part + 1]
-    );
-    let (images, verdict) = faults_at_every_op(&steps, "parts", seed);
-    eprintln!("s7 parts: {images} images, {verdict:?}");
-    assert!(verdict.records > 0);
-}
-
 #[test]
 fn s7_a_failed_append_makes_the_spool_fail_stop_while_delivery_and_checkpoints_go_on() {
     let storage = SimStorage::default();
