@@ -48,8 +48,8 @@ pub struct Hec {
     pub gzip: bool,
     /// Most requests of one batch in flight at once (`requests_in_flight`, 1 to
     /// [`MAX_REQUESTS_IN_FLIGHT`]). Default 2. A batch of at least twice
-    /// [`sender::MIN_SPLIT_EVENTS`] is cut into that many requests, sent together; with
-    /// gzip, one at a time.
+    /// [`sender::MIN_SPLIT_EVENTS`] is spread over that many lanes by sensor, one request
+    /// per lane sent together; with gzip, one at a time.
     pub requests_in_flight: usize,
     /// The channel GUID; `None`: generate one per start.
     pub channel: Option<String>,

@@ -726,8 +726,8 @@ impl HecSender {
     }
 
     /// [`send_request`](Self::send_request) to the URLs in `order`; `first`, when the request
-    /// was already made to the first of them (with others in flight: [`Self::post_wave`]),
-    /// is its reply, taken as that URL's answer.
+    /// was already made to the first of them (with others in flight: [`Self::post_wave`],
+    /// never with gzip), is its reply, taken as that URL's answer.
     fn send_request_to(
         &mut self,
         (source, batch): (Source<'_>, &[(u64, u32)]),
@@ -737,12 +737,11 @@ impl HecSender {
         outcome: &mut Outcome,
     ) {
         let built = self.envelopes.rendered().body_len(&range).is_some() && !range.is_empty();
-        if !built || (first.is_none() && self.gzip && self.compress(source, &range).is_none()) {
+        if !built || (self.gzip && self.compress(source, &range).is_none()) {
             outcome.push(range, Action::Retry { after: None });
             outcome.last_error = Some("could not build the request body".to_owned());
             return;
         }
-        let mut compressed = first.is_none();
         let len = range.len();
         let mut final_action = Action::Retry { after: None };
         // Whether a URL that failed may have taken this request before it failed.
@@ -753,18 +752,7 @@ impl HecSender {
             };
             let posted = match first.take() {
                 Some(posted) => posted,
-                None => {
-                    if self.gzip && !compressed {
-                        if self.compress(source, &range).is_none() {
-                            outcome.push(range, final_action);
-                            outcome.last_error =
-                                Some("could not build the request body".to_owned());
-                            return;
-                        }
-                        compressed = true;
-                    }
-                    self.post_range(&url, source, &range)
-                }
+                None => self.post_range(&url, source, &range),
             };
             let reply = match posted {
                 Ok(reply) => reply,
