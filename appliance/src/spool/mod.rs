@@ -1413,34 +1413,10 @@ impl<S: Storage> Spool<S> {
         dest: DestinationId,
         max_records: usize,
     ) -> Result<Vec<Record>, SpoolError> {
-        let mut out = Vec::new();
-        if max_records == 0 {
-            self.cursor(dest)?;
-            return Ok(out);
-        }
-        self.read_marks(dest)?.clear();
-        let mut marks = Vec::new();
-        self.walk(
-            dest,
-            None,
-            |view| view.to_record(),
-            |record, (segment, end)| {
-                marks.push(ReadMark {
-                    seq: record.seq,
-                    segment,
-                    end,
-                    fingerprint: progress::fingerprint(&record),
-                });
-                out.push(record);
-                if out.len() >= max_records {
-                    Walk::KeepAndStop
-                } else {
-                    Walk::Keep
-                }
-            },
-        )?;
-        self.read_marks(dest)?.extend(marks);
-        Ok(out)
+        self.read_made(dest, None, max_records, |view| {
+            let record = view.to_record()?;
+            Ok((progress::fingerprint(&record), Some(record)))
+        })
     }
 
     /// Acknowledges, for `dest`, every record up to sequence number `upto`: delivered, it
@@ -1708,7 +1684,7 @@ impl<S: Storage> Spool<S> {
         after_seq: u64,
         max_records: usize,
     ) -> Result<Vec<Record>, SpoolError> {
-        self.peek_after_made(dest, after_seq, max_records, |view| {
+        self.read_made(dest, Some(after_seq), max_records, |view| {
             let record = view.to_record()?;
             let fingerprint = progress::fingerprint(&record);
             Ok((fingerprint, (record.seq > after_seq).then_some(record)))
@@ -1734,7 +1710,7 @@ impl<S: Storage> Spool<S> {
             0,
             icsfwd_core::alert::NotificationKind::SensorOnline,
         ));
-        self.peek_after_made(dest, after_seq, max_records, |view| {
+        self.read_made(dest, Some(after_seq), max_records, |view| {
             view.event_into(&mut slot)?;
             let fingerprint = progress::fingerprint_of(view.seq(), view.destinations(), &slot);
             let packed = (view.seq() > after_seq).then(|| {
@@ -1745,12 +1721,13 @@ impl<S: Storage> Spool<S> {
         })
     }
 
-    /// What [`peek_after`](Spool::peek_after) does, with `make(view)` giving each record's
-    /// progress fingerprint and, for one after `after_seq`, what is handed out.
-    fn peek_after_made<T>(
+    /// What [`peek`](Spool::peek) (`after_seq` `None`) and [`peek_after`](Spool::peek_after)
+    /// do, with `make(view)` giving each record's progress fingerprint and, for one handed
+    /// out, what is handed out.
+    fn read_made<T>(
         &mut self,
         dest: DestinationId,
-        after_seq: u64,
+        after_seq: Option<u64>,
         max_records: usize,
         mut make: impl FnMut(&RecordView<'_>) -> Result<(u32, Option<T>), DecodeError>,
     ) -> Result<Vec<T>, SpoolError> {
@@ -1759,16 +1736,16 @@ impl<S: Storage> Spool<S> {
             self.cursor(dest)?;
             return Ok(out);
         }
-        // Continue after the last record handed out when the caller has it (it asks for what
-        // follows it); otherwise read from the hint and note every record again.
         let marks = self.read_marks(dest)?;
-        let from = match marks.back() {
-            Some(last) if last.seq <= after_seq => Some((last.segment, last.end)),
-            Some(_) => {
+        let from = match (after_seq, marks.back()) {
+            // Continue after the last record handed out when the caller has it (it asks for
+            // what follows it).
+            (Some(after), Some(last)) if last.seq <= after => Some((last.segment, last.end)),
+            // Otherwise read from the hint and note every record again.
+            _ => {
                 marks.clear();
                 None
             }
-            None => None,
         };
         let mut read = Vec::new();
         let made = |view: &RecordView<'_>| {
@@ -1786,7 +1763,7 @@ impl<S: Storage> Spool<S> {
                     end,
                     fingerprint,
                 });
-                if seq <= after_seq {
+                if after_seq.is_some_and(|after| seq <= after) {
                     // Unacknowledged but already read: keep the hint before it.
                     return Walk::Keep;
                 }
