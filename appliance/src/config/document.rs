@@ -20,7 +20,7 @@ use super::rules::rule_set;
 use super::table::{as_table, deserialize_table, table};
 use super::validate::{Ctx, ingest, key, log, metrics, sensor, spool};
 use super::{Config, MAX_DESTINATIONS, Origin, Problem, Problems};
-use crate::destination::{self, Destination, DestinationKind, hec};
+use crate::destination::{self, Destination};
 
 const SECTIONS: &str = "sensor, destination, rule, exclusion, spool, ingest, log, metrics, health";
 
@@ -233,9 +233,6 @@ fn destinations(
         any_failed: false,
     };
     let mut seen: HashSet<String> = HashSet::new();
-    // The destinations (indexes in `read.valid`) without `requests_in_flight`: a HEC one's
-    // default depends on how many there are (`hec::default_requests_in_flight`).
-    let mut unset_in_flight = Vec::new();
     for (i, element) in elements.into_iter().enumerate() {
         let prefix = format!("destination[{i}]");
         let Some((t, span)) = element else {
@@ -244,7 +241,6 @@ fn destinations(
             continue;
         };
         let validate = i < MAX_DESTINATIONS;
-        let in_flight_set = t.keys().any(|k| k.get_ref() == "requests_in_flight");
         let Some(element) = destination::config::read(ctx, t, &span, &prefix, validate) else {
             read.any_failed = true;
             read.names.push(String::new());
@@ -268,9 +264,6 @@ fn destinations(
         let id = u8::try_from(i).ok().and_then(DestinationId::new);
         match (element.name, element.parts, id) {
             (Some(name), Some((kind, tls, timeouts, retry)), Some(id)) => {
-                if !in_flight_set {
-                    unset_in_flight.push(read.valid.len());
-                }
                 read.valid.push(Destination {
                     id,
                     name,
@@ -290,17 +283,6 @@ fn destinations(
                 );
             }
             _ => {}
-        }
-    }
-    let hecs = read
-        .valid
-        .iter()
-        .filter(|d| matches!(d.kind, DestinationKind::Hec(_)))
-        .count();
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    for i in unset_in_flight {
-        if let Some(DestinationKind::Hec(hec)) = read.valid.get_mut(i).map(|d| &mut d.kind) {
-            hec.requests_in_flight = hec::default_requests_in_flight(hecs, cores);
         }
     }
     read

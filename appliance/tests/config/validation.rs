@@ -14,7 +14,6 @@ use std::time::Duration;
 use common::{BASE, parse};
 use icsfwd::config::{LogFormat, OnFull, Problems};
 use icsfwd::testing::destination::DestinationKind;
-use icsfwd::testing::destination::hec::default_requests_in_flight;
 use icsfwd::testing::destination::http::Scheme;
 use icsfwd::testing::destination::syslog::{Confirm, Transport};
 
@@ -511,48 +510,8 @@ fn defaults_fill_what_is_left_out() {
     assert_eq!(hec.urls[0].scheme, Scheme::Https);
     assert!(!hec.ack);
     assert_eq!(hec.batch.max_events, 500);
-    assert_eq!(
-        hec.requests_in_flight,
-        default_requests_in_flight(1, cores())
-    );
+    assert_eq!(hec.requests_in_flight, 2);
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-}
-
-#[test]
-fn hec_requests_in_flight_left_out_depend_on_the_hec_destinations_per_core_and_a_set_one_is_kept() {
-    // BASE's HEC destination, three more (one setting 3) and a syslog one, which does not
-    // count: four HEC destinations.
-    let text = format!(
-        "{BASE}[[destination]]\nname = \"h2\"\nkind = \"hec\"\nurls = [\"https://a\"]\n\
-         token_env = \"TOKEN\"\n\
-         [[destination]]\nname = \"h3\"\nkind = \"hec\"\nurls = [\"https://b\"]\n\
-         token_env = \"TOKEN\"\nrequests_in_flight = 3\n\
-         [[destination]]\nname = \"s\"\nkind = \"syslog\"\nhost = \"h\"\n\
-         [[destination]]\nname = \"h4\"\nkind = \"hec\"\nurls = [\"https://c\"]\n\
-         token_env = \"TOKEN\"\n"
-    );
-    let config = parse(&text).unwrap();
-    let in_flight: Vec<Option<usize>> = config
-        .destinations
-        .iter()
-        .map(|d| match &d.kind {
-            DestinationKind::Hec(hec) => Some(hec.requests_in_flight),
-            _ => None,
-        })
-        .collect();
-    let default = default_requests_in_flight(4, cores());
-    assert_eq!(
-        in_flight,
-        [Some(default), Some(default), Some(3), None, Some(default)]
-    );
-    // On the 2-core machines CI runs on: one each.
-    if cores() < 8 {
-        assert_eq!(default, 1);
-    }
 }
 
 #[test]

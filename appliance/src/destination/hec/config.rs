@@ -205,8 +205,7 @@ fn batch(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<Batch> {
     })
 }
 
-/// `requests_in_flight`: 1 to [`MAX_REQUESTS_IN_FLIGHT`]; 2 when unset, which the whole
-/// configuration's reading may lower ([`super::default_requests_in_flight`]).
+/// `requests_in_flight`: 1 to [`MAX_REQUESTS_IN_FLIGHT`]; default 2.
 fn requests_in_flight(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<usize> {
     let Some(v) = &raw.requests_in_flight else {
         return Some(2);

@@ -47,10 +47,9 @@ pub struct Hec {
     /// Whether to gzip request bodies. Default false.
     pub gzip: bool,
     /// Most requests of one batch in flight at once (`requests_in_flight`, 1 to
-    /// [`MAX_REQUESTS_IN_FLIGHT`]). Default 2 here; a configuration that does not set it gets
-    /// [`default_requests_in_flight`] (1 with several HEC destinations on few cores). A batch
-    /// of at least twice [`sender::MIN_SPLIT_EVENTS`] is spread over that many lanes by
-    /// sensor, one request per lane sent together; with gzip, one at a time.
+    /// [`MAX_REQUESTS_IN_FLIGHT`]). Default 2. A batch of at least twice
+    /// [`sender::MIN_SPLIT_EVENTS`] is spread over that many lanes by sensor, one request
+    /// per lane sent together; with gzip, one at a time.
     pub requests_in_flight: usize,
     /// The channel GUID; `None`: generate one per start.
     pub channel: Option<String>,
@@ -65,26 +64,6 @@ pub struct Hec {
 
 /// Most requests of one batch a `hec` destination keeps in flight (`requests_in_flight`).
 pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 8;
-
-/// `requests_in_flight` of a `hec` destination that does not set it, in a configuration with
-/// `hec_destinations` of them on a machine with `cores`: 2 when there are at least two cores
-/// per HEC destination, else 1.
-///
-/// A second request in flight fills the time one destination alone at full load spends
-/// waiting for its answers: 91,000–99,000 against 80,000–91,000 alerts/s on 2 cores.
-/// Several destinations already keep several requests in flight, and there a second one
-/// each only adds a connection, a thread and their memory: on 2 cores, 4 destinations with
-/// one each peak at 9.2–9.4 against 9.9–10.0 MiB, with 6 % less CPU per alert and the same
-/// rate, and 2 destinations deliver as fast or faster (docs/BENCHMARKS.md, "One request in
-/// flight per destination when they share the cores").
-#[must_use]
-pub fn default_requests_in_flight(hec_destinations: usize, cores: usize) -> usize {
-    if cores >= 2 * hec_destinations.max(1) {
-        2
-    } else {
-        1
-    }
-}
 
 impl Hec {
     /// A destination sending to `urls` with `token` and the defaults of every other key: no
@@ -329,23 +308,5 @@ mod sender_doc_example {
         let acks = sender.poll_acks(Instant::now());
         println!("indexed {:?}, to resend {:?}", acks.indexed, acks.expired);
         Ok::<(), Box<dyn std::error::Error>>(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::default_requests_in_flight;
-
-    #[test]
-    fn requests_in_flight_left_out_are_two_with_two_cores_per_hec_destination_else_one() {
-        assert_eq!(default_requests_in_flight(1, 2), 2);
-        assert_eq!(default_requests_in_flight(1, 1), 1);
-        assert_eq!(default_requests_in_flight(2, 2), 1);
-        assert_eq!(default_requests_in_flight(2, 4), 2);
-        assert_eq!(default_requests_in_flight(4, 2), 1);
-        assert_eq!(default_requests_in_flight(4, 8), 2);
-        assert_eq!(default_requests_in_flight(4, 7), 1);
-        // No HEC destination counts as one (the answer is then unused).
-        assert_eq!(default_requests_in_flight(0, 2), 2);
     }
 }
