@@ -107,7 +107,7 @@ pub mod destination {
 
     /// Splunk HTTP Event Collector.
     pub mod hec {
-        pub use crate::destination::hec::Hec;
+        pub use crate::destination::hec::{Hec, default_requests_in_flight};
 
         /// The persisted HEC ack state.
         pub mod ack_state {

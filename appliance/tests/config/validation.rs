@@ -511,6 +511,10 @@ fn defaults_fill_what_is_left_out() {
     assert!(!hec.ack);
     assert_eq!(hec.batch.max_events, 500);
     assert_eq!(hec.requests_in_flight, 2);
+    assert!(
+        hec.in_flight_by_cores,
+        "left out: lowered while HEC destinations share cores"
+    );
     assert!(config.warnings().is_empty(), "{:?}", config.warnings());
 }
 
@@ -526,6 +530,7 @@ fn hec_requests_in_flight_are_read_from_one_to_eight() {
             panic!()
         };
         assert_eq!(hec.requests_in_flight, n);
+        assert!(!hec.in_flight_by_cores, "{n} set: kept whatever the cores");
     }
 }
 

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use icsfwd::testing::destination::Sender;
 use icsfwd::testing::destination::classify::Action;
-use icsfwd::testing::destination::hec::Hec;
 use icsfwd::testing::destination::hec::sender::HecSender;
+use icsfwd::testing::destination::hec::{Hec, default_requests_in_flight};
 use icsfwd::testing::spool::packed::Packed;
 use icsfwd_core::alert::{Alert, Event};
 use icsfwd_sim::splunk::faults::Server;
@@ -233,6 +233,37 @@ fn a_small_batch_one_sensor_or_one_in_flight_goes_as_one_request() {
             events.len()
         );
     }
+}
+
+#[test]
+fn left_out_it_is_one_request_while_hec_senders_have_fewer_than_two_cores_each() {
+    let tls = Tls::new();
+    let emulator = start(&tls);
+    let events = sensor_events(400);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    // As many other HEC senders alive as there are cores (a service with that many HEC
+    // destinations; this binary's other tests can only add to them): under two cores each.
+    let others: Vec<HecSender> = (0..cores)
+        .map(|_| hec_sender(&emulator.hec_url(), &tls, 2, |_| {}))
+        .collect();
+    assert_eq!(default_requests_in_flight(others.len() + 1, cores), 1);
+    for (left_out, want) in [(true, 1u64), (false, 2)] {
+        let requests_before = emulator.stats().count(Server::Hec, "200");
+        let mut sender = hec_sender(&emulator.hec_url(), &tls, 2, |h| {
+            h.in_flight_by_cores = left_out;
+        });
+        let packed = packed(&events);
+        let outcome = sender.send_packed(&items(&packed), Instant::now());
+        assert!(outcome.all_delivered(), "{outcome:?}");
+        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
+        assert_eq!(
+            requests,
+            want,
+            "left out: {left_out}; {} senders on {cores} cores",
+            others.len() + 1
+        );
+    }
+    drop(others);
 }
 
 #[test]

@@ -95,6 +95,7 @@ fn validate(ctx: &mut Ctx<'_>, raw: &Keys, span: &Range<usize>, prefix: &str) ->
     hec.batch = batch?;
     hec.gzip = flag(&raw.gzip, false);
     hec.requests_in_flight = requests_in_flight?;
+    hec.in_flight_by_cores = raw.requests_in_flight.is_none();
     hec.channel = channel?;
     hec.envelope = envelope?;
     hec.proxy = proxy?;
@@ -205,7 +206,8 @@ fn batch(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<Batch> {
     })
 }
 
-/// `requests_in_flight`: 1 to [`MAX_REQUESTS_IN_FLIGHT`]; default 2.
+/// `requests_in_flight`: 1 to [`MAX_REQUESTS_IN_FLIGHT`]; default 2, lowered while the HEC
+/// destinations share the cores ([`super::default_requests_in_flight`]).
 fn requests_in_flight(ctx: &mut Ctx<'_>, raw: &Keys, prefix: &str) -> Option<usize> {
     let Some(v) = &raw.requests_in_flight else {
         return Some(2);

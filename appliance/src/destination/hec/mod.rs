@@ -51,6 +51,10 @@ pub struct Hec {
     /// [`sender::MIN_SPLIT_EVENTS`] is spread over that many lanes by sensor, one request
     /// per lane sent together; with gzip, one at a time.
     pub requests_in_flight: usize,
+    /// Whether `requests_in_flight` was left out (the configuration's default; not for
+    /// [`Hec::new`]): then the sender keeps at most [`default_requests_in_flight`] of them in
+    /// flight for the HEC senders running in the process, decided at each batch.
+    pub in_flight_by_cores: bool,
     /// The channel GUID; `None`: generate one per start.
     pub channel: Option<String>,
     /// The envelope's `host`, `source`, `sourcetype` and `index`.
@@ -64,6 +68,26 @@ pub struct Hec {
 
 /// Most requests of one batch a `hec` destination keeps in flight (`requests_in_flight`).
 pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 8;
+
+/// The requests in flight of a `hec` destination that leaves `requests_in_flight` out, while
+/// `hec_destinations` of them run on a machine with `cores`: 2 when there are at least two
+/// cores per HEC destination, else 1.
+///
+/// A second request in flight fills the time one destination alone at full load spends
+/// waiting for its answers: 91,000–99,000 against 80,000–91,000 alerts/s on 2 cores.
+/// Several destinations at full load already keep the cores busy, and a second request each
+/// only adds a connection, a thread and their memory: on 2 cores, 4 destinations with one
+/// each peak at 9.1–9.4 against 9.9–10.0 MiB, with ~10 % less CPU per alert at the same
+/// rate, and 2 destinations deliver as fast or faster (docs/BENCHMARKS.md, "Memory with
+/// four destinations").
+#[must_use]
+pub fn default_requests_in_flight(hec_destinations: usize, cores: usize) -> usize {
+    if cores >= 2 * hec_destinations.max(1) {
+        2
+    } else {
+        1
+    }
+}
 
 impl Hec {
     /// A destination sending to `urls` with `token` and the defaults of every other key: no
@@ -79,6 +103,7 @@ impl Hec {
             batch: Batch::default(),
             gzip: false,
             requests_in_flight: 2,
+            in_flight_by_cores: false,
             channel: None,
             envelope: format::hec::Options::default(),
             down_for: super::failover::DOWN_FOR,
@@ -308,5 +333,23 @@ mod sender_doc_example {
         let acks = sender.poll_acks(Instant::now());
         println!("indexed {:?}, to resend {:?}", acks.indexed, acks.expired);
         Ok::<(), Box<dyn std::error::Error>>(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_requests_in_flight;
+
+    #[test]
+    fn requests_in_flight_left_out_are_two_with_two_cores_per_hec_destination_else_one() {
+        assert_eq!(default_requests_in_flight(1, 2), 2);
+        assert_eq!(default_requests_in_flight(1, 1), 1);
+        assert_eq!(default_requests_in_flight(2, 2), 1);
+        assert_eq!(default_requests_in_flight(2, 4), 2);
+        assert_eq!(default_requests_in_flight(4, 2), 1);
+        assert_eq!(default_requests_in_flight(4, 8), 2);
+        assert_eq!(default_requests_in_flight(4, 7), 1);
+        // None running yet counts as one (the sender asking is about to run).
+        assert_eq!(default_requests_in_flight(0, 2), 2);
     }
 }

@@ -78,6 +78,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use flate2::Compression;
@@ -86,7 +87,7 @@ use icsfwd_core::format;
 
 use super::ack_state::{self, Line, Request, record_mark};
 use super::body::{Envelopes, Lane, Source, Stream};
-use super::{Batch, Hec};
+use super::{Batch, Hec, default_requests_in_flight};
 use crate::clock::now_ms;
 use crate::destination::classify::{self, Action, Body, HecReply, Sent, Verdict};
 use crate::destination::failover::Rotation;
@@ -171,6 +172,32 @@ struct PendingAck {
     request: Request,
 }
 
+/// HEC senders alive in the process: in the service, one per HEC destination running. What
+/// a destination that leaves `requests_in_flight` out shares the cores with.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// One sender counted in [`RUNNING`], from its making to its drop.
+#[derive(Debug)]
+struct Running(());
+
+impl Running {
+    fn join() -> Self {
+        RUNNING.fetch_add(1, Ordering::Relaxed);
+        Self(())
+    }
+
+    /// The HEC senders alive now.
+    fn count() -> usize {
+        RUNNING.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// The HEC sender of one destination.
 #[derive(Debug)]
 pub struct HecSender {
@@ -202,8 +229,16 @@ pub struct HecSender {
     marks: Vec<(u64, u32)>,
     /// The compressed body of one request (gzip only).
     body: Vec<u8>,
-    /// The rooms of the requests in flight beside the first (`requests_in_flight - 1`).
+    /// The most requests of one batch in flight (`requests_in_flight`).
+    in_flight: usize,
+    /// With `requests_in_flight` left out, the machine's cores: the requests in flight are
+    /// then also at most [`default_requests_in_flight`] for the HEC senders running.
+    by_cores: Option<usize>,
+    /// The rooms of the requests in flight beside the first, made when first needed (at most
+    /// `in_flight - 1`).
     lanes: Vec<Lane>,
+    /// This sender counted in [`RUNNING`] while it lives.
+    _running: Running,
     /// The number of the current wave of requests sent together, counted from 1.
     wave: u64,
 }
@@ -258,9 +293,12 @@ impl HecSender {
             indexed: std::collections::VecDeque::new(),
             marks: Vec::new(),
             body: Vec::new(),
-            lanes: (1..hec.requests_in_flight.max(1))
-                .map(|_| Lane::new())
-                .collect(),
+            in_flight: hec.requests_in_flight.max(1),
+            by_cores: hec.in_flight_by_cores.then(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
+            lanes: Vec::new(),
+            _running: Running::join(),
             wave: 0,
         })
     }
@@ -683,6 +721,9 @@ impl HecSender {
             ("X-Splunk-Request-Channel", self.channel.as_str()),
             ("Content-Type", "application/json"),
         ];
+        while self.lanes.len() + 1 < wave.len() {
+            self.lanes.push(Lane::new());
+        }
         let (client, redactor) = (&self.client, &self.redactor);
         let streams = self.envelopes.streams(&mut self.lanes, source, wave);
         let post = |(url, len): &(String, u64), stream: &mut Stream<'_, '_>| {
@@ -901,10 +942,17 @@ impl HecSender {
     }
 
     /// How a batch is spread over requests in flight, or `None` to send it as one lane:
-    /// with one request in flight, with gzip (each body is compressed into the one buffer),
-    /// for a batch under twice [`MIN_SPLIT_EVENTS`], or when all its events fall in one lane.
+    /// with one request in flight (`requests_in_flight = 1`, or left out while the HEC
+    /// senders running have fewer than two cores each), with gzip (each body is compressed
+    /// into the one buffer), for a batch under twice [`MIN_SPLIT_EVENTS`], or when all its
+    /// events fall in one lane.
     fn lanes(&self, source: Source<'_>) -> Option<Lanes> {
-        let width = self.lanes.len() + 1;
+        let width = match self.by_cores {
+            Some(cores) => self
+                .in_flight
+                .min(default_requests_in_flight(Running::count(), cores)),
+            None => self.in_flight,
+        };
         if self.gzip || width < 2 || source.len() < 2 * MIN_SPLIT_EVENTS {
             return None;
         }
