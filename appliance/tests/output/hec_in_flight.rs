@@ -25,6 +25,7 @@ use icsfwd::testing::destination::hec::sender::HecSender;
 use icsfwd::testing::destination::hec::{Hec, default_requests_in_flight};
 use icsfwd::testing::spool::packed::Packed;
 use icsfwd_core::alert::{Alert, Event};
+use icsfwd_sim::splunk::emulator::RunningEmulator;
 use icsfwd_sim::splunk::faults::Server;
 use icsfwd_sim::splunk::store::{Body, Filter};
 use output_support::*;
@@ -208,6 +209,23 @@ fn title(event: &Event) -> String {
     alert.title.to_string()
 }
 
+/// The HEC requests a sender to `emulator` with `in_flight` in flight, edited by `edit`, makes
+/// for `events` (all delivered).
+fn requests_for(
+    emulator: &RunningEmulator,
+    tls: &Tls,
+    events: &[Event],
+    in_flight: usize,
+    edit: impl FnOnce(&mut Hec),
+) -> u64 {
+    let requests_before = emulator.stats().count(Server::Hec, "200");
+    let mut sender = hec_sender(&emulator.hec_url(), tls, in_flight, edit);
+    let packed = packed(events);
+    let outcome = sender.send_packed(&items(&packed), Instant::now());
+    assert!(outcome.all_delivered(), "{outcome:?}");
+    emulator.stats().count(Server::Hec, "200") - requests_before
+}
+
 #[test]
 fn a_small_batch_one_sensor_or_one_in_flight_goes_as_one_request() {
     let tls = Tls::new();
@@ -220,12 +238,7 @@ fn a_small_batch_one_sensor_or_one_in_flight_goes_as_one_request() {
         (events(400), 2),
         (sensor_events(400), 1),
     ] {
-        let requests_before = emulator.stats().count(Server::Hec, "200");
-        let mut sender = hec_sender(&emulator.hec_url(), &tls, in_flight, |_| {});
-        let packed = packed(&events);
-        let outcome = sender.send_packed(&items(&packed), Instant::now());
-        assert!(outcome.all_delivered(), "{outcome:?}");
-        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
+        let requests = requests_for(&emulator, &tls, &events, in_flight, |_| {});
         assert_eq!(
             requests,
             1,
@@ -248,14 +261,9 @@ fn left_out_it_is_one_request_while_hec_senders_have_fewer_than_two_cores_each()
         .collect();
     assert_eq!(default_requests_in_flight(others.len() + 1, cores), 1);
     for (left_out, want) in [(true, 1u64), (false, 2)] {
-        let requests_before = emulator.stats().count(Server::Hec, "200");
-        let mut sender = hec_sender(&emulator.hec_url(), &tls, 2, |h| {
+        let requests = requests_for(&emulator, &tls, &events, 2, |h| {
             h.in_flight_by_cores = left_out;
         });
-        let packed = packed(&events);
-        let outcome = sender.send_packed(&items(&packed), Instant::now());
-        assert!(outcome.all_delivered(), "{outcome:?}");
-        let requests = emulator.stats().count(Server::Hec, "200") - requests_before;
         assert_eq!(
             requests,
             want,
