@@ -77,7 +77,7 @@ pub(crate) const MAX_REQUESTS_IN_FLIGHT: usize = 8;
 /// waiting for its answers: 91,000–99,000 against 80,000–91,000 alerts/s on 2 cores.
 /// Several destinations at full load already keep the cores busy, and a second request each
 /// only adds a connection, a thread and their memory: on 2 cores, 4 destinations with one
-/// each peak at 9.1–9.4 against 9.9–10.0 MiB, with ~10 % less CPU per alert at the same
+/// each peak at 9.3–9.6 against 9.5–10.0 MiB, with 5–20 % less CPU per alert at the same
 /// rate, and 2 destinations deliver as fast or faster (docs/BENCHMARKS.md, "Memory with
 /// four destinations").
 #[must_use]
